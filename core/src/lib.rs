@@ -1,0 +1,19 @@
+//! Echo5 domain: plain types and rules, no I/O.
+//!
+//! Wire types shared by the daemon and the console live here so the two cannot drift apart.
+//! Everything is a plain function over plain data so it can be tested without a database,
+//! a network or a clock (see [`clock`]).
+
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod demo;
+pub mod error;
+pub mod lead;
+pub mod page;
+pub mod secret;
+pub mod stage;
+pub mod tenant;
+pub mod validate;
+
+pub use error::{DomainError, ErrorBody, ErrorDetail};

@@ -1,0 +1,157 @@
+//! Secret values: redacted in `Debug`/`Display`, masked on the wire, write-only in requests.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+/// A value that must never reach a log line or a `Debug` dump.
+/// Reading it takes an explicit [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl<T> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Secret)
+    }
+}
+
+/// How a stored secret is shown: whether it is set, and the last four characters so an
+/// operator can tell which one it is (as Stripe shows card numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaskedSecret {
+    pub set: bool,
+    #[serde(default)]
+    pub last4: Option<String>,
+}
+
+impl MaskedSecret {
+    pub fn unset() -> Self {
+        MaskedSecret {
+            set: false,
+            last4: None,
+        }
+    }
+
+    pub fn from_last4(last4: Option<String>) -> Self {
+        match last4 {
+            Some(l) => MaskedSecret {
+                set: true,
+                last4: Some(l),
+            },
+            None => MaskedSecret::unset(),
+        }
+    }
+}
+
+/// The last four characters of a secret, for [`MaskedSecret`]. Secrets shorter than 12
+/// characters show nothing: four characters of a short secret give too much away.
+pub fn last4(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 12 {
+        return String::new();
+    }
+    chars[chars.len() - 4..].iter().collect()
+}
+
+/// A secret field in a request body.
+///
+/// - a value sets (replaces) the secret,
+/// - `null` clears it,
+/// - the field left out, or the masked object a GET returned (`{"set": true, ...}`), keeps
+///   the stored secret — so a script can GET a tenant, change one field and PUT it back
+///   without wiping its secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SecretUpdate<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(Secret<T>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for SecretUpdate<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr<T> {
+            // Only its shape matters: it means "keep what is stored".
+            Masked(#[allow(dead_code)] MaskedSecret),
+            Value(T),
+        }
+        match Option::<Repr<T>>::deserialize(d) {
+            Ok(None) => Ok(SecretUpdate::Clear),
+            Ok(Some(Repr::Masked(_))) => Ok(SecretUpdate::Keep),
+            Ok(Some(Repr::Value(v))) => Ok(SecretUpdate::Set(Secret(v))),
+            // The untagged error says nothing useful and must not echo the value back.
+            Err(_) => Err(serde::de::Error::custom(
+                "expected the secret value, null to clear it, or the masked object to keep it",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_redact() {
+        let s = Secret::new("EAAG-super-secret-token".to_string());
+        assert!(!format!("{s:?}").contains("super"));
+        assert!(!format!("{s}").contains("super"));
+        assert_eq!(s.expose(), "EAAG-super-secret-token");
+    }
+
+    #[test]
+    fn last4_hides_short_secrets() {
+        assert_eq!(last4("EAAGabcdefgh1234"), "1234");
+        assert_eq!(last4("short"), "");
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Body {
+        #[serde(default)]
+        token: SecretUpdate<String>,
+    }
+
+    #[test]
+    fn secret_update_forms() {
+        let keep: Body = serde_json::from_str("{}").unwrap();
+        assert_eq!(keep.token, SecretUpdate::Keep);
+        let masked: Body =
+            serde_json::from_str(r#"{"token":{"set":true,"last4":"1234"}}"#).unwrap();
+        assert_eq!(masked.token, SecretUpdate::Keep);
+        let clear: Body = serde_json::from_str(r#"{"token":null}"#).unwrap();
+        assert_eq!(clear.token, SecretUpdate::Clear);
+        let set: Body = serde_json::from_str(r#"{"token":"abc"}"#).unwrap();
+        assert_eq!(set.token, SecretUpdate::Set(Secret::new("abc".into())));
+        let err = serde_json::from_str::<Body>(r#"{"token":42}"#).unwrap_err();
+        assert!(!err.to_string().contains("42"));
+    }
+}

@@ -1,0 +1,461 @@
+//! Tenants (the agency's clients) and their settings: wire types and the rules that turn a
+//! request into a valid change.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::secret::{MaskedSecret, Secret, SecretUpdate};
+use crate::validate;
+
+/// A tenant as every API response shows it. Secrets are masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tenant {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub settings: TenantSettings,
+}
+
+/// A tenant as named inside other resources (audit rows, dashboard, breaches, all-leads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantRef {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantSettings {
+    pub sla_hours: u32,
+    pub spam_keywords: Vec<String>,
+    pub manager_email: Option<String>,
+    pub meta_access_token: MaskedSecret,
+    pub google_ads: MaskedSecret,
+}
+
+/// Google Ads offline-conversion settings; stored sealed as one JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GoogleAdsConfig {
+    pub customer_id: String,
+    pub conversion_action: String,
+    pub webhook_key: String,
+}
+
+/// The non-secret settings, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub sla_hours: u32,
+    pub spam_keywords: Vec<String>,
+    pub manager_email: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            sla_hours: validate::SLA_HOURS_DEFAULT,
+            spam_keywords: Vec::new(),
+            manager_email: None,
+        }
+    }
+}
+
+/// What to do with each stored secret; values already validated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecretChanges {
+    pub meta_access_token: SecretUpdate<String>,
+    pub google_ads: SecretUpdate<GoogleAdsConfig>,
+}
+
+/// The tenant's own fields after validation, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantFields {
+    pub slug: String,
+    pub name: String,
+    pub active: bool,
+    pub settings: Settings,
+}
+
+/// `POST /tenants`
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    pub name: String,
+    /// Derived from `name` when left out.
+    pub slug: Option<String>,
+    pub active: Option<bool>,
+    pub settings: Option<SettingsInput>,
+}
+
+/// `PUT /tenants/{id}`: replaces every field; left-out settings take their defaults,
+/// left-out secrets are kept (secrets are write-only, see [`SecretUpdate`]).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TenantReplace {
+    pub name: String,
+    pub slug: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub settings: Option<SettingsInput>,
+    /// Accepted and ignored so a GET body can be PUT back unchanged.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub id: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub created_at: Option<serde::de::IgnoredAny>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /tenants/{id}`: any subset.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TenantPatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub active: Option<bool>,
+    pub settings: Option<SettingsPatch>,
+}
+
+/// Settings in a create or replace: every field optional, defaults filled in.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    pub sla_hours: Option<u32>,
+    #[serde(default)]
+    pub spam_keywords: Vec<String>,
+    pub manager_email: Option<String>,
+    /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub meta_access_token: SecretUpdate<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<GoogleAdsConfig>))]
+    pub google_ads: SecretUpdate<GoogleAdsConfig>,
+}
+
+/// Settings in a PATCH: only what is present changes; `manager_email: null` clears it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub sla_hours: Option<u32>,
+    pub spam_keywords: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub manager_email: Option<Option<String>>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub meta_access_token: SecretUpdate<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<GoogleAdsConfig>))]
+    pub google_ads: SecretUpdate<GoogleAdsConfig>,
+}
+
+/// Tells a present `null` (Some(None)) from a missing field (None).
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn email_opt(field: &str, v: Option<&str>) -> Result<Option<String>, DomainError> {
+    match v {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => validate::email(field, s).map(Some),
+    }
+}
+
+fn check_secrets(
+    meta: &SecretUpdate<String>,
+    google: &SecretUpdate<GoogleAdsConfig>,
+) -> Result<SecretChanges, DomainError> {
+    let meta = match meta {
+        SecretUpdate::Set(t) => SecretUpdate::Set(Secret::new(validate::text(
+            "meta_access_token",
+            t.expose(),
+            validate::SECRET_MAX_CHARS,
+        )?)),
+        other => other.clone(),
+    };
+    let google = match google {
+        SecretUpdate::Set(g) => {
+            let g = g.expose();
+            let customer_id = validate::text("google_ads.customer_id", &g.customer_id, 20)?;
+            let digits: String = customer_id.chars().filter(|c| *c != '-').collect();
+            if digits.len() != 10 || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return Err(DomainError::invalid(
+                    "google_ads.customer_id",
+                    "invalid_customer_id",
+                    "google_ads.customer_id must be a 10-digit Google Ads customer id (123-456-7890)",
+                ));
+            }
+            SecretUpdate::Set(Secret::new(GoogleAdsConfig {
+                customer_id: digits,
+                conversion_action: validate::text(
+                    "google_ads.conversion_action",
+                    &g.conversion_action,
+                    200,
+                )?,
+                webhook_key: validate::text(
+                    "google_ads.webhook_key",
+                    &g.webhook_key,
+                    validate::SECRET_MAX_CHARS,
+                )?,
+            }))
+        }
+        other => other.clone(),
+    };
+    Ok(SecretChanges {
+        meta_access_token: meta,
+        google_ads: google,
+    })
+}
+
+/// Settings for a create or replace.
+pub fn settings_from_input(
+    input: &SettingsInput,
+) -> Result<(Settings, SecretChanges), DomainError> {
+    let settings = Settings {
+        sla_hours: validate::sla_hours(
+            "sla_hours",
+            input.sla_hours.unwrap_or(validate::SLA_HOURS_DEFAULT),
+        )?,
+        spam_keywords: validate::spam_keywords("spam_keywords", &input.spam_keywords)?,
+        manager_email: email_opt("manager_email", input.manager_email.as_deref())?,
+    };
+    let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
+    Ok((settings, secrets))
+}
+
+/// Settings after a PATCH over `current`.
+pub fn apply_settings_patch(
+    current: &Settings,
+    patch: &SettingsPatch,
+) -> Result<(Settings, SecretChanges), DomainError> {
+    let mut s = current.clone();
+    if let Some(h) = patch.sla_hours {
+        s.sla_hours = validate::sla_hours("sla_hours", h)?;
+    }
+    if let Some(k) = &patch.spam_keywords {
+        s.spam_keywords = validate::spam_keywords("spam_keywords", k)?;
+    }
+    if let Some(e) = &patch.manager_email {
+        s.manager_email = email_opt("manager_email", e.as_deref())?;
+    }
+    let secrets = check_secrets(&patch.meta_access_token, &patch.google_ads)?;
+    Ok((s, secrets))
+}
+
+fn name(v: &str) -> Result<String, DomainError> {
+    validate::text("name", v, validate::NAME_MAX_CHARS)
+}
+
+/// A new tenant's fields; the slug comes from the name when not given.
+pub fn validate_new(input: &NewTenant) -> Result<(TenantFields, SecretChanges), DomainError> {
+    let name = name(&input.name)?;
+    let slug = match &input.slug {
+        Some(s) => validate::slug("slug", s)?,
+        None => {
+            let derived = validate::slugify(&name);
+            validate::slug("slug", &derived).map_err(|_| {
+                DomainError::invalid(
+                    "slug",
+                    "invalid_slug",
+                    "no slug could be derived from this name; pass one explicitly",
+                )
+            })?
+        }
+    };
+    let (settings, secrets) = match &input.settings {
+        Some(si) => settings_from_input(si).map_err(|e| e.under("settings"))?,
+        None => (Settings::default(), SecretChanges::default()),
+    };
+    Ok((
+        TenantFields {
+            slug,
+            name,
+            active: input.active.unwrap_or(true),
+            settings,
+        },
+        secrets,
+    ))
+}
+
+pub fn validate_replace(
+    input: &TenantReplace,
+) -> Result<(TenantFields, SecretChanges), DomainError> {
+    let (settings, secrets) = match &input.settings {
+        Some(si) => settings_from_input(si).map_err(|e| e.under("settings"))?,
+        None => (Settings::default(), SecretChanges::default()),
+    };
+    Ok((
+        TenantFields {
+            slug: validate::slug("slug", &input.slug)?,
+            name: name(&input.name)?,
+            active: input.active,
+            settings,
+        },
+        secrets,
+    ))
+}
+
+pub fn apply_patch(
+    current: &TenantFields,
+    patch: &TenantPatch,
+) -> Result<(TenantFields, SecretChanges), DomainError> {
+    let mut t = current.clone();
+    if let Some(n) = &patch.name {
+        t.name = name(n)?;
+    }
+    if let Some(s) = &patch.slug {
+        t.slug = validate::slug("slug", s)?;
+    }
+    if let Some(a) = patch.active {
+        t.active = a;
+    }
+    let mut secrets = SecretChanges::default();
+    if let Some(sp) = &patch.settings {
+        let (s, sec) = apply_settings_patch(&t.settings, sp).map_err(|e| e.under("settings"))?;
+        t.settings = s;
+        secrets = sec;
+    }
+    Ok((t, secrets))
+}
+
+/// The last four characters shown for a Google Ads config: its customer id's, which is what
+/// an operator recognises.
+pub fn google_ads_last4(g: &GoogleAdsConfig) -> String {
+    let id = &g.customer_id;
+    id[id.len().saturating_sub(4)..].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(e: DomainError) -> String {
+        match e {
+            DomainError::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn new_tenant_derives_slug_and_defaults() {
+        let input: NewTenant = serde_json::from_str(r#"{"name":"Open Arms Home Care"}"#).unwrap();
+        let (t, secrets) = validate_new(&input).unwrap();
+        assert_eq!(t.slug, "open-arms-home-care");
+        assert!(t.active);
+        assert_eq!(t.settings, Settings::default());
+        assert_eq!(secrets.meta_access_token, SecretUpdate::Keep);
+        let bad: NewTenant = serde_json::from_str(r#"{"name":"!!!"}"#).unwrap();
+        assert_eq!(field_of(validate_new(&bad).unwrap_err()), "slug");
+    }
+
+    #[test]
+    fn errors_name_nested_fields() {
+        let input: NewTenant =
+            serde_json::from_str(r#"{"name":"X Co","settings":{"sla_hours":0}}"#).unwrap();
+        assert_eq!(
+            field_of(validate_new(&input).unwrap_err()),
+            "settings.sla_hours"
+        );
+        let input: NewTenant = serde_json::from_str(
+            r#"{"name":"X Co","settings":{"google_ads":{"customer_id":"12","conversion_action":"a","webhook_key":"k"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            field_of(validate_new(&input).unwrap_err()),
+            "settings.google_ads.customer_id"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = serde_json::from_str::<TenantPatch>(r#"{"nmae":"x"}"#).unwrap_err();
+        assert!(err.to_string().contains("nmae"));
+        let err =
+            serde_json::from_str::<TenantPatch>(r#"{"settings":{"sla_hour":3}}"#).unwrap_err();
+        assert!(err.to_string().contains("sla_hour"));
+    }
+
+    #[test]
+    fn patch_changes_only_what_is_given() {
+        let current = TenantFields {
+            slug: "open-arms".into(),
+            name: "Open Arms".into(),
+            active: true,
+            settings: Settings {
+                sla_hours: 24,
+                spam_keywords: vec!["casino".into()],
+                manager_email: Some("boss@openarms.example".into()),
+            },
+        };
+        let p: TenantPatch = serde_json::from_str(r#"{"settings":{"sla_hours":4}}"#).unwrap();
+        let (t, _) = apply_patch(&current, &p).unwrap();
+        assert_eq!(t.settings.sla_hours, 4);
+        assert_eq!(t.settings.spam_keywords, vec!["casino"]);
+        assert_eq!(t.name, "Open Arms");
+        let p: TenantPatch =
+            serde_json::from_str(r#"{"settings":{"manager_email":null}}"#).unwrap();
+        let (t, _) = apply_patch(&current, &p).unwrap();
+        assert_eq!(t.settings.manager_email, None);
+        let p: TenantPatch =
+            serde_json::from_str(r#"{"settings":{"manager_email":"nope"}}"#).unwrap();
+        assert_eq!(
+            field_of(apply_patch(&current, &p).unwrap_err()),
+            "settings.manager_email"
+        );
+    }
+
+    #[test]
+    fn secrets_validate_and_normalise() {
+        let p: SettingsPatch = serde_json::from_str(
+            r#"{"google_ads":{"customer_id":"123-456-7890","conversion_action":"Lead","webhook_key":"wk_123456789012"}}"#,
+        )
+        .unwrap();
+        let (_, secrets) = apply_settings_patch(&Settings::default(), &p).unwrap();
+        match secrets.google_ads {
+            SecretUpdate::Set(g) => {
+                assert_eq!(g.expose().customer_id, "1234567890");
+                assert_eq!(google_ads_last4(g.expose()), "7890");
+            }
+            other => panic!("{other:?}"),
+        }
+        let p: SettingsPatch =
+            serde_json::from_str(r#"{"meta_access_token":"bad\u0000token"}"#).unwrap();
+        assert_eq!(
+            field_of(apply_settings_patch(&Settings::default(), &p).unwrap_err()),
+            "meta_access_token"
+        );
+    }
+
+    #[test]
+    fn replace_accepts_a_get_body() {
+        let body = r#"{"id":"0195f3a4-1111-7000-8000-000000000000","slug":"open-arms","name":"Open Arms","active":false,"created_at":"2026-01-01T00:00:00Z","settings":{"sla_hours":8,"spam_keywords":[],"manager_email":null,"meta_access_token":{"set":true,"last4":"abcd"},"google_ads":{"set":false,"last4":null}}}"#;
+        let r: TenantReplace = serde_json::from_str(body).unwrap();
+        let (t, secrets) = validate_replace(&r).unwrap();
+        assert!(!t.active);
+        assert_eq!(t.settings.sla_hours, 8);
+        assert_eq!(secrets.meta_access_token, SecretUpdate::Keep);
+        assert_eq!(secrets.google_ads, SecretUpdate::Keep);
+    }
+}
