@@ -48,6 +48,17 @@ pub struct Stage {
     pub kind: StageKind,
 }
 
+/// A stage as `GET /tenants/{id}/stages` lists it: with how many leads sit in it, so a
+/// client can tell which deletes need a `move_to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StageSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: StageKind,
+    pub lead_count: u64,
+}
+
 /// `POST /tenants/{id}/stages`
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

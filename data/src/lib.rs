@@ -1,1 +1,22 @@
+//! Echo5 storage: SQLite schema and migrations, the group-commit writer, read-only readers,
+//! and the queries behind the API.
+//!
+//! Nothing here runs on the async runtime: writes go to one writer thread over a bounded
+//! channel, reads to a small pool of read-only connections on their own threads; callers
+//! await a oneshot reply.
 
+pub mod admin_tokens;
+pub mod audit;
+mod db;
+pub mod demo;
+mod error;
+pub mod leads;
+mod reader;
+pub mod stages;
+mod store;
+pub mod tenants;
+mod writer;
+
+pub use error::StoreError;
+pub use store::{Store, StoreOptions, WriterStats};
+pub use tenants::TenantKey;

@@ -1,0 +1,216 @@
+//! Leads as stored. The ingest and workflow issues build on these row functions.
+
+use chrono::{DateTime, Utc};
+use echo5_core::DomainError;
+use echo5_core::clock::from_millis;
+use echo5_core::lead::{Lead, LeadSource};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// The body as it arrived, kept byte for byte.
+#[derive(Debug, Clone, Copy)]
+pub struct RawBody<'a> {
+    pub bytes: &'a [u8],
+    pub content_type: &'a str,
+}
+
+pub(crate) fn insert(
+    conn: &Connection,
+    l: &Lead,
+    raw: Option<RawBody<'_>>,
+    api_key_id: Option<Uuid>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, first_contacted_at,
+            name, first_name, last_name, email, phone, message, company, source, form_name, page_url,
+            referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, ip,
+            user_agent, custom, raw, raw_content_type, is_spam, spam_reason, duplicate_of, notes,
+            assigned_to, api_key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+            ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
+    )?
+    .execute(params![
+        l.id.to_string(),
+        l.tenant_id.to_string(),
+        l.created_at.timestamp_millis(),
+        l.stage_id.to_string(),
+        l.stage_changed_at.timestamp_millis(),
+        l.first_contacted_at.map(|t| t.timestamp_millis()),
+        l.name,
+        l.first_name,
+        l.last_name,
+        l.email,
+        l.phone,
+        l.message,
+        l.company,
+        l.source.as_str(),
+        l.form_name,
+        l.page_url,
+        l.referrer,
+        l.utm_source,
+        l.utm_medium,
+        l.utm_campaign,
+        l.utm_term,
+        l.utm_content,
+        l.gclid,
+        l.fbclid,
+        l.ip,
+        l.user_agent,
+        l.custom.to_string(),
+        raw.map(|r| r.bytes),
+        raw.map(|r| r.content_type),
+        l.is_spam,
+        l.spam_reason,
+        l.duplicate_of.map(|d| d.to_string()),
+        l.notes,
+        l.assigned_to,
+        api_key_id.map(|k| k.to_string()),
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn record_stage_change(
+    conn: &Connection,
+    lead: Uuid,
+    tenant: Uuid,
+    from: Option<Uuid>,
+    to: Uuid,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO stage_history(lead_id, tenant_id, from_stage, to_stage, at, by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        lead.to_string(),
+        tenant.to_string(),
+        from.map(|f| f.to_string()),
+        to.to_string(),
+        at.timestamp_millis(),
+        by
+    ])?;
+    Ok(())
+}
+
+const COLUMNS: &str = "id, tenant_id, created_at, stage_id, stage_changed_at, first_contacted_at, \
+    name, first_name, last_name, email, phone, message, company, source, form_name, page_url, \
+    referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, ip, \
+    user_agent, custom, is_spam, spam_reason, duplicate_of, notes, assigned_to";
+
+fn uuid_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = r.get(i)?;
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
+    let source: String = r.get(13)?;
+    let custom: String = r.get(26)?;
+    Ok(Lead {
+        id: uuid_at(r, 0)?,
+        tenant_id: uuid_at(r, 1)?,
+        created_at: from_millis(r.get(2)?),
+        stage_id: uuid_at(r, 3)?,
+        stage_changed_at: from_millis(r.get(4)?),
+        first_contacted_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
+        name: r.get(6)?,
+        first_name: r.get(7)?,
+        last_name: r.get(8)?,
+        email: r.get(9)?,
+        phone: r.get(10)?,
+        message: r.get(11)?,
+        company: r.get(12)?,
+        source: LeadSource::parse(&source).unwrap_or(LeadSource::Api),
+        form_name: r.get(14)?,
+        page_url: r.get(15)?,
+        referrer: r.get(16)?,
+        utm_source: r.get(17)?,
+        utm_medium: r.get(18)?,
+        utm_campaign: r.get(19)?,
+        utm_term: r.get(20)?,
+        utm_content: r.get(21)?,
+        gclid: r.get(22)?,
+        fbclid: r.get(23)?,
+        ip: r.get(24)?,
+        user_agent: r.get(25)?,
+        custom: serde_json::from_str(&custom).unwrap_or_default(),
+        is_spam: r.get(27)?,
+        spam_reason: r.get(28)?,
+        duplicate_of: r
+            .get::<_, Option<String>>(29)?
+            .and_then(|s| Uuid::parse_str(&s).ok()),
+        notes: r.get(30)?,
+        assigned_to: r.get(31)?,
+    })
+}
+
+pub(crate) fn get(conn: &Connection, id: Uuid) -> Result<Lead, StoreError> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM leads WHERE id = ?1"))?
+        .query_row([id.to_string()], from_row)
+        .optional()?
+        .ok_or(StoreError::Domain(DomainError::NotFound { what: "lead" }))
+}
+
+impl Store {
+    pub async fn get_lead(&self, id: Uuid) -> Result<Lead, StoreError> {
+        self.read(move |c| get(c, id)).await
+    }
+
+    /// Stores a fully formed lead (manual entry, imports, tests) and its intake history row.
+    pub async fn insert_lead(&self, lead: Lead, by: String) -> Result<Lead, StoreError> {
+        self.write(move |c| {
+            insert(c, &lead, None, None)?;
+            record_stage_change(
+                c,
+                lead.id,
+                lead.tenant_id,
+                None,
+                lead.stage_id,
+                lead.created_at,
+                &by,
+            )?;
+            Ok(lead)
+        })
+        .await
+    }
+
+    /// Leads of a tenant per stage id, for tests and the console.
+    pub async fn count_leads(&self, tenant: Uuid) -> Result<u64, StoreError> {
+        self.read(move |c| {
+            let n: i64 = c
+                .prepare_cached("SELECT count(*) FROM leads WHERE tenant_id = ?1")?
+                .query_row([tenant.to_string()], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    /// The stage moves of one lead, oldest first: (from, to, by).
+    pub async fn stage_history(
+        &self,
+        lead: Uuid,
+    ) -> Result<Vec<(Option<Uuid>, Uuid, String)>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT from_stage, to_stage, by FROM stage_history WHERE lead_id = ?1 ORDER BY at, id",
+            )?;
+            let rows = stmt
+                .query_map([lead.to_string()], |r| {
+                    let from: Option<String> = r.get(0)?;
+                    Ok((
+                        from.and_then(|f| Uuid::parse_str(&f).ok()),
+                        uuid_at(r, 1)?,
+                        r.get(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+}

@@ -1,0 +1,282 @@
+//! Pipeline stages: every change loads the pipeline, applies the rule from
+//! `echo5_core::stage`, and writes the result back in the same transaction.
+
+use chrono::{DateTime, Utc};
+use echo5_core::DomainError;
+use echo5_core::audit::AuditRecord;
+use echo5_core::stage::{self, NewStage, Stage, StageKind, StagePatch, StageSummary};
+use rusqlite::{Connection, params};
+use serde_json::json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tenants::{self, TenantKey, TenantRow};
+
+fn parse_id(s: &str) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+/// The pipeline in order.
+pub(crate) fn load(conn: &Connection, tenant: Uuid) -> Result<Vec<Stage>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, kind FROM stages WHERE tenant_id = ?1 ORDER BY position, created_at",
+    )?;
+    let rows = stmt
+        .query_map([tenant.to_string()], |r| {
+            let kind: String = r.get(2)?;
+            Ok(Stage {
+                id: parse_id(&r.get::<_, String>(0)?)?,
+                name: r.get(1)?,
+                kind: StageKind::parse(&kind).unwrap_or(StageKind::Open),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn lead_counts(conn: &Connection, tenant: Uuid) -> Result<HashMap<Uuid, u64>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT stage_id, count(*) FROM leads WHERE tenant_id = ?1 GROUP BY stage_id",
+    )?;
+    let rows = stmt
+        .query_map([tenant.to_string()], |r| {
+            Ok((
+                parse_id(&r.get::<_, String>(0)?)?,
+                r.get::<_, i64>(1)? as u64,
+            ))
+        })?
+        .collect::<Result<HashMap<_, _>, _>>()?;
+    Ok(rows)
+}
+
+fn count_in(conn: &Connection, tenant: Uuid, stage: Uuid) -> Result<u64, StoreError> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM leads WHERE tenant_id = ?1 AND stage_id = ?2")?
+        .query_row(params![tenant.to_string(), stage.to_string()], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// Writes names, kinds and positions back; inserts stages that are new.
+fn save(
+    conn: &Connection,
+    tenant: Uuid,
+    stages: &[Stage],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, position = excluded.position",
+    )?;
+    for (pos, s) in stages.iter().enumerate() {
+        upsert.execute(params![
+            s.id.to_string(),
+            tenant.to_string(),
+            s.name,
+            s.kind.as_str(),
+            pos as i64,
+            at.timestamp_millis()
+        ])?;
+    }
+    Ok(())
+}
+
+fn stage_audit(
+    actor: String,
+    action: &'static str,
+    t: &TenantRow,
+    target: Uuid,
+    details: serde_json::Value,
+) -> AuditRecord {
+    AuditRecord {
+        actor,
+        action,
+        tenant: Some(t.tref()),
+        target: Some(target.to_string()),
+        details,
+    }
+}
+
+/// What a stage deletion did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageDeleted {
+    pub moved_leads: u64,
+    pub moved_to: Option<Uuid>,
+}
+
+impl Store {
+    pub async fn list_stages(&self, tenant: TenantKey) -> Result<Vec<StageSummary>, StoreError> {
+        self.read(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let counts = lead_counts(c, t.id)?;
+            Ok(load(c, t.id)?
+                .into_iter()
+                .map(|s| StageSummary {
+                    lead_count: counts.get(&s.id).copied().unwrap_or(0),
+                    id: s.id,
+                    name: s.name,
+                    kind: s.kind,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    pub async fn add_stage(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        new: NewStage,
+    ) -> Result<Stage, StoreError> {
+        let now = self.now();
+        self.write(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let id = Uuid::now_v7();
+            let pipeline = stage::add(&load(c, t.id)?, &new, id)?;
+            save(c, t.id, &pipeline, now)?;
+            let created = pipeline
+                .into_iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| StoreError::Internal("added stage vanished".into()))?;
+            audit::record(
+                c,
+                now,
+                &stage_audit(
+                    actor,
+                    "stage.created",
+                    &t,
+                    id,
+                    json!({ "name": created.name, "kind": created.kind }),
+                ),
+            )?;
+            Ok(created)
+        })
+        .await
+    }
+
+    pub async fn patch_stage(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        stage_id: Uuid,
+        patch: StagePatch,
+    ) -> Result<Stage, StoreError> {
+        let now = self.now();
+        self.write(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let before = load(c, t.id)?;
+            let pipeline = stage::patch(&before, stage_id, &patch)?;
+            save(c, t.id, &pipeline, now)?;
+            let old = before.iter().find(|s| s.id == stage_id);
+            let new = pipeline
+                .into_iter()
+                .find(|s| s.id == stage_id)
+                .ok_or(DomainError::NotFound { what: "stage" })?;
+            audit::record(
+                c,
+                now,
+                &stage_audit(
+                    actor,
+                    "stage.updated",
+                    &t,
+                    stage_id,
+                    json!({
+                        "from": old.map(|s| json!({"name": s.name, "kind": s.kind})),
+                        "to": {"name": new.name, "kind": new.kind},
+                    }),
+                ),
+            )?;
+            Ok(new)
+        })
+        .await
+    }
+
+    pub async fn reorder_stages(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        order: Vec<Uuid>,
+    ) -> Result<Vec<Stage>, StoreError> {
+        let now = self.now();
+        self.write(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let pipeline = stage::reorder(&load(c, t.id)?, &order)?;
+            save(c, t.id, &pipeline, now)?;
+            audit::record(
+                c,
+                now,
+                &AuditRecord {
+                    actor,
+                    action: "stage.reordered",
+                    tenant: Some(t.tref()),
+                    target: None,
+                    details: json!({ "order": order }),
+                },
+            )?;
+            Ok(pipeline)
+        })
+        .await
+    }
+
+    /// Deletes a stage; with `move_to`, its leads move there first (each move is written to
+    /// the stage history, `by` the actor).
+    pub async fn delete_stage(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        stage_id: Uuid,
+        move_to: Option<Uuid>,
+    ) -> Result<StageDeleted, StoreError> {
+        let now = self.now();
+        self.write(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let pipeline = load(c, t.id)?;
+            let count = if pipeline.iter().any(|s| s.id == stage_id) {
+                count_in(c, t.id, stage_id)?
+            } else {
+                0
+            };
+            let plan = stage::delete(&pipeline, stage_id, move_to, count)?;
+            let (tid, sid) = (t.id.to_string(), stage_id.to_string());
+            if let Some(target) = plan.move_to {
+                let ms = now.timestamp_millis();
+                c.execute(
+                    "INSERT INTO stage_history(lead_id, tenant_id, from_stage, to_stage, at, by)
+                     SELECT id, tenant_id, stage_id, ?3, ?4, ?5 FROM leads
+                     WHERE tenant_id = ?1 AND stage_id = ?2",
+                    params![tid, sid, target.to_string(), ms, actor],
+                )?;
+                c.execute(
+                    "UPDATE leads SET stage_id = ?3, stage_changed_at = ?4
+                     WHERE tenant_id = ?1 AND stage_id = ?2",
+                    params![tid, sid, target.to_string(), ms],
+                )?;
+            }
+            c.execute(
+                "DELETE FROM stages WHERE id = ?1 AND tenant_id = ?2",
+                params![sid, tid],
+            )?;
+            save(c, t.id, &plan.remaining, now)?;
+            audit::record(
+                c,
+                now,
+                &stage_audit(
+                    actor,
+                    "stage.deleted",
+                    &t,
+                    stage_id,
+                    json!({ "moved_leads": count, "move_to": plan.move_to }),
+                ),
+            )?;
+            Ok(StageDeleted {
+                moved_leads: if plan.move_to.is_some() { count } else { 0 },
+                moved_to: plan.move_to,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,158 @@
+//! The store handle the daemon holds: cheap to clone, every method async, no SQLite on the
+//! caller's thread.
+
+use chrono::{DateTime, Utc};
+use echo5_core::clock::Clock;
+use echo5_core::crypto::MasterKey;
+use rusqlite::{Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::db;
+use crate::error::StoreError;
+use crate::reader::Readers;
+use crate::writer::Writer;
+pub use crate::writer::WriterStats;
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Read-only connections, each on its own thread.
+    pub readers: usize,
+    /// Bounded write queue; beyond it writes are refused with `QueueFull` (HTTP 503).
+    pub write_queue: usize,
+    /// Most jobs in one group commit.
+    pub max_batch: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            readers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .clamp(2, 8),
+            write_queue: 4096,
+            max_batch: 512,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Writer,
+    readers: Readers,
+    key: MasterKey,
+    clock: Arc<dyn Clock>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, applies migrations and checks
+    /// that `key` is the master key this database's secrets were sealed with.
+    /// Blocking: call it before serving, or from `spawn_blocking`.
+    pub fn open(
+        path: &Path,
+        key: MasterKey,
+        clock: Arc<dyn Clock>,
+        opts: StoreOptions,
+    ) -> Result<Store, StoreError> {
+        let conn = db::open_writer(path)?;
+        check_master_key(&conn, &key)?;
+        let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
+        let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch);
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer,
+                readers,
+                key,
+                clock,
+                path: path.to_path_buf(),
+            }),
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
+    pub(crate) fn key(&self) -> &MasterKey {
+        &self.inner.key
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn writer_stats(&self) -> &WriterStats {
+        &self.inner.writer.stats
+    }
+
+    /// Runs `f` on a read-only connection.
+    pub async fn read<F, T>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.readers.call(f).await
+    }
+
+    /// Runs `f` in the writer's next group commit; returns after the commit is durable.
+    pub async fn write<F, T>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.call(f).await
+    }
+
+    /// Whether the database takes a durable write right now (for `/readyz`).
+    pub async fn probe_write(&self) -> Result<(), StoreError> {
+        let now = self.now().timestamp_millis().to_string();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO meta(key, value) VALUES ('ready_probe', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Commits everything queued, checkpoints the WAL and stops the writer.
+    pub async fn shutdown(&self) {
+        self.inner.writer.shutdown().await;
+    }
+}
+
+/// The first start records the master key's fingerprint; later starts must present the
+/// same key, so a wrong key is a clear error at start instead of garbage at first use.
+fn check_master_key(conn: &Connection, key: &MasterKey) -> Result<(), StoreError> {
+    let found = key.fingerprint();
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'master_key_fingerprint'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match stored {
+        Some(expected) if expected != found => Err(StoreError::WrongMasterKey { found, expected }),
+        Some(_) => Ok(()),
+        None => {
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('master_key_fingerprint', ?1)",
+                [found],
+            )?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Tenants and their settings. Secrets are sealed here, inside the writer transaction, so a
+//! secret in clear never leaves the request that carried it.
+
+use chrono::{DateTime, Utc};
+use echo5_core::DomainError;
+use echo5_core::audit::AuditRecord;
+use echo5_core::clock::from_millis;
+use echo5_core::crypto::MasterKey;
+use echo5_core::page::{self, Cursor, Page};
+use echo5_core::secret::{MaskedSecret, SecretUpdate, last4};
+use echo5_core::stage::default_pipeline;
+use echo5_core::tenant::{
+    SecretChanges, Settings, Tenant, TenantFields, TenantRef, TenantSettings, google_ads_last4,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// How a request names a tenant: `/tenants/{id or slug}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantKey {
+    Id(Uuid),
+    Slug(String),
+}
+
+impl TenantKey {
+    pub fn parse(s: &str) -> TenantKey {
+        match Uuid::try_parse(s) {
+            Ok(id) => TenantKey::Id(id),
+            Err(_) => TenantKey::Slug(s.to_string()),
+        }
+    }
+}
+
+impl From<Uuid> for TenantKey {
+    fn from(id: Uuid) -> Self {
+        TenantKey::Id(id)
+    }
+}
+
+/// A tenant as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct TenantRow {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub fields: TenantFields,
+    pub meta_last4: Option<String>,
+    pub google_last4: Option<String>,
+}
+
+impl TenantRow {
+    pub fn view(&self) -> Tenant {
+        Tenant {
+            id: self.id,
+            slug: self.fields.slug.clone(),
+            name: self.fields.name.clone(),
+            active: self.fields.active,
+            created_at: self.created_at,
+            settings: TenantSettings {
+                sla_hours: self.fields.settings.sla_hours,
+                spam_keywords: self.fields.settings.spam_keywords.clone(),
+                manager_email: self.fields.settings.manager_email.clone(),
+                meta_access_token: MaskedSecret::from_last4(self.meta_last4.clone()),
+                google_ads: MaskedSecret::from_last4(self.google_last4.clone()),
+            },
+        }
+    }
+
+    pub fn tref(&self) -> TenantRef {
+        TenantRef {
+            id: self.id,
+            slug: self.fields.slug.clone(),
+            name: self.fields.name.clone(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email, \
+                       meta_token_last4, google_ads_last4";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
+    let id: String = r.get(0)?;
+    let keywords: String = r.get(6)?;
+    Ok((
+        keywords,
+        TenantRow {
+            id: Uuid::parse_str(&id).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+            })?,
+            created_at: from_millis(r.get(4)?),
+            fields: TenantFields {
+                slug: r.get(1)?,
+                name: r.get(2)?,
+                active: r.get(3)?,
+                settings: Settings {
+                    sla_hours: r.get(5)?,
+                    spam_keywords: Vec::new(),
+                    manager_email: r.get(7)?,
+                },
+            },
+            meta_last4: r.get(8)?,
+            google_last4: r.get(9)?,
+        },
+    ))
+}
+
+fn finish_row((keywords, mut row): (String, TenantRow)) -> Result<TenantRow, StoreError> {
+    row.fields.settings.spam_keywords = serde_json::from_str(&keywords)?;
+    Ok(row)
+}
+
+pub(crate) fn find(conn: &Connection, key: &TenantKey) -> Result<Option<TenantRow>, StoreError> {
+    let found = match key {
+        TenantKey::Id(id) => conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM tenants WHERE id = ?1"))?
+            .query_row([id.to_string()], from_row)
+            .optional()?,
+        TenantKey::Slug(slug) => conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM tenants WHERE slug = ?1"))?
+            .query_row([slug], from_row)
+            .optional()?,
+    };
+    found.map(finish_row).transpose()
+}
+
+pub(crate) fn get(conn: &Connection, key: &TenantKey) -> Result<TenantRow, StoreError> {
+    find(conn, key)?.ok_or(StoreError::Domain(DomainError::NotFound { what: "tenant" }))
+}
+
+fn slug_taken(conn: &Connection, slug: &str, except: Option<Uuid>) -> Result<bool, StoreError> {
+    let other: Option<String> = conn
+        .prepare_cached("SELECT id FROM tenants WHERE slug = ?1")?
+        .query_row([slug], |r| r.get(0))
+        .optional()?;
+    Ok(match (other, except) {
+        (None, _) => false,
+        (Some(id), Some(me)) => id != me.to_string(),
+        (Some(_), None) => true,
+    })
+}
+
+fn slug_conflict(slug: &str) -> StoreError {
+    StoreError::Domain(DomainError::conflict_on(
+        "slug",
+        "slug_taken",
+        format!("another tenant already uses the slug \"{slug}\""),
+    ))
+}
+
+fn aad(tenant: Uuid, field: &str) -> Vec<u8> {
+    format!("tenant:{tenant}:{field}").into_bytes()
+}
+
+/// Applies secret changes; returns the names of the secrets that changed, for the audit row.
+fn apply_secrets(
+    conn: &Connection,
+    key: &MasterKey,
+    tenant: Uuid,
+    s: &SecretChanges,
+) -> Result<Vec<&'static str>, StoreError> {
+    let mut changed = Vec::new();
+    let id = tenant.to_string();
+    match &s.meta_access_token {
+        SecretUpdate::Keep => {}
+        SecretUpdate::Clear => {
+            conn.execute(
+                "UPDATE tenants SET meta_token_enc = NULL, meta_token_last4 = NULL WHERE id = ?1",
+                [&id],
+            )?;
+            changed.push("meta_access_token");
+        }
+        SecretUpdate::Set(token) => {
+            let sealed = key.seal(&aad(tenant, "meta_access_token"), token.expose().as_bytes())?;
+            conn.execute(
+                "UPDATE tenants SET meta_token_enc = ?2, meta_token_last4 = ?3 WHERE id = ?1",
+                params![id, sealed, last4(token.expose())],
+            )?;
+            changed.push("meta_access_token");
+        }
+    }
+    match &s.google_ads {
+        SecretUpdate::Keep => {}
+        SecretUpdate::Clear => {
+            conn.execute(
+                "UPDATE tenants SET google_ads_enc = NULL, google_ads_last4 = NULL WHERE id = ?1",
+                [&id],
+            )?;
+            changed.push("google_ads");
+        }
+        SecretUpdate::Set(cfg) => {
+            let plain = serde_json::to_vec(cfg.expose())?;
+            let sealed = key.seal(&aad(tenant, "google_ads"), &plain)?;
+            conn.execute(
+                "UPDATE tenants SET google_ads_enc = ?2, google_ads_last4 = ?3 WHERE id = ?1",
+                params![id, sealed, google_ads_last4(cfg.expose())],
+            )?;
+            changed.push("google_ads");
+        }
+    }
+    Ok(changed)
+}
+
+/// Names of the fields that differ, for the audit row (values are not logged: some are
+/// personal data, and the current values are one GET away).
+fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if old.slug != new.slug {
+        out.push("slug");
+    }
+    if old.name != new.name {
+        out.push("name");
+    }
+    if old.active != new.active {
+        out.push("active");
+    }
+    if old.settings.sla_hours != new.settings.sla_hours {
+        out.push("settings.sla_hours");
+    }
+    if old.settings.spam_keywords != new.settings.spam_keywords {
+        out.push("settings.spam_keywords");
+    }
+    if old.settings.manager_email != new.settings.manager_email {
+        out.push("settings.manager_email");
+    }
+    out
+}
+
+pub(crate) fn insert_default_stages(
+    conn: &Connection,
+    tenant: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (pos, (name, kind)) in default_pipeline().into_iter().enumerate() {
+        stmt.execute(params![
+            Uuid::now_v7().to_string(),
+            tenant.to_string(),
+            name,
+            kind.as_str(),
+            pos as i64,
+            at.timestamp_millis()
+        ])?;
+    }
+    Ok(())
+}
+
+/// The tenant-creating part of a transaction, shared by the API and demo seeding.
+pub(crate) fn insert(
+    conn: &Connection,
+    key: &MasterKey,
+    at: DateTime<Utc>,
+    fields: &TenantFields,
+    secrets: &SecretChanges,
+) -> Result<TenantRow, StoreError> {
+    if slug_taken(conn, &fields.slug, None)? {
+        return Err(slug_conflict(&fields.slug));
+    }
+    let id = Uuid::now_v7();
+    conn.prepare_cached(
+        "INSERT INTO tenants(id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        id.to_string(),
+        fields.slug,
+        fields.name,
+        fields.active,
+        at.timestamp_millis(),
+        fields.settings.sla_hours,
+        serde_json::to_string(&fields.settings.spam_keywords)?,
+        fields.settings.manager_email
+    ])?;
+    apply_secrets(conn, key, id, secrets)?;
+    insert_default_stages(conn, id, at)?;
+    get(conn, &TenantKey::Id(id))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Refuse (409) when the tenant still holds leads: leads are never lost by accident.
+    KeepLeads,
+    /// Delete the tenant with all its leads, stages and keys.
+    Purge,
+}
+
+impl Store {
+    pub async fn get_tenant(&self, key: TenantKey) -> Result<Tenant, StoreError> {
+        self.read(move |c| Ok(get(c, &key)?.view())).await
+    }
+
+    /// Newest first.
+    pub async fn list_tenants(
+        &self,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Tenant>, StoreError> {
+        self.read(move |c| {
+            let (ts, id) = match &cursor {
+                Some(cur) => (cur.ts, cur.id.clone()),
+                None => (i64::MAX, String::new()),
+            };
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tenants
+                 WHERE (created_at, id) < (?1, ?2)
+                 ORDER BY created_at DESC, id DESC LIMIT ?3"
+            ))?;
+            let rows = stmt
+                .query_map(params![ts, id, limit as i64 + 1], from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let tenants = rows
+                .into_iter()
+                .map(|r| finish_row(r).map(|t| t.view()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(page::paginate(tenants, limit, |t| Cursor {
+                ts: t.created_at.timestamp_millis(),
+                id: t.id.to_string(),
+            }))
+        })
+        .await
+    }
+
+    pub async fn create_tenant(
+        &self,
+        actor: String,
+        fields: TenantFields,
+        secrets: SecretChanges,
+    ) -> Result<Tenant, StoreError> {
+        let key = self.key().clone();
+        let now = self.now();
+        self.write(move |c| {
+            let row = insert(c, &key, now, &fields, &secrets)?;
+            let secret_names = secret_names(&secrets);
+            audit::record(
+                c,
+                now,
+                &AuditRecord {
+                    actor,
+                    action: "tenant.created",
+                    tenant: Some(row.tref()),
+                    target: None,
+                    details: json!({ "secrets_set": secret_names }),
+                },
+            )?;
+            Ok(row.view())
+        })
+        .await
+    }
+
+    /// Read-modify-write of a tenant in one transaction: `change` sees the current fields
+    /// and returns the new ones (a PUT, a PATCH, a settings update).
+    pub async fn update_tenant<F>(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        action: &'static str,
+        change: F,
+    ) -> Result<Tenant, StoreError>
+    where
+        F: FnOnce(&TenantFields) -> Result<(TenantFields, SecretChanges), DomainError>
+            + Send
+            + 'static,
+    {
+        let key = self.key().clone();
+        let now = self.now();
+        self.write(move |c| {
+            let before = get(c, &tenant)?;
+            let (fields, secrets) = change(&before.fields)?;
+            if fields.slug != before.fields.slug && slug_taken(c, &fields.slug, Some(before.id))? {
+                return Err(slug_conflict(&fields.slug));
+            }
+            c.prepare_cached(
+                "UPDATE tenants SET slug = ?2, name = ?3, active = ?4, sla_hours = ?5,
+                 spam_keywords = ?6, manager_email = ?7 WHERE id = ?1",
+            )?
+            .execute(params![
+                before.id.to_string(),
+                fields.slug,
+                fields.name,
+                fields.active,
+                fields.settings.sla_hours,
+                serde_json::to_string(&fields.settings.spam_keywords)?,
+                fields.settings.manager_email
+            ])?;
+            let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
+            let after = get(c, &TenantKey::Id(before.id))?;
+            let mut changed: Vec<&str> = changed_fields(&before.fields, &after.fields);
+            changed.extend(secrets_changed.iter().map(|s| match *s {
+                "meta_access_token" => "settings.meta_access_token",
+                _ => "settings.google_ads",
+            }));
+            audit::record(
+                c,
+                now,
+                &AuditRecord {
+                    actor,
+                    action,
+                    tenant: Some(after.tref()),
+                    target: None,
+                    details: json!({ "changed": changed }),
+                },
+            )?;
+            Ok(after.view())
+        })
+        .await
+    }
+
+    pub async fn delete_tenant(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        mode: DeleteMode,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        self.write(move |c| {
+            let row = get(c, &tenant)?;
+            let leads: i64 = c.query_row(
+                "SELECT count(*) FROM leads WHERE tenant_id = ?1",
+                [row.id.to_string()],
+                |r| r.get(0),
+            )?;
+            if leads > 0 && mode == DeleteMode::KeepLeads {
+                return Err(DomainError::conflict(
+                    "tenant_not_empty",
+                    format!(
+                        "tenant \"{}\" holds {leads} lead(s); deactivate it with PATCH {{\"active\": false}}, \
+                         or delete it with ?purge=true to delete its leads too",
+                        row.fields.slug
+                    ),
+                )
+                .into());
+            }
+            // Leads reference stages; drop them first so the cascade never trips the FK.
+            c.execute("DELETE FROM leads WHERE tenant_id = ?1", [row.id.to_string()])?;
+            c.execute("DELETE FROM tenants WHERE id = ?1", [row.id.to_string()])?;
+            audit::record(
+                c,
+                now,
+                &AuditRecord {
+                    actor,
+                    action: "tenant.deleted",
+                    tenant: Some(row.tref()),
+                    target: None,
+                    details: json!({ "leads_deleted": leads }),
+                },
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn secret_names(s: &SecretChanges) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if matches!(s.meta_access_token, SecretUpdate::Set(_)) {
+        out.push("meta_access_token");
+    }
+    if matches!(s.google_ads, SecretUpdate::Set(_)) {
+        out.push("google_ads");
+    }
+    out
+}

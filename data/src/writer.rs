@@ -1,0 +1,207 @@
+//! The write path: one thread owns the read-write connection and commits in groups.
+//!
+//! Jobs arrive over a bounded channel. The thread takes one, drains whatever else is
+//! waiting (up to `max_batch`), runs them all in one `BEGIN IMMEDIATE … COMMIT`, each under
+//! its own savepoint so one failing job rolls back alone, and only after the commit (the
+//! fsync) answers every caller. One fsync is shared by the whole batch: that is what makes
+//! durable ingest fast. A full queue is refused at once (`QueueFull`), never dropped.
+
+use rusqlite::Connection;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::StoreError;
+
+/// Counters for benchmarks and `/readyz`: batch sizes come from `jobs / commits`.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub commits: AtomicU64,
+    pub jobs: AtomicU64,
+    pub failed_commits: AtomicU64,
+}
+
+trait WriteJob: Send {
+    /// Runs inside the open transaction, under a savepoint.
+    fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Completion>;
+    /// The transaction could not even start.
+    fn fail(self: Box<Self>, err: StoreError);
+}
+
+trait Completion: Send {
+    /// Called once the batch's commit has succeeded or failed.
+    fn finish(self: Box<Self>, commit: &Result<(), String>);
+}
+
+struct Job<F, T> {
+    f: F,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+struct Done<T> {
+    result: Result<T, StoreError>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<F, T> WriteJob for Job<F, T>
+where
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Completion> {
+        let Job { f, reply } = *self;
+        let result = match conn.execute_batch("SAVEPOINT job") {
+            Err(e) => Err(StoreError::from(e)),
+            Ok(()) => {
+                let r = catch_unwind(AssertUnwindSafe(|| f(conn)))
+                    .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".into())));
+                let end = if r.is_ok() {
+                    "RELEASE job"
+                } else {
+                    "ROLLBACK TO job; RELEASE job"
+                };
+                match (conn.execute_batch(end), r) {
+                    (Ok(()), r) => r,
+                    (Err(e), Ok(_)) => Err(StoreError::from(e)),
+                    (Err(_), Err(e)) => Err(e),
+                }
+            }
+        };
+        Box::new(Done { result, reply })
+    }
+
+    fn fail(self: Box<Self>, err: StoreError) {
+        let _ = self.reply.send(Err(err));
+    }
+}
+
+impl<T: Send + 'static> Completion for Done<T> {
+    fn finish(self: Box<Self>, commit: &Result<(), String>) {
+        let out = match (self.result, commit) {
+            (Err(e), _) => Err(e),
+            (Ok(v), Ok(())) => Ok(v),
+            (Ok(_), Err(msg)) => Err(StoreError::Unavailable(msg.clone())),
+        };
+        // The caller may have gone away (client disconnected); the write still stands.
+        let _ = self.reply.send(out);
+    }
+}
+
+enum Msg {
+    Job(Box<dyn WriteJob>),
+    Shutdown(std::sync::mpsc::Sender<()>),
+}
+
+#[derive(Clone)]
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Msg>,
+    pub(crate) stats: Arc<WriterStats>,
+}
+
+impl Writer {
+    pub(crate) fn spawn(conn: Connection, queue: usize, max_batch: usize) -> Writer {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        std::thread::Builder::new()
+            .name("echo5-writer".into())
+            .spawn(move || run(conn, rx, max_batch.max(1), &thread_stats))
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot spawn the writer thread"));
+        Writer { tx, stats }
+    }
+
+    /// Queues `f` for the next group commit and waits for that commit.
+    pub(crate) async fn call<F, T>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .try_send(Msg::Job(Box::new(Job { f, reply })))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => StoreError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => {
+                    StoreError::Unavailable("the store is shut down".into())
+                }
+            })?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+
+    /// Commits everything queued so far, then stops the thread. Waits for it.
+    pub(crate) async fn shutdown(&self) {
+        let (ack, done) = std::sync::mpsc::channel();
+        if self.tx.send(Msg::Shutdown(ack)).await.is_ok() {
+            let _ = tokio::task::spawn_blocking(move || done.recv()).await;
+        }
+    }
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, stats: &WriterStats) {
+    let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.blocking_recv() {
+        let mut shutdown = None;
+        match first {
+            Msg::Job(j) => batch.push(j),
+            Msg::Shutdown(ack) => shutdown = Some(ack),
+        }
+        while shutdown.is_none() && batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(Msg::Job(j)) => batch.push(j),
+                Ok(Msg::Shutdown(ack)) => shutdown = Some(ack),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, &mut batch, stats);
+        if let Some(ack) = shutdown {
+            // Refuse new work, then commit whatever was already queued behind us.
+            rx.close();
+            while let Ok(msg) = rx.try_recv() {
+                if let Msg::Job(j) = msg {
+                    batch.push(j);
+                }
+            }
+            commit_batch(&conn, &mut batch, stats);
+            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+                tracing::warn!(error = %e, "checkpoint at shutdown failed");
+            }
+            let _ = ack.send(());
+            return;
+        }
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>, stats: &WriterStats) {
+    if batch.is_empty() {
+        return;
+    }
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        tracing::warn!(error = %msg, jobs = batch.len(), "cannot begin a write transaction");
+        for job in batch.drain(..) {
+            job.fail(StoreError::Unavailable(msg.clone()));
+        }
+        return;
+    }
+    let n = batch.len() as u64;
+    let done: Vec<Box<dyn Completion>> = batch.drain(..).map(|j| j.run(conn)).collect();
+    let commit = conn.execute_batch("COMMIT").map_err(|e| {
+        let msg = e.to_string();
+        tracing::warn!(error = %msg, jobs = n, "group commit failed; batch rolled back");
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+        msg
+    });
+    if commit.is_ok() {
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats.jobs.fetch_add(n, Ordering::Relaxed);
+    }
+    for d in done {
+        d.finish(&commit);
+    }
+}
