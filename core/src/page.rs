@@ -20,6 +20,13 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// A list in its natural order, not paginated (e.g. a pipeline's stages): `{"data": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct List<T> {
+    pub data: Vec<T>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub ts: i64,

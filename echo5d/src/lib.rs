@@ -1,1 +1,14 @@
+//! echo5d: the Echo5 daemon as a library, so tests run the real router in-process and on a
+//! loopback port. `main.rs` is only argument parsing and signal handling.
 
+pub mod app;
+pub mod config;
+pub mod datadir;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod run;
+pub mod state;
+
+pub use app::{build_router, launch, openapi};
+pub use state::AppState;

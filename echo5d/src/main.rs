@@ -1,1 +1,79 @@
-fn main() {}
+use clap::Parser;
+use echo5_core::clock::SystemClock;
+use echo5d::config::{Cli, Command};
+use echo5d::run::{self, StartError};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.serve.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("echo5d: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(&cli.serve).await,
+            Command::NewAdminToken => {
+                let (path, token) = run::new_admin_token(&cli.serve).await?;
+                println!(
+                    "New admin token (older tokens are revoked), saved to {}:",
+                    path.display()
+                );
+                println!("{}", token.expose());
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("echo5d: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: &echo5d::config::ServeArgs) -> Result<(), StartError> {
+    let prepared = run::prepare(args, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: args.listen,
+            source,
+        })?;
+    if let Some(token) = &prepared.new_admin_token {
+        // Printed once, on the start that created it; it also sits in admin.token (0600).
+        println!(
+            "Admin token (saved to {}):",
+            prepared.data_dir.join("admin.token").display()
+        );
+        println!("{}", token.expose());
+    }
+    tracing::info!(
+        listen = %args.listen,
+        data_dir = %prepared.data_dir.display(),
+        "echo5d serving"
+    );
+    echo5d::launch(listener, prepared.state, run::shutdown_signal())
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: args.listen,
+            source,
+        })?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Command line and environment: every flag has an `ECHO5_*` twin.
+
+use clap::{Args, Parser, Subcommand};
+use echo5_core::secret::Secret;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "echo5d", version, about = "Echo5 lead-intake daemon")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the daemon (the default when no command is given).
+    Serve,
+    /// Issue a new platform-admin token into admin.token and revoke every older one.
+    NewAdminToken,
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ECHO5_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Where echo5.db, master.key and admin.token live [default: $XDG_DATA_HOME/echo5].
+    #[arg(long, env = "ECHO5_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Seed three demo tenants with realistic leads (once per data directory).
+    #[arg(long, env = "ECHO5_DEMO")]
+    pub demo: bool,
+    /// Log filter, e.g. `info` or `echo5d=debug,tower_http=info`.
+    #[arg(long = "log", env = "ECHO5_LOG", default_value = "info")]
+    pub log: String,
+    /// The 32-byte master key as 64 hex characters or base64 (overrides master.key).
+    #[arg(long, env = "ECHO5_MASTER_KEY", hide_env_values = true, value_parser = secret_arg)]
+    pub master_key: Option<Secret<String>>,
+    /// A file holding the master key (for Docker/systemd secrets).
+    #[arg(long, env = "ECHO5_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Read-only database connections (each on its own thread).
+    #[arg(long, env = "ECHO5_DB_READERS", default_value_t = 4)]
+    pub db_readers: usize,
+    /// Capacity of the write queue; writes beyond it are answered 503 + Retry-After.
+    #[arg(long, env = "ECHO5_WRITE_QUEUE", default_value_t = 4096)]
+    pub write_queue: usize,
+}
+
+fn secret_arg(s: &str) -> Result<Secret<String>, String> {
+    Ok(Secret::new(s.to_string()))
+}
+
+impl ServeArgs {
+    /// `--data-dir`, or `echo5` under the user's XDG data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+}
+
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("echo5")
+}

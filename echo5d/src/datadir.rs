@@ -1,0 +1,119 @@
+//! The data directory: `echo5.db`, `master.key` and `admin.token`, created on first start
+//! with owner-only permissions.
+
+use echo5_core::crypto::MasterKey;
+use echo5_core::secret::Secret;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const DB_FILE: &str = "echo5.db";
+pub const MASTER_KEY_FILE: &str = "master.key";
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("data directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("set only one of ECHO5_MASTER_KEY and ECHO5_MASTER_KEY_FILE")]
+    BothMasterKeys,
+    #[error("master key from {from}: {source}")]
+    BadMasterKey {
+        from: String,
+        source: echo5_core::crypto::CryptoError,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SetupError + '_ {
+    move |source| SetupError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub fn ensure_dir(dir: &Path) -> Result<(), SetupError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir).map_err(io(dir))?.permissions().mode();
+        // Only tighten a directory we own the contents of; never loosen one.
+        if mode & 0o077 != 0 {
+            let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a file readable only by its owner (0600), replacing any previous one atomically.
+pub fn write_private(path: &Path, contents: &str) -> Result<(), SetupError> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp).map_err(io(&tmp))?;
+        f.write_all(contents.as_bytes()).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(io(path))?;
+    Ok(())
+}
+
+/// The master key: from `ECHO5_MASTER_KEY`, `ECHO5_MASTER_KEY_FILE`, or `master.key` in the
+/// data directory, which is generated (0600) on first start.
+pub fn master_key(
+    dir: &Path,
+    inline: Option<&Secret<String>>,
+    file: Option<&Path>,
+) -> Result<MasterKey, SetupError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(SetupError::BothMasterKeys),
+        (Some(text), None) => {
+            MasterKey::parse(text.expose(), 1).map_err(|source| SetupError::BadMasterKey {
+                from: "ECHO5_MASTER_KEY".into(),
+                source,
+            })
+        }
+        (None, Some(path)) => {
+            let text = fs::read_to_string(path).map_err(io(path))?;
+            MasterKey::parse(&text, 1).map_err(|source| SetupError::BadMasterKey {
+                from: path.display().to_string(),
+                source,
+            })
+        }
+        (None, None) => {
+            let path = dir.join(MASTER_KEY_FILE);
+            if path.exists() {
+                let text = fs::read_to_string(&path).map_err(io(&path))?;
+                MasterKey::parse(&text, 1).map_err(|source| SetupError::BadMasterKey {
+                    from: path.display().to_string(),
+                    source,
+                })
+            } else {
+                let key = MasterKey::generate().map_err(|source| SetupError::BadMasterKey {
+                    from: "the OS random generator".into(),
+                    source,
+                })?;
+                write_private(&path, &format!("{}\n", key.to_hex().expose()))?;
+                tracing::info!(path = %path.display(), "generated a new master key");
+                Ok(key)
+            }
+        }
+    }
+}
+
+/// Reads `admin.token` from a data directory (what the console does on the same machine).
+pub fn read_admin_token(dir: &Path) -> Option<Secret<String>> {
+    fs::read_to_string(dir.join(ADMIN_TOKEN_FILE))
+        .ok()
+        .map(|s| Secret::new(s.trim().to_string()))
+        .filter(|s| !s.expose().is_empty())
+}

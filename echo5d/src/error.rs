@@ -1,0 +1,172 @@
+//! Every error the API can return, and the one place they become HTTP responses.
+//!
+//! Body: `{"error": {"code", "message", "field"?}}`. Codes are stable snake_case; clients
+//! (the console included) match on them. 400 is a request that could not be read (bad JSON,
+//! unknown field, wrong type); 422 is a readable request whose values break a rule.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use echo5_core::{DomainError, ErrorBody, ErrorDetail};
+use echo5_data::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => ApiError::Domain(d),
+            other => ApiError::Store(other),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
+        match self {
+            ApiError::BadRequest {
+                code,
+                message,
+                field,
+            } => (
+                StatusCode::BAD_REQUEST,
+                code,
+                message.clone(),
+                field.clone(),
+            ),
+            ApiError::Unauthorized { code, message } => {
+                (StatusCode::UNAUTHORIZED, code, message.clone(), None)
+            }
+            ApiError::NotFound { code, message } => {
+                (StatusCode::NOT_FOUND, code, message.clone(), None)
+            }
+            ApiError::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                self.to_string(),
+                None,
+            ),
+            ApiError::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m.clone(),
+                None,
+            ),
+            ApiError::Domain(d) => match d {
+                DomainError::Invalid {
+                    field,
+                    code,
+                    message,
+                } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    message.clone(),
+                    Some(field.clone()),
+                ),
+                DomainError::NotFound { what } => (
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("{what} not found"),
+                    None,
+                ),
+                DomainError::Conflict {
+                    code,
+                    message,
+                    field,
+                } => (StatusCode::CONFLICT, code, message.clone(), field.clone()),
+            },
+            ApiError::Store(e) => match e {
+                StoreError::QueueFull => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "write_queue_full",
+                    "the server is busy; retry after the Retry-After delay".into(),
+                    None,
+                ),
+                StoreError::Unavailable(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "storage is temporarily unavailable; retry after the Retry-After delay".into(),
+                    None,
+                ),
+                _ => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; the daemon log has the details".into(),
+                    None,
+                ),
+            },
+        }
+    }
+}
+
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    field: Option<String>,
+) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_string(),
+            message,
+            field,
+        },
+    };
+    let mut resp = (status, Json(body)).into_response();
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
+    }
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, field) = self.parts();
+        match &self {
+            // Internal detail goes to the log, never to the client.
+            ApiError::Store(e) if status.is_server_error() => {
+                tracing::error!(error = %e, "request failed")
+            }
+            _ => {}
+        }
+        error_response(status, code, message, field)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

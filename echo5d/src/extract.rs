@@ -1,0 +1,158 @@
+//! Request extractors whose failures are our JSON errors, never axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use echo5_core::crypto;
+
+/// Largest admin-API JSON body.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON body. Unknown fields, wrong types and missing fields are 400s naming the field
+/// by its path (`settings.sla_hours`); a non-JSON content type is 415.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        // Lenient like GitHub's API: the body must be JSON, but a missing or generic content
+        // type (curl -d sends form-urlencoded) is accepted when the body is a JSON document.
+        let mime = req.headers().get(header::CONTENT_TYPE).map(|ct| {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            ct.split(';').next().unwrap_or("").trim().to_string()
+        });
+        let declared_json = match mime.as_deref() {
+            None => true,
+            Some(m) => m == "application/json" || m.ends_with("+json"),
+        };
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge {
+                    limit: JSON_BODY_LIMIT,
+                }
+            } else {
+                ApiError::bad_request("unreadable_body", rej.body_text())
+            }
+        })?;
+        if !declared_json && !looks_like_json(&bytes) {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "send a JSON body with Content-Type: application/json (got \"{}\")",
+                mime.unwrap_or_default()
+            )));
+        }
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+fn looks_like_json(bytes: &[u8]) -> bool {
+    matches!(
+        bytes.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{') | Some(b'[')
+    )
+}
+
+/// Deserializes a JSON document, naming the offending field on failure.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "empty_body",
+            "the request body is empty; send a JSON object",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    Ok(value)
+}
+
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let msg = inner.to_string();
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {msg}"));
+    }
+    let join = |name: &str| {
+        if path == "." || path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let quoted = |m: &str| m.split('`').nth(1).map(str::to_string);
+    let (code, field) = if msg.starts_with("unknown field") {
+        ("unknown_field", quoted(&msg).map(|n| join(&n)))
+    } else if msg.starts_with("missing field") {
+        ("missing_field", quoted(&msg).map(|n| join(&n)))
+    } else {
+        ("invalid_type", (path != ".").then_some(path))
+    };
+    ApiError::BadRequest {
+        code,
+        message: msg,
+        field,
+    }
+}
+
+/// A query string. Unknown parameters are rejected (400) like unknown body fields.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|rej| ApiError::bad_request("invalid_query", rej.body_text()))
+    }
+}
+
+/// The platform admin, authenticated by `Authorization: Bearer <admin token>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin {
+    pub token_id: uuid::Uuid,
+}
+
+impl Admin {
+    /// How audit rows name this caller.
+    pub fn actor(&self) -> String {
+        format!("admin:{}", self.token_id)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized {
+                code: "missing_token",
+                message: "send the admin token as Authorization: Bearer <token>".into(),
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .unwrap_or(header)
+            .trim();
+        let presented = crypto::sha256(token.as_bytes());
+        state
+            .admin_token(&presented)
+            .map(|token_id| Admin { token_id })
+            .ok_or(ApiError::Unauthorized {
+                code: "invalid_token",
+                message: "the admin token is not valid".into(),
+            })
+    }
+}

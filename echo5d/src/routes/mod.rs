@@ -1,0 +1,33 @@
+//! HTTP handlers, one module per resource. Each handler carries its OpenAPI description,
+//! so the document at `/api/v1/openapi.json` is generated from the routes that exist.
+
+pub mod audit;
+pub mod health;
+pub mod settings;
+pub mod stages;
+pub mod tenants;
+
+pub use echo5_core::page::List;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use echo5_core::page::{self, Cursor};
+
+/// `?limit=&cursor=` of every paginated list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1..=200, default 50.
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
+        let limit = page::limit(self.limit)?;
+        let cursor = self.cursor.as_deref().map(Cursor::decode).transpose()?;
+        Ok((limit, cursor))
+    }
+}

@@ -1,0 +1,166 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use echo5_core::ErrorBody;
+use echo5_core::page::Page;
+use echo5_core::tenant::{self, NewTenant, Tenant, TenantPatch, TenantReplace};
+use echo5_data::TenantKey;
+use echo5_data::tenants::DeleteMode;
+use serde::Deserialize;
+
+use super::PageParams;
+use crate::error::ApiResult;
+use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::state::AppState;
+
+/// Tenants, newest first.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(PageParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "A page of tenants", body = Page<Tenant>),
+        (status = 400, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
+pub async fn list_tenants(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<Tenant>>> {
+    let (limit, cursor) = params.parse()?;
+    Ok(Json(state.store.list_tenants(limit, cursor).await?))
+}
+
+/// Creates a tenant with the default pipeline.
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenant,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Created", body = Tenant),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 409, description = "Slug already taken", body = ErrorBody),
+        (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(input): ApiJson<NewTenant>,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    let (fields, secrets) = tenant::validate_new(&input)?;
+    let t = state
+        .store
+        .create_tenant(admin.actor(), fields, secrets)
+        .await?;
+    tracing::info!(tenant = %t.slug, "tenant created");
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// One tenant, by id or slug.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    params(("tenant" = String, Path, description = "Tenant id or slug")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The tenant", body = Tenant),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody)))]
+pub async fn get_tenant(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Tenant>> {
+    Ok(Json(
+        state.store.get_tenant(TenantKey::parse(&tenant)).await?,
+    ))
+}
+
+/// Replaces a tenant. Settings left out take their defaults; secrets left out are kept.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}", tag = "tenants", request_body = TenantReplace,
+    params(("tenant" = String, Path, description = "Tenant id or slug")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The tenant after the change", body = Tenant),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "Slug already taken", body = ErrorBody),
+        (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
+pub async fn replace_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(tenant): Path<String>,
+    ApiJson(input): ApiJson<TenantReplace>,
+) -> ApiResult<Json<Tenant>> {
+    let replacement = tenant::validate_replace(&input)?;
+    let t = state
+        .store
+        .update_tenant(
+            admin.actor(),
+            TenantKey::parse(&tenant),
+            "tenant.replaced",
+            move |_| Ok(replacement),
+        )
+        .await?;
+    Ok(Json(t))
+}
+
+/// Changes any subset of a tenant, e.g. `{"settings": {"sla_hours": 4}}`.
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}", tag = "tenants", request_body = TenantPatch,
+    params(("tenant" = String, Path, description = "Tenant id or slug")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The tenant after the change", body = Tenant),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "Slug already taken", body = ErrorBody),
+        (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
+pub async fn patch_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(tenant): Path<String>,
+    ApiJson(patch): ApiJson<TenantPatch>,
+) -> ApiResult<Json<Tenant>> {
+    let t = state
+        .store
+        .update_tenant(
+            admin.actor(),
+            TenantKey::parse(&tenant),
+            "tenant.updated",
+            move |cur| tenant::apply_patch(cur, &patch),
+        )
+        .await?;
+    Ok(Json(t))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Also delete every lead of the tenant. Without it a tenant holding leads is not
+    /// deleted (409 `tenant_not_empty`).
+    pub purge: Option<bool>,
+}
+
+/// Deletes a tenant. Refused while it holds leads unless `?purge=true`.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}", tag = "tenants",
+    params(("tenant" = String, Path, description = "Tenant id or slug"), DeleteParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "The tenant holds leads", body = ErrorBody)))]
+pub async fn delete_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(tenant): Path<String>,
+    ApiQuery(params): ApiQuery<DeleteParams>,
+) -> ApiResult<StatusCode> {
+    let mode = if params.purge.unwrap_or(false) {
+        DeleteMode::Purge
+    } else {
+        DeleteMode::KeepLeads
+    };
+    state
+        .store
+        .delete_tenant(admin.actor(), TenantKey::parse(&tenant), mode)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,122 @@
+//! Starting the daemon: data directory, master key, database, admin token, demo data.
+
+use echo5_core::clock::{Clock, SystemClock};
+use echo5_core::secret::Secret;
+use echo5_data::{Store, StoreError, StoreOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::ServeArgs;
+use crate::datadir::{self, SetupError};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A daemon ready to serve.
+pub struct Prepared {
+    pub state: AppState,
+    pub data_dir: PathBuf,
+    /// Set when this start created the admin token; the caller prints it once.
+    pub new_admin_token: Option<Secret<String>>,
+    /// Leads seeded by `--demo` on this start (`None`: not asked, or seeded before).
+    pub demo_leads: Option<usize>,
+}
+
+/// Creates the data directory and its files on first start, opens the store and makes
+/// sure an admin token exists.
+pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared, StartError> {
+    let dir = args.data_dir();
+    datadir::ensure_dir(&dir)?;
+    let key = datadir::master_key(
+        &dir,
+        args.master_key.as_ref(),
+        args.master_key_file.as_deref(),
+    )?;
+    let db = dir.join(datadir::DB_FILE);
+    let opts = StoreOptions {
+        readers: args.db_readers.max(1),
+        write_queue: args.write_queue.max(1),
+        ..StoreOptions::default()
+    };
+    let store = tokio::task::spawn_blocking(move || Store::open(&db, key, clock, opts))
+        .await
+        .map_err(|e| StoreError::Internal(format!("open task: {e}")))??;
+
+    let mut tokens = store.active_admin_tokens().await?;
+    let token_file = dir.join(datadir::ADMIN_TOKEN_FILE);
+    let mut new_admin_token = None;
+    if tokens.is_empty() {
+        let (hash, token) = store.create_admin_token("initial".into(), false).await?;
+        datadir::write_private(&token_file, &format!("{}\n", token.expose()))?;
+        tokens.push(hash);
+        new_admin_token = Some(token);
+    } else if !token_file.exists() {
+        tracing::warn!(
+            path = %token_file.display(),
+            "admin.token is missing; run `echo5d new-admin-token` to issue a new one"
+        );
+    }
+
+    let demo_leads = if args.demo {
+        let n = store.seed_demo(0x0ec4_05ee_d5ee_d5ee).await?;
+        match n {
+            Some(n) => tracing::info!(leads = n, "seeded demo tenants"),
+            None => tracing::info!("demo data already present; not seeding again"),
+        }
+        n
+    } else {
+        None
+    };
+
+    Ok(Prepared {
+        state: AppState::new(store, tokens),
+        data_dir: dir,
+        new_admin_token,
+        demo_leads,
+    })
+}
+
+/// `echo5d new-admin-token`: a new token in admin.token, every older one revoked.
+pub async fn new_admin_token(args: &ServeArgs) -> Result<(PathBuf, Secret<String>), StartError> {
+    let prepared = prepare(args, Arc::new(SystemClock)).await?;
+    let store = prepared.state.store.clone();
+    let (_, token) = store.create_admin_token("reset".into(), true).await?;
+    let path = prepared.data_dir.join(datadir::ADMIN_TOKEN_FILE);
+    datadir::write_private(&path, &format!("{}\n", token.expose()))?;
+    store.shutdown().await;
+    Ok((path, token))
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining requests and committing pending writes");
+}
