@@ -65,6 +65,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the request body is empty; send a JSON object",
         ));
     }
+    // serde would read a struct from a JSON array too (by position); every body of this API
+    // is an object, so say that plainly instead of complaining about field `[0]`.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') && std::str::from_utf8(bytes).is_ok() {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+            return Err(ApiError::bad_request(
+                "invalid_type",
+                "the body must be a JSON object",
+            ));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     de.end().map_err(|e| {
@@ -88,8 +99,10 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         }
     };
     let quoted = |m: &str| m.split('`').nth(1).map(str::to_string);
+    // serde_path_to_error's path already ends at an unknown field, but stops at the parent
+    // of a missing one.
     let (code, field) = if msg.starts_with("unknown field") {
-        ("unknown_field", quoted(&msg).map(|n| join(&n)))
+        ("unknown_field", (path != ".").then_some(path.clone()))
     } else if msg.starts_with("missing field") {
         ("missing_field", quoted(&msg).map(|n| join(&n)))
     } else {

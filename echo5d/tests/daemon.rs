@@ -1,0 +1,276 @@
+//! The real `echo5d` binary: first start, demo data, restart, graceful stop, master key.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Daemon {
+    child: Child,
+    base: String,
+}
+
+fn start(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Daemon {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo5d"));
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(extra)
+        .env_remove("ECHO5_MASTER_KEY")
+        .env_remove("ECHO5_MASTER_KEY_FILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    Daemon {
+        child: cmd.spawn().unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn wait_ready(d: &Daemon) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{}/readyz", d.base)).send().await {
+            if r.status() == StatusCode::OK {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("daemon did not become ready");
+}
+
+fn sigterm_and_wait(mut d: Daemon) -> (std::process::ExitStatus, String, String) {
+    let pid = d.child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = d.child.wait().unwrap();
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(o) = d.child.stdout.take() {
+        for l in BufReader::new(o).lines() {
+            out.push_str(&l.unwrap());
+            out.push('\n');
+        }
+    }
+    if let Some(e) = d.child.stderr.take() {
+        for l in BufReader::new(e).lines() {
+            err.push_str(&l.unwrap());
+            err.push('\n');
+        }
+    }
+    (status, out, err)
+}
+
+async fn tenants(base: &str, token: &str) -> Vec<Value> {
+    let v: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/tenants"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn first_start_demo_restart_and_graceful_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = start(&data, &["--demo"], &[]);
+    wait_ready(&d).await;
+    let token = std::fs::read_to_string(data.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["admin.token", "master.key"] {
+            let mode = std::fs::metadata(data.join(f))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}");
+        }
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "data dir is owner-only");
+    }
+    assert_eq!(
+        std::fs::read_to_string(data.join("master.key"))
+            .unwrap()
+            .trim()
+            .len(),
+        64
+    );
+    let base = d.base.clone();
+    let mut slugs: Vec<String> = tenants(&base, &token)
+        .await
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap().to_string())
+        .collect();
+    slugs.sort();
+    assert_eq!(slugs, ["caring-hearts", "family-first", "open-arms"]);
+    let (_, stages) = {
+        let v: Value = reqwest::Client::new()
+            .get(format!("{base}/api/v1/tenants/open-arms/stages"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ((), v)
+    };
+    let leads: u64 = stages["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["lead_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(leads, 140);
+
+    let (status, out, err) = sigterm_and_wait(d);
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}\n{err}");
+    assert!(
+        out.contains(&token),
+        "the first start prints the token once"
+    );
+    assert!(!err.contains(&token), "the token never reaches the log");
+    assert!(err.contains("stopped cleanly"), "{err}");
+
+    // Second start with --demo: same token, nothing seeded twice, token not printed again.
+    let d = start(&data, &["--demo"], &[]);
+    wait_ready(&d).await;
+    assert_eq!(tenants(&d.base, &token).await.len(), 3);
+    let (status, out, err) = sigterm_and_wait(d);
+    assert!(status.success());
+    assert!(!out.contains(&token));
+    assert!(err.contains("already present"), "{err}");
+}
+
+#[tokio::test]
+async fn master_key_sources_and_a_wrong_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = "11".repeat(32);
+    let d = start(&data, &[], &[("ECHO5_MASTER_KEY", &key)]);
+    wait_ready(&d).await;
+    let (status, _, err) = sigterm_and_wait(d);
+    assert!(status.success());
+    assert!(
+        !data.join("master.key").exists(),
+        "an env key means no key file"
+    );
+    assert!(!err.contains(&key), "the key never reaches the log");
+
+    // The same key from a file works.
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let d = start(
+        &data,
+        &[],
+        &[("ECHO5_MASTER_KEY_FILE", key_file.to_str().unwrap())],
+    );
+    wait_ready(&d).await;
+    assert!(sigterm_and_wait(d).0.success());
+
+    // A different key is refused at start with a clear message.
+    let wrong = "22".repeat(32);
+    let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", &wrong)]);
+    let status = d.child.wait().unwrap();
+    assert!(!status.success());
+    let mut err = String::new();
+    for l in BufReader::new(d.child.stderr.take().unwrap()).lines() {
+        err.push_str(&l.unwrap());
+    }
+    assert!(err.contains("master key does not match"), "{err}");
+    assert!(!err.contains(&wrong));
+
+    // Both sources at once is ambiguous: refused.
+    let mut d = start(
+        &data,
+        &[],
+        &[
+            ("ECHO5_MASTER_KEY", &key),
+            ("ECHO5_MASTER_KEY_FILE", key_file.to_str().unwrap()),
+        ],
+    );
+    assert!(!d.child.wait().unwrap().success());
+    // A malformed key too.
+    let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", "short")]);
+    assert!(!d.child.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn new_admin_token_revokes_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = start(&data, &[], &[]);
+    wait_ready(&d).await;
+    let old = std::fs::read_to_string(data.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(sigterm_and_wait(d).0.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_echo5d"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("new-admin-token")
+        .env_remove("ECHO5_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = std::fs::read_to_string(data.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_ne!(new, old);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&new));
+    let d = start(&data, &[], &[]);
+    wait_ready(&d).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/tenants", d.base);
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(&old)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(&new)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert!(sigterm_and_wait(d).0.success());
+}
