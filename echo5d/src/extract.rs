@@ -68,13 +68,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // serde would read a struct from a JSON array too (by position); every body of this API
     // is an object, so say that plainly instead of complaining about field `[0]`.
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') && std::str::from_utf8(bytes).is_ok() {
-        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
-            return Err(ApiError::bad_request(
-                "invalid_type",
-                "the body must be a JSON object",
-            ));
-        }
+    if first != Some(&b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::bad_request(
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
