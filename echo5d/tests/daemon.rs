@@ -45,10 +45,10 @@ async fn wait_ready(d: &Daemon) {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{}/readyz", d.base)).send().await {
-            if r.status() == StatusCode::OK {
-                return;
-            }
+        if let Ok(r) = client.get(format!("{}/readyz", d.base)).send().await
+            && r.status() == StatusCode::OK
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
