@@ -86,6 +86,12 @@ impl MasterKey {
         Secret::new(hex::encode(self.bytes))
     }
 
+    /// The same key under another generation number (read from the database at open).
+    pub fn with_version(mut self, version: u8) -> Self {
+        self.version = version;
+        self
+    }
+
     pub fn version(&self) -> u8 {
         self.version
     }

@@ -4,6 +4,7 @@
 //! Everything is a plain function over plain data so it can be tested without a database,
 //! a network or a clock (see [`clock`]).
 
+pub mod apikey;
 pub mod audit;
 pub mod clock;
 pub mod crypto;

@@ -15,7 +15,7 @@ impl Store {
     /// leads were created, or `None` when it had already been seeded. One transaction: a
     /// crash mid-seed leaves nothing half-done.
     pub async fn seed_demo(&self, seed: u64) -> Result<Option<usize>, StoreError> {
-        let key = self.key().clone();
+        let key = self.key();
         let now = self.now();
         self.write(move |c| {
             let done: Option<String> = c

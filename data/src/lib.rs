@@ -6,11 +6,13 @@
 //! await a oneshot reply.
 
 pub mod admin_tokens;
+pub mod api_keys;
 pub mod audit;
 mod db;
 pub mod demo;
 mod error;
 pub mod leads;
+pub mod master_key;
 mod reader;
 pub mod stages;
 mod store;

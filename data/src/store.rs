@@ -6,8 +6,9 @@ use echo5_core::clock::Clock;
 use echo5_core::crypto::MasterKey;
 use rusqlite::{Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
+use crate::api_keys::KeyIndex;
 use crate::db;
 use crate::error::StoreError;
 use crate::reader::Readers;
@@ -45,7 +46,9 @@ pub struct Store {
 struct Inner {
     writer: Writer,
     readers: Readers,
-    key: MasterKey,
+    /// Behind a lock because a master-key rotation swaps it.
+    key: RwLock<MasterKey>,
+    keys: KeyIndex,
     clock: Arc<dyn Clock>,
     path: PathBuf,
 }
@@ -61,14 +64,16 @@ impl Store {
         opts: StoreOptions,
     ) -> Result<Store, StoreError> {
         let conn = db::open_writer(path)?;
-        check_master_key(&conn, &key)?;
+        let key = check_master_key(&conn, key)?;
+        let keys = KeyIndex::load(&conn)?;
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
         let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch);
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
                 readers,
-                key,
+                key: RwLock::new(key),
+                keys,
                 clock,
                 path: path.to_path_buf(),
             }),
@@ -83,8 +88,20 @@ impl Store {
         self.inner.clock.clone()
     }
 
-    pub(crate) fn key(&self) -> &MasterKey {
-        &self.inner.key
+    pub(crate) fn key(&self) -> MasterKey {
+        self.inner
+            .key
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_key(&self, key: MasterKey) {
+        *self.inner.key.write().unwrap_or_else(|p| p.into_inner()) = key;
+    }
+
+    pub(crate) fn keys(&self) -> &KeyIndex {
+        &self.inner.keys
     }
 
     pub fn path(&self) -> &Path {
@@ -127,16 +144,29 @@ impl Store {
         .await
     }
 
-    /// Commits everything queued, checkpoints the WAL and stops the writer.
+    /// Commits everything queued (key usage times included), checkpoints the WAL and stops
+    /// the writer.
     pub async fn shutdown(&self) {
+        if let Err(e) = self.flush_key_usage().await {
+            tracing::warn!(error = %e, "could not record key usage at shutdown");
+        }
         self.inner.writer.shutdown().await;
     }
 }
 
 /// The first start records the master key's fingerprint; later starts must present the
 /// same key, so a wrong key is a clear error at start instead of garbage at first use.
-fn check_master_key(conn: &Connection, key: &MasterKey) -> Result<(), StoreError> {
+/// Returns the key tagged with the generation recorded in the database.
+fn check_master_key(conn: &Connection, key: MasterKey) -> Result<MasterKey, StoreError> {
     let found = key.fingerprint();
+    let version: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'master_key_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let version = version.and_then(|v| v.parse::<u8>().ok()).unwrap_or(1);
     let stored: Option<String> = conn
         .query_row(
             "SELECT value FROM meta WHERE key = 'master_key_fingerprint'",
@@ -146,13 +176,13 @@ fn check_master_key(conn: &Connection, key: &MasterKey) -> Result<(), StoreError
         .optional()?;
     match stored {
         Some(expected) if expected != found => Err(StoreError::WrongMasterKey { found, expected }),
-        Some(_) => Ok(()),
+        Some(_) => Ok(key.with_version(version)),
         None => {
             conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('master_key_fingerprint', ?1)",
-                [found],
+                "INSERT INTO meta(key, value) VALUES ('master_key_fingerprint', ?1), ('master_key_version', ?2)",
+                [found, version.to_string()],
             )?;
-            Ok(())
+            Ok(key.with_version(version))
         }
     }
 }

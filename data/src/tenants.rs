@@ -331,7 +331,7 @@ impl Store {
         fields: TenantFields,
         secrets: SecretChanges,
     ) -> Result<Tenant, StoreError> {
-        let key = self.key().clone();
+        let key = self.key();
         let now = self.now();
         self.write(move |c| {
             let row = insert(c, &key, now, &fields, &secrets)?;
@@ -366,7 +366,7 @@ impl Store {
             + Send
             + 'static,
     {
-        let key = self.key().clone();
+        let key = self.key();
         let now = self.now();
         self.write(move |c| {
             let before = get(c, &tenant)?;
@@ -417,7 +417,8 @@ impl Store {
         mode: DeleteMode,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        self.write(move |c| {
+        let id = self
+            .write(move |c| {
             let row = get(c, &tenant)?;
             let leads: i64 = c.query_row(
                 "SELECT count(*) FROM leads WHERE tenant_id = ?1",
@@ -449,9 +450,12 @@ impl Store {
                     details: json!({ "leads_deleted": leads }),
                 },
             )?;
-            Ok(())
+            Ok(row.id)
         })
-        .await
+        .await?;
+        // Its keys went with it (ON DELETE CASCADE); stop honouring them now.
+        self.keys().forget_tenant(id);
+        Ok(())
     }
 }
 

@@ -1,0 +1,102 @@
+//! Master-key rotation: every sealed value re-encrypted under a new key in one transaction.
+
+use echo5_core::apikey;
+use echo5_core::audit::AuditRecord;
+use echo5_core::crypto::MasterKey;
+use rusqlite::params;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::error::StoreError;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub tenant_secrets: usize,
+    pub api_keys: usize,
+    pub version: u8,
+}
+
+fn tenant_aad(tenant: &str, field: &str) -> Vec<u8> {
+    format!("tenant:{tenant}:{field}").into_bytes()
+}
+
+impl Store {
+    /// Re-seals every tenant secret and API-key copy under `new` (as the next key
+    /// generation) and records its fingerprint. All or nothing: a value that does not open
+    /// under the current key aborts the rotation and changes nothing.
+    pub async fn rotate_master_key(&self, new: MasterKey) -> Result<Rotation, StoreError> {
+        let old = self.key();
+        let version = old.version().checked_add(1).unwrap_or(1);
+        let new = new.with_version(version);
+        let now = self.now();
+        let installed = new.clone();
+        let rotation = self
+            .write(move |c| {
+                let mut tenant_secrets = 0;
+                let rows: Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)> = c
+                    .prepare("SELECT id, meta_token_enc, google_ads_enc FROM tenants")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<Result<_, _>>()?;
+                for (id, meta, google) in rows {
+                    for (field, column, sealed) in [
+                        ("meta_access_token", "meta_token_enc", meta),
+                        ("google_ads", "google_ads_enc", google),
+                    ] {
+                        if let Some(sealed) = sealed {
+                            let aad = tenant_aad(&id, field);
+                            let plain = old.open(&aad, &sealed)?;
+                            let resealed = new.seal(&aad, plain.expose())?;
+                            c.execute(
+                                &format!("UPDATE tenants SET {column} = ?2 WHERE id = ?1"),
+                                params![id, resealed],
+                            )?;
+                            tenant_secrets += 1;
+                        }
+                    }
+                }
+                let keys: Vec<(String, String, Vec<u8>)> = c
+                    .prepare("SELECT id, tenant_id, key_enc FROM api_keys")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<Result<_, _>>()?;
+                for (id, tenant, sealed) in &keys {
+                    let aad = apikey::aad(Uuid::parse_str(tenant)?, Uuid::parse_str(id)?);
+                    let plain = old.open(&aad, sealed)?;
+                    let resealed = new.seal(&aad, plain.expose())?;
+                    c.execute(
+                        "UPDATE api_keys SET key_enc = ?2 WHERE id = ?1",
+                        params![id, resealed],
+                    )?;
+                }
+                c.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'master_key_fingerprint'",
+                    [new.fingerprint()],
+                )?;
+                c.execute(
+                    "INSERT INTO meta(key, value) VALUES ('master_key_version', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [version.to_string()],
+                )?;
+                audit::record(
+                    c,
+                    now,
+                    &AuditRecord {
+                        actor: "system".into(),
+                        action: "master_key.rotated",
+                        tenant: None,
+                        target: None,
+                        details: json!({ "version": version, "tenant_secrets": tenant_secrets, "api_keys": keys.len() }),
+                    },
+                )?;
+                Ok(Rotation {
+                    tenant_secrets,
+                    api_keys: keys.len(),
+                    version,
+                })
+            })
+            .await?;
+        self.set_key(installed);
+        Ok(rotation)
+    }
+}
