@@ -18,6 +18,9 @@ pub struct Rotation {
     pub version: u8,
 }
 
+/// A tenant id with its sealed Meta token and Google Ads config, when set.
+type SealedTenantSecrets = (String, Option<Vec<u8>>, Option<Vec<u8>>);
+
 fn tenant_aad(tenant: &str, field: &str) -> Vec<u8> {
     format!("tenant:{tenant}:{field}").into_bytes()
 }
@@ -35,7 +38,7 @@ impl Store {
         let rotation = self
             .write(move |c| {
                 let mut tenant_secrets = 0;
-                let rows: Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)> = c
+                let rows: Vec<SealedTenantSecrets> = c
                     .prepare("SELECT id, meta_token_enc, google_ads_enc FROM tenants")?
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                     .collect::<Result<_, _>>()?;
