@@ -79,7 +79,7 @@ async fn created_key_authenticates_and_lists_without_its_secret() {
     assert!(
         !bytes
             .windows(27)
-            .any(|w| w == created.secret[8..].as_bytes())
+            .any(|w| w == &created.secret.as_bytes()[8..])
     );
 }
 
