@@ -163,6 +163,14 @@ pub struct RotatedApiKey {
     pub old_key: ApiKey,
 }
 
+/// `GET /api/v1/key`: which tenant a presented key belongs to (a site's "test connection").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyInfo {
+    pub key_id: Uuid,
+    pub tenant: crate::tenant::TenantRef,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

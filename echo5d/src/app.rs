@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
-use crate::routes::{audit, health, settings, stages, tenants};
+use crate::routes::{audit, health, keys, settings, stages, tenants};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -32,6 +32,7 @@ use crate::state::AppState;
         (name = "tenants", description = "The agency's clients"),
         (name = "settings", description = "Per-tenant settings; secrets are write-only and masked"),
         (name = "stages", description = "Per-tenant pipeline stages"),
+        (name = "keys", description = "Per-tenant API keys for ingest"),
         (name = "audit", description = "Who changed what, when"),
     )
 )]
@@ -45,6 +46,10 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "admin_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
         );
     }
 }
@@ -71,6 +76,11 @@ fn api() -> OpenApiRouter<AppState> {
             stages::reorder_stages
         ))
         .routes(routes!(stages::patch_stage, stages::delete_stage))
+        .routes(routes!(keys::list_keys, keys::create_key))
+        .routes(routes!(keys::rotate_key))
+        .routes(routes!(keys::reveal_key))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(keys::whoami))
         .routes(routes!(audit::list_audit))
 }
 
@@ -174,9 +184,25 @@ where
 {
     let store = state.store.clone();
     let app = build_router(state);
+    let flusher = tokio::spawn(flush_key_usage(store.clone()));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    flusher.abort();
     store.shutdown().await;
     served
+}
+
+/// How often coalesced API-key `last_used_at` times are written.
+const KEY_USAGE_FLUSH: Duration = Duration::from_secs(5);
+
+async fn flush_key_usage(store: echo5_data::Store) {
+    let mut tick = tokio::time::interval(KEY_USAGE_FLUSH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.flush_key_usage().await {
+            tracing::warn!(error = %e, "could not record API key usage; will retry");
+        }
+    }
 }

@@ -20,6 +20,9 @@ pub enum Command {
     Serve,
     /// Issue a new platform-admin token into admin.token and revoke every older one.
     NewAdminToken,
+    /// Re-encrypt every stored secret and API-key copy under a new master key, in one
+    /// transaction. Stop the daemon first.
+    RotateMasterKey,
 }
 
 #[derive(Args, Clone)]

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 pub const DB_FILE: &str = "echo5.db";
 pub const MASTER_KEY_FILE: &str = "master.key";
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+/// A rotated master key waiting to replace `master.key` (see `rotate-master-key`).
+pub const NEW_MASTER_KEY_FILE: &str = "master.key.new";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -108,6 +110,24 @@ pub fn master_key(
             }
         }
     }
+}
+
+/// Where the master key came from decides who must be told about a new one.
+pub fn key_from_data_dir(inline: Option<&Secret<String>>, file: Option<&Path>) -> bool {
+    inline.is_none() && file.is_none()
+}
+
+/// A pending `master.key.new`, if a rotation wrote one.
+pub fn pending_master_key(dir: &Path) -> Option<MasterKey> {
+    let text = fs::read_to_string(dir.join(NEW_MASTER_KEY_FILE)).ok()?;
+    MasterKey::parse(&text, 1).ok()
+}
+
+/// Makes a pending `master.key.new` the data directory's `master.key`.
+pub fn promote_pending_master_key(dir: &Path) -> Result<(), SetupError> {
+    let from = dir.join(NEW_MASTER_KEY_FILE);
+    let to = dir.join(MASTER_KEY_FILE);
+    fs::rename(&from, &to).map_err(io(&to))
 }
 
 /// Reads `admin.token` from a data directory (what the console does on the same machine).

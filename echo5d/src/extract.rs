@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 use echo5_core::crypto;
+use echo5_data::api_keys::{KeyIdentity, KeyRejection};
 
 /// Largest admin-API JSON body.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -21,33 +22,54 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        // Lenient like GitHub's API: the body must be JSON, but a missing or generic content
-        // type (curl -d sends form-urlencoded) is accepted when the body is a JSON document.
-        let mime = req.headers().get(header::CONTENT_TYPE).map(|ct| {
-            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-            ct.split(';').next().unwrap_or("").trim().to_string()
-        });
-        let declared_json = match mime.as_deref() {
-            None => true,
-            Some(m) => m == "application/json" || m.ends_with("+json"),
-        };
-        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-            if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge {
-                    limit: JSON_BODY_LIMIT,
-                }
-            } else {
-                ApiError::bad_request("unreadable_body", rej.body_text())
-            }
-        })?;
-        if !declared_json && !looks_like_json(&bytes) {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "send a JSON body with Content-Type: application/json (got \"{}\")",
-                mime.unwrap_or_default()
-            )));
-        }
+        let bytes = json_body(req, state).await?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// Like [`ApiJson`], but an empty body means "all defaults" (e.g. rotate with no options).
+pub struct ApiJsonOrDefault<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for ApiJsonOrDefault<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = json_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ApiJsonOrDefault(T::default()));
+        }
+        parse_json(&bytes).map(ApiJsonOrDefault)
+    }
+}
+
+/// The raw body of a JSON request, within the size limit.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    // Lenient like GitHub's API: the body must be JSON, but a missing or generic content
+    // type (curl -d sends form-urlencoded) is accepted when the body is a JSON document.
+    let mime = req.headers().get(header::CONTENT_TYPE).map(|ct| {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        ct.split(';').next().unwrap_or("").trim().to_string()
+    });
+    let declared_json = match mime.as_deref() {
+        None => true,
+        Some(m) => m == "application/json" || m.ends_with("+json"),
+    };
+    let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+        if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit: JSON_BODY_LIMIT,
+            }
+        } else {
+            ApiError::bad_request("unreadable_body", rej.body_text())
+        }
+    })?;
+    if !declared_json && !bytes.is_empty() && !looks_like_json(&bytes) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send a JSON body with Content-Type: application/json (got \"{}\")",
+            mime.unwrap_or_default()
+        )));
+    }
+    Ok(bytes)
 }
 
 fn looks_like_json(bytes: &[u8]) -> bool {
@@ -165,5 +187,76 @@ impl FromRequestParts<AppState> for Admin {
                 code: "invalid_token",
                 message: "the admin token is not valid".into(),
             })
+    }
+}
+
+/// The tenant an ingest request acts for, from its API key — the only source of a tenant id
+/// on the ingest path. The key may come as `X-API-Key`, `Authorization: Bearer …`, a bare
+/// `Authorization: …` (some WordPress plugins cannot add "Bearer"), or `?api_key=` / `?key=`
+/// (Elementor and Ninja Forms cannot set headers at all).
+#[derive(Debug, Clone, Copy)]
+pub struct IngestKey(pub KeyIdentity);
+
+/// Finds the presented key in headers or query string, in that order of preference.
+pub fn presented_key(parts: &Parts) -> Option<String> {
+    let header_value = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(k) = header_value("x-api-key") {
+        return Some(k.to_string());
+    }
+    if let Some(auth) = header_value("authorization") {
+        let k = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+            .unwrap_or(auth);
+        return Some(k.trim().to_string());
+    }
+    let query = parts.uri.query()?;
+    url_params(query)
+        .into_iter()
+        .find(|(k, _)| k == "api_key" || k == "key")
+        .map(|(_, v)| v)
+}
+
+fn url_params(query: &str) -> Vec<(String, String)> {
+    Query::<Vec<(String, String)>>::try_from_uri(&format!("/?{query}").parse().unwrap_or_default())
+        .map(|Query(v)| v)
+        .unwrap_or_default()
+}
+
+/// Maps a refused key to its 401.
+pub fn key_error(r: KeyRejection) -> ApiError {
+    let code = match r {
+        KeyRejection::Unknown => "invalid_api_key",
+        KeyRejection::Revoked => "revoked_api_key",
+        KeyRejection::Expired => "expired_api_key",
+    };
+    ApiError::Unauthorized {
+        code,
+        message: r.to_string(),
+    }
+}
+
+impl FromRequestParts<AppState> for IngestKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = presented_key(parts).ok_or(ApiError::Unauthorized {
+            code: "missing_api_key",
+            message:
+                "send the API key as X-API-Key, Authorization: Bearer <key>, or ?api_key=<key>"
+                    .into(),
+        })?;
+        state
+            .store
+            .authenticate_key(&key)
+            .map(IngestKey)
+            .map_err(key_error)
     }
 }

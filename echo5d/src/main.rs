@@ -35,6 +35,26 @@ fn main() -> ExitCode {
                 println!("{}", token.expose());
                 Ok(())
             }
+            Command::RotateMasterKey => {
+                let done = run::rotate_master_key(&cli.serve).await?;
+                let r = done.rotation;
+                println!(
+                    "Master key rotated to generation {}: {} tenant secret(s) and {} API key(s) re-encrypted.",
+                    r.version, r.tenant_secrets, r.api_keys
+                );
+                match done.new_key_for_operator {
+                    None => println!("The new key is in {}.", done.key_file.display()),
+                    Some(key) => {
+                        println!(
+                            "Your master key comes from ECHO5_MASTER_KEY(_FILE): replace it with the new key below \
+                             (also saved to {}) before starting echo5d.",
+                            done.key_file.display()
+                        );
+                        println!("{}", key.expose());
+                    }
+                }
+                Ok(())
+            }
         }
     });
     match result {

@@ -49,9 +49,26 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared
         write_queue: args.write_queue.max(1),
         ..StoreOptions::default()
     };
-    let store = tokio::task::spawn_blocking(move || Store::open(&db, key, clock, opts))
-        .await
-        .map_err(|e| StoreError::Internal(format!("open task: {e}")))??;
+    let store = match open_store(&db, key, clock.clone(), opts.clone()).await {
+        // A rotation committed to the database but stopped before replacing master.key:
+        // finish it rather than refuse to start.
+        Err(StoreError::WrongMasterKey { .. })
+            if datadir::key_from_data_dir(
+                args.master_key.as_ref(),
+                args.master_key_file.as_deref(),
+            ) && datadir::pending_master_key(&dir).is_some() =>
+        {
+            let pending = datadir::pending_master_key(&dir)
+                .ok_or_else(|| StoreError::Internal("master.key.new vanished".into()))?;
+            let store = open_store(&db, pending, clock, opts).await?;
+            datadir::promote_pending_master_key(&dir)?;
+            tracing::warn!(
+                "finished an interrupted master-key rotation: master.key.new is now master.key"
+            );
+            store
+        }
+        other => other?,
+    };
 
     let mut tokens = store.active_admin_tokens().await?;
     let token_file = dir.join(datadir::ADMIN_TOKEN_FILE);
@@ -85,6 +102,63 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared
         new_admin_token,
         demo_leads,
     })
+}
+
+async fn open_store(
+    db: &std::path::Path,
+    key: echo5_core::crypto::MasterKey,
+    clock: Arc<dyn Clock>,
+    opts: StoreOptions,
+) -> Result<Store, StoreError> {
+    let db = db.to_path_buf();
+    tokio::task::spawn_blocking(move || Store::open(&db, key, clock, opts))
+        .await
+        .map_err(|e| StoreError::Internal(format!("open task: {e}")))?
+}
+
+/// What `rotate-master-key` did.
+pub struct MasterKeyRotated {
+    pub rotation: echo5_data::master_key::Rotation,
+    /// The new key, when it did not come from the data directory (the operator must put
+    /// it where the old one came from).
+    pub new_key_for_operator: Option<Secret<String>>,
+    pub key_file: PathBuf,
+}
+
+/// `echo5d rotate-master-key`: the new key is written to `master.key.new` before the
+/// database changes, so no crash can leave sealed values without the key that opens them.
+pub async fn rotate_master_key(args: &ServeArgs) -> Result<MasterKeyRotated, StartError> {
+    let prepared = prepare(args, Arc::new(SystemClock)).await?;
+    let dir = prepared.data_dir.clone();
+    let store = prepared.state.store.clone();
+    let new = echo5_core::crypto::MasterKey::generate().map_err(StoreError::Crypto)?;
+    let pending = dir.join(datadir::NEW_MASTER_KEY_FILE);
+    datadir::write_private(&pending, &format!("{}\n", new.to_hex().expose()))?;
+    let rotation = store.rotate_master_key(new.clone()).await;
+    store.shutdown().await;
+    let rotation = match rotation {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&pending);
+            return Err(e.into());
+        }
+    };
+    let from_dir =
+        datadir::key_from_data_dir(args.master_key.as_ref(), args.master_key_file.as_deref());
+    if from_dir {
+        datadir::promote_pending_master_key(&dir)?;
+        Ok(MasterKeyRotated {
+            rotation,
+            new_key_for_operator: None,
+            key_file: dir.join(datadir::MASTER_KEY_FILE),
+        })
+    } else {
+        Ok(MasterKeyRotated {
+            rotation,
+            new_key_for_operator: Some(new.to_hex()),
+            key_file: pending,
+        })
+    }
 }
 
 /// `echo5d new-admin-token`: a new token in admin.token, every older one revoked.

@@ -301,6 +301,11 @@ async fn openapi_covers_every_route() {
             "/api/v1/tenants/{tenant}/stages/{stage_id}",
             &["patch", "delete"],
         ),
+        ("/api/v1/tenants/{tenant}/keys", &["get", "post"]),
+        ("/api/v1/tenants/{tenant}/keys/{key_id}", &["delete"]),
+        ("/api/v1/tenants/{tenant}/keys/{key_id}/rotate", &["post"]),
+        ("/api/v1/tenants/{tenant}/keys/{key_id}/reveal", &["post"]),
+        ("/api/v1/key", &["get"]),
         ("/api/v1/audit", &["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();

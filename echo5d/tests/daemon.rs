@@ -274,3 +274,169 @@ async fn new_admin_token_revokes_the_old_one() {
     );
     assert!(sigterm_and_wait(d).0.success());
 }
+
+async fn admin(base: &str, token: &str, method: reqwest::Method, path: &str, body: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().await.unwrap()
+}
+
+fn echo5d(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo5d"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("ECHO5_MASTER_KEY")
+        .env_remove("ECHO5_MASTER_KEY_FILE");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[tokio::test]
+async fn rotate_master_key_keeps_keys_and_secrets_usable() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = start(&data, &[], &[]);
+    wait_ready(&d).await;
+    let token = std::fs::read_to_string(data.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    admin(
+        &d.base,
+        &token,
+        Method::POST,
+        "/api/v1/tenants",
+        r#"{"name":"Open Arms","settings":{"meta_access_token":"EAAGsecretMETA5555"}}"#,
+    )
+    .await;
+    let key = admin(
+        &d.base,
+        &token,
+        Method::POST,
+        "/api/v1/tenants/open-arms/keys",
+        "{}",
+    )
+    .await;
+    assert!(sigterm_and_wait(d).0.success());
+    let old_master = std::fs::read_to_string(data.join("master.key")).unwrap();
+
+    let out = echo5d(&data, &["rotate-master-key"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 tenant secret(s) and 1 API key(s)"),
+        "{stdout}"
+    );
+    let new_master = std::fs::read_to_string(data.join("master.key")).unwrap();
+    assert_ne!(new_master, old_master);
+    assert!(!data.join("master.key.new").exists());
+    assert!(
+        !stdout.contains(new_master.trim()),
+        "a data-dir key is not printed"
+    );
+
+    let d = start(&data, &[], &[]);
+    wait_ready(&d).await;
+    let revealed = admin(
+        &d.base,
+        &token,
+        Method::POST,
+        &format!(
+            "/api/v1/tenants/open-arms/keys/{}/reveal",
+            key["id"].as_str().unwrap()
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(revealed["secret"], key["secret"]);
+    let who = reqwest::Client::new()
+        .get(format!("{}/api/v1/key", d.base))
+        .header("x-api-key", key["secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.status(), StatusCode::OK);
+    let t = admin(
+        &d.base,
+        &token,
+        Method::GET,
+        "/api/v1/tenants/open-arms",
+        "",
+    )
+    .await;
+    assert_eq!(t["settings"]["meta_access_token"]["last4"], "5555");
+    assert!(sigterm_and_wait(d).0.success());
+
+    // An interrupted rotation (database committed, master.key not yet replaced) is finished
+    // at the next start instead of locking the operator out.
+    let out = echo5d(&data, &["rotate-master-key"], &[]);
+    assert!(out.status.success());
+    let newest = std::fs::read_to_string(data.join("master.key")).unwrap();
+    std::fs::rename(data.join("master.key"), data.join("master.key.new")).unwrap();
+    std::fs::write(data.join("master.key"), &new_master).unwrap();
+    let d = start(&data, &[], &[]);
+    wait_ready(&d).await;
+    let revealed = admin(
+        &d.base,
+        &token,
+        Method::POST,
+        &format!(
+            "/api/v1/tenants/open-arms/keys/{}/reveal",
+            key["id"].as_str().unwrap()
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(revealed["secret"], key["secret"]);
+    let (status, _, err) = sigterm_and_wait(d);
+    assert!(status.success());
+    assert!(err.contains("interrupted master-key rotation"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(data.join("master.key")).unwrap(),
+        newest
+    );
+}
+
+#[tokio::test]
+async fn rotating_an_env_master_key_prints_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let old = "ab".repeat(32);
+    let d = start(&data, &[], &[("ECHO5_MASTER_KEY", &old)]);
+    wait_ready(&d).await;
+    assert!(sigterm_and_wait(d).0.success());
+    let out = echo5d(&data, &["rotate-master-key"], &[("ECHO5_MASTER_KEY", &old)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let new = stdout.lines().last().unwrap().trim().to_string();
+    assert_eq!(new.len(), 64, "{stdout}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(&new),
+        "not in the log"
+    );
+    // The old key is refused now, the new one works.
+    let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", &old)]);
+    assert!(!d.child.wait().unwrap().success());
+    let d = start(&data, &[], &[("ECHO5_MASTER_KEY", &new)]);
+    wait_ready(&d).await;
+    assert!(sigterm_and_wait(d).0.success());
+}
