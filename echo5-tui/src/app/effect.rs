@@ -1,0 +1,105 @@
+//! Side effects as data: `update` says what to call, the API worker calls it. Tests assert on
+//! these values instead of on HTTP traffic.
+
+use echo5_core::secret::Secret;
+use echo5_core::stage::StageKind;
+use echo5_core::tenant::GoogleAdsConfig;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Api(Request),
+}
+
+/// One HTTP call, tagged so its answer can be matched to what the operator still looks at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub id: u64,
+    pub scope: Scope,
+    pub call: Call,
+}
+
+/// Whose data an answer belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Platform-wide (tenant list, health): always current.
+    Global,
+    /// About the tenant selected at that generation; dropped after a tenant switch.
+    Tenant { generation: u64 },
+}
+
+/// The admin API calls the console makes. Tenants are addressed by id, never by slug, so a
+/// slug renamed elsewhere cannot redirect a write to the wrong tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    ListTenants,
+    ListStages {
+        tenant: Uuid,
+    },
+    GetSettings {
+        tenant: Uuid,
+    },
+    AddStage {
+        tenant: Uuid,
+        name: String,
+        kind: StageKind,
+    },
+    RenameStage {
+        tenant: Uuid,
+        stage: Uuid,
+        name: String,
+    },
+    /// The full new order, as the API requires.
+    ReorderStages {
+        tenant: Uuid,
+        order: Vec<Uuid>,
+    },
+    DeleteStage {
+        tenant: Uuid,
+        stage: Uuid,
+        move_to: Option<Uuid>,
+    },
+    PatchSettings {
+        tenant: Uuid,
+        change: SettingsChange,
+    },
+}
+
+impl Call {
+    /// Whether it changes data on the daemon (shown as "saving", never retried blindly).
+    pub fn is_mutation(&self) -> bool {
+        !matches!(
+            self,
+            Call::ListTenants | Call::ListStages { .. } | Call::GetSettings { .. }
+        )
+    }
+}
+
+/// One settings field changed from the Settings screen. Secrets travel wrapped in
+/// [`Secret`] so a `Debug` dump of an effect never shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingsChange {
+    SlaHours(u32),
+    SpamKeywords(Vec<String>),
+    /// `None` clears it.
+    ManagerEmail(Option<String>),
+    /// `None` clears it.
+    MetaAccessToken(Option<Secret<String>>),
+    /// `None` clears it.
+    GoogleAds(Option<Secret<GoogleAdsConfig>>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretField {
+    MetaAccessToken,
+    GoogleAds,
+}
+
+impl SecretField {
+    pub fn label(self) -> &'static str {
+        match self {
+            SecretField::MetaAccessToken => "Meta access token",
+            SecretField::GoogleAds => "Google Ads",
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The console's model: one [`State`], changed only by [`update`], which returns the side
+//! effects (HTTP calls) to perform as plain data.
+
+pub mod action;
+pub mod effect;
+pub mod input;
+pub mod overlay;
+mod overlay_keys;
+mod reply;
+mod request;
+mod screens;
+pub mod state;
+pub mod update;
+
+pub use action::{Action, ApiReply, Reply};
+pub use effect::{Call, Effect, Request, Scope, SecretField, SettingsChange};
+pub(crate) use screens::settings::Row as SettingsRow;
+pub use state::{Conn, Remote, Screen, State};
+pub use update::update;

@@ -1,0 +1,174 @@
+//! Things drawn over a screen that take the keys while open: help, the command palette, the
+//! filter line, forms, the move-to chooser and confirmations.
+
+use echo5_core::tenant::Tenant;
+use uuid::Uuid;
+
+use super::effect::{SecretField, SettingsChange};
+use super::input::LineInput;
+use super::state::Screen;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help { scroll: u16 },
+    Palette(Palette),
+    Filter(Filter),
+    Form(Form),
+    MoveTo(MoveTo),
+    Confirm(Confirm),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Palette {
+    pub input: LineInput,
+    /// Index into the completions of the current input.
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub screen: Screen,
+    pub input: LineInput,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub title: String,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    pub purpose: Purpose,
+    /// Why the last submit was refused; the form stays open so nothing typed is lost.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub label: &'static str,
+    pub input: LineInput,
+    /// Drawn as dots while typed, so a secret never sits readable on screen.
+    pub secret: bool,
+}
+
+impl Field {
+    pub fn new(label: &'static str, value: impl Into<String>) -> Self {
+        Field {
+            label,
+            input: LineInput::new(value),
+            secret: false,
+        }
+    }
+
+    pub fn secret(label: &'static str) -> Self {
+        Field {
+            label,
+            input: LineInput::default(),
+            secret: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    AddStage,
+    RenameStage { stage: Uuid },
+    SlaHours,
+    SpamKeywords,
+    ManagerEmail,
+    Secret(SecretField),
+}
+
+/// Where to move a stage's leads before deleting it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveTo {
+    pub stage: Uuid,
+    pub stage_name: String,
+    pub lead_count: u64,
+    pub choices: Vec<(Uuid, String)>,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub message: String,
+    pub op: PendingOp,
+}
+
+/// A destructive change waiting for a yes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingOp {
+    DeleteStage { stage: Uuid, move_to: Option<Uuid> },
+    Settings(SettingsChange),
+}
+
+/// Palette commands, in the order completion offers them.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("tenant", "switch tenant: tenant <name or slug>"),
+    ("dashboard", "all tenants"),
+    ("tenants", "tenant picker"),
+    ("pipeline", "stages of the selected tenant"),
+    ("settings", "settings of the selected tenant"),
+    ("refresh", "fetch the current screen again"),
+    ("help", "key bindings"),
+    ("quit", "leave the console"),
+];
+
+/// Full command lines that complete `input`: command names, or tenant slugs after `tenant `.
+pub fn completions(input: &str, tenants: &[Tenant]) -> Vec<String> {
+    let input = input.trim_start();
+    match input.split_once(' ') {
+        Some(("tenant" | "t", arg)) => {
+            let arg = arg.trim().to_lowercase();
+            let mut prefix = Vec::new();
+            let mut inner = Vec::new();
+            for t in tenants {
+                let (slug, name) = (t.slug.to_lowercase(), t.name.to_lowercase());
+                if slug.starts_with(&arg) || name.starts_with(&arg) {
+                    prefix.push(format!("tenant {}", t.slug));
+                } else if slug.contains(&arg) || name.contains(&arg) {
+                    inner.push(format!("tenant {}", t.slug));
+                }
+            }
+            prefix.extend(inner);
+            prefix
+        }
+        Some(_) => Vec::new(),
+        None => COMMANDS
+            .iter()
+            .filter(|(c, _)| c.starts_with(input))
+            .map(|(c, _)| c.to_string())
+            .collect(),
+    }
+}
+
+/// Finds the tenant an operator means by `query`: an exact slug or name, else the only one
+/// it starts, else the only one it is part of.
+pub fn resolve_tenant<'a>(tenants: &'a [Tenant], query: &str) -> Result<&'a Tenant, String> {
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Err("which tenant? type :tenant <name>".into());
+    }
+    if let Some(t) = tenants
+        .iter()
+        .find(|t| t.slug.to_lowercase() == q || t.name.to_lowercase() == q)
+    {
+        return Ok(t);
+    }
+    let tiers: [&dyn Fn(&str) -> bool; 2] =
+        [&|s: &str| s.starts_with(&q), &|s: &str| s.contains(&q)];
+    for test in tiers {
+        let hits: Vec<&Tenant> = tenants
+            .iter()
+            .filter(|t| test(&t.slug.to_lowercase()) || test(&t.name.to_lowercase()))
+            .collect();
+        match hits.as_slice() {
+            [one] => return Ok(one),
+            [] => continue,
+            many => {
+                let names: Vec<&str> = many.iter().map(|t| t.slug.as_str()).collect();
+                return Err(format!("\"{query}\" matches {}", names.join(", ")));
+            }
+        }
+    }
+    Err(format!("no tenant matches \"{query}\""))
+}

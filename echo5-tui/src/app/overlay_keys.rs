@@ -1,0 +1,255 @@
+//! Keys while an overlay is open. The overlay is taken out of the state, handled, and put
+//! back unless the key closed it.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::effect::Call;
+use super::effect::Effect;
+use super::overlay::{
+    Form, MoveTo, Overlay, Palette, PendingOp, Purpose, completions, resolve_tenant,
+};
+use super::request::{mutate, refresh_screen};
+use super::screens::{self, pipeline, settings, tenants};
+use super::state::{Resource, Screen, State, ToastLevel};
+use crate::keymap::{self, Cmd};
+
+pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
+    match overlay {
+        Overlay::Help { scroll } => {
+            let scroll = match key.code {
+                KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
+                KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => {
+                    return Vec::new();
+                }
+                _ => scroll,
+            };
+            state.overlay = Some(Overlay::Help { scroll });
+            Vec::new()
+        }
+        Overlay::Palette(p) => palette(state, p, key),
+        Overlay::Filter(mut f) => {
+            match key.code {
+                KeyCode::Enter => return Vec::new(),
+                KeyCode::Esc => {
+                    set_filter(state, f.screen, String::new());
+                    return Vec::new();
+                }
+                _ => {
+                    f.input.handle(&key);
+                }
+            }
+            set_filter(state, f.screen, f.input.text().to_string());
+            state.overlay = Some(Overlay::Filter(f));
+            Vec::new()
+        }
+        Overlay::Form(form) => form_key(state, form, key),
+        Overlay::MoveTo(m) => move_to(state, m, key),
+        Overlay::Confirm(c) => match (key.code, keymap::dialog(&key)) {
+            (KeyCode::Char('y') | KeyCode::Char('Y'), _) | (_, Some(Cmd::Confirm)) => {
+                perform(state, c.op)
+            }
+            (KeyCode::Char('n') | KeyCode::Char('N'), _) | (_, Some(Cmd::Cancel)) => Vec::new(),
+            _ => {
+                state.overlay = Some(Overlay::Confirm(c));
+                Vec::new()
+            }
+        },
+    }
+}
+
+pub(crate) fn on_paste(state: &mut State, text: &str) {
+    match state.overlay.as_mut() {
+        Some(Overlay::Palette(p)) => p.input.insert_str(text),
+        Some(Overlay::Form(f)) => {
+            if let Some(field) = f.fields.get_mut(f.focus) {
+                field.input.insert_str(text);
+            }
+        }
+        Some(Overlay::Filter(f)) => {
+            f.input.insert_str(text);
+            let (screen, text) = (f.screen, f.input.text().to_string());
+            set_filter(state, screen, text);
+        }
+        _ => {}
+    }
+}
+
+fn set_filter(state: &mut State, screen: Screen, text: String) {
+    let view = match screen {
+        Screen::Dashboard => &mut state.dashboard,
+        Screen::Tenants => &mut state.picker,
+        Screen::Pipeline => &mut state.pipeline,
+        Screen::Settings => return,
+    };
+    if view.filter != text {
+        view.filter = text;
+        view.selected = 0;
+    }
+}
+
+fn palette(state: &mut State, mut p: Palette, key: KeyEvent) -> Vec<Effect> {
+    let tenants = state.tenants.data.clone().unwrap_or_default();
+    let options = completions(p.input.text(), &tenants);
+    match key.code {
+        KeyCode::Esc => return Vec::new(),
+        KeyCode::Enter => return run_command(state, p.input.text()),
+        KeyCode::Tab => {
+            if let Some(c) = options.get(p.selected.min(options.len().saturating_sub(1))) {
+                // A bare command that takes an argument gets its space, ready for it.
+                let text = if c == "tenant" {
+                    "tenant ".to_string()
+                } else {
+                    c.clone()
+                };
+                p.input.set(text);
+                p.selected = 0;
+            }
+        }
+        KeyCode::Down => p.selected = (p.selected + 1).min(options.len().saturating_sub(1)),
+        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+        _ => {
+            if p.input.handle(&key) {
+                p.selected = 0;
+            }
+        }
+    }
+    state.overlay = Some(Overlay::Palette(p));
+    Vec::new()
+}
+
+/// Runs a palette line such as `tenant open-arms`, `pipeline` or `q`.
+pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+    let line = line.trim();
+    let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
+    let arg = arg.trim();
+    match cmd {
+        "" => Vec::new(),
+        "q" | "quit" | "q!" => {
+            state.quit = true;
+            Vec::new()
+        }
+        "help" | "h" => {
+            state.overlay = Some(Overlay::Help { scroll: 0 });
+            Vec::new()
+        }
+        "refresh" => refresh_screen(state, true),
+        "tenant" | "t" if arg.is_empty() => screens::go(state, Screen::Tenants, true),
+        "tenant" | "t" => {
+            let Some(all) = state.tenants.data.clone() else {
+                state.toast(ToastLevel::Error, "tenant list not loaded yet");
+                return Vec::new();
+            };
+            match resolve_tenant(&all, arg) {
+                Ok(t) => {
+                    let t = t.clone();
+                    let mut out = tenants::switch_tenant(state, &t);
+                    out.extend(tenants::leave_picker(state));
+                    out.extend(refresh_screen(state, false));
+                    out
+                }
+                Err(e) => {
+                    state.toast(ToastLevel::Error, e);
+                    Vec::new()
+                }
+            }
+        }
+        other => {
+            // Screen names may be shortened to any unique prefix (`pipe`, `set`).
+            let hits: Vec<Screen> = Screen::ALL
+                .into_iter()
+                .filter(|s| {
+                    s.command().starts_with(other) || (other == "stages" && *s == Screen::Pipeline)
+                })
+                .collect();
+            match hits.as_slice() {
+                [s] => screens::go(state, *s, true),
+                _ => {
+                    state.toast(
+                        ToastLevel::Error,
+                        format!("unknown command: {other} (? for help)"),
+                    );
+                    Vec::new()
+                }
+            }
+        }
+    }
+}
+
+fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
+    let n = form.fields.len().max(1);
+    match keymap::dialog(&key) {
+        Some(Cmd::Cancel) => return Vec::new(),
+        Some(Cmd::NextField) => form.focus = (form.focus + 1) % n,
+        Some(Cmd::PrevField) => form.focus = (form.focus + n - 1) % n,
+        Some(Cmd::Confirm) => {
+            let values: Vec<String> = form
+                .fields
+                .iter()
+                .map(|f| f.input.text().to_string())
+                .collect();
+            let result = match form.purpose {
+                Purpose::AddStage | Purpose::RenameStage { .. } => {
+                    pipeline::submit(state, form.purpose, &values)
+                }
+                _ => settings::submit(state, form.purpose, &values),
+            };
+            match result {
+                Ok(effects) => return effects,
+                Err(e) => form.error = Some(e),
+            }
+        }
+        _ => {
+            if let Some(f) = form.fields.get_mut(form.focus) {
+                f.input.handle(&key);
+            }
+        }
+    }
+    state.overlay = Some(Overlay::Form(form));
+    Vec::new()
+}
+
+fn move_to(state: &mut State, mut m: MoveTo, key: KeyEvent) -> Vec<Effect> {
+    match (key.code, keymap::dialog(&key)) {
+        (_, Some(Cmd::Cancel)) => return Vec::new(),
+        (_, Some(Cmd::Confirm)) => {
+            if let Some((id, name)) = m.choices.get(m.selected) {
+                state.overlay = Some(pipeline::confirm_delete(
+                    &m.stage_name,
+                    m.stage,
+                    Some(*id),
+                    m.lead_count,
+                    name,
+                ));
+            }
+            return Vec::new();
+        }
+        (KeyCode::Char('j') | KeyCode::Down, _) => {
+            m.selected = (m.selected + 1).min(m.choices.len().saturating_sub(1));
+        }
+        (KeyCode::Char('k') | KeyCode::Up, _) => m.selected = m.selected.saturating_sub(1),
+        _ => {}
+    }
+    state.overlay = Some(Overlay::MoveTo(m));
+    Vec::new()
+}
+
+fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
+    match op {
+        PendingOp::DeleteStage { stage, move_to } => {
+            let Some(tenant) = state.tenant.as_ref().map(|t| t.id) else {
+                return Vec::new();
+            };
+            vec![mutate(
+                state,
+                Call::DeleteStage {
+                    tenant,
+                    stage,
+                    move_to,
+                },
+                Resource::Stages,
+            )]
+        }
+        PendingOp::Settings(change) => settings::save(state, change).into_iter().collect(),
+    }
+}

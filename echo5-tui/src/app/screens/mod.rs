@@ -1,0 +1,138 @@
+//! What a command means on each screen, plus the navigation they share.
+
+mod dashboard;
+pub(crate) mod pipeline;
+pub(crate) mod settings;
+pub(crate) mod tenants;
+
+use super::effect::Effect;
+use super::input::LineInput;
+use super::overlay::{Filter, Overlay, Palette};
+use super::request::refresh_screen;
+use super::state::{ListView, Screen, State, ToastLevel};
+use crate::keymap::Cmd;
+
+/// Enough history for Esc to retrace a session; older steps are forgotten.
+const BACK_LIMIT: usize = 32;
+
+pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
+    match cmd {
+        Cmd::Quit => {
+            state.quit = true;
+            Vec::new()
+        }
+        Cmd::Help => {
+            state.overlay = Some(Overlay::Help { scroll: 0 });
+            Vec::new()
+        }
+        Cmd::Palette => {
+            state.overlay = Some(Overlay::Palette(Palette::default()));
+            Vec::new()
+        }
+        Cmd::Filter => {
+            match list_mut(state) {
+                Some(view) => {
+                    let input = LineInput::new(view.filter.clone());
+                    state.overlay = Some(Overlay::Filter(Filter {
+                        screen: state.screen,
+                        input,
+                    }));
+                }
+                None => state.toast(ToastLevel::Info, "nothing to filter on this screen"),
+            }
+            Vec::new()
+        }
+        Cmd::Refresh => refresh_screen(state, true),
+        Cmd::Back => back(state),
+        Cmd::NextScreen => go(state, state.screen.next(), true),
+        Cmd::PrevScreen => go(state, state.screen.prev(), true),
+        Cmd::Go(s) => go(state, s, true),
+        Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom => {
+            move_cursor(state, cmd);
+            Vec::new()
+        }
+        other => match state.screen {
+            Screen::Dashboard => dashboard::on_cmd(state, other),
+            Screen::Tenants => tenants::on_cmd(state, other),
+            Screen::Pipeline => pipeline::on_cmd(state, other),
+            Screen::Settings => settings::on_cmd(state, other),
+        },
+    }
+}
+
+/// Opens `target`; a per-tenant screen with no tenant chosen opens the picker first and
+/// comes back to it once one is. `push` records where we were for Esc.
+pub(crate) fn go(state: &mut State, target: Screen, push: bool) -> Vec<Effect> {
+    let mut target = target;
+    if target.needs_tenant() && state.tenant.is_none() {
+        state.after_pick = Some(target);
+        target = Screen::Tenants;
+        state.toast(ToastLevel::Info, "pick a tenant first");
+    }
+    if target != state.screen {
+        if push {
+            state.back.push(state.screen);
+            if state.back.len() > BACK_LIMIT {
+                state.back.remove(0);
+            }
+        }
+        state.screen = target;
+    }
+    refresh_screen(state, false)
+}
+
+/// Esc: first clears a filter, then steps back.
+fn back(state: &mut State) -> Vec<Effect> {
+    if let Some(view) = list_mut(state)
+        && !view.filter.is_empty()
+    {
+        view.filter.clear();
+        view.selected = 0;
+        return Vec::new();
+    }
+    match state.back.pop() {
+        Some(prev) => {
+            state.after_pick = None;
+            state.screen = prev;
+            refresh_screen(state, false)
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The list view of the current screen, when it has a filterable list.
+pub(crate) fn list_mut(state: &mut State) -> Option<&mut ListView> {
+    match state.screen {
+        Screen::Dashboard => Some(&mut state.dashboard),
+        Screen::Tenants => Some(&mut state.picker),
+        Screen::Pipeline => Some(&mut state.pipeline),
+        Screen::Settings => None,
+    }
+}
+
+fn list_len(state: &State) -> usize {
+    match state.screen {
+        Screen::Dashboard => state.filtered_tenants(&state.dashboard).len(),
+        Screen::Tenants => state.filtered_tenants(&state.picker).len(),
+        Screen::Pipeline => state.filtered_stages().len(),
+        Screen::Settings => settings::Row::ALL.len(),
+    }
+}
+
+fn move_cursor(state: &mut State, cmd: Cmd) {
+    let len = list_len(state);
+    let view = match state.screen {
+        Screen::Settings => &mut state.settings_view,
+        _ => match list_mut(state) {
+            Some(v) => v,
+            None => return,
+        },
+    };
+    match cmd {
+        Cmd::Up => view.move_by(-1, len),
+        Cmd::Down => view.move_by(1, len),
+        Cmd::Top => view.selected = 0,
+        Cmd::Bottom => view.selected = len.saturating_sub(1),
+        _ => {}
+    }
+}

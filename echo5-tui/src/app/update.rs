@@ -1,0 +1,83 @@
+//! The only function that changes [`State`]. It performs no I/O: what must happen outside
+//! comes back as [`Effect`]s.
+
+use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+use super::effect::Effect;
+use super::overlay::Overlay;
+use super::overlay_keys;
+use super::reply::on_reply;
+use super::request::{refresh_screen, schedule_poll};
+use super::screens;
+use super::state::State;
+use crate::keymap::{self, Cmd};
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Tick(now) => on_tick(state, now),
+        Action::Resize => {
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Api(reply) => {
+            // ratatui diffs frames, so redrawing after an unchanged answer costs little.
+            state.dirty = true;
+            on_reply(state, *reply)
+        }
+        Action::Key(key) => {
+            if key.kind == KeyEventKind::Release {
+                return Vec::new();
+            }
+            state.dirty = true;
+            // Ctrl-C always quits, whatever dialog is open.
+            if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+                state.quit = true;
+                return Vec::new();
+            }
+            match state.overlay.take() {
+                Some(overlay) => overlay_keys::on_key(state, overlay, key),
+                None => match keymap::lookup(state.screen, &key) {
+                    Some(cmd) => screens::on_cmd(state, cmd),
+                    None => Vec::new(),
+                },
+            }
+        }
+        Action::Paste(text) => {
+            state.dirty = true;
+            overlay_keys::on_paste(state, &text);
+            Vec::new()
+        }
+        Action::Scroll(delta) => {
+            if state.overlay.is_some() {
+                return Vec::new();
+            }
+            state.dirty = true;
+            let cmd = if delta > 0 { Cmd::Down } else { Cmd::Up };
+            screens::on_cmd(state, cmd)
+        }
+    }
+}
+
+fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect> {
+    state.now = now;
+    let before = state.toasts.len();
+    state.toasts.retain(|t| t.until > now);
+    // Only redraw for the clock when something on screen counts with it.
+    if state.toasts.len() != before || state.is_stale() || state.saving > 0 {
+        state.dirty = true;
+    }
+    if now < state.next_poll {
+        return Vec::new();
+    }
+    schedule_poll(state);
+    refresh_screen(state, false)
+}
+
+/// Whether a dialog is open that takes text (so the footer shows dialog hints).
+pub fn in_dialog(state: &State) -> bool {
+    matches!(
+        state.overlay,
+        Some(Overlay::Form(_) | Overlay::Confirm(_) | Overlay::MoveTo(_))
+    )
+}

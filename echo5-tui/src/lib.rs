@@ -1,0 +1,14 @@
+//! Echo5 operator console: a k9s-style terminal client of the `echo5d` admin API.
+//!
+//! The crate is split so that everything an operator can trigger is testable without a
+//! terminal or a network: [`app`] holds the state and the pure `update` function, [`api`]
+//! turns effects into HTTP calls, [`ui`] draws a frame from the state, and [`run`] wires them
+//! to a real terminal.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod keymap;
+pub mod run;
+pub mod terminal;
+pub mod ui;

@@ -1,0 +1,72 @@
+//! One line of key hints for what has the keys now, read from the keymap. While the filter
+//! line is open, the footer is the filter prompt.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use crate::app::State;
+use crate::app::overlay::Overlay;
+use crate::keymap::{self, Ctx};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let hints: Vec<(String, &str)> = match &state.overlay {
+        Some(Overlay::Filter(f)) => {
+            let text = format!("/{}", f.input.text());
+            let line = Line::from(vec![
+                Span::styled(text, theme::key()),
+                Span::styled("   Enter keep  Esc clear", theme::dim()),
+            ]);
+            frame.render_widget(Paragraph::new(line), area);
+            let x = area.x + 1 + f.input.cursor() as u16;
+            frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
+            return;
+        }
+        Some(Overlay::Palette(_)) => vec![
+            ("Enter".into(), "run"),
+            ("Tab".into(), "complete"),
+            ("↑↓".into(), "choose"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Overlay::Help { .. }) => vec![("j/k".into(), "scroll"), ("Esc".into(), "close")],
+        Some(Overlay::Confirm(_)) => vec![("y".into(), "yes"), ("n/Esc".into(), "no")],
+        Some(Overlay::MoveTo(_)) => vec![
+            ("j/k".into(), "choose"),
+            ("Enter".into(), "next"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Overlay::Form(_)) => keymap::hints(Ctx::Dialog),
+        None => keymap::hints(Ctx::Screen(state.screen)),
+    };
+    // Help and quit are pinned to the right edge so a narrow terminal never loses them.
+    let (pinned, rest): (Vec<_>, Vec<_>) = hints
+        .into_iter()
+        .partition(|(k, _)| state.overlay.is_none() && (k == "?" || k == "q"));
+    // Whole hints only: one cut mid-word reads as a different key.
+    let spans_of = |list: Vec<(String, &str)>, max: u16| {
+        let mut spans = vec![Span::raw(" ")];
+        let mut used = 1usize;
+        for (keys, desc) in list {
+            let text = format!(" {desc}  ");
+            let w = keys.chars().count() + text.chars().count();
+            if used + w > max as usize {
+                break;
+            }
+            used += w;
+            spans.push(Span::styled(keys, theme::key()));
+            spans.push(Span::raw(text));
+        }
+        Line::from(spans)
+    };
+    let right = spans_of(pinned, area.width);
+    let right_w = if state.overlay.is_none() {
+        right.width() as u16
+    } else {
+        0
+    };
+    let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
+    frame.render_widget(Paragraph::new(spans_of(rest, l.width)), l);
+    frame.render_widget(Paragraph::new(right), r);
+}

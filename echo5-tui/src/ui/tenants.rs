@@ -1,0 +1,51 @@
+//! Tenant picker: Enter switches; the selected tenant is marked.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState};
+
+use super::theme;
+use super::widgets::{empty_state, frame_block, message};
+use crate::app::State;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let rows = state.filtered_tenants(&state.picker);
+    let mut title = "Switch tenant".to_string();
+    if !state.picker.filter.is_empty() {
+        title.push_str(&format!(" /{}", state.picker.filter));
+    }
+    let block = frame_block(title, state);
+    if let Some(text) = empty_state(&state.tenants, "") {
+        return message(frame, area, block, &text);
+    }
+    if rows.is_empty() {
+        return message(
+            frame,
+            area,
+            block,
+            "No tenant matches (/ to change the filter, Esc clears it).",
+        );
+    }
+    let items: Vec<ListItem> = rows
+        .iter()
+        .map(|t| {
+            let current = state.tenant.as_ref().is_some_and(|s| s.id == t.id);
+            ListItem::new(Line::from(vec![
+                Span::raw(if current { "● " } else { "  " }),
+                Span::styled(t.name.clone(), theme::title()),
+                Span::raw("  "),
+                Span::styled(t.slug.clone(), theme::dim()),
+                Span::styled(if t.active { "" } else { "  (inactive)" }, theme::dim()),
+            ]))
+        })
+        .collect();
+    let mut list = List::new(items)
+        .highlight_style(theme::selected())
+        .block(block);
+    if state.is_stale() {
+        list = list.style(theme::dim());
+    }
+    let mut ls = ListState::default().with_selected(Some(state.picker.selected));
+    frame.render_stateful_widget(list, area, &mut ls);
+}

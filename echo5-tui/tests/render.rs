@@ -1,0 +1,124 @@
+//! Every screen rendered into a TestBackend at 80×24 and 120×40 with fixed data and a
+//! fixed clock, compared with the snapshot files in tests/snapshots.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::*;
+use crossterm::event::KeyCode;
+use echo5_tui::app::{Action, State, update};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn render(state: &State, w: u16, h: u16) -> String {
+    let mut terminal = match Terminal::new(TestBackend::new(w, h)) {
+        Ok(t) => t,
+        Err(e) => panic!("test backend: {e}"),
+    };
+    if let Err(e) = terminal.draw(|f| echo5_tui::ui::draw(f, state)) {
+        panic!("draw: {e}");
+    }
+    terminal.backend().to_string()
+}
+
+fn check(name: &str, state: &State) {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(state, w, h));
+    }
+}
+
+#[test]
+fn dashboard() {
+    check("dashboard", &started());
+}
+
+#[test]
+fn dashboard_loading_before_first_answer() {
+    let mut s = State::new("http://127.0.0.1:8787", now());
+    update(&mut s, Action::Tick(now()));
+    check("dashboard_loading", &s);
+}
+
+#[test]
+fn tenant_picker() {
+    let mut s = on_tenant_screen('2');
+    update(&mut s, key('j'));
+    check("tenants", &s);
+}
+
+#[test]
+fn pipeline() {
+    check("pipeline", &on_tenant_screen('3'));
+}
+
+#[test]
+fn settings() {
+    check("settings", &on_tenant_screen('4'));
+}
+
+#[test]
+fn pipeline_with_daemon_down_is_marked_stale() {
+    let mut s = on_tenant_screen('3');
+    let mut t = now();
+    for _ in 0..3 {
+        t += TimeDelta::seconds(40);
+        let fx = update(&mut s, Action::Tick(t));
+        for r in requests(&fx) {
+            answer(&mut s, &r, Err(unreachable()));
+        }
+    }
+    update(&mut s, Action::Tick(t + TimeDelta::seconds(2)));
+    check("pipeline_down", &s);
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = started();
+    update(&mut s, key('?'));
+    check("help", &s);
+}
+
+#[test]
+fn palette_with_completions() {
+    let mut s = started();
+    update(&mut s, key(':'));
+    typ(&mut s, "tenant ");
+    check("palette", &s);
+}
+
+#[test]
+fn delete_stage_move_to_and_confirm() {
+    let mut s = on_tenant_screen('3');
+    update(&mut s, key('j'));
+    update(&mut s, key('d'));
+    check("pipeline_move_to", &s);
+    update(&mut s, code(KeyCode::Enter));
+    check("pipeline_confirm_delete", &s);
+}
+
+#[test]
+fn add_stage_form_with_error() {
+    let mut s = on_tenant_screen('3');
+    update(&mut s, key('a'));
+    typ(&mut s, "Won");
+    update(&mut s, code(KeyCode::Enter));
+    check("pipeline_add_form", &s);
+}
+
+#[test]
+fn settings_secret_form_is_masked_and_error_toast_shows() {
+    let mut s = on_tenant_screen('4');
+    s.toast(
+        echo5_tui::app::state::ToastLevel::Error,
+        "not saved: sla_hours must be between 1 and 720 hours (422)",
+    );
+    update(&mut s, key('G'));
+    update(&mut s, key('k'));
+    update(&mut s, code(KeyCode::Enter));
+    typ(&mut s, "EAAGsecret");
+    let text = render(&s, 80, 24);
+    assert!(!text.contains("EAAGsecret"));
+    check("settings_secret_form", &s);
+}
