@@ -10,6 +10,7 @@ pub mod clock;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod ingest;
 pub mod lead;
 pub mod page;
 pub mod secret;

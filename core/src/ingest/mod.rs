@@ -1,0 +1,13 @@
+//! Ingest: turning what a WordPress form plugin sends into a lead. Pure functions, no I/O.
+//!
+//! The pipeline is `body` (bytes + content type → [`Payload`]), `normalize` (payload →
+//! [`Normalized`] lead fields + `custom`), `spam` (payload + normalized → a reason or none).
+//! See `../shared/wordpress-payloads.md` for what each plugin sends.
+
+pub mod body;
+pub mod normalize;
+pub mod spam;
+
+pub use body::{BodyError, Payload, parse_body, payload_from_pairs};
+pub use normalize::{Normalized, normalize};
+pub use spam::{SpamRules, check_spam};
