@@ -117,6 +117,16 @@ impl Lead {
     }
 }
 
+/// What ingest answers (always with HTTP 200): the lead's id and `created` or `duplicate`.
+/// Spam is answered exactly like a clean lead (`created`) so bots learn nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestReceipt {
+    pub id: Uuid,
+    /// `created` or `duplicate`.
+    pub status: String,
+}
+
 /// A lead's id: UUID v7 (time-ordered) from its creation time, so ids sort like leads arrive.
 pub fn new_lead_id(at: DateTime<Utc>) -> Uuid {
     let ts = uuid::Timestamp::from_unix(

@@ -3,7 +3,7 @@
 //!
 //! Authentication never touches the database: the index maps SHA-256(key) to its tenant and
 //! lifecycle, and is updated right after each committed create/rotate/revoke. Usage times
-//! collect in memory and are written in one transaction by [`Store::flush_key_usage`], so a
+//! collect in memory and are written in one transaction by [`Store::flush_coalesced`], so a
 //! busy key costs no write per request.
 
 use chrono::{DateTime, Utc};
@@ -281,7 +281,7 @@ fn ensure_live(key: &ApiKey, action: &str) -> Result<(), StoreError> {
 
 impl Store {
     /// Resolves a presented key to its tenant, in memory. Records the use for the next
-    /// [`Store::flush_key_usage`].
+    /// [`Store::flush_coalesced`].
     pub fn authenticate_key(&self, presented: &str) -> Result<KeyIdentity, KeyRejection> {
         if !apikey::well_formed(presented) {
             return Err(KeyRejection::Unknown);
@@ -289,20 +289,32 @@ impl Store {
         let now = self.now();
         let id = self.keys().check(presented, now)?;
         self.keys().mark_used(id.key_id, now);
+        self.usage().add(
+            id.tenant_id,
+            id.key_id,
+            now,
+            crate::usage::Counts {
+                api_calls: 1,
+                ..Default::default()
+            },
+        );
         Ok(id)
     }
 
-    /// Writes the collected `last_used_at` times in one transaction. Returns how many keys.
-    pub async fn flush_key_usage(&self) -> Result<usize, StoreError> {
-        let pending = self.keys().take_pending();
-        if pending.is_empty() {
+    /// Writes what was collected in memory — key `last_used_at` times, API-call and
+    /// rejection counts — in one transaction. Returns how many rows it touched.
+    pub async fn flush_coalesced(&self) -> Result<usize, StoreError> {
+        let used = self.keys().take_pending();
+        let counts = self.usage().take();
+        if used.is_empty() && counts.is_empty() {
             return Ok(0);
         }
-        let n = pending.len();
-        let rows: Vec<(String, i64)> = pending
+        let n = used.len() + counts.len();
+        let rows: Vec<(String, i64)> = used
             .iter()
             .map(|(id, at)| (id.to_string(), at.timestamp_millis()))
             .collect();
+        let batch = counts.clone();
         let result = self
             .write(move |c| {
                 let mut stmt = c.prepare_cached(
@@ -311,6 +323,15 @@ impl Store {
                 for (id, at) in &rows {
                     stmt.execute(params![id, at])?;
                 }
+                for ((tenant, key, month), delta) in &batch {
+                    // A tenant deleted since the request has no counters to keep.
+                    let exists: bool = c
+                        .prepare_cached("SELECT 1 FROM tenants WHERE id = ?1")?
+                        .exists([tenant.to_string()])?;
+                    if exists {
+                        crate::usage::bump(c, *tenant, Some(*key), month, delta)?;
+                    }
+                }
                 Ok(())
             })
             .await;
@@ -318,7 +339,8 @@ impl Store {
             Ok(()) => Ok(n),
             Err(e) => {
                 // Not lost: tried again at the next flush.
-                self.keys().restore_pending(pending);
+                self.keys().restore_pending(used);
+                self.usage().restore(counts);
                 Err(e)
             }
         }

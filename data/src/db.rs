@@ -9,7 +9,10 @@ use crate::error::StoreError;
 
 /// Numbered SQL files, applied in order at start; `PRAGMA user_version` records the last.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_init.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_init.sql")),
+        M::up(include_str!("../migrations/0002_ingest.sql")),
+    ])
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -77,7 +80,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, 2);
         let reader = open_reader(&dir.path().join("t.db")).unwrap();
         let err = reader
             .execute("INSERT INTO meta(key, value) VALUES ('x', 'y')", [])

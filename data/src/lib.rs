@@ -11,12 +11,14 @@ pub mod audit;
 mod db;
 pub mod demo;
 mod error;
+pub mod ingest;
 pub mod leads;
 pub mod master_key;
 mod reader;
 pub mod stages;
 mod store;
 pub mod tenants;
+pub mod usage;
 mod writer;
 
 pub use error::StoreError;

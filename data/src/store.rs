@@ -12,6 +12,7 @@ use crate::api_keys::KeyIndex;
 use crate::db;
 use crate::error::StoreError;
 use crate::reader::Readers;
+use crate::usage::UsageBuffer;
 use crate::writer::Writer;
 pub use crate::writer::WriterStats;
 
@@ -49,6 +50,7 @@ struct Inner {
     /// Behind a lock because a master-key rotation swaps it.
     key: RwLock<MasterKey>,
     keys: KeyIndex,
+    usage: UsageBuffer,
     clock: Arc<dyn Clock>,
     path: PathBuf,
 }
@@ -74,6 +76,7 @@ impl Store {
                 readers,
                 key: RwLock::new(key),
                 keys,
+                usage: UsageBuffer::default(),
                 clock,
                 path: path.to_path_buf(),
             }),
@@ -102,6 +105,10 @@ impl Store {
 
     pub(crate) fn keys(&self) -> &KeyIndex {
         &self.inner.keys
+    }
+
+    pub(crate) fn usage(&self) -> &UsageBuffer {
+        &self.inner.usage
     }
 
     pub fn path(&self) -> &Path {
@@ -147,7 +154,7 @@ impl Store {
     /// Commits everything queued (key usage times included), checkpoints the WAL and stops
     /// the writer.
     pub async fn shutdown(&self) {
-        if let Err(e) = self.flush_key_usage().await {
+        if let Err(e) = self.flush_coalesced().await {
             tracing::warn!(error = %e, "could not record key usage at shutdown");
         }
         self.inner.writer.shutdown().await;

@@ -329,9 +329,13 @@ async fn last_used_is_coalesced_not_written_per_request() {
         listed[0].last_used_at,
         Some(t0() + TimeDelta::milliseconds(999))
     );
-    assert_eq!(f.store.flush_key_usage().await.unwrap(), 1);
+    assert_eq!(
+        f.store.flush_coalesced().await.unwrap(),
+        2,
+        "one key time and one usage row"
+    );
     assert_eq!(commits(), before + 1, "one write for a thousand uses");
-    assert_eq!(f.store.flush_key_usage().await.unwrap(), 0);
+    assert_eq!(f.store.flush_coalesced().await.unwrap(), 0);
     f.store.shutdown().await;
     let clock: Arc<dyn Clock> = f.clock.clone();
     let again = Store::open(

@@ -2,12 +2,13 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
-use crate::routes::{audit, health, keys, settings, stages, tenants};
+use crate::routes::{audit, health, ingest, keys, settings, stages, tenants};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -32,6 +33,7 @@ use crate::state::AppState;
         (name = "tenants", description = "The agency's clients"),
         (name = "settings", description = "Per-tenant settings; secrets are write-only and masked"),
         (name = "stages", description = "Per-tenant pipeline stages"),
+        (name = "ingest", description = "What WordPress sites post leads to (API key auth)"),
         (name = "keys", description = "Per-tenant API keys for ingest"),
         (name = "audit", description = "Who changed what, when"),
     )
@@ -54,8 +56,28 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Ingest answers CORS preflights, so a site may post from the visitor's browser if its
+/// owner chooses; keys travel in headers or the URL, never in cookies.
+fn ingest_routes() -> OpenApiRouter<AppState> {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .max_age(Duration::from_secs(86_400));
+    OpenApiRouter::new()
+        .routes(routes!(ingest::post_lead))
+        .routes(routes!(ingest::post_ingest, ingest::get_ingest))
+        .layer(cors)
+}
+
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ingest_routes())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(tenants::list_tenants, tenants::create_tenant))
@@ -184,7 +206,7 @@ where
 {
     let store = state.store.clone();
     let app = build_router(state);
-    let flusher = tokio::spawn(flush_key_usage(store.clone()));
+    let flusher = tokio::spawn(flush_coalesced_loop(store.clone()));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -196,13 +218,21 @@ where
 /// How often coalesced API-key `last_used_at` times are written.
 const KEY_USAGE_FLUSH: Duration = Duration::from_secs(5);
 
-async fn flush_key_usage(store: echo5_data::Store) {
+async fn flush_coalesced_loop(store: echo5_data::Store) {
     let mut tick = tokio::time::interval(KEY_USAGE_FLUSH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
-        if let Err(e) = store.flush_key_usage().await {
+        ticks += 1;
+        if let Err(e) = store.flush_coalesced().await {
             tracing::warn!(error = %e, "could not record API key usage; will retry");
+        }
+        // Every ten minutes: drop idempotency records past their window.
+        if ticks % 120 == 0
+            && let Err(e) = store.prune_idempotency().await
+        {
+            tracing::warn!(error = %e, "could not prune idempotency records");
         }
     }
 }

@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// Capacity of the write queue; writes beyond it are answered 503 + Retry-After.
     #[arg(long, env = "ECHO5_WRITE_QUEUE", default_value_t = 4096)]
     pub write_queue: usize,
+    /// Ingest requests per minute per API key (token bucket, bursts up to this many);
+    /// beyond it 429 + Retry-After. 0 disables the limit.
+    #[arg(long, env = "ECHO5_KEY_RATE_LIMIT", default_value_t = 600)]
+    pub key_rate_limit: u32,
 }
 
 fn secret_arg(s: &str) -> Result<Secret<String>, String> {

@@ -26,6 +26,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("too many requests for this API key; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error(transparent)]
@@ -50,6 +52,10 @@ impl ApiError {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
         match self {
             ApiError::BadRequest {
@@ -71,6 +77,12 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
+                self.to_string(),
+                None,
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
                 self.to_string(),
                 None,
             ),
@@ -165,7 +177,14 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        error_response(status, code, message, field)
+        let mut resp = error_response(status, code, message, field);
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                crate::routes::ingest::retry_after(retry_after_secs),
+            );
+        }
+        resp
     }
 }
 

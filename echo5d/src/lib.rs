@@ -6,6 +6,7 @@ pub mod config;
 pub mod datadir;
 pub mod error;
 pub mod extract;
+pub mod ratelimit;
 pub mod routes;
 pub mod run;
 pub mod state;

@@ -97,7 +97,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared
     };
 
     Ok(Prepared {
-        state: AppState::new(store, tokens),
+        state: AppState::new(store, tokens, args.key_rate_limit),
         data_dir: dir,
         new_admin_token,
         demo_leads,

@@ -6,17 +6,22 @@ use echo5_data::admin_tokens::AdminTokenHash;
 use std::sync::{Arc, RwLock};
 use uuid::Uuid;
 
+use crate::ratelimit::KeyRateLimit;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Per-key ingest limit; `None` when disabled.
+    pub rate_limit: Option<Arc<KeyRateLimit>>,
     /// Hashes of the active admin tokens, checked without a database read per request.
     admin_tokens: Arc<RwLock<Vec<AdminTokenHash>>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, admin_tokens: Vec<AdminTokenHash>) -> Self {
+    pub fn new(store: Store, admin_tokens: Vec<AdminTokenHash>, key_rate_limit: u32) -> Self {
         AppState {
             store,
+            rate_limit: KeyRateLimit::new(key_rate_limit).map(Arc::new),
             admin_tokens: Arc::new(RwLock::new(admin_tokens)),
         }
     }

@@ -306,6 +306,8 @@ async fn openapi_covers_every_route() {
         ("/api/v1/tenants/{tenant}/keys/{key_id}/rotate", &["post"]),
         ("/api/v1/tenants/{tenant}/keys/{key_id}/reveal", &["post"]),
         ("/api/v1/key", &["get"]),
+        ("/api/v1/leads", &["post"]),
+        ("/api/v1/ingest/{key}", &["get", "post"]),
         ("/api/v1/audit", &["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod health;
+pub mod ingest;
 pub mod keys;
 pub mod settings;
 pub mod stages;

@@ -56,6 +56,7 @@ pub fn args(dir: &std::path::Path) -> ServeArgs {
         master_key_file: None,
         db_readers: 2,
         write_queue: 1024,
+        key_rate_limit: 0,
     }
 }
 

@@ -1,0 +1,180 @@
+//! Usage metering. Counts that come with a stored lead (accepted, spam, duplicates) are
+//! written in the lead's own transaction; counts that come with every request (API calls,
+//! rejections) are collected in memory and added in one batch by
+//! [`Store::flush_coalesced`](crate::Store::flush_coalesced), so metering costs no write per
+//! request.
+
+use chrono::{DateTime, Datelike, Utc};
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// `YYYY-MM` in UTC: the metering period.
+pub fn month_of(t: DateTime<Utc>) -> String {
+    format!("{:04}-{:02}", t.year(), t.month())
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub accepted: u64,
+    pub spam: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub api_calls: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.accepted += o.accepted;
+        self.spam += o.spam;
+        self.duplicates += o.duplicates;
+        self.rejected += o.rejected;
+        self.api_calls += o.api_calls;
+    }
+}
+
+type Slot = (Uuid, Uuid, String);
+
+#[derive(Default)]
+pub(crate) struct UsageBuffer {
+    pending: Mutex<HashMap<Slot, Counts>>,
+}
+
+impl UsageBuffer {
+    pub(crate) fn add(&self, tenant: Uuid, key: Uuid, at: DateTime<Utc>, delta: Counts) {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        p.entry((tenant, key, month_of(at)))
+            .or_default()
+            .add(&delta);
+    }
+
+    pub(crate) fn take(&self) -> HashMap<Slot, Counts> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(crate) fn restore(&self, back: HashMap<Slot, Counts>) {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        for (slot, c) in back {
+            p.entry(slot).or_default().add(&c);
+        }
+    }
+
+    fn pending_for(&self, tenant: Uuid, month: &str) -> HashMap<Uuid, Counts> {
+        let p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: HashMap<Uuid, Counts> = HashMap::new();
+        for ((t, k, m), c) in p.iter() {
+            if *t == tenant && m == month {
+                out.entry(*k).or_default().add(c);
+            }
+        }
+        out
+    }
+}
+
+/// Adds `delta` to a counter row inside the caller's transaction.
+pub(crate) fn bump(
+    conn: &Connection,
+    tenant: Uuid,
+    key: Option<Uuid>,
+    month: &str,
+    d: &Counts,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO usage_counters(tenant_id, api_key_id, month, accepted, spam, duplicates, rejected, api_calls)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(tenant_id, api_key_id, month) DO UPDATE SET
+           accepted = accepted + excluded.accepted, spam = spam + excluded.spam,
+           duplicates = duplicates + excluded.duplicates, rejected = rejected + excluded.rejected,
+           api_calls = api_calls + excluded.api_calls",
+    )?
+    .execute(params![
+        tenant.to_string(),
+        key.map(|k| k.to_string()).unwrap_or_default(),
+        month,
+        d.accepted as i64,
+        d.spam as i64,
+        d.duplicates as i64,
+        d.rejected as i64,
+        d.api_calls as i64
+    ])?;
+    Ok(())
+}
+
+/// One tenant's usage in one month: per key, and the total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantUsage {
+    pub month: String,
+    pub total: Counts,
+    pub by_key: Vec<(Uuid, Counts)>,
+}
+
+impl Store {
+    /// Counts for `tenant` in `month`, including what is still buffered in memory.
+    pub async fn tenant_usage(
+        &self,
+        tenant: Uuid,
+        month: String,
+    ) -> Result<TenantUsage, StoreError> {
+        let m = month.clone();
+        let rows: Vec<(String, Counts)> = self
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT api_key_id, accepted, spam, duplicates, rejected, api_calls
+                     FROM usage_counters WHERE tenant_id = ?1 AND month = ?2",
+                )?;
+                let rows = stmt
+                    .query_map(params![tenant.to_string(), m], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            Counts {
+                                accepted: r.get::<_, i64>(1)? as u64,
+                                spam: r.get::<_, i64>(2)? as u64,
+                                duplicates: r.get::<_, i64>(3)? as u64,
+                                rejected: r.get::<_, i64>(4)? as u64,
+                                api_calls: r.get::<_, i64>(5)? as u64,
+                            },
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await?;
+        let mut by_key: HashMap<Uuid, Counts> = HashMap::new();
+        let mut total = Counts::default();
+        for (k, c) in rows {
+            total.add(&c);
+            if let Ok(id) = Uuid::parse_str(&k) {
+                by_key.entry(id).or_default().add(&c);
+            }
+        }
+        for (k, c) in self.usage().pending_for(tenant, &month) {
+            total.add(&c);
+            by_key.entry(k).or_default().add(&c);
+        }
+        let mut by_key: Vec<(Uuid, Counts)> = by_key.into_iter().collect();
+        by_key.sort_by_key(|(k, _)| *k);
+        Ok(TenantUsage {
+            month,
+            total,
+            by_key,
+        })
+    }
+
+    /// Counts a refused request made with a valid key (bad body, over the rate limit...).
+    pub fn count_rejected(&self, tenant: Uuid, key: Uuid) {
+        self.usage().add(
+            tenant,
+            key,
+            self.now(),
+            Counts {
+                rejected: 1,
+                ..Counts::default()
+            },
+        );
+    }
+}

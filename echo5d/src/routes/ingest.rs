@@ -1,0 +1,380 @@
+//! Ingest: what WordPress sites call. Every accepted submission is answered 200 (Elementor
+//! treats anything else as a failure) and only after the transaction holding the lead is
+//! durable. See `../shared/wordpress-payloads.md` for what the plugins send.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use echo5_core::ErrorBody;
+use echo5_core::ingest::{self, BodyError, Payload, SpamRules};
+use echo5_core::lead::{IngestReceipt, Lead, LeadSource, new_lead_id};
+use echo5_data::api_keys::KeyIdentity;
+use echo5_data::ingest::{IngestRequest, IngestStatus};
+use http_body_util::BodyExt;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::extract::{key_error, presented_key};
+use crate::state::AppState;
+
+/// Largest submission body; a contact form is a few KiB.
+pub const INGEST_BODY_LIMIT: usize = 64 * 1024;
+/// More links than this in a submission's free text marks it as spam.
+pub const MAX_LINKS: usize = 3;
+/// Field names bots fill in and people never see. Platform settings will make this editable.
+pub const DEFAULT_HONEYPOTS: &[&str] = &[
+    "honeypot",
+    "hp",
+    "_hp",
+    "hp_field",
+    "fax_only",
+    "leave_empty",
+];
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+/// The query parameters that carry the key; never stored with the lead.
+fn is_key_param(name: &str) -> bool {
+    name == "api_key" || name == "key"
+}
+
+/// Accepts a submission as JSON, form-urlencoded (PHP bracket nesting), multipart, a JSON
+/// string in a `json` form field, or JSON sent as text/plain or without a content type.
+#[utoipa::path(post, path = "/api/v1/leads", tag = "ingest",
+    request_body(description = "The form's fields, in any format a WordPress form plugin sends",
+        content((Object = "application/json"), (Object = "application/x-www-form-urlencoded"),
+                (Object = "multipart/form-data"), (String = "text/plain"))),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key within 24 h get the first answer"),
+        ("api_key" = Option<String>, Query, description = "The API key, when it cannot go in a header")),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Stored (or already stored)", body = IngestReceipt),
+        (status = 400, description = "Unreadable body, or no name, e-mail or phone", body = ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired key", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content type that cannot be read", body = ErrorBody),
+        (status = 429, description = "Over the key's rate limit; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Storage busy or unavailable; see Retry-After", body = ErrorBody)))]
+pub async fn post_lead(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let key = presented_key(&parts);
+    respond(ingest_body(&state, key, parts, body).await)
+}
+
+/// The same, with the key in the path, for plugins that cannot set headers (Elementor,
+/// Ninja Forms).
+#[utoipa::path(post, path = "/api/v1/ingest/{key}", tag = "ingest",
+    request_body(description = "The form's fields, in any format a WordPress form plugin sends",
+        content((Object = "application/json"), (Object = "application/x-www-form-urlencoded"),
+                (Object = "multipart/form-data"), (String = "text/plain"))),
+    params(("key" = String, Path, description = "The API key")),
+    responses(
+        (status = 200, description = "Stored (or already stored)", body = IngestReceipt),
+        (status = 400, description = "Unreadable body, or no name, e-mail or phone", body = ErrorBody),
+        (status = 401, description = "Unknown, revoked or expired key", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content type that cannot be read", body = ErrorBody),
+        (status = 429, description = "Over the key's rate limit; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Storage busy or unavailable; see Retry-After", body = ErrorBody)))]
+pub async fn post_ingest(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    respond(ingest_body(&state, Some(key), parts, body).await)
+}
+
+/// Fields in the query string: Ninja Forms' default.
+#[utoipa::path(get, path = "/api/v1/ingest/{key}", tag = "ingest",
+    params(("key" = String, Path, description = "The API key")),
+    responses(
+        (status = 200, description = "Stored (or already stored)", body = IngestReceipt),
+        (status = 400, description = "No name, e-mail or phone", body = ErrorBody),
+        (status = 401, description = "Unknown, revoked or expired key", body = ErrorBody),
+        (status = 429, description = "Over the key's rate limit; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Storage busy or unavailable; see Retry-After", body = ErrorBody)))]
+pub async fn get_ingest(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    req: Request,
+) -> Response {
+    let (parts, _) = req.into_parts();
+    respond(ingest_query(&state, key, &parts).await)
+}
+
+fn respond(r: Result<IngestReceipt, ApiError>) -> Response {
+    match r {
+        Ok(receipt) => (StatusCode::OK, Json(receipt)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Authenticates and applies the rate limit. A refusal after the key is known counts as a
+/// rejected request of that key.
+fn admit(state: &AppState, key: Option<String>) -> Result<KeyIdentity, ApiError> {
+    let key = key
+        .filter(|k| !k.is_empty())
+        .ok_or(ApiError::Unauthorized {
+            code: "missing_api_key",
+            message: "send the API key as X-API-Key, Authorization: Bearer <key>, ?api_key=<key>, \
+                  or in the URL /api/v1/ingest/<key>"
+                .into(),
+        })?;
+    let id = state.store.authenticate_key(&key).map_err(key_error)?;
+    if let Some(limit) = &state.rate_limit
+        && let Err(wait) = limit.check(id.key_id)
+    {
+        state.store.count_rejected(id.tenant_id, id.key_id);
+        return Err(ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    Ok(id)
+}
+
+async fn ingest_body(
+    state: &AppState,
+    key: Option<String>,
+    parts: Parts,
+    body: Body,
+) -> Result<IngestReceipt, ApiError> {
+    let id = admit(state, key)?;
+    let result = async {
+        let bytes = read_limited(&parts.headers, body).await?;
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let payload = parse(content_type.as_deref(), &bytes).await?;
+        let raw_ct = content_type.unwrap_or_default();
+        store_lead(state, id, &parts.headers, payload, bytes.to_vec(), raw_ct).await
+    }
+    .await;
+    count_refusal(state, id, &result);
+    result
+}
+
+async fn ingest_query(
+    state: &AppState,
+    key: String,
+    parts: &Parts,
+) -> Result<IngestReceipt, ApiError> {
+    let id = admit(state, Some(key))?;
+    let query = parts.uri.query().unwrap_or("");
+    // The stored raw form is the query string without any key parameter: the key is a
+    // secret and never lands in the database in clear.
+    let pairs: Vec<(String, String)> = form_urlencoded_pairs(query)
+        .into_iter()
+        .filter(|(k, _)| !is_key_param(k))
+        .collect();
+    let raw = serialize_pairs(&pairs);
+    let payload = ingest::payload_from_pairs(&pairs);
+    let result = store_lead(
+        state,
+        id,
+        &parts.headers,
+        payload,
+        raw.into_bytes(),
+        "application/x-www-form-urlencoded".into(),
+    )
+    .await;
+    count_refusal(state, id, &result);
+    result
+}
+
+fn count_refusal(state: &AppState, id: KeyIdentity, r: &Result<IngestReceipt, ApiError>) {
+    if let Err(e) = r
+        && e.status().is_client_error()
+    {
+        state.store.count_rejected(id.tenant_id, id.key_id);
+    }
+}
+
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
+        &format!("/?{query}").parse().unwrap_or_default(),
+    )
+    .map(|q| q.0)
+    .unwrap_or_default()
+}
+
+fn serialize_pairs(pairs: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+async fn read_limited(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let too_large = ApiError::PayloadTooLarge {
+        limit: INGEST_BODY_LIMIT,
+    };
+    // Refuse a declared oversize body before reading a byte of it.
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > INGEST_BODY_LIMIT as u64
+    {
+        return Err(too_large);
+    }
+    match http_body_util::Limited::new(body, INGEST_BODY_LIMIT)
+        .collect()
+        .await
+    {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large),
+        Err(e) => Err(ApiError::bad_request(
+            "unreadable_body",
+            format!("could not read the request body: {e}"),
+        )),
+    }
+}
+
+async fn parse(content_type: Option<&str>, bytes: &Bytes) -> Result<Payload, ApiError> {
+    let is_multipart = content_type.is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    });
+    if is_multipart {
+        return parse_multipart(content_type.unwrap_or(""), bytes.clone()).await;
+    }
+    ingest::parse_body(content_type, bytes).map_err(|e| match e {
+        BodyError::Unsupported(m) => ApiError::UnsupportedMediaType(m),
+        BodyError::Malformed(m) => ApiError::bad_request("invalid_body", m),
+    })
+}
+
+/// Multipart fields become pairs for the same bracket nesting as a form; uploaded files are
+/// not kept, only their names.
+async fn parse_multipart(content_type: &str, bytes: Bytes) -> Result<Payload, ApiError> {
+    let bad = |m: String| ApiError::bad_request("invalid_body", m);
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|e| bad(format!("multipart body without a usable boundary: {e}")))?;
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(bytes) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut pairs = Vec::new();
+    let mut files = Vec::new();
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("malformed multipart body: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(file) = field.file_name() {
+            files.push(file.to_string());
+            continue;
+        }
+        let text = field
+            .text()
+            .await
+            .map_err(|e| bad(format!("malformed multipart field {name}: {e}")))?;
+        pairs.push((name, text));
+    }
+    let mut payload = ingest::payload_from_pairs(&pairs);
+    payload.files = files;
+    Ok(payload)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(s) if !s.trim().is_empty() && s.len() <= IDEMPOTENCY_KEY_MAX => {
+            Ok(Some(s.trim().to_string()))
+        }
+        _ => Err(ApiError::BadRequest {
+            code: "invalid_idempotency_key",
+            message: format!(
+                "Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} visible ASCII characters"
+            ),
+            field: Some("Idempotency-Key".into()),
+        }),
+    }
+}
+
+async fn store_lead(
+    state: &AppState,
+    id: KeyIdentity,
+    headers: &HeaderMap,
+    payload: Payload,
+    raw: Vec<u8>,
+    content_type: String,
+) -> Result<IngestReceipt, ApiError> {
+    let idem = idempotency_key(headers)?;
+    let n = ingest::normalize(&payload);
+    if !n.has_contact() {
+        return Err(ApiError::BadRequest {
+            code: "no_contact",
+            message: "a lead needs at least a name, an e-mail address or a phone number".into(),
+            field: None,
+        });
+    }
+    let now = state.store.now();
+    let mut lead = Lead::blank(new_lead_id(now), id.tenant_id, Uuid::nil(), now);
+    lead.source = LeadSource::Website;
+    lead.name = n.name.clone();
+    lead.first_name = n.first_name.clone();
+    lead.last_name = n.last_name.clone();
+    lead.email = n.email.clone();
+    lead.phone = n.phone.clone();
+    lead.message = n.message.clone();
+    lead.company = n.company.clone();
+    lead.form_name = n.form_name.clone();
+    lead.page_url = n.page_url.clone();
+    lead.referrer = n.referrer.clone();
+    lead.utm_source = n.utm_source.clone();
+    lead.utm_medium = n.utm_medium.clone();
+    lead.utm_campaign = n.utm_campaign.clone();
+    lead.utm_term = n.utm_term.clone();
+    lead.utm_content = n.utm_content.clone();
+    lead.gclid = n.gclid.clone();
+    lead.fbclid = n.fbclid.clone();
+    let mut custom = n.custom.clone();
+    if !payload.files.is_empty() {
+        custom.insert("files".into(), serde_json::json!(payload.files));
+    }
+    lead.custom = serde_json::Value::Object(custom);
+    let spam = Box::new(move |keywords: &[String]| {
+        let honeypots: Vec<String> = DEFAULT_HONEYPOTS.iter().map(|s| s.to_string()).collect();
+        ingest::check_spam(
+            &payload,
+            &n,
+            &SpamRules {
+                keywords,
+                honeypot_fields: &honeypots,
+                max_links: MAX_LINKS,
+            },
+        )
+    });
+    let outcome = state
+        .store
+        .ingest(IngestRequest {
+            key: id,
+            lead,
+            raw,
+            content_type,
+            idempotency_key: idem,
+            spam,
+        })
+        .await?;
+    tracing::debug!(lead = %outcome.id, status = ?outcome.status, replayed = outcome.replayed, "lead ingested");
+    Ok(IngestReceipt {
+        id: outcome.id,
+        status: match outcome.status {
+            IngestStatus::Duplicate => "duplicate",
+            // Spam is stored flagged but answered like a clean lead: bots learn nothing.
+            IngestStatus::Created | IngestStatus::Spam => "created",
+        }
+        .into(),
+    })
+}
+
+/// `Retry-After` for a 429, in whole seconds.
+pub fn retry_after(secs: u64) -> HeaderValue {
+    HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1"))
+}
