@@ -229,7 +229,7 @@ async fn flush_coalesced_loop(store: echo5_data::Store) {
             tracing::warn!(error = %e, "could not record API key usage; will retry");
         }
         // Every ten minutes: drop idempotency records past their window.
-        if ticks % 120 == 0
+        if ticks.is_multiple_of(120)
             && let Err(e) = store.prune_idempotency().await
         {
             tracing::warn!(error = %e, "could not prune idempotency records");
