@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Ingest benchmark: durable lead ingest (POST /api/v1/leads, ~1 KB realistic JSON, every
+# body different so each is a real insert) at concurrency 1, 16 and 64, each beside
+# GET /healthz at the same concurrency in the same run.
+#
+# usage: bench/ingest.sh [seconds per point, default 5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-5}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
+cargo build --release -q -p echo5d
+
+DIR=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+./target/release/echo5d --data-dir "$DIR" --listen "127.0.0.1:$PORT" --key-rate-limit 0 --log warn \
+  >/dev/null 2>"$DIR/daemon.log" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
+TOKEN=$(cat "$DIR/admin.token")
+curl -sf -H "Authorization: Bearer $TOKEN" -d '{"name":"Open Arms","settings":{"spam_keywords":["casino","crypto loan","seo services"]}}' \
+  "$BASE/api/v1/tenants" >/dev/null
+KEY=$(curl -sf -H "Authorization: Bearer $TOKEN" -X POST "$BASE/api/v1/tenants/open-arms/keys" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+
+cat >"$DIR/lead.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["X-API-Key"] = "$KEY"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+local seed = tostring(os.time()) .. tostring(math.random(1000000))
+local msg = "My mother is 84 and needs help with bathing, meals and medication reminders a few days a week. " ..
+  "She lives alone in Springfield and we worry about falls. Do you have caregivers available on weekday mornings? " ..
+  "We would also like to know about your rates, whether you accept long-term care insurance, and how soon someone " ..
+  "could visit for an assessment. Please call me after 5pm or reply by e-mail. Thank you so much for your help."
+request = function()
+  n = n + 1
+  local body = '{"your-name":"Jane Doe ' .. n .. '","your-email":"jane.' .. seed .. '.' .. n .. '@example.com",' ..
+    '"your-tel":"(555) 010-' .. string.format("%04d", n % 10000) .. '","your-message":"' .. msg .. '",' ..
+    '"page_url":"https://www.openarms.example/contact/","utm_source":"google","utm_medium":"cpc",' ..
+    '"utm_campaign":"home-care-search","gclid":"Cj0KCQjw' .. n .. '","checkbox-1":["Bathing","Meals"]}'
+  return wrk.format(nil, nil, nil, body)
+end
+LUA
+
+run() { # name url conns [script]
+  local out
+  if [ -n "${4:-}" ]; then out=$(wrk -t1 -c"$3" -d"${SECS}s" --latency -s "$4" "$2")
+  else out=$(wrk -t1 -c"$3" -d"${SECS}s" --latency "$2"); fi
+  local rps p50 p99 errs
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errs=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  printf '%-28s %5s %12s %10s %10s %8s\n' "$1" "$3" "$rps" "$p50" "$p99" "${errs:-0}"
+  echo "$rps" >"$DIR/last"
+}
+
+echo "echo5d ingest, wrk 1 thread, ${SECS}s per point, body $(echo '{}' | wc -c)~1 KB JSON, synchronous=FULL"
+printf '%-28s %5s %12s %10s %10s %8s\n' endpoint conns req/s p50 p99 non-2xx
+for c in 1 16 64; do
+  run "GET /healthz" "$BASE/healthz" "$c"; h=$(cat "$DIR/last")
+  run "POST /api/v1/leads" "$BASE/api/v1/leads" "$c" "$DIR/lead.lua"; l=$(cat "$DIR/last")
+  python3 -c "print(f'{\"  ingest / healthz\":<34} {100*$l/$h:>17.1f} %')"
+done
+STORED=$(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/tenants/open-arms/stages" \
+  | python3 -c 'import json,sys; print(sum(s["lead_count"] for s in json.load(sys.stdin)["data"]))')
+echo "leads stored: $STORED"
