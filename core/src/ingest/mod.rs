@@ -4,10 +4,17 @@
 //! [`Normalized`] lead fields + `custom`), `spam` (payload + normalized → a reason or none).
 //! See `../shared/wordpress-payloads.md` for what each plugin sends.
 
+mod aliases;
 pub mod body;
+mod form;
 pub mod normalize;
+mod shape;
 pub mod spam;
+#[cfg(test)]
+mod tests;
 
-pub use body::{BodyError, Payload, parse_body, payload_from_pairs};
+pub use body::{
+    BodyError, Payload, parse_body, parse_query, payload_from_pairs, try_payload_from_pairs,
+};
 pub use normalize::{Normalized, normalize};
 pub use spam::{SpamRules, check_spam};

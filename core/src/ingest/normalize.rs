@@ -1,8 +1,23 @@
 //! Mapping a payload's field names onto lead fields.
+//!
+//! Every place a lead field may come from yields a *candidate* with a rank; the best-ranked
+//! candidate per lead field wins, and only winners leave `custom`. So the outcome does not
+//! depend on key order, and a second e-mail field is kept rather than dropped. Ranks, best
+//! first: an exact top-level name; a name inside a known object (Fluent `names`, Elementor
+//! `form`); metadata (`__submission`, Elementor `meta`); Elementor advanced fields by
+//! type, title, then id; Gravity Forms name sub-ids; numeric ids by value shape; and last, a
+//! label that merely mentions e-mail/phone with a value of that shape.
 
 use serde_json::{Map, Value};
 
 use super::Payload;
+use super::aliases::{
+    self, CREDENTIAL_FIELDS, ELEMENTOR_TYPES, EMAIL_HINTS, FIELD_ALIASES, GRAVITY_FIRST,
+    GRAVITY_LAST, GRAVITY_NAME_SUBS, META_ALIASES, META_CONTAINERS, PHONE_HINTS, Target,
+};
+use super::shape::{
+    looks_like_email, looks_like_free_text, looks_like_phone, loose, normalize_phone, text,
+};
 
 /// The lead fields found in a payload; everything unmapped is in `custom`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -24,6 +39,11 @@ pub struct Normalized {
     pub utm_content: Option<String>,
     pub gclid: Option<String>,
     pub fbclid: Option<String>,
+    /// The visitor's address as the site saw it (Gravity `ip`, Elementor `meta[remote_ip]`,
+    /// Fluent `__submission.ip`); also left in `custom` where it was found.
+    pub ip: Option<String>,
+    /// The visitor's browser as the site saw it; also left in `custom` where it was found.
+    pub user_agent: Option<String>,
     pub custom: Map<String, Value>,
 }
 
@@ -32,8 +52,696 @@ impl Normalized {
     pub fn has_contact(&self) -> bool {
         self.name.is_some() || self.email.is_some() || self.phone.is_some()
     }
+
+    fn slot(&mut self, t: Target) -> &mut Option<String> {
+        match t {
+            Target::Name => &mut self.name,
+            Target::FirstName => &mut self.first_name,
+            Target::LastName => &mut self.last_name,
+            Target::Email => &mut self.email,
+            Target::Phone => &mut self.phone,
+            Target::Message => &mut self.message,
+            Target::Company => &mut self.company,
+            Target::FormName => &mut self.form_name,
+            Target::PageUrl => &mut self.page_url,
+            Target::Referrer => &mut self.referrer,
+            Target::UtmSource => &mut self.utm_source,
+            Target::UtmMedium => &mut self.utm_medium,
+            Target::UtmCampaign => &mut self.utm_campaign,
+            Target::UtmTerm => &mut self.utm_term,
+            Target::UtmContent => &mut self.utm_content,
+            Target::Gclid => &mut self.gclid,
+            Target::Fbclid => &mut self.fbclid,
+            Target::Ip => &mut self.ip,
+            Target::UserAgent => &mut self.user_agent,
+        }
+    }
 }
 
-pub fn normalize(_p: &Payload) -> Normalized {
-    Normalized::default()
+/// Key under which [`Payload::files`] are listed in `custom`; underscores are added if a form
+/// field already has the name.
+pub const FILES_KEY: &str = "files";
+
+const RANK_TOP: u32 = 0;
+const RANK_NESTED: u32 = 100;
+const RANK_META: u32 = 150;
+const RANK_ELEMENTOR_TYPE: u32 = 200;
+const RANK_ELEMENTOR_TITLE: u32 = 300;
+const RANK_ELEMENTOR_ID: u32 = 400;
+const RANK_GRAVITY_NAME: u32 = 500;
+const RANK_SHAPE: u32 = 600;
+const RANK_HINT: u32 = 700;
+
+/// Where a candidate came from, so a winner can be taken out of `custom`.
+#[derive(Debug, Clone)]
+enum Origin {
+    Top(String),
+    Sub(String, String),
+}
+
+#[derive(Debug)]
+struct Candidate {
+    target: Target,
+    rank: u32,
+    value: String,
+    origin: Origin,
+}
+
+#[derive(Default)]
+struct Candidates(Vec<Candidate>);
+
+impl Candidates {
+    /// Adds a candidate if its value survives the target's clean-up (a phone with no digit
+    /// does not, and then stays in `custom`).
+    fn push(&mut self, target: Target, rank: u32, raw: &str, origin: Origin) {
+        if let Some(value) = clean(target, raw) {
+            self.0.push(Candidate {
+                target,
+                rank,
+                value,
+                origin,
+            });
+        }
+    }
+}
+
+/// The stored form of a value for a lead field; `raw` is already trimmed and non-empty.
+fn clean(target: Target, raw: &str) -> Option<String> {
+    match target {
+        Target::Email => {
+            let lower = raw.to_lowercase();
+            let bare = lower.strip_prefix("mailto:").unwrap_or(&lower).trim();
+            (!bare.is_empty()).then(|| bare.to_owned())
+        }
+        Target::Phone => normalize_phone(raw),
+        _ => Some(raw.to_owned()),
+    }
+}
+
+/// Maps a payload onto lead fields. Rules (the tables are in `aliases.rs`):
+/// - names compare loosely: case, `-`, `_`, spaces and other punctuation ignored, CF7's
+///   `your-` prefix dropped;
+/// - e-mail trimmed and lower-cased; phone reduced to digits with a leading `+` kept; other
+///   text trimmed; blank values are absent;
+/// - `name` is kept as given; only when it is absent and first/last are present does it become
+///   `"first last"`;
+/// - `ip` and `user_agent` are exposed and also stay in `custom`;
+/// - everything else, and every mapped-looking field that lost to a better one, stays in
+///   `custom` under its original key with its original value; the API key never does;
+/// - uploaded file names are listed under [`FILES_KEY`].
+pub fn normalize(p: &Payload) -> Normalized {
+    let mut cands = Candidates::default();
+    let mut gravity: Vec<(u64, Option<u32>, &str, &Value)> = Vec::new();
+    let mut custom = Map::new();
+
+    for (key, value) in &p.fields {
+        let l = loose(key);
+        if CREDENTIAL_FIELDS.contains(&l.as_str()) {
+            continue;
+        }
+        custom.insert(key.clone(), value.clone());
+        if let Some((major, sub)) = gravity_id(key) {
+            gravity.push((major, sub, key, value));
+            continue;
+        }
+        match value {
+            Value::Object(obj) if l == "fields" => elementor_fields(&mut cands, key, obj),
+            Value::Object(obj) if META_CONTAINERS.contains(&l.as_str()) => {
+                meta(&mut cands, key, obj);
+            }
+            Value::Object(obj) if l == "form" => {
+                if let Some(name) = obj.get("name").and_then(text) {
+                    let origin = Origin::Sub(key.clone(), "name".into());
+                    cands.push(Target::FormName, RANK_NESTED, &name, origin);
+                }
+            }
+            Value::Object(obj)
+                if matches!(aliases::lookup(FIELD_ALIASES, &l), Some((Target::Name, _)))
+                    && !obj.contains_key("value") =>
+            {
+                nested_by_name(&mut cands, key, obj);
+            }
+            _ => top_level(&mut cands, key, &l, value),
+        }
+    }
+    gravity_fields(&mut cands, &mut gravity);
+    resolve(cands, custom, &p.files)
+}
+
+fn top_level(cands: &mut Candidates, key: &str, l: &str, value: &Value) {
+    let Some(t) = text(value) else { return };
+    let origin = Origin::Top(key.to_owned());
+    if let Some((target, i)) = aliases::lookup(FIELD_ALIASES, l) {
+        cands.push(target, RANK_TOP + i, &t, origin);
+    } else if let Some(target) = hinted(key, &t) {
+        cands.push(target, RANK_HINT, &t, origin);
+    }
+}
+
+/// A label that mentions e-mail or phone, with a value of that shape (`Work Email`). Words
+/// are compared by prefix, not substring, so `Hotel` is not a `tel`.
+fn hinted(label: &str, value: &str) -> Option<Target> {
+    let lower = label.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
+    let mentions = |hints: &[&str]| words.iter().any(|w| hints.iter().any(|h| w.starts_with(h)));
+    if mentions(EMAIL_HINTS) && looks_like_email(value) {
+        Some(Target::Email)
+    } else if mentions(PHONE_HINTS) && looks_like_phone(value) {
+        Some(Target::Phone)
+    } else {
+        None
+    }
+}
+
+/// Fluent's `names[first_name]`/`names[last_name]`, or any `name[first]`-style object.
+fn nested_by_name(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
+    for (sub, v) in obj {
+        let (Some((target, i)), Some(t)) = (aliases::lookup(FIELD_ALIASES, &loose(sub)), text(v))
+        else {
+            continue;
+        };
+        if matches!(target, Target::Name | Target::FirstName | Target::LastName) {
+            cands.push(
+                target,
+                RANK_NESTED + i,
+                &t,
+                Origin::Sub(key.into(), sub.clone()),
+            );
+        }
+    }
+}
+
+/// Fluent's `__submission` and Elementor's `meta[<key>][value]`.
+fn meta(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
+    for (sub, v) in obj {
+        let l = loose(sub);
+        let found =
+            aliases::lookup(FIELD_ALIASES, &l).or_else(|| aliases::lookup(META_ALIASES, &l));
+        if let (Some((target, i)), Some(t)) = (found, text(v)) {
+            cands.push(
+                target,
+                RANK_META + i,
+                &t,
+                Origin::Sub(key.into(), sub.clone()),
+            );
+        }
+    }
+}
+
+/// Elementor's advanced data: `fields[<id>][id|type|title|value|raw_value]`. The type is the
+/// surest sign (the site owner picked an e-mail input), then the label, then the id (which is
+/// `name`/`email`/`message` on Elementor's default form and random otherwise). A `fields`
+/// object of plain values is read like top-level fields.
+fn elementor_fields(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
+    for (id, entry) in obj {
+        let origin = Origin::Sub(key.into(), id.clone());
+        let Value::Object(e) = entry else {
+            if let (Some((target, i)), Some(t)) =
+                (aliases::lookup(FIELD_ALIASES, &loose(id)), text(entry))
+            {
+                cands.push(target, RANK_NESTED + i, &t, origin);
+            }
+            continue;
+        };
+        let Some(value) = e
+            .get("value")
+            .and_then(text)
+            .or_else(|| e.get("raw_value").and_then(text))
+        else {
+            continue;
+        };
+        let ty = e
+            .get("type")
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if ty == "honeypot" {
+            continue;
+        }
+        let title = e.get("title").and_then(Value::as_str).unwrap_or_default();
+        let own_id = e.get("id").and_then(Value::as_str).unwrap_or(id);
+        let best = ELEMENTOR_TYPES
+            .iter()
+            .find(|(_, t)| *t == ty)
+            .map(|(target, _)| (*target, RANK_ELEMENTOR_TYPE))
+            .or_else(|| {
+                aliases::lookup(FIELD_ALIASES, &loose(title))
+                    .map(|(t, i)| (t, RANK_ELEMENTOR_TITLE + i))
+            })
+            .or_else(|| {
+                aliases::lookup(FIELD_ALIASES, &loose(own_id))
+                    .map(|(t, i)| (t, RANK_ELEMENTOR_ID + i))
+            })
+            .or_else(|| hinted(title, &value).map(|t| (t, RANK_HINT)));
+        if let Some((target, rank)) = best {
+            cands.push(target, rank, &value, origin);
+        }
+    }
+}
+
+/// `"3"` → (3, None), `"1.3"` → (1, Some(3)); anything else is not a Gravity Forms field id.
+fn gravity_id(key: &str) -> Option<(u64, Option<u32>)> {
+    let all_digits =
+        |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
+    match key.split_once('.') {
+        None if all_digits(key) => Some((key.parse().ok()?, None)),
+        Some((major, sub)) if all_digits(major) && all_digits(sub) => {
+            Some((major.parse().ok()?, Some(sub.parse().ok()?)))
+        }
+        _ => None,
+    }
+}
+
+/// Gravity Forms keys fields by numeric id, which says nothing about the field. Name inputs
+/// are recognised by their sub-ids; whole ids by the value's shape: the first e-mail-looking
+/// value is the e-mail, the first phone-looking one the phone, the longest free text the
+/// message. Ids are taken in numeric order so `"10"` comes after `"9"`.
+fn gravity_fields(cands: &mut Candidates, fields: &mut [(u64, Option<u32>, &str, &Value)]) {
+    fields.sort_by_key(|(major, sub, _, _)| (*major, *sub));
+    let subs_of = |major: u64| {
+        fields
+            .iter()
+            .filter(move |(m, _, _, _)| *m == major)
+            .map(|(_, s, _, _)| *s)
+    };
+    let mut message: Option<(usize, String, &str)> = None;
+    for (major, sub, key, value) in fields.iter() {
+        let Some(t) = text(value) else { continue };
+        let origin = Origin::Top((*key).to_owned());
+        match sub {
+            Some(s) => {
+                let is_name =
+                    subs_of(*major).all(|s| s.is_some_and(|s| GRAVITY_NAME_SUBS.contains(&s)));
+                let target = match *s {
+                    GRAVITY_FIRST => Some(Target::FirstName),
+                    GRAVITY_LAST => Some(Target::LastName),
+                    _ => None,
+                };
+                if let (true, Some(target)) = (is_name, target) {
+                    cands.push(target, RANK_GRAVITY_NAME, &t, origin);
+                }
+            }
+            None if looks_like_email(&t) => cands.push(Target::Email, RANK_SHAPE, &t, origin),
+            None if looks_like_phone(&t) => cands.push(Target::Phone, RANK_SHAPE, &t, origin),
+            None if looks_like_free_text(&t) => {
+                let len = t.chars().count();
+                if message.as_ref().is_none_or(|(best, _, _)| len > *best) {
+                    message = Some((len, t, key));
+                }
+            }
+            None => {}
+        }
+    }
+    if let Some((_, t, key)) = message {
+        cands.push(Target::Message, RANK_SHAPE, &t, Origin::Top(key.to_owned()));
+    }
+}
+
+fn resolve(mut cands: Candidates, mut custom: Map<String, Value>, files: &[String]) -> Normalized {
+    // Stable: equal ranks keep payload order.
+    cands.0.sort_by_key(|c| (c.target, c.rank));
+    let mut n = Normalized::default();
+    for c in cands.0 {
+        let slot = n.slot(c.target);
+        if slot.is_some() {
+            continue;
+        }
+        *slot = Some(c.value);
+        if c.target.kept_in_custom() {
+            continue;
+        }
+        match c.origin {
+            Origin::Top(k) => {
+                custom.remove(&k);
+            }
+            Origin::Sub(k, sub) => {
+                let emptied = match custom.get_mut(&k) {
+                    Some(Value::Object(o)) => {
+                        o.remove(&sub);
+                        o.is_empty()
+                    }
+                    _ => false,
+                };
+                if emptied {
+                    custom.remove(&k);
+                }
+            }
+        }
+    }
+    if n.name.is_none() {
+        let parts: Vec<&str> = [&n.first_name, &n.last_name]
+            .into_iter()
+            .filter_map(|s| s.as_deref())
+            .collect();
+        if !parts.is_empty() {
+            n.name = Some(parts.join(" "));
+        }
+    }
+    if !files.is_empty() {
+        let mut key = FILES_KEY.to_owned();
+        while custom.contains_key(&key) {
+            key.insert(0, '_');
+        }
+        let names = files.iter().cloned().map(Value::String).collect();
+        custom.insert(key, Value::Array(names));
+    }
+    n.custom = custom;
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn norm(v: Value) -> Normalized {
+        let Value::Object(fields) = v else {
+            panic!("test payloads are objects")
+        };
+        normalize(&Payload {
+            fields,
+            files: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn name_aliases_table() {
+        let cases: &[(&str, &str)] = &[
+            ("name", "name"),
+            ("Full Name", "name"),
+            ("fullname", "name"),
+            ("your-name", "name"),
+            ("Name", "name"),
+            ("first_name", "first_name"),
+            ("firstname", "first_name"),
+            ("fname", "first_name"),
+            ("last_name", "last_name"),
+            ("lastname", "last_name"),
+            ("lname", "last_name"),
+            ("email", "email"),
+            ("e-mail", "email"),
+            ("your-email", "email"),
+            ("email_address", "email"),
+            ("Email", "email"),
+            ("phone", "phone"),
+            ("tel", "phone"),
+            ("telephone", "phone"),
+            ("your-tel", "phone"),
+            ("your-phone", "phone"),
+            ("mobile", "phone"),
+            ("phone_number", "phone"),
+            ("message", "message"),
+            ("your-message", "message"),
+            ("comments", "message"),
+            ("comment", "message"),
+            ("enquiry", "message"),
+            ("inquiry", "message"),
+            ("notes", "message"),
+            ("details", "message"),
+            ("company", "company"),
+            ("Organisation", "company"),
+            ("page_url", "page_url"),
+            ("source_url", "page_url"),
+            ("url", "page_url"),
+            ("referer", "referrer"),
+            ("referrer", "referrer"),
+            ("utm_source", "utm_source"),
+            ("UTM-Medium", "utm_medium"),
+            ("utm_campaign", "utm_campaign"),
+            ("utm_term", "utm_term"),
+            ("utm_content", "utm_content"),
+            ("gclid", "gclid"),
+            ("fbclid", "fbclid"),
+            ("form_name", "form_name"),
+            ("user_agent", "user_agent"),
+            ("ip", "ip"),
+            ("remote_ip", "ip"),
+        ];
+        // Values every target keeps as they are (a phone's digits, an e-mail's lower case).
+        for (key, field) in cases {
+            let value = match *field {
+                "phone" => "5550102000",
+                "email" => "jane@example.com",
+                _ => "Some Value",
+            };
+            let n = norm(json!({ *key: value }));
+            assert_eq!(
+                super::super::tests::field(&n, field),
+                Some(value),
+                "{key} → {field}"
+            );
+            let in_custom = n.custom.contains_key(*key);
+            assert_eq!(
+                in_custom,
+                matches!(*field, "ip" | "user_agent"),
+                "{key} in custom"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_names_stay_in_custom_untouched() {
+        let n = norm(json!({
+            "website": "https://acme.test",
+            "checkbox-1": ["A", "B"],
+            "services": "Tours||Pricing",
+            "date": {"value": "05/01/2026", "unix": 1777593600},
+            "blank": "",
+            "padded": "  x  ",
+            "flag": true,
+        }));
+        assert!(!n.has_contact());
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({
+                "website": "https://acme.test",
+                "checkbox-1": ["A", "B"],
+                "services": "Tours||Pricing",
+                "date": {"value": "05/01/2026", "unix": 1777593600},
+                "blank": "",
+                "padded": "  x  ",
+                "flag": true,
+            })
+        );
+    }
+
+    #[test]
+    fn values_are_cleaned() {
+        let n = norm(json!({
+            "name": "  Jane Doe ",
+            "email": " Jane.DOE@Example.COM ",
+            "phone": "+1 (555) 010-2000",
+            "message": "  Hi\nthere  ",
+            "company": "   ",
+        }));
+        assert_eq!(n.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(n.email.as_deref(), Some("jane.doe@example.com"));
+        assert_eq!(n.phone.as_deref(), Some("+15550102000"));
+        assert_eq!(n.message.as_deref(), Some("Hi\nthere"));
+        assert_eq!(n.company, None);
+        // A blank mapped field is absent, and its empty value is not worth keeping either.
+        assert_eq!(Value::Object(n.custom), json!({"company": "   "}));
+    }
+
+    #[test]
+    fn email_and_phone_edge_cases() {
+        let cases: Vec<(Value, Option<&str>, Option<&str>)> = vec![
+            (
+                json!({"email": "MAILTO:Jane@Example.com"}),
+                Some("jane@example.com"),
+                None,
+            ),
+            (json!({"phone": 5550102000_u64}), None, Some("5550102000")),
+            (json!({"phone": "call me"}), None, None),
+            (
+                json!({"email": ["old@example.com", "new@example.com"]}),
+                Some("new@example.com"),
+                None,
+            ),
+            (json!({"Work Email": "A@B.co"}), Some("a@b.co"), None),
+            (json!({"Work Email": "not an address"}), None, None),
+            (
+                json!({"Mobile Phone": "555 010 2000"}),
+                None,
+                Some("5550102000"),
+            ),
+            (json!({"Hotel": "555 010 2000"}), None, None),
+        ];
+        for (payload, email, phone) in cases {
+            let n = norm(payload.clone());
+            assert_eq!(n.email.as_deref(), email, "{payload}");
+            assert_eq!(n.phone.as_deref(), phone, "{payload}");
+        }
+        // A phone field without digits is not a phone, and is kept as sent.
+        let n = norm(json!({"phone": "call me", "name": "J"}));
+        assert_eq!(n.custom.get("phone"), Some(&json!("call me")));
+    }
+
+    #[test]
+    fn name_composition() {
+        let cases: Vec<(Value, Option<&str>)> = vec![
+            (
+                json!({"first_name": "Jane", "last_name": "Doe"}),
+                Some("Jane Doe"),
+            ),
+            (json!({"first_name": "Jane"}), Some("Jane")),
+            (json!({"last_name": "Doe"}), Some("Doe")),
+            (
+                json!({"name": "J. Doe", "first_name": "Jane", "last_name": "Doe"}),
+                Some("J. Doe"),
+            ),
+            (json!({"first_name": " ", "last_name": ""}), None),
+            (json!({"names": "Jane Doe"}), Some("Jane Doe")),
+            (
+                json!({"name": {"first": "Jane", "last": "Doe"}}),
+                Some("Jane Doe"),
+            ),
+        ];
+        for (payload, want) in cases {
+            assert_eq!(norm(payload.clone()).name.as_deref(), want, "{payload}");
+        }
+    }
+
+    #[test]
+    fn a_losing_duplicate_stays_in_custom() {
+        let n = norm(json!({"email": "a@x.io", "email_address": "b@x.io", "E-mail": "c@x.io"}));
+        // `email` ranks first in the alias list whatever the key order.
+        assert!(["a@x.io", "c@x.io"].contains(&n.email.as_deref().unwrap_or("")));
+        assert_eq!(n.custom.len(), 2);
+        assert_eq!(n.custom.get("email_address"), Some(&json!("b@x.io")));
+        let n = norm(json!({"url": "https://a.test/", "source_url": "https://b.test/"}));
+        assert_eq!(n.page_url.as_deref(), Some("https://b.test/"));
+        assert_eq!(Value::Object(n.custom), json!({"url": "https://a.test/"}));
+    }
+
+    #[test]
+    fn credentials_are_never_stored() {
+        let n =
+            norm(json!({"api_key": "e5_secret", "key": "e5_secret", "API-Key": "x", "name": "J"}));
+        assert_eq!(Value::Object(n.custom), json!({}));
+        assert_eq!(n.name.as_deref(), Some("J"));
+    }
+
+    #[test]
+    fn files_are_listed_in_custom() {
+        let with_files = |fields: Value| {
+            let Value::Object(fields) = fields else {
+                panic!("object")
+            };
+            let files = vec!["cv.pdf".into(), "photo.jpg".into()];
+            Value::Object(normalize(&Payload { fields, files }).custom)
+        };
+        assert_eq!(
+            with_files(json!({"name": "J"})),
+            json!({"files": ["cv.pdf", "photo.jpg"]})
+        );
+        // A form field of the same name is not overwritten.
+        assert_eq!(
+            with_files(json!({"name": "J", "files": "a form field", "_files": "another"})),
+            json!({"files": "a form field", "_files": "another",
+                   "__files": ["cv.pdf", "photo.jpg"]})
+        );
+    }
+
+    #[test]
+    fn gravity_id_table() {
+        type Id = Option<(u64, Option<u32>)>;
+        let cases: &[(&str, Id)] = &[
+            ("1", Some((1, None))),
+            ("12", Some((12, None))),
+            ("1.3", Some((1, Some(3)))),
+            ("10.6", Some((10, Some(6)))),
+            ("1.", None),
+            (".3", None),
+            ("1.3.1", None),
+            ("a1", None),
+            ("1e3", None),
+            ("9999999999", None),
+            ("", None),
+        ];
+        for (key, want) in cases {
+            assert_eq!(gravity_id(key), *want, "{key:?}");
+        }
+    }
+
+    #[test]
+    fn gravity_shapes() {
+        let n = norm(json!({
+            "1.3": "Jane", "1.6": "Doe", "1.2": "Dr.",
+            "4.1": "1 Main St", "4.3": "Springfield", "4.6": "USA",
+            "9": "Short note here please",
+            "10": "A much longer free text message that should win",
+            "11": "jane@example.com", "12": "other@example.com",
+            "13": "555-010-2000", "14": "2026-05-01", "15": "Acme",
+        }));
+        assert_eq!(n.first_name.as_deref(), Some("Jane"));
+        assert_eq!(n.last_name.as_deref(), Some("Doe"));
+        assert_eq!(n.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(n.email.as_deref(), Some("jane@example.com"));
+        assert_eq!(n.phone.as_deref(), Some("5550102000"));
+        assert_eq!(
+            n.message.as_deref(),
+            Some("A much longer free text message that should win")
+        );
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({
+                "1.2": "Dr.",
+                "4.1": "1 Main St", "4.3": "Springfield", "4.6": "USA",
+                "9": "Short note here please",
+                "12": "other@example.com",
+                "14": "2026-05-01", "15": "Acme",
+            })
+        );
+    }
+
+    #[test]
+    fn numeric_ids_are_taken_in_numeric_order() {
+        let n = norm(json!({"10": "late@example.com", "9": "early@example.com"}));
+        assert_eq!(n.email.as_deref(), Some("early@example.com"));
+    }
+
+    #[test]
+    fn a_named_field_beats_a_shape_guess() {
+        let n = norm(json!({"email": "named@example.com", "3": "shaped@example.com"}));
+        assert_eq!(n.email.as_deref(), Some("named@example.com"));
+        assert_eq!(Value::Object(n.custom), json!({"3": "shaped@example.com"}));
+    }
+
+    #[test]
+    fn elementor_field_priority() {
+        let n = norm(json!({"fields": {
+            "field_a1": {"id": "field_a1", "type": "text", "title": "Your Name", "value": "Jane"},
+            "field_b2": {"id": "field_b2", "type": "email", "title": "Where to reply", "value": "J@X.io"},
+            "message": {"id": "message", "type": "text", "title": "Anything else", "value": "Hi"},
+            "field_c3": {"id": "field_c3", "type": "tel", "title": "Phone", "value": "",
+                         "raw_value": "555 010 2000"},
+            "field_d4": {"id": "field_d4", "type": "honeypot", "title": "", "value": "x"},
+            "field_e5": {"id": "field_e5", "type": "text", "title": "Budget", "value": "10k"},
+            "field_f6": {"id": "field_f6", "type": "text", "title": "Work Email", "value": "w@x.io"},
+        }}));
+        assert_eq!(n.name.as_deref(), Some("Jane"));
+        assert_eq!(n.email.as_deref(), Some("j@x.io"));
+        assert_eq!(n.phone.as_deref(), Some("5550102000"));
+        assert_eq!(n.message.as_deref(), Some("Hi"));
+        let custom = Value::Object(n.custom);
+        assert_eq!(
+            custom,
+            json!({"fields": {
+                "field_d4": {"id": "field_d4", "type": "honeypot", "title": "", "value": "x"},
+                "field_e5": {"id": "field_e5", "type": "text", "title": "Budget", "value": "10k"},
+                "field_f6": {"id": "field_f6", "type": "text", "title": "Work Email", "value": "w@x.io"},
+            }})
+        );
+    }
+
+    #[test]
+    fn plain_fields_object_is_read_like_top_level() {
+        let n = norm(json!({"fields": {"email": "a@b.co", "colour": "red"}}));
+        assert_eq!(n.email.as_deref(), Some("a@b.co"));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"fields": {"colour": "red"}})
+        );
+    }
 }

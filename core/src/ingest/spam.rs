@@ -1,5 +1,9 @@
 //! Spam rules: tenant keywords on word boundaries, filled honeypot fields, too many links.
 
+use serde_json::{Map, Value};
+
+use super::body::MAX_DEPTH;
+use super::shape::{filled, loose};
 use super::{Normalized, Payload};
 
 pub struct SpamRules<'a> {
@@ -11,8 +15,508 @@ pub struct SpamRules<'a> {
     pub max_links: usize,
 }
 
+/// Honeypot names plugins and themes use, in loose form; checked besides the tenant's own.
+/// `website` is deliberately absent: it is a honeypot only when hidden, which the payload
+/// cannot tell, and a real "Website" field is common.
+pub const HONEYPOT_NAMES: &[&str] = &[
+    "honeypot",
+    "hp",
+    "hpfield",
+    "websitehp",
+    "faxonly",
+    "leaveempty",
+    "leavethisempty",
+    "leaveblank",
+    "leavethisblank",
+    "donotfill",
+    "dontfill",
+    "akhptextarea",
+];
+/// Loose-name fragments that mark a honeypot wherever they appear (`my_honeypot_2`, Fluent
+/// Forms' `item__3__fluent_checkme_`).
+const HONEYPOT_FRAGMENTS: &[&str] = &["honeypot", "fluentcheckme"];
+
+/// Custom keys whose values are metadata, not text the visitor typed; links there (a bot's
+/// user agent often carries one) say nothing about spam.
+const NOT_FREE_TEXT: &[&str] = &[
+    "useragent",
+    "httpuseragent",
+    "browser",
+    "sourceurl",
+    "pageurl",
+    "url",
+    "referer",
+    "referrer",
+    "wphttpreferer",
+];
+
 /// The reason a submission is spam (`keyword:<word>`, `honeypot:<field>`, `links:<n>`), or
-/// `None` when it looks clean.
-pub fn check_spam(_p: &Payload, _n: &Normalized, _rules: &SpamRules<'_>) -> Option<String> {
+/// `None` when it looks clean. Rules are tried in that order — honeypot, keyword, links —
+/// and the first that matches gives the reason.
+///
+/// - honeypot: a field anywhere in the payload whose loose name is one of the tenant's
+///   `honeypot_fields` or [`HONEYPOT_NAMES`] (or contains `honeypot`), or an Elementor field
+///   of type `honeypot`, holding anything at all. The reason names it by its bracket path
+///   (`fields[hp]`).
+/// - keyword: whole words only (`casino` matches "Casino!" but not "casinos"), Unicode-aware,
+///   case-insensitive; a phrase matches across any run of whitespace. Searched in the name,
+///   first/last name, message, company and every string in `custom`. The reason carries the
+///   keyword as configured.
+/// - links: `http://`, `https://` and `www.` (not counting the `www.` right after a scheme) in
+///   the message, name, company and free text in `custom`; a one-word custom value is a URL
+///   field (a "Website" input), not prose, and is not counted.
+pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<String> {
+    let own: Vec<String> = rules.honeypot_fields.iter().map(|f| loose(f)).collect();
+    if let Some(field) = honeypot(&p.fields, &own, "", 0) {
+        return Some(format!("honeypot:{field}"));
+    }
+
+    let mut texts: Vec<&str> = [&n.name, &n.first_name, &n.last_name, &n.message, &n.company]
+        .into_iter()
+        .filter_map(|s| s.as_deref())
+        .collect();
+    let lead_texts = texts.len();
+    strings(&n.custom, &mut texts, 0);
+    let haystacks: Vec<String> = texts.iter().map(|t| fold(t)).collect();
+    for keyword in rules.keywords {
+        let needle = fold(keyword);
+        if !needle.is_empty() && haystacks.iter().any(|h| contains_word(h, &needle)) {
+            return Some(format!("keyword:{}", keyword.trim()));
+        }
+    }
+
+    let mut prose: Vec<&str> = texts[..lead_texts].to_vec();
+    free_text(&n.custom, &mut prose, 0);
+    let links: usize = prose.iter().map(|t| count_links(t)).sum();
+    (links > rules.max_links).then(|| format!("links:{links}"))
+}
+
+fn is_honeypot_name(l: &str, own: &[String]) -> bool {
+    !l.is_empty()
+        && (own.iter().any(|o| o == l)
+            || HONEYPOT_NAMES.contains(&l)
+            || HONEYPOT_FRAGMENTS.iter().any(|f| l.contains(f)))
+}
+
+fn honeypot(
+    fields: &Map<String, Value>,
+    own: &[String],
+    parent: &str,
+    depth: usize,
+) -> Option<String> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    for (key, value) in fields {
+        let path = if parent.is_empty() {
+            key.clone()
+        } else {
+            format!("{parent}[{key}]")
+        };
+        if is_honeypot_name(&loose(key), own) && filled(value) {
+            return Some(path);
+        }
+        let Value::Object(obj) = value else { continue };
+        // An Elementor entry names itself inside: `fields[field_x][type]=honeypot`, or an id.
+        let inner_name = ["type", "id"].iter().any(|k| {
+            obj.get(*k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| is_honeypot_name(&loose(s), own))
+        });
+        if inner_name && obj.get("value").is_some_and(filled) {
+            return Some(path);
+        }
+        if let Some(found) = honeypot(obj, own, &path, depth + 1) {
+            return Some(found);
+        }
+    }
     None
+}
+
+/// Every string in `custom`, however nested.
+fn strings<'a>(map: &'a Map<String, Value>, out: &mut Vec<&'a str>, depth: usize) {
+    for v in map.values() {
+        string_values(v, out, depth);
+    }
+}
+
+fn string_values<'a>(v: &'a Value, out: &mut Vec<&'a str>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|i| string_values(i, out, depth + 1)),
+        Value::Object(o) => strings(o, out, depth + 1),
+        _ => {}
+    }
+}
+
+/// Strings in `custom` that read as prose: more than one word, under a key that is not
+/// metadata.
+fn free_text<'a>(map: &'a Map<String, Value>, out: &mut Vec<&'a str>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for (k, v) in map {
+        if NOT_FREE_TEXT.contains(&loose(k).as_str()) {
+            continue;
+        }
+        let mut found = Vec::new();
+        match v {
+            Value::Object(o) => free_text(o, out, depth + 1),
+            _ => string_values(v, &mut found, depth + 1),
+        }
+        out.extend(
+            found
+                .into_iter()
+                .filter(|s| s.trim().contains(char::is_whitespace)),
+        );
+    }
+}
+
+/// Lower case with every whitespace run made one space, so "Free\n  Money" meets "free money".
+fn fold(s: &str) -> String {
+    s.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether `needle` occurs in `hay` with no word character touching it. An edge of the needle
+/// that is not itself a word character (`$$$`, `viagra!`) needs no boundary there, as with
+/// regex `\b`.
+fn contains_word(hay: &str, needle: &str) -> bool {
+    let (Some(first), Some(last)) = (needle.chars().next(), needle.chars().next_back()) else {
+        return false;
+    };
+    let mut from = 0;
+    while let Some(pos) = hay.get(from..).and_then(|h| h.find(needle)) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let before_ok = !is_word_char(first)
+            || hay[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !is_word_char(c));
+        let after_ok =
+            !is_word_char(last) || hay[end..].chars().next().is_none_or(|c| !is_word_char(c));
+        if before_ok && after_ok {
+            return true;
+        }
+        // Overlapping matches matter ("ab ab" in "xab ab ab"), so step one character.
+        from = start + first.len_utf8();
+    }
+    false
+}
+
+fn count_links(text: &str) -> usize {
+    let lower = text.to_lowercase();
+    let schemes = lower.matches("http://").count() + lower.matches("https://").count();
+    let www = lower
+        .match_indices("www.")
+        .filter(|(i, _)| {
+            let before = &lower[..*i];
+            !before.ends_with("://") && before.chars().next_back().is_none_or(|c| !is_word_char(c))
+        })
+        .count();
+    schemes + www
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn payload(v: Value) -> Payload {
+        let Value::Object(fields) = v else {
+            panic!("test payloads are objects")
+        };
+        Payload {
+            fields,
+            files: Vec::new(),
+        }
+    }
+
+    fn check(v: Value, keywords: &[&str], honeypots: &[&str], max_links: usize) -> Option<String> {
+        let p = payload(v);
+        let n = super::super::normalize(&p);
+        let keywords: Vec<String> = keywords.iter().map(|s| (*s).to_owned()).collect();
+        let honeypot_fields: Vec<String> = honeypots.iter().map(|s| (*s).to_owned()).collect();
+        check_spam(
+            &p,
+            &n,
+            &SpamRules {
+                keywords: &keywords,
+                honeypot_fields: &honeypot_fields,
+                max_links,
+            },
+        )
+    }
+
+    #[test]
+    fn contains_word_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("casino!", "casino", true),
+            ("best casino bonus", "casino", true),
+            ("casinos", "casino", false),
+            ("thecasino", "casino", false),
+            ("casino_bonus", "casino", false),
+            ("(casino)", "casino", true),
+            ("casino", "casino", true),
+            ("free money now", "free money", true),
+            ("freemoney", "free money", false),
+            ("xab ab ab", "ab ab", true),
+            ("café crème", "café", true),
+            ("cafés", "café", false),
+            ("naïvecafé", "café", false),
+            ("deal $$$ now", "$$$", true),
+            ("win$$$", "$$$", true),
+            ("buy viagra! now", "viagra!", true),
+            ("крипто казино здесь", "казино", true),
+            ("казиноа", "казино", false),
+            ("", "casino", false),
+            ("casino", "", false),
+        ];
+        for (hay, needle, want) in cases {
+            assert_eq!(contains_word(hay, needle), *want, "{needle:?} in {hay:?}");
+        }
+    }
+
+    #[test]
+    fn count_links_table() {
+        let cases: &[(&str, usize)] = &[
+            ("no links here", 0),
+            ("see http://a.test", 1),
+            ("see https://www.a.test", 1),
+            ("www.a.test and WWW.b.test", 2),
+            ("HTTPS://a.test http://b.test www.c.test", 3),
+            ("awww.cute", 0),
+            ("(www.a.test)", 1),
+            ("https://a.testhttps://b.test", 2),
+        ];
+        for (text, want) in cases {
+            assert_eq!(count_links(text), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn keyword_table() {
+        let cases: Vec<(Value, &[&str], Option<&str>)> = vec![
+            (
+                json!({"name": "J", "message": "Casino!"}),
+                &["casino"],
+                Some("keyword:casino"),
+            ),
+            (
+                json!({"name": "J", "message": "best casino bonus"}),
+                &["casino"],
+                Some("keyword:casino"),
+            ),
+            (
+                json!({"name": "J", "message": "two casinos nearby"}),
+                &["casino"],
+                None,
+            ),
+            (
+                json!({"name": "J", "message": "Free\n  MONEY inside"}),
+                &["free money"],
+                Some("keyword:free money"),
+            ),
+            (
+                json!({"name": "Casino King", "email": "a@b.co"}),
+                &["casino"],
+                Some("keyword:casino"),
+            ),
+            (
+                json!({"name": "J", "company": "SEO Experts Ltd"}),
+                &["seo"],
+                Some("keyword:seo"),
+            ),
+            (
+                json!({"name": "J", "budget": "crypto only"}),
+                &["crypto"],
+                Some("keyword:crypto"),
+            ),
+            (
+                json!({"name": "J", "extra": {"nested": ["fine", "crypto deal"]}}),
+                &["crypto"],
+                Some("keyword:crypto"),
+            ),
+            (
+                json!({"name": "J", "email": "casino@example.com"}),
+                &["casino"],
+                None,
+            ),
+            (json!({"name": "J", "message": "hello"}), &["", "  "], None),
+            (
+                json!({"name": "J", "message": "loans and seo"}),
+                &["casino", "seo", "loans"],
+                Some("keyword:seo"),
+            ),
+            (
+                json!({"name": "J", "message": "Café offer"}),
+                &["CAFÉ"],
+                Some("keyword:CAFÉ"),
+            ),
+        ];
+        for (v, keywords, want) in cases {
+            assert_eq!(
+                check(v.clone(), keywords, &[], 10).as_deref(),
+                want,
+                "{v} {keywords:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn honeypot_table() {
+        let cases: Vec<(Value, &[&str], Option<&str>)> = vec![
+            (json!({"name": "J", "_hp": "x"}), &[], Some("honeypot:_hp")),
+            (json!({"name": "J", "_hp": ""}), &[], None),
+            (json!({"name": "J", "_hp": "  "}), &[], None),
+            (
+                json!({"name": "J", "honeypot": "1"}),
+                &[],
+                Some("honeypot:honeypot"),
+            ),
+            (json!({"name": "J", "hp": "x"}), &[], Some("honeypot:hp")),
+            (
+                json!({"name": "J", "hp_field": "x"}),
+                &[],
+                Some("honeypot:hp_field"),
+            ),
+            (
+                json!({"name": "J", "website_hp": "x"}),
+                &[],
+                Some("honeypot:website_hp"),
+            ),
+            (
+                json!({"name": "J", "fax_only": "x"}),
+                &[],
+                Some("honeypot:fax_only"),
+            ),
+            (
+                json!({"name": "J", "Leave-Empty": "x"}),
+                &[],
+                Some("honeypot:Leave-Empty"),
+            ),
+            (
+                json!({"name": "J", "my_honeypot_2": "x"}),
+                &[],
+                Some("honeypot:my_honeypot_2"),
+            ),
+            (
+                json!({"name": "J", "item__3__fluent_checkme_": "x"}),
+                &[],
+                Some("honeypot:item__3__fluent_checkme_"),
+            ),
+            (json!({"name": "J", "website": "https://a.test"}), &[], None),
+            (
+                json!({"name": "J", "website": "https://a.test"}),
+                &["website"],
+                Some("honeypot:website"),
+            ),
+            (
+                json!({"name": "J", "Confirm-Email": "x"}),
+                &["confirm_email"],
+                Some("honeypot:Confirm-Email"),
+            ),
+            (
+                json!({"name": "J", "wpforms": {"hp": "x"}}),
+                &[],
+                Some("honeypot:wpforms[hp]"),
+            ),
+            (
+                json!({"name": "J", "fields": {"field_9": {"id": "field_9", "type": "honeypot", "value": "x"}}}),
+                &[],
+                Some("honeypot:fields[field_9]"),
+            ),
+            (
+                json!({"name": "J", "fields": {"field_9": {"id": "field_9", "type": "honeypot", "value": ""}}}),
+                &[],
+                None,
+            ),
+            (json!({"name": "J", "hp": ["", ""]}), &[], None),
+        ];
+        for (v, own, want) in cases {
+            assert_eq!(
+                check(v.clone(), &[], own, 10).as_deref(),
+                want,
+                "{v} {own:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn links_table() {
+        let cases: Vec<(Value, usize, Option<&str>)> = vec![
+            (
+                json!({"name": "J", "message": "see http://a.test and https://b.test"}),
+                2,
+                None,
+            ),
+            (
+                json!({"name": "J", "message": "http://a.test https://b.test www.c.test"}),
+                2,
+                Some("links:3"),
+            ),
+            (
+                json!({"name": "J", "message": "one http://a.test"}),
+                0,
+                Some("links:1"),
+            ),
+            (
+                json!({"name": "J", "message": "hi", "website": "https://acme.test"}),
+                0,
+                None,
+            ),
+            (
+                json!({"name": "J", "message": "hi", "notes2": "go to www.a.test now"}),
+                0,
+                Some("links:1"),
+            ),
+            (
+                json!({"name": "J", "user_agent": "Bot (+http://bot.test/info)"}),
+                0,
+                None,
+            ),
+            (
+                json!({"name": "J", "__submission": {"browser": "x http://a.test y"}}),
+                0,
+                None,
+            ),
+            (
+                json!({"name": "Visit www.a.test", "message": "http://b.test"}),
+                1,
+                Some("links:2"),
+            ),
+        ];
+        for (v, max, want) in cases {
+            assert_eq!(
+                check(v.clone(), &[], &[], max).as_deref(),
+                want,
+                "{v} max {max}"
+            );
+        }
+    }
+
+    #[test]
+    fn rules_apply_in_order() {
+        let v = json!({"name": "J", "hp": "x", "message": "casino http://a.test http://b.test"});
+        assert_eq!(
+            check(v, &["casino"], &[], 1).as_deref(),
+            Some("honeypot:hp")
+        );
+        let v = json!({"name": "J", "message": "casino http://a.test http://b.test"});
+        assert_eq!(
+            check(v.clone(), &["casino"], &[], 1).as_deref(),
+            Some("keyword:casino")
+        );
+        assert_eq!(check(v, &[], &[], 1).as_deref(), Some("links:2"));
+    }
 }

@@ -37,7 +37,7 @@ const IDEMPOTENCY_KEY_MAX: usize = 255;
 
 /// The query parameters that carry the key; never stored with the lead.
 fn is_key_param(name: &str) -> bool {
-    name == "api_key" || name == "key"
+    ingest::body::KEY_PARAMS.contains(&name)
 }
 
 /// Accepts a submission as JSON, form-urlencoded (PHP bracket nesting), multipart, a JSON
@@ -173,16 +173,20 @@ async fn ingest_query(
         .filter(|(k, _)| !is_key_param(k))
         .collect();
     let raw = serialize_pairs(&pairs);
-    let payload = ingest::payload_from_pairs(&pairs);
-    let result = store_lead(
-        state,
-        id,
-        &parts.headers,
-        payload,
-        raw.into_bytes(),
-        "application/x-www-form-urlencoded".into(),
-    )
-    .await;
+    let result = match ingest::try_payload_from_pairs(&pairs) {
+        Ok(payload) => {
+            store_lead(
+                state,
+                id,
+                &parts.headers,
+                payload,
+                raw.into_bytes(),
+                "application/x-www-form-urlencoded".into(),
+            )
+            .await
+        }
+        Err(e) => Err(body_error(e)),
+    };
     count_refusal(state, id, &result);
     result
 }
@@ -242,10 +246,14 @@ async fn parse(content_type: Option<&str>, bytes: &Bytes) -> Result<Payload, Api
     if is_multipart {
         return parse_multipart(content_type.unwrap_or(""), bytes.clone()).await;
     }
-    ingest::parse_body(content_type, bytes).map_err(|e| match e {
+    ingest::parse_body(content_type, bytes).map_err(body_error)
+}
+
+fn body_error(e: BodyError) -> ApiError {
+    match e {
         BodyError::Unsupported(m) => ApiError::UnsupportedMediaType(m),
         BodyError::Malformed(m) => ApiError::bad_request("invalid_body", m),
-    })
+    }
 }
 
 /// Multipart fields become pairs for the same bracket nesting as a form; uploaded files are
@@ -274,7 +282,7 @@ async fn parse_multipart(content_type: &str, bytes: Bytes) -> Result<Payload, Ap
             .map_err(|e| bad(format!("malformed multipart field {name}: {e}")))?;
         pairs.push((name, text));
     }
-    let mut payload = ingest::payload_from_pairs(&pairs);
+    let mut payload = ingest::try_payload_from_pairs(&pairs).map_err(body_error)?;
     payload.files = files;
     Ok(payload)
 }
@@ -334,11 +342,9 @@ async fn store_lead(
     lead.utm_content = n.utm_content.clone();
     lead.gclid = n.gclid.clone();
     lead.fbclid = n.fbclid.clone();
-    let mut custom = n.custom.clone();
-    if !payload.files.is_empty() {
-        custom.insert("files".into(), serde_json::json!(payload.files));
-    }
-    lead.custom = serde_json::Value::Object(custom);
+    lead.ip = n.ip.clone();
+    lead.user_agent = n.user_agent.clone();
+    lead.custom = serde_json::Value::Object(n.custom.clone());
     let spam = Box::new(move |keywords: &[String]| {
         let honeypots: Vec<String> = DEFAULT_HONEYPOTS.iter().map(|s| s.to_string()).collect();
         ingest::check_spam(

@@ -73,12 +73,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// Starts with adjusted flags (a small write queue, a rate limit...).
+    pub async fn start_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestServer {
         log_buffer();
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(t0()));
-        let prepared = run::prepare(&args(dir.path()), clock.clone())
-            .await
-            .unwrap();
+        let mut a = args(dir.path());
+        adjust(&mut a);
+        let prepared = run::prepare(&a, clock.clone()).await.unwrap();
         let token = prepared
             .new_admin_token
             .expect("first start creates a token");
@@ -158,6 +163,53 @@ impl TestServer {
         let (status, t) = self.post("/api/v1/tenants", body).await;
         assert_eq!(status, StatusCode::CREATED, "{t}");
         t
+    }
+
+    /// Creates a tenant and an API key for it; returns the key.
+    pub async fn tenant_with_key(&self, body: &str) -> (Value, String) {
+        let t = self.tenant(body).await;
+        let (status, k) = self
+            .post(
+                &format!("/api/v1/tenants/{}/keys", t["slug"].as_str().unwrap()),
+                "{}",
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{k}");
+        (t, k["secret"].as_str().unwrap().to_string())
+    }
+
+    /// Posts a raw submission with the key in `X-API-Key`.
+    pub async fn submit(
+        &self,
+        key: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .post(self.url("/api/v1/leads"))
+            .header("x-api-key", key)
+            .body(body.to_vec());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON {status}: {text}")),
+        )
+    }
+
+    /// The stored lead behind an ingest answer.
+    pub async fn lead(&self, receipt: &Value) -> echo5_core::lead::Lead {
+        let id: uuid::Uuid = receipt["id"]
+            .as_str()
+            .expect("id in receipt")
+            .parse()
+            .unwrap();
+        self.state.store.get_lead(id).await.unwrap()
     }
 
     /// Stops serving and waits for pending writes to commit.

@@ -1,0 +1,490 @@
+//! Ingest rules over loopback: each error status, spam, duplicates, double submits,
+//! Idempotency-Key, rate limit, a full write queue, CORS and usage counters.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::{TestServer, assert_error};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const JSON_CT: Option<&str> = Some("application/json");
+
+#[tokio::test]
+async fn each_error_status_with_a_json_body() {
+    let s = TestServer::start().await;
+    let (t, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    let post = |k: Option<&str>| {
+        let mut r = s
+            .client
+            .post(s.url("/api/v1/leads"))
+            .header("content-type", "application/json")
+            .body(r#"{"name":"Jane"}"#);
+        if let Some(k) = k {
+            r = r.header("x-api-key", k);
+        }
+        r
+    };
+    // 401: missing, unknown, revoked.
+    let resp = post(None).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"]["code"],
+        "missing_api_key"
+    );
+    let resp = post(Some("e5_unknownunknownunknownunknown12"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"]["code"],
+        "invalid_api_key"
+    );
+    let resp = s
+        .client
+        .post(s.url("/api/v1/ingest/e5_nope"))
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // 413: over 64 KiB, whether declared or streamed.
+    let big = format!(r#"{{"name":"Jane","message":"{}"}}"#, "x".repeat(65 * 1024));
+    assert_error(
+        &s.submit(&key, JSON_CT, big.as_bytes()).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        None,
+    );
+    // 415: a type no plugin sends.
+    assert_error(
+        &s.submit(
+            &key,
+            Some("application/xml"),
+            b"<lead><name>x</name></lead>",
+        )
+        .await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        None,
+    );
+    assert_error(
+        &s.submit(&key, Some("image/png"), b"\x89PNG").await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        None,
+    );
+    // 400: unparseable, and parseable without any way to contact the person.
+    assert_error(
+        &s.submit(&key, JSON_CT, b"{\"name\": ").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+        None,
+    );
+    assert_error(
+        &s.submit(&key, JSON_CT, b"[1,2,3]").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+        None,
+    );
+    assert_error(
+        &s.submit(
+            &key,
+            JSON_CT,
+            br#"{"message":"no contact at all","company":"X"}"#,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "no_contact",
+        None,
+    );
+    assert_error(
+        &s.submit(&key, JSON_CT, br#"{"name":"","email":"  "}"#)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "no_contact",
+        None,
+    );
+    // 400 for a bad Idempotency-Key.
+    let resp = s
+        .client
+        .post(s.url("/api/v1/leads"))
+        .header("x-api-key", &key)
+        .header("idempotency-key", "x".repeat(300))
+        .header("content-type", "application/json")
+        .body(r#"{"name":"Jane"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // Nothing was stored by any of these, and the daemon is fine.
+    let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 0);
+    assert_eq!(
+        s.client
+            .get(s.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    // The refusals made with a valid key were counted.
+    let usage = s
+        .state
+        .store
+        .tenant_usage(tid, "2026-05".into())
+        .await
+        .unwrap();
+    assert_eq!(usage.total.rejected, 8);
+    assert_eq!(usage.total.accepted, 0);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn spam_is_stored_flagged_and_answered_like_a_clean_lead() {
+    let s = TestServer::start().await;
+    let (_, key) = s
+        .tenant_with_key(
+            r#"{"name":"Open Arms","settings":{"spam_keywords":["casino","crypto loan"]}}"#,
+        )
+        .await;
+    let (st, clean) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Real Person","email":"real@example.com","message":"Care for mum"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let cases: [(&[u8], &str); 4] = [
+        (br#"{"name":"Bot","email":"b1@spam.example","message":"Best CASINO bonus!"}"#, "keyword:casino"),
+        (br#"{"name":"Bot","email":"b2@spam.example","message":"cheap crypto loan today"}"#, "keyword:crypto loan"),
+        (br#"{"name":"Bot","email":"b3@spam.example","hp":"filled by a bot"}"#, "honeypot:hp"),
+        (
+            br#"{"name":"Bot","email":"b4@spam.example","message":"http://a.example http://b.example https://c.example www.d.example"}"#,
+            "links:4",
+        ),
+    ];
+    for (body, reason) in cases {
+        let (status, receipt) = s.submit(&key, JSON_CT, body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            receipt["status"], clean["status"],
+            "the reply says nothing about spam"
+        );
+        assert_eq!(
+            receipt.as_object().unwrap().len(),
+            2,
+            "same shape: id and status"
+        );
+        let lead = s.lead(&receipt).await;
+        assert!(lead.is_spam, "{reason}");
+        assert_eq!(lead.spam_reason.as_deref(), Some(reason));
+    }
+    // Word boundaries: "casinos" is not "casino".
+    let (_, r) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"History Buff","email":"h@example.com","message":"old casinos of Reno"}"#,
+        )
+        .await;
+    assert!(!s.lead(&r).await.is_spam);
+    let tid = s.lead(&clean).await.tenant_id;
+    let usage = s
+        .state
+        .store
+        .tenant_usage(tid, "2026-05".into())
+        .await
+        .unwrap();
+    assert_eq!((usage.total.accepted, usage.total.spam), (6, 4));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn duplicates_link_to_the_first_lead_within_30_days() {
+    let s = TestServer::start().await;
+    let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    let (_, other_key) = s.tenant_with_key(r#"{"name":"Caring Hearts"}"#).await;
+    let (_, first) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Jane","email":"jane@example.com","phone":"5550102000"}"#,
+        )
+        .await;
+    assert_eq!(first["status"], "created");
+    s.clock.advance(TimeDelta::days(10));
+    let (_, by_email) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Jane D","email":"JANE@example.com","message":"again"}"#,
+        )
+        .await;
+    assert_eq!(by_email["status"], "duplicate");
+    assert_ne!(
+        by_email["id"], first["id"],
+        "a duplicate is stored as its own lead"
+    );
+    assert_eq!(
+        s.lead(&by_email)
+            .await
+            .duplicate_of
+            .map(|d| d.to_string())
+            .as_deref(),
+        first["id"].as_str()
+    );
+    let (_, by_phone) = s
+        .submit(&key, JSON_CT, br#"{"name":"J","phone":"(555) 010-2000"}"#)
+        .await;
+    assert_eq!(by_phone["status"], "duplicate");
+    assert_eq!(
+        s.lead(&by_phone)
+            .await
+            .duplicate_of
+            .map(|d| d.to_string())
+            .as_deref(),
+        first["id"].as_str()
+    );
+    // Another tenant's lead with the same e-mail is not a duplicate.
+    let (_, elsewhere) = s
+        .submit(
+            &other_key,
+            JSON_CT,
+            br#"{"name":"Jane","email":"jane@example.com"}"#,
+        )
+        .await;
+    assert_eq!(elsewhere["status"], "created");
+    // After 30 days it is a new lead again.
+    s.clock.advance(TimeDelta::days(21));
+    let (_, later) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Jane","email":"jane@example.com","message":"back"}"#,
+        )
+        .await;
+    assert_eq!(later["status"], "created");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn double_submits_and_idempotency_keys_return_the_first_answer() {
+    let s = TestServer::start().await;
+    let (t, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
+    let body = br#"{"name":"Jane","email":"jane@example.com"}"#;
+    let (_, a) = s.submit(&key, JSON_CT, body).await;
+    s.clock.advance(TimeDelta::minutes(9));
+    let (status, b) = s.submit(&key, JSON_CT, body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(a, b, "a double submit gets the first answer");
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 1);
+    s.clock.advance(TimeDelta::minutes(2));
+    let (_, c) = s.submit(&key, JSON_CT, body).await;
+    assert_ne!(
+        c["id"], a["id"],
+        "after 10 minutes it is a new (duplicate) lead"
+    );
+    assert_eq!(c["status"], "duplicate");
+
+    let with_idem = |k: &'static str, body: &'static str| {
+        s.client
+            .post(s.url("/api/v1/leads"))
+            .header("x-api-key", &key)
+            .header("idempotency-key", k)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let first: Value = with_idem("retry-1", r#"{"name":"Ann","email":"ann@example.com"}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    s.clock.advance(TimeDelta::hours(23));
+    // A retry with the same key — even with a changed body — gets the first answer.
+    let retry: Value = with_idem("retry-1", r#"{"name":"Ann B","email":"ann@example.com"}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(retry, first);
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 3);
+    s.clock.advance(TimeDelta::hours(2));
+    let expired: Value = with_idem("retry-1", r#"{"name":"Ann C","email":"ann@example.com"}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        expired["id"], first["id"],
+        "after 24 h the key is forgotten"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_rate_limit_is_per_key_with_retry_after() {
+    let s = TestServer::start_with(|a| a.key_rate_limit = 3).await;
+    let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    let (_, other) = s.tenant_with_key(r#"{"name":"Caring Hearts"}"#).await;
+    for i in 0..3 {
+        let (status, _) = s
+            .submit(&key, JSON_CT, format!(r#"{{"name":"P{i}"}}"#).as_bytes())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let resp = s
+        .client
+        .post(s.url("/api/v1/leads"))
+        .header("x-api-key", &key)
+        .header("content-type", "application/json")
+        .body(r#"{"name":"P4"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"]["code"],
+        "rate_limited"
+    );
+    let (status, _) = s.submit(&other, JSON_CT, br#"{"name":"Other site"}"#).await;
+    assert_eq!(status, StatusCode::OK, "another key is not limited");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_full_write_queue_answers_503_and_recovers() {
+    let s = TestServer::start_with(|a| a.write_queue = 1).await;
+    let (t, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    // Hold the writer, and fill its one queue slot.
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let store = s.state.store.clone();
+    let blocker = tokio::spawn(async move {
+        store
+            .write(move |_| {
+                let _ = hold.recv();
+                Ok(())
+            })
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let store = s.state.store.clone();
+    let queued = tokio::spawn(async move { store.probe_write().await });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let resp = s
+        .client
+        .post(s.url("/api/v1/leads"))
+        .header("x-api-key", &key)
+        .header("content-type", "application/json")
+        .body(r#"{"name":"Busy"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"]["code"],
+        "write_queue_full"
+    );
+    release.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    queued.await.unwrap().unwrap();
+    let (status, r) = s.submit(&key, JSON_CT, br#"{"name":"Busy"}"#).await;
+    assert_eq!(status, StatusCode::OK, "recovers by itself: {r}");
+    let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 1);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered_for_ingest() {
+    let s = TestServer::start().await;
+    for path in ["/api/v1/leads", "/api/v1/ingest/e5_whatever"] {
+        let resp = s
+            .client
+            .request(reqwest::Method::OPTIONS, s.url(path))
+            .header("origin", "https://www.openarms.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,x-api-key")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+        let methods = resp.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(methods.contains("POST"), "{methods}");
+        let headers = resp.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(headers.contains("x-api-key"), "{headers}");
+    }
+    // The admin API is not opened to browsers.
+    let resp = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.url("/api/v1/tenants"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn usage_counters_survive_a_restart() {
+    let s = TestServer::start().await;
+    let (t, key) = s
+        .tenant_with_key(r#"{"name":"Open Arms","settings":{"spam_keywords":["casino"]}}"#)
+        .await;
+    let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
+    s.submit(&key, JSON_CT, br#"{"name":"A","email":"a@example.com"}"#)
+        .await;
+    s.submit(
+        &key,
+        JSON_CT,
+        br#"{"name":"A again","email":"a@example.com"}"#,
+    )
+    .await;
+    s.submit(&key, JSON_CT, br#"{"name":"casino bot"}"#).await;
+    s.submit(&key, JSON_CT, br#"{"company":"no contact"}"#)
+        .await;
+    let before = s
+        .state
+        .store
+        .tenant_usage(tid, "2026-05".into())
+        .await
+        .unwrap();
+    let dir = s.stop().await;
+    let mk = echo5d::datadir::master_key(dir.path(), None, None).unwrap();
+    let clock: std::sync::Arc<dyn echo5_core::clock::Clock> =
+        std::sync::Arc::new(echo5_core::clock::ManualClock::new(common::t0()));
+    let store =
+        echo5_data::Store::open(&dir.path().join("echo5.db"), mk, clock, Default::default())
+            .unwrap();
+    let after = store.tenant_usage(tid, "2026-05".into()).await.unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after.total.accepted, 3);
+    assert_eq!(after.total.duplicates, 1);
+    assert_eq!(after.total.spam, 1);
+    assert_eq!(after.total.rejected, 1);
+    assert_eq!(after.total.api_calls, 4);
+    assert_eq!(after.by_key.len(), 1);
+}
