@@ -70,7 +70,8 @@ CREATE TABLE leads (
     duplicate_of       TEXT,
     notes              TEXT,
     assigned_to        TEXT,
-    api_key_id         TEXT                         -- the key that posted it, if any
+    api_key_id         TEXT,                        -- the key that posted it, if any
+    body_hash          BLOB                         -- first 16 bytes of SHA-256(raw): double submits
 ) STRICT;
 -- Newest-first listing per tenant (keyset on created_at, id).
 CREATE INDEX leads_tenant_created ON leads(tenant_id, created_at DESC, id DESC);
@@ -79,7 +80,11 @@ CREATE INDEX leads_tenant_stage ON leads(tenant_id, stage_id, created_at);
 -- Duplicate detection: same tenant and e-mail or phone within 30 days.
 CREATE INDEX leads_tenant_email ON leads(tenant_id, email, created_at) WHERE email IS NOT NULL;
 CREATE INDEX leads_tenant_phone ON leads(tenant_id, phone, created_at) WHERE phone IS NOT NULL;
+-- Double submits: a byte-identical body from the same key within minutes. A short key keeps
+-- this index dense; its entries land at random places, so small entries matter.
+CREATE INDEX leads_body_hash ON leads(body_hash) WHERE body_hash IS NOT NULL;
 
+-- Moves between stages. A lead's arrival in the intake stage is its created_at, not a row.
 CREATE TABLE stage_history (
     id         INTEGER PRIMARY KEY,
     lead_id    TEXT NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
@@ -128,7 +133,7 @@ CREATE TABLE audit_log (
 ) STRICT;
 CREATE INDEX audit_log_tenant ON audit_log(tenant_id, id DESC);
 
--- Ingest idempotency: `Idempotency-Key` retries and byte-identical double submits.
+-- Ingest idempotency: `Idempotency-Key` retries.
 CREATE TABLE idempotency (
     api_key_id TEXT NOT NULL,
     idem_key   TEXT NOT NULL,            -- the header value, or a body hash for double submits
@@ -136,5 +141,5 @@ CREATE TABLE idempotency (
     status     INTEGER NOT NULL,
     response   TEXT NOT NULL,
     PRIMARY KEY (api_key_id, idem_key)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX idempotency_created ON idempotency(created_at);

@@ -31,11 +31,40 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "trusted_schema", "OFF")?;
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    // 64 MiB of page cache: ingest touches random leaves of the e-mail, phone and
+    // idempotency indexes; re-reading them from the file cost more than the memory.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    // Checkpoints run on their own thread (see `checkpointer`), off the commit path; this
+    // higher threshold is only the safety net should that thread fall behind.
+    conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
     conn.set_prepared_statement_cache_capacity(128);
     migrations()
         .to_latest(&mut conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok(conn)
+}
+
+/// Copies committed WAL frames into the database file every `every`, on its own thread and
+/// connection, so the writer never pays for checkpoints inside a commit. PASSIVE: it never
+/// waits for, or blocks, the writer or readers. Stops when `stop` is dropped.
+pub(crate) fn spawn_checkpointer(
+    path: &Path,
+    every: Duration,
+    stop: crossbeam_channel::Receiver<()>,
+) -> Result<(), StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    std::thread::Builder::new()
+        .name("echo5-checkpoint".into())
+        .spawn(move || {
+            while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::debug!(error = %e, "background checkpoint skipped");
+                }
+            }
+        })
+        .map_err(|e| StoreError::Internal(format!("cannot spawn the checkpointer: {e}")))?;
+    Ok(())
 }
 
 /// A read-only connection for a reader thread.
@@ -46,6 +75,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "query_only", "ON")?;
+    conn.pragma_update(None, "cache_size", -16_384)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "trusted_schema", "OFF")?;
     conn.set_prepared_statement_cache_capacity(128);

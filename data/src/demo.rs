@@ -48,15 +48,6 @@ impl Store {
                 let intake = pipeline[0].id;
                 for lead in demo::leads(t, row.id, &pipeline, now, seed) {
                     leads::insert(c, &lead, None, None)?;
-                    leads::record_stage_change(
-                        c,
-                        lead.id,
-                        row.id,
-                        None,
-                        intake,
-                        lead.created_at,
-                        "demo",
-                    )?;
                     if lead.stage_id != intake {
                         leads::record_stage_change(
                             c,

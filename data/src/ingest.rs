@@ -3,7 +3,6 @@
 //! whose fsync the caller waits for before answering 200.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use echo5_core::crypto;
 use echo5_core::lead::Lead;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -39,10 +38,6 @@ pub struct IngestOutcome {
     pub replayed: bool,
 }
 
-/// Decides spam from the tenant's keyword list; runs inside the transaction so it sees the
-/// settings as they are at commit.
-pub type SpamCheck = Box<dyn FnOnce(&[String]) -> Option<String> + Send>;
-
 pub struct IngestRequest {
     pub key: KeyIdentity,
     /// Contact and attribution fields filled in; `tenant_id`, `stage_id` and the stage
@@ -51,45 +46,79 @@ pub struct IngestRequest {
     pub raw: Vec<u8>,
     pub content_type: String,
     pub idempotency_key: Option<String>,
-    pub spam: SpamCheck,
+    /// Why the caller judged it spam (see `echo5_core::ingest::check_spam`), if it did.
+    pub spam_reason: Option<String>,
 }
 
-fn replay(
-    conn: &Connection,
-    key: Uuid,
-    idem: &str,
-    since: DateTime<Utc>,
-) -> Result<Option<IngestOutcome>, StoreError> {
-    let found: Option<String> = conn
-        .prepare_cached(
-            "SELECT response FROM idempotency WHERE api_key_id = ?1 AND idem_key = ?2 AND created_at > ?3",
-        )?
-        .query_row(params![key.to_string(), idem, since.timestamp_millis()], |r| r.get(0))
-        .optional()?;
-    Ok(match found {
-        Some(json) => {
-            let mut o: IngestOutcome = serde_json::from_str(&json)?;
-            o.replayed = true;
-            Some(o)
-        }
-        None => None,
-    })
-}
-
-fn remember(
+/// Claims `idem` for this answer unless an answer younger than `since` holds it; returns
+/// that earlier answer. One index seek on the common path (nothing there yet).
+fn claim(
     conn: &Connection,
     key: Uuid,
     idem: &str,
     at: DateTime<Utc>,
+    since: DateTime<Utc>,
     o: &IngestOutcome,
-) -> Result<(), StoreError> {
+) -> Result<Option<IngestOutcome>, StoreError> {
+    let json = serde_json::to_string(o)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO idempotency(api_key_id, idem_key, created_at, status, response) VALUES (?1, ?2, ?3, 200, ?4)
+             ON CONFLICT(api_key_id, idem_key) DO NOTHING",
+        )?
+        .execute(params![key.to_string(), idem, at.timestamp_millis(), json])?;
+    if inserted == 1 {
+        return Ok(None);
+    }
+    let (created, response): (i64, String) = conn
+        .prepare_cached(
+            "SELECT created_at, response FROM idempotency WHERE api_key_id = ?1 AND idem_key = ?2",
+        )?
+        .query_row(params![key.to_string(), idem], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    if created > since.timestamp_millis() {
+        let mut earlier: IngestOutcome = serde_json::from_str(&response)?;
+        earlier.replayed = true;
+        return Ok(Some(earlier));
+    }
+    // Past its window: this submission takes the key over.
     conn.prepare_cached(
-        "INSERT INTO idempotency(api_key_id, idem_key, created_at, status, response) VALUES (?1, ?2, ?3, 200, ?4)
-         ON CONFLICT(api_key_id, idem_key) DO UPDATE SET created_at = excluded.created_at,
-           response = excluded.response",
+        "UPDATE idempotency SET created_at = ?3, response = ?4 WHERE api_key_id = ?1 AND idem_key = ?2",
     )?
-    .execute(params![key.to_string(), idem, at.timestamp_millis(), serde_json::to_string(o)?])?;
-    Ok(())
+    .execute(params![key.to_string(), idem, at.timestamp_millis(), json])?;
+    Ok(None)
+}
+
+/// The lead an earlier byte-identical body from the same key became, within the window.
+fn double_submit_of(
+    conn: &Connection,
+    key: Uuid,
+    raw: &[u8],
+    since: DateTime<Utc>,
+) -> Result<Option<IngestOutcome>, StoreError> {
+    let found: Option<(String, bool, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT id, is_spam, duplicate_of FROM leads
+             WHERE body_hash = ?1 AND api_key_id = ?2 AND created_at > ?3 ORDER BY created_at LIMIT 1",
+        )?
+        .query_row(
+            params![leads::body_hash(raw).to_vec(), key.to_string(), since.timestamp_millis()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match found {
+        Some((id, spam, dup)) => Some(IngestOutcome {
+            id: Uuid::parse_str(&id)?,
+            status: match (spam, dup) {
+                (true, _) => IngestStatus::Spam,
+                (false, Some(_)) => IngestStatus::Duplicate,
+                (false, None) => IngestStatus::Created,
+            },
+            replayed: true,
+        }),
+        None => None,
+    })
 }
 
 /// The earliest lead of the tenant with this e-mail or phone in the window that is not
@@ -132,23 +161,11 @@ fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
     }
 }
 
-fn spam_keywords(conn: &Connection, tenant: Uuid) -> Result<Vec<String>, StoreError> {
-    let json: Option<String> = conn
-        .prepare_cached("SELECT spam_keywords FROM tenants WHERE id = ?1")?
-        .query_row([tenant.to_string()], |r| r.get(0))
-        .optional()?;
-    match json {
-        Some(j) => Ok(serde_json::from_str(&j)?),
-        // Deleted between authentication and commit: the key index forgets it at once, so
-        // only a race lands here; nothing to store the lead under.
-        None => Err(StoreError::Domain(echo5_core::DomainError::NotFound {
-            what: "tenant",
-        })),
-    }
-}
-
 impl Store {
     /// Stores a submission and returns only after its transaction is durable.
+    ///
+    /// A retry with the same `Idempotency-Key` (24 h) or a byte-identical body from the same
+    /// key (10 min) stores nothing and gets the first answer.
     pub async fn ingest(&self, req: IngestRequest) -> Result<IngestOutcome, StoreError> {
         let now = self.now();
         self.write(move |c| {
@@ -158,29 +175,14 @@ impl Store {
                 raw,
                 content_type,
                 idempotency_key,
-                spam,
+                spam_reason,
             } = req;
-            let idem_header = idempotency_key.map(|k| format!("hdr:{k}"));
-            if let Some(h) = &idem_header
-                && let Some(o) = replay(c, key.key_id, h, now - IDEMPOTENCY_WINDOW)?
-            {
-                return Ok(o);
-            }
-            let body_key = format!("body:{}", hex_of(&crypto::sha256(&raw)));
-            if let Some(o) = replay(c, key.key_id, &body_key, now - DOUBLE_SUBMIT_WINDOW)? {
-                if let Some(h) = &idem_header {
-                    remember(c, key.key_id, h, now, &o)?;
-                }
-                return Ok(o);
-            }
-
             lead.tenant_id = key.tenant_id;
             lead.stage_id = intake_stage(c, key.tenant_id)?;
             lead.stage_changed_at = lead.created_at;
             lead.first_contacted_at = None;
-            let reason = spam(&spam_keywords(c, key.tenant_id)?);
-            lead.is_spam = reason.is_some();
-            lead.spam_reason = reason;
+            lead.is_spam = spam_reason.is_some();
+            lead.spam_reason = spam_reason;
             lead.duplicate_of = if lead.is_spam {
                 None
             } else {
@@ -191,6 +193,27 @@ impl Store {
                 (false, Some(_)) => IngestStatus::Duplicate,
                 (false, None) => IngestStatus::Created,
             };
+            let outcome = IngestOutcome {
+                id: lead.id,
+                status,
+                replayed: false,
+            };
+            // Claims roll back with the job's savepoint if anything below fails.
+            if let Some(k) = &idempotency_key
+                && let Some(first) = claim(c, key.key_id, &format!("hdr:{k}"), now, now - IDEMPOTENCY_WINDOW, &outcome)?
+            {
+                return Ok(first);
+            }
+            if let Some(first) = double_submit_of(c, key.key_id, &raw, now - DOUBLE_SUBMIT_WINDOW)? {
+                if let Some(k) = &idempotency_key {
+                    // The header key now answers like the double submit it turned out to be.
+                    c.prepare_cached(
+                        "UPDATE idempotency SET response = ?3 WHERE api_key_id = ?1 AND idem_key = ?2",
+                    )?
+                    .execute(params![key.key_id.to_string(), format!("hdr:{k}"), serde_json::to_string(&first)?])?;
+                }
+                return Ok(first);
+            }
             leads::insert(
                 c,
                 &lead,
@@ -199,15 +222,6 @@ impl Store {
                     content_type: &content_type,
                 }),
                 Some(key.key_id),
-            )?;
-            leads::record_stage_change(
-                c,
-                lead.id,
-                lead.tenant_id,
-                None,
-                lead.stage_id,
-                lead.created_at,
-                &format!("api_key:{}", key.key_id),
             )?;
             usage::bump(
                 c,
@@ -221,18 +235,35 @@ impl Store {
                     ..Counts::default()
                 },
             )?;
-            let outcome = IngestOutcome {
-                id: lead.id,
-                status,
-                replayed: false,
-            };
-            remember(c, key.key_id, &body_key, now, &outcome)?;
-            if let Some(h) = &idem_header {
-                remember(c, key.key_id, h, now, &outcome)?;
-            }
             Ok(outcome)
         })
         .await
+    }
+
+    /// The tenant's spam keywords, from memory after the first read; dropped from memory
+    /// whenever the tenant changes.
+    pub async fn spam_keywords(
+        &self,
+        tenant: Uuid,
+    ) -> Result<std::sync::Arc<Vec<String>>, StoreError> {
+        if let Some(k) = self.keyword_cache().get(tenant) {
+            return Ok(k);
+        }
+        let keywords: Vec<String> = self
+            .read(move |c| {
+                let json: Option<String> = c
+                    .prepare_cached("SELECT spam_keywords FROM tenants WHERE id = ?1")?
+                    .query_row([tenant.to_string()], |r| r.get(0))
+                    .optional()?;
+                match json {
+                    Some(j) => Ok(serde_json::from_str(&j)?),
+                    None => Err(StoreError::Domain(echo5_core::DomainError::NotFound {
+                        what: "tenant",
+                    })),
+                }
+            })
+            .await?;
+        Ok(self.keyword_cache().put(tenant, keywords))
     }
 
     /// Deletes idempotency records older than the longest replay window.
@@ -258,8 +289,4 @@ impl Store {
         })
         .await
     }
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

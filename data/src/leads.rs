@@ -17,6 +17,14 @@ pub struct RawBody<'a> {
     pub content_type: &'a str,
 }
 
+/// What double-submit detection compares: the first 16 bytes of SHA-256 of the body.
+pub fn body_hash(raw: &[u8]) -> [u8; 16] {
+    let full = echo5_core::crypto::sha256(raw);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
 pub(crate) fn insert(
     conn: &Connection,
     l: &Lead,
@@ -28,9 +36,9 @@ pub(crate) fn insert(
             name, first_name, last_name, email, phone, message, company, source, form_name, page_url,
             referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, ip,
             user_agent, custom, raw, raw_content_type, is_spam, spam_reason, duplicate_of, notes,
-            assigned_to, api_key_id)
+            assigned_to, api_key_id, body_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-            ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
+            ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)",
     )?
     .execute(params![
         l.id.to_string(),
@@ -68,6 +76,7 @@ pub(crate) fn insert(
         l.notes,
         l.assigned_to,
         api_key_id.map(|k| k.to_string()),
+        raw.map(|r| body_hash(r.bytes).to_vec()),
     ])?;
     Ok(())
 }
@@ -161,19 +170,10 @@ impl Store {
         self.read(move |c| get(c, id)).await
     }
 
-    /// Stores a fully formed lead (manual entry, imports, tests) and its intake history row.
-    pub async fn insert_lead(&self, lead: Lead, by: String) -> Result<Lead, StoreError> {
+    /// Stores a fully formed lead (manual entry, imports, tests).
+    pub async fn insert_lead(&self, lead: Lead) -> Result<Lead, StoreError> {
         self.write(move |c| {
             insert(c, &lead, None, None)?;
-            record_stage_change(
-                c,
-                lead.id,
-                lead.tenant_id,
-                None,
-                lead.stage_id,
-                lead.created_at,
-                &by,
-            )?;
             Ok(lead)
         })
         .await

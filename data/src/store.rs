@@ -51,6 +51,9 @@ struct Inner {
     key: RwLock<MasterKey>,
     keys: KeyIndex,
     usage: UsageBuffer,
+    keywords: KeywordCache,
+    /// Dropping it stops the checkpoint thread.
+    stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
     clock: Arc<dyn Clock>,
     path: PathBuf,
 }
@@ -69,6 +72,8 @@ impl Store {
         let key = check_master_key(&conn, key)?;
         let keys = KeyIndex::load(&conn)?;
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
+        let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
+        db::spawn_checkpointer(path, std::time::Duration::from_millis(100), stop)?;
         let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch);
         Ok(Store {
             inner: Arc::new(Inner {
@@ -77,6 +82,8 @@ impl Store {
                 key: RwLock::new(key),
                 keys,
                 usage: UsageBuffer::default(),
+                keywords: KeywordCache::default(),
+                stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
                 path: path.to_path_buf(),
             }),
@@ -109,6 +116,10 @@ impl Store {
 
     pub(crate) fn usage(&self) -> &UsageBuffer {
         &self.inner.usage
+    }
+
+    pub(crate) fn keyword_cache(&self) -> &KeywordCache {
+        &self.inner.keywords
     }
 
     pub fn path(&self) -> &Path {
@@ -157,6 +168,11 @@ impl Store {
         if let Err(e) = self.flush_coalesced().await {
             tracing::warn!(error = %e, "could not record key usage at shutdown");
         }
+        self.inner
+            .stop_checkpoints
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         self.inner.writer.shutdown().await;
     }
 }
@@ -191,5 +207,36 @@ fn check_master_key(conn: &Connection, key: MasterKey) -> Result<MasterKey, Stor
             )?;
             Ok(key.with_version(version))
         }
+    }
+}
+
+/// Each tenant's spam keywords, so ingest does not read them per submission. Cleared for a
+/// tenant by every change to it.
+#[derive(Default)]
+pub(crate) struct KeywordCache(RwLock<std::collections::HashMap<uuid::Uuid, Arc<Vec<String>>>>);
+
+impl KeywordCache {
+    pub(crate) fn get(&self, tenant: uuid::Uuid) -> Option<Arc<Vec<String>>> {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&tenant)
+            .cloned()
+    }
+
+    pub(crate) fn put(&self, tenant: uuid::Uuid, keywords: Vec<String>) -> Arc<Vec<String>> {
+        let k = Arc::new(keywords);
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant, k.clone());
+        k
+    }
+
+    pub(crate) fn forget(&self, tenant: uuid::Uuid) {
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&tenant);
     }
 }

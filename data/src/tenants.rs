@@ -408,6 +408,7 @@ impl Store {
             Ok(after.view())
         })
         .await
+        .inspect(|t| self.keyword_cache().forget(t.id))
     }
 
     pub async fn delete_tenant(
@@ -455,6 +456,7 @@ impl Store {
         .await?;
         // Its keys went with it (ON DELETE CASCADE); stop honouring them now.
         self.keys().forget_tenant(id);
+        self.keyword_cache().forget(id);
         Ok(())
     }
 }

@@ -51,17 +51,18 @@ where
 {
     fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Completion> {
         let Job { f, reply } = *self;
-        let result = match conn.execute_batch("SAVEPOINT job") {
+        let result = match exec_cached(conn, "SAVEPOINT job") {
             Err(e) => Err(StoreError::from(e)),
             Ok(()) => {
                 let r = catch_unwind(AssertUnwindSafe(|| f(conn)))
                     .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".into())));
                 let end = if r.is_ok() {
-                    "RELEASE job"
+                    exec_cached(conn, "RELEASE job")
                 } else {
-                    "ROLLBACK TO job; RELEASE job"
+                    exec_cached(conn, "ROLLBACK TO job")
+                        .and_then(|_| exec_cached(conn, "RELEASE job"))
                 };
-                match (conn.execute_batch(end), r) {
+                match (end, r) {
                     (Ok(()), r) => r,
                     (Err(e), Ok(_)) => Err(StoreError::from(e)),
                     (Err(_), Err(e)) => Err(e),
@@ -86,6 +87,12 @@ impl<T: Send + 'static> Completion for Done<T> {
         // The caller may have gone away (client disconnected); the write still stands.
         let _ = self.reply.send(out);
     }
+}
+
+/// Runs a statement through the prepared-statement cache: savepoints run once per job, and
+/// parsing them each time showed in profiles.
+fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 enum Msg {
@@ -178,7 +185,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>, stats: &W
     if batch.is_empty() {
         return;
     }
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = exec_cached(conn, "BEGIN IMMEDIATE") {
         let msg = e.to_string();
         tracing::warn!(error = %msg, jobs = batch.len(), "cannot begin a write transaction");
         for job in batch.drain(..) {
@@ -188,7 +195,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>, stats: &W
     }
     let n = batch.len() as u64;
     let done: Vec<Box<dyn Completion>> = batch.drain(..).map(|j| j.run(conn)).collect();
-    let commit = conn.execute_batch("COMMIT").map_err(|e| {
+    let commit = exec_cached(conn, "COMMIT").map_err(|e| {
         let msg = e.to_string();
         tracing::warn!(error = %msg, jobs = n, "group commit failed; batch rolled back");
         if !conn.is_autocommit() {

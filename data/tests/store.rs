@@ -54,7 +54,7 @@ async fn add_lead(s: &Store, tenant: uuid::Uuid, stage: uuid::Uuid, at: DateTime
     let mut l = Lead::blank(new_lead_id(at), tenant, stage, at);
     l.name = Some("Jane Doe".into());
     l.email = Some("jane@example.com".into());
-    s.insert_lead(l, "test".into()).await.unwrap()
+    s.insert_lead(l).await.unwrap()
 }
 
 #[tokio::test]
@@ -521,7 +521,7 @@ async fn shutdown_commits_queued_work_and_reopen_sees_it() {
         let stage = stages[0].id;
         pending.push(tokio::spawn(async move {
             let at = t0() + TimeDelta::seconds(i);
-            s.insert_lead(Lead::blank(new_lead_id(at), t.id, stage, at), "t".into())
+            s.insert_lead(Lead::blank(new_lead_id(at), t.id, stage, at))
                 .await
         }));
     }

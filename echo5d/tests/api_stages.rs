@@ -29,12 +29,7 @@ fn names(list: &Value) -> Vec<String> {
 async fn lead_in(s: &TestServer, tenant: &Value, stage: &str) -> Uuid {
     let tid: Uuid = tenant["id"].as_str().unwrap().parse().unwrap();
     let l = Lead::blank(Uuid::now_v7(), tid, stage.parse().unwrap(), common::t0());
-    s.state
-        .store
-        .insert_lead(l, "test".into())
-        .await
-        .unwrap()
-        .id
+    s.state.store.insert_lead(l).await.unwrap().id
 }
 
 #[tokio::test]

@@ -345,18 +345,17 @@ async fn store_lead(
     lead.ip = n.ip.clone();
     lead.user_agent = n.user_agent.clone();
     lead.custom = serde_json::Value::Object(n.custom.clone());
-    let spam = Box::new(move |keywords: &[String]| {
-        let honeypots: Vec<String> = DEFAULT_HONEYPOTS.iter().map(|s| s.to_string()).collect();
-        ingest::check_spam(
-            &payload,
-            &n,
-            &SpamRules {
-                keywords,
-                honeypot_fields: &honeypots,
-                max_links: MAX_LINKS,
-            },
-        )
-    });
+    let keywords = state.store.spam_keywords(id.tenant_id).await?;
+    let honeypots: Vec<String> = DEFAULT_HONEYPOTS.iter().map(|s| s.to_string()).collect();
+    let spam_reason = ingest::check_spam(
+        &payload,
+        &n,
+        &SpamRules {
+            keywords: &keywords,
+            honeypot_fields: &honeypots,
+            max_links: MAX_LINKS,
+        },
+    );
     let outcome = state
         .store
         .ingest(IngestRequest {
@@ -365,7 +364,7 @@ async fn store_lead(
             raw,
             content_type,
             idempotency_key: idem,
-            spam,
+            spam_reason,
         })
         .await?;
     tracing::debug!(lead = %outcome.id, status = ?outcome.status, replayed = outcome.replayed, "lead ingested");
