@@ -1,8 +1,12 @@
 //! Leads: one contact-form submission in a tenant's pipeline.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::page::Cursor;
+use crate::validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -135,4 +139,386 @@ pub fn new_lead_id(at: DateTime<Utc>) -> Uuid {
         at.timestamp_subsec_nanos(),
     );
     Uuid::new_v7(ts)
+}
+
+/// Which leads a listing shows with respect to spam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpamFilter {
+    /// The default: spam is hidden.
+    #[default]
+    Hide,
+    Only,
+    Include,
+}
+
+/// A validated lead listing query.
+#[derive(Debug, Clone, Default)]
+pub struct LeadQuery {
+    pub stage: Option<Uuid>,
+    pub source: Option<LeadSource>,
+    /// Case-insensitive substring of name, e-mail, phone or message.
+    pub q: Option<String>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+    pub spam: SpamFilter,
+    /// Only leads in breach (true) or not in breach (false).
+    pub breached: Option<bool>,
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+/// The query string of `GET .../leads`, before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadQueryParams {
+    pub stage: Option<String>,
+    pub source: Option<String>,
+    pub q: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `false` (default), `true` (only spam) or `all`.
+    pub spam: Option<String>,
+    pub breached: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, DomainError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| {
+            DomainError::invalid(
+                field,
+                "invalid_time",
+                format!("{field} must be an RFC 3339 time or a YYYY-MM-DD date"),
+            )
+        })
+}
+
+fn parse_bool(field: &str, s: &str) -> Result<bool, DomainError> {
+    match s {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(DomainError::invalid(
+            field,
+            "invalid_value",
+            format!("{field} must be true or false"),
+        )),
+    }
+}
+
+impl LeadQueryParams {
+    pub fn validate(&self) -> Result<LeadQuery, DomainError> {
+        let q = match self.q.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(q) => Some(validate::text("q", q, 200)?.to_lowercase()),
+        };
+        let from = self
+            .from
+            .as_deref()
+            .map(|s| parse_time("from", s))
+            .transpose()?;
+        let to = self
+            .to
+            .as_deref()
+            .map(|s| parse_time("to", s))
+            .transpose()?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(DomainError::invalid(
+                "from",
+                "invalid_range",
+                "from must not be after to",
+            ));
+        }
+        Ok(LeadQuery {
+            stage: self
+                .stage
+                .as_deref()
+                .map(|s| {
+                    Uuid::try_parse(s).map_err(|_| {
+                        DomainError::invalid("stage", "invalid_id", "stage must be a stage id")
+                    })
+                })
+                .transpose()?,
+            source: self
+                .source
+                .as_deref()
+                .map(|s| {
+                    LeadSource::parse(s).ok_or_else(|| {
+                        DomainError::invalid(
+                            "source",
+                            "invalid_value",
+                            "source must be one of website, meta, google, manual, api",
+                        )
+                    })
+                })
+                .transpose()?,
+            q,
+            from,
+            to,
+            spam: match self.spam.as_deref() {
+                None | Some("false") | Some("0") => SpamFilter::Hide,
+                Some("true") | Some("1") => SpamFilter::Only,
+                Some("all") => SpamFilter::Include,
+                Some(_) => {
+                    return Err(DomainError::invalid(
+                        "spam",
+                        "invalid_value",
+                        "spam must be false, true or all",
+                    ));
+                }
+            },
+            breached: self
+                .breached
+                .as_deref()
+                .map(|b| parse_bool("breached", b))
+                .transpose()?,
+            limit: crate::page::limit(self.limit)?,
+            cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
+        })
+    }
+}
+
+/// Tells a present `null` (Some(None)) from a missing field (None).
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PATCH /api/v1/leads/{id}`: move stage, notes, assignee. `null` clears notes/assignee.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LeadPatch {
+    pub stage_id: Option<Uuid>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub notes: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub assigned_to: Option<Option<String>>,
+}
+
+pub const NOTES_MAX_CHARS: usize = 10_000;
+
+impl LeadPatch {
+    /// Checks the text fields; notes may span lines (tabs and newlines allowed).
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if let Some(Some(n)) = &self.notes {
+            if n.chars().count() > NOTES_MAX_CHARS {
+                return Err(DomainError::invalid(
+                    "notes",
+                    "too_long",
+                    format!("notes must be at most {NOTES_MAX_CHARS} characters"),
+                ));
+            }
+            if n.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            {
+                return Err(DomainError::invalid(
+                    "notes",
+                    "control_character",
+                    "notes must not contain control characters other than line breaks and tabs",
+                ));
+            }
+        }
+        if let Some(Some(a)) = &self.assigned_to {
+            validate::text("assigned_to", a, validate::NAME_MAX_CHARS)?;
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/v1/tenants/{id}/leads`: manual entry and imports.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewLead {
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub message: Option<String>,
+    pub company: Option<String>,
+    /// Default `manual`.
+    pub source: Option<LeadSource>,
+    /// When the lead really arrived (imports); default now. Not in the future.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Default: the intake stage.
+    pub stage_id: Option<Uuid>,
+    pub page_url: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub notes: Option<String>,
+    pub assigned_to: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn opt_text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>, DomainError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => validate::text(field, s, max).map(Some),
+    }
+}
+
+/// Clock skew allowed for a client-supplied `created_at`.
+const FUTURE_SLACK: TimeDelta = TimeDelta::minutes(5);
+
+impl NewLead {
+    /// A lead in `stage_id` built from this entry; `now` bounds `created_at`.
+    pub fn build(
+        &self,
+        tenant_id: Uuid,
+        stage_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Lead, DomainError> {
+        let created = self.created_at.unwrap_or(now);
+        if created > now + FUTURE_SLACK {
+            return Err(DomainError::invalid(
+                "created_at",
+                "in_future",
+                "created_at must not be in the future",
+            ));
+        }
+        let mut l = Lead::blank(new_lead_id(created), tenant_id, stage_id, created);
+        l.source = self.source.unwrap_or(LeadSource::Manual);
+        l.first_name = opt_text("first_name", &self.first_name, 100)?;
+        l.last_name = opt_text("last_name", &self.last_name, 100)?;
+        l.name =
+            opt_text("name", &self.name, 200)?.or_else(|| match (&l.first_name, &l.last_name) {
+                (Some(f), Some(la)) => Some(format!("{f} {la}")),
+                (Some(f), None) => Some(f.clone()),
+                (None, Some(la)) => Some(la.clone()),
+                (None, None) => None,
+            });
+        l.email = match self.email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(e) => Some(validate::email("email", e)?),
+        };
+        l.phone = match self.phone.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => Some(crate::ingest::normalize_phone(p).ok_or_else(|| {
+                DomainError::invalid("phone", "invalid_phone", "phone must contain digits")
+            })?),
+        };
+        if l.name.is_none() && l.email.is_none() && l.phone.is_none() {
+            return Err(DomainError::invalid(
+                "name",
+                "no_contact",
+                "a lead needs at least a name, an e-mail address or a phone number",
+            ));
+        }
+        l.message = match &self.message {
+            Some(m) if m.chars().count() > NOTES_MAX_CHARS => {
+                return Err(DomainError::invalid(
+                    "message",
+                    "too_long",
+                    "message is too long",
+                ));
+            }
+            Some(m) if !m.trim().is_empty() => Some(m.trim().to_string()),
+            _ => None,
+        };
+        l.company = opt_text("company", &self.company, 200)?;
+        l.page_url = opt_text("page_url", &self.page_url, 2000)?;
+        l.utm_source = opt_text("utm_source", &self.utm_source, 200)?;
+        l.utm_medium = opt_text("utm_medium", &self.utm_medium, 200)?;
+        l.utm_campaign = opt_text("utm_campaign", &self.utm_campaign, 200)?;
+        l.assigned_to = opt_text("assigned_to", &self.assigned_to, validate::NAME_MAX_CHARS)?;
+        let check = LeadPatch {
+            notes: Some(self.notes.clone()),
+            ..Default::default()
+        };
+        check.validate()?;
+        l.notes = self.notes.clone().filter(|n| !n.trim().is_empty());
+        if let Some(c) = &self.custom {
+            l.custom = serde_json::Value::Object(c.clone());
+        }
+        Ok(l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_validate() {
+        let p = LeadQueryParams {
+            stage: Some("nope".into()),
+            ..Default::default()
+        };
+        assert!(
+            matches!(p.validate(), Err(DomainError::Invalid { field, .. }) if field == "stage")
+        );
+        let p = LeadQueryParams {
+            from: Some("2026-05-01".into()),
+            to: Some("2026-05-31T00:00:00Z".into()),
+            spam: Some("all".into()),
+            q: Some(" Jane ".into()),
+            ..Default::default()
+        };
+        let q = p.validate().unwrap();
+        assert_eq!(q.spam, SpamFilter::Include);
+        assert_eq!(q.q.as_deref(), Some("jane"));
+        assert_eq!(q.limit, 50);
+        let bad = LeadQueryParams {
+            from: Some("2026-06-01".into()),
+            to: Some("2026-05-01".into()),
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = LeadQueryParams {
+            breached: Some("maybe".into()),
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn manual_leads() {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let t = Uuid::from_u128(1);
+        let s = Uuid::from_u128(2);
+        let n: NewLead = serde_json::from_str(
+            r#"{"first_name":"Jane","last_name":"Doe","email":"JANE@x.example","phone":"(555) 010-2000","created_at":"2026-05-01T10:00:00Z"}"#,
+        )
+        .unwrap();
+        let l = n.build(t, s, now).unwrap();
+        assert_eq!(l.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(l.email.as_deref(), Some("jane@x.example"));
+        assert_eq!(l.phone.as_deref(), Some("5550102000"));
+        assert_eq!(l.source, LeadSource::Manual);
+        assert_eq!(l.created_at.to_rfc3339(), "2026-05-01T10:00:00+00:00");
+        let future: NewLead =
+            serde_json::from_str(r#"{"name":"X","created_at":"2027-01-01T00:00:00Z"}"#).unwrap();
+        assert!(future.build(t, s, now).is_err());
+        let empty: NewLead = serde_json::from_str(r#"{"message":"hi"}"#).unwrap();
+        assert!(empty.build(t, s, now).is_err());
+        let bad: NewLead = serde_json::from_str(r#"{"email":"nope"}"#).unwrap();
+        assert!(
+            matches!(bad.build(t, s, now), Err(DomainError::Invalid { field, .. }) if field == "email")
+        );
+    }
 }

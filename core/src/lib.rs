@@ -4,16 +4,20 @@
 //! Everything is a plain function over plain data so it can be tested without a database,
 //! a network or a clock (see [`clock`]).
 
+pub mod analytics;
 pub mod apikey;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod event;
 pub mod ingest;
 pub mod lead;
 pub mod page;
 pub mod secret;
+pub mod sla;
 pub mod stage;
 pub mod tenant;
 pub mod validate;

@@ -73,10 +73,11 @@ CREATE TABLE leads (
     api_key_id         TEXT,                        -- the key that posted it, if any
     body_hash          BLOB                         -- first 16 bytes of SHA-256(raw): double submits
 ) STRICT;
--- Newest-first listing per tenant (keyset on created_at, id).
-CREATE INDEX leads_tenant_created ON leads(tenant_id, created_at DESC, id DESC);
+-- Newest-first listing per tenant (keyset on created_at, id), spam apart: default listings
+-- and dashboard counts hide spam and read this index alone.
+CREATE INDEX leads_tenant_created ON leads(tenant_id, is_spam, created_at DESC, id DESC);
 -- Stage filters, stage counts and the intake-stage SLA scan.
-CREATE INDEX leads_tenant_stage ON leads(tenant_id, stage_id, created_at);
+CREATE INDEX leads_tenant_stage ON leads(tenant_id, stage_id, is_spam, created_at);
 -- Duplicate detection: same tenant and e-mail or phone within 30 days.
 CREATE INDEX leads_tenant_email ON leads(tenant_id, email, created_at) WHERE email IS NOT NULL;
 CREATE INDEX leads_tenant_phone ON leads(tenant_id, phone, created_at) WHERE phone IS NOT NULL;

@@ -17,4 +17,5 @@ pub use body::{
     BodyError, Payload, parse_body, parse_query, payload_from_pairs, try_payload_from_pairs,
 };
 pub use normalize::{Normalized, normalize};
+pub use shape::normalize_phone;
 pub use spam::{SpamRules, check_spam};

@@ -92,7 +92,7 @@ fn before_extension(s: &str) -> &str {
 /// Digits only, with a leading `+` kept: `+1 (555) 010-2000` → `+15550102000`. No numbering
 /// plan is applied (a UK `(0)` stays), so the same input always gives the same output. `None`
 /// when there is no digit at all.
-pub(crate) fn normalize_phone(s: &str) -> Option<String> {
+pub fn normalize_phone(s: &str) -> Option<String> {
     let t = s.trim();
     let plus = t.starts_with('+') || t.starts_with('＋');
     let digits: String = before_extension(t).chars().filter_map(digit).collect();

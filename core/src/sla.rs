@@ -1,0 +1,129 @@
+//! SLA rules: a lead is in breach while it sits in the intake stage longer than the
+//! tenant's `sla_hours` after it arrived. Spam and duplicates carry no SLA: a duplicate
+//! does not restart the clock of the lead it repeats.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::tenant::TenantRef;
+
+/// When a lead created at `created_at` breaches an SLA of `sla_hours`.
+pub fn deadline(created_at: DateTime<Utc>, sla_hours: u32) -> DateTime<Utc> {
+    created_at + TimeDelta::hours(sla_hours as i64)
+}
+
+/// Leads created before this instant and still waiting in intake are in breach at `now`.
+pub fn breach_cutoff(now: DateTime<Utc>, sla_hours: u32) -> DateTime<Utc> {
+    now - TimeDelta::hours(sla_hours as i64)
+}
+
+/// The facts about a lead that decide its SLA state.
+#[derive(Debug, Clone, Copy)]
+pub struct SlaFacts {
+    pub created_at: DateTime<Utc>,
+    pub in_intake: bool,
+    pub is_spam: bool,
+    pub is_duplicate: bool,
+}
+
+pub fn is_breached(now: DateTime<Utc>, sla_hours: u32, f: SlaFacts) -> bool {
+    f.in_intake && !f.is_spam && !f.is_duplicate && deadline(f.created_at, sla_hours) < now
+}
+
+/// A lead in breach, as the breach lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Breach {
+    pub lead_id: Uuid,
+    pub tenant: TenantRef,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When the lead breached: `created_at + sla_hours`.
+    pub deadline: DateTime<Utc>,
+    /// Minutes past the deadline at the time of the answer.
+    pub overdue_minutes: i64,
+}
+
+/// What a lead's first move out of intake sets: `first_contacted_at`, once.
+pub fn first_contact_after_move(
+    from_intake: bool,
+    to_intake: bool,
+    already: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match already {
+        Some(t) => Some(t),
+        None if from_intake && !to_intake => Some(now),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(h: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_780_000_000 + h * 3600, 0).unwrap()
+    }
+
+    fn facts(created: i64) -> SlaFacts {
+        SlaFacts {
+            created_at: at(created),
+            in_intake: true,
+            is_spam: false,
+            is_duplicate: false,
+        }
+    }
+
+    #[test]
+    fn breach_starts_after_the_deadline_and_ends_when_the_lead_moves() {
+        assert!(
+            !is_breached(at(24), 24, facts(0)),
+            "exactly at the deadline: not yet"
+        );
+        assert!(is_breached(at(25), 24, facts(0)));
+        assert!(
+            !is_breached(at(25), 48, facts(0)),
+            "a longer SLA re-evaluates"
+        );
+        let moved = SlaFacts {
+            in_intake: false,
+            ..facts(0)
+        };
+        assert!(!is_breached(at(100), 24, moved));
+        let spam = SlaFacts {
+            is_spam: true,
+            ..facts(0)
+        };
+        assert!(!is_breached(at(100), 24, spam));
+        let dup = SlaFacts {
+            is_duplicate: true,
+            ..facts(0)
+        };
+        assert!(!is_breached(at(100), 24, dup));
+        assert_eq!(breach_cutoff(at(30), 24), at(6));
+        assert_eq!(deadline(at(1), 4), at(5));
+    }
+
+    #[test]
+    fn first_contact_is_set_once_when_leaving_intake() {
+        assert_eq!(
+            first_contact_after_move(true, false, None, at(3)),
+            Some(at(3))
+        );
+        assert_eq!(
+            first_contact_after_move(true, false, Some(at(1)), at(3)),
+            Some(at(1))
+        );
+        assert_eq!(first_contact_after_move(false, false, None, at(3)), None);
+        assert_eq!(first_contact_after_move(true, true, None, at(3)), None);
+        // Back to intake and out again: the first contact stays the first.
+        assert_eq!(
+            first_contact_after_move(true, false, Some(at(2)), at(9)),
+            Some(at(2))
+        );
+    }
+}
