@@ -126,22 +126,25 @@ pub struct ApiKey {
 }
 
 /// `POST /tenants/{id}/keys`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// What the key is for, e.g. the site it is pasted into. Default `default`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
 
 /// `POST /tenants/{id}/keys/{key_id}/rotate`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotateApiKey {
     /// Hours the old key keeps working, 0..=720, default 24.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub grace_hours: Option<u32>,
     /// Label of the new key; default: the old key's label.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
 

@@ -141,6 +141,27 @@ pub fn new_lead_id(at: DateTime<Utc>) -> Uuid {
     Uuid::new_v7(ts)
 }
 
+/// One move between stages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StageMove {
+    pub from_stage: Option<Uuid>,
+    pub to_stage: Uuid,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// `GET /api/v1/leads/{id}`: the lead with its tenant, SLA state and stage history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeadDetail {
+    #[serde(flatten)]
+    pub lead: Lead,
+    pub tenant: crate::tenant::TenantRef,
+    pub in_breach: bool,
+    pub history: Vec<StageMove>,
+}
+
 /// Which leads a listing shows with respect to spam.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SpamFilter {

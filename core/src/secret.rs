@@ -1,6 +1,6 @@
 //! Secret values: redacted in `Debug`/`Display`, masked on the wire, write-only in requests.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A value that must never reach a log line or a `Debug` dump.
@@ -95,6 +95,31 @@ pub enum SecretUpdate<T> {
     Set(Secret<T>),
 }
 
+impl<T> SecretUpdate<T> {
+    /// For `#[serde(skip_serializing_if = "SecretUpdate::is_keep")]`: keeping is said by
+    /// leaving the field out.
+    pub fn is_keep(&self) -> bool {
+        matches!(self, SecretUpdate::Keep)
+    }
+}
+
+/// The request-body form a client sends: `Set` is the value, `Clear` is `null`. `Keep` is
+/// meant to be skipped (see [`SecretUpdate::is_keep`]); if it is not, it is written as the
+/// masked object, which the daemon also reads as "keep", so it can never clear a secret.
+impl<T: Serialize> Serialize for SecretUpdate<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SecretUpdate::Keep => MaskedSecret {
+                set: true,
+                last4: None,
+            }
+            .serialize(s),
+            SecretUpdate::Clear => s.serialize_none(),
+            SecretUpdate::Set(v) => v.expose().serialize(s),
+        }
+    }
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for SecretUpdate<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -138,6 +163,36 @@ mod tests {
     struct Body {
         #[serde(default)]
         token: SecretUpdate<String>,
+    }
+
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Out {
+        #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
+        token: SecretUpdate<String>,
+    }
+
+    #[test]
+    fn secret_update_serializes_to_what_it_deserializes_from() {
+        let cases = [
+            (SecretUpdate::Keep, "{}"),
+            (SecretUpdate::Clear, r#"{"token":null}"#),
+            (
+                SecretUpdate::Set(Secret::new("abc".into())),
+                r#"{"token":"abc"}"#,
+            ),
+        ];
+        for (token, json) in cases {
+            let out = Out { token };
+            assert_eq!(serde_json::to_string(&out).unwrap(), json);
+            let back: Out = serde_json::from_str(json).unwrap();
+            assert_eq!(back.token, out.token);
+        }
+        // Not skipped, Keep still reads back as Keep, never as a value or a clear.
+        let bare = serde_json::to_string(&SecretUpdate::<String>::Keep).unwrap();
+        let back: Body = serde_json::from_str(&format!(r#"{{"token":{bare}}}"#)).unwrap();
+        assert_eq!(back.token, SecretUpdate::Keep);
+        let set = SecretUpdate::Set(Secret::new("EAAG-hidden".to_string()));
+        assert!(!format!("{set:?}").contains("hidden"));
     }
 
     #[test]

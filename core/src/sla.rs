@@ -47,6 +47,26 @@ pub struct Breach {
     pub overdue_minutes: i64,
 }
 
+/// The e-mail a tenant's manager gets when a lead breaches: (subject, body).
+pub fn alert_message(
+    tenant_name: &str,
+    lead_name: Option<&str>,
+    created_at: DateTime<Utc>,
+    sla_hours: u32,
+    link: &str,
+) -> (String, String) {
+    let who = lead_name.unwrap_or("A new lead");
+    let subject =
+        format!("[Echo5] SLA breach at {tenant_name}: {who} has waited over {sla_hours} h");
+    let body = format!(
+        "{who} contacted {tenant_name} at {} UTC and has not been contacted within the {sla_hours}-hour SLA.\n\n\
+         Open the lead: {link}\n\n\
+         Move the lead out of the intake stage once someone has reached out; this alert is sent once per lead.\n",
+        created_at.format("%Y-%m-%d %H:%M")
+    );
+    (subject, body)
+}
+
 /// What a lead's first move out of intake sets: `first_contacted_at`, once.
 pub fn first_contact_after_move(
     from_intake: bool,

@@ -60,7 +60,7 @@ pub struct StageSummary {
 }
 
 /// `POST /tenants/{id}/stages`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewStage {
@@ -74,20 +74,31 @@ fn default_kind() -> StageKind {
 }
 
 /// `PATCH /tenants/{id}/stages/{stage_id}`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StagePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<StageKind>,
 }
 
 /// `PUT /tenants/{id}/stages`: the full new order.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StageOrder {
     pub order: Vec<Uuid>,
+}
+
+/// `DELETE /tenants/{id}/stages/{stage_id}`: which stage went and where its leads went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StageDeleted {
+    pub deleted: Uuid,
+    pub moved_leads: u64,
+    pub moved_to: Option<Uuid>,
 }
 
 /// The pipeline every tenant starts with.

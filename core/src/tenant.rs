@@ -85,14 +85,17 @@ pub struct TenantFields {
 }
 
 /// `POST /tenants`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     pub name: String,
     /// Derived from `name` when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsInput>,
 }
 
@@ -122,48 +125,61 @@ fn yes() -> bool {
 }
 
 /// `PATCH /tenants/{id}`: any subset.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsPatch>,
 }
 
 /// Settings in a create or replace: every field optional, defaults filled in.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_hours: Option<u32>,
     #[serde(default)]
     pub spam_keywords: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub manager_email: Option<String>,
     /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_access_token: SecretUpdate<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<GoogleAdsConfig>))]
     pub google_ads: SecretUpdate<GoogleAdsConfig>,
 }
 
 /// Settings in a PATCH: only what is present changes; `manager_email: null` clears it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_hours: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spam_keywords: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    /// Left out: unchanged; `null`: cleared (`Some(None)`).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub manager_email: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_access_token: SecretUpdate<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<GoogleAdsConfig>))]
     pub google_ads: SecretUpdate<GoogleAdsConfig>,
 }
@@ -457,5 +473,37 @@ mod tests {
         assert_eq!(t.settings.sla_hours, 8);
         assert_eq!(secrets.meta_access_token, SecretUpdate::Keep);
         assert_eq!(secrets.google_ads, SecretUpdate::Keep);
+    }
+
+    #[test]
+    fn patch_bodies_serialize_to_what_the_daemon_reads() {
+        let p = SettingsPatch {
+            sla_hours: Some(4),
+            manager_email: Some(None),
+            meta_access_token: SecretUpdate::Set(Secret::new("EAAGtoken".into())),
+            ..Default::default()
+        };
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"sla_hours": 4, "manager_email": null, "meta_access_token": "EAAGtoken"})
+        );
+        let back: SettingsPatch = serde_json::from_value(v).unwrap();
+        assert_eq!(back.manager_email, Some(None));
+        assert_eq!(back.google_ads, SecretUpdate::Keep);
+        assert!(!format!("{p:?}").contains("EAAGtoken"));
+        let empty = serde_json::to_value(SettingsPatch::default()).unwrap();
+        assert_eq!(empty, serde_json::json!({}));
+        let t = TenantPatch {
+            settings: Some(SettingsPatch {
+                sla_hours: Some(8),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            serde_json::json!({"settings": {"sla_hours": 8}})
+        );
     }
 }

@@ -77,7 +77,11 @@ CREATE TABLE leads (
 -- and dashboard counts hide spam and read this index alone.
 CREATE INDEX leads_tenant_created ON leads(tenant_id, is_spam, created_at DESC, id DESC);
 -- Stage filters, stage counts and the intake-stage SLA scan.
-CREATE INDEX leads_tenant_stage ON leads(tenant_id, stage_id, is_spam, created_at);
+CREATE INDEX leads_tenant_stage ON leads(tenant_id, stage_id, is_spam, created_at, id);
+-- Leads that carry an SLA (not spam, not duplicates), by stage and age: the breach lists,
+-- counts and the SLA monitor read only this index.
+CREATE INDEX leads_sla ON leads(tenant_id, stage_id, created_at, id)
+    WHERE is_spam = 0 AND duplicate_of IS NULL;
 -- Duplicate detection: same tenant and e-mail or phone within 30 days.
 CREATE INDEX leads_tenant_email ON leads(tenant_id, email, created_at) WHERE email IS NOT NULL;
 CREATE INDEX leads_tenant_phone ON leads(tenant_id, phone, created_at) WHERE phone IS NOT NULL;

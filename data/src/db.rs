@@ -12,6 +12,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/0001_init.sql")),
         M::up(include_str!("../migrations/0002_ingest.sql")),
+        M::up(include_str!("../migrations/0003_sla.sql")),
     ])
 }
 
@@ -110,7 +111,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
         let reader = open_reader(&dir.path().join("t.db")).unwrap();
         let err = reader
             .execute("INSERT INTO meta(key, value) VALUES ('x', 'y')", [])

@@ -240,30 +240,25 @@ impl Store {
         .await
     }
 
-    /// The tenant's spam keywords, from memory after the first read; dropped from memory
-    /// whenever the tenant changes.
-    pub async fn spam_keywords(
+    /// The tenant's name and spam keywords, from memory after the first read; dropped from
+    /// memory whenever the tenant changes.
+    pub async fn ingest_profile(
         &self,
         tenant: Uuid,
-    ) -> Result<std::sync::Arc<Vec<String>>, StoreError> {
-        if let Some(k) = self.keyword_cache().get(tenant) {
-            return Ok(k);
+    ) -> Result<std::sync::Arc<crate::IngestProfile>, StoreError> {
+        if let Some(p) = self.keyword_cache().get(tenant) {
+            return Ok(p);
         }
-        let keywords: Vec<String> = self
+        let profile = self
             .read(move |c| {
-                let json: Option<String> = c
-                    .prepare_cached("SELECT spam_keywords FROM tenants WHERE id = ?1")?
-                    .query_row([tenant.to_string()], |r| r.get(0))
-                    .optional()?;
-                match json {
-                    Some(j) => Ok(serde_json::from_str(&j)?),
-                    None => Err(StoreError::Domain(echo5_core::DomainError::NotFound {
-                        what: "tenant",
-                    })),
-                }
+                let t = crate::tenants::get(c, &crate::TenantKey::Id(tenant))?;
+                Ok(crate::IngestProfile {
+                    tenant: t.tref(),
+                    spam_keywords: t.fields.settings.spam_keywords.clone(),
+                })
             })
             .await?;
-        Ok(self.keyword_cache().put(tenant, keywords))
+        Ok(self.keyword_cache().put(tenant, profile))
     }
 
     /// Deletes idempotency records older than the longest replay window.

@@ -105,7 +105,7 @@ pub(crate) fn record_stage_change(
     Ok(())
 }
 
-const COLUMNS: &str = "id, tenant_id, created_at, stage_id, stage_changed_at, first_contacted_at, \
+pub(crate) const COLUMNS: &str = "id, tenant_id, created_at, stage_id, stage_changed_at, first_contacted_at, \
     name, first_name, last_name, email, phone, message, company, source, form_name, page_url, \
     referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, ip, \
     user_agent, custom, is_spam, spam_reason, duplicate_of, notes, assigned_to";
@@ -117,7 +117,7 @@ fn uuid_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
     })
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
     let source: String = r.get(13)?;
     let custom: String = r.get(26)?;
     Ok(Lead {

@@ -8,6 +8,7 @@
 pub mod admin_tokens;
 pub mod api_keys;
 pub mod audit;
+pub mod dashboard;
 mod db;
 pub mod demo;
 mod error;
@@ -15,12 +16,14 @@ pub mod ingest;
 pub mod leads;
 pub mod master_key;
 mod reader;
+pub mod sla;
 pub mod stages;
 mod store;
 pub mod tenants;
 pub mod usage;
+pub mod workflow;
 mod writer;
 
 pub use error::StoreError;
-pub use store::{Store, StoreOptions, WriterStats};
+pub use store::{IngestProfile, Store, StoreOptions, WriterStats};
 pub use tenants::TenantKey;

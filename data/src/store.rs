@@ -210,13 +210,20 @@ fn check_master_key(conn: &Connection, key: MasterKey) -> Result<MasterKey, Stor
     }
 }
 
-/// Each tenant's spam keywords, so ingest does not read them per submission. Cleared for a
-/// tenant by every change to it.
+/// What ingest needs to know about a tenant on every submission.
+#[derive(Debug, Clone)]
+pub struct IngestProfile {
+    pub tenant: echo5_core::tenant::TenantRef,
+    pub spam_keywords: Vec<String>,
+}
+
+/// Each tenant's [`IngestProfile`], so ingest does not read it per submission. Cleared for
+/// a tenant by every change to it.
 #[derive(Default)]
-pub(crate) struct KeywordCache(RwLock<std::collections::HashMap<uuid::Uuid, Arc<Vec<String>>>>);
+pub(crate) struct KeywordCache(RwLock<std::collections::HashMap<uuid::Uuid, Arc<IngestProfile>>>);
 
 impl KeywordCache {
-    pub(crate) fn get(&self, tenant: uuid::Uuid) -> Option<Arc<Vec<String>>> {
+    pub(crate) fn get(&self, tenant: uuid::Uuid) -> Option<Arc<IngestProfile>> {
         self.0
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -224,8 +231,8 @@ impl KeywordCache {
             .cloned()
     }
 
-    pub(crate) fn put(&self, tenant: uuid::Uuid, keywords: Vec<String>) -> Arc<Vec<String>> {
-        let k = Arc::new(keywords);
+    pub(crate) fn put(&self, tenant: uuid::Uuid, profile: IngestProfile) -> Arc<IngestProfile> {
+        let k = Arc::new(profile);
         self.0
             .write()
             .unwrap_or_else(|p| p.into_inner())

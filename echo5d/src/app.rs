@@ -17,7 +17,9 @@ use utoipa_axum::routes;
 
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
-use crate::routes::{audit, health, ingest, keys, settings, stages, tenants};
+use crate::routes::{
+    audit, dashboard, events, health, ingest, keys, leads, settings, sla, stages, tenants,
+};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -35,6 +37,10 @@ use crate::state::AppState;
         (name = "stages", description = "Per-tenant pipeline stages"),
         (name = "ingest", description = "What WordPress sites post leads to (API key auth)"),
         (name = "keys", description = "Per-tenant API keys for ingest"),
+        (name = "leads", description = "The leads workflow: list, move, notes, manual entry, export"),
+        (name = "sla", description = "Leads waiting past their tenant's SLA"),
+        (name = "analytics", description = "Dashboard and per-tenant analytics"),
+        (name = "events", description = "Live Server-Sent Events"),
         (name = "audit", description = "Who changed what, when"),
     )
 )]
@@ -103,6 +109,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::reveal_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::whoami))
+        .routes(routes!(leads::list_leads, leads::create_lead))
+        .routes(routes!(leads::export_csv))
+        .routes(routes!(leads::get_lead, leads::patch_lead))
+        .routes(routes!(sla::all_breaches))
+        .routes(routes!(sla::tenant_breaches))
+        .routes(routes!(dashboard::dashboard))
+        .routes(routes!(dashboard::analytics))
+        .routes(routes!(events::events))
         .routes(routes!(audit::list_audit))
 }
 
@@ -205,12 +219,18 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let store = state.store.clone();
-    let app = build_router(state);
+    let app = build_router(state.clone());
     let flusher = tokio::spawn(flush_coalesced_loop(store.clone()));
+    let monitor = tokio::spawn(crate::monitor::run(
+        state.clone(),
+        state.mailer.clone(),
+        state.sla_interval,
+    ));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     flusher.abort();
+    monitor.abort();
     store.shutdown().await;
     served
 }

@@ -55,6 +55,24 @@ pub struct ServeArgs {
     /// beyond it 429 + Retry-After. 0 disables the limit.
     #[arg(long, env = "ECHO5_KEY_RATE_LIMIT", default_value_t = 600)]
     pub key_rate_limit: u32,
+    /// Seconds between SLA monitor passes.
+    #[arg(long, env = "ECHO5_SLA_INTERVAL", default_value_t = 10)]
+    pub sla_interval: u64,
+    /// SMTP server for breach alerts, e.g. `smtp://127.0.0.1:25` or
+    /// `smtps://user:pass@mail.example.com`. Without it alerts are only logged.
+    #[arg(long, env = "ECHO5_SMTP_URL", hide_env_values = true, value_parser = secret_arg)]
+    pub smtp_url: Option<Secret<String>>,
+    /// Sender address of alert e-mails.
+    #[arg(
+        long,
+        env = "ECHO5_SMTP_FROM",
+        default_value = "Echo5 <echo5@localhost>"
+    )]
+    pub smtp_from: String,
+    /// Base URL of this daemon as operators reach it, for links in e-mails
+    /// [default: http://<listen>].
+    #[arg(long, env = "ECHO5_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 fn secret_arg(s: &str) -> Result<Secret<String>, String> {

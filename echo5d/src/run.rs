@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use crate::config::ServeArgs;
 use crate::datadir::{self, SetupError};
-use crate::state::AppState;
+use crate::monitor::Mailer;
+use crate::state::{AppState, StateOptions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -16,6 +17,8 @@ pub enum StartError {
     Setup(#[from] SetupError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,
@@ -36,6 +39,8 @@ pub struct Prepared {
 /// Creates the data directory and its files on first start, opens the store and makes
 /// sure an admin token exists.
 pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared, StartError> {
+    let mailer =
+        Mailer::new(args.smtp_url.as_ref(), &args.smtp_from).map_err(StartError::Config)?;
     let dir = args.data_dir();
     datadir::ensure_dir(&dir)?;
     let key = datadir::master_key(
@@ -97,7 +102,19 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared
     };
 
     Ok(Prepared {
-        state: AppState::new(store, tokens, args.key_rate_limit),
+        state: AppState::new(
+            store,
+            tokens,
+            StateOptions {
+                key_rate_limit: args.key_rate_limit,
+                public_url: args
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", args.listen)),
+                mailer,
+                sla_interval: std::time::Duration::from_secs(args.sla_interval.max(1)),
+            },
+        ),
         data_dir: dir,
         new_admin_token,
         demo_leads,

@@ -6,24 +6,49 @@ use echo5_data::admin_tokens::AdminTokenHash;
 use std::sync::{Arc, RwLock};
 use uuid::Uuid;
 
+use crate::events::EventBus;
+use crate::monitor::Mailer;
 use crate::ratelimit::KeyRateLimit;
+
+/// The daemon settings the handlers and background jobs need.
+pub struct StateOptions {
+    pub key_rate_limit: u32,
+    pub public_url: String,
+    pub mailer: Mailer,
+    pub sla_interval: std::time::Duration,
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     /// Per-key ingest limit; `None` when disabled.
     pub rate_limit: Option<Arc<KeyRateLimit>>,
+    pub events: Arc<EventBus>,
+    /// Base URL for links in e-mails (`--public-url`).
+    pub public_url: Arc<str>,
+    pub mailer: Arc<Mailer>,
+    /// Time between SLA monitor passes.
+    pub sla_interval: std::time::Duration,
     /// Hashes of the active admin tokens, checked without a database read per request.
     admin_tokens: Arc<RwLock<Vec<AdminTokenHash>>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, admin_tokens: Vec<AdminTokenHash>, key_rate_limit: u32) -> Self {
+    pub fn new(store: Store, admin_tokens: Vec<AdminTokenHash>, opts: StateOptions) -> Self {
         AppState {
+            events: Arc::new(EventBus::new(store.clock())),
+            public_url: Arc::from(opts.public_url.trim_end_matches('/')),
+            mailer: Arc::new(opts.mailer),
+            sla_interval: opts.sla_interval,
             store,
-            rate_limit: KeyRateLimit::new(key_rate_limit).map(Arc::new),
+            rate_limit: KeyRateLimit::new(opts.key_rate_limit).map(Arc::new),
             admin_tokens: Arc::new(RwLock::new(admin_tokens)),
         }
+    }
+
+    /// Where an operator opens a lead (used in alert e-mails).
+    pub fn lead_link(&self, lead: Uuid) -> String {
+        format!("{}/api/v1/leads/{lead}", self.public_url)
     }
 
     /// The id of the admin token whose hash is `presented`. Compares every stored hash in

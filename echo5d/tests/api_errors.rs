@@ -309,6 +309,14 @@ async fn openapi_covers_every_route() {
         ("/api/v1/leads", &["post"]),
         ("/api/v1/ingest/{key}", &["get", "post"]),
         ("/api/v1/audit", &["get"]),
+        ("/api/v1/tenants/{tenant}/leads", &["get", "post"]),
+        ("/api/v1/tenants/{tenant}/leads.csv", &["get"]),
+        ("/api/v1/leads/{lead_id}", &["get", "patch"]),
+        ("/api/v1/sla/breaches", &["get"]),
+        ("/api/v1/tenants/{tenant}/sla/breaches", &["get"]),
+        ("/api/v1/dashboard", &["get"]),
+        ("/api/v1/tenants/{tenant}/analytics", &["get"]),
+        ("/api/v1/events", &["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, methods) in expected {

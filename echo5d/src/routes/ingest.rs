@@ -345,13 +345,13 @@ async fn store_lead(
     lead.ip = n.ip.clone();
     lead.user_agent = n.user_agent.clone();
     lead.custom = serde_json::Value::Object(n.custom.clone());
-    let keywords = state.store.spam_keywords(id.tenant_id).await?;
+    let profile = state.store.ingest_profile(id.tenant_id).await?;
     let honeypots: Vec<String> = DEFAULT_HONEYPOTS.iter().map(|s| s.to_string()).collect();
     let spam_reason = ingest::check_spam(
         &payload,
         &n,
         &SpamRules {
-            keywords: &keywords,
+            keywords: &profile.spam_keywords,
             honeypot_fields: &honeypots,
             max_links: MAX_LINKS,
         },
@@ -368,6 +368,13 @@ async fn store_lead(
         })
         .await?;
     tracing::debug!(lead = %outcome.id, status = ?outcome.status, replayed = outcome.replayed, "lead ingested");
+    if !outcome.replayed {
+        state.events.publish(
+            echo5_core::event::LEAD_CREATED,
+            Some(profile.tenant.clone()),
+            serde_json::json!({ "lead_id": outcome.id, "source": "website", "spam": outcome.status == IngestStatus::Spam }),
+        );
+    }
     Ok(IngestReceipt {
         id: outcome.id,
         status: match outcome.status {

@@ -21,6 +21,21 @@ fn key_id(s: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "key" }))
 }
 
+/// Publishes a key event naming the tenant and the key's display prefix (never the key).
+async fn announce(state: &AppState, kind: &str, tenant: Uuid, prefix: &str) {
+    if let Ok(t) = state.store.get_tenant(TenantKey::Id(tenant)).await {
+        state.events.publish(
+            kind,
+            Some(echo5_core::tenant::TenantRef {
+                id: t.id,
+                slug: t.slug,
+                name: t.name,
+            }),
+            serde_json::json!({ "prefix": prefix }),
+        );
+    }
+}
+
 /// A response holding a secret: never cached by a proxy or browser.
 fn no_store(status: StatusCode, body: impl serde::Serialize) -> Response {
     let mut resp = (status, Json(body)).into_response();
@@ -47,7 +62,8 @@ pub async fn list_keys(
 }
 
 /// Creates a key. The answer is the only time the full key is shown (besides reveal).
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/keys", tag = "keys", request_body = NewApiKey,
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/keys", tag = "keys",
+    request_body(content = Option<NewApiKey>, description = "Optional: no body means the defaults"),
     params(("tenant" = String, Path, description = "Tenant id or slug")),
     security(("admin_token" = [])),
     responses(
@@ -67,13 +83,20 @@ pub async fn create_key(
         .create_key(admin.actor(), TenantKey::parse(&tenant), new.label)
         .await?;
     tracing::info!(key = %created.key.prefix, "api key created");
+    announce(
+        &state,
+        echo5_core::event::KEY_CREATED,
+        created.key.tenant_id,
+        &created.key.prefix,
+    )
+    .await;
     Ok(no_store(StatusCode::CREATED, created))
 }
 
 /// Issues a new key now; the old one keeps working for `grace_hours` (default 24, 0 = stops
 /// at once) so the site can be updated.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/keys/{key_id}/rotate", tag = "keys",
-    request_body = RotateApiKey,
+    request_body(content = Option<RotateApiKey>, description = "Optional: no body means the defaults"),
     params(("tenant" = String, Path, description = "Tenant id or slug"),
            ("key_id" = String, Path, description = "Key id")),
     security(("admin_token" = [])),
@@ -101,6 +124,13 @@ pub async fn rotate_key(
         )
         .await?;
     tracing::info!(old = %rotated.old_key.prefix, new = %rotated.new_key.key.prefix, "api key rotated");
+    announce(
+        &state,
+        echo5_core::event::KEY_ROTATED,
+        rotated.old_key.tenant_id,
+        &rotated.old_key.prefix,
+    )
+    .await;
     Ok(no_store(StatusCode::CREATED, rotated))
 }
 
@@ -146,6 +176,13 @@ pub async fn revoke_key(
         .revoke_key(admin.actor(), TenantKey::parse(&tenant), key_id(&key)?)
         .await?;
     tracing::info!(key = %revoked.prefix, "api key revoked");
+    announce(
+        &state,
+        echo5_core::event::KEY_REVOKED,
+        revoked.tenant_id,
+        &revoked.prefix,
+    )
+    .await;
     Ok(Json(revoked))
 }
 

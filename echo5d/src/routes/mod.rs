@@ -2,10 +2,14 @@
 //! so the document at `/api/v1/openapi.json` is generated from the routes that exist.
 
 pub mod audit;
+pub mod dashboard;
+pub mod events;
 pub mod health;
 pub mod ingest;
 pub mod keys;
+pub mod leads;
 pub mod settings;
+pub mod sla;
 pub mod stages;
 pub mod tenants;
 
@@ -31,5 +35,29 @@ impl PageParams {
         let limit = page::limit(self.limit)?;
         let cursor = self.cursor.as_deref().map(Cursor::decode).transpose()?;
         Ok((limit, cursor))
+    }
+}
+
+/// Announces a change to a tenant (its fields, settings or pipeline) on the event stream.
+pub fn tenant_updated(state: &crate::state::AppState, t: &echo5_core::tenant::Tenant, what: &str) {
+    state.events.publish(
+        echo5_core::event::TENANT_UPDATED,
+        Some(echo5_core::tenant::TenantRef {
+            id: t.id,
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+        }),
+        serde_json::json!({ "changed": what }),
+    );
+}
+
+/// [`tenant_updated`] for handlers that only hold the tenant's key.
+pub async fn tenant_updated_by_key(
+    state: &crate::state::AppState,
+    key: echo5_data::TenantKey,
+    what: &str,
+) {
+    if let Ok(t) = state.store.get_tenant(key).await {
+        tenant_updated(state, &t, what);
     }
 }

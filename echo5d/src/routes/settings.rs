@@ -65,6 +65,7 @@ pub async fn put_settings(
             },
         )
         .await?;
+    super::tenant_updated(&state, &t, "settings");
     Ok(Json(t.settings))
 }
 
@@ -103,5 +104,6 @@ pub async fn patch_settings(
             },
         )
         .await?;
+    super::tenant_updated(&state, &t, "settings");
     Ok(Json(t.settings))
 }

@@ -1,10 +1,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use echo5_core::stage::{NewStage, Stage, StageOrder, StagePatch, StageSummary};
+use echo5_core::stage::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
 use echo5_core::{DomainError, ErrorBody};
 use echo5_data::TenantKey;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::List;
@@ -55,6 +55,7 @@ pub async fn add_stage(
         .store
         .add_stage(admin.actor(), TenantKey::parse(&tenant), new)
         .await?;
+    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
     Ok((StatusCode::CREATED, Json(s)))
 }
 
@@ -79,6 +80,7 @@ pub async fn reorder_stages(
         .store
         .reorder_stages(admin.actor(), TenantKey::parse(&tenant), order.order)
         .await?;
+    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
     Ok(Json(List { data }))
 }
 
@@ -110,6 +112,7 @@ pub async fn patch_stage(
             patch,
         )
         .await?;
+    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
     Ok(Json(s))
 }
 
@@ -121,13 +124,6 @@ pub struct DeleteStageParams {
     pub move_to: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StageDeleted {
-    pub deleted: Uuid,
-    pub moved_leads: u64,
-    pub moved_to: Option<Uuid>,
-}
-
 /// Deletes a stage. A stage holding leads needs `?move_to=<stage id>` (else 409).
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/stages/{stage_id}", tag = "stages",
     params(("tenant" = String, Path, description = "Tenant id or slug"),
@@ -135,6 +131,7 @@ pub struct StageDeleted {
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "Deleted; says where its leads went", body = StageDeleted),
+        (status = 400, description = "Unreadable query or unknown parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
         (status = 404, description = "No such tenant or stage", body = ErrorBody),
         (status = 409, description = "Holds leads and no move_to, or last open stage", body = ErrorBody),
@@ -159,6 +156,7 @@ pub async fn delete_stage(
         .store
         .delete_stage(admin.actor(), TenantKey::parse(&tenant), id, move_to)
         .await?;
+    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
     Ok(Json(StageDeleted {
         deleted: id,
         moved_leads: done.moved_leads,

@@ -18,8 +18,9 @@ use crate::state::AppState;
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "A page of tenants", body = Page<Tenant>),
-        (status = 400, description = "Bad limit or cursor", body = ErrorBody),
-        (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
+        (status = 400, description = "Unreadable query or unknown parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 422, description = "Limit out of range or cursor not from this API", body = ErrorBody)))]
 pub async fn list_tenants(
     State(state): State<AppState>,
     _admin: Admin,
@@ -49,6 +50,7 @@ pub async fn create_tenant(
         .create_tenant(admin.actor(), fields, secrets)
         .await?;
     tracing::info!(tenant = %t.slug, "tenant created");
+    super::tenant_updated(&state, &t, "created");
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -97,6 +99,7 @@ pub async fn replace_tenant(
             move |_| Ok(replacement),
         )
         .await?;
+    super::tenant_updated(&state, &t, "tenant");
     Ok(Json(t))
 }
 
@@ -126,6 +129,7 @@ pub async fn patch_tenant(
             move |cur| tenant::apply_patch(cur, &patch),
         )
         .await?;
+    super::tenant_updated(&state, &t, "tenant");
     Ok(Json(t))
 }
 
@@ -144,6 +148,7 @@ pub struct DeleteParams {
     security(("admin_token" = [])),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "Unreadable query or unknown parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
         (status = 409, description = "The tenant holds leads", body = ErrorBody)))]

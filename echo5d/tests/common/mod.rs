@@ -57,6 +57,10 @@ pub fn args(dir: &std::path::Path) -> ServeArgs {
         db_readers: 2,
         write_queue: 1024,
         key_rate_limit: 0,
+        sla_interval: 3600,
+        smtp_url: None,
+        smtp_from: "Echo5 <echo5@test.example>".into(),
+        public_url: None,
     }
 }
 

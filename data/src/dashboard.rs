@@ -1,0 +1,185 @@
+//! The platform dashboard and per-tenant analytics, read from indexes.
+
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use echo5_core::analytics::{self, Analytics, LeadFacts};
+use echo5_core::clock::from_millis;
+use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
+use echo5_core::lead::LeadSource;
+use echo5_core::sla;
+use echo5_core::stage::StageKind;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::stages;
+use crate::store::Store;
+use crate::tenants::{self, TenantKey, TenantRow};
+
+fn midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive().and_time(NaiveTime::MIN).and_utc()
+}
+
+fn tenant_counts(
+    conn: &Connection,
+    t: &TenantRow,
+    now: DateTime<Utc>,
+) -> Result<TenantDashboard, StoreError> {
+    let tid = t.id.to_string();
+    let (today, week, month): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(created_at >= ?2), 0), coalesce(sum(created_at >= ?3), 0), count(*)
+             FROM leads INDEXED BY leads_tenant_created
+             WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?4",
+        )?
+        .query_row(
+            params![
+                tid,
+                midnight(now).timestamp_millis(),
+                (now - TimeDelta::days(7)).timestamp_millis(),
+                (now - TimeDelta::days(30)).timestamp_millis()
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+    let pipeline = stages::load(conn, t.id)?;
+    let mut open = 0i64;
+    for s in pipeline.iter().filter(|s| s.kind == StageKind::Open) {
+        open += conn
+            .prepare_cached(
+                "SELECT count(*) FROM leads INDEXED BY leads_tenant_stage
+                 WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0",
+            )?
+            .query_row(params![tid, s.id.to_string()], |r| r.get::<_, i64>(0))?;
+    }
+    let (in_breach, oldest) = match pipeline.first() {
+        Some(intake) => {
+            let cutoff = sla::breach_cutoff(now, t.fields.settings.sla_hours).timestamp_millis();
+            conn.prepare_cached(
+                "SELECT count(*) FILTER (WHERE created_at < ?3), min(created_at) FROM leads INDEXED BY leads_sla
+                 WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL",
+            )?
+            .query_row(params![tid, intake.id.to_string(), cutoff], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+            })?
+        }
+        None => (0, None),
+    };
+    Ok(TenantDashboard {
+        tenant: t.tref(),
+        active: t.fields.active,
+        sla_hours: t.fields.settings.sla_hours,
+        counts: Counts {
+            today: today as u64,
+            last_7d: week as u64,
+            last_30d: month as u64,
+            open: open as u64,
+            in_breach: in_breach as u64,
+        },
+        oldest_waiting: oldest.map(from_millis),
+    })
+}
+
+impl Store {
+    pub async fn dashboard(&self) -> Result<Dashboard, StoreError> {
+        let now = self.now();
+        self.read(move |c| {
+            let ids: Vec<String> = c
+                .prepare_cached("SELECT id FROM tenants ORDER BY name COLLATE NOCASE, id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut rows = Vec::with_capacity(ids.len());
+            let mut totals = Counts::default();
+            for id in ids {
+                let t = tenants::get(c, &TenantKey::Id(Uuid::parse_str(&id)?))?;
+                let row = tenant_counts(c, &t, now)?;
+                totals.add(&row.counts);
+                rows.push(row);
+            }
+            Ok(Dashboard {
+                generated_at: now,
+                tenants: rows,
+                totals,
+            })
+        })
+        .await
+    }
+
+    /// Analytics of the leads a tenant received in `[from, to)` (spam excluded).
+    pub async fn analytics(
+        &self,
+        tenant: TenantKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Analytics, StoreError> {
+        self.read(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let pipeline = stages::load(c, t.id)?;
+            let tid = t.id.to_string();
+            let (f, tt) = (from.timestamp_millis(), to.timestamp_millis());
+            let mut visited: HashMap<String, Vec<Uuid>> = HashMap::new();
+            {
+                let mut stmt = c.prepare_cached(
+                    "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY leads_tenant_created
+                     JOIN stage_history h ON h.lead_id = l.id
+                     WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3",
+                )?;
+                let rows = stmt.query_map(params![tid, f, tt], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for row in rows {
+                    let (lead, to_stage) = row?;
+                    if let Ok(s) = Uuid::parse_str(&to_stage) {
+                        visited.entry(lead).or_default().push(s);
+                    }
+                }
+            }
+            let mut stmt = c.prepare_cached(
+                "SELECT id, created_at, stage_id, first_contacted_at, source, utm_source, utm_campaign
+                 FROM leads INDEXED BY leads_tenant_created
+                 WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?2 AND created_at < ?3",
+            )?;
+            let facts = stmt
+                .query_map(params![tid, f, tt], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(id, created, stage, first, source, us, uc)| {
+                    Ok(LeadFacts {
+                        created_at: from_millis(created),
+                        stage_id: Uuid::parse_str(&stage)?,
+                        first_contacted_at: first.map(from_millis),
+                        source: LeadSource::parse(&source).unwrap_or(LeadSource::Api),
+                        utm_source: us,
+                        utm_campaign: uc,
+                        visited: visited.remove(&id).unwrap_or_default(),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(analytics::compute(&pipeline, &facts, from, to))
+        })
+        .await
+    }
+
+    /// The intake stage's id of a tenant (for tests and the console).
+    pub async fn intake_stage(&self, tenant: TenantKey) -> Result<Option<Uuid>, StoreError> {
+        self.read(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            Ok(c.prepare_cached(
+                "SELECT id FROM stages WHERE tenant_id = ?1 ORDER BY position, created_at LIMIT 1",
+            )?
+            .query_row([t.id.to_string()], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|s| Uuid::parse_str(&s).ok()))
+        })
+        .await
+    }
+}

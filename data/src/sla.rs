@@ -1,0 +1,357 @@
+//! SLA breaches: the lists (computed from the leads, so a lead shows the moment it is
+//! overdue), the monitor's once-per-lead record, and the alert queue it feeds.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::clock::from_millis;
+use echo5_core::page::{self, Cursor, Page};
+use echo5_core::sla::{self, Breach};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tenants::{self, TenantKey, TenantRow};
+use crate::workflow::intake_of;
+
+/// Every tenant, or the one asked for.
+fn tenant_rows(conn: &Connection, only: Option<&TenantKey>) -> Result<Vec<TenantRow>, StoreError> {
+    match only {
+        Some(k) => Ok(vec![tenants::get(conn, k)?]),
+        None => {
+            let ids: Vec<String> = conn
+                .prepare_cached("SELECT id FROM tenants ORDER BY created_at")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.iter()
+                .map(|id| tenants::get(conn, &TenantKey::Id(Uuid::parse_str(id)?)))
+                .collect()
+        }
+    }
+}
+
+/// One tenant's breached leads in deadline order after `after` (created_at ms, id), at most
+/// `limit`. Reads only the `leads_sla` index and the rows it returns.
+fn tenant_breaches(
+    conn: &Connection,
+    t: &TenantRow,
+    now: DateTime<Utc>,
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> Result<Vec<Breach>, StoreError> {
+    let intake = intake_of(conn, t.id)?;
+    let sla_hours = t.fields.settings.sla_hours;
+    let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
+    let (after_ts, after_id) = after.unwrap_or((i64::MIN, String::new()));
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, email, phone, created_at FROM leads INDEXED BY leads_sla
+         WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
+           AND created_at < ?3 AND (created_at, id) > (?4, ?5)
+         ORDER BY created_at, id LIMIT ?6",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![
+                t.id.to_string(),
+                intake.id.to_string(),
+                cutoff,
+                after_ts,
+                after_id,
+                limit as i64
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(id, name, email, phone, created)| {
+            let created_at = from_millis(created);
+            let deadline = sla::deadline(created_at, sla_hours);
+            Ok(Breach {
+                lead_id: Uuid::parse_str(&id)?,
+                tenant: t.tref(),
+                name,
+                email,
+                phone,
+                created_at,
+                deadline,
+                overdue_minutes: (now - deadline).num_minutes(),
+            })
+        })
+        .collect()
+}
+
+/// A breach recorded by the monitor, to announce and mail.
+#[derive(Debug, Clone)]
+pub struct NewBreach {
+    pub breach: Breach,
+    pub alert_id: i64,
+}
+
+/// An alert due for sending.
+#[derive(Debug, Clone)]
+pub struct DueAlert {
+    pub id: i64,
+    pub lead_id: Uuid,
+    pub recipient: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub attempts: u32,
+}
+
+/// How an alert attempt ended.
+#[derive(Debug, Clone)]
+pub enum AlertOutcome {
+    Sent,
+    /// No SMTP configured: the alert went to the log instead.
+    Logged,
+    /// The tenant has no manager e-mail.
+    Skipped,
+    /// Try again at `retry_at`.
+    Failed {
+        error: String,
+        retry_at: DateTime<Utc>,
+    },
+}
+
+/// Backoff between attempts: 5 s, 10 s, 20 s ... capped at 10 minutes.
+pub fn alert_backoff(attempts: u32) -> TimeDelta {
+    let secs = 5i64.saturating_mul(1i64 << attempts.min(10));
+    TimeDelta::seconds(secs.min(600))
+}
+
+impl Store {
+    /// Leads in breach, most overdue (earliest deadline) first; all tenants or one.
+    /// Each tenant's list comes from its index in deadline order and the lists are merged,
+    /// so a page costs `tenants × limit` index steps, not a sort of every breach.
+    pub async fn breaches(
+        &self,
+        tenant: Option<TenantKey>,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<Page<Breach>, StoreError> {
+        let now = self.now();
+        self.read(move |c| {
+            let mut all = Vec::new();
+            for t in tenant_rows(c, tenant.as_ref())? {
+                let sla_ms =
+                    TimeDelta::hours(t.fields.settings.sla_hours as i64).num_milliseconds();
+                // The cursor is (deadline, id); this tenant's rows after it start at
+                // created_at = deadline - its SLA.
+                let after = cursor.as_ref().map(|cur| (cur.ts - sla_ms, cur.id.clone()));
+                let mut rows = tenant_breaches(c, &t, now, after.clone(), limit as usize + 1)?;
+                // Same deadline as the cursor but an id at or before it was on an earlier page.
+                if let Some(cur) = &cursor {
+                    rows.retain(|b| {
+                        (b.deadline.timestamp_millis(), b.lead_id.to_string())
+                            > (cur.ts, cur.id.clone())
+                    });
+                }
+                all.extend(rows);
+            }
+            all.sort_by_key(|a| (a.deadline, a.lead_id));
+            all.truncate(limit as usize + 1);
+            Ok(page::paginate(all, limit, |b| Cursor {
+                ts: b.deadline.timestamp_millis(),
+                id: b.lead_id.to_string(),
+            }))
+        })
+        .await
+    }
+
+    /// Records every breach not recorded yet and queues its alert, once per lead, in one
+    /// transaction. `link` makes the lead's URL for the mail.
+    pub async fn record_new_breaches(
+        &self,
+        link: impl Fn(Uuid) -> String + Send + 'static,
+    ) -> Result<Vec<NewBreach>, StoreError> {
+        let now = self.now();
+        // Candidates come from a reader so a large first pass never holds the writer.
+        let candidates: Vec<(Breach, u32, Option<String>)> = self
+            .read(move |c| {
+                let mut out = Vec::new();
+                for t in tenant_rows(c, None)? {
+                    let mut after = None;
+                    loop {
+                        let page = tenant_breaches(c, &t, now, after.clone(), 500)?;
+                        let last = page
+                            .last()
+                            .map(|b| (b.created_at.timestamp_millis(), b.lead_id.to_string()));
+                        let n = page.len();
+                        for b in page {
+                            let recorded: Option<i64> = c
+                                .prepare_cached("SELECT 1 FROM sla_breaches WHERE lead_id = ?1")?
+                                .query_row([b.lead_id.to_string()], |r| r.get(0))
+                                .optional()?;
+                            if recorded.is_none() {
+                                out.push((
+                                    b,
+                                    t.fields.settings.sla_hours,
+                                    t.fields.settings.manager_email.clone(),
+                                ));
+                            }
+                        }
+                        if n < 500 {
+                            break;
+                        }
+                        after = last;
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(move |c| {
+            let mut recorded = Vec::new();
+            for (b, sla_hours, recipient) in candidates {
+                // Still waiting in intake? It may have moved since the read.
+                let inserted = c
+                    .prepare_cached(
+                        "INSERT INTO sla_breaches(lead_id, tenant_id, breached_at, recorded_at)
+                         SELECT l.id, l.tenant_id, ?2, ?3 FROM leads l
+                         WHERE l.id = ?1 AND l.created_at < ?4 AND l.is_spam = 0 AND l.duplicate_of IS NULL
+                           AND l.stage_id = (SELECT s.id FROM stages s WHERE s.tenant_id = l.tenant_id
+                                             ORDER BY s.position, s.created_at LIMIT 1)
+                         ON CONFLICT(lead_id) DO NOTHING",
+                    )?
+                    .execute(params![
+                        b.lead_id.to_string(),
+                        b.deadline.timestamp_millis(),
+                        now.timestamp_millis(),
+                        sla::breach_cutoff(now, sla_hours).timestamp_millis()
+                    ])?;
+                if inserted == 0 {
+                    continue;
+                }
+                let (subject, body) = sla::alert_message(
+                    &b.tenant.name,
+                    b.name.as_deref(),
+                    b.created_at,
+                    sla_hours,
+                    &link(b.lead_id),
+                );
+                let status = if recipient.is_some() { "pending" } else { "skipped" };
+                c.prepare_cached(
+                    "INSERT INTO alerts(lead_id, tenant_id, recipient, subject, body, status, next_attempt_at, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                )?
+                .execute(params![
+                    b.lead_id.to_string(),
+                    b.tenant.id.to_string(),
+                    recipient,
+                    subject,
+                    body,
+                    status,
+                    now.timestamp_millis()
+                ])?;
+                recorded.push(NewBreach {
+                    alert_id: c.last_insert_rowid(),
+                    breach: b,
+                });
+            }
+            Ok(recorded)
+        })
+        .await
+    }
+
+    /// Alerts whose next attempt is due, oldest first.
+    pub async fn due_alerts(&self, limit: u32) -> Result<Vec<DueAlert>, StoreError> {
+        let now = self.now().timestamp_millis();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, lead_id, recipient, subject, body, attempts FROM alerts
+                 WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![now, limit as i64], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(id, lead, recipient, subject, body, attempts)| {
+                    Ok(DueAlert {
+                        id,
+                        lead_id: Uuid::parse_str(&lead)?,
+                        recipient,
+                        subject,
+                        body,
+                        attempts: attempts as u32,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn finish_alert(&self, id: i64, outcome: AlertOutcome) -> Result<(), StoreError> {
+        let now = self.now().timestamp_millis();
+        self.write(move |c| {
+            match outcome {
+                AlertOutcome::Sent | AlertOutcome::Logged | AlertOutcome::Skipped => {
+                    let status = match outcome {
+                        AlertOutcome::Sent => "sent",
+                        AlertOutcome::Logged => "logged",
+                        _ => "skipped",
+                    };
+                    c.execute(
+                        "UPDATE alerts SET status = ?2, sent_at = ?3, attempts = attempts + 1, last_error = NULL
+                         WHERE id = ?1 AND status = 'pending'",
+                        params![id, status, now],
+                    )?;
+                }
+                AlertOutcome::Failed { error, retry_at } => {
+                    c.execute(
+                        "UPDATE alerts SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+                         WHERE id = ?1 AND status = 'pending'",
+                        params![id, error, retry_at.timestamp_millis()],
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// (status, attempts) of a lead's alert, for tests and the console.
+    pub async fn alert_state(&self, lead: Uuid) -> Result<Option<(String, u32)>, StoreError> {
+        self.read(move |c| {
+            Ok(
+                c.prepare_cached("SELECT status, attempts FROM alerts WHERE lead_id = ?1")?
+                    .query_row([lead.to_string()], |r| {
+                        Ok((r.get(0)?, r.get::<_, i64>(1)? as u32))
+                    })
+                    .optional()?,
+            )
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(alert_backoff(0), TimeDelta::seconds(5));
+        assert_eq!(alert_backoff(1), TimeDelta::seconds(10));
+        assert_eq!(alert_backoff(3), TimeDelta::seconds(40));
+        assert_eq!(alert_backoff(9), TimeDelta::seconds(600));
+        assert_eq!(alert_backoff(40), TimeDelta::seconds(600));
+    }
+}

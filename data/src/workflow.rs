@@ -1,0 +1,348 @@
+//! The leads workflow: listing with filters and keyset pagination, one lead with its
+//! history, stage moves, notes and assignee, manual entry.
+
+use chrono::{DateTime, Utc};
+use echo5_core::DomainError;
+use echo5_core::audit::AuditRecord;
+use echo5_core::clock::from_millis;
+use echo5_core::event;
+use echo5_core::lead::{Lead, LeadDetail, LeadPatch, LeadQuery, NewLead, SpamFilter, StageMove};
+use echo5_core::page::{self, Cursor, Page};
+use echo5_core::sla;
+use echo5_core::stage::Stage;
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, params, params_from_iter};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::error::StoreError;
+use crate::leads::{self, COLUMNS};
+use crate::stages;
+use crate::store::Store;
+use crate::tenants::{self, TenantKey, TenantRow};
+
+/// Builds the WHERE clause of a listing. Returns the SQL and its parameters.
+pub(crate) fn listing_sql(
+    tenant: &TenantRow,
+    intake: Uuid,
+    q: &LeadQuery,
+    now: DateTime<Utc>,
+) -> (String, Vec<Sql>) {
+    let mut sql = format!("SELECT {COLUMNS} FROM leads WHERE tenant_id = ?");
+    let mut args: Vec<Sql> = vec![Sql::Text(tenant.id.to_string())];
+    match q.spam {
+        SpamFilter::Hide => sql.push_str(" AND is_spam = 0"),
+        SpamFilter::Only => sql.push_str(" AND is_spam = 1"),
+        SpamFilter::Include => {}
+    }
+    if let Some(stage) = q.stage {
+        sql.push_str(" AND stage_id = ?");
+        args.push(Sql::Text(stage.to_string()));
+    }
+    if let Some(source) = q.source {
+        sql.push_str(" AND source = ?");
+        args.push(Sql::Text(source.as_str().into()));
+    }
+    if let Some(from) = q.from {
+        sql.push_str(" AND created_at >= ?");
+        args.push(Sql::Integer(from.timestamp_millis()));
+    }
+    if let Some(to) = q.to {
+        sql.push_str(" AND created_at < ?");
+        args.push(Sql::Integer(to.timestamp_millis()));
+    }
+    if let Some(text) = &q.q {
+        // A substring scan in newest-first order; fine for the console's filter box. A
+        // full-text index is the step after this.
+        let like = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        sql.push_str(
+            " AND (lower(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' \
+             OR lower(message) LIKE ? ESCAPE '\\')",
+        );
+        for _ in 0..4 {
+            args.push(Sql::Text(like.clone()));
+        }
+    }
+    if let Some(b) = q.breached {
+        let cutoff = sla::breach_cutoff(now, tenant.fields.settings.sla_hours).timestamp_millis();
+        let cond = "(stage_id = ? AND is_spam = 0 AND duplicate_of IS NULL AND created_at < ?)";
+        if b {
+            sql.push_str(&format!(" AND {cond}"));
+        } else {
+            sql.push_str(&format!(" AND NOT {cond}"));
+        }
+        args.push(Sql::Text(intake.to_string()));
+        args.push(Sql::Integer(cutoff));
+    }
+    if let Some(c) = &q.cursor {
+        sql.push_str(" AND (created_at, id) < (?, ?)");
+        args.push(Sql::Integer(c.ts));
+        args.push(Sql::Text(c.id.clone()));
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    args.push(Sql::Integer(q.limit as i64 + 1));
+    (sql, args)
+}
+
+pub(crate) fn intake_of(conn: &Connection, tenant: Uuid) -> Result<Stage, StoreError> {
+    stages::load(conn, tenant)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Internal(format!("tenant {tenant} has no stages")))
+}
+
+fn history(conn: &Connection, lead: Uuid) -> Result<Vec<StageMove>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT from_stage, to_stage, at, by FROM stage_history WHERE lead_id = ?1 ORDER BY at, id",
+    )?;
+    let rows = stmt
+        .query_map([lead.to_string()], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(f, t, at, by)| {
+            Ok(StageMove {
+                from_stage: f.map(|f| Uuid::parse_str(&f)).transpose()?,
+                to_stage: Uuid::parse_str(&t)?,
+                at: from_millis(at),
+                by,
+            })
+        })
+        .collect()
+}
+
+fn detail(conn: &Connection, lead: Lead, now: DateTime<Utc>) -> Result<LeadDetail, StoreError> {
+    let t = tenants::get(conn, &TenantKey::Id(lead.tenant_id))?;
+    let intake = intake_of(conn, t.id)?;
+    let in_breach = sla::is_breached(
+        now,
+        t.fields.settings.sla_hours,
+        sla::SlaFacts {
+            created_at: lead.created_at,
+            in_intake: lead.stage_id == intake.id,
+            is_spam: lead.is_spam,
+            is_duplicate: lead.duplicate_of.is_some(),
+        },
+    );
+    let history = history(conn, lead.id)?;
+    Ok(LeadDetail {
+        tenant: t.tref(),
+        in_breach,
+        history,
+        lead,
+    })
+}
+
+/// A change the daemon announces on its event stream after the commit.
+#[derive(Debug, Clone)]
+pub struct Change<T> {
+    pub value: T,
+    pub event: (
+        &'static str,
+        echo5_core::tenant::TenantRef,
+        serde_json::Value,
+    ),
+}
+
+impl Store {
+    /// One page of a tenant's leads, newest first.
+    pub async fn list_leads(
+        &self,
+        tenant: TenantKey,
+        q: LeadQuery,
+    ) -> Result<Page<Lead>, StoreError> {
+        let now = self.now();
+        self.read(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let intake = intake_of(c, t.id)?;
+            let (sql, args) = listing_sql(&t, intake.id, &q, now);
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(args), leads::from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(page::paginate(rows, q.limit, |l| Cursor {
+                ts: l.created_at.timestamp_millis(),
+                id: l.id.to_string(),
+            }))
+        })
+        .await
+    }
+
+    /// The query plan SQLite picks for a listing (for tests that guard the indexes).
+    pub async fn explain_listing(
+        &self,
+        tenant: TenantKey,
+        q: LeadQuery,
+    ) -> Result<String, StoreError> {
+        let now = self.now();
+        self.read(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let intake = intake_of(c, t.id)?;
+            let (sql, args) = listing_sql(&t, intake.id, &q, now);
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt
+                .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows.join("\n"))
+        })
+        .await
+    }
+
+    pub async fn lead_detail(&self, id: Uuid) -> Result<LeadDetail, StoreError> {
+        let now = self.now();
+        self.read(move |c| detail(c, leads::get(c, id)?, now)).await
+    }
+
+    /// Moves a lead, edits its notes or assignee. A move writes the stage history and, on
+    /// the first move out of the intake stage, `first_contacted_at`.
+    pub async fn patch_lead(
+        &self,
+        actor: String,
+        id: Uuid,
+        patch: LeadPatch,
+    ) -> Result<Change<LeadDetail>, StoreError> {
+        patch.validate()?;
+        let now = self.now();
+        self.write(move |c| {
+            let mut lead = leads::get(c, id)?;
+            let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
+            let mut changed: Vec<&str> = Vec::new();
+            if let Some(to) = patch.stage_id
+                && to != lead.stage_id
+            {
+                let pipeline = stages::load(c, t.id)?;
+                if !pipeline.iter().any(|s| s.id == to) {
+                    return Err(DomainError::invalid(
+                        "stage_id",
+                        "unknown_stage",
+                        format!("stage {to} is not in this lead's pipeline"),
+                    )
+                    .into());
+                }
+                let intake = pipeline.first().map(|s| s.id);
+                lead.first_contacted_at = sla::first_contact_after_move(
+                    Some(lead.stage_id) == intake,
+                    Some(to) == intake,
+                    lead.first_contacted_at,
+                    now,
+                );
+                leads::record_stage_change(c, id, t.id, Some(lead.stage_id), to, now, &actor)?;
+                lead.stage_id = to;
+                lead.stage_changed_at = now;
+                changed.push("stage_id");
+            }
+            if let Some(n) = &patch.notes {
+                lead.notes = n.clone().filter(|n| !n.trim().is_empty());
+                changed.push("notes");
+            }
+            if let Some(a) = &patch.assigned_to {
+                lead.assigned_to = a
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string);
+                changed.push("assigned_to");
+            }
+            c.prepare_cached(
+                "UPDATE leads SET stage_id = ?2, stage_changed_at = ?3, first_contacted_at = ?4,
+                 notes = ?5, assigned_to = ?6 WHERE id = ?1",
+            )?
+            .execute(params![
+                id.to_string(),
+                lead.stage_id.to_string(),
+                lead.stage_changed_at.timestamp_millis(),
+                lead.first_contacted_at.map(|t| t.timestamp_millis()),
+                lead.notes,
+                lead.assigned_to
+            ])?;
+            audit::record(
+                c,
+                now,
+                &AuditRecord {
+                    actor,
+                    action: "lead.updated",
+                    tenant: Some(t.tref()),
+                    target: Some(id.to_string()),
+                    details: json!({ "changed": changed, "stage_id": lead.stage_id }),
+                },
+            )?;
+            let d = detail(c, lead, now)?;
+            Ok(Change {
+                event: (
+                    event::LEAD_UPDATED,
+                    t.tref(),
+                    json!({ "lead_id": id, "changed": changed }),
+                ),
+                value: d,
+            })
+        })
+        .await
+    }
+
+    /// Manual entry and imports: a lead with an optional past `created_at`.
+    pub async fn create_lead(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        new: NewLead,
+    ) -> Result<Change<LeadDetail>, StoreError> {
+        let now = self.now();
+        self.write(move |c| {
+            let t = tenants::get(c, &tenant)?;
+            let pipeline = stages::load(c, t.id)?;
+            let intake = pipeline
+                .first()
+                .map(|s| s.id)
+                .ok_or_else(|| StoreError::Internal("no stages".into()))?;
+            let stage = new.stage_id.unwrap_or(intake);
+            if !pipeline.iter().any(|s| s.id == stage) {
+                return Err(DomainError::invalid(
+                    "stage_id",
+                    "unknown_stage",
+                    format!("stage {stage} is not in this tenant's pipeline"),
+                )
+                .into());
+            }
+            let mut lead = new.build(t.id, stage, now)?;
+            if stage != intake {
+                // Entered straight past intake: it was handled already.
+                lead.first_contacted_at = Some(lead.created_at);
+            }
+            leads::insert(c, &lead, None, None)?;
+            audit::record(
+                c,
+                now,
+                &AuditRecord {
+                    actor,
+                    action: "lead.created",
+                    tenant: Some(t.tref()),
+                    target: Some(lead.id.to_string()),
+                    details: json!({ "source": lead.source, "backdated": lead.created_at < now }),
+                },
+            )?;
+            let id = lead.id;
+            let d = detail(c, lead, now)?;
+            Ok(Change {
+                event: (
+                    event::LEAD_CREATED,
+                    t.tref(),
+                    json!({ "lead_id": id, "source": d.lead.source }),
+                ),
+                value: d,
+            })
+        })
+        .await
+    }
+}

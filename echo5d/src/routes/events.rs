@@ -1,0 +1,63 @@
+//! `GET /api/v1/events`: Server-Sent Events for the console.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use echo5_core::ErrorBody;
+use futures_util::Stream;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::extract::Admin;
+use crate::state::AppState;
+
+fn sse(e: &echo5_core::event::Event) -> SseEvent {
+    SseEvent::default()
+        .id(e.id.to_string())
+        .event(e.kind.clone())
+        .data(serde_json::to_string(e).unwrap_or_default())
+}
+
+/// The live event stream: `lead.created`, `lead.updated`, `sla.breached`, `tenant.updated`,
+/// `key.created`, `key.rotated`, `key.revoked`. Keep-alive comments every 15 s. Send
+/// `Last-Event-ID` to get the recent events missed while disconnected.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "text/event-stream of events", content_type = "text/event-stream", body = String),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    _admin: Admin,
+    headers: HeaderMap,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let (replay, mut rx) = state.events.subscribe(last);
+    let stream = async_stream::stream! {
+        let mut seen = last.unwrap_or(0);
+        for e in replay {
+            seen = e.id;
+            yield Ok(sse(&e));
+        }
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.id > seen => {
+                    seen = e.id;
+                    yield Ok(sse(&e));
+                }
+                Ok(_) => {}
+                // A slow client that fell behind the buffer: tell it to resync.
+                Err(RecvError::Lagged(n)) => {
+                    yield Ok(SseEvent::default().event("lagged").data(n.to_string()));
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    };
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

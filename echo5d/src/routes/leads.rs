@@ -1,0 +1,253 @@
+//! The leads workflow for the admin API: list, one lead, move/notes/assignee, manual
+//! entry, CSV export.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use echo5_core::DomainError;
+use echo5_core::ErrorBody;
+use echo5_core::lead::{Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, NewLead};
+use echo5_core::page::{Cursor, Page};
+use echo5_data::TenantKey;
+use echo5_data::workflow::Change;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::state::AppState;
+
+/// Documents the query string of lead listings for OpenAPI.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct LeadListParams {
+    /// Only leads in this stage (id).
+    stage: Option<String>,
+    /// website, meta, google, manual or api.
+    source: Option<String>,
+    /// Case-insensitive text in name, e-mail, phone or message.
+    q: Option<String>,
+    /// Created at or after (RFC 3339 or YYYY-MM-DD).
+    from: Option<String>,
+    /// Created before (RFC 3339 or YYYY-MM-DD).
+    to: Option<String>,
+    /// `false` (default: spam hidden), `true` (only spam) or `all`.
+    spam: Option<String>,
+    /// Only leads in breach (`true`) or not (`false`).
+    breached: Option<bool>,
+    /// 1..=200, default 50.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+fn lead_id(s: &str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "lead" }))
+}
+
+fn announce<T>(state: &AppState, change: Change<T>) -> T {
+    let (kind, tenant, data) = change.event;
+    state.events.publish(kind, Some(tenant), data);
+    change.value
+}
+
+/// A tenant's leads, newest first; spam hidden unless asked for.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/leads", tag = "leads",
+    params(("tenant" = String, Path, description = "Tenant id or slug"), LeadListParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "A page of leads", body = Page<Lead>),
+        (status = 400, description = "Unknown query parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 422, description = "A bad filter value, limit or cursor", body = ErrorBody)))]
+pub async fn list_leads(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(tenant): Path<String>,
+    ApiQuery(params): ApiQuery<LeadQueryParams>,
+) -> ApiResult<Json<Page<Lead>>> {
+    let q = params.validate()?;
+    Ok(Json(
+        state.store.list_leads(TenantKey::parse(&tenant), q).await?,
+    ))
+}
+
+/// Adds a lead by hand or from an import; `created_at` may be in the past.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/leads", tag = "leads", request_body = NewLead,
+    params(("tenant" = String, Path, description = "Tenant id or slug")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Created", body = LeadDetail),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
+pub async fn create_lead(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(tenant): Path<String>,
+    ApiJson(new): ApiJson<NewLead>,
+) -> ApiResult<(StatusCode, Json<LeadDetail>)> {
+    let change = state
+        .store
+        .create_lead(admin.actor(), TenantKey::parse(&tenant), new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(announce(&state, change))))
+}
+
+/// One lead with its tenant, SLA state and stage history.
+#[utoipa::path(get, path = "/api/v1/leads/{lead_id}", tag = "leads",
+    params(("lead_id" = String, Path, description = "Lead id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The lead", body = LeadDetail),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such lead", body = ErrorBody)))]
+pub async fn get_lead(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<LeadDetail>> {
+    Ok(Json(state.store.lead_detail(lead_id(&id)?).await?))
+}
+
+/// Moves a lead to another stage, or changes its notes or assignee.
+#[utoipa::path(patch, path = "/api/v1/leads/{lead_id}", tag = "leads", request_body = LeadPatch,
+    params(("lead_id" = String, Path, description = "Lead id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The lead after the change", body = LeadDetail),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such lead", body = ErrorBody),
+        (status = 422, description = "Unknown stage or a bad value", body = ErrorBody)))]
+pub async fn patch_lead(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<LeadPatch>,
+) -> ApiResult<Json<LeadDetail>> {
+    let change = state
+        .store
+        .patch_lead(admin.actor(), lead_id(&id)?, patch)
+        .await?;
+    Ok(Json(announce(&state, change)))
+}
+
+const CSV_PAGE: u32 = 200;
+const CSV_HEADER: [&str; 20] = [
+    "id",
+    "created_at",
+    "stage_id",
+    "first_contacted_at",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "message",
+    "source",
+    "form_name",
+    "page_url",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "is_spam",
+    "duplicate_of",
+    "notes",
+];
+
+fn csv_rows(leads: &[Lead], header: bool) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if header {
+        let _ = w.write_record(CSV_HEADER);
+    }
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    for l in leads {
+        let _ = w.write_record([
+            l.id.to_string(),
+            l.created_at.to_rfc3339(),
+            l.stage_id.to_string(),
+            l.first_contacted_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            s(&l.name),
+            s(&l.first_name),
+            s(&l.last_name),
+            s(&l.email),
+            s(&l.phone),
+            s(&l.company),
+            s(&l.message),
+            l.source.as_str().to_string(),
+            s(&l.form_name),
+            s(&l.page_url),
+            s(&l.utm_source),
+            s(&l.utm_medium),
+            s(&l.utm_campaign),
+            l.is_spam.to_string(),
+            l.duplicate_of.map(|d| d.to_string()).unwrap_or_default(),
+            s(&l.notes),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// Every lead matching the filters as CSV, streamed page by page (no size limit, constant
+/// memory). Takes the same filters as the listing; `limit` and `cursor` are ignored.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/leads.csv", tag = "leads",
+    params(("tenant" = String, Path, description = "Tenant id or slug"), LeadListParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "CSV, one lead per row, newest first", content_type = "text/csv", body = String),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 422, description = "A bad filter value", body = ErrorBody)))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(tenant): Path<String>,
+    ApiQuery(params): ApiQuery<LeadQueryParams>,
+) -> ApiResult<Response> {
+    let mut q: LeadQuery = params.validate()?;
+    q.limit = CSV_PAGE;
+    q.cursor = None;
+    let key = TenantKey::parse(&tenant);
+    let t = state.store.get_tenant(key.clone()).await?;
+    // The first page is read before answering, so a failure is still a proper error.
+    let first = state.store.list_leads(key.clone(), q.clone()).await?;
+    let store = state.store.clone();
+    let stream = async_stream::stream! {
+        let mut page = first;
+        let mut header = true;
+        loop {
+            yield Ok::<Vec<u8>, std::io::Error>(csv_rows(&page.data, header));
+            header = false;
+            let Some(next) = page.next_cursor.clone() else { break };
+            let mut nq = q.clone();
+            nq.cursor = Cursor::decode(&next).ok();
+            match store.list_leads(key.clone(), nq).await {
+                Ok(p) => page = p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "CSV export stopped early");
+                    yield Err(std::io::Error::other("export interrupted"));
+                    break;
+                }
+            }
+        }
+    };
+    let mut resp = Body::from_stream(stream).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}-leads.csv\"", t.slug))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}

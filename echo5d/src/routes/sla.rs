@@ -1,0 +1,53 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use echo5_core::ErrorBody;
+use echo5_core::page::Page;
+use echo5_core::sla::Breach;
+use echo5_data::TenantKey;
+
+use super::PageParams;
+use crate::error::ApiResult;
+use crate::extract::{Admin, ApiQuery};
+use crate::state::AppState;
+
+/// Leads in breach across every tenant, most overdue first.
+#[utoipa::path(get, path = "/api/v1/sla/breaches", tag = "sla", params(PageParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "A page of breaches", body = Page<Breach>),
+        (status = 400, description = "Unknown query parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 422, description = "Bad limit or cursor", body = ErrorBody)))]
+pub async fn all_breaches(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<Breach>>> {
+    let (limit, cursor) = p.parse()?;
+    Ok(Json(state.store.breaches(None, limit, cursor).await?))
+}
+
+/// One tenant's leads in breach, most overdue first.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/sla/breaches", tag = "sla",
+    params(("tenant" = String, Path, description = "Tenant id or slug"), PageParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "A page of breaches", body = Page<Breach>),
+        (status = 400, description = "Unknown query parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 422, description = "Bad limit or cursor", body = ErrorBody)))]
+pub async fn tenant_breaches(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(tenant): Path<String>,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<Breach>>> {
+    let (limit, cursor) = p.parse()?;
+    Ok(Json(
+        state
+            .store
+            .breaches(Some(TenantKey::parse(&tenant)), limit, cursor)
+            .await?,
+    ))
+}
