@@ -82,15 +82,23 @@ impl TestServer {
 
     /// Starts with adjusted flags (a small write queue, a rate limit...).
     pub async fn start_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestServer {
-        log_buffer();
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(t0()));
+        TestServer::start_in(dir, Arc::new(ManualClock::new(t0())), adjust).await
+    }
+
+    /// Starts on an existing data directory (a restart) with the given clock.
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        clock: Arc<ManualClock>,
+        adjust: impl FnOnce(&mut ServeArgs),
+    ) -> TestServer {
+        log_buffer();
         let mut a = args(dir.path());
         adjust(&mut a);
         let prepared = run::prepare(&a, clock.clone()).await.unwrap();
-        let token = prepared
-            .new_admin_token
-            .expect("first start creates a token");
+        let token = prepared.new_admin_token.unwrap_or_else(|| {
+            echo5d::datadir::read_admin_token(dir.path()).expect("admin.token of the earlier start")
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
