@@ -120,23 +120,26 @@ impl<T: Serialize> Serialize for SecretUpdate<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for SecretUpdate<T> {
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for SecretUpdate<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr<T> {
-            // Only its shape matters: it means "keep what is stored".
-            Masked(#[allow(dead_code)] MaskedSecret),
-            Value(T),
-        }
-        match Option::<Repr<T>>::deserialize(d) {
-            Ok(None) => Ok(SecretUpdate::Clear),
-            Ok(Some(Repr::Masked(_))) => Ok(SecretUpdate::Keep),
-            Ok(Some(Repr::Value(v))) => Ok(SecretUpdate::Set(Secret(v))),
-            // The untagged error says nothing useful and must not echo the value back.
-            Err(_) => Err(serde::de::Error::custom(
+        // The untagged error says nothing useful and must not echo the value back.
+        let refuse = || {
+            serde::de::Error::custom(
                 "expected the secret value, null to clear it, or the masked object to keep it",
-            )),
+            )
+        };
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => Ok(SecretUpdate::Clear),
+            // serde reads a struct from an array by position; a secret never comes as one.
+            serde_json::Value::Array(_) => Err(refuse()),
+            v @ serde_json::Value::Object(_)
+                if serde_json::from_value::<MaskedSecret>(v.clone()).is_ok() =>
+            {
+                Ok(SecretUpdate::Keep)
+            }
+            v => serde_json::from_value::<T>(v)
+                .map(|t| SecretUpdate::Set(Secret(t)))
+                .map_err(|_| refuse()),
         }
     }
 }
@@ -208,5 +211,6 @@ mod tests {
         assert_eq!(set.token, SecretUpdate::Set(Secret::new("abc".into())));
         let err = serde_json::from_str::<Body>(r#"{"token":42}"#).unwrap_err();
         assert!(!err.to_string().contains("42"));
+        assert!(serde_json::from_str::<Body>(r#"{"token":["abc"]}"#).is_err());
     }
 }

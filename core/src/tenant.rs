@@ -168,7 +168,7 @@ pub struct SettingsPatch {
     pub sla_hours: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spam_keywords: Option<Vec<String>>,
-    /// Left out: unchanged; `null`: cleared (`Some(None)`).
+    /// Left out: unchanged; `null` clears it.
     #[serde(
         default,
         deserialize_with = "double_option",

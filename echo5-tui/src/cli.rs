@@ -10,7 +10,13 @@ use std::path::PathBuf;
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 #[derive(Debug, Parser)]
-#[command(name = "echo5-tui", version, about = "Echo5 operator console")]
+#[command(
+    name = "echo5-tui",
+    version,
+    about = "Echo5 operator console",
+    after_help = "Measuring: ECHO5_TUI_TIMINGS=<file> appends one line of startup timings \
+                  (first frame, first frame with data, its draw time) to <file>."
+)]
 pub struct Cli {
     /// The daemon's base URL.
     #[arg(long, env = "ECHO5_URL", default_value = "http://127.0.0.1:8787")]

@@ -29,6 +29,8 @@ pub enum Cmd {
     MoveDown,
     Edit,
     Clear,
+    Rotate,
+    Reveal,
     // Inside dialogs.
     Confirm,
     Cancel,
@@ -100,6 +102,7 @@ const DASH: Ctx = Ctx::Screen(Screen::Dashboard);
 const TEN: Ctx = Ctx::Screen(Screen::Tenants);
 const PIPE: Ctx = Ctx::Screen(Screen::Pipeline);
 const SET: Ctx = Ctx::Screen(Screen::Settings);
+const KEYS: Ctx = Ctx::Screen(Screen::Keys);
 
 pub const BINDINGS: &[Binding] = &[
     // Screen bindings come first so the footer lists what is special here before the rest.
@@ -136,6 +139,10 @@ pub const BINDINGS: &[Binding] = &[
         true,
     ),
     b(SET, &[ch('x')], Cmd::Clear, "clear value", true),
+    b(KEYS, &[ch('c')], Cmd::Add, "create key", true),
+    b(KEYS, &[ch('R')], Cmd::Rotate, "rotate", true),
+    b(KEYS, &[ch('v')], Cmd::Reveal, "reveal", true),
+    b(KEYS, &[ch('x'), ch('d')], Cmd::Delete, "revoke", true),
     b(Global, &[ch(':')], Cmd::Palette, "command", true),
     b(Global, &[ch('/')], Cmd::Filter, "filter", true),
     b(Global, &[ch('?')], Cmd::Help, "help", true),
@@ -211,6 +218,7 @@ pub const BINDINGS: &[Binding] = &[
         "settings",
         false,
     ),
+    b(Global, &[ch('5')], Cmd::Go(Screen::Keys), "API keys", false),
     b(Global, &[ctrl('r')], Cmd::Refresh, "refresh now", false),
     b(
         Dialog,

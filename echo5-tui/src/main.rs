@@ -2,11 +2,23 @@
 
 use clap::Parser;
 use echo5_tui::cli::Cli;
+use std::time::Instant;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Taken before the async runtime starts, so startup timings include it.
+    let started = Instant::now();
     let cli = Cli::parse();
-    match echo5_tui::run::run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("echo5-tui: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(echo5_tui::run::run(cli, started)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("echo5-tui: {e}");

@@ -1,11 +1,18 @@
 //! The main loop: terminal input, API answers, a one-second clock and signals feed
 //! `update`; effects go to the API worker; a frame is drawn only when state changed.
+//!
+//! Startup timing: with `ECHO5_TUI_TIMINGS=<file>` set, the console appends one line to that
+//! file once the first frame showing daemon data (the tenant list) is drawn:
+//! `first_frame_ms=.. first_data_frame_ms=.. draw_ms=..`, counted from the start of `main`.
+//! It is an environment variable rather than a flag because it is for measuring, not for
+//! operators, and writing it can never disturb the terminal.
 
 use chrono::{TimeDelta, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
 use futures::StreamExt;
-use std::io;
-use std::time::Duration;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
@@ -17,7 +24,12 @@ use crate::cli::Cli;
 use crate::terminal::TerminalGuard;
 use crate::ui;
 
-pub async fn run(cli: Cli) -> io::Result<()> {
+/// The environment variable naming the startup-timings file (see the module docs).
+pub const TIMINGS_ENV: &str = "ECHO5_TUI_TIMINGS";
+
+/// `started` is taken first thing in `main`, so the timings include runtime start-up.
+pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
+    let mut timings = Timings::from_env(started);
     let (token, token_problem) = match cli.token() {
         Ok(t) => (Some(t), None),
         Err(why) => (None, Some(why)),
@@ -41,8 +53,10 @@ pub async fn run(cli: Cli) -> io::Result<()> {
 
     loop {
         if state.dirty {
+            let t = Instant::now();
             guard.terminal.draw(|f| ui::draw(f, &state))?;
             state.dirty = false;
+            timings.drawn(&state, t.elapsed());
         }
         let action = tokio::select! {
             ev = events.next() => match ev {
@@ -72,6 +86,50 @@ pub async fn run(cli: Cli) -> io::Result<()> {
     }
     drop(guard);
     Ok(())
+}
+
+/// Startup timings, written once when asked for; a write error is ignored because
+/// measuring must never get in the operator's way.
+struct Timings {
+    path: Option<PathBuf>,
+    started: Instant,
+    first_frame: Option<Duration>,
+}
+
+impl Timings {
+    fn from_env(started: Instant) -> Self {
+        Timings {
+            path: std::env::var_os(TIMINGS_ENV).map(PathBuf::from),
+            started,
+            first_frame: None,
+        }
+    }
+
+    fn drawn(&mut self, state: &crate::app::State, draw: Duration) {
+        if self.path.is_none() {
+            return;
+        }
+        let at = self.started.elapsed();
+        let first = *self.first_frame.get_or_insert(at);
+        if state.tenants.data.is_none() {
+            return;
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let line = format!(
+            "first_frame_ms={:.1} first_data_frame_ms={:.1} draw_ms={:.3}\n",
+            ms(first),
+            ms(at),
+            ms(draw)
+        );
+        if let Some(path) = self.path.take()
+            && let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
 }
 
 fn to_action(ev: Event) -> Option<Action> {

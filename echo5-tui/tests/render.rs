@@ -122,3 +122,48 @@ fn settings_secret_form_is_masked_and_error_toast_shows() {
     assert!(!text.contains("EAAGsecret"));
     check("settings_secret_form", &s);
 }
+
+#[test]
+fn keys_table() {
+    let s = on_tenant_screen('5');
+    let text = render(&s, 120, 40);
+    for status in ["active", "expiring", "expired", "revoked"] {
+        assert!(text.contains(status), "{status}");
+    }
+    check("keys", &s);
+}
+
+#[test]
+fn keys_create_prompt() {
+    let mut s = on_tenant_screen('5');
+    update(&mut s, key('c'));
+    typ(&mut s, "openarms.com");
+    check("keys_create", &s);
+}
+
+#[test]
+fn keys_rotate_prompt() {
+    let mut s = on_tenant_screen('5');
+    update(&mut s, key('R'));
+    check("keys_rotate", &s);
+}
+
+#[test]
+fn keys_secret_modal_shows_the_key_once() {
+    let mut s = on_tenant_screen('5');
+    update(&mut s, key('c'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    answer(&mut s, &requests(&fx)[0], Ok(created_key("openarms.com")));
+    s.toasts.clear();
+    assert_eq!(render(&s, 80, 24).matches(FAKE_KEY).count(), 1);
+    check("keys_secret", &s);
+    update(&mut s, code(KeyCode::Enter));
+    assert!(!render(&s, 120, 40).contains(FAKE_KEY));
+}
+
+#[test]
+fn keys_revoke_confirm() {
+    let mut s = on_tenant_screen('5');
+    update(&mut s, key('x'));
+    check("keys_revoke", &s);
+}

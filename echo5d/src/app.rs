@@ -226,8 +226,12 @@ where
         state.mailer.clone(),
         state.sla_interval,
     ));
+    let events = state.events.clone();
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            events.close();
+        })
         .await;
     flusher.abort();
     monitor.abort();

@@ -12,6 +12,8 @@ pub const RING: usize = 1024;
 
 pub struct EventBus {
     tx: broadcast::Sender<Event>,
+    /// Flips to true at shutdown so open streams end and the server can drain.
+    closed: tokio::sync::watch::Sender<bool>,
     state: Mutex<Ring>,
     clock: std::sync::Arc<dyn echo5_core::clock::Clock>,
 }
@@ -26,6 +28,7 @@ impl EventBus {
         let (tx, _) = broadcast::channel(RING);
         EventBus {
             tx,
+            closed: tokio::sync::watch::channel(false).0,
             state: Mutex::new(Ring {
                 next_id: 1,
                 recent: VecDeque::with_capacity(RING),
@@ -50,6 +53,17 @@ impl EventBus {
         ring.recent.push_back(event.clone());
         // Sent under the lock so ids reach subscribers in order; no receivers is fine.
         let _ = self.tx.send(event);
+    }
+
+    /// Ends every open stream (at shutdown: graceful shutdown waits for open connections,
+    /// and an event stream never finishes by itself).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Resolves once [`EventBus::close`] was called.
+    pub fn closed(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closed.subscribe()
     }
 
     /// A live receiver, and the recent events after `last_id` it would otherwise miss.

@@ -101,7 +101,144 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     de.end().map_err(|e| {
         ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
     })?;
+    // serde's derived structs also read a JSON array, by position: `{"settings": [4]}` would
+    // set the first settings field. Every object of this API is an object on the wire, so read
+    // the body once more through `strict::Objects`, which refuses an array where an object
+    // belongs. (The first read is kept: it refuses duplicate keys, which a tree would hide.)
+    let tree: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    serde_path_to_error::deserialize::<_, T>(strict::Objects(&tree)).map_err(json_error)?;
     Ok(value)
+}
+
+/// A deserializer over a JSON tree that, unlike serde_json's, refuses a sequence for a struct.
+mod strict {
+    use serde::de::value::BorrowedStrDeserializer;
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Unexpected, Visitor};
+    use serde_json::{Error, Value};
+
+    pub struct Objects<'a>(pub &'a Value);
+
+    fn unexpected(v: &Value) -> Unexpected<'_> {
+        match v {
+            Value::Null => Unexpected::Unit,
+            Value::Bool(b) => Unexpected::Bool(*b),
+            Value::Number(_) => Unexpected::Other("number"),
+            Value::String(s) => Unexpected::Str(s),
+            Value::Array(_) => Unexpected::Seq,
+            Value::Object(_) => Unexpected::Map,
+        }
+    }
+
+    impl<'de> de::Deserializer<'de> for Objects<'de> {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::Array(a) => v.visit_seq(Seq(a.iter())),
+                Value::Object(o) => v.visit_map(Map {
+                    iter: o.iter(),
+                    value: None,
+                }),
+                other => other.deserialize_any(v),
+            }
+        }
+
+        fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::Null => v.visit_none(),
+                _ => v.visit_some(self),
+            }
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            v: V,
+        ) -> Result<V::Value, Error> {
+            v.visit_newtype_struct(self)
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _fields: &'static [&'static str],
+            v: V,
+        ) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::Object(_) => self.deserialize_any(v),
+                other => Err(de::Error::invalid_type(unexpected(other), &v)),
+            }
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            variants: &'static [&'static str],
+            v: V,
+        ) -> Result<V::Value, Error> {
+            self.0.deserialize_enum(name, variants, v)
+        }
+
+        fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+            v.visit_unit()
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf unit unit_struct seq tuple tuple_struct map identifier
+        }
+    }
+
+    struct Seq<'a>(std::slice::Iter<'a, Value>);
+
+    impl<'de> SeqAccess<'de> for Seq<'de> {
+        type Error = Error;
+
+        fn next_element_seed<T: DeserializeSeed<'de>>(
+            &mut self,
+            seed: T,
+        ) -> Result<Option<T::Value>, Error> {
+            self.0
+                .next()
+                .map(|v| seed.deserialize(Objects(v)))
+                .transpose()
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.0.len())
+        }
+    }
+
+    struct Map<'a> {
+        iter: serde_json::map::Iter<'a>,
+        value: Option<&'a Value>,
+    }
+
+    impl<'de> MapAccess<'de> for Map<'de> {
+        type Error = Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, Error> {
+            let Some((k, v)) = self.iter.next() else {
+                return Ok(None);
+            };
+            self.value = Some(v);
+            seed.deserialize(BorrowedStrDeserializer::<Error>::new(k))
+                .map(Some)
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+            let v = self
+                .value
+                .take()
+                .ok_or_else(|| de::Error::custom("a map value without its key"))?;
+            seed.deserialize(Objects(v))
+        }
+    }
 }
 
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {

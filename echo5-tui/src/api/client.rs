@@ -1,18 +1,18 @@
 //! One method per admin API call, returning core's wire types.
 
+use echo5_core::apikey::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
 use echo5_core::page::{List, Page};
-use echo5_core::secret::Secret;
-use echo5_core::stage::{Stage, StageSummary};
-use echo5_core::tenant::Tenant;
+use echo5_core::secret::{Secret, SecretUpdate};
+use echo5_core::stage::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
+use echo5_core::tenant::{SettingsPatch, Tenant};
 use echo5_core::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
 use std::time::Duration;
 use uuid::Uuid;
 
 use super::ApiError;
-use crate::app::{Call, Reply, SettingsChange};
+use crate::app::{Call, Reply, SecretOrigin, SettingsChange};
 
 /// A dead daemon must not hold a request (and its "loading" marker) for long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -90,9 +90,10 @@ impl Client {
                 .await
                 .map(Reply::Settings),
             Call::AddStage { tenant, name, kind } => {
-                // Request bodies are built here because core's request types only
-                // deserialize (see the report on API gaps); field names follow them.
-                let body = json!({ "name": name, "kind": kind });
+                let body = NewStage {
+                    name: name.clone(),
+                    kind: *kind,
+                };
                 self.send::<Stage>(self.req(Method::POST, &stages_path(*tenant)).json(&body))
                     .await
                     .map(Reply::StageAdded)
@@ -103,19 +104,20 @@ impl Client {
                 name,
             } => {
                 let path = format!("{}/{stage}", stages_path(*tenant));
-                self.send::<Stage>(
-                    self.req(Method::PATCH, &path)
-                        .json(&json!({ "name": name })),
-                )
-                .await
-                .map(Reply::StageRenamed)
+                let body = StagePatch {
+                    name: Some(name.clone()),
+                    kind: None,
+                };
+                self.send::<Stage>(self.req(Method::PATCH, &path).json(&body))
+                    .await
+                    .map(Reply::StageRenamed)
             }
             Call::ReorderStages { tenant, order } => {
+                let body = StageOrder {
+                    order: order.clone(),
+                };
                 let l: List<Stage> = self
-                    .send(
-                        self.req(Method::PUT, &stages_path(*tenant))
-                            .json(&json!({ "order": order })),
-                    )
+                    .send(self.req(Method::PUT, &stages_path(*tenant)).json(&body))
                     .await?;
                 Ok(Reply::Reordered(l.data))
             }
@@ -128,11 +130,10 @@ impl Client {
                 if let Some(m) = move_to {
                     r = r.query(&[("move_to", m.to_string())]);
                 }
-                // The delete answer type lives in the daemon, not in core; only the count
-                // of moved leads is read.
-                let v: Value = self.send(r).await?;
-                let moved_leads = v.get("moved_leads").and_then(Value::as_u64).unwrap_or(0);
-                Ok(Reply::StageDeleted { moved_leads })
+                let done: StageDeleted = self.send(r).await?;
+                Ok(Reply::StageDeleted {
+                    moved_leads: done.moved_leads,
+                })
             }
             Call::PatchSettings { tenant, change } => self
                 .send(
@@ -141,6 +142,48 @@ impl Client {
                 )
                 .await
                 .map(Reply::SettingsSaved),
+            Call::ListKeys { tenant } => {
+                let l: List<ApiKey> = self
+                    .send(self.req(Method::GET, &keys_path(*tenant)))
+                    .await?;
+                Ok(Reply::Keys(l.data))
+            }
+            Call::CreateKey { tenant, label } => {
+                let body = NewApiKey {
+                    label: label.clone(),
+                };
+                let w: ApiKeyWithSecret = self
+                    .send(self.req(Method::POST, &keys_path(*tenant)).json(&body))
+                    .await?;
+                Ok(with_secret(w, SecretOrigin::Created))
+            }
+            Call::RotateKey {
+                tenant,
+                key,
+                grace_hours,
+            } => {
+                let body = RotateApiKey {
+                    grace_hours: Some(*grace_hours),
+                    label: None,
+                };
+                let path = format!("{}/{key}/rotate", keys_path(*tenant));
+                let r: RotatedApiKey = self.send(self.req(Method::POST, &path).json(&body)).await?;
+                Ok(with_secret(
+                    r.new_key,
+                    SecretOrigin::Rotated { old_key: r.old_key },
+                ))
+            }
+            Call::RevealKey { tenant, key } => {
+                let path = format!("{}/{key}/reveal", keys_path(*tenant));
+                let w: ApiKeyWithSecret = self.send(self.req(Method::POST, &path)).await?;
+                Ok(with_secret(w, SecretOrigin::Revealed))
+            }
+            Call::RevokeKey { tenant, key } => {
+                let path = format!("{}/{key}", keys_path(*tenant));
+                self.send::<ApiKey>(self.req(Method::DELETE, &path))
+                    .await
+                    .map(Reply::KeyRevoked)
+            }
         }
     }
 
@@ -173,17 +216,38 @@ fn settings_path(tenant: Uuid) -> String {
     format!("/api/v1/tenants/{tenant}/settings")
 }
 
-/// The PATCH body for one settings change; the only place a secret is exposed.
-pub fn settings_body(change: &SettingsChange) -> Value {
-    match change {
-        SettingsChange::SlaHours(h) => json!({ "sla_hours": h }),
-        SettingsChange::SpamKeywords(k) => json!({ "spam_keywords": k }),
-        SettingsChange::ManagerEmail(e) => json!({ "manager_email": e }),
-        SettingsChange::MetaAccessToken(t) => {
-            json!({ "meta_access_token": t.as_ref().map(|s| s.expose()) })
-        }
-        SettingsChange::GoogleAds(g) => json!({ "google_ads": g.as_ref().map(|s| s.expose()) }),
+fn keys_path(tenant: Uuid) -> String {
+    format!("/api/v1/tenants/{tenant}/keys")
+}
+
+/// The wire type carries the key as a plain string; it is wrapped before it goes anywhere
+/// a `Debug` could print it.
+fn with_secret(w: ApiKeyWithSecret, origin: SecretOrigin) -> Reply {
+    Reply::KeySecret {
+        key: w.key,
+        secret: Secret::new(w.secret),
+        origin,
     }
+}
+
+fn secret_update<T: Clone>(v: &Option<Secret<T>>) -> SecretUpdate<T> {
+    match v {
+        Some(s) => SecretUpdate::Set(s.clone()),
+        None => SecretUpdate::Clear,
+    }
+}
+
+/// The PATCH body for one settings change: only that field is sent.
+pub fn settings_body(change: &SettingsChange) -> SettingsPatch {
+    let mut p = SettingsPatch::default();
+    match change {
+        SettingsChange::SlaHours(h) => p.sla_hours = Some(*h),
+        SettingsChange::SpamKeywords(k) => p.spam_keywords = Some(k.clone()),
+        SettingsChange::ManagerEmail(e) => p.manager_email = Some(e.clone()),
+        SettingsChange::MetaAccessToken(t) => p.meta_access_token = secret_update(t),
+        SettingsChange::GoogleAds(g) => p.google_ads = secret_update(g),
+    }
+    p
 }
 
 fn error_detail(status: StatusCode, body: &[u8]) -> ErrorDetail {
@@ -218,28 +282,53 @@ fn root_cause(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
     use echo5_core::tenant::GoogleAdsConfig;
+    use serde_json::{Value, json};
+
+    fn body(change: SettingsChange) -> Value {
+        match serde_json::to_value(settings_body(&change)) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
 
     #[test]
     fn settings_bodies_match_the_patch_shape() {
+        assert_eq!(body(SettingsChange::SlaHours(4)), json!({"sla_hours": 4}));
         assert_eq!(
-            settings_body(&SettingsChange::SlaHours(4)),
-            json!({"sla_hours": 4})
+            body(SettingsChange::ManagerEmail(None)),
+            json!({"manager_email": null})
         );
         assert_eq!(
-            settings_body(&SettingsChange::ManagerEmail(None)),
-            json!({"manager_email": null})
+            body(SettingsChange::SpamKeywords(vec!["casino".into()])),
+            json!({"spam_keywords": ["casino"]})
         );
         let g = GoogleAdsConfig {
             customer_id: "123-456-7890".into(),
             conversion_action: "lead".into(),
             webhook_key: "k".repeat(16),
         };
-        let body = settings_body(&SettingsChange::GoogleAds(Some(Secret::new(g))));
-        assert_eq!(body["google_ads"]["customer_id"], "123-456-7890");
+        let b = body(SettingsChange::GoogleAds(Some(Secret::new(g))));
+        assert_eq!(b["google_ads"]["customer_id"], "123-456-7890");
+        assert_eq!(b.as_object().map(|o| o.len()), Some(1));
         assert_eq!(
-            settings_body(&SettingsChange::MetaAccessToken(None)),
+            body(SettingsChange::MetaAccessToken(None)),
             json!({"meta_access_token": null})
         );
+        let set = settings_body(&SettingsChange::MetaAccessToken(Some(Secret::new(
+            "EAAGhidden".into(),
+        ))));
+        assert!(!format!("{set:?}").contains("hidden"));
+    }
+
+    #[test]
+    fn key_requests_use_core_types() {
+        let v = serde_json::to_value(RotateApiKey {
+            grace_hours: Some(0),
+            label: None,
+        });
+        assert_eq!(v.ok(), Some(json!({"grace_hours": 0})));
+        let v = serde_json::to_value(NewApiKey { label: None });
+        assert_eq!(v.ok(), Some(json!({})));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
+use echo5_core::apikey::ApiKey;
+use echo5_core::secret::Secret;
 use echo5_core::stage::{Stage, StageSummary};
 use echo5_core::tenant::{Tenant, TenantSettings};
 
@@ -37,6 +39,28 @@ pub enum Reply {
     StageAdded(Stage),
     StageRenamed(Stage),
     Reordered(Vec<Stage>),
-    StageDeleted { moved_leads: u64 },
+    StageDeleted {
+        moved_leads: u64,
+    },
     SettingsSaved(TenantSettings),
+    Keys(Vec<ApiKey>),
+    /// A key with its full value: created, revealed, or the new half of a rotation. The
+    /// value is unwrapped from the wire type at once so no `Debug` of an action shows it.
+    KeySecret {
+        key: ApiKey,
+        secret: Secret<String>,
+        origin: SecretOrigin,
+    },
+    KeyRevoked(ApiKey),
+}
+
+/// Why a key's full value came back, which decides what the modal says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretOrigin {
+    Created,
+    /// `old_key` is the replaced key with its new expiry.
+    Rotated {
+        old_key: ApiKey,
+    },
+    Revealed,
 }

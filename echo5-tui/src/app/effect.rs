@@ -63,6 +63,28 @@ pub enum Call {
         tenant: Uuid,
         change: SettingsChange,
     },
+    ListKeys {
+        tenant: Uuid,
+    },
+    /// `None` lets the daemon name it `default`.
+    CreateKey {
+        tenant: Uuid,
+        label: Option<String>,
+    },
+    RotateKey {
+        tenant: Uuid,
+        key: Uuid,
+        grace_hours: u32,
+    },
+    /// Audited on the daemon, so only ever sent on an explicit key press.
+    RevealKey {
+        tenant: Uuid,
+        key: Uuid,
+    },
+    RevokeKey {
+        tenant: Uuid,
+        key: Uuid,
+    },
 }
 
 impl Call {
@@ -70,7 +92,10 @@ impl Call {
     pub fn is_mutation(&self) -> bool {
         !matches!(
             self,
-            Call::ListTenants | Call::ListStages { .. } | Call::GetSettings { .. }
+            Call::ListTenants
+                | Call::ListStages { .. }
+                | Call::GetSettings { .. }
+                | Call::ListKeys { .. }
         )
     }
 }

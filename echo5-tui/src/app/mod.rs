@@ -12,7 +12,7 @@ mod screens;
 pub mod state;
 pub mod update;
 
-pub use action::{Action, ApiReply, Reply};
+pub use action::{Action, ApiReply, Reply, SecretOrigin};
 pub use effect::{Call, Effect, Request, Scope, SecretField, SettingsChange};
 pub(crate) use screens::settings::Row as SettingsRow;
 pub use state::{Conn, Remote, Screen, State};

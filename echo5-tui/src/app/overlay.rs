@@ -1,21 +1,39 @@
 //! Things drawn over a screen that take the keys while open: help, the command palette, the
 //! filter line, forms, the move-to chooser and confirmations.
 
+use echo5_core::apikey::ApiKey;
+use echo5_core::secret::Secret;
 use echo5_core::tenant::Tenant;
 use uuid::Uuid;
 
+use super::action::SecretOrigin;
 use super::effect::{SecretField, SettingsChange};
 use super::input::LineInput;
 use super::state::Screen;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Palette(Palette),
     Filter(Filter),
     Form(Form),
     MoveTo(MoveTo),
     Confirm(Confirm),
+    /// Full API keys waiting to be read, oldest first. Only Enter or Esc dismisses one, and
+    /// a dismissed key leaves the state for good.
+    ShowKey(Vec<ShownKey>),
+}
+
+/// A full API key on its way to the operator's eyes: drawn only by the modal, redacted in
+/// `Debug` (it is a [`Secret`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownKey {
+    pub tenant_name: String,
+    pub key: ApiKey,
+    pub secret: Secret<String>,
+    pub origin: SecretOrigin,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,6 +93,8 @@ pub enum Purpose {
     SpamKeywords,
     ManagerEmail,
     Secret(SecretField),
+    CreateKey,
+    RotateKey { key: Uuid },
 }
 
 /// Where to move a stage's leads before deleting it.
@@ -99,6 +119,7 @@ pub struct Confirm {
 pub enum PendingOp {
     DeleteStage { stage: Uuid, move_to: Option<Uuid> },
     Settings(SettingsChange),
+    RevokeKey { key: Uuid },
 }
 
 /// Palette commands, in the order completion offers them.
@@ -108,6 +129,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("tenants", "tenant picker"),
     ("pipeline", "stages of the selected tenant"),
     ("settings", "settings of the selected tenant"),
+    ("keys", "API keys of the selected tenant"),
     ("refresh", "fetch the current screen again"),
     ("help", "key bindings"),
     ("quit", "leave the console"),

@@ -9,7 +9,7 @@ use super::overlay::{
     Form, MoveTo, Overlay, Palette, PendingOp, Purpose, completions, resolve_tenant,
 };
 use super::request::{mutate, refresh_screen};
-use super::screens::{self, pipeline, settings, tenants};
+use super::screens::{self, keys, pipeline, settings, tenants};
 use super::state::{Resource, Screen, State, ToastLevel};
 use crate::keymap::{self, Cmd};
 
@@ -45,6 +45,17 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
         }
         Overlay::Form(form) => form_key(state, form, key),
         Overlay::MoveTo(m) => move_to(state, m, key),
+        Overlay::ShowKey(mut shown) => {
+            // Only an explicit Enter or Esc lets a key go: a stray j or q must not make the
+            // operator lose a key they have not copied yet.
+            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) && !shown.is_empty() {
+                shown.remove(0);
+            }
+            if !shown.is_empty() {
+                state.overlay = Some(Overlay::ShowKey(shown));
+            }
+            Vec::new()
+        }
         Overlay::Confirm(c) => match (key.code, keymap::dialog(&key)) {
             (KeyCode::Char('y') | KeyCode::Char('Y'), _) | (_, Some(Cmd::Confirm)) => {
                 perform(state, c.op)
@@ -80,6 +91,7 @@ fn set_filter(state: &mut State, screen: Screen, text: String) {
         Screen::Dashboard => &mut state.dashboard,
         Screen::Tenants => &mut state.picker,
         Screen::Pipeline => &mut state.pipeline,
+        Screen::Keys => &mut state.keys_view,
         Screen::Settings => return,
     };
     if view.filter != text {
@@ -192,6 +204,9 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 Purpose::AddStage | Purpose::RenameStage { .. } => {
                     pipeline::submit(state, form.purpose, &values)
                 }
+                Purpose::CreateKey | Purpose::RotateKey { .. } => {
+                    keys::submit(state, form.purpose, &values)
+                }
                 _ => settings::submit(state, form.purpose, &values),
             };
             match result {
@@ -251,5 +266,6 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
             )]
         }
         PendingOp::Settings(change) => settings::save(state, change).into_iter().collect(),
+        PendingOp::RevokeKey { key } => keys::revoke(state, key),
     }
 }

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
+use echo5_core::apikey::ApiKey;
+use echo5_core::secret::Secret;
 use echo5_core::stage::StageSummary;
 use echo5_core::tenant::TenantRef;
 
-use super::action::{ApiReply, Reply};
+use super::action::{ApiReply, Reply, SecretOrigin};
 use super::effect::{Call, Effect, Scope};
+use super::overlay::{Overlay, ShownKey};
 use super::request::{fetch, refresh_screen, schedule_poll};
 use super::state::{Conn, DOWN_AFTER, Remote, Resource, State, ToastLevel};
 use crate::api::ApiError;
@@ -27,9 +30,18 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     };
     if !current {
         // The operator has moved to another tenant: its data no longer belongs on screen,
-        // but a failed change is still news.
-        if let (Err(e), true) = (&r.result, r.call.is_mutation()) {
-            state.toast(ToastLevel::Error, format!("not saved: {}", describe(e)));
+        // but a failed change is still news, and a new key must still be seen: it exists
+        // on the daemon now, and this answer is the only time it is handed over.
+        match r.result {
+            Ok(Reply::KeySecret {
+                key,
+                secret,
+                origin,
+            }) => show_secret(state, key, secret, origin),
+            Err(e) if r.call.is_mutation() => {
+                state.toast(ToastLevel::Error, format!("not saved: {}", describe(&e)));
+            }
+            _ => {}
         }
         return out;
     }
@@ -113,6 +125,7 @@ fn resource_of(call: &Call) -> Option<Resource> {
         Call::ListTenants => Some(Resource::Tenants),
         Call::ListStages { .. } => Some(Resource::Stages),
         Call::GetSettings { .. } => Some(Resource::Settings),
+        Call::ListKeys { .. } => Some(Resource::Keys),
         _ => None,
     }
 }
@@ -124,6 +137,10 @@ fn touched_by(call: &Call) -> Option<Resource> {
         | Call::ReorderStages { .. }
         | Call::DeleteStage { .. } => Some(Resource::Stages),
         Call::PatchSettings { .. } => Some(Resource::Settings),
+        Call::CreateKey { .. }
+        | Call::RotateKey { .. }
+        | Call::RevealKey { .. }
+        | Call::RevokeKey { .. } => Some(Resource::Keys),
         _ => None,
     }
 }
@@ -133,6 +150,7 @@ fn inflight_mut(state: &mut State, res: Resource) -> &mut Option<u64> {
         Resource::Tenants => &mut state.tenants.inflight,
         Resource::Stages => &mut state.stages.inflight,
         Resource::Settings => &mut state.settings.inflight,
+        Resource::Keys => &mut state.keys.inflight,
     }
 }
 
@@ -141,6 +159,7 @@ fn set_error(state: &mut State, res: Resource, text: String) {
         Resource::Tenants => state.tenants.error = Some(text),
         Resource::Stages => state.stages.error = Some(text),
         Resource::Settings => state.settings.error = Some(text),
+        Resource::Keys => state.keys.error = Some(text),
     }
 }
 
@@ -243,6 +262,100 @@ fn apply(state: &mut State, id: u64, reply: Reply) -> Vec<Effect> {
             state.toast(ToastLevel::Info, text);
             fetch(state, Resource::Stages, true).into_iter().collect()
         }
+        Reply::Keys(list) => {
+            if admit(state, Resource::Keys, id) {
+                store(&mut state.keys, list, now);
+                focus_pending_key(state);
+                let n = state.filtered_keys().len();
+                state.keys_view.clamp(n);
+            }
+            Vec::new()
+        }
+        Reply::KeySecret {
+            key,
+            secret,
+            origin,
+        } => {
+            let changed_list = match &origin {
+                SecretOrigin::Created => {
+                    state.toast(ToastLevel::Info, format!("created key {}", key.prefix));
+                    true
+                }
+                SecretOrigin::Rotated { old_key } => {
+                    let until = old_key
+                        .expires_at
+                        .map(|t| format!("until {}", t.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_else(|| "no longer".into());
+                    state.toast(
+                        ToastLevel::Info,
+                        format!("rotated: {} works {until}", old_key.prefix),
+                    );
+                    true
+                }
+                SecretOrigin::Revealed => false,
+            };
+            if changed_list {
+                state.focus_key = Some(key.id);
+            }
+            show_secret(state, key, secret, origin);
+            if changed_list {
+                fetch(state, Resource::Keys, true).into_iter().collect()
+            } else {
+                Vec::new()
+            }
+        }
+        Reply::KeyRevoked(key) => {
+            state.toast(ToastLevel::Info, format!("revoked {}", key.prefix));
+            // Shown at once; the refetch confirms it.
+            if let Some(row) = state
+                .keys
+                .data
+                .iter_mut()
+                .flatten()
+                .find(|k| k.id == key.id)
+            {
+                *row = key;
+            }
+            fetch(state, Resource::Keys, true).into_iter().collect()
+        }
+    }
+}
+
+/// Opens (or queues behind one already open) the modal that shows a full key once. It
+/// replaces any other dialog: losing a half-typed form costs less than missing a key.
+fn show_secret(state: &mut State, key: ApiKey, secret: Secret<String>, origin: SecretOrigin) {
+    let tenant_name = state
+        .tenants
+        .data
+        .iter()
+        .flatten()
+        .find(|t| t.id == key.tenant_id)
+        .map(|t| t.name.clone())
+        .unwrap_or_else(|| key.tenant_id.to_string());
+    let shown = ShownKey {
+        tenant_name,
+        key,
+        secret,
+        origin,
+    };
+    state.overlay = Some(match state.overlay.take() {
+        Some(Overlay::ShowKey(mut queue)) => {
+            queue.push(shown);
+            Overlay::ShowKey(queue)
+        }
+        _ => Overlay::ShowKey(vec![shown]),
+    });
+    state.dirty = true;
+}
+
+/// After creating or rotating a key, put the cursor on the new one once the list has it.
+fn focus_pending_key(state: &mut State) {
+    let Some(id) = state.focus_key else {
+        return;
+    };
+    if let Some(pos) = state.filtered_keys().iter().position(|k| k.id == id) {
+        state.keys_view.selected = pos;
+        state.focus_key = None;
     }
 }
 

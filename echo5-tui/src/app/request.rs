@@ -15,12 +15,12 @@ fn next_id(state: &mut State) -> u64 {
 pub(crate) fn fetch(state: &mut State, res: Resource, force: bool) -> Option<Effect> {
     let (call, scope) = match res {
         Resource::Tenants => (Call::ListTenants, Scope::Global),
-        Resource::Stages | Resource::Settings => {
+        Resource::Stages | Resource::Settings | Resource::Keys => {
             let tenant = state.tenant.as_ref()?.id;
-            let call = if res == Resource::Stages {
-                Call::ListStages { tenant }
-            } else {
-                Call::GetSettings { tenant }
+            let call = match res {
+                Resource::Stages => Call::ListStages { tenant },
+                Resource::Keys => Call::ListKeys { tenant },
+                _ => Call::GetSettings { tenant },
             };
             (
                 call,
@@ -34,6 +34,7 @@ pub(crate) fn fetch(state: &mut State, res: Resource, force: bool) -> Option<Eff
         Resource::Tenants => state.tenants.loading(),
         Resource::Stages => state.stages.loading(),
         Resource::Settings => state.settings.loading(),
+        Resource::Keys => state.keys.loading(),
     };
     if loading && !force {
         return None;
@@ -43,6 +44,7 @@ pub(crate) fn fetch(state: &mut State, res: Resource, force: bool) -> Option<Eff
         Resource::Tenants => state.tenants.inflight = Some(id),
         Resource::Stages => state.stages.inflight = Some(id),
         Resource::Settings => state.settings.inflight = Some(id),
+        Resource::Keys => state.keys.inflight = Some(id),
     }
     Some(Effect::Api(Request { id, scope, call }))
 }
@@ -69,6 +71,7 @@ pub(crate) fn refresh_screen(state: &mut State, force: bool) -> Vec<Effect> {
         _ if state.tenant.is_none() => Resource::Tenants,
         Screen::Pipeline => Resource::Stages,
         Screen::Settings => Resource::Settings,
+        Screen::Keys => Resource::Keys,
     };
     let mut out: Vec<Effect> = fetch(state, res, force).into_iter().collect();
     // Names in the palette's completion come from the tenant list; load it once.

@@ -1,6 +1,7 @@
 //! Everything the console knows. Only [`crate::app::update`] changes it; the UI only reads it.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::apikey::ApiKey;
 use echo5_core::stage::StageSummary;
 use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
 use std::collections::HashMap;
@@ -8,22 +9,24 @@ use uuid::Uuid;
 
 use super::overlay::Overlay;
 
-/// The screens, in the order Tab and the number keys use. Leads, Keys, SLA breaches and
-/// Analytics join this list as their endpoints land.
+/// The screens, in the order Tab and the number keys use. Leads, SLA breaches and Analytics
+/// join this list as their endpoints land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
     Dashboard,
     Tenants,
     Pipeline,
     Settings,
+    Keys,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 4] = [
+    pub const ALL: [Screen; 5] = [
         Screen::Dashboard,
         Screen::Tenants,
         Screen::Pipeline,
         Screen::Settings,
+        Screen::Keys,
     ];
 
     pub fn title(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Screen {
             Screen::Tenants => "Tenants",
             Screen::Pipeline => "Pipeline",
             Screen::Settings => "Settings",
+            Screen::Keys => "Keys",
         }
     }
 
@@ -42,12 +46,13 @@ impl Screen {
             Screen::Tenants => "tenants",
             Screen::Pipeline => "pipeline",
             Screen::Settings => "settings",
+            Screen::Keys => "keys",
         }
     }
 
     /// Per-tenant screens cannot show anything until a tenant is chosen.
     pub fn needs_tenant(self) -> bool {
-        matches!(self, Screen::Pipeline | Screen::Settings)
+        matches!(self, Screen::Pipeline | Screen::Settings | Screen::Keys)
     }
 
     pub fn index(self) -> usize {
@@ -175,6 +180,7 @@ pub enum Resource {
     Tenants,
     Stages,
     Settings,
+    Keys,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,13 +207,18 @@ pub struct State {
     pub tenants: Remote<Vec<Tenant>>,
     pub stages: Remote<Vec<StageSummary>>,
     pub settings: Remote<TenantSettings>,
+    /// The selected tenant's API keys, newest first; never the keys themselves.
+    pub keys: Remote<Vec<ApiKey>>,
 
     pub dashboard: ListView,
     pub picker: ListView,
     pub pipeline: ListView,
     pub settings_view: ListView,
+    pub keys_view: ListView,
     /// A stage to put the cursor on when it shows up (just added).
     pub focus_stage: Option<Uuid>,
+    /// Likewise for a key just created or rotated.
+    pub focus_key: Option<Uuid>,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -241,11 +252,14 @@ impl State {
             tenants: Remote::default(),
             stages: Remote::default(),
             settings: Remote::default(),
+            keys: Remote::default(),
             dashboard: ListView::default(),
             picker: ListView::default(),
             pipeline: ListView::default(),
             settings_view: ListView::default(),
+            keys_view: ListView::default(),
             focus_stage: None,
+            focus_key: None,
             overlay: None,
             toasts: Vec::new(),
             saving: 0,
@@ -320,5 +334,22 @@ impl State {
 
     pub fn selected_stage(&self) -> Option<(usize, &StageSummary)> {
         self.filtered_stages().get(self.pipeline.selected).copied()
+    }
+
+    /// Keys with the keys view's filter (label or prefix) applied, newest first.
+    pub fn filtered_keys(&self) -> Vec<&ApiKey> {
+        let all = self.keys.data.as_deref().unwrap_or_default();
+        let f = self.keys_view.filter.to_lowercase();
+        all.iter()
+            .filter(|k| {
+                f.is_empty()
+                    || k.label.to_lowercase().contains(&f)
+                    || k.prefix.to_lowercase().contains(&f)
+            })
+            .collect()
+    }
+
+    pub fn selected_key(&self) -> Option<&ApiKey> {
+        self.filtered_keys().get(self.keys_view.selected).copied()
     }
 }

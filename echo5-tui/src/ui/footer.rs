@@ -38,6 +38,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             ("Esc".into(), "cancel"),
         ],
         Some(Overlay::Form(_)) => keymap::hints(Ctx::Dialog),
+        Some(Overlay::ShowKey(_)) => {
+            vec![("Enter/Esc".into(), "dismiss: the key is not shown again")]
+        }
         None => keymap::hints(Ctx::Screen(state.screen)),
     };
     // Help and quit are pinned to the right edge so a narrow terminal never loses them.

@@ -44,16 +44,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(left), l);
     frame.render_widget(Paragraph::new(right).right_aligned(), r);
 
-    let mut spans = vec![Span::raw(" ")];
-    for (i, s) in Screen::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, s.title());
-        spans.push(if *s == state.screen {
-            Span::styled(label, theme::tab_active())
-        } else {
-            Span::styled(label, theme::dim())
-        });
-        spans.push(Span::raw(" "));
-    }
     let tenant = match &state.tenant {
         Some(t) => Line::from(vec![
             Span::styled("tenant ", theme::dim()),
@@ -63,7 +53,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         None => Line::from(Span::styled("no tenant (:tenant) ", theme::dim())),
     };
     let tenant_w = tenant.width() as u16;
+    let tab_line = |pad: &str, gap: &str| {
+        let mut spans = vec![Span::raw(" ")];
+        for (i, s) in Screen::ALL.iter().enumerate() {
+            let label = format!("{pad}{} {}{pad}", i + 1, s.title());
+            spans.push(if *s == state.screen {
+                Span::styled(label, theme::tab_active())
+            } else {
+                Span::styled(label, theme::dim())
+            });
+            spans.push(Span::raw(gap.to_string()));
+        }
+        Line::from(spans)
+    };
+    // Narrow terminals lose the padding between tabs before they lose the tenant's name.
+    let mut spans = tab_line(" ", " ");
+    if spans.width() as u16 + tenant_w > tabs.width {
+        spans = tab_line("", " ");
+    }
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(tenant_w)]).areas(tabs);
-    frame.render_widget(Paragraph::new(Line::from(spans)), l);
+    frame.render_widget(Paragraph::new(spans), l);
     frame.render_widget(Paragraph::new(tenant).right_aligned(), r);
 }

@@ -4,6 +4,7 @@
 mod dashboard;
 mod footer;
 mod header;
+mod keys;
 mod overlay;
 mod pipeline;
 mod settings;
@@ -30,6 +31,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Screen::Tenants => tenants::draw(frame, body, state),
         Screen::Pipeline => pipeline::draw(frame, body, state),
         Screen::Settings => settings::draw(frame, body, state),
+        Screen::Keys => keys::draw(frame, body, state),
     }
     toast::draw(frame, body, state);
     overlay::draw(frame, body, state);

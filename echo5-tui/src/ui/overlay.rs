@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
 use super::theme;
+use crate::app::SecretOrigin;
 use crate::app::State;
-use crate::app::overlay::{COMMANDS, Form, MoveTo, Overlay, Palette, completions};
+use crate::app::overlay::{COMMANDS, Form, MoveTo, Overlay, Palette, ShownKey, completions};
 use crate::keymap;
 
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
@@ -17,6 +18,11 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
         Some(Overlay::Palette(p)) => palette(frame, body, state, p),
         Some(Overlay::Form(f)) => form(frame, body, f),
         Some(Overlay::MoveTo(m)) => move_to(frame, body, m),
+        Some(Overlay::ShowKey(queue)) => {
+            if let Some(first) = queue.first() {
+                show_key(frame, body, first, queue.len() - 1);
+            }
+        }
         Some(Overlay::Confirm(c)) => {
             let area = centered(body, 60, 7);
             frame.render_widget(Clear, area);
@@ -209,5 +215,65 @@ fn move_to(frame: &mut Frame, body: Rect, m: &MoveTo) {
             ..inner
         },
         &mut ls,
+    );
+}
+
+/// The one place a full API key is drawn. It sits alone on its line, unwrapped, so it can
+/// be selected and copied with the mouse (capture is off by default).
+fn show_key(frame: &mut Frame, body: Rect, k: &ShownKey, more: usize) {
+    let title = match k.origin {
+        SecretOrigin::Created => format!("New API key · {}", k.tenant_name),
+        SecretOrigin::Rotated { .. } => format!("Rotated API key · {}", k.tenant_name),
+        SecretOrigin::Revealed => format!("API key · {}", k.tenant_name),
+    };
+    let first = match k.origin {
+        SecretOrigin::Revealed => "Revealed (the reveal is in the audit log). Copy it now:",
+        _ => "Copy this key now: it is shown only this once.",
+    };
+    let mut lines = vec![
+        Line::raw(first),
+        Line::raw(""),
+        Line::from(Span::styled(
+            format!("  {}", k.secret.expose()),
+            theme::key(),
+        )),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("label ", theme::dim()),
+            Span::raw(k.key.label.clone()),
+            Span::styled("  prefix ", theme::dim()),
+            Span::raw(k.key.prefix.clone()),
+        ]),
+    ];
+    if let SecretOrigin::Rotated { old_key } = &k.origin {
+        let until = old_key
+            .expires_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "now".into());
+        lines.push(Line::from(vec![
+            Span::styled("old key ", theme::dim()),
+            Span::raw(format!("{} works until {until}", old_key.prefix)),
+        ]));
+    }
+    lines.push(Line::raw(
+        "Sites send it as X-API-Key (or in the ingest URL).",
+    ));
+    lines.push(Line::raw(""));
+    let mut last = vec![
+        Span::styled("Enter/Esc", theme::key()),
+        Span::raw(" dismiss"),
+    ];
+    if more > 0 {
+        last.push(Span::styled(
+            format!("   {more} more key(s) after this"),
+            theme::warn(),
+        ));
+    }
+    lines.push(Line::from(last));
+    let area = centered(body, 64, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(dialog_block(&title).border_style(theme::warn())),
+        area,
     );
 }

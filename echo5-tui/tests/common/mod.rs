@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use echo5_core::secret::MaskedSecret;
+use echo5_core::apikey::{ApiKey, KeyStatus};
+use echo5_core::secret::{MaskedSecret, Secret};
 use echo5_core::stage::{StageKind, StageSummary};
 use echo5_core::tenant::{Tenant, TenantSettings};
 use echo5_tui::api::ApiError;
-use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, State, update};
+use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
 use uuid::Uuid;
 
 pub fn now() -> DateTime<Utc> {
@@ -101,6 +102,62 @@ pub fn stages() -> Vec<StageSummary> {
     ]
 }
 
+pub fn key_id(n: u128) -> Uuid {
+    Uuid::from_u128(0x3000 + n)
+}
+
+/// A made-up key of the real shape, fixed so snapshots are stable. Never a real key.
+pub const FAKE_KEY: &str = "e5_FAKEfake0123456789snapshotONLY12";
+
+/// Open Arms' keys, newest first as the daemon lists them: one in its grace period after a
+/// rotation, one working, one expired, one revoked.
+pub fn keys() -> Vec<ApiKey> {
+    let h = chrono::TimeDelta::hours;
+    let k = |n: u128, prefix: &str, label: &str, created: i64| ApiKey {
+        id: key_id(n),
+        tenant_id: tenant_id(1),
+        prefix: prefix.into(),
+        label: label.into(),
+        status: KeyStatus::Active,
+        created_at: now() - h(created),
+        last_used_at: None,
+        expires_at: None,
+        revoked_at: None,
+        rotated_from: None,
+    };
+    let mut fresh = k(1, "e5_Zx9Qr", "openarms.com", 2);
+    fresh.rotated_from = Some(key_id(2));
+    fresh.last_used_at = Some(now() - chrono::TimeDelta::minutes(5));
+    let mut grace = k(2, "e5_Ab3dE", "openarms.com", 24 * 40);
+    grace.status = KeyStatus::Expiring;
+    grace.expires_at = Some(now() + h(22));
+    grace.last_used_at = Some(now() - h(3));
+    let mut expired = k(3, "e5_Old11", "landing page", 24 * 90);
+    expired.status = KeyStatus::Expired;
+    expired.expires_at = Some(now() - h(72));
+    expired.last_used_at = Some(now() - h(80));
+    let mut revoked = k(4, "e5_Rev00", "staging site", 24 * 120);
+    revoked.status = KeyStatus::Revoked;
+    revoked.revoked_at = Some(now() - h(240));
+    vec![fresh, grace, expired, revoked]
+}
+
+/// The daemon's answer to a create: a new key and its full value.
+pub fn created_key(label: &str) -> Reply {
+    let mut key = keys()[0].clone();
+    key.id = key_id(9);
+    key.prefix = FAKE_KEY[..8].to_string();
+    key.label = label.into();
+    key.created_at = now();
+    key.last_used_at = None;
+    key.rotated_from = None;
+    Reply::KeySecret {
+        key,
+        secret: Secret::new(FAKE_KEY.to_string()),
+        origin: SecretOrigin::Created,
+    }
+}
+
 pub fn open_arms_settings() -> TenantSettings {
     tenants()[0].settings.clone()
 }
@@ -154,6 +211,7 @@ pub fn canned(call: &Call) -> Option<Reply> {
         Call::ListTenants => Some(Reply::Tenants(tenants())),
         Call::ListStages { .. } => Some(Reply::Stages(stages())),
         Call::GetSettings { .. } => Some(Reply::Settings(open_arms_settings())),
+        Call::ListKeys { .. } => Some(Reply::Keys(keys())),
         _ => None,
     }
 }

@@ -12,6 +12,18 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::extract::Admin;
 use crate::state::AppState;
 
+/// One frame of the stream as SSE clients parse it (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SseFrame {
+    /// The event id, for `Last-Event-ID`.
+    id: String,
+    /// The event kind, e.g. `lead.created`.
+    event: String,
+    /// The `Event` as JSON.
+    data: String,
+}
+
 fn sse(e: &echo5_core::event::Event) -> SseEvent {
     SseEvent::default()
         .id(e.id.to_string())
@@ -26,7 +38,8 @@ fn sse(e: &echo5_core::event::Event) -> SseEvent {
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     security(("admin_token" = [])),
     responses(
-        (status = 200, description = "text/event-stream of events", content_type = "text/event-stream", body = String),
+        (status = 200, description = "A stream of Server-Sent Events; each frame's `data` is an `Event` as JSON",
+            content_type = "text/event-stream", body = SseFrame),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
@@ -38,6 +51,7 @@ pub async fn events(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let (replay, mut rx) = state.events.subscribe(last);
+    let mut closed = state.events.closed();
     let stream = async_stream::stream! {
         let mut seen = last.unwrap_or(0);
         for e in replay {
@@ -45,7 +59,14 @@ pub async fn events(
             yield Ok(sse(&e));
         }
         loop {
-            match rx.recv().await {
+            if *closed.borrow() {
+                break;
+            }
+            let next = tokio::select! {
+                r = rx.recv() => r,
+                _ = closed.changed() => break,
+            };
+            match next {
                 Ok(e) if e.id > seen => {
                     seen = e.id;
                     yield Ok(sse(&e));

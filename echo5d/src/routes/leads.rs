@@ -203,6 +203,7 @@ fn csv_rows(leads: &[Lead], header: bool) -> Vec<u8> {
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "CSV, one lead per row, newest first", content_type = "text/csv", body = String),
+        (status = 400, description = "Unknown query parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
         (status = 422, description = "A bad filter value", body = ErrorBody)))]

@@ -1,6 +1,8 @@
 //! The daemon on a real loopback port, in-process, over a real database file.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use chrono::{DateTime, Utc};
 use echo5_core::clock::ManualClock;
 use echo5d::config::ServeArgs;

@@ -14,6 +14,30 @@ pub struct Mail {
     pub data: String,
 }
 
+impl Mail {
+    /// The message as a mail client shows it: quoted-printable soft breaks and escapes
+    /// decoded.
+    pub fn decoded(&self) -> String {
+        let joined = self.data.replace("=\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'='
+                && i + 2 < bytes.len()
+                && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct SmtpSink {
     pub port: u16,
@@ -59,7 +83,10 @@ impl SmtpSink {
             let upper = line.to_ascii_uppercase();
             if upper.starts_with("EHLO") {
                 w.write_all(b"250-sink.test\r\n250 8BITMIME\r\n").await?;
-            } else if upper.starts_with("HELO") || upper.starts_with("RSET") || upper.starts_with("NOOP") {
+            } else if upper.starts_with("HELO")
+                || upper.starts_with("RSET")
+                || upper.starts_with("NOOP")
+            {
                 w.write_all(b"250 ok\r\n").await?;
             } else if upper.starts_with("MAIL FROM") {
                 if self.failing.load(Ordering::SeqCst) {
@@ -71,7 +98,12 @@ impl SmtpSink {
                 to.clear();
                 w.write_all(b"250 ok\r\n").await?;
             } else if upper.starts_with("RCPT TO") {
-                to.push(line[8..].trim().trim_matches(|c| c == '<' || c == '>').to_string());
+                to.push(
+                    line[8..]
+                        .trim()
+                        .trim_matches(|c| c == '<' || c == '>')
+                        .to_string(),
+                );
                 w.write_all(b"250 ok\r\n").await?;
             } else if upper == "DATA" {
                 w.write_all(b"354 go ahead\r\n").await?;

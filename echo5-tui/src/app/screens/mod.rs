@@ -1,6 +1,7 @@
 //! What a command means on each screen, plus the navigation they share.
 
 mod dashboard;
+pub(crate) mod keys;
 pub(crate) mod pipeline;
 pub(crate) mod settings;
 pub(crate) mod tenants;
@@ -56,6 +57,7 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             Screen::Tenants => tenants::on_cmd(state, other),
             Screen::Pipeline => pipeline::on_cmd(state, other),
             Screen::Settings => settings::on_cmd(state, other),
+            Screen::Keys => keys::on_cmd(state, other),
         },
     }
 }
@@ -106,6 +108,7 @@ pub(crate) fn list_mut(state: &mut State) -> Option<&mut ListView> {
         Screen::Dashboard => Some(&mut state.dashboard),
         Screen::Tenants => Some(&mut state.picker),
         Screen::Pipeline => Some(&mut state.pipeline),
+        Screen::Keys => Some(&mut state.keys_view),
         Screen::Settings => None,
     }
 }
@@ -116,6 +119,7 @@ fn list_len(state: &State) -> usize {
         Screen::Tenants => state.filtered_tenants(&state.picker).len(),
         Screen::Pipeline => state.filtered_stages().len(),
         Screen::Settings => settings::Row::ALL.len(),
+        Screen::Keys => state.filtered_keys().len(),
     }
 }
 

@@ -51,8 +51,11 @@ pub(crate) fn switch_tenant(state: &mut State, t: &Tenant) -> Vec<Effect> {
         state.tenant_gen += 1;
         state.stages = Remote::default();
         state.settings = Remote::default();
+        state.keys = Remote::default();
         state.pipeline = ListView::default();
+        state.keys_view = ListView::default();
         state.focus_stage = None;
+        state.focus_key = None;
         state.toast(ToastLevel::Info, format!("tenant: {}", t.name));
     }
     Vec::new()

@@ -1,0 +1,348 @@
+//! Property tests: the ingest normaliser's invariants over arbitrary payloads, body parsing
+//! never panicking, and cursor round-trips.
+//!
+//! The invariants, from `core/src/ingest/normalize.rs`:
+//! - `normalize` never panics, on any payload and any file list;
+//! - an e-mail, when present, is non-empty, trimmed, lower-case and has no `mailto:`;
+//! - a phone, when present, is ASCII digits with at most a leading `+`, and has a digit;
+//! - every other mapped field is a trimmed, non-empty text;
+//! - nothing is lost: every top-level field (credentials aside) is either in `custom`
+//!   unchanged, or in `custom` as the same object with only the entries that were mapped taken
+//!   out, or gone from `custom` because its value was mapped (then some lead field is set);
+//! - nothing is invented: every mapped value comes from a value of the payload (trimmed; an
+//!   e-mail lower-cased; a phone reduced to its digits), and `name` may also be "first last";
+//! - credentials (`api_key`, `key`, …) never reach `custom`;
+//! - uploaded file names are listed in `custom`;
+//! - `has_contact()` is exactly "name, e-mail or phone is set".
+
+use echo5_core::ingest::{self, Normalized, Payload};
+use echo5_core::page::Cursor;
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+/// Field names the normaliser knows, a few it treats specially, and arbitrary ones.
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::sample::select(vec![
+            "name", "Name", "full_name", "your-name", "names", "first_name", "firstname",
+            "fname", "last_name", "lname", "email", "E-mail", "your-email", "email_address",
+            "Work Email", "phone", "tel", "your-tel", "Mobile Phone", "Hotel", "message",
+            "your-message", "comments", "company", "url", "source_url", "page_url", "referer",
+            "utm_source", "utm_campaign", "gclid", "fbclid", "form_name", "ip", "user_agent",
+            "fields", "form", "meta", "__submission", "1", "1.3", "1.6", "2", "3", "10", "4.1",
+            "api_key", "key", "API-Key", "files", "_files", "value", "type", "title", "id",
+            "raw_value",
+        ])
+        .prop_map(str::to_string),
+        1 => "[a-zA-Z0-9 _.\\-]{0,12}",
+        1 => any::<String>(),
+    ]
+}
+
+/// Strings shaped like what forms carry, plus arbitrary Unicode.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => "[A-Za-z]{1,8}@[a-z]{1,6}\\.[a-z]{2,3}",
+        1 => " ?(mailto:|MAILTO:)?[A-Za-z.]{1,8}@[A-Z]{1,6}\\.(COM|io) ?",
+        2 => "\\+?[0-9 ()\\-.]{3,18}( x[0-9]{1,3})?",
+        1 => "[０-９٠-٩۰-۹ +]{1,12}",
+        2 => "[A-Za-z ]{0,20}",
+        1 => "https?://[a-z]{1,8}\\.test/[a-z]{0,5}",
+        1 => prop::sample::select(vec!["email", "tel", "text", "honeypot", "textarea", ""])
+            .prop_map(str::to_string),
+        2 => any::<String>(),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        6 => text().prop_map(Value::String),
+        1 => any::<i64>().prop_map(Value::from),
+        // Decimals a form would send; serde_json (without `float_roundtrip`) may read extreme
+        // exponents back one ulp off, which is not the normaliser's business.
+        1 => (any::<i32>(), 0..4i32).prop_map(|(m, e)| Value::from(f64::from(m) / 10f64.powi(e))),
+        1 => any::<bool>().prop_map(Value::Bool),
+        1 => Just(Value::Null),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((key(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+fn payload() -> impl Strategy<Value = Payload> {
+    (
+        prop::collection::vec((key(), value()), 0..12),
+        prop::collection::vec("[a-z]{1,6}\\.(pdf|jpg)", 0..3),
+    )
+        .prop_map(|(fields, files)| Payload {
+            fields: fields.into_iter().collect::<Map<String, Value>>(),
+            files,
+        })
+}
+
+/// `loose()` as the normaliser compares names (it is crate-private).
+fn loose(name: &str) -> String {
+    let lower = name.trim().to_lowercase();
+    let rest = ["your-", "your_", "your "]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .unwrap_or(&lower);
+    rest.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn is_credential(key: &str) -> bool {
+    matches!(loose(key).as_str(), "apikey" | "key")
+}
+
+/// Every string and number anywhere in a value, as text.
+fn leaves(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Array(a) => a.iter().for_each(|x| leaves(x, out)),
+        Value::Object(o) => o.values().for_each(|x| leaves(x, out)),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// The phone form of a text, as the normaliser's contract describes it.
+fn phone_digits(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            let zero = match c {
+                '0'..='9' => '0',
+                '０'..='９' => '０',
+                '٠'..='٩' => '٠',
+                '۰'..='۹' => '۰',
+                _ => return None,
+            };
+            char::from_digit(u32::from(c) - u32::from(zero), 10)
+        })
+        .collect()
+}
+
+fn mapped(n: &Normalized) -> Vec<(&'static str, &Option<String>)> {
+    vec![
+        ("name", &n.name),
+        ("first_name", &n.first_name),
+        ("last_name", &n.last_name),
+        ("email", &n.email),
+        ("phone", &n.phone),
+        ("message", &n.message),
+        ("company", &n.company),
+        ("form_name", &n.form_name),
+        ("page_url", &n.page_url),
+        ("referrer", &n.referrer),
+        ("utm_source", &n.utm_source),
+        ("utm_medium", &n.utm_medium),
+        ("utm_campaign", &n.utm_campaign),
+        ("utm_term", &n.utm_term),
+        ("utm_content", &n.utm_content),
+        ("gclid", &n.gclid),
+        ("fbclid", &n.fbclid),
+        ("ip", &n.ip),
+        ("user_agent", &n.user_agent),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        // PROPTEST_CASES=100000 for a longer hunt.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1024),
+        // Failures become explicit regression tests, not a file beside the source.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn email_is_trimmed_lower_case_and_bare(p in payload()) {
+        let n = ingest::normalize(&p);
+        if let Some(e) = &n.email {
+            prop_assert!(!e.is_empty());
+            prop_assert_eq!(e.trim(), e.as_str());
+            prop_assert_eq!(&e.to_lowercase(), e);
+            prop_assert!(!e.starts_with("mailto:"), "{}", e);
+        }
+    }
+
+    #[test]
+    fn phone_is_digits_with_an_optional_leading_plus(p in payload()) {
+        let n = ingest::normalize(&p);
+        if let Some(ph) = &n.phone {
+            let body = ph.strip_prefix('+').unwrap_or(ph);
+            prop_assert!(!body.is_empty(), "{:?}", ph);
+            prop_assert!(body.bytes().all(|b| b.is_ascii_digit()), "{:?}", ph);
+        }
+    }
+
+    #[test]
+    fn other_mapped_fields_are_trimmed_and_non_empty(p in payload()) {
+        let n = ingest::normalize(&p);
+        for (field, v) in mapped(&n) {
+            if let Some(v) = v {
+                prop_assert!(!v.is_empty(), "{} is empty", field);
+                if field != "email" {
+                    prop_assert_eq!(v.trim(), v.as_str(), "{} is not trimmed", field);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn has_contact_iff_name_email_or_phone(p in payload()) {
+        let n = ingest::normalize(&p);
+        prop_assert_eq!(
+            n.has_contact(),
+            n.name.is_some() || n.email.is_some() || n.phone.is_some()
+        );
+    }
+
+    #[test]
+    fn every_field_is_mapped_or_kept(p in payload()) {
+        let n = ingest::normalize(&p);
+        let anything_mapped = mapped(&n).iter().any(|(_, v)| v.is_some());
+        for (k, v) in &p.fields {
+            if is_credential(k) {
+                prop_assert!(!n.custom.contains_key(k), "credential {} kept", k);
+                continue;
+            }
+            match (n.custom.get(k), v) {
+                (Some(kept), _) if kept == v => {}
+                (Some(Value::Object(kept)), Value::Object(orig)) => {
+                    // Only entries that were mapped are taken out; the rest are untouched.
+                    prop_assert!(kept.len() < orig.len(), "{}: {:?} vs {:?}", k, kept, orig);
+                    for (sub, sv) in kept {
+                        prop_assert_eq!(orig.get(sub), Some(sv), "{}.{} changed", k, sub);
+                    }
+                    prop_assert!(anything_mapped, "{}: entries dropped, nothing mapped", k);
+                }
+                (Some(kept), _) => prop_assert!(false, "{} changed: {:?} → {:?}", k, v, kept),
+                (None, _) => prop_assert!(anything_mapped, "{} dropped, nothing mapped", k),
+            }
+        }
+        if !p.files.is_empty() {
+            let listed: Vec<Value> = p.files.iter().cloned().map(Value::String).collect();
+            prop_assert!(
+                n.custom.values().any(|v| *v == Value::Array(listed.clone())),
+                "files not listed in custom"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_is_invented(p in payload()) {
+        let n = ingest::normalize(&p);
+        let mut texts = Vec::new();
+        for (k, v) in &p.fields {
+            if !is_credential(k) {
+                leaves(v, &mut texts);
+            }
+        }
+        let trimmed: Vec<String> = texts.iter().map(|t| t.trim().to_string()).collect();
+        for (field, v) in mapped(&n) {
+            let Some(v) = v else { continue };
+            let ok = match field {
+                "email" => trimmed.iter().any(|t| {
+                    let l = t.to_lowercase();
+                    l.strip_prefix("mailto:").unwrap_or(&l).trim() == v
+                }),
+                // Digits before an extension marker (`555-0100 x23`), or all of them.
+                "phone" => trimmed
+                    .iter()
+                    .any(|t| phone_digits(t).starts_with(v.trim_start_matches('+'))),
+                "name" => trimmed.contains(v)
+                    || [&n.first_name, &n.last_name]
+                        .into_iter()
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        == *v,
+                _ => trimmed.contains(v),
+            };
+            prop_assert!(ok, "{} = {:?} is not from the payload", field, v);
+        }
+    }
+
+    #[test]
+    fn parsers_never_panic(
+        ct in prop::option::of(prop::sample::select(vec![
+            "application/json", "application/x-www-form-urlencoded", "text/plain", "",
+            "application/json; charset=utf-8", "text/plain; charset=iso-8859-1",
+            "application/x-www-form-urlencoded; charset=windows-1252", "multipart/form-data",
+            "application/xml", "application/vnd.api+json",
+        ])),
+        body in prop::collection::vec(any::<u8>(), 0..256),
+        form in "[a-z\\[\\]%0-9A-F=&+{}\":,]{0,80}",
+    ) {
+        let _ = ingest::parse_body(ct, &body);
+        if let Ok(p) = ingest::parse_body(ct, form.as_bytes()) {
+            let _ = ingest::normalize(&p);
+        }
+        let _ = ingest::parse_query(&form);
+        let pairs = vec![(form.clone(), String::from_utf8_lossy(&body).into_owned())];
+        let _ = ingest::payload_from_pairs(&pairs);
+        let _ = ingest::try_payload_from_pairs(&pairs);
+    }
+
+    #[test]
+    fn a_json_object_body_keeps_every_field(fields in prop::collection::vec((key(), value()), 0..8)) {
+        // A JSON object within the limits is read as exactly that object.
+        let obj: Map<String, Value> = fields.into_iter().collect();
+        let body = serde_json::to_vec(&Value::Object(obj.clone())).unwrap();
+        match ingest::parse_body(Some("application/json"), &body) {
+            Ok(p) => prop_assert_eq!(p.fields, obj),
+            Err(e) => prop_assert!(false, "refused {}: {}", String::from_utf8_lossy(&body), e),
+        }
+    }
+
+    #[test]
+    fn cursor_round_trips(ts in any::<i64>(), id in "[A-Za-z0-9-]{1,120}") {
+        let c = Cursor { ts, id };
+        let text = c.encode();
+        prop_assert!(text.len() <= 200);
+        prop_assert_eq!(Cursor::decode(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn cursor_round_trips_exactly_up_to_its_length_limit(
+        ts in any::<i64>(),
+        id in "[A-Za-z0-9-]{1,300}",
+    ) {
+        // Decoding refuses text over 200 characters, so a longer id cannot round-trip; every
+        // id this API pages by (UUIDs, integers) is far shorter.
+        let c = Cursor { ts, id };
+        let text = c.encode();
+        let back = Cursor::decode(&text);
+        if text.len() <= 200 {
+            prop_assert_eq!(back.unwrap(), c);
+        } else {
+            prop_assert!(back.is_err());
+        }
+    }
+
+    #[test]
+    fn cursor_decode_never_panics(text in any::<String>()) {
+        if let Ok(c) = Cursor::decode(&text) {
+            // What decodes is a cursor that encodes and decodes to itself.
+            prop_assert!(!c.id.is_empty());
+            prop_assert!(c.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            prop_assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+    }
+
+    #[test]
+    fn cursor_decode_never_panics_on_near_misses(
+        raw in "[+-]?[0-9]{0,22}:?[A-Za-z0-9:_ -]{0,40}",
+    ) {
+        use base64::Engine;
+        let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_bytes());
+        if let Ok(c) = Cursor::decode(&text) {
+            prop_assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+    }
+}

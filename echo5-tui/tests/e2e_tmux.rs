@@ -1,0 +1,488 @@
+//! End to end in a real terminal: the real `echo5d --demo` on a loopback port and the real
+//! `echo5-tui` inside a detached tmux session, driven with `send-keys` and read with
+//! `capture-pane`. Every change made through the console is checked again over HTTP.
+//!
+//! The binaries are taken from the target directory this test was built into;
+//! `cargo test --workspace` builds them first. Nothing here runs cargo.
+
+use serde_json::Value;
+use std::fs::OpenOptions;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous for a loaded CI machine; a passing run takes a few seconds per step at most.
+const STEP: Duration = Duration::from_secs(20);
+/// Reconnecting waits out the console's backoff (up to 8 s by then) on top of start-up.
+const RECONNECT: Duration = Duration::from_secs(40);
+const POLL: Duration = Duration::from_millis(100);
+
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/e2e_tmux-xxxx → target/<profile>
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .expect("test binary is inside target/<profile>/deps")
+}
+
+fn binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.is_file(),
+        "{} not found: run `cargo build --workspace` (or `cargo test --workspace`) first, \
+         with the same CARGO_TARGET_DIR and profile as this test",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+/// Owns everything the test starts; dropping it (also on a failed assertion) stops the
+/// daemon and the tmux server, so nothing outlives the test.
+struct Harness {
+    dir: tempfile::TempDir,
+    port: u16,
+    socket: String,
+    /// Where tmux put the socket; tmux leaves the file behind after kill-server.
+    socket_path: Option<PathBuf>,
+    daemon: Option<Child>,
+    rt: tokio::runtime::Runtime,
+    http: reqwest::Client,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
+        if let Some(p) = &self.socket_path {
+            let _ = std::fs::remove_file(p);
+        }
+        if let Some(mut d) = self.daemon.take() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
+}
+
+impl Harness {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = format!("echo5-e2e-{}-{}", std::process::id(), free_port());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("http client");
+        Harness {
+            dir,
+            port: free_port(),
+            socket,
+            socket_path: None,
+            daemon: None,
+            rt,
+            http,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("daemon.log")
+    }
+
+    fn start_daemon(&mut self) {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("daemon log");
+        let err = log.try_clone().expect("daemon log");
+        let child = Command::new(binary("echo5d"))
+            .arg("--demo")
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .env_remove("ECHO5_MASTER_KEY")
+            .env_remove("ECHO5_MASTER_KEY_FILE")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .expect("spawn echo5d");
+        self.daemon = Some(child);
+        let deadline = Instant::now() + STEP;
+        loop {
+            let up = self
+                .rt
+                .block_on(async { self.http.get(self.url("/healthz")).send().await })
+                .is_ok_and(|r| r.status().is_success());
+            if up {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.daemon.as_mut().map(Child::try_wait) {
+                panic!("echo5d exited early ({status}):\n{}", self.daemon_log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "echo5d not healthy in time:\n{}",
+                self.daemon_log()
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// SIGTERM, the way a service manager stops it, then waits for it to exit.
+    fn stop_daemon(&mut self) {
+        let Some(mut child) = self.daemon.take() else {
+            return;
+        };
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let deadline = Instant::now() + STEP;
+        while child.try_wait().expect("try_wait").is_none() {
+            assert!(Instant::now() < deadline, "echo5d ignored SIGTERM");
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn daemon_log(&self) -> String {
+        let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    fn token(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("admin.token"))
+            .expect("the daemon writes admin.token")
+            .trim()
+            .to_string()
+    }
+
+    fn api(&self, path: &str) -> Value {
+        let req = self.http.get(self.url(path)).bearer_auth(self.token());
+        self.rt.block_on(async {
+            let resp = req.send().await.expect("GET");
+            assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+            resp.json::<Value>().await.expect("json")
+        })
+    }
+
+    /// Polls the API until `ok` holds: the console's writes land asynchronously.
+    fn api_until(&self, path: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let v = self.api(path);
+            if ok(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "API never showed {what}: {v:#}");
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux (is it installed?)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn start_console(&mut self, timings: &Path) {
+        // A script, so the pane outlives the console and shows how it left the terminal:
+        // its exit code and the tty's line discipline (raw mode turns icanon and echo off).
+        let script = self.dir.path().join("console.sh");
+        let body = format!(
+            "#!/bin/sh\n\
+             unset ECHO5_TOKEN ECHO5_URL ECHO5_DATA_DIR\n\
+             ECHO5_TUI_TIMINGS='{timings}' '{tui}' --url 'http://127.0.0.1:{port}' \
+             --data-dir '{dir}' --refresh 1\n\
+             rc=$?\n\
+             echo \"TUI_EXIT=$rc\"\n\
+             echo \"TTY $(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' ')\"\n\
+             exec sleep 600\n",
+            timings = timings.display(),
+            tui = binary("echo5-tui").display(),
+            port = self.port,
+            dir = self.dir.path().display(),
+        );
+        std::fs::write(&script, body).expect("write script");
+        let script = script.display().to_string();
+        self.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+            &script,
+        ]);
+        let path = self.tmux(&["display-message", "-p", "#{socket_path}"]);
+        self.socket_path = Some(PathBuf::from(path.trim()));
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    /// Waits until the pane satisfies `ok`; on timeout fails with what it showed instead.
+    fn wait_for(&self, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the console never showed {what}. Screen:\n{s}\n--- daemon log ---\n{}",
+                self.daemon_log()
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(&format!("{text:?}"), STEP, |s| s.contains(text))
+    }
+
+    /// Typed literally, one send-keys call.
+    fn typ(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "e2e", "-l", text]);
+    }
+
+    /// Named keys: Enter, Escape, C-k, C-u.
+    fn press(&self, key: &str) {
+        self.tmux(&["send-keys", "-t", "e2e", key]);
+    }
+}
+
+/// The first `e5_` + 32 base62 characters on the screen.
+fn key_on(screen: &str) -> Option<String> {
+    screen
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .find_map(|w| {
+            (w.len() == 35
+                && w.starts_with("e5_")
+                && w[3..].bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| w.to_string())
+        })
+}
+
+fn stage_names(v: &Value) -> Vec<String> {
+    v["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn header(screen: &str) -> &str {
+    screen.lines().next().unwrap_or_default()
+}
+
+#[test]
+fn console_drives_the_real_daemon_in_tmux() {
+    let started = Instant::now();
+    let mut h = Harness::new();
+    h.start_daemon();
+    let timings = h.dir.path().join("timings.txt");
+    h.start_console(&timings);
+
+    // Start-up: the dashboard with the demo tenants, connected.
+    h.wait_for("the dashboard, connected", STEP, |s| {
+        s.contains("Caring Hearts") && header(s).contains("connected")
+    });
+    // Written just after that frame is drawn, so it may trail the screen by a moment.
+    let deadline = Instant::now() + STEP;
+    let t = loop {
+        let t = std::fs::read_to_string(&timings).unwrap_or_default();
+        if t.contains("first_data_frame_ms=") || Instant::now() > deadline {
+            break t;
+        }
+        std::thread::sleep(POLL);
+    };
+    assert!(t.contains("first_data_frame_ms="), "timings file: {t:?}");
+    eprintln!("startup timings: {}", t.trim());
+
+    // Switch tenant from the palette.
+    h.typ(":tenant caring");
+    h.press("Enter");
+    h.wait_text("tenant Caring Hearts");
+
+    // Pipeline: add a stage (it lands last, cursor on it), then Ctrl-K moves it up one.
+    h.typ("3");
+    h.wait_text("Pipeline · Caring Hearts");
+    h.typ("a");
+    h.wait_text("Add stage");
+    h.typ("E2E Stage");
+    h.press("Enter");
+    let v = h.api_until(
+        "/api/v1/tenants/caring-hearts/stages",
+        "the new stage last",
+        |v| stage_names(v).last().map(String::as_str) == Some("E2E Stage"),
+    );
+    let n = stage_names(&v).len();
+    h.wait_for("the new stage", STEP, |s| {
+        s.lines()
+            .any(|l| l.contains("E2E Stage") && l.contains(&format!(" {n} ")))
+    });
+    h.press("C-k");
+    h.api_until(
+        "/api/v1/tenants/caring-hearts/stages",
+        "the new stage moved up one",
+        |v| stage_names(v).get(n - 2).map(String::as_str) == Some("E2E Stage"),
+    );
+    h.wait_for("the stage one row up", STEP, |s| {
+        s.lines()
+            .any(|l| l.contains("E2E Stage") && l.contains(&format!(" {} ", n - 1)))
+    });
+
+    // Settings: change the SLA hours.
+    let before = h.api("/api/v1/tenants/caring-hearts/settings")["sla_hours"]
+        .as_u64()
+        .unwrap_or(0);
+    let hours = if before == 7 { 9 } else { 7 };
+    h.typ("4");
+    h.wait_text("Settings · Caring Hearts");
+    h.press("Enter");
+    h.wait_text("Hours (1-720)");
+    h.press("C-u");
+    h.typ(&hours.to_string());
+    h.press("Enter");
+    h.api_until(
+        "/api/v1/tenants/caring-hearts/settings",
+        "the new SLA hours",
+        |v| v["sla_hours"].as_u64() == Some(hours),
+    );
+    h.wait_text(&format!(" {hours} h"));
+
+    // Keys: create one; the modal shows it once, and it really works for ingest.
+    h.typ("5");
+    h.wait_text("Keys · Caring Hearts");
+    h.typ("c");
+    h.wait_text("Create API key");
+    h.typ("e2e-site");
+    h.press("Enter");
+    let s = h.wait_for("the new key modal", STEP, |s| {
+        s.contains("New API key") && key_on(s).is_some()
+    });
+    let first = key_on(&s).unwrap_or_default();
+    let who = h.rt.block_on(async {
+        let r = h
+            .http
+            .get(h.url("/api/v1/key"))
+            .header("X-API-Key", &first)
+            .send()
+            .await
+            .expect("GET /api/v1/key");
+        assert!(
+            r.status().is_success(),
+            "the shown key is rejected: {}",
+            r.status()
+        );
+        r.json::<Value>().await.expect("json")
+    });
+    assert_eq!(who["tenant"]["slug"], "caring-hearts");
+    h.press("Enter");
+    h.wait_for("the modal gone and the key with it", STEP, |s| {
+        !s.contains("New API key") && key_on(s).is_none() && s.contains("e2e-site")
+    });
+
+    // Rotate it with the default grace: a new key, the old one expiring.
+    h.typ("R");
+    h.wait_text("Grace hours");
+    h.press("Enter");
+    let s = h.wait_for("the rotated key modal", STEP, |s| {
+        s.contains("Rotated API key") && key_on(s).is_some()
+    });
+    let second = key_on(&s).unwrap_or_default();
+    assert_ne!(first, second);
+    let keys = h.api("/api/v1/tenants/caring-hearts/keys");
+    let list = keys["data"].as_array().cloned().unwrap_or_default();
+    let old = list
+        .iter()
+        .find(|k| first.starts_with(k["prefix"].as_str().unwrap_or("-")))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(old["status"], "expiring", "{keys:#}");
+    assert!(
+        list.iter().any(|k| k["rotated_from"] == old["id"]),
+        "{keys:#}"
+    );
+    h.press("Escape");
+    h.wait_for("the rotated modal gone", STEP, |s| {
+        !s.contains("Rotated API key") && key_on(s).is_none()
+    });
+
+    // The daemon stops: the header says so, the last data stays on screen.
+    h.stop_daemon();
+    let s = h.wait_for("the daemon reported down", RECONNECT, |s| {
+        header(s).contains("down")
+    });
+    assert!(s.contains("e2e-site"), "last data kept:\n{s}");
+    assert!(s.contains("stale"), "marked stale:\n{s}");
+
+    // It comes back on the same port: the console reconnects by itself.
+    h.start_daemon();
+    h.wait_for("reconnected", RECONNECT, |s| {
+        header(s).contains("connected") && !s.contains("stale")
+    });
+
+    // Quit: the console exits 0 and leaves the terminal as it found it.
+    h.typ("q");
+    let s = h.wait_for("the shell after the console", STEP, |s| {
+        s.contains("TUI_EXIT=") && s.lines().any(|l| l.starts_with("TTY "))
+    });
+    assert!(s.contains("TUI_EXIT=0"), "{s}");
+    let tty = s
+        .lines()
+        .find(|l| l.starts_with("TTY "))
+        .unwrap_or_default();
+    assert!(
+        tty.contains(" icanon")
+            && tty.contains(" echo")
+            && !tty.contains("-icanon")
+            && !tty.contains("-echo"),
+        "raw mode left on: {tty:?}"
+    );
+    let alt = h.tmux(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "0", "still on the alternate screen");
+    assert!(
+        !s.contains("Keys · Caring Hearts"),
+        "console still drawn:\n{s}"
+    );
+    eprintln!("e2e took {:?}", started.elapsed());
+}
