@@ -179,6 +179,31 @@ impl Store {
         .await
     }
 
+    /// Stores many fully formed leads in one transaction (imports, benchmarks).
+    pub async fn insert_leads(&self, batch: Vec<Lead>) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            for l in &batch {
+                insert(c, l, None, None)?;
+            }
+            Ok(batch.len())
+        })
+        .await
+    }
+
+    /// Records a stage move as history (imports, benchmarks).
+    pub async fn insert_history(
+        &self,
+        moves: Vec<(Uuid, Uuid, Option<Uuid>, Uuid, DateTime<Utc>)>,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            for (lead, tenant, from, to, at) in &moves {
+                record_stage_change(c, *lead, *tenant, *from, *to, *at, "import")?;
+            }
+            Ok(moves.len())
+        })
+        .await
+    }
+
     /// Leads of a tenant per stage id, for tests and the console.
     pub async fn count_leads(&self, tenant: Uuid) -> Result<u64, StoreError> {
         self.read(move |c| {
