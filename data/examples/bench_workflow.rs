@@ -57,7 +57,10 @@ where
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let n_leads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n_leads: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let n_tenants: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let iters: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200);
     let keep = std::env::var("ECHO5_BENCH_DB").ok();
@@ -68,7 +71,8 @@ async fn main() {
         .unwrap_or_else(|| tmp.path().join("bench.db"));
     let existed = path.exists();
     let key = MasterKey::from_bytes([7; 32], 1);
-    let store = Store::open(&path, key, Arc::new(SystemClock), StoreOptions::default()).expect("open");
+    let store =
+        Store::open(&path, key, Arc::new(SystemClock), StoreOptions::default()).expect("open");
     let now = Utc::now();
     if !existed {
         let started = Instant::now();
@@ -80,7 +84,11 @@ async fn main() {
             ))
             .expect("json");
             let (f, s) = tenant::validate_new(&input).expect("valid");
-            let tid = store.create_tenant("bench".into(), f, s).await.expect("tenant").id;
+            let tid = store
+                .create_tenant("bench".into(), f, s)
+                .await
+                .expect("tenant")
+                .id;
             let stages = store.list_stages(tid.into()).await.expect("stages");
             let per = n_leads / n_tenants;
             let mut batch = Vec::with_capacity(5000);
@@ -92,10 +100,13 @@ async fn main() {
                 l.name = Some(format!("Lead {t}-{i}"));
                 l.email = Some(format!("lead{t}x{i}@example.com"));
                 l.phone = Some(format!("+1555{:07}", rng.below(10_000_000)));
-                l.message = Some("Looking for in-home care for my mother, three days a week.".into());
-                l.source = [LeadSource::Website, LeadSource::Meta, LeadSource::Google][rng.below(3) as usize];
+                l.message =
+                    Some("Looking for in-home care for my mother, three days a week.".into());
+                l.source = [LeadSource::Website, LeadSource::Meta, LeadSource::Google]
+                    [rng.below(3) as usize];
                 l.utm_source = Some(["google", "facebook", "bing"][rng.below(3) as usize].into());
-                l.utm_campaign = Some(["care-search", "awareness", "retarget"][rng.below(3) as usize].into());
+                l.utm_campaign =
+                    Some(["care-search", "awareness", "retarget"][rng.below(3) as usize].into());
                 l.is_spam = rng.below(100) < 3;
                 // Most older leads were handled; 2% were forgotten in intake (overdue).
                 if !l.is_spam && age > TimeDelta::hours(12) && rng.below(100) >= 2 {
@@ -104,12 +115,24 @@ async fn main() {
                     l.stage_id = s.id;
                     l.stage_changed_at = contacted;
                     l.first_contacted_at = Some(contacted);
-                    moves.push((l.id, tid, Some(stages[0].id), s.id, contacted));
+                    moves.push(echo5_data::leads::ImportedMove {
+                        lead: l.id,
+                        tenant: tid,
+                        from: Some(stages[0].id),
+                        to: s.id,
+                        at: contacted,
+                    });
                 }
                 batch.push(l);
                 if batch.len() == 5000 {
-                    store.insert_leads(std::mem::take(&mut batch)).await.expect("insert");
-                    store.insert_history(std::mem::take(&mut moves)).await.expect("history");
+                    store
+                        .insert_leads(std::mem::take(&mut batch))
+                        .await
+                        .expect("insert");
+                    store
+                        .insert_history(std::mem::take(&mut moves))
+                        .await
+                        .expect("history");
                 }
             }
             store.insert_leads(batch).await.expect("insert");
@@ -128,12 +151,21 @@ async fn main() {
         let mut v = Vec::new();
         for t in &tenants {
             let st = store.list_stages((*t).into()).await.expect("stages");
-            v.push(st.iter().find(|s| s.kind == StageKind::Open && s.name == "Qualified").map(|s| s.id).unwrap_or(st[1].id));
+            v.push(
+                st.iter()
+                    .find(|s| s.kind == StageKind::Open && s.name == "Qualified")
+                    .map(|s| s.id)
+                    .unwrap_or(st[1].id),
+            );
         }
         v
     };
     let breached = store.breaches(None, 50, None).await.expect("breaches");
-    println!("breach list first page: {} rows (more: {})", breached.data.len(), breached.next_cursor.is_some());
+    println!(
+        "breach list first page: {} rows (more: {})",
+        breached.data.len(),
+        breached.next_cursor.is_some()
+    );
 
     time("no-op read round trip (baseline)", iters, |_| {
         let s = store.clone();
@@ -143,11 +175,19 @@ async fn main() {
     })
     .await;
     time("page of 50, filtered by stage", iters, |i| {
-        let (s, t, st) = (store.clone(), tenants[i % tenants.len()], stage_of[i % tenants.len()]);
+        let (s, t, st) = (
+            store.clone(),
+            tenants[i % tenants.len()],
+            stage_of[i % tenants.len()],
+        );
         async move {
-            let q = LeadQueryParams { stage: Some(st.to_string()), limit: Some(50), ..Default::default() }
-                .validate()
-                .expect("query");
+            let q = LeadQueryParams {
+                stage: Some(st.to_string()),
+                limit: Some(50),
+                ..Default::default()
+            }
+            .validate()
+            .expect("query");
             let p = s.list_leads(TenantKey::Id(t), q).await.expect("page");
             assert_eq!(p.data.len(), 50);
         }
@@ -156,10 +196,21 @@ async fn main() {
     time("page of 50, default listing, 2nd page", iters, |i| {
         let (s, t) = (store.clone(), tenants[i % tenants.len()]);
         async move {
-            let q = LeadQueryParams { limit: Some(50), ..Default::default() }.validate().expect("q");
-            let p1 = s.list_leads(TenantKey::Id(t), q.clone()).await.expect("page");
+            let q = LeadQueryParams {
+                limit: Some(50),
+                ..Default::default()
+            }
+            .validate()
+            .expect("q");
+            let p1 = s
+                .list_leads(TenantKey::Id(t), q.clone())
+                .await
+                .expect("page");
             let mut q2 = q;
-            q2.cursor = p1.next_cursor.as_deref().map(|c| echo5_core::page::Cursor::decode(c).expect("cursor"));
+            q2.cursor = p1
+                .next_cursor
+                .as_deref()
+                .map(|c| echo5_core::page::Cursor::decode(c).expect("cursor"));
             s.list_leads(TenantKey::Id(t), q2).await.expect("page");
         }
     })
@@ -181,7 +232,9 @@ async fn main() {
     time("one tenant's 90-day analytics", iters, |i| {
         let (s, t) = (store.clone(), tenants[i % tenants.len()]);
         async move {
-            s.analytics(TenantKey::Id(t), now - TimeDelta::days(90), now).await.expect("analytics");
+            s.analytics(TenantKey::Id(t), now - TimeDelta::days(90), now)
+                .await
+                .expect("analytics");
         }
     })
     .await;

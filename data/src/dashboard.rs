@@ -83,14 +83,13 @@ impl Store {
     pub async fn dashboard(&self) -> Result<Dashboard, StoreError> {
         let now = self.now();
         self.read(move |c| {
-            let ids: Vec<String> = c
-                .prepare_cached("SELECT id FROM tenants ORDER BY name COLLATE NOCASE, id")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let mut rows = Vec::with_capacity(ids.len());
+            let mut all = tenants::all(c)?;
+            all.sort_by(|a, b| {
+                (a.fields.name.to_lowercase(), a.id).cmp(&(b.fields.name.to_lowercase(), b.id))
+            });
+            let mut rows = Vec::with_capacity(all.len());
             let mut totals = Counts::default();
-            for id in ids {
-                let t = tenants::get(c, &TenantKey::Id(Uuid::parse_str(&id)?))?;
+            for t in all {
                 let row = tenant_counts(c, &t, now)?;
                 totals.add(&row.counts);
                 rows.push(row);

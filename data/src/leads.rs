@@ -10,6 +10,16 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::store::Store;
 
+/// A stage move brought in by an import.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportedMove {
+    pub lead: Uuid,
+    pub tenant: Uuid,
+    pub from: Option<Uuid>,
+    pub to: Uuid,
+    pub at: DateTime<Utc>,
+}
+
 /// The body as it arrived, kept byte for byte.
 #[derive(Debug, Clone, Copy)]
 pub struct RawBody<'a> {
@@ -190,14 +200,11 @@ impl Store {
         .await
     }
 
-    /// Records a stage move as history (imports, benchmarks).
-    pub async fn insert_history(
-        &self,
-        moves: Vec<(Uuid, Uuid, Option<Uuid>, Uuid, DateTime<Utc>)>,
-    ) -> Result<usize, StoreError> {
+    /// Records stage moves as history (imports, benchmarks).
+    pub async fn insert_history(&self, moves: Vec<ImportedMove>) -> Result<usize, StoreError> {
         self.write(move |c| {
-            for (lead, tenant, from, to, at) in &moves {
-                record_stage_change(c, *lead, *tenant, *from, *to, *at, "import")?;
+            for m in &moves {
+                record_stage_change(c, m.lead, m.tenant, m.from, m.to, m.at, "import")?;
             }
             Ok(moves.len())
         })

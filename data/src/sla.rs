@@ -17,16 +17,40 @@ use crate::workflow::intake_of;
 fn tenant_rows(conn: &Connection, only: Option<&TenantKey>) -> Result<Vec<TenantRow>, StoreError> {
     match only {
         Some(k) => Ok(vec![tenants::get(conn, k)?]),
-        None => {
-            let ids: Vec<String> = conn
-                .prepare_cached("SELECT id FROM tenants ORDER BY created_at")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            ids.iter()
-                .map(|id| tenants::get(conn, &TenantKey::Id(Uuid::parse_str(id)?)))
-                .collect()
-        }
+        None => tenants::all(conn),
     }
+}
+
+/// (created_at ms, lead id) of one tenant's breached leads after `after`, in deadline
+/// order: read from the `leads_sla` index alone, no table rows.
+fn breach_keys(
+    conn: &Connection,
+    tenant: Uuid,
+    intake: Uuid,
+    cutoff: i64,
+    after: (i64, String),
+    limit: usize,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT created_at, id FROM leads INDEXED BY leads_sla
+         WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
+           AND created_at < ?3 AND (created_at, id) > (?4, ?5)
+         ORDER BY created_at, id LIMIT ?6",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![
+                tenant.to_string(),
+                intake.to_string(),
+                cutoff,
+                after.0,
+                after.1,
+                limit as i64
+            ],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// One tenant's breached leads in deadline order after `after` (created_at ms, id), at most
@@ -138,26 +162,55 @@ impl Store {
     ) -> Result<Page<Breach>, StoreError> {
         let now = self.now();
         self.read(move |c| {
-            let mut all = Vec::new();
-            for t in tenant_rows(c, tenant.as_ref())? {
-                let sla_ms =
-                    TimeDelta::hours(t.fields.settings.sla_hours as i64).num_milliseconds();
+            let tenants = tenant_rows(c, tenant.as_ref())?;
+            let intakes = crate::stages::intake_stages(c)?;
+            // Phase 1: each tenant's next keys from its index, merged by deadline.
+            let mut keys: Vec<(i64, String, usize)> = Vec::new();
+            for (i, t) in tenants.iter().enumerate() {
+                let Some(&intake) = intakes.get(&t.id) else {
+                    continue;
+                };
+                let sla_hours = t.fields.settings.sla_hours;
+                let sla_ms = TimeDelta::hours(sla_hours as i64).num_milliseconds();
+                let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
                 // The cursor is (deadline, id); this tenant's rows after it start at
                 // created_at = deadline - its SLA.
-                let after = cursor.as_ref().map(|cur| (cur.ts - sla_ms, cur.id.clone()));
-                let mut rows = tenant_breaches(c, &t, now, after.clone(), limit as usize + 1)?;
-                // Same deadline as the cursor but an id at or before it was on an earlier page.
-                if let Some(cur) = &cursor {
-                    rows.retain(|b| {
-                        (b.deadline.timestamp_millis(), b.lead_id.to_string())
-                            > (cur.ts, cur.id.clone())
-                    });
+                let after = cursor
+                    .as_ref()
+                    .map(|cur| (cur.ts - sla_ms, cur.id.clone()))
+                    .unwrap_or((i64::MIN, String::new()));
+                for (created, id) in
+                    breach_keys(c, t.id, intake, cutoff, after, limit as usize + 1)?
+                {
+                    keys.push((created + sla_ms, id, i));
                 }
-                all.extend(rows);
             }
-            all.sort_by_key(|a| (a.deadline, a.lead_id));
-            all.truncate(limit as usize + 1);
-            Ok(page::paginate(all, limit, |b| Cursor {
+            keys.sort();
+            keys.truncate(limit as usize + 1);
+            // Phase 2: the rows of the page only.
+            let mut out = Vec::with_capacity(keys.len());
+            let mut stmt =
+                c.prepare_cached("SELECT name, email, phone, created_at FROM leads WHERE id = ?1")?;
+            for (deadline_ms, id, i) in keys {
+                let (name, email, phone, created): (
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    i64,
+                ) = stmt.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                let deadline = from_millis(deadline_ms);
+                out.push(Breach {
+                    lead_id: Uuid::parse_str(&id)?,
+                    tenant: tenants[i].tref(),
+                    name,
+                    email,
+                    phone,
+                    created_at: from_millis(created),
+                    deadline,
+                    overdue_minutes: (now - deadline).num_minutes(),
+                });
+            }
+            Ok(page::paginate(out, limit, |b| Cursor {
                 ts: b.deadline.timestamp_millis(),
                 id: b.lead_id.to_string(),
             }))

@@ -39,6 +39,26 @@ pub(crate) fn load(conn: &Connection, tenant: Uuid) -> Result<Vec<Stage>, StoreE
     Ok(rows)
 }
 
+/// Every tenant's intake stage (the first of its pipeline), in one query.
+pub(crate) fn intake_stages(conn: &Connection) -> Result<HashMap<Uuid, Uuid>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tenant_id, id FROM stages ORDER BY tenant_id, position, created_at",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                parse_id(&r.get::<_, String>(0)?)?,
+                parse_id(&r.get::<_, String>(1)?)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = HashMap::new();
+    for (tenant, stage) in rows {
+        out.entry(tenant).or_insert(stage);
+    }
+    Ok(out)
+}
+
 fn lead_counts(conn: &Connection, tenant: Uuid) -> Result<HashMap<Uuid, u64>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT stage_id, count(*) FROM leads WHERE tenant_id = ?1 GROUP BY stage_id",

@@ -127,6 +127,17 @@ pub(crate) fn find(conn: &Connection, key: &TenantKey) -> Result<Option<TenantRo
     found.map(finish_row).transpose()
 }
 
+/// Every tenant, oldest first, in one query.
+pub(crate) fn all(conn: &Connection) -> Result<Vec<TenantRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM tenants ORDER BY created_at, id"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(finish_row).collect()
+}
+
 pub(crate) fn get(conn: &Connection, key: &TenantKey) -> Result<TenantRow, StoreError> {
     find(conn, key)?.ok_or(StoreError::Domain(DomainError::NotFound { what: "tenant" }))
 }
