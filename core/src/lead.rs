@@ -1,7 +1,7 @@
 //! Leads: one contact-form submission in a tenant's pipeline.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::DomainError;
@@ -206,7 +206,8 @@ pub struct LeadQueryParams {
     pub cursor: Option<String>,
 }
 
-fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, DomainError> {
+/// An RFC 3339 time or a `YYYY-MM-DD` date (midnight UTC), for query parameters.
+pub fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, DomainError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -309,12 +310,7 @@ impl LeadQueryParams {
     }
 }
 
-/// Tells a present `null` (Some(None)) from a missing field (None).
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
+use crate::tenant::double_option;
 
 /// `PATCH /api/v1/leads/{id}`: move stage, notes, assignee. `null` clears notes/assignee.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

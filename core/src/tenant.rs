@@ -185,7 +185,7 @@ pub struct SettingsPatch {
 }
 
 /// Tells a present `null` (Some(None)) from a missing field (None).
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use echo5_core::analytics::Analytics;
 use echo5_core::dashboard::Dashboard;
 use echo5_core::{DomainError, ErrorBody};
@@ -33,23 +33,6 @@ pub struct RangeParams {
 
 const MAX_RANGE_DAYS: i64 = 3650;
 
-fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, DomainError> {
-    echo5_core::lead::LeadQueryParams {
-        from: Some(s.to_string()),
-        ..Default::default()
-    }
-    .validate()
-    .map_err(|_| {
-        DomainError::invalid(
-            field,
-            "invalid_time",
-            format!("{field} must be an RFC 3339 time or a YYYY-MM-DD date"),
-        )
-    })?
-    .from
-    .ok_or_else(|| DomainError::invalid(field, "invalid_time", "missing time"))
-}
-
 /// Counts by stage, conversion, won rate, sources and UTM, leads per day, time to first
 /// contact — over the leads created in `[from, to)`.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/analytics", tag = "analytics",
@@ -68,11 +51,11 @@ pub async fn analytics(
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> ApiResult<Json<Analytics>> {
     let to = match &p.to {
-        Some(t) => parse_time("to", t)?,
+        Some(t) => echo5_core::lead::parse_time("to", t)?,
         None => state.store.now(),
     };
     let from = match &p.from {
-        Some(f) => parse_time("from", f)?,
+        Some(f) => echo5_core::lead::parse_time("from", f)?,
         None => to - TimeDelta::days(30),
     };
     if from >= to {
