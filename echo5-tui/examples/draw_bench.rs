@@ -2,7 +2,8 @@
 //!
 //! `cargo run --release -p echo5-tui --example draw_bench [iterations]`
 //!
-//! There is no Leads screen yet; the Keys and Dashboard tables stand in for it. Each
+//! The Leads screen is measured with 200 leads loaded (table alone, and with the detail
+//! pane beside it); the Keys and Dashboard tables are kept for comparison. Each
 //! iteration moves the cursor so every frame differs from the one before (a real redraw,
 //! not an empty diff). Times are for `Terminal::draw` on ratatui's `TestBackend`: building
 //! the frame, diffing it against the previous one and writing the changed cells, which is
@@ -10,7 +11,10 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use echo5_core::apikey::{ApiKey, KeyStatus};
+use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
+use echo5_core::lead::{Lead, LeadSource};
 use echo5_core::secret::MaskedSecret;
+use echo5_core::stage::{StageKind, StageSummary};
 use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
 use echo5_tui::app::{Action, Screen, State, update};
 use ratatui::Terminal;
@@ -82,6 +86,82 @@ fn state() -> State {
             })
             .collect(),
     );
+    s.dash.data = Some(Dashboard {
+        generated_at: now,
+        tenants: s
+            .tenants
+            .data
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, t)| TenantDashboard {
+                tenant: TenantRef {
+                    id: t.id,
+                    slug: t.slug.clone(),
+                    name: t.name.clone(),
+                },
+                active: t.active,
+                sla_hours: 24,
+                counts: Counts {
+                    today: i as u64 % 5,
+                    last_7d: i as u64 % 40,
+                    last_30d: i as u64 % 120,
+                    open: i as u64 % 60,
+                    in_breach: i as u64 % 3,
+                },
+                oldest_waiting: (i % 4 != 0).then(|| now - TimeDelta::hours(i as i64)),
+            })
+            .collect(),
+        totals: Counts::default(),
+    });
+    let stages = [
+        "New",
+        "Contacted",
+        "Qualified",
+        "Tour Scheduled",
+        "Won",
+        "Lost",
+    ];
+    s.stages.data = Some(
+        stages
+            .iter()
+            .enumerate()
+            .map(|(i, name)| StageSummary {
+                id: Uuid::from_u128(0x3000 + i as u128),
+                name: name.to_string(),
+                kind: match i {
+                    4 => StageKind::Won,
+                    5 => StageKind::Lost,
+                    _ => StageKind::Open,
+                },
+                lead_count: 0,
+            })
+            .collect(),
+    );
+    let sources = [
+        LeadSource::Website,
+        LeadSource::Meta,
+        LeadSource::Google,
+        LeadSource::Manual,
+    ];
+    s.leads.data = Some(
+        (0..ROWS)
+            .map(|i| {
+                let at = now - TimeDelta::minutes(37 * i as i64);
+                let mut l = Lead::blank(
+                    Uuid::from_u128(0x4000 + i as u128),
+                    tenant,
+                    Uuid::from_u128(0x3000 + (i % 6) as u128),
+                    at,
+                );
+                l.name = Some(format!("Lead Person {i}"));
+                l.email = (i % 3 != 0).then(|| format!("person{i}@example-family.org"));
+                l.phone = Some(format!("555010{i:04}"));
+                l.source = sources[i % 4];
+                l
+            })
+            .collect(),
+    );
     s
 }
 
@@ -141,24 +221,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     report("empty frame", &empty);
 
-    let mut table = |screen: Screen, term: &mut Terminal<TestBackend>| {
+    let table = |state: &mut State, screen: Screen, term: &mut Terminal<TestBackend>| {
         state.screen = screen;
         measure(n, |i| {
             // Down for 30 rows then back up: the viewport scrolls and every frame changes.
             let a = if (i / 30) % 2 == 0 { &down } else { &up };
-            update(&mut state, a.clone());
+            update(state, a.clone());
             let t = Instant::now();
-            let _ = term.draw(|f| echo5_tui::ui::draw(f, &state));
+            let _ = term.draw(|f| echo5_tui::ui::draw(f, state));
             t.elapsed()
         })
     };
-    let keys = table(Screen::Keys, &mut term);
+    let leads = table(&mut state, Screen::Leads, &mut term);
+    report("Leads table, 200 rows", &leads);
+    let keys = table(&mut state, Screen::Keys, &mut term);
     report("Keys table, 200 rows", &keys);
-    let dash = table(Screen::Dashboard, &mut term);
+    let dash = table(&mut state, Screen::Dashboard, &mut term);
     report("Dashboard table, 200 rows", &dash);
+    // The detail pane beside the table (no detail answer: the row's own fields).
+    state.leads_view.detail_open = true;
+    state.leads_view.list.selected = 0;
+    let pane = table(&mut state, Screen::Leads, &mut term);
+    report("Leads table + detail pane", &pane);
+    let ratio = |s: &Stats| s.median.as_secs_f64() / empty.median.as_secs_f64().max(1e-9);
     println!(
-        "\nKeys over empty frame: {:.1}x (median)",
-        keys.median.as_secs_f64() / empty.median.as_secs_f64().max(1e-9)
+        "\nover the empty frame (median): Leads {:.1}x, Leads+pane {:.1}x, Keys {:.1}x",
+        ratio(&leads),
+        ratio(&pane),
+        ratio(&keys)
     );
     Ok(())
 }

@@ -31,6 +31,13 @@ pub enum Cmd {
     Clear,
     Rotate,
     Reveal,
+    MoveStage,
+    Notes,
+    Assign,
+    /// SLA breaches: all tenants or the selected one.
+    Scope,
+    /// Analytics: the next range (7/30/90 days).
+    Range,
     // Inside dialogs.
     Confirm,
     Cancel,
@@ -103,6 +110,9 @@ const TEN: Ctx = Ctx::Screen(Screen::Tenants);
 const PIPE: Ctx = Ctx::Screen(Screen::Pipeline);
 const SET: Ctx = Ctx::Screen(Screen::Settings);
 const KEYS: Ctx = Ctx::Screen(Screen::Keys);
+const LEADS: Ctx = Ctx::Screen(Screen::Leads);
+const SLA: Ctx = Ctx::Screen(Screen::Breaches);
+const ANA: Ctx = Ctx::Screen(Screen::Analytics);
 
 pub const BINDINGS: &[Binding] = &[
     // Screen bindings come first so the footer lists what is special here before the rest.
@@ -143,6 +153,18 @@ pub const BINDINGS: &[Binding] = &[
     b(KEYS, &[ch('R')], Cmd::Rotate, "rotate", true),
     b(KEYS, &[ch('v')], Cmd::Reveal, "reveal", true),
     b(KEYS, &[ch('x'), ch('d')], Cmd::Delete, "revoke", true),
+    b(
+        LEADS,
+        &[k(KeyCode::Enter), k(KeyCode::Tab)],
+        Cmd::Open,
+        "details",
+        true,
+    ),
+    b(LEADS, &[ch('m')], Cmd::MoveStage, "move stage", true),
+    b(LEADS, &[ch('n')], Cmd::Notes, "notes", true),
+    b(LEADS, &[ch('a')], Cmd::Assign, "assignee", true),
+    b(SLA, &[ch('t')], Cmd::Scope, "all / this tenant", true),
+    b(ANA, &[ch('r')], Cmd::Range, "range 7/30/90 d", true),
     b(Global, &[ch(':')], Cmd::Palette, "command", true),
     b(Global, &[ch('/')], Cmd::Filter, "filter", true),
     b(Global, &[ch('?')], Cmd::Help, "help", true),
@@ -219,6 +241,21 @@ pub const BINDINGS: &[Binding] = &[
         false,
     ),
     b(Global, &[ch('5')], Cmd::Go(Screen::Keys), "API keys", false),
+    b(Global, &[ch('6')], Cmd::Go(Screen::Leads), "leads", false),
+    b(
+        Global,
+        &[ch('7')],
+        Cmd::Go(Screen::Breaches),
+        "SLA breaches",
+        false,
+    ),
+    b(
+        Global,
+        &[ch('8')],
+        Cmd::Go(Screen::Analytics),
+        "analytics",
+        false,
+    ),
     b(Global, &[ctrl('r')], Cmd::Refresh, "refresh now", false),
     b(
         Dialog,

@@ -1,8 +1,8 @@
-//! The main loop: terminal input, API answers, a one-second clock and signals feed
-//! `update`; effects go to the API worker; a frame is drawn only when state changed.
+//! The main loop: terminal input, API answers, the live event stream, a one-second clock
+//! and signals feed `update`; effects go to the API worker; a frame is drawn only when state changed.
 //!
 //! Startup timing: with `ECHO5_TUI_TIMINGS=<file>` set, the console appends one line to that
-//! file once the first frame showing daemon data (the tenant list) is drawn:
+//! file once the first frame showing daemon data (the dashboard's counts) is drawn:
 //! `first_frame_ms=.. first_data_frame_ms=.. draw_ms=..`, counted from the start of `main`.
 //! It is an environment variable rather than a flag because it is for measuring, not for
 //! operators, and writing it can never disturb the terminal.
@@ -36,7 +36,8 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
     };
     let client = Client::new(&cli.url, token).map_err(io::Error::other)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let worker = Worker::new(client, tx);
+    let worker = Worker::new(client.clone(), tx.clone());
+    let mut stream: Option<tokio::task::JoinHandle<()>> = None;
 
     let mut state = State::new(cli.url.clone(), Utc::now());
     state.refresh_every = TimeDelta::seconds(i64::from(cli.refresh));
@@ -78,11 +79,28 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
         for effect in effects {
             match effect {
                 Effect::Api(req) => worker.spawn(req),
+                Effect::Stream {
+                    conn_id,
+                    last_event_id,
+                } => {
+                    if let Some(old) = stream.take() {
+                        old.abort();
+                    }
+                    stream = Some(tokio::spawn(crate::api::sse::run(
+                        client.clone(),
+                        conn_id,
+                        last_event_id,
+                        tx.clone(),
+                    )));
+                }
             }
         }
         if state.quit {
             break;
         }
+    }
+    if let Some(s) = stream {
+        s.abort();
     }
     drop(guard);
     Ok(())
@@ -111,7 +129,7 @@ impl Timings {
         }
         let at = self.started.elapsed();
         let first = *self.first_frame.get_or_insert(at);
-        if state.tenants.data.is_none() {
+        if state.dash.data.is_none() {
             return;
         }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -167,3 +167,74 @@ fn keys_revoke_confirm() {
     update(&mut s, key('x'));
     check("keys_revoke", &s);
 }
+
+#[test]
+fn leads_table() {
+    let s = on_tenant_screen('6');
+    let text = render(&s, 120, 40);
+    assert!(text.contains("Maria Lopez") && text.contains("Tour Scheduled"));
+    check("leads", &s);
+}
+
+#[test]
+fn leads_detail_pane() {
+    let mut s = on_tenant_screen('6');
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    check("leads_detail", &s);
+    // A lead with a stage history.
+    let fx = update(&mut s, key('j'));
+    settle(&mut s, fx);
+    let fx = update(&mut s, key('j'));
+    settle(&mut s, fx);
+    assert!(render(&s, 120, 40).contains("New → Contacted"));
+}
+
+#[test]
+fn leads_move_stage_picker() {
+    let mut s = on_tenant_screen('6');
+    update(&mut s, key('m'));
+    update(&mut s, key('j'));
+    check("leads_move", &s);
+}
+
+#[test]
+fn leads_search_line() {
+    let mut s = on_tenant_screen('6');
+    update(&mut s, key('/'));
+    typ(&mut s, "maria");
+    let text = render(&s, 80, 24);
+    assert!(text.contains("/maria") && text.contains("Enter search"));
+}
+
+#[test]
+fn sla_breaches() {
+    let mut s = on_tenant_screen('7');
+    // Ten minutes on: the overdue column counts with the clock.
+    update(&mut s, Action::Tick(now() + TimeDelta::minutes(10)));
+    check("breaches", &s);
+}
+
+#[test]
+fn sla_breaches_stream_down() {
+    let mut s = started();
+    let fx = update(&mut s, key('7'));
+    settle(&mut s, fx);
+    let conn_id = s.live.conn_id;
+    update(
+        &mut s,
+        Action::Stream {
+            conn_id,
+            msg: echo5_tui::app::StreamMsg::Closed {
+                error: "refused".into(),
+            },
+        },
+    );
+    let text = render(&s, 120, 40);
+    assert!(text.contains("live off, retry 1s"), "{text}");
+}
+
+#[test]
+fn analytics() {
+    check("analytics", &on_tenant_screen('8'));
+}

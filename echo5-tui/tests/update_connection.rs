@@ -37,10 +37,10 @@ fn failures_degrade_then_down_and_keep_the_data() {
     assert_eq!(s.next_poll - s.now, TimeDelta::seconds(4));
     assert!(update(&mut s, Action::Tick(t + TimeDelta::seconds(3))).is_empty());
     let fx = update(&mut s, Action::Tick(t + TimeDelta::seconds(4)));
-    assert_eq!(calls(&fx), vec![Call::ListTenants]);
+    assert_eq!(calls(&fx), vec![Call::Dashboard]);
 
     // Recovery: connected again, operator told, screen refetched.
-    answer(&mut s, &requests(&fx)[0], Ok(Reply::Tenants(tenants())));
+    answer(&mut s, &requests(&fx)[0], Ok(Reply::Dashboard(dashboard())));
     assert_eq!(s.conn, Conn::Connected);
     assert!(s.toasts.iter().any(|x| x.text == "daemon is back"));
     assert!(!s.is_stale());
@@ -126,7 +126,7 @@ fn unauthorized_gives_advice_without_marking_the_daemon_down() {
     answer(&mut s, &requests(&fx)[0], Err(err));
     assert_eq!(s.conn, Conn::Connected);
     assert!(s.toasts.iter().any(|t| t.text.contains("ECHO5_TOKEN")));
-    assert!(s.tenants.error.is_some());
+    assert!(s.dash.error.is_some());
 }
 
 #[test]

@@ -74,7 +74,13 @@ fn palette_and_tab_reach_keys() {
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(s.screen, Screen::Keys);
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.screen, Screen::Dashboard, "Tab wraps around");
+    assert_eq!(s.screen, Screen::Leads);
+    // On Leads, Tab moves between the table and the detail pane; S-Tab still goes back.
+    update(&mut s, code(KeyCode::BackTab));
+    assert_eq!(s.screen, Screen::Keys);
+    let mut s = on_tenant_screen('1');
+    update(&mut s, code(KeyCode::BackTab));
+    assert_eq!(s.screen, Screen::Analytics, "S-Tab wraps around");
 }
 
 #[test]

@@ -8,11 +8,12 @@ use echo5_tui::app::overlay::Overlay;
 use echo5_tui::app::{Call, Screen, update};
 
 #[test]
-fn start_fetches_the_tenant_list() {
+fn start_fetches_the_dashboard_and_the_tenant_list() {
     let mut s = echo5_tui::app::State::new("http://x", now());
     let fx = update(&mut s, echo5_tui::app::Action::Tick(now()));
-    assert_eq!(calls(&fx), vec![Call::ListTenants]);
+    assert_eq!(calls(&fx), vec![Call::Dashboard, Call::ListTenants]);
     assert!(s.tenants.loading());
+    assert!(s.dash.loading());
 }
 
 #[test]

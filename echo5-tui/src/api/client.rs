@@ -1,6 +1,8 @@
 //! One method per admin API call, returning core's wire types.
 
+use echo5_core::analytics::Analytics;
 use echo5_core::apikey::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
+use echo5_core::lead::{LeadDetail, LeadPatch};
 use echo5_core::page::{List, Page};
 use echo5_core::secret::{Secret, SecretUpdate};
 use echo5_core::stage::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
@@ -12,19 +14,24 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::ApiError;
-use crate::app::{Call, Reply, SecretOrigin, SettingsChange};
+use crate::app::{Call, LeadChange, Reply, SecretOrigin, SettingsChange};
 
 /// A dead daemon must not hold a request (and its "loading" marker) for long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The API's largest page.
 const PAGE_LIMIT: u32 = 200;
+/// Leads per page: a screenful or two; more load as the cursor passes the end.
+const LEADS_PAGE: u32 = 50;
 /// Guards against a daemon that keeps returning a cursor.
 const MAX_PAGES: usize = 100;
 
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// For the event stream: no overall timeout (it never ends by design); idleness is
+    /// watched by the reader instead.
+    stream_http: reqwest::Client,
     base: String,
     token: Option<Secret<String>>,
 }
@@ -42,19 +49,54 @@ impl Client {
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("echo5-tui/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let stream_http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("echo5-tui/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         Ok(Client {
             http,
+            stream_http,
             base: base.trim_end_matches('/').to_string(),
             token,
         })
     }
 
     fn req(&self, method: Method, path: &str) -> RequestBuilder {
-        let r = self.http.request(method, format!("{}{path}", self.base));
+        self.auth(self.http.request(method, format!("{}{path}", self.base)))
+    }
+
+    fn auth(&self, r: RequestBuilder) -> RequestBuilder {
         match &self.token {
             Some(t) => r.bearer_auth(t.expose()),
             None => r,
         }
+    }
+
+    /// Opens `GET /api/v1/events`, resuming after `last_event_id`. The response is the
+    /// stream; read it with [`reqwest::Response::chunk`].
+    pub async fn open_events(
+        &self,
+        last_event_id: Option<u64>,
+    ) -> Result<reqwest::Response, ApiError> {
+        let mut r = self
+            .auth(self.stream_http.get(format!("{}/api/v1/events", self.base)))
+            .header(reqwest::header::ACCEPT, "text/event-stream");
+        if let Some(id) = last_event_id {
+            r = r.header("Last-Event-ID", id.to_string());
+        }
+        let resp = r
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(root_cause(&e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp.bytes().await.unwrap_or_default();
+            return Err(ApiError::Http {
+                status: status.as_u16(),
+                detail: error_detail(status, &bytes),
+            });
+        }
+        Ok(resp)
     }
 
     async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, ApiError> {
@@ -178,6 +220,55 @@ impl Client {
                 let w: ApiKeyWithSecret = self.send(self.req(Method::POST, &path)).await?;
                 Ok(with_secret(w, SecretOrigin::Revealed))
             }
+            Call::Dashboard => self
+                .send(self.req(Method::GET, "/api/v1/dashboard"))
+                .await
+                .map(Reply::Dashboard),
+            Call::ListLeads { tenant, q, cursor } => {
+                let mut query = vec![("limit", LEADS_PAGE.to_string())];
+                if !q.is_empty() {
+                    query.push(("q", q.clone()));
+                }
+                if let Some(c) = cursor {
+                    query.push(("cursor", c.clone()));
+                }
+                let path = format!("/api/v1/tenants/{tenant}/leads");
+                self.send(self.req(Method::GET, &path).query(&query))
+                    .await
+                    .map(Reply::Leads)
+            }
+            Call::GetLead { lead } => self
+                .send::<LeadDetail>(self.req(Method::GET, &format!("/api/v1/leads/{lead}")))
+                .await
+                .map(|d| Reply::Lead(Box::new(d))),
+            Call::PatchLead { lead, change } => {
+                let body = lead_patch(change);
+                self.send::<LeadDetail>(
+                    self.req(Method::PATCH, &format!("/api/v1/leads/{lead}"))
+                        .json(&body),
+                )
+                .await
+                .map(|d| Reply::LeadSaved(Box::new(d)))
+            }
+            Call::ListBreaches { tenant } => {
+                let path = match tenant {
+                    Some(t) => format!("/api/v1/tenants/{t}/sla/breaches"),
+                    None => "/api/v1/sla/breaches".to_string(),
+                };
+                self.send(
+                    self.req(Method::GET, &path)
+                        .query(&[("limit", PAGE_LIMIT.to_string())]),
+                )
+                .await
+                .map(Reply::Breaches)
+            }
+            Call::GetAnalytics { tenant, from, .. } => {
+                let path = format!("/api/v1/tenants/{tenant}/analytics");
+                let from = from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                self.send::<Analytics>(self.req(Method::GET, &path).query(&[("from", from)]))
+                    .await
+                    .map(|a| Reply::Analytics(Box::new(a)))
+            }
             Call::RevokeKey { tenant, key } => {
                 let path = format!("{}/{key}", keys_path(*tenant));
                 self.send::<ApiKey>(self.req(Method::DELETE, &path))
@@ -235,6 +326,17 @@ fn secret_update<T: Clone>(v: &Option<Secret<T>>) -> SecretUpdate<T> {
         Some(s) => SecretUpdate::Set(s.clone()),
         None => SecretUpdate::Clear,
     }
+}
+
+/// The PATCH body for one lead change: only that field is sent.
+pub fn lead_patch(change: &LeadChange) -> LeadPatch {
+    let mut p = LeadPatch::default();
+    match change {
+        LeadChange::Stage(s) => p.stage_id = Some(*s),
+        LeadChange::Notes(n) => p.notes = Some(n.clone()),
+        LeadChange::Assignee(a) => p.assigned_to = Some(a.clone()),
+    }
+    p
 }
 
 /// The PATCH body for one settings change: only that field is sent.

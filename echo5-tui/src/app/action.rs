@@ -2,10 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
+use echo5_core::analytics::Analytics;
 use echo5_core::apikey::ApiKey;
+use echo5_core::dashboard::Dashboard;
+use echo5_core::lead::{Lead, LeadDetail};
+use echo5_core::page::Page;
 use echo5_core::secret::Secret;
+use echo5_core::sla::Breach;
 use echo5_core::stage::{Stage, StageSummary};
 use echo5_core::tenant::{Tenant, TenantSettings};
+use uuid::Uuid;
 
 use super::effect::{Call, Scope};
 use crate::api::ApiError;
@@ -20,6 +26,26 @@ pub enum Action {
     Tick(DateTime<Utc>),
     // Boxed: answers carry whole lists, keys are tiny, and actions are moved often.
     Api(Box<ApiReply>),
+    /// News from the live event stream, tagged with the connection it came from.
+    Stream {
+        conn_id: u64,
+        msg: StreamMsg,
+    },
+}
+
+/// What the live event stream reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamMsg {
+    /// The daemon accepted the stream.
+    Opened,
+    /// One event (`kind` is the SSE `event:` field; `lagged` means events were missed).
+    Event {
+        id: Option<u64>,
+        kind: String,
+        tenant: Option<Uuid>,
+    },
+    /// The stream ended or could not be opened.
+    Closed { error: String },
 }
 
 /// The answer to a [`crate::app::Request`], carrying its tags back.
@@ -52,6 +78,12 @@ pub enum Reply {
         origin: SecretOrigin,
     },
     KeyRevoked(ApiKey),
+    Dashboard(Dashboard),
+    Leads(Page<Lead>),
+    Lead(Box<LeadDetail>),
+    LeadSaved(Box<LeadDetail>),
+    Breaches(Page<Breach>),
+    Analytics(Box<Analytics>),
 }
 
 /// Why a key's full value came back, which decides what the modal says about it.

@@ -1,6 +1,7 @@
 //! Side effects as data: `update` says what to call, the API worker calls it. Tests assert on
 //! these values instead of on HTTP traffic.
 
+use chrono::{DateTime, Utc};
 use echo5_core::secret::Secret;
 use echo5_core::stage::StageKind;
 use echo5_core::tenant::GoogleAdsConfig;
@@ -9,6 +10,12 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Api(Request),
+    /// Open the live event stream (closing any previous one), resuming after
+    /// `last_event_id`. Messages about it come back tagged with `conn_id`.
+    Stream {
+        conn_id: u64,
+        last_event_id: Option<u64>,
+    },
 }
 
 /// One HTTP call, tagged so its answer can be matched to what the operator still looks at.
@@ -85,6 +92,40 @@ pub enum Call {
         tenant: Uuid,
         key: Uuid,
     },
+    Dashboard,
+    /// One page of a tenant's leads for the search `q` (empty: all), newest first.
+    ListLeads {
+        tenant: Uuid,
+        q: String,
+        cursor: Option<String>,
+    },
+    GetLead {
+        lead: Uuid,
+    },
+    PatchLead {
+        lead: Uuid,
+        change: LeadChange,
+    },
+    /// The first page of breaches, most overdue first; `tenant: None` for all tenants.
+    ListBreaches {
+        tenant: Option<Uuid>,
+    },
+    /// The last `days` days, ending now.
+    GetAnalytics {
+        tenant: Uuid,
+        days: u32,
+        from: DateTime<Utc>,
+    },
+}
+
+/// One change to a lead from the Leads screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeadChange {
+    Stage(Uuid),
+    /// `None` clears it.
+    Notes(Option<String>),
+    /// `None` clears it.
+    Assignee(Option<String>),
 }
 
 impl Call {
@@ -96,6 +137,11 @@ impl Call {
                 | Call::ListStages { .. }
                 | Call::GetSettings { .. }
                 | Call::ListKeys { .. }
+                | Call::Dashboard
+                | Call::ListLeads { .. }
+                | Call::GetLead { .. }
+                | Call::ListBreaches { .. }
+                | Call::GetAnalytics { .. }
         )
     }
 }

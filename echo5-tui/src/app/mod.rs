@@ -4,6 +4,7 @@
 pub mod action;
 pub mod effect;
 pub mod input;
+mod live;
 pub mod overlay;
 mod overlay_keys;
 mod reply;
@@ -12,8 +13,9 @@ mod screens;
 pub mod state;
 pub mod update;
 
-pub use action::{Action, ApiReply, Reply, SecretOrigin};
-pub use effect::{Call, Effect, Request, Scope, SecretField, SettingsChange};
+pub use action::{Action, ApiReply, Reply, SecretOrigin, StreamMsg};
+pub use effect::{Call, Effect, LeadChange, Request, Scope, SecretField, SettingsChange};
+pub use screens::leads::display_name as screens_display_name;
 pub(crate) use screens::settings::Row as SettingsRow;
 pub use state::{Conn, Remote, Screen, State};
 pub use update::update;

@@ -20,6 +20,8 @@ pub enum Overlay {
     Filter(Filter),
     Form(Form),
     MoveTo(MoveTo),
+    /// Which stage to move a lead to.
+    PickStage(PickStage),
     Confirm(Confirm),
     /// Full API keys waiting to be read, oldest first. Only Enter or Esc dismisses one, and
     /// a dismissed key leaves the state for good.
@@ -95,6 +97,17 @@ pub enum Purpose {
     Secret(SecretField),
     CreateKey,
     RotateKey { key: Uuid },
+    LeadNotes { lead: Uuid },
+    LeadAssignee { lead: Uuid },
+}
+
+/// Moving a lead: the tenant's stages, the lead's current one preselected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickStage {
+    pub lead: Uuid,
+    pub lead_name: String,
+    pub choices: Vec<(Uuid, String)>,
+    pub selected: usize,
 }
 
 /// Where to move a stage's leads before deleting it.
@@ -130,6 +143,9 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("pipeline", "stages of the selected tenant"),
     ("settings", "settings of the selected tenant"),
     ("keys", "API keys of the selected tenant"),
+    ("leads", "leads of the selected tenant"),
+    ("sla", "SLA breaches, live"),
+    ("analytics", "charts of the selected tenant"),
     ("refresh", "fetch the current screen again"),
     ("help", "key bindings"),
     ("quit", "leave the console"),

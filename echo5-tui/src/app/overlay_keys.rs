@@ -6,10 +6,10 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::effect::Call;
 use super::effect::Effect;
 use super::overlay::{
-    Form, MoveTo, Overlay, Palette, PendingOp, Purpose, completions, resolve_tenant,
+    Form, MoveTo, Overlay, Palette, PendingOp, PickStage, Purpose, completions, resolve_tenant,
 };
 use super::request::{mutate, refresh_screen};
-use super::screens::{self, keys, pipeline, settings, tenants};
+use super::screens::{self, keys, leads, pipeline, settings, tenants};
 use super::state::{Resource, Screen, State, ToastLevel};
 use crate::keymap::{self, Cmd};
 
@@ -28,6 +28,19 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
             Vec::new()
         }
         Overlay::Palette(p) => palette(state, p, key),
+        Overlay::Filter(mut f) if f.screen == Screen::Leads => {
+            // Leads are searched by the daemon (`q`), so the search is sent on Enter rather
+            // than per key press: one request per search, none for half-typed words.
+            match key.code {
+                KeyCode::Enter => return leads::search(state, f.input.text().to_string()),
+                KeyCode::Esc => return leads::search(state, String::new()),
+                _ => {
+                    f.input.handle(&key);
+                }
+            }
+            state.overlay = Some(Overlay::Filter(f));
+            Vec::new()
+        }
         Overlay::Filter(mut f) => {
             match key.code {
                 KeyCode::Enter => return Vec::new(),
@@ -45,6 +58,7 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
         }
         Overlay::Form(form) => form_key(state, form, key),
         Overlay::MoveTo(m) => move_to(state, m, key),
+        Overlay::PickStage(p) => pick_stage(state, p, key),
         Overlay::ShowKey(mut shown) => {
             // Only an explicit Enter or Esc lets a key go: a stray j or q must not make the
             // operator lose a key they have not copied yet.
@@ -77,6 +91,7 @@ pub(crate) fn on_paste(state: &mut State, text: &str) {
                 field.input.insert_str(text);
             }
         }
+        Some(Overlay::Filter(f)) if f.screen == Screen::Leads => f.input.insert_str(text),
         Some(Overlay::Filter(f)) => {
             f.input.insert_str(text);
             let (screen, text) = (f.screen, f.input.text().to_string());
@@ -92,7 +107,9 @@ fn set_filter(state: &mut State, screen: Screen, text: String) {
         Screen::Tenants => &mut state.picker,
         Screen::Pipeline => &mut state.pipeline,
         Screen::Keys => &mut state.keys_view,
-        Screen::Settings => return,
+        Screen::Breaches => &mut state.breaches_view,
+        Screen::Leads => &mut state.leads_view.list,
+        Screen::Settings | Screen::Analytics => return,
     };
     if view.filter != text {
         view.filter = text;
@@ -155,7 +172,7 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             match resolve_tenant(&all, arg) {
                 Ok(t) => {
                     let t = t.clone();
-                    let mut out = tenants::switch_tenant(state, &t);
+                    let mut out = tenants::switch_tenant(state, &tenants::tenant_ref(&t));
                     out.extend(tenants::leave_picker(state));
                     out.extend(refresh_screen(state, false));
                     out
@@ -207,6 +224,9 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 Purpose::CreateKey | Purpose::RotateKey { .. } => {
                     keys::submit(state, form.purpose, &values)
                 }
+                Purpose::LeadNotes { .. } | Purpose::LeadAssignee { .. } => {
+                    leads::submit(state, form.purpose, &values)
+                }
                 _ => settings::submit(state, form.purpose, &values),
             };
             match result {
@@ -221,6 +241,25 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
         }
     }
     state.overlay = Some(Overlay::Form(form));
+    Vec::new()
+}
+
+fn pick_stage(state: &mut State, mut p: PickStage, key: KeyEvent) -> Vec<Effect> {
+    match (key.code, keymap::dialog(&key)) {
+        (_, Some(Cmd::Cancel)) => return Vec::new(),
+        (_, Some(Cmd::Confirm)) => {
+            return match p.choices.get(p.selected) {
+                Some((to, _)) => leads::move_stage(state, p.lead, *to),
+                None => Vec::new(),
+            };
+        }
+        (KeyCode::Char('j') | KeyCode::Down, _) => {
+            p.selected = (p.selected + 1).min(p.choices.len().saturating_sub(1));
+        }
+        (KeyCode::Char('k') | KeyCode::Up, _) => p.selected = p.selected.saturating_sub(1),
+        _ => {}
+    }
+    state.overlay = Some(Overlay::PickStage(p));
     Vec::new()
 }
 

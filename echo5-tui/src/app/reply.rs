@@ -3,14 +3,16 @@
 use std::collections::HashMap;
 
 use echo5_core::apikey::ApiKey;
+use echo5_core::lead::Lead;
+use echo5_core::page::Page;
 use echo5_core::secret::Secret;
 use echo5_core::stage::StageSummary;
 use echo5_core::tenant::TenantRef;
 
 use super::action::{ApiReply, Reply, SecretOrigin};
-use super::effect::{Call, Effect, Scope};
+use super::effect::{Call, Effect, LeadChange, Scope};
 use super::overlay::{Overlay, ShownKey};
-use super::request::{fetch, refresh_screen, schedule_poll};
+use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
 use super::state::{Conn, DOWN_AFTER, Remote, Resource, State, ToastLevel};
 use crate::api::ApiError;
 
@@ -48,14 +50,22 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
 
     let res = resource_of(&r.call);
     if let Some(res) = res {
-        let remote_inflight = inflight_mut(state, res);
+        let remote_inflight = inflight_of(state, res);
         if *remote_inflight == Some(r.id) {
             *remote_inflight = None;
+            // Changed again while this fetch was under way (live event): once more.
+            if let Some(pos) = state.live.pending.iter().position(|p| *p == res) {
+                state.live.pending.remove(pos);
+                out.extend(fetch(state, res, false));
+            }
         }
     }
 
+    if r.result.is_ok() && !still_wanted(state, &r.call) {
+        return out;
+    }
     match r.result {
-        Ok(reply) => out.extend(apply(state, r.id, reply)),
+        Ok(reply) => out.extend(apply(state, r.id, &r.call, reply)),
         Err(e) => {
             let text = describe(&e);
             if r.call.is_mutation() {
@@ -126,6 +136,11 @@ fn resource_of(call: &Call) -> Option<Resource> {
         Call::ListStages { .. } => Some(Resource::Stages),
         Call::GetSettings { .. } => Some(Resource::Settings),
         Call::ListKeys { .. } => Some(Resource::Keys),
+        Call::Dashboard => Some(Resource::Dashboard),
+        Call::ListLeads { .. } => Some(Resource::Leads),
+        Call::GetLead { .. } => Some(Resource::LeadDetail),
+        Call::ListBreaches { .. } => Some(Resource::Breaches),
+        Call::GetAnalytics { .. } => Some(Resource::Analytics),
         _ => None,
     }
 }
@@ -141,25 +156,42 @@ fn touched_by(call: &Call) -> Option<Resource> {
         | Call::RotateKey { .. }
         | Call::RevealKey { .. }
         | Call::RevokeKey { .. } => Some(Resource::Keys),
+        Call::PatchLead { .. } => Some(Resource::Leads),
         _ => None,
     }
 }
 
-fn inflight_mut(state: &mut State, res: Resource) -> &mut Option<u64> {
-    match res {
-        Resource::Tenants => &mut state.tenants.inflight,
-        Resource::Stages => &mut state.stages.inflight,
-        Resource::Settings => &mut state.settings.inflight,
-        Resource::Keys => &mut state.keys.inflight,
-    }
+fn set_error(state: &mut State, res: Resource, text: String) {
+    let slot = match res {
+        Resource::Tenants => &mut state.tenants.error,
+        Resource::Stages => &mut state.stages.error,
+        Resource::Settings => &mut state.settings.error,
+        Resource::Keys => &mut state.keys.error,
+        Resource::Dashboard => &mut state.dash.error,
+        Resource::Leads => &mut state.leads.error,
+        Resource::LeadDetail => &mut state.lead_detail.error,
+        Resource::Breaches => &mut state.breaches.error,
+        Resource::Analytics => &mut state.analytics.error,
+    };
+    *slot = Some(text);
 }
 
-fn set_error(state: &mut State, res: Resource, text: String) {
-    match res {
-        Resource::Tenants => state.tenants.error = Some(text),
-        Resource::Stages => state.stages.error = Some(text),
-        Resource::Settings => state.settings.error = Some(text),
-        Resource::Keys => state.keys.error = Some(text),
+/// Whether an answer still matches what the operator asked for last: the same search,
+/// the same breach scope, the same analytics range, the same lead.
+fn still_wanted(state: &State, call: &Call) -> bool {
+    match call {
+        Call::ListLeads { q, .. } => *q == state.leads_view.query,
+        Call::ListBreaches { tenant } => {
+            let want = if state.breaches_all {
+                None
+            } else {
+                state.tenant.as_ref().map(|t| t.id)
+            };
+            *tenant == want
+        }
+        Call::GetAnalytics { days, .. } => *days == state.analytics_days,
+        Call::GetLead { lead } => state.selected_lead().is_some_and(|l| l.id == *lead),
+        _ => true,
     }
 }
 
@@ -180,9 +212,85 @@ fn store<T>(remote: &mut Remote<T>, data: T, now: chrono::DateTime<chrono::Utc>)
     remote.error = None;
 }
 
-fn apply(state: &mut State, id: u64, reply: Reply) -> Vec<Effect> {
+fn apply(state: &mut State, id: u64, call: &Call, reply: Reply) -> Vec<Effect> {
     let now = state.now;
     match reply {
+        Reply::Dashboard(d) => {
+            if admit(state, Resource::Dashboard, id) {
+                store(&mut state.dash, d, now);
+                let n = state.filtered_dash().len();
+                state.dashboard.clamp(n);
+            }
+            Vec::new()
+        }
+        Reply::Leads(page) => {
+            let more = matches!(
+                call,
+                Call::ListLeads {
+                    cursor: Some(_),
+                    ..
+                }
+            );
+            if admit(state, Resource::Leads, id) {
+                store_leads(state, page, more);
+            }
+            Vec::new()
+        }
+        Reply::Lead(detail) => {
+            if admit(state, Resource::LeadDetail, id) {
+                store(&mut state.lead_detail, *detail, now);
+            }
+            Vec::new()
+        }
+        Reply::LeadSaved(detail) => {
+            let what = match call {
+                Call::PatchLead {
+                    change: LeadChange::Stage(to),
+                    ..
+                } => format!(
+                    "moved to {}",
+                    state.stage_name(*to).unwrap_or("the new stage")
+                ),
+                Call::PatchLead {
+                    change: LeadChange::Notes(_),
+                    ..
+                } => "notes saved".to_string(),
+                _ => "assignee saved".to_string(),
+            };
+            state.toast(ToastLevel::Info, what);
+            if let Some(row) = state
+                .leads
+                .data
+                .iter_mut()
+                .flatten()
+                .find(|l| l.id == detail.lead.id)
+            {
+                *row = detail.lead.clone();
+            }
+            if state
+                .selected_lead()
+                .is_some_and(|l| l.id == detail.lead.id)
+            {
+                store(&mut state.lead_detail, *detail, now);
+            }
+            // Lead counts per stage changed; the breach list may have too.
+            fetch(state, Resource::Stages, true).into_iter().collect()
+        }
+        Reply::Breaches(page) => {
+            if admit(state, Resource::Breaches, id) {
+                state.breaches_more = page.next_cursor.is_some();
+                store(&mut state.breaches, page.data, now);
+                let n = state.filtered_breaches().len();
+                state.breaches_view.clamp(n);
+            }
+            Vec::new()
+        }
+        Reply::Analytics(a) => {
+            if admit(state, Resource::Analytics, id) {
+                store(&mut state.analytics, *a, now);
+            }
+            Vec::new()
+        }
         Reply::Tenants(list) => {
             if admit(state, Resource::Tenants, id) {
                 // Keep the header's name current if the tenant was renamed elsewhere.
@@ -319,6 +427,35 @@ fn apply(state: &mut State, id: u64, reply: Reply) -> Vec<Effect> {
             fetch(state, Resource::Keys, true).into_iter().collect()
         }
     }
+}
+
+/// A page of leads: the first replaces the list (keeping the cursor on the same lead when
+/// it is still there), later ones append.
+fn store_leads(state: &mut State, page: Page<Lead>, more: bool) {
+    let now = state.now;
+    let keep = state.selected_lead().map(|l| l.id);
+    let view = &mut state.leads_view;
+    view.next_cursor = page.next_cursor;
+    if more {
+        view.pages += 1;
+        let list = state.leads.data.get_or_insert_with(Vec::new);
+        // A lead that arrived between two pages shifts the rest by one; never show it twice.
+        for l in page.data {
+            if !list.iter().any(|x| x.id == l.id) {
+                list.push(l);
+            }
+        }
+        state.leads.updated_at = Some(now);
+        state.leads.error = None;
+    } else {
+        view.pages = 1;
+        store(&mut state.leads, page.data, now);
+        if let Some(pos) = keep.and_then(|id| state.lead_rows().iter().position(|l| l.id == id)) {
+            state.leads_view.list.selected = pos;
+        }
+    }
+    let n = state.lead_rows().len();
+    state.leads_view.list.clamp(n);
 }
 
 /// Opens (or queues behind one already open) the modal that shows a full key once. It

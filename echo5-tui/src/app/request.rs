@@ -12,41 +12,94 @@ fn next_id(state: &mut State) -> u64 {
 
 /// A fetch of `res`. Skipped when one is already in flight unless `force`: a poll must not
 /// stack requests behind a slow daemon, but an explicit refresh or a tenant switch must go.
+/// Leads are fetched from the first page; [`fetch_more_leads`] pages on.
 pub(crate) fn fetch(state: &mut State, res: Resource, force: bool) -> Option<Effect> {
+    let tenant_scope = Scope::Tenant {
+        generation: state.tenant_gen,
+    };
+    let tenant = state.tenant.as_ref().map(|t| t.id);
     let (call, scope) = match res {
         Resource::Tenants => (Call::ListTenants, Scope::Global),
-        Resource::Stages | Resource::Settings | Resource::Keys => {
-            let tenant = state.tenant.as_ref()?.id;
-            let call = match res {
-                Resource::Stages => Call::ListStages { tenant },
-                Resource::Keys => Call::ListKeys { tenant },
-                _ => Call::GetSettings { tenant },
-            };
+        Resource::Dashboard => (Call::Dashboard, Scope::Global),
+        Resource::Breaches if state.breaches_all => {
+            (Call::ListBreaches { tenant: None }, Scope::Global)
+        }
+        Resource::Breaches => (
+            Call::ListBreaches {
+                tenant: Some(tenant?),
+            },
+            tenant_scope,
+        ),
+        Resource::Stages => (Call::ListStages { tenant: tenant? }, tenant_scope),
+        Resource::Keys => (Call::ListKeys { tenant: tenant? }, tenant_scope),
+        Resource::Settings => (Call::GetSettings { tenant: tenant? }, tenant_scope),
+        Resource::Leads => (
+            Call::ListLeads {
+                tenant: tenant?,
+                q: state.leads_view.query.clone(),
+                cursor: None,
+            },
+            tenant_scope,
+        ),
+        Resource::LeadDetail => {
+            tenant?;
+            let lead = state.selected_lead()?.id;
+            (Call::GetLead { lead }, tenant_scope)
+        }
+        Resource::Analytics => {
+            let days = state.analytics_days;
             (
-                call,
-                Scope::Tenant {
-                    generation: state.tenant_gen,
+                Call::GetAnalytics {
+                    tenant: tenant?,
+                    days,
+                    from: state.now - TimeDelta::days(i64::from(days)),
                 },
+                tenant_scope,
             )
         }
     };
-    let loading = match res {
-        Resource::Tenants => state.tenants.loading(),
-        Resource::Stages => state.stages.loading(),
-        Resource::Settings => state.settings.loading(),
-        Resource::Keys => state.keys.loading(),
-    };
-    if loading && !force {
+    if inflight_of(state, res).is_some() && !force {
         return None;
     }
     let id = next_id(state);
-    match res {
-        Resource::Tenants => state.tenants.inflight = Some(id),
-        Resource::Stages => state.stages.inflight = Some(id),
-        Resource::Settings => state.settings.inflight = Some(id),
-        Resource::Keys => state.keys.inflight = Some(id),
-    }
+    *inflight_of(state, res) = Some(id);
     Some(Effect::Api(Request { id, scope, call }))
+}
+
+/// The next page of leads, when there is one and no leads fetch is under way.
+pub(crate) fn fetch_more_leads(state: &mut State) -> Option<Effect> {
+    let tenant = state.tenant.as_ref()?.id;
+    let cursor = state.leads_view.next_cursor.clone()?;
+    if state.leads.loading() {
+        return None;
+    }
+    let id = next_id(state);
+    state.leads.inflight = Some(id);
+    Some(Effect::Api(Request {
+        id,
+        scope: Scope::Tenant {
+            generation: state.tenant_gen,
+        },
+        call: Call::ListLeads {
+            tenant,
+            q: state.leads_view.query.clone(),
+            cursor: Some(cursor),
+        },
+    }))
+}
+
+pub(crate) fn inflight_of(state: &mut State, res: Resource) -> &mut Option<u64> {
+    match res {
+        Resource::Tenants => &mut state.tenants.inflight,
+        Resource::Stages => &mut state.stages.inflight,
+        Resource::Settings => &mut state.settings.inflight,
+        Resource::Keys => &mut state.keys.inflight,
+        Resource::Dashboard => &mut state.dash.inflight,
+        Resource::Leads => &mut state.leads.inflight,
+        Resource::LeadDetail => &mut state.lead_detail.inflight,
+        Resource::Breaches => &mut state.breaches.inflight,
+        Resource::Analytics => &mut state.analytics.inflight,
+    }
 }
 
 /// A change on the daemon for the selected tenant. Answers to fetches of `touches` issued
@@ -66,17 +119,41 @@ pub(crate) fn mutate(state: &mut State, call: Call, touches: Resource) -> Effect
 
 /// What the current screen shows, fetched again.
 pub(crate) fn refresh_screen(state: &mut State, force: bool) -> Vec<Effect> {
-    let res = match state.screen {
-        Screen::Dashboard | Screen::Tenants => Resource::Tenants,
-        _ if state.tenant.is_none() => Resource::Tenants,
-        Screen::Pipeline => Resource::Stages,
-        Screen::Settings => Resource::Settings,
-        Screen::Keys => Resource::Keys,
+    let mut res = match state.screen {
+        Screen::Dashboard => vec![Resource::Dashboard],
+        Screen::Tenants => vec![Resource::Tenants],
+        Screen::Breaches if state.breaches_all => vec![Resource::Breaches],
+        _ if state.tenant.is_none() => vec![Resource::Tenants],
+        Screen::Breaches => vec![Resource::Breaches],
+        Screen::Pipeline => vec![Resource::Stages],
+        Screen::Settings => vec![Resource::Settings],
+        Screen::Keys => vec![Resource::Keys],
+        Screen::Analytics => vec![Resource::Analytics],
+        Screen::Leads => {
+            let mut r = Vec::new();
+            // A poll would fold the pages scrolled in back to the first one; only an
+            // explicit refresh (or a new search) starts over.
+            if force || state.leads_view.pages <= 1 {
+                r.push(Resource::Leads);
+            }
+            // Stage names for the table and the move-stage picker.
+            if force || state.stages.data.is_none() {
+                r.push(Resource::Stages);
+            }
+            if state.leads_view.detail_open {
+                r.push(Resource::LeadDetail);
+            }
+            r
+        }
     };
-    let mut out: Vec<Effect> = fetch(state, res, force).into_iter().collect();
     // Names in the palette's completion come from the tenant list; load it once.
-    if res != Resource::Tenants && state.tenants.data.is_none() {
-        out.extend(fetch(state, Resource::Tenants, false));
+    if !res.contains(&Resource::Tenants) && state.tenants.data.is_none() {
+        res.push(Resource::Tenants);
+    }
+    let mut out = Vec::new();
+    for (i, r) in res.into_iter().enumerate() {
+        // Only the screen's main data is forced; the rest is loaded if not under way.
+        out.extend(fetch(state, r, force && i == 0));
     }
     out
 }

@@ -1,7 +1,11 @@
 //! Everything the console knows. Only [`crate::app::update`] changes it; the UI only reads it.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::analytics::Analytics;
 use echo5_core::apikey::ApiKey;
+use echo5_core::dashboard::{Dashboard, TenantDashboard};
+use echo5_core::lead::{Lead, LeadDetail};
+use echo5_core::sla::Breach;
 use echo5_core::stage::StageSummary;
 use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
 use std::collections::HashMap;
@@ -9,8 +13,8 @@ use uuid::Uuid;
 
 use super::overlay::Overlay;
 
-/// The screens, in the order Tab and the number keys use. Leads, SLA breaches and Analytics
-/// join this list as their endpoints land.
+/// The screens, in the order Tab and the number keys use. The later ones came later, so
+/// the first five keep their numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
     Dashboard,
@@ -18,15 +22,21 @@ pub enum Screen {
     Pipeline,
     Settings,
     Keys,
+    Leads,
+    Breaches,
+    Analytics,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Dashboard,
         Screen::Tenants,
         Screen::Pipeline,
         Screen::Settings,
         Screen::Keys,
+        Screen::Leads,
+        Screen::Breaches,
+        Screen::Analytics,
     ];
 
     pub fn title(self) -> &'static str {
@@ -36,6 +46,23 @@ impl Screen {
             Screen::Pipeline => "Pipeline",
             Screen::Settings => "Settings",
             Screen::Keys => "Keys",
+            Screen::Leads => "Leads",
+            Screen::Breaches => "SLA",
+            Screen::Analytics => "Analytics",
+        }
+    }
+
+    /// For narrow headers.
+    pub fn short(self) -> &'static str {
+        match self {
+            Screen::Dashboard => "Dash",
+            Screen::Tenants => "Ten",
+            Screen::Pipeline => "Pipe",
+            Screen::Settings => "Set",
+            Screen::Keys => "Keys",
+            Screen::Leads => "Leads",
+            Screen::Breaches => "SLA",
+            Screen::Analytics => "Ana",
         }
     }
 
@@ -47,12 +74,18 @@ impl Screen {
             Screen::Pipeline => "pipeline",
             Screen::Settings => "settings",
             Screen::Keys => "keys",
+            Screen::Leads => "leads",
+            Screen::Breaches => "sla",
+            Screen::Analytics => "analytics",
         }
     }
 
     /// Per-tenant screens cannot show anything until a tenant is chosen.
     pub fn needs_tenant(self) -> bool {
-        matches!(self, Screen::Pipeline | Screen::Settings | Screen::Keys)
+        matches!(
+            self,
+            Screen::Pipeline | Screen::Settings | Screen::Keys | Screen::Leads | Screen::Analytics
+        )
     }
 
     pub fn index(self) -> usize {
@@ -181,6 +214,69 @@ pub enum Resource {
     Stages,
     Settings,
     Keys,
+    Dashboard,
+    Leads,
+    LeadDetail,
+    Breaches,
+    Analytics,
+}
+
+/// The live event stream (`GET /api/v1/events`) as `update` sees it. The connection itself
+/// lives in the main loop; `update` decides when to (re)connect and from which event id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    /// Id of the connection attempt in progress; messages from older ones are ignored.
+    pub conn_id: u64,
+    pub status: LiveStatus,
+    /// Consecutive failed attempts, for the reconnect backoff.
+    pub failures: u32,
+    /// When to try again while disconnected.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// The last event id seen, sent as `Last-Event-ID` on reconnect.
+    pub last_event_id: Option<u64>,
+    /// Resources that changed while a fetch of them was in flight: fetched once more when
+    /// that answer lands, so a burst of events costs at most two fetches.
+    pub pending: Vec<Resource>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveStatus {
+    /// Not started yet.
+    Off,
+    Connecting,
+    Connected,
+    /// Waiting for `retry_at`.
+    Disconnected,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            conn_id: 0,
+            status: LiveStatus::Off,
+            failures: 0,
+            retry_at: None,
+            last_event_id: None,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// The analytics ranges the console offers, in the order the range key cycles them.
+pub const ANALYTICS_RANGES: [u32; 3] = [7, 30, 90];
+
+/// The Leads screen: a page-by-page list for the committed search, and the detail pane.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadsView {
+    pub list: ListView,
+    /// The search the shown rows answer (`q`); `list.filter` is what the filter line holds.
+    pub query: String,
+    /// Where the next page starts; `None` once the last page is in.
+    pub next_cursor: Option<String>,
+    /// The detail pane is open (and has the focus for Esc).
+    pub detail_open: bool,
+    /// Pages loaded for the current search.
+    pub pages: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -209,6 +305,24 @@ pub struct State {
     pub settings: Remote<TenantSettings>,
     /// The selected tenant's API keys, newest first; never the keys themselves.
     pub keys: Remote<Vec<ApiKey>>,
+    /// `GET /api/v1/dashboard`: counts per tenant.
+    pub dash: Remote<Dashboard>,
+    /// The selected tenant's leads, newest first, as many pages as loaded.
+    pub leads: Remote<Vec<Lead>>,
+    pub leads_view: LeadsView,
+    /// The lead open in the detail pane.
+    pub lead_detail: Remote<LeadDetail>,
+    /// SLA breaches, most overdue first: all tenants, or the selected one.
+    pub breaches: Remote<Vec<Breach>>,
+    pub breaches_view: ListView,
+    /// Breaches of every tenant (true) or only the selected one.
+    pub breaches_all: bool,
+    /// More breaches exist than the one page shown.
+    pub breaches_more: bool,
+    pub analytics: Remote<Analytics>,
+    /// Days the analytics cover, one of [`ANALYTICS_RANGES`].
+    pub analytics_days: u32,
+    pub live: Live,
 
     pub dashboard: ListView,
     pub picker: ListView,
@@ -253,6 +367,17 @@ impl State {
             stages: Remote::default(),
             settings: Remote::default(),
             keys: Remote::default(),
+            dash: Remote::default(),
+            leads: Remote::default(),
+            leads_view: LeadsView::default(),
+            lead_detail: Remote::default(),
+            breaches: Remote::default(),
+            breaches_view: ListView::default(),
+            breaches_all: true,
+            breaches_more: false,
+            analytics: Remote::default(),
+            analytics_days: 30,
+            live: Live::default(),
             dashboard: ListView::default(),
             picker: ListView::default(),
             pipeline: ListView::default(),
@@ -351,5 +476,61 @@ impl State {
 
     pub fn selected_key(&self) -> Option<&ApiKey> {
         self.filtered_keys().get(self.keys_view.selected).copied()
+    }
+
+    /// Dashboard rows with the dashboard's filter (tenant name or slug) applied.
+    pub fn filtered_dash(&self) -> Vec<&TenantDashboard> {
+        let f = self.dashboard.filter.to_lowercase();
+        self.dash
+            .data
+            .iter()
+            .flat_map(|d| d.tenants.iter())
+            .filter(|t| {
+                f.is_empty()
+                    || t.tenant.name.to_lowercase().contains(&f)
+                    || t.tenant.slug.to_lowercase().contains(&f)
+            })
+            .collect()
+    }
+
+    pub fn lead_rows(&self) -> &[Lead] {
+        self.leads.data.as_deref().unwrap_or_default()
+    }
+
+    pub fn selected_lead(&self) -> Option<&Lead> {
+        self.lead_rows().get(self.leads_view.list.selected)
+    }
+
+    /// A stage's name from the loaded pipeline.
+    pub fn stage_name(&self, id: Uuid) -> Option<&str> {
+        self.stages
+            .data
+            .iter()
+            .flatten()
+            .find(|s| s.id == id)
+            .map(|s| s.name.as_str())
+    }
+
+    /// Breaches with the breaches view's filter (tenant, name, e-mail, phone) applied.
+    pub fn filtered_breaches(&self) -> Vec<&Breach> {
+        let f = self.breaches_view.filter.to_lowercase();
+        self.breaches
+            .data
+            .iter()
+            .flatten()
+            .filter(|b| {
+                f.is_empty()
+                    || [
+                        Some(&b.tenant.name),
+                        Some(&b.tenant.slug),
+                        b.name.as_ref(),
+                        b.email.as_ref(),
+                        b.phone.as_ref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|v| v.to_lowercase().contains(&f))
+            })
+            .collect()
     }
 }

@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
 use super::effect::Effect;
+use super::live;
 use super::overlay::Overlay;
 use super::overlay_keys;
 use super::reply::on_reply;
@@ -20,6 +21,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
+        Action::Stream { conn_id, msg } => live::on_stream(state, conn_id, msg),
         Action::Api(reply) => {
             // ratatui diffs frames, so redrawing after an unchanged answer costs little.
             state.dirty = true;
@@ -67,17 +69,19 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
     if state.toasts.len() != before || state.is_stale() || state.saving > 0 {
         state.dirty = true;
     }
+    let mut out = live::on_tick(state);
     if now < state.next_poll {
-        return Vec::new();
+        return out;
     }
     schedule_poll(state);
-    refresh_screen(state, false)
+    out.extend(refresh_screen(state, false));
+    out
 }
 
 /// Whether a dialog is open that takes text (so the footer shows dialog hints).
 pub fn in_dialog(state: &State) -> bool {
     matches!(
         state.overlay,
-        Some(Overlay::Form(_) | Overlay::Confirm(_) | Overlay::MoveTo(_))
+        Some(Overlay::Form(_) | Overlay::Confirm(_) | Overlay::MoveTo(_) | Overlay::PickStage(_))
     )
 }

@@ -15,9 +15,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let hints: Vec<(String, &str)> = match &state.overlay {
         Some(Overlay::Filter(f)) => {
             let text = format!("/{}", f.input.text());
+            let help = if f.screen == crate::app::Screen::Leads {
+                "   Enter search  Esc clear"
+            } else {
+                "   Enter keep  Esc clear"
+            };
             let line = Line::from(vec![
                 Span::styled(text, theme::key()),
-                Span::styled("   Enter keep  Esc clear", theme::dim()),
+                Span::styled(help, theme::dim()),
             ]);
             frame.render_widget(Paragraph::new(line), area);
             let x = area.x + 1 + f.input.cursor() as u16;
@@ -32,6 +37,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ],
         Some(Overlay::Help { .. }) => vec![("j/k".into(), "scroll"), ("Esc".into(), "close")],
         Some(Overlay::Confirm(_)) => vec![("y".into(), "yes"), ("n/Esc".into(), "no")],
+        Some(Overlay::PickStage(_)) => vec![
+            ("j/k".into(), "choose"),
+            ("Enter".into(), "move"),
+            ("Esc".into(), "cancel"),
+        ],
         Some(Overlay::MoveTo(_)) => vec![
             ("j/k".into(), "choose"),
             ("Enter".into(), "next"),

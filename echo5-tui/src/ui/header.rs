@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
+use crate::app::state::LiveStatus;
 use crate::app::{Conn, Screen, State};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
@@ -20,14 +21,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         }
         Conn::Down { .. } => Span::styled(format!("○ down, retry {retry_in}s"), theme::bad()),
     };
-    // "live" is the auto-refresh; it becomes the SSE stream once the daemon has one.
-    let live = match (state.conn, state.stale_for()) {
-        (_, Some(secs)) => Span::styled(format!("stale {secs}s"), theme::bad()),
-        (Conn::Connected, None) => Span::styled(
-            format!("⟳ live {}s", state.refresh_every.num_seconds()),
-            theme::ok(),
-        ),
-        _ => Span::raw(""),
+    // "live" is the event stream: connected, or how long until it tries again.
+    let live = match (state.stale_for(), state.live.status) {
+        (Some(secs), _) => Span::styled(format!("stale {secs}s"), theme::bad()),
+        (None, LiveStatus::Connected) => Span::styled("● live", theme::ok()),
+        (None, LiveStatus::Disconnected) => {
+            let secs = state
+                .live
+                .retry_at
+                .map_or(0, |t| (t - state.now).num_seconds().max(0));
+            Span::styled(format!("live off, retry {secs}s"), theme::warn())
+        }
+        (None, LiveStatus::Connecting) => Span::styled("live …", theme::dim()),
+        (None, LiveStatus::Off) => Span::raw(""),
     };
     let mut right = vec![conn, Span::raw("  "), live];
     if state.saving > 0 {
@@ -53,10 +59,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         None => Line::from(Span::styled("no tenant (:tenant) ", theme::dim())),
     };
     let tenant_w = tenant.width() as u16;
-    let tab_line = |pad: &str, gap: &str| {
+    let tab_line = |pad: &str, gap: &str, short: bool| {
         let mut spans = vec![Span::raw(" ")];
         for (i, s) in Screen::ALL.iter().enumerate() {
-            let label = format!("{pad}{} {}{pad}", i + 1, s.title());
+            let name = if short && *s != state.screen {
+                s.short()
+            } else {
+                s.title()
+            };
+            let label = format!("{pad}{} {name}{pad}", i + 1);
             spans.push(if *s == state.screen {
                 Span::styled(label, theme::tab_active())
             } else {
@@ -66,10 +77,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         }
         Line::from(spans)
     };
-    // Narrow terminals lose the padding between tabs before they lose the tenant's name.
-    let mut spans = tab_line(" ", " ");
+    // Narrow terminals lose the padding between tabs, then the other tabs' full names,
+    // then those names altogether, before they lose the tenant's name.
+    let mut spans = tab_line(" ", " ", false);
     if spans.width() as u16 + tenant_w > tabs.width {
-        spans = tab_line("", " ");
+        spans = tab_line("", " ", false);
+    }
+    if spans.width() as u16 + tenant_w > tabs.width {
+        spans = tab_line("", " ", true);
+    }
+    if spans.width() as u16 + tenant_w > tabs.width {
+        let mut short = vec![Span::raw(" ")];
+        for (i, s) in Screen::ALL.iter().enumerate() {
+            short.push(if *s == state.screen {
+                Span::styled(format!("{} {}", i + 1, s.title()), theme::tab_active())
+            } else {
+                Span::styled(format!("{}", i + 1), theme::dim())
+            });
+            short.push(Span::raw(" "));
+        }
+        spans = Line::from(short);
     }
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(tenant_w)]).areas(tabs);
     frame.render_widget(Paragraph::new(spans), l);

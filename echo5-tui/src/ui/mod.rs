@@ -1,10 +1,13 @@
 //! Drawing: a pure function of the state. Nothing here changes state or does I/O, so a
 //! frame can be rendered into a test buffer with fixed data and a fixed clock.
 
+mod analytics;
+mod breaches;
 mod dashboard;
 mod footer;
 mod header;
 mod keys;
+mod leads;
 mod overlay;
 mod pipeline;
 mod settings;
@@ -32,6 +35,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Screen::Pipeline => pipeline::draw(frame, body, state),
         Screen::Settings => settings::draw(frame, body, state),
         Screen::Keys => keys::draw(frame, body, state),
+        Screen::Leads => leads::draw(frame, body, state),
+        Screen::Breaches => breaches::draw(frame, body, state),
+        Screen::Analytics => analytics::draw(frame, body, state),
     }
     toast::draw(frame, body, state);
     overlay::draw(frame, body, state);

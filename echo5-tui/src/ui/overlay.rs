@@ -8,7 +8,9 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 use super::theme;
 use crate::app::SecretOrigin;
 use crate::app::State;
-use crate::app::overlay::{COMMANDS, Form, MoveTo, Overlay, Palette, ShownKey, completions};
+use crate::app::overlay::{
+    COMMANDS, Form, MoveTo, Overlay, Palette, PickStage, ShownKey, completions,
+};
 use crate::keymap;
 
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
@@ -18,6 +20,7 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
         Some(Overlay::Palette(p)) => palette(frame, body, state, p),
         Some(Overlay::Form(f)) => form(frame, body, f),
         Some(Overlay::MoveTo(m)) => move_to(frame, body, m),
+        Some(Overlay::PickStage(p)) => pick_stage(frame, body, p),
         Some(Overlay::ShowKey(queue)) => {
             if let Some(first) = queue.first() {
                 show_key(frame, body, first, queue.len() - 1);
@@ -207,6 +210,31 @@ fn move_to(frame: &mut Frame, body: Rect, m: &MoveTo) {
         .map(|(_, n)| ListItem::new(format!("  {n}")))
         .collect();
     let mut ls = ListState::default().with_selected(Some(m.selected));
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(theme::selected()),
+        Rect {
+            y: inner.y + 2,
+            height: inner.height.saturating_sub(2),
+            ..inner
+        },
+        &mut ls,
+    );
+}
+
+fn pick_stage(frame: &mut Frame, body: Rect, p: &PickStage) {
+    let h = p.choices.len() as u16 + 4;
+    let area = centered(body, 48, h);
+    frame.render_widget(Clear, area);
+    let block = dialog_block(&format!("Move \"{}\"", p.lead_name));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new("To stage:"), Rect { height: 1, ..inner });
+    let items: Vec<ListItem> = p
+        .choices
+        .iter()
+        .map(|(_, n)| ListItem::new(format!("  {n}")))
+        .collect();
+    let mut ls = ListState::default().with_selected(Some(p.selected));
     frame.render_stateful_widget(
         List::new(items).highlight_style(theme::selected()),
         Rect {

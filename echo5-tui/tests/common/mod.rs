@@ -5,9 +5,15 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use echo5_core::analytics::{Analytics, Conversion, Count, DayCount, FirstContact, StageCount};
 use echo5_core::apikey::{ApiKey, KeyStatus};
+use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
+use echo5_core::lead::{Lead, LeadDetail, LeadSource, StageMove};
+use echo5_core::page::Page;
 use echo5_core::secret::{MaskedSecret, Secret};
+use echo5_core::sla::Breach;
 use echo5_core::stage::{StageKind, StageSummary};
+use echo5_core::tenant::TenantRef;
 use echo5_core::tenant::{Tenant, TenantSettings};
 use echo5_tui::api::ApiError;
 use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
@@ -182,8 +188,9 @@ pub fn typ(state: &mut State, text: &str) -> Vec<Effect> {
 pub fn requests(effects: &[Effect]) -> Vec<Request> {
     effects
         .iter()
-        .map(|e| match e {
-            Effect::Api(r) => r.clone(),
+        .filter_map(|e| match e {
+            Effect::Api(r) => Some(r.clone()),
+            Effect::Stream { .. } => None,
         })
         .collect()
 }
@@ -212,6 +219,30 @@ pub fn canned(call: &Call) -> Option<Reply> {
         Call::ListStages { .. } => Some(Reply::Stages(stages())),
         Call::GetSettings { .. } => Some(Reply::Settings(open_arms_settings())),
         Call::ListKeys { .. } => Some(Reply::Keys(keys())),
+        Call::Dashboard => Some(Reply::Dashboard(dashboard())),
+        Call::ListLeads { cursor: None, .. } => Some(Reply::Leads(Page {
+            data: leads(),
+            next_cursor: Some("page2".into()),
+        })),
+        Call::ListLeads {
+            cursor: Some(_), ..
+        } => Some(Reply::Leads(Page {
+            data: more_leads(),
+            next_cursor: None,
+        })),
+        Call::GetLead { lead } => leads()
+            .into_iter()
+            .chain(more_leads())
+            .find(|l| l.id == *lead)
+            .map(|l| Reply::Lead(Box::new(lead_detail(l)))),
+        Call::ListBreaches { tenant } => Some(Reply::Breaches(Page {
+            data: breaches()
+                .into_iter()
+                .filter(|b| tenant.is_none_or(|t| b.tenant.id == t))
+                .collect(),
+            next_cursor: None,
+        })),
+        Call::GetAnalytics { days, .. } => Some(Reply::Analytics(Box::new(analytics(*days)))),
         _ => None,
     }
 }
@@ -232,6 +263,7 @@ pub fn started() -> State {
     let mut s = State::new("http://127.0.0.1:8787", now());
     let fx = update(&mut s, Action::Tick(now()));
     settle(&mut s, fx);
+    stream(&mut s, echo5_tui::app::StreamMsg::Opened);
     s.toasts.clear();
     s
 }
@@ -252,4 +284,218 @@ pub fn on_tenant_screen(screen_key: char) -> State {
 
 pub fn unreachable() -> ApiError {
     ApiError::Unreachable("Connection refused (os error 111)".into())
+}
+
+pub fn tref(n: usize) -> TenantRef {
+    let t = &tenants()[n];
+    TenantRef {
+        id: t.id,
+        slug: t.slug.clone(),
+        name: t.name.clone(),
+    }
+}
+
+pub fn dashboard() -> Dashboard {
+    let row = |n: usize, today, d7, d30, open, breach, oldest_h: Option<i64>| TenantDashboard {
+        tenant: tref(n),
+        active: tenants()[n].active,
+        sla_hours: tenants()[n].settings.sla_hours,
+        counts: Counts {
+            today,
+            last_7d: d7,
+            last_30d: d30,
+            open,
+            in_breach: breach,
+        },
+        oldest_waiting: oldest_h.map(|h| now() - chrono::TimeDelta::hours(h)),
+    };
+    let tenants = vec![
+        row(0, 3, 21, 88, 62, 4, Some(75)),
+        row(1, 1, 9, 40, 17, 0, Some(2)),
+        row(2, 0, 0, 3, 1, 0, None),
+    ];
+    let mut totals = Counts::default();
+    for t in &tenants {
+        totals.add(&t.counts);
+    }
+    Dashboard {
+        generated_at: now(),
+        tenants,
+        totals,
+    }
+}
+
+pub fn lead_id(n: u128) -> Uuid {
+    Uuid::from_u128(0x4000 + n)
+}
+
+/// Open Arms' newest leads: the first page.
+pub fn leads() -> Vec<Lead> {
+    let names = [
+        ("Maria Lopez", Some("maria@example.com"), None, 1, 2),
+        ("Tom Becker", None, Some("5550101234"), 1, 30),
+        ("Ana Souza", Some("ana.souza@example.org"), None, 2, 50),
+        ("Kevin Walsh", Some("kwalsh@example.net"), None, 4, 70),
+        (
+            "Priya Natarajan",
+            Some("priya@example.com"),
+            Some("5550199999"),
+            5,
+            120,
+        ),
+        ("George Miller", Some("gmiller@example.com"), None, 6, 200),
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, email, phone, stage, hours))| {
+            let at = now() - chrono::TimeDelta::hours(*hours);
+            let mut l = Lead::blank(lead_id(i as u128 + 1), tenant_id(1), stage_id(*stage), at);
+            l.name = Some(name.to_string());
+            l.email = email.map(String::from);
+            l.phone = phone.map(String::from);
+            l.source = [LeadSource::Website, LeadSource::Meta, LeadSource::Google][i % 3];
+            l
+        })
+        .collect()
+}
+
+/// The second (last) page.
+pub fn more_leads() -> Vec<Lead> {
+    (0..2)
+        .map(|i| {
+            let at = now() - chrono::TimeDelta::hours(300 + i);
+            let mut l = Lead::blank(lead_id(100 + i as u128), tenant_id(1), stage_id(6), at);
+            l.name = Some(format!("Older Lead {i}"));
+            l.email = Some(format!("older{i}@example.com"));
+            l
+        })
+        .collect()
+}
+
+pub fn lead_detail(l: Lead) -> LeadDetail {
+    let mut l = l;
+    let history = if l.stage_id == stage_id(1) {
+        Vec::new()
+    } else {
+        vec![StageMove {
+            from_stage: Some(stage_id(1)),
+            to_stage: l.stage_id,
+            at: l.created_at + chrono::TimeDelta::hours(1),
+            by: "admin".into(),
+        }]
+    };
+    if l.id == lead_id(1) {
+        l.notes = Some("Called back, left voicemail.".into());
+        l.assigned_to = Some("Dana".into());
+        l.message = Some("Looking for care for my mother, 3 days a week.".into());
+    }
+    LeadDetail {
+        in_breach: false,
+        tenant: tref(0),
+        history,
+        lead: l,
+    }
+}
+
+pub fn breaches() -> Vec<Breach> {
+    let b = |n: u128, t: usize, name: &str, email: &str, hours_ago: i64, sla: i64| {
+        let created = now() - chrono::TimeDelta::hours(hours_ago);
+        let deadline = created + chrono::TimeDelta::hours(sla);
+        Breach {
+            lead_id: lead_id(200 + n),
+            tenant: tref(t),
+            name: Some(name.into()),
+            email: Some(email.into()),
+            phone: None,
+            created_at: created,
+            deadline,
+            overdue_minutes: (now() - deadline).num_minutes(),
+        }
+    };
+    vec![
+        b(1, 0, "Harold Finch", "harold@example.com", 120, 24),
+        b(2, 1, "June Park", "june@example.org", 30, 4),
+        b(3, 0, "Sam Reyes", "sam@example.net", 26, 24),
+    ]
+}
+
+pub fn analytics(days: u32) -> Analytics {
+    let st = stages();
+    let per_day = (0..days)
+        .map(|i| DayCount {
+            day: (now() - chrono::TimeDelta::days(i64::from(days - 1 - i))).date_naive(),
+            count: u64::from((i * 7 + 3) % 9),
+        })
+        .collect();
+    let reached = [120u64, 70, 41, 30, 22, 38];
+    let by_stage: Vec<StageCount> = st
+        .iter()
+        .zip(reached)
+        .map(|(s, r)| StageCount {
+            stage_id: s.id,
+            name: s.name.clone(),
+            kind: s.kind,
+            count: s.lead_count,
+            reached: r,
+        })
+        .collect();
+    let conversion = st
+        .windows(2)
+        .take(4)
+        .zip(reached.windows(2))
+        .map(|(w, r)| Conversion {
+            from_stage: w[0].id,
+            to_stage: w[1].id,
+            rate: Some(r[1] as f64 / r[0] as f64),
+        })
+        .collect();
+    Analytics {
+        from: now() - chrono::TimeDelta::days(i64::from(days)),
+        to: now(),
+        total: 120,
+        by_stage,
+        conversion,
+        won_rate: Some(22.0 / 120.0),
+        by_source: vec![
+            Count {
+                key: "website".into(),
+                count: 64,
+            },
+            Count {
+                key: "meta".into(),
+                count: 31,
+            },
+            Count {
+                key: "google".into(),
+                count: 20,
+            },
+            Count {
+                key: "manual".into(),
+                count: 5,
+            },
+        ],
+        by_utm_source: Vec::new(),
+        by_utm_campaign: Vec::new(),
+        per_day,
+        first_contact: FirstContact {
+            contacted: 98,
+            median_minutes: Some(42.0),
+            p90_minutes: Some(610.0),
+        },
+    }
+}
+
+/// The live stream reporting `msg` on the current connection.
+pub fn stream(state: &mut State, msg: echo5_tui::app::StreamMsg) -> Vec<Effect> {
+    let conn_id = state.live.conn_id;
+    update(state, Action::Stream { conn_id, msg })
+}
+
+pub fn event(kind: &str, id: u64, tenant: Option<Uuid>) -> echo5_tui::app::StreamMsg {
+    echo5_tui::app::StreamMsg::Event {
+        id: Some(id),
+        kind: kind.into(),
+        tenant,
+    }
 }

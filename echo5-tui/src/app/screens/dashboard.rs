@@ -9,9 +9,9 @@ pub(super) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
     match cmd {
         Cmd::Open => {
             let Some(t) = state
-                .filtered_tenants(&state.dashboard)
+                .filtered_dash()
                 .get(state.dashboard.selected)
-                .map(|t| (*t).clone())
+                .map(|t| t.tenant.clone())
             else {
                 return Vec::new();
             };

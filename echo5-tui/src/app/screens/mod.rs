@@ -1,7 +1,10 @@
 //! What a command means on each screen, plus the navigation they share.
 
+mod analytics;
+mod breaches;
 mod dashboard;
 pub(crate) mod keys;
+pub(crate) mod leads;
 pub(crate) mod pipeline;
 pub(crate) mod settings;
 pub(crate) mod tenants;
@@ -49,7 +52,14 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
         Cmd::PrevScreen => go(state, state.screen.prev(), true),
         Cmd::Go(s) => go(state, s, true),
         Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom => {
+            let before = state.leads_view.list.selected;
             move_cursor(state, cmd);
+            if state.screen == Screen::Leads {
+                // Down (or End) on the last row asks for the next page.
+                let past_end = matches!(cmd, Cmd::Down | Cmd::Bottom)
+                    && state.leads_view.list.selected == before;
+                return leads::after_move(state, past_end || cmd == Cmd::Bottom);
+            }
             Vec::new()
         }
         other => match state.screen {
@@ -58,6 +68,9 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             Screen::Pipeline => pipeline::on_cmd(state, other),
             Screen::Settings => settings::on_cmd(state, other),
             Screen::Keys => keys::on_cmd(state, other),
+            Screen::Leads => leads::on_cmd(state, other),
+            Screen::Breaches => breaches::on_cmd(state, other),
+            Screen::Analytics => analytics::on_cmd(state, other),
         },
     }
 }
@@ -83,8 +96,17 @@ pub(crate) fn go(state: &mut State, target: Screen, push: bool) -> Vec<Effect> {
     refresh_screen(state, false)
 }
 
-/// Esc: first clears a filter, then steps back.
+/// Esc: first closes the lead pane, then clears a filter, then steps back.
 fn back(state: &mut State) -> Vec<Effect> {
+    if state.screen == Screen::Leads {
+        if state.leads_view.detail_open {
+            state.leads_view.detail_open = false;
+            return Vec::new();
+        }
+        if !state.leads_view.query.is_empty() || !state.leads_view.list.filter.is_empty() {
+            return leads::search(state, String::new());
+        }
+    }
     if let Some(view) = list_mut(state)
         && !view.filter.is_empty()
     {
@@ -109,13 +131,18 @@ pub(crate) fn list_mut(state: &mut State) -> Option<&mut ListView> {
         Screen::Tenants => Some(&mut state.picker),
         Screen::Pipeline => Some(&mut state.pipeline),
         Screen::Keys => Some(&mut state.keys_view),
-        Screen::Settings => None,
+        Screen::Leads => Some(&mut state.leads_view.list),
+        Screen::Breaches => Some(&mut state.breaches_view),
+        Screen::Settings | Screen::Analytics => None,
     }
 }
 
 fn list_len(state: &State) -> usize {
     match state.screen {
-        Screen::Dashboard => state.filtered_tenants(&state.dashboard).len(),
+        Screen::Dashboard => state.filtered_dash().len(),
+        Screen::Leads => state.lead_rows().len(),
+        Screen::Breaches => state.filtered_breaches().len(),
+        Screen::Analytics => 0,
         Screen::Tenants => state.filtered_tenants(&state.picker).len(),
         Screen::Pipeline => state.filtered_stages().len(),
         Screen::Settings => settings::Row::ALL.len(),

@@ -2,8 +2,17 @@
 
 use echo5_core::tenant::{Tenant, TenantRef};
 
+/// The reference a tenant is selected by.
+pub(crate) fn tenant_ref(t: &Tenant) -> TenantRef {
+    TenantRef {
+        id: t.id,
+        slug: t.slug.clone(),
+        name: t.name.clone(),
+    }
+}
+
 use super::super::effect::Effect;
-use super::super::state::{ListView, Remote, Screen, State, ToastLevel};
+use super::super::state::{LeadsView, ListView, Remote, Screen, State, ToastLevel};
 use super::go;
 use crate::keymap::Cmd;
 
@@ -17,7 +26,7 @@ pub(super) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             else {
                 return Vec::new();
             };
-            let mut out = switch_tenant(state, &t);
+            let mut out = switch_tenant(state, &tenant_ref(&t));
             out.extend(leave_picker(state));
             out
         }
@@ -40,14 +49,18 @@ pub(crate) fn leave_picker(state: &mut State) -> Vec<Effect> {
 
 /// Makes `t` the selected tenant. Everything shown about the previous one is dropped and
 /// the generation bumped, so its answers still in flight are ignored when they land.
-pub(crate) fn switch_tenant(state: &mut State, t: &Tenant) -> Vec<Effect> {
+pub(crate) fn switch_tenant(state: &mut State, t: &TenantRef) -> Vec<Effect> {
     let same = state.tenant.as_ref().is_some_and(|cur| cur.id == t.id);
-    state.tenant = Some(TenantRef {
-        id: t.id,
-        slug: t.slug.clone(),
-        name: t.name.clone(),
-    });
+    state.tenant = Some(t.clone());
     if !same {
+        state.leads = Remote::default();
+        state.leads_view = LeadsView::default();
+        state.lead_detail = Remote::default();
+        state.analytics = Remote::default();
+        if !state.breaches_all {
+            state.breaches = Remote::default();
+            state.breaches_view = ListView::default();
+        }
         state.tenant_gen += 1;
         state.stages = Remote::default();
         state.settings = Remote::default();

@@ -1,0 +1,125 @@
+//! The live event stream as state: when to (re)connect, from which event id, and which
+//! fetches an event calls for. The connection itself is the main loop's; this is pure.
+
+use super::action::StreamMsg;
+use super::effect::Effect;
+use super::request::{backoff, fetch, inflight_of};
+use super::state::{LiveStatus, Resource, Screen, State};
+
+/// Connects at start-up, and again once the backoff after a failure has passed.
+pub(crate) fn on_tick(state: &mut State) -> Vec<Effect> {
+    let due = match state.live.status {
+        LiveStatus::Off => true,
+        LiveStatus::Disconnected => state.live.retry_at.is_none_or(|t| t <= state.now),
+        LiveStatus::Connecting | LiveStatus::Connected => false,
+    };
+    if !due {
+        return Vec::new();
+    }
+    state.live.conn_id += 1;
+    state.live.status = LiveStatus::Connecting;
+    state.live.retry_at = None;
+    vec![Effect::Stream {
+        conn_id: state.live.conn_id,
+        last_event_id: state.live.last_event_id,
+    }]
+}
+
+pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<Effect> {
+    if conn_id != state.live.conn_id {
+        // From a connection already replaced.
+        return Vec::new();
+    }
+    match msg {
+        StreamMsg::Opened => {
+            state.live.status = LiveStatus::Connected;
+            state.live.failures = 0;
+            state.dirty = true;
+            // Whatever changed while the stream was away may not be replayed (the daemon
+            // keeps a bounded backlog): fetch the screen's live data once.
+            let resume = state.live.last_event_id.is_some();
+            if resume {
+                return refetch(state, &live_resources(state, None));
+            }
+            Vec::new()
+        }
+        StreamMsg::Closed { .. } => {
+            state.live.failures += 1;
+            state.live.status = LiveStatus::Disconnected;
+            state.live.retry_at = Some(state.now + backoff(state.live.failures));
+            state.dirty = true;
+            Vec::new()
+        }
+        StreamMsg::Event { id, kind, tenant } => {
+            if let Some(id) = id {
+                state.live.last_event_id = Some(id);
+            }
+            let res: Vec<Resource> = if kind == "lagged" {
+                live_resources(state, None)
+            } else {
+                live_resources(state, Some((&kind, tenant)))
+                    .into_iter()
+                    .collect()
+            };
+            refetch(state, &res)
+        }
+    }
+}
+
+/// What the current screen shows that an event of `kind` about `tenant` changes; with
+/// `None`, everything live on the screen.
+fn live_resources(state: &State, event: Option<(&str, Option<uuid::Uuid>)>) -> Vec<Resource> {
+    let selected = state.tenant.as_ref().map(|t| t.id);
+    let (kind, tenant) = match event {
+        Some((k, t)) => (k, t),
+        None => ("*", None),
+    };
+    let any = kind == "*";
+    // An event names its tenant; one about another tenant does not concern a per-tenant
+    // view (an event without a tenant might concern any).
+    let ours = any || tenant.is_none() || tenant == selected;
+    let lead_or_sla = any || kind.starts_with("lead.") || kind.starts_with("sla.");
+    match state.screen {
+        Screen::Breaches => {
+            let relevant = lead_or_sla || kind == "tenant.updated";
+            (relevant && (state.breaches_all || ours))
+                .then_some(Resource::Breaches)
+                .into_iter()
+                .collect()
+        }
+        Screen::Dashboard => (lead_or_sla || kind == "tenant.updated")
+            .then_some(Resource::Dashboard)
+            .into_iter()
+            .collect(),
+        Screen::Keys => ((any || kind.starts_with("key.")) && ours)
+            .then_some(Resource::Keys)
+            .into_iter()
+            .collect(),
+        Screen::Tenants => (any || kind == "tenant.updated")
+            .then_some(Resource::Tenants)
+            .into_iter()
+            .collect(),
+        // Paged-in rows would fold back to the first page; the list refreshes on the next
+        // poll or Ctrl-R. The open lead's pane is cheap to keep current.
+        Screen::Leads if state.leads_view.detail_open && ours && lead_or_sla => {
+            vec![Resource::LeadDetail]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Fetches each resource now, or, when a fetch of it is already under way, once more after
+/// that answer: a burst of events costs at most two fetches.
+fn refetch(state: &mut State, res: &[Resource]) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for r in res {
+        if inflight_of(state, *r).is_some() {
+            if !state.live.pending.contains(r) {
+                state.live.pending.push(*r);
+            }
+        } else {
+            out.extend(fetch(state, *r, false));
+        }
+    }
+    out
+}
