@@ -8,6 +8,7 @@
 pub mod admin_tokens;
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod dashboard;
 mod db;
 pub mod demo;

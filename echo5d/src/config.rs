@@ -23,6 +23,18 @@ pub enum Command {
     /// Re-encrypt every stored secret and API-key copy under a new master key, in one
     /// transaction. Stop the daemon first.
     RotateMasterKey,
+    /// Write a consistent copy of the database to a new file; safe while the daemon serves.
+    Backup {
+        /// The backup file to create.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the database with a backup (checked first). Stop the daemon first.
+    Restore {
+        /// The backup file to restore.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Args, Clone)]

@@ -35,6 +35,16 @@ fn main() -> ExitCode {
                 println!("{}", token.expose());
                 Ok(())
             }
+            Command::Backup { to } => {
+                let bytes = run::backup(&cli.serve, &to).await?;
+                println!("Backup written to {} ({bytes} bytes).", to.display());
+                Ok(())
+            }
+            Command::Restore { from } => {
+                let leads = run::restore(&cli.serve, &from).await?;
+                println!("Restored {} ({leads} leads). Start echo5d again.", from.display());
+                Ok(())
+            }
             Command::RotateMasterKey => {
                 let done = run::rotate_master_key(&cli.serve).await?;
                 let r = done.rotation;

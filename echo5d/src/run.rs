@@ -211,3 +211,53 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: draining requests and committing pending writes");
 }
+
+/// `echo5d backup --to FILE`: a consistent snapshot, taken through this process's own
+/// read-only connection while the daemon may keep serving.
+pub async fn backup(args: &ServeArgs, to: &std::path::Path) -> Result<u64, StartError> {
+    let prepared = prepare(args, Arc::new(SystemClock)).await?;
+    let store = prepared.state.store.clone();
+    let result = store.backup_to(to).await;
+    store.shutdown().await;
+    Ok(result?)
+}
+
+/// `echo5d restore --from FILE`: checks the backup (integrity, master key), then swaps it in
+/// atomically. The daemon must be stopped.
+pub async fn restore(args: &ServeArgs, from: &std::path::Path) -> Result<u64, StartError> {
+    let dir = args.data_dir();
+    datadir::ensure_dir(&dir)?;
+    if datadir::key_from_data_dir(args.master_key.as_ref(), args.master_key_file.as_deref())
+        && !dir.join(datadir::MASTER_KEY_FILE).exists()
+    {
+        // Generating a key here could never open the backup's secrets.
+        return Err(StartError::Config(format!(
+            "no master key in {}: restore needs the master key the backup was made with \
+             (copy its master.key there, or set ECHO5_MASTER_KEY / ECHO5_MASTER_KEY_FILE)",
+            dir.display()
+        )));
+    }
+    let key = datadir::master_key(
+        &dir,
+        args.master_key.as_ref(),
+        args.master_key_file.as_deref(),
+    )?;
+    let leads = echo5_data::backup::verify_backup(from, &key.fingerprint())?;
+    let db = dir.join(datadir::DB_FILE);
+    let staged = dir.join("echo5.db.restoring");
+    let io = |e: std::io::Error| {
+        StartError::Setup(SetupError::Io {
+            path: db.clone(),
+            source: e,
+        })
+    };
+    std::fs::copy(from, &staged).map_err(io)?;
+    std::fs::File::open(&staged)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("{}{suffix}", datadir::DB_FILE)));
+    }
+    std::fs::rename(&staged, &db).map_err(io)?;
+    Ok(leads)
+}

@@ -440,3 +440,139 @@ async fn rotating_an_env_master_key_prints_the_new_one() {
     wait_ready(&d).await;
     assert!(sigterm_and_wait(d).0.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_under_write_load_restores_to_the_same_leads() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = start(&data, &["--key-rate-limit", "0"], &[]);
+    wait_ready(&d).await;
+    let token = std::fs::read_to_string(data.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let t = admin(
+        &d.base,
+        &token,
+        Method::POST,
+        "/api/v1/tenants",
+        r#"{"name":"Open Arms"}"#,
+    )
+    .await;
+    let key = admin(
+        &d.base,
+        &token,
+        Method::POST,
+        "/api/v1/tenants/open-arms/keys",
+        "{}",
+    )
+    .await;
+    let key = key["secret"].as_str().unwrap().to_string();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let (base, key, acked, stop) = (d.base.clone(), key.clone(), acked.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                i += 1;
+                let r = client
+                    .post(format!("{base}/api/v1/leads"))
+                    .header("x-api-key", &key)
+                    .header("content-type", "application/json")
+                    .body(format!(
+                        r#"{{"name":"W{w} {i}","email":"w{w}i{i}@example.com"}}"#
+                    ))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                let v: Value = r.json().await.unwrap();
+                acked
+                    .lock()
+                    .unwrap()
+                    .push(v["id"].as_str().unwrap().to_string());
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before_backup = acked.lock().unwrap().clone();
+    let file = dir.path().join("snapshot.db");
+    let out = echo5d(&data, &["backup", "--to", file.to_str().unwrap()], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let total_acked = acked.lock().unwrap().len();
+    assert!(sigterm_and_wait(d).0.success());
+    // A second backup to the same file is refused rather than overwriting it.
+    assert!(
+        !echo5d(&data, &["backup", "--to", file.to_str().unwrap()], &[])
+            .status
+            .success()
+    );
+
+    let out = echo5d(&data, &["restore", "--from", file.to_str().unwrap()], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored_count: usize = String::from_utf8_lossy(&out.stdout)
+        .split('(')
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let mk = echo5d::datadir::master_key(&data, None, None).unwrap();
+    let store = echo5_data::Store::open(
+        &data.join("echo5.db"),
+        mk,
+        std::sync::Arc::new(echo5_core::clock::SystemClock),
+        Default::default(),
+    )
+    .unwrap();
+    let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
+    let stored = store.count_leads(tid).await.unwrap() as usize;
+    assert_eq!(
+        stored, restored_count,
+        "the restored database is the backup"
+    );
+    assert!(
+        stored >= before_backup.len() && stored <= total_acked,
+        "{} <= {stored} <= {total_acked}",
+        before_backup.len()
+    );
+    for id in &before_backup {
+        assert!(
+            store.get_lead(id.parse().unwrap()).await.is_ok(),
+            "lead {id} acknowledged before the backup is missing"
+        );
+    }
+    // A backup made under another master key is refused.
+    drop(store);
+    let other = dir.path().join("other");
+    let out = echo5d(&other, &["restore", "--from", file.to_str().unwrap()], &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no master key"), "{err}");
+    assert!(!other.join("master.key").exists(), "no key invented");
+    // With a different key it is refused too, naming the mismatch.
+    let out = echo5d(
+        &other,
+        &["restore", "--from", file.to_str().unwrap()],
+        &[("ECHO5_MASTER_KEY", &"33".repeat(32))],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("master key does not match"), "{err}");
+}
