@@ -325,26 +325,7 @@ async fn store_lead(
     let now = state.store.now();
     let mut lead = Lead::blank(new_lead_id(now), id.tenant_id, Uuid::nil(), now);
     lead.source = LeadSource::Website;
-    lead.name = n.name.clone();
-    lead.first_name = n.first_name.clone();
-    lead.last_name = n.last_name.clone();
-    lead.email = n.email.clone();
-    lead.phone = n.phone.clone();
-    lead.message = n.message.clone();
-    lead.company = n.company.clone();
-    lead.form_name = n.form_name.clone();
-    lead.page_url = n.page_url.clone();
-    lead.referrer = n.referrer.clone();
-    lead.utm_source = n.utm_source.clone();
-    lead.utm_medium = n.utm_medium.clone();
-    lead.utm_campaign = n.utm_campaign.clone();
-    lead.utm_term = n.utm_term.clone();
-    lead.utm_content = n.utm_content.clone();
-    lead.gclid = n.gclid.clone();
-    lead.fbclid = n.fbclid.clone();
-    lead.ip = n.ip.clone();
-    lead.user_agent = n.user_agent.clone();
-    lead.custom = serde_json::Value::Object(n.custom.clone());
+    n.fill(&mut lead);
     let profile = state.store.ingest_profile(id.tenant_id).await?;
     let honeypots: Vec<String> = DEFAULT_HONEYPOTS.iter().map(|s| s.to_string()).collect();
     let spam_reason = ingest::check_spam(

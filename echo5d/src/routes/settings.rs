@@ -8,6 +8,14 @@ use crate::error::ApiResult;
 use crate::extract::{Admin, ApiJson};
 use crate::state::AppState;
 
+/// The tenant's fields with new settings; everything else as it was.
+fn with_settings(cur: &TenantFields, settings: tenant::Settings) -> TenantFields {
+    TenantFields {
+        settings,
+        ..cur.clone()
+    }
+}
+
 /// A tenant's settings; secrets masked.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/settings", tag = "settings",
     params(("tenant" = String, Path, description = "Tenant id or slug")),
@@ -54,15 +62,7 @@ pub async fn put_settings(
             admin.actor(),
             TenantKey::parse(&tenant),
             "settings.replaced",
-            move |cur: &TenantFields| {
-                Ok((
-                    TenantFields {
-                        settings,
-                        ..cur.clone()
-                    },
-                    secrets,
-                ))
-            },
+            move |cur: &TenantFields| Ok((with_settings(cur, settings), secrets)),
         )
         .await?;
     super::tenant_updated(&state, &t, "settings");
@@ -94,13 +94,7 @@ pub async fn patch_settings(
             "settings.updated",
             move |cur: &TenantFields| {
                 let (settings, secrets) = tenant::apply_settings_patch(&cur.settings, &patch)?;
-                Ok((
-                    TenantFields {
-                        settings,
-                        ..cur.clone()
-                    },
-                    secrets,
-                ))
+                Ok((with_settings(cur, settings), secrets))
             },
         )
         .await?;
