@@ -6,7 +6,6 @@ use echo5_core::clock::from_millis;
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::lead::LeadSource;
 use echo5_core::sla;
-use echo5_core::stage::StageKind;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -42,25 +41,37 @@ fn tenant_counts(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
     let pipeline = stages::load(conn, t.id)?;
-    let mut open = 0i64;
-    for s in pipeline.iter().filter(|s| s.kind == StageKind::Open) {
-        open += conn
-            .prepare_cached(
-                "SELECT count(*) FROM leads INDEXED BY leads_tenant_stage
-                 WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0",
-            )?
-            .query_row(params![tid, s.id.to_string()], |r| r.get::<_, i64>(0))?;
-    }
+    // Open and in-breach counts come from `lead_counts` (kept by triggers): counting index
+    // entries instead meant stepping through most of a million leads on every request.
+    let open: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(c.leads), 0) FROM lead_counts c JOIN stages s ON s.id = c.stage_id
+             WHERE c.tenant_id = ?1 AND c.is_spam = 0 AND s.kind = 'open'",
+        )?
+        .query_row(params![tid], |r| r.get(0))?;
     let (in_breach, oldest) = match pipeline.first() {
         Some(intake) => {
+            let sid = intake.id.to_string();
             let cutoff = sla::breach_cutoff(now, t.fields.settings.sla_hours).timestamp_millis();
-            conn.prepare_cached(
-                "SELECT count(*) FILTER (WHERE created_at < ?3), min(created_at) FROM leads INDEXED BY leads_sla
-                 WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL",
-            )?
-            .query_row(params![tid, intake.id.to_string(), cutoff], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-            })?
+            // Leads carrying an SLA in the intake stage, minus those still inside it (a
+            // range of at most `sla_hours` of arrivals), leaves those in breach.
+            let carrying: i64 = conn
+                .prepare_cached(
+                    "SELECT coalesce(sum(leads - duplicates), 0) FROM lead_counts
+                     WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0",
+                )?
+                .query_row(params![tid, sid], |r| r.get(0))?;
+            let (waiting, oldest): (i64, Option<i64>) = conn
+                .prepare_cached(
+                    "SELECT count(*), (SELECT min(created_at) FROM leads INDEXED BY leads_sla
+                         WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0
+                           AND duplicate_of IS NULL)
+                     FROM leads INDEXED BY leads_sla
+                     WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0
+                       AND duplicate_of IS NULL AND created_at >= ?3",
+                )?
+                .query_row(params![tid, sid, cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            ((carrying - waiting).max(0), oldest)
         }
         None => (0, None),
     };

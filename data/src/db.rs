@@ -8,12 +8,15 @@ use std::time::Duration;
 use crate::error::StoreError;
 
 /// Numbered SQL files, applied in order at start; `PRAGMA user_version` records the last.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_ingest.sql"),
+    include_str!("../migrations/0003_sla.sql"),
+    include_str!("../migrations/0004_lead_counts.sql"),
+];
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("../migrations/0001_init.sql")),
-        M::up(include_str!("../migrations/0002_ingest.sql")),
-        M::up(include_str!("../migrations/0003_sla.sql")),
-    ])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -111,7 +114,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version as usize, MIGRATIONS.len());
         let reader = open_reader(&dir.path().join("t.db")).unwrap();
         let err = reader
             .execute("INSERT INTO meta(key, value) VALUES ('x', 'y')", [])

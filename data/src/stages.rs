@@ -61,7 +61,7 @@ pub(crate) fn intake_stages(conn: &Connection) -> Result<HashMap<Uuid, Uuid>, St
 
 fn lead_counts(conn: &Connection, tenant: Uuid) -> Result<HashMap<Uuid, u64>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT stage_id, count(*) FROM leads WHERE tenant_id = ?1 GROUP BY stage_id",
+        "SELECT stage_id, sum(leads) FROM lead_counts WHERE tenant_id = ?1 GROUP BY stage_id",
     )?;
     let rows = stmt
         .query_map([tenant.to_string()], |r| {
@@ -76,7 +76,9 @@ fn lead_counts(conn: &Connection, tenant: Uuid) -> Result<HashMap<Uuid, u64>, St
 
 fn count_in(conn: &Connection, tenant: Uuid, stage: Uuid) -> Result<u64, StoreError> {
     let n: i64 = conn
-        .prepare_cached("SELECT count(*) FROM leads WHERE tenant_id = ?1 AND stage_id = ?2")?
+        .prepare_cached(
+            "SELECT coalesce(sum(leads), 0) FROM lead_counts WHERE tenant_id = ?1 AND stage_id = ?2",
+        )?
         .query_row(params![tenant.to_string(), stage.to_string()], |r| r.get(0))?;
     Ok(n as u64)
 }

@@ -614,3 +614,133 @@ async fn admin_tokens_store_only_hashes() {
     assert!(!format!("{active:?}").contains(second.expose().as_str()));
     let _unused: Secret<String> = token;
 }
+
+/// `lead_counts` (kept by triggers) against the truth counted from `leads` itself.
+fn counts_match_leads(path: &std::path::Path) -> usize {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let q = |sql: &str| -> Vec<(String, String, i64, i64, i64, i64)> {
+        c.prepare(sql)
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let kept = q(
+        "SELECT tenant_id, stage_id, is_spam, leads, duplicates, bytes FROM lead_counts
+                  WHERE leads <> 0 ORDER BY 1, 2, 3",
+    );
+    let truth = q(
+        "SELECT tenant_id, stage_id, is_spam, count(*), count(duplicate_of),
+                          sum(coalesce(length(CAST(raw AS BLOB)), 0) + length(CAST(custom AS BLOB))
+                              + coalesce(length(CAST(name AS BLOB)), 0)
+                              + coalesce(length(CAST(email AS BLOB)), 0)
+                              + coalesce(length(CAST(phone AS BLOB)), 0)
+                              + coalesce(length(CAST(message AS BLOB)), 0)
+                              + coalesce(length(CAST(notes AS BLOB)), 0)
+                              + coalesce(length(CAST(spam_reason AS BLOB)), 0))
+                   FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    );
+    assert_eq!(kept, truth);
+    // No negative leftovers either.
+    let negative: i64 = c
+        .query_row(
+            "SELECT count(*) FROM lead_counts WHERE leads < 0 OR bytes < 0 OR duplicates < 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(negative, 0);
+    kept.len()
+}
+
+#[tokio::test]
+async fn lead_counts_follow_every_write_path() {
+    let f = open();
+    let db = f.dir.path().join("echo5.db");
+    let a = new_tenant(&f.store, r#"{"name":"Open Arms"}"#)
+        .await
+        .unwrap();
+    let b = new_tenant(&f.store, r#"{"name":"Bright Path"}"#)
+        .await
+        .unwrap();
+    let sa = f.store.list_stages(a.id.into()).await.unwrap();
+    let sb = f.store.list_stages(b.id.into()).await.unwrap();
+
+    // Leads of every kind: clean, spam with a reason, a duplicate, a raw body.
+    let first = add_lead(&f.store, a.id, sa[0].id, t0()).await;
+    let mut spam = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());
+    spam.name = Some("Casino".into());
+    spam.is_spam = true;
+    spam.spam_reason = Some("keyword:casino".into());
+    f.store.insert_lead(spam).await.unwrap();
+    let mut dup = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());
+    dup.email = Some("jane@example.com".into());
+    dup.message = Some("again, with feeling".into());
+    dup.duplicate_of = Some(first.id);
+    f.store.insert_lead(dup).await.unwrap();
+    let batch: Vec<Lead> = (0..20)
+        .map(|i| {
+            let mut l = Lead::blank(new_lead_id(t0()), b.id, sb[i % 3].id, t0());
+            l.name = Some(format!("Lead {i}"));
+            l
+        })
+        .collect();
+    f.store.insert_leads(batch).await.unwrap();
+    assert_eq!(counts_match_leads(&db), 2 + 3);
+    let listed = f.store.list_stages(b.id.into()).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.lead_count).collect::<Vec<_>>(),
+        vec![7, 7, 6, 0, 0, 0]
+    );
+
+    // Manual entry, a move with notes, then notes alone (bytes change, stage does not).
+    let manual: echo5_core::lead::NewLead =
+        serde_json::from_str(r#"{"name":"Walk In","phone":"+15551234567"}"#).unwrap();
+    f.store
+        .create_lead("a".into(), a.id.into(), manual)
+        .await
+        .unwrap();
+    let moved = echo5_core::lead::LeadPatch {
+        stage_id: Some(sa[1].id),
+        notes: Some(Some("called back".into())),
+        assigned_to: None,
+    };
+    f.store
+        .patch_lead("a".into(), first.id, moved)
+        .await
+        .unwrap();
+    counts_match_leads(&db);
+    let notes = echo5_core::lead::LeadPatch {
+        notes: Some(Some("called back, booked a tour for Friday".into())),
+        ..Default::default()
+    };
+    f.store
+        .patch_lead("a".into(), first.id, notes)
+        .await
+        .unwrap();
+    counts_match_leads(&db);
+
+    // Deleting a stage moves its leads; purging a tenant removes its rows.
+    f.store
+        .delete_stage("a".into(), b.id.into(), sb[1].id, Some(sb[2].id))
+        .await
+        .unwrap();
+    assert_eq!(counts_match_leads(&db), 3 + 2);
+    let listed = f.store.list_stages(b.id.into()).await.unwrap();
+    assert_eq!(listed[1].lead_count, 13);
+    f.store
+        .delete_tenant("a".into(), a.id.into(), DeleteMode::Purge)
+        .await
+        .unwrap();
+    assert_eq!(counts_match_leads(&db), 2);
+}
