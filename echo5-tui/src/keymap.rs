@@ -38,6 +38,19 @@ pub enum Cmd {
     Scope,
     /// Analytics: the next range (7/30/90 days).
     Range,
+    /// Platform: the selected default stage's kind, open → won → lost.
+    Kind,
+    /// All leads: choose which tenants are listed.
+    Tenants,
+    /// Usage: the month before / after.
+    PrevMonth,
+    NextMonth,
+    /// Logs: the next level filter (all, info+, warn+, error).
+    Level,
+    /// Logs: follow the tail, or pause where the view is.
+    Follow,
+    PageUp,
+    PageDown,
     // Inside dialogs.
     Confirm,
     Cancel,
@@ -113,6 +126,10 @@ const KEYS: Ctx = Ctx::Screen(Screen::Keys);
 const LEADS: Ctx = Ctx::Screen(Screen::Leads);
 const SLA: Ctx = Ctx::Screen(Screen::Breaches);
 const ANA: Ctx = Ctx::Screen(Screen::Analytics);
+const PLAT: Ctx = Ctx::Screen(Screen::Platform);
+const ALL: Ctx = Ctx::Screen(Screen::AllLeads);
+const USE: Ctx = Ctx::Screen(Screen::Usage);
+const LOGS: Ctx = Ctx::Screen(Screen::Logs);
 
 pub const BINDINGS: &[Binding] = &[
     // Screen bindings come first so the footer lists what is special here before the rest.
@@ -165,6 +182,70 @@ pub const BINDINGS: &[Binding] = &[
     b(LEADS, &[ch('a')], Cmd::Assign, "assignee", true),
     b(SLA, &[ch('t')], Cmd::Scope, "all / this tenant", true),
     b(ANA, &[ch('r')], Cmd::Range, "range 7/30/90 d", true),
+    b(
+        PLAT,
+        &[k(KeyCode::Enter), ch('e')],
+        Cmd::Edit,
+        "edit / rename",
+        true,
+    ),
+    b(PLAT, &[ch('a')], Cmd::Add, "add stage", true),
+    b(PLAT, &[ch('d')], Cmd::Delete, "delete stage", true),
+    b(PLAT, &[ch('t')], Cmd::Kind, "stage kind", true),
+    b(
+        PLAT,
+        &[ctrl('k'), alt(KeyCode::Up)],
+        Cmd::MoveUp,
+        "move up",
+        true,
+    ),
+    b(
+        PLAT,
+        &[ctrl('j'), alt(KeyCode::Down)],
+        Cmd::MoveDown,
+        "move down",
+        true,
+    ),
+    b(PLAT, &[ch('r')], Cmd::Rename, "rename stage", false),
+    b(PLAT, &[ch('x')], Cmd::Clear, "clear value", false),
+    b(
+        ALL,
+        &[k(KeyCode::Enter)],
+        Cmd::Open,
+        "open in its tenant",
+        true,
+    ),
+    b(ALL, &[ch('t')], Cmd::Tenants, "tenants", true),
+    b(
+        USE,
+        &[ch('h'), ch('['), k(KeyCode::Left)],
+        Cmd::PrevMonth,
+        "previous month",
+        true,
+    ),
+    b(
+        USE,
+        &[ch('l'), ch(']'), k(KeyCode::Right)],
+        Cmd::NextMonth,
+        "next month",
+        true,
+    ),
+    b(LOGS, &[ch('l')], Cmd::Level, "level", true),
+    b(LOGS, &[ch('f')], Cmd::Follow, "follow / pause", true),
+    b(
+        LOGS,
+        &[k(KeyCode::PageUp), ctrl('b')],
+        Cmd::PageUp,
+        "page up",
+        false,
+    ),
+    b(
+        LOGS,
+        &[k(KeyCode::PageDown), ctrl('f')],
+        Cmd::PageDown,
+        "page down",
+        false,
+    ),
     b(Global, &[ch(':')], Cmd::Palette, "command", true),
     b(Global, &[ch('/')], Cmd::Filter, "filter", true),
     b(Global, &[ch('?')], Cmd::Help, "help", true),
@@ -322,6 +403,8 @@ pub fn key_label(key: &Key) -> String {
         KeyCode::Right => "→".into(),
         KeyCode::Home => "Home".into(),
         KeyCode::End => "End".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
         other => format!("{other:?}"),
     };
     if key.mods.contains(KeyModifiers::CONTROL) {

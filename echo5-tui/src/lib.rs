@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod keymap;
+pub mod platform;
 pub mod run;
 pub mod terminal;
 pub mod ui;

@@ -38,6 +38,8 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let worker = Worker::new(client.clone(), tx.clone());
     let mut stream: Option<tokio::task::JoinHandle<()>> = None;
+    // The live log tail, open only while the Logs screen is.
+    let mut log_stream: Option<tokio::task::JoinHandle<()>> = None;
 
     let mut state = State::new(cli.url.clone(), Utc::now());
     state.refresh_every = TimeDelta::seconds(i64::from(cli.refresh));
@@ -93,13 +95,29 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
                         tx.clone(),
                     )));
                 }
+                Effect::LogStream { conn_id, last_seq } => {
+                    if let Some(old) = log_stream.take() {
+                        old.abort();
+                    }
+                    log_stream = Some(tokio::spawn(crate::api::sse::run_logs(
+                        client.clone(),
+                        conn_id,
+                        last_seq,
+                        tx.clone(),
+                    )));
+                }
+                Effect::StopLogStream => {
+                    if let Some(old) = log_stream.take() {
+                        old.abort();
+                    }
+                }
             }
         }
         if state.quit {
             break;
         }
     }
-    if let Some(s) = stream {
+    for s in [stream, log_stream].into_iter().flatten() {
         s.abort();
     }
     drop(guard);

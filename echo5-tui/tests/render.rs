@@ -238,3 +238,129 @@ fn sla_breaches_stream_down() {
 fn analytics() {
     check("analytics", &on_tenant_screen('8'));
 }
+
+#[test]
+fn platform() {
+    let s = on_command("platform");
+    let text = render(&s, 80, 24);
+    assert!(text.contains("Agency Ops") && text.contains("Default pipeline"));
+    check("platform", &s);
+}
+
+#[test]
+fn platform_refusal_beside_its_field() {
+    let mut s = on_command("platform");
+    for _ in 0..5 {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, key('e'));
+    typ(&mut s, "ops@agency.example");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Err(echo5_tui::api::ApiError::Http {
+            status: 422,
+            detail: echo5_core::ErrorDetail {
+                code: "invalid_email".into(),
+                message: "operator_email must be an e-mail address".into(),
+                field: Some("operator_email".into()),
+            },
+        }),
+    );
+    s.toasts.clear();
+    let text = render(&s, 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("Operator email"))
+        .unwrap_or_default();
+    assert!(row.contains("✗ operator_email must be"), "{row}");
+    check("platform_error", &s);
+}
+
+#[test]
+fn all_leads() {
+    let s = on_command("all");
+    let text = render(&s, 80, 24);
+    assert!(
+        text.contains("TENANT") && text.contains("Caring Hearts") && text.contains("Open Arms")
+    );
+    check("all_leads", &s);
+}
+
+#[test]
+fn all_leads_tenant_picker() {
+    let mut s = on_command("all");
+    update(&mut s, key('t'));
+    update(&mut s, key(' '));
+    update(&mut s, key('j'));
+    check("all_leads_tenants", &s);
+}
+
+#[test]
+fn usage() {
+    let s = on_command("usage");
+    let text = render(&s, 120, 40);
+    assert!(text.contains("March 2026") && text.contains("1,284") && text.contains("12.3 MiB"));
+    assert!(text.contains("Keys · Open Arms") && text.contains("openarms.com"));
+    check("usage", &s);
+}
+
+#[test]
+fn logs_following_and_paused_with_search() {
+    let mut s = on_command("logs");
+    let conn_id = s.logs.stream.conn_id;
+    update(
+        &mut s,
+        Action::LogStream {
+            conn_id,
+            msg: echo5_tui::app::LogMsg::Opened,
+        },
+    );
+    check("logs", &s);
+    // Scrolled up with a search: the matches are highlighted, new lines counted.
+    update(&mut s, key('/'));
+    typ(&mut s, "smtp");
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('k'));
+    update(
+        &mut s,
+        Action::LogStream {
+            conn_id,
+            msg: echo5_tui::app::LogMsg::Lines(log_lines(31, 42)),
+        },
+    );
+    let text = render(&s, 120, 40);
+    assert!(text.contains("paused · 2 new"), "{text}");
+    // Each match is drawn highlighted.
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("backend");
+    terminal.draw(|f| echo5_tui::ui::draw(f, &s)).expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    let row = (0..40u16)
+        .find(|y| {
+            (0..120u16)
+                .map(|x| buf[(x, *y)].symbol())
+                .collect::<String>()
+                .contains("(alert 42)")
+        })
+        .expect("the newest match is on screen");
+    let line: String = (0..120u16).map(|x| buf[(x, row)].symbol()).collect();
+    let at = line
+        .find("smtp")
+        .map(|b| line[..b].chars().count() as u16)
+        .expect("smtp");
+    for x in at..at + 4 {
+        assert!(
+            buf[(x, row)]
+                .modifier
+                .contains(ratatui::style::Modifier::REVERSED),
+            "column {x} of {line:?} is not highlighted"
+        );
+    }
+    assert!(
+        !buf[(at + 4, row)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+    check("logs_paused_search", &s);
+}

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::ApiError;
 use crate::app::{Call, LeadChange, Reply, SecretOrigin, SettingsChange};
+use crate::platform::{LogPage, PlatformSettings, Usage};
 
 /// A dead daemon must not hold a request (and its "loading" marker) for long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -23,6 +24,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const PAGE_LIMIT: u32 = 200;
 /// Leads per page: a screenful or two; more load as the cursor passes the end.
 const LEADS_PAGE: u32 = 50;
+/// Log lines read when the Logs screen opens; the live tail brings the rest.
+const LOG_HISTORY: u32 = 500;
 /// Guards against a daemon that keeps returning a cursor.
 const MAX_PAGES: usize = 100;
 
@@ -78,8 +81,25 @@ impl Client {
         &self,
         last_event_id: Option<u64>,
     ) -> Result<reqwest::Response, ApiError> {
+        self.open_sse("/api/v1/events", last_event_id).await
+    }
+
+    /// Opens the daemon's live log tail, `GET /api/v1/system/logs/stream`, resuming after
+    /// the line `last_seq`.
+    pub async fn open_log_stream(
+        &self,
+        last_seq: Option<u64>,
+    ) -> Result<reqwest::Response, ApiError> {
+        self.open_sse("/api/v1/system/logs/stream", last_seq).await
+    }
+
+    async fn open_sse(
+        &self,
+        path: &str,
+        last_event_id: Option<u64>,
+    ) -> Result<reqwest::Response, ApiError> {
         let mut r = self
-            .auth(self.stream_http.get(format!("{}/api/v1/events", self.base)))
+            .auth(self.stream_http.get(format!("{}{path}", self.base)))
             .header(reqwest::header::ACCEPT, "text/event-stream");
         if let Some(id) = last_event_id {
             r = r.header("Last-Event-ID", id.to_string());
@@ -269,6 +289,39 @@ impl Client {
                     .await
                     .map(|a| Reply::Analytics(Box::new(a)))
             }
+            Call::GetPlatform => self
+                .send::<PlatformSettings>(self.req(Method::GET, PLATFORM_PATH))
+                .await
+                .map(|p| Reply::Platform(Box::new(p))),
+            Call::PatchPlatform { change } => self
+                .send::<PlatformSettings>(
+                    self.req(Method::PATCH, PLATFORM_PATH).json(&change.body()),
+                )
+                .await
+                .map(|p| Reply::PlatformSaved(Box::new(p))),
+            Call::ListAllLeads { tenants, q, cursor } => self
+                .send(
+                    self.req(Method::GET, "/api/v1/leads")
+                        .query(&all_leads_query(tenants, q, cursor.as_deref())),
+                )
+                .await
+                .map(Reply::AllLeads),
+            Call::GetUsage { month } => self
+                .send::<Usage>(
+                    self.req(Method::GET, "/api/v1/usage")
+                        .query(&[("month", month.param())]),
+                )
+                .await
+                .map(|u| Reply::Usage(Box::new(u))),
+            Call::GetLogs { level } => {
+                let mut query = vec![("limit", LOG_HISTORY.to_string())];
+                if let Some(l) = level {
+                    query.push(("level", l.as_str().to_string()));
+                }
+                self.send::<LogPage>(self.req(Method::GET, "/api/v1/system/logs").query(&query))
+                    .await
+                    .map(|p| Reply::Logs(p.data))
+            }
             Call::RevokeKey { tenant, key } => {
                 let path = format!("{}/{key}", keys_path(*tenant));
                 self.send::<ApiKey>(self.req(Method::DELETE, &path))
@@ -297,6 +350,28 @@ impl Client {
         }
         Ok(out)
     }
+}
+
+const PLATFORM_PATH: &str = "/api/v1/platform/settings";
+
+/// The query of `GET /api/v1/leads`: `tenant` as one comma-separated list of slugs, left
+/// out for every tenant.
+pub fn all_leads_query(
+    tenants: &[String],
+    q: &str,
+    cursor: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut query = vec![("limit", LEADS_PAGE.to_string())];
+    if !tenants.is_empty() {
+        query.push(("tenant", tenants.join(",")));
+    }
+    if !q.is_empty() {
+        query.push(("q", q.to_string()));
+    }
+    if let Some(c) = cursor {
+        query.push(("cursor", c.to_string()));
+    }
+    query
 }
 
 fn stages_path(tenant: Uuid) -> String {
@@ -431,6 +506,24 @@ mod tests {
         assert_eq!(v.ok(), Some(json!({"grace_hours": 0})));
         let v = serde_json::to_value(NewApiKey { label: None });
         assert_eq!(v.ok(), Some(json!({})));
+    }
+
+    #[test]
+    fn all_leads_query_joins_tenants_and_leaves_out_empties() {
+        let q = all_leads_query(&["open-arms".into(), "caring-hearts".into()], "maria", None);
+        assert_eq!(
+            q,
+            vec![
+                ("limit", "50".to_string()),
+                ("tenant", "open-arms,caring-hearts".to_string()),
+                ("q", "maria".to_string()),
+            ]
+        );
+        let q = all_leads_query(&[], "", Some("c1"));
+        assert_eq!(
+            q,
+            vec![("limit", "50".to_string()), ("cursor", "c1".to_string())]
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::Client;
-use crate::app::{Action, StreamMsg};
+use crate::app::{Action, LogMsg, StreamMsg};
+use crate::platform::LogLine;
 
 /// The daemon sends a keep-alive comment every 15 s; three missed ones mean the connection
 /// is dead even if TCP has not noticed.
@@ -91,6 +92,28 @@ pub fn to_msg(frame: Frame) -> StreamMsg {
     }
 }
 
+/// Reads an open stream until it ends, handing each read's frames to `on_frames` (which
+/// returns false once nobody listens). Returns why it ended, or `None` if the listener left.
+async fn pump(
+    mut resp: reqwest::Response,
+    mut on_frames: impl FnMut(Vec<Frame>) -> bool,
+) -> Option<String> {
+    let mut parser = Parser::default();
+    loop {
+        match tokio::time::timeout(IDLE_LIMIT, resp.chunk()).await {
+            Err(_) => return Some("no keep-alive from the daemon".to_string()),
+            Ok(Err(e)) => return Some(e.to_string()),
+            Ok(Ok(None)) => return Some("the daemon closed the stream".to_string()),
+            Ok(Ok(Some(bytes))) => {
+                let frames = parser.feed(&bytes);
+                if !frames.is_empty() && !on_frames(frames) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 /// Runs one connection until it ends, reporting to `tx` tagged with `conn_id`. It always
 /// ends with `Closed`, which is what makes `update` schedule the next attempt.
 pub async fn run(
@@ -102,28 +125,55 @@ pub async fn run(
     let send = |msg: StreamMsg| tx.send(Action::Stream { conn_id, msg }).is_ok();
     let error = match client.open_events(last_event_id).await {
         Err(e) => e.to_string(),
-        Ok(mut resp) => {
+        Ok(resp) => {
             if !send(StreamMsg::Opened) {
                 return;
             }
-            let mut parser = Parser::default();
-            loop {
-                match tokio::time::timeout(IDLE_LIMIT, resp.chunk()).await {
-                    Err(_) => break "no keep-alive from the daemon".to_string(),
-                    Ok(Err(e)) => break e.to_string(),
-                    Ok(Ok(None)) => break "the daemon closed the stream".to_string(),
-                    Ok(Ok(Some(bytes))) => {
-                        for frame in parser.feed(&bytes) {
-                            if !send(to_msg(frame)) {
-                                return;
-                            }
-                        }
-                    }
-                }
+            let sent = pump(resp, |frames| frames.into_iter().all(|f| send(to_msg(f)))).await;
+            match sent {
+                Some(why) => why,
+                None => return,
             }
         }
     };
     let _ = send(StreamMsg::Closed { error });
+}
+
+/// A `log` frame's line; other frames (and lines this console cannot read) are skipped.
+pub fn to_log_line(frame: &Frame) -> Option<LogLine> {
+    if frame.event.as_deref().is_some_and(|e| e != "log") {
+        return None;
+    }
+    serde_json::from_str(&frame.data).ok()
+}
+
+/// The live log tail: like [`run`], but every read's lines travel as one message, so a
+/// burst of log lines costs one update and one redraw rather than one each.
+pub async fn run_logs(
+    client: Client,
+    conn_id: u64,
+    last_seq: Option<u64>,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    let send = |msg: LogMsg| tx.send(Action::LogStream { conn_id, msg }).is_ok();
+    let error = match client.open_log_stream(last_seq).await {
+        Err(e) => e.to_string(),
+        Ok(resp) => {
+            if !send(LogMsg::Opened) {
+                return;
+            }
+            let sent = pump(resp, |frames| {
+                let lines: Vec<LogLine> = frames.iter().filter_map(to_log_line).collect();
+                lines.is_empty() || send(LogMsg::Lines(lines))
+            })
+            .await;
+            match sent {
+                Some(why) => why,
+                None => return,
+            }
+        }
+    };
+    let _ = send(LogMsg::Closed { error });
 }
 
 #[cfg(test)]
@@ -151,6 +201,18 @@ mod tests {
         let mut p = Parser::default();
         let f = p.feed(b"data: a\ndata: b\n\n");
         assert_eq!(f[0].data, "a\nb");
+    }
+
+    #[test]
+    fn log_frames_become_lines() {
+        let mut p = Parser::default();
+        let frames = p.feed(
+            b"event: log\nid: 41\ndata: {\"seq\":41,\"time\":\"2026-03-02T09:30:00Z\",\"level\":\"INFO\",\"target\":\"echo5d\",\"message\":\"hello\"}\n\n: ping\n\nevent: other\ndata: {}\n\n",
+        );
+        let lines: Vec<LogLine> = frames.iter().filter_map(to_log_line).collect();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].seq, 41);
+        assert_eq!(lines[0].message, "hello");
     }
 
     #[test]

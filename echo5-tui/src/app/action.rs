@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::effect::{Call, Scope};
 use crate::api::ApiError;
+use crate::platform::{LogLine, PlatformSettings, TenantLead, Usage};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -30,6 +31,22 @@ pub enum Action {
     Stream {
         conn_id: u64,
         msg: StreamMsg,
+    },
+    /// News from the live log tail, tagged with the connection it came from.
+    LogStream {
+        conn_id: u64,
+        msg: LogMsg,
+    },
+}
+
+/// What the live log tail reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogMsg {
+    Opened,
+    /// Lines in arrival order; one read of the stream may carry several.
+    Lines(Vec<LogLine>),
+    Closed {
+        error: String,
     },
 }
 
@@ -84,6 +101,11 @@ pub enum Reply {
     LeadSaved(Box<LeadDetail>),
     Breaches(Page<Breach>),
     Analytics(Box<Analytics>),
+    Platform(Box<PlatformSettings>),
+    PlatformSaved(Box<PlatformSettings>),
+    AllLeads(Page<TenantLead>),
+    Usage(Box<Usage>),
+    Logs(Vec<LogLine>),
 }
 
 /// Why a key's full value came back, which decides what the modal says about it.

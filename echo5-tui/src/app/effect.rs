@@ -7,6 +7,9 @@ use echo5_core::stage::StageKind;
 use echo5_core::tenant::GoogleAdsConfig;
 use uuid::Uuid;
 
+use super::state::{ErrorAt, PlatformField};
+use crate::platform::{DefaultStage, LogLevel, PlatformPatch, YearMonth};
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Api(Request),
@@ -16,6 +19,14 @@ pub enum Effect {
         conn_id: u64,
         last_event_id: Option<u64>,
     },
+    /// Open the daemon's live log tail (closing any previous one), resuming after the
+    /// line `last_seq`. Messages come back as [`crate::app::Action::LogStream`].
+    LogStream {
+        conn_id: u64,
+        last_seq: Option<u64>,
+    },
+    /// Close the live log tail: the Logs screen is no longer shown.
+    StopLogStream,
 }
 
 /// One HTTP call, tagged so its answer can be matched to what the operator still looks at.
@@ -116,6 +127,69 @@ pub enum Call {
         days: u32,
         from: DateTime<Utc>,
     },
+    GetPlatform,
+    /// One field of the platform settings; only it is sent.
+    PatchPlatform {
+        change: PlatformChange,
+    },
+    /// One page of every tenant's leads (or of `tenants`, by slug), newest first.
+    ListAllLeads {
+        tenants: Vec<String>,
+        q: String,
+        cursor: Option<String>,
+    },
+    GetUsage {
+        month: YearMonth,
+    },
+    /// The newest log lines, at `level` or more severe (`None`: all).
+    GetLogs {
+        level: Option<LogLevel>,
+    },
+}
+
+/// One platform setting changed from the Platform screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlatformChange {
+    /// The whole default pipeline, in order (the API takes the list).
+    Stages(Vec<DefaultStage>),
+    SlaHours(u32),
+    GraceHours(u32),
+    SpamKeywords(Vec<String>),
+    HoneypotFields(Vec<String>),
+    /// `None` clears it.
+    OperatorName(Option<String>),
+    /// `None` clears it.
+    OperatorEmail(Option<String>),
+}
+
+impl PlatformChange {
+    /// Where the daemon's refusal of this change is shown.
+    pub fn error_at(&self) -> ErrorAt {
+        match self {
+            PlatformChange::Stages(_) => ErrorAt::Stages,
+            PlatformChange::SlaHours(_) => ErrorAt::Field(PlatformField::SlaHours),
+            PlatformChange::GraceHours(_) => ErrorAt::Field(PlatformField::GraceHours),
+            PlatformChange::SpamKeywords(_) => ErrorAt::Field(PlatformField::SpamKeywords),
+            PlatformChange::HoneypotFields(_) => ErrorAt::Field(PlatformField::HoneypotFields),
+            PlatformChange::OperatorName(_) => ErrorAt::Field(PlatformField::OperatorName),
+            PlatformChange::OperatorEmail(_) => ErrorAt::Field(PlatformField::OperatorEmail),
+        }
+    }
+
+    /// The PATCH body: only this field.
+    pub fn body(&self) -> PlatformPatch {
+        let mut p = PlatformPatch::default();
+        match self {
+            PlatformChange::Stages(s) => p.default_stages = Some(s.clone()),
+            PlatformChange::SlaHours(h) => p.default_sla_hours = Some(*h),
+            PlatformChange::GraceHours(h) => p.default_grace_hours = Some(*h),
+            PlatformChange::SpamKeywords(k) => p.default_spam_keywords = Some(k.clone()),
+            PlatformChange::HoneypotFields(f) => p.honeypot_fields = Some(f.clone()),
+            PlatformChange::OperatorName(n) => p.operator_name = Some(n.clone()),
+            PlatformChange::OperatorEmail(e) => p.operator_email = Some(e.clone()),
+        }
+        p
+    }
 }
 
 /// One change to a lead from the Leads screen.
@@ -142,6 +216,10 @@ impl Call {
                 | Call::GetLead { .. }
                 | Call::ListBreaches { .. }
                 | Call::GetAnalytics { .. }
+                | Call::GetPlatform
+                | Call::ListAllLeads { .. }
+                | Call::GetUsage { .. }
+                | Call::GetLogs { .. }
         )
     }
 }

@@ -13,9 +13,12 @@ mod screens;
 pub mod state;
 pub mod update;
 
-pub use action::{Action, ApiReply, Reply, SecretOrigin, StreamMsg};
-pub use effect::{Call, Effect, LeadChange, Request, Scope, SecretField, SettingsChange};
+pub use action::{Action, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
+pub use effect::{
+    Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
+};
 pub use screens::leads::display_name as screens_display_name;
+pub use screens::logs::bottom_index as screens_logs_bottom;
 pub(crate) use screens::settings::Row as SettingsRow;
 pub use state::{Conn, Remote, Screen, State};
 pub use update::update;

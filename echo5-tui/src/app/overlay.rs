@@ -7,9 +7,9 @@ use echo5_core::tenant::Tenant;
 use uuid::Uuid;
 
 use super::action::SecretOrigin;
-use super::effect::{SecretField, SettingsChange};
+use super::effect::{PlatformChange, SecretField, SettingsChange};
 use super::input::LineInput;
-use super::state::Screen;
+use super::state::{PlatformField, Screen};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
@@ -22,6 +22,8 @@ pub enum Overlay {
     MoveTo(MoveTo),
     /// Which stage to move a lead to.
     PickStage(PickStage),
+    /// Which tenants the All leads list shows.
+    PickTenants(PickTenants),
     Confirm(Confirm),
     /// Full API keys waiting to be read, oldest first. Only Enter or Esc dismisses one, and
     /// a dismissed key leaves the state for good.
@@ -99,6 +101,18 @@ pub enum Purpose {
     RotateKey { key: Uuid },
     LeadNotes { lead: Uuid },
     LeadAssignee { lead: Uuid },
+    Platform(PlatformField),
+    AddDefaultStage,
+    RenameDefaultStage { index: usize },
+}
+
+/// The All leads tenant filter: tick any number of tenants; none ticked means all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickTenants {
+    /// (slug, name) of every tenant, in the tenant list's order.
+    pub choices: Vec<(String, String)>,
+    pub checked: Vec<bool>,
+    pub selected: usize,
 }
 
 /// Moving a lead: the tenant's stages, the lead's current one preselected.
@@ -133,6 +147,7 @@ pub enum PendingOp {
     DeleteStage { stage: Uuid, move_to: Option<Uuid> },
     Settings(SettingsChange),
     RevokeKey { key: Uuid },
+    Platform(PlatformChange),
 }
 
 /// Palette commands, in the order completion offers them.
@@ -146,6 +161,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("leads", "leads of the selected tenant"),
     ("sla", "SLA breaches, live"),
     ("analytics", "charts of the selected tenant"),
+    ("platform", "platform settings and tenant defaults"),
+    ("all", "every tenant's leads"),
+    ("usage", "usage per tenant and month"),
+    ("logs", "daemon log, live"),
     ("refresh", "fetch the current screen again"),
     ("help", "key bindings"),
     ("quit", "leave the console"),

@@ -6,10 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::effect::Call;
 use super::effect::Effect;
 use super::overlay::{
-    Form, MoveTo, Overlay, Palette, PendingOp, PickStage, Purpose, completions, resolve_tenant,
+    Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, Purpose, completions,
+    resolve_tenant,
 };
 use super::request::{mutate, refresh_screen};
-use super::screens::{self, keys, leads, pipeline, settings, tenants};
+use super::screens::{self, all_leads, keys, leads, pipeline, platform, settings, tenants};
 use super::state::{Resource, Screen, State, ToastLevel};
 use crate::keymap::{self, Cmd};
 
@@ -28,12 +29,17 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
             Vec::new()
         }
         Overlay::Palette(p) => palette(state, p, key),
-        Overlay::Filter(mut f) if f.screen == Screen::Leads => {
+        Overlay::Filter(mut f) if server_search(f.screen) => {
             // Leads are searched by the daemon (`q`), so the search is sent on Enter rather
             // than per key press: one request per search, none for half-typed words.
+            let screen = f.screen;
+            let search = |state: &mut State, q: String| match screen {
+                Screen::AllLeads => all_leads::search(state, q),
+                _ => leads::search(state, q),
+            };
             match key.code {
-                KeyCode::Enter => return leads::search(state, f.input.text().to_string()),
-                KeyCode::Esc => return leads::search(state, String::new()),
+                KeyCode::Enter => return search(state, f.input.text().to_string()),
+                KeyCode::Esc => return search(state, String::new()),
                 _ => {
                     f.input.handle(&key);
                 }
@@ -59,6 +65,7 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
         Overlay::Form(form) => form_key(state, form, key),
         Overlay::MoveTo(m) => move_to(state, m, key),
         Overlay::PickStage(p) => pick_stage(state, p, key),
+        Overlay::PickTenants(p) => pick_tenants(state, p, key),
         Overlay::ShowKey(mut shown) => {
             // Only an explicit Enter or Esc lets a key go: a stray j or q must not make the
             // operator lose a key they have not copied yet.
@@ -91,7 +98,7 @@ pub(crate) fn on_paste(state: &mut State, text: &str) {
                 field.input.insert_str(text);
             }
         }
-        Some(Overlay::Filter(f)) if f.screen == Screen::Leads => f.input.insert_str(text),
+        Some(Overlay::Filter(f)) if server_search(f.screen) => f.input.insert_str(text),
         Some(Overlay::Filter(f)) => {
             f.input.insert_str(text);
             let (screen, text) = (f.screen, f.input.text().to_string());
@@ -99,6 +106,11 @@ pub(crate) fn on_paste(state: &mut State, text: &str) {
         }
         _ => {}
     }
+}
+
+/// Screens whose `/` search is sent to the daemon on Enter rather than applied per key.
+pub(crate) fn server_search(screen: Screen) -> bool {
+    matches!(screen, Screen::Leads | Screen::AllLeads)
 }
 
 fn set_filter(state: &mut State, screen: Screen, text: String) {
@@ -109,7 +121,10 @@ fn set_filter(state: &mut State, screen: Screen, text: String) {
         Screen::Keys => &mut state.keys_view,
         Screen::Breaches => &mut state.breaches_view,
         Screen::Leads => &mut state.leads_view.list,
-        Screen::Settings | Screen::Analytics => return,
+        Screen::AllLeads => &mut state.all_leads_view.list,
+        Screen::Usage => &mut state.usage_view,
+        Screen::Logs => &mut state.logs.view,
+        Screen::Settings | Screen::Analytics | Screen::Platform => return,
     };
     if view.filter != text {
         view.filter = text;
@@ -184,19 +199,35 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             }
         }
         other => {
-            // Screen names may be shortened to any unique prefix (`pipe`, `set`).
-            let hits: Vec<Screen> = Screen::ALL
-                .into_iter()
-                .filter(|s| {
-                    s.command().starts_with(other) || (other == "stages" && *s == Screen::Pipeline)
-                })
-                .collect();
+            // Screen names may be shortened to any unique prefix (`pipe`, `set`); a few
+            // other names are understood too.
+            let alias = match other {
+                "stages" => Some(Screen::Pipeline),
+                "all-leads" | "allleads" | "leads-all" => Some(Screen::AllLeads),
+                "log" => Some(Screen::Logs),
+                _ => Screen::ALL.into_iter().find(|s| s.command() == other),
+            };
+            let hits: Vec<Screen> = match alias {
+                Some(s) => vec![s],
+                None => Screen::ALL
+                    .into_iter()
+                    .filter(|s| s.command().starts_with(other))
+                    .collect(),
+            };
             match hits.as_slice() {
                 [s] => screens::go(state, *s, true),
-                _ => {
+                [] => {
                     state.toast(
                         ToastLevel::Error,
                         format!("unknown command: {other} (? for help)"),
+                    );
+                    Vec::new()
+                }
+                many => {
+                    let names: Vec<&str> = many.iter().map(|s| s.command()).collect();
+                    state.toast(
+                        ToastLevel::Error,
+                        format!("\"{other}\" could be {}", names.join(", ")),
                     );
                     Vec::new()
                 }
@@ -226,6 +257,11 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 }
                 Purpose::LeadNotes { .. } | Purpose::LeadAssignee { .. } => {
                     leads::submit(state, form.purpose, &values)
+                }
+                Purpose::Platform(_)
+                | Purpose::AddDefaultStage
+                | Purpose::RenameDefaultStage { .. } => {
+                    platform::submit(state, form.purpose, &values)
                 }
                 _ => settings::submit(state, form.purpose, &values),
             };
@@ -260,6 +296,39 @@ fn pick_stage(state: &mut State, mut p: PickStage, key: KeyEvent) -> Vec<Effect>
         _ => {}
     }
     state.overlay = Some(Overlay::PickStage(p));
+    Vec::new()
+}
+
+/// j/k move, Space ticks, `a` ticks all or none, Enter applies, Esc leaves it as it was.
+fn pick_tenants(state: &mut State, mut p: PickTenants, key: KeyEvent) -> Vec<Effect> {
+    match (key.code, keymap::dialog(&key)) {
+        (_, Some(Cmd::Cancel)) => return Vec::new(),
+        (_, Some(Cmd::Confirm)) => {
+            let slugs: Vec<String> = p
+                .choices
+                .iter()
+                .zip(&p.checked)
+                .filter(|(_, on)| **on)
+                .map(|((slug, _), _)| slug.clone())
+                .collect();
+            return all_leads::set_tenants(state, slugs);
+        }
+        (KeyCode::Char('j') | KeyCode::Down, _) => {
+            p.selected = (p.selected + 1).min(p.choices.len().saturating_sub(1));
+        }
+        (KeyCode::Char('k') | KeyCode::Up, _) => p.selected = p.selected.saturating_sub(1),
+        (KeyCode::Char(' ') | KeyCode::Char('x'), _) => {
+            if let Some(c) = p.checked.get_mut(p.selected) {
+                *c = !*c;
+            }
+        }
+        (KeyCode::Char('a'), _) => {
+            let all = p.checked.iter().all(|c| *c);
+            p.checked.iter_mut().for_each(|c| *c = !all);
+        }
+        _ => {}
+    }
+    state.overlay = Some(Overlay::PickTenants(p));
     Vec::new()
 }
 
@@ -306,5 +375,6 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
         }
         PendingOp::Settings(change) => settings::save(state, change).into_iter().collect(),
         PendingOp::RevokeKey { key } => keys::revoke(state, key),
+        PendingOp::Platform(change) => platform::send(state, change),
     }
 }

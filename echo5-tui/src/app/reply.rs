@@ -10,11 +10,12 @@ use echo5_core::stage::StageSummary;
 use echo5_core::tenant::TenantRef;
 
 use super::action::{ApiReply, Reply, SecretOrigin};
-use super::effect::{Call, Effect, LeadChange, Scope};
+use super::effect::{Call, Effect, LeadChange, PlatformChange, Scope};
 use super::overlay::{Overlay, ShownKey};
 use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
-use super::state::{Conn, DOWN_AFTER, Remote, Resource, State, ToastLevel};
+use super::state::{Conn, DOWN_AFTER, ErrorAt, PlatformField, Remote, Resource, State, ToastLevel};
 use crate::api::ApiError;
+use crate::platform::TenantLead;
 
 pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     let mut out = Vec::new();
@@ -46,6 +47,10 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
             _ => {}
         }
         return out;
+    }
+    if let Call::PatchPlatform { change } = &r.call {
+        state.platform_view.pending = state.platform_view.pending.saturating_sub(1);
+        platform_outcome(state, change, r.result.as_ref().err());
     }
 
     let res = resource_of(&r.call);
@@ -141,6 +146,10 @@ fn resource_of(call: &Call) -> Option<Resource> {
         Call::GetLead { .. } => Some(Resource::LeadDetail),
         Call::ListBreaches { .. } => Some(Resource::Breaches),
         Call::GetAnalytics { .. } => Some(Resource::Analytics),
+        Call::GetPlatform => Some(Resource::Platform),
+        Call::ListAllLeads { .. } => Some(Resource::AllLeads),
+        Call::GetUsage { .. } => Some(Resource::Usage),
+        Call::GetLogs { .. } => Some(Resource::Logs),
         _ => None,
     }
 }
@@ -157,6 +166,7 @@ fn touched_by(call: &Call) -> Option<Resource> {
         | Call::RevealKey { .. }
         | Call::RevokeKey { .. } => Some(Resource::Keys),
         Call::PatchLead { .. } => Some(Resource::Leads),
+        Call::PatchPlatform { .. } => Some(Resource::Platform),
         _ => None,
     }
 }
@@ -172,6 +182,10 @@ fn set_error(state: &mut State, res: Resource, text: String) {
         Resource::LeadDetail => &mut state.lead_detail.error,
         Resource::Breaches => &mut state.breaches.error,
         Resource::Analytics => &mut state.analytics.error,
+        Resource::Platform => &mut state.platform.error,
+        Resource::AllLeads => &mut state.all_leads.error,
+        Resource::Usage => &mut state.usage.error,
+        Resource::Logs => &mut state.log_fetch.error,
     };
     *slot = Some(text);
 }
@@ -191,6 +205,10 @@ fn still_wanted(state: &State, call: &Call) -> bool {
         }
         Call::GetAnalytics { days, .. } => *days == state.analytics_days,
         Call::GetLead { lead } => state.selected_lead().is_some_and(|l| l.id == *lead),
+        Call::ListAllLeads { tenants, q, .. } => {
+            *tenants == state.all_leads_view.tenants && *q == state.all_leads_view.query
+        }
+        Call::GetUsage { month } => *month == state.usage_month,
         _ => true,
     }
 }
@@ -231,8 +249,13 @@ fn apply(state: &mut State, id: u64, call: &Call, reply: Reply) -> Vec<Effect> {
                     ..
                 }
             );
-            if admit(state, Resource::Leads, id) {
-                store_leads(state, page, more);
+            if admit(state, Resource::Leads, id) && store_leads(state, page, more) {
+                // A lead opened from All leads: its pane shows its history too.
+                if state.leads_view.detail_open {
+                    return fetch(state, Resource::LeadDetail, true)
+                        .into_iter()
+                        .collect();
+                }
             }
             Vec::new()
         }
@@ -288,6 +311,53 @@ fn apply(state: &mut State, id: u64, call: &Call, reply: Reply) -> Vec<Effect> {
         Reply::Analytics(a) => {
             if admit(state, Resource::Analytics, id) {
                 store(&mut state.analytics, *a, now);
+            }
+            Vec::new()
+        }
+        Reply::Platform(p) => {
+            if admit(state, Resource::Platform, id) {
+                store(&mut state.platform, *p, now);
+                let n = state.platform_rows().len();
+                state.platform_view.selected =
+                    state.platform_view.selected.min(n.saturating_sub(1));
+            }
+            Vec::new()
+        }
+        Reply::PlatformSaved(p) => {
+            if admit(state, Resource::Platform, id) {
+                store(&mut state.platform, *p, now);
+                let n = state.platform_rows().len();
+                state.platform_view.selected =
+                    state.platform_view.selected.min(n.saturating_sub(1));
+            }
+            state.toast(ToastLevel::Info, "platform settings saved");
+            Vec::new()
+        }
+        Reply::AllLeads(page) => {
+            let more = matches!(
+                call,
+                Call::ListAllLeads {
+                    cursor: Some(_),
+                    ..
+                }
+            );
+            if admit(state, Resource::AllLeads, id) {
+                store_all_leads(state, page, more);
+            }
+            Vec::new()
+        }
+        Reply::Usage(u) => {
+            if admit(state, Resource::Usage, id) {
+                store(&mut state.usage, *u, now);
+                let n = state.filtered_usage().len();
+                state.usage_view.clamp(n);
+            }
+            Vec::new()
+        }
+        Reply::Logs(lines) => {
+            if admit(state, Resource::Logs, id) {
+                store(&mut state.log_fetch, (), now);
+                super::screens::logs::merge_history(state, lines);
             }
             Vec::new()
         }
@@ -430,8 +500,9 @@ fn apply(state: &mut State, id: u64, call: &Call, reply: Reply) -> Vec<Effect> {
 }
 
 /// A page of leads: the first replaces the list (keeping the cursor on the same lead when
-/// it is still there), later ones append.
-fn store_leads(state: &mut State, page: Page<Lead>, more: bool) {
+/// it is still there), later ones append. True when the cursor went to the lead waiting
+/// in `leads_view.focus`.
+fn store_leads(state: &mut State, page: Page<Lead>, more: bool) -> bool {
     let now = state.now;
     let keep = state.selected_lead().map(|l| l.id);
     let view = &mut state.leads_view;
@@ -456,6 +527,82 @@ fn store_leads(state: &mut State, page: Page<Lead>, more: bool) {
     }
     let n = state.lead_rows().len();
     state.leads_view.list.clamp(n);
+    let focused = state
+        .leads_view
+        .focus
+        .and_then(|id| state.lead_rows().iter().position(|l| l.id == id));
+    if let Some(pos) = focused {
+        state.leads_view.list.selected = pos;
+        state.leads_view.focus = None;
+    }
+    focused.is_some()
+}
+
+/// A page of every tenant's leads: the first replaces the list, later ones append.
+fn store_all_leads(state: &mut State, page: Page<TenantLead>, more: bool) {
+    let now = state.now;
+    let keep = state.selected_all_lead().map(|l| l.lead.id);
+    state.all_leads_view.next_cursor = page.next_cursor;
+    if more {
+        state.all_leads_view.pages += 1;
+        let list = state.all_leads.data.get_or_insert_with(Vec::new);
+        for l in page.data {
+            if !list.iter().any(|x| x.lead.id == l.lead.id) {
+                list.push(l);
+            }
+        }
+        state.all_leads.updated_at = Some(now);
+        state.all_leads.error = None;
+    } else {
+        state.all_leads_view.pages = 1;
+        store(&mut state.all_leads, page.data, now);
+        if let Some(pos) =
+            keep.and_then(|id| state.all_lead_rows().iter().position(|l| l.lead.id == id))
+        {
+            state.all_leads_view.list.selected = pos;
+        }
+    }
+    let n = state.all_lead_rows().len();
+    state.all_leads_view.list.clamp(n);
+}
+
+/// After a platform PATCH is answered: a refusal is shown beside the field it is about
+/// (the daemon's `field` when it names one, else the field that was sent, since a PATCH
+/// carries only one); a success clears that field's old refusal.
+fn platform_outcome(state: &mut State, change: &PlatformChange, err: Option<&ApiError>) {
+    let sent = change.error_at();
+    let view = &mut state.platform_view;
+    match err {
+        None => view.errors.retain(|(at, _)| {
+            *at != sent && !(sent == ErrorAt::Stages && matches!(at, ErrorAt::Stage(_)))
+        }),
+        Some(ApiError::Http { detail, .. }) => {
+            let at = detail
+                .field
+                .as_deref()
+                .and_then(error_at_field)
+                .unwrap_or(sent);
+            view.errors.retain(|(a, _)| *a != at);
+            view.errors.push((at, detail.message.clone()));
+        }
+        // Not the daemon's verdict on the value: the toast and the header say it.
+        Some(_) => {}
+    }
+}
+
+/// `default_stages[2].name` → the third stage; `operator_email` → that field.
+fn error_at_field(path: &str) -> Option<ErrorAt> {
+    if let Some(rest) = path.strip_prefix("default_stages") {
+        let index = rest
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        return Some(index.map_or(ErrorAt::Stages, ErrorAt::Stage));
+    }
+    PlatformField::ALL
+        .into_iter()
+        .find(|f| path == f.json() || path.starts_with(&format!("{}[", f.json())))
+        .map(ErrorAt::Field)
 }
 
 /// Opens (or queues behind one already open) the modal that shows a full key once. It

@@ -3,7 +3,7 @@
 use chrono::TimeDelta;
 
 use super::effect::{Call, Effect, Request, Scope};
-use super::state::{Conn, Resource, Screen, State};
+use super::state::{Conn, LiveStatus, Resource, Screen, State};
 
 fn next_id(state: &mut State) -> u64 {
     state.seq += 1;
@@ -46,6 +46,27 @@ pub(crate) fn fetch(state: &mut State, res: Resource, force: bool) -> Option<Eff
             let lead = state.selected_lead()?.id;
             (Call::GetLead { lead }, tenant_scope)
         }
+        Resource::Platform => (Call::GetPlatform, Scope::Global),
+        Resource::AllLeads => (
+            Call::ListAllLeads {
+                tenants: state.all_leads_view.tenants.clone(),
+                q: state.all_leads_view.query.clone(),
+                cursor: None,
+            },
+            Scope::Global,
+        ),
+        Resource::Usage => (
+            Call::GetUsage {
+                month: state.usage_month,
+            },
+            Scope::Global,
+        ),
+        Resource::Logs => (
+            Call::GetLogs {
+                level: state.logs.level,
+            },
+            Scope::Global,
+        ),
         Resource::Analytics => {
             let days = state.analytics_days;
             (
@@ -88,6 +109,25 @@ pub(crate) fn fetch_more_leads(state: &mut State) -> Option<Effect> {
     }))
 }
 
+/// The next page of every tenant's leads, when there is one and no fetch is under way.
+pub(crate) fn fetch_more_all_leads(state: &mut State) -> Option<Effect> {
+    let cursor = state.all_leads_view.next_cursor.clone()?;
+    if state.all_leads.loading() {
+        return None;
+    }
+    let id = next_id(state);
+    state.all_leads.inflight = Some(id);
+    Some(Effect::Api(Request {
+        id,
+        scope: Scope::Global,
+        call: Call::ListAllLeads {
+            tenants: state.all_leads_view.tenants.clone(),
+            q: state.all_leads_view.query.clone(),
+            cursor: Some(cursor),
+        },
+    }))
+}
+
 pub(crate) fn inflight_of(state: &mut State, res: Resource) -> &mut Option<u64> {
     match res {
         Resource::Tenants => &mut state.tenants.inflight,
@@ -99,22 +139,32 @@ pub(crate) fn inflight_of(state: &mut State, res: Resource) -> &mut Option<u64> 
         Resource::LeadDetail => &mut state.lead_detail.inflight,
         Resource::Breaches => &mut state.breaches.inflight,
         Resource::Analytics => &mut state.analytics.inflight,
+        Resource::Platform => &mut state.platform.inflight,
+        Resource::AllLeads => &mut state.all_leads.inflight,
+        Resource::Usage => &mut state.usage.inflight,
+        Resource::Logs => &mut state.log_fetch.inflight,
     }
 }
 
 /// A change on the daemon for the selected tenant. Answers to fetches of `touches` issued
 /// before it are stale from now on: they would undo what the operator sees.
 pub(crate) fn mutate(state: &mut State, call: Call, touches: Resource) -> Effect {
+    let scope = Scope::Tenant {
+        generation: state.tenant_gen,
+    };
+    mutate_in(state, call, touches, scope)
+}
+
+/// A platform-wide change: its answer applies whichever tenant is selected by then.
+pub(crate) fn mutate_global(state: &mut State, call: Call, touches: Resource) -> Effect {
+    mutate_in(state, call, touches, Scope::Global)
+}
+
+fn mutate_in(state: &mut State, call: Call, touches: Resource, scope: Scope) -> Effect {
     let id = next_id(state);
     state.floor.insert(touches, id);
     state.saving += 1;
-    Effect::Api(Request {
-        id,
-        scope: Scope::Tenant {
-            generation: state.tenant_gen,
-        },
-        call,
-    })
+    Effect::Api(Request { id, scope, call })
 }
 
 /// What the current screen shows, fetched again.
@@ -123,6 +173,22 @@ pub(crate) fn refresh_screen(state: &mut State, force: bool) -> Vec<Effect> {
         Screen::Dashboard => vec![Resource::Dashboard],
         Screen::Tenants => vec![Resource::Tenants],
         Screen::Breaches if state.breaches_all => vec![Resource::Breaches],
+        // A poll while a change is on its way could show the settings from before it.
+        Screen::Platform if state.platform_view.pending > 0 && !force => Vec::new(),
+        Screen::Platform => vec![Resource::Platform],
+        // As for a tenant's leads: a poll must not fold paged-in rows back to one page.
+        Screen::AllLeads if force || state.all_leads_view.pages <= 1 => vec![Resource::AllLeads],
+        Screen::AllLeads => Vec::new(),
+        Screen::Usage => vec![Resource::Usage],
+        // The live tail keeps the lines current; the history is read once (or on Ctrl-R).
+        Screen::Logs
+            if force
+                || state.log_fetch.data.is_none()
+                || state.logs.stream.status == LiveStatus::Off =>
+        {
+            vec![Resource::Logs]
+        }
+        Screen::Logs => Vec::new(),
         _ if state.tenant.is_none() => vec![Resource::Tenants],
         Screen::Breaches => vec![Resource::Breaches],
         Screen::Pipeline => vec![Resource::Stages],

@@ -8,10 +8,11 @@ use echo5_core::lead::{Lead, LeadDetail};
 use echo5_core::sla::Breach;
 use echo5_core::stage::StageSummary;
 use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use uuid::Uuid;
 
 use super::overlay::Overlay;
+use crate::platform::{LogLevel, LogLine, PlatformSettings, TenantLead, Usage, YearMonth};
 
 /// The screens, in the order Tab and the number keys use. The later ones came later, so
 /// the first five keep their numbers.
@@ -25,10 +26,15 @@ pub enum Screen {
     Leads,
     Breaches,
     Analytics,
+    // Platform-wide (issue 8): no tenant needed, reached with `:` and Tab, not digits.
+    Platform,
+    AllLeads,
+    Usage,
+    Logs,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 8] = [
+    pub const ALL: [Screen; 12] = [
         Screen::Dashboard,
         Screen::Tenants,
         Screen::Pipeline,
@@ -37,6 +43,30 @@ impl Screen {
         Screen::Leads,
         Screen::Breaches,
         Screen::Analytics,
+        Screen::Platform,
+        Screen::AllLeads,
+        Screen::Usage,
+        Screen::Logs,
+    ];
+
+    /// The screens on the header's tab line, with their digit keys.
+    pub const NUMBERED: [Screen; 8] = [
+        Screen::Dashboard,
+        Screen::Tenants,
+        Screen::Pipeline,
+        Screen::Settings,
+        Screen::Keys,
+        Screen::Leads,
+        Screen::Breaches,
+        Screen::Analytics,
+    ];
+
+    /// Platform administration, shown beside the daemon's address in the header.
+    pub const PLATFORM: [Screen; 4] = [
+        Screen::Platform,
+        Screen::AllLeads,
+        Screen::Usage,
+        Screen::Logs,
     ];
 
     pub fn title(self) -> &'static str {
@@ -49,6 +79,10 @@ impl Screen {
             Screen::Leads => "Leads",
             Screen::Breaches => "SLA",
             Screen::Analytics => "Analytics",
+            Screen::Platform => "Platform",
+            Screen::AllLeads => "All leads",
+            Screen::Usage => "Usage",
+            Screen::Logs => "Logs",
         }
     }
 
@@ -63,6 +97,10 @@ impl Screen {
             Screen::Leads => "Leads",
             Screen::Breaches => "SLA",
             Screen::Analytics => "Ana",
+            Screen::Platform => "Plat",
+            Screen::AllLeads => "All",
+            Screen::Usage => "Use",
+            Screen::Logs => "Logs",
         }
     }
 
@@ -77,6 +115,10 @@ impl Screen {
             Screen::Leads => "leads",
             Screen::Breaches => "sla",
             Screen::Analytics => "analytics",
+            Screen::Platform => "platform",
+            Screen::AllLeads => "all",
+            Screen::Usage => "usage",
+            Screen::Logs => "logs",
         }
     }
 
@@ -94,7 +136,7 @@ impl Screen {
 
     pub fn by_number(n: u32) -> Option<Screen> {
         let i = usize::try_from(n).ok()?.checked_sub(1)?;
-        Screen::ALL.get(i).copied()
+        Screen::NUMBERED.get(i).copied()
     }
 
     pub fn next(self) -> Screen {
@@ -219,6 +261,11 @@ pub enum Resource {
     LeadDetail,
     Breaches,
     Analytics,
+    Platform,
+    AllLeads,
+    Usage,
+    /// The log history fetch (the live tail is a stream, not a fetch).
+    Logs,
 }
 
 /// The live event stream (`GET /api/v1/events`) as `update` sees it. The connection itself
@@ -277,6 +324,166 @@ pub struct LeadsView {
     pub detail_open: bool,
     /// Pages loaded for the current search.
     pub pages: u32,
+    /// A lead to put the cursor on when a page holding it arrives (opened from All leads).
+    pub focus: Option<Uuid>,
+}
+
+/// A platform setting the Platform screen edits, in the order it lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlatformField {
+    SlaHours,
+    GraceHours,
+    SpamKeywords,
+    HoneypotFields,
+    OperatorName,
+    OperatorEmail,
+}
+
+impl PlatformField {
+    pub const ALL: [PlatformField; 6] = [
+        PlatformField::SlaHours,
+        PlatformField::GraceHours,
+        PlatformField::SpamKeywords,
+        PlatformField::HoneypotFields,
+        PlatformField::OperatorName,
+        PlatformField::OperatorEmail,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PlatformField::SlaHours => "Default SLA hours",
+            PlatformField::GraceHours => "Default grace hours",
+            PlatformField::SpamKeywords => "Default spam keywords",
+            PlatformField::HoneypotFields => "Honeypot fields",
+            PlatformField::OperatorName => "Operator name",
+            PlatformField::OperatorEmail => "Operator email",
+        }
+    }
+
+    /// The JSON field, as the daemon names it in errors.
+    pub fn json(self) -> &'static str {
+        match self {
+            PlatformField::SlaHours => "default_sla_hours",
+            PlatformField::GraceHours => "default_grace_hours",
+            PlatformField::SpamKeywords => "default_spam_keywords",
+            PlatformField::HoneypotFields => "honeypot_fields",
+            PlatformField::OperatorName => "operator_name",
+            PlatformField::OperatorEmail => "operator_email",
+        }
+    }
+}
+
+/// A row of the Platform screen: the fields first, then the default stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlatformRow {
+    Field(PlatformField),
+    /// Index into `default_stages`.
+    Stage(usize),
+}
+
+/// Where a refused change's reason is shown on the Platform screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorAt {
+    Field(PlatformField),
+    /// The stage list as a whole (its heading).
+    Stages,
+    Stage(usize),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlatformView {
+    /// Cursor over [`State::platform_rows`].
+    pub selected: usize,
+    /// The daemon's reasons for refusing the last change of a field, shown beside it until
+    /// that field is saved.
+    pub errors: Vec<(ErrorAt, String)>,
+    /// PATCHes sent and not answered: polls wait, so an answer read before a change landed
+    /// cannot undo it on screen.
+    pub pending: u32,
+}
+
+impl PlatformView {
+    pub fn error(&self, at: ErrorAt) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(a, _)| *a == at)
+            .map(|(_, e)| e.as_str())
+    }
+}
+
+/// The All leads screen: every tenant's leads (or the chosen tenants'), newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllLeadsView {
+    pub list: ListView,
+    /// The search the shown rows answer (`q`).
+    pub query: String,
+    /// Tenant slugs the list is limited to; empty: every tenant.
+    pub tenants: Vec<String>,
+    pub next_cursor: Option<String>,
+    pub pages: u32,
+}
+
+/// Log lines kept on the client; older ones are dropped first.
+pub const LOG_BUFFER: usize = 5000;
+
+/// The Logs screen: a bounded, seq-ordered buffer fed by the history fetch and the live
+/// tail, and how it is viewed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogsView {
+    pub lines: VecDeque<LogLine>,
+    /// `filter` is the search (a case-insensitive substring); `selected` is unused.
+    pub view: ListView,
+    /// Least severe level shown; `None` shows every line.
+    pub level: Option<LogLevel>,
+    /// Keep the newest line at the bottom as lines arrive.
+    pub follow: bool,
+    /// While not following: the seq of the line at the bottom of the view.
+    pub anchor: Option<u64>,
+    /// Matching lines that arrived while not following.
+    pub unseen: usize,
+    /// The live tail (`GET /api/v1/system/logs/stream`), open only while the screen is.
+    pub stream: Live,
+}
+
+impl Default for LogsView {
+    fn default() -> Self {
+        LogsView {
+            lines: VecDeque::new(),
+            view: ListView::default(),
+            level: None,
+            follow: true,
+            anchor: None,
+            unseen: 0,
+            stream: Live::default(),
+        }
+    }
+}
+
+impl LogsView {
+    /// Whether a line passes the level filter and the search.
+    pub fn shows(&self, l: &LogLine, needle: &str) -> bool {
+        self.level.is_none_or(|min| l.level() >= min)
+            && (needle.is_empty()
+                || contains_ci(&l.message, needle)
+                || contains_ci(&l.target, needle))
+    }
+
+    /// The search, lower-cased once per use.
+    pub fn needle(&self) -> String {
+        self.view.filter.to_lowercase()
+    }
+}
+
+/// Case-insensitive substring test without allocating for ASCII text.
+pub fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    if needle_lower.is_empty() {
+        return true;
+    }
+    if hay.is_ascii() && needle_lower.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle_lower.as_bytes());
+        return h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(needle_lower)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -323,6 +530,20 @@ pub struct State {
     /// Days the analytics cover, one of [`ANALYTICS_RANGES`].
     pub analytics_days: u32,
     pub live: Live,
+
+    /// `GET /api/v1/platform/settings`.
+    pub platform: Remote<PlatformSettings>,
+    pub platform_view: PlatformView,
+    /// `GET /api/v1/leads`: every tenant's leads, as many pages as loaded.
+    pub all_leads: Remote<Vec<TenantLead>>,
+    pub all_leads_view: AllLeadsView,
+    /// `GET /api/v1/usage` for [`State::usage_month`].
+    pub usage: Remote<Usage>,
+    pub usage_month: YearMonth,
+    pub usage_view: ListView,
+    /// Bookkeeping of the log history fetch; the lines live in `logs`.
+    pub log_fetch: Remote<()>,
+    pub logs: LogsView,
 
     pub dashboard: ListView,
     pub picker: ListView,
@@ -378,6 +599,15 @@ impl State {
             analytics: Remote::default(),
             analytics_days: 30,
             live: Live::default(),
+            platform: Remote::default(),
+            platform_view: PlatformView::default(),
+            all_leads: Remote::default(),
+            all_leads_view: AllLeadsView::default(),
+            usage: Remote::default(),
+            usage_month: YearMonth::of(now),
+            usage_view: ListView::default(),
+            log_fetch: Remote::default(),
+            logs: LogsView::default(),
             dashboard: ListView::default(),
             picker: ListView::default(),
             pipeline: ListView::default(),
@@ -530,6 +760,49 @@ impl State {
                     .into_iter()
                     .flatten()
                     .any(|v| v.to_lowercase().contains(&f))
+            })
+            .collect()
+    }
+
+    /// The Platform screen's rows in cursor order.
+    pub fn platform_rows(&self) -> Vec<PlatformRow> {
+        let stages = self
+            .platform
+            .data
+            .as_ref()
+            .map_or(0, |p| p.default_stages.len());
+        PlatformField::ALL
+            .iter()
+            .map(|f| PlatformRow::Field(*f))
+            .chain((0..stages).map(PlatformRow::Stage))
+            .collect()
+    }
+
+    pub fn platform_row(&self) -> Option<PlatformRow> {
+        self.platform_rows()
+            .get(self.platform_view.selected)
+            .copied()
+    }
+
+    pub fn all_lead_rows(&self) -> &[TenantLead] {
+        self.all_leads.data.as_deref().unwrap_or_default()
+    }
+
+    pub fn selected_all_lead(&self) -> Option<&TenantLead> {
+        self.all_lead_rows().get(self.all_leads_view.list.selected)
+    }
+
+    /// Usage rows with the usage view's filter (tenant name or slug) applied.
+    pub fn filtered_usage(&self) -> Vec<&crate::platform::TenantUsage> {
+        let f = self.usage_view.filter.to_lowercase();
+        self.usage
+            .data
+            .iter()
+            .flat_map(|u| u.tenants.iter())
+            .filter(|t| {
+                f.is_empty()
+                    || t.tenant.name.to_lowercase().contains(&f)
+                    || t.tenant.slug.to_lowercase().contains(&f)
             })
             .collect()
     }

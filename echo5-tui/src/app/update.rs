@@ -22,6 +22,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Stream { conn_id, msg } => live::on_stream(state, conn_id, msg),
+        Action::LogStream { conn_id, msg } => screens::logs::on_stream(state, conn_id, msg),
         Action::Api(reply) => {
             // ratatui diffs frames, so redrawing after an unchanged answer costs little.
             state.dirty = true;
@@ -37,13 +38,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 state.quit = true;
                 return Vec::new();
             }
-            match state.overlay.take() {
+            let mut out = match state.overlay.take() {
                 Some(overlay) => overlay_keys::on_key(state, overlay, key),
                 None => match keymap::lookup(state.screen, &key) {
                     Some(cmd) => screens::on_cmd(state, cmd),
                     None => Vec::new(),
                 },
-            }
+            };
+            // A key may have opened or left the Logs screen: its live tail follows.
+            out.extend(screens::logs::sync_stream(state));
+            out
         }
         Action::Paste(text) => {
             state.dirty = true;
@@ -70,6 +74,7 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
         state.dirty = true;
     }
     let mut out = live::on_tick(state);
+    out.extend(screens::logs::sync_stream(state));
     if now < state.next_poll {
         return out;
     }
@@ -82,6 +87,12 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
 pub fn in_dialog(state: &State) -> bool {
     matches!(
         state.overlay,
-        Some(Overlay::Form(_) | Overlay::Confirm(_) | Overlay::MoveTo(_) | Overlay::PickStage(_))
+        Some(
+            Overlay::Form(_)
+                | Overlay::Confirm(_)
+                | Overlay::MoveTo(_)
+                | Overlay::PickStage(_)
+                | Overlay::PickTenants(_)
+        )
     )
 }

@@ -15,7 +15,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let hints: Vec<(String, &str)> = match &state.overlay {
         Some(Overlay::Filter(f)) => {
             let text = format!("/{}", f.input.text());
-            let help = if f.screen == crate::app::Screen::Leads {
+            let help = if matches!(
+                f.screen,
+                crate::app::Screen::Leads | crate::app::Screen::AllLeads
+            ) {
                 "   Enter search  Esc clear"
             } else {
                 "   Enter keep  Esc clear"
@@ -40,6 +43,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Some(Overlay::PickStage(_)) => vec![
             ("j/k".into(), "choose"),
             ("Enter".into(), "move"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Overlay::PickTenants(_)) => vec![
+            ("Space".into(), "tick"),
+            ("a".into(), "all / none"),
+            ("Enter".into(), "apply"),
             ("Esc".into(), "cancel"),
         ],
         Some(Overlay::MoveTo(_)) => vec![

@@ -43,10 +43,39 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let right = Line::from(right);
     let right_w = right.width() as u16;
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(top);
-    let left = Line::from(vec![
+    let mut left = Line::from(vec![
         Span::styled(" echo5 ", theme::title()),
         Span::styled(state.base_url.clone(), theme::dim()),
     ]);
+    // The platform screens sit beside the daemon they administer: full names, else short
+    // ones, else only the one shown.
+    let room = (l.width as usize).saturating_sub(left.width() + 1);
+    let group = |short: bool, only_active: bool| {
+        let mut spans = vec![Span::raw("  ")];
+        for s in Screen::PLATFORM {
+            let active = s == state.screen;
+            if only_active && !active {
+                continue;
+            }
+            let name = if short && !active {
+                s.short()
+            } else {
+                s.title()
+            };
+            spans.push(if active {
+                Span::styled(format!(" {name} "), theme::tab_active())
+            } else {
+                Span::styled(format!(" {name} "), theme::dim())
+            });
+        }
+        spans
+    };
+    if let Some(spans) = [group(false, false), group(true, false), group(true, true)]
+        .into_iter()
+        .find(|g| g.len() > 1 && Line::from(g.clone()).width() <= room)
+    {
+        left.spans.extend(spans);
+    }
     frame.render_widget(Paragraph::new(left), l);
     frame.render_widget(Paragraph::new(right).right_aligned(), r);
 
@@ -61,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let tenant_w = tenant.width() as u16;
     let tab_line = |pad: &str, gap: &str, short: bool| {
         let mut spans = vec![Span::raw(" ")];
-        for (i, s) in Screen::ALL.iter().enumerate() {
+        for (i, s) in Screen::NUMBERED.iter().enumerate() {
             let name = if short && *s != state.screen {
                 s.short()
             } else {
@@ -88,7 +117,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     if spans.width() as u16 + tenant_w > tabs.width {
         let mut short = vec![Span::raw(" ")];
-        for (i, s) in Screen::ALL.iter().enumerate() {
+        for (i, s) in Screen::NUMBERED.iter().enumerate() {
             short.push(if *s == state.screen {
                 Span::styled(format!("{} {}", i + 1, s.title()), theme::tab_active())
             } else {

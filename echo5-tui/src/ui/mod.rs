@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the state. Nothing here changes state or does I/O, so a
 //! frame can be rendered into a test buffer with fixed data and a fixed clock.
 
+mod all_leads;
 mod analytics;
 mod breaches;
 mod dashboard;
@@ -8,12 +9,15 @@ mod footer;
 mod header;
 mod keys;
 mod leads;
+mod logs;
 mod overlay;
 mod pipeline;
+mod platform;
 mod settings;
 mod tenants;
 mod theme;
 mod toast;
+mod usage;
 mod widgets;
 
 use ratatui::Frame;
@@ -38,6 +42,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Screen::Leads => leads::draw(frame, body, state),
         Screen::Breaches => breaches::draw(frame, body, state),
         Screen::Analytics => analytics::draw(frame, body, state),
+        Screen::Platform => platform::draw(frame, body, state),
+        Screen::AllLeads => all_leads::draw(frame, body, state),
+        Screen::Usage => usage::draw(frame, body, state),
+        Screen::Logs => logs::draw(frame, body, state),
     }
     toast::draw(frame, body, state);
     overlay::draw(frame, body, state);

@@ -9,7 +9,7 @@ use super::theme;
 use crate::app::SecretOrigin;
 use crate::app::State;
 use crate::app::overlay::{
-    COMMANDS, Form, MoveTo, Overlay, Palette, PickStage, ShownKey, completions,
+    COMMANDS, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, completions,
 };
 use crate::keymap;
 
@@ -21,6 +21,7 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
         Some(Overlay::Form(f)) => form(frame, body, f),
         Some(Overlay::MoveTo(m)) => move_to(frame, body, m),
         Some(Overlay::PickStage(p)) => pick_stage(frame, body, p),
+        Some(Overlay::PickTenants(p)) => pick_tenants(frame, body, p),
         Some(Overlay::ShowKey(queue)) => {
             if let Some(first) = queue.first() {
                 show_key(frame, body, first, queue.len() - 1);
@@ -233,6 +234,47 @@ fn pick_stage(frame: &mut Frame, body: Rect, p: &PickStage) {
         .choices
         .iter()
         .map(|(_, n)| ListItem::new(format!("  {n}")))
+        .collect();
+    let mut ls = ListState::default().with_selected(Some(p.selected));
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(theme::selected()),
+        Rect {
+            y: inner.y + 2,
+            height: inner.height.saturating_sub(2),
+            ..inner
+        },
+        &mut ls,
+    );
+}
+
+fn pick_tenants(frame: &mut Frame, body: Rect, p: &PickTenants) {
+    let h = p.choices.len() as u16 + 4;
+    let area = centered(body, 52, h);
+    frame.render_widget(Clear, area);
+    let block = dialog_block("All leads · tenants");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let ticked = p.checked.iter().filter(|c| **c).count();
+    let head = if ticked == 0 {
+        "None ticked: every tenant is listed.".to_string()
+    } else {
+        format!("{ticked} ticked: only these are listed.")
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(head, theme::dim())),
+        Rect { height: 1, ..inner },
+    );
+    let items: Vec<ListItem> = p
+        .choices
+        .iter()
+        .zip(&p.checked)
+        .map(|((slug, name), on)| {
+            ListItem::new(Line::from(vec![
+                Span::raw(if *on { "  [x] " } else { "  [ ] " }),
+                Span::raw(name.clone()),
+                Span::styled(format!("  {slug}"), theme::dim()),
+            ]))
+        })
         .collect();
     let mut ls = ListState::default().with_selected(Some(p.selected));
     frame.render_stateful_widget(

@@ -17,6 +17,9 @@ use echo5_core::tenant::TenantRef;
 use echo5_core::tenant::{Tenant, TenantSettings};
 use echo5_tui::api::ApiError;
 use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
+use echo5_tui::platform::{
+    DefaultStage, KeyUsage, LogLine, PlatformSettings, TenantLead, TenantUsage, Usage, UsageCounts,
+};
 use uuid::Uuid;
 
 pub fn now() -> DateTime<Utc> {
@@ -190,7 +193,7 @@ pub fn requests(effects: &[Effect]) -> Vec<Request> {
         .iter()
         .filter_map(|e| match e {
             Effect::Api(r) => Some(r.clone()),
-            Effect::Stream { .. } => None,
+            _ => None,
         })
         .collect()
 }
@@ -243,6 +246,26 @@ pub fn canned(call: &Call) -> Option<Reply> {
             next_cursor: None,
         })),
         Call::GetAnalytics { days, .. } => Some(Reply::Analytics(Box::new(analytics(*days)))),
+        Call::GetPlatform => Some(Reply::Platform(Box::new(platform_settings()))),
+        Call::ListAllLeads {
+            tenants,
+            cursor: None,
+            ..
+        } => Some(Reply::AllLeads(Page {
+            data: all_leads()
+                .into_iter()
+                .filter(|r| tenants.is_empty() || tenants.contains(&r.tenant.slug))
+                .collect(),
+            next_cursor: Some("all2".into()),
+        })),
+        Call::ListAllLeads {
+            cursor: Some(_), ..
+        } => Some(Reply::AllLeads(Page {
+            data: Vec::new(),
+            next_cursor: None,
+        })),
+        Call::GetUsage { month } => Some(Reply::Usage(Box::new(usage(&month.param())))),
+        Call::GetLogs { .. } => Some(Reply::Logs(log_lines(1, 30))),
         _ => None,
     }
 }
@@ -266,6 +289,23 @@ pub fn started() -> State {
     stream(&mut s, echo5_tui::app::StreamMsg::Opened);
     s.toasts.clear();
     s
+}
+
+/// A console just started, on the palette command's screen with its data loaded.
+pub fn on_command(cmd: &str) -> State {
+    let mut s = started();
+    update(&mut s, key(':'));
+    typ(&mut s, cmd);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    s
+}
+
+/// The log tail reporting `msg` on its current connection.
+pub fn log_stream(state: &mut State, msg: echo5_tui::app::LogMsg) -> Vec<Effect> {
+    let conn_id = state.logs.stream.conn_id;
+    update(state, Action::LogStream { conn_id, msg })
 }
 
 /// Open Arms selected, on `screen` with its data loaded, toasts cleared.
@@ -484,6 +524,186 @@ pub fn analytics(days: u32) -> Analytics {
             p90_minutes: Some(610.0),
         },
     }
+}
+
+pub fn platform_settings() -> PlatformSettings {
+    let st = |name: &str, kind| DefaultStage {
+        name: name.into(),
+        kind,
+    };
+    PlatformSettings {
+        default_stages: vec![
+            st("New", StageKind::Open),
+            st("Contacted", StageKind::Open),
+            st("Qualified", StageKind::Open),
+            st("Won", StageKind::Won),
+            st("Lost", StageKind::Lost),
+        ],
+        default_sla_hours: 24,
+        default_spam_keywords: vec!["casino".into(), "crypto".into()],
+        honeypot_fields: vec!["website_url".into(), "hp_check".into()],
+        default_grace_hours: 24,
+        operator_name: Some("Agency Ops".into()),
+        operator_email: None,
+    }
+}
+
+/// Leads of two tenants, newest first, as `GET /api/v1/leads` lists them.
+pub fn all_leads() -> Vec<TenantLead> {
+    let rows = [
+        (
+            1u128,
+            0usize,
+            "Maria Lopez",
+            Some("maria@example.com"),
+            None,
+            2i64,
+        ),
+        (2, 1, "June Park", Some("june@example.org"), None, 5),
+        (3, 0, "Tom Becker", None, Some("5550101234"), 30),
+        (
+            4,
+            1,
+            "Dev Patel",
+            Some("dev@example.net"),
+            Some("5550109876"),
+            50,
+        ),
+        (5, 0, "Ana Souza", Some("ana.souza@example.org"), None, 70),
+    ];
+    rows.iter()
+        .map(|(n, t, name, email, phone, hours)| {
+            let at = now() - chrono::TimeDelta::hours(*hours);
+            let mut l = Lead::blank(lead_id(500 + n), tenant_id(*t as u128 + 1), stage_id(1), at);
+            l.name = Some(name.to_string());
+            l.email = email.map(String::from);
+            l.phone = phone.map(String::from);
+            l.source = [LeadSource::Website, LeadSource::Meta][*n as usize % 2];
+            if *n == 4 {
+                l.is_spam = true;
+            }
+            TenantLead {
+                lead: l,
+                tenant: tref(*t),
+            }
+        })
+        .collect()
+}
+
+pub fn usage(month: &str) -> Usage {
+    let key = |prefix: Option<&str>, name: Option<&str>, acc: u64, rej: u64, calls: u64| KeyUsage {
+        key_id: prefix.map(|_| key_id(1)),
+        prefix: prefix.map(String::from),
+        name: name.map(String::from),
+        accepted: acc,
+        spam: 0,
+        duplicates: 0,
+        rejected: rej,
+        api_calls: calls,
+    };
+    let row = |t: usize,
+               acc: u64,
+               spam: u64,
+               dup: u64,
+               rej: u64,
+               calls: u64,
+               bytes: u64,
+               active: bool,
+               keys: Vec<KeyUsage>| TenantUsage {
+        tenant: tref(t),
+        counts: UsageCounts {
+            accepted: acc,
+            spam,
+            duplicates: dup,
+            rejected: rej,
+            api_calls: calls,
+            storage_bytes: bytes,
+        },
+        last_lead_at: active.then(|| now() - chrono::TimeDelta::hours(3 + t as i64)),
+        active,
+        keys,
+    };
+    let tenants = vec![
+        row(
+            0,
+            1284,
+            37,
+            12,
+            5,
+            1391,
+            12_897_331,
+            true,
+            vec![
+                key(Some("e5_Zx9Qr"), Some("openarms.com"), 1200, 2, 1250),
+                key(Some("e5_Ab3dE"), Some("landing page"), 84, 0, 84),
+                key(None, None, 0, 3, 57),
+            ],
+        ),
+        row(
+            1,
+            312,
+            4,
+            2,
+            0,
+            320,
+            2_410_112,
+            true,
+            vec![key(Some("e5_Cc7Hh"), Some("caringhearts.org"), 312, 0, 320)],
+        ),
+        row(2, 0, 0, 0, 0, 0, 18_000, false, Vec::new()),
+    ];
+    let mut totals = UsageCounts::default();
+    for t in &tenants {
+        totals.accepted += t.counts.accepted;
+        totals.spam += t.counts.spam;
+        totals.duplicates += t.counts.duplicates;
+        totals.rejected += t.counts.rejected;
+        totals.api_calls += t.counts.api_calls;
+        totals.storage_bytes += t.counts.storage_bytes;
+    }
+    Usage {
+        month: month.into(),
+        active_tenants: 2,
+        totals,
+        tenants,
+    }
+}
+
+/// Log lines `from..=to`, one a second, line 30 at `now`; levels mixed.
+pub fn log_lines(from: u64, to: u64) -> Vec<LogLine> {
+    (from..=to)
+        .map(|seq| {
+            let (level, target, message) = match seq % 7 {
+                0 => (
+                    "WARN",
+                    "echo5d::monitor",
+                    format!("smtp send failed, retrying in 5s (alert {seq})"),
+                ),
+                3 => (
+                    "ERROR",
+                    "echo5d::routes::ingest",
+                    format!("storage unavailable: database is locked (request {seq})"),
+                ),
+                5 => (
+                    "DEBUG",
+                    "echo5d::events",
+                    format!("event {seq} sent to 2 subscribers"),
+                ),
+                _ => (
+                    "INFO",
+                    "echo5d::routes",
+                    format!("POST /api/v1/leads 200 tenant=open-arms lead={seq}"),
+                ),
+            };
+            LogLine {
+                seq,
+                time: now() + chrono::TimeDelta::seconds(seq as i64 - 30),
+                level: level.into(),
+                target: target.into(),
+                message,
+            }
+        })
+        .collect()
 }
 
 /// The live stream reporting `msg` on the current connection.

@@ -1,13 +1,17 @@
 //! What a command means on each screen, plus the navigation they share.
 
+pub(crate) mod all_leads;
 mod analytics;
 mod breaches;
 mod dashboard;
 pub(crate) mod keys;
 pub(crate) mod leads;
+pub(crate) mod logs;
 pub(crate) mod pipeline;
+pub(crate) mod platform;
 pub(crate) mod settings;
 pub(crate) mod tenants;
+mod usage;
 
 use super::effect::Effect;
 use super::input::LineInput;
@@ -51,16 +55,31 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
         Cmd::NextScreen => go(state, state.screen.next(), true),
         Cmd::PrevScreen => go(state, state.screen.prev(), true),
         Cmd::Go(s) => go(state, s, true),
+        // The log view scrolls by lines rather than moving a cursor.
+        Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom if state.screen == Screen::Logs => {
+            logs::on_cmd(state, cmd)
+        }
         Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom => {
-            let before = state.leads_view.list.selected;
+            let before = match state.screen {
+                Screen::AllLeads => state.all_leads_view.list.selected,
+                _ => state.leads_view.list.selected,
+            };
             move_cursor(state, cmd);
-            if state.screen == Screen::Leads {
-                // Down (or End) on the last row asks for the next page.
-                let past_end = matches!(cmd, Cmd::Down | Cmd::Bottom)
-                    && state.leads_view.list.selected == before;
-                return leads::after_move(state, past_end || cmd == Cmd::Bottom);
+            // Down (or End) on the last row asks for the next page.
+            let past_end = |after: usize| {
+                (matches!(cmd, Cmd::Down | Cmd::Bottom) && after == before) || cmd == Cmd::Bottom
+            };
+            match state.screen {
+                Screen::Leads => {
+                    let wanted = past_end(state.leads_view.list.selected);
+                    leads::after_move(state, wanted)
+                }
+                Screen::AllLeads => {
+                    let wanted = past_end(state.all_leads_view.list.selected);
+                    all_leads::after_move(state, wanted)
+                }
+                _ => Vec::new(),
             }
-            Vec::new()
         }
         other => match state.screen {
             Screen::Dashboard => dashboard::on_cmd(state, other),
@@ -71,6 +90,10 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             Screen::Leads => leads::on_cmd(state, other),
             Screen::Breaches => breaches::on_cmd(state, other),
             Screen::Analytics => analytics::on_cmd(state, other),
+            Screen::Platform => platform::on_cmd(state, other),
+            Screen::AllLeads => all_leads::on_cmd(state, other),
+            Screen::Usage => usage::on_cmd(state, other),
+            Screen::Logs => logs::on_cmd(state, other),
         },
     }
 }
@@ -107,6 +130,14 @@ fn back(state: &mut State) -> Vec<Effect> {
             return leads::search(state, String::new());
         }
     }
+    if state.screen == Screen::AllLeads {
+        if !state.all_leads_view.query.is_empty() || !state.all_leads_view.list.filter.is_empty() {
+            return all_leads::search(state, String::new());
+        }
+        if !state.all_leads_view.tenants.is_empty() {
+            return all_leads::set_tenants(state, Vec::new());
+        }
+    }
     if let Some(view) = list_mut(state)
         && !view.filter.is_empty()
     {
@@ -133,7 +164,10 @@ pub(crate) fn list_mut(state: &mut State) -> Option<&mut ListView> {
         Screen::Keys => Some(&mut state.keys_view),
         Screen::Leads => Some(&mut state.leads_view.list),
         Screen::Breaches => Some(&mut state.breaches_view),
-        Screen::Settings | Screen::Analytics => None,
+        Screen::AllLeads => Some(&mut state.all_leads_view.list),
+        Screen::Usage => Some(&mut state.usage_view),
+        Screen::Logs => Some(&mut state.logs.view),
+        Screen::Settings | Screen::Analytics | Screen::Platform => None,
     }
 }
 
@@ -147,11 +181,26 @@ fn list_len(state: &State) -> usize {
         Screen::Pipeline => state.filtered_stages().len(),
         Screen::Settings => settings::Row::ALL.len(),
         Screen::Keys => state.filtered_keys().len(),
+        Screen::Platform => state.platform_rows().len(),
+        Screen::AllLeads => state.all_lead_rows().len(),
+        Screen::Usage => state.filtered_usage().len(),
+        Screen::Logs => 0,
     }
 }
 
 fn move_cursor(state: &mut State, cmd: Cmd) {
     let len = list_len(state);
+    if state.screen == Screen::Platform {
+        let v = &mut state.platform_view;
+        match cmd {
+            Cmd::Up => v.selected = v.selected.saturating_sub(1),
+            Cmd::Down => v.selected = (v.selected + 1).min(len.saturating_sub(1)),
+            Cmd::Top => v.selected = 0,
+            Cmd::Bottom => v.selected = len.saturating_sub(1),
+            _ => {}
+        }
+        return;
+    }
     let view = match state.screen {
         Screen::Settings => &mut state.settings_view,
         _ => match list_mut(state) {
