@@ -21,6 +21,13 @@ fn migrations() -> Migrations<'static> {
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the serving writer waits for a write lock another process holds before it
+/// refuses the batch (503 `storage_busy`). Short on purpose: requests that arrive meanwhile
+/// queue behind the waiting batch and wait once more, so a caller waits about twice this,
+/// well inside the 5 s a WordPress site gives a request (see docs/decisions.md). Nothing in
+/// the daemon itself competes for the lock: it has one writer connection.
+pub(crate) const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The one read-write connection, owned by the writer thread. Creates the file, switches
 /// it to WAL and brings the schema up to date.
 pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
@@ -45,6 +52,8 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     migrations()
         .to_latest(&mut conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
+    // Opening and migrating may wait the full BUSY_TIMEOUT; serving may not.
+    conn.busy_timeout(WRITE_BUSY_TIMEOUT)?;
     Ok(conn)
 }
 

@@ -10,7 +10,15 @@ pub enum StoreError {
     /// The bounded write queue is full: the caller should retry shortly (HTTP 503).
     #[error("the write queue is full")]
     QueueFull,
-    /// Storage cannot take work right now (disk full, locked, I/O error, shutting down).
+    /// The filesystem holding the database is full (SQLITE_FULL). Transient: the writer
+    /// takes work again as soon as there is room (HTTP 503 `storage_full`).
+    #[error("storage full: {0}")]
+    Full(String),
+    /// Another process holds the database's write lock past the writer's busy timeout
+    /// (SQLITE_BUSY / SQLITE_LOCKED). Transient (HTTP 503 `storage_busy`).
+    #[error("storage busy: {0}")]
+    Busy(String),
+    /// Storage cannot take work right now (I/O error, read-only, shutting down).
     /// Transient: the daemon keeps running and recovers by itself.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -33,10 +41,11 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         if let rusqlite::Error::SqliteFailure(f, _) = &e {
             match f.code {
-                ErrorCode::DiskFull
-                | ErrorCode::DatabaseBusy
-                | ErrorCode::DatabaseLocked
-                | ErrorCode::SystemIoFailure
+                ErrorCode::DiskFull => return StoreError::Full(e.to_string()),
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    return StoreError::Busy(e.to_string());
+                }
+                ErrorCode::SystemIoFailure
                 | ErrorCode::ReadOnly
                 | ErrorCode::CannotOpen
                 | ErrorCode::OutOfMemory => return StoreError::Unavailable(e.to_string()),
@@ -44,6 +53,20 @@ impl From<rusqlite::Error> for StoreError {
             }
         }
         StoreError::Internal(e.to_string())
+    }
+}
+
+impl StoreError {
+    /// Another copy of a storage fault (full, busy, unavailable, queue full), for each job
+    /// of a batch that failed as a whole; `None` for any other error.
+    pub(crate) fn fault_copy(&self) -> Option<StoreError> {
+        match self {
+            StoreError::Full(m) => Some(StoreError::Full(m.clone())),
+            StoreError::Busy(m) => Some(StoreError::Busy(m.clone())),
+            StoreError::Unavailable(m) => Some(StoreError::Unavailable(m.clone())),
+            StoreError::QueueFull => Some(StoreError::QueueFull),
+            _ => None,
+        }
     }
 }
 

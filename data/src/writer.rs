@@ -30,8 +30,10 @@ trait WriteJob: Send {
 }
 
 trait Completion: Send {
+    /// A copy of the job's error if it is a storage fault (disk full, locked, I/O).
+    fn fault(&self) -> Option<StoreError>;
     /// Called once the batch's commit has succeeded or failed.
-    fn finish(self: Box<Self>, commit: &Result<(), String>);
+    fn finish(self: Box<Self>, commit: &Result<(), StoreError>);
 }
 
 struct Job<F, T> {
@@ -78,11 +80,19 @@ where
 }
 
 impl<T: Send + 'static> Completion for Done<T> {
-    fn finish(self: Box<Self>, commit: &Result<(), String>) {
+    fn fault(&self) -> Option<StoreError> {
+        self.result.as_ref().err().and_then(StoreError::fault_copy)
+    }
+
+    fn finish(self: Box<Self>, commit: &Result<(), StoreError>) {
         let out = match (self.result, commit) {
             (Err(e), _) => Err(e),
             (Ok(v), Ok(())) => Ok(v),
-            (Ok(_), Err(msg)) => Err(StoreError::Unavailable(msg.clone())),
+            // Every job of a failed batch gets the batch's fault (full, busy...), so the
+            // caller answers 503 with the reason; nothing of the batch was written.
+            (Ok(_), Err(e)) => Err(e
+                .fault_copy()
+                .unwrap_or_else(|| StoreError::Unavailable(e.to_string()))),
         };
         // The caller may have gone away (client disconnected); the write still stands.
         let _ = self.reply.send(out);
@@ -185,25 +195,62 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>, stats: &W
     if batch.is_empty() {
         return;
     }
+    // A transaction left open by a failed COMMIT whose ROLLBACK failed too would make every
+    // later BEGIN fail ("cannot start a transaction within a transaction") for good.
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
     if let Err(e) = exec_cached(conn, "BEGIN IMMEDIATE") {
-        let msg = e.to_string();
-        tracing::warn!(error = %msg, jobs = batch.len(), "cannot begin a write transaction");
+        // Locked by another process past the busy timeout (see `db::WRITE_BUSY_TIMEOUT`),
+        // or no room for the journal: every job is refused now, the next batch tries again.
+        let err = StoreError::from(e);
+        tracing::warn!(error = %err, jobs = batch.len(), "cannot begin a write transaction");
         for job in batch.drain(..) {
-            job.fail(StoreError::Unavailable(msg.clone()));
+            job.fail(
+                err.fault_copy()
+                    .unwrap_or_else(|| StoreError::Unavailable(err.to_string())),
+            );
         }
         return;
     }
     let n = batch.len() as u64;
-    let done: Vec<Box<dyn Completion>> = batch.drain(..).map(|j| j.run(conn)).collect();
-    let commit = exec_cached(conn, "COMMIT").map_err(|e| {
-        let msg = e.to_string();
-        tracing::warn!(error = %msg, jobs = n, "group commit failed; batch rolled back");
+    // SQLite rolls the whole transaction back by itself after some errors inside a statement
+    // (an I/O error; SQLITE_FULL where there is no statement journal). The jobs after that
+    // must not run: outside a transaction `SAVEPOINT` starts one of its own and `RELEASE`
+    // commits it, so such a job would be stored and yet answered 503 with its batch.
+    let mut lost: Option<StoreError> = None;
+    let mut done: Vec<Box<dyn Completion>> = Vec::with_capacity(batch.len());
+    for j in batch.drain(..) {
+        if let Some(cause) = &lost {
+            j.fail(
+                cause
+                    .fault_copy()
+                    .unwrap_or_else(|| StoreError::Unavailable(cause.to_string())),
+            );
+            continue;
+        }
+        let d = j.run(conn);
+        if conn.is_autocommit() {
+            lost = Some(d.fault().unwrap_or_else(|| {
+                StoreError::Unavailable("the transaction was rolled back by SQLite".into())
+            }));
+        }
+        done.push(d);
+    }
+    let commit = match lost {
+        Some(cause) => Err(cause),
+        None => exec_cached(conn, "COMMIT").map_err(StoreError::from),
+    };
+    if let Err(e) = &commit {
+        tracing::warn!(error = %e, jobs = n, "group commit failed; batch rolled back");
+        // A failed COMMIT may leave the transaction open (SQLITE_BUSY does): end it so the
+        // connection takes the next batch. After SQLITE_FULL or an I/O error SQLite has
+        // rolled back already.
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
         stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-        msg
-    });
+    }
     if commit.is_ok() {
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(n, Ordering::Relaxed);

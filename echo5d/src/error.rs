@@ -122,6 +122,21 @@ impl ApiError {
                     "the server is busy; retry after the Retry-After delay".into(),
                     None,
                 ),
+                // The operator's console and scripts can tell a full disk from a lock held
+                // by another program; the SQLite detail goes to the log only.
+                StoreError::Full(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_full",
+                    "the server's storage is full; retry after the Retry-After delay".into(),
+                    None,
+                ),
+                StoreError::Busy(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_busy",
+                    "the database is locked by another process; retry after the Retry-After delay"
+                        .into(),
+                    None,
+                ),
                 StoreError::Unavailable(_) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",

@@ -1,0 +1,793 @@
+//! Fault behaviour (issue 7), against the real `echo5d` binary:
+//!
+//! - the filesystem under the database fills up (a small tmpfs mounted by the test when it
+//!   runs as root; see `full_filesystem` for the fallback when it cannot mount);
+//! - another process holds the database's write lock.
+//!
+//! In both, ingest answers 200 or 503 + `Retry-After` with a JSON error (never a 500, a hang
+//! or a dropped connection), `/readyz` says 503 while the fault lasts and `/healthz` stays
+//! 200, the daemon recovers by itself once the fault is gone, and every lead that was
+//! answered 200 — before, during and after — is stored, also after a restart.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// No single request may take longer than this. WordPress' `wp_remote_post` gives up after
+/// 5 s by default, so a 503 must come well before that.
+const MAX_LATENCY: Duration = Duration::from_secs(5);
+/// Generous bounds for a 2-core machine shared with other builds.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+const FAULT_SEEN_WITHIN: Duration = Duration::from_secs(20);
+const RECOVER_WITHIN: Duration = Duration::from_secs(20);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The daemon as a child process; killed on drop (a failing test leaves nothing behind) and
+/// its log printed when the test is failing.
+struct Daemon {
+    child: Option<Child>,
+    base: String,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(data: &Path, log: &Path) -> Daemon {
+        let port = free_port();
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_echo5d"))
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .args([
+                "--key-rate-limit",
+                "0",
+                "--log",
+                "info",
+                "--db-readers",
+                "2",
+            ])
+            .env_remove("ECHO5_MASTER_KEY")
+            .env_remove("ECHO5_MASTER_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .unwrap();
+        Daemon {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            log: log.to_path_buf(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn wait_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + READY_WITHIN;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("daemon exited at start: {status}\n{}", self.log_text());
+            }
+            if let Ok(r) = client
+                .get(self.url("/readyz"))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+                && r.status() == StatusCode::OK
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("daemon not ready\n{}", self.log_text());
+    }
+
+    /// SIGTERM, then waits for the clean exit (bounded; killed if it hangs).
+    fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("daemon did not stop within 30 s\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            let log = self.log_text();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            eprintln!("--- daemon log (last lines) ---");
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+/// A tmpfs mounted for one test; lazily unmounted on drop, also when the test fails.
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700")])
+            .arg("tmpfs")
+            .arg(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if out.status.success() {
+            Ok(Tmpfs {
+                dir: dir.to_path_buf(),
+            })
+        } else {
+            Err(format!(
+                "mount -t tmpfs failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Tenant "Open Arms" and an API key for it, over the admin API.
+async fn tenant_and_key(d: &Daemon, token: &str) -> (String, String) {
+    let client = reqwest::Client::new();
+    let r = client
+        .post(d.url("/api/v1/tenants"))
+        .bearer_auth(token)
+        .json(&json!({"name": "Open Arms"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let t: Value = r.json().await.unwrap();
+    let r = client
+        .post(d.url("/api/v1/tenants/open-arms/keys"))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let k: Value = r.json().await.unwrap();
+    (
+        t["id"].as_str().unwrap().to_string(),
+        k["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+/// What one ingest request got.
+#[derive(Debug)]
+enum Answer {
+    Stored(String),
+    /// 503 with `Retry-After` and this error code.
+    Unavailable(String),
+    /// Anything else: a failure of the test.
+    Wrong(String),
+}
+
+/// Every ingest answer, by phase.
+#[derive(Default)]
+struct Tally {
+    acked: Vec<String>,
+    /// (phase, status or code) -> count
+    counts: BTreeMap<(u8, String), usize>,
+    wrong: Vec<String>,
+    max_latency: Duration,
+}
+
+impl Tally {
+    fn record(&mut self, phase: u8, a: &Answer, took: Duration) {
+        self.max_latency = self.max_latency.max(took);
+        let key = match a {
+            Answer::Stored(id) => {
+                self.acked.push(id.clone());
+                "200".to_string()
+            }
+            Answer::Unavailable(code) => format!("503 {code}"),
+            Answer::Wrong(w) => {
+                self.wrong.push(format!("phase {phase}: {w}"));
+                "wrong".to_string()
+            }
+        };
+        *self.counts.entry((phase, key)).or_default() += 1;
+    }
+
+    fn count(&self, phase: u8, key: &str) -> usize {
+        self.counts
+            .get(&(phase, key.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+async fn post_lead(client: &reqwest::Client, d_base: &str, key: &str, tag: &str) -> Answer {
+    // ~1.5 KiB per lead (the raw body is kept beside the parsed fields), so a few MiB fill
+    // quickly once the filler leaves no room.
+    let body = json!({
+        "name": format!("Lead {tag}"),
+        "email": format!("{tag}@example.com"),
+        "message": "we would like to talk about care for our mother ".repeat(15),
+    });
+    let r = client
+        .post(format!("{d_base}/api/v1/leads"))
+        .header("x-api-key", key)
+        .json(&body)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await;
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return Answer::Wrong(format!("transport error (hang or dropped): {e}")),
+    };
+    let status = r.status();
+    let retry_after = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let text = r.text().await.unwrap_or_default();
+    let v: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(_) => return Answer::Wrong(format!("{status} with a non-JSON body: {text}")),
+    };
+    match status {
+        StatusCode::OK => match v["id"].as_str() {
+            Some(id) => Answer::Stored(id.to_string()),
+            None => Answer::Wrong(format!("200 without an id: {v}")),
+        },
+        StatusCode::SERVICE_UNAVAILABLE => {
+            let code = v["error"]["code"].as_str().unwrap_or("").to_string();
+            let msg_ok = v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty());
+            match retry_after {
+                Some(s) if (1..=60).contains(&s) && !code.is_empty() && msg_ok => {
+                    Answer::Unavailable(code)
+                }
+                _ => Answer::Wrong(format!("503 without Retry-After or error body: {v}")),
+            }
+        }
+        other => Answer::Wrong(format!("{other}: {v}")),
+    }
+}
+
+/// Workers posting leads until stopped, each answer tallied under the current phase.
+struct Load {
+    stop: Arc<AtomicBool>,
+    phase: Arc<AtomicU8>,
+    tally: Arc<Mutex<Tally>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(base: &str, key: &str, workers: usize, prefix: &str) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let phase = Arc::new(AtomicU8::new(BEFORE));
+        let tally: Arc<Mutex<Tally>> = Arc::default();
+        let client = reqwest::Client::new();
+        let handles = (0..workers)
+            .map(|w| {
+                let (stop, phase, tally, client) =
+                    (stop.clone(), phase.clone(), tally.clone(), client.clone());
+                let (base, key, prefix) = (base.to_string(), key.to_string(), prefix.to_string());
+                tokio::spawn(async move {
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let p = phase.load(Ordering::Relaxed);
+                        let t = Instant::now();
+                        let a = post_lead(&client, &base, &key, &format!("{prefix}w{w}i{i}")).await;
+                        let took = t.elapsed();
+                        let unavailable = matches!(a, Answer::Unavailable(_));
+                        tally.lock().unwrap().record(p, &a, took);
+                        i += 1;
+                        if unavailable {
+                            // A polite client backs off a little on 503.
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            stop,
+            phase,
+            tally,
+            workers: handles,
+        }
+    }
+
+    fn set_phase(&self, p: u8) {
+        self.phase.store(p, Ordering::Relaxed);
+    }
+
+    async fn finish(self) -> Tally {
+        self.stop.store(true, Ordering::Relaxed);
+        for w in self.workers {
+            w.await.unwrap();
+        }
+        Arc::try_unwrap(self.tally)
+            .ok()
+            .expect("workers done")
+            .into_inner()
+            .unwrap()
+    }
+}
+
+/// `/readyz` status and error code.
+async fn readyz(client: &reqwest::Client, d: &Daemon) -> (StatusCode, String, Duration) {
+    let t = Instant::now();
+    let r = client
+        .get(d.url("/readyz"))
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .expect("readyz answers");
+    let status = r.status();
+    let has_retry = r.headers().contains_key("retry-after");
+    let v: Value = r.json().await.expect("readyz body is JSON");
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        assert!(has_retry, "readyz 503 carries Retry-After: {v}");
+    }
+    let code = v["error"]["code"].as_str().unwrap_or("").to_string();
+    (status, code, t.elapsed())
+}
+
+async fn healthz(client: &reqwest::Client, d: &Daemon) -> StatusCode {
+    client
+        .get(d.url("/healthz"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("healthz answers")
+        .status()
+}
+
+/// Every id is readable over the admin API; returns how many leads the tenant holds.
+async fn assert_all_stored(d: &Daemon, token: &str, ids: &[String]) -> u64 {
+    let client = reqwest::Client::new();
+    let mut missing = Vec::new();
+    for id in ids {
+        let r = client
+            .get(d.url(&format!("/api/v1/leads/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let ok = r.status() == StatusCode::OK
+            && r.json::<Value>().await.unwrap()["id"].as_str() == Some(id.as_str());
+        if !ok {
+            missing.push(id.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged leads are missing: {:?}",
+        missing.len(),
+        ids.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let v: Value = client
+        .get(d.url("/api/v1/tenants/open-arms/stages"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["lead_count"].as_u64().unwrap())
+        .sum()
+}
+
+fn token_of(data: &Path) -> String {
+    std::fs::read_to_string(data.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The database file is sound (opened from this process after the daemon stopped).
+fn assert_integrity(db: &Path) {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+/// Keeps a filesystem full: writes a filler file until ENOSPC, then keeps grabbing any
+/// space that frees up until stopped. Dropping it stops the thread and deletes the file.
+struct Filler {
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    bytes: u64,
+}
+
+impl Filler {
+    fn fill(path: &Path) -> Filler {
+        let mut f = std::fs::File::create(path).unwrap();
+        let big = vec![0x5au8; 64 * 1024];
+        let small = vec![0x5au8; 4096];
+        let mut bytes = 0u64;
+        let mut enospc = false;
+        for chunk in [&big, &small] {
+            loop {
+                match f.write(chunk) {
+                    Ok(0) => break,
+                    Ok(n) => bytes += n as u64,
+                    Err(e) => {
+                        enospc |= e.raw_os_error() == Some(28);
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(enospc, "the filler never hit ENOSPC after {bytes} bytes");
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = f.write(&small);
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            })
+        };
+        Filler {
+            path: path.to_path_buf(),
+            stop,
+            thread: Some(thread),
+            bytes,
+        }
+    }
+
+    fn release(mut self) {
+        self.stop_and_delete();
+    }
+
+    fn stop_and_delete(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Drop for Filler {
+    fn drop(&mut self) {
+        self.stop_and_delete();
+    }
+}
+
+/// Polls until an ingest answers 200 and `/readyz` answers 200; returns how long it took.
+async fn wait_recovered(
+    d: &Daemon,
+    key: &str,
+    since: Instant,
+    extra_acked: &mut Vec<String>,
+) -> Duration {
+    let client = reqwest::Client::new();
+    let mut i = 0;
+    loop {
+        let a = post_lead(&client, &d.base, key, &format!("probe{i}")).await;
+        i += 1;
+        match a {
+            Answer::Stored(id) => {
+                extra_acked.push(id);
+                if readyz(&client, d).await.0 == StatusCode::OK {
+                    return since.elapsed();
+                }
+            }
+            Answer::Unavailable(_) => {}
+            Answer::Wrong(w) => panic!("while recovering: {w}"),
+        }
+        assert!(
+            since.elapsed() < RECOVER_WITHIN,
+            "the daemon did not recover within {RECOVER_WITHIN:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn print_tally(scenario: &str, t: &Tally) {
+    let counts: Vec<String> = t
+        .counts
+        .iter()
+        .map(|((p, k), n)| format!("phase {p} {k}: {n}"))
+        .collect();
+    eprintln!(
+        "[{scenario}] {} acknowledged; max latency {:?}; {}",
+        t.acked.len(),
+        t.max_latency,
+        counts.join(", ")
+    );
+}
+
+/// Phases of a scenario, for the tally.
+const BEFORE: u8 = 0;
+const FAULT: u8 = 1;
+const AFTER: u8 = 2;
+
+/// Room for the daemon's files with a margin; the filler takes the rest.
+const TMPFS_SIZE: &str = "16m";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_filesystem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt_dir = tmp.path().join("mnt");
+    let log = tmp.path().join("echo5d.log");
+    let mount = match Tmpfs::mount(&mnt_dir, TMPFS_SIZE) {
+        Ok(m) => m,
+        Err(why) => {
+            // Not root (or no tmpfs): say so loudly. The write path's handling of a full
+            // disk is still proven by `echo5-data`'s writer tests (SQLITE_FULL through
+            // `max_page_count`), which need no privileges.
+            eprintln!(
+                "[full_filesystem] MODE: SKIPPED real tmpfs ({why}); run as root to exercise a full filesystem"
+            );
+            return;
+        }
+    };
+    eprintln!(
+        "[full_filesystem] MODE: real tmpfs ({TMPFS_SIZE}) at {}",
+        mnt_dir.display()
+    );
+    let data = mnt_dir.join("data");
+    let mut d = Daemon::start(&data, &log);
+    d.wait_ready().await;
+    let token = token_of(&data);
+    let (_tenant, key) = tenant_and_key(&d, &token).await;
+    let client = reqwest::Client::new();
+
+    // Before: all fine.
+    let mut acked = Vec::new();
+    for i in 0..20 {
+        match post_lead(&client, &d.base, &key, &format!("before{i}")).await {
+            Answer::Stored(id) => acked.push(id),
+            other => panic!("before the fault: {other:?}"),
+        }
+    }
+
+    // The fault: fill the filesystem while leads keep arriving.
+    let load = Load::start(&d.base, &key, 6, "full");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    load.set_phase(FAULT);
+    let filler = Filler::fill(&mnt_dir.join("filler"));
+    let full_at = Instant::now();
+    eprintln!("[full_filesystem] filler took {} KiB", filler.bytes / 1024);
+    assert!(
+        filler.bytes > 1024 * 1024,
+        "the daemon had filled the tmpfs by itself before the filler ran"
+    );
+
+    // /readyz reports it (bounded), /healthz does not.
+    let (ready_503_after, ready_code, ready_took) = loop {
+        let (status, code, took) = readyz(&client, &d).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            break (full_at.elapsed(), code, took);
+        }
+        assert!(
+            full_at.elapsed() < FAULT_SEEN_WITHIN,
+            "/readyz still 200 {FAULT_SEEN_WITHIN:?} after the disk filled"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready_code, "storage_full", "readyz while the disk is full");
+    assert!(ready_took < MAX_LATENCY, "readyz took {ready_took:?}");
+    assert_eq!(healthz(&client, &d).await, StatusCode::OK);
+    // Ingest is refused too, with the same clear code.
+    let deadline = Instant::now() + FAULT_SEEN_WITHIN;
+    while load.tally.lock().unwrap().count(FAULT, "503 storage_full") < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "ingest was not refused with storage_full while the disk is full"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Reads still work while full.
+    let r = client
+        .get(d.url(&format!("/api/v1/leads/{}", acked[0])))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "reads while full");
+
+    // Space returns: the daemon recovers by itself, no restart.
+    load.set_phase(AFTER);
+    let freed = Instant::now();
+    filler.release();
+    let recovered_after = wait_recovered(&d, &key, freed, &mut acked).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let tally = load.finish().await;
+    print_tally("full_filesystem", &tally);
+    eprintln!(
+        "[full_filesystem] /readyz 503 ({ready_code}) {ready_503_after:?} after the disk filled; \
+         recovered {recovered_after:?} after space returned"
+    );
+    assert!(tally.wrong.is_empty(), "wrong answers: {:?}", tally.wrong);
+    assert!(tally.max_latency < MAX_LATENCY, "{:?}", tally.max_latency);
+    assert!(tally.count(AFTER, "200") > 0, "ingest works again after");
+    acked.extend(tally.acked.iter().cloned());
+    for i in 0..10 {
+        match post_lead(&client, &d.base, &key, &format!("after{i}")).await {
+            Answer::Stored(id) => acked.push(id),
+            other => panic!("after recovery: {other:?}"),
+        }
+    }
+
+    // Every acknowledged lead is there now, and after a clean restart on the same dir.
+    let stored = assert_all_stored(&d, &token, &acked).await;
+    assert!(stored >= acked.len() as u64, "{stored} < {}", acked.len());
+    let status = d.stop();
+    assert!(status.success(), "clean stop: {status}\n{}", d.log_text());
+    assert!(!d.log_text().contains("panicked"), "{}", d.log_text());
+    assert_integrity(&data.join("echo5.db"));
+    let mut d2 = Daemon::start(&data, &log);
+    d2.wait_ready().await;
+    let stored_again = assert_all_stored(&d2, &token, &acked).await;
+    assert_eq!(stored_again, stored, "the restart kept every lead");
+    eprintln!(
+        "[full_filesystem] {} acknowledged, {stored} stored, all present after restart",
+        acked.len()
+    );
+    assert!(d2.stop().success());
+    drop(d2);
+    drop(d);
+    drop(mount);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_locked_by_another_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let log = tmp.path().join("echo5d.log");
+    let mut d = Daemon::start(&data, &log);
+    d.wait_ready().await;
+    let token = token_of(&data);
+    let (_tenant, key) = tenant_and_key(&d, &token).await;
+    let client = reqwest::Client::new();
+    let mut acked = Vec::new();
+    for i in 0..10 {
+        match post_lead(&client, &d.base, &key, &format!("before{i}")).await {
+            Answer::Stored(id) => acked.push(id),
+            other => panic!("before the lock: {other:?}"),
+        }
+    }
+
+    let load = Load::start(&d.base, &key, 4, "locked");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // This test process is another process than the daemon: its write transaction holds
+    // SQLite's write lock on the same file, as an operator's `sqlite3` session would.
+    let locker = rusqlite::Connection::open(data.join("echo5.db")).unwrap();
+    locker.busy_timeout(Duration::from_secs(20)).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    load.set_phase(FAULT);
+    let locked_at = Instant::now();
+
+    let (ready_503_after, ready_code, ready_took) = loop {
+        let (status, code, took) = readyz(&client, &d).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            break (locked_at.elapsed(), code, took);
+        }
+        assert!(
+            locked_at.elapsed() < FAULT_SEEN_WITHIN,
+            "/readyz still 200 {FAULT_SEEN_WITHIN:?} after the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready_code, "storage_busy", "readyz while locked");
+    assert!(ready_took < MAX_LATENCY, "readyz took {ready_took:?}");
+    assert_eq!(healthz(&client, &d).await, StatusCode::OK);
+    let deadline = Instant::now() + FAULT_SEEN_WITHIN;
+    while load.tally.lock().unwrap().count(FAULT, "503 storage_busy") < 8 {
+        assert!(
+            Instant::now() < deadline,
+            "ingest was not refused with storage_busy while locked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Reads do not need the write lock (WAL).
+    let r = client
+        .get(d.url(&format!("/api/v1/leads/{}", acked[0])))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "reads while locked");
+    let first_503 = load.tally.lock().unwrap().count(FAULT, "200");
+    assert_eq!(
+        first_503, 0,
+        "nothing can be stored while another process holds the lock"
+    );
+
+    // The other process lets go: the daemon recovers by itself.
+    load.set_phase(AFTER);
+    let released = Instant::now();
+    locker.execute_batch("ROLLBACK").unwrap();
+    drop(locker);
+    let recovered_after = wait_recovered(&d, &key, released, &mut acked).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let tally = load.finish().await;
+    print_tally("locked", &tally);
+    eprintln!(
+        "[locked] /readyz 503 ({ready_code}) {ready_503_after:?} after the lock was taken; \
+         recovered {recovered_after:?} after it was released"
+    );
+    assert!(tally.wrong.is_empty(), "wrong answers: {:?}", tally.wrong);
+    assert!(tally.max_latency < MAX_LATENCY, "{:?}", tally.max_latency);
+    assert!(tally.count(AFTER, "200") > 0);
+    acked.extend(tally.acked.iter().cloned());
+
+    let stored = assert_all_stored(&d, &token, &acked).await;
+    assert!(stored >= acked.len() as u64);
+    assert!(d.stop().success(), "{}", d.log_text());
+    assert_integrity(&data.join("echo5.db"));
+    eprintln!("[locked] {} acknowledged, {stored} stored", acked.len());
+}
