@@ -12,6 +12,8 @@ pub const TENANT_UPDATED: &str = "tenant.updated";
 pub const KEY_CREATED: &str = "key.created";
 pub const KEY_ROTATED: &str = "key.rotated";
 pub const KEY_REVOKED: &str = "key.revoked";
+/// The platform settings changed (`data.changed` names the fields).
+pub const PLATFORM_UPDATED: &str = "platform.updated";
 
 /// One event. `id` increases by one per event; a client resumes with `Last-Event-ID`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ pub mod event;
 pub mod ingest;
 pub mod lead;
 pub mod page;
+pub mod platform;
 pub mod secret;
 pub mod sla;
 pub mod stage;

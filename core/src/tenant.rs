@@ -146,8 +146,9 @@ pub struct TenantPatch {
 pub struct SettingsInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_hours: Option<u32>,
-    #[serde(default)]
-    pub spam_keywords: Vec<String>,
+    /// Left out: empty (a new tenant: the platform's default keywords).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spam_keywords: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manager_email: Option<String>,
     /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
@@ -254,7 +255,10 @@ pub fn settings_from_input(
             "sla_hours",
             input.sla_hours.unwrap_or(validate::SLA_HOURS_DEFAULT),
         )?,
-        spam_keywords: validate::spam_keywords("spam_keywords", &input.spam_keywords)?,
+        spam_keywords: validate::spam_keywords(
+            "spam_keywords",
+            input.spam_keywords.as_deref().unwrap_or(&[]),
+        )?,
         manager_email: email_opt("manager_email", input.manager_email.as_deref())?,
     };
     let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
@@ -284,8 +288,17 @@ fn name(v: &str) -> Result<String, DomainError> {
     validate::text("name", v, validate::NAME_MAX_CHARS)
 }
 
-/// A new tenant's fields; the slug comes from the name when not given.
+/// A new tenant's fields with the built-in defaults; see [`validate_new_with`].
 pub fn validate_new(input: &NewTenant) -> Result<(TenantFields, SecretChanges), DomainError> {
+    validate_new_with(input, &crate::platform::PlatformSettings::default())
+}
+
+/// A new tenant's fields; the slug comes from the name when not given, and settings the
+/// request leaves out come from the platform settings.
+pub fn validate_new_with(
+    input: &NewTenant,
+    platform: &crate::platform::PlatformSettings,
+) -> Result<(TenantFields, SecretChanges), DomainError> {
     let name = name(&input.name)?;
     let slug = match &input.slug {
         Some(s) => validate::slug("slug", s)?,
@@ -300,10 +313,9 @@ pub fn validate_new(input: &NewTenant) -> Result<(TenantFields, SecretChanges), 
             })?
         }
     };
-    let (settings, secrets) = match &input.settings {
-        Some(si) => settings_from_input(si).map_err(|e| e.under("settings"))?,
-        None => (Settings::default(), SecretChanges::default()),
-    };
+    let (settings, secrets) =
+        settings_from_input(&platform.tenant_settings_input(input.settings.as_ref()))
+            .map_err(|e| e.under("settings"))?;
     Ok((
         TenantFields {
             slug,

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_ingest.sql"),
     include_str!("../migrations/0003_sla.sql"),
     include_str!("../migrations/0004_lead_counts.sql"),
+    include_str!("../migrations/0005_platform.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -2,6 +2,7 @@
 
 use echo5_core::audit::AuditRecord;
 use echo5_core::demo::{self, TENANTS};
+use echo5_core::platform::PlatformSettings;
 use echo5_core::tenant::{SecretChanges, Settings, TenantFields};
 use rusqlite::OptionalExtension;
 use serde_json::json;
@@ -43,7 +44,16 @@ impl Store {
                         manager_email: Some(t.manager_email.into()),
                     },
                 };
-                let row = tenants::insert(c, &key, now, &fields, &SecretChanges::default())?;
+                // The built-in pipeline, whatever the platform defaults: the demo leads are
+                // spread over its stages.
+                let row = tenants::insert(
+                    c,
+                    &key,
+                    now,
+                    &fields,
+                    &SecretChanges::default(),
+                    &PlatformSettings::default().default_stages,
+                )?;
                 let pipeline = stages::load(c, row.id)?;
                 let intake = pipeline[0].id;
                 for lead in demo::leads(t, row.id, &pipeline, now, seed) {

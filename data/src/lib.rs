@@ -16,6 +16,7 @@ mod error;
 pub mod ingest;
 pub mod leads;
 pub mod master_key;
+pub mod platform;
 mod reader;
 pub mod sla;
 pub mod stages;

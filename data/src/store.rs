@@ -52,6 +52,7 @@ struct Inner {
     keys: KeyIndex,
     usage: UsageBuffer,
     keywords: KeywordCache,
+    platform: crate::platform::PlatformCache,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
     clock: Arc<dyn Clock>,
@@ -83,6 +84,7 @@ impl Store {
                 keys,
                 usage: UsageBuffer::default(),
                 keywords: KeywordCache::default(),
+                platform: Default::default(),
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
                 path: path.to_path_buf(),
@@ -120,6 +122,10 @@ impl Store {
 
     pub(crate) fn keyword_cache(&self) -> &KeywordCache {
         &self.inner.keywords
+    }
+
+    pub(crate) fn platform_cache(&self) -> &crate::platform::PlatformCache {
+        &self.inner.platform
     }
 
     pub fn path(&self) -> &Path {

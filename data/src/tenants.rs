@@ -7,8 +7,8 @@ use echo5_core::audit::AuditRecord;
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::MasterKey;
 use echo5_core::page::{self, Cursor, Page};
+use echo5_core::platform::StageTemplate;
 use echo5_core::secret::{MaskedSecret, SecretUpdate, last4};
-use echo5_core::stage::default_pipeline;
 use echo5_core::tenant::{
     SecretChanges, Settings, Tenant, TenantFields, TenantRef, TenantSettings, google_ads_last4,
 };
@@ -240,20 +240,22 @@ fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
     out
 }
 
+/// A new tenant's pipeline: the platform's default stages (see `platform`).
 pub(crate) fn insert_default_stages(
     conn: &Connection,
     tenant: Uuid,
     at: DateTime<Utc>,
+    stages: &[StageTemplate],
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for (pos, (name, kind)) in default_pipeline().into_iter().enumerate() {
+    for (pos, s) in stages.iter().enumerate() {
         stmt.execute(params![
             Uuid::now_v7().to_string(),
             tenant.to_string(),
-            name,
-            kind.as_str(),
+            s.name,
+            s.kind.as_str(),
             pos as i64,
             at.timestamp_millis()
         ])?;
@@ -262,12 +264,14 @@ pub(crate) fn insert_default_stages(
 }
 
 /// The tenant-creating part of a transaction, shared by the API and demo seeding.
+/// `stages` is its starting pipeline.
 pub(crate) fn insert(
     conn: &Connection,
     key: &MasterKey,
     at: DateTime<Utc>,
     fields: &TenantFields,
     secrets: &SecretChanges,
+    stages: &[StageTemplate],
 ) -> Result<TenantRow, StoreError> {
     if slug_taken(conn, &fields.slug, None)? {
         return Err(slug_conflict(&fields.slug));
@@ -288,7 +292,7 @@ pub(crate) fn insert(
         fields.settings.manager_email
     ])?;
     apply_secrets(conn, key, id, secrets)?;
-    insert_default_stages(conn, id, at)?;
+    insert_default_stages(conn, id, at, stages)?;
     get(conn, &TenantKey::Id(id))
 }
 
@@ -345,7 +349,9 @@ impl Store {
         let key = self.key();
         let now = self.now();
         self.write(move |c| {
-            let row = insert(c, &key, now, &fields, &secrets)?;
+            // The pipeline comes from the platform settings as they are in this transaction.
+            let stages = crate::platform::load(c)?.default_stages;
+            let row = insert(c, &key, now, &fields, &secrets, &stages)?;
             let secret_names = secret_names(&secrets);
             audit::record(
                 c,

@@ -29,7 +29,18 @@ pub(crate) fn listing_sql(
     q: &LeadQuery,
     now: DateTime<Utc>,
 ) -> (String, Vec<Sql>) {
-    let mut sql = format!("SELECT {COLUMNS} FROM leads WHERE tenant_id = ?");
+    listing_sql_with(COLUMNS, tenant, intake, q, now)
+}
+
+/// [`listing_sql`] selecting `columns` (the all-leads merge reads only keys first).
+pub(crate) fn listing_sql_with(
+    columns: &str,
+    tenant: &TenantRow,
+    intake: Uuid,
+    q: &LeadQuery,
+    now: DateTime<Utc>,
+) -> (String, Vec<Sql>) {
+    let mut sql = format!("SELECT {columns} FROM leads WHERE tenant_id = ?");
     let mut args: Vec<Sql> = vec![Sql::Text(tenant.id.to_string())];
     match q.spam {
         SpamFilter::Hide => sql.push_str(" AND is_spam = 0"),

@@ -18,7 +18,8 @@ use utoipa_axum::routes;
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
-    audit, dashboard, events, health, ingest, keys, leads, settings, sla, stages, tenants,
+    audit, dashboard, events, health, ingest, keys, leads, platform, settings, sla, stages, system,
+    tenants,
 };
 use crate::state::AppState;
 
@@ -42,6 +43,8 @@ use crate::state::AppState;
         (name = "analytics", description = "Dashboard and per-tenant analytics"),
         (name = "events", description = "Live Server-Sent Events"),
         (name = "audit", description = "Who changed what, when"),
+        (name = "platform", description = "Platform settings and usage (not per client)"),
+        (name = "system", description = "The daemon's own recent log lines"),
     )
 )]
 struct ApiDoc;
@@ -83,6 +86,10 @@ fn ingest_routes() -> OpenApiRouter<AppState> {
 
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        // GET /api/v1/leads (admin) shares its path with the ingest POST. It goes in first:
+        // merging two method routers keeps the later one's fallback, and the ingest one's
+        // carries the CORS layer that answers preflights. The GET itself gets no CORS.
+        .routes(routes!(platform::list_all_leads))
         .merge(ingest_routes())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -118,6 +125,15 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboard::analytics))
         .routes(routes!(events::events))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(
+            platform::get_platform_settings,
+            platform::put_platform_settings,
+            platform::patch_platform_settings
+        ))
+        .routes(routes!(platform::usage))
+        .routes(routes!(platform::tenant_usage))
+        .routes(routes!(system::logs))
+        .routes(routes!(system::logs_stream))
 }
 
 /// The OpenAPI document of every route [`build_router`] serves.

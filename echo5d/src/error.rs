@@ -190,6 +190,11 @@ impl IntoResponse for ApiError {
             ApiError::Store(e) if status.is_server_error() => {
                 tracing::error!(error = %e, "request failed")
             }
+            // Refused credentials are worth a line (a leaked or mistyped key shows up here);
+            // the credential itself never is in it.
+            ApiError::Unauthorized { code, .. } => {
+                tracing::warn!(code = *code, "request refused: not authorized")
+            }
             _ => {}
         }
         let mut resp = error_response(status, code, message, field);

@@ -7,6 +7,7 @@ pub mod datadir;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod logs;
 pub mod monitor;
 pub mod ratelimit;
 pub mod routes;

@@ -1,17 +1,24 @@
 use clap::Parser;
 use echo5_core::clock::SystemClock;
 use echo5d::config::{Cli, Command};
+use echo5d::logs::{LOG_RING, LogRing, RingLayer};
 use echo5d::run::{self, StartError};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_new(&cli.serve.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    // Lines go to stderr and, through the same filter, to the ring behind
+    // `GET /api/v1/system/logs`.
+    let logs = LogRing::new(LOG_RING);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(RingLayer::new(logs.clone()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -25,7 +32,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(&cli.serve).await,
+            Command::Serve => serve(&cli.serve, logs).await,
             Command::NewAdminToken => {
                 let (path, token) = run::new_admin_token(&cli.serve).await?;
                 println!(
@@ -77,8 +84,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(args: &echo5d::config::ServeArgs) -> Result<(), StartError> {
-    let prepared = run::prepare(args, Arc::new(SystemClock)).await?;
+async fn serve(args: &echo5d::config::ServeArgs, logs: Arc<LogRing>) -> Result<(), StartError> {
+    let prepared = run::prepare_with_logs(args, Arc::new(SystemClock), logs).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| StartError::Listen {

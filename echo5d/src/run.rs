@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::config::ServeArgs;
 use crate::datadir::{self, SetupError};
+use crate::logs::{LOG_RING, LogRing};
 use crate::monitor::Mailer;
 use crate::state::{AppState, StateOptions};
 
@@ -37,8 +38,19 @@ pub struct Prepared {
 }
 
 /// Creates the data directory and its files on first start, opens the store and makes
-/// sure an admin token exists.
+/// sure an admin token exists. Log lines are kept in a ring of its own that nothing feeds;
+/// see [`prepare_with_logs`].
 pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared, StartError> {
+    prepare_with_logs(args, clock, LogRing::new(LOG_RING)).await
+}
+
+/// [`prepare`], with the ring the process's `tracing` layer feeds (see `main`), so
+/// `GET /api/v1/system/logs` shows this daemon's lines.
+pub async fn prepare_with_logs(
+    args: &ServeArgs,
+    clock: Arc<dyn Clock>,
+    logs: Arc<LogRing>,
+) -> Result<Prepared, StartError> {
     let mailer =
         Mailer::new(args.smtp_url.as_ref(), &args.smtp_from).map_err(StartError::Config)?;
     let dir = args.data_dir();
@@ -113,6 +125,7 @@ pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared
                     .unwrap_or_else(|| format!("http://{}", args.listen)),
                 mailer,
                 sla_interval: std::time::Duration::from_secs(args.sla_interval.max(1)),
+                logs,
             },
         ),
         data_dir: dir,

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use uuid::Uuid;
 
 use crate::events::EventBus;
+use crate::logs::LogRing;
 use crate::monitor::Mailer;
 use crate::ratelimit::KeyRateLimit;
 
@@ -16,6 +17,8 @@ pub struct StateOptions {
     pub public_url: String,
     pub mailer: Mailer,
     pub sla_interval: std::time::Duration,
+    /// Where this daemon's recent log lines go (fed by `logs::RingLayer` in `main`).
+    pub logs: Arc<LogRing>,
 }
 
 #[derive(Clone)]
@@ -29,6 +32,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Time between SLA monitor passes.
     pub sla_interval: std::time::Duration,
+    /// Recent log lines, for `GET /api/v1/system/logs`.
+    pub logs: Arc<LogRing>,
     /// Hashes of the active admin tokens, checked without a database read per request.
     admin_tokens: Arc<RwLock<Vec<AdminTokenHash>>>,
 }
@@ -40,6 +45,7 @@ impl AppState {
             public_url: Arc::from(opts.public_url.trim_end_matches('/')),
             mailer: Arc::new(opts.mailer),
             sla_interval: opts.sla_interval,
+            logs: opts.logs,
             store,
             rate_limit: KeyRateLimit::new(opts.key_rate_limit).map(Arc::new),
             admin_tokens: Arc::new(RwLock::new(admin_tokens)),

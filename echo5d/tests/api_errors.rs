@@ -306,7 +306,7 @@ async fn openapi_covers_every_route() {
         ("/api/v1/tenants/{tenant}/keys/{key_id}/rotate", &["post"]),
         ("/api/v1/tenants/{tenant}/keys/{key_id}/reveal", &["post"]),
         ("/api/v1/key", &["get"]),
-        ("/api/v1/leads", &["post"]),
+        ("/api/v1/leads", &["get", "post"]),
         ("/api/v1/ingest/{key}", &["get", "post"]),
         ("/api/v1/audit", &["get"]),
         ("/api/v1/tenants/{tenant}/leads", &["get", "post"]),
@@ -317,6 +317,11 @@ async fn openapi_covers_every_route() {
         ("/api/v1/dashboard", &["get"]),
         ("/api/v1/tenants/{tenant}/analytics", &["get"]),
         ("/api/v1/events", &["get"]),
+        ("/api/v1/platform/settings", &["get", "put", "patch"]),
+        ("/api/v1/usage", &["get"]),
+        ("/api/v1/tenants/{tenant}/usage", &["get"]),
+        ("/api/v1/system/logs", &["get"]),
+        ("/api/v1/system/logs/stream", &["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, methods) in expected {
@@ -354,7 +359,7 @@ async fn openapi_covers_every_route() {
             .replace("{key_id}", "x")
             .replace("{key}", "x")
             .replace("{lead_id}", "x");
-        if concrete == "/api/v1/events" {
+        if concrete == "/api/v1/events" || concrete == "/api/v1/system/logs/stream" {
             // A stream: the status and content type are the answer.
             let resp = s
                 .client

@@ -24,15 +24,6 @@ use crate::state::AppState;
 pub const INGEST_BODY_LIMIT: usize = 64 * 1024;
 /// More links than this in a submission's free text marks it as spam.
 pub const MAX_LINKS: usize = 3;
-/// Field names bots fill in and people never see. Platform settings will make this editable.
-pub const DEFAULT_HONEYPOTS: &[&str] = &[
-    "honeypot",
-    "hp",
-    "_hp",
-    "hp_field",
-    "fax_only",
-    "leave_empty",
-];
 const IDEMPOTENCY_KEY_MAX: usize = 255;
 
 /// The query parameters that carry the key; never stored with the lead.
@@ -327,13 +318,15 @@ async fn store_lead(
     lead.source = LeadSource::Website;
     n.fill(&mut lead);
     let profile = state.store.ingest_profile(id.tenant_id).await?;
-    let honeypots: Vec<String> = DEFAULT_HONEYPOTS.iter().map(|s| s.to_string()).collect();
+    // The platform's honeypot names (besides the built-in ones core always checks), from
+    // memory: every tenant's forms come from the same agency's themes.
+    let platform = state.store.platform_settings().await?;
     let spam_reason = ingest::check_spam(
         &payload,
         &n,
         &SpamRules {
             keywords: &profile.spam_keywords,
-            honeypot_fields: &honeypots,
+            honeypot_fields: &platform.honeypot_fields,
             max_links: MAX_LINKS,
         },
     );

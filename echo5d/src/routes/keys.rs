@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use echo5_core::apikey::{
-    ApiKey, ApiKeyWithSecret, GRACE_HOURS_DEFAULT, KeyInfo, NewApiKey, RotateApiKey, RotatedApiKey,
+    ApiKey, ApiKeyWithSecret, KeyInfo, NewApiKey, RotateApiKey, RotatedApiKey,
 };
 use echo5_core::page::List;
 use echo5_core::{DomainError, ErrorBody};
@@ -93,8 +93,8 @@ pub async fn create_key(
     Ok(no_store(StatusCode::CREATED, created))
 }
 
-/// Issues a new key now; the old one keeps working for `grace_hours` (default 24, 0 = stops
-/// at once) so the site can be updated.
+/// Issues a new key now; the old one keeps working for `grace_hours` (default: the platform's
+/// `default_grace_hours`, 24 unless changed; 0 = stops at once) so the site can be updated.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/keys/{key_id}/rotate", tag = "keys",
     request_body(content = Option<RotateApiKey>, description = "Optional: no body means the defaults"),
     params(("tenant" = String, Path, description = "Tenant id or slug"),
@@ -119,7 +119,11 @@ pub async fn rotate_key(
             admin.actor(),
             TenantKey::parse(&tenant),
             key_id(&key)?,
-            opts.grace_hours.unwrap_or(GRACE_HOURS_DEFAULT),
+            match opts.grace_hours {
+                Some(h) => h,
+                // Left out: the platform's default grace.
+                None => state.store.platform_settings().await?.default_grace_hours,
+            },
             opts.label,
         )
         .await?;

@@ -8,9 +8,11 @@ pub mod health;
 pub mod ingest;
 pub mod keys;
 pub mod leads;
+pub mod platform;
 pub mod settings;
 pub mod sla;
 pub mod stages;
+pub mod system;
 pub mod tenants;
 
 pub use echo5_core::page::List;

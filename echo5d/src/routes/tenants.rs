@@ -30,7 +30,8 @@ pub async fn list_tenants(
     Ok(Json(state.store.list_tenants(limit, cursor).await?))
 }
 
-/// Creates a tenant with the default pipeline.
+/// Creates a tenant with the platform's default pipeline; settings left out take the
+/// platform defaults.
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenant,
     security(("admin_token" = [])),
     responses(
@@ -44,7 +45,9 @@ pub async fn create_tenant(
     admin: Admin,
     ApiJson(input): ApiJson<NewTenant>,
 ) -> ApiResult<(StatusCode, Json<Tenant>)> {
-    let (fields, secrets) = tenant::validate_new(&input)?;
+    // Settings the request leaves out (and the pipeline) come from the platform settings.
+    let platform = state.store.platform_settings().await?;
+    let (fields, secrets) = tenant::validate_new_with(&input, &platform)?;
     let t = state
         .store
         .create_tenant(admin.actor(), fields, secrets)

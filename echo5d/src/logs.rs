@@ -1,0 +1,302 @@
+//! The daemon's recent log lines in memory, for `GET /api/v1/system/logs` and its live tail.
+//!
+//! A `tracing` layer ([`RingLayer`]) installed beside the stderr formatter copies each event
+//! into a bounded ring ([`LogRing`], 5,000 lines) after scrubbing anything that looks like a
+//! key or token. The ring belongs to one daemon (it sits in `AppState`), so tests can run
+//! many daemons in one process and give each its own.
+
+use chrono::Utc;
+use echo5_core::platform::{LogLevel, LogLine, LogPage, LogSince, scrub_secrets};
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+/// Lines kept. At most [`MESSAGE_MAX`] bytes each, so the ring stays under ~25 MB.
+pub const LOG_RING: usize = 5_000;
+/// Longest message kept; longer ones are cut (on a character boundary) and marked.
+pub const MESSAGE_MAX: usize = 4_096;
+
+pub struct LogRing {
+    state: Mutex<RingState>,
+    capacity: usize,
+    tx: broadcast::Sender<LogLine>,
+}
+
+struct RingState {
+    next_seq: u64,
+    lines: VecDeque<(LogLevel, LogLine)>,
+}
+
+impl LogRing {
+    pub fn new(capacity: usize) -> Arc<LogRing> {
+        let (tx, _) = broadcast::channel(1024);
+        Arc::new(LogRing {
+            state: Mutex::new(RingState {
+                next_seq: 1,
+                lines: VecDeque::with_capacity(capacity.min(LOG_RING)),
+            }),
+            capacity: capacity.max(1),
+            tx,
+        })
+    }
+
+    /// Adds a line (scrubbed, cut to [`MESSAGE_MAX`]) and sends it to live tails.
+    pub fn push(&self, level: LogLevel, target: &str, message: &str) {
+        let mut message = scrub_secrets(message);
+        if message.len() > MESSAGE_MAX {
+            let mut cut = MESSAGE_MAX;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(" …[cut]");
+        }
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let line = LogLine {
+            seq: st.next_seq,
+            time: Utc::now(),
+            level: level.as_str().to_string(),
+            target: target.to_string(),
+            message,
+        };
+        st.next_seq += 1;
+        if st.lines.len() >= self.capacity {
+            st.lines.pop_front();
+        }
+        st.lines.push_back((level, line.clone()));
+        // Under the lock, so live tails see lines in seq order; no tail is fine.
+        let _ = self.tx.send(line);
+    }
+
+    /// Lines at `min` or above: after `since`, the first `limit` (a poller passing the last
+    /// seq it saw misses nothing the ring still holds); without `since`, the newest `limit`.
+    /// Oldest first either way.
+    pub fn query(&self, min: LogLevel, since: Option<LogSince>, limit: usize) -> LogPage {
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let latest_seq = st.next_seq - 1;
+        let matches =
+            |(lvl, l): &&(LogLevel, LogLine)| *lvl >= min && since.is_none_or(|s| s.admits(l));
+        let data: Vec<LogLine> = match since {
+            Some(_) => st
+                .lines
+                .iter()
+                .filter(matches)
+                .take(limit)
+                .map(|(_, l)| l.clone())
+                .collect(),
+            None => {
+                let mut newest: Vec<LogLine> = st
+                    .lines
+                    .iter()
+                    .rev()
+                    .filter(matches)
+                    .take(limit)
+                    .map(|(_, l)| l.clone())
+                    .collect();
+                newest.reverse();
+                newest
+            }
+        };
+        LogPage { data, latest_seq }
+    }
+
+    /// A live receiver and the kept lines after `last_seq` it would otherwise miss.
+    /// Subscribing under the lock means no line falls between the two.
+    pub fn subscribe(&self, last_seq: Option<u64>) -> (Vec<LogLine>, broadcast::Receiver<LogLine>) {
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let rx = self.tx.subscribe();
+        let replay = match last_seq {
+            Some(n) => st
+                .lines
+                .iter()
+                .filter(|(_, l)| l.seq > n)
+                .map(|(_, l)| l.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        (replay, rx)
+    }
+}
+
+/// The `tracing` layer that feeds a [`LogRing`].
+pub struct RingLayer {
+    ring: Arc<LogRing>,
+}
+
+impl RingLayer {
+    pub fn new(ring: Arc<LogRing>) -> RingLayer {
+        RingLayer { ring }
+    }
+}
+
+/// A span's fields as text (`method=GET route=/api/v1/leads`), kept in its extensions.
+struct SpanFields(String);
+
+/// Collects an event's or span's fields: the message apart, the rest as `key=value`.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    rest: String,
+}
+
+impl Fields {
+    fn add(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
+        if field.name() == "message" {
+            let _ = self.message.write_fmt(value);
+        } else {
+            if !self.rest.is_empty() {
+                self.rest.push(' ');
+            }
+            let _ = write!(self.rest, "{}=", field.name());
+            let _ = self.rest.write_fmt(value);
+        }
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            self.add(field, format_args!("{value:?}"));
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.add(field, format_args!("{value:?}"));
+    }
+}
+
+fn level_of(l: &tracing::Level) -> LogLevel {
+    match *l {
+        tracing::Level::ERROR => LogLevel::Error,
+        tracing::Level::WARN => LogLevel::Warn,
+        tracing::Level::INFO => LogLevel::Info,
+        tracing::Level::DEBUG => LogLevel::Debug,
+        _ => LogLevel::Trace,
+    }
+}
+
+impl<S> Layer<S> for RingLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut f = Fields::default();
+        attrs.record(&mut f);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(f.rest));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let mut f = Fields::default();
+        values.record(&mut f);
+        if let Some(span) = ctx.span(id) {
+            let mut ext = span.extensions_mut();
+            match ext.get_mut::<SpanFields>() {
+                Some(s) if !f.rest.is_empty() => {
+                    if !s.0.is_empty() {
+                        s.0.push(' ');
+                    }
+                    s.0.push_str(&f.rest);
+                }
+                Some(_) => {}
+                None => ext.insert(SpanFields(f.rest)),
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        let level = level_of(meta.level());
+        // Other crates' debug and trace lines stay out: the HTTP stack logs each frame it
+        // writes at those levels, and a live tail of them would feed itself.
+        if level < LogLevel::Info && !meta.target().starts_with("echo5") {
+            return;
+        }
+        let mut text = String::new();
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                text.push_str(span.name());
+                if let Some(f) = span.extensions().get::<SpanFields>()
+                    && !f.0.is_empty()
+                {
+                    let _ = write!(text, "{{{}}}", f.0);
+                }
+                text.push_str(": ");
+            }
+        }
+        let mut f = Fields::default();
+        event.record(&mut f);
+        text.push_str(&f.message);
+        if !f.rest.is_empty() {
+            if !f.message.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&f.rest);
+        }
+        self.ring.push(level, meta.target(), &text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn the_layer_captures_scrubs_and_bounds() {
+        let ring = LogRing::new(4);
+        let sub = tracing_subscriber::registry().with(RingLayer::new(ring.clone()));
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!("first");
+            let span = tracing::info_span!("http", method = "POST", route = "/api/v1/leads");
+            let _g = span.enter();
+            tracing::info!(status = 401, "refused e5_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z");
+            tracing::warn!(auth = "Bearer e5a_secrettokensecrettoken", "admin refused");
+            tracing::debug!("debug line");
+            tracing::error!("boom");
+        });
+        let all = ring.query(LogLevel::Trace, None, 100);
+        assert_eq!(all.latest_seq, 5);
+        assert_eq!(
+            all.data.iter().map(|l| l.seq).collect::<Vec<_>>(),
+            [2, 3, 4, 5],
+            "bounded: the oldest line went"
+        );
+        let text = serde_json::to_string(&all).unwrap();
+        assert!(!text.contains("secrettoken"), "{text}");
+        assert!(!text.contains("Ab3dEf6hIj9kLm2nOp5q"), "{text}");
+        assert_eq!(
+            all.data[0].message,
+            "http{method=\"POST\" route=\"/api/v1/leads\"}: refused e5_[redacted] status=401"
+        );
+        assert_eq!(all.data[1].level, "WARN");
+        assert_eq!(all.data[1].target, module_path!());
+        let warn = ring.query(LogLevel::Warn, None, 100);
+        assert_eq!(warn.data.iter().map(|l| l.seq).collect::<Vec<_>>(), [3, 5]);
+        let since = ring.query(LogLevel::Trace, Some(LogSince::Seq(3)), 1);
+        assert_eq!(since.data.iter().map(|l| l.seq).collect::<Vec<_>>(), [4]);
+        let newest = ring.query(LogLevel::Trace, None, 1);
+        assert_eq!(newest.data[0].seq, 5);
+        let (replay, _rx) = ring.subscribe(Some(4));
+        assert_eq!(replay.iter().map(|l| l.seq).collect::<Vec<_>>(), [5]);
+    }
+
+    #[test]
+    fn long_lines_are_cut() {
+        let ring = LogRing::new(10);
+        ring.push(LogLevel::Info, "t", &"é".repeat(MESSAGE_MAX));
+        let l = &ring.query(LogLevel::Trace, None, 1).data[0];
+        assert!(l.message.len() <= MESSAGE_MAX + 10);
+        assert!(l.message.ends_with("…[cut]"));
+    }
+}
