@@ -51,6 +51,7 @@ pub async fn prepare_with_logs(
     clock: Arc<dyn Clock>,
     logs: Arc<LogRing>,
 ) -> Result<Prepared, StartError> {
+    survive_file_size_limit();
     let mailer =
         Mailer::new(args.smtp_url.as_ref(), &args.smtp_from).map_err(StartError::Config)?;
     let dir = args.data_dir();
@@ -200,6 +201,24 @@ pub async fn new_admin_token(args: &ServeArgs) -> Result<(PathBuf, Secret<String
     datadir::write_private(&path, &format!("{}\n", token.expose()))?;
     store.shutdown().await;
     Ok((path, token))
+}
+
+/// A file-size limit (`ulimit -f`, systemd `LimitFSIZE=`) reached by a write sends SIGXFSZ,
+/// whose default action kills the process: every request in flight would be cut off and
+/// the daemon would stay down. Caught, the write fails with EFBIG instead, SQLite reports
+/// an I/O error, the batch is answered 503 and the daemon serves on and recovers once the
+/// limit is lifted (PostgreSQL ignores SIGXFSZ for the same reason).
+/// `echo5d/tests/faults.rs` (`write_errors_from_a_file_size_limit`) holds it to that.
+pub fn survive_file_size_limit() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        // tokio keeps its handler installed for the life of the process once registered,
+        // so the stream itself need not be kept.
+        if let Err(e) = signal(SignalKind::from_raw(libc::SIGXFSZ)) {
+            tracing::warn!(error = %e, "cannot catch SIGXFSZ; a file-size limit would stop the daemon");
+        }
+    }
 }
 
 /// Resolves on SIGTERM or ctrl-c.
