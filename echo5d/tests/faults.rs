@@ -793,7 +793,7 @@ async fn database_locked_by_another_process() {
             // This test process is not the daemon: its write transaction holds SQLite's
             // write lock on the file, as an operator's `sqlite3` session would.
             let locker = rusqlite::Connection::open(&db).unwrap();
-            locker.busy_timeout(Duration::from_secs(20)).unwrap();
+            locker.busy_timeout(Duration::from_secs(30)).unwrap();
             locker.execute_batch("BEGIN IMMEDIATE").unwrap();
             locker
         },
