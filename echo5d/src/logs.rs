@@ -144,12 +144,16 @@ struct SpanFields(String);
 struct Fields {
     message: String,
     rest: String,
+    /// The real target of a line bridged from the `log` crate (its own target is `log`).
+    log_target: Option<String>,
 }
 
 impl Fields {
     fn add(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
         if field.name() == "message" {
             let _ = self.message.write_fmt(value);
+        } else if field.name().starts_with("log.") {
+            // The `log` bridge's own bookkeeping (module, file, line): not part of the line.
         } else {
             if !self.rest.is_empty() {
                 self.rest.push(' ');
@@ -164,6 +168,8 @@ impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.message.push_str(value);
+        } else if field.name() == "log.target" {
+            self.log_target = Some(value.to_string());
         } else {
             self.add(field, format_args!("{value:?}"));
         }
@@ -217,9 +223,12 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
         let level = level_of(meta.level());
+        let mut f = Fields::default();
+        event.record(&mut f);
+        let target = f.log_target.as_deref().unwrap_or(meta.target());
         // Other crates' debug and trace lines stay out: the HTTP stack logs each frame it
         // writes at those levels, and a live tail of them would feed itself.
-        if level < LogLevel::Info && !meta.target().starts_with("echo5") {
+        if level < LogLevel::Info && !target.starts_with("echo5") {
             return;
         }
         let mut text = String::new();
@@ -234,8 +243,6 @@ where
                 text.push_str(": ");
             }
         }
-        let mut f = Fields::default();
-        event.record(&mut f);
         text.push_str(&f.message);
         if !f.rest.is_empty() {
             if !f.message.is_empty() {
@@ -243,7 +250,7 @@ where
             }
             text.push_str(&f.rest);
         }
-        self.ring.push(level, meta.target(), &text);
+        self.ring.push(level, target, &text);
     }
 }
 

@@ -187,6 +187,13 @@ fn count_refusal(state: &AppState, id: KeyIdentity, r: &Result<IngestReceipt, Ap
         && e.status().is_client_error()
     {
         state.store.count_rejected(id.tenant_id, id.key_id);
+        // Names the key by id only; the body and the key never go to the log.
+        tracing::info!(
+            tenant = %id.tenant_id,
+            key_id = %id.key_id,
+            status = e.status().as_u16(),
+            "submission refused"
+        );
     }
 }
 
