@@ -1,4 +1,6 @@
-//! Draw time of a 200-row table at 120×40, against an empty frame in the same run.
+//! Draw time of a 200-row table at 120×40, against an empty frame in the same run; also
+//! the All leads table (200 rows over 20 tenants) and the Logs screen with a full
+//! 5,000-line buffer, following a live tail.
 //!
 //! `cargo run --release -p echo5-tui --example draw_bench [iterations]`
 //!
@@ -16,7 +18,8 @@ use echo5_core::lead::{Lead, LeadSource};
 use echo5_core::secret::MaskedSecret;
 use echo5_core::stage::{StageKind, StageSummary};
 use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
-use echo5_tui::app::{Action, Screen, State, update};
+use echo5_tui::app::{Action, LogMsg, Screen, State, update};
+use echo5_tui::platform::{LogLine, TenantLead};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, Instant};
@@ -162,7 +165,63 @@ fn state() -> State {
             })
             .collect(),
     );
+    s.all_leads.data = Some(
+        s.leads
+            .data
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, l)| {
+                let t = i % 20;
+                TenantLead {
+                    lead: l.clone(),
+                    tenant: TenantRef {
+                        id: Uuid::from_u128(0x2000 + t as u128),
+                        slug: format!("tenant-{t}"),
+                        name: format!("Home Care Agency {t}"),
+                    },
+                }
+            })
+            .collect(),
+    );
+    s.logs.lines = (1..=LOG_LINES as u64)
+        .map(|seq| log_line(now, seq))
+        .collect();
     s
+}
+
+const LOG_LINES: usize = 5000;
+
+fn log_line(now: chrono::DateTime<Utc>, seq: u64) -> LogLine {
+    let (level, target, message) = match seq % 7 {
+        0 => (
+            "WARN",
+            "echo5d::monitor",
+            format!(
+                "SLA alert not sent; will retry alert={seq} attempts=2 error=connection refused"
+            ),
+        ),
+        3 => (
+            "ERROR",
+            "echo5d::routes::ingest",
+            format!("storage unavailable: database is locked request={seq}"),
+        ),
+        _ => (
+            "INFO",
+            "echo5d::routes::keys",
+            format!(
+                "api key created key=e5_{seq:05} tenant=tenant-{} by=admin",
+                seq % 20
+            ),
+        ),
+    };
+    LogLine {
+        seq,
+        time: now + TimeDelta::milliseconds(seq as i64 * 250),
+        level: level.into(),
+        target: target.into(),
+        message,
+    }
 }
 
 struct Stats {
@@ -238,6 +297,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     report("Keys table, 200 rows", &keys);
     let dash = table(&mut state, Screen::Dashboard, &mut term);
     report("Dashboard table, 200 rows", &dash);
+    let all = table(&mut state, Screen::AllLeads, &mut term);
+    report("All leads table, 200 rows", &all);
+    // Logs, following: one new line per frame (the live tail), buffer full at 5,000.
+    state.screen = Screen::Logs;
+    let mut seq = LOG_LINES as u64;
+    let now = state.now;
+    let mut tail = |state: &mut State, term: &mut Terminal<TestBackend>| {
+        measure(n, |_| {
+            seq += 1;
+            let conn_id = state.logs.stream.conn_id;
+            update(
+                state,
+                Action::LogStream {
+                    conn_id,
+                    msg: LogMsg::Lines(vec![log_line(now, seq)]),
+                },
+            );
+            let t = Instant::now();
+            let _ = term.draw(|f| echo5_tui::ui::draw(f, state));
+            t.elapsed()
+        })
+    };
+    let logs = tail(&mut state, &mut term);
+    report("Logs tail, 5,000-line buffer", &logs);
+    // With a search matching one line in seven (the WARN lines), highlighted.
+    state.logs.view.filter = "alert not sent".into();
+    let logs_search = tail(&mut state, &mut term);
+    report("Logs tail + search (1 in 7 match)", &logs_search);
+    // A search nothing matches: every frame scans the whole buffer.
+    state.logs.view.filter = "no such text".into();
+    let logs_miss = tail(&mut state, &mut term);
+    report("Logs tail + search (no match)", &logs_miss);
+    state.logs.view.filter.clear();
+    assert_eq!(
+        state.logs.lines.len(),
+        LOG_LINES,
+        "the buffer stays bounded"
+    );
+
     // The detail pane beside the table (no detail answer: the row's own fields).
     state.leads_view.detail_open = true;
     state.leads_view.list.selected = 0;
@@ -245,10 +343,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     report("Leads table + detail pane", &pane);
     let ratio = |s: &Stats| s.median.as_secs_f64() / empty.median.as_secs_f64().max(1e-9);
     println!(
-        "\nover the empty frame (median): Leads {:.1}x, Leads+pane {:.1}x, Keys {:.1}x",
+        "\nover the empty frame (median): Leads {:.1}x, Leads+pane {:.1}x, Keys {:.1}x, \
+         All leads {:.1}x, Logs {:.1}x",
         ratio(&leads),
         ratio(&pane),
-        ratio(&keys)
+        ratio(&keys),
+        ratio(&all),
+        ratio(&logs)
     );
     Ok(())
 }

@@ -448,6 +448,7 @@ fn console_drives_the_real_daemon_in_tmux() {
     });
     let second = key_on(&s).unwrap_or_default();
     assert_ne!(first, second);
+    let rotated_key = second.clone();
     let keys = h.api("/api/v1/tenants/caring-hearts/keys");
     let list = keys["data"].as_array().cloned().unwrap_or_default();
     let old = list
@@ -524,6 +525,121 @@ fn console_drives_the_real_daemon_in_tmux() {
             .any(|l| l.contains("Backdated E2E") && l.contains("Open Arms") && l.contains("4d"))
     });
     eprintln!("breach on screen {:?} after the POST", posted.elapsed());
+
+    // Platform (issue 8): the operator name changed in the console is what the API returns.
+    h.typ(":platform");
+    h.press("Enter");
+    h.wait_text("Platform · defaults for new tenants");
+    h.wait_text("Operator name");
+    for _ in 0..4 {
+        h.typ("j");
+    }
+    h.press("Enter");
+    h.wait_text("Name (empty clears)");
+    h.press("C-u");
+    h.typ("E2E Operator");
+    h.press("Enter");
+    h.api_until(
+        "/api/v1/platform/settings",
+        "the operator name set in the console",
+        |v| v["operator_name"] == "E2E Operator",
+    );
+    h.wait_for("the operator name on screen", STEP, |s| {
+        s.lines()
+            .any(|l| l.contains("Operator name") && l.contains("E2E Operator"))
+    });
+
+    // All leads: both tenants' leads with their tenant column; Enter opens one in its tenant.
+    h.typ(":all");
+    h.press("Enter");
+    h.wait_for("leads of two tenants in one table", STEP, |s| {
+        let rows: Vec<&str> = s.lines().filter(|l| l.starts_with("│")).collect();
+        s.contains("All leads · every tenant")
+            && s.contains("TENANT")
+            && rows.iter().any(|l| l.contains("Open Arms"))
+            && rows.iter().any(|l| l.contains("Caring Hearts"))
+    });
+    h.typ("/");
+    h.typ("backdated@example.com");
+    h.press("Enter");
+    h.wait_for("the search across tenants", STEP, |s| {
+        s.contains("(1) /backdated@example.com")
+            && s.lines()
+                .any(|l| l.contains("Backdated E2E") && l.contains("Open Arms"))
+    });
+    h.press("Enter");
+    h.wait_for("the lead opened in its tenant", STEP, |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("tenant Open Arms"))
+            && s.contains("Leads · Open Arms (1) /backdated@example.com")
+            && s.contains("Backdated E2E")
+    });
+
+    // Usage: a lead ingested with Caring Hearts' key is counted in its row.
+    let ingested = h.rt.block_on(async {
+        h.http
+            .post(h.url("/api/v1/leads"))
+            .header("X-API-Key", &rotated_key)
+            .json(&serde_json::json!({"name": "Usage E2E", "email": "usage.e2e@example.com"}))
+            .send()
+            .await
+            .expect("POST /api/v1/leads")
+            .status()
+    });
+    assert!(ingested.is_success(), "ingest: {ingested}");
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let usage = h.api_until(
+        &format!("/api/v1/usage?month={month}"),
+        "the ingested lead counted",
+        |v| {
+            v["tenants"].as_array().is_some_and(|t| {
+                t.iter().any(|t| {
+                    t["tenant"]["slug"] == "caring-hearts" && t["accepted"].as_u64() >= Some(1)
+                })
+            })
+        },
+    );
+    let accepted = usage["tenants"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["tenant"]["slug"] == "caring-hearts"))
+        .and_then(|t| t["accepted"].as_u64())
+        .unwrap_or(0);
+    h.typ(":usage");
+    h.press("Enter");
+    h.wait_text("Usage · ");
+    h.wait_for("Caring Hearts' accepted count", STEP, |s| {
+        s.lines().any(|l| {
+            l.contains("Caring Hearts")
+                && l.split_whitespace()
+                    .nth(3)
+                    .is_some_and(|n| n.replace(',', "") == accepted.to_string())
+        })
+    });
+
+    // Logs: a line the daemon logs after the screen is open arrives over the live tail.
+    h.typ(":logs");
+    h.press("Enter");
+    h.wait_for("the log tail connected", STEP, |s| {
+        s.contains("Logs (") && s.contains("● tail")
+    });
+    let logged = Instant::now();
+    h.post(
+        "/api/v1/tenants",
+        &serde_json::json!({"name": "E2E Log Tenant"}),
+    );
+    let answered = logged.elapsed();
+    h.wait_for("the new log line, live", Duration::from_secs(5), |s| {
+        s.lines()
+            .any(|l| l.contains("tenant created") && l.contains("e2e-log-tenant"))
+    });
+    eprintln!(
+        "log line on screen {:?} after the POST (answered after {answered:?})",
+        logged.elapsed()
+    );
+    h.typ(":tenant caring");
+    h.press("Enter");
+    h.wait_text("tenant Caring Hearts");
 
     // Back to Keys for the outage: its rows are the "last data" to keep.
     h.typ("5");

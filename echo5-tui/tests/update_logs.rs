@@ -103,6 +103,13 @@ fn the_tail_reconnects_after_a_backoff_with_the_last_seq() {
 }
 
 #[test]
+fn lines_the_tail_skipped_are_fetched() {
+    let mut s = on_logs();
+    let fx = log_stream(&mut s, LogMsg::Lagged);
+    assert_eq!(calls(&fx), vec![Call::GetLogs { level: None }]);
+}
+
+#[test]
 fn the_view_follows_the_tail_until_scrolled_up() {
     let mut s = on_logs();
     assert!(s.logs.follow);

@@ -126,7 +126,7 @@ fn fields_are_checked_with_core_rules_before_sending() {
     typ(&mut s, "0");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(body(&fx), json!({"default_grace_hours": 0}));
-    // Keywords are normalised like a tenant's; honeypot names keep their case.
+    // Keywords are normalised like a tenant's, honeypot names by the same rules.
     update(&mut s, key('j'));
     update(&mut s, key('e'));
     update(&mut s, ctrl('u'));
@@ -141,7 +141,7 @@ fn fields_are_checked_with_core_rules_before_sending() {
     update(&mut s, ctrl('u'));
     typ(&mut s, "Website_URL, hp");
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(body(&fx), json!({"honeypot_fields": ["Website_URL", "hp"]}));
+    assert_eq!(body(&fx), json!({"honeypot_fields": ["website_url", "hp"]}));
     // A bad e-mail keeps the form open.
     update(&mut s, key('G'));
     update(&mut s, key('g'));

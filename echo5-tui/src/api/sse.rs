@@ -164,7 +164,9 @@ pub async fn run_logs(
             }
             let sent = pump(resp, |frames| {
                 let lines: Vec<LogLine> = frames.iter().filter_map(to_log_line).collect();
-                lines.is_empty() || send(LogMsg::Lines(lines))
+                let lagged = frames.iter().any(|f| f.event.as_deref() == Some("lagged"));
+                (lines.is_empty() || send(LogMsg::Lines(lines)))
+                    && (!lagged || send(LogMsg::Lagged))
             })
             .await;
             match sent {

@@ -45,6 +45,8 @@ pub enum LogMsg {
     Opened,
     /// Lines in arrival order; one read of the stream may carry several.
     Lines(Vec<LogLine>),
+    /// The daemon skipped lines this tail was too slow for; they are fetched instead.
+    Lagged,
     Closed {
         error: String,
     },

@@ -7,15 +7,21 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::theme;
 use super::widgets::clip;
-use crate::app::State;
 use crate::app::state::ToastLevel;
+use crate::app::{Screen, State};
 
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
     let max_w = body.width.saturating_sub(4) as usize;
-    // Newest at the bottom, just above the frame's lower border.
-    let mut y = body.bottom().saturating_sub(2);
+    // Newest at the bottom, just above the frame's lower border. On the Logs screen the
+    // bottom is where new lines arrive, so toasts stack down from the top there instead.
+    let from_top = state.screen == Screen::Logs;
+    let mut y = if from_top {
+        body.y + 1
+    } else {
+        body.bottom().saturating_sub(2)
+    };
     for t in state.toasts.iter().rev() {
-        if y <= body.y {
+        if y <= body.y || y + 1 >= body.bottom() {
             break;
         }
         let (mark, style) = match t.level {
@@ -33,6 +39,10 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
             ))),
             area,
         );
-        y -= 1;
+        if from_top {
+            y += 1;
+        } else {
+            y -= 1;
+        }
     }
 }

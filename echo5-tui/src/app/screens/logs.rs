@@ -196,6 +196,9 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: LogMsg) -> Vec<Eff
             s.retry_at = Some(state.now + backoff(s.failures));
             state.dirty |= on_screen;
         }
+        LogMsg::Lagged => {
+            return fetch(state, Resource::Logs, false).into_iter().collect();
+        }
         LogMsg::Lines(lines) => {
             let added = merge(&mut state.logs.lines, lines);
             note_last_seq(state);

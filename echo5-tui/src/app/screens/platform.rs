@@ -15,10 +15,6 @@ use super::super::state::{PlatformField, PlatformRow, Resource, State, ToastLeve
 use crate::keymap::Cmd;
 use crate::platform::{DefaultStage, PlatformSettings};
 
-/// Honeypot field names: form field names, so case is kept; the same length limit as a
-/// spam keyword.
-const HONEYPOT_MAX_CHARS: usize = validate::SPAM_KEYWORD_MAX_CHARS;
-
 pub(super) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
     let Some(cur) = state.platform.data.clone() else {
         if matches!(
@@ -287,20 +283,10 @@ pub(crate) fn submit(
             (words != cur.default_spam_keywords).then_some(PlatformChange::SpamKeywords(words))
         }
         Purpose::Platform(PlatformField::HoneypotFields) => {
-            let mut names: Vec<String> = Vec::new();
-            for (i, n) in split_list(first).iter().enumerate() {
-                let n = validate::text(&format!("honeypot_fields[{i}]"), n, HONEYPOT_MAX_CHARS)
-                    .map_err(|e| e.to_string())?;
-                if !names.contains(&n) {
-                    names.push(n);
-                }
-            }
-            if names.len() > validate::SPAM_KEYWORDS_MAX {
-                return Err(format!(
-                    "at most {} honeypot fields",
-                    validate::SPAM_KEYWORDS_MAX
-                ));
-            }
+            // The daemon keeps them by the keyword rules (lower-cased, ≤100 characters,
+            // at most 500) since it compares field names loosely.
+            let names = validate::spam_keywords("honeypot_fields", &split_list(first))
+                .map_err(|e| e.to_string())?;
             (names != cur.honeypot_fields).then_some(PlatformChange::HoneypotFields(names))
         }
         Purpose::Platform(PlatformField::OperatorName) => {
