@@ -28,16 +28,17 @@ fn highlighted(text: &str, needle: &str) -> Vec<Span<'static>> {
     let hit = theme::warn().add_modifier(Modifier::REVERSED);
     // Byte offsets of the lower-cased text match the original only when lower-casing keeps
     // every character's length; otherwise the line is shown without highlight.
-    let lower = text.to_lowercase();
-    if needle.is_empty() || lower.len() != text.len() {
+    let same_len = |c: char| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8();
+    if needle.is_empty() || !(text.is_ascii() || text.chars().all(same_len)) {
         return vec![Span::raw(text.to_string())];
     }
+    let lower = text.to_lowercase();
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(pos) = lower[at..].find(needle) {
         let start = at + pos;
         let end = start + needle.len();
-        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) || end > text.len() {
             break;
         }
         if start > at {
@@ -149,4 +150,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         p = p.style(theme::dim());
     }
     frame.render_widget(p, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::highlighted;
+
+    fn joined(spans: &[ratatui::text::Span]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn highlight_keeps_the_text_and_never_splits_a_character() {
+        let s = highlighted("SMTP down; smtp retry", "smtp");
+        assert_eq!(joined(&s), "SMTP down; smtp retry");
+        assert_eq!(s.len(), 4);
+        // Lower-casing changes byte lengths here (Kelvin sign, dotted İ): no highlight,
+        // and no panic.
+        for text in ["\u{212A}elvin smtp İstanbul", "İİ\u{212A}\u{212A}smtp"] {
+            let s = highlighted(text, "smtp");
+            assert_eq!(joined(&s), text);
+        }
+        assert_eq!(joined(&highlighted("café smtp", "smtp")), "café smtp");
+        assert_eq!(highlighted("café smtp", "smtp").len(), 2);
+    }
 }
