@@ -1,7 +1,8 @@
 //! Benchmark: the leads workflow queries on a generated database of 1 M leads over 100
 //! tenants (two years of history, realistic stage spread, some overdue), in-process:
 //! a filtered page of 50, the all-tenant breach list, the dashboard, one tenant's 90-day
-//! analytics — each beside a no-op read round trip measured in the same run.
+//! analytics, an all-leads page over every tenant (or three), the usage report — each
+//! beside a no-op read round trip measured in the same run.
 //!
 //! cargo run --release -p echo5-data --example bench_workflow [leads] [tenants] [iterations]
 //! (the database is kept in $ECHO5_BENCH_DB if set, so later runs skip generation)
@@ -235,6 +236,92 @@ async fn main() {
             s.analytics(TenantKey::Id(t), now - TimeDelta::days(90), now)
                 .await
                 .expect("analytics");
+        }
+    })
+    .await;
+    // Platform administration (issue 8): the all-leads view and the usage report.
+    time("all-leads page of 50 (all tenants)", iters, |_| {
+        let s = store.clone();
+        async move {
+            let q = LeadQueryParams::default().validate().expect("q");
+            let p = s
+                .all_leads(Vec::new(), q)
+                .await
+                .expect("all")
+                .expect("page");
+            assert_eq!(p.data.len(), 50);
+        }
+    })
+    .await;
+    time("all-leads page of 50, 2nd page", iters, |_| {
+        let s = store.clone();
+        async move {
+            let q = LeadQueryParams::default().validate().expect("q");
+            let p1 = s
+                .all_leads(Vec::new(), q.clone())
+                .await
+                .expect("all")
+                .expect("page");
+            let mut q2 = q;
+            q2.cursor = p1
+                .next_cursor
+                .as_deref()
+                .map(|c| echo5_core::page::Cursor::decode(c).expect("cursor"));
+            s.all_leads(Vec::new(), q2)
+                .await
+                .expect("all")
+                .expect("page");
+        }
+    })
+    .await;
+    time("all-leads page of 50, tenant=3 tenants", iters, |i| {
+        let s = store.clone();
+        let names: Vec<String> = (0..3)
+            .map(|k| tenants[(i + k * 31) % tenants.len()].to_string())
+            .collect();
+        async move {
+            let q = LeadQueryParams::default().validate().expect("q");
+            let p = s.all_leads(names, q).await.expect("all").expect("page");
+            assert_eq!(p.data.len(), 50);
+        }
+    })
+    .await;
+    time("all-leads page of 50, spam=all + source", iters, |_| {
+        let s = store.clone();
+        async move {
+            let q = LeadQueryParams {
+                spam: Some("all".into()),
+                source: Some("meta".into()),
+                ..Default::default()
+            }
+            .validate()
+            .expect("q");
+            s.all_leads(Vec::new(), q)
+                .await
+                .expect("all")
+                .expect("page");
+        }
+    })
+    .await;
+    let month = echo5_core::platform::Month::of(now);
+    time(
+        "usage report, this month (100 tenants)",
+        iters.min(100),
+        |_| {
+            let (s, n) = (store.clone(), tenants.len());
+            async move {
+                let u = s.usage_report(month, None).await.expect("usage");
+                assert_eq!(u.len(), n);
+            }
+        },
+    )
+    .await;
+    time("usage report, one tenant", iters, |i| {
+        let (s, t) = (store.clone(), tenants[i % tenants.len()]);
+        async move {
+            s.usage_report(month, Some(TenantKey::Id(t)))
+                .await
+                .expect("usage");
         }
     })
     .await;
