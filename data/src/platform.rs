@@ -36,10 +36,15 @@ pub(crate) fn load(conn: &Connection) -> Result<PlatformSettings, StoreError> {
 }
 
 /// The settings in memory: ingest reads the honeypot names on every submission.
-#[derive(Default)]
 pub(crate) struct PlatformCache(RwLock<Option<Arc<PlatformSettings>>>);
 
 impl PlatformCache {
+    /// Filled at open, so neither ingest nor tenant creation ever waits for a read (or
+    /// competes for the bounded read queue) to learn the settings.
+    pub(crate) fn loaded(conn: &Connection) -> Result<PlatformCache, StoreError> {
+        Ok(PlatformCache(RwLock::new(Some(Arc::new(load(conn)?)))))
+    }
+
     fn get(&self) -> Option<Arc<PlatformSettings>> {
         self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -72,6 +72,7 @@ impl Store {
         let conn = db::open_writer(path)?;
         let key = check_master_key(&conn, key)?;
         let keys = KeyIndex::load(&conn)?;
+        let platform = crate::platform::PlatformCache::loaded(&conn)?;
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
         db::spawn_checkpointer(path, std::time::Duration::from_millis(100), stop)?;
@@ -84,7 +85,7 @@ impl Store {
                 keys,
                 usage: UsageBuffer::default(),
                 keywords: KeywordCache::default(),
-                platform: Default::default(),
+                platform,
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
                 path: path.to_path_buf(),
