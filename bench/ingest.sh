@@ -4,16 +4,19 @@
 # GET /healthz at the same concurrency in the same run.
 #
 # usage: bench/ingest.sh [seconds per point, default 5]
+#        ECHO5D_BIN=/path/to/older/echo5d bench/ingest.sh 5   (measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release -q -p echo5d
+# ECHO5D_BIN: another build to measure (A/B against an older commit in the same session).
+BIN=${ECHO5D_BIN:-./target/release/echo5d}
+[ -n "${ECHO5D_BIN:-}" ] || cargo build --release -q -p echo5d
 
 DIR=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
-./target/release/echo5d --data-dir "$DIR" --listen "127.0.0.1:$PORT" --key-rate-limit 0 --log warn \
+"$BIN" --data-dir "$DIR" --listen "127.0.0.1:$PORT" --key-rate-limit 0 --log warn \
   >/dev/null 2>"$DIR/daemon.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod dashboard;
+pub mod dedup;
 pub mod demo;
 pub mod error;
 pub mod event;

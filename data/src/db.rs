@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_sla.sql"),
     include_str!("../migrations/0004_lead_counts.sql"),
     include_str!("../migrations/0005_platform.sql"),
+    include_str!("../migrations/0006_dedup_in_memory.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

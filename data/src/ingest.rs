@@ -3,6 +3,7 @@
 //! whose fsync the caller waits for before answering 200.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::dedup::Answer;
 use echo5_core::lead::Lead;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -16,10 +17,7 @@ use crate::usage::{self, Counts};
 
 /// A retry with the same `Idempotency-Key` within this window gets the first answer.
 pub const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::hours(24);
-/// A byte-identical body from the same key within this window is a double submit.
-pub const DOUBLE_SUBMIT_WINDOW: TimeDelta = TimeDelta::minutes(10);
-/// Same tenant and e-mail or phone within this window: a duplicate of the earlier lead.
-pub const DUPLICATE_WINDOW: TimeDelta = TimeDelta::days(30);
+pub use echo5_core::dedup::{DOUBLE_SUBMIT_WINDOW, DUPLICATE_WINDOW};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -90,60 +88,14 @@ fn claim(
     Ok(None)
 }
 
-/// The lead an earlier byte-identical body from the same key became, within the window.
-fn double_submit_of(
-    conn: &Connection,
-    key: Uuid,
-    raw: &[u8],
-    since: DateTime<Utc>,
-) -> Result<Option<IngestOutcome>, StoreError> {
-    let found: Option<(String, bool, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT id, is_spam, duplicate_of FROM leads
-             WHERE body_hash = ?1 AND api_key_id = ?2 AND created_at > ?3 ORDER BY created_at LIMIT 1",
-        )?
-        .query_row(
-            params![leads::body_hash(raw).to_vec(), key.to_string(), since.timestamp_millis()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    Ok(match found {
-        Some((id, spam, dup)) => Some(IngestOutcome {
-            id: Uuid::parse_str(&id)?,
-            status: match (spam, dup) {
-                (true, _) => IngestStatus::Spam,
-                (false, Some(_)) => IngestStatus::Duplicate,
-                (false, None) => IngestStatus::Created,
-            },
-            replayed: true,
-        }),
-        None => None,
-    })
-}
-
-/// The earliest lead of the tenant with this e-mail or phone in the window that is not
-/// itself a duplicate or spam: what a new lead duplicates.
-fn original_of(
-    conn: &Connection,
-    lead: &Lead,
-    since: DateTime<Utc>,
-) -> Result<Option<Uuid>, StoreError> {
-    let tid = lead.tenant_id.to_string();
-    let since = since.timestamp_millis();
-    for (column, value) in [("email", &lead.email), ("phone", &lead.phone)] {
-        let Some(value) = value else { continue };
-        let found: Option<String> = conn
-            .prepare_cached(&format!(
-                "SELECT id FROM leads WHERE tenant_id = ?1 AND {column} = ?2 AND created_at >= ?3
-                 AND duplicate_of IS NULL AND is_spam = 0 ORDER BY created_at LIMIT 1"
-            ))?
-            .query_row(params![tid, value, since], |r| r.get(0))
-            .optional()?;
-        if let Some(id) = found {
-            return Ok(Some(Uuid::parse_str(&id)?));
+impl IngestStatus {
+    fn of(spam: bool, duplicate: bool) -> IngestStatus {
+        match (spam, duplicate) {
+            (true, _) => IngestStatus::Spam,
+            (false, true) => IngestStatus::Duplicate,
+            (false, false) => IngestStatus::Created,
         }
     }
-    Ok(None)
 }
 
 fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
@@ -168,7 +120,12 @@ impl Store {
     /// key (10 min) stores nothing and gets the first answer.
     pub async fn ingest(&self, req: IngestRequest) -> Result<IngestOutcome, StoreError> {
         let now = self.now();
+        let recent = self.recent();
         self.write(move |c| {
+            // Duplicates and double submits are looked up in memory (see `recent`); the
+            // guard is held for the whole job, which runs on the one writer thread anyway.
+            let mut windows = recent.lock();
+            windows.prune(now);
             let IngestRequest {
                 key,
                 mut lead,
@@ -186,13 +143,14 @@ impl Store {
             lead.duplicate_of = if lead.is_spam {
                 None
             } else {
-                original_of(c, &lead, lead.created_at - DUPLICATE_WINDOW)?
+                windows.original_of(
+                    lead.tenant_id,
+                    lead.email.as_deref(),
+                    lead.phone.as_deref(),
+                    lead.created_at,
+                )
             };
-            let status = match (lead.is_spam, lead.duplicate_of) {
-                (true, _) => IngestStatus::Spam,
-                (false, Some(_)) => IngestStatus::Duplicate,
-                (false, None) => IngestStatus::Created,
-            };
+            let status = IngestStatus::of(lead.is_spam, lead.duplicate_of.is_some());
             let outcome = IngestOutcome {
                 id: lead.id,
                 status,
@@ -204,7 +162,13 @@ impl Store {
             {
                 return Ok(first);
             }
-            if let Some(first) = double_submit_of(c, key.key_id, &raw, now - DOUBLE_SUBMIT_WINDOW)? {
+            let hash = leads::body_hash(&raw);
+            if let Some(a) = windows.double_submit_of(key.key_id, hash, now) {
+                let first = IngestOutcome {
+                    id: a.lead,
+                    status: IngestStatus::of(a.spam, a.duplicate),
+                    replayed: true,
+                };
                 if let Some(k) = &idempotency_key {
                     // The header key now answers like the double submit it turned out to be.
                     c.prepare_cached(
@@ -235,6 +199,28 @@ impl Store {
                     ..Counts::default()
                 },
             )?;
+            // Last, once nothing below can fail: the writer takes these back should the
+            // job or its commit fail after all.
+            windows.add_submit(
+                key.key_id,
+                hash,
+                now,
+                Answer {
+                    lead: lead.id,
+                    spam: lead.is_spam,
+                    duplicate: lead.duplicate_of.is_some(),
+                },
+            );
+            if status == IngestStatus::Created {
+                windows.add_original(
+                    lead.tenant_id,
+                    lead.email.as_deref(),
+                    lead.phone.as_deref(),
+                    lead.created_at,
+                    lead.id,
+                    now,
+                );
+            }
             Ok(outcome)
         })
         .await

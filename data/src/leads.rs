@@ -182,8 +182,10 @@ impl Store {
 
     /// Stores a fully formed lead (manual entry, imports, tests).
     pub async fn insert_lead(&self, lead: Lead) -> Result<Lead, StoreError> {
+        let (recent, now) = (self.recent(), self.now());
         self.write(move |c| {
             insert(c, &lead, None, None)?;
+            recent.remember(&lead, now);
             Ok(lead)
         })
         .await
@@ -191,9 +193,11 @@ impl Store {
 
     /// Stores many fully formed leads in one transaction (imports, benchmarks).
     pub async fn insert_leads(&self, batch: Vec<Lead>) -> Result<usize, StoreError> {
+        let (recent, now) = (self.recent(), self.now());
         self.write(move |c| {
             for l in &batch {
                 insert(c, l, None, None)?;
+                recent.remember(l, now);
             }
             Ok(batch.len())
         })

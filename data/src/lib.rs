@@ -18,6 +18,7 @@ pub mod leads;
 pub mod master_key;
 pub mod platform;
 mod reader;
+mod recent;
 pub mod sla;
 pub mod stages;
 mod store;

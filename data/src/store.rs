@@ -12,6 +12,7 @@ use crate::api_keys::KeyIndex;
 use crate::db;
 use crate::error::StoreError;
 use crate::reader::Readers;
+use crate::recent::Recent;
 use crate::usage::UsageBuffer;
 use crate::writer::Writer;
 pub use crate::writer::WriterStats;
@@ -52,6 +53,8 @@ struct Inner {
     keys: KeyIndex,
     usage: UsageBuffer,
     keywords: KeywordCache,
+    /// Duplicate and double-submit windows, owned by the write path.
+    recent: Arc<Recent>,
     platform: crate::platform::PlatformCache,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
@@ -76,7 +79,8 @@ impl Store {
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
         db::spawn_checkpointer(path, std::time::Duration::from_millis(100), stop)?;
-        let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch);
+        let recent = Arc::new(Recent::load(&conn, clock.now())?);
+        let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch, recent.clone());
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
@@ -85,12 +89,17 @@ impl Store {
                 keys,
                 usage: UsageBuffer::default(),
                 keywords: KeywordCache::default(),
+                recent,
                 platform,
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
                 path: path.to_path_buf(),
             }),
         })
+    }
+
+    pub(crate) fn recent(&self) -> Arc<Recent> {
+        self.inner.recent.clone()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

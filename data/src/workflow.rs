@@ -310,6 +310,7 @@ impl Store {
         new: NewLead,
     ) -> Result<Change<LeadDetail>, StoreError> {
         let now = self.now();
+        let recent = self.recent();
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
             let pipeline = stages::load(c, t.id)?;
@@ -332,6 +333,7 @@ impl Store {
                 lead.first_contacted_at = Some(lead.created_at);
             }
             leads::insert(c, &lead, None, None)?;
+            recent.remember(&lead, now);
             audit::record(
                 c,
                 now,

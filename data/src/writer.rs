@@ -30,10 +30,19 @@ trait WriteJob: Send {
 }
 
 trait Completion: Send {
+    /// Whether the job itself succeeded (its savepoint was released, not rolled back).
+    fn ok(&self) -> bool;
     /// A copy of the job's error if it is a storage fault (disk full, locked, I/O).
     fn fault(&self) -> Option<StoreError>;
     /// Called once the batch's commit has succeeded or failed.
     fn finish(self: Box<Self>, commit: &Result<(), StoreError>);
+}
+
+/// Told, on the writer thread, how each job and each group commit ended: state kept in
+/// memory beside the database (the recent-leads windows) follows the transaction with it.
+pub(crate) trait WriteObserver: Send + Sync {
+    fn job_done(&self, ok: bool);
+    fn batch_done(&self, ok: bool);
 }
 
 struct Job<F, T> {
@@ -80,6 +89,10 @@ where
 }
 
 impl<T: Send + 'static> Completion for Done<T> {
+    fn ok(&self) -> bool {
+        self.result.is_ok()
+    }
+
     fn fault(&self) -> Option<StoreError> {
         self.result.as_ref().err().and_then(StoreError::fault_copy)
     }
@@ -117,13 +130,18 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn spawn(conn: Connection, queue: usize, max_batch: usize) -> Writer {
+    pub(crate) fn spawn(
+        conn: Connection,
+        queue: usize,
+        max_batch: usize,
+        observer: Arc<dyn WriteObserver>,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
         std::thread::Builder::new()
             .name("echo5-writer".into())
-            .spawn(move || run(conn, rx, max_batch.max(1), &thread_stats))
+            .spawn(move || run(conn, rx, max_batch.max(1), &thread_stats, &*observer))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!(error = %e, "cannot spawn the writer thread"));
         Writer { tx, stats }
@@ -157,7 +175,13 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, stats: &WriterStats) {
+fn run(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Msg>,
+    max_batch: usize,
+    stats: &WriterStats,
+    observer: &dyn WriteObserver,
+) {
     let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
         let mut shutdown = None;
@@ -172,7 +196,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, stats: &
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, &mut batch, stats);
+        commit_batch(&conn, &mut batch, stats, observer);
         if let Some(ack) = shutdown {
             // Refuse new work, then commit whatever was already queued behind us.
             rx.close();
@@ -181,7 +205,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, stats: &
                     batch.push(j);
                 }
             }
-            commit_batch(&conn, &mut batch, stats);
+            commit_batch(&conn, &mut batch, stats, observer);
             if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
                 tracing::warn!(error = %e, "checkpoint at shutdown failed");
             }
@@ -191,7 +215,12 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, max_batch: usize, stats: &
     }
 }
 
-fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>, stats: &WriterStats) {
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut Vec<Box<dyn WriteJob>>,
+    stats: &WriterStats,
+    observer: &dyn WriteObserver,
+) {
     if batch.is_empty() {
         return;
     }
@@ -230,6 +259,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>, stats: &W
             continue;
         }
         let d = j.run(conn);
+        observer.job_done(d.ok());
         if conn.is_autocommit() {
             lost = Some(d.fault().unwrap_or_else(|| {
                 StoreError::Unavailable("the transaction was rolled back by SQLite".into())
@@ -251,6 +281,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn WriteJob>>, stats: &W
         }
         stats.failed_commits.fetch_add(1, Ordering::Relaxed);
     }
+    observer.batch_done(commit.is_ok());
     if commit.is_ok() {
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(n, Ordering::Relaxed);

@@ -488,3 +488,69 @@ async fn usage_counters_survive_a_restart() {
     assert_eq!(after.total.api_calls, 4);
     assert_eq!(after.by_key.len(), 1);
 }
+
+/// The duplicate and double-submit windows live in memory; a restart rebuilds them from the
+/// stored leads, so neither a retry nor a returning contact slips through after a restart.
+#[tokio::test]
+async fn duplicate_and_double_submit_windows_survive_a_restart() {
+    let s = TestServer::start().await;
+    let (t, key) = s
+        .tenant_with_key(r#"{"name":"Open Arms","settings":{"spam_keywords":["casino"]}}"#)
+        .await;
+    let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
+    let body = br#"{"name":"Jane","email":"jane@example.com","phone":"5550102000"}"#;
+    let (_, first) = s.submit(&key, JSON_CT, body).await;
+    assert_eq!(first["status"], "created");
+    let (_, spam_first) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Bot","email":"b1@spam.example","message":"Best CASINO bonus!"}"#,
+        )
+        .await;
+    // Answered like a clean lead, stored flagged.
+    assert_eq!(spam_first["status"], "created");
+    assert!(s.lead(&spam_first).await.is_spam);
+    let clock = s.clock.clone();
+    let dir = s.stop().await;
+
+    clock.advance(TimeDelta::minutes(5));
+    let s = TestServer::start_in(dir, clock.clone(), |_| {}).await;
+    let (status, again) = s.submit(&key, JSON_CT, body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        again, first,
+        "a double submit across a restart gets the first answer"
+    );
+    let (_, spam_again) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Bot","email":"b1@spam.example","message":"Best CASINO bonus!"}"#,
+        )
+        .await;
+    assert_eq!(spam_again, spam_first);
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 2);
+    let (_, by_phone) = s
+        .submit(&key, JSON_CT, br#"{"name":"J","phone":"(555) 010-2000"}"#)
+        .await;
+    assert_eq!(by_phone["status"], "duplicate");
+    assert_eq!(
+        s.lead(&by_phone)
+            .await
+            .duplicate_of
+            .map(|d| d.to_string())
+            .as_deref(),
+        first["id"].as_str()
+    );
+    let dir = s.stop().await;
+
+    // Past both windows, a restart keeps neither: the same body is a new original lead.
+    clock.advance(TimeDelta::days(31));
+    let s = TestServer::start_in(dir, clock, |_| {}).await;
+    let (_, later) = s.submit(&key, JSON_CT, body).await;
+    assert_eq!(later["status"], "created");
+    assert_ne!(later["id"], first["id"]);
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 4);
+    s.stop().await;
+}

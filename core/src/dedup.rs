@@ -1,0 +1,375 @@
+//! The windows in which a new submission repeats an earlier one: the same tenant's contact
+//! within 30 days (a *duplicate*, stored and linked to the original) and the same key's
+//! byte-identical body within 10 minutes (a *double submit*, answered like the first and not
+//! stored again).
+//!
+//! The store keeps these windows in memory — rebuilt from the database at start — so that
+//! storing a lead does not have to maintain three randomly keyed indexes (e-mail, phone,
+//! body hash). Those indexes dirtied a random page each per lead, and writing those pages
+//! was most of what capped durable ingest.
+//!
+//! Changes are recorded as they happen and can be undone: the writer stages a job's entries
+//! while the job runs (so a later job in the same group commit sees them), then keeps them
+//! or takes them back with [`RecentLeads::job_done`] and [`RecentLeads::batch_done`]
+//! depending on whether the job and the commit succeeded. An entry therefore never outlives
+//! a lead that was rolled back, and a double submit is never answered with an id that was
+//! not stored.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Same tenant and e-mail or phone within this window: a duplicate of the earlier lead.
+pub const DUPLICATE_WINDOW: TimeDelta = TimeDelta::days(30);
+/// A byte-identical body from the same key within this window is a double submit.
+pub const DOUBLE_SUBMIT_WINDOW: TimeDelta = TimeDelta::minutes(10);
+/// How often expired entries are swept out.
+const PRUNE_EVERY: TimeDelta = TimeDelta::minutes(1);
+
+/// What an earlier submission was answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub lead: Uuid,
+    pub spam: bool,
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Contact {
+    Email(Uuid, String),
+    Phone(Uuid, String),
+}
+
+type SubmitKey = (Uuid, [u8; 16]);
+
+#[derive(Debug)]
+enum Change {
+    Original(Contact, Uuid),
+    Submit(SubmitKey, Uuid),
+}
+
+#[derive(Debug, Default)]
+pub struct RecentLeads {
+    /// Original leads (neither spam nor duplicates) per tenant contact, oldest first.
+    originals: HashMap<Contact, Vec<(DateTime<Utc>, Uuid)>>,
+    /// The first answer per key and body hash.
+    submits: HashMap<SubmitKey, (DateTime<Utc>, Answer)>,
+    /// Changes of the running job, then of the running group commit: what an undo removes.
+    job: Vec<Change>,
+    batch: Vec<Change>,
+    pruned_at: Option<DateTime<Utc>>,
+}
+
+fn contacts(tenant: Uuid, email: Option<&str>, phone: Option<&str>) -> Vec<Contact> {
+    let mut out = Vec::with_capacity(2);
+    if let Some(e) = email.filter(|e| !e.is_empty()) {
+        out.push(Contact::Email(tenant, e.to_owned()));
+    }
+    if let Some(p) = phone.filter(|p| !p.is_empty()) {
+        out.push(Contact::Phone(tenant, p.to_owned()));
+    }
+    out
+}
+
+impl RecentLeads {
+    /// The lead that a lead of `tenant` with these contacts, arriving at `at`, duplicates:
+    /// the earliest original with the same e-mail within the window, else the earliest with
+    /// the same phone.
+    pub fn original_of(
+        &self,
+        tenant: Uuid,
+        email: Option<&str>,
+        phone: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Option<Uuid> {
+        let since = at - DUPLICATE_WINDOW;
+        contacts(tenant, email, phone).iter().find_map(|c| {
+            self.originals
+                .get(c)?
+                .iter()
+                .find(|(t, _)| *t >= since)
+                .map(|(_, id)| *id)
+        })
+    }
+
+    /// Records an original lead (neither spam nor a duplicate) created at `created_at`.
+    /// Leads already outside the window at `now` can never be matched and are not kept.
+    pub fn add_original(
+        &mut self,
+        tenant: Uuid,
+        email: Option<&str>,
+        phone: Option<&str>,
+        created_at: DateTime<Utc>,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) {
+        if created_at < now - DUPLICATE_WINDOW {
+            return;
+        }
+        for c in contacts(tenant, email, phone) {
+            let list = self.originals.entry(c.clone()).or_default();
+            let at = list.partition_point(|(t, _)| *t <= created_at);
+            list.insert(at, (created_at, id));
+            self.job.push(Change::Original(c, id));
+        }
+    }
+
+    /// The first answer given to this body from this key within the window before `at`.
+    pub fn double_submit_of(&self, key: Uuid, hash: [u8; 16], at: DateTime<Utc>) -> Option<Answer> {
+        let since = at - DOUBLE_SUBMIT_WINDOW;
+        self.submits
+            .get(&(key, hash))
+            .filter(|(t, _)| *t > since)
+            .map(|(_, a)| *a)
+    }
+
+    /// Records the answer to a stored submission. An answer still inside its window is
+    /// kept: the first one is what repeats get.
+    pub fn add_submit(&mut self, key: Uuid, hash: [u8; 16], at: DateTime<Utc>, answer: Answer) {
+        if self.double_submit_of(key, hash, at).is_some() {
+            return;
+        }
+        self.submits.insert((key, hash), (at, answer));
+        self.job.push(Change::Submit((key, hash), answer.lead));
+    }
+
+    /// The running job ended: keep its changes with the batch, or take them back.
+    pub fn job_done(&mut self, ok: bool) {
+        if ok {
+            self.batch.append(&mut self.job);
+        } else {
+            let job = std::mem::take(&mut self.job);
+            self.undo(job);
+        }
+    }
+
+    /// The group commit ended: its changes are now durable, or were rolled back with it.
+    pub fn batch_done(&mut self, ok: bool) {
+        // A job that never reported (the writer stopped mid-batch) counts with the batch.
+        self.job_done(ok);
+        if ok {
+            self.batch.clear();
+        } else {
+            let batch = std::mem::take(&mut self.batch);
+            self.undo(batch);
+        }
+    }
+
+    fn undo(&mut self, changes: Vec<Change>) {
+        for change in changes.into_iter().rev() {
+            match change {
+                Change::Original(c, id) => {
+                    if let Some(list) = self.originals.get_mut(&c) {
+                        list.retain(|(_, l)| *l != id);
+                        if list.is_empty() {
+                            self.originals.remove(&c);
+                        }
+                    }
+                }
+                Change::Submit(k, id) => {
+                    if self.submits.get(&k).is_some_and(|(_, a)| a.lead == id) {
+                        self.submits.remove(&k);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops entries no lead arriving from `now` on can match; sweeps at most once a
+    /// minute, so calling it on every write costs a comparison.
+    pub fn prune(&mut self, now: DateTime<Utc>) {
+        if self
+            .pruned_at
+            .is_some_and(|t| now - t < PRUNE_EVERY && now >= t)
+        {
+            return;
+        }
+        self.pruned_at = Some(now);
+        let dup_since = now - DUPLICATE_WINDOW;
+        self.originals.retain(|_, list| {
+            list.retain(|(t, _)| *t >= dup_since);
+            !list.is_empty()
+        });
+        let submit_since = now - DOUBLE_SUBMIT_WINDOW;
+        self.submits.retain(|_, (t, _)| *t > submit_since);
+    }
+
+    /// (contacts, submits) held: for logs and tests.
+    pub fn len(&self) -> (usize, usize) {
+        (self.originals.len(), self.submits.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.originals.is_empty() && self.submits.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_780_000_000, 0).unwrap() + TimeDelta::minutes(minutes)
+    }
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    const A: Uuid = Uuid::from_u128(0xA);
+    const B: Uuid = Uuid::from_u128(0xB);
+    const DAY: i64 = 24 * 60;
+
+    fn committed(r: &mut RecentLeads) {
+        r.job_done(true);
+        r.batch_done(true);
+    }
+
+    #[test]
+    fn email_first_then_phone_within_the_tenant_and_window() {
+        let mut r = RecentLeads::default();
+        r.add_original(A, Some("jane@x.com"), Some("+15550001"), t(0), id(1), t(0));
+        r.add_original(A, None, Some("+15550002"), t(1), id(2), t(1));
+        committed(&mut r);
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), None, t(5)),
+            Some(id(1))
+        );
+        assert_eq!(r.original_of(A, None, Some("+15550001"), t(5)), Some(id(1)));
+        // E-mail wins over phone when both match different originals.
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), Some("+15550002"), t(5)),
+            Some(id(1))
+        );
+        assert_eq!(
+            r.original_of(A, Some("bob@x.com"), Some("+15550002"), t(5)),
+            Some(id(2))
+        );
+        // Another tenant never matches; nor does a contact that is empty.
+        assert_eq!(r.original_of(B, Some("jane@x.com"), None, t(5)), None);
+        assert_eq!(r.original_of(A, Some(""), Some(""), t(5)), None);
+        // Exactly 30 days later still matches; a minute more does not.
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), None, t(30 * DAY)),
+            Some(id(1))
+        );
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), None, t(30 * DAY + 1)),
+            None
+        );
+    }
+
+    #[test]
+    fn the_earliest_original_still_in_the_window_is_the_one() {
+        let mut r = RecentLeads::default();
+        r.add_original(A, Some("jane@x.com"), None, t(10 * DAY), id(2), t(10 * DAY));
+        // A backdated import, older than the first one but still in the window.
+        r.add_original(A, Some("jane@x.com"), None, t(5 * DAY), id(1), t(10 * DAY));
+        committed(&mut r);
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), None, t(11 * DAY)),
+            Some(id(1))
+        );
+        // Once the import falls out of the window, the later original takes over.
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), None, t(36 * DAY)),
+            Some(id(2))
+        );
+        // Something already out of the window is not kept at all.
+        r.add_original(A, Some("old@x.com"), None, t(0), id(3), t(31 * DAY));
+        assert_eq!(r.len().0, 1);
+    }
+
+    #[test]
+    fn double_submit_answers_the_first_within_ten_minutes() {
+        let mut r = RecentLeads::default();
+        let first = Answer {
+            lead: id(1),
+            spam: false,
+            duplicate: false,
+        };
+        let second = Answer {
+            lead: id(2),
+            spam: true,
+            duplicate: false,
+        };
+        r.add_submit(A, [1; 16], t(0), first);
+        r.add_submit(A, [1; 16], t(1), second);
+        committed(&mut r);
+        assert_eq!(r.double_submit_of(A, [1; 16], t(9)), Some(first));
+        assert_eq!(r.double_submit_of(A, [2; 16], t(9)), None);
+        assert_eq!(r.double_submit_of(B, [1; 16], t(9)), None);
+        assert_eq!(r.double_submit_of(A, [1; 16], t(10)), None);
+        // After the window a new body with the same hash starts a new window.
+        r.add_submit(A, [1; 16], t(11), second);
+        committed(&mut r);
+        assert_eq!(r.double_submit_of(A, [1; 16], t(12)), Some(second));
+    }
+
+    #[test]
+    fn failed_jobs_and_failed_commits_take_their_entries_back() {
+        let mut r = RecentLeads::default();
+        let a = Answer {
+            lead: id(1),
+            spam: false,
+            duplicate: false,
+        };
+        r.add_original(A, Some("kept@x.com"), None, t(0), id(1), t(0));
+        r.add_submit(A, [1; 16], t(0), a);
+        r.job_done(true);
+        // Visible to the next job of the same batch before the commit...
+        assert_eq!(
+            r.original_of(A, Some("kept@x.com"), None, t(0)),
+            Some(id(1))
+        );
+        r.add_original(A, Some("failed@x.com"), None, t(0), id(2), t(0));
+        r.job_done(false);
+        assert_eq!(r.original_of(A, Some("failed@x.com"), None, t(0)), None);
+        r.batch_done(true);
+        assert_eq!(
+            r.original_of(A, Some("kept@x.com"), None, t(1)),
+            Some(id(1))
+        );
+
+        // A whole batch whose commit failed leaves nothing behind.
+        r.add_original(A, Some("lost@x.com"), Some("+1555"), t(2), id(3), t(2));
+        r.add_submit(A, [3; 16], t(2), Answer { lead: id(3), ..a });
+        r.job_done(true);
+        r.batch_done(false);
+        assert_eq!(
+            r.original_of(A, Some("lost@x.com"), Some("+1555"), t(3)),
+            None
+        );
+        assert_eq!(r.double_submit_of(A, [3; 16], t(3)), None);
+        // ...while what the earlier batch committed stays.
+        assert_eq!(r.double_submit_of(A, [1; 16], t(3)), Some(a));
+        assert_eq!(r.len(), (1, 1));
+    }
+
+    #[test]
+    fn prune_drops_only_what_can_no_longer_match() {
+        let mut r = RecentLeads::default();
+        r.add_original(A, Some("old@x.com"), None, t(0), id(1), t(0));
+        r.add_original(A, Some("new@x.com"), None, t(20 * DAY), id(2), t(20 * DAY));
+        r.add_submit(
+            A,
+            [1; 16],
+            t(31 * DAY - 9),
+            Answer {
+                lead: id(2),
+                spam: false,
+                duplicate: false,
+            },
+        );
+        committed(&mut r);
+        r.prune(t(31 * DAY));
+        assert_eq!(r.len(), (1, 1));
+        assert_eq!(
+            r.original_of(A, Some("new@x.com"), None, t(31 * DAY)),
+            Some(id(2))
+        );
+        // The double submit window is shorter: the next sweep takes the body hash.
+        r.prune(t(31 * DAY + 2));
+        assert_eq!(r.len(), (1, 0));
+    }
+}
