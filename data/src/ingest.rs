@@ -121,6 +121,7 @@ impl Store {
     pub async fn ingest(&self, req: IngestRequest) -> Result<IngestOutcome, StoreError> {
         let now = self.now();
         let recent = self.recent();
+        let hash = leads::body_hash(&req.raw);
         self.write(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
             // guard is held for the whole job, which runs on the one writer thread anyway.
@@ -162,7 +163,6 @@ impl Store {
             {
                 return Ok(first);
             }
-            let hash = leads::body_hash(&raw);
             if let Some(a) = windows.double_submit_of(key.key_id, hash, now) {
                 let first = IngestOutcome {
                     id: a.lead,
@@ -184,6 +184,7 @@ impl Store {
                 Some(RawBody {
                     bytes: &raw,
                     content_type: &content_type,
+                    hash,
                 }),
                 Some(key.key_id),
             )?;
