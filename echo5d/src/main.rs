@@ -9,6 +9,11 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// mimalloc instead of glibc malloc, for Rust and (feature `override`) SQLite allocations:
+/// see the note in Cargo.toml (measured with bench/ingest.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_new(&cli.serve.log).unwrap_or_else(|_| EnvFilter::new("info"));
