@@ -18,6 +18,7 @@ impl Store {
     pub async fn seed_demo(&self, seed: u64) -> Result<Option<usize>, StoreError> {
         let key = self.key();
         let now = self.now();
+        let recent = self.recent();
         self.write(move |c| {
             let done: Option<String> = c
                 .query_row(
@@ -58,6 +59,7 @@ impl Store {
                 let intake = pipeline[0].id;
                 for lead in demo::leads(t, row.id, &pipeline, now, seed) {
                     leads::insert(c, &lead, None, None)?;
+                    recent.remember(&lead, now);
                     if lead.stage_id != intake {
                         leads::record_stage_change(
                             c,

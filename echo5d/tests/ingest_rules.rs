@@ -554,3 +554,50 @@ async fn duplicate_and_double_submit_windows_survive_a_restart() {
     assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 4);
     s.stop().await;
 }
+
+/// Leads written by other paths than ingest (here the demo seed) count as originals at once,
+/// not only after the next restart rebuilds the windows.
+#[tokio::test]
+async fn a_seeded_lead_is_an_original_for_the_next_submission() {
+    let s = TestServer::start_with(|a| a.demo = true).await;
+    let (status, tenants) = s.get("/api/v1/tenants").await;
+    assert_eq!(status, StatusCode::OK);
+    let slug = tenants["data"][0]["slug"].as_str().unwrap().to_string();
+    let (_, page) = s
+        .get(&format!("/api/v1/tenants/{slug}/leads?limit=200"))
+        .await;
+    let now = echo5_core::clock::Clock::now(&*s.clock);
+    let original = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| {
+            l["email"].is_string()
+                && l["duplicate_of"].is_null()
+                && l["is_spam"] == false
+                && l["created_at"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| now - t.to_utc() < TimeDelta::days(29))
+        })
+        .expect("a recent clean demo lead with an e-mail")
+        .clone();
+    let (status, k) = s.post(&format!("/api/v1/tenants/{slug}/keys"), "{}").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let key = k["secret"].as_str().unwrap();
+    let body = format!(
+        r#"{{"name":"Returning","email":"{}"}}"#,
+        original["email"].as_str().unwrap()
+    );
+    let (_, again) = s.submit(key, JSON_CT, body.as_bytes()).await;
+    assert_eq!(again["status"], "duplicate");
+    assert_eq!(
+        s.lead(&again)
+            .await
+            .duplicate_of
+            .map(|d| d.to_string())
+            .as_deref(),
+        original["id"].as_str()
+    );
+    s.stop().await;
+}
