@@ -22,6 +22,19 @@ async fn eventually<F: Fn() -> bool>(what: &str, f: F) {
     panic!("timed out waiting for: {what}");
 }
 
+/// The alert's status and attempt count once at least `n` attempts are recorded (or as
+/// they stand after 20 s; the caller's assertions then fail with them).
+async fn attempts_reach(s: &TestServer, lead: uuid::Uuid, n: u32) -> (String, u32) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, attempts) = s.state.store.alert_state(lead).await.unwrap().unwrap();
+        if attempts >= n || Instant::now() >= deadline {
+            return (status, attempts);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_breach_mails_the_manager_once_with_the_lead_link() {
     let smtp = SmtpSink::start().await;
@@ -113,13 +126,18 @@ async fn a_failing_smtp_server_gets_retries_and_one_mail_after_recovery_across_a
     // The retry waits for its backoff on the store's clock: move it on and see more tries.
     for _ in 0..2 {
         let before = smtp.refused.load(Ordering::SeqCst);
+        // The retry time is set from the store's clock when the attempt is recorded: advance
+        // the clock only once it is, or the retry lands after the advance.
+        attempts_reach(&s, lid, before as u32).await;
         s.clock.advance(TimeDelta::minutes(11));
         eventually("another attempt", || {
             smtp.refused.load(Ordering::SeqCst) > before
         })
         .await;
     }
-    let (status, attempts) = s.state.store.alert_state(lid).await.unwrap().unwrap();
+    // The server counts a refusal before the daemon records that attempt: wait for the
+    // third attempt to be stored rather than reading once.
+    let (status, attempts) = attempts_reach(&s, lid, 3).await;
     assert_eq!(status, "pending");
     assert!(attempts >= 3, "{attempts}");
     assert!(smtp.mails().is_empty());
