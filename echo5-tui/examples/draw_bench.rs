@@ -19,7 +19,7 @@ use echo5_core::secret::MaskedSecret;
 use echo5_core::stage::{StageKind, StageSummary};
 use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
 use echo5_tui::app::{Action, LogMsg, Screen, State, update};
-use echo5_tui::platform::{LogLine, TenantLead};
+use echo5_tui::platform::{LeadWithTenant, LogLine};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, Instant};
@@ -173,7 +173,7 @@ fn state() -> State {
             .enumerate()
             .map(|(i, l)| {
                 let t = i % 20;
-                TenantLead {
+                LeadWithTenant {
                     lead: l.clone(),
                     tenant: TenantRef {
                         id: Uuid::from_u128(0x2000 + t as u128),

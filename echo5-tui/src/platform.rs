@@ -1,193 +1,22 @@
-//! Wire types of the platform-administration endpoints (issue 8) as the console reads them:
-//! platform settings, every tenant's leads, usage per month, and the daemon's log lines.
-//!
-//! They follow the agreed JSON contract. They live here rather than in `echo5-core` while
-//! the daemon side is being written beside them; once core carries the same types, these
-//! become re-exports (see docs/decisions.md, "Console"). Reading is lenient where a newer
-//! daemon may add to a shape (unknown fields are ignored), strict where the console relies
-//! on a value.
+//! The platform-administration shapes (issue 8) as the console uses them. The wire types
+//! are `echo5_core::platform`'s, the same ones the daemon serialises, re-exported here; what
+//! stays in this module is client-side only: how the console reads a log line's level, steps
+//! the usage month and prints numbers.
 
-use chrono::{DateTime, Datelike, Utc};
-use echo5_core::lead::Lead;
-use echo5_core::stage::StageKind;
-use echo5_core::tenant::TenantRef;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+pub use echo5_core::platform::{
+    KeyUsage, LeadWithTenant, LogLevel, LogLine, LogPage, Month, PlatformSettings,
+    PlatformSettingsPatch, StageTemplate, TenantUsage, UsageReport, UsageTotals,
+};
 
-/// One stage of the pipeline new tenants start with (no id: it is a template).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DefaultStage {
-    pub name: String,
-    pub kind: StageKind,
+/// A line's level for colouring and the client-side filter; a level the console does not
+/// know reads as `Info` (the line is still shown). Core keeps `level` a string on the wire.
+pub fn line_level(line: &LogLine) -> LogLevel {
+    LogLevel::parse(&line.level).unwrap_or(LogLevel::Info)
 }
 
-/// `GET /api/v1/platform/settings`: defaults applied to tenants created afterwards, and
-/// who runs the platform.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlatformSettings {
-    pub default_stages: Vec<DefaultStage>,
-    pub default_sla_hours: u32,
-    pub default_spam_keywords: Vec<String>,
-    pub honeypot_fields: Vec<String>,
-    pub default_grace_hours: u32,
-    #[serde(default)]
-    pub operator_name: Option<String>,
-    #[serde(default)]
-    pub operator_email: Option<String>,
-}
-
-/// The body of `PATCH /api/v1/platform/settings`: only the field that changed is present;
-/// `operator_name`/`operator_email` as `null` clear them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PlatformPatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_stages: Option<Vec<DefaultStage>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_sla_hours: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_spam_keywords: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub honeypot_fields: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_grace_hours: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub operator_name: Option<Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub operator_email: Option<Option<String>>,
-}
-
-/// A row of `GET /api/v1/leads`: the same lead row as a tenant's listing, plus its tenant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantLead {
-    #[serde(flatten)]
-    pub lead: Lead,
-    pub tenant: TenantRef,
-}
-
-/// Counters shared by the totals, a tenant's row and a key's row.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageCounts {
-    #[serde(default)]
-    pub accepted: u64,
-    #[serde(default)]
-    pub spam: u64,
-    #[serde(default)]
-    pub duplicates: u64,
-    #[serde(default)]
-    pub rejected: u64,
-    #[serde(default)]
-    pub api_calls: u64,
-    #[serde(default)]
-    pub storage_bytes: u64,
-}
-
-/// One API key's share of a tenant's month. Keys deleted since (or requests with no valid
-/// key) come with `key_id: null`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyUsage {
-    #[serde(default)]
-    pub key_id: Option<Uuid>,
-    #[serde(default)]
-    pub prefix: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub accepted: u64,
-    #[serde(default)]
-    pub spam: u64,
-    #[serde(default)]
-    pub duplicates: u64,
-    #[serde(default)]
-    pub rejected: u64,
-    #[serde(default)]
-    pub api_calls: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenantUsage {
-    pub tenant: TenantRef,
-    #[serde(flatten)]
-    pub counts: UsageCounts,
-    #[serde(default)]
-    pub last_lead_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub active: bool,
-    #[serde(default)]
-    pub keys: Vec<KeyUsage>,
-}
-
-/// `GET /api/v1/usage?month=YYYY-MM`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    pub month: String,
-    pub active_tenants: u64,
-    pub totals: UsageCounts,
-    pub tenants: Vec<TenantUsage>,
-}
-
-/// One daemon log line, from `GET /api/v1/system/logs` or the live stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogLine {
-    pub seq: u64,
-    pub time: DateTime<Utc>,
-    pub level: String,
-    #[serde(default)]
-    pub target: String,
-    pub message: String,
-}
-
-impl LogLine {
-    pub fn level(&self) -> LogLevel {
-        LogLevel::parse(&self.level).unwrap_or(LogLevel::Info)
-    }
-}
-
-/// `{"data": [...]}` of the log history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogPage {
-    pub data: Vec<LogLine>,
-}
-
-/// tracing's levels, least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LogLevel {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-impl LogLevel {
-    pub fn parse(s: &str) -> Option<LogLevel> {
-        Some(match s.trim().to_ascii_uppercase().as_str() {
-            "TRACE" => LogLevel::Trace,
-            "DEBUG" => LogLevel::Debug,
-            "INFO" => LogLevel::Info,
-            "WARN" | "WARNING" => LogLevel::Warn,
-            "ERROR" => LogLevel::Error,
-            _ => return None,
-        })
-    }
-
-    /// The query value (`?level=warn`): the least severe level wanted.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Trace => "trace",
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Warn => "warn",
-            LogLevel::Error => "error",
-        }
-    }
-}
-
-/// A calendar month, as the usage endpoint names it (`2026-11`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct YearMonth {
-    pub year: i32,
-    /// 1..=12
-    pub month: u32,
+/// The `?level=` value: core's parser takes any case, the console has always sent lower case.
+pub fn level_param(level: LogLevel) -> String {
+    level.as_str().to_ascii_lowercase()
 }
 
 const MONTHS: [&str; 12] = [
@@ -205,49 +34,45 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-impl YearMonth {
-    pub fn of(t: DateTime<Utc>) -> YearMonth {
-        YearMonth {
-            year: t.year(),
-            month: t.month(),
-        }
-    }
+/// The usage screen's month picker on core's [`Month`] (whose `Display` is the `2026-11`
+/// query value): stepping across years and the heading's name.
+pub trait MonthNav {
+    fn prev(self) -> Month;
+    fn next(self) -> Month;
+    /// `November 2026`.
+    fn label(self) -> String;
+}
 
-    pub fn prev(self) -> YearMonth {
+impl MonthNav for Month {
+    fn prev(self) -> Month {
         if self.month <= 1 {
-            YearMonth {
+            Month {
                 year: self.year - 1,
                 month: 12,
             }
         } else {
-            YearMonth {
+            Month {
                 year: self.year,
                 month: self.month - 1,
             }
         }
     }
 
-    pub fn next(self) -> YearMonth {
+    fn next(self) -> Month {
         if self.month >= 12 {
-            YearMonth {
+            Month {
                 year: self.year + 1,
                 month: 1,
             }
         } else {
-            YearMonth {
+            Month {
                 year: self.year,
                 month: self.month + 1,
             }
         }
     }
 
-    /// `2026-11`, the query value.
-    pub fn param(self) -> String {
-        format!("{:04}-{:02}", self.year, self.month)
-    }
-
-    /// `November 2026`.
-    pub fn label(self) -> String {
+    fn label(self) -> String {
         let name = MONTHS
             .get(self.month.saturating_sub(1) as usize)
             .copied()
@@ -294,19 +119,19 @@ mod tests {
 
     #[test]
     fn months_wrap_over_years() {
-        let jan = YearMonth {
+        let jan = Month {
             year: 2026,
             month: 1,
         };
         assert_eq!(
             jan.prev(),
-            YearMonth {
+            Month {
                 year: 2025,
                 month: 12
             }
         );
         assert_eq!(jan.prev().next(), jan);
-        assert_eq!(jan.prev().param(), "2025-12");
+        assert_eq!(jan.prev().to_string(), "2025-12");
         assert_eq!(jan.label(), "January 2026");
     }
 
@@ -333,15 +158,21 @@ mod tests {
                 "keys": [{"key_id": null, "prefix": null, "name": null, "accepted": 0, "spam": 0, "duplicates": 0, "rejected": 2, "api_calls": 2}]
             }]
         });
-        let u: Usage = serde_json::from_value(usage).expect("usage parses");
-        assert_eq!(u.tenants[0].counts.storage_bytes, 4096);
+        let u: UsageReport = serde_json::from_value(usage).expect("usage parses");
+        assert_eq!(u.tenants[0].storage_bytes, 4096);
         assert_eq!(u.tenants[0].keys[0].rejected, 2);
         let line: LogLine = serde_json::from_value(json!({
             "seq": 7, "time": "2026-03-02T09:30:00Z", "level": "WARN", "target": "echo5d::monitor", "message": "smtp down"
         }))
         .expect("log line parses");
-        assert_eq!(line.level(), LogLevel::Warn);
-        let p = PlatformPatch {
+        assert_eq!(line_level(&line), LogLevel::Warn);
+        assert_eq!(level_param(line_level(&line)), "warn");
+        let odd = LogLine {
+            level: "NOTICE".into(),
+            ..line
+        };
+        assert_eq!(line_level(&odd), LogLevel::Info);
+        let p = PlatformSettingsPatch {
             operator_name: Some(None),
             ..Default::default()
         };

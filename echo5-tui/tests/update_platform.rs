@@ -11,7 +11,7 @@ use echo5_tui::api::ApiError;
 use echo5_tui::app::overlay::Overlay;
 use echo5_tui::app::state::{ErrorAt, PlatformField};
 use echo5_tui::app::{Call, Effect, PlatformChange, Reply, Scope, Screen, State, update};
-use echo5_tui::platform::DefaultStage;
+use echo5_tui::platform::StageTemplate;
 use serde_json::json;
 
 fn on_platform() -> State {
@@ -333,7 +333,7 @@ fn stages_are_added_renamed_retyped_and_deleted() {
             assert_eq!(list.len(), 6);
             assert_eq!(
                 list[5],
-                DefaultStage {
+                StageTemplate {
                     name: "Tour Scheduled".into(),
                     kind: StageKind::Open
                 }

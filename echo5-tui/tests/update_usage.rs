@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use echo5_tui::app::{Call, Effect, Reply, Screen, State, update};
-use echo5_tui::platform::YearMonth;
+use echo5_tui::platform::Month;
 
 fn on_usage() -> State {
     on_command("usage")
@@ -14,7 +14,7 @@ fn on_usage() -> State {
 
 fn month(fx: &[Effect]) -> String {
     match calls(fx).as_slice() {
-        [Call::GetUsage { month }] => month.param(),
+        [Call::GetUsage { month }] => month.to_string(),
         other => panic!("expected one usage fetch, got {other:?}"),
     }
 }
@@ -39,7 +39,7 @@ fn the_month_picker_wraps_years_and_stops_at_this_month() {
     assert_eq!(month(&update(&mut s, code(KeyCode::Left))), "2025-12");
     assert_eq!(
         s.usage_month,
-        YearMonth {
+        Month {
             year: 2025,
             month: 12
         }
@@ -49,7 +49,7 @@ fn the_month_picker_wraps_years_and_stops_at_this_month() {
     assert_eq!(month(&update(&mut s, code(KeyCode::Right))), "2026-03");
     // March 2026 is now: no later month.
     assert!(update(&mut s, key('l')).is_empty());
-    assert_eq!(s.usage_month.param(), "2026-03");
+    assert_eq!(s.usage_month.to_string(), "2026-03");
     assert!(s.toasts.iter().any(|t| t.text.contains("future")));
 }
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::ApiError;
 use crate::app::{Call, LeadChange, Reply, SecretOrigin, SettingsChange};
-use crate::platform::{LogPage, PlatformSettings, Usage};
+use crate::platform::{LogPage, PlatformSettings, UsageReport, level_param};
 
 /// A dead daemon must not hold a request (and its "loading" marker) for long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -307,16 +307,16 @@ impl Client {
                 .await
                 .map(Reply::AllLeads),
             Call::GetUsage { month } => self
-                .send::<Usage>(
+                .send::<UsageReport>(
                     self.req(Method::GET, "/api/v1/usage")
-                        .query(&[("month", month.param())]),
+                        .query(&[("month", month.to_string())]),
                 )
                 .await
                 .map(|u| Reply::Usage(Box::new(u))),
             Call::GetLogs { level } => {
                 let mut query = vec![("limit", LOG_HISTORY.to_string())];
                 if let Some(l) = level {
-                    query.push(("level", l.as_str().to_string()));
+                    query.push(("level", level_param(*l)));
                 }
                 self.send::<LogPage>(self.req(Method::GET, "/api/v1/system/logs").query(&query))
                     .await

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::effect::{Call, Scope};
 use crate::api::ApiError;
-use crate::platform::{LogLine, PlatformSettings, TenantLead, Usage};
+use crate::platform::{LeadWithTenant, LogLine, PlatformSettings, UsageReport};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -105,8 +105,8 @@ pub enum Reply {
     Analytics(Box<Analytics>),
     Platform(Box<PlatformSettings>),
     PlatformSaved(Box<PlatformSettings>),
-    AllLeads(Page<TenantLead>),
-    Usage(Box<Usage>),
+    AllLeads(Page<LeadWithTenant>),
+    Usage(Box<UsageReport>),
     Logs(Vec<LogLine>),
 }
 

@@ -8,7 +8,7 @@ use echo5_core::tenant::GoogleAdsConfig;
 use uuid::Uuid;
 
 use super::state::{ErrorAt, PlatformField};
-use crate::platform::{DefaultStage, LogLevel, PlatformPatch, YearMonth};
+use crate::platform::{LogLevel, Month, PlatformSettingsPatch, StageTemplate};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -139,7 +139,7 @@ pub enum Call {
         cursor: Option<String>,
     },
     GetUsage {
-        month: YearMonth,
+        month: Month,
     },
     /// The newest log lines, at `level` or more severe (`None`: all).
     GetLogs {
@@ -151,7 +151,7 @@ pub enum Call {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlatformChange {
     /// The whole default pipeline, in order (the API takes the list).
-    Stages(Vec<DefaultStage>),
+    Stages(Vec<StageTemplate>),
     SlaHours(u32),
     GraceHours(u32),
     SpamKeywords(Vec<String>),
@@ -177,8 +177,8 @@ impl PlatformChange {
     }
 
     /// The PATCH body: only this field.
-    pub fn body(&self) -> PlatformPatch {
-        let mut p = PlatformPatch::default();
+    pub fn body(&self) -> PlatformSettingsPatch {
+        let mut p = PlatformSettingsPatch::default();
         match self {
             PlatformChange::Stages(s) => p.default_stages = Some(s.clone()),
             PlatformChange::SlaHours(h) => p.default_sla_hours = Some(*h),

@@ -15,7 +15,7 @@ use super::overlay::{Overlay, ShownKey};
 use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
 use super::state::{Conn, DOWN_AFTER, ErrorAt, PlatformField, Remote, Resource, State, ToastLevel};
 use crate::api::ApiError;
-use crate::platform::TenantLead;
+use crate::platform::LeadWithTenant;
 
 pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     let mut out = Vec::new();
@@ -539,7 +539,7 @@ fn store_leads(state: &mut State, page: Page<Lead>, more: bool) -> bool {
 }
 
 /// A page of every tenant's leads: the first replaces the list, later ones append.
-fn store_all_leads(state: &mut State, page: Page<TenantLead>, more: bool) {
+fn store_all_leads(state: &mut State, page: Page<LeadWithTenant>, more: bool) {
     let now = state.now;
     let keep = state.selected_all_lead().map(|l| l.lead.id);
     state.all_leads_view.next_cursor = page.next_cursor;

@@ -12,7 +12,9 @@ use std::collections::{HashMap, VecDeque};
 use uuid::Uuid;
 
 use super::overlay::Overlay;
-use crate::platform::{LogLevel, LogLine, PlatformSettings, TenantLead, Usage, YearMonth};
+use crate::platform::{
+    LeadWithTenant, LogLevel, LogLine, Month, PlatformSettings, UsageReport, line_level,
+};
 
 /// The screens, in the order Tab and the number keys use. The later ones came later, so
 /// the first five keep their numbers.
@@ -462,7 +464,7 @@ impl Default for LogsView {
 impl LogsView {
     /// Whether a line passes the level filter and the search.
     pub fn shows(&self, l: &LogLine, needle: &str) -> bool {
-        self.level.is_none_or(|min| l.level() >= min)
+        self.level.is_none_or(|min| line_level(l) >= min)
             && (needle.is_empty()
                 || contains_ci(&l.message, needle)
                 || contains_ci(&l.target, needle))
@@ -535,11 +537,11 @@ pub struct State {
     pub platform: Remote<PlatformSettings>,
     pub platform_view: PlatformView,
     /// `GET /api/v1/leads`: every tenant's leads, as many pages as loaded.
-    pub all_leads: Remote<Vec<TenantLead>>,
+    pub all_leads: Remote<Vec<LeadWithTenant>>,
     pub all_leads_view: AllLeadsView,
     /// `GET /api/v1/usage` for [`State::usage_month`].
-    pub usage: Remote<Usage>,
-    pub usage_month: YearMonth,
+    pub usage: Remote<UsageReport>,
+    pub usage_month: Month,
     pub usage_view: ListView,
     /// Bookkeeping of the log history fetch; the lines live in `logs`.
     pub log_fetch: Remote<()>,
@@ -604,7 +606,7 @@ impl State {
             all_leads: Remote::default(),
             all_leads_view: AllLeadsView::default(),
             usage: Remote::default(),
-            usage_month: YearMonth::of(now),
+            usage_month: Month::of(now),
             usage_view: ListView::default(),
             log_fetch: Remote::default(),
             logs: LogsView::default(),
@@ -784,11 +786,11 @@ impl State {
             .copied()
     }
 
-    pub fn all_lead_rows(&self) -> &[TenantLead] {
+    pub fn all_lead_rows(&self) -> &[LeadWithTenant] {
         self.all_leads.data.as_deref().unwrap_or_default()
     }
 
-    pub fn selected_all_lead(&self) -> Option<&TenantLead> {
+    pub fn selected_all_lead(&self) -> Option<&LeadWithTenant> {
         self.all_lead_rows().get(self.all_leads_view.list.selected)
     }
 

@@ -11,10 +11,10 @@ use super::theme;
 use super::widgets::{clip, empty_state, frame_block, message};
 use crate::app::State;
 use crate::app::state::{LiveStatus, LogsView};
-use crate::platform::{LogLevel, LogLine};
+use crate::platform::{LogLevel, LogLine, line_level};
 
 fn level_span(l: &LogLine) -> Span<'static> {
-    let style = match l.level() {
+    let style = match line_level(l) {
         LogLevel::Error => theme::bad(),
         LogLevel::Warn => theme::warn(),
         LogLevel::Info => theme::ok(),
@@ -84,7 +84,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let v = &state.logs;
     let mut title = format!("Logs ({})", v.lines.len());
     if let Some(l) = v.level {
-        title.push_str(&format!(" · {}+", l.as_str().to_uppercase()));
+        title.push_str(&format!(" · {}+", l.as_str()));
     }
     if !v.view.filter.is_empty() {
         title.push_str(&format!(" /{}", v.view.filter));

@@ -9,12 +9,12 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use super::theme;
 use super::widgets::{ago, clip, empty_state, frame_block, message};
 use crate::app::State;
-use crate::platform::{TenantUsage, Usage, grouped, human_bytes};
+use crate::platform::{MonthNav, TenantUsage, UsageReport, grouped, human_bytes};
 
 /// Room the keys pane needs below the table to be worth showing.
 const KEYS_MIN_BODY: u16 = 28;
 
-fn totals_lines(u: &Usage, label: String, wide: bool) -> Vec<Line<'static>> {
+fn totals_lines(u: &UsageReport, label: String, wide: bool) -> Vec<Line<'static>> {
     let t = &u.totals;
     let n = |v: u64| Span::styled(grouped(v), theme::title());
     let d = |s: &'static str| Span::styled(s, theme::dim());
@@ -82,10 +82,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     ])
     .areas(inner);
     // The answer names its month; while a new month loads, the old numbers say whose they are.
-    let label = if u.month == state.usage_month.param() {
+    let label = if u.month == state.usage_month.to_string() {
         month
     } else {
-        format!("{} (loading {})", u.month, state.usage_month.param())
+        format!("{} (loading {})", u.month, state.usage_month)
     };
     let wide = area.width >= 100;
     frame.render_widget(Paragraph::new(totals_lines(u, label, wide)), head);
@@ -99,7 +99,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(text).style(theme::dim()), table_area);
         return;
     }
-    let max = rows.iter().map(|t| t.counts.accepted).max().unwrap_or(0);
+    let max = rows.iter().map(|t| t.accepted).max().unwrap_or(0);
     let num = |v: u64, w: usize| Cell::from(format!("{:>w$}", grouped(v)));
     // What the fixed columns leave for the bar, roughly: the tenant column takes a share.
     let fixed: u16 = if wide {
@@ -111,7 +111,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let body: Vec<Row> = rows
         .iter()
         .map(|t| {
-            let c = &t.counts;
+            let c = t;
             let mut cells = vec![
                 Cell::from(format!(" {}", clip(&t.tenant.name, 24))),
                 num(c.accepted, if wide { 8 } else { 7 }),

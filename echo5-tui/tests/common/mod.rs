@@ -18,7 +18,8 @@ use echo5_core::tenant::{Tenant, TenantSettings};
 use echo5_tui::api::ApiError;
 use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
 use echo5_tui::platform::{
-    DefaultStage, KeyUsage, LogLine, PlatformSettings, TenantLead, TenantUsage, Usage, UsageCounts,
+    KeyUsage, LeadWithTenant, LogLine, Month, PlatformSettings, StageTemplate, TenantUsage,
+    UsageReport,
 };
 use uuid::Uuid;
 
@@ -264,7 +265,7 @@ pub fn canned(call: &Call) -> Option<Reply> {
             data: Vec::new(),
             next_cursor: None,
         })),
-        Call::GetUsage { month } => Some(Reply::Usage(Box::new(usage(&month.param())))),
+        Call::GetUsage { month } => Some(Reply::Usage(Box::new(usage(&month.to_string())))),
         Call::GetLogs { .. } => Some(Reply::Logs(log_lines(1, 30))),
         _ => None,
     }
@@ -527,7 +528,7 @@ pub fn analytics(days: u32) -> Analytics {
 }
 
 pub fn platform_settings() -> PlatformSettings {
-    let st = |name: &str, kind| DefaultStage {
+    let st = |name: &str, kind| StageTemplate {
         name: name.into(),
         kind,
     };
@@ -549,7 +550,7 @@ pub fn platform_settings() -> PlatformSettings {
 }
 
 /// Leads of two tenants, newest first, as `GET /api/v1/leads` lists them.
-pub fn all_leads() -> Vec<TenantLead> {
+pub fn all_leads() -> Vec<LeadWithTenant> {
     let rows = [
         (
             1u128,
@@ -582,7 +583,7 @@ pub fn all_leads() -> Vec<TenantLead> {
             if *n == 4 {
                 l.is_spam = true;
             }
-            TenantLead {
+            LeadWithTenant {
                 lead: l,
                 tenant: tref(*t),
             }
@@ -590,7 +591,7 @@ pub fn all_leads() -> Vec<TenantLead> {
         .collect()
 }
 
-pub fn usage(month: &str) -> Usage {
+pub fn usage(month: &str) -> UsageReport {
     let key = |prefix: Option<&str>, name: Option<&str>, acc: u64, rej: u64, calls: u64| KeyUsage {
         key_id: prefix.map(|_| key_id(1)),
         prefix: prefix.map(String::from),
@@ -611,14 +612,12 @@ pub fn usage(month: &str) -> Usage {
                active: bool,
                keys: Vec<KeyUsage>| TenantUsage {
         tenant: tref(t),
-        counts: UsageCounts {
-            accepted: acc,
-            spam,
-            duplicates: dup,
-            rejected: rej,
-            api_calls: calls,
-            storage_bytes: bytes,
-        },
+        accepted: acc,
+        spam,
+        duplicates: dup,
+        rejected: rej,
+        api_calls: calls,
+        storage_bytes: bytes,
         last_lead_at: active.then(|| now() - chrono::TimeDelta::hours(3 + t as i64)),
         active,
         keys,
@@ -652,21 +651,8 @@ pub fn usage(month: &str) -> Usage {
         ),
         row(2, 0, 0, 0, 0, 0, 18_000, false, Vec::new()),
     ];
-    let mut totals = UsageCounts::default();
-    for t in &tenants {
-        totals.accepted += t.counts.accepted;
-        totals.spam += t.counts.spam;
-        totals.duplicates += t.counts.duplicates;
-        totals.rejected += t.counts.rejected;
-        totals.api_calls += t.counts.api_calls;
-        totals.storage_bytes += t.counts.storage_bytes;
-    }
-    Usage {
-        month: month.into(),
-        active_tenants: 2,
-        totals,
-        tenants,
-    }
+    // Core's constructor: totals summed over the rows, active tenants counted.
+    UsageReport::new(Month::parse(month).expect("a YYYY-MM month"), tenants)
 }
 
 /// Log lines `from..=to`, one a second, line 30 at `now`; levels mixed.

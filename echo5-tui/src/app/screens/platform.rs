@@ -13,7 +13,7 @@ use super::super::overlay::{Confirm, Field, Form, Overlay, PendingOp, Purpose};
 use super::super::request::mutate_global;
 use super::super::state::{PlatformField, PlatformRow, Resource, State, ToastLevel};
 use crate::keymap::Cmd;
-use crate::platform::{DefaultStage, PlatformSettings};
+use crate::platform::{PlatformSettings, StageTemplate};
 
 pub(super) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
     let Some(cur) = state.platform.data.clone() else {
@@ -179,7 +179,7 @@ fn field_form(cur: &PlatformSettings, f: PlatformField) -> Overlay {
 
 /// The default pipeline checked with the rules a tenant's pipeline keeps: names valid and
 /// unique (case-insensitively), the first stage open, at most [`STAGES_MAX`].
-fn check_stages(list: &[DefaultStage]) -> Result<(), String> {
+fn check_stages(list: &[StageTemplate]) -> Result<(), String> {
     if list.len() > STAGES_MAX {
         return Err(format!("a pipeline holds at most {STAGES_MAX} stages"));
     }
@@ -318,7 +318,7 @@ pub(crate) fn submit(
                 StageKind::parse(&kind_text).ok_or("kind must be open, won or lost")?
             };
             let mut list = cur.default_stages.clone();
-            list.push(DefaultStage { name, kind });
+            list.push(StageTemplate { name, kind });
             check_stages(&list)?;
             let at = PlatformField::ALL.len() + list.len() - 1;
             let out = send(state, PlatformChange::Stages(list));

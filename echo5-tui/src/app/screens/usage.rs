@@ -5,14 +5,14 @@ use super::super::effect::Effect;
 use super::super::request::fetch;
 use super::super::state::{Resource, State, ToastLevel};
 use crate::keymap::Cmd;
-use crate::platform::YearMonth;
+use crate::platform::{Month, MonthNav};
 
 pub(super) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
     let month = match cmd {
         Cmd::PrevMonth => state.usage_month.prev(),
         Cmd::NextMonth => {
             let next = state.usage_month.next();
-            if next > YearMonth::of(state.now) {
+            if next > Month::of(state.now) {
                 state.toast(ToastLevel::Info, "no usage recorded in the future yet");
                 return Vec::new();
             }
