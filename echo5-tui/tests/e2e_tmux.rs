@@ -361,6 +361,9 @@ fn console_drives_the_real_daemon_in_tmux() {
     // Pipeline: add a stage (it lands last, cursor on it), then Ctrl-K moves it up one.
     h.typ("3");
     h.wait_text("Pipeline · Caring Hearts");
+    // The title shows before the stages arrive, and `a` waits for them ("stages not loaded
+    // yet"): wait for a row, not the title (a lost key press made this test flaky).
+    h.wait_text("intake: new leads land here");
     h.typ("a");
     h.wait_text("Add stage");
     h.typ("E2E Stage");
