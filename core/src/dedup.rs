@@ -120,6 +120,21 @@ impl RecentLeads {
         }
     }
 
+    /// Records a stored lead if it is an original (neither spam nor a duplicate): the lead
+    /// later submissions with its e-mail or phone duplicate.
+    pub fn add_lead(&mut self, lead: &crate::lead::Lead, now: DateTime<Utc>) {
+        if !lead.is_spam && lead.duplicate_of.is_none() {
+            self.add_original(
+                lead.tenant_id,
+                lead.email.as_deref(),
+                lead.phone.as_deref(),
+                lead.created_at,
+                lead.id,
+                now,
+            );
+        }
+    }
+
     /// The first answer given to this body from this key within the window before `at`.
     pub fn double_submit_of(&self, key: Uuid, hash: [u8; 16], at: DateTime<Utc>) -> Option<Answer> {
         let since = at - DOUBLE_SUBMIT_WINDOW;

@@ -212,16 +212,7 @@ impl Store {
                     duplicate: lead.duplicate_of.is_some(),
                 },
             );
-            if status == IngestStatus::Created {
-                windows.add_original(
-                    lead.tenant_id,
-                    lead.email.as_deref(),
-                    lead.phone.as_deref(),
-                    lead.created_at,
-                    lead.id,
-                    now,
-                );
-            }
+            windows.add_lead(&lead, now);
             Ok(outcome)
         })
         .await

@@ -77,16 +77,7 @@ impl Recent {
 
     /// Records a lead just written, if it is one later leads can duplicate.
     pub(crate) fn remember(&self, lead: &Lead, now: DateTime<Utc>) {
-        if !lead.is_spam && lead.duplicate_of.is_none() {
-            self.lock().add_original(
-                lead.tenant_id,
-                lead.email.as_deref(),
-                lead.phone.as_deref(),
-                lead.created_at,
-                lead.id,
-                now,
-            );
-        }
+        self.lock().add_lead(lead, now);
     }
 }
 
