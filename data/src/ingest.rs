@@ -122,7 +122,7 @@ impl Store {
         let now = self.now();
         let recent = self.recent();
         let hash = leads::body_hash(&req.raw);
-        self.write(move |c| {
+        self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
             // guard is held for the whole job, which runs on the one writer thread anyway.
             let mut windows = recent.lock();
@@ -157,7 +157,7 @@ impl Store {
                 status,
                 replayed: false,
             };
-            // Claims roll back with the job's savepoint if anything below fails.
+            // A failure after the claim rolls the whole batch back (unguarded job).
             if let Some(k) = &idempotency_key
                 && let Some(first) = claim(c, key.key_id, &format!("hdr:{k}"), now, now - IDEMPOTENCY_WINDOW, &outcome)?
             {

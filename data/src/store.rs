@@ -164,6 +164,17 @@ impl Store {
         self.inner.writer.call(f).await
     }
 
+    /// [`write`](Self::write) without a savepoint of the job's own: for ingest, the hot
+    /// path. A job that fails after writing rolls its whole batch back (see
+    /// `Writer::call_unguarded`).
+    pub async fn write_unguarded<F, T>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.call_unguarded(f).await
+    }
+
     /// Whether the database takes a durable write right now (for `/readyz`).
     pub async fn probe_write(&self) -> Result<(), StoreError> {
         let now = self.now().timestamp_millis().to_string();

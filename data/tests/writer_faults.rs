@@ -205,3 +205,67 @@ async fn a_lock_held_elsewhere_is_busy_within_the_short_timeout_then_recovers() 
     insert(&store, 10).await.unwrap();
     assert_eq!(rows(&store).await, 1);
 }
+
+/// Ingest runs without a savepoint per job. One that fails before writing leaves its
+/// batch alone; one that fails after writing cannot be undone alone, so its whole batch is
+/// rolled back and answered with the error: nothing half-done is ever committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unguarded_job_that_fails_part_way_rolls_its_batch_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .write(|c| Ok(c.execute_batch("CREATE TABLE scratch(x BLOB)")?))
+        .await
+        .unwrap();
+    let unguarded = |write_first: bool| -> WriteFuture {
+        let s = store.clone();
+        Box::pin(async move {
+            s.write_unguarded(move |c| {
+                if write_first {
+                    c.execute("INSERT INTO scratch(x) VALUES (x'00')", [])?;
+                }
+                Err(StoreError::Internal("refused after checking".into()))
+            })
+            .await
+        })
+    };
+
+    // Fails before writing: the jobs around it commit.
+    let results = one_batch(
+        &store,
+        vec![insert(&store, 10), unguarded(false), insert(&store, 10)],
+    )
+    .await;
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(&results[1], Err(StoreError::Internal(_))));
+    assert_eq!(rows(&store).await, 2);
+
+    // Fails after writing: the whole batch is rolled back, every caller told.
+    let results = one_batch(
+        &store,
+        vec![insert(&store, 10), unguarded(true), insert(&store, 10)],
+    )
+    .await;
+    assert!(
+        matches!(&results[0], Err(StoreError::Unavailable(_))),
+        "{results:?}"
+    );
+    assert!(
+        matches!(&results[1], Err(StoreError::Internal(_))),
+        "{results:?}"
+    );
+    assert!(
+        matches!(&results[2], Err(StoreError::Unavailable(_))),
+        "{results:?}"
+    );
+    assert_eq!(
+        rows(&store).await,
+        2,
+        "nothing of the tainted batch is stored"
+    );
+
+    // The writer goes on with the next batch.
+    let results = one_batch(&store, vec![insert(&store, 10), insert(&store, 10)]).await;
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    assert_eq!(rows(&store).await, 4);
+}
