@@ -1,79 +1,21 @@
 //! The real `echo5d` binary: first start, demo data, restart, graceful stop, master key.
 
+mod common;
+
+use common::daemon::{Launch, RealDaemon};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Daemon {
-    child: Child,
-    base: String,
-}
-
-fn start(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Daemon {
-    let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo5d"));
-    cmd.arg("--data-dir")
-        .arg(dir)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .args(extra)
-        .env_remove("ECHO5_MASTER_KEY")
-        .env_remove("ECHO5_MASTER_KEY_FILE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    Daemon {
-        child: cmd.spawn().unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn wait_ready(d: &Daemon) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{}/readyz", d.base)).send().await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("daemon did not become ready");
-}
-
-fn sigterm_and_wait(mut d: Daemon) -> (std::process::ExitStatus, String, String) {
-    let pid = d.child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let status = d.child.wait().unwrap();
-    let mut out = String::new();
-    let mut err = String::new();
-    if let Some(o) = d.child.stdout.take() {
-        for l in BufReader::new(o).lines() {
-            out.push_str(&l.unwrap());
-            out.push('\n');
-        }
-    }
-    if let Some(e) = d.child.stderr.take() {
-        for l in BufReader::new(e).lines() {
-            err.push_str(&l.unwrap());
-            err.push('\n');
-        }
-    }
-    (status, out, err)
+/// The daemon on `dir` with `extra` arguments and `envs`, stdout and stderr kept for
+/// `stop_with_output`; not waited for.
+fn start(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> RealDaemon {
+    let launch = envs
+        .iter()
+        .fold(Launch::new().args(extra).piped(), |l, (k, v)| l.env(k, v));
+    RealDaemon::spawn(dir, launch)
 }
 
 async fn tenants(base: &str, token: &str) -> Vec<Value> {
@@ -93,8 +35,8 @@ async fn tenants(base: &str, token: &str) -> Vec<Value> {
 async fn first_start_demo_restart_and_graceful_stop() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let d = start(&data, &["--demo"], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &["--demo"], &[]);
+    d.wait_ready().await;
     let token = std::fs::read_to_string(data.join("admin.token"))
         .unwrap()
         .trim()
@@ -147,7 +89,7 @@ async fn first_start_demo_restart_and_graceful_stop() {
         .sum();
     assert_eq!(leads, 140);
 
-    let (status, out, err) = sigterm_and_wait(d);
+    let (status, out, err) = d.stop_with_output();
     assert!(status.success(), "clean exit on SIGTERM: {status:?}\n{err}");
     assert!(
         out.contains(&token),
@@ -157,10 +99,10 @@ async fn first_start_demo_restart_and_graceful_stop() {
     assert!(err.contains("stopped cleanly"), "{err}");
 
     // Second start with --demo: same token, nothing seeded twice, token not printed again.
-    let d = start(&data, &["--demo"], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &["--demo"], &[]);
+    d.wait_ready().await;
     assert_eq!(tenants(&d.base, &token).await.len(), 3);
-    let (status, out, err) = sigterm_and_wait(d);
+    let (status, out, err) = d.stop_with_output();
     assert!(status.success());
     assert!(!out.contains(&token));
     assert!(err.contains("already present"), "{err}");
@@ -171,9 +113,9 @@ async fn master_key_sources_and_a_wrong_key() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let key = "11".repeat(32);
-    let d = start(&data, &[], &[("ECHO5_MASTER_KEY", &key)]);
-    wait_ready(&d).await;
-    let (status, _, err) = sigterm_and_wait(d);
+    let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", &key)]);
+    d.wait_ready().await;
+    let (status, _, err) = d.stop_with_output();
     assert!(status.success());
     assert!(
         !data.join("master.key").exists(),
@@ -184,23 +126,19 @@ async fn master_key_sources_and_a_wrong_key() {
     // The same key from a file works.
     let key_file = dir.path().join("key");
     std::fs::write(&key_file, format!("{key}\n")).unwrap();
-    let d = start(
+    let mut d = start(
         &data,
         &[],
         &[("ECHO5_MASTER_KEY_FILE", key_file.to_str().unwrap())],
     );
-    wait_ready(&d).await;
-    assert!(sigterm_and_wait(d).0.success());
+    d.wait_ready().await;
+    assert!(d.stop_with_output().0.success());
 
     // A different key is refused at start with a clear message.
     let wrong = "22".repeat(32);
     let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", &wrong)]);
-    let status = d.child.wait().unwrap();
+    let (status, _, err) = d.wait_with_output();
     assert!(!status.success());
-    let mut err = String::new();
-    for l in BufReader::new(d.child.stderr.take().unwrap()).lines() {
-        err.push_str(&l.unwrap());
-    }
     assert!(err.contains("master key does not match"), "{err}");
     assert!(!err.contains(&wrong));
 
@@ -213,23 +151,23 @@ async fn master_key_sources_and_a_wrong_key() {
             ("ECHO5_MASTER_KEY_FILE", key_file.to_str().unwrap()),
         ],
     );
-    assert!(!d.child.wait().unwrap().success());
+    assert!(!d.wait_with_output().0.success());
     // A malformed key too.
     let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", "short")]);
-    assert!(!d.child.wait().unwrap().success());
+    assert!(!d.wait_with_output().0.success());
 }
 
 #[tokio::test]
 async fn new_admin_token_revokes_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let d = start(&data, &[], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &[], &[]);
+    d.wait_ready().await;
     let old = std::fs::read_to_string(data.join("admin.token"))
         .unwrap()
         .trim()
         .to_string();
-    assert!(sigterm_and_wait(d).0.success());
+    assert!(d.stop_with_output().0.success());
     let out = Command::new(env!("CARGO_BIN_EXE_echo5d"))
         .arg("--data-dir")
         .arg(&data)
@@ -248,8 +186,8 @@ async fn new_admin_token_revokes_the_old_one() {
         .to_string();
     assert_ne!(new, old);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&new));
-    let d = start(&data, &[], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &[], &[]);
+    d.wait_ready().await;
     let client = reqwest::Client::new();
     let url = format!("{}/api/v1/tenants", d.base);
     assert_eq!(
@@ -272,7 +210,7 @@ async fn new_admin_token_revokes_the_old_one() {
             .status(),
         StatusCode::OK
     );
-    assert!(sigterm_and_wait(d).0.success());
+    assert!(d.stop_with_output().0.success());
 }
 
 async fn admin(base: &str, token: &str, method: reqwest::Method, path: &str, body: &str) -> Value {
@@ -306,8 +244,8 @@ async fn rotate_master_key_keeps_keys_and_secrets_usable() {
     use reqwest::Method;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let d = start(&data, &[], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &[], &[]);
+    d.wait_ready().await;
     let token = std::fs::read_to_string(data.join("admin.token"))
         .unwrap()
         .trim()
@@ -328,7 +266,7 @@ async fn rotate_master_key_keeps_keys_and_secrets_usable() {
         "{}",
     )
     .await;
-    assert!(sigterm_and_wait(d).0.success());
+    assert!(d.stop_with_output().0.success());
     let old_master = std::fs::read_to_string(data.join("master.key")).unwrap();
 
     let out = echo5d(&data, &["rotate-master-key"], &[]);
@@ -350,8 +288,8 @@ async fn rotate_master_key_keeps_keys_and_secrets_usable() {
         "a data-dir key is not printed"
     );
 
-    let d = start(&data, &[], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &[], &[]);
+    d.wait_ready().await;
     let revealed = admin(
         &d.base,
         &token,
@@ -380,7 +318,7 @@ async fn rotate_master_key_keeps_keys_and_secrets_usable() {
     )
     .await;
     assert_eq!(t["settings"]["meta_access_token"]["last4"], "5555");
-    assert!(sigterm_and_wait(d).0.success());
+    assert!(d.stop_with_output().0.success());
 
     // An interrupted rotation (database committed, master.key not yet replaced) is finished
     // at the next start instead of locking the operator out.
@@ -389,8 +327,8 @@ async fn rotate_master_key_keeps_keys_and_secrets_usable() {
     let newest = std::fs::read_to_string(data.join("master.key")).unwrap();
     std::fs::rename(data.join("master.key"), data.join("master.key.new")).unwrap();
     std::fs::write(data.join("master.key"), &new_master).unwrap();
-    let d = start(&data, &[], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &[], &[]);
+    d.wait_ready().await;
     let revealed = admin(
         &d.base,
         &token,
@@ -403,7 +341,7 @@ async fn rotate_master_key_keeps_keys_and_secrets_usable() {
     )
     .await;
     assert_eq!(revealed["secret"], key["secret"]);
-    let (status, _, err) = sigterm_and_wait(d);
+    let (status, _, err) = d.stop_with_output();
     assert!(status.success());
     assert!(err.contains("interrupted master-key rotation"), "{err}");
     assert_eq!(
@@ -417,9 +355,9 @@ async fn rotating_an_env_master_key_prints_the_new_one() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let old = "ab".repeat(32);
-    let d = start(&data, &[], &[("ECHO5_MASTER_KEY", &old)]);
-    wait_ready(&d).await;
-    assert!(sigterm_and_wait(d).0.success());
+    let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", &old)]);
+    d.wait_ready().await;
+    assert!(d.stop_with_output().0.success());
     let out = echo5d(&data, &["rotate-master-key"], &[("ECHO5_MASTER_KEY", &old)]);
     assert!(
         out.status.success(),
@@ -435,10 +373,10 @@ async fn rotating_an_env_master_key_prints_the_new_one() {
     );
     // The old key is refused now, the new one works.
     let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", &old)]);
-    assert!(!d.child.wait().unwrap().success());
-    let d = start(&data, &[], &[("ECHO5_MASTER_KEY", &new)]);
-    wait_ready(&d).await;
-    assert!(sigterm_and_wait(d).0.success());
+    assert!(!d.wait_with_output().0.success());
+    let mut d = start(&data, &[], &[("ECHO5_MASTER_KEY", &new)]);
+    d.wait_ready().await;
+    assert!(d.stop_with_output().0.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -446,8 +384,8 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
     use reqwest::Method;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let d = start(&data, &["--key-rate-limit", "0"], &[]);
-    wait_ready(&d).await;
+    let mut d = start(&data, &["--key-rate-limit", "0"], &[]);
+    d.wait_ready().await;
     let token = std::fs::read_to_string(data.join("admin.token"))
         .unwrap()
         .trim()
@@ -513,7 +451,7 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
         w.await.unwrap();
     }
     let total_acked = acked.lock().unwrap().len();
-    assert!(sigterm_and_wait(d).0.success());
+    assert!(d.stop_with_output().0.success());
     // A second backup to the same file is refused rather than overwriting it.
     assert!(
         !echo5d(&data, &["backup", "--to", file.to_str().unwrap()], &[])

@@ -9,12 +9,15 @@
 //! 200, the daemon recovers by itself once the fault is gone, and every lead that was
 //! answered 200 — before, during and after — is stored, also after a restart.
 
+mod common;
+
+use common::daemon::{Launch, RealDaemon};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,135 +26,17 @@ use std::time::{Duration, Instant};
 /// 5 s by default, so a 503 must come well before that.
 const MAX_LATENCY: Duration = Duration::from_secs(5);
 /// Generous bounds for a 2-core machine shared with other builds.
-const READY_WITHIN: Duration = Duration::from_secs(30);
 const FAULT_SEEN_WITHIN: Duration = Duration::from_secs(20);
 const RECOVER_WITHIN: Duration = Duration::from_secs(20);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The daemon as a child process; killed on drop (a failing test leaves nothing behind) and
-/// its log printed when the test is failing.
-struct Daemon {
-    child: Option<Child>,
-    base: String,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(data: &Path, log: &Path) -> Daemon {
-        let port = free_port();
-        let mut log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_echo5d"))
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .args([
-                "--key-rate-limit",
-                "0",
-                "--log",
-                "info",
-                "--db-readers",
-                "2",
-            ])
-            .env_remove("ECHO5_MASTER_KEY")
-            .env_remove("ECHO5_MASTER_KEY_FILE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Through a pipe, copied by this process: the daemon's own file writes may be
-        // made to fail (see `write_errors_from_a_file_size_limit`), its log must not.
-        let mut stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut log_file));
-        Daemon {
-            child: Some(child),
-            base: format!("http://127.0.0.1:{port}"),
-            log: log.to_path_buf(),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_ready(&mut self) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + READY_WITHIN;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("daemon exited at start: {status}\n{}", self.log_text());
-            }
-            if let Ok(r) = client
-                .get(self.url("/readyz"))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await
-                && r.status() == StatusCode::OK
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("daemon not ready\n{}", self.log_text());
-    }
-
-    /// SIGTERM, then waits for the clean exit (bounded; killed if it hangs).
-    fn stop(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("daemon did not stop within 30 s\n{}", self.log_text());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if std::thread::panicking() {
-            let log = self.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(80).collect();
-            eprintln!("--- daemon log (last lines) ---");
-            for l in tail.iter().rev() {
-                eprintln!("{l}");
-            }
-        }
-    }
-}
+/// Beyond `--data-dir` and `--listen`.
+const DAEMON_ARGS: &[&str] = &[
+    "--key-rate-limit",
+    "0",
+    "--log",
+    "info",
+    "--db-readers",
+    "2",
+];
 
 /// A tmpfs mounted for one test; lazily unmounted on drop, also when the test fails.
 struct Tmpfs {
@@ -192,33 +77,6 @@ impl Drop for Tmpfs {
             .stderr(Stdio::null())
             .status();
     }
-}
-
-/// Tenant "Open Arms" and an API key for it, over the admin API.
-async fn tenant_and_key(d: &Daemon, token: &str) -> (String, String) {
-    let client = reqwest::Client::new();
-    let r = client
-        .post(d.url("/api/v1/tenants"))
-        .bearer_auth(token)
-        .json(&json!({"name": "Open Arms"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let t: Value = r.json().await.unwrap();
-    let r = client
-        .post(d.url("/api/v1/tenants/open-arms/keys"))
-        .bearer_auth(token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let k: Value = r.json().await.unwrap();
-    (
-        t["id"].as_str().unwrap().to_string(),
-        k["secret"].as_str().unwrap().to_string(),
-    )
 }
 
 /// What one ingest request got.
@@ -380,7 +238,7 @@ impl Load {
 }
 
 /// `/readyz` status and error code.
-async fn readyz(client: &reqwest::Client, d: &Daemon) -> (StatusCode, String, Duration) {
+async fn readyz(client: &reqwest::Client, d: &RealDaemon) -> (StatusCode, String, Duration) {
     let t = Instant::now();
     let r = client
         .get(d.url("/readyz"))
@@ -398,7 +256,7 @@ async fn readyz(client: &reqwest::Client, d: &Daemon) -> (StatusCode, String, Du
     (status, code, t.elapsed())
 }
 
-async fn healthz(client: &reqwest::Client, d: &Daemon) -> StatusCode {
+async fn healthz(client: &reqwest::Client, d: &RealDaemon) -> StatusCode {
     client
         .get(d.url("/healthz"))
         .timeout(Duration::from_secs(10))
@@ -409,7 +267,7 @@ async fn healthz(client: &reqwest::Client, d: &Daemon) -> StatusCode {
 }
 
 /// Every id is readable over the admin API; returns how many leads the tenant holds.
-async fn assert_all_stored(d: &Daemon, token: &str, ids: &[String]) -> u64 {
+async fn assert_all_stored(d: &RealDaemon, token: &str, ids: &[String]) -> u64 {
     let client = reqwest::Client::new();
     let mut missing = Vec::new();
     for id in ids {
@@ -447,13 +305,6 @@ async fn assert_all_stored(d: &Daemon, token: &str, ids: &[String]) -> u64 {
         .iter()
         .map(|s| s["lead_count"].as_u64().unwrap())
         .sum()
-}
-
-fn token_of(data: &Path) -> String {
-    std::fs::read_to_string(data.join("admin.token"))
-        .unwrap()
-        .trim()
-        .to_string()
 }
 
 /// The database file is sound (opened from this process after the daemon stopped).
@@ -535,7 +386,7 @@ impl Drop for Filler {
 
 /// Polls until an ingest answers 200 and `/readyz` answers 200; returns how long it took.
 async fn wait_recovered(
-    d: &Daemon,
+    d: &RealDaemon,
     key: &str,
     since: Instant,
     extra_acked: &mut Vec<String>,
@@ -596,13 +447,12 @@ async fn scenario<G>(
     data: &Path,
     log: &Path,
     code: &str,
-    inject: impl FnOnce(&Daemon) -> G,
+    inject: impl FnOnce(&RealDaemon) -> G,
     clear: impl FnOnce(G),
 ) {
-    let mut d = Daemon::start(data, log);
-    d.wait_ready().await;
-    let token = token_of(data);
-    let (_tenant, key) = tenant_and_key(&d, &token).await;
+    let mut d = RealDaemon::start(data, Launch::new().args(DAEMON_ARGS).log_to(log)).await;
+    let token = d.token();
+    let (_tenant, key) = d.tenant_and_key(&token).await;
     let client = reqwest::Client::new();
 
     let mut acked = Vec::new();
@@ -716,8 +566,7 @@ async fn scenario<G>(
         "[{name}] a panic in the log"
     );
     assert_integrity(&data.join("echo5.db"));
-    let mut again = Daemon::start(data, log);
-    again.wait_ready().await;
+    let mut again = RealDaemon::start(data, Launch::new().args(DAEMON_ARGS).log_to(log)).await;
     assert_eq!(
         assert_all_stored(&again, &token, &acked).await,
         stored,

@@ -2,70 +2,38 @@
 //! `tracing` layer `main` installs is what is tested): lines about refused requests show up,
 //! the keys and tokens those requests carried never do, and the level / since filters hold.
 
+mod common;
+
+use common::daemon::{Launch, RealDaemon};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
+/// The real daemon, its admin token and a client.
 struct Daemon {
-    child: Child,
-    base: String,
+    real: RealDaemon,
     token: String,
     client: reqwest::Client,
 }
 
 impl Daemon {
     async fn start(dir: &Path) -> Daemon {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_echo5d"))
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .env_remove("ECHO5_MASTER_KEY")
-            .env_remove("ECHO5_MASTER_KEY_FILE")
+        let launch = Launch::new()
             .env_remove("ECHO5_LOG")
             .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-                && r.status() == StatusCode::OK
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "daemon did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let token = std::fs::read_to_string(dir.join("admin.token"))
-            .unwrap()
-            .trim()
-            .to_string();
+            .stderr_piped();
+        let real = RealDaemon::start(dir, launch).await;
+        let token = real.token();
         Daemon {
-            child,
-            base,
+            real,
             token,
-            client,
+            client: reqwest::Client::new(),
         }
     }
 
     fn url(&self, p: &str) -> String {
-        format!("{}{p}", self.base)
+        self.real.url(p)
     }
 
     async fn admin(
@@ -98,13 +66,7 @@ impl Daemon {
 
     /// SIGTERM; waits for a clean exit and returns stderr.
     fn stop(mut self) -> String {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let status = self.child.wait().unwrap();
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            e.read_to_string(&mut err).unwrap();
-        }
+        let (status, _, err) = self.real.stop_with_output();
         assert!(status.success(), "exit {status}: {err}");
         err
     }

@@ -1,6 +1,7 @@
 //! The daemon on a real loopback port, in-process, over a real database file.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod smtp;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,302 @@
+//! The real `echo5d` binary as a child process, for tests that need `main` itself (signals,
+//! restarts, the process's own log, faults injected from outside).
+//!
+//! Each daemon runs on its own data directory (the caller's temp dir) and a free loopback
+//! port; it is killed on drop, so a failing test leaves nothing behind, and when it logs to a
+//! file (`Launch::log_to`) the last lines of that log are printed if the test is failing.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a start may take (a 2-core machine shared with other builds).
+const READY_WITHIN: Duration = Duration::from_secs(30);
+/// How long a SIGTERM may take before the daemon is killed and the test fails.
+const STOP_WITHIN: Duration = Duration::from_secs(30);
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Where the daemon's stderr (its log) goes.
+#[derive(Clone, Default)]
+enum Stderr {
+    #[default]
+    Null,
+    /// Kept in the pipe; read by `stop_with_output` / `wait_with_output`.
+    Piped,
+    /// Copied into this file by a thread of the test process (so faults injected into the
+    /// daemon's own file writes cannot lose it).
+    File(PathBuf),
+}
+
+/// How to start the daemon beyond `--data-dir` and `--listen`. `ECHO5_MASTER_KEY` and
+/// `ECHO5_MASTER_KEY_FILE` are always removed from the environment (set them with `env`);
+/// stdout and stderr go nowhere unless asked for.
+#[derive(Clone, Default)]
+pub struct Launch {
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    env_removes: Vec<String>,
+    stdout_piped: bool,
+    stderr: Stderr,
+}
+
+impl Launch {
+    pub fn new() -> Launch {
+        Launch::default()
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Launch {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Launch {
+        self.envs.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Launch {
+        self.env_removes.push(key.to_string());
+        self
+    }
+
+    /// stdout and stderr into pipes, read when the daemon has exited.
+    pub fn piped(mut self) -> Launch {
+        self.stdout_piped = true;
+        self.stderr = Stderr::Piped;
+        self
+    }
+
+    /// stderr into a pipe, read when the daemon has exited; stdout nowhere.
+    pub fn stderr_piped(mut self) -> Launch {
+        self.stderr = Stderr::Piped;
+        self
+    }
+
+    /// stderr appended to `log` (see `RealDaemon::log_text`).
+    pub fn log_to(mut self, log: &Path) -> Launch {
+        self.stderr = Stderr::File(log.to_path_buf());
+        self
+    }
+}
+
+pub struct RealDaemon {
+    child: Option<Child>,
+    pub base: String,
+    pub port: u16,
+    pub data: PathBuf,
+    launch: Launch,
+}
+
+impl RealDaemon {
+    /// Spawns the daemon on `data` and a free port, without waiting for it.
+    pub fn spawn(data: &Path, launch: Launch) -> RealDaemon {
+        RealDaemon::spawn_on(data, free_port(), launch)
+    }
+
+    /// Spawns the daemon on `data` and `port`, without waiting for it.
+    pub fn spawn_on(data: &Path, port: u16, launch: Launch) -> RealDaemon {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo5d"));
+        cmd.arg("--data-dir")
+            .arg(data)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(&launch.args)
+            .env_remove("ECHO5_MASTER_KEY")
+            .env_remove("ECHO5_MASTER_KEY_FILE")
+            .stdout(if launch.stdout_piped {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stderr(match launch.stderr {
+                Stderr::Null => Stdio::null(),
+                Stderr::Piped | Stderr::File(_) => Stdio::piped(),
+            });
+        for k in &launch.env_removes {
+            cmd.env_remove(k);
+        }
+        for (k, v) in &launch.envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        if let Stderr::File(log) = &launch.stderr {
+            let mut log_file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap();
+            let mut stderr = child.stderr.take().unwrap();
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut log_file));
+        }
+        RealDaemon {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            data: data.to_path_buf(),
+            launch,
+        }
+    }
+
+    /// Spawns the daemon on `data` and a free port and waits until `/readyz` says 200.
+    pub async fn start(data: &Path, launch: Launch) -> RealDaemon {
+        let mut d = RealDaemon::spawn(data, launch);
+        d.wait_ready().await;
+        d
+    }
+
+    /// After `kill` or `stop`: the same binary, data directory, port and options again,
+    /// waited for until ready.
+    pub async fn restart(&mut self) {
+        assert!(self.child.is_none(), "restart of a running daemon");
+        *self = RealDaemon::spawn_on(&self.data, self.port, self.launch.clone());
+        self.wait_ready().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// The admin token the daemon wrote into its data directory.
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.data.join("admin.token"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// The log so far, when it goes to a file; empty otherwise.
+    pub fn log_text(&self) -> String {
+        match &self.launch.stderr {
+            Stderr::File(log) => std::fs::read_to_string(log).unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// Polls `/readyz` until 200; fails if the daemon exits or is not ready in time.
+    pub async fn wait_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + READY_WITHIN;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("daemon exited at start: {status}\n{}", self.log_text());
+            }
+            if let Ok(r) = client
+                .get(self.url("/readyz"))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+                && r.status() == StatusCode::OK
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("daemon did not become ready\n{}", self.log_text());
+    }
+
+    /// SIGKILL: no shutdown, no flush, no checkpoint.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits for the exit (bounded; killed and failed if it hangs).
+    pub fn stop(&mut self) -> ExitStatus {
+        self.stop_with_output().0
+    }
+
+    /// `stop`, and what the daemon wrote to the pipes asked for in `Launch`: (status,
+    /// stdout, stderr).
+    pub fn stop_with_output(&mut self) -> (ExitStatus, String, String) {
+        let pid = self.pid().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + STOP_WITHIN;
+        loop {
+            if self.child.as_mut().unwrap().try_wait().unwrap().is_some() {
+                return self.wait_with_output();
+            }
+            if Instant::now() > deadline {
+                let mut child = self.child.take().unwrap();
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("daemon did not stop within 30 s\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the daemon to exit by itself (a refused start): (status, stdout, stderr).
+    pub fn wait_with_output(&mut self) -> (ExitStatus, String, String) {
+        let mut child = self.child.take().expect("running");
+        let status = child.wait().unwrap();
+        let mut out = String::new();
+        let mut err = String::new();
+        if let Some(mut o) = child.stdout.take() {
+            o.read_to_string(&mut out).unwrap();
+        }
+        if let Some(mut e) = child.stderr.take() {
+            e.read_to_string(&mut err).unwrap();
+        }
+        (status, out, err)
+    }
+
+    /// Tenant "Open Arms" and an API key for it, over the admin API: (tenant, key secret).
+    pub async fn tenant_and_key(&self, token: &str) -> (Value, String) {
+        let client = reqwest::Client::new();
+        let r = client
+            .post(self.url("/api/v1/tenants"))
+            .bearer_auth(token)
+            .json(&json!({"name": "Open Arms"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let t: Value = r.json().await.unwrap();
+        let r = client
+            .post(self.url("/api/v1/tenants/open-arms/keys"))
+            .bearer_auth(token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let k: Value = r.json().await.unwrap();
+        (t, k["secret"].as_str().unwrap().to_string())
+    }
+}
+
+impl Drop for RealDaemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            let log = self.log_text();
+            if log.is_empty() {
+                return;
+            }
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            eprintln!("--- daemon log (last lines) ---");
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
