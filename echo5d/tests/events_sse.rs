@@ -4,62 +4,19 @@
 mod common;
 
 use chrono::TimeDelta;
+use common::sse::SseStream;
 use common::{TestServer, t0};
 use serde_json::{Value, json};
-use std::time::Duration;
 
-/// Reads SSE frames from a streaming response until `want` events of interest arrived.
-struct Stream {
-    resp: reqwest::Response,
-    buf: String,
+/// The event stream, optionally resumed after `last_id`.
+async fn open_stream(s: &TestServer, last_id: Option<u64>) -> SseStream {
+    let req = s.client.get(s.url("/api/v1/events")).bearer_auth(&s.token);
+    SseStream::open(req, last_id).await
 }
 
-impl Stream {
-    async fn open(s: &TestServer, last_id: Option<u64>) -> Stream {
-        let mut req = s.client.get(s.url("/api/v1/events")).bearer_auth(&s.token);
-        if let Some(id) = last_id {
-            req = req.header("last-event-id", id.to_string());
-        }
-        let resp = req.send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/event-stream")
-        );
-        Stream {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    /// The next event of `kind` (id, parsed data), skipping others; fails after 10 s.
-    async fn next(&mut self, kind: &str) -> (u64, Value) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            while let Some(end) = self.buf.find("\n\n") {
-                let frame: String = self.buf.drain(..end + 2).collect();
-                let field = |name: &str| {
-                    frame.lines().find_map(|l| {
-                        l.strip_prefix(&format!("{name}:"))
-                            .map(|v| v.trim().to_string())
-                    })
-                };
-                if field("event").as_deref() == Some(kind) {
-                    let id = field("id").unwrap().parse().unwrap();
-                    let data: Value = serde_json::from_str(&field("data").unwrap()).unwrap();
-                    return (id, data);
-                }
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
-                .await
-                .unwrap_or_else(|_| panic!("no {kind} event within 10 s"))
-                .unwrap()
-                .expect("stream ended");
-            self.buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
+/// The next event of `kind` (id, parsed data), skipping others; fails after 10 s.
+async fn next(stream: &mut SseStream, kind: &str) -> (u64, Value) {
+    stream.next(kind).await.expect("stream ended")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +25,7 @@ async fn new_leads_and_breaches_arrive_live_and_resume_works() {
     let (t, key) = s
         .tenant_with_key(r#"{"name":"Open Arms","settings":{"sla_hours":4}}"#)
         .await;
-    let mut stream = Stream::open(&s, None).await;
+    let mut stream = open_stream(&s, None).await;
 
     let (_, r) = s
         .submit(
@@ -77,7 +34,7 @@ async fn new_leads_and_breaches_arrive_live_and_resume_works() {
             br#"{"name":"Live Lead","email":"live@example.com"}"#,
         )
         .await;
-    let (created_id, e) = stream.next("lead.created").await;
+    let (created_id, e) = next(&mut stream, "lead.created").await;
     assert_eq!(e["data"]["lead_id"], r["id"]);
     assert_eq!(
         e["tenant"],
@@ -95,13 +52,13 @@ async fn new_leads_and_breaches_arrive_live_and_resume_works() {
                 .to_string(),
         )
         .await;
-    let (_, e) = stream.next("sla.breached").await;
+    let (_, e) = next(&mut stream, "sla.breached").await;
     assert_eq!(e["data"]["lead_id"], backdated["id"]);
     assert_eq!(e["data"]["overdue_minutes"], 120);
 
     s.patch("/api/v1/tenants/open-arms/settings", r#"{"sla_hours":8}"#)
         .await;
-    let (updated_id, e) = stream.next("tenant.updated").await;
+    let (updated_id, e) = next(&mut stream, "tenant.updated").await;
     assert_eq!(e["data"]["changed"], "settings");
     drop(stream);
 
@@ -117,8 +74,8 @@ async fn new_leads_and_breaches_arrive_live_and_resume_works() {
         &json!({"stage_id": st["data"][1]["id"]}).to_string(),
     )
     .await;
-    let mut resumed = Stream::open(&s, Some(updated_id)).await;
-    let (key_id, e) = resumed.next("key.created").await;
+    let mut resumed = open_stream(&s, Some(updated_id)).await;
+    let (key_id, e) = next(&mut resumed, "key.created").await;
     assert!(key_id > updated_id);
     assert!(e["data"]["prefix"].as_str().unwrap().starts_with("e5_"));
     assert_eq!(
@@ -126,7 +83,7 @@ async fn new_leads_and_breaches_arrive_live_and_resume_works() {
         1,
         "the prefix only, never the key"
     );
-    let (_, e) = resumed.next("lead.updated").await;
+    let (_, e) = next(&mut resumed, "lead.updated").await;
     assert_eq!(e["data"]["lead_id"], r["id"]);
     assert!(created_id < updated_id);
     s.stop().await;

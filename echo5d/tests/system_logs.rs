@@ -5,6 +5,7 @@
 mod common;
 
 use common::daemon::{Launch, RealDaemon};
+use common::sse::SseStream;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -72,63 +73,25 @@ impl Daemon {
     }
 }
 
-/// An SSE response read frame by frame.
+/// The live tail, read frame by frame.
 struct Tail {
-    resp: reqwest::Response,
-    buf: String,
-    /// Everything received, to search for secrets at the end.
-    all: String,
+    sse: SseStream,
 }
 
 impl Tail {
     async fn open(d: &Daemon, query: &str, last_id: Option<u64>) -> Tail {
-        let mut req = d
+        let req = d
             .client
             .get(d.url(&format!("/api/v1/system/logs/stream{query}")))
             .bearer_auth(&d.token);
-        if let Some(id) = last_id {
-            req = req.header("last-event-id", id.to_string());
-        }
-        let resp = req.send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/event-stream")
-        );
         Tail {
-            resp,
-            buf: String::new(),
-            all: String::new(),
+            sse: SseStream::open(req, last_id).await,
         }
     }
 
     /// The next `log` frame: (id, line). `None` when the stream ended.
     async fn next(&mut self) -> Option<(u64, Value)> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            while let Some(end) = self.buf.find("\n\n") {
-                let frame: String = self.buf.drain(..end + 2).collect();
-                let field = |name: &str| {
-                    frame.lines().find_map(|l| {
-                        l.strip_prefix(&format!("{name}:"))
-                            .map(|v| v.trim().to_string())
-                    })
-                };
-                if field("event").as_deref() == Some("log") {
-                    let id = field("id").unwrap().parse().unwrap();
-                    return Some((id, serde_json::from_str(&field("data").unwrap()).unwrap()));
-                }
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
-                .await
-                .expect("no log line within 10 s")
-                .ok()??;
-            let text = String::from_utf8_lossy(&chunk).into_owned();
-            self.all.push_str(&text);
-            self.buf.push_str(&text);
-        }
+        self.sse.next("log").await
     }
 
     /// Frames until one whose message contains `needle`.
@@ -425,9 +388,9 @@ async fn logs_show_refused_requests_but_never_a_key_or_token() {
     // Shutdown ends the tails (the daemon exits cleanly, so they did not hold it up).
     let stderr = d.stop();
     while tail.next().await.is_some() {}
-    forbidden(&tail.all);
+    forbidden(&tail.sse.all);
     forbidden(&stderr);
-    assert!(tail.all.contains("request refused"));
+    assert!(tail.sse.all.contains("request refused"));
 }
 
 impl Tail {

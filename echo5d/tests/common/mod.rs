@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod smtp;
+pub mod sse;
 
 use chrono::{DateTime, Utc};
 use echo5_core::clock::ManualClock;
