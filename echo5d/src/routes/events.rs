@@ -7,7 +7,8 @@ use echo5_core::ErrorBody;
 use futures_util::Stream;
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 
 use crate::extract::Admin;
 use crate::state::AppState;
@@ -46,17 +47,46 @@ pub async fn events(
     _admin: Admin,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let last = headers
+    let last = last_event_id(&headers);
+    let (replay, rx) = state.events.subscribe(last);
+    live_sse(
+        last,
+        replay,
+        rx,
+        state.events.closed(),
+        |e| e.id,
+        |e| Some(sse(e)),
+    )
+}
+
+/// The `Last-Event-ID` header as a number, if it is one.
+pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let (replay, mut rx) = state.events.subscribe(last);
-    let mut closed = state.events.closed();
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// An SSE response that sends `replay`, then what arrives on `rx`, until `closed` says the
+/// daemon is shutting down (so the server can drain). Items with an id (`id`) at or before
+/// the last one sent are skipped (the replay and the channel overlap); `frame` is an item's
+/// frame, `None` to leave it out. A receiver that fell behind the buffer gets a `lagged`
+/// frame with the number of items skipped. Keep-alive comments every 15 s.
+pub(crate) fn live_sse<T: Clone + Send + 'static>(
+    last: Option<u64>,
+    replay: Vec<T>,
+    mut rx: broadcast::Receiver<T>,
+    mut closed: watch::Receiver<bool>,
+    id: impl Fn(&T) -> u64 + Send + 'static,
+    frame: impl Fn(&T) -> Option<SseEvent> + Send + 'static,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let stream = async_stream::stream! {
         let mut seen = last.unwrap_or(0);
-        for e in replay {
-            seen = e.id;
-            yield Ok(sse(&e));
+        for item in replay {
+            seen = id(&item);
+            if let Some(f) = frame(&item) {
+                yield Ok(f);
+            }
         }
         loop {
             if *closed.borrow() {
@@ -67,9 +97,11 @@ pub async fn events(
                 _ = closed.changed() => break,
             };
             match next {
-                Ok(e) if e.id > seen => {
-                    seen = e.id;
-                    yield Ok(sse(&e));
+                Ok(item) if id(&item) > seen => {
+                    seen = id(&item);
+                    if let Some(f) = frame(&item) {
+                        yield Ok(f);
+                    }
                 }
                 Ok(_) => {}
                 // A slow client that fell behind the buffer: tell it to resync.

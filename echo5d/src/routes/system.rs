@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::sse::{Event as SseEvent, Sse};
 use echo5_core::platform::{
     LOG_LIMIT_DEFAULT, LOG_LIMIT_MAX, LogLevel, LogLine, LogPage, LogSince,
 };
@@ -11,11 +11,10 @@ use echo5_core::{DomainError, ErrorBody};
 use futures_util::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
-use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::ApiResult;
 use crate::extract::{Admin, ApiQuery};
+use crate::routes::events::{last_event_id, live_sse};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -122,46 +121,18 @@ pub async fn logs_stream(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     let min = level(p.level.as_deref())?;
-    let last = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let (replay, mut rx) = state.logs.subscribe(last);
+    let last = last_event_id(&headers);
+    let (replay, rx) = state.logs.subscribe(last);
     // The event bus closes at shutdown; the log tail ends with it so the server can drain.
-    let mut closed = state.events.closed();
+    // A client that falls behind gets `lagged` with how many lines were skipped; it can fetch
+    // them from /api/v1/system/logs?since=<last seq>.
     let admits = move |l: &LogLine| LogLevel::parse(&l.level).is_some_and(|lv| lv >= min);
-    let stream = async_stream::stream! {
-        let mut seen = last.unwrap_or(0);
-        for l in replay {
-            seen = l.seq;
-            if admits(&l) {
-                yield Ok(frame(&l));
-            }
-        }
-        loop {
-            if *closed.borrow() {
-                break;
-            }
-            let next = tokio::select! {
-                r = rx.recv() => r,
-                _ = closed.changed() => break,
-            };
-            match next {
-                Ok(l) if l.seq > seen => {
-                    seen = l.seq;
-                    if admits(&l) {
-                        yield Ok(frame(&l));
-                    }
-                }
-                Ok(_) => {}
-                // Fell behind the buffer: say how many lines were skipped; the client can
-                // fetch them from /api/v1/system/logs?since=<last seq>.
-                Err(RecvError::Lagged(n)) => {
-                    yield Ok(SseEvent::default().event("lagged").data(n.to_string()));
-                }
-                Err(RecvError::Closed) => break,
-            }
-        }
-    };
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(live_sse(
+        last,
+        replay,
+        rx,
+        state.events.closed(),
+        |l| l.seq,
+        move |l| admits(l).then(|| frame(l)),
+    ))
 }
