@@ -229,11 +229,7 @@ async fn duplicates_link_to_the_first_lead_within_30_days() {
         "a duplicate is stored as its own lead"
     );
     assert_eq!(
-        s.lead(&by_email)
-            .await
-            .duplicate_of
-            .map(|d| d.to_string())
-            .as_deref(),
+        s.duplicate_of(&by_email).await.as_deref(),
         first["id"].as_str()
     );
     let (_, by_phone) = s
@@ -241,11 +237,7 @@ async fn duplicates_link_to_the_first_lead_within_30_days() {
         .await;
     assert_eq!(by_phone["status"], "duplicate");
     assert_eq!(
-        s.lead(&by_phone)
-            .await
-            .duplicate_of
-            .map(|d| d.to_string())
-            .as_deref(),
+        s.duplicate_of(&by_phone).await.as_deref(),
         first["id"].as_str()
     );
     // Another tenant's lead with the same e-mail is not a duplicate.
@@ -536,11 +528,7 @@ async fn duplicate_and_double_submit_windows_survive_a_restart() {
         .await;
     assert_eq!(by_phone["status"], "duplicate");
     assert_eq!(
-        s.lead(&by_phone)
-            .await
-            .duplicate_of
-            .map(|d| d.to_string())
-            .as_deref(),
+        s.duplicate_of(&by_phone).await.as_deref(),
         first["id"].as_str()
     );
     let dir = s.stop().await;
@@ -592,11 +580,7 @@ async fn a_seeded_lead_is_an_original_for_the_next_submission() {
     let (_, again) = s.submit(key, JSON_CT, body.as_bytes()).await;
     assert_eq!(again["status"], "duplicate");
     assert_eq!(
-        s.lead(&again)
-            .await
-            .duplicate_of
-            .map(|d| d.to_string())
-            .as_deref(),
+        s.duplicate_of(&again).await.as_deref(),
         original["id"].as_str()
     );
     s.stop().await;

@@ -228,6 +228,11 @@ impl TestServer {
         self.state.store.get_lead(id).await.unwrap()
     }
 
+    /// The id of the lead the receipt's lead was linked to as a duplicate, if any.
+    pub async fn duplicate_of(&self, receipt: &Value) -> Option<String> {
+        self.lead(receipt).await.duplicate_of.map(|d| d.to_string())
+    }
+
     /// Stops serving and waits for pending writes to commit.
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(tx) = self.shutdown.take() {
