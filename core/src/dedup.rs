@@ -16,8 +16,10 @@
 //! not stored.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use uuid::Uuid;
+
+use crate::sharded::ShardedMap;
 
 /// Same tenant and e-mail or phone within this window: a duplicate of the earlier lead.
 pub const DUPLICATE_WINDOW: TimeDelta = TimeDelta::days(30);
@@ -32,7 +34,7 @@ pub struct Answer {
     pub duplicate: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Contact {
     Email(Uuid, String),
     Phone(Uuid, String),
@@ -46,18 +48,17 @@ enum Change {
     Submit(SubmitKey, Uuid),
 }
 
-/// B-trees rather than hash maps: a hash map holding ten minutes of submissions at full
-/// ingest rate rehashed a quarter of a million entries at once on the writer thread
-/// (measured: a 68 ms stall in one job, the whole batch waiting). B-tree inserts stay small,
-/// and expiry pops the oldest entries off ordered queues instead of sweeping everything.
+/// Lookups go through sharded hash maps (see [`crate::sharded`] for why not one map, nor a
+/// B-tree); expiry pops the oldest entries off time-ordered queues instead of sweeping
+/// everything.
 #[derive(Debug, Default)]
 pub struct RecentLeads {
     /// Original leads (neither spam nor duplicates) per tenant contact, oldest first.
-    originals: BTreeMap<Contact, Vec<(DateTime<Utc>, Uuid)>>,
+    originals: ShardedMap<Contact, Vec<(DateTime<Utc>, Uuid)>>,
     /// The same entries by time, for expiry.
     originals_by_time: BTreeSet<(DateTime<Utc>, Contact, Uuid)>,
     /// The first answer per key and body hash.
-    submits: BTreeMap<SubmitKey, (DateTime<Utc>, Answer)>,
+    submits: ShardedMap<SubmitKey, (DateTime<Utc>, Answer)>,
     /// Submissions in the order they were recorded (the order of time, for ingest).
     submits_by_time: VecDeque<(DateTime<Utc>, SubmitKey, Uuid)>,
     /// Changes of the running job, then of the running group commit: what an undo removes.
@@ -112,7 +113,7 @@ impl RecentLeads {
             return;
         }
         for c in contacts(tenant, email, phone) {
-            let list = self.originals.entry(c.clone()).or_default();
+            let list = self.originals.get_or_default(c.clone());
             let at = list.partition_point(|(t, _)| *t <= created_at);
             list.insert(at, (created_at, id));
             self.originals_by_time.insert((created_at, c.clone(), id));

@@ -19,6 +19,7 @@ pub mod lead;
 pub mod page;
 pub mod platform;
 pub mod secret;
+pub mod sharded;
 pub mod sla;
 pub mod stage;
 pub mod tenant;

@@ -6,7 +6,7 @@ use echo5_core::clock::from_millis;
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::lead::LeadSource;
 use echo5_core::sla;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -183,12 +183,7 @@ impl Store {
     pub async fn intake_stage(&self, tenant: TenantKey) -> Result<Option<Uuid>, StoreError> {
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
-            Ok(c.prepare_cached(
-                "SELECT id FROM stages WHERE tenant_id = ?1 ORDER BY position, created_at LIMIT 1",
-            )?
-            .query_row([t.id.to_string()], |r| r.get::<_, String>(0))
-            .optional()?
-            .and_then(|s| Uuid::parse_str(&s).ok()))
+            crate::stages::intake_id(c, t.id)
         })
         .await
     }

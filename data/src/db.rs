@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_lead_counts.sql"),
     include_str!("../migrations/0005_platform.sql"),
     include_str!("../migrations/0006_dedup_in_memory.sql"),
+    include_str!("../migrations/0007_stage_order_index.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -99,18 +99,8 @@ impl IngestStatus {
 }
 
 fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
-    let id: Option<String> = conn
-        .prepare_cached(
-            "SELECT id FROM stages WHERE tenant_id = ?1 ORDER BY position, created_at LIMIT 1",
-        )?
-        .query_row([tenant.to_string()], |r| r.get(0))
-        .optional()?;
-    match id {
-        Some(id) => Ok(Uuid::parse_str(&id)?),
-        None => Err(StoreError::Internal(format!(
-            "tenant {tenant} has no stages"
-        ))),
-    }
+    crate::stages::intake_id(conn, tenant)?
+        .ok_or_else(|| StoreError::Internal(format!("tenant {tenant} has no stages")))
 }
 
 impl Store {
@@ -121,6 +111,7 @@ impl Store {
     pub async fn ingest(&self, req: IngestRequest) -> Result<IngestOutcome, StoreError> {
         let now = self.now();
         let recent = self.recent();
+        let batch_usage = self.batch_usage();
         let hash = leads::body_hash(&req.raw);
         self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
@@ -188,20 +179,20 @@ impl Store {
                 }),
                 Some(key.key_id),
             )?;
-            usage::bump(
-                c,
+            // Last, once nothing below can fail: the writer takes these back should the
+            // job or its commit fail after all. The counts are written before the batch's
+            // COMMIT (see `usage::BatchUsage`).
+            batch_usage.add(
                 key.tenant_id,
-                Some(key.key_id),
-                &usage::month_of(now),
-                &Counts {
+                key.key_id,
+                usage::month_of(now),
+                Counts {
                     accepted: 1,
                     spam: u64::from(status == IngestStatus::Spam),
                     duplicates: u64::from(status == IngestStatus::Duplicate),
                     ..Counts::default()
                 },
-            )?;
-            // Last, once nothing below can fail: the writer takes these back should the
-            // job or its commit fail after all.
+            );
             windows.add_submit(
                 key.key_id,
                 hash,

@@ -86,6 +86,10 @@ impl WriteObserver for Recent {
         self.lock().job_done(ok);
     }
 
+    fn before_commit(&self, _conn: &Connection) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn batch_done(&self, ok: bool) {
         self.lock().batch_done(ok);
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::audit::AuditRecord;
 use echo5_core::stage::{self, NewStage, Stage, StageKind, StagePatch, StageSummary};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -38,6 +38,19 @@ pub(crate) fn load(conn: &Connection, tenant: Uuid) -> Result<Vec<Stage>, StoreE
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// A tenant's intake stage (the first of its pipeline), if it has stages. Runs for every
+/// stored lead: one seek in `stages_tenant_order`, no sort (see `intake_lookup_is_one_seek`).
+pub(crate) fn intake_id(conn: &Connection, tenant: Uuid) -> Result<Option<Uuid>, StoreError> {
+    let id: Option<String> = conn
+        .prepare_cached(INTAKE_SQL)?
+        .query_row([tenant.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(id.map(|s| parse_id(&s)).transpose()?)
+}
+
+const INTAKE_SQL: &str =
+    "SELECT id FROM stages WHERE tenant_id = ?1 ORDER BY position, created_at LIMIT 1";
 
 /// Every tenant's intake stage (the first of its pipeline), in one query.
 pub(crate) fn intake_stages(conn: &Connection) -> Result<HashMap<Uuid, Uuid>, StoreError> {
@@ -300,5 +313,26 @@ impl Store {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intake_lookup_is_one_seek() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open_writer(&dir.path().join("t.db")).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {INTAKE_SQL}"))
+            .unwrap()
+            .query_map(["t"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("stages_tenant_order"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "sorts on every lookup: {plan}");
     }
 }

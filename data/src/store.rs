@@ -13,8 +13,8 @@ use crate::db;
 use crate::error::StoreError;
 use crate::reader::Readers;
 use crate::recent::Recent;
-use crate::usage::UsageBuffer;
-use crate::writer::Writer;
+use crate::usage::{BatchUsage, UsageBuffer};
+use crate::writer::{Observers, Writer};
 pub use crate::writer::WriterStats;
 
 #[derive(Debug, Clone)]
@@ -55,6 +55,8 @@ struct Inner {
     keywords: KeywordCache,
     /// Duplicate and double-submit windows, owned by the write path.
     recent: Arc<Recent>,
+    /// Usage counts of the leads in the running group commit (see `usage::BatchUsage`).
+    batch_usage: Arc<BatchUsage>,
     platform: crate::platform::PlatformCache,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
@@ -80,7 +82,9 @@ impl Store {
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
         db::spawn_checkpointer(path, std::time::Duration::from_millis(100), stop)?;
         let recent = Arc::new(Recent::load(&conn, clock.now())?);
-        let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch, recent.clone());
+        let batch_usage = Arc::new(BatchUsage::default());
+        let observers = Observers(vec![recent.clone(), batch_usage.clone()]);
+        let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch, Arc::new(observers));
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
@@ -90,6 +94,7 @@ impl Store {
                 usage: UsageBuffer::default(),
                 keywords: KeywordCache::default(),
                 recent,
+                batch_usage,
                 platform,
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
@@ -100,6 +105,10 @@ impl Store {
 
     pub(crate) fn recent(&self) -> Arc<Recent> {
         self.inner.recent.clone()
+    }
+
+    pub(crate) fn batch_usage(&self) -> Arc<BatchUsage> {
+        self.inner.batch_usage.clone()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::store::Store;
+use crate::writer::WriteObserver;
 
 /// `YYYY-MM` in UTC: the metering period.
 pub fn month_of(t: DateTime<Utc>) -> String {
@@ -73,6 +74,62 @@ impl UsageBuffer {
             }
         }
         out
+    }
+}
+
+/// The counts that come with the leads of the running group commit (accepted, spam,
+/// duplicates), added up on the writer thread and written as one upsert per counter row
+/// just before the batch's COMMIT — in the leads' own transaction, so the counters match
+/// the stored leads after any crash. One upsert per lead was ~4 % of the writer at full
+/// ingest. A job's counts join the batch only if the job succeeds; a failed commit drops
+/// them with the leads.
+#[derive(Default)]
+pub(crate) struct BatchUsage {
+    staged: Mutex<Staged>,
+}
+
+#[derive(Default)]
+struct Staged {
+    job: HashMap<Slot, Counts>,
+    batch: HashMap<Slot, Counts>,
+}
+
+impl BatchUsage {
+    /// Counts `delta` for the running job (writer thread only).
+    pub(crate) fn add(&self, tenant: Uuid, key: Uuid, month: String, delta: Counts) {
+        let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+        s.job.entry((tenant, key, month)).or_default().add(&delta);
+    }
+}
+
+impl WriteObserver for BatchUsage {
+    fn job_done(&self, ok: bool) {
+        let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+        let job = std::mem::take(&mut s.job);
+        if ok {
+            for (slot, c) in job {
+                s.batch.entry(slot).or_default().add(&c);
+            }
+        }
+    }
+
+    fn before_commit(&self, conn: &Connection) -> Result<(), StoreError> {
+        let batch = {
+            let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+            s.job.clear();
+            std::mem::take(&mut s.batch)
+        };
+        for ((tenant, key, month), c) in batch {
+            bump(conn, tenant, Some(key), &month, &c)?;
+        }
+        Ok(())
+    }
+
+    fn batch_done(&self, _ok: bool) {
+        // Written by `before_commit`, or rolled back with the batch: nothing to keep.
+        let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+        s.job.clear();
+        s.batch.clear();
     }
 }
 

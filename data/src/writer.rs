@@ -42,10 +42,31 @@ trait Completion: Send {
 }
 
 /// Told, on the writer thread, how each job and each group commit ended: state kept in
-/// memory beside the database (the recent-leads windows) follows the transaction with it.
+/// memory beside the database (the recent-leads windows, the batch's usage counts) follows
+/// the transaction with it.
 pub(crate) trait WriteObserver: Send + Sync {
     fn job_done(&self, ok: bool);
+    /// Last writes of the batch, in its transaction, after its jobs ran and only if all is
+    /// well so far. An error fails the whole batch.
+    fn before_commit(&self, conn: &Connection) -> Result<(), StoreError>;
     fn batch_done(&self, ok: bool);
+}
+
+/// Several observers, told in order.
+pub(crate) struct Observers(pub(crate) Vec<Arc<dyn WriteObserver>>);
+
+impl WriteObserver for Observers {
+    fn job_done(&self, ok: bool) {
+        self.0.iter().for_each(|o| o.job_done(ok));
+    }
+
+    fn before_commit(&self, conn: &Connection) -> Result<(), StoreError> {
+        self.0.iter().try_for_each(|o| o.before_commit(conn))
+    }
+
+    fn batch_done(&self, ok: bool) {
+        self.0.iter().for_each(|o| o.batch_done(ok));
+    }
 }
 
 struct Job<F, T> {
@@ -325,6 +346,12 @@ fn commit_batch(
             }));
         }
         done.push(d);
+    }
+    if lost.is_none()
+        && let Err(e) = observer.before_commit(conn)
+    {
+        let _ = conn.execute_batch("ROLLBACK");
+        lost = Some(e);
     }
     let commit = match lost {
         Some(cause) => Err(cause),
