@@ -271,7 +271,22 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, &mut batch, stats, observer);
+        // Jobs that arrive while the batch runs join it (up to `max_batch`) instead of
+        // waiting behind its commit for a batch of their own.
+        let mut more = || -> Option<Box<dyn WriteJob>> {
+            if shutdown.is_some() {
+                return None;
+            }
+            match rx.try_recv() {
+                Ok(Msg::Job(j)) => Some(j),
+                Ok(Msg::Shutdown(ack)) => {
+                    shutdown = Some(ack);
+                    None
+                }
+                Err(_) => None,
+            }
+        };
+        commit_batch(&conn, &mut batch, &mut more, max_batch, stats, observer);
         if let Some(ack) = shutdown {
             // Refuse new work, then commit whatever was already queued behind us.
             rx.close();
@@ -280,7 +295,7 @@ fn run(
                     batch.push(j);
                 }
             }
-            commit_batch(&conn, &mut batch, stats, observer);
+            commit_batch(&conn, &mut batch, &mut || None, usize::MAX, stats, observer);
             if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
                 tracing::warn!(error = %e, "checkpoint at shutdown failed");
             }
@@ -293,6 +308,8 @@ fn run(
 fn commit_batch(
     conn: &Connection,
     batch: &mut Vec<Box<dyn WriteJob>>,
+    more: &mut dyn FnMut() -> Option<Box<dyn WriteJob>>,
+    max_batch: usize,
     stats: &WriterStats,
     observer: &dyn WriteObserver,
 ) {
@@ -317,14 +334,26 @@ fn commit_batch(
         }
         return;
     }
-    let n = batch.len() as u64;
+    let mut n = batch.len() as u64;
     // SQLite rolls the whole transaction back by itself after some errors inside a statement
     // (an I/O error; SQLITE_FULL where there is no statement journal). The jobs after that
     // must not run: outside a transaction `SAVEPOINT` starts one of its own and `RELEASE`
     // commits it, so such a job would be stored and yet answered 503 with its batch.
     let mut lost: Option<StoreError> = None;
     let mut done: Vec<Box<dyn Completion>> = Vec::with_capacity(batch.len());
-    for j in batch.drain(..) {
+    let mut queued = batch.drain(..);
+    loop {
+        let j = match queued.next() {
+            Some(j) => j,
+            None if lost.is_none() && (n as usize) < max_batch => match more() {
+                Some(j) => {
+                    n += 1;
+                    j
+                }
+                None => break,
+            },
+            None => break,
+        };
         if let Some(cause) = &lost {
             j.fail(
                 cause

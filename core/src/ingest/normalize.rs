@@ -176,14 +176,14 @@ fn clean(target: Target, raw: &str) -> Option<String> {
 pub fn normalize(p: &Payload) -> Normalized {
     let mut cands = Candidates::default();
     let mut gravity: Vec<(u64, Option<u32>, &str, &Value)> = Vec::new();
-    let mut custom = Map::new();
+    let mut credentials: Vec<&str> = Vec::new();
 
     for (key, value) in &p.fields {
         let l = loose(key);
         if CREDENTIAL_FIELDS.contains(&l.as_str()) {
+            credentials.push(key);
             continue;
         }
-        custom.insert(key.clone(), value.clone());
         if let Some((major, sub)) = gravity_id(key) {
             gravity.push((major, sub, key, value));
             continue;
@@ -200,7 +200,7 @@ pub fn normalize(p: &Payload) -> Normalized {
                 }
             }
             Value::Object(obj)
-                if matches!(aliases::lookup(FIELD_ALIASES, &l), Some((Target::Name, _)))
+                if matches!(aliases::FIELDS.get(&l), Some((Target::Name, _)))
                     && !obj.contains_key("value") =>
             {
                 nested_by_name(&mut cands, key, obj);
@@ -209,13 +209,13 @@ pub fn normalize(p: &Payload) -> Normalized {
         }
     }
     gravity_fields(&mut cands, &mut gravity);
-    resolve(cands, custom, &p.files)
+    resolve(cands, p, &credentials)
 }
 
 fn top_level(cands: &mut Candidates, key: &str, l: &str, value: &Value) {
     let Some(t) = text(value) else { return };
     let origin = Origin::Top(key.to_owned());
-    if let Some((target, i)) = aliases::lookup(FIELD_ALIASES, l) {
+    if let Some((target, i)) = aliases::FIELDS.get(l) {
         cands.push(target, RANK_TOP + i, &t, origin);
     } else if let Some(target) = hinted(key, &t) {
         cands.push(target, RANK_HINT, &t, origin);
@@ -240,7 +240,7 @@ fn hinted(label: &str, value: &str) -> Option<Target> {
 /// Fluent's `names[first_name]`/`names[last_name]`, or any `name[first]`-style object.
 fn nested_by_name(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
     for (sub, v) in obj {
-        let (Some((target, i)), Some(t)) = (aliases::lookup(FIELD_ALIASES, &loose(sub)), text(v))
+        let (Some((target, i)), Some(t)) = (aliases::FIELDS.get(&loose(sub)), text(v))
         else {
             continue;
         };
@@ -260,7 +260,7 @@ fn meta(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
     for (sub, v) in obj {
         let l = loose(sub);
         let found =
-            aliases::lookup(FIELD_ALIASES, &l).or_else(|| aliases::lookup(META_ALIASES, &l));
+            aliases::FIELDS.get(&l).or_else(|| aliases::META.get(&l));
         if let (Some((target, i)), Some(t)) = (found, text(v)) {
             cands.push(
                 target,
@@ -281,7 +281,7 @@ fn elementor_fields(cands: &mut Candidates, key: &str, obj: &Map<String, Value>)
         let origin = Origin::Sub(key.into(), id.clone());
         let Value::Object(e) = entry else {
             if let (Some((target, i)), Some(t)) =
-                (aliases::lookup(FIELD_ALIASES, &loose(id)), text(entry))
+                (aliases::FIELDS.get(&loose(id)), text(entry))
             {
                 cands.push(target, RANK_NESTED + i, &t, origin);
             }
@@ -309,11 +309,11 @@ fn elementor_fields(cands: &mut Candidates, key: &str, obj: &Map<String, Value>)
             .find(|(_, t)| *t == ty)
             .map(|(target, _)| (*target, RANK_ELEMENTOR_TYPE))
             .or_else(|| {
-                aliases::lookup(FIELD_ALIASES, &loose(title))
+                aliases::FIELDS.get(&loose(title))
                     .map(|(t, i)| (t, RANK_ELEMENTOR_TITLE + i))
             })
             .or_else(|| {
-                aliases::lookup(FIELD_ALIASES, &loose(own_id))
+                aliases::FIELDS.get(&loose(own_id))
                     .map(|(t, i)| (t, RANK_ELEMENTOR_ID + i))
             })
             .or_else(|| hinted(title, &value).map(|t| (t, RANK_HINT)));
@@ -381,34 +381,50 @@ fn gravity_fields(cands: &mut Candidates, fields: &mut [(u64, Option<u32>, &str,
     }
 }
 
-fn resolve(mut cands: Candidates, mut custom: Map<String, Value>, files: &[String]) -> Normalized {
+fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normalized {
     // Stable: equal ranks keep payload order.
     cands.0.sort_by_key(|c| (c.target, c.rank));
     let mut n = Normalized::default();
+    // Where the winners came from: they leave `custom`, which is built after, so a value
+    // that moves into a lead field is never copied into `custom` first.
+    let mut taken: Vec<Origin> = Vec::new();
     for c in cands.0 {
         let slot = n.slot(c.target);
         if slot.is_some() {
             continue;
         }
         *slot = Some(c.value);
-        if c.target.kept_in_custom() {
+        if !c.target.kept_in_custom() {
+            taken.push(c.origin);
+        }
+    }
+    let mut custom = Map::new();
+    for (key, value) in &p.fields {
+        if credentials.contains(&key.as_str())
+            || taken.iter().any(|o| matches!(o, Origin::Top(k) if k == key))
+        {
             continue;
         }
-        match c.origin {
-            Origin::Top(k) => {
-                custom.remove(&k);
-            }
-            Origin::Sub(k, sub) => {
-                let emptied = match custom.get_mut(&k) {
-                    Some(Value::Object(o)) => {
-                        o.remove(&sub);
-                        o.is_empty()
-                    }
-                    _ => false,
-                };
-                if emptied {
-                    custom.remove(&k);
+        let subs: Vec<&str> = taken
+            .iter()
+            .filter_map(|o| match o {
+                Origin::Sub(k, sub) if k == key => Some(sub.as_str()),
+                _ => None,
+            })
+            .collect();
+        match value {
+            Value::Object(o) if !subs.is_empty() => {
+                let rest: Map<String, Value> = o
+                    .iter()
+                    .filter(|(k, _)| !subs.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if !rest.is_empty() {
+                    custom.insert(key.clone(), Value::Object(rest));
                 }
+            }
+            _ => {
+                custom.insert(key.clone(), value.clone());
             }
         }
     }
@@ -421,12 +437,12 @@ fn resolve(mut cands: Candidates, mut custom: Map<String, Value>, files: &[Strin
             n.name = Some(parts.join(" "));
         }
     }
-    if !files.is_empty() {
+    if !p.files.is_empty() {
         let mut key = FILES_KEY.to_owned();
         while custom.contains_key(&key) {
             key.insert(0, '_');
         }
-        let names = files.iter().cloned().map(Value::String).collect();
+        let names = p.files.iter().cloned().map(Value::String).collect();
         custom.insert(key, Value::Array(names));
     }
     n.custom = custom;

@@ -8,12 +8,26 @@ use serde_json::Value;
 /// `E_Mail` and `email` are all `email`. Punctuation beyond `-`, `_` and spaces is dropped as
 /// well because Elementor sends labels as keys, and labels carry `*` and `:`.
 pub(crate) fn loose(name: &str) -> String {
-    let lower = name.trim().to_lowercase();
-    let rest = ["your-", "your_", "your "]
-        .iter()
-        .find_map(|p| lower.strip_prefix(p))
-        .unwrap_or(&lower);
-    rest.chars().filter(|c| c.is_alphanumeric()).collect()
+    let name = name.trim();
+    // CF7's `your-` prefix, in any case; ASCII, so slicing after it stays on a boundary.
+    let rest = match name.as_bytes().get(..5) {
+        Some([y, o, u, r, b'-' | b'_' | b' ']) if [*y, *o, *u, *r].eq_ignore_ascii_case(b"your") => {
+            &name[5..]
+        }
+        _ => name,
+    };
+    // One pass, one allocation: this runs for every field of every submission.
+    let mut out = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else {
+            out.extend(c.to_lowercase().filter(|l| l.is_alphanumeric()));
+        }
+    }
+    out
 }
 
 /// The single text a value stands for, trimmed; `None` when blank or not text-like. Numbers

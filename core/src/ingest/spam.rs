@@ -76,12 +76,23 @@ pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<
         .filter_map(|s| s.as_deref())
         .collect();
     let lead_texts = texts.len();
-    strings(&n.custom, &mut texts, 0);
-    let haystacks: Vec<String> = texts.iter().map(|t| fold(t)).collect();
-    for keyword in rules.keywords {
-        let needle = fold(keyword);
-        if !needle.is_empty() && haystacks.iter().any(|h| contains_word(h, &needle)) {
-            return Some(format!("keyword:{}", keyword.trim()));
+    if !rules.keywords.is_empty() {
+        let mut all = texts.clone();
+        strings(&n.custom, &mut all, 0);
+        // All texts folded into one, one search per keyword. They are kept apart by a
+        // newline, which no folded keyword contains (folding makes every whitespace run
+        // one space) and which is no word character: no match spans two texts, and a
+        // text's edge is a word boundary as before.
+        let mut hay = String::with_capacity(all.iter().map(|t| t.len() + 1).sum());
+        for t in &all {
+            fold_into(&mut hay, t);
+            hay.push('\n');
+        }
+        for keyword in rules.keywords {
+            let needle = fold(keyword);
+            if !needle.is_empty() && contains_word(&hay, &needle) {
+                return Some(format!("keyword:{}", keyword.trim()));
+            }
         }
     }
 
@@ -108,13 +119,16 @@ fn honeypot(
         return None;
     }
     for (key, value) in fields {
-        let path = if parent.is_empty() {
-            key.clone()
-        } else {
-            format!("{parent}[{key}]")
+        // Built only for a match or a nested object: most fields are neither.
+        let path = || {
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}[{key}]")
+            }
         };
         if is_honeypot_name(&loose(key), own) && filled(value) {
-            return Some(path);
+            return Some(path());
         }
         let Value::Object(obj) = value else { continue };
         // An Elementor entry names itself inside: `fields[field_x][type]=honeypot`, or an id.
@@ -123,6 +137,7 @@ fn honeypot(
                 .and_then(Value::as_str)
                 .is_some_and(|s| is_honeypot_name(&loose(s), own))
         });
+        let path = path();
         if inner_name && obj.get("value").is_some_and(filled) {
             return Some(path);
         }
@@ -175,12 +190,50 @@ fn free_text<'a>(map: &'a Map<String, Value>, out: &mut Vec<&'a str>, depth: usi
     }
 }
 
-/// Lower case with every whitespace run made one space, so "Free\n  Money" meets "free money".
+/// Lower case with every whitespace run made one space and none at either end, so
+/// "Free\n  Money" meets "free money".
 fn fold(s: &str) -> String {
-    s.to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(s.len());
+    fold_into(&mut out, s);
+    out
+}
+
+/// [`fold`], appended to `out`. It runs over every text of every submission, so ASCII (the
+/// usual case) takes a byte-wise path.
+fn fold_into(out: &mut String, s: &str) {
+    let s = s.trim();
+    let mut gap = false;
+    let mut put = |out: &mut String, c: char, gap: &mut bool| {
+        if *gap {
+            out.push(' ');
+            *gap = false;
+        }
+        out.push(c);
+    };
+    if s.is_ascii() {
+        // Whole words copied, then lower-cased in place.
+        let start = out.len();
+        let words = s
+            .split(|c: char| c.is_ascii_whitespace() || c == '\x0b')
+            .filter(|w| !w.is_empty());
+        for (i, w) in words.enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+        out[start..].make_ascii_lowercase();
+        return;
+    }
+    for c in s.chars() {
+        if c.is_whitespace() {
+            gap = true;
+        } else {
+            for l in c.to_lowercase() {
+                put(out, l, &mut gap);
+            }
+        }
+    }
 }
 
 fn is_word_char(c: char) -> bool {
@@ -214,17 +267,26 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     false
 }
 
+/// Links in `text`: each `http://`, `https://` and `www.` (ASCII, any case) where the `www.`
+/// neither follows a scheme nor a word character. Compared byte-wise, without lower-casing a
+/// copy: no character outside ASCII lower-cases to one of these letters.
 fn count_links(text: &str) -> usize {
-    let lower = text.to_lowercase();
-    let schemes = lower.matches("http://").count() + lower.matches("https://").count();
-    let www = lower
-        .match_indices("www.")
-        .filter(|(i, _)| {
-            let before = &lower[..*i];
-            !before.ends_with("://") && before.chars().next_back().is_none_or(|c| !is_word_char(c))
-        })
-        .count();
-    schemes + www
+    let b = text.as_bytes();
+    let at = |i: usize, pat: &[u8]| b.get(i..i + pat.len()).is_some_and(|w| w.eq_ignore_ascii_case(pat));
+    let mut n = 0;
+    for i in 0..b.len() {
+        match b[i].to_ascii_lowercase() {
+            b'h' if at(i, b"http://") || at(i, b"https://") => n += 1,
+            b'w' if at(i, b"www.")
+                && !(i >= 3 && &b[i - 3..i] == b"://")
+                && text[..i].chars().next_back().is_none_or(|c| !is_word_char(c)) =>
+            {
+                n += 1
+            }
+            _ => {}
+        }
+    }
+    n
 }
 
 #[cfg(test)]
@@ -285,6 +347,24 @@ mod tests {
         for (hay, needle, want) in cases {
             assert_eq!(contains_word(hay, needle), *want, "{needle:?} in {hay:?}");
         }
+    }
+
+    #[test]
+    fn fold_table() {
+        let cases: &[(&str, &str)] = &[
+            ("Free\n  Money", "free money"),
+            ("  \x0bCASINO\tNight\r\n", "casino night"),
+            ("\u{a0}Crédit  RAPIDE\u{2003}Now ", "crédit rapide now"),
+            ("ÜBER\u{3000}Deal", "über deal"),
+            ("", ""),
+            (" \t ", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(fold(input), *want, "{input:?}");
+        }
+        let mut out = "x\n".to_owned();
+        fold_into(&mut out, "A  B");
+        assert_eq!(out, "x\na b", "appends, leaving what is there");
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! CPU cost of the ingest pipeline's pure steps on the ingest benchmark's body (the same
+//! ~1 KB Contact Form 7 JSON `bench/ingest.sh` posts), beside a baseline measured in the
+//! same run (copying the body), so numbers from noisy machines can be compared.
+//!
+//! usage: cargo run --release -p echo5-core --example ingest_pipeline [iterations]
+
+use echo5_core::ingest::{SpamRules, check_spam, normalize, parse_body};
+use std::hint::black_box;
+use std::time::Instant;
+
+const MSG: &str = "My mother is 84 and needs help with bathing, meals and medication reminders a few days a week. \
+She lives alone in Springfield and we worry about falls. Do you have caregivers available on weekday mornings? \
+We would also like to know about your rates, whether you accept long-term care insurance, and how soon someone \
+could visit for an assessment. Please call me after 5pm or reply by e-mail. Thank you so much for your help.";
+
+fn body(n: usize) -> Vec<u8> {
+    format!(
+        r#"{{"your-name":"Jane Doe {n}","your-email":"jane.{n}@example.com","your-tel":"(555) 010-{:04}","your-message":"{MSG}","page_url":"https://www.openarms.example/contact/","utm_source":"google","utm_medium":"cpc","utm_campaign":"home-care-search","gclid":"Cj0KCQjw{n}","checkbox-1":["Bathing","Meals"]}}"#,
+        n % 10_000
+    )
+    .into_bytes()
+}
+
+fn time(label: &str, iters: usize, mut f: impl FnMut(usize)) -> f64 {
+    let start = Instant::now();
+    for i in 0..iters {
+        f(i);
+    }
+    let ns = start.elapsed().as_nanos() as f64 / iters as f64;
+    println!("{label:<34} {:>9.0} ns/body", ns);
+    ns
+}
+
+fn main() {
+    let iters: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000);
+    let bodies: Vec<Vec<u8>> = (0..1_000).map(body).collect();
+    let keywords: Vec<String> = ["casino", "crypto loan", "seo services"]
+        .map(String::from)
+        .to_vec();
+    let rules = SpamRules {
+        keywords: &keywords,
+        honeypot_fields: &[],
+        max_links: 3,
+    };
+    let ct = Some("application/json");
+    let payloads: Vec<_> = bodies
+        .iter()
+        .map(|b| parse_body(ct, b).expect("the bench body parses"))
+        .collect();
+    let normalized: Vec<_> = payloads.iter().map(normalize).collect();
+    println!("body: {} bytes", bodies[0].len());
+
+    let base = time("baseline: copy the body", iters, |i| {
+        black_box(bodies[i % 1_000].clone());
+    });
+    let parse = time("parse_body (JSON)", iters, |i| {
+        black_box(parse_body(ct, &bodies[i % 1_000]).ok());
+    });
+    let norm = time("normalize", iters, |i| {
+        black_box(normalize(&payloads[i % 1_000]));
+    });
+    let spam = time("check_spam (3 keywords)", iters, |i| {
+        black_box(check_spam(&payloads[i % 1_000], &normalized[i % 1_000], &rules));
+    });
+    println!(
+        "pipeline = {:.1}x the baseline copy",
+        (parse + norm + spam) / base
+    );
+}
