@@ -63,7 +63,11 @@ fn main() {
         black_box(normalize(&payloads[i % 1_000]));
     });
     let spam = time("check_spam (3 keywords)", iters, |i| {
-        black_box(check_spam(&payloads[i % 1_000], &normalized[i % 1_000], &rules));
+        black_box(check_spam(
+            &payloads[i % 1_000],
+            &normalized[i % 1_000],
+            &rules,
+        ));
     });
     println!(
         "pipeline = {:.1}x the baseline copy",

@@ -333,6 +333,9 @@ mod tests {
             .unwrap();
         let plan = plan.join("\n");
         assert!(plan.contains("stages_tenant_order"), "{plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "sorts on every lookup: {plan}");
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "sorts on every lookup: {plan}"
+        );
     }
 }

@@ -14,8 +14,8 @@ use crate::error::StoreError;
 use crate::reader::Readers;
 use crate::recent::Recent;
 use crate::usage::{BatchUsage, UsageBuffer};
-use crate::writer::{Observers, Writer};
 pub use crate::writer::WriterStats;
+use crate::writer::{Observers, Writer};
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {

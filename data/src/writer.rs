@@ -1,10 +1,12 @@
 //! The write path: one thread owns the read-write connection and commits in groups.
 //!
 //! Jobs arrive over a bounded channel. The thread takes one, drains whatever else is
-//! waiting (up to `max_batch`), runs them all in one `BEGIN IMMEDIATE … COMMIT`, each under
-//! its own savepoint so one failing job rolls back alone, and only after the commit (the
-//! fsync) answers every caller. One fsync is shared by the whole batch: that is what makes
-//! durable ingest fast. A full queue is refused at once (`QueueFull`), never dropped.
+//! waiting, runs them all in one `BEGIN IMMEDIATE … COMMIT` — taking in jobs that arrive
+//! meanwhile, up to `max_batch` — each under its own savepoint so one failing job rolls back
+//! alone (ingest jobs go without, see [`Writer::call_unguarded`]), and only after the commit
+//! (the fsync) answers every caller. One fsync is shared by the whole batch: that is what
+//! makes durable ingest fast. A job still queued when its batch fails was never part of it
+//! and runs in the next one. A full queue is refused at once (`QueueFull`), never dropped.
 
 use rusqlite::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -183,7 +183,9 @@ impl AliasIndex {
 pub(crate) static FIELDS: LazyLock<AliasIndex> = LazyLock::new(|| AliasIndex::new(FIELD_ALIASES));
 pub(crate) static META: LazyLock<AliasIndex> = LazyLock::new(|| AliasIndex::new(META_ALIASES));
 
-/// Looks `loose` up in `table`, giving the target and the name's rank within its list.
+/// Looks `loose` up in `table`, giving the target and the name's rank within its list: the
+/// definition [`AliasIndex`] is checked against.
+#[cfg(test)]
 pub(crate) fn lookup(table: &[(Target, &[&str])], loose: &str) -> Option<(Target, u32)> {
     table.iter().find_map(|(t, names)| {
         names

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::Payload;
 use super::aliases::{
-    self, CREDENTIAL_FIELDS, ELEMENTOR_TYPES, EMAIL_HINTS, FIELD_ALIASES, GRAVITY_FIRST,
-    GRAVITY_LAST, GRAVITY_NAME_SUBS, META_ALIASES, META_CONTAINERS, PHONE_HINTS, Target,
+    self, CREDENTIAL_FIELDS, ELEMENTOR_TYPES, EMAIL_HINTS, GRAVITY_FIRST, GRAVITY_LAST,
+    GRAVITY_NAME_SUBS, META_CONTAINERS, PHONE_HINTS, Target,
 };
 use super::shape::{
     looks_like_email, looks_like_free_text, looks_like_phone, loose, normalize_phone, text,
@@ -240,8 +240,7 @@ fn hinted(label: &str, value: &str) -> Option<Target> {
 /// Fluent's `names[first_name]`/`names[last_name]`, or any `name[first]`-style object.
 fn nested_by_name(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
     for (sub, v) in obj {
-        let (Some((target, i)), Some(t)) = (aliases::FIELDS.get(&loose(sub)), text(v))
-        else {
+        let (Some((target, i)), Some(t)) = (aliases::FIELDS.get(&loose(sub)), text(v)) else {
             continue;
         };
         if matches!(target, Target::Name | Target::FirstName | Target::LastName) {
@@ -259,8 +258,7 @@ fn nested_by_name(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
 fn meta(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
     for (sub, v) in obj {
         let l = loose(sub);
-        let found =
-            aliases::FIELDS.get(&l).or_else(|| aliases::META.get(&l));
+        let found = aliases::FIELDS.get(&l).or_else(|| aliases::META.get(&l));
         if let (Some((target, i)), Some(t)) = (found, text(v)) {
             cands.push(
                 target,
@@ -280,9 +278,7 @@ fn elementor_fields(cands: &mut Candidates, key: &str, obj: &Map<String, Value>)
     for (id, entry) in obj {
         let origin = Origin::Sub(key.into(), id.clone());
         let Value::Object(e) = entry else {
-            if let (Some((target, i)), Some(t)) =
-                (aliases::FIELDS.get(&loose(id)), text(entry))
-            {
+            if let (Some((target, i)), Some(t)) = (aliases::FIELDS.get(&loose(id)), text(entry)) {
                 cands.push(target, RANK_NESTED + i, &t, origin);
             }
             continue;
@@ -309,11 +305,13 @@ fn elementor_fields(cands: &mut Candidates, key: &str, obj: &Map<String, Value>)
             .find(|(_, t)| *t == ty)
             .map(|(target, _)| (*target, RANK_ELEMENTOR_TYPE))
             .or_else(|| {
-                aliases::FIELDS.get(&loose(title))
+                aliases::FIELDS
+                    .get(&loose(title))
                     .map(|(t, i)| (t, RANK_ELEMENTOR_TITLE + i))
             })
             .or_else(|| {
-                aliases::FIELDS.get(&loose(own_id))
+                aliases::FIELDS
+                    .get(&loose(own_id))
                     .map(|(t, i)| (t, RANK_ELEMENTOR_ID + i))
             })
             .or_else(|| hinted(title, &value).map(|t| (t, RANK_HINT)));
@@ -401,7 +399,9 @@ fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normaliz
     let mut custom = Map::new();
     for (key, value) in &p.fields {
         if credentials.contains(&key.as_str())
-            || taken.iter().any(|o| matches!(o, Origin::Top(k) if k == key))
+            || taken
+                .iter()
+                .any(|o| matches!(o, Origin::Top(k) if k == key))
         {
             continue;
         }

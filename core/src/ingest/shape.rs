@@ -11,7 +11,9 @@ pub(crate) fn loose(name: &str) -> String {
     let name = name.trim();
     // CF7's `your-` prefix, in any case; ASCII, so slicing after it stays on a boundary.
     let rest = match name.as_bytes().get(..5) {
-        Some([y, o, u, r, b'-' | b'_' | b' ']) if [*y, *o, *u, *r].eq_ignore_ascii_case(b"your") => {
+        Some([y, o, u, r, b'-' | b'_' | b' '])
+            if [*y, *o, *u, *r].eq_ignore_ascii_case(b"your") =>
+        {
             &name[5..]
         }
         _ => name,

@@ -71,11 +71,10 @@ pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<
         return Some(format!("honeypot:{field}"));
     }
 
-    let mut texts: Vec<&str> = [&n.name, &n.first_name, &n.last_name, &n.message, &n.company]
+    let texts: Vec<&str> = [&n.name, &n.first_name, &n.last_name, &n.message, &n.company]
         .into_iter()
         .filter_map(|s| s.as_deref())
         .collect();
-    let lead_texts = texts.len();
     if !rules.keywords.is_empty() {
         let mut all = texts.clone();
         strings(&n.custom, &mut all, 0);
@@ -96,7 +95,7 @@ pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<
         }
     }
 
-    let mut prose: Vec<&str> = texts[..lead_texts].to_vec();
+    let mut prose = texts;
     free_text(&n.custom, &mut prose, 0);
     let links: usize = prose.iter().map(|t| count_links(t)).sum();
     (links > rules.max_links).then(|| format!("links:{links}"))
@@ -203,7 +202,7 @@ fn fold(s: &str) -> String {
 fn fold_into(out: &mut String, s: &str) {
     let s = s.trim();
     let mut gap = false;
-    let mut put = |out: &mut String, c: char, gap: &mut bool| {
+    let put = |out: &mut String, c: char, gap: &mut bool| {
         if *gap {
             out.push(' ');
             *gap = false;
@@ -272,14 +271,20 @@ fn contains_word(hay: &str, needle: &str) -> bool {
 /// copy: no character outside ASCII lower-cases to one of these letters.
 fn count_links(text: &str) -> usize {
     let b = text.as_bytes();
-    let at = |i: usize, pat: &[u8]| b.get(i..i + pat.len()).is_some_and(|w| w.eq_ignore_ascii_case(pat));
+    let at = |i: usize, pat: &[u8]| {
+        b.get(i..i + pat.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(pat))
+    };
     let mut n = 0;
     for i in 0..b.len() {
         match b[i].to_ascii_lowercase() {
             b'h' if at(i, b"http://") || at(i, b"https://") => n += 1,
             b'w' if at(i, b"www.")
                 && !(i >= 3 && &b[i - 3..i] == b"://")
-                && text[..i].chars().next_back().is_none_or(|c| !is_word_char(c)) =>
+                && text[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !is_word_char(c)) =>
             {
                 n += 1
             }
