@@ -235,3 +235,75 @@ impl Store {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counters(conn: &Connection) -> Vec<(String, i64, i64, i64)> {
+        conn.prepare("SELECT month, accepted, spam, duplicates FROM usage_counters ORDER BY month")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_batch_writes_the_sum_of_its_successful_jobs_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open_writer(&dir.path().join("t.db")).unwrap();
+        // No foreign keys on the counters: any ids do.
+        let (tenant, key) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let one = |spam: u64| Counts {
+            accepted: 1,
+            spam,
+            ..Counts::default()
+        };
+        let b = BatchUsage::default();
+
+        b.add(tenant, key, "2026-11".into(), one(0));
+        b.job_done(true);
+        b.add(tenant, key, "2026-11".into(), one(1));
+        b.job_done(false); // this job failed: its count goes
+        b.add(tenant, key, "2026-11".into(), one(1));
+        b.add(tenant, key, "2026-12".into(), one(0));
+        b.job_done(true);
+        conn.execute_batch("BEGIN").unwrap();
+        b.before_commit(&conn).unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+        b.batch_done(true);
+        assert_eq!(
+            counters(&conn),
+            vec![("2026-11".into(), 2, 1, 0), ("2026-12".into(), 1, 0, 0)]
+        );
+
+        // A batch whose commit fails: its counts are rolled back with it and not carried
+        // into the next batch.
+        b.add(tenant, key, "2026-11".into(), one(0));
+        b.job_done(true);
+        conn.execute_batch("BEGIN").unwrap();
+        b.before_commit(&conn).unwrap();
+        conn.execute_batch("ROLLBACK").unwrap();
+        b.batch_done(false);
+        b.add(
+            tenant,
+            key,
+            "2026-11".into(),
+            Counts {
+                duplicates: 1,
+                accepted: 1,
+                ..Counts::default()
+            },
+        );
+        b.job_done(true);
+        conn.execute_batch("BEGIN").unwrap();
+        b.before_commit(&conn).unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+        b.batch_done(true);
+        assert_eq!(
+            counters(&conn),
+            vec![("2026-11".into(), 3, 1, 1), ("2026-12".into(), 1, 0, 0)]
+        );
+    }
+}
