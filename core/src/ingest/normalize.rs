@@ -48,28 +48,28 @@ pub struct Normalized {
 }
 
 impl Normalized {
-    /// Copies the mapped fields and `custom` onto a lead (the daemon's ingest path).
-    pub fn fill(&self, lead: &mut crate::lead::Lead) {
-        lead.name = self.name.clone();
-        lead.first_name = self.first_name.clone();
-        lead.last_name = self.last_name.clone();
-        lead.email = self.email.clone();
-        lead.phone = self.phone.clone();
-        lead.message = self.message.clone();
-        lead.company = self.company.clone();
-        lead.form_name = self.form_name.clone();
-        lead.page_url = self.page_url.clone();
-        lead.referrer = self.referrer.clone();
-        lead.utm_source = self.utm_source.clone();
-        lead.utm_medium = self.utm_medium.clone();
-        lead.utm_campaign = self.utm_campaign.clone();
-        lead.utm_term = self.utm_term.clone();
-        lead.utm_content = self.utm_content.clone();
-        lead.gclid = self.gclid.clone();
-        lead.fbclid = self.fbclid.clone();
-        lead.ip = self.ip.clone();
-        lead.user_agent = self.user_agent.clone();
-        lead.custom = Value::Object(self.custom.clone());
+    /// Moves the mapped fields and `custom` onto a lead (the daemon's ingest path).
+    pub fn fill(self, lead: &mut crate::lead::Lead) {
+        lead.name = self.name;
+        lead.first_name = self.first_name;
+        lead.last_name = self.last_name;
+        lead.email = self.email;
+        lead.phone = self.phone;
+        lead.message = self.message;
+        lead.company = self.company;
+        lead.form_name = self.form_name;
+        lead.page_url = self.page_url;
+        lead.referrer = self.referrer;
+        lead.utm_source = self.utm_source;
+        lead.utm_medium = self.utm_medium;
+        lead.utm_campaign = self.utm_campaign;
+        lead.utm_term = self.utm_term;
+        lead.utm_content = self.utm_content;
+        lead.gclid = self.gclid;
+        lead.fbclid = self.fbclid;
+        lead.ip = self.ip;
+        lead.user_agent = self.user_agent;
+        lead.custom = Value::Object(self.custom);
     }
 
     /// A lead needs at least one way to reach the person.

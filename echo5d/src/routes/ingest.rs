@@ -320,10 +320,6 @@ async fn store_lead(
             field: None,
         });
     }
-    let now = state.store.now();
-    let mut lead = Lead::blank(new_lead_id(now), id.tenant_id, Uuid::nil(), now);
-    lead.source = LeadSource::Website;
-    n.fill(&mut lead);
     let profile = state.store.ingest_profile(id.tenant_id).await?;
     // The platform's honeypot names (besides the built-in ones core always checks), from
     // memory: every tenant's forms come from the same agency's themes.
@@ -337,6 +333,10 @@ async fn store_lead(
             max_links: MAX_LINKS,
         },
     );
+    let now = state.store.now();
+    let mut lead = Lead::blank(new_lead_id(now), id.tenant_id, Uuid::nil(), now);
+    lead.source = LeadSource::Website;
+    n.fill(&mut lead);
     let outcome = state
         .store
         .ingest(IngestRequest {
