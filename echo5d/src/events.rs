@@ -50,9 +50,12 @@ impl EventBus {
         if ring.recent.len() == RING {
             ring.recent.pop_front();
         }
-        ring.recent.push_back(event.clone());
-        // Sent under the lock so ids reach subscribers in order; no receivers is fine.
-        let _ = self.tx.send(event);
+        // Sent under the lock so ids reach subscribers in order. With no one listening (the
+        // usual case at full ingest) the event is not copied at all.
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(event.clone());
+        }
+        ring.recent.push_back(event);
     }
 
     /// Ends every open stream (at shutdown: graceful shutdown waits for open connections,
