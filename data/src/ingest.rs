@@ -152,7 +152,7 @@ impl Store {
             if let Some(k) = &idempotency_key
                 && let Some(first) = claim(c, key.key_id, &format!("hdr:{k}"), now, now - IDEMPOTENCY_WINDOW, &outcome)?
             {
-                return Ok(first);
+                return Ok((first, (lead, raw)));
             }
             if let Some(a) = windows.double_submit_of(key.key_id, hash, now) {
                 let first = IngestOutcome {
@@ -167,7 +167,7 @@ impl Store {
                     )?
                     .execute(params![key.key_id.to_string(), format!("hdr:{k}"), serde_json::to_string(&first)?])?;
                 }
-                return Ok(first);
+                return Ok((first, (lead, raw)));
             }
             leads::insert(
                 c,
@@ -204,9 +204,12 @@ impl Store {
                 },
             );
             windows.add_lead(&lead, now);
-            Ok(outcome)
+            Ok((outcome, (lead, raw)))
         })
         .await
+        // What the job was done with comes back to be freed here, off the writer thread:
+        // dropping a lead's `custom` map and body there was ~2 % of the writer.
+        .map(|(outcome, _spent): (IngestOutcome, (Lead, Vec<u8>))| outcome)
     }
 
     /// The tenant's name and spam keywords, from memory after the first read; dropped from
