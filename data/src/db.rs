@@ -39,6 +39,11 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     // WAL: readers never block the writer. FULL: every commit is fsynced before the writer
     // answers, so an acknowledged lead survives a crash or power cut; group commit shares
     // the fsync across the batch.
+    // 8 KiB pages for a new database (an existing one keeps its size: WAL mode cannot
+    // change it). A stored lead is ~2 KiB with its index entries; at 4 KiB the writer wrote
+    // twice the WAL frames (two syscalls each) per lead, and at c64 ingest 8 KiB measured
+    // ~8 % less writer CPU per lead. 16 KiB measured no better than 8.
+    conn.pragma_update(None, "page_size", 8192)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -139,6 +144,10 @@ mod tests {
             .pragma_query_value(None, "synchronous", |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
+        let page: i64 = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        assert_eq!(page, 8192, "a new database gets 8 KiB pages");
         let fk: i64 = conn
             .pragma_query_value(None, "foreign_keys", |r| r.get(0))
             .unwrap();
