@@ -41,7 +41,7 @@ fn tenant_counts(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
     let pipeline = stages::load(conn, t.id)?;
-    // Open and in-breach counts come from `lead_counts` (kept by triggers): counting index
+    // Open and in-breach counts come from `lead_counts` (kept by the insert path and triggers): counting index
     // entries instead meant stepping through most of a million leads on every request.
     let open: i64 = conn
         .prepare_cached(

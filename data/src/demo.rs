@@ -58,7 +58,7 @@ impl Store {
                 let pipeline = stages::load(c, row.id)?;
                 let intake = pipeline[0].id;
                 for lead in demo::leads(t, row.id, &pipeline, now, seed) {
-                    leads::insert(c, &lead, None, None)?;
+                    leads::insert_counted(c, &lead, None, None)?;
                     recent.remember(&lead, now);
                     if lead.stage_id != intake {
                         leads::record_stage_change(

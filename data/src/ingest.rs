@@ -112,6 +112,7 @@ impl Store {
         let now = self.now();
         let recent = self.recent();
         let batch_usage = self.batch_usage();
+        let lead_counts = self.batch_lead_counts();
         let hash = leads::body_hash(&req.raw);
         self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
@@ -169,7 +170,7 @@ impl Store {
                 }
                 return Ok((first, (lead, raw)));
             }
-            leads::insert(
+            let bytes = leads::insert(
                 c,
                 &lead,
                 Some(RawBody {
@@ -181,11 +182,10 @@ impl Store {
             )?;
             // Last, once nothing below can fail: the writer takes these back should the
             // job or its commit fail after all. The counts are written before the batch's
-            // COMMIT (see `usage::BatchUsage`).
+            // COMMIT (see `tally`).
+            lead_counts.add(leads::count_key(&lead), leads::count_of(&lead, bytes));
             batch_usage.add(
-                key.tenant_id,
-                key.key_id,
-                usage::month_of(now),
+                (key.tenant_id, key.key_id, usage::month_of(now)),
                 Counts {
                     accepted: 1,
                     spam: u64::from(status == IngestStatus::Spam),

@@ -22,6 +22,7 @@ mod recent;
 pub mod sla;
 pub mod stages;
 mod store;
+mod tally;
 pub mod tenants;
 pub mod usage;
 pub mod workflow;

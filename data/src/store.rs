@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 use crate::api_keys::KeyIndex;
 use crate::db;
 use crate::error::StoreError;
+use crate::leads::BatchLeadCounts;
 use crate::reader::Readers;
 use crate::recent::Recent;
 use crate::usage::{BatchUsage, UsageBuffer};
@@ -55,8 +56,9 @@ struct Inner {
     keywords: KeywordCache,
     /// Duplicate and double-submit windows, owned by the write path.
     recent: Arc<Recent>,
-    /// Usage counts of the leads in the running group commit (see `usage::BatchUsage`).
+    /// Usage and lead counts of the leads in the running group commit (see `tally`).
     batch_usage: Arc<BatchUsage>,
+    batch_lead_counts: Arc<BatchLeadCounts>,
     platform: crate::platform::PlatformCache,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
@@ -82,8 +84,13 @@ impl Store {
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
         db::spawn_checkpointer(path, std::time::Duration::from_millis(100), stop)?;
         let recent = Arc::new(Recent::load(&conn, clock.now())?);
-        let batch_usage = Arc::new(BatchUsage::default());
-        let observers = Observers(vec![recent.clone(), batch_usage.clone()]);
+        let batch_usage = Arc::new(crate::usage::batch_usage());
+        let batch_lead_counts = Arc::new(crate::leads::batch_lead_counts());
+        let observers = Observers(vec![
+            recent.clone(),
+            batch_usage.clone(),
+            batch_lead_counts.clone(),
+        ]);
         let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch, Arc::new(observers));
         Ok(Store {
             inner: Arc::new(Inner {
@@ -95,6 +102,7 @@ impl Store {
                 keywords: KeywordCache::default(),
                 recent,
                 batch_usage,
+                batch_lead_counts,
                 platform,
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
@@ -109,6 +117,10 @@ impl Store {
 
     pub(crate) fn batch_usage(&self) -> Arc<BatchUsage> {
         self.inner.batch_usage.clone()
+    }
+
+    pub(crate) fn batch_lead_counts(&self) -> Arc<BatchLeadCounts> {
+        self.inner.batch_lead_counts.clone()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

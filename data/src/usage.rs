@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::writer::WriteObserver;
+use crate::tally::{BatchTally, Tally};
 
 /// `YYYY-MM` in UTC: the metering period.
 pub fn month_of(t: DateTime<Utc>) -> String {
@@ -29,7 +29,7 @@ pub struct Counts {
     pub api_calls: u64,
 }
 
-impl Counts {
+impl Tally for Counts {
     fn add(&mut self, o: &Counts) {
         self.accepted += o.accepted;
         self.spam += o.spam;
@@ -77,60 +77,12 @@ impl UsageBuffer {
     }
 }
 
-/// The counts that come with the leads of the running group commit (accepted, spam,
-/// duplicates), added up on the writer thread and written as one upsert per counter row
-/// just before the batch's COMMIT — in the leads' own transaction, so the counters match
-/// the stored leads after any crash. One upsert per lead was ~4 % of the writer at full
-/// ingest. A job's counts join the batch only if the job succeeds; a failed commit drops
-/// them with the leads.
-#[derive(Default)]
-pub(crate) struct BatchUsage {
-    staged: Mutex<Staged>,
-}
+/// The usage counts of the leads stored by the running group commit (accepted, spam,
+/// duplicates), written once per slot before its COMMIT (see [`crate::tally`]).
+pub(crate) type BatchUsage = BatchTally<Slot, Counts>;
 
-#[derive(Default)]
-struct Staged {
-    job: HashMap<Slot, Counts>,
-    batch: HashMap<Slot, Counts>,
-}
-
-impl BatchUsage {
-    /// Counts `delta` for the running job (writer thread only).
-    pub(crate) fn add(&self, tenant: Uuid, key: Uuid, month: String, delta: Counts) {
-        let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
-        s.job.entry((tenant, key, month)).or_default().add(&delta);
-    }
-}
-
-impl WriteObserver for BatchUsage {
-    fn job_done(&self, ok: bool) {
-        let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
-        let job = std::mem::take(&mut s.job);
-        if ok {
-            for (slot, c) in job {
-                s.batch.entry(slot).or_default().add(&c);
-            }
-        }
-    }
-
-    fn before_commit(&self, conn: &Connection) -> Result<(), StoreError> {
-        let batch = {
-            let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
-            s.job.clear();
-            std::mem::take(&mut s.batch)
-        };
-        for ((tenant, key, month), c) in batch {
-            bump(conn, tenant, Some(key), &month, &c)?;
-        }
-        Ok(())
-    }
-
-    fn batch_done(&self, _ok: bool) {
-        // Written by `before_commit`, or rolled back with the batch: nothing to keep.
-        let mut s = self.staged.lock().unwrap_or_else(|e| e.into_inner());
-        s.job.clear();
-        s.batch.clear();
-    }
+pub(crate) fn batch_usage() -> BatchUsage {
+    BatchTally::new(|conn, (tenant, key, month), c| bump(conn, *tenant, Some(*key), month, c))
 }
 
 /// Adds `delta` to a counter row inside the caller's transaction.
@@ -239,6 +191,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::writer::WriteObserver;
 
     fn counters(conn: &Connection) -> Vec<(String, i64, i64, i64)> {
         conn.prepare("SELECT month, accepted, spam, duplicates FROM usage_counters ORDER BY month")
@@ -260,14 +213,14 @@ mod tests {
             spam,
             ..Counts::default()
         };
-        let b = BatchUsage::default();
+        let b = batch_usage();
 
-        b.add(tenant, key, "2026-11".into(), one(0));
+        b.add((tenant, key, "2026-11".into()), one(0));
         b.job_done(true);
-        b.add(tenant, key, "2026-11".into(), one(1));
+        b.add((tenant, key, "2026-11".into()), one(1));
         b.job_done(false); // this job failed: its count goes
-        b.add(tenant, key, "2026-11".into(), one(1));
-        b.add(tenant, key, "2026-12".into(), one(0));
+        b.add((tenant, key, "2026-11".into()), one(1));
+        b.add((tenant, key, "2026-12".into()), one(0));
         b.job_done(true);
         conn.execute_batch("BEGIN").unwrap();
         b.before_commit(&conn).unwrap();
@@ -280,16 +233,14 @@ mod tests {
 
         // A batch whose commit fails: its counts are rolled back with it and not carried
         // into the next batch.
-        b.add(tenant, key, "2026-11".into(), one(0));
+        b.add((tenant, key, "2026-11".into()), one(0));
         b.job_done(true);
         conn.execute_batch("BEGIN").unwrap();
         b.before_commit(&conn).unwrap();
         conn.execute_batch("ROLLBACK").unwrap();
         b.batch_done(false);
         b.add(
-            tenant,
-            key,
-            "2026-11".into(),
+            (tenant, key, "2026-11".into()),
             Counts {
                 duplicates: 1,
                 accepted: 1,

@@ -332,7 +332,7 @@ impl Store {
                 // Entered straight past intake: it was handled already.
                 lead.first_contacted_at = Some(lead.created_at);
             }
-            leads::insert(c, &lead, None, None)?;
+            leads::insert_counted(c, &lead, None, None)?;
             recent.remember(&lead, now);
             audit::record(
                 c,

@@ -647,7 +647,8 @@ fn counts_match_leads(path: &std::path::Path) -> usize {
                               + coalesce(length(CAST(phone AS BLOB)), 0)
                               + coalesce(length(CAST(message AS BLOB)), 0)
                               + coalesce(length(CAST(notes AS BLOB)), 0)
-                              + coalesce(length(CAST(spam_reason AS BLOB)), 0))
+                              + coalesce(length(CAST(spam_reason AS BLOB)), 0)
+                              + coalesce(length(CAST(raw_content_type AS BLOB)), 0))
                    FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
     );
     assert_eq!(kept, truth);
@@ -696,6 +697,45 @@ async fn lead_counts_follow_every_write_path() {
         })
         .collect();
     f.store.insert_leads(batch).await.unwrap();
+    assert_eq!(counts_match_leads(&db), 2 + 3);
+
+    // Ingest counts its leads per group commit rather than per row: clean, spam and a
+    // duplicate, each with its raw body, concurrently so they share batches.
+    let key = f
+        .store
+        .create_key("admin:t".into(), a.id.into(), None)
+        .await
+        .unwrap();
+    let who = f.store.authenticate_key(&key.secret).unwrap();
+    let posts = (0..12).map(|i| {
+        let s = f.store.clone();
+        let mut lead = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());
+        lead.email = Some(format!("visitor{}@example.com", i % 4));
+        lead.name = Some(format!("Visitor {i}"));
+        let raw = format!(
+            r#"{{"your-name":"Visitor {i}","your-email":"visitor{}@example.com"}}"#,
+            i % 4
+        );
+        tokio::spawn(async move {
+            s.ingest(echo5_data::ingest::IngestRequest {
+                key: who,
+                lead,
+                raw: raw.into_bytes(),
+                content_type: "application/json".into(),
+                idempotency_key: None,
+                spam_reason: (i % 5 == 0).then(|| "keyword:casino".to_owned()),
+            })
+            .await
+        })
+    });
+    let mut statuses = Vec::new();
+    for p in posts.collect::<Vec<_>>() {
+        statuses.push(p.await.unwrap().unwrap().status);
+    }
+    use echo5_data::ingest::IngestStatus;
+    assert!(statuses.contains(&IngestStatus::Spam), "{statuses:?}");
+    assert!(statuses.contains(&IngestStatus::Duplicate), "{statuses:?}");
+    assert!(statuses.contains(&IngestStatus::Created), "{statuses:?}");
     assert_eq!(counts_match_leads(&db), 2 + 3);
     let listed = f.store.list_stages(b.id.into()).await.unwrap();
     assert_eq!(
