@@ -21,8 +21,20 @@ pub struct StateOptions {
     pub logs: Arc<LogRing>,
 }
 
+/// Cloned for every request (axum's `State`), so it is one `Arc`: one reference count to
+/// touch instead of one per field, shared by both request threads.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     /// Per-key ingest limit; `None` when disabled.
     pub rate_limit: Option<Arc<KeyRateLimit>>,
@@ -40,7 +52,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, admin_tokens: Vec<AdminTokenHash>, opts: StateOptions) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             events: Arc::new(EventBus::new(store.clock())),
             public_url: Arc::from(opts.public_url.trim_end_matches('/')),
             mailer: Arc::new(opts.mailer),
@@ -49,9 +61,11 @@ impl AppState {
             store,
             rate_limit: KeyRateLimit::new(opts.key_rate_limit).map(Arc::new),
             admin_tokens: Arc::new(RwLock::new(admin_tokens)),
-        }
+        }))
     }
+}
 
+impl Shared {
     /// Where an operator opens a lead (used in alert e-mails).
     pub fn lead_link(&self, lead: Uuid) -> String {
         format!("{}/api/v1/leads/{lead}", self.public_url)
