@@ -24,6 +24,16 @@ fn open(dir: &tempfile::TempDir) -> Store {
     .unwrap()
 }
 
+/// A store with an empty `scratch(x BLOB)` table for the jobs below to fill.
+async fn open_with_scratch(dir: &tempfile::TempDir) -> Store {
+    let store = open(dir);
+    store
+        .write(|c| Ok(c.execute_batch("CREATE TABLE scratch(x BLOB)")?))
+        .await
+        .unwrap();
+    store
+}
+
 type WriteFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
 
 /// Runs `jobs` as one group commit: a first job holds the writer thread until all of them
@@ -85,11 +95,7 @@ fn insert(store: &Store, bytes: usize) -> WriteFuture {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_sqlite_rolled_back_fails_the_whole_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    store
-        .write(|c| Ok(c.execute_batch("CREATE TABLE scratch(x BLOB)")?))
-        .await
-        .unwrap();
+    let store = open_with_scratch(&dir).await;
     store
         .write(|c| {
             c.execute("INSERT INTO scratch(x) VALUES (x'01')", [])?;
@@ -184,11 +190,7 @@ async fn a_failed_commit_fails_every_job_and_the_writer_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_held_elsewhere_is_busy_within_the_short_timeout_then_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    store
-        .write(|c| Ok(c.execute_batch("CREATE TABLE scratch(x BLOB)")?))
-        .await
-        .unwrap();
+    let store = open_with_scratch(&dir).await;
     let other = rusqlite::Connection::open(dir.path().join("echo5.db")).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let t = Instant::now();
@@ -214,11 +216,7 @@ async fn a_lock_held_elsewhere_is_busy_within_the_short_timeout_then_recovers() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unguarded_job_that_fails_part_way_rolls_its_batch_back() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    store
-        .write(|c| Ok(c.execute_batch("CREATE TABLE scratch(x BLOB)")?))
-        .await
-        .unwrap();
+    let store = open_with_scratch(&dir).await;
     let unguarded = |write_first: bool| -> WriteFuture {
         let s = store.clone();
         Box::pin(async move {
