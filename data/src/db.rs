@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_dedup_in_memory.sql"),
     include_str!("../migrations/0007_stage_order_index.sql"),
     include_str!("../migrations/0008_count_inserts_in_code.sql"),
+    include_str!("../migrations/0009_created_index_ascending.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
