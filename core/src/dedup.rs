@@ -8,6 +8,10 @@
 //! body hash). Those indexes dirtied a random page each per lead, and writing those pages
 //! was most of what capped durable ingest.
 //!
+//! Contacts are kept as salted digests ([`ContactKey`]), which the caller computes before
+//! it takes the windows' lock: the one writer thread that looks them up and records them
+//! then hashes, copies and frees no strings (that was ~12 % of the writer at full ingest).
+//!
 //! Changes are recorded as they happen and can be undone: the writer stages a job's entries
 //! while the job runs (so a later job in the same group commit sees them), then keeps them
 //! or takes them back with [`RecentLeads::job_done`] and [`RecentLeads::batch_done`]
@@ -16,7 +20,9 @@
 //! not stored.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::{BTreeSet, VecDeque};
+use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
+use std::collections::VecDeque;
 use uuid::Uuid;
 
 use crate::sharded::ShardedMap;
@@ -34,29 +40,84 @@ pub struct Answer {
     pub duplicate: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Contact {
-    Email(Uuid, String),
-    Phone(Uuid, String),
+/// One tenant's e-mail address or phone number, as the first 16 bytes of a SHA-256 salted
+/// per process. Two contacts share a key only by a 2^-128 chance (the double-submit window
+/// trusts the body's digest the same way); the salt keeps anyone from choosing values whose
+/// keys crowd one hash bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContactKey([u8; 16]);
+
+/// A lead's contact keys, e-mail first: an e-mail match wins over a phone match.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Contacts([Option<ContactKey>; 2]);
+
+impl Contacts {
+    fn iter(&self) -> impl Iterator<Item = ContactKey> + '_ {
+        self.0.iter().flatten().copied()
+    }
+}
+
+/// Computes [`ContactKey`]s; every copy of one hasher gives the same keys.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactHasher {
+    salt: [u8; 16],
+}
+
+impl ContactHasher {
+    /// A hasher with a random salt.
+    pub fn random() -> ContactHasher {
+        let mut salt = [0u8; 16];
+        // Without an entropy source the salt stays fixed: keys still never mix tenants or
+        // kinds; only the bucket-crowding defence is lost, and that is better than no dedup.
+        let _ = getrandom::fill(&mut salt);
+        ContactHasher { salt }
+    }
+
+    fn key(&self, tenant: Uuid, kind: u8, value: &str) -> ContactKey {
+        let digest = Sha256::new()
+            .chain_update(self.salt)
+            .chain_update(tenant.as_bytes())
+            .chain_update([kind])
+            .chain_update(value.as_bytes())
+            .finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        ContactKey(key)
+    }
+
+    /// The keys of a tenant's e-mail and phone; empty values have none.
+    pub fn contacts(&self, tenant: Uuid, email: Option<&str>, phone: Option<&str>) -> Contacts {
+        let email = email
+            .filter(|e| !e.is_empty())
+            .map(|e| self.key(tenant, b'e', e));
+        let phone = phone
+            .filter(|p| !p.is_empty())
+            .map(|p| self.key(tenant, b'p', p));
+        Contacts([email, phone])
+    }
 }
 
 type SubmitKey = (Uuid, [u8; 16]);
 
 #[derive(Debug)]
 enum Change {
-    Original(Contact, Uuid),
+    Original(ContactKey, Uuid),
     Submit(SubmitKey, Uuid),
 }
 
 /// Lookups go through sharded hash maps (see [`crate::sharded`] for why not one map, nor a
 /// B-tree); expiry pops the oldest entries off time-ordered queues instead of sweeping
 /// everything.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecentLeads {
-    /// Original leads (neither spam nor duplicates) per tenant contact, oldest first.
-    originals: ShardedMap<Contact, Vec<(DateTime<Utc>, Uuid)>>,
-    /// The same entries by time, for expiry.
-    originals_by_time: BTreeSet<(DateTime<Utc>, Contact, Uuid)>,
+    hasher: ContactHasher,
+    /// Original leads (neither spam nor duplicates) per tenant contact, oldest first. Almost
+    /// always one: a second original of a contact within the window would be a duplicate.
+    originals: ShardedMap<ContactKey, SmallVec<[(DateTime<Utc>, Uuid); 1]>>,
+    /// The same entries in the order they were recorded, for expiry. That is the order of
+    /// time except for backdated leads, which are then dropped a little late; lookups check
+    /// the time anyway. An entry whose lead was taken back stays until it expires.
+    originals_by_time: VecDeque<(DateTime<Utc>, ContactKey, Uuid)>,
     /// The first answer per key and body hash.
     submits: ShardedMap<SubmitKey, (DateTime<Utc>, Answer)>,
     /// Submissions in the order they were recorded (the order of time, for ingest).
@@ -66,18 +127,31 @@ pub struct RecentLeads {
     batch: Vec<Change>,
 }
 
-fn contacts(tenant: Uuid, email: Option<&str>, phone: Option<&str>) -> Vec<Contact> {
-    let mut out = Vec::with_capacity(2);
-    if let Some(e) = email.filter(|e| !e.is_empty()) {
-        out.push(Contact::Email(tenant, e.to_owned()));
+impl Default for RecentLeads {
+    fn default() -> Self {
+        RecentLeads::new(ContactHasher::random())
     }
-    if let Some(p) = phone.filter(|p| !p.is_empty()) {
-        out.push(Contact::Phone(tenant, p.to_owned()));
-    }
-    out
 }
 
 impl RecentLeads {
+    pub fn new(hasher: ContactHasher) -> RecentLeads {
+        RecentLeads {
+            hasher,
+            originals: ShardedMap::default(),
+            originals_by_time: VecDeque::new(),
+            submits: ShardedMap::default(),
+            submits_by_time: VecDeque::new(),
+            job: Vec::new(),
+            batch: Vec::new(),
+        }
+    }
+
+    /// The hasher whose keys these windows hold: compute [`Contacts`] with it before taking
+    /// the windows' lock.
+    pub fn hasher(&self) -> ContactHasher {
+        self.hasher
+    }
+
     /// The lead that a lead of `tenant` with these contacts, arriving at `at`, duplicates:
     /// the earliest original with the same e-mail within the window, else the earliest with
     /// the same phone.
@@ -88,10 +162,15 @@ impl RecentLeads {
         phone: Option<&str>,
         at: DateTime<Utc>,
     ) -> Option<Uuid> {
+        self.original_of_contacts(&self.hasher.contacts(tenant, email, phone), at)
+    }
+
+    /// [`original_of`](Self::original_of) with the keys computed already.
+    pub fn original_of_contacts(&self, contacts: &Contacts, at: DateTime<Utc>) -> Option<Uuid> {
         let since = at - DUPLICATE_WINDOW;
-        contacts(tenant, email, phone).iter().find_map(|c| {
+        contacts.iter().find_map(|c| {
             self.originals
-                .get(c)?
+                .get(&c)?
                 .iter()
                 .find(|(t, _)| *t >= since)
                 .map(|(_, id)| *id)
@@ -109,30 +188,35 @@ impl RecentLeads {
         id: Uuid,
         now: DateTime<Utc>,
     ) {
+        let contacts = self.hasher.contacts(tenant, email, phone);
+        self.add_original_contacts(&contacts, created_at, id, now);
+    }
+
+    /// [`add_original`](Self::add_original) with the keys computed already.
+    pub fn add_original_contacts(
+        &mut self,
+        contacts: &Contacts,
+        created_at: DateTime<Utc>,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) {
         if created_at < now - DUPLICATE_WINDOW {
             return;
         }
-        for c in contacts(tenant, email, phone) {
-            let list = self.originals.get_or_default(c.clone());
+        for c in contacts.iter() {
+            let list = self.originals.get_or_default(c);
             let at = list.partition_point(|(t, _)| *t <= created_at);
             list.insert(at, (created_at, id));
-            self.originals_by_time.insert((created_at, c.clone(), id));
+            self.originals_by_time.push_back((created_at, c, id));
             self.job.push(Change::Original(c, id));
         }
     }
 
     /// Records a stored lead if it is an original (neither spam nor a duplicate): the lead
-    /// later submissions with its e-mail or phone duplicate.
-    pub fn add_lead(&mut self, lead: &crate::lead::Lead, now: DateTime<Utc>) {
+    /// later submissions with its e-mail or phone duplicate. `contacts` are the lead's own.
+    pub fn add_lead(&mut self, lead: &crate::lead::Lead, contacts: &Contacts, now: DateTime<Utc>) {
         if !lead.is_spam && lead.duplicate_of.is_none() {
-            self.add_original(
-                lead.tenant_id,
-                lead.email.as_deref(),
-                lead.phone.as_deref(),
-                lead.created_at,
-                lead.id,
-                now,
-            );
+            self.add_original_contacts(contacts, lead.created_at, lead.id, now);
         }
     }
 
@@ -182,7 +266,7 @@ impl RecentLeads {
     fn undo(&mut self, changes: Vec<Change>) {
         for change in changes.into_iter().rev() {
             match change {
-                Change::Original(c, id) => self.remove_original(&c, id),
+                Change::Original(c, id) => self.remove_original(c, id),
                 Change::Submit(k, id) => {
                     if self.submits.get(&k).is_some_and(|(_, a)| a.lead == id) {
                         self.submits.remove(&k);
@@ -192,14 +276,13 @@ impl RecentLeads {
         }
     }
 
-    fn remove_original(&mut self, c: &Contact, id: Uuid) {
-        if let Some(list) = self.originals.get_mut(c) {
+    fn remove_original(&mut self, c: ContactKey, id: Uuid) {
+        if let Some(list) = self.originals.get_mut(&c) {
             if let Some(i) = list.iter().position(|(_, l)| *l == id) {
-                let (t, _) = list.remove(i);
-                self.originals_by_time.remove(&(t, c.clone(), id));
+                list.remove(i);
             }
             if list.is_empty() {
-                self.originals.remove(c);
+                self.originals.remove(&c);
             }
         }
     }
@@ -208,14 +291,12 @@ impl RecentLeads {
     /// costs what expired since the last one.
     pub fn prune(&mut self, now: DateTime<Utc>) {
         let dup_since = now - DUPLICATE_WINDOW;
-        while self
-            .originals_by_time
-            .first()
-            .is_some_and(|(t, _, _)| *t < dup_since)
-        {
-            if let Some((_, c, id)) = self.originals_by_time.pop_first() {
-                self.remove_original(&c, id);
+        while let Some(&(t, c, id)) = self.originals_by_time.front() {
+            if t >= dup_since {
+                break;
             }
+            self.originals_by_time.pop_front();
+            self.remove_original(c, id);
         }
         let submit_since = now - DOUBLE_SUBMIT_WINDOW;
         while let Some(&(t, key, lead)) = self.submits_by_time.front() {
@@ -293,6 +374,49 @@ mod tests {
             r.original_of(A, Some("jane@x.com"), None, t(30 * DAY + 1)),
             None
         );
+    }
+
+    #[test]
+    fn contact_keys_are_per_tenant_and_kind_and_salted() {
+        let h = ContactHasher::random();
+        let k = |t, e: Option<&str>, p: Option<&str>| h.contacts(t, e, p);
+        // The same value and tenant: the same key, from any copy of the hasher.
+        let copy = h;
+        assert_eq!(
+            k(A, Some("a@x.com"), None),
+            copy.contacts(A, Some("a@x.com"), None)
+        );
+        // Another tenant, or the same text as the other kind, is another key.
+        assert_ne!(k(A, Some("a@x.com"), None), k(B, Some("a@x.com"), None));
+        assert_ne!(k(A, Some("5550001"), None), k(A, None, Some("5550001")));
+        // Empty values have no key at all.
+        assert_eq!(k(A, Some(""), Some("")), Contacts::default());
+        // Another hasher (another process) salts differently.
+        assert_ne!(
+            k(A, Some("a@x.com"), None),
+            ContactHasher::random().contacts(A, Some("a@x.com"), None)
+        );
+        // A phone-only lead is found by the keys computed for the windows' own hasher.
+        let mut r = RecentLeads::new(h);
+        r.add_original_contacts(&k(A, None, Some("5550001")), t(0), id(1), t(0));
+        committed(&mut r);
+        let asked = r.hasher().contacts(A, Some("new@x.com"), Some("5550001"));
+        assert_eq!(r.original_of_contacts(&asked, t(1)), Some(id(1)));
+    }
+
+    #[test]
+    fn a_backdated_original_expires_late_but_never_matches_late() {
+        let mut r = RecentLeads::default();
+        r.add_original(A, Some("new@x.com"), None, t(10 * DAY), id(2), t(10 * DAY));
+        r.add_original(A, Some("old@x.com"), None, t(5 * DAY), id(1), t(10 * DAY));
+        committed(&mut r);
+        r.prune(t(36 * DAY));
+        // Recorded after a newer entry, it waits behind it for expiry...
+        assert_eq!(r.len().0, 2);
+        // ...but the window is checked on every lookup.
+        assert_eq!(r.original_of(A, Some("old@x.com"), None, t(36 * DAY)), None);
+        r.prune(t(41 * DAY));
+        assert!(r.is_empty());
     }
 
     #[test]

@@ -114,6 +114,10 @@ impl Store {
         let batch_usage = self.batch_usage();
         let lead_counts = self.batch_lead_counts();
         let hash = leads::body_hash(&req.raw);
+        // Computed here, on the request's thread, so the one writer thread does not: the
+        // contact keys of the dedup windows and the `custom` column's JSON text.
+        let contacts = recent.contacts(req.key.tenant_id, &req.lead);
+        let custom = req.lead.custom.to_string();
         self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
             // guard is held for the whole job, which runs on the one writer thread anyway.
@@ -136,12 +140,7 @@ impl Store {
             lead.duplicate_of = if lead.is_spam {
                 None
             } else {
-                windows.original_of(
-                    lead.tenant_id,
-                    lead.email.as_deref(),
-                    lead.phone.as_deref(),
-                    lead.created_at,
-                )
+                windows.original_of_contacts(&contacts, lead.created_at)
             };
             let status = IngestStatus::of(lead.is_spam, lead.duplicate_of.is_some());
             let outcome = IngestOutcome {
@@ -173,6 +172,7 @@ impl Store {
             let bytes = leads::insert(
                 c,
                 &lead,
+                &custom,
                 Some(RawBody {
                     bytes: &raw,
                     content_type: &content_type,
@@ -203,7 +203,7 @@ impl Store {
                     duplicate: lead.duplicate_of.is_some(),
                 },
             );
-            windows.add_lead(&lead, now);
+            windows.add_lead(&lead, &contacts, now);
             Ok((outcome, (lead, raw)))
         })
         .await

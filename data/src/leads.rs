@@ -45,7 +45,7 @@ pub(crate) fn insert_counted(
     raw: Option<RawBody<'_>>,
     api_key_id: Option<Uuid>,
 ) -> Result<(), StoreError> {
-    let bytes = insert(conn, l, raw, api_key_id)?;
+    let bytes = insert(conn, l, &l.custom.to_string(), raw, api_key_id)?;
     add_counts(conn, &count_key(l), &count_of(l, bytes))
 }
 
@@ -57,6 +57,8 @@ pub(crate) fn insert_counted(
 pub(crate) fn insert(
     conn: &Connection,
     l: &Lead,
+    // `l.custom` as JSON text: ingest serializes it before its job, off the writer thread.
+    custom: &str,
     raw: Option<RawBody<'_>>,
     api_key_id: Option<Uuid>,
 ) -> Result<i64, StoreError> {
@@ -96,7 +98,7 @@ pub(crate) fn insert(
         l.fbclid,
         l.ip,
         l.user_agent,
-        l.custom.to_string(),
+        custom,
         raw.map(|r| r.bytes),
         raw.map(|r| r.content_type),
         l.is_spam,

@@ -3,7 +3,7 @@
 //! transaction by the writer (a rolled-back job or commit takes its entries back).
 
 use chrono::{DateTime, Utc};
-use echo5_core::dedup::{self, Answer, RecentLeads};
+use echo5_core::dedup::{self, Answer, ContactHasher, Contacts, RecentLeads};
 use echo5_core::lead::Lead;
 use rusqlite::{Connection, params};
 use std::sync::{Mutex, MutexGuard};
@@ -12,8 +12,19 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::writer::WriteObserver;
 
-#[derive(Debug, Default)]
-pub(crate) struct Recent(Mutex<RecentLeads>);
+#[derive(Debug)]
+pub(crate) struct Recent {
+    windows: Mutex<RecentLeads>,
+    /// The windows' own hasher, outside the lock: callers compute a lead's contact keys
+    /// before they take it (on their own thread, not the writer's).
+    hasher: ContactHasher,
+}
+
+impl Default for Recent {
+    fn default() -> Self {
+        Recent::new(RecentLeads::default())
+    }
+}
 
 impl Recent {
     /// Reads the windows back from the leads themselves: the originals of the last 30 days
@@ -66,18 +77,33 @@ impl Recent {
         }
         // What was read is durable already.
         r.batch_done(true);
-        Ok(Recent(Mutex::new(r)))
+        Ok(Recent::new(r))
+    }
+
+    fn new(windows: RecentLeads) -> Recent {
+        Recent {
+            hasher: windows.hasher(),
+            windows: Mutex::new(windows),
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, RecentLeads> {
         // A job that panicked while holding it left whole entries behind (each change is
         // one insert), and the writer undoes that job's changes: the data stays usable.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.windows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The keys of a lead's contacts within `tenant`, for the lookups and records of
+    /// [`RecentLeads`].
+    pub(crate) fn contacts(&self, tenant: Uuid, lead: &Lead) -> Contacts {
+        self.hasher
+            .contacts(tenant, lead.email.as_deref(), lead.phone.as_deref())
     }
 
     /// Records a lead just written, if it is one later leads can duplicate.
     pub(crate) fn remember(&self, lead: &Lead, now: DateTime<Utc>) {
-        self.lock().add_lead(lead, now);
+        let contacts = self.contacts(lead.tenant_id, lead);
+        self.lock().add_lead(lead, &contacts, now);
     }
 }
 
