@@ -98,6 +98,8 @@ impl ContactHasher {
 }
 
 type SubmitKey = (Uuid, [u8; 16]);
+/// The originals of one contact, oldest first.
+type Originals = SmallVec<[(DateTime<Utc>, Uuid); 1]>;
 
 #[derive(Debug)]
 enum Change {
@@ -113,7 +115,7 @@ pub struct RecentLeads {
     hasher: ContactHasher,
     /// Original leads (neither spam nor duplicates) per tenant contact, oldest first. Almost
     /// always one: a second original of a contact within the window would be a duplicate.
-    originals: ShardedMap<ContactKey, SmallVec<[(DateTime<Utc>, Uuid); 1]>>,
+    originals: ShardedMap<ContactKey, Originals>,
     /// The same entries in the order they were recorded, for expiry. That is the order of
     /// time except for backdated leads, which are then dropped a little late; lookups check
     /// the time anyway. An entry whose lead was taken back stays until it expires.
