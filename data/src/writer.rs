@@ -181,6 +181,9 @@ fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// of a very large batch waits before its commit.
 const JOIN_WINDOW: Duration = Duration::from_millis(2);
 
+/// A batch that takes longer than this (jobs and commit) is logged at debug level.
+const SLOW_BATCH: Duration = Duration::from_millis(5);
+
 enum Msg {
     Job(Box<dyn WriteJob>),
     Shutdown(std::sync::mpsc::Sender<()>),
@@ -326,6 +329,7 @@ fn commit_batch(
     if batch.is_empty() {
         return;
     }
+    let started = Instant::now();
     // A transaction left open by a failed COMMIT whose ROLLBACK failed too would make every
     // later BEGIN fail ("cannot start a transaction within a transaction") for good.
     if !conn.is_autocommit() {
@@ -392,10 +396,22 @@ fn commit_batch(
         let _ = conn.execute_batch("ROLLBACK");
         lost = Some(e);
     }
+    let ran = started.elapsed();
     let commit = match lost {
         Some(cause) => Err(cause),
         None => exec_cached(conn, "COMMIT").map_err(StoreError::from),
     };
+    let took = started.elapsed();
+    if took > SLOW_BATCH {
+        // What sets the ingest p99: where the time went (`commit` includes the checkpoint
+        // SQLite runs every `wal_autocheckpoint` pages).
+        tracing::debug!(
+            jobs = n,
+            run_us = ran.as_micros() as u64,
+            commit_us = (took - ran).as_micros() as u64,
+            "slow group commit"
+        );
+    }
     if let Err(e) = &commit {
         tracing::warn!(error = %e, jobs = n, "group commit failed; batch rolled back");
         // A failed COMMIT may leave the transaction open (SQLITE_BUSY does): end it so the
