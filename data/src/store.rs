@@ -82,7 +82,11 @@ impl Store {
         let platform = crate::platform::PlatformCache::loaded(&conn)?;
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
-        db::spawn_checkpointer(path, std::time::Duration::from_millis(100), stop)?;
+        // Every 10 ms: at full ingest the WAL gains ~150 pages in that time, and what this
+        // thread has copied already the writer's own checkpoint (every 500 pages, inside a
+        // COMMIT) does not copy again. Measured against 100 ms: the ingest p99 lower in each
+        // of 6 paired runs (4.2-4.8 ms against 5.0-5.7), writer CPU per lead ~5 % lower.
+        db::spawn_checkpointer(path, std::time::Duration::from_millis(10), stop)?;
         let recent = Arc::new(Recent::load(&conn, clock.now())?);
         let batch_usage = Arc::new(crate::usage::batch_usage());
         let batch_lead_counts = Arc::new(crate::leads::batch_lead_counts());
