@@ -44,7 +44,10 @@ pub(crate) fn load(conn: &Connection, tenant: Uuid) -> Result<Vec<Stage>, StoreE
 pub(crate) fn intake_id(conn: &Connection, tenant: Uuid) -> Result<Option<Uuid>, StoreError> {
     let id: Option<String> = conn
         .prepare_cached(INTAKE_SQL)?
-        .query_row([tenant.to_string()], |r| r.get(0))
+        .query_row(
+            [&*tenant.hyphenated().encode_lower(&mut Uuid::encode_buffer())],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(id.map(|s| parse_id(&s)).transpose()?)
 }
