@@ -9,6 +9,7 @@
 //! label that merely mentions e-mail/phone with a value of that shape.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use super::Payload;
 use super::aliases::{
@@ -346,7 +347,7 @@ fn gravity_fields(cands: &mut Candidates, fields: &mut [(u64, Option<u32>, &str,
             .filter(move |(m, _, _, _)| *m == major)
             .map(|(_, s, _, _)| *s)
     };
-    let mut message: Option<(usize, String, &str)> = None;
+    let mut message: Option<(usize, Cow<'_, str>, &str)> = None;
     for (major, sub, key, value) in fields.iter() {
         let Some(t) = text(value) else { continue };
         let origin = Origin::Top((*key).to_owned());

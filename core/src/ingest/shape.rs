@@ -2,6 +2,7 @@
 //! normalisation and the spam rules.
 
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// A field name reduced for comparison: lower case, CF7's `your-` prefix dropped, and every
 /// character that is not a letter or digit removed, so `Your E-mail:`, `your-email`,
@@ -36,13 +37,14 @@ pub(crate) fn loose(name: &str) -> String {
 /// count (JSON senders may send a phone as a number). An array gives its last non-blank item,
 /// because repeated form names become arrays and PHP would have kept the last. An object with
 /// a `value` (Elementor's field entries, WPForms' dates) gives that value.
-pub(crate) fn text(v: &Value) -> Option<String> {
+pub(crate) fn text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
+        // Borrowed: the caller copies only what it keeps.
         Value::String(s) => {
             let t = s.trim();
-            (!t.is_empty()).then(|| t.to_owned())
+            (!t.is_empty()).then_some(Cow::Borrowed(t))
         }
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         Value::Array(items) => items.iter().rev().find_map(text),
         Value::Object(o) => o.get("value").and_then(text),
         Value::Bool(_) | Value::Null => None,
