@@ -17,7 +17,8 @@ use super::aliases::{
     GRAVITY_NAME_SUBS, META_CONTAINERS, PHONE_HINTS, Target,
 };
 use super::shape::{
-    looks_like_email, looks_like_free_text, looks_like_phone, loose, normalize_phone, text,
+    looks_like_email, looks_like_free_text, looks_like_phone, loose, loose_into, normalize_phone,
+    text,
 };
 
 /// The lead fields found in a payload; everything unmapped is in `custom`.
@@ -119,26 +120,26 @@ const RANK_HINT: u32 = 700;
 
 /// Where a candidate came from, so a winner can be taken out of `custom`.
 #[derive(Debug, Clone)]
-enum Origin {
-    Top(String),
-    Sub(String, String),
+enum Origin<'a> {
+    Top(&'a str),
+    Sub(&'a str, &'a str),
 }
 
 #[derive(Debug)]
-struct Candidate {
+struct Candidate<'a> {
     target: Target,
     rank: u32,
     value: String,
-    origin: Origin,
+    origin: Origin<'a>,
 }
 
 #[derive(Default)]
-struct Candidates(Vec<Candidate>);
+struct Candidates<'a>(Vec<Candidate<'a>>);
 
-impl Candidates {
+impl<'a> Candidates<'a> {
     /// Adds a candidate if its value survives the target's clean-up (a phone with no digit
     /// does not, and then stays in `custom`).
-    fn push(&mut self, target: Target, rank: u32, raw: &str, origin: Origin) {
+    fn push(&mut self, target: Target, rank: u32, raw: &str, origin: Origin<'a>) {
         if let Some(value) = clean(target, raw) {
             self.0.push(Candidate {
                 target,
@@ -179,8 +180,9 @@ pub fn normalize(p: &Payload) -> Normalized {
     let mut gravity: Vec<(u64, Option<u32>, &str, &Value)> = Vec::new();
     let mut credentials: Vec<&str> = Vec::new();
 
+    let mut l = String::new();
     for (key, value) in &p.fields {
-        let l = loose(key);
+        loose_into(&mut l, key);
         if CREDENTIAL_FIELDS.contains(&l.as_str()) {
             credentials.push(key);
             continue;
@@ -196,7 +198,7 @@ pub fn normalize(p: &Payload) -> Normalized {
             }
             Value::Object(obj) if l == "form" => {
                 if let Some(name) = obj.get("name").and_then(text) {
-                    let origin = Origin::Sub(key.clone(), "name".into());
+                    let origin = Origin::Sub(key, "name");
                     cands.push(Target::FormName, RANK_NESTED, &name, origin);
                 }
             }
@@ -213,9 +215,9 @@ pub fn normalize(p: &Payload) -> Normalized {
     resolve(cands, p, &credentials)
 }
 
-fn top_level(cands: &mut Candidates, key: &str, l: &str, value: &Value) {
+fn top_level<'a>(cands: &mut Candidates<'a>, key: &'a str, l: &str, value: &Value) {
     let Some(t) = text(value) else { return };
-    let origin = Origin::Top(key.to_owned());
+    let origin = Origin::Top(key);
     if let Some((target, i)) = aliases::FIELDS.get(l) {
         cands.push(target, RANK_TOP + i, &t, origin);
     } else if let Some(target) = hinted(key, &t) {
@@ -239,34 +241,24 @@ fn hinted(label: &str, value: &str) -> Option<Target> {
 }
 
 /// Fluent's `names[first_name]`/`names[last_name]`, or any `name[first]`-style object.
-fn nested_by_name(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
+fn nested_by_name<'a>(cands: &mut Candidates<'a>, key: &'a str, obj: &'a Map<String, Value>) {
     for (sub, v) in obj {
         let (Some((target, i)), Some(t)) = (aliases::FIELDS.get(&loose(sub)), text(v)) else {
             continue;
         };
         if matches!(target, Target::Name | Target::FirstName | Target::LastName) {
-            cands.push(
-                target,
-                RANK_NESTED + i,
-                &t,
-                Origin::Sub(key.into(), sub.clone()),
-            );
+            cands.push(target, RANK_NESTED + i, &t, Origin::Sub(key, sub));
         }
     }
 }
 
 /// Fluent's `__submission` and Elementor's `meta[<key>][value]`.
-fn meta(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
+fn meta<'a>(cands: &mut Candidates<'a>, key: &'a str, obj: &'a Map<String, Value>) {
     for (sub, v) in obj {
         let l = loose(sub);
         let found = aliases::FIELDS.get(&l).or_else(|| aliases::META.get(&l));
         if let (Some((target, i)), Some(t)) = (found, text(v)) {
-            cands.push(
-                target,
-                RANK_META + i,
-                &t,
-                Origin::Sub(key.into(), sub.clone()),
-            );
+            cands.push(target, RANK_META + i, &t, Origin::Sub(key, sub));
         }
     }
 }
@@ -275,9 +267,9 @@ fn meta(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
 /// surest sign (the site owner picked an e-mail input), then the label, then the id (which is
 /// `name`/`email`/`message` on Elementor's default form and random otherwise). A `fields`
 /// object of plain values is read like top-level fields.
-fn elementor_fields(cands: &mut Candidates, key: &str, obj: &Map<String, Value>) {
+fn elementor_fields<'a>(cands: &mut Candidates<'a>, key: &'a str, obj: &'a Map<String, Value>) {
     for (id, entry) in obj {
-        let origin = Origin::Sub(key.into(), id.clone());
+        let origin = Origin::Sub(key, id);
         let Value::Object(e) = entry else {
             if let (Some((target, i)), Some(t)) = (aliases::FIELDS.get(&loose(id)), text(entry)) {
                 cands.push(target, RANK_NESTED + i, &t, origin);
@@ -339,7 +331,10 @@ fn gravity_id(key: &str) -> Option<(u64, Option<u32>)> {
 /// are recognised by their sub-ids; whole ids by the value's shape: the first e-mail-looking
 /// value is the e-mail, the first phone-looking one the phone, the longest free text the
 /// message. Ids are taken in numeric order so `"10"` comes after `"9"`.
-fn gravity_fields(cands: &mut Candidates, fields: &mut [(u64, Option<u32>, &str, &Value)]) {
+fn gravity_fields<'a>(
+    cands: &mut Candidates<'a>,
+    fields: &mut [(u64, Option<u32>, &'a str, &Value)],
+) {
     fields.sort_by_key(|(major, sub, _, _)| (*major, *sub));
     let subs_of = |major: u64| {
         fields
@@ -350,7 +345,7 @@ fn gravity_fields(cands: &mut Candidates, fields: &mut [(u64, Option<u32>, &str,
     let mut message: Option<(usize, Cow<'_, str>, &str)> = None;
     for (major, sub, key, value) in fields.iter() {
         let Some(t) = text(value) else { continue };
-        let origin = Origin::Top((*key).to_owned());
+        let origin = Origin::Top(key);
         match sub {
             Some(s) => {
                 let is_name =
@@ -376,7 +371,7 @@ fn gravity_fields(cands: &mut Candidates, fields: &mut [(u64, Option<u32>, &str,
         }
     }
     if let Some((_, t, key)) = message {
-        cands.push(Target::Message, RANK_SHAPE, &t, Origin::Top(key.to_owned()));
+        cands.push(Target::Message, RANK_SHAPE, &t, Origin::Top(key));
     }
 }
 
@@ -386,7 +381,7 @@ fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normaliz
     let mut n = Normalized::default();
     // Where the winners came from: they leave `custom`, which is built after, so a value
     // that moves into a lead field is never copied into `custom` first.
-    let mut taken: Vec<Origin> = Vec::new();
+    let mut taken: Vec<Origin<'_>> = Vec::new();
     for c in cands.0 {
         let slot = n.slot(c.target);
         if slot.is_some() {
@@ -409,7 +404,7 @@ fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normaliz
         let subs: Vec<&str> = taken
             .iter()
             .filter_map(|o| match o {
-                Origin::Sub(k, sub) if k == key => Some(sub.as_str()),
+                Origin::Sub(k, sub) if *k == key => Some(*sub),
                 _ => None,
             })
             .collect();

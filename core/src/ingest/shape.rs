@@ -9,6 +9,15 @@ use std::borrow::Cow;
 /// `E_Mail` and `email` are all `email`. Punctuation beyond `-`, `_` and spaces is dropped as
 /// well because Elementor sends labels as keys, and labels carry `*` and `:`.
 pub(crate) fn loose(name: &str) -> String {
+    let mut out = String::new();
+    loose_into(&mut out, name);
+    out
+}
+
+/// [`loose`] into `out`, which is cleared first: a caller going over every field reuses one
+/// buffer instead of allocating a name per field.
+pub(crate) fn loose_into(out: &mut String, name: &str) {
+    out.clear();
     let name = name.trim();
     // CF7's `your-` prefix, in any case; ASCII, so slicing after it stays on a boundary.
     let rest = match name.as_bytes().get(..5) {
@@ -19,8 +28,8 @@ pub(crate) fn loose(name: &str) -> String {
         }
         _ => name,
     };
-    // One pass, one allocation: this runs for every field of every submission.
-    let mut out = String::with_capacity(rest.len());
+    // One pass: this runs for every field of every submission.
+    out.reserve(rest.len());
     for c in rest.chars() {
         if c.is_ascii() {
             if c.is_ascii_alphanumeric() {
@@ -30,7 +39,6 @@ pub(crate) fn loose(name: &str) -> String {
             out.extend(c.to_lowercase().filter(|l| l.is_alphanumeric()));
         }
     }
-    out
 }
 
 /// The single text a value stands for, trimmed; `None` when blank or not text-like. Numbers

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::body::MAX_DEPTH;
-use super::shape::{filled, loose};
+use super::shape::{filled, loose, loose_into};
 use super::{Normalized, Payload};
 
 pub struct SpamRules<'a> {
@@ -117,6 +117,7 @@ fn honeypot(
     if depth > MAX_DEPTH {
         return None;
     }
+    let mut name = String::new();
     for (key, value) in fields {
         // Built only for a match or a nested object: most fields are neither.
         let path = || {
@@ -126,7 +127,8 @@ fn honeypot(
                 format!("{parent}[{key}]")
             }
         };
-        if is_honeypot_name(&loose(key), own) && filled(value) {
+        loose_into(&mut name, key);
+        if is_honeypot_name(&name, own) && filled(value) {
             return Some(path());
         }
         let Value::Object(obj) = value else { continue };
