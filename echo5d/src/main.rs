@@ -16,9 +16,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc asks for transparent huge pages for its arenas. The first touch of a huge page
 /// zeroes 2 MiB at once, and on a VM whose memory the host backs lazily (this machine) it
-/// took ~4.4 ms: the writer grows its dedup windows and page cache all the time, so one
-/// stored lead in ~20 group commits stalled its batch that long, and that was the c64 ingest
-/// p99 (14 ms; 6 ms without). 4 KiB pages spread the same cost evenly.
+/// took ~4.4 ms. The writer grows its dedup windows and page cache all the time, so at c64
+/// ingest ~20 group commits a second stalled that long inside one INSERT, and that set the
+/// p99 (10-16 ms; 4-5 ms without). 4 KiB pages spread the same cost evenly. The flag holds
+/// for the whole process and its children.
 fn no_transparent_huge_pages() {
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
         eprintln!("echo5d: transparent huge pages stay on: {e}");
