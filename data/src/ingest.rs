@@ -115,9 +115,10 @@ impl Store {
         let lead_counts = self.batch_lead_counts();
         let hash = leads::body_hash(&req.raw);
         // Computed here, on the request's thread, so the one writer thread does not: the
-        // contact keys of the dedup windows and the `custom` column's JSON text.
+        // contact keys of the dedup windows, the `custom` column's JSON text, the usage month.
         let contacts = recent.contacts(req.key.tenant_id, &req.lead);
         let custom = req.lead.custom.to_string();
+        let month = usage::month_of(now);
         self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
             // guard is held for the whole job, which runs on the one writer thread anyway.
@@ -185,7 +186,7 @@ impl Store {
             // COMMIT (see `tally`).
             lead_counts.add(leads::count_key(&lead), leads::count_of(&lead, bytes));
             batch_usage.add(
-                (key.tenant_id, key.key_id, usage::month_of(now)),
+                (key.tenant_id, key.key_id, month),
                 Counts {
                     accepted: 1,
                     spam: u64::from(status == IngestStatus::Spam),
