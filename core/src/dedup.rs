@@ -25,7 +25,7 @@ use smallvec::SmallVec;
 use std::collections::VecDeque;
 use uuid::Uuid;
 
-use crate::sharded::ShardedMap;
+use crate::sharded::{DigestState, ShardedMap};
 
 /// Same tenant and e-mail or phone within this window: a duplicate of the earlier lead.
 pub const DUPLICATE_WINDOW: TimeDelta = TimeDelta::days(30);
@@ -44,8 +44,18 @@ pub struct Answer {
 /// per process. Two contacts share a key only by a 2^-128 chance (the double-submit window
 /// trusts the body's digest the same way); the salt keeps anyone from choosing values whose
 /// keys crowd one hash bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContactKey([u8; 16]);
+
+/// Already a salted digest: its first eight bytes are as good a hash as any (see
+/// [`DigestState`]).
+impl std::hash::Hash for ContactKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(first));
+    }
+}
 
 /// A lead's contact keys, e-mail first: an e-mail match wins over a phone match.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -115,7 +125,7 @@ pub struct RecentLeads {
     hasher: ContactHasher,
     /// Original leads (neither spam nor duplicates) per tenant contact, oldest first. Almost
     /// always one: a second original of a contact within the window would be a duplicate.
-    originals: ShardedMap<ContactKey, Originals>,
+    originals: ShardedMap<ContactKey, Originals, DigestState>,
     /// The same entries in the order they were recorded, for expiry. That is the order of
     /// time except for backdated leads, which are then dropped a little late; lookups check
     /// the time anyway. An entry whose lead was taken back stays until it expires.
@@ -234,10 +244,14 @@ impl RecentLeads {
     /// Records the answer to a stored submission. An answer still inside its window is
     /// kept: the first one is what repeats get.
     pub fn add_submit(&mut self, key: Uuid, hash: [u8; 16], at: DateTime<Utc>, answer: Answer) {
-        if self.double_submit_of(key, hash, at).is_some() {
+        let since = at - DOUBLE_SUBMIT_WINDOW;
+        // One lookup: the writer does this for every stored lead.
+        if !self
+            .submits
+            .insert_unless((key, hash), (at, answer), |(t, _)| *t > since)
+        {
             return;
         }
-        self.submits.insert((key, hash), (at, answer));
         self.submits_by_time
             .push_back((at, (key, hash), answer.lead));
         self.job.push(Change::Submit((key, hash), answer.lead));

@@ -10,36 +10,41 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::{Entry, RandomState};
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 
 /// How many maps the entries are spread over.
 pub const SHARDS: usize = 256;
 
 #[derive(Debug)]
-pub struct ShardedMap<K, V> {
-    /// Picks the shard. Randomly keyed like `HashMap`'s own hasher, so no one can aim
-    /// crafted keys at one shard and bring the large rehash back.
-    pick: RandomState,
-    shards: Vec<HashMap<K, V>>,
+pub struct ShardedMap<K, V, S = RandomState> {
+    /// Picks the shard. Randomly keyed like `HashMap`'s own hasher (or, with
+    /// [`DigestState`], keys that are salted digests), so no one can aim crafted keys at one
+    /// shard and bring the large rehash back.
+    pick: S,
+    shards: Vec<HashMap<K, V, S>>,
     len: usize,
 }
 
-impl<K, V> Default for ShardedMap<K, V> {
+impl<K, V, S: BuildHasher + Default> Default for ShardedMap<K, V, S> {
     fn default() -> Self {
         ShardedMap {
-            pick: RandomState::new(),
+            pick: S::default(),
             // Empty maps allocate nothing until their first insert.
-            shards: (0..SHARDS).map(|_| HashMap::new()).collect(),
+            shards: (0..SHARDS)
+                .map(|_| HashMap::with_hasher(S::default()))
+                .collect(),
             len: 0,
         }
     }
 }
 
-impl<K: Hash + Eq, V> ShardedMap<K, V> {
+impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
     fn shard_of(&self, k: &K) -> usize {
-        // The top bits: the shard's own map indexes its buckets with the low bits of a
-        // different hash, so the two choices stay independent.
-        (self.pick.hash_one(k) >> 56) as usize % SHARDS
+        // The top bits of the hash times an odd constant: the shard's own map takes its
+        // buckets from the low bits and its tags from the top bits of the hash itself, and
+        // with [`DigestState`] the two hashes are the same number — the product's top byte
+        // depends on all of its bits, so keys of one shard still differ in both.
+        (self.pick.hash_one(k).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SHARDS
     }
 
     pub fn get(&self, k: &K) -> Option<&V> {
@@ -75,6 +80,24 @@ impl<K: Hash + Eq, V> ShardedMap<K, V> {
         old
     }
 
+    /// Inserts `v` unless `k` holds a value that `keep` says stays; one lookup. Whether `v`
+    /// went in.
+    pub fn insert_unless(&mut self, k: K, v: V, keep: impl FnOnce(&V) -> bool) -> bool {
+        let s = self.shard_of(&k);
+        match self.shards[s].entry(k) {
+            Entry::Occupied(e) if keep(e.get()) => false,
+            Entry::Occupied(mut e) => {
+                e.insert(v);
+                true
+            }
+            Entry::Vacant(e) => {
+                self.len += 1;
+                e.insert(v);
+                true
+            }
+        }
+    }
+
     pub fn remove(&mut self, k: &K) -> Option<V> {
         let s = self.shard_of(k);
         let old = self.shards[s].remove(k);
@@ -92,6 +115,39 @@ impl<K: Hash + Eq, V> ShardedMap<K, V> {
         self.len == 0
     }
 }
+
+/// Hashes keys that are already uniform random digests by taking their bits as they are:
+/// such a key writes one `u64` of itself (see `dedup::ContactKey`), and SipHashing it again
+/// bought nothing. Only for keys nobody can choose (salted digests). Anything else written
+/// is mixed with FNV-1a, correct but not for untrusted keys.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(FNV_PRIME);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // A digest key's one write is taken as it is; anything after it is mixed in.
+        self.0 = if self.0 == 0 {
+            n
+        } else {
+            (self.0 ^ n).wrapping_mul(FNV_PRIME)
+        };
+    }
+}
+
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// The [`BuildHasher`] of [`DigestHasher`].
+pub type DigestState = BuildHasherDefault<DigestHasher>;
 
 #[cfg(test)]
 mod tests {
@@ -132,6 +188,40 @@ mod tests {
         assert_eq!(m.remove(&"a"), Some(vec![1, 2]));
         assert_eq!(m.remove(&"a"), None);
         assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn insert_unless_keeps_what_it_is_told_to() {
+        let mut m: ShardedMap<u32, u32> = ShardedMap::default();
+        assert!(m.insert_unless(1, 10, |_| true));
+        assert!(!m.insert_unless(1, 11, |old| *old == 10));
+        assert_eq!(m.get(&1), Some(&10));
+        assert!(m.insert_unless(1, 12, |old| *old > 10));
+        assert_eq!((m.get(&1), m.len()), (Some(&12), 1));
+    }
+
+    #[test]
+    fn digest_keys_spread_over_the_shards_and_their_buckets() {
+        // Keys whose hash is their own first eight bytes, like `dedup::ContactKey`.
+        #[derive(PartialEq, Eq)]
+        struct Digest(u64);
+        impl Hash for Digest {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                state.write_u64(self.0);
+            }
+        }
+        let mut m: ShardedMap<Digest, (), DigestState> = ShardedMap::default();
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..(SHARDS * 64) {
+            // xorshift: stand-in for digest bytes.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            m.insert(Digest(x), ());
+        }
+        let largest = m.shards.iter().map(HashMap::len).max().unwrap_or(0);
+        assert!(largest < 256, "largest shard holds {largest}");
+        assert_eq!(m.len(), SHARDS * 64);
     }
 
     #[test]
