@@ -202,6 +202,16 @@ mod tests {
             .unwrap()
     }
 
+    /// Ends a group commit the way the writer does: counts written before COMMIT, then the
+    /// batch told whether its transaction was kept (`commit`) or rolled back.
+    fn end_batch(conn: &Connection, b: &BatchUsage, commit: bool) {
+        conn.execute_batch("BEGIN").unwrap();
+        b.before_commit(conn).unwrap();
+        conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })
+            .unwrap();
+        b.batch_done(commit);
+    }
+
     #[test]
     fn a_batch_writes_the_sum_of_its_successful_jobs_once() {
         let dir = tempfile::tempdir().unwrap();
@@ -222,10 +232,7 @@ mod tests {
         b.add((tenant, key, "2026-11".into()), one(1));
         b.add((tenant, key, "2026-12".into()), one(0));
         b.job_done(true);
-        conn.execute_batch("BEGIN").unwrap();
-        b.before_commit(&conn).unwrap();
-        conn.execute_batch("COMMIT").unwrap();
-        b.batch_done(true);
+        end_batch(&conn, &b, true);
         assert_eq!(
             counters(&conn),
             vec![("2026-11".into(), 2, 1, 0), ("2026-12".into(), 1, 0, 0)]
@@ -235,10 +242,7 @@ mod tests {
         // into the next batch.
         b.add((tenant, key, "2026-11".into()), one(0));
         b.job_done(true);
-        conn.execute_batch("BEGIN").unwrap();
-        b.before_commit(&conn).unwrap();
-        conn.execute_batch("ROLLBACK").unwrap();
-        b.batch_done(false);
+        end_batch(&conn, &b, false);
         b.add(
             (tenant, key, "2026-11".into()),
             Counts {
@@ -248,10 +252,7 @@ mod tests {
             },
         );
         b.job_done(true);
-        conn.execute_batch("BEGIN").unwrap();
-        b.before_commit(&conn).unwrap();
-        conn.execute_batch("COMMIT").unwrap();
-        b.batch_done(true);
+        end_batch(&conn, &b, true);
         assert_eq!(
             counters(&conn),
             vec![("2026-11".into(), 3, 1, 1), ("2026-12".into(), 1, 0, 0)]
