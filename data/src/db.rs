@@ -1,7 +1,7 @@
 //! Opening connections: pragmas and migrations.
 
 use rusqlite::{Connection, OpenFlags};
-use rusqlite_migration::{M, Migrations};
+use rusqlite_migration::{HookError, HookResult, M, Migrations};
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,10 +18,53 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_stage_order_index.sql"),
     include_str!("../migrations/0008_count_inserts_in_code.sql"),
     include_str!("../migrations/0009_created_index_ascending.sql"),
+    include_str!("../migrations/0010_cheaper_lead_inserts.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(
+        MIGRATIONS
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| match i + 1 {
+                10 => M::up_with_hook(sql, source_check_without_temp_table),
+                _ => M::up(sql),
+            })
+            .collect(),
+    )
+}
+
+const SOURCE_CHECK_IN: &str = "CHECK (source IN ('website', 'meta', 'google', 'manual', 'api'))";
+const SOURCE_CHECK_EQ: &str = "CHECK (source = 'website' OR source = 'meta' OR source = 'google' \
+     OR source = 'manual' OR source = 'api')";
+
+/// Migration 0010's second half: `leads.source`'s CHECK said `IN (five constants)`, which
+/// SQLite evaluates by filling a temporary B-tree for every inserted row. The same check as
+/// a chain of `=` compares in place. SQLite cannot alter a CHECK, so this follows its
+/// documented procedure for changing one without rebuilding the table (sqlite.org/lang_altertable.html,
+/// "Making Other Kinds Of Table Schema Changes"): edit the table's SQL in `sqlite_schema`
+/// and bump `schema_version`, in the migration's transaction. Every stored row already
+/// satisfies the new check, since it is the old one.
+fn source_check_without_temp_table(tx: &rusqlite::Transaction) -> HookResult {
+    let sql: String = tx.query_row(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'leads'",
+        [],
+        |r| r.get(0),
+    )?;
+    if sql.matches(SOURCE_CHECK_IN).count() != 1 {
+        return Err(HookError::Hook(
+            "leads.source's CHECK is not the one migration 0001 created".into(),
+        ));
+    }
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.pragma_update(None, "writable_schema", true)?;
+    tx.execute(
+        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'leads'",
+        [sql.replace(SOURCE_CHECK_IN, SOURCE_CHECK_EQ)],
+    )?;
+    tx.pragma_update(None, "schema_version", version + 1)?;
+    tx.pragma_update(None, "writable_schema", false)?;
+    Ok(())
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -165,5 +208,87 @@ mod tests {
             .execute("INSERT INTO meta(key, value) VALUES ('x', 'y')", [])
             .unwrap_err();
         assert!(err.to_string().contains("readonly") || err.to_string().contains("read"));
+    }
+
+    /// 0010 drops `row_bytes` and rewrites the source CHECK in place: a database with leads
+    /// upgrades with its counts intact, the triggers count bytes as the column did, and the
+    /// CHECK still refuses an unknown source.
+    #[test]
+    fn migration_0010_keeps_counts_and_the_source_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().to_version(&mut conn, 9).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants(id, slug, name, created_at) VALUES ('t', 'open-arms', 'Open Arms', 1);
+             INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES ('s', 't', 'New', 'open', 0, 1);
+             INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, name, source, custom, raw, raw_content_type)
+                 VALUES ('l', 't', 1, 's', 1, 'Jane Doe', 'website', '{\"a\":1}', x'7b7d', 'application/json');",
+        )
+        .unwrap();
+        let old_bytes: i64 = conn
+            .query_row("SELECT row_bytes FROM leads WHERE id = 'l'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(old_bytes, 8 + 7 + 2 + 16, "name, custom, raw, content type");
+        conn.execute(
+            "INSERT INTO lead_counts(tenant_id, stage_id, is_spam, leads, bytes) VALUES ('t', 's', 0, 1, ?1)",
+            [old_bytes],
+        )
+        .unwrap();
+
+        migrations().to_latest(&mut conn).unwrap();
+        let bytes = |c: &Connection| -> (i64, i64) {
+            c.query_row(
+                "SELECT leads, bytes FROM lead_counts WHERE tenant_id = 't' AND stage_id = 's' AND is_spam = 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        let schema: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE name = 'leads'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!schema.contains("row_bytes") && !schema.contains(SOURCE_CHECK_IN));
+        assert!(schema.contains(SOURCE_CHECK_EQ));
+        let ok: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        assert_eq!(bytes(&conn), (1, old_bytes));
+
+        conn.execute("UPDATE leads SET notes = 'called back' WHERE id = 'l'", [])
+            .unwrap();
+        assert_eq!(
+            bytes(&conn),
+            (1, old_bytes + 11),
+            "the update trigger counts notes"
+        );
+
+        let insert = |source: &str| {
+            conn.execute(
+                "INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, source)
+                 VALUES (?1, 't', 2, 's', 2, ?1)",
+                [source],
+            )
+        };
+        let err = insert("fax").unwrap_err();
+        assert!(err.to_string().contains("CHECK constraint failed"), "{err}");
+        for source in ["website", "meta", "google", "manual", "api"] {
+            insert(source).unwrap();
+        }
+
+        conn.execute("DELETE FROM leads WHERE id = 'l'", [])
+            .unwrap();
+        assert_eq!(
+            bytes(&conn),
+            (0, 0),
+            "the delete trigger takes out what was counted"
+        );
     }
 }
