@@ -22,9 +22,9 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
-use std::collections::VecDeque;
 use uuid::Uuid;
 
+use crate::chunked::ChunkedQueue;
 use crate::sharded::{DigestState, ShardedMap};
 
 /// Same tenant and e-mail or phone within this window: a duplicate of the earlier lead.
@@ -129,11 +129,11 @@ pub struct RecentLeads {
     /// The same entries in the order they were recorded, for expiry. That is the order of
     /// time except for backdated leads, which are then dropped a little late; lookups check
     /// the time anyway. An entry whose lead was taken back stays until it expires.
-    originals_by_time: VecDeque<(DateTime<Utc>, ContactKey, Uuid)>,
+    originals_by_time: ChunkedQueue<(DateTime<Utc>, ContactKey, Uuid)>,
     /// The first answer per key and body hash.
     submits: ShardedMap<SubmitKey, (DateTime<Utc>, Answer)>,
     /// Submissions in the order they were recorded (the order of time, for ingest).
-    submits_by_time: VecDeque<(DateTime<Utc>, SubmitKey, Uuid)>,
+    submits_by_time: ChunkedQueue<(DateTime<Utc>, SubmitKey, Uuid)>,
     /// Changes of the running job, then of the running group commit: what an undo removes.
     job: Vec<Change>,
     batch: Vec<Change>,
@@ -150,9 +150,9 @@ impl RecentLeads {
         RecentLeads {
             hasher,
             originals: ShardedMap::default(),
-            originals_by_time: VecDeque::new(),
+            originals_by_time: ChunkedQueue::default(),
             submits: ShardedMap::default(),
-            submits_by_time: VecDeque::new(),
+            submits_by_time: ChunkedQueue::default(),
             job: Vec::new(),
             batch: Vec::new(),
         }

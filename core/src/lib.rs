@@ -7,6 +7,7 @@
 pub mod analytics;
 pub mod apikey;
 pub mod audit;
+pub mod chunked;
 pub mod clock;
 pub mod crypto;
 pub mod dashboard;
