@@ -99,12 +99,8 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     // idempotency indexes; re-reading them from the file cost more than the memory.
     conn.pragma_update(None, "cache_size", -65_536)?;
     // Checkpoints run mostly on their own thread (see `spawn_checkpointer`), off the commit
-    // path. The writer's own checkpoint is what lets the WAL restart from its beginning (the
-    // checkpoint thread, racing the writer, rarely catches up with the whole log). Measured
-    // at c64 ingest: 10,000 4-KiB pages made each of those checkpoints big enough to push
-    // the p99 to ~16 ms; at 1,000 (4 MiB) they stay small (p99 6-10 ms) at the same
-    // throughput. With 8-KiB pages the same 4 MiB is 500 pages (a database created with
-    // 4-KiB pages checkpoints every 2 MiB).
+    // path. The serving writer replaces this automatic one with its own, run after it has
+    // answered a batch (`writer::checkpoint_if_due`); this one covers migrations and tools.
     conn.pragma_update(None, "wal_autocheckpoint", 500)?;
     conn.set_prepared_statement_cache_capacity(128);
     migrations()
