@@ -5,7 +5,8 @@
 //! expiry, on the one writer thread. A `VecDeque` doubles when full: at half a million
 //! entries that is a 25 MB copy into 50 MB of freshly faulted memory, and a c64 ingest run
 //! measured 8–16 ms group commits exactly at the doublings (the whole batch waiting). Here a
-//! push allocates at most one chunk of [`CHUNK`] entries, and a pop frees at most one.
+//! push allocates at most one chunk of [`CHUNK`] entries, and a pop frees at most one (never
+//! the last).
 
 use std::collections::VecDeque;
 
@@ -49,7 +50,9 @@ impl<T> ChunkedQueue<T> {
     pub fn pop_front(&mut self) -> Option<T> {
         let first = self.chunks.front_mut()?;
         let v = first.pop_front();
-        if first.is_empty() {
+        // The last chunk stays when it empties: under light traffic the queue swings
+        // between empty and a few entries, and each swing would allocate a chunk anew.
+        if first.is_empty() && self.chunks.len() > 1 {
             self.chunks.pop_front();
         }
         if v.is_some() {
@@ -96,7 +99,14 @@ mod tests {
         let mut want: Vec<usize> = (CHUNK + 1..n + CHUNK - 7).collect();
         want.push(usize::MAX);
         assert_eq!(rest, want);
-        assert!(q.is_empty() && q.chunks.is_empty());
+        assert!(q.is_empty() && q.front().is_none());
+        assert_eq!(
+            q.chunks.len(),
+            1,
+            "the last chunk is kept for the next push"
+        );
+        q.push_back(1);
+        assert_eq!((q.len(), q.chunks.len(), q.pop_front()), (1, 1, Some(1)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 -- Two things made every INSERT INTO leads do needless work on the writer thread:
 --
 -- 1. `row_bytes`, the VIRTUAL generated column of 0004. In a STRICT table SQLite computes
---    and type-checks generated columns on every insert: 24 octet_length() calls per lead,
+--    and type-checks generated columns on every insert: 25 octet_length() calls per lead,
 --    although ingest counts bytes in code since 0008 and nothing reads the column but the
 --    two triggers below. They now compute the size themselves; a VIRTUAL column has no
 --    data on disk, so dropping it rewrites no rows.

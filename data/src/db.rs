@@ -21,14 +21,21 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_cheaper_lead_inserts.sql"),
 ];
 
+/// The migration whose hook rewrites the source CHECK (see
+/// [`source_check_without_temp_table`]), by its number.
+const CHEAPER_LEAD_INSERTS: usize = 10;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(
         MIGRATIONS
             .iter()
             .enumerate()
-            .map(|(i, sql)| match i + 1 {
-                10 => M::up_with_hook(sql, source_check_without_temp_table),
-                _ => M::up(sql),
+            .map(|(i, sql)| {
+                if i + 1 == CHEAPER_LEAD_INSERTS {
+                    M::up_with_hook(sql, source_check_without_temp_table)
+                } else {
+                    M::up(sql)
+                }
             })
             .collect(),
     )
@@ -58,12 +65,20 @@ fn source_check_without_temp_table(tx: &rusqlite::Transaction) -> HookResult {
     }
     let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
     tx.pragma_update(None, "writable_schema", true)?;
-    tx.execute(
-        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'leads'",
-        [sql.replace(SOURCE_CHECK_IN, SOURCE_CHECK_EQ)],
-    )?;
-    tx.pragma_update(None, "schema_version", version + 1)?;
+    let edited = tx
+        .execute(
+            "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'leads'",
+            [sql.replace(SOURCE_CHECK_IN, SOURCE_CHECK_EQ)],
+        )
+        .and_then(|_| tx.pragma_update(None, "schema_version", version + 1));
+    // Off on every path, then a statement on `leads`: SQLite re-reads the edited schema
+    // here, inside the transaction, so an edit it cannot parse rolls the migration back
+    // instead of leaving a database that no longer opens.
     tx.pragma_update(None, "writable_schema", false)?;
+    edited?;
+    tx.query_row("SELECT count(*) FROM leads WHERE 0", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
     Ok(())
 }
 
@@ -99,8 +114,9 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     // idempotency indexes; re-reading them from the file cost more than the memory.
     conn.pragma_update(None, "cache_size", -65_536)?;
     // Checkpoints run mostly on their own thread (see `spawn_checkpointer`), off the commit
-    // path. The serving writer replaces this automatic one with its own, run after it has
-    // answered a batch (`writer::checkpoint_if_due`); this one covers migrations and tools.
+    // path. The writer thread replaces this automatic one with its own, run after it has
+    // answered a batch (`writer::checkpoint_if_due`); this one covers migrations and the
+    // writes of start-up, before that thread takes the connection.
     conn.pragma_update(None, "wal_autocheckpoint", 500)?;
     conn.set_prepared_statement_cache_capacity(128);
     migrations()
@@ -124,8 +140,9 @@ pub(crate) fn spawn_checkpointer(
     // SQLite syncs the database file only when a checkpoint catches up with the whole WAL,
     // which a PASSIVE one racing a busy writer rarely does; the copied pages then pile up
     // unsynced until the writer's own checkpoint (the one that lets the WAL restart) pays
-    // for all of them in a single fsync inside a commit — measured at 14 ms, the ingest
-    // p99. Syncing here after every pass that copied something keeps that debt small.
+    // for all of them in a single fsync — measured at 14 ms, the ingest p99, when that
+    // checkpoint still ran inside a commit. Syncing here after every pass that copied
+    // something keeps that debt small.
     let db_file = std::fs::File::open(path)
         .map_err(|e| StoreError::Internal(format!("cannot open the database file: {e}")))?;
     std::thread::Builder::new()

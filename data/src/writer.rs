@@ -205,7 +205,11 @@ fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite:
 /// [`CHECKPOINT_PAGES`] has been answered. SQLite's automatic checkpoint would run it inside
 /// that COMMIT, so the batch's callers waited for the copy and the database file's fsync:
 /// the slowest commits of a c64 run (up to 18 ms) were those.
-fn checkpoint_if_due(conn: &Connection) {
+///
+/// A failure is logged at most once a minute (`last_warning`): a failing disk fails the
+/// commits too, which are logged on their own, and the next commit tries again. `busy` (the
+/// checkpoint thread held the checkpoint lock) needs nothing: the next commit tries again.
+fn checkpoint_if_due(conn: &Connection, last_warning: &mut Option<Instant>) {
     if WAL_PAGES.with(|p| p.replace(0)) < CHECKPOINT_PAGES {
         return;
     }
@@ -213,8 +217,11 @@ fn checkpoint_if_due(conn: &Connection) {
     let done = conn
         .prepare_cached("PRAGMA wal_checkpoint(PASSIVE)")
         .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)));
-    if let Err(e) = done {
-        tracing::warn!(error = %e, "checkpoint after a commit failed");
+    if let Err(e) = done
+        && last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(60))
+    {
+        tracing::warn!(error = %e, "checkpoint after a commit failed (logged once a minute)");
+        *last_warning = Some(Instant::now());
     }
     if started.elapsed() > SLOW_BATCH {
         tracing::debug!(us = started.elapsed().as_micros() as u64, "slow checkpoint");
@@ -307,6 +314,7 @@ fn run(
 ) {
     // Replaces SQLite's automatic checkpoint (`wal_autocheckpoint`) on this connection.
     conn.wal_hook(Some(note_wal_pages));
+    let mut checkpoint_warned = None;
     let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
         let mut shutdown = None;
@@ -339,7 +347,7 @@ fn run(
             }
         };
         commit_batch(&conn, &mut batch, &mut more, max_batch, stats, observer);
-        checkpoint_if_due(&conn);
+        checkpoint_if_due(&conn, &mut checkpoint_warned);
         if let Some(ack) = shutdown {
             // Refuse new work, then commit whatever was already queued behind us.
             rx.close();
