@@ -63,10 +63,10 @@ fn tenant_counts(
                 .query_row(params![tid, sid], |r| r.get(0))?;
             let (waiting, oldest): (i64, Option<i64>) = conn
                 .prepare_cached(
-                    "SELECT count(*), (SELECT min(created_at) FROM leads INDEXED BY leads_sla
+                    "SELECT count(*), (SELECT min(created_at) FROM leads INDEXED BY leads_tenant_stage
                          WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0
                            AND duplicate_of IS NULL)
-                     FROM leads INDEXED BY leads_sla
+                     FROM leads INDEXED BY leads_tenant_stage
                      WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0
                        AND duplicate_of IS NULL AND created_at >= ?3",
                 )?

@@ -21,8 +21,13 @@ fn tenant_rows(conn: &Connection, only: Option<&TenantKey>) -> Result<Vec<Tenant
     }
 }
 
+const BREACH_KEYS_SQL: &str = "SELECT created_at, id FROM leads INDEXED BY leads_tenant_stage
+     WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
+       AND created_at < ?3 AND (created_at, id) > (?4, ?5)
+     ORDER BY created_at, id LIMIT ?6";
+
 /// (created_at ms, lead id) of one tenant's breached leads after `after`, in deadline
-/// order: read from the `leads_sla` index alone, no table rows.
+/// order: read from the `leads_tenant_stage` index alone, no table rows.
 fn breach_keys(
     conn: &Connection,
     tenant: Uuid,
@@ -31,12 +36,7 @@ fn breach_keys(
     after: (i64, String),
     limit: usize,
 ) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT created_at, id FROM leads INDEXED BY leads_sla
-         WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
-           AND created_at < ?3 AND (created_at, id) > (?4, ?5)
-         ORDER BY created_at, id LIMIT ?6",
-    )?;
+    let mut stmt = conn.prepare_cached(BREACH_KEYS_SQL)?;
     let rows = stmt
         .query_map(
             params![
@@ -54,7 +54,7 @@ fn breach_keys(
 }
 
 /// One tenant's breached leads in deadline order after `after` (created_at ms, id), at most
-/// `limit`. Reads only the `leads_sla` index and the rows it returns.
+/// `limit`. Reads only the `leads_tenant_stage` index and the rows it returns.
 fn tenant_breaches(
     conn: &Connection,
     t: &TenantRow,
@@ -67,7 +67,7 @@ fn tenant_breaches(
     let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
     let (after_ts, after_id) = after.unwrap_or((i64::MIN, String::new()));
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, email, phone, created_at FROM leads INDEXED BY leads_sla
+        "SELECT id, name, email, phone, created_at FROM leads INDEXED BY leads_tenant_stage
          WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
            AND created_at < ?3 AND (created_at, id) > (?4, ?5)
          ORDER BY created_at, id LIMIT ?6",
@@ -398,6 +398,27 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The breach keys come from the stage index alone (its `duplicate_of` column included,
+    /// migration 0011), in deadline order: no table rows, no sort.
+    #[test]
+    fn breach_keys_read_only_the_stage_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open_writer(&dir.path().join("t.db")).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {BREACH_KEYS_SQL}"))
+            .unwrap()
+            .query_map(params!["t", "s", 0, 0, "", 50], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("USING COVERING INDEX leads_tenant_stage"),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {
