@@ -113,6 +113,7 @@ where
                 tainted,
             });
         }
+        next_generation();
         let result = match exec_cached(conn, "SAVEPOINT job") {
             Err(e) => Err(StoreError::from(e)),
             Ok(()) => {
@@ -191,9 +192,24 @@ const SLOW_BATCH: Duration = Duration::from_millis(5);
 const CHECKPOINT_PAGES: i32 = 500;
 
 thread_local! {
+    /// Changes whenever a job other than an unguarded (ingest) one starts, and at the end of
+    /// every batch, committed or not: what an ingest job remembers from an earlier one (the
+    /// intake stages, see `ingest`) holds while it stays the same. Ingest jobs write no
+    /// stages, and every other write is a guarded job.
+    static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+
     /// Pages in the WAL after the writer's last commit, as SQLite's WAL hook reports them.
     /// Per thread because the hook is a plain function; each store has its own writer thread.
     static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// The writer thread's [`GENERATION`]; only meaningful on that thread, inside a job.
+pub(crate) fn generation() -> u64 {
+    GENERATION.with(std::cell::Cell::get)
+}
+
+fn next_generation() {
+    GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
 }
 
 fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Result<()> {
@@ -470,6 +486,7 @@ fn commit_batch(
         stats.failed_commits.fetch_add(1, Ordering::Relaxed);
     }
     observer.batch_done(commit.is_ok());
+    next_generation();
     if commit.is_ok() {
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(n, Ordering::Relaxed);

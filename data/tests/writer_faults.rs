@@ -1,6 +1,7 @@
 //! The group-commit writer under storage faults, on a real database file: a batch that
 //! fails fails every job in it, nothing of it is written, nothing committed before is lost,
-//! and the writer takes the next batch on the same connection.
+//! and the writer takes the next batch on the same connection. Also: what ingest jobs
+//! remember within a batch (the intake stage) does not outlive a job that changes it.
 //!
 //! The daemon-level versions (a real full tmpfs, a lock held by another process) are in
 //! `echo5d/tests/faults.rs`; these need no privileges.
@@ -268,4 +269,88 @@ async fn an_unguarded_job_that_fails_part_way_rolls_its_batch_back() {
     let results = one_batch(&store, vec![insert(&store, 10), insert(&store, 10)]).await;
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     assert_eq!(rows(&store).await, 4);
+}
+
+/// Ingest jobs of one batch look the tenant's intake stage up once; a stage reorder in the
+/// middle of the batch (a guarded job) makes the next ingest job look again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intake_stage_remembered_in_a_batch_follows_a_reorder_in_it() {
+    use echo5_core::lead::{Lead, new_lead_id};
+    use echo5_data::ingest::IngestRequest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let input: echo5_core::tenant::NewTenant =
+        serde_json::from_str(r#"{"name":"Open Arms"}"#).unwrap();
+    let (fields, secrets) = echo5_core::tenant::validate_new(&input).unwrap();
+    let t = store
+        .create_tenant("admin:test".into(), fields, secrets)
+        .await
+        .unwrap();
+    let stages: Vec<uuid::Uuid> = store
+        .list_stages(t.id.into())
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let key = store
+        .create_key("admin:test".into(), t.id.into(), None)
+        .await
+        .unwrap();
+    let who = store.authenticate_key(&key.secret).unwrap();
+    let ingest = |n: u32| -> WriteFuture {
+        let s = store.clone();
+        Box::pin(async move {
+            let now = s.now();
+            let mut lead = Lead::blank(new_lead_id(now), t.id, uuid::Uuid::nil(), now);
+            lead.name = Some(format!("Visitor {n}"));
+            lead.email = Some(format!("visitor{n}@example.com"));
+            s.ingest(IngestRequest {
+                key: who,
+                lead,
+                raw: format!(r#"{{"n":{n}}}"#).into_bytes(),
+                content_type: "application/json".into(),
+                idempotency_key: None,
+                spam_reason: None,
+            })
+            .await
+            .map(|_| ())
+        })
+    };
+    // The first two stages swap places (both are open stages, as an intake stage must be).
+    let mut swapped = stages.clone();
+    swapped.swap(0, 1);
+    let reorder: WriteFuture = {
+        let s = store.clone();
+        let order = swapped.clone();
+        Box::pin(async move {
+            s.reorder_stages("admin:test".into(), t.id.into(), order)
+                .await
+                .map(|_| ())
+        })
+    };
+    let results = one_batch(&store, vec![ingest(1), ingest(2), reorder, ingest(3)]).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let stage_of = |n: u32| {
+        let s = store.clone();
+        async move {
+            s.read(move |c| {
+                Ok(c.query_row(
+                    "SELECT stage_id FROM leads WHERE name = ?1",
+                    [format!("Visitor {n}")],
+                    |r| r.get::<_, String>(0),
+                )?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(stage_of(1).await, stages[0].to_string());
+    assert_eq!(stage_of(2).await, stages[0].to_string());
+    assert_eq!(
+        stage_of(3).await,
+        swapped[0].to_string(),
+        "the lead after the reorder lands in the new first stage"
+    );
 }
