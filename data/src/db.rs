@@ -184,6 +184,22 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// The query plan SQLite picks for `sql` on a new, migrated database (the `detail` column of
+/// `EXPLAIN QUERY PLAN`, one line per step): for tests that guard the indexes.
+#[cfg(test)]
+pub(crate) fn fresh_query_plan(sql: &str, params: impl rusqlite::Params) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = open_writer(&dir.path().join("t.db")).unwrap();
+    let plan: Vec<String> = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap()
+        .query_map(params, |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    plan.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -403,16 +403,7 @@ mod tests {
     /// migration 0011), in deadline order: no table rows, no sort.
     #[test]
     fn breach_keys_read_only_the_stage_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = crate::db::open_writer(&dir.path().join("t.db")).unwrap();
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {BREACH_KEYS_SQL}"))
-            .unwrap()
-            .query_map(params!["t", "s", 0, 0, "", 50], |r| r.get(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let plan = plan.join("\n");
+        let plan = crate::db::fresh_query_plan(BREACH_KEYS_SQL, params!["t", "s", 0, 0, "", 50]);
         assert!(
             plan.contains("USING COVERING INDEX leads_tenant_stage"),
             "{plan}"

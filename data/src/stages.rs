@@ -325,16 +325,7 @@ mod tests {
 
     #[test]
     fn intake_lookup_is_one_seek() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = crate::db::open_writer(&dir.path().join("t.db")).unwrap();
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {INTAKE_SQL}"))
-            .unwrap()
-            .query_map(["t"], |r| r.get(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let plan = plan.join("\n");
+        let plan = crate::db::fresh_query_plan(INTAKE_SQL, ["t"]);
         assert!(plan.contains("stages_tenant_order"), "{plan}");
         assert!(
             !plan.contains("TEMP B-TREE"),
