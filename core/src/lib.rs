@@ -15,6 +15,7 @@ pub mod dedup;
 pub mod demo;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod ingest;
 pub mod lead;
 pub mod page;

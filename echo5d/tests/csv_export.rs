@@ -117,7 +117,8 @@ async fn export_cells_never_start_a_formula_and_keep_the_text() {
                 "/api/v1/tenants/open-arms/leads",
                 json!({
                     "name": p, "first_name": p, "last_name": p, "email": email,
-                    "phone": p, "company": p, "message": p, "page_url": p,
+                    // A phone number needs digits.
+                    "phone": format!("{p} 555 0100"), "company": p, "message": p, "page_url": p,
                     "utm_source": p, "utm_medium": p, "utm_campaign": p,
                 }),
             )
@@ -204,7 +205,9 @@ async fn export_cells_never_start_a_formula_and_keep_the_text() {
             let i = header.iter().position(|h| h == name).unwrap();
             record.get(i).unwrap().to_string()
         };
-        let lead = stored.get(&cell("id")).expect("an exported id is a stored lead");
+        let lead = stored
+            .get(&cell("id"))
+            .expect("an exported id is a stored lead");
         for col in text_columns {
             let original = lead[col].as_str().unwrap_or("");
             let got = cell(col);
@@ -223,14 +226,23 @@ async fn export_cells_never_start_a_formula_and_keep_the_text() {
                     "{col}: one quote, then the stored text"
                 );
             } else {
-                assert_eq!(got, original, "{col}: text that needs no quote is unchanged");
+                assert_eq!(
+                    got, original,
+                    "{col}: text that needs no quote is unchanged"
+                );
             }
         }
     }
     assert_eq!(rows, ids.len());
     // The attack really reached the export: name, phone, message, UTM fields... and the
     // notes with leading blanks, tabs and carriage returns.
-    assert!(escaped >= PAYLOADS.len() * 8, "only {escaped} escaped cells");
+    assert!(
+        escaped >= PAYLOADS.len() * 8,
+        "only {escaped} escaped cells"
+    );
     assert!(blank_led >= 4, "only {blank_led} cells led by blanks");
-    assert!(control_led >= 4, "only {control_led} cells led by a tab or CR");
+    assert!(
+        control_led >= 4,
+        "only {control_led} cells led by a tab or CR"
+    );
 }

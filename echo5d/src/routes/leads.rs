@@ -8,10 +8,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use echo5_core::DomainError;
 use echo5_core::ErrorBody;
+use echo5_core::export::spreadsheet_cell;
 use echo5_core::lead::{Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, NewLead};
 use echo5_core::page::{Cursor, Page};
 use echo5_data::TenantKey;
 use echo5_data::workflow::Change;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -161,14 +163,27 @@ const CSV_HEADER: [&str; 20] = [
     "notes",
 ];
 
+/// [`spreadsheet_cell`] as the CSV writer takes it; no copy unless a quote is added.
+fn cell_bytes(cell: &str) -> Cow<'_, [u8]> {
+    match spreadsheet_cell(cell) {
+        Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
+        Cow::Owned(o) => Cow::Owned(o.into_bytes()),
+    }
+}
+
+/// One page of the export. Every cell goes through [`spreadsheet_cell`] and is written in
+/// double quotes (quotes inside doubled), as OWASP advises against formula injection: lead
+/// fields are whatever a web form's visitor typed.
 fn csv_rows(leads: &[Lead], header: bool) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::new());
     if header {
-        let _ = w.write_record(CSV_HEADER);
+        let _ = w.write_record(CSV_HEADER.map(cell_bytes));
     }
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     for l in leads {
-        let _ = w.write_record([
+        let cells: [String; CSV_HEADER.len()] = [
             l.id.to_string(),
             l.created_at.to_rfc3339(),
             l.stage_id.to_string(),
@@ -191,7 +206,8 @@ fn csv_rows(leads: &[Lead], header: bool) -> Vec<u8> {
             l.is_spam.to_string(),
             l.duplicate_of.map(|d| d.to_string()).unwrap_or_default(),
             s(&l.notes),
-        ]);
+        ];
+        let _ = w.write_record(cells.iter().map(|c| cell_bytes(c)));
     }
     w.into_inner().unwrap_or_default()
 }
