@@ -2,7 +2,9 @@
 //! coalesced `last_used_at` updates.
 //!
 //! Authentication never touches the database: the index maps SHA-256(key) to its tenant and
-//! lifecycle, and is updated right after each committed create/rotate/revoke. Usage times
+//! lifecycle, and is updated right after each committed create/rotate/revoke. It also holds
+//! the set of deactivated tenants, updated right after each committed tenant change, so an
+//! inactive tenant's keys are refused without a read per request. Usage times
 //! collect in memory and are written in one transaction by [`Store::flush_coalesced`], so a
 //! busy key costs no write per request.
 
@@ -15,7 +17,7 @@ use echo5_core::crypto::{self, MasterKey};
 use echo5_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
@@ -31,7 +33,9 @@ pub struct KeyIdentity {
     pub tenant_id: Uuid,
 }
 
-/// Why a presented key was refused. All are 401; the reason helps a site owner fix it.
+/// Why a presented key was refused; the reason helps a site owner fix it. The key's own
+/// problems are 401s; [`KeyRejection::TenantInactive`] is a 403: the key is genuine, but its
+/// tenant is not taking leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KeyRejection {
     #[error("no such API key")]
@@ -40,6 +44,8 @@ pub enum KeyRejection {
     Revoked,
     #[error("this API key has expired")]
     Expired,
+    #[error("this API key's tenant is inactive; an administrator can reactivate it")]
+    TenantInactive,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +60,8 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct KeyIndex {
     by_hash: RwLock<HashMap<[u8; 32], Entry>>,
+    /// Tenants with `active = false`: few, usually none.
+    inactive: RwLock<HashSet<Uuid>>,
     pending_use: Mutex<HashMap<Uuid, DateTime<Utc>>>,
 }
 
@@ -73,6 +81,13 @@ impl KeyIndex {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let index = KeyIndex::default();
+        let mut stmt = conn.prepare("SELECT id FROM tenants WHERE active = 0")?;
+        let inactive = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for id in inactive {
+            index.set_tenant_active(Uuid::parse_str(&id)?, false);
+        }
         for (id, tenant, hash, exp, rev) in rows {
             index.put(Entry {
                 id: Uuid::parse_str(&id)?,
@@ -106,6 +121,24 @@ impl KeyIndex {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, e| e.tenant_id != tenant);
+        self.set_tenant_active(tenant, true);
+    }
+
+    /// Records a committed `active` flag of a tenant.
+    pub(crate) fn set_tenant_active(&self, tenant: Uuid, active: bool) {
+        let mut inactive = self.inactive.write().unwrap_or_else(|p| p.into_inner());
+        if active {
+            inactive.remove(&tenant);
+        } else {
+            inactive.insert(tenant);
+        }
+    }
+
+    fn tenant_inactive(&self, tenant: Uuid) -> bool {
+        self.inactive
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&tenant)
     }
 
     fn check(&self, presented: &str, now: DateTime<Utc>) -> Result<KeyIdentity, KeyRejection> {
@@ -120,6 +153,7 @@ impl KeyIndex {
         match apikey::status(now, e.expires_at, e.revoked_at) {
             KeyStatus::Revoked => Err(KeyRejection::Revoked),
             KeyStatus::Expired => Err(KeyRejection::Expired),
+            _ if self.tenant_inactive(e.tenant_id) => Err(KeyRejection::TenantInactive),
             _ => Ok(KeyIdentity {
                 key_id: e.id,
                 tenant_id: e.tenant_id,

@@ -367,6 +367,7 @@ impl Store {
             Ok(row.view())
         })
         .await
+        .inspect(|t| self.keys().set_tenant_active(t.id, t.active))
     }
 
     /// Read-modify-write of a tenant in one transaction: `change` sees the current fields
@@ -425,7 +426,11 @@ impl Store {
             Ok(after.view())
         })
         .await
-        .inspect(|t| self.keyword_cache().forget(t.id))
+        .inspect(|t| {
+            self.keyword_cache().forget(t.id);
+            // Its keys are refused (or honoured again) from the next request on.
+            self.keys().set_tenant_active(t.id, t.active);
+        })
     }
 
     pub async fn delete_tenant(

@@ -20,6 +20,9 @@ pub enum ApiError {
     },
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    /// Authenticated, but not allowed (an inactive tenant's API key).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
     #[error("request body is larger than {limit} bytes")]
@@ -70,6 +73,9 @@ impl ApiError {
             ),
             ApiError::Unauthorized { code, message } => {
                 (StatusCode::UNAUTHORIZED, code, message.clone(), None)
+            }
+            ApiError::Forbidden { code, message } => {
+                (StatusCode::FORBIDDEN, code, message.clone(), None)
             }
             ApiError::NotFound { code, message } => {
                 (StatusCode::NOT_FOUND, code, message.clone(), None)
@@ -192,7 +198,7 @@ impl IntoResponse for ApiError {
             }
             // Refused credentials are worth a line (a leaked or mistyped key shows up here);
             // the credential itself never is in it.
-            ApiError::Unauthorized { code, .. } => {
+            ApiError::Unauthorized { code, .. } | ApiError::Forbidden { code, .. } => {
                 tracing::warn!(code = *code, "request refused: not authorized")
             }
             _ => {}

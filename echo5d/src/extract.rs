@@ -367,12 +367,18 @@ fn url_params(query: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Maps a refused key to its 401.
+/// Maps a refused key to its 401, or 403 when the key is good but its tenant is inactive.
 pub fn key_error(r: KeyRejection) -> ApiError {
     let code = match r {
         KeyRejection::Unknown => "invalid_api_key",
         KeyRejection::Revoked => "revoked_api_key",
         KeyRejection::Expired => "expired_api_key",
+        KeyRejection::TenantInactive => {
+            return ApiError::Forbidden {
+                code: "tenant_inactive",
+                message: r.to_string(),
+            };
+        }
     };
     ApiError::Unauthorized {
         code,

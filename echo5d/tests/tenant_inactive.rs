@@ -73,9 +73,7 @@ impl Api {
     /// Every API-key route, and every place the key may travel: (what, status, body).
     async fn key_routes(&self, key: &str, n: usize) -> Vec<(String, StatusCode, Value)> {
         let email = |route: &str| format!("{route}{n}@example.com");
-        let form = |route: &str| {
-            json!({ "name": "Ada Lovelace", "email": email(route), "message": "Call me" })
-        };
+        let form = |route: &str| json!({ "name": "Ada Lovelace", "email": email(route), "message": "Call me" });
         let c = &self.client;
         let mut out = Vec::new();
         let reqs: Vec<(&str, reqwest::RequestBuilder)> = vec![

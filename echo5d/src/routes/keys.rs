@@ -196,7 +196,8 @@ pub async fn revoke_key(
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The key's tenant", body = KeyInfo),
-        (status = 401, description = "Missing, unknown, revoked or expired key", body = ErrorBody)))]
+        (status = 401, description = "Missing, unknown, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key's tenant is inactive (`tenant_inactive`)", body = ErrorBody)))]
 pub async fn whoami(
     State(state): State<AppState>,
     IngestKey(id): IngestKey,
