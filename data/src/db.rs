@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_created_index_ascending.sql"),
     include_str!("../migrations/0010_cheaper_lead_inserts.sql"),
     include_str!("../migrations/0011_one_stage_index.sql"),
+    include_str!("../migrations/0012_idempotency_body_hash.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see

@@ -3,6 +3,7 @@
 //! whose fsync the caller waits for before answering 200.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::DomainError;
 use echo5_core::dedup::Answer;
 use echo5_core::lead::Lead;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -50,8 +51,19 @@ pub struct IngestRequest {
     pub spam_reason: Option<String>,
 }
 
-/// Claims `idem` for this answer unless an answer younger than `since` holds it; returns
-/// that earlier answer. One index seek on the common path (nothing there yet).
+/// What an `Idempotency-Key` says about a submission.
+enum Claim {
+    /// The key was free (or its record past the window): this submission holds it now.
+    Fresh,
+    /// A retry: the same key with the same body, answered before.
+    Replay(IngestOutcome),
+    /// The same key with another body: refused, nothing stored.
+    Reused,
+}
+
+/// Claims `idem` for this answer unless an answer younger than `since` holds it. One index
+/// seek on the common path (nothing there yet); the row found on a conflict carries the
+/// body digest it was claimed with, so a reuse costs no extra query either.
 fn claim(
     conn: &Connection,
     key: Uuid,
@@ -59,35 +71,65 @@ fn claim(
     at: DateTime<Utc>,
     since: DateTime<Utc>,
     o: &IngestOutcome,
-) -> Result<Option<IngestOutcome>, StoreError> {
+    body: &[u8; 16],
+) -> Result<Claim, StoreError> {
     let json = serde_json::to_string(o)?;
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO idempotency(api_key_id, idem_key, created_at, status, response) VALUES (?1, ?2, ?3, 200, ?4)
+            "INSERT INTO idempotency(api_key_id, idem_key, created_at, status, response, body_hash)
+             VALUES (?1, ?2, ?3, 200, ?4, ?5)
              ON CONFLICT(api_key_id, idem_key) DO NOTHING",
         )?
-        .execute(params![key.to_string(), idem, at.timestamp_millis(), json])?;
+        .execute(params![
+            key.to_string(),
+            idem,
+            at.timestamp_millis(),
+            json,
+            body.as_slice()
+        ])?;
     if inserted == 1 {
-        return Ok(None);
+        return Ok(Claim::Fresh);
     }
-    let (created, response): (i64, String) = conn
+    let (created, response, held): (i64, String, Option<Vec<u8>>) = conn
         .prepare_cached(
-            "SELECT created_at, response FROM idempotency WHERE api_key_id = ?1 AND idem_key = ?2",
+            "SELECT created_at, response, body_hash FROM idempotency WHERE api_key_id = ?1 AND idem_key = ?2",
         )?
         .query_row(params![key.to_string(), idem], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
     if created > since.timestamp_millis() {
+        // A record from before body digests were kept (NULL) replays as it always did.
+        if held.is_some_and(|h| h.as_slice() != body.as_slice()) {
+            return Ok(Claim::Reused);
+        }
         let mut earlier: IngestOutcome = serde_json::from_str(&response)?;
         earlier.replayed = true;
-        return Ok(Some(earlier));
+        return Ok(Claim::Replay(earlier));
     }
     // Past its window: this submission takes the key over.
     conn.prepare_cached(
-        "UPDATE idempotency SET created_at = ?3, response = ?4 WHERE api_key_id = ?1 AND idem_key = ?2",
+        "UPDATE idempotency SET created_at = ?3, response = ?4, body_hash = ?5
+         WHERE api_key_id = ?1 AND idem_key = ?2",
     )?
-    .execute(params![key.to_string(), idem, at.timestamp_millis(), json])?;
-    Ok(None)
+    .execute(params![
+        key.to_string(),
+        idem,
+        at.timestamp_millis(),
+        json,
+        body.as_slice()
+    ])?;
+    Ok(Claim::Fresh)
+}
+
+/// The refusal of an `Idempotency-Key` that already belongs to another body.
+fn key_reused() -> StoreError {
+    StoreError::Domain(DomainError::invalid(
+        "Idempotency-Key",
+        "idempotency_key_reused",
+        "this Idempotency-Key was already used, within the last 24 hours, with a different \
+         request body; nothing was stored. Send a retry with exactly the same body, or use a \
+         new Idempotency-Key for a new submission",
+    ))
 }
 
 impl IngestStatus {
@@ -131,7 +173,8 @@ impl Store {
     /// Stores a submission and returns only after its transaction is durable.
     ///
     /// A retry with the same `Idempotency-Key` (24 h) or a byte-identical body from the same
-    /// key (10 min) stores nothing and gets the first answer.
+    /// key (10 min) stores nothing and gets the first answer. The same `Idempotency-Key` with
+    /// another body stores nothing either and is refused (`idempotency_key_reused`).
     pub async fn ingest(&self, req: IngestRequest) -> Result<IngestOutcome, StoreError> {
         let now = self.now();
         let recent = self.recent();
@@ -173,11 +216,14 @@ impl Store {
                 status,
                 replayed: false,
             };
-            // A failure after the claim rolls the whole batch back (unguarded job).
-            if let Some(k) = &idempotency_key
-                && let Some(first) = claim(c, key.key_id, &format!("hdr:{k}"), now, now - IDEMPOTENCY_WINDOW, &outcome)?
-            {
-                return Ok((first, (lead, raw)));
+            // A failure after the claim rolls the whole batch back (unguarded job); a reused
+            // key is an answer, not a failure, and has written nothing.
+            if let Some(k) = &idempotency_key {
+                match claim(c, key.key_id, &format!("hdr:{k}"), now, now - IDEMPOTENCY_WINDOW, &outcome, &hash)? {
+                    Claim::Fresh => {}
+                    Claim::Replay(first) => return Ok((Some(first), (lead, raw))),
+                    Claim::Reused => return Ok((None, (lead, raw))),
+                }
             }
             if let Some(a) = windows.double_submit_of(key.key_id, hash, now) {
                 let first = IngestOutcome {
@@ -192,7 +238,7 @@ impl Store {
                     )?
                     .execute(params![key.key_id.to_string(), format!("hdr:{k}"), serde_json::to_string(&first)?])?;
                 }
-                return Ok((first, (lead, raw)));
+                return Ok((Some(first), (lead, raw)));
             }
             let bytes = leads::insert(
                 c,
@@ -229,12 +275,14 @@ impl Store {
                 },
             );
             windows.add_lead(&lead, &contacts, now);
-            Ok((outcome, (lead, raw)))
+            Ok((Some(outcome), (lead, raw)))
         })
         .await
         // What the job was done with comes back to be freed here, off the writer thread:
         // dropping a lead's `custom` map and body there was ~2 % of the writer.
-        .map(|(outcome, _spent): (IngestOutcome, (Lead, Vec<u8>))| outcome)
+        .and_then(|(outcome, _spent): (Option<IngestOutcome>, (Lead, Vec<u8>))| {
+            outcome.ok_or_else(key_reused)
+        })
     }
 
     /// The tenant's name and spam keywords, from memory after the first read; dropped from

@@ -73,7 +73,11 @@ impl Api {
 #[track_caller]
 fn assert_reused(got: &(StatusCode, Value)) {
     assert_eq!(got.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", got.1);
-    assert_eq!(got.1["error"]["code"], "idempotency_key_reused", "{}", got.1);
+    assert_eq!(
+        got.1["error"]["code"], "idempotency_key_reused",
+        "{}",
+        got.1
+    );
     assert_eq!(got.1["error"]["field"], "Idempotency-Key", "{}", got.1);
     let message = got.1["error"]["message"].as_str().unwrap_or("");
     assert!(
@@ -129,11 +133,15 @@ async fn same_key_with_another_body_is_refused_and_stores_nothing() {
     );
 
     // The query-string route: the stored form of the query is what is compared.
-    let got = api.get("get-1", "name=Ada&email=ada.get%40example.com").await;
+    let got = api
+        .get("get-1", "name=Ada&email=ada.get%40example.com")
+        .await;
     assert_eq!(got.0, StatusCode::OK, "{}", got.1);
     let get_id = got.1["id"].clone();
     assert_reused(&api.get("get-1", "name=Eve&email=eve%40example.com").await);
-    let again = api.get("get-1", "name=Ada&email=ada.get%40example.com").await;
+    let again = api
+        .get("get-1", "name=Ada&email=ada.get%40example.com")
+        .await;
     assert_eq!(again.1["id"], get_id);
 
     // The records live in the database: a restart changes none of the answers.
@@ -148,6 +156,10 @@ async fn same_key_with_another_body_is_refused_and_stores_nothing() {
     assert_eq!(retry.1["id"], second_id.as_str());
     assert_eq!(
         api.emails().await,
-        vec!["ada.get@example.com", "ada@example.com", "grace@example.com"]
+        vec![
+            "ada.get@example.com",
+            "ada@example.com",
+            "grace@example.com"
+        ]
     );
 }

@@ -38,15 +38,17 @@ fn is_key_param(name: &str) -> bool {
         content((Object = "application/json"), (Object = "application/x-www-form-urlencoded"),
                 (Object = "multipart/form-data"), (String = "text/plain"))),
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key within 24 h get the first answer"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and the same body within 24 h get the first answer; the same key with another body is refused (422)"),
         ("api_key" = Option<String>, Query, description = "The API key, when it cannot go in a header")),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "Stored (or already stored)", body = IngestReceipt),
         (status = 400, description = "Unreadable body, or no name, e-mail or phone", body = ErrorBody),
         (status = 401, description = "Missing, unknown, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key's tenant is inactive (`tenant_inactive`)", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Content type that cannot be read", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used with a different body (`idempotency_key_reused`)", body = ErrorBody),
         (status = 429, description = "Over the key's rate limit; see Retry-After", body = ErrorBody),
         (status = 503, description = "Storage busy or unavailable; see Retry-After", body = ErrorBody)))]
 pub async fn post_lead(State(state): State<AppState>, req: Request) -> Response {
@@ -66,8 +68,10 @@ pub async fn post_lead(State(state): State<AppState>, req: Request) -> Response 
         (status = 200, description = "Stored (or already stored)", body = IngestReceipt),
         (status = 400, description = "Unreadable body, or no name, e-mail or phone", body = ErrorBody),
         (status = 401, description = "Unknown, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key's tenant is inactive (`tenant_inactive`)", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Content type that cannot be read", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used with a different body (`idempotency_key_reused`)", body = ErrorBody),
         (status = 429, description = "Over the key's rate limit; see Retry-After", body = ErrorBody),
         (status = 503, description = "Storage busy or unavailable; see Retry-After", body = ErrorBody)))]
 pub async fn post_ingest(
@@ -86,6 +90,8 @@ pub async fn post_ingest(
         (status = 200, description = "Stored (or already stored)", body = IngestReceipt),
         (status = 400, description = "No name, e-mail or phone", body = ErrorBody),
         (status = 401, description = "Unknown, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key's tenant is inactive (`tenant_inactive`)", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used with a different query (`idempotency_key_reused`)", body = ErrorBody),
         (status = 429, description = "Over the key's rate limit; see Retry-After", body = ErrorBody),
         (status = 503, description = "Storage busy or unavailable; see Retry-After", body = ErrorBody)))]
 pub async fn get_ingest(
