@@ -49,6 +49,55 @@ fn tenant_picker() {
 }
 
 #[test]
+fn inactive_tenant_is_flagged_in_red_in_the_picker_and_the_header() {
+    let mut s = started();
+    let fx = update(&mut s, key(':'));
+    settle(&mut s, fx);
+    typ(&mut s, "tenant family-first");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    let fx = update(&mut s, key('2'));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    check("tenants_inactive_selected", &s);
+
+    // Not only the words: they are drawn in the console's "bad" colour, where the active
+    // tenants' rows have nothing of the kind.
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| echo5_tui::ui::draw(f, &s)).unwrap();
+    let buf = terminal.backend().buffer();
+    let rows: Vec<Vec<&ratatui::buffer::Cell>> = (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| &buf[(x, y)]).collect())
+        .collect();
+    let text = |row: &[&ratatui::buffer::Cell]| row.iter().map(|c| c.symbol()).collect::<String>();
+    let red_words = |row: &[&ratatui::buffer::Cell], word: &str| {
+        let line = text(row);
+        line.find(word).is_some_and(|byte| {
+            let col = line[..byte].chars().count();
+            row[col..col + word.chars().count()]
+                .iter()
+                .all(|c| c.fg == ratatui::style::Color::Red)
+        })
+    };
+    let header = &rows[1];
+    assert!(text(header).contains("Family First"), "{}", text(header));
+    assert!(red_words(header, "inactive"), "{}", text(header));
+    let family = rows
+        .iter()
+        .find(|r| text(r).contains("family-first"))
+        .expect("the inactive tenant's row");
+    assert!(
+        red_words(family, "inactive: leads refused"),
+        "{}",
+        text(family)
+    );
+    for active in ["open-arms", "caring-hearts"] {
+        let row = rows.iter().find(|r| text(r).contains(active)).unwrap();
+        assert!(!text(row).contains("inactive"), "{}", text(row));
+    }
+}
+
+#[test]
 fn pipeline() {
     check("pipeline", &on_tenant_screen('3'));
 }

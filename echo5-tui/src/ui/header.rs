@@ -80,11 +80,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(right).right_aligned(), r);
 
     let tenant = match &state.tenant {
-        Some(t) => Line::from(vec![
-            Span::styled("tenant ", theme::dim()),
-            Span::styled(t.name.clone(), theme::title()),
-            Span::raw(" "),
-        ]),
+        Some(t) => {
+            let mut spans = vec![
+                Span::styled("tenant ", theme::dim()),
+                Span::styled(t.name.clone(), theme::title()),
+                Span::raw(" "),
+            ];
+            let inactive = state
+                .tenants
+                .data
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|x| x.id == t.id && !x.active);
+            if inactive {
+                spans.push(Span::styled("inactive", theme::bad()));
+                spans.push(Span::raw(" "));
+            }
+            Line::from(spans)
+        }
         None => Line::from(Span::styled("no tenant (:tenant) ", theme::dim())),
     };
     let tenant_w = tenant.width() as u16;

@@ -1,4 +1,4 @@
-//! Tenant picker: Enter switches; the selected tenant is marked.
+//! Tenant picker: Enter switches; the selected tenant is marked, an inactive one flagged.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,6 +8,9 @@ use ratatui::widgets::{List, ListItem, ListState};
 use super::theme;
 use super::widgets::{empty_state, frame_block, message};
 use crate::app::State;
+
+/// How an inactive tenant is marked.
+const INACTIVE_BADGE: &str = "✕ inactive: leads refused";
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let rows = state.filtered_tenants(&state.picker);
@@ -31,13 +34,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .iter()
         .map(|t| {
             let current = state.tenant.as_ref().is_some_and(|s| s.id == t.id);
-            ListItem::new(Line::from(vec![
+            let mut spans = vec![
                 Span::raw(if current { "● " } else { "  " }),
-                Span::styled(t.name.clone(), theme::title()),
+                Span::styled(
+                    t.name.clone(),
+                    if t.active {
+                        theme::title()
+                    } else {
+                        theme::dim()
+                    },
+                ),
                 Span::raw("  "),
                 Span::styled(t.slug.clone(), theme::dim()),
-                Span::styled(if t.active { "" } else { "  (inactive)" }, theme::dim()),
-            ]))
+            ];
+            // An inactive tenant's sites are refused (403 tenant_inactive): say so where the
+            // operator picks it, not only by greying it out.
+            if !t.active {
+                spans.push(Span::raw("  "));
+                spans.push(Span::styled(INACTIVE_BADGE, theme::bad()));
+            }
+            ListItem::new(Line::from(spans))
         })
         .collect();
     let mut list = List::new(items)
