@@ -17,7 +17,8 @@ use echo5_core::crypto::{self, MasterKey};
 use echo5_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
@@ -60,8 +61,9 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct KeyIndex {
     by_hash: RwLock<HashMap<[u8; 32], Entry>>,
-    /// Tenants with `active = false`: few, usually none.
-    inactive: RwLock<HashSet<Uuid>>,
+    /// Tenants' `active` flags with the [`tenant_change`] that committed them: every
+    /// inactive tenant, and the tenants changed since the start.
+    tenants: RwLock<HashMap<Uuid, (bool, u64)>>,
     pending_use: Mutex<HashMap<Uuid, DateTime<Utc>>>,
 }
 
@@ -86,7 +88,7 @@ impl KeyIndex {
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         for id in inactive {
-            index.set_tenant_active(Uuid::parse_str(&id)?, false);
+            index.set_tenant_active(Uuid::parse_str(&id)?, false, 0);
         }
         for (id, tenant, hash, exp, rev) in rows {
             index.put(Entry {
@@ -121,24 +123,29 @@ impl KeyIndex {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|_, e| e.tenant_id != tenant);
-        self.set_tenant_active(tenant, true);
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&tenant);
     }
 
-    /// Records a committed `active` flag of a tenant.
-    pub(crate) fn set_tenant_active(&self, tenant: Uuid, active: bool) {
-        let mut inactive = self.inactive.write().unwrap_or_else(|p| p.into_inner());
-        if active {
-            inactive.remove(&tenant);
-        } else {
-            inactive.insert(tenant);
+    /// Records a committed `active` flag of a tenant. `change` is the [`tenant_change`] taken
+    /// in the transaction that wrote it: callers publish after their commit, in whatever
+    /// order their tasks wake up, and an older change never overwrites a newer one.
+    pub(crate) fn set_tenant_active(&self, tenant: Uuid, active: bool, change: u64) {
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        let slot = tenants.entry(tenant).or_insert((active, change));
+        if slot.1 <= change {
+            *slot = (active, change);
         }
     }
 
     fn tenant_inactive(&self, tenant: Uuid) -> bool {
-        self.inactive
+        self.tenants
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(&tenant)
+            .get(&tenant)
+            .is_some_and(|(active, _)| !active)
     }
 
     fn check(&self, presented: &str, now: DateTime<Utc>) -> Result<KeyIdentity, KeyRejection> {
@@ -190,6 +197,13 @@ impl KeyIndex {
     pub(crate) fn forget_tenant(&self, tenant: Uuid) {
         self.remove_tenant(tenant);
     }
+}
+
+/// Orders the commits of tenant changes: taken inside the writing transaction, on the one
+/// writer thread, so a later commit always holds a larger number.
+pub(crate) fn tenant_change() -> u64 {
+    static CHANGES: AtomicU64 = AtomicU64::new(0);
+    CHANGES.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 const COLUMNS: &str =
@@ -570,5 +584,26 @@ impl Store {
         let revoked_at = key.revoked_at;
         self.keys().update(key_id, |e| e.revoked_at = revoked_at);
         Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_tenant_change_never_overwrites_a_newer_one() {
+        let index = KeyIndex::default();
+        let t = Uuid::now_v7();
+        assert!(!index.tenant_inactive(t));
+        // Deactivated by change 5, then the reactivation of change 4 is published late.
+        index.set_tenant_active(t, false, 5);
+        index.set_tenant_active(t, true, 4);
+        assert!(index.tenant_inactive(t));
+        index.set_tenant_active(t, true, 6);
+        assert!(!index.tenant_inactive(t));
+        index.set_tenant_active(t, false, 7);
+        index.forget_tenant(t);
+        assert!(!index.tenant_inactive(t));
     }
 }

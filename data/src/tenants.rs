@@ -364,10 +364,14 @@ impl Store {
                     details: json!({ "secrets_set": secret_names }),
                 },
             )?;
-            Ok(row.view())
+            Ok((row.view(), crate::api_keys::tenant_change()))
         })
         .await
-        .inspect(|t| self.keys().set_tenant_active(t.id, t.active))
+        .map(|(t, change)| {
+            // A tenant created inactive takes no leads from its first key on.
+            self.keys().set_tenant_active(t.id, t.active, change);
+            t
+        })
     }
 
     /// Read-modify-write of a tenant in one transaction: `change` sees the current fields
@@ -423,13 +427,15 @@ impl Store {
                     details: json!({ "changed": changed }),
                 },
             )?;
-            Ok(after.view())
+            Ok((after.view(), crate::api_keys::tenant_change()))
         })
         .await
-        .inspect(|t| {
+        .map(|(t, change)| {
             self.keyword_cache().forget(t.id);
-            // Its keys are refused (or honoured again) from the next request on.
-            self.keys().set_tenant_active(t.id, t.active);
+            // Its keys are refused (or honoured again) from the next request on, without a
+            // read per request (see `api_keys`).
+            self.keys().set_tenant_active(t.id, t.active, change);
+            t
         })
     }
 

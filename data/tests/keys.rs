@@ -535,3 +535,67 @@ async fn master_key_rotation_keeps_every_key_and_secret_usable() {
         kc.secret
     );
 }
+
+#[tokio::test]
+async fn inactive_tenant_keys_are_refused_in_memory_and_after_reopen() {
+    let f = open();
+    let a = tenant(&f.store, "Open Arms", "{}").await;
+    let key = f
+        .store
+        .create_key("admin:t".into(), a.into(), None)
+        .await
+        .unwrap()
+        .secret;
+    let set_active = |active: bool| {
+        let store = f.store.clone();
+        async move {
+            store
+                .update_tenant("admin:t".into(), a.into(), "tenant.updated", move |cur| {
+                    let mut next = cur.clone();
+                    next.active = active;
+                    Ok((next, Default::default()))
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert!(f.store.authenticate_key(&key).is_ok());
+    set_active(false).await;
+    assert_eq!(
+        f.store.authenticate_key(&key),
+        Err(KeyRejection::TenantInactive)
+    );
+    // Racing changes: whatever order their callers resume in, memory ends as stored.
+    let racing: Vec<_> = (0..40)
+        .map(|i| tokio::spawn(set_active(i % 2 == 0)))
+        .collect();
+    for r in racing {
+        r.await.unwrap();
+    }
+    let stored = f.store.get_tenant(a.into()).await.unwrap().active;
+    assert_eq!(f.store.authenticate_key(&key).is_ok(), stored);
+    set_active(false).await;
+    // Reopened: the flag comes from the database.
+    f.store.shutdown().await;
+    drop(f.store);
+    let store = Store::open(
+        &f.dir.path().join("e.db"),
+        mk(9),
+        f.clock.clone(),
+        StoreOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        store.authenticate_key(&key),
+        Err(KeyRejection::TenantInactive)
+    );
+    store
+        .update_tenant("admin:t".into(), a.into(), "tenant.updated", |cur| {
+            let mut next = cur.clone();
+            next.active = true;
+            Ok((next, Default::default()))
+        })
+        .await
+        .unwrap();
+    assert!(store.authenticate_key(&key).is_ok());
+}
