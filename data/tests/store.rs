@@ -784,3 +784,98 @@ async fn lead_counts_follow_every_write_path() {
         .unwrap();
     assert_eq!(counts_match_leads(&db), 2);
 }
+
+/// One submission through the ingest path, with an `Idempotency-Key`.
+async fn ingest_with_key(
+    s: &Store,
+    who: echo5_data::api_keys::KeyIdentity,
+    idem: &str,
+    email: &str,
+) -> Result<echo5_data::ingest::IngestOutcome, StoreError> {
+    let mut lead = Lead::blank(
+        new_lead_id(s.now()),
+        who.tenant_id,
+        uuid::Uuid::nil(),
+        s.now(),
+    );
+    lead.email = Some(email.into());
+    s.ingest(echo5_data::ingest::IngestRequest {
+        key: who,
+        lead,
+        raw: format!(r#"{{"email":"{email}"}}"#).into_bytes(),
+        content_type: "application/json".into(),
+        idempotency_key: Some(idem.into()),
+        spam_reason: None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn idempotency_key_reused_with_another_body_is_refused_alone() {
+    let f = open();
+    let t = new_tenant(&f.store, r#"{"name":"Open Arms"}"#)
+        .await
+        .unwrap();
+    let key = f
+        .store
+        .create_key("admin:t".into(), t.id.into(), None)
+        .await
+        .unwrap();
+    let who = f.store.authenticate_key(&key.secret).unwrap();
+    let first = ingest_with_key(&f.store, who, "k1", "ada@example.com")
+        .await
+        .unwrap();
+    let e = domain(
+        ingest_with_key(&f.store, who, "k1", "eve@example.com")
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(&e, DomainError::Invalid { field, code, .. } if field == "Idempotency-Key" && *code == "idempotency_key_reused"),
+        "{e:?}"
+    );
+    assert_eq!(f.store.count_leads(t.id).await.unwrap(), 1);
+
+    // A refusal in the middle of a group commit takes nothing else down with it.
+    let posts: Vec<_> = (0..16)
+        .map(|i| {
+            let s = f.store.clone();
+            tokio::spawn(async move {
+                if i % 4 == 0 {
+                    ingest_with_key(&s, who, "k1", &format!("late{i}@example.com")).await
+                } else {
+                    ingest_with_key(&s, who, &format!("c{i}"), &format!("c{i}@example.com")).await
+                }
+            })
+        })
+        .collect();
+    let mut refused = 0;
+    for p in posts {
+        match p.await.unwrap() {
+            Ok(o) => assert_ne!(o.id, first.id),
+            Err(e) => {
+                assert!(matches!(domain(e), DomainError::Invalid { .. }));
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 4);
+    assert_eq!(f.store.count_leads(t.id).await.unwrap(), 1 + 12);
+
+    // A record written before body digests were kept (NULL) answers every retry with its
+    // first answer, as it did when it was written.
+    let db = rusqlite::Connection::open(f.dir.path().join("echo5.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let n = db
+        .execute(
+            "UPDATE idempotency SET body_hash = NULL WHERE idem_key = 'hdr:k1'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let legacy = ingest_with_key(&f.store, who, "k1", "other@example.com")
+        .await
+        .unwrap();
+    assert_eq!(legacy.id, first.id);
+    assert_eq!(f.store.count_leads(t.id).await.unwrap(), 1 + 12);
+}
