@@ -15,6 +15,9 @@
 //! NUL is a trigger (OWASP's ASVS lists it), and so are the full-width forms of the four
 //! signs (`＝＋－＠`): quoting them costs nothing and holds should a spreadsheet fold them
 //! to ASCII (East Asian input settings do that for typed text). The price is
+//! A value that already starts with `'` gets one more, so that every exported cell starting
+//! with `'` had exactly one added: a reader gets the original back by dropping it, and a
+//! spreadsheet shows the original's own quote instead of swallowing it. The price is
 //! that a value that merely looks like a formula — a phone number written `+1 555 0100`, a
 //! note starting with `- ` — shows up as `'+1 555 0100` in a text editor, and in a
 //! spreadsheet as the text `+1 555 0100` (not a number).
@@ -38,10 +41,16 @@ pub fn is_formula_like(cell: &str) -> bool {
         .starts_with(FORMULA_SIGNS)
 }
 
-/// `cell` as it goes into a spreadsheet export: unchanged, or with one `'` in front when a
-/// spreadsheet could read it as a formula. The text after the quote is always the original.
+/// Whether `cell` gets a `'` in front in an export: it could be read as a formula, or it
+/// starts with `'` itself (see the module's notes).
+pub fn needs_quote(cell: &str) -> bool {
+    cell.starts_with('\'') || is_formula_like(cell)
+}
+
+/// `cell` as it goes into a spreadsheet export: unchanged, or with one `'` in front when
+/// [`needs_quote`]. The text after the quote is always the original.
 pub fn spreadsheet_cell(cell: &str) -> Cow<'_, str> {
-    if is_formula_like(cell) {
+    if needs_quote(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
@@ -75,6 +84,8 @@ mod tests {
             ("\n=2", "'\n=2"),
             ("\u{ff1d}1+1", "'\u{ff1d}1+1"),
             ("=", "'="),
+            ("'=already quoted", "''=already quoted"),
+            ("'plain", "''plain"),
         ] {
             assert_eq!(spreadsheet_cell(input), out, "{input:?}");
         }
@@ -88,7 +99,7 @@ mod tests {
             "a=1",
             "1-2",
             "ada+tag@example.com",
-            "'=already quoted",
+            "a'b",
             "   ",
             "\nline",
             "555-0100",
@@ -101,10 +112,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn output_never_starts_a_formula_and_keeps_the_text(s in "\\PC*|[ \t\r\n=+@-]{0,3}\\PC{0,8}") {
+        fn output_never_starts_a_formula_and_keeps_the_text(s in "\\PC*|[ \t\r\n'=+@-]{0,3}\\PC{0,8}") {
             let out = spreadsheet_cell(&s);
             prop_assert!(!is_formula_like(&out));
-            let original = if is_formula_like(&s) { out.strip_prefix('\'') } else { Some(&*out) };
+            // Reversible: a leading quote is always an added one.
+            let original = if out.starts_with('\'') { out.strip_prefix('\'') } else { Some(&*out) };
             prop_assert_eq!(original, Some(s.as_str()));
         }
     }
