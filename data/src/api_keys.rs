@@ -3,7 +3,7 @@
 //!
 //! Authentication never touches the database: the index maps SHA-256(key) to its tenant and
 //! lifecycle, and is updated right after each committed create/rotate/revoke. It also holds
-//! the set of deactivated tenants, updated right after each committed tenant change, so an
+//! the tenants' `active` flags, updated right after each committed tenant change, so an
 //! inactive tenant's keys are refused without a read per request. Usage times
 //! collect in memory and are written in one transaction by [`Store::flush_coalesced`], so a
 //! busy key costs no write per request.

@@ -298,14 +298,19 @@ async fn double_submits_and_idempotency_keys_return_the_first_answer() {
         .await
         .unwrap();
     s.clock.advance(TimeDelta::hours(23));
-    // A retry with the same key — even with a changed body — gets the first answer.
-    let retry: Value = with_idem("retry-1", r#"{"name":"Ann B","email":"ann@example.com"}"#)
+    // A retry with the same key and body gets the first answer; a changed body is refused
+    // (see tests/idempotency.rs).
+    let retry: Value = with_idem("retry-1", r#"{"name":"Ann","email":"ann@example.com"}"#)
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(retry, first);
+    let changed = with_idem("retry-1", r#"{"name":"Ann B","email":"ann@example.com"}"#)
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 3);
     s.clock.advance(TimeDelta::hours(2));
     let expired: Value = with_idem("retry-1", r#"{"name":"Ann C","email":"ann@example.com"}"#)
