@@ -1,17 +1,22 @@
 //! The data directory: `echo5.db`, `master.key` and `admin.token`, created on first start
-//! with owner-only permissions.
+//! with owner-only permissions, and `echo5d.lock`, held by the daemon serving from it.
 
 use echo5_core::crypto::MasterKey;
 use echo5_core::secret::Secret;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 pub const DB_FILE: &str = "echo5.db";
 pub const MASTER_KEY_FILE: &str = "master.key";
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 /// A rotated master key waiting to replace `master.key` (see `rotate-master-key`).
 pub const NEW_MASTER_KEY_FILE: &str = "master.key.new";
+/// Locked (flock, exclusive) by the daemon serving from this directory for as long as it
+/// runs, and by `restore` and `rotate-master-key` while they change the database; holds
+/// the holder's pid for the message the others show.
+pub const LOCK_FILE: &str = "echo5d.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -22,6 +27,15 @@ pub enum SetupError {
     },
     #[error("set only one of ECHO5_MASTER_KEY and ECHO5_MASTER_KEY_FILE")]
     BothMasterKeys,
+    #[error("set only one of ECHO5_SMTP_URL and ECHO5_SMTP_URL_FILE")]
+    BothSmtpUrls,
+    #[error("{refused}: echo5d{holder} is serving from {dir}; stop it first")]
+    InUse {
+        refused: &'static str,
+        dir: PathBuf,
+        /// ` (pid N)` when the holder wrote its pid.
+        holder: String,
+    },
     #[error("master key from {from}: {source}")]
     BadMasterKey {
         from: String,
@@ -69,6 +83,50 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), SetupError> {
     Ok(())
 }
 
+/// An exclusive hold on a data directory, released when dropped (or when the process
+/// ends, however it ends: the kernel drops a flock with the last descriptor).
+pub struct DataDirLock {
+    _file: fs::File,
+}
+
+impl DataDirLock {
+    /// Takes the lock without waiting. When another process holds it, fails with
+    /// [`SetupError::InUse`], whose message starts with `refused`.
+    pub fn acquire(dir: &Path, refused: &'static str) -> Result<DataDirLock, SetupError> {
+        let path = dir.join(LOCK_FILE);
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        let mut file = opts.open(&path).map_err(io(&path))?;
+        match file.try_lock() {
+            Ok(()) => {
+                file.set_len(0).map_err(io(&path))?;
+                file.rewind().map_err(io(&path))?;
+                writeln!(file, "{}", std::process::id()).map_err(io(&path))?;
+                Ok(DataDirLock { _file: file })
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let holder = match text.trim().parse::<u32>() {
+                    Ok(pid) => format!(" (pid {pid})"),
+                    Err(_) => String::new(),
+                };
+                Err(SetupError::InUse {
+                    refused,
+                    dir: dir.to_path_buf(),
+                    holder,
+                })
+            }
+            Err(fs::TryLockError::Error(e)) => Err(io(&path)(e)),
+        }
+    }
+}
+
 /// The master key: from `ECHO5_MASTER_KEY`, `ECHO5_MASTER_KEY_FILE`, or `master.key` in the
 /// data directory, which is generated (0600) on first start.
 pub fn master_key(
@@ -85,7 +143,7 @@ pub fn master_key(
             })
         }
         (None, Some(path)) => {
-            let text = fs::read_to_string(path).map_err(io(path))?;
+            let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
             MasterKey::parse(&text, 1).map_err(|source| SetupError::BadMasterKey {
                 from: path.display().to_string(),
                 source,
@@ -94,7 +152,7 @@ pub fn master_key(
         (None, None) => {
             let path = dir.join(MASTER_KEY_FILE);
             if path.exists() {
-                let text = fs::read_to_string(&path).map_err(io(&path))?;
+                let text = Zeroizing::new(fs::read_to_string(&path).map_err(io(&path))?);
                 MasterKey::parse(&text, 1).map_err(|source| SetupError::BadMasterKey {
                     from: path.display().to_string(),
                     source,
@@ -119,7 +177,7 @@ pub fn key_from_data_dir(inline: Option<&Secret<String>>, file: Option<&Path>) -
 
 /// A pending `master.key.new`, if a rotation wrote one.
 pub fn pending_master_key(dir: &Path) -> Option<MasterKey> {
-    let text = fs::read_to_string(dir.join(NEW_MASTER_KEY_FILE)).ok()?;
+    let text = Zeroizing::new(fs::read_to_string(dir.join(NEW_MASTER_KEY_FILE)).ok()?);
     MasterKey::parse(&text, 1).ok()
 }
 
@@ -128,6 +186,13 @@ pub fn promote_pending_master_key(dir: &Path) -> Result<(), SetupError> {
     let from = dir.join(NEW_MASTER_KEY_FILE);
     let to = dir.join(MASTER_KEY_FILE);
     fs::rename(&from, &to).map_err(io(&to))
+}
+
+/// Reads a secret from a file (`--smtp-url-file` and the like): its contents with
+/// surrounding whitespace trimmed, so a file ending in a newline works.
+pub fn read_secret_file(path: &Path) -> Result<Secret<String>, SetupError> {
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
+    Ok(Secret::new(text.trim().to_string()))
 }
 
 /// Reads `admin.token` from a data directory (what the console does on the same machine).
