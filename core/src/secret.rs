@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::ZeroizeOnDrop;
+/// What a [`Secret`]'s value must implement (re-exported for code generic over secrets).
+pub use zeroize::Zeroize;
 
 /// A value that must never reach a log line or a `Debug` dump.
 /// Reading it takes an explicit [`Secret::expose`]. Its memory is zeroed when it is

@@ -134,7 +134,10 @@ pub fn secret_flag_warnings(matches: &ArgMatches, args: &ServeArgs) -> Vec<Strin
     // Global flags given after a command are recorded in the command's matches.
     let from_command_line = |id: &str| {
         std::iter::successors(Some(matches), |m| m.subcommand().map(|(_, sub)| sub))
-            .any(|m| m.value_source(id) == Some(ValueSource::CommandLine))
+            // Only ids a command knows may be asked about (clap panics on others).
+            .any(|m| {
+                m.ids().any(|i| i == id) && m.value_source(id) == Some(ValueSource::CommandLine)
+            })
     };
     let mut out = Vec::new();
     if from_command_line("master_key") {
