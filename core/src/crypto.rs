@@ -366,6 +366,15 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_master_key_leaves_zeroes() {
+        let mut k = std::mem::ManuallyDrop::new(key(0xA5));
+        // SAFETY: the value is dropped in place exactly once and never used as a key
+        // again; its plain byte array is only read back to see what Drop left there.
+        unsafe { std::ptr::drop_in_place(&mut *k) };
+        assert_eq!(k.bytes, [0u8; MASTER_KEY_LEN]);
+    }
+
+    #[test]
     fn backup_mac_depends_on_key_and_every_byte() {
         let tag = |k: &MasterKey, data: &[u8]| {
             let mut m = k.backup_mac();
