@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use zeroize::ZeroizeOnDrop;
 /// What a [`Secret`]'s value must implement (re-exported for code generic over secrets).
 pub use zeroize::Zeroize;
+use zeroize::ZeroizeOnDrop;
 
 /// A value that must never reach a log line or a `Debug` dump.
 /// Reading it takes an explicit [`Secret::expose`]. Its memory is zeroed when it is
@@ -199,7 +199,11 @@ mod tests {
         drop(s);
         assert_eq!(wiped.load(std::sync::atomic::Ordering::SeqCst), 1);
         drop(copy);
-        assert_eq!(wiped.load(std::sync::atomic::Ordering::SeqCst), 2, "clones too");
+        assert_eq!(
+            wiped.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "clones too"
+        );
         let mut g = crate::tenant::GoogleAdsConfig {
             customer_id: "123-456".into(),
             conversion_action: "lead".into(),

@@ -32,9 +32,7 @@ const CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error(
-        "no Echo5 database at {0}: nothing to back up (is --data-dir / ECHO5_DATA_DIR right?)"
-    )]
+    #[error("no Echo5 database at {0}: nothing to back up (is --data-dir / ECHO5_DATA_DIR right?)")]
     NoDatabase(PathBuf),
     #[error("{0} already exists or is a symbolic link; a backup is only written to a new file")]
     TargetExists(PathBuf),
@@ -43,7 +41,9 @@ pub enum BackupError {
          `echo5d backup` are restored"
     )]
     NotABackup(PathBuf),
-    #[error("{path} is a backup of format version {found}; this echo5d reads version {FORMAT_VERSION}")]
+    #[error(
+        "{path} is a backup of format version {found}; this echo5d reads version {FORMAT_VERSION}"
+    )]
     UnsupportedVersion { path: PathBuf, found: u8 },
     #[error(
         "the master key does not match this {what} (fingerprint {found}, expected {expected}); \
@@ -178,11 +178,9 @@ pub fn write_backup(db: &Path, key: &MasterKey, to: &Path) -> Result<u64, Backup
     let tmp = dir.join(format!(".backup-{}.tmp", uuid::Uuid::new_v4().simple()));
     let tmp_guard = RemoveOnDrop::new(tmp.clone());
     {
-        let c = rusqlite::Connection::open_with_flags(
-            db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .map_err(sql_err(db))?;
+        let c =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(sql_err(db))?;
         c.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sql_err(db))?;
         let target = tmp.to_string_lossy().into_owned();
@@ -381,7 +379,10 @@ mod tests {
             assert!(!staged.exists(), "byte {at}: a refused backup left a file");
         }
         // Truncated, or grown by a byte.
-        for bad in [&bytes[..bytes.len() - 1], &[bytes.as_slice(), b"x"].concat()[..]] {
+        for bad in [
+            &bytes[..bytes.len() - 1],
+            &[bytes.as_slice(), b"x"].concat()[..],
+        ] {
             let f = dir.path().join("bad.e5");
             fs::write(&f, bad).unwrap();
             assert!(unpack_backup(&f, &key(1), &staged).is_err());

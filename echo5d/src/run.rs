@@ -325,11 +325,9 @@ pub async fn restore(args: &ServeArgs, from: &std::path::Path) -> Result<u64, St
     let staged = dir.join("echo5.db.restoring");
     let leads = {
         let (from, staged) = (from.to_path_buf(), staged.clone());
-        tokio::task::spawn_blocking(move || {
-            echo5_data::backup::unpack_backup(&from, &key, &staged)
-        })
-        .await
-        .map_err(|e| StartError::Config(format!("restore task: {e}")))??
+        tokio::task::spawn_blocking(move || echo5_data::backup::unpack_backup(&from, &key, &staged))
+            .await
+            .map_err(|e| StartError::Config(format!("restore task: {e}")))??
     };
     let io = |e: std::io::Error| {
         StartError::Setup(SetupError::Io {
@@ -341,6 +339,8 @@ pub async fn restore(args: &ServeArgs, from: &std::path::Path) -> Result<u64, St
         let _ = std::fs::remove_file(dir.join(format!("{}{suffix}", datadir::DB_FILE)));
     }
     std::fs::rename(&staged, &db).map_err(io)?;
-    std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io)?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
     Ok(leads)
 }

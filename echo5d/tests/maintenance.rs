@@ -187,7 +187,10 @@ async fn rotate_and_restore_are_refused_while_serving() {
     assert_eq!(status, StatusCode::OK, "{revealed}");
     assert_eq!(revealed["secret"], key);
 
-    let out = echo5d(&["--data-dir", s(&data), "restore", "--from", s(&file)], &[]);
+    let out = echo5d(
+        &["--data-dir", s(&data), "restore", "--from", s(&file)],
+        &[],
+    );
     let err = text(&out.stderr);
     assert!(!out.status.success(), "restore ran under a serving daemon");
     assert!(
@@ -218,7 +221,10 @@ async fn rotate_and_restore_are_refused_while_serving() {
 
     // Stopped, both run.
     assert!(d.stop().success());
-    let out = echo5d(&["--data-dir", s(&data), "restore", "--from", s(&file)], &[]);
+    let out = echo5d(
+        &["--data-dir", s(&data), "restore", "--from", s(&file)],
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = echo5d(&["--data-dir", s(&data), "rotate-master-key"], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -329,7 +335,10 @@ async fn backup_is_private_and_never_writes_through_an_existing_file_or_symlink(
     symlink(&planted, &dangling).unwrap();
     let out = backup(&dangling);
     assert!(!out.status.success());
-    assert!(!planted.exists(), "the backup was written through a symlink");
+    assert!(
+        !planted.exists(),
+        "the backup was written through a symlink"
+    );
     // No temporary copy is left in the data directory.
     let leftovers: Vec<_> = std::fs::read_dir(&data)
         .unwrap()
@@ -386,7 +395,8 @@ async fn restore_refuses_a_tampered_or_unauthenticated_backup() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(d.stop().success());
     let db_before = std::fs::read(data.join("echo5.db")).unwrap();
-    let restore = |from: &Path| echo5d(&["--data-dir", s(&data), "restore", "--from", s(from)], &[]);
+    let restore =
+        |from: &Path| echo5d(&["--data-dir", s(&data), "restore", "--from", s(from)], &[]);
 
     // A planted admin token.
     let planted = "e5a_PlantedTokenPlantedTokenPlantedToken1234";
@@ -395,7 +405,10 @@ async fn restore_refuses_a_tampered_or_unauthenticated_backup() {
     inject_admin_token(&forged, planted);
     let out = restore(&forged);
     let err = text(&out.stderr);
-    assert!(!out.status.success(), "a backup with a planted token was restored");
+    assert!(
+        !out.status.success(),
+        "a backup with a planted token was restored"
+    );
     assert!(err.contains("failed authentication"), "{err}");
     assert_eq!(std::fs::read(data.join("echo5.db")).unwrap(), db_before);
 
@@ -489,7 +502,16 @@ async fn secrets_given_as_flags_are_warned_about_and_file_twins_work() {
     assert!(!err.contains("visible to every local user"), "{err}");
 
     // After a command too.
-    let out = echo5d(&["new-admin-token", "--data-dir", s(&data), "--master-key", &key], &[]);
+    let out = echo5d(
+        &[
+            "new-admin-token",
+            "--data-dir",
+            s(&data),
+            "--master-key",
+            &key,
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("--master-key-file"));
 
