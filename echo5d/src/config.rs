@@ -24,18 +24,21 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon (the default when no command is given).
     Serve,
-    /// Issue a new platform-admin token into admin.token and revoke every older one.
+    /// Issue a new platform-admin token into admin.token and revoke every older one; a
+    /// daemon serving from the same data directory stops taking the old ones within 250 ms.
     NewAdminToken,
     /// Re-encrypt every stored secret and API-key copy under a new master key, in one
-    /// transaction. Stop the daemon first.
+    /// transaction. Refused while a daemon serves from the data directory.
     RotateMasterKey,
-    /// Write a consistent copy of the database to a new file; safe while the daemon serves.
+    /// Write a consistent copy of the database, authenticated under the master key, to a new
+    /// owner-only file; safe while the daemon serves.
     Backup {
         /// The backup file to create.
         #[arg(long)]
         to: PathBuf,
     },
-    /// Replace the database with a backup (checked first). Stop the daemon first.
+    /// Replace the database with a backup (its authentication and integrity checked
+    /// first). Refused while a daemon serves from the data directory.
     Restore {
         /// The backup file to restore.
         #[arg(long)]

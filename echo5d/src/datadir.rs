@@ -104,9 +104,12 @@ impl DataDirLock {
         let mut file = opts.open(&path).map_err(io(&path))?;
         match file.try_lock() {
             Ok(()) => {
-                file.set_len(0).map_err(io(&path))?;
-                file.rewind().map_err(io(&path))?;
-                writeln!(file, "{}", std::process::id()).map_err(io(&path))?;
+                // The pid only makes the others' message better; the lock is what counts,
+                // so a full disk does not stop a start here.
+                let _ = file
+                    .set_len(0)
+                    .and_then(|()| file.rewind())
+                    .and_then(|()| writeln!(file, "{}", std::process::id()));
                 Ok(DataDirLock { _file: file })
             }
             Err(fs::TryLockError::WouldBlock) => {
