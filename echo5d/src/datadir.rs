@@ -1,10 +1,10 @@
 //! The data directory: `echo5.db`, `master.key` and `admin.token`, created on first start
-//! with owner-only permissions, and `echo5d.lock`, held by the daemon serving from it.
+//! with owner-only permissions; the directory is locked by the daemon serving from it.
 
 use echo5_core::crypto::MasterKey;
 use echo5_core::secret::Secret;
 use std::fs;
-use std::io::{Read, Seek, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -13,10 +13,9 @@ pub const MASTER_KEY_FILE: &str = "master.key";
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 /// A rotated master key waiting to replace `master.key` (see `rotate-master-key`).
 pub const NEW_MASTER_KEY_FILE: &str = "master.key.new";
-/// Locked (flock, exclusive) by the daemon serving from this directory for as long as it
-/// runs, and by `restore` and `rotate-master-key` while they change the database; holds
-/// the holder's pid for the message the others show.
-pub const LOCK_FILE: &str = "echo5d.lock";
+/// The pid of the process holding the data directory's lock (see [`DataDirLock`]), for the
+/// message the others show; the lock itself is on the directory.
+pub const PID_FILE: &str = "echo5d.pid";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -83,49 +82,41 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// An exclusive hold on a data directory, released when dropped (or when the process
-/// ends, however it ends: the kernel drops a flock with the last descriptor).
+/// An exclusive hold on a data directory: taken by the daemon serving from it for as long
+/// as it runs, and by `restore` and `rotate-master-key` while they change the database.
+/// It is a flock on the directory itself, so no file can be removed to get around it, and
+/// it is released when dropped or when the process ends, however it ends (the kernel drops
+/// a flock with the last descriptor), so a crash never leaves it stale.
 pub struct DataDirLock {
-    _file: fs::File,
+    _dir: fs::File,
 }
 
 impl DataDirLock {
     /// Takes the lock without waiting. When another process holds it, fails with
     /// [`SetupError::InUse`], whose message starts with `refused`.
     pub fn acquire(dir: &Path, refused: &'static str) -> Result<DataDirLock, SetupError> {
-        let path = dir.join(LOCK_FILE);
-        let mut opts = fs::OpenOptions::new();
-        opts.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut file = opts.open(&path).map_err(io(&path))?;
-        match file.try_lock() {
+        let handle = fs::File::open(dir).map_err(io(dir))?;
+        let pid_file = dir.join(PID_FILE);
+        match handle.try_lock() {
             Ok(()) => {
                 // The pid only makes the others' message better; the lock is what counts,
                 // so a full disk does not stop a start here.
-                let _ = file
-                    .set_len(0)
-                    .and_then(|()| file.rewind())
-                    .and_then(|()| writeln!(file, "{}", std::process::id()));
-                Ok(DataDirLock { _file: file })
+                let _ = write_private(&pid_file, &format!("{}\n", std::process::id()));
+                Ok(DataDirLock { _dir: handle })
             }
             Err(fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                let holder = match text.trim().parse::<u32>() {
-                    Ok(pid) => format!(" (pid {pid})"),
-                    Err(_) => String::new(),
-                };
+                let holder = fs::read_to_string(&pid_file)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok())
+                    .map(|pid| format!(" (pid {pid})"))
+                    .unwrap_or_default();
                 Err(SetupError::InUse {
                     refused,
                     dir: dir.to_path_buf(),
                     holder,
                 })
             }
-            Err(fs::TryLockError::Error(e)) => Err(io(&path)(e)),
+            Err(fs::TryLockError::Error(e)) => Err(io(dir)(e)),
         }
     }
 }
