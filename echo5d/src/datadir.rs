@@ -89,6 +89,18 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), SetupError> {
 /// a flock with the last descriptor), so a crash never leaves it stale.
 pub struct DataDirLock {
     _dir: fs::File,
+    pid_file: PathBuf,
+}
+
+impl Drop for DataDirLock {
+    /// Removes the pid file on the way out, unless it names another process by now.
+    fn drop(&mut self) {
+        let ours = fs::read_to_string(&self.pid_file)
+            .is_ok_and(|t| t.trim() == std::process::id().to_string());
+        if ours {
+            let _ = fs::remove_file(&self.pid_file);
+        }
+    }
 }
 
 impl DataDirLock {
@@ -102,7 +114,10 @@ impl DataDirLock {
                 // The pid only makes the others' message better; the lock is what counts,
                 // so a full disk does not stop a start here.
                 let _ = write_private(&pid_file, &format!("{}\n", std::process::id()));
-                Ok(DataDirLock { _dir: handle })
+                Ok(DataDirLock {
+                    _dir: handle,
+                    pid_file,
+                })
             }
             Err(fs::TryLockError::WouldBlock) => {
                 let holder = fs::read_to_string(&pid_file)
