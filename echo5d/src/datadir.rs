@@ -171,7 +171,10 @@ pub fn master_key(
                     from: "the OS random generator".into(),
                     source,
                 })?;
-                write_private(&path, &format!("{}\n", key.to_hex().expose()))?;
+                write_private(
+                    &path,
+                    &Zeroizing::new(format!("{}\n", key.to_hex().expose())),
+                )?;
                 tracing::info!(path = %path.display(), "generated a new master key");
                 Ok(key)
             }

@@ -113,7 +113,10 @@ async fn open(
     let mut new_admin_token = None;
     if tokens.is_empty() {
         let (hash, token) = store.create_admin_token("initial".into(), false).await?;
-        datadir::write_private(&token_file, &format!("{}\n", token.expose()))?;
+        datadir::write_private(
+            &token_file,
+            &zeroize::Zeroizing::new(format!("{}\n", token.expose())),
+        )?;
         tokens.push(hash);
         new_admin_token = Some(token);
     } else if !token_file.exists() {
@@ -190,7 +193,10 @@ pub async fn rotate_master_key(args: &ServeArgs) -> Result<MasterKeyRotated, Sta
     let store = prepared.state.store.clone();
     let new = echo5_core::crypto::MasterKey::generate().map_err(StoreError::Crypto)?;
     let pending = dir.join(datadir::NEW_MASTER_KEY_FILE);
-    datadir::write_private(&pending, &format!("{}\n", new.to_hex().expose()))?;
+    datadir::write_private(
+        &pending,
+        &zeroize::Zeroizing::new(format!("{}\n", new.to_hex().expose())),
+    )?;
     let rotation = store.rotate_master_key(new.clone()).await;
     store.shutdown().await;
     let rotation = match rotation {
@@ -226,7 +232,10 @@ pub async fn new_admin_token(args: &ServeArgs) -> Result<(PathBuf, Secret<String
     let store = prepared.state.store.clone();
     let (_, token) = store.create_admin_token("reset".into(), true).await?;
     let path = prepared.data_dir.join(datadir::ADMIN_TOKEN_FILE);
-    datadir::write_private(&path, &format!("{}\n", token.expose()))?;
+    datadir::write_private(
+        &path,
+        &zeroize::Zeroizing::new(format!("{}\n", token.expose())),
+    )?;
     store.shutdown().await;
     Ok((path, token))
 }
