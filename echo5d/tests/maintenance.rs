@@ -305,18 +305,26 @@ async fn flags_after_the_command_work_and_show_in_its_help() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backup_is_private_and_never_writes_through_an_existing_file_or_symlink() {
-    use std::os::unix::fs::{PermissionsExt, symlink};
+async fn backup_file_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = RealDaemon::start(&data, Launch::new()).await;
+    let to = dir.path().join("fresh.e5b");
+    let out = echo5d(&["--data-dir", s(&data), "backup", "--to", s(&to)], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mode = std::fs::metadata(&to).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "backup file mode {mode:o}");
+    drop(d);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_never_writes_through_an_existing_file_or_symlink() {
+    use std::os::unix::fs::symlink;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = RealDaemon::start(&data, Launch::new()).await;
     let backup = |to: &Path| echo5d(&["--data-dir", s(&data), "backup", "--to", s(to)], &[]);
-
-    let to = dir.path().join("fresh.e5b");
-    let out = backup(&to);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let mode = std::fs::metadata(&to).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600, "backup file mode {mode:o}");
 
     // An existing file is left as it was.
     let existing = dir.path().join("existing");
