@@ -5,12 +5,16 @@
 //! names the master key generation, so a master-key rotation can tell old from new. The
 //! associated data binds a ciphertext to where it is stored (tenant and field or key id), so a
 //! ciphertext copied into another row fails to open instead of decrypting there.
+//!
+//! The master key and every key derived from it are wiped from memory when dropped.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::secret::Secret;
 
@@ -34,11 +38,47 @@ pub enum CryptoError {
     Authentication,
 }
 
-/// The 32-byte key every stored secret is sealed under.
+/// The 32-byte key every stored secret is sealed under. Each copy (clones too) is zeroed
+/// when dropped, so a key does not linger in freed memory (a core dump, swap).
 #[derive(Clone)]
 pub struct MasterKey {
     bytes: [u8; MASTER_KEY_LEN],
     version: u8,
+}
+
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for MasterKey {}
+
+/// What the backup MAC key is derived for: a purpose of its own, so the key that
+/// authenticates backups is never the key that seals secrets (or any other derived key).
+const BACKUP_MAC_PURPOSE: &[u8] = b"echo5 backup authentication v1";
+
+/// Length of a [`FileMac`] tag.
+pub const FILE_MAC_LEN: usize = 32;
+
+/// HMAC-SHA256 over a file's bytes, fed in pieces, under a key derived from the master key.
+pub struct FileMac(Hmac<Sha256>);
+
+impl FileMac {
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub fn finalize(self) -> [u8; FILE_MAC_LEN] {
+        self.0.finalize().into_bytes().into()
+    }
+
+    /// Compares `tag` with the MAC of what was fed, in constant time.
+    pub fn verify(self, tag: &[u8]) -> Result<(), CryptoError> {
+        self.0
+            .verify_slice(tag)
+            .map_err(|_| CryptoError::Authentication)
+    }
 }
 
 impl fmt::Debug for MasterKey {
@@ -49,9 +89,12 @@ impl fmt::Debug for MasterKey {
 
 impl MasterKey {
     pub fn generate() -> Result<Self, CryptoError> {
-        let mut bytes = [0u8; MASTER_KEY_LEN];
-        fill_random(&mut bytes)?;
-        Ok(MasterKey { bytes, version: 1 })
+        let mut bytes = Zeroizing::new([0u8; MASTER_KEY_LEN]);
+        fill_random(bytes.as_mut())?;
+        Ok(MasterKey {
+            bytes: *bytes,
+            version: 1,
+        })
     }
 
     pub fn from_bytes(bytes: [u8; MASTER_KEY_LEN], version: u8) -> Self {
@@ -63,14 +106,16 @@ impl MasterKey {
     pub fn parse(text: &str, version: u8) -> Result<Self, CryptoError> {
         use base64::Engine;
         let text = text.trim();
-        let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).map_err(|_| CryptoError::MasterKeyEncoding)?
-        } else {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
-                .map_err(|_| CryptoError::MasterKeyEncoding)?
-        };
+        let bytes = Zeroizing::new(
+            if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                hex::decode(text).map_err(|_| CryptoError::MasterKeyEncoding)?
+            } else {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+                    .map_err(|_| CryptoError::MasterKeyEncoding)?
+            },
+        );
         let arr: [u8; MASTER_KEY_LEN] = bytes
             .as_slice()
             .try_into()
@@ -79,6 +124,26 @@ impl MasterKey {
             bytes: arr,
             version,
         })
+    }
+
+    /// A 32-byte key for one `purpose` (HKDF-SHA256 with the purpose as its info), zeroed
+    /// when dropped. Keys for different purposes are independent of each other and of the
+    /// master key itself.
+    fn derive(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut okm = Zeroizing::new([0u8; 32]);
+        hkdf::Hkdf::<Sha256>::new(None, &self.bytes)
+            .expand(purpose, okm.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        okm
+    }
+
+    /// A MAC that authenticates backup files made under this master key.
+    pub fn backup_mac(&self) -> FileMac {
+        let key = self.derive(BACKUP_MAC_PURPOSE);
+        FileMac(
+            <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
+                .expect("HMAC takes a key of any length"),
+        )
     }
 
     /// The text form written to `master.key`.
@@ -154,9 +219,11 @@ impl MasterKey {
     /// [`MasterKey::open`] for values that were sealed from UTF-8 text.
     pub fn open_string(&self, aad: &[u8], sealed: &[u8]) -> Result<Secret<String>, CryptoError> {
         let bytes = self.open(aad, sealed)?.into_inner();
-        String::from_utf8(bytes)
-            .map(Secret::new)
-            .map_err(|_| CryptoError::Authentication)
+        // from_utf8 hands the same buffer over (or back, in the error, to be zeroed).
+        String::from_utf8(bytes).map(Secret::new).map_err(|e| {
+            e.into_bytes().zeroize();
+            CryptoError::Authentication
+        })
     }
 }
 
@@ -296,6 +363,38 @@ mod tests {
         let admin = generate_admin_token().unwrap();
         assert!(admin.expose().starts_with("e5a_"));
         assert_eq!(admin.expose().len(), 44);
+    }
+
+    #[test]
+    fn a_dropped_master_key_leaves_zeroes() {
+        let mut k = std::mem::ManuallyDrop::new(key(0xA5));
+        // SAFETY: the value is dropped in place exactly once and never used as a key
+        // again; its plain byte array is only read back to see what Drop left there.
+        unsafe { std::ptr::drop_in_place(&mut *k) };
+        assert_eq!(k.bytes, [0u8; MASTER_KEY_LEN]);
+    }
+
+    #[test]
+    fn backup_mac_depends_on_key_and_every_byte() {
+        let tag = |k: &MasterKey, data: &[u8]| {
+            let mut m = k.backup_mac();
+            m.update(data);
+            m.finalize()
+        };
+        let t = tag(&key(7), b"backup bytes");
+        let mut m = key(7).backup_mac();
+        m.update(b"backup ");
+        m.update(b"bytes");
+        assert_eq!(m.verify(&t), Ok(()), "fed in pieces, the same MAC");
+        assert_ne!(t, tag(&key(8), b"backup bytes"));
+        assert_ne!(t, tag(&key(7), b"backup bytez"));
+        let mut m = key(7).backup_mac();
+        m.update(b"backup bytes");
+        assert_eq!(m.verify(&t[..31]), Err(CryptoError::Authentication));
+        // The MAC key is derived, not the master key itself: HMAC under the raw key differs.
+        let mut raw = <Hmac<Sha256> as Mac>::new_from_slice(&[7u8; 32]).unwrap();
+        raw.update(b"backup bytes");
+        assert_ne!(t.as_slice(), raw.finalize().into_bytes().as_slice());
     }
 
     #[test]

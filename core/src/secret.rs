@@ -2,13 +2,17 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+/// What a [`Secret`]'s value must implement (re-exported for code generic over secrets).
+pub use zeroize::Zeroize;
+use zeroize::ZeroizeOnDrop;
 
 /// A value that must never reach a log line or a `Debug` dump.
-/// Reading it takes an explicit [`Secret::expose`].
+/// Reading it takes an explicit [`Secret::expose`]. Its memory is zeroed when it is
+/// dropped (every clone's too), so a secret does not linger in freed memory.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret<T>(T);
+pub struct Secret<T: Zeroize>(T);
 
-impl<T> Secret<T> {
+impl<T: Zeroize> Secret<T> {
     pub fn new(value: T) -> Self {
         Secret(value)
     }
@@ -17,24 +21,45 @@ impl<T> Secret<T> {
         &self.0
     }
 
-    pub fn into_inner(self) -> T {
-        self.0
+    /// Takes the value out; from here on the caller decides when it is wiped.
+    pub fn into_inner(mut self) -> T
+    where
+        T: Default,
+    {
+        std::mem::take(&mut self.0)
     }
 }
 
-impl<T> fmt::Debug for Secret<T> {
+impl<T: Zeroize> Drop for Secret<T> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl<T: Zeroize> ZeroizeOnDrop for Secret<T> {}
+
+/// Google Ads settings are kept as a secret (the webhook key); wiped like the others.
+impl Zeroize for crate::tenant::GoogleAdsConfig {
+    fn zeroize(&mut self) {
+        self.customer_id.zeroize();
+        self.conversion_action.zeroize();
+        self.webhook_key.zeroize();
+    }
+}
+
+impl<T: Zeroize> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
     }
 }
 
-impl<T> fmt::Display for Secret<T> {
+impl<T: Zeroize> fmt::Display for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
+impl<'de, T: Deserialize<'de> + Zeroize> Deserialize<'de> for Secret<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         T::deserialize(d).map(Secret)
     }
@@ -88,14 +113,14 @@ pub fn last4(secret: &str) -> String {
 ///   the stored secret — so a script can GET a tenant, change one field and PUT it back
 ///   without wiping its secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum SecretUpdate<T> {
+pub enum SecretUpdate<T: Zeroize> {
     #[default]
     Keep,
     Clear,
     Set(Secret<T>),
 }
 
-impl<T> SecretUpdate<T> {
+impl<T: Zeroize> SecretUpdate<T> {
     /// For `#[serde(skip_serializing_if = "SecretUpdate::is_keep")]`: keeping is said by
     /// leaving the field out.
     pub fn is_keep(&self) -> bool {
@@ -106,7 +131,7 @@ impl<T> SecretUpdate<T> {
 /// The request-body form a client sends: `Set` is the value, `Clear` is `null`. `Keep` is
 /// meant to be skipped (see [`SecretUpdate::is_keep`]); if it is not, it is written as the
 /// masked object, which the daemon also reads as "keep", so it can never clear a secret.
-impl<T: Serialize> Serialize for SecretUpdate<T> {
+impl<T: Serialize + Zeroize> Serialize for SecretUpdate<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             SecretUpdate::Keep => MaskedSecret {
@@ -120,7 +145,7 @@ impl<T: Serialize> Serialize for SecretUpdate<T> {
     }
 }
 
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for SecretUpdate<T> {
+impl<'de, T: serde::de::DeserializeOwned + Zeroize> Deserialize<'de> for SecretUpdate<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // The untagged error says nothing useful and must not echo the value back.
         let refuse = || {
@@ -154,6 +179,40 @@ mod tests {
         assert!(!format!("{s:?}").contains("super"));
         assert!(!format!("{s}").contains("super"));
         assert_eq!(s.expose(), "EAAG-super-secret-token");
+    }
+
+    /// Counts the zeroize calls made on it (where Drop would wipe a real secret).
+    #[derive(Clone)]
+    struct Probe(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Zeroize for Probe {
+        fn zeroize(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn dropping_a_secret_zeroes_it() {
+        let wiped = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let s = Secret::new(Probe(wiped.clone()));
+        let copy = s.clone();
+        drop(s);
+        assert_eq!(wiped.load(std::sync::atomic::Ordering::SeqCst), 1);
+        drop(copy);
+        assert_eq!(
+            wiped.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "clones too"
+        );
+        let mut g = crate::tenant::GoogleAdsConfig {
+            customer_id: "123-456".into(),
+            conversion_action: "lead".into(),
+            webhook_key: "wh-secret".into(),
+        };
+        g.zeroize();
+        assert!(g.webhook_key.is_empty() && g.customer_id.is_empty());
+        // into_inner still hands the value over intact.
+        assert_eq!(Secret::new(vec![1u8, 2, 3]).into_inner(), vec![1, 2, 3]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Command line and environment. With no flags the console finds a daemon on this machine:
 //! the default URL, and the token the daemon wrote into its data directory.
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use echo5_core::secret::Secret;
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -21,9 +22,13 @@ pub struct Cli {
     /// The daemon's base URL.
     #[arg(long, env = "ECHO5_URL", default_value = "http://127.0.0.1:8787")]
     pub url: String,
-    /// Admin token; read from <data dir>/admin.token when not given.
+    /// Admin token; read from <data dir>/admin.token when not given. Prefer ECHO5_TOKEN or
+    /// --token-file: a flag is visible to every local user.
     #[arg(long, env = "ECHO5_TOKEN", hide_env_values = true, value_parser = secret_arg)]
     pub token: Option<Secret<String>>,
+    /// A file holding the admin token (keeps it out of the process list).
+    #[arg(long, env = "ECHO5_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
     /// The daemon's data directory, where admin.token lives.
     #[arg(long, env = "ECHO5_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -34,13 +39,30 @@ pub struct Cli {
     /// Seconds between automatic refreshes of the current screen.
     #[arg(long, env = "ECHO5_REFRESH", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub refresh: u32,
+    /// What the operator should hear about how the console was started (a secret passed
+    /// as a flag); printed before the console starts and shown in it.
+    #[arg(skip)]
+    pub warnings: Vec<String>,
 }
 
 fn secret_arg(s: &str) -> Result<Secret<String>, Infallible> {
     Ok(Secret::new(s.trim().to_string()))
 }
 
+/// The warning for an admin token given as `--token`, which every local user can read in
+/// `ps` or `/proc/<pid>/cmdline` (the environment is readable only by the same user).
+pub const TOKEN_FLAG_WARNING: &str = "--token on the command line is visible to every local \
+     user (ps); use --token-file or ECHO5_TOKEN instead";
+
 impl Cli {
+    /// Parses the process's arguments and notes in `warnings` a secret given as a flag.
+    pub fn parse_checked() -> Cli {
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        cli.warnings = secret_flag_warnings(&matches);
+        cli
+    }
+
     /// The same default the daemon uses, so both agree without configuration.
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| {
@@ -53,8 +75,25 @@ impl Cli {
     /// The admin token, or why there is none. Missing is not fatal: the console still
     /// starts and shows the daemon's 401 with advice.
     pub fn token(&self) -> Result<Secret<String>, String> {
-        if let Some(t) = &self.token {
-            return Ok(t.clone());
+        match (&self.token, &self.token_file) {
+            (Some(_), Some(_)) => {
+                return Err("set only one of ECHO5_TOKEN and ECHO5_TOKEN_FILE".into());
+            }
+            (Some(t), None) => return Ok(t.clone()),
+            (None, Some(path)) => {
+                return match std::fs::read_to_string(path) {
+                    Ok(text) => {
+                        // The file's text is wiped when dropped, like the trimmed copy.
+                        let text = Secret::new(text);
+                        match text.expose().trim() {
+                            "" => Err(format!("{} is empty", path.display())),
+                            t => Ok(Secret::new(t.to_string())),
+                        }
+                    }
+                    Err(e) => Err(format!("cannot read {} ({e})", path.display())),
+                };
+            }
+            (None, None) => {}
         }
         let path = self.data_dir().join(ADMIN_TOKEN_FILE);
         match std::fs::read_to_string(&path) {
@@ -65,6 +104,15 @@ impl Cli {
                 path.display()
             )),
         }
+    }
+}
+
+/// Warnings for secrets given as flags (see [`TOKEN_FLAG_WARNING`]).
+pub fn secret_flag_warnings(matches: &ArgMatches) -> Vec<String> {
+    if matches.value_source("token") == Some(ValueSource::CommandLine) {
+        vec![TOKEN_FLAG_WARNING.to_string()]
+    } else {
+        Vec::new()
     }
 }
 
@@ -85,5 +133,27 @@ mod tests {
         let cli = Cli::parse_from(["echo5-tui", "--data-dir", "/nonexistent"]);
         assert!(cli.token().unwrap_err().contains("--token"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn token_file_and_the_warning_for_a_token_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "e5a_fromfile\n").unwrap();
+        let f = file.to_str().unwrap();
+        let cli = Cli::parse_from(["echo5-tui", "--token-file", f, "--data-dir", "/nonexistent"]);
+        assert_eq!(cli.token().unwrap().expose(), "e5a_fromfile");
+        let both = Cli::parse_from(["echo5-tui", "--token-file", f, "--token", "x"]);
+        assert!(both.token().unwrap_err().contains("only one"));
+
+        let warned = |args: &[&str]| {
+            let m = Cli::command().try_get_matches_from(args).unwrap();
+            secret_flag_warnings(&m)
+        };
+        let w = warned(&["echo5-tui", "--token", "e5a_secret"]);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("--token-file") && !w[0].contains("e5a_secret"));
+        assert!(warned(&["echo5-tui", "--token-file", f]).is_empty());
+        assert!(warned(&["echo5-tui"]).is_empty());
     }
 }

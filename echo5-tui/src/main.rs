@@ -1,13 +1,16 @@
 //! `echo5-tui`: parse the command line and run the console.
 
-use clap::Parser;
 use echo5_tui::cli::Cli;
 use std::time::Instant;
 
 fn main() -> std::process::ExitCode {
     // Taken before the async runtime starts, so startup timings include it.
     let started = Instant::now();
-    let cli = Cli::parse();
+    let cli = Cli::parse_checked();
+    // Before the console takes the screen (it shows them again inside).
+    for w in &cli.warnings {
+        eprintln!("echo5-tui: warning: {w}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

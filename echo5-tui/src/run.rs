@@ -43,6 +43,9 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
 
     let mut state = State::new(cli.url.clone(), Utc::now());
     state.refresh_every = TimeDelta::seconds(i64::from(cli.refresh));
+    for w in &cli.warnings {
+        state.toast(ToastLevel::Error, w.clone());
+    }
     if let Some(why) = token_problem {
         state.toast(ToastLevel::Error, why);
     }

@@ -1,9 +1,15 @@
 //! Command line and environment: every flag has an `ECHO5_*` twin.
+//!
+//! The flags the maintenance commands read too (`--data-dir`, the master key, `--log`) are
+//! global: they may come before or after the command and show in its `--help`.
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Parser, Subcommand};
 use echo5_core::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+use crate::datadir::{self, SetupError};
 
 #[derive(Parser)]
 #[command(name = "echo5d", version, about = "Echo5 lead-intake daemon")]
@@ -18,18 +24,21 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon (the default when no command is given).
     Serve,
-    /// Issue a new platform-admin token into admin.token and revoke every older one.
+    /// Issue a new platform-admin token into admin.token and revoke every older one; a
+    /// daemon serving from the same data directory stops taking the old ones within 250 ms.
     NewAdminToken,
     /// Re-encrypt every stored secret and API-key copy under a new master key, in one
-    /// transaction. Stop the daemon first.
+    /// transaction. Refused while a daemon serves from the data directory.
     RotateMasterKey,
-    /// Write a consistent copy of the database to a new file; safe while the daemon serves.
+    /// Write a consistent copy of the database, authenticated under the master key, to a new
+    /// owner-only file; safe while the daemon serves.
     Backup {
         /// The backup file to create.
         #[arg(long)]
         to: PathBuf,
     },
-    /// Replace the database with a backup (checked first). Stop the daemon first.
+    /// Replace the database with a backup (its authentication and integrity checked
+    /// first). Refused while a daemon serves from the data directory.
     Restore {
         /// The backup file to restore.
         #[arg(long)]
@@ -43,19 +52,26 @@ pub struct ServeArgs {
     #[arg(long, env = "ECHO5_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
     /// Where echo5.db, master.key and admin.token live [default: $XDG_DATA_HOME/echo5].
-    #[arg(long, env = "ECHO5_DATA_DIR")]
+    #[arg(long, env = "ECHO5_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// Seed three demo tenants with realistic leads (once per data directory).
     #[arg(long, env = "ECHO5_DEMO")]
     pub demo: bool,
     /// Log filter, e.g. `info` or `echo5d=debug,tower_http=info`.
-    #[arg(long = "log", env = "ECHO5_LOG", default_value = "info")]
+    #[arg(long = "log", env = "ECHO5_LOG", default_value = "info", global = true)]
     pub log: String,
     /// The 32-byte master key as 64 hex characters or base64 (overrides master.key).
-    #[arg(long, env = "ECHO5_MASTER_KEY", hide_env_values = true, value_parser = secret_arg)]
+    /// Prefer ECHO5_MASTER_KEY or --master-key-file: a flag is visible to every local user.
+    #[arg(
+        long,
+        env = "ECHO5_MASTER_KEY",
+        hide_env_values = true,
+        value_parser = secret_arg,
+        global = true
+    )]
     pub master_key: Option<Secret<String>>,
     /// A file holding the master key (for Docker/systemd secrets).
-    #[arg(long, env = "ECHO5_MASTER_KEY_FILE")]
+    #[arg(long, env = "ECHO5_MASTER_KEY_FILE", global = true)]
     pub master_key_file: Option<PathBuf>,
     /// Read-only database connections (each on its own thread).
     #[arg(long, env = "ECHO5_DB_READERS", default_value_t = 4)]
@@ -71,7 +87,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ECHO5_SLA_INTERVAL", default_value_t = 10)]
     pub sla_interval: u64,
     /// SMTP server for breach alerts, e.g. `smtp://127.0.0.1:25` or
-    /// `smtps://user:pass@mail.example.com`. Without it alerts are only logged.
+    /// `smtps://user:pass@mail.example.com`. Without it alerts are only logged. With a
+    /// password, prefer ECHO5_SMTP_URL or --smtp-url-file: a flag is visible to every
+    /// local user.
     #[arg(long, env = "ECHO5_SMTP_URL", hide_env_values = true, value_parser = secret_arg)]
     pub smtp_url: Option<Secret<String>>,
     /// Sender address of alert e-mails.
@@ -85,6 +103,10 @@ pub struct ServeArgs {
     /// [default: http://<listen>].
     #[arg(long, env = "ECHO5_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A file holding the SMTP URL (for Docker/systemd secrets; keeps its password out of
+    /// the process list).
+    #[arg(long, env = "ECHO5_SMTP_URL_FILE")]
+    pub smtp_url_file: Option<PathBuf>,
 }
 
 fn secret_arg(s: &str) -> Result<Secret<String>, String> {
@@ -96,6 +118,58 @@ impl ServeArgs {
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(default_data_dir)
     }
+
+    /// The SMTP URL, from `--smtp-url` / `ECHO5_SMTP_URL` or read from `--smtp-url-file`.
+    pub fn smtp_url(&self) -> Result<Option<Secret<String>>, SetupError> {
+        match (&self.smtp_url, &self.smtp_url_file) {
+            (Some(_), Some(_)) => Err(SetupError::BothSmtpUrls),
+            (Some(url), None) => Ok(Some(url.clone())),
+            (None, Some(path)) => datadir::read_secret_file(path).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// Warnings for secrets given as command-line flags, which every local user can read in
+/// `ps` or `/proc/<pid>/cmdline`; each names the safer way to pass the same value. Values
+/// from the environment are fine (only the same user and root can read those).
+pub fn secret_flag_warnings(matches: &ArgMatches, args: &ServeArgs) -> Vec<String> {
+    // Global flags given after a command are recorded in the command's matches.
+    let from_command_line = |id: &str| {
+        std::iter::successors(Some(matches), |m| m.subcommand().map(|(_, sub)| sub))
+            // Only ids a command knows may be asked about (clap panics on others).
+            .any(|m| {
+                m.ids().any(|i| i == id) && m.value_source(id) == Some(ValueSource::CommandLine)
+            })
+    };
+    let mut out = Vec::new();
+    if from_command_line("master_key") {
+        out.push(
+            "--master-key on the command line is visible to every local user (ps); \
+             use --master-key-file or ECHO5_MASTER_KEY instead"
+                .to_string(),
+        );
+    }
+    if from_command_line("smtp_url")
+        && args
+            .smtp_url
+            .as_ref()
+            .is_some_and(|u| url_has_credentials(u.expose()))
+    {
+        out.push(
+            "--smtp-url with credentials on the command line is visible to every local user \
+             (ps); use --smtp-url-file or ECHO5_SMTP_URL instead"
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// Whether a URL carries a user (and so, usually, a password): `scheme://user:pass@host`.
+fn url_has_credentials(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority.contains('@')
 }
 
 pub fn default_data_dir() -> PathBuf {

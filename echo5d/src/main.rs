@@ -1,6 +1,6 @@
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use echo5_core::clock::SystemClock;
-use echo5d::config::{Cli, Command};
+use echo5d::config::{self, Cli, Command};
 use echo5d::logs::{LOG_RING, LogRing, RingLayer};
 use echo5d::run::{self, StartError};
 use std::process::ExitCode;
@@ -28,7 +28,8 @@ fn no_transparent_huge_pages() {
 
 fn main() -> ExitCode {
     no_transparent_huge_pages();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let filter = EnvFilter::try_new(&cli.serve.log).unwrap_or_else(|_| EnvFilter::new("info"));
     // Lines go to stderr and, through the same filter, to the ring behind
     // `GET /api/v1/system/logs`.
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(RingLayer::new(logs.clone()))
         .init();
+    for warning in config::secret_flag_warnings(&matches, &cli.serve) {
+        tracing::warn!("{warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -104,6 +108,8 @@ fn main() -> ExitCode {
 
 async fn serve(args: &echo5d::config::ServeArgs, logs: Arc<LogRing>) -> Result<(), StartError> {
     let prepared = run::prepare_with_logs(args, Arc::new(SystemClock), logs).await?;
+    // Held until serving has stopped and the store is shut down.
+    let _lock = prepared.lock;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| StartError::Listen {

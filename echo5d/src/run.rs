@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::ServeArgs;
-use crate::datadir::{self, SetupError};
+use crate::datadir::{self, DataDirLock, SetupError};
 use crate::logs::{LOG_RING, LogRing};
 use crate::monitor::Mailer;
 use crate::state::{AppState, StateOptions};
@@ -18,6 +18,8 @@ pub enum StartError {
     Setup(#[from] SetupError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Backup(#[from] echo5_data::backup::BackupError),
     #[error("{0}")]
     Config(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -35,11 +37,14 @@ pub struct Prepared {
     pub new_admin_token: Option<Secret<String>>,
     /// Leads seeded by `--demo` on this start (`None`: not asked, or seeded before).
     pub demo_leads: Option<usize>,
+    /// The data directory's lock, held while this is kept (for the life of `serve`), so
+    /// `restore` and `rotate-master-key` refuse to run under the serving daemon.
+    pub lock: Option<DataDirLock>,
 }
 
-/// Creates the data directory and its files on first start, opens the store and makes
-/// sure an admin token exists. Log lines are kept in a ring of its own that nothing feeds;
-/// see [`prepare_with_logs`].
+/// Creates the data directory and its files on first start, locks it, opens the store and
+/// makes sure an admin token exists. Log lines are kept in a ring of its own that nothing
+/// feeds; see [`prepare_with_logs`].
 pub async fn prepare(args: &ServeArgs, clock: Arc<dyn Clock>) -> Result<Prepared, StartError> {
     prepare_with_logs(args, clock, LogRing::new(LOG_RING)).await
 }
@@ -52,8 +57,23 @@ pub async fn prepare_with_logs(
     logs: Arc<LogRing>,
 ) -> Result<Prepared, StartError> {
     survive_file_size_limit();
-    let mailer =
-        Mailer::new(args.smtp_url.as_ref(), &args.smtp_from).map_err(StartError::Config)?;
+    let dir = args.data_dir();
+    datadir::ensure_dir(&dir)?;
+    let lock = DataDirLock::acquire(&dir, "cannot serve")?;
+    let mut prepared = open(args, clock, logs).await?;
+    prepared.state.watch_admin_tokens();
+    prepared.lock = Some(lock);
+    Ok(prepared)
+}
+
+/// Opens the data directory (created on first start) and the store, without the lock.
+async fn open(
+    args: &ServeArgs,
+    clock: Arc<dyn Clock>,
+    logs: Arc<LogRing>,
+) -> Result<Prepared, StartError> {
+    let smtp_url = args.smtp_url()?;
+    let mailer = Mailer::new(smtp_url.as_ref(), &args.smtp_from).map_err(StartError::Config)?;
     let dir = args.data_dir();
     datadir::ensure_dir(&dir)?;
     let key = datadir::master_key(
@@ -93,7 +113,10 @@ pub async fn prepare_with_logs(
     let mut new_admin_token = None;
     if tokens.is_empty() {
         let (hash, token) = store.create_admin_token("initial".into(), false).await?;
-        datadir::write_private(&token_file, &format!("{}\n", token.expose()))?;
+        datadir::write_private(
+            &token_file,
+            &zeroize::Zeroizing::new(format!("{}\n", token.expose())),
+        )?;
         tokens.push(hash);
         new_admin_token = Some(token);
     } else if !token_file.exists() {
@@ -132,6 +155,7 @@ pub async fn prepare_with_logs(
         data_dir: dir,
         new_admin_token,
         demo_leads,
+        lock: None,
     })
 }
 
@@ -158,13 +182,21 @@ pub struct MasterKeyRotated {
 
 /// `echo5d rotate-master-key`: the new key is written to `master.key.new` before the
 /// database changes, so no crash can leave sealed values without the key that opens them.
+/// Refused while a daemon serves from the data directory: it would keep sealing and
+/// opening with the old key.
 pub async fn rotate_master_key(args: &ServeArgs) -> Result<MasterKeyRotated, StartError> {
-    let prepared = prepare(args, Arc::new(SystemClock)).await?;
+    let dir = args.data_dir();
+    datadir::ensure_dir(&dir)?;
+    let _lock = DataDirLock::acquire(&dir, "rotate-master-key refused")?;
+    let prepared = open(args, Arc::new(SystemClock), LogRing::new(LOG_RING)).await?;
     let dir = prepared.data_dir.clone();
     let store = prepared.state.store.clone();
     let new = echo5_core::crypto::MasterKey::generate().map_err(StoreError::Crypto)?;
     let pending = dir.join(datadir::NEW_MASTER_KEY_FILE);
-    datadir::write_private(&pending, &format!("{}\n", new.to_hex().expose()))?;
+    datadir::write_private(
+        &pending,
+        &zeroize::Zeroizing::new(format!("{}\n", new.to_hex().expose())),
+    )?;
     let rotation = store.rotate_master_key(new.clone()).await;
     store.shutdown().await;
     let rotation = match rotation {
@@ -192,13 +224,18 @@ pub async fn rotate_master_key(args: &ServeArgs) -> Result<MasterKeyRotated, Sta
     }
 }
 
-/// `echo5d new-admin-token`: a new token in admin.token, every older one revoked.
+/// `echo5d new-admin-token`: a new token in admin.token, every older one revoked. Works
+/// beside a serving daemon, which re-reads the active tokens within
+/// [`ADMIN_TOKEN_RELOAD`](crate::state::ADMIN_TOKEN_RELOAD).
 pub async fn new_admin_token(args: &ServeArgs) -> Result<(PathBuf, Secret<String>), StartError> {
-    let prepared = prepare(args, Arc::new(SystemClock)).await?;
+    let prepared = open(args, Arc::new(SystemClock), LogRing::new(LOG_RING)).await?;
     let store = prepared.state.store.clone();
     let (_, token) = store.create_admin_token("reset".into(), true).await?;
     let path = prepared.data_dir.join(datadir::ADMIN_TOKEN_FILE);
-    datadir::write_private(&path, &format!("{}\n", token.expose()))?;
+    datadir::write_private(
+        &path,
+        &zeroize::Zeroizing::new(format!("{}\n", token.expose())),
+    )?;
     store.shutdown().await;
     Ok((path, token))
 }
@@ -244,52 +281,75 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: draining requests and committing pending writes");
 }
 
-/// `echo5d backup --to FILE`: a consistent snapshot, taken through this process's own
-/// read-only connection while the daemon may keep serving.
+/// `echo5d backup --to FILE`: a consistent snapshot, authenticated under the master key,
+/// taken on a read-only connection of its own while the daemon may keep serving. Refuses a
+/// data directory without a database rather than creating one.
 pub async fn backup(args: &ServeArgs, to: &std::path::Path) -> Result<u64, StartError> {
-    let prepared = prepare(args, Arc::new(SystemClock)).await?;
-    let store = prepared.state.store.clone();
-    let result = store.backup_to(to).await;
-    store.shutdown().await;
-    Ok(result?)
+    let dir = args.data_dir();
+    let db = dir.join(datadir::DB_FILE);
+    if !db.is_file() {
+        return Err(echo5_data::backup::BackupError::NoDatabase(db).into());
+    }
+    let key = existing_master_key(args, &dir, "backup")?;
+    let to = to.to_path_buf();
+    tokio::task::spawn_blocking(move || echo5_data::backup::write_backup(&db, &key, &to))
+        .await
+        .map_err(|e| StartError::Config(format!("backup task: {e}")))?
+        .map_err(Into::into)
 }
 
-/// `echo5d restore --from FILE`: checks the backup (integrity, master key), then swaps it in
-/// atomically. The daemon must be stopped.
-pub async fn restore(args: &ServeArgs, from: &std::path::Path) -> Result<u64, StartError> {
-    let dir = args.data_dir();
-    datadir::ensure_dir(&dir)?;
+/// The master key for a command that must not invent one: generating a key would neither
+/// open an existing database nor any backup.
+fn existing_master_key(
+    args: &ServeArgs,
+    dir: &std::path::Path,
+    command: &str,
+) -> Result<echo5_core::crypto::MasterKey, StartError> {
     if datadir::key_from_data_dir(args.master_key.as_ref(), args.master_key_file.as_deref())
         && !dir.join(datadir::MASTER_KEY_FILE).exists()
     {
-        // Generating a key here could never open the backup's secrets.
         return Err(StartError::Config(format!(
-            "no master key in {}: restore needs the master key the backup was made with \
+            "no master key in {}: {command} needs the master key the data was sealed with \
              (copy its master.key there, or set ECHO5_MASTER_KEY / ECHO5_MASTER_KEY_FILE)",
             dir.display()
         )));
     }
-    let key = datadir::master_key(
-        &dir,
+    Ok(datadir::master_key(
+        dir,
         args.master_key.as_ref(),
         args.master_key_file.as_deref(),
-    )?;
-    let leads = echo5_data::backup::verify_backup(from, &key.fingerprint())?;
+    )?)
+}
+
+/// `echo5d restore --from FILE`: checks the backup (its MAC under the master key before
+/// anything else, then SQLite's integrity check), then swaps it in atomically. Refused
+/// while a daemon serves from the data directory: it would go on with the database it has
+/// open and lose what it acknowledged after the swap.
+pub async fn restore(args: &ServeArgs, from: &std::path::Path) -> Result<u64, StartError> {
+    let dir = args.data_dir();
+    datadir::ensure_dir(&dir)?;
+    let _lock = DataDirLock::acquire(&dir, "restore refused")?;
+    let key = existing_master_key(args, &dir, "restore")?;
     let db = dir.join(datadir::DB_FILE);
     let staged = dir.join("echo5.db.restoring");
+    let leads = {
+        let (from, staged) = (from.to_path_buf(), staged.clone());
+        tokio::task::spawn_blocking(move || echo5_data::backup::unpack_backup(&from, &key, &staged))
+            .await
+            .map_err(|e| StartError::Config(format!("restore task: {e}")))??
+    };
     let io = |e: std::io::Error| {
         StartError::Setup(SetupError::Io {
             path: db.clone(),
             source: e,
         })
     };
-    std::fs::copy(from, &staged).map_err(io)?;
-    std::fs::File::open(&staged)
-        .and_then(|f| f.sync_all())
-        .map_err(io)?;
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(dir.join(format!("{}{suffix}", datadir::DB_FILE)));
     }
     std::fs::rename(&staged, &db).map_err(io)?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
     Ok(leads)
 }

@@ -4,12 +4,19 @@ use echo5_core::crypto;
 use echo5_data::Store;
 use echo5_data::admin_tokens::AdminTokenHash;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use uuid::Uuid;
 
 use crate::events::EventBus;
 use crate::logs::LogRing;
 use crate::monitor::Mailer;
 use crate::ratelimit::KeyRateLimit;
+
+/// How often a serving daemon re-reads the active admin tokens from the database, so a
+/// token revoked by `echo5d new-admin-token` (another process) stops working within this
+/// time. One read of a table of a few rows, off the request path: requests still check
+/// the copy in memory and ingest never looks at it.
+pub const ADMIN_TOKEN_RELOAD: Duration = Duration::from_millis(250);
 
 /// The daemon settings the handlers and background jobs need.
 pub struct StateOptions {
@@ -65,7 +72,54 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Keeps the admin tokens in memory in step with the database (every
+    /// [`ADMIN_TOKEN_RELOAD`]) for as long as this state lives.
+    pub fn watch_admin_tokens(&self) {
+        let state = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(ADMIN_TOKEN_RELOAD);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
+            loop {
+                tick.tick().await;
+                let Some(shared) = state.upgrade() else {
+                    return;
+                };
+                match shared.store.active_admin_tokens().await {
+                    Ok(tokens) => {
+                        failing = false;
+                        shared.set_admin_tokens(tokens);
+                    }
+                    // Tokens known to be valid stay valid; revocations wait for the database.
+                    Err(e) if !failing => {
+                        failing = true;
+                        tracing::warn!(error = %e, "cannot re-read the admin tokens; keeping the current ones");
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+    }
+}
+
 impl Shared {
+    /// Replaces the admin tokens in memory, taking the write lock only when they changed.
+    fn set_admin_tokens(&self, fresh: Vec<AdminTokenHash>) {
+        let same = |held: &[AdminTokenHash]| {
+            held.len() == fresh.len()
+                && held
+                    .iter()
+                    .zip(&fresh)
+                    .all(|(a, b)| a.id == b.id && a.hash == b.hash)
+        };
+        if same(&self.admin_tokens.read().unwrap_or_else(|e| e.into_inner())) {
+            return;
+        }
+        tracing::info!(active = fresh.len(), "admin tokens changed in the database");
+        *self.admin_tokens.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+
     /// Where an operator opens a lead (used in alert e-mails).
     pub fn lead_link(&self, lead: Uuid) -> String {
         format!("{}/api/v1/leads/{lead}", self.public_url)

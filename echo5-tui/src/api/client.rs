@@ -396,7 +396,7 @@ fn with_secret(w: ApiKeyWithSecret, origin: SecretOrigin) -> Reply {
     }
 }
 
-fn secret_update<T: Clone>(v: &Option<Secret<T>>) -> SecretUpdate<T> {
+fn secret_update<T: Clone + echo5_core::secret::Zeroize>(v: &Option<Secret<T>>) -> SecretUpdate<T> {
     match v {
         Some(s) => SecretUpdate::Set(s.clone()),
         None => SecretUpdate::Clear,
