@@ -14,7 +14,8 @@
 //! Beyond OWASP's list: blanks before the trigger do not hide it (spreadsheets skip them),
 //! NUL is a trigger (OWASP's ASVS lists it), and so are the full-width forms of the four
 //! signs (`＝＋－＠`): quoting them costs nothing and holds should a spreadsheet fold them
-//! to ASCII (East Asian input settings do that for typed text). The price is
+//! to ASCII (East Asian input settings do that for typed text).
+//!
 //! A value that already starts with `'` gets one more, so that every exported cell starting
 //! with `'` had exactly one added: a reader gets the original back by dropping it, and a
 //! spreadsheet shows the original's own quote instead of swallowing it. The price is
