@@ -1,8 +1,12 @@
 //! Spam rules: tenant keywords on word boundaries, filled honeypot fields, too many links.
 
+use aho_corasick::AhoCorasick;
 use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use super::body::MAX_DEPTH;
+use super::clean::{self, is_invisible};
 use super::shape::{filled, loose, loose_into};
 use super::{Normalized, Payload};
 
@@ -62,12 +66,36 @@ const NOT_FREE_TEXT: &[&str] = &[
 ///   case-insensitive; a phrase matches across any run of whitespace. Searched in the name,
 ///   first/last name, message, company and every string in `custom`. The reason carries the
 ///   keyword as configured.
-/// - links: `http://`, `https://` and `www.` (not counting the `www.` right after a scheme) in
-///   the message, name, company and free text in `custom`; a one-word custom value is a URL
-///   field (a "Website" input), not prose, and is not counted.
+/// - links: `http://`, `https://`, their defanged `hxxp://` and `hxxps://`, and `www.` (not
+///   counting the `www.` right after a scheme) in the message, name, company and free text in
+///   `custom`; a word with none of these but a defanged dot (`evil[.]test`, `evil(dot)test`)
+///   is one link too. A one-word custom value is a URL field (a "Website" input), not prose,
+///   and is not counted.
+///
+/// Texts and keywords are folded alike before keywords are searched, so look-alike spellings
+/// meet: NFKC (full-width and other compatibility forms become plain letters), invisible
+/// characters dropped (zero-width spaces, soft hyphens, bidi controls), lower case, and every
+/// letter or digit replaced by its UTS #39 confusable skeleton (Cyrillic `і` is `i`, `0` is
+/// `o`) where that skeleton is letters or digits too, so word boundaries stay where they were.
+///
+/// This compiles `rules.keywords` on every call; the daemon compiles a tenant's list once
+/// ([`Keywords`]) and calls [`check_spam_with`].
 pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<String> {
+    check_spam_with(p, n, rules, &Keywords::new(rules.keywords))
+}
+
+/// [`check_spam`] with the keyword list compiled beforehand: `keywords` stands for
+/// `rules.keywords`, which is not read. Linear in the size of the texts whatever the list.
+pub fn check_spam_with(
+    p: &Payload,
+    n: &Normalized,
+    rules: &SpamRules<'_>,
+    keywords: &Keywords,
+) -> Option<String> {
     let own: Vec<String> = rules.honeypot_fields.iter().map(|f| loose(f)).collect();
     if let Some(field) = honeypot(&p.fields, &own, "", 0) {
+        // The path is made of the sender's field names: stored and shown, so made safe.
+        let (field, _) = clean::cap(clean::single_line(&field).into_owned(), HONEYPOT_PATH_MAX);
         return Some(format!("honeypot:{field}"));
     }
 
@@ -75,23 +103,20 @@ pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<
         .into_iter()
         .filter_map(|s| s.as_deref())
         .collect();
-    if !rules.keywords.is_empty() {
+    if !keywords.is_empty() {
         let mut all = texts.clone();
         strings(&n.custom, &mut all, 0);
-        // All texts folded into one, one search per keyword. They are kept apart by a
-        // newline, which no folded keyword contains (folding makes every whitespace run
-        // one space) and which is no word character: no match spans two texts, and a
-        // text's edge is a word boundary as before.
+        // All texts folded into one and searched once for every keyword. They are kept
+        // apart by a newline, which no folded keyword contains (folding makes every
+        // whitespace run one space) and which is no word character: no match spans two
+        // texts, and a text's edge is a word boundary.
         let mut hay = String::with_capacity(all.iter().map(|t| t.len() + 1).sum());
         for t in &all {
             fold_into(&mut hay, t);
             hay.push('\n');
         }
-        for keyword in rules.keywords {
-            let needle = fold(keyword);
-            if !needle.is_empty() && contains_word(&hay, &needle) {
-                return Some(format!("keyword:{}", keyword.trim()));
-            }
+        if let Some(keyword) = keywords.first_in(&hay) {
+            return Some(format!("keyword:{keyword}"));
         }
     }
 
@@ -99,6 +124,116 @@ pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<
     free_text(&n.custom, &mut prose, 0);
     let links: usize = prose.iter().map(|t| count_links(t)).sum();
     (links > rules.max_links).then(|| format!("links:{links}"))
+}
+
+/// Longest honeypot field path kept in a spam reason (characters).
+const HONEYPOT_PATH_MAX: usize = 200;
+
+/// A tenant's keyword list, folded and compiled into one Aho-Corasick automaton: a search
+/// is one pass over the text for the whole list, where a search per keyword was 500 passes
+/// (and, with matches failing the word-boundary test at every position, quadratic).
+#[derive(Debug, Clone)]
+pub struct Keywords {
+    /// As configured (trimmed), in list order: the reason names the first that matches.
+    configured: Vec<String>,
+    /// Per pattern of the automaton: the index of its keyword in `configured`, and whether
+    /// its first and last characters are word characters (only such an edge needs a word
+    /// boundary, as with regex `\b`).
+    patterns: Vec<(usize, bool, bool)>,
+    matcher: Option<AhoCorasick>,
+    /// The folded patterns, searched one by one if the automaton could not be built.
+    fallback: Vec<String>,
+}
+
+impl Keywords {
+    pub fn new(list: &[String]) -> Keywords {
+        let mut configured = Vec::with_capacity(list.len());
+        let mut patterns = Vec::with_capacity(list.len());
+        let mut needles: Vec<String> = Vec::with_capacity(list.len());
+        for keyword in list {
+            let needle = fold(keyword);
+            configured.push(keyword.trim().to_owned());
+            // Two spellings that fold alike are one pattern: the earlier keyword names it.
+            let (Some(first), Some(last)) = (needle.chars().next(), needle.chars().next_back())
+            else {
+                continue;
+            };
+            if needles.contains(&needle) {
+                continue;
+            }
+            patterns.push((
+                configured.len() - 1,
+                is_word_char(first),
+                is_word_char(last),
+            ));
+            needles.push(needle);
+        }
+        // Standard (not leftmost) semantics: every occurrence of every pattern is reported,
+        // overlapping ones included, because one that fails the boundary test must not
+        // hide another that passes.
+        let matcher = if needles.is_empty() {
+            None
+        } else {
+            AhoCorasick::new(&needles).ok()
+        };
+        let fallback = if matcher.is_none() {
+            needles
+        } else {
+            Vec::new()
+        };
+        Keywords {
+            configured,
+            patterns,
+            matcher,
+            fallback,
+        }
+    }
+
+    /// No keyword that can match anything.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The first keyword, in list order, found in the folded `hay` on word boundaries.
+    fn first_in(&self, hay: &str) -> Option<&str> {
+        let best = match &self.matcher {
+            Some(ac) => {
+                let mut best: Option<usize> = None;
+                for m in ac.find_overlapping_iter(hay) {
+                    let (k, word_first, word_last) = self.patterns[m.pattern().as_usize()];
+                    if best.is_some_and(|b| k >= b) {
+                        continue;
+                    }
+                    if bounded(hay, m.start(), m.end(), word_first, word_last) {
+                        best = Some(k);
+                        if k == 0 {
+                            break;
+                        }
+                    }
+                }
+                best
+            }
+            None => self
+                .fallback
+                .iter()
+                .zip(&self.patterns)
+                .find(|(needle, _)| contains_word(hay, needle))
+                .map(|(_, (k, _, _))| *k),
+        };
+        best.map(|k| self.configured[k].as_str())
+    }
+}
+
+/// Whether `hay[start..end]` has no word character touching an edge that is itself a word
+/// character.
+fn bounded(hay: &str, start: usize, end: usize, word_first: bool, word_last: bool) -> bool {
+    let before_ok = !word_first
+        || hay[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word_char(c));
+    let after_ok = !word_last || hay[end..].chars().next().is_none_or(|c| !is_word_char(c));
+    before_ok && after_ok
 }
 
 fn is_honeypot_name(l: &str, own: &[String]) -> bool {
@@ -191,54 +326,84 @@ fn free_text<'a>(map: &'a Map<String, Value>, out: &mut Vec<&'a str>, depth: usi
     }
 }
 
-/// Lower case with every whitespace run made one space and none at either end, so
-/// "Free\n  Money" meets "free money".
+/// Folded for keyword matching (see [`check_spam`]): NFKC, invisible characters and
+/// controls dropped, lower case, confusable skeletons, every whitespace run made one space
+/// and none at either end, so "Free\n  Money" and "ＦＲＥＥ mоnеy" meet "free money".
 fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     fold_into(&mut out, s);
     out
 }
-
 /// [`fold`], appended to `out`. It runs over every text of every submission, so ASCII (the
-/// usual case) takes a byte-wise path.
+/// usual case) takes a byte-wise path: NFKC and skeletons leave ASCII as it is.
 fn fold_into(out: &mut String, s: &str) {
-    let s = s.trim();
+    let start = out.len();
+    // A space is owed before the next character: whitespace was seen after some text.
     let mut gap = false;
-    let put = |out: &mut String, c: char, gap: &mut bool| {
-        if *gap {
-            out.push(' ');
-            *gap = false;
-        }
-        out.push(c);
-    };
     if s.is_ascii() {
-        // Whole words copied, then lower-cased in place.
-        let start = out.len();
-        let words = s
-            .split(|c: char| c.is_ascii_whitespace() || c == '\x0b')
-            .filter(|w| !w.is_empty());
-        for (i, w) in words.enumerate() {
-            if i > 0 {
-                out.push(' ');
+        for b in s.bytes() {
+            if b.is_ascii_whitespace() || b == 0x0b {
+                gap = out.len() > start;
+            } else if !b.is_ascii_control() {
+                if gap {
+                    out.push(' ');
+                    gap = false;
+                }
+                out.push(char::from(b.to_ascii_lowercase()));
             }
-            out.push_str(w);
         }
-        out[start..].make_ascii_lowercase();
         return;
     }
-    for c in s.chars() {
+    let mut folded = String::with_capacity(s.len());
+    for c in s.nfkc() {
         if c.is_whitespace() {
-            gap = true;
-        } else {
-            for l in c.to_lowercase() {
-                put(out, l, &mut gap);
+            gap = !folded.is_empty();
+        } else if !(c.is_control() || is_invisible(c)) {
+            if gap {
+                folded.push(' ');
+                gap = false;
             }
+            fold_char(&mut folded, c);
+        }
+    }
+    // Skeletons come decomposed (`é` is `e` + U+0301): composed again, an accented letter
+    // is one word character as it was typed.
+    out.extend(folded.nfc());
+}
+
+/// One visible character, folded: lower case, and for a letter or digit outside ASCII its
+/// confusable skeleton when that is made of letters, digits and marks (a skeleton such as
+/// `ʔ` → `?` would move a word boundary, so the letter stays). ASCII is left alone: `m` →
+/// `rn` and `0` → `o` would make keywords match words nobody meant.
+fn fold_char(out: &mut String, c: char) {
+    for l in c.to_lowercase() {
+        if l.is_ascii() || !l.is_alphanumeric() {
+            out.push(l);
+            continue;
+        }
+        let mut buf = [0u8; 4];
+        let mark = out.len();
+        let mut wordy = true;
+        for k in unicode_security::skeleton(l.encode_utf8(&mut buf)) {
+            for kl in k.to_lowercase() {
+                wordy &= is_word_char(kl) && kl != '_';
+                out.push(kl);
+            }
+        }
+        if !wordy || out.len() == mark {
+            out.truncate(mark);
+            out.push(l);
         }
     }
 }
 
+/// Letters, digits, `_` and combining marks (which the skeleton's decomposition splits off
+/// accented letters: `é` is `e` + U+0301, and `cafés` must not hold the word `café`).
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    c.is_alphanumeric() || c.general_category_group() == GeneralCategoryGroup::Mark
 }
 
 /// Whether `needle` occurs in `hay` with no word character touching it. An edge of the needle
@@ -248,18 +413,11 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     let (Some(first), Some(last)) = (needle.chars().next(), needle.chars().next_back()) else {
         return false;
     };
+    let (word_first, word_last) = (is_word_char(first), is_word_char(last));
     let mut from = 0;
     while let Some(pos) = hay.get(from..).and_then(|h| h.find(needle)) {
         let start = from + pos;
-        let end = start + needle.len();
-        let before_ok = !is_word_char(first)
-            || hay[..start]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !is_word_char(c));
-        let after_ok =
-            !is_word_char(last) || hay[end..].chars().next().is_none_or(|c| !is_word_char(c));
-        if before_ok && after_ok {
+        if bounded(hay, start, start + needle.len(), word_first, word_last) {
             return true;
         }
         // Overlapping matches matter ("ab ab" in "xab ab ab"), so step one character.
@@ -268,10 +426,21 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     false
 }
 
-/// Links in `text`: each `http://`, `https://` and `www.` (ASCII, any case) where the `www.`
-/// neither follows a scheme nor a word character. Compared byte-wise, without lower-casing a
-/// copy: no character outside ASCII lower-cases to one of these letters.
+/// Links in `text`: each `http://`, `https://`, `hxxp://`, `hxxps://` and `www.` (ASCII,
+/// any case) where the `www.` neither follows a scheme nor a word character; and a word with
+/// none of those that holds a defanged dot (`evil[.]test`) counts once.
 fn count_links(text: &str) -> usize {
+    text.split(|c: char| c.is_whitespace())
+        .map(|word| match links_in(word) {
+            0 => usize::from(defanged(word)),
+            n => n,
+        })
+        .sum()
+}
+
+/// The links [`count_links`] finds in one word. Compared byte-wise, without lower-casing a
+/// copy: no character outside ASCII lower-cases to one of these letters.
+fn links_in(text: &str) -> usize {
     let b = text.as_bytes();
     let at = |i: usize, pat: &[u8]| {
         b.get(i..i + pat.len())
@@ -280,7 +449,13 @@ fn count_links(text: &str) -> usize {
     let mut n = 0;
     for i in 0..b.len() {
         match b[i].to_ascii_lowercase() {
-            b'h' if at(i, b"http://") || at(i, b"https://") => n += 1,
+            b'h' if at(i, b"http://")
+                || at(i, b"https://")
+                || at(i, b"hxxp://")
+                || at(i, b"hxxps://") =>
+            {
+                n += 1
+            }
             b'w' if at(i, b"www.")
                 && !(i >= 3 && &b[i - 3..i] == b"://")
                 && text[..i]
@@ -294,6 +469,26 @@ fn count_links(text: &str) -> usize {
         }
     }
     n
+}
+
+/// Whether a word holds a dot written so that it does not link (`a[.]b`, `a(.)b`, `a{.}b`,
+/// `a[dot]b`, `a(dot)b`), between two letters or digits: how spam hides a domain from link
+/// counters.
+fn defanged(word: &str) -> bool {
+    const DOTS: &[&str] = &["[.]", "(.)", "{.}", "[dot]", "(dot)"];
+    let lower = word.to_ascii_lowercase();
+    DOTS.iter().any(|dot| {
+        lower.match_indices(dot).any(|(i, _)| {
+            lower[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+                && lower[i + dot.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric)
+        })
+    })
 }
 
 #[cfg(test)]
