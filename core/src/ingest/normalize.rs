@@ -896,4 +896,187 @@ mod tests {
             json!({"fields": {"colour": "red"}})
         );
     }
+
+    /// Escape sequences, C1 controls, bidi and zero-width characters, and forged log lines,
+    /// in every shape a form could send them.
+    fn attacks() -> Vec<String> {
+        let mut out = vec![
+            "Jane\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}Doe".to_owned(),
+            "Jane\u{1b}]0;owned title\u{1b}\\Doe".to_owned(),
+            "Jane\u{1b}[2J\u{1b}[HDoe".to_owned(),
+            "Jane\u{9b}31mDoe\u{9d}0;t\u{9c}".to_owned(),
+            "Jane\r\n2026-05-01T00:00:00Z  WARN echo5d: forged".to_owned(),
+            "Jane\rDoe\u{85}x\u{2028}y".to_owned(),
+            "\u{202E}eoD enaJ\u{202C}\u{2066}\u{2069}".to_owned(),
+            "Ja\u{200B}n\u{200C}e\u{200D}\u{2060}\u{FEFF}\u{AD}Doe".to_owned(),
+            "\u{7f}\u{0}J\u{1}a\u{8}n\u{1f}e".to_owned(),
+            "Jane\u{E0041}\u{E007F}\u{3164}Doe".to_owned(),
+        ];
+        // Every C0, DEL and C1 control between two letters.
+        out.extend(
+            (0u32..0x20)
+                .chain(0x7f..0xa0)
+                .filter_map(char::from_u32)
+                .map(|c| format!("J{c}D")),
+        );
+        out
+    }
+
+    fn is_clean_line(s: &str) -> bool {
+        s.chars()
+            .all(|c| !c.is_control() && !clean::is_invisible(c))
+    }
+
+    #[test]
+    fn every_single_line_field_is_clean() {
+        let single = [
+            ("name", "name"),
+            ("first_name", "first_name"),
+            ("last_name", "last_name"),
+            ("company", "company"),
+            ("form_name", "form_name"),
+            ("page_url", "page_url"),
+            ("referer", "referrer"),
+            ("utm_source", "utm_source"),
+            ("utm_medium", "utm_medium"),
+            ("utm_campaign", "utm_campaign"),
+            ("utm_term", "utm_term"),
+            ("utm_content", "utm_content"),
+            ("gclid", "gclid"),
+            ("fbclid", "fbclid"),
+            ("ip", "ip"),
+            ("user_agent", "user_agent"),
+        ];
+        for attack in attacks() {
+            for (key, field) in single {
+                let n = norm(json!({ key: attack, "email": format!("a{attack}@b.co") }));
+                let got = super::super::tests::field(&n, field).unwrap_or("");
+                assert!(is_clean_line(got), "{key} {attack:?} → {got:?}");
+                let email = n.email.as_deref().unwrap_or("");
+                assert!(is_clean_line(email), "email {attack:?} → {email:?}");
+            }
+            let n = norm(json!({"name": "J", "message": attack, "notes2": attack,
+                                attack.clone(): attack, "nested": {attack.clone(): [attack]}}));
+            let message = n.message.as_deref().unwrap_or("");
+            assert!(
+                message
+                    .chars()
+                    .all(|c| c == '\n' || is_clean_line(&c.to_string())),
+                "message {attack:?} → {message:?}"
+            );
+            let custom = Value::Object(n.custom).to_string();
+            assert!(
+                serde_json::from_str::<Value>(&custom).is_ok_and(|v| {
+                    let mut texts = Vec::new();
+                    every_text(&v, &mut texts);
+                    texts.iter().all(|t| {
+                        t.chars()
+                            .all(|c| c == '\n' || is_clean_line(&c.to_string()))
+                    })
+                }),
+                "custom {attack:?} → {custom}"
+            );
+        }
+    }
+
+    fn every_text(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| every_text(x, out)),
+            Value::Object(o) => o.iter().for_each(|(k, x)| {
+                out.push(k.clone());
+                every_text(x, out)
+            }),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn cleaning_keeps_what_was_meant() {
+        let n = norm(json!({
+            "name": "  Jane\u{200B} \u{202E}Doe\r\n",
+            "email": " JANE\u{200D}@Example.COM\u{FEFF} ",
+            "phone": "+1\u{200B} (555) 010-2000",
+            "message": "Hi,\r\nplease call.\r\rThanks\tJane\u{1b}[2J",
+            "company": "Acme\u{AD} Ltd",
+        }));
+        assert_eq!(n.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(n.email.as_deref(), Some("jane@example.com"));
+        assert_eq!(n.phone.as_deref(), Some("+15550102000"));
+        assert_eq!(
+            n.message.as_deref(),
+            Some("Hi,\nplease call.\n\nThanks Jane[2J")
+        );
+        assert_eq!(n.company.as_deref(), Some("Acme Ltd"));
+        // Only invisible characters is blank, and a blank field is absent.
+        let n = norm(json!({"name": "\u{200B}\u{202E}", "email": "a@b.co"}));
+        assert_eq!(n.name, None);
+        // Two keys that differ only by invisible characters stay two fields.
+        let n = norm(json!({"name": "J", "colour": "red", "col\u{200B}our": "blue"}));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"colour": "red", "_colour": "blue"})
+        );
+    }
+
+    #[test]
+    fn long_fields_are_cut_and_recorded() {
+        let long = |n: usize| "x".repeat(n);
+        let n = norm(json!({
+            "name": long(65_000),
+            "email": format!("{}@example.com", long(400)),
+            "phone": "5".repeat(500),
+            "page_url": format!("https://a.test/{}", long(5_000)),
+            "referer": format!("https://b.test/{}", "é".repeat(3_000)),
+            "utm_source": long(1_000),
+            "utm_campaign": long(256),
+            "gclid": long(257),
+            "company": long(201),
+            "user_agent": long(2_000),
+            "ip": long(100),
+            "message": long(70_000),
+        }));
+        let chars = |s: &Option<String>| s.as_deref().map_or(0, |s| s.chars().count());
+        assert_eq!(chars(&n.name), clean::NAME_MAX);
+        assert_eq!(chars(&n.email), clean::EMAIL_MAX);
+        assert_eq!(chars(&n.phone), clean::PHONE_MAX);
+        assert_eq!(chars(&n.page_url), clean::URL_MAX);
+        assert_eq!(chars(&n.referrer), clean::URL_MAX);
+        assert_eq!(chars(&n.utm_source), clean::UTM_MAX);
+        assert_eq!(chars(&n.utm_campaign), 256);
+        assert_eq!(chars(&n.gclid), clean::UTM_MAX);
+        assert_eq!(chars(&n.company), clean::COMPANY_MAX);
+        assert_eq!(chars(&n.user_agent), clean::USER_AGENT_MAX);
+        assert_eq!(chars(&n.ip), clean::IP_MAX);
+        assert_eq!(chars(&n.message), clean::MESSAGE_MAX);
+        assert!(
+            n.name
+                .as_deref()
+                .is_some_and(|s| s.chars().all(|c| c == 'x'))
+        );
+        assert_eq!(
+            n.custom.get(TRUNCATED_KEY),
+            Some(&json!({
+                "name": 65_000, "email": 412, "phone": 500, "page_url": 5_015,
+                "referrer": 3_015, "utm_source": 1_000, "gclid": 257, "company": 201,
+                "user_agent": 2_000, "ip": 100, "message": 70_000,
+            }))
+        );
+        // Kept in `custom` (ip, user agent) is the value as sent, cleaned but not cut.
+        assert_eq!(n.custom.get("ip"), Some(&json!(long(100))));
+        // A composed name is cut too; nothing cut, nothing recorded.
+        let n = norm(json!({"first_name": long(150), "last_name": long(150)}));
+        assert_eq!(chars(&n.name), clean::NAME_MAX);
+        assert_eq!(n.custom.get(TRUNCATED_KEY), Some(&json!({"name": 301})));
+        let n = norm(json!({"name": long(200), "truncated": "a form field"}));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"truncated": "a form field"})
+        );
+        let n = norm(json!({"name": long(201), "truncated": "a form field"}));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"truncated": "a form field", "_truncated": {"name": 201}})
+        );
+    }
 }

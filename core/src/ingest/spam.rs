@@ -801,4 +801,104 @@ mod tests {
         );
         assert_eq!(check(v, &[], &[], 1).as_deref(), Some("links:2"));
     }
+
+    #[test]
+    fn evasions_still_match() {
+        let keywords = &["viagra", "casino", "free money", "crypto", "seo"];
+        let cases: &[(&str, Option<&str>)] = &[
+            ("buy v\u{200B}iagra now", Some("keyword:viagra")),
+            ("vi\u{AD}ag\u{AD}ra", Some("keyword:viagra")),
+            (
+                "v\u{2060}i\u{200D}a\u{200C}g\u{2063}r\u{FEFF}a",
+                Some("keyword:viagra"),
+            ),
+            ("v\u{456}agra", Some("keyword:viagra")),
+            ("V\u{406}AGRA!", Some("keyword:viagra")),
+            ("ｖｉａｇｒａ", Some("keyword:viagra")),
+            ("𝐯𝐢𝐚𝐠𝐫𝐚 here", Some("keyword:viagra")),
+            ("ⓒⓐⓢⓘⓝⓞ", Some("keyword:casino")),
+            (
+                "best \u{441}\u{430}sin\u{43E} in town",
+                Some("keyword:casino"),
+            ),
+            ("\u{202E}casino\u{202C}", Some("keyword:casino")),
+            ("\u{2067}cas\u{2069}ino", Some("keyword:casino")),
+            ("ｆｒｅｅ\u{3000}ｍｏｎｅｙ", Some("keyword:free money")),
+            ("free\u{200B} \u{200B}money", Some("keyword:free money")),
+            ("FREE\u{A0}\u{2003}MONEY", Some("keyword:free money")),
+            ("cr\u{443}\u{440}to deals", Some("keyword:crypto")),
+            ("ＳＥＯ", Some("keyword:seo")),
+            ("s\u{435}o services", Some("keyword:seo")),
+            // Whole words still: a look-alike inside a longer word is no match.
+            ("v\u{456}agras", None),
+            ("xｖｉａｇｒａ", None),
+            ("ca\u{455}inos", None),
+            ("free moneys", None),
+            ("seoul trip", None),
+            // Ordinary text in other scripts stays clean.
+            ("Здравствуйте, нужна сиделка для мамы", None),
+            ("母の介護をお願いしたいです", None),
+            ("Ich brauche Hilfe für meine Mutter", None),
+        ];
+        for (message, want) in cases {
+            let v = json!({"name": "J", "message": message});
+            assert_eq!(check(v, keywords, &[], 10).as_deref(), *want, "{message:?}");
+        }
+        // A keyword typed with look-alikes meets the plain spelling, and is named as typed.
+        let v = json!({"name": "J", "message": "best casino"});
+        assert_eq!(
+            check(v, &["\u{441}asino"], &[], 10).as_deref(),
+            Some("keyword:\u{441}asino")
+        );
+    }
+
+    #[test]
+    fn defanged_links_count() {
+        let cases: &[(&str, usize)] = &[
+            ("see hxxp://a.test", 1),
+            ("see HXXPS://a.test and hxxps://b.test", 2),
+            ("evil[.]test", 1),
+            ("hxxps://evil[.]test/x", 1),
+            ("www[.]evil[.]test", 1),
+            ("a(.)b c{.}d e[dot]f g(DOT)h", 4),
+            ("[.] alone", 0),
+            ("ends with[.]", 0),
+            ("hxxp:// hxxps://", 2),
+            ("plain words only", 0),
+        ];
+        for (text, want) in cases {
+            assert_eq!(count_links(text), *want, "{text:?}");
+        }
+        let v = json!({"name": "J", "message": "hxxp://a.test b[.]test hxxps://c.test"});
+        assert_eq!(check(v, &[], &[], 2).as_deref(), Some("links:3"));
+    }
+
+    #[test]
+    fn honeypot_reason_is_clean() {
+        let v = json!({"name": "J", "my_honeypot\u{1b}]0;x\u{7}\r\nWARN\u{202E}": "x"});
+        let reason = check(v, &[], &[], 10).unwrap_or_default();
+        assert_eq!(reason, "honeypot:my_honeypot]0;x WARN");
+    }
+
+    proptest::proptest! {
+        /// One automaton over the list finds what a search per keyword found: the first
+        /// keyword in list order with a whole-word occurrence.
+        #[test]
+        fn automaton_agrees_with_a_search_per_keyword(
+            list in proptest::collection::vec("[ab$ ]{0,4}|casino|ca|é|aé|[аa]{1,3}", 0..12),
+            texts in proptest::collection::vec("[ab$ éа\u{200B}\n]{0,24}", 1..4),
+        ) {
+            let mut hay = String::new();
+            for t in &texts {
+                fold_into(&mut hay, t);
+                hay.push('\n');
+            }
+            let want = list
+                .iter()
+                .find(|k| contains_word(&hay, &fold(k)))
+                .map(|k| k.trim().to_owned());
+            let got = Keywords::new(&list).first_in(&hay).map(str::to_owned);
+            proptest::prop_assert_eq!(got, want, "{:?} in {:?}", list, hay);
+        }
+    }
 }
