@@ -376,6 +376,24 @@ fn fold_into(out: &mut String, s: &str) {
     let start = out.len();
     // A space is owed before the next character: whitespace was seen after some text.
     let mut gap = false;
+    if s.is_ascii()
+        && !s
+            .bytes()
+            .any(|b| b.is_ascii_control() && !is_ascii_space(b))
+    {
+        // Whole words copied, then lower-cased in place.
+        let words = s
+            .split(|c: char| c.is_ascii_whitespace() || c == '\u{0B}')
+            .filter(|w| !w.is_empty());
+        for (i, w) in words.enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+        out[start..].make_ascii_lowercase();
+        return;
+    }
     if s.is_ascii() {
         for b in s.bytes() {
             if b.is_ascii_whitespace() || b == 0x0b {
@@ -444,6 +462,11 @@ fn fold_into(out: &mut String, s: &str) {
     } else {
         out.extend(folded.nfc());
     }
+}
+
+/// ASCII whitespace as folding sees it: `char::is_whitespace`'s ASCII part (VT included).
+fn is_ascii_space(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == 0x0b
 }
 
 /// One character outside ASCII, folded into `out`: its compatibility decomposition (NFKD:
@@ -518,12 +541,16 @@ fn contains_word(hay: &str, needle: &str) -> bool {
 /// any case) where the `www.` neither follows a scheme nor a word character; and a word with
 /// none of those that holds a defanged dot (`evil[.]test`) counts once.
 fn count_links(text: &str) -> usize {
-    text.split(|c: char| c.is_whitespace())
-        .map(|word| match links_in(word) {
-            0 => usize::from(defanged(word)),
-            n => n,
-        })
-        .sum()
+    // No link spans whitespace, so counting over the whole text is counting word by word.
+    let links = links_in(text);
+    if !text.bytes().any(|b| matches!(b, b'[' | b'(' | b'{')) {
+        return links;
+    }
+    let defanged = text
+        .split(char::is_whitespace)
+        .filter(|word| links_in(word) == 0 && defanged(word))
+        .count();
+    links + defanged
 }
 
 /// The links [`count_links`] finds in one word. Compared byte-wise, without lower-casing a
