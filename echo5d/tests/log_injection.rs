@@ -1,6 +1,6 @@
 //! Log and terminal injection, on the real `echo5d` binary: leads whose fields carry escape
 //! sequences (CSI, OSC 0/8/52, DCS), C1 controls, bidi and zero-width characters and
-//! CRLF-forged log lines are posted with the daemon logging at `debug` into a pipe. Neither
+//! CRLF-forged log lines are posted with the daemon logging at `trace` into a pipe. Neither
 //! its stderr nor its log ring (`GET /api/v1/system/logs`) may then hold an ESC, C1 or CR
 //! character, an invisible format character, a forged line, or any of the posted names,
 //! e-mail addresses and phone numbers; the stored leads' fields are clean; and the raw body
@@ -158,7 +158,7 @@ async fn hostile_lead_text_reaches_no_log_and_is_stored_clean() {
     let dir = tempfile::tempdir().unwrap();
     // stderr is a pipe, as under systemd or in a container: no colour codes either.
     let launch = Launch::new()
-        .args(&["--log", "debug", "--sla-interval", "1"])
+        .args(&["--log", "trace", "--sla-interval", "1"])
         .env_remove("ECHO5_LOG")
         .env_remove("NO_COLOR")
         .stderr_piped();
