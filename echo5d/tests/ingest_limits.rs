@@ -205,3 +205,32 @@ async fn the_longest_keyword_list_against_the_largest_message() {
         .await;
     assert_eq!(lead["spam_reason"], "keyword:spamword499");
 }
+
+#[tokio::test]
+async fn a_changed_keyword_list_applies_to_the_next_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path()).await;
+    let key = d.tenant("Open Arms", &["casino".into()]).await;
+    let post = |i: usize| {
+        d.ingest_json(
+            &key,
+            json!({"name": format!("L{i}"), "email": format!("l{i}@x.test"),
+                   "message": "cheap v\u{456}agra and a casino"}),
+        )
+    };
+    assert_eq!(post(0).await["spam_reason"], "keyword:casino");
+    d.admin(
+        reqwest::Method::PATCH,
+        "/api/v1/tenants/open-arms/settings",
+        Some(json!({"spam_keywords": ["viagra", "casino"]})),
+    )
+    .await;
+    assert_eq!(post(1).await["spam_reason"], "keyword:viagra");
+    d.admin(
+        reqwest::Method::PATCH,
+        "/api/v1/tenants/open-arms/settings",
+        Some(json!({"spam_keywords": []})),
+    )
+    .await;
+    assert_eq!(post(2).await["is_spam"], false);
+}
