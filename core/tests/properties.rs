@@ -13,6 +13,8 @@
 //! - nothing is invented: every mapped value comes from a value of the payload (cleaned and
 //!   trimmed; an e-mail lower-cased; a phone reduced to its digits), and `name` may also be
 //!   "first last";
+//! - no lead field and no text in `custom` holds a control character (but the message's and
+//!   `custom`'s `\n`) or an invisible format character, and no lead field is over its cap;
 //! - credentials (`api_key`, `key`, …) never reach `custom`;
 //! - uploaded file names are listed in `custom`;
 //! - `has_contact()` is exactly "name, e-mail or phone is set".
@@ -216,6 +218,41 @@ proptest! {
                     prop_assert_eq!(v.trim(), v.as_str(), "{} is not trimmed", field);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn no_control_or_invisible_character_is_kept(p in payload()) {
+        let n = ingest::normalize(&p);
+        let bad = |c: char| c.is_control() || ingest::clean::is_invisible(c);
+        for (field, v) in mapped(&n) {
+            let Some(v) = v else { continue };
+            let newline_ok = field == "message";
+            prop_assert!(
+                !v.chars().any(|c| bad(c) && !(newline_ok && c == '\n')),
+                "{} = {:?}", field, v
+            );
+            prop_assert!(v.chars().count() <= ingest::clean::MESSAGE_MAX, "{} too long", field);
+        }
+        let mut texts = Vec::new();
+        let mut keys = Vec::new();
+        fn walk(v: &Value, texts: &mut Vec<String>, keys: &mut Vec<String>) {
+            match v {
+                Value::String(s) => texts.push(s.clone()),
+                Value::Array(a) => a.iter().for_each(|x| walk(x, texts, keys)),
+                Value::Object(o) => o.iter().for_each(|(k, x)| {
+                    keys.push(k.clone());
+                    walk(x, texts, keys)
+                }),
+                _ => {}
+            }
+        }
+        walk(&Value::Object(n.custom.clone()), &mut texts, &mut keys);
+        for k in &keys {
+            prop_assert!(!k.chars().any(bad), "custom key {:?}", k);
+        }
+        for t in &texts {
+            prop_assert!(!t.chars().any(|c| bad(c) && c != '\n'), "custom text {:?}", t);
         }
     }
 
