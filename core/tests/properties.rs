@@ -7,14 +7,19 @@
 //! - a phone, when present, is ASCII digits with at most a leading `+`, and has a digit;
 //! - every other mapped field is a trimmed, non-empty text;
 //! - nothing is lost: every top-level field (credentials aside) is either in `custom`
-//!   unchanged, or in `custom` as the same object with only the entries that were mapped taken
-//!   out, or gone from `custom` because its value was mapped (then some lead field is set);
-//! - nothing is invented: every mapped value comes from a value of the payload (trimmed; an
-//!   e-mail lower-cased; a phone reduced to its digits), and `name` may also be "first last";
+//!   as sent less control and invisible characters (`clean.rs`), or in `custom` as that
+//!   object with only the entries that were mapped taken out, or gone from `custom` because
+//!   its value was mapped (then some lead field is set);
+//! - nothing is invented: every mapped value comes from a value of the payload (cleaned and
+//!   trimmed; an e-mail lower-cased; a phone reduced to its digits), and `name` may also be
+//!   "first last";
+//! - no lead field and no text in `custom` holds a control character (but the message's and
+//!   `custom`'s `\n`) or an invisible format character, and no lead field is over its cap;
 //! - credentials (`api_key`, `key`, …) never reach `custom`;
 //! - uploaded file names are listed in `custom`;
 //! - `has_contact()` is exactly "name, e-mail or phone is set".
 
+use echo5_core::ingest::clean::{multi_line, single_line};
 use echo5_core::ingest::{self, Normalized, Payload};
 use echo5_core::page::Cursor;
 use proptest::prelude::*;
@@ -96,6 +101,30 @@ fn loose(name: &str) -> String {
 
 fn is_credential(key: &str) -> bool {
     matches!(loose(key).as_str(), "apikey" | "key")
+}
+
+/// Under `key`, or `_key`, `__key`… if taken: how `custom` keeps two keys that clean alike.
+fn insert_unique(map: &mut Map<String, Value>, mut key: String, value: Value) {
+    while map.contains_key(&key) {
+        key.insert(0, '_');
+    }
+    map.insert(key, value);
+}
+
+/// A value as `custom` keeps it: strings cleaned as multi-line text, keys as one line.
+fn cleaned(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(multi_line(s).into_owned()),
+        Value::Array(a) => Value::Array(a.iter().map(cleaned).collect()),
+        Value::Object(o) => {
+            let mut out = Map::new();
+            for (k, x) in o {
+                insert_unique(&mut out, single_line(k).into_owned(), cleaned(x));
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
 }
 
 /// Every string and number anywhere in a value, as text.
@@ -193,6 +222,41 @@ proptest! {
     }
 
     #[test]
+    fn no_control_or_invisible_character_is_kept(p in payload()) {
+        let n = ingest::normalize(&p);
+        let bad = |c: char| c.is_control() || ingest::clean::is_invisible(c);
+        for (field, v) in mapped(&n) {
+            let Some(v) = v else { continue };
+            let newline_ok = field == "message";
+            prop_assert!(
+                !v.chars().any(|c| bad(c) && !(newline_ok && c == '\n')),
+                "{} = {:?}", field, v
+            );
+            prop_assert!(v.chars().count() <= ingest::clean::MESSAGE_MAX, "{} too long", field);
+        }
+        let mut texts = Vec::new();
+        let mut keys = Vec::new();
+        fn walk(v: &Value, texts: &mut Vec<String>, keys: &mut Vec<String>) {
+            match v {
+                Value::String(s) => texts.push(s.clone()),
+                Value::Array(a) => a.iter().for_each(|x| walk(x, texts, keys)),
+                Value::Object(o) => o.iter().for_each(|(k, x)| {
+                    keys.push(k.clone());
+                    walk(x, texts, keys)
+                }),
+                _ => {}
+            }
+        }
+        walk(&Value::Object(n.custom.clone()), &mut texts, &mut keys);
+        for k in &keys {
+            prop_assert!(!k.chars().any(bad), "custom key {:?}", k);
+        }
+        for t in &texts {
+            prop_assert!(!t.chars().any(|c| bad(c) && c != '\n'), "custom text {:?}", t);
+        }
+    }
+
+    #[test]
     fn has_contact_iff_name_email_or_phone(p in payload()) {
         let n = ingest::normalize(&p);
         prop_assert_eq!(
@@ -210,7 +274,24 @@ proptest! {
                 prop_assert!(!n.custom.contains_key(k), "credential {} kept", k);
                 continue;
             }
-            match (n.custom.get(k), v) {
+            let ck = single_line(k).into_owned();
+            let v = &cleaned(v);
+            let alike = p.fields.keys().filter(|o| single_line(o) == ck.as_str()).count();
+            if alike > 1 || ["files", "truncated"].contains(&ck.trim_start_matches('_')) {
+                // Keys that clean alike (or meet ours) are kept under `_key`, `__key`…: one
+                // of those holds this value, unless it was mapped.
+                let mut under = ck.clone();
+                let mut found = false;
+                while let Some(kept) = n.custom.get(&under) {
+                    found |= kept == v
+                        || matches!((kept, v), (Value::Object(a), Value::Object(b))
+                            if a.iter().all(|(sk, sv)| b.get(sk) == Some(sv)));
+                    under.insert(0, '_');
+                }
+                prop_assert!(found || anything_mapped, "{} lost", k);
+                continue;
+            }
+            match (n.custom.get(&ck), v) {
                 (Some(kept), _) if kept == v => {}
                 (Some(Value::Object(kept)), Value::Object(orig)) => {
                     // Only entries that were mapped are taken out; the rest are untouched.
@@ -225,7 +306,11 @@ proptest! {
             }
         }
         if !p.files.is_empty() {
-            let listed: Vec<Value> = p.files.iter().cloned().map(Value::String).collect();
+            let listed: Vec<Value> = p
+                .files
+                .iter()
+                .map(|f| Value::String(single_line(f).into_owned()))
+                .collect();
             prop_assert!(
                 n.custom.values().any(|v| *v == Value::Array(listed.clone())),
                 "files not listed in custom"
@@ -242,7 +327,10 @@ proptest! {
                 leaves(v, &mut texts);
             }
         }
-        let trimmed: Vec<String> = texts.iter().map(|t| t.trim().to_string()).collect();
+        let trimmed: Vec<String> = texts
+            .iter()
+            .flat_map(|t| [single_line(t).trim().to_string(), multi_line(t).trim().to_string()])
+            .collect();
         for (field, v) in mapped(&n) {
             let Some(v) = v else { continue };
             let ok = match field {

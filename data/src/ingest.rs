@@ -297,9 +297,11 @@ impl Store {
         let profile = self
             .read(move |c| {
                 let t = crate::tenants::get(c, &crate::TenantKey::Id(tenant))?;
+                let keywords = &t.fields.settings.spam_keywords;
                 Ok(crate::IngestProfile {
                     tenant: t.tref(),
-                    spam_keywords: t.fields.settings.spam_keywords.clone(),
+                    spam_matcher: echo5_core::ingest::spam::Keywords::new(keywords),
+                    spam_keywords: keywords.clone(),
                 })
             })
             .await?;

@@ -4,6 +4,11 @@
 //! into a bounded ring ([`LogRing`], 5,000 lines) after scrubbing anything that looks like a
 //! key or token. The ring belongs to one daemon (it sits in `AppState`), so tests can run
 //! many daemons in one process and give each its own.
+//!
+//! Neither the ring nor stderr ([`SafeFields`]) ever carries a control character or an
+//! invisible format character from a message or field value: they are written escaped
+//! (`\u{1b}`, `\r`, `\n`), so no text reaching a log line can drive the terminal that shows
+//! it (escape sequences, OSC 52 clipboard writes, bidi overrides) or forge a second line.
 
 use chrono::Utc;
 use echo5_core::platform::{LogLevel, LogLine, LogPage, LogSince, scrub_secrets};
@@ -15,6 +20,9 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::Layer;
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::FormatFields;
+use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -49,7 +57,7 @@ impl LogRing {
 
     /// Adds a line (scrubbed, cut to [`MESSAGE_MAX`]) and sends it to live tails.
     pub fn push(&self, level: LogLevel, target: &str, message: &str) {
-        let mut message = scrub_secrets(message);
+        let mut message = escape_controls(&scrub_secrets(message)).into_owned();
         if message.len() > MESSAGE_MAX {
             let mut cut = MESSAGE_MAX;
             while !message.is_char_boundary(cut) {
@@ -122,6 +130,79 @@ impl LogRing {
             None => Vec::new(),
         };
         (replay, rx)
+    }
+}
+
+/// `s` with every control character and invisible format character written as an escape
+/// (`\n`, `\r`, `\t`, `\u{1b}`, `\u{202e}`), so it prints as one inert line.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || echo5_core::ingest::clean::is_invisible(c);
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// How the stderr log writes an event's fields: as the default formatter does (the message,
+/// then `name=value` pairs), with every value passed through [`escape_controls`]. The default
+/// writes `%`-formatted values as they are, so one call site logging text it did not make
+/// would hand the terminal raw escape sequences.
+pub struct SafeFields;
+
+impl<'writer> FormatFields<'writer> for SafeFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        writer: Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut v = SafeVisitor {
+            writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut v);
+        v.result
+    }
+}
+
+struct SafeVisitor<'writer> {
+    writer: Writer<'writer>,
+    first: bool,
+    result: std::fmt::Result,
+}
+
+impl Visit for SafeVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.record_debug(field, &format_args!("{value}"));
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let name = field.name();
+        // The `log` bridge's bookkeeping (module, file, line) is not part of the line.
+        if self.result.is_err() || name.starts_with("log.") {
+            return;
+        }
+        let text = format!("{value:?}");
+        let text = escape_controls(&text);
+        let sep = if self.first { "" } else { " " };
+        self.first = false;
+        self.result = if name == "message" {
+            write!(self.writer, "{sep}{text}")
+        } else {
+            write!(self.writer, "{sep}{name}={text}")
+        };
     }
 }
 
@@ -296,6 +377,80 @@ mod tests {
         assert_eq!(newest.data[0].seq, 5);
         let (replay, _rx) = ring.subscribe(Some(4));
         assert_eq!(replay.iter().map(|l| l.seq).collect::<Vec<_>>(), [5]);
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_the_ring() {
+        let ring = LogRing::new(10);
+        let sub = tracing_subscriber::registry().with(RingLayer::new(ring.clone()));
+        let name = "Jane\u{1b}]52;c;aGk=\u{7}\r\n2026-01-01 WARN forged\u{202e}\u{9b}2J";
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!(who = %name, "seen {name}");
+        });
+        let l = &ring.query(LogLevel::Trace, None, 1).data[0];
+        assert!(
+            !l.message.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{:?}",
+            l.message
+        );
+        assert!(
+            l.message.contains("\\u{1b}]52;c;aGk=\\u{7}\\r\\n2026"),
+            "{:?}",
+            l.message
+        );
+    }
+
+    #[test]
+    fn safe_fields_escape_what_the_default_writes_raw() {
+        use tracing_subscriber::fmt::MakeWriter;
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        impl<'a> MakeWriter<'a> for Buf {
+            type Writer = Buf;
+            fn make_writer(&'a self) -> Buf {
+                self.clone()
+            }
+        }
+        let buf = Buf::default();
+        let sub = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(buf.clone())
+                .with_ansi(false)
+                .fmt_fields(SafeFields),
+        );
+        let evil = "x\u{1b}[2J\r\nERROR forged\u{85}\u{202e}";
+        tracing::subscriber::with_default(sub, || {
+            let span = tracing::info_span!("http", route = %evil);
+            let _g = span.enter();
+            tracing::warn!(subject = %evil, n = 3, quoted = evil, "msg {evil}");
+        });
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(out.matches('\n').count(), 1, "{out:?}");
+        assert!(out.ends_with('\n'));
+        assert!(
+            !out.trim_end()
+                .chars()
+                .any(|c| c.is_control() || c == '\u{202e}'),
+            "{out:?}"
+        );
+        assert!(
+            out.contains("subject=x\\u{1b}[2J\\r\\nERROR forged"),
+            "{out:?}"
+        );
+        assert!(out.contains(" n=3"), "{out:?}");
+        assert!(out.contains("msg x\\u{1b}"), "{out:?}");
     }
 
     #[test]

@@ -3,6 +3,7 @@ use echo5_core::clock::SystemClock;
 use echo5d::config::{self, Cli, Command};
 use echo5d::logs::{LOG_RING, LogRing, RingLayer};
 use echo5d::run::{self, StartError};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -36,7 +37,13 @@ fn main() -> ExitCode {
     let logs = LogRing::new(LOG_RING);
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colour codes only for a person at a terminal, never into a file or a pipe.
+                .with_ansi(std::io::stderr().is_terminal())
+                .fmt_fields(echo5d::logs::SafeFields),
+        )
         .with(RingLayer::new(logs.clone()))
         .init();
     for warning in config::secret_flag_warnings(&matches, &cli.serve) {

@@ -51,7 +51,8 @@ impl Mailer {
             return AlertOutcome::Skipped;
         };
         let Some(transport) = &self.transport else {
-            tracing::info!(alert = a.id, lead = %a.lead_id, subject = %a.subject, "SLA alert (no SMTP configured; logged only)");
+            // Ids only: the subject names the lead, which is personal data and the sender's text.
+            tracing::info!(alert = a.id, lead = %a.lead_id, "SLA alert (no SMTP configured; logged only)");
             return AlertOutcome::Logged;
         };
         let msg = to

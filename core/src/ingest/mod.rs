@@ -6,6 +6,7 @@
 
 mod aliases;
 pub mod body;
+pub mod clean;
 mod form;
 pub mod normalize;
 mod shape;

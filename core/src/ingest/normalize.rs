@@ -16,6 +16,8 @@ use super::aliases::{
     self, CREDENTIAL_FIELDS, ELEMENTOR_TYPES, EMAIL_HINTS, GRAVITY_FIRST, GRAVITY_LAST,
     GRAVITY_NAME_SUBS, META_CONTAINERS, PHONE_HINTS, Target,
 };
+use super::body::MAX_DEPTH;
+use super::clean;
 use super::shape::{
     looks_like_email, looks_like_free_text, looks_like_phone, loose, loose_into, normalize_phone,
     text,
@@ -107,6 +109,58 @@ impl Normalized {
 /// Key under which [`Payload::files`] are listed in `custom`; underscores are added if a form
 /// field already has the name.
 pub const FILES_KEY: &str = "files";
+/// Key under which `custom` records the lead fields that were cut to their cap, each with its
+/// length as sent in characters (`{"name": 65000}`); underscores are added like
+/// [`FILES_KEY`]. The raw body holds the whole value.
+pub const TRUNCATED_KEY: &str = "truncated";
+
+impl Target {
+    /// The lead field's name, as in the API.
+    fn field(self) -> &'static str {
+        match self {
+            Target::Name => "name",
+            Target::FirstName => "first_name",
+            Target::LastName => "last_name",
+            Target::Email => "email",
+            Target::Phone => "phone",
+            Target::Message => "message",
+            Target::Company => "company",
+            Target::FormName => "form_name",
+            Target::PageUrl => "page_url",
+            Target::Referrer => "referrer",
+            Target::UtmSource => "utm_source",
+            Target::UtmMedium => "utm_medium",
+            Target::UtmCampaign => "utm_campaign",
+            Target::UtmTerm => "utm_term",
+            Target::UtmContent => "utm_content",
+            Target::Gclid => "gclid",
+            Target::Fbclid => "fbclid",
+            Target::Ip => "ip",
+            Target::UserAgent => "user_agent",
+        }
+    }
+
+    /// The longest value kept, in characters (see `clean.rs`).
+    fn max_chars(self) -> usize {
+        match self {
+            Target::Name | Target::FirstName | Target::LastName => clean::NAME_MAX,
+            Target::Email => clean::EMAIL_MAX,
+            Target::Phone => clean::PHONE_MAX,
+            Target::Message => clean::MESSAGE_MAX,
+            Target::Company | Target::FormName => clean::COMPANY_MAX,
+            Target::PageUrl | Target::Referrer => clean::URL_MAX,
+            Target::UtmSource
+            | Target::UtmMedium
+            | Target::UtmCampaign
+            | Target::UtmTerm
+            | Target::UtmContent
+            | Target::Gclid
+            | Target::Fbclid => clean::UTM_MAX,
+            Target::Ip => clean::IP_MAX,
+            Target::UserAgent => clean::USER_AGENT_MAX,
+        }
+    }
+}
 
 const RANK_TOP: u32 = 0;
 const RANK_NESTED: u32 = 100;
@@ -130,6 +184,8 @@ struct Candidate<'a> {
     target: Target,
     rank: u32,
     value: String,
+    /// The value's length as sent (characters) when it was cut to the field's cap.
+    cut: Option<usize>,
     origin: Origin<'a>,
 }
 
@@ -140,40 +196,54 @@ impl<'a> Candidates<'a> {
     /// Adds a candidate if its value survives the target's clean-up (a phone with no digit
     /// does not, and then stays in `custom`).
     fn push(&mut self, target: Target, rank: u32, raw: &str, origin: Origin<'a>) {
-        if let Some(value) = clean(target, raw) {
+        if let Some((value, cut)) = clean(target, raw) {
             self.0.push(Candidate {
                 target,
                 rank,
                 value,
+                cut,
                 origin,
             });
         }
     }
 }
 
-/// The stored form of a value for a lead field; `raw` is already trimmed and non-empty.
-fn clean(target: Target, raw: &str) -> Option<String> {
-    match target {
+/// The stored form of a value for a lead field (see `clean.rs`): controls and invisible
+/// characters removed (the message keeps its line breaks), trimmed, cut to the field's cap;
+/// with the length as sent when it was cut. `None` when nothing is left.
+fn clean(target: Target, raw: &str) -> Option<(String, Option<usize>)> {
+    let text = match target {
+        Target::Message => clean::multi_line(raw),
+        _ => clean::single_line(raw),
+    };
+    let text = text.trim();
+    let value = match target {
         Target::Email => {
-            let lower = raw.to_lowercase();
+            let lower = text.to_lowercase();
             let bare = lower.strip_prefix("mailto:").unwrap_or(&lower).trim();
             (!bare.is_empty()).then(|| bare.to_owned())
         }
-        Target::Phone => normalize_phone(raw),
-        _ => Some(raw.to_owned()),
-    }
+        Target::Phone => normalize_phone(text),
+        _ => (!text.is_empty()).then(|| text.to_owned()),
+    }?;
+    Some(clean::cap(value, target.max_chars()))
 }
 
 /// Maps a payload onto lead fields. Rules (the tables are in `aliases.rs`):
 /// - names compare loosely: case, `-`, `_`, spaces and other punctuation ignored, CF7's
 ///   `your-` prefix dropped;
+/// - control characters and invisible format characters removed (the message keeps line
+///   breaks, as `\n`), see `clean.rs`;
 /// - e-mail trimmed and lower-cased; phone reduced to digits with a leading `+` kept; other
 ///   text trimmed; blank values are absent;
+/// - each lead field cut to its cap in characters; the cut fields are listed with their
+///   length as sent under [`TRUNCATED_KEY`] in `custom`;
 /// - `name` is kept as given; only when it is absent and first/last are present does it become
 ///   `"first last"`;
 /// - `ip` and `user_agent` are exposed and also stay in `custom`;
 /// - everything else, and every mapped-looking field that lost to a better one, stays in
-///   `custom` under its original key with its original value; the API key never does;
+///   `custom` under its original key with its original value, less control and invisible
+///   characters (strings keep their line breaks and are not trimmed); the API key never does;
 /// - uploaded file names are listed under [`FILES_KEY`].
 pub fn normalize(p: &Payload) -> Normalized {
     let mut cands = Candidates::default();
@@ -382,12 +452,16 @@ fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normaliz
     // Where the winners came from: they leave `custom`, which is built after, so a value
     // that moves into a lead field is never copied into `custom` first.
     let mut taken: Vec<Origin<'_>> = Vec::new();
+    let mut cut = Map::new();
     for c in cands.0 {
         let slot = n.slot(c.target);
         if slot.is_some() {
             continue;
         }
         *slot = Some(c.value);
+        if let Some(chars) = c.cut {
+            cut.insert(c.target.field().to_owned(), Value::from(chars));
+        }
         if !c.target.kept_in_custom() {
             taken.push(c.origin);
         }
@@ -401,6 +475,9 @@ fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normaliz
         {
             continue;
         }
+        let put = |custom: &mut Map<String, Value>, value: Value| {
+            insert_unique(custom, clean::single_line(key).into_owned(), value);
+        };
         let subs: Vec<&str> = taken
             .iter()
             .filter_map(|o| match o {
@@ -410,18 +487,15 @@ fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normaliz
             .collect();
         match value {
             Value::Object(o) if !subs.is_empty() => {
-                let rest: Map<String, Value> = o
-                    .iter()
-                    .filter(|(k, _)| !subs.contains(&k.as_str()))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let mut rest = Map::new();
+                for (k, v) in o.iter().filter(|(k, _)| !subs.contains(&k.as_str())) {
+                    insert_unique(&mut rest, clean::single_line(k).into_owned(), safe(v, 0));
+                }
                 if !rest.is_empty() {
-                    custom.insert(key.clone(), Value::Object(rest));
+                    put(&mut custom, Value::Object(rest));
                 }
             }
-            _ => {
-                custom.insert(key.clone(), value.clone());
-            }
+            _ => put(&mut custom, safe(value, 0)),
         }
     }
     if n.name.is_none() {
@@ -430,19 +504,61 @@ fn resolve(mut cands: Candidates, p: &Payload, credentials: &[&str]) -> Normaliz
             .filter_map(|s| s.as_deref())
             .collect();
         if !parts.is_empty() {
-            n.name = Some(parts.join(" "));
+            let (name, was) = clean::cap(parts.join(" "), clean::NAME_MAX);
+            if let Some(chars) = was {
+                cut.insert(Target::Name.field().to_owned(), Value::from(chars));
+            }
+            n.name = Some(name);
         }
     }
     if !p.files.is_empty() {
-        let mut key = FILES_KEY.to_owned();
-        while custom.contains_key(&key) {
-            key.insert(0, '_');
-        }
-        let names = p.files.iter().cloned().map(Value::String).collect();
-        custom.insert(key, Value::Array(names));
+        let names = p
+            .files
+            .iter()
+            .map(|f| Value::String(clean::single_line(f).into_owned()))
+            .collect();
+        insert_unique(&mut custom, FILES_KEY.to_owned(), Value::Array(names));
+    }
+    if !cut.is_empty() {
+        insert_unique(&mut custom, TRUNCATED_KEY.to_owned(), Value::Object(cut));
     }
     n.custom = custom;
     n
+}
+
+/// Inserts under `key`, or under `_key`, `__key`… when a field already has the name: two
+/// keys that differed only by invisible characters stay two fields, and a form's own field
+/// named like one of ours is not overwritten.
+fn insert_unique(map: &mut Map<String, Value>, mut key: String, value: Value) {
+    while map.contains_key(&key) {
+        key.insert(0, '_');
+    }
+    map.insert(key, value);
+}
+
+/// A copy of a `custom` value with every string and key clean of control and invisible
+/// characters (strings keep line breaks; see `clean.rs`).
+fn safe(v: &Value, depth: usize) -> Value {
+    match v {
+        Value::String(s) => Value::String(clean::multi_line(s).into_owned()),
+        Value::Array(items) if depth <= MAX_DEPTH => {
+            Value::Array(items.iter().map(|i| safe(i, depth + 1)).collect())
+        }
+        Value::Object(o) if depth <= MAX_DEPTH => {
+            let mut out = Map::new();
+            for (k, item) in o {
+                insert_unique(
+                    &mut out,
+                    clean::single_line(k).into_owned(),
+                    safe(item, depth + 1),
+                );
+            }
+            Value::Object(out)
+        }
+        // Deeper than any parser builds: nothing is kept rather than something unclean.
+        Value::Array(_) | Value::Object(_) => Value::Null,
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -778,6 +894,189 @@ mod tests {
         assert_eq!(
             Value::Object(n.custom),
             json!({"fields": {"colour": "red"}})
+        );
+    }
+
+    /// Escape sequences, C1 controls, bidi and zero-width characters, and forged log lines,
+    /// in every shape a form could send them.
+    fn attacks() -> Vec<String> {
+        let mut out = vec![
+            "Jane\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}Doe".to_owned(),
+            "Jane\u{1b}]0;owned title\u{1b}\\Doe".to_owned(),
+            "Jane\u{1b}[2J\u{1b}[HDoe".to_owned(),
+            "Jane\u{9b}31mDoe\u{9d}0;t\u{9c}".to_owned(),
+            "Jane\r\n2026-05-01T00:00:00Z  WARN echo5d: forged".to_owned(),
+            "Jane\rDoe\u{85}x\u{2028}y".to_owned(),
+            "\u{202E}eoD enaJ\u{202C}\u{2066}\u{2069}".to_owned(),
+            "Ja\u{200B}n\u{200C}e\u{200D}\u{2060}\u{FEFF}\u{AD}Doe".to_owned(),
+            "\u{7f}\u{0}J\u{1}a\u{8}n\u{1f}e".to_owned(),
+            "Jane\u{E0041}\u{E007F}\u{3164}Doe".to_owned(),
+        ];
+        // Every C0, DEL and C1 control between two letters.
+        out.extend(
+            (0u32..0x20)
+                .chain(0x7f..0xa0)
+                .filter_map(char::from_u32)
+                .map(|c| format!("J{c}D")),
+        );
+        out
+    }
+
+    fn is_clean_line(s: &str) -> bool {
+        s.chars()
+            .all(|c| !c.is_control() && !clean::is_invisible(c))
+    }
+
+    #[test]
+    fn every_single_line_field_is_clean() {
+        let single = [
+            ("name", "name"),
+            ("first_name", "first_name"),
+            ("last_name", "last_name"),
+            ("company", "company"),
+            ("form_name", "form_name"),
+            ("page_url", "page_url"),
+            ("referer", "referrer"),
+            ("utm_source", "utm_source"),
+            ("utm_medium", "utm_medium"),
+            ("utm_campaign", "utm_campaign"),
+            ("utm_term", "utm_term"),
+            ("utm_content", "utm_content"),
+            ("gclid", "gclid"),
+            ("fbclid", "fbclid"),
+            ("ip", "ip"),
+            ("user_agent", "user_agent"),
+        ];
+        for attack in attacks() {
+            for (key, field) in single {
+                let n = norm(json!({ key: attack, "email": format!("a{attack}@b.co") }));
+                let got = super::super::tests::field(&n, field).unwrap_or("");
+                assert!(is_clean_line(got), "{key} {attack:?} → {got:?}");
+                let email = n.email.as_deref().unwrap_or("");
+                assert!(is_clean_line(email), "email {attack:?} → {email:?}");
+            }
+            let n = norm(json!({"name": "J", "message": attack, "notes2": attack,
+                                attack.clone(): attack, "nested": {attack.clone(): [attack]}}));
+            let message = n.message.as_deref().unwrap_or("");
+            assert!(
+                message
+                    .chars()
+                    .all(|c| c == '\n' || is_clean_line(&c.to_string())),
+                "message {attack:?} → {message:?}"
+            );
+            let custom = Value::Object(n.custom).to_string();
+            assert!(
+                serde_json::from_str::<Value>(&custom).is_ok_and(|v| {
+                    let mut texts = Vec::new();
+                    every_text(&v, &mut texts);
+                    texts.iter().all(|t| {
+                        t.chars()
+                            .all(|c| c == '\n' || is_clean_line(&c.to_string()))
+                    })
+                }),
+                "custom {attack:?} → {custom}"
+            );
+        }
+    }
+
+    fn every_text(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| every_text(x, out)),
+            Value::Object(o) => o.iter().for_each(|(k, x)| {
+                out.push(k.clone());
+                every_text(x, out)
+            }),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn cleaning_keeps_what_was_meant() {
+        let n = norm(json!({
+            "name": "  Jane\u{200B} \u{202E}Doe\r\n",
+            "email": " JANE\u{200D}@Example.COM\u{FEFF} ",
+            "phone": "+1\u{200B} (555) 010-2000",
+            "message": "Hi,\r\nplease call.\r\rThanks\tJane\u{1b}[2J",
+            "company": "Acme\u{AD} Ltd",
+        }));
+        assert_eq!(n.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(n.email.as_deref(), Some("jane@example.com"));
+        assert_eq!(n.phone.as_deref(), Some("+15550102000"));
+        assert_eq!(
+            n.message.as_deref(),
+            Some("Hi,\nplease call.\n\nThanks Jane[2J")
+        );
+        assert_eq!(n.company.as_deref(), Some("Acme Ltd"));
+        // Only invisible characters is blank, and a blank field is absent.
+        let n = norm(json!({"name": "\u{200B}\u{202E}", "email": "a@b.co"}));
+        assert_eq!(n.name, None);
+        // Two keys that differ only by invisible characters stay two fields.
+        let n = norm(json!({"name": "J", "colour": "red", "col\u{200B}our": "blue"}));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"colour": "red", "_colour": "blue"})
+        );
+    }
+
+    #[test]
+    fn long_fields_are_cut_and_recorded() {
+        let long = |n: usize| "x".repeat(n);
+        let n = norm(json!({
+            "name": long(65_000),
+            "email": format!("{}@example.com", long(400)),
+            "phone": "5".repeat(500),
+            "page_url": format!("https://a.test/{}", long(5_000)),
+            "referer": format!("https://b.test/{}", "é".repeat(3_000)),
+            "utm_source": long(1_000),
+            "utm_campaign": long(256),
+            "gclid": long(257),
+            "company": long(201),
+            "user_agent": long(2_000),
+            "ip": long(100),
+            "message": long(70_000),
+        }));
+        let chars = |s: &Option<String>| s.as_deref().map_or(0, |s| s.chars().count());
+        assert_eq!(chars(&n.name), clean::NAME_MAX);
+        assert_eq!(chars(&n.email), clean::EMAIL_MAX);
+        assert_eq!(chars(&n.phone), clean::PHONE_MAX);
+        assert_eq!(chars(&n.page_url), clean::URL_MAX);
+        assert_eq!(chars(&n.referrer), clean::URL_MAX);
+        assert_eq!(chars(&n.utm_source), clean::UTM_MAX);
+        assert_eq!(chars(&n.utm_campaign), 256);
+        assert_eq!(chars(&n.gclid), clean::UTM_MAX);
+        assert_eq!(chars(&n.company), clean::COMPANY_MAX);
+        assert_eq!(chars(&n.user_agent), clean::USER_AGENT_MAX);
+        assert_eq!(chars(&n.ip), clean::IP_MAX);
+        assert_eq!(chars(&n.message), clean::MESSAGE_MAX);
+        assert!(
+            n.name
+                .as_deref()
+                .is_some_and(|s| s.chars().all(|c| c == 'x'))
+        );
+        assert_eq!(
+            n.custom.get(TRUNCATED_KEY),
+            Some(&json!({
+                "name": 65_000, "email": 412, "phone": 500, "page_url": 5_015,
+                "referrer": 3_015, "utm_source": 1_000, "gclid": 257, "company": 201,
+                "user_agent": 2_000, "ip": 100, "message": 70_000,
+            }))
+        );
+        // Kept in `custom` (ip, user agent) is the value as sent, cleaned but not cut.
+        assert_eq!(n.custom.get("ip"), Some(&json!(long(100))));
+        // A composed name is cut too; nothing cut, nothing recorded.
+        let n = norm(json!({"first_name": long(150), "last_name": long(150)}));
+        assert_eq!(chars(&n.name), clean::NAME_MAX);
+        assert_eq!(n.custom.get(TRUNCATED_KEY), Some(&json!({"name": 301})));
+        let n = norm(json!({"name": long(200), "truncated": "a form field"}));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"truncated": "a form field"})
+        );
+        let n = norm(json!({"name": long(201), "truncated": "a form field"}));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"truncated": "a form field", "_truncated": {"name": 201}})
         );
     }
 }
