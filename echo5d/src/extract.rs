@@ -59,6 +59,10 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
             ApiError::PayloadTooLarge {
                 limit: JSON_BODY_LIMIT,
             }
+        } else if let Some(t) = crate::server::body_timeout_in(&rej) {
+            ApiError::BodyTimeout {
+                secs: t.as_secs().max(1),
+            }
         } else {
             ApiError::bad_request("unreadable_body", rej.body_text())
         }
@@ -367,16 +371,14 @@ fn url_params(query: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Maps a refused key to its 401.
+/// Maps a refused key to its 401. Revoked and expired keys answer exactly like unknown ones,
+/// so the public cannot tell a key that once worked from a guess; the reason goes to the
+/// debug log (never the key) and the key's status is in the admin API.
 pub fn key_error(r: KeyRejection) -> ApiError {
-    let code = match r {
-        KeyRejection::Unknown => "invalid_api_key",
-        KeyRejection::Revoked => "revoked_api_key",
-        KeyRejection::Expired => "expired_api_key",
-    };
+    tracing::debug!(reason = %r, "API key refused");
     ApiError::Unauthorized {
-        code,
-        message: r.to_string(),
+        code: "invalid_api_key",
+        message: "the API key is not valid".into(),
     }
 }
 

@@ -65,6 +65,7 @@ pub fn args(dir: &std::path::Path) -> ServeArgs {
         smtp_url: None,
         smtp_from: "Echo5 <echo5@test.example>".into(),
         public_url: None,
+        http: Default::default(),
     }
 }
 
