@@ -259,7 +259,11 @@ fn build_full(state: AppState, throttle: Arc<AuthThrottle>) -> Router {
 /// path and method is 404, so the public side does not reveal which admin routes exist.
 fn build_public(state: AppState, throttle: Arc<AuthThrottle>) -> Router {
     let (router, _) = public_api().split_for_parts();
-    finish(router.method_not_allowed_fallback(not_found), state, throttle)
+    finish(
+        router.method_not_allowed_fallback(not_found),
+        state,
+        throttle,
+    )
 }
 
 /// Marks the one response that may be cached (see [`cache_control`]).
@@ -280,7 +284,10 @@ fn cache_control(resp: &Response) -> Option<HeaderValue> {
 fn finish(router: Router<AppState>, state: AppState, throttle: Arc<AuthThrottle>) -> Router {
     router
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(throttle, throttle::middleware))
+        .layer(middleware::from_fn_with_state(
+            throttle,
+            throttle::middleware,
+        ))
         .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(

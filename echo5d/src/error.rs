@@ -28,9 +28,7 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("too many requests for this API key; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
-    #[error(
-        "too many refused credentials from your address; retry in {retry_after_secs} s"
-    )]
+    #[error("too many refused credentials from your address; retry in {retry_after_secs} s")]
     AuthThrottled { retry_after_secs: u64 },
     #[error("the request body did not arrive within {secs} s")]
     BodyTimeout { secs: u64 },

@@ -262,7 +262,9 @@ async fn serve_connection(
     tokio::pin!(conn);
     // While a request is in flight there is no deadline; the watchdog looks again this often.
     let recheck = limits.header_read_timeout.min(limits.idle_timeout);
-    let first = state.deadline(&limits).unwrap_or_else(|| now_ms() + millis(recheck));
+    let first = state
+        .deadline(&limits)
+        .unwrap_or_else(|| now_ms() + millis(recheck));
     let sleep = tokio::time::sleep_until(instant_at(first));
     tokio::pin!(sleep);
     let mut stopping = false;
@@ -344,7 +346,9 @@ impl Registry {
         let conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
         let victim = conns
             .values()
-            .filter(|c| c.in_flight.load(Ordering::Acquire) == 0 && !c.evicted.load(Ordering::Relaxed))
+            .filter(|c| {
+                c.in_flight.load(Ordering::Acquire) == 0 && !c.evicted.load(Ordering::Relaxed)
+            })
             .min_by_key(|c| c.idle_since.load(Ordering::Relaxed));
         match victim {
             Some(c) => {
@@ -531,7 +535,12 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         let router = self.router.clone();
         Box::pin(async move {
             let resp = router.oneshot(req).await?;
-            Ok(resp.map(|inner| Body::new(GuardedBody { inner, _guard: guard })))
+            Ok(resp.map(|inner| {
+                Body::new(GuardedBody {
+                    inner,
+                    _guard: guard,
+                })
+            }))
         })
     }
 }
@@ -651,10 +660,18 @@ mod tests {
         // New and silent: the head is late after the header timeout.
         assert_eq!(c.deadline(&l), Some(accepted + 10_000));
         c.request_started();
-        assert_eq!(c.deadline(&l), None, "no deadline while a request is in flight");
+        assert_eq!(
+            c.deadline(&l),
+            None,
+            "no deadline while a request is in flight"
+        );
         c.request_ended();
         let idle = c.idle_since.load(Ordering::Relaxed);
-        assert_eq!(c.deadline(&l), Some(idle + 60_000), "between requests: idle timeout");
+        assert_eq!(
+            c.deadline(&l),
+            Some(idle + 60_000),
+            "between requests: idle timeout"
+        );
         c.bytes_arrived();
         let first = c.first_byte.load(Ordering::Relaxed);
         assert_ne!(first, NONE);

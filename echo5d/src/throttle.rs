@@ -193,7 +193,7 @@ impl AuthThrottle {
                 now.duration_since(e.last_seen) < window
             });
         }
-        lines.sort_by(|a, b| b.1.cmp(&a.1));
+        lines.sort_by_key(|l| std::cmp::Reverse(l.1));
         let interval = LOG_INTERVAL.as_secs();
         let (mut rest_addrs, mut rest) = (0usize, untracked);
         for (i, (addr, n, throttled)) in lines.into_iter().enumerate() {
@@ -274,7 +274,9 @@ mod tests {
         }
         match t.record(Some(a), WRONG) {
             Verdict::Throttle { retry_after } => {
-                assert!(retry_after <= Duration::from_secs(60) && retry_after >= Duration::from_secs(1))
+                assert!(
+                    retry_after <= Duration::from_secs(60) && retry_after >= Duration::from_secs(1)
+                )
             }
             v => panic!("{v:?}"),
         }

@@ -46,12 +46,7 @@ async fn a_flood_of_wrong_credentials_is_throttled_and_logged_in_a_few_lines() {
     let (_, key) = d.tenant_and_key(&token).await;
     let good = client_from("127.0.0.1");
     let logs = |good: reqwest::Client, url: String, token: String| async move {
-        let r = good
-            .get(url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let r = good.get(url).bearer_auth(&token).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         r.json::<Value>().await.unwrap()
     };
@@ -70,34 +65,33 @@ async fn a_flood_of_wrong_credentials_is_throttled_and_logged_in_a_few_lines() {
     // tokens and wrong API keys (well-formed and not), 32 at a time.
     let flood = client_from("127.0.0.2");
     const FLOOD: usize = 6000;
-    let answers: Vec<(StatusCode, Option<String>, Value)> =
-        futures_util::stream::iter(0..FLOOD)
-            .map(|i| {
-                let flood = flood.clone();
-                let (admin_url, ingest_url) = (d.url("/api/v1/tenants"), d.url("/api/v1/leads"));
-                async move {
-                    let req = match i % 3 {
-                        0 => flood
-                            .get(admin_url)
-                            .bearer_auth(format!("e5a_WrongWrongWrongWrongWrongWrong{i:010}")),
-                        1 => flood
-                            .post(ingest_url)
-                            .header("x-api-key", format!("e5_WrongWrongWrongWrongWrong{i:010}")),
-                        _ => flood.post(ingest_url).header("x-api-key", "not-a-key"),
-                    };
-                    let r = req.send().await.unwrap();
-                    let status = r.status();
-                    let retry = r
-                        .headers()
-                        .get("retry-after")
-                        .map(|v| v.to_str().unwrap().to_string());
-                    let body: Value = r.json().await.unwrap();
-                    (status, retry, body)
-                }
-            })
-            .buffer_unordered(32)
-            .collect()
-            .await;
+    let answers: Vec<(StatusCode, Option<String>, Value)> = futures_util::stream::iter(0..FLOOD)
+        .map(|i| {
+            let flood = flood.clone();
+            let (admin_url, ingest_url) = (d.url("/api/v1/tenants"), d.url("/api/v1/leads"));
+            async move {
+                let req = match i % 3 {
+                    0 => flood
+                        .get(admin_url)
+                        .bearer_auth(format!("e5a_WrongWrongWrongWrongWrongWrong{i:010}")),
+                    1 => flood
+                        .post(ingest_url)
+                        .header("x-api-key", format!("e5_WrongWrongWrongWrongWrong{i:010}")),
+                    _ => flood.post(ingest_url).header("x-api-key", "not-a-key"),
+                };
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                let retry = r
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_string());
+                let body: Value = r.json().await.unwrap();
+                (status, retry, body)
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
     let unauthorized = answers
         .iter()
         .filter(|a| a.0 == StatusCode::UNAUTHORIZED)
@@ -197,7 +191,10 @@ async fn a_flood_of_wrong_credentials_is_throttled_and_logged_in_a_few_lines() {
         "{refused:#?}"
     );
     // The credentials themselves never appear.
-    assert!(!stderr.contains("WrongWrong"), "a presented credential in the log");
+    assert!(
+        !stderr.contains("WrongWrong"),
+        "a presented credential in the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -198,11 +198,7 @@ async fn slow_and_idle_connections_are_closed_while_others_are_served() {
                 assert!(closed.answer.contains("body_timeout"), "{}", closed.answer);
             }
             "slow ingest body" => {
-                assert!(
-                    closed.answer.starts_with("HTTP/1.1 4"),
-                    "{}",
-                    closed.answer
-                );
+                assert!(closed.answer.starts_with("HTTP/1.1 4"), "{}", closed.answer);
             }
             _ => assert_eq!(closed.answer, "", "{kind}"),
         }
