@@ -257,3 +257,33 @@ async fn revoked_and_expired_keys_answer_like_unknown_ones() {
         "{statuses:?}"
     );
 }
+
+#[test]
+fn the_openapi_document_lists_the_throttle_and_body_timeout_answers() {
+    let doc = serde_json::to_value(echo5d::openapi()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut with_401 = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+                continue;
+            };
+            if responses.contains_key("401") {
+                with_401 += 1;
+                assert!(
+                    responses.contains_key("429"),
+                    "{method} {path} can refuse a credential but documents no 429"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                assert!(
+                    responses.contains_key("408"),
+                    "{method} {path} reads a body but documents no 408"
+                );
+            }
+        }
+    }
+    assert!(with_401 > 30, "{with_401}");
+    let throttled = &paths["/api/v1/tenants"]["get"]["responses"]["429"];
+    assert!(throttled["headers"].get("Retry-After").is_some(), "{throttled}");
+}
