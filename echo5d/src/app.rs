@@ -437,6 +437,7 @@ pub async fn bind(
         header_read_timeout: h.header_read_timeout,
         body_timeout: h.body_timeout,
         idle_timeout: h.idle_timeout,
+        send_timeout: h.send_timeout,
         max_header_bytes: h.max_header_bytes,
         max_connections: server::clamp_connections(
             h.max_connections,

@@ -123,6 +123,10 @@ pub struct HttpArgs {
     /// The window of `--auth-failure-limit`.
     #[arg(long, env = "ECHO5_AUTH_FAILURE_WINDOW", default_value = "60s", value_parser = duration_arg)]
     pub auth_failure_window: Duration,
+    /// Time a client may leave its answer unread (the socket takes no byte); then the
+    /// connection is dropped.
+    #[arg(long, env = "ECHO5_SEND_TIMEOUT", default_value = "60s", value_parser = duration_arg)]
+    pub send_timeout: Duration,
 }
 
 impl Default for HttpArgs {
@@ -136,6 +140,7 @@ impl Default for HttpArgs {
             max_connections: 10_000,
             auth_failure_limit: 20,
             auth_failure_window: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -208,6 +213,7 @@ mod tests {
             (d.max_header_bytes, d.max_connections, d.auth_failure_limit)
         );
         assert_eq!(a.auth_failure_window, d.auth_failure_window);
+        assert_eq!(a.send_timeout, d.send_timeout);
         assert_eq!(a.admin_listen, None);
     }
 }

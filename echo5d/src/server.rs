@@ -5,6 +5,8 @@
 //! - **Header read timeout**: from the moment a connection is ready for a request (accepted,
 //!   or the first byte of a keep-alive request arrived) until the request's head is complete.
 //! - **Idle timeout**: a keep-alive connection that sends nothing after its last response.
+//! - **Send timeout**: a client that stops reading its response (the socket accepts no
+//!   byte for this long) is dropped, request in flight or not.
 //! - **Body timeout**: the whole request body must arrive within this time of the head
 //!   ([`DeadlineBody`]); a late body fails the request and the connection closes.
 //! - **Connection cap**: at the cap, the connection that has waited longest without a request
@@ -45,6 +47,7 @@ pub struct ServerLimits {
     pub header_read_timeout: Duration,
     pub body_timeout: Duration,
     pub idle_timeout: Duration,
+    pub send_timeout: Duration,
     /// Largest request head (request line and headers).
     pub max_header_bytes: usize,
     /// Connections per listener.
@@ -54,6 +57,7 @@ pub struct ServerLimits {
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// hyper refuses a read buffer smaller than this.
@@ -68,6 +72,7 @@ impl Default for ServerLimits {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
@@ -205,10 +210,12 @@ async fn accept_loop(
             if registry.evict_longest_waiting() {
                 break;
             }
-            // Every connection has a request in flight: hold this one (and leave further
-            // arrivals in the kernel's backlog) until one ends.
+            // Every connection has a request in flight (or has just answered one): hold this
+            // one, and leave further arrivals in the kernel's backlog, until one ends or
+            // settles.
             tokio::select! {
                 _ = registry.freed.notified() => {}
+                _ = tokio::time::sleep(SETTLE) => {}
                 _ = stop.changed() => return,
             }
         }
@@ -260,12 +267,25 @@ async fn serve_connection(
     };
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
-    // While a request is in flight there is no deadline; the watchdog looks again this often.
-    let recheck = limits.header_read_timeout.min(limits.idle_timeout);
-    let first = state
-        .deadline(&limits)
-        .unwrap_or_else(|| now_ms() + millis(recheck));
-    let sleep = tokio::time::sleep_until(instant_at(first));
+    // Events (a response ending, a write blocking) move the deadline without waking the
+    // watchdog, which would cost a wake-up per request; it looks again at least this often
+    // instead, so a deadline is noticed at most a quarter of the shortest timeout late.
+    let tick = (limits
+        .header_read_timeout
+        .min(limits.idle_timeout)
+        .min(limits.send_timeout)
+        / 4)
+    .max(Duration::from_millis(100));
+    let next_wake = |deadline: Option<u64>, stopping: bool| {
+        let tick = if stopping {
+            Duration::from_millis(100)
+        } else {
+            tick
+        };
+        let soon = now_ms().saturating_add(millis(tick));
+        instant_at(deadline.map_or(soon, |d| d.min(soon)))
+    };
+    let sleep = tokio::time::sleep_until(next_wake(state.deadline(&limits), false));
     tokio::pin!(sleep);
     let mut stopping = false;
     loop {
@@ -278,17 +298,15 @@ async fn serve_connection(
             }
             _ = &mut sleep => {
                 match state.deadline(&limits) {
-                    // Nothing in flight past the deadline (or shutting down): no response is
-                    // owed, so dropping the connection loses nothing.
-                    Some(d) if stopping || now_ms() >= d => {
-                        tracing::debug!(%peer, "closing a connection that sent no request in time");
+                    // Past the deadline nothing is owed: no request in flight, or a client
+                    // that does not read its answer. When stopping, a connection without a
+                    // request in flight goes too, once its last answer has had time to
+                    // leave hyper's write buffer.
+                    Some(d) if now_ms() >= d || (stopping && state.settled()) => {
+                        tracing::debug!(%peer, "closing a connection that sent or read nothing in time");
                         break;
                     }
-                    Some(d) => sleep.as_mut().reset(instant_at(d)),
-                    None => {
-                        let next = if stopping { Duration::from_millis(100) } else { recheck };
-                        sleep.as_mut().reset(tokio::time::Instant::now() + next);
-                    }
+                    deadline => sleep.as_mut().reset(next_wake(deadline, stopping)),
                 }
             }
             _ = state.evict.notified() => {
@@ -346,9 +364,7 @@ impl Registry {
         let conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
         let victim = conns
             .values()
-            .filter(|c| {
-                c.in_flight.load(Ordering::Acquire) == 0 && !c.evicted.load(Ordering::Relaxed)
-            })
+            .filter(|c| c.settled() && !c.evicted.load(Ordering::Relaxed))
             .min_by_key(|c| c.idle_since.load(Ordering::Relaxed));
         match victim {
             Some(c) => {
@@ -381,6 +397,10 @@ fn instant_at(ms: u64) -> tokio::time::Instant {
 
 const NONE: u64 = u64::MAX;
 
+/// How long after a response a connection is left alone by eviction and shutdown, so the
+/// response's last bytes leave hyper's write buffer first.
+const SETTLE: Duration = Duration::from_secs(1);
+
 /// What the watchdog knows about one connection.
 struct ConnState {
     /// Requests whose response has not been fully sent.
@@ -391,6 +411,9 @@ struct ConnState {
     idle_since: AtomicU64,
     /// When the first byte arrived while nothing was in flight ([`NONE`] if none yet).
     first_byte: AtomicU64,
+    /// Since when writes to the socket have been waiting for the client to read
+    /// ([`NONE`] while they go through).
+    write_blocked: AtomicU64,
     evicted: AtomicBool,
     evict: Notify,
 }
@@ -402,6 +425,7 @@ impl ConnState {
             served: AtomicBool::new(false),
             idle_since: AtomicU64::new(now_ms()),
             first_byte: AtomicU64::new(NONE),
+            write_blocked: AtomicU64::new(NONE),
             evicted: AtomicBool::new(false),
             evict: Notify::new(),
         }
@@ -428,15 +452,44 @@ impl ConnState {
         }
     }
 
-    /// When the connection is to be closed; `None` while a request is in flight.
-    fn deadline(&self, limits: &ServerLimits) -> Option<u64> {
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return None;
+    fn write_progress(&self, blocked: bool) {
+        let was = self.write_blocked.load(Ordering::Relaxed);
+        if blocked && was == NONE {
+            self.write_blocked.store(now_ms(), Ordering::Relaxed);
+        } else if !blocked && was != NONE {
+            self.write_blocked.store(NONE, Ordering::Relaxed);
         }
+    }
+
+    /// Nothing in flight, and no response that may still sit in hyper's write buffer: none
+    /// was ever sent, a new request's head has begun since, or the last one ended at least
+    /// [`SETTLE`] ago.
+    fn settled(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0
+            && (!self.served.load(Ordering::Relaxed)
+                || self.first_byte.load(Ordering::Relaxed) != NONE
+                || now_ms().saturating_sub(self.idle_since.load(Ordering::Relaxed))
+                    >= millis(SETTLE))
+    }
+
+    /// When the connection is to be closed; `None` while a request is in flight and the
+    /// client reads.
+    fn deadline(&self, limits: &ServerLimits) -> Option<u64> {
+        let blocked = self.write_blocked.load(Ordering::Relaxed);
+        let send = (blocked != NONE).then(|| blocked.saturating_add(millis(limits.send_timeout)));
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return send;
+        }
+        let wait = self.wait_deadline(limits);
+        Some(send.map_or(wait, |s| s.min(wait)))
+    }
+
+    /// The header or idle deadline of a connection with nothing in flight.
+    fn wait_deadline(&self, limits: &ServerLimits) -> u64 {
         let header = millis(limits.header_read_timeout);
         let first_byte = self.first_byte.load(Ordering::Relaxed);
         if first_byte != NONE {
-            return Some(first_byte.saturating_add(header));
+            return first_byte.saturating_add(header);
         }
         let since = self.idle_since.load(Ordering::Relaxed);
         // A new connection that sends nothing is a request whose head is late; a
@@ -446,7 +499,7 @@ impl ConnState {
         } else {
             header
         };
-        Some(since.saturating_add(wait))
+        since.saturating_add(wait)
     }
 }
 
@@ -477,7 +530,9 @@ impl AsyncWrite for WatchedIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let res = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.state.write_progress(res.is_pending());
+        res
     }
 
     fn poll_write_vectored(
@@ -485,7 +540,9 @@ impl AsyncWrite for WatchedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let res = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.state.write_progress(res.is_pending());
+        res
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -676,6 +733,17 @@ mod tests {
         let first = c.first_byte.load(Ordering::Relaxed);
         assert_ne!(first, NONE);
         assert_eq!(c.deadline(&l), Some(first + 10_000), "a head has begun");
+        c.request_started();
+        assert_eq!(c.deadline(&l), None);
+        c.write_progress(true);
+        let blocked = c.write_blocked.load(Ordering::Relaxed);
+        assert_eq!(
+            c.deadline(&l),
+            Some(blocked + 60_000),
+            "a client that does not read its answer"
+        );
+        c.write_progress(false);
+        assert_eq!(c.deadline(&l), None);
     }
 
     #[test]
@@ -685,14 +753,22 @@ mod tests {
         busy.request_started();
         let (_, old) = r.insert();
         old.idle_since.store(0, Ordering::Relaxed);
+        old.first_byte.store(5, Ordering::Relaxed);
         let (_, young) = r.insert();
         young.idle_since.store(10, Ordering::Relaxed);
+        young.first_byte.store(15, Ordering::Relaxed);
+        let (_, just_answered) = r.insert();
+        just_answered.request_started();
+        just_answered.request_ended();
         assert!(r.evict_longest_waiting());
         assert!(old.evicted.load(Ordering::Relaxed));
         assert!(!young.evicted.load(Ordering::Relaxed));
         assert!(r.evict_longest_waiting());
         assert!(young.evicted.load(Ordering::Relaxed));
-        assert!(!r.evict_longest_waiting(), "the busy one stays");
+        assert!(
+            !r.evict_longest_waiting(),
+            "the busy one stays, and so does one that has just answered"
+        );
     }
 
     #[test]

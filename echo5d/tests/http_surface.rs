@@ -285,5 +285,8 @@ fn the_openapi_document_lists_the_throttle_and_body_timeout_answers() {
     }
     assert!(with_401 > 30, "{with_401}");
     let throttled = &paths["/api/v1/tenants"]["get"]["responses"]["429"];
-    assert!(throttled["headers"].get("Retry-After").is_some(), "{throttled}");
+    assert!(
+        throttled["headers"].get("Retry-After").is_some(),
+        "{throttled}"
+    );
 }

@@ -393,3 +393,100 @@ async fn sigterm_is_not_held_up_by_slow_connections_and_finishes_requests_in_fli
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_its_answers_is_dropped_after_the_send_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = RealDaemon::start(
+        &dir.path().join("data"),
+        launch(&dir.path().join("daemon.log"))
+            .env("ECHO5_SEND_TIMEOUT", "2s")
+            .env("ECHO5_HEADER_READ_TIMEOUT", "60s")
+            .env("ECHO5_IDLE_TIMEOUT", "60s"),
+    )
+    .await;
+    let doc_len = reqwest::get(d.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    // Far more answer than the socket buffers hold, asked for at once and never read.
+    const ASKED: usize = 300;
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let mut s = sock
+        .connect(format!("127.0.0.1:{}", d.port).parse().unwrap())
+        .await
+        .unwrap();
+    s.write_all(
+        "GET /api/v1/openapi.json HTTP/1.1\r\nHost: echo5\r\n\r\n"
+            .repeat(ASKED)
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Reading now drains what was sent before the daemon gave up, then finds it closed.
+    let closed = until_closed(s, Instant::now(), None)
+        .await
+        .expect("the connection of a client that stopped reading is closed");
+    assert!(
+        closed.answer.len() < ASKED * doc_len,
+        "all {} bytes were delivered: the daemon waited for the reader",
+        closed.answer.len()
+    );
+    // The daemon serves others meanwhile.
+    let r = reqwest::get(d.url("/healthz")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// A connection that has been answered once and then sits idle.
+async fn answered_once(addr: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: echo5\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).contains("\"ok\"") {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before answering");
+        got.extend_from_slice(&buf[..n]);
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_and_header_timeouts_are_independent() {
+    for (header, idle) in [("60s", "1s"), ("1s", "60s")] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = RealDaemon::start(
+            &dir.path().join("data"),
+            launch(&dir.path().join("daemon.log"))
+                .env("ECHO5_HEADER_READ_TIMEOUT", header)
+                .env("ECHO5_IDLE_TIMEOUT", idle),
+        )
+        .await;
+        let addr = format!("127.0.0.1:{}", d.port);
+        let mut idle_conn = answered_once(&addr).await;
+        let mut silent = TcpStream::connect(&addr).await.unwrap();
+        let mut partial = TcpStream::connect(&addr).await.unwrap();
+        partial
+            .write_all(b"GET /healthz HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (idle_closed, silent_closed, partial_closed) = (
+            is_closed(&mut idle_conn, Duration::from_millis(100)).await,
+            is_closed(&mut silent, Duration::from_millis(100)).await,
+            is_closed(&mut partial, Duration::from_millis(100)).await,
+        );
+        assert_eq!(
+            (idle_closed, silent_closed, partial_closed),
+            (idle == "1s", header == "1s", header == "1s"),
+            "header timeout {header}, idle timeout {idle}: (idle, silent, partial head) closed"
+        );
+    }
+}
