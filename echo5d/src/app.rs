@@ -284,10 +284,7 @@ fn cache_control(resp: &Response) -> Option<HeaderValue> {
 fn finish(router: Router<AppState>, state: AppState, throttle: Arc<AuthThrottle>) -> Router {
     router
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            throttle,
-            throttle::middleware,
-        ))
+        .layer(throttle::ThrottleLayer(throttle))
         .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(

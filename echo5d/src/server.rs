@@ -22,6 +22,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -32,6 +33,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::AtomicU8;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
@@ -147,12 +149,16 @@ where
     let (stop_tx, stop_rx) = watch::channel(false);
     let builder = Arc::new(builder(&limits));
     let mut loops = Vec::new();
+    let mut registries = Vec::new();
     for (listener, router) in listeners {
+        let registry = Arc::new(Registry::default());
+        registries.push(registry.clone());
         loops.push(tokio::spawn(accept_loop(
             listener,
             router,
             builder.clone(),
             limits,
+            registry,
             stop_rx.clone(),
         )));
     }
@@ -161,6 +167,10 @@ where
     let _ = stop_tx.send(true);
     for l in loops {
         let _ = l.await;
+    }
+    // No connection is added any more: tell each to finish.
+    for r in &registries {
+        r.signal_all(STOP);
     }
     // Every connection task holds a receiver; this resolves when the last one has ended.
     stop_tx.closed().await;
@@ -181,9 +191,9 @@ async fn accept_loop(
     router: Router,
     builder: Arc<http1::Builder>,
     limits: ServerLimits,
+    registry: Arc<Registry>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let registry = Arc::new(Registry::default());
     let max = limits.max_connections.max(1);
     let mut last_error_log: Option<Instant> = None;
     loop {
@@ -253,7 +263,8 @@ async fn serve_connection(
     registry: Arc<Registry>,
     id: u64,
     state: Arc<ConnState>,
-    mut stop: watch::Receiver<bool>,
+    // Held, never polled: `serve` waits for every clone to be dropped.
+    stop: watch::Receiver<bool>,
 ) {
     let io = TokioIo::new(WatchedIo {
         inner: stream,
@@ -309,16 +320,17 @@ async fn serve_connection(
                     deadline => sleep.as_mut().reset(next_wake(deadline, stopping)),
                 }
             }
-            _ = state.evict.notified() => {
-                tracing::debug!(%peer, "closing a waiting connection to make room (connection cap)");
-                break;
-            }
-            changed = stop.changed(), if !stopping => {
-                let _ = changed;
-                stopping = true;
-                conn.as_mut().graceful_shutdown();
-                // Connections without a request in flight go at once (see the sleep arm).
-                sleep.as_mut().reset(tokio::time::Instant::now());
+            signals = Signals(&state) => {
+                if signals & EVICT != 0 {
+                    tracing::debug!(%peer, "closing a waiting connection to make room (connection cap)");
+                    break;
+                }
+                if signals & STOP != 0 && !stopping {
+                    stopping = true;
+                    conn.as_mut().graceful_shutdown();
+                    // Connections without a request in flight go at once (see the sleep arm).
+                    sleep.as_mut().reset(tokio::time::Instant::now());
+                }
             }
         }
     }
@@ -336,6 +348,17 @@ struct Registry {
 }
 
 impl Registry {
+    fn signal_all(&self, signal: u8) {
+        for c in self
+            .conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            c.signal(signal);
+        }
+    }
+
     fn len(&self) -> usize {
         self.conns.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -369,7 +392,7 @@ impl Registry {
         match victim {
             Some(c) => {
                 c.evicted.store(true, Ordering::Relaxed);
-                c.evict.notify_one();
+                c.signal(EVICT);
                 true
             }
             None => false,
@@ -415,7 +438,29 @@ struct ConnState {
     /// ([`NONE`] while they go through).
     write_blocked: AtomicU64,
     evicted: AtomicBool,
-    evict: Notify,
+    /// [`STOP`] and [`EVICT`], for the connection's task ([`Signals`]).
+    signals: AtomicU8,
+    waker: AtomicWaker,
+}
+
+const STOP: u8 = 1;
+const EVICT: u8 = 2;
+
+/// The signals sent to a connection, as a future its task polls beside the connection.
+/// Per connection and lock-free: it is polled at every wake-up of the task, and a shared
+/// channel there (a `watch` receiver) cost a contended lock per request.
+struct Signals<'a>(&'a ConnState);
+
+impl Future for Signals<'_> {
+    type Output = u8;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u8> {
+        self.0.waker.register(cx.waker());
+        match self.0.signals.swap(0, Ordering::AcqRel) {
+            0 => Poll::Pending,
+            s => Poll::Ready(s),
+        }
+    }
 }
 
 impl ConnState {
@@ -427,8 +472,14 @@ impl ConnState {
             first_byte: AtomicU64::new(NONE),
             write_blocked: AtomicU64::new(NONE),
             evicted: AtomicBool::new(false),
-            evict: Notify::new(),
+            signals: AtomicU8::new(0),
+            waker: AtomicWaker::new(),
         }
+    }
+
+    fn signal(&self, signal: u8) {
+        self.signals.fetch_or(signal, Ordering::AcqRel);
+        self.waker.wake();
     }
 
     fn request_started(&self) {

@@ -18,13 +18,17 @@
 //!   addresses); the rest are counted and logged as one line per address per interval with a
 //!   count (at most [`AGGREGATE_LINES`] addresses, then one line for all the others).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::{IpAddr, Ipv6Addr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tower::{Layer, Service};
 
 use crate::error::ApiError;
 use crate::server::ClientAddr;
@@ -230,24 +234,59 @@ impl AuthThrottle {
     }
 }
 
-/// Middleware: a refused credential (a 401 carrying [`AuthFailure`]) is recorded, and over
-/// the address's limit answered 429 instead.
-pub async fn middleware(
-    State(throttle): State<Arc<AuthThrottle>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let ip = req.extensions().get::<ClientAddr>().map(|c| c.0.ip());
-    let resp = next.run(req).await;
-    let Some(failure) = resp.extensions().get::<AuthFailure>().copied() else {
-        return resp;
-    };
-    match throttle.record(ip, failure) {
-        Verdict::Refuse => resp,
-        Verdict::Throttle { retry_after } => ApiError::AuthThrottled {
-            retry_after_secs: retry_after.as_secs().max(1),
+/// The layer that records refused credentials (a 401 carrying [`AuthFailure`]) and, over
+/// the address's limit, answers 429 instead. A plain tower layer rather than
+/// `axum::middleware::from_fn`, which clones and boxes the inner service on every request.
+#[derive(Clone)]
+pub struct ThrottleLayer(pub Arc<AuthThrottle>);
+
+impl<S> Layer<S> for ThrottleLayer {
+    type Service = Throttled<S>;
+
+    fn layer(&self, inner: S) -> Throttled<S> {
+        Throttled {
+            inner,
+            throttle: self.0.clone(),
         }
-        .into_response(),
+    }
+}
+
+#[derive(Clone)]
+pub struct Throttled<S> {
+    inner: S,
+    throttle: Arc<AuthThrottle>,
+}
+
+impl<S> Service<Request> for Throttled<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let ip = req.extensions().get::<ClientAddr>().map(|c| c.0.ip());
+        let throttle = self.throttle.clone();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let resp = fut.await?;
+            let Some(failure) = resp.extensions().get::<AuthFailure>().copied() else {
+                return Ok(resp);
+            };
+            Ok(match throttle.record(ip, failure) {
+                Verdict::Refuse => resp,
+                Verdict::Throttle { retry_after } => ApiError::AuthThrottled {
+                    retry_after_secs: retry_after.as_secs().max(1),
+                }
+                .into_response(),
+            })
+        })
     }
 }
 
