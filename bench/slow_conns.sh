@@ -7,6 +7,7 @@
 #
 # usage: bench/slow_conns.sh [slow connections, default 500] [seconds per point, default 5]
 #        ECHO5D_BIN=/path/to/older/echo5d bench/slow_conns.sh 500 5   (measure another build)
+#        ECHO5D_ARGS="--header-read-timeout 2s" bench/slow_conns.sh      (extra daemon flags)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-500}
@@ -19,7 +20,8 @@ BIN=${ECHO5D_BIN:-./target/release/echo5d}
 DIR=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
-"$BIN" --data-dir "$DIR" --listen "127.0.0.1:$PORT" --log warn >/dev/null 2>"$DIR/daemon.log" &
+# shellcheck disable=SC2086 # ECHO5D_ARGS is a list of flags
+"$BIN" --data-dir "$DIR" --listen "127.0.0.1:$PORT" --log warn ${ECHO5D_ARGS:-} >/dev/null 2>"$DIR/daemon.log" &
 PID=$!
 HELPER=""
 trap '[ -n "$HELPER" ] && kill $HELPER 2>/dev/null; kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
