@@ -429,25 +429,29 @@ pub async fn bind(
         None => None,
     };
     let fd_limit = server::raise_open_file_limit();
-    let h = &args.http;
-    let limits = ServerLimits {
-        header_read_timeout: h.header_read_timeout,
-        body_timeout: h.body_timeout,
-        idle_timeout: h.idle_timeout,
-        send_timeout: h.send_timeout,
-        max_header_bytes: h.max_header_bytes,
-        max_connections: server::clamp_connections(
-            h.max_connections,
-            fd_limit,
-            1 + usize::from(admin.is_some()),
-        ),
-    };
-    let opts = HttpOptions {
-        limits,
+    let opts = http_options(&args.http, fd_limit, 1 + usize::from(admin.is_some()));
+    Ok((Listeners { main, admin }, opts))
+}
+
+/// The flags as [`HttpOptions`], with the connection cap fitted to `fd_limit` for
+/// `listeners` listeners.
+pub fn http_options(
+    h: &crate::config::HttpArgs,
+    fd_limit: Option<u64>,
+    listeners: usize,
+) -> HttpOptions {
+    HttpOptions {
+        limits: ServerLimits {
+            header_read_timeout: h.header_read_timeout,
+            body_timeout: h.body_timeout,
+            idle_timeout: h.idle_timeout,
+            send_timeout: h.send_timeout,
+            max_header_bytes: h.max_header_bytes,
+            max_connections: server::clamp_connections(h.max_connections, fd_limit, listeners),
+        },
         auth_failure_limit: h.auth_failure_limit,
         auth_failure_window: h.auth_failure_window,
-    };
-    Ok((Listeners { main, admin }, opts))
+    }
 }
 
 /// [`launch`] with every listener and option.
