@@ -216,7 +216,7 @@ impl IntoResponse for ApiError {
                     crate::routes::ingest::retry_after(retry_after_secs),
                 );
             }
-            // Refused credentials are logged by `throttle::middleware`, per client address
+            // Refused credentials are logged by `throttle::ThrottleLayer`, per client address
             // and aggregated under a flood; the credential itself never is in a line.
             ApiError::Unauthorized { code, .. } => {
                 resp.extensions_mut().insert(crate::throttle::AuthFailure {
