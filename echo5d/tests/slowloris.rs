@@ -179,7 +179,7 @@ async fn slow_and_idle_connections_are_closed_while_others_are_served() {
             .unwrap()
             .unwrap_or_else(|| panic!("a {kind} connection was still open after {GIVE_UP:?}"));
         assert!(
-            closed.after >= timeout - Duration::from_millis(100),
+            closed.after >= timeout - Duration::from_millis(500),
             "a {kind} connection was closed after {:?}, before its timeout",
             closed.after
         );
