@@ -2,13 +2,14 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -21,7 +22,9 @@ use crate::routes::{
     audit, dashboard, events, health, ingest, keys, leads, platform, settings, sla, stages, system,
     tenants,
 };
+use crate::server::{self, ServerLimits};
 use crate::state::AppState;
+use crate::throttle::{self, AuthThrottle};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -81,7 +84,35 @@ fn ingest_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(ingest::post_lead))
         .routes(routes!(ingest::post_ingest, ingest::get_ingest))
+        // axum answers HEAD with the GET handler (body dropped), and this GET stores a lead:
+        // a link checker or prefetcher probing the URL would create one.
+        .route(
+            "/api/v1/ingest/{key}",
+            axum::routing::head(head_not_allowed),
+        )
         .layer(cors)
+}
+
+async fn head_not_allowed() -> Response {
+    let mut resp = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "HEAD is not allowed on this route; GET and POST store a lead".into(),
+        None,
+    );
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET,POST"));
+    resp
+}
+
+/// What the public listener serves when `--admin-listen` puts the admin API elsewhere:
+/// ingest, the key check plugins use, and health.
+fn public_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(ingest_routes())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(keys::whoami))
 }
 
 fn api() -> OpenApiRouter<AppState> {
@@ -138,23 +169,122 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route [`build_router`] serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    let mut doc = api().split_for_parts().1;
+    common_responses(&mut doc);
+    doc
+}
+
+/// Answers every route can give besides its own: 429 `too_many_auth_failures` wherever a
+/// credential can be refused (401), and 408 `body_timeout` wherever a body is read.
+fn common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, schema::Type};
+    let retry_after = utoipa::openapi::HeaderBuilder::new()
+        .schema(utoipa::openapi::ObjectBuilder::new().schema_type(Type::Integer))
+        .description(Some("Seconds to wait"))
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
+            if let Some(RefOr::T(unauthorized)) = responses.get("401").cloned()
+                && !responses.contains_key("429")
+            {
+                let mut r = unauthorized;
+                r.description =
+                    "Too many refused credentials from this address; see Retry-After".into();
+                r.headers.insert("Retry-After".into(), retry_after.clone());
+                responses.insert("429".into(), RefOr::T(r));
+            }
+            let error_body = responses
+                .get("401")
+                .or_else(|| responses.get("400"))
+                .cloned();
+            if op.request_body.is_some()
+                && !responses.contains_key("408")
+                && let Some(RefOr::T(mut r)) = error_body
+            {
+                r.description = "The request body did not arrive in time".into();
+                r.headers.clear();
+                responses.insert("408".into(), RefOr::T(r));
+            }
+        }
+    }
 }
 
 /// The whole HTTP application. Tests drive it in-process (`tower::ServiceExt::oneshot`) or
 /// serve it on a loopback port with [`launch`].
 pub fn build_router(state: AppState) -> Router {
-    let (router, doc) = api().split_for_parts();
+    build_full(
+        state,
+        Arc::new(AuthThrottle::new(
+            throttle::DEFAULT_LIMIT,
+            throttle::DEFAULT_WINDOW,
+        )),
+    )
+}
+
+fn build_full(state: AppState, throttle: Arc<AuthThrottle>) -> Router {
+    let (router, mut doc) = api().split_for_parts();
+    common_responses(&mut doc);
     let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
+    let router = router.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move {
+                let mut resp = (
+                    [
+                        (header::CONTENT_TYPE, "application/json"),
+                        // The one answer without personal data worth caching.
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    (*doc).clone(),
+                )
+                    .into_response();
+                resp.extensions_mut().insert(Cacheable);
+                resp
+            }
+        }),
+    );
+    finish(router, state, throttle)
+}
+
+/// The public listener's router under `--admin-listen`: [`public_api`] only. Every other
+/// path and method is 404, so the public side does not reveal which admin routes exist.
+fn build_public(state: AppState, throttle: Arc<AuthThrottle>) -> Router {
+    let (router, _) = public_api().split_for_parts();
+    finish(
+        router.method_not_allowed_fallback(not_found),
+        state,
+        throttle,
+    )
+}
+
+/// Marks the one response that may be cached (see [`cache_control`]).
+#[derive(Clone, Copy)]
+struct Cacheable;
+
+/// `Cache-Control: no-store` on every answer but the OpenAPI document: most carry personal
+/// data (leads, lists, exports, audit, logs, keys, settings), and one rule for all cannot
+/// miss a new route.
+fn cache_control(resp: &Response) -> Option<HeaderValue> {
+    if resp.extensions().get::<Cacheable>().is_some() {
+        None
+    } else {
+        Some(HeaderValue::from_static("no-store"))
+    }
+}
+
+fn finish(router: Router<AppState>, state: AppState, throttle: Arc<AuthThrottle>) -> Router {
     router
-        .route(
-            "/api/v1/openapi.json",
-            axum::routing::get(move || {
-                let doc = doc.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], (*doc).clone()) }
-            }),
-        )
         .fallback(not_found)
+        .layer(throttle::ThrottleLayer(throttle))
         .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(
@@ -176,6 +306,16 @@ pub fn build_router(state: AppState) -> Router {
                     },
                 ),
         )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            cache_control,
+        ))
+        // Every answer: browsers must not guess a type other than the declared one (a JSON
+        // error echoing input must never be run as HTML).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 
@@ -225,7 +365,7 @@ async fn json_errors(req: Request, next: Next) -> Response {
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish and commits every pending write before returning.
+/// finish and commits every pending write before returning. Default timeouts and caps.
 pub async fn launch<F>(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -234,23 +374,129 @@ pub async fn launch<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    launch_with(
+        Listeners {
+            main: listener,
+            admin: None,
+        },
+        state,
+        HttpOptions::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// Where the daemon listens.
+pub struct Listeners {
+    /// Everything, or with `admin` set, only ingest and health ([`public_api`]).
+    pub main: tokio::net::TcpListener,
+    /// The whole API (`--admin-listen`).
+    pub admin: Option<tokio::net::TcpListener>,
+}
+
+/// The HTTP server's timeouts and caps and the refused-credential throttle (from the flags).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpOptions {
+    pub limits: ServerLimits,
+    /// Wrong credentials per address per window before 429s; 0 disables.
+    pub auth_failure_limit: u32,
+    pub auth_failure_window: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            limits: ServerLimits::default(),
+            auth_failure_limit: throttle::DEFAULT_LIMIT,
+            auth_failure_window: throttle::DEFAULT_WINDOW,
+        }
+    }
+}
+
+/// Binds `--listen` (and `--admin-listen`), raises the open-file limit and turns the flags
+/// into [`HttpOptions`].
+pub async fn bind(
+    args: &crate::config::ServeArgs,
+) -> Result<(Listeners, HttpOptions), crate::run::StartError> {
+    let bind = |addr: std::net::SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| crate::run::StartError::Listen { addr, source })
+    };
+    let main = bind(args.listen).await?;
+    let admin = match args.http.admin_listen {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
+    let fd_limit = server::raise_open_file_limit();
+    let opts = http_options(&args.http, fd_limit, 1 + usize::from(admin.is_some()));
+    Ok((Listeners { main, admin }, opts))
+}
+
+/// The flags as [`HttpOptions`], with the connection cap fitted to `fd_limit` for
+/// `listeners` listeners.
+pub fn http_options(
+    h: &crate::config::HttpArgs,
+    fd_limit: Option<u64>,
+    listeners: usize,
+) -> HttpOptions {
+    HttpOptions {
+        limits: ServerLimits {
+            header_read_timeout: h.header_read_timeout,
+            body_timeout: h.body_timeout,
+            idle_timeout: h.idle_timeout,
+            send_timeout: h.send_timeout,
+            max_header_bytes: h.max_header_bytes,
+            max_connections: server::clamp_connections(h.max_connections, fd_limit, listeners),
+        },
+        auth_failure_limit: h.auth_failure_limit,
+        auth_failure_window: h.auth_failure_window,
+    }
+}
+
+/// [`launch`] with every listener and option.
+pub async fn launch_with<F>(
+    listeners: Listeners,
+    state: AppState,
+    opts: HttpOptions,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let store = state.store.clone();
-    let app = build_router(state.clone());
+    let throttle = Arc::new(AuthThrottle::new(
+        opts.auth_failure_limit,
+        opts.auth_failure_window,
+    ));
+    let served_on = match listeners.admin {
+        None => vec![(listeners.main, build_full(state.clone(), throttle.clone()))],
+        Some(admin) => vec![
+            (
+                listeners.main,
+                build_public(state.clone(), throttle.clone()),
+            ),
+            (admin, build_full(state.clone(), throttle.clone())),
+        ],
+    };
     let flusher = tokio::spawn(flush_coalesced_loop(store.clone()));
     let monitor = tokio::spawn(crate::monitor::run(
         state.clone(),
         state.mailer.clone(),
         state.sla_interval,
     ));
+    let auth_log = tokio::spawn(throttle.clone().log_loop());
     let events = state.events.clone();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            events.close();
-        })
-        .await;
+    let served = server::serve(served_on, opts.limits, async move {
+        shutdown.await;
+        events.close();
+    })
+    .await;
     flusher.abort();
     monitor.abort();
+    auth_log.abort();
+    // What the last interval counted, so a flood just before the stop is not lost.
+    throttle.flush_log();
     store.shutdown().await;
     served
 }

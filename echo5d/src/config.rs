@@ -8,6 +8,7 @@ use clap::{ArgMatches, Args, Parser, Subcommand};
 use echo5_core::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::datadir::{self, SetupError};
 
@@ -107,6 +108,84 @@ pub struct ServeArgs {
     /// the process list).
     #[arg(long, env = "ECHO5_SMTP_URL_FILE")]
     pub smtp_url_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// Listeners, timeouts and caps of the HTTP server, and the refused-credential throttle.
+/// Durations take `ms`, `s`, `m` or `h` (a bare number is seconds).
+#[derive(Args, Clone, Debug)]
+pub struct HttpArgs {
+    /// A second address that serves the whole API (admin included); with it, `--listen`
+    /// serves only ingest, `GET /api/v1/key`, `/healthz` and `/readyz`.
+    #[arg(long, env = "ECHO5_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+    /// Time a request's head (request line and headers) may take, from the connection's
+    /// accept or the request's first byte; then the connection is closed.
+    #[arg(long, env = "ECHO5_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = duration_arg)]
+    pub header_read_timeout: Duration,
+    /// Time the whole request body may take after the head; then 408 and the connection
+    /// is closed.
+    #[arg(long, env = "ECHO5_BODY_TIMEOUT", default_value = "60s", value_parser = duration_arg)]
+    pub body_timeout: Duration,
+    /// Time a keep-alive connection may sit idle between requests.
+    #[arg(long, env = "ECHO5_IDLE_TIMEOUT", default_value = "75s", value_parser = duration_arg)]
+    pub idle_timeout: Duration,
+    /// Largest request head in bytes (at least 8192); larger ones are answered 431.
+    #[arg(long, env = "ECHO5_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
+    /// Connections per listener (lowered to fit the open-file limit). At the cap the
+    /// connection waiting longest without a request in flight is closed for the new one.
+    #[arg(long, env = "ECHO5_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Wrong admin tokens or API keys from one address (IPv6: one /64) within
+    /// `--auth-failure-window` before further wrong ones are answered 429; 0 disables.
+    #[arg(long, env = "ECHO5_AUTH_FAILURE_LIMIT", default_value_t = 20)]
+    pub auth_failure_limit: u32,
+    /// The window of `--auth-failure-limit`.
+    #[arg(long, env = "ECHO5_AUTH_FAILURE_WINDOW", default_value = "60s", value_parser = duration_arg)]
+    pub auth_failure_window: Duration,
+    /// Time a client may leave its answer unread (the socket takes no byte); then the
+    /// connection is dropped.
+    #[arg(long, env = "ECHO5_SEND_TIMEOUT", default_value = "60s", value_parser = duration_arg)]
+    pub send_timeout: Duration,
+}
+
+impl Default for HttpArgs {
+    fn default() -> Self {
+        HttpArgs {
+            admin_listen: None,
+            header_read_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(75),
+            max_header_bytes: 32 * 1024,
+            max_connections: 10_000,
+            auth_failure_limit: 20,
+            auth_failure_window: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds; more than zero.
+fn duration_arg(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 500ms, 30s, 2m)"))?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        other => return Err(format!("unknown unit {other:?} in {s:?} (ms, s, m or h)")),
+    };
+    if d.is_zero() {
+        return Err("a duration must be more than zero".into());
+    }
+    Ok(d)
 }
 
 fn secret_arg(s: &str) -> Result<Secret<String>, String> {
@@ -176,4 +255,39 @@ pub fn default_data_dir() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("echo5")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_arg("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration_arg("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(duration_arg("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(duration_arg("2m"), Ok(Duration::from_secs(120)));
+        assert!(duration_arg("0s").is_err());
+        assert!(duration_arg("ten").is_err());
+        assert!(duration_arg("5d").is_err());
+        assert!(duration_arg("-5").is_err());
+    }
+
+    #[test]
+    fn http_defaults_match_the_flags() {
+        let cli = Cli::try_parse_from(["echo5d"]).unwrap();
+        let d = HttpArgs::default();
+        let a = cli.serve.http;
+        assert_eq!(
+            (a.header_read_timeout, a.body_timeout, a.idle_timeout),
+            (d.header_read_timeout, d.body_timeout, d.idle_timeout)
+        );
+        assert_eq!(
+            (a.max_header_bytes, a.max_connections, a.auth_failure_limit),
+            (d.max_header_bytes, d.max_connections, d.auth_failure_limit)
+        );
+        assert_eq!(a.auth_failure_window, d.auth_failure_window);
+        assert_eq!(a.send_timeout, d.send_timeout);
+        assert_eq!(a.admin_listen, None);
+    }
 }

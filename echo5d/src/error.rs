@@ -31,6 +31,10 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("too many requests for this API key; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("too many refused credentials from your address; retry in {retry_after_secs} s")]
+    AuthThrottled { retry_after_secs: u64 },
+    #[error("the request body did not arrive within {secs} s")]
+    BodyTimeout { secs: u64 },
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error(transparent)]
@@ -89,6 +93,18 @@ impl ApiError {
             ApiError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
+                self.to_string(),
+                None,
+            ),
+            ApiError::AuthThrottled { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_auth_failures",
+                self.to_string(),
+                None,
+            ),
+            ApiError::BodyTimeout { .. } => (
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
                 self.to_string(),
                 None,
             ),
@@ -191,24 +207,30 @@ pub fn error_response(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = self.parts();
-        match &self {
-            // Internal detail goes to the log, never to the client.
-            ApiError::Store(e) if status.is_server_error() => {
-                tracing::error!(error = %e, "request failed")
-            }
-            // Refused credentials are worth a line (a leaked or mistyped key shows up here);
-            // the credential itself never is in it.
-            ApiError::Unauthorized { code, .. } | ApiError::Forbidden { code, .. } => {
-                tracing::warn!(code = *code, "request refused: not authorized")
-            }
-            _ => {}
+        // Internal detail goes to the log, never to the client.
+        if let ApiError::Store(e) = &self
+            && status.is_server_error()
+        {
+            tracing::error!(error = %e, "request failed")
         }
         let mut resp = error_response(status, code, message, field);
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            resp.headers_mut().insert(
-                header::RETRY_AFTER,
-                crate::routes::ingest::retry_after(retry_after_secs),
-            );
+        match self {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::AuthThrottled { retry_after_secs } => {
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    crate::routes::ingest::retry_after(retry_after_secs),
+                );
+            }
+            // Refused credentials are logged by `throttle::ThrottleLayer`, per client address
+            // and aggregated under a flood; the credential itself never is in a line.
+            ApiError::Unauthorized { code, .. } => {
+                resp.extensions_mut().insert(crate::throttle::AuthFailure {
+                    code,
+                    presented: !code.starts_with("missing_"),
+                });
+            }
+            _ => {}
         }
         resp
     }

@@ -59,6 +59,10 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
             ApiError::PayloadTooLarge {
                 limit: JSON_BODY_LIMIT,
             }
+        } else if let Some(t) = crate::server::body_timeout_in(&rej) {
+            ApiError::BodyTimeout {
+                secs: t.as_secs().max(1),
+            }
         } else {
             ApiError::bad_request("unreadable_body", rej.body_text())
         }
@@ -367,22 +371,21 @@ fn url_params(query: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Maps a refused key to its 401, or 403 when the key is good but its tenant is inactive.
+/// Maps a refused key to its answer: 403 `tenant_inactive` when the key is good but its
+/// tenant is inactive, else 401. Revoked and expired keys answer exactly like unknown ones,
+/// so the public cannot tell a key that once worked from a guess; the reason goes to the
+/// debug log (never the key) and the key's status is in the admin API.
 pub fn key_error(r: KeyRejection) -> ApiError {
-    let code = match r {
-        KeyRejection::Unknown => "invalid_api_key",
-        KeyRejection::Revoked => "revoked_api_key",
-        KeyRejection::Expired => "expired_api_key",
-        KeyRejection::TenantInactive => {
-            return ApiError::Forbidden {
-                code: "tenant_inactive",
-                message: r.to_string(),
-            };
-        }
-    };
+    if let KeyRejection::TenantInactive = r {
+        return ApiError::Forbidden {
+            code: "tenant_inactive",
+            message: r.to_string(),
+        };
+    }
+    tracing::debug!(reason = %r, "API key refused");
     ApiError::Unauthorized {
-        code,
-        message: r.to_string(),
+        code: "invalid_api_key",
+        message: "the API key is not valid".into(),
     }
 }
 

@@ -12,7 +12,9 @@ pub mod monitor;
 pub mod ratelimit;
 pub mod routes;
 pub mod run;
+pub mod server;
 pub mod state;
+pub mod throttle;
 
-pub use app::{build_router, launch, openapi};
+pub use app::{HttpOptions, Listeners, build_router, launch, launch_with, openapi};
 pub use state::AppState;

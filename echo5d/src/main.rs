@@ -117,12 +117,7 @@ async fn serve(args: &echo5d::config::ServeArgs, logs: Arc<LogRing>) -> Result<(
     let prepared = run::prepare_with_logs(args, Arc::new(SystemClock), logs).await?;
     // Held until serving has stopped and the store is shut down.
     let _lock = prepared.lock;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: args.listen,
-            source,
-        })?;
+    let (listeners, http) = echo5d::app::bind(args).await?;
     if let Some(token) = &prepared.new_admin_token {
         // Printed once, on the start that created it; it also sits in admin.token (0600).
         println!(
@@ -133,10 +128,11 @@ async fn serve(args: &echo5d::config::ServeArgs, logs: Arc<LogRing>) -> Result<(
     }
     tracing::info!(
         listen = %args.listen,
+        admin_listen = ?args.http.admin_listen,
         data_dir = %prepared.data_dir.display(),
         "echo5d serving"
     );
-    echo5d::launch(listener, prepared.state, run::shutdown_signal())
+    echo5d::launch_with(listeners, prepared.state, http, run::shutdown_signal())
         .await
         .map_err(|source| StartError::Listen {
             addr: args.listen,

@@ -207,7 +207,7 @@ async fn logs_show_refused_requests_but_never_a_key_or_token() {
         has(&[
             "route=\"/api/v1/ingest/{key}\"",
             "request refused",
-            "revoked_api_key"
+            "invalid_api_key"
         ]),
         "{msgs:#?}"
     );
@@ -375,7 +375,7 @@ async fn logs_show_refused_requests_but_never_a_key_or_token() {
     // The live tail saw the same lines, scrubbed too; the warn tail only warnings.
     let (id, line) = tail.until("invalid_token").await;
     assert_eq!(line["seq"].as_u64().unwrap(), id);
-    let (_, w) = warn_tail.until("revoked_api_key").await;
+    let (_, w) = warn_tail.until("invalid_api_key").await;
     assert_eq!(w["level"], "WARN");
     while let Some((_, l)) = warn_tail.next_now().await {
         assert_ne!(l["level"], "INFO", "{l}");

@@ -48,9 +48,23 @@ pub struct Launch {
     env_removes: Vec<String>,
     stdout_piped: bool,
     stderr: Stderr,
+    /// A lower soft open-file limit for the daemon process.
+    soft_open_files: Option<u64>,
+}
+
+/// The binary under test: `ECHO5D_TEST_BIN` (e.g. a release build of an older commit, to
+/// show a regression test fails there), or this build's.
+pub fn daemon_bin() -> String {
+    std::env::var("ECHO5D_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_echo5d").to_string())
 }
 
 impl Launch {
+    /// Starts the daemon with this soft open-file limit (the hard one unchanged).
+    pub fn soft_open_files(mut self, n: u64) -> Launch {
+        self.soft_open_files = Some(n);
+        self
+    }
+
     pub fn new() -> Launch {
         Launch::default()
     }
@@ -106,7 +120,25 @@ impl RealDaemon {
 
     /// Spawns the daemon on `data` and `port`, without waiting for it.
     pub fn spawn_on(data: &Path, port: u16, launch: Launch) -> RealDaemon {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo5d"));
+        let mut cmd = Command::new(daemon_bin());
+        if let Some(n) = launch.soft_open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only a setrlimit system call runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+                    let hard = getrlimit(Resource::Nofile).maximum;
+                    setrlimit(
+                        Resource::Nofile,
+                        Rlimit {
+                            current: Some(n),
+                            maximum: hard,
+                        },
+                    )
+                    .map_err(std::io::Error::from)
+                });
+            }
+        }
         cmd.arg("--data-dir")
             .arg(data)
             .arg("--listen")

@@ -66,6 +66,7 @@ pub fn args(dir: &std::path::Path) -> ServeArgs {
         smtp_from: "Echo5 <echo5@test.example>".into(),
         public_url: None,
         smtp_url_file: None,
+        http: Default::default(),
     }
 }
 
@@ -108,9 +109,17 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let state = prepared.state.clone();
-        let handle = tokio::spawn(echo5d::launch(listener, prepared.state, async {
-            let _ = rx.await;
-        }));
+        let handle = tokio::spawn(echo5d::launch_with(
+            echo5d::Listeners {
+                main: listener,
+                admin: None,
+            },
+            prepared.state,
+            echo5d::app::http_options(&a.http, None, 1),
+            async {
+                let _ = rx.await;
+            },
+        ));
         TestServer {
             base,
             token: token.expose().clone(),
