@@ -9,10 +9,10 @@
 
 mod common;
 
-use common::daemon::{Launch, RealDaemon, free_port, tenant_and_key_at};
+use common::daemon::{Launch, RealDaemon, free_port, sample_lead, tenant_and_key_at};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::IpAddr;
 
 /// A client whose connections come from `ip` (any 127/8 address reaches the daemon).
@@ -33,13 +33,11 @@ fn aggregated_count(line: &str) -> Option<u64> {
 async fn a_flood_of_wrong_credentials_is_throttled_and_logged_in_a_few_lines() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("daemon.log");
-    let mut d = RealDaemon::start_logged(dir.path(), |l| {
+    let (mut d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
         l.env("ECHO5_AUTH_FAILURE_LIMIT", "10")
             .env("ECHO5_AUTH_FAILURE_WINDOW", "60s")
     })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let good = client_from("127.0.0.1");
     let logs = |good: reqwest::Client, url: String, token: String| async move {
         let r = good.get(url).bearer_auth(&token).send().await.unwrap();
@@ -129,13 +127,7 @@ async fn a_flood_of_wrong_credentials_is_throttled_and_logged_in_a_few_lines() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        let r = d
-            .post_lead(
-                c,
-                &key,
-                &json!({"name": "Jane Roe", "email": "jane@example.com"}),
-            )
-            .await;
+        let r = d.post_lead(c, &key, &sample_lead()).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     }
 
@@ -249,13 +241,7 @@ async fn admin_listen_keeps_the_admin_api_off_the_public_listener() {
     }
 
     // Ingest, the key check and health stay public.
-    let r = d
-        .post_lead(
-            &c,
-            &key,
-            &json!({"name": "Jane Roe", "email": "jane@example.com"}),
-        )
-        .await;
+    let r = d.post_lead(&c, &key, &sample_lead()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = c
         .post(d.url(&format!("/api/v1/ingest/{key}")))

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::daemon::RealDaemon;
+use common::daemon::{RealDaemon, sample_lead};
 use common::real_api::get_json;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -28,9 +28,7 @@ async fn lead_count(d: &RealDaemon, token: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn head_on_the_get_ingest_route_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start_logged(dir.path(), |l| l).await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
+    let (d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| l).await;
     let c = reqwest::Client::new();
     let url = d.url(&format!(
         "/api/v1/ingest/{key}?name=Jane+Roe&email=jane%40example.com"
@@ -56,17 +54,9 @@ async fn head_on_the_get_ingest_route_stores_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_is_nosniff_and_no_store_but_the_openapi_document() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start_logged(dir.path(), |l| l).await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
+    let (d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| l).await;
     let c = reqwest::Client::new();
-    let r = d
-        .post_lead(
-            &c,
-            &key,
-            &json!({"name": "Jane Roe", "email": "jane@example.com"}),
-        )
-        .await;
+    let r = d.post_lead(&c, &key, &sample_lead()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let lead = r.json::<Value>().await.unwrap()["id"]
         .as_str()
@@ -150,9 +140,7 @@ async fn answer(req: reqwest::RequestBuilder) -> (StatusCode, Value, Option<Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_and_expired_keys_answer_like_unknown_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start_logged(dir.path(), |l| l).await;
-    let token = d.token();
-    let (_, expired) = d.tenant_and_key(&token).await;
+    let (d, token, expired) = RealDaemon::start_logged_with_key(dir.path(), |l| l).await;
     let c = reqwest::Client::new();
     let keys: Value = get_json(&c, &d.url("/api/v1/tenants/open-arms/keys"), &token).await;
     let expired_id = keys["data"][0]["id"].as_str().unwrap().to_string();

@@ -111,14 +111,12 @@ async fn well_behaved_clients_answered(d: &RealDaemon, key: &str, within: Durati
 async fn slow_and_idle_connections_are_closed_while_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let timeout = Duration::from_secs(2);
-    let d = RealDaemon::start_logged(dir.path(), |l| {
+    let (d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
         l.env("ECHO5_HEADER_READ_TIMEOUT", "2s")
             .env("ECHO5_BODY_TIMEOUT", "2s")
             .env("ECHO5_IDLE_TIMEOUT", "2s")
     })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let addr = format!("127.0.0.1:{}", d.port);
 
     // 500 connections, 100 of each kind.
@@ -209,14 +207,12 @@ async fn slow_and_idle_connections_are_closed_while_others_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_connection_cap_the_longest_waiting_connections_make_room() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start_logged(dir.path(), |l| {
+    let (d, _, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
         l.env("ECHO5_MAX_CONNECTIONS", "50")
             // Long enough that only the cap can close them within the test.
             .env("ECHO5_HEADER_READ_TIMEOUT", "60s")
     })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let addr = format!("127.0.0.1:{}", d.port);
     let mut silent = Vec::new();
     for _ in 0..200 {
@@ -311,13 +307,11 @@ async fn oversized_heads_are_refused_with_431() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_is_not_held_up_by_slow_connections_and_finishes_requests_in_flight() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = RealDaemon::start_logged(dir.path(), |l| {
+    let (mut d, _, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
         l.env("ECHO5_HEADER_READ_TIMEOUT", "60s")
             .env("ECHO5_IDLE_TIMEOUT", "60s")
     })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let addr = format!("127.0.0.1:{}", d.port);
     let mut held = Vec::new();
     for i in 0..100 {

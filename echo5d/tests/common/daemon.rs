@@ -197,6 +197,18 @@ impl RealDaemon {
         RealDaemon::start(&dir.join("data"), adjust(launch)).await
     }
 
+    /// `start_logged`, then tenant "Open Arms" with an API key: (daemon, admin token, key
+    /// secret).
+    pub async fn start_logged_with_key(
+        dir: &Path,
+        adjust: impl FnOnce(Launch) -> Launch,
+    ) -> (RealDaemon, String, String) {
+        let d = RealDaemon::start_logged(dir, adjust).await;
+        let token = d.token();
+        let (_, key) = d.tenant_and_key(&token).await;
+        (d, token, key)
+    }
+
     /// After `kill` or `stop`: the same binary, data directory, port and options again,
     /// waited for until ready.
     pub async fn restart(&mut self) {
@@ -318,6 +330,11 @@ impl RealDaemon {
     pub async fn tenant_and_key(&self, token: &str) -> (Value, String) {
         tenant_and_key_at(&self.base, token).await
     }
+}
+
+/// A lead with only a name and an e-mail address: Jane Roe.
+pub fn sample_lead() -> Value {
+    json!({"name": "Jane Roe", "email": "jane@example.com"})
 }
 
 /// Tenant "Open Arms" and an API key for it, over the admin API at `base` (the main listener
