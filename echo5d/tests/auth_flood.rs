@@ -9,10 +9,10 @@
 
 mod common;
 
-use common::daemon::{Launch, RealDaemon, free_port};
+use common::daemon::{Launch, RealDaemon, free_port, sample_lead, tenant_and_key_at};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::IpAddr;
 
 /// A client whose connections come from `ip` (any 127/8 address reaches the daemon).
@@ -33,17 +33,11 @@ fn aggregated_count(line: &str) -> Option<u64> {
 async fn a_flood_of_wrong_credentials_is_throttled_and_logged_in_a_few_lines() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("daemon.log");
-    let mut d = RealDaemon::start(
-        &dir.path().join("data"),
-        Launch::new()
-            .log_to(&log)
-            .env("ECHO5_KEY_RATE_LIMIT", "0")
-            .env("ECHO5_AUTH_FAILURE_LIMIT", "10")
-            .env("ECHO5_AUTH_FAILURE_WINDOW", "60s"),
-    )
+    let (mut d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
+        l.env("ECHO5_AUTH_FAILURE_LIMIT", "10")
+            .env("ECHO5_AUTH_FAILURE_WINDOW", "60s")
+    })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let good = client_from("127.0.0.1");
     let logs = |good: reqwest::Client, url: String, token: String| async move {
         let r = good.get(url).bearer_auth(&token).send().await.unwrap();
@@ -133,13 +127,7 @@ async fn a_flood_of_wrong_credentials_is_throttled_and_logged_in_a_few_lines() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        let r = c
-            .post(d.url("/api/v1/leads"))
-            .header("x-api-key", &key)
-            .json(&json!({"name": "Jane Roe", "email": "jane@example.com"}))
-            .send()
-            .await
-            .unwrap();
+        let r = d.post_lead(c, &key, &sample_lead()).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     }
 
@@ -213,26 +201,7 @@ async fn admin_listen_keeps_the_admin_api_off_the_public_listener() {
     let c = reqwest::Client::new();
 
     // The admin listener serves the admin API...
-    let r = c
-        .post(admin("/api/v1/tenants"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Open Arms"}))
-        .send()
-        .await
-        .expect("the admin listener answers");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let r = c
-        .post(admin("/api/v1/tenants/open-arms/keys"))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let key = r.json::<Value>().await.unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, key) = tenant_and_key_at(&admin(""), &token).await;
     for path in [
         "/api/v1/tenants",
         "/api/v1/leads",
@@ -272,13 +241,7 @@ async fn admin_listen_keeps_the_admin_api_off_the_public_listener() {
     }
 
     // Ingest, the key check and health stay public.
-    let r = c
-        .post(d.url("/api/v1/leads"))
-        .header("x-api-key", &key)
-        .json(&json!({"name": "Jane Roe", "email": "jane@example.com"}))
-        .send()
-        .await
-        .unwrap();
+    let r = d.post_lead(&c, &key, &sample_lead()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = c
         .post(d.url(&format!("/api/v1/ingest/{key}")))

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::daemon::{Launch, RealDaemon};
+use common::daemon::Launch;
+use common::real_api::RealApi;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -42,52 +43,10 @@ fn formula_like(cell: &str) -> bool {
     ])
 }
 
-struct Api {
-    d: RealDaemon,
-    token: String,
-    client: reqwest::Client,
-}
-
-impl Api {
-    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(
-            self.client
-                .request(method, self.d.url(path))
-                .bearer_auth(&self.token)
-                .json(&body),
-        )
-        .await
-    }
-
-    async fn ingest(&self, key: &str, body: Value) -> (StatusCode, Value) {
-        self.send(
-            self.client
-                .post(self.d.url("/api/v1/leads"))
-                .header("x-api-key", key)
-                .json(&body),
-        )
-        .await
-    }
-}
-
 #[tokio::test]
 async fn export_cells_never_start_a_formula_and_keep_the_text() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start(&dir.path().join("data"), Launch::new()).await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
-    let api = Api {
-        d,
-        token,
-        client: reqwest::Client::new(),
-    };
+    let (api, key) = RealApi::start_with_key(&dir.path().join("data"), Launch::new()).await;
 
     let mut ids = Vec::new();
     for (i, p) in PAYLOADS.iter().enumerate() {
@@ -141,19 +100,11 @@ async fn export_cells_never_start_a_formula_and_keep_the_text() {
         assert_eq!(status, StatusCode::OK, "{p:?}: {body}");
     }
 
-    let (status, page) = api
-        .admin(
-            reqwest::Method::GET,
-            "/api/v1/tenants/open-arms/leads?spam=all&limit=200",
-            Value::Null,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let stored: HashMap<String, Value> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| (l["id"].as_str().unwrap().to_string(), l.clone()))
+    let stored: HashMap<String, Value> = api
+        .leads("open-arms")
+        .await
+        .into_iter()
+        .map(|l| (l["id"].as_str().unwrap().to_string(), l))
         .collect();
     assert_eq!(stored.len(), ids.len());
 

@@ -3,6 +3,7 @@
 mod common;
 
 use common::daemon::{Launch, RealDaemon};
+use common::real_api::get_json;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::Path;
@@ -19,15 +20,12 @@ fn start(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> RealDaemon {
 }
 
 async fn tenants(base: &str, token: &str) -> Vec<Value> {
-    let v: Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/tenants"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(
+        &reqwest::Client::new(),
+        &format!("{base}/api/v1/tenants"),
+        token,
+    )
+    .await;
     v["data"].as_array().unwrap().clone()
 }
 
@@ -69,18 +67,12 @@ async fn first_start_demo_restart_and_graceful_stop() {
         .collect();
     slugs.sort();
     assert_eq!(slugs, ["caring-hearts", "family-first", "open-arms"]);
-    let (_, stages) = {
-        let v: Value = reqwest::Client::new()
-            .get(format!("{base}/api/v1/tenants/open-arms/stages"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ((), v)
-    };
+    let stages = get_json(
+        &reqwest::Client::new(),
+        &format!("{base}/api/v1/tenants/open-arms/stages"),
+        &token,
+    )
+    .await;
     let leads: u64 = stages["data"]
         .as_array()
         .unwrap()

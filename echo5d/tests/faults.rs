@@ -12,6 +12,7 @@
 mod common;
 
 use common::daemon::{Launch, RealDaemon};
+use common::real_api::get_json;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -290,15 +291,7 @@ async fn assert_all_stored(d: &RealDaemon, token: &str, ids: &[String]) -> u64 {
         ids.len(),
         &missing[..missing.len().min(5)]
     );
-    let v: Value = client
-        .get(d.url("/api/v1/tenants/open-arms/stages"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&client, &d.url("/api/v1/tenants/open-arms/stages"), token).await;
     v["data"]
         .as_array()
         .unwrap()

@@ -6,19 +6,10 @@
 
 mod common;
 
-use common::daemon::{Launch, RealDaemon};
+use common::daemon::{RealDaemon, sample_lead};
+use common::real_api::get_json;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn daemon(dir: &tempfile::TempDir) -> RealDaemon {
-    RealDaemon::start(
-        &dir.path().join("data"),
-        Launch::new()
-            .log_to(&dir.path().join("daemon.log"))
-            .env("ECHO5_KEY_RATE_LIMIT", "0"),
-    )
-    .await
-}
 
 async fn lead_count(d: &RealDaemon, token: &str) -> usize {
     let r = reqwest::Client::new()
@@ -37,9 +28,7 @@ async fn lead_count(d: &RealDaemon, token: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn head_on_the_get_ingest_route_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let d = daemon(&dir).await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
+    let (d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| l).await;
     let c = reqwest::Client::new();
     let url = d.url(&format!(
         "/api/v1/ingest/{key}?name=Jane+Roe&email=jane%40example.com"
@@ -65,17 +54,9 @@ async fn head_on_the_get_ingest_route_stores_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_is_nosniff_and_no_store_but_the_openapi_document() {
     let dir = tempfile::tempdir().unwrap();
-    let d = daemon(&dir).await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
+    let (d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| l).await;
     let c = reqwest::Client::new();
-    let r = c
-        .post(d.url("/api/v1/leads"))
-        .header("x-api-key", &key)
-        .json(&json!({"name": "Jane Roe", "email": "jane@example.com"}))
-        .send()
-        .await
-        .unwrap();
+    let r = d.post_lead(&c, &key, &sample_lead()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let lead = r.json::<Value>().await.unwrap()["id"]
         .as_str()
@@ -159,19 +140,9 @@ async fn answer(req: reqwest::RequestBuilder) -> (StatusCode, Value, Option<Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_and_expired_keys_answer_like_unknown_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let d = daemon(&dir).await;
-    let token = d.token();
-    let (_, expired) = d.tenant_and_key(&token).await;
+    let (d, token, expired) = RealDaemon::start_logged_with_key(dir.path(), |l| l).await;
     let c = reqwest::Client::new();
-    let keys: Value = c
-        .get(d.url("/api/v1/tenants/open-arms/keys"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = get_json(&c, &d.url("/api/v1/tenants/open-arms/keys"), &token).await;
     let expired_id = keys["data"][0]["id"].as_str().unwrap().to_string();
     // Rotated with no grace: the old key has expired.
     let r = c
@@ -237,15 +208,7 @@ async fn revoked_and_expired_keys_answer_like_unknown_ones() {
     }
     assert_eq!(lead_count(&d, &token).await, 0);
     // The admin API still tells them apart.
-    let keys: Value = c
-        .get(d.url("/api/v1/tenants/open-arms/keys"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = get_json(&c, &d.url("/api/v1/tenants/open-arms/keys"), &token).await;
     let statuses: Vec<&str> = keys["data"]
         .as_array()
         .unwrap()

@@ -5,6 +5,7 @@
 mod common;
 
 use common::daemon::{Launch, RealDaemon};
+use common::real_api::get_json;
 use common::smtp::SmtpSink;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -76,13 +77,13 @@ async fn status_with(base: &str, token: &str) -> StatusCode {
 }
 
 async fn submit(d: &RealDaemon, key: &str, email: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(d.url("/api/v1/leads"))
-        .header("x-api-key", key)
-        .json(&json!({"name": "Jane Doe", "email": email}))
-        .send()
-        .await
-        .unwrap();
+    let r = d
+        .post_lead(
+            &reqwest::Client::new(),
+            key,
+            &json!({"name": "Jane Doe", "email": email}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     v["id"].as_str().unwrap().to_string()
@@ -110,15 +111,12 @@ async fn reveal(d: &RealDaemon, token: &str, key_id: &str) -> (StatusCode, Value
 }
 
 async fn key_id(d: &RealDaemon, token: &str) -> String {
-    let v: Value = reqwest::Client::new()
-        .get(d.url("/api/v1/tenants/open-arms/keys"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(
+        &reqwest::Client::new(),
+        &d.url("/api/v1/tenants/open-arms/keys"),
+        token,
+    )
+    .await;
     v["data"][0]["id"].as_str().unwrap().to_string()
 }
 
@@ -464,15 +462,7 @@ async fn restore_refuses_a_tampered_or_unauthenticated_backup() {
         status_with(&d.base, planted).await,
         StatusCode::UNAUTHORIZED
     );
-    let tenants: Value = reqwest::Client::new()
-        .get(d.url("/api/v1/tenants"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tenants: Value = get_json(&reqwest::Client::new(), &d.url("/api/v1/tenants"), &token).await;
     assert_eq!(tenants["data"][0]["slug"], "open-arms");
 }
 

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::daemon::{Launch, RealDaemon};
+use common::daemon::RealDaemon;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -66,8 +66,18 @@ async fn is_closed(s: &mut TcpStream, wait: Duration) -> bool {
     }
 }
 
-fn launch(log: &std::path::Path) -> Launch {
-    Launch::new().log_to(log).env("ECHO5_KEY_RATE_LIMIT", "0")
+/// Asks `/healthz` on `s` and reads until its answer has come.
+async fn answer_healthz(s: &mut TcpStream) {
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: echo5\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).contains("\"ok\"") {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before answering");
+        got.extend_from_slice(&buf[..n]);
+    }
 }
 
 /// `/healthz` and an ingest answer, each within `within`.
@@ -101,16 +111,12 @@ async fn well_behaved_clients_answered(d: &RealDaemon, key: &str, within: Durati
 async fn slow_and_idle_connections_are_closed_while_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let timeout = Duration::from_secs(2);
-    let d = RealDaemon::start(
-        &dir.path().join("data"),
-        launch(&dir.path().join("daemon.log"))
-            .env("ECHO5_HEADER_READ_TIMEOUT", "2s")
+    let (d, token, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
+        l.env("ECHO5_HEADER_READ_TIMEOUT", "2s")
             .env("ECHO5_BODY_TIMEOUT", "2s")
-            .env("ECHO5_IDLE_TIMEOUT", "2s"),
-    )
+            .env("ECHO5_IDLE_TIMEOUT", "2s")
+    })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let addr = format!("127.0.0.1:{}", d.port);
 
     // 500 connections, 100 of each kind.
@@ -154,16 +160,7 @@ async fn slow_and_idle_connections_are_closed_while_others_are_served() {
                 (Some(b" ".as_slice()), t)
             }
             _ => {
-                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: echo5\r\n\r\n")
-                    .await
-                    .unwrap();
-                let mut got = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !String::from_utf8_lossy(&got).contains("\"ok\"") {
-                    let n = s.read(&mut buf).await.unwrap();
-                    assert!(n > 0, "closed before answering");
-                    got.extend_from_slice(&buf[..n]);
-                }
+                answer_healthz(&mut s).await;
                 (None, Instant::now())
             }
         };
@@ -210,16 +207,12 @@ async fn slow_and_idle_connections_are_closed_while_others_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_connection_cap_the_longest_waiting_connections_make_room() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start(
-        &dir.path().join("data"),
-        launch(&dir.path().join("daemon.log"))
-            .env("ECHO5_MAX_CONNECTIONS", "50")
+    let (d, _, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
+        l.env("ECHO5_MAX_CONNECTIONS", "50")
             // Long enough that only the cap can close them within the test.
-            .env("ECHO5_HEADER_READ_TIMEOUT", "60s"),
-    )
+            .env("ECHO5_HEADER_READ_TIMEOUT", "60s")
+    })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let addr = format!("127.0.0.1:{}", d.port);
     let mut silent = Vec::new();
     for _ in 0..200 {
@@ -262,12 +255,10 @@ async fn the_open_file_limit_is_raised_so_a_flood_of_sockets_does_not_lock_every
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start(
-        &dir.path().join("data"),
-        launch(&dir.path().join("daemon.log"))
-            .soft_open_files(256)
-            .env("ECHO5_HEADER_READ_TIMEOUT", "60s"),
-    )
+    let d = RealDaemon::start_logged(dir.path(), |l| {
+        l.soft_open_files(256)
+            .env("ECHO5_HEADER_READ_TIMEOUT", "60s")
+    })
     .await;
     let (soft, hard) = open_file_limits(d.pid());
     assert_eq!(soft, hard, "the soft limit is raised to the hard one");
@@ -285,11 +276,7 @@ async fn the_open_file_limit_is_raised_so_a_flood_of_sockets_does_not_lock_every
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_heads_are_refused_with_431() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start(
-        &dir.path().join("data"),
-        launch(&dir.path().join("daemon.log")).env("ECHO5_MAX_HEADER_BYTES", "8192"),
-    )
-    .await;
+    let d = RealDaemon::start_logged(dir.path(), |l| l.env("ECHO5_MAX_HEADER_BYTES", "8192")).await;
     let client = reqwest::Client::new();
     let ok = client
         .get(d.url("/healthz"))
@@ -320,15 +307,11 @@ async fn oversized_heads_are_refused_with_431() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_is_not_held_up_by_slow_connections_and_finishes_requests_in_flight() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = RealDaemon::start(
-        &dir.path().join("data"),
-        launch(&dir.path().join("daemon.log"))
-            .env("ECHO5_HEADER_READ_TIMEOUT", "60s")
-            .env("ECHO5_IDLE_TIMEOUT", "60s"),
-    )
+    let (mut d, _, key) = RealDaemon::start_logged_with_key(dir.path(), |l| {
+        l.env("ECHO5_HEADER_READ_TIMEOUT", "60s")
+            .env("ECHO5_IDLE_TIMEOUT", "60s")
+    })
     .await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
     let addr = format!("127.0.0.1:{}", d.port);
     let mut held = Vec::new();
     for i in 0..100 {
@@ -397,13 +380,11 @@ async fn sigterm_is_not_held_up_by_slow_connections_and_finishes_requests_in_fli
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_its_answers_is_dropped_after_the_send_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start(
-        &dir.path().join("data"),
-        launch(&dir.path().join("daemon.log"))
-            .env("ECHO5_SEND_TIMEOUT", "2s")
+    let d = RealDaemon::start_logged(dir.path(), |l| {
+        l.env("ECHO5_SEND_TIMEOUT", "2s")
             .env("ECHO5_HEADER_READ_TIMEOUT", "60s")
-            .env("ECHO5_IDLE_TIMEOUT", "60s"),
-    )
+            .env("ECHO5_IDLE_TIMEOUT", "60s")
+    })
     .await;
     let doc_len = reqwest::get(d.url("/api/v1/openapi.json"))
         .await
@@ -445,16 +426,7 @@ async fn a_client_that_stops_reading_its_answers_is_dropped_after_the_send_timeo
 /// A connection that has been answered once and then sits idle.
 async fn answered_once(addr: &str) -> TcpStream {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: echo5\r\n\r\n")
-        .await
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !String::from_utf8_lossy(&got).contains("\"ok\"") {
-        let n = s.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed before answering");
-        got.extend_from_slice(&buf[..n]);
-    }
+    answer_healthz(&mut s).await;
     s
 }
 
@@ -462,12 +434,10 @@ async fn answered_once(addr: &str) -> TcpStream {
 async fn the_idle_and_header_timeouts_are_independent() {
     for (header, idle) in [("60s", "1s"), ("1s", "60s")] {
         let dir = tempfile::tempdir().unwrap();
-        let d = RealDaemon::start(
-            &dir.path().join("data"),
-            launch(&dir.path().join("daemon.log"))
-                .env("ECHO5_HEADER_READ_TIMEOUT", header)
-                .env("ECHO5_IDLE_TIMEOUT", idle),
-        )
+        let d = RealDaemon::start_logged(dir.path(), |l| {
+            l.env("ECHO5_HEADER_READ_TIMEOUT", header)
+                .env("ECHO5_IDLE_TIMEOUT", idle)
+        })
         .await;
         let addr = format!("127.0.0.1:{}", d.port);
         let mut idle_conn = answered_once(&addr).await;

@@ -3,121 +3,74 @@
 
 mod common;
 
-use common::daemon::{Launch, RealDaemon};
+use common::daemon::Launch;
+use common::real_api::RealApi;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-struct Api {
-    d: RealDaemon,
-    token: String,
-    client: reqwest::Client,
+async fn set_active(api: &RealApi, slug: &str, active: bool) {
+    let (status, t) = api
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/tenants/{slug}"),
+            json!({ "active": active }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["active"], active);
 }
 
-impl Api {
-    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("non-JSON answer ({status}): {e}: {text}"));
-        (status, body)
-    }
+async fn lead_count(api: &RealApi, slug: &str) -> usize {
+    api.leads(slug).await.len()
+}
 
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, self.d.url(path))
-            .bearer_auth(&self.token);
-        if !body.is_null() {
-            req = req.json(&body);
-        }
-        self.send(req).await
+/// Every API-key route, and every place the key may travel: (what, status, body).
+async fn key_routes(api: &RealApi, key: &str, n: usize) -> Vec<(String, StatusCode, Value)> {
+    let email = |route: &str| format!("{route}{n}@example.com");
+    let form = |route: &str| json!({ "name": "Ada Lovelace", "email": email(route), "message": "Call me" });
+    let c = &api.client;
+    let mut out = Vec::new();
+    let reqs: Vec<(&str, reqwest::RequestBuilder)> = vec![
+        (
+            "POST /leads X-API-Key",
+            c.post(api.d.url("/api/v1/leads"))
+                .header("x-api-key", key)
+                .json(&form("xkey")),
+        ),
+        (
+            "POST /leads Bearer + Idempotency-Key",
+            c.post(api.d.url("/api/v1/leads"))
+                .bearer_auth(key)
+                .header("idempotency-key", format!("retry-{n}"))
+                .json(&form("bearer")),
+        ),
+        (
+            "POST /leads ?api_key= form-urlencoded",
+            c.post(api.d.url(&format!("/api/v1/leads?api_key={key}")))
+                .form(&[("your-name", "Ada"), ("your-email", &email("query"))]),
+        ),
+        (
+            "POST /ingest/{key}",
+            c.post(api.d.url(&format!("/api/v1/ingest/{key}")))
+                .json(&form("path")),
+        ),
+        (
+            "GET /ingest/{key}",
+            c.get(api.d.url(&format!(
+                "/api/v1/ingest/{key}?name=Ada&email={}",
+                email("get")
+            ))),
+        ),
+        (
+            "GET /key",
+            c.get(api.d.url("/api/v1/key")).header("x-api-key", key),
+        ),
+    ];
+    for (what, req) in reqs {
+        let (status, body) = api.send(req).await;
+        out.push((what.to_string(), status, body));
     }
-
-    async fn set_active(&self, slug: &str, active: bool) {
-        let (status, t) = self
-            .admin(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/tenants/{slug}"),
-                json!({ "active": active }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{t}");
-        assert_eq!(t["active"], active);
-    }
-
-    async fn lead_count(&self, slug: &str) -> usize {
-        let (status, page) = self
-            .admin(
-                reqwest::Method::GET,
-                &format!("/api/v1/tenants/{slug}/leads?spam=all&limit=200"),
-                Value::Null,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        page["data"].as_array().unwrap().len()
-    }
-
-    async fn new_key(&self, slug: &str) -> String {
-        let (status, k) = self
-            .admin(
-                reqwest::Method::POST,
-                &format!("/api/v1/tenants/{slug}/keys"),
-                json!({}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{k}");
-        k["secret"].as_str().unwrap().to_string()
-    }
-
-    /// Every API-key route, and every place the key may travel: (what, status, body).
-    async fn key_routes(&self, key: &str, n: usize) -> Vec<(String, StatusCode, Value)> {
-        let email = |route: &str| format!("{route}{n}@example.com");
-        let form = |route: &str| json!({ "name": "Ada Lovelace", "email": email(route), "message": "Call me" });
-        let c = &self.client;
-        let mut out = Vec::new();
-        let reqs: Vec<(&str, reqwest::RequestBuilder)> = vec![
-            (
-                "POST /leads X-API-Key",
-                c.post(self.d.url("/api/v1/leads"))
-                    .header("x-api-key", key)
-                    .json(&form("xkey")),
-            ),
-            (
-                "POST /leads Bearer + Idempotency-Key",
-                c.post(self.d.url("/api/v1/leads"))
-                    .bearer_auth(key)
-                    .header("idempotency-key", format!("retry-{n}"))
-                    .json(&form("bearer")),
-            ),
-            (
-                "POST /leads ?api_key= form-urlencoded",
-                c.post(self.d.url(&format!("/api/v1/leads?api_key={key}")))
-                    .form(&[("your-name", "Ada"), ("your-email", &email("query"))]),
-            ),
-            (
-                "POST /ingest/{key}",
-                c.post(self.d.url(&format!("/api/v1/ingest/{key}")))
-                    .json(&form("path")),
-            ),
-            (
-                "GET /ingest/{key}",
-                c.get(self.d.url(&format!(
-                    "/api/v1/ingest/{key}?name=Ada&email={}",
-                    email("get")
-                ))),
-            ),
-            (
-                "GET /key",
-                c.get(self.d.url("/api/v1/key")).header("x-api-key", key),
-            ),
-        ];
-        for (what, req) in reqs {
-            let (status, body) = self.send(req).await;
-            out.push((what.to_string(), status, body));
-        }
-        out
-    }
+    out
 }
 
 #[track_caller]
@@ -140,14 +93,7 @@ fn assert_accepted(answers: &[(String, StatusCode, Value)]) {
 #[tokio::test]
 async fn deactivated_tenant_keys_are_refused_until_reactivated() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start(&dir.path().join("data"), Launch::new()).await;
-    let token = d.token();
-    let (_, key) = d.tenant_and_key(&token).await;
-    let mut api = Api {
-        d,
-        token,
-        client: reqwest::Client::new(),
-    };
+    let (mut api, key) = RealApi::start_with_key(&dir.path().join("data"), Launch::new()).await;
     let (status, _) = api
         .admin(
             reqwest::Method::POST,
@@ -158,30 +104,30 @@ async fn deactivated_tenant_keys_are_refused_until_reactivated() {
     assert_eq!(status, StatusCode::CREATED);
     let other = api.new_key("caring-hearts").await;
 
-    assert_accepted(&api.key_routes(&key, 1).await);
-    let stored = api.lead_count("open-arms").await;
+    assert_accepted(&key_routes(&api, &key, 1).await);
+    let stored = lead_count(&api, "open-arms").await;
     assert_eq!(stored, 5);
 
     // Deactivated: refused at once, nothing stored; the other tenant is untouched.
-    api.set_active("open-arms", false).await;
-    assert_inactive(&api.key_routes(&key, 2).await);
-    assert_eq!(api.lead_count("open-arms").await, stored);
-    assert_accepted(&api.key_routes(&other, 2).await);
+    set_active(&api, "open-arms", false).await;
+    assert_inactive(&key_routes(&api, &key, 2).await);
+    assert_eq!(lead_count(&api, "open-arms").await, stored);
+    assert_accepted(&key_routes(&api, &other, 2).await);
     // A key created while the tenant is inactive is refused too.
     let late = api.new_key("open-arms").await;
-    assert_inactive(&api.key_routes(&late, 3).await);
+    assert_inactive(&key_routes(&api, &late, 3).await);
 
     // Across a restart (the refusal comes from the stored state, not only from memory).
     api.d.stop();
     api.d.restart().await;
-    assert_inactive(&api.key_routes(&key, 4).await);
-    assert_eq!(api.lead_count("open-arms").await, stored);
+    assert_inactive(&key_routes(&api, &key, 4).await);
+    assert_eq!(lead_count(&api, "open-arms").await, stored);
 
     // Reactivated: both keys work again at once.
-    api.set_active("open-arms", true).await;
-    assert_accepted(&api.key_routes(&key, 5).await);
-    assert_accepted(&api.key_routes(&late, 6).await);
-    assert_eq!(api.lead_count("open-arms").await, stored + 10);
+    set_active(&api, "open-arms", true).await;
+    assert_accepted(&key_routes(&api, &key, 5).await);
+    assert_accepted(&key_routes(&api, &late, 6).await);
+    assert_eq!(lead_count(&api, "open-arms").await, stored + 10);
 
     // A PUT that replaces the tenant with `active: false` deactivates it the same way.
     let (status, t) = api
@@ -198,19 +144,13 @@ async fn deactivated_tenant_keys_are_refused_until_reactivated() {
         .admin(reqwest::Method::PUT, "/api/v1/tenants/open-arms", replaced)
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_inactive(&api.key_routes(&key, 7).await);
+    assert_inactive(&key_routes(&api, &key, 7).await);
 }
 
 #[tokio::test]
 async fn tenant_created_inactive_takes_no_leads() {
     let dir = tempfile::tempdir().unwrap();
-    let d = RealDaemon::start(&dir.path().join("data"), Launch::new()).await;
-    let token = d.token();
-    let api = Api {
-        d,
-        token,
-        client: reqwest::Client::new(),
-    };
+    let api = RealApi::start(&dir.path().join("data"), Launch::new()).await;
     let (status, t) = api
         .admin(
             reqwest::Method::POST,
@@ -220,8 +160,8 @@ async fn tenant_created_inactive_takes_no_leads() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     let key = api.new_key("family-first").await;
-    assert_inactive(&api.key_routes(&key, 1).await);
-    assert_eq!(api.lead_count("family-first").await, 0);
-    api.set_active("family-first", true).await;
-    assert_accepted(&api.key_routes(&key, 2).await);
+    assert_inactive(&key_routes(&api, &key, 1).await);
+    assert_eq!(lead_count(&api, "family-first").await, 0);
+    set_active(&api, "family-first", true).await;
+    assert_accepted(&key_routes(&api, &key, 2).await);
 }

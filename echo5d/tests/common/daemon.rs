@@ -187,6 +187,28 @@ impl RealDaemon {
         d
     }
 
+    /// Spawns the daemon on `dir/data`, logging to `dir/daemon.log`, with the per-key rate
+    /// limit off (so a test's own traffic is not what gets throttled) and the options
+    /// `adjust` adds; waits until ready.
+    pub async fn start_logged(dir: &Path, adjust: impl FnOnce(Launch) -> Launch) -> RealDaemon {
+        let launch = Launch::new()
+            .log_to(&dir.join("daemon.log"))
+            .env("ECHO5_KEY_RATE_LIMIT", "0");
+        RealDaemon::start(&dir.join("data"), adjust(launch)).await
+    }
+
+    /// `start_logged`, then tenant "Open Arms" with an API key: (daemon, admin token, key
+    /// secret).
+    pub async fn start_logged_with_key(
+        dir: &Path,
+        adjust: impl FnOnce(Launch) -> Launch,
+    ) -> (RealDaemon, String, String) {
+        let d = RealDaemon::start_logged(dir, adjust).await;
+        let token = d.token();
+        let (_, key) = d.tenant_and_key(&token).await;
+        (d, token, key)
+    }
+
     /// After `kill` or `stop`: the same binary, data directory, port and options again,
     /// waited for until ready.
     pub async fn restart(&mut self) {
@@ -288,29 +310,56 @@ impl RealDaemon {
         (status, out, err)
     }
 
+    /// A JSON lead posted with `key` in `X-API-Key`, from `client`.
+    pub async fn post_lead(
+        &self,
+        client: &reqwest::Client,
+        key: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        client
+            .post(self.url("/api/v1/leads"))
+            .header("x-api-key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Tenant "Open Arms" and an API key for it, over the admin API: (tenant, key secret).
     pub async fn tenant_and_key(&self, token: &str) -> (Value, String) {
-        let client = reqwest::Client::new();
-        let r = client
-            .post(self.url("/api/v1/tenants"))
-            .bearer_auth(token)
-            .json(&json!({"name": "Open Arms"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let t: Value = r.json().await.unwrap();
-        let r = client
-            .post(self.url("/api/v1/tenants/open-arms/keys"))
-            .bearer_auth(token)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let k: Value = r.json().await.unwrap();
-        (t, k["secret"].as_str().unwrap().to_string())
+        tenant_and_key_at(&self.base, token).await
     }
+}
+
+/// A lead with only a name and an e-mail address: Jane Roe.
+pub fn sample_lead() -> Value {
+    json!({"name": "Jane Roe", "email": "jane@example.com"})
+}
+
+/// Tenant "Open Arms" and an API key for it, over the admin API at `base` (the main listener
+/// or `--admin-listen`'s): (tenant, key secret).
+pub async fn tenant_and_key_at(base: &str, token: &str) -> (Value, String) {
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/api/v1/tenants"))
+        .bearer_auth(token)
+        .json(&json!({"name": "Open Arms"}))
+        .send()
+        .await
+        .expect("the admin API answers");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let t: Value = r.json().await.unwrap();
+    let r = client
+        .post(format!("{base}/api/v1/tenants/open-arms/keys"))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let k: Value = r.json().await.unwrap();
+    (t, k["secret"].as_str().unwrap().to_string())
 }
 
 impl Drop for RealDaemon {

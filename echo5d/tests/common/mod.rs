@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod real_api;
 pub mod smtp;
 pub mod sse;
 
