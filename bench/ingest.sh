@@ -52,21 +52,30 @@ request = function()
 end
 LUA
 
+# CPU time the daemon has used so far, in clock ticks (utime + stime of /proc/PID/stat).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
 run() { # name url conns [script]
-  local out
+  local out t0
+  t0=$(cpu_ticks)
   if [ -n "${4:-}" ]; then out=$(wrk -t1 -c"$3" -d"${SECS}s" --latency -s "$4" "$2")
   else out=$(wrk -t1 -c"$3" -d"${SECS}s" --latency "$2"); fi
-  local rps p50 p99 errs
+  local rps p50 p99 errs n cpu
+  # The daemon's CPU per request is steadier than req/s on a shared machine whose other
+  # tenants take cycles (steal): compare both.
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  cpu=$(( ($(cpu_ticks) - t0) * TICK_US / (n > 0 ? n : 1) ))
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errs=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  printf '%-28s %5s %12s %10s %10s %8s\n' "$1" "$3" "$rps" "$p50" "$p99" "${errs:-0}"
+  printf '%-28s %5s %12s %10s %10s %8s %10s\n' "$1" "$3" "$rps" "$p50" "$p99" "${errs:-0}" "$cpu"
   echo "$rps" >"$DIR/last"
 }
 
 echo "echo5d ingest, wrk 1 thread, ${SECS}s per point, ~1 KB JSON bodies, synchronous=FULL"
-printf '%-28s %5s %12s %10s %10s %8s\n' endpoint conns req/s p50 p99 non-2xx
+printf '%-28s %5s %12s %10s %10s %8s %10s\n' endpoint conns req/s p50 p99 non-2xx "CPU us/req"
 for c in 1 16 64; do
   run "GET /healthz" "$BASE/healthz" "$c"; h=$(cat "$DIR/last")
   run "POST /api/v1/leads" "$BASE/api/v1/leads" "$c" "$DIR/lead.lua"; l=$(cat "$DIR/last")
