@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// `echo5d ARGS` with nothing from the caller's environment that names a data directory
 /// or a secret; `envs` added.
 fn echo5d(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_echo5d"));
+    let mut cmd = Command::new(common::daemon::daemon_bin());
     cmd.args(args);
     for k in [
         "ECHO5_DATA_DIR",
@@ -37,7 +37,7 @@ fn echo5d(args: &[&str], envs: &[(&str, &str)]) -> Output {
 /// `echo5d ARGS` expected to exit by itself within 30 s (killed and failed otherwise):
 /// (status, stderr).
 fn run_bounded(args: &[&str]) -> (std::process::ExitStatus, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_echo5d"))
+    let mut child = Command::new(common::daemon::daemon_bin())
         .args(args)
         .env_remove("ECHO5_MASTER_KEY")
         .env_remove("ECHO5_MASTER_KEY_FILE")
