@@ -1,4 +1,4 @@
-//! The platform-administration shapes (issue 8) as the console uses them. The wire types
+//! The platform-administration shapes as the console uses them. The wire types
 //! are `echo5_core::platform`'s, the same ones the daemon serialises, re-exported here; what
 //! stays in this module is client-side only: how the console reads a log line's level, steps
 //! the usage month and prints numbers.

@@ -28,7 +28,7 @@ pub enum Screen {
     Leads,
     Breaches,
     Analytics,
-    // Platform-wide (issue 8): no tenant needed, reached with `:` and Tab, not digits.
+    // Platform-wide screens: no tenant needed, reached with `:` and Tab, not digits.
     Platform,
     AllLeads,
     Usage,

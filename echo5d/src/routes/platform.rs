@@ -1,4 +1,4 @@
-//! Platform administration (issue 8): platform settings, every tenant's leads, usage.
+//! Platform administration: platform settings, every tenant's leads, usage.
 
 use axum::Json;
 use axum::extract::{Path, State};
