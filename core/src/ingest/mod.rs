@@ -2,7 +2,7 @@
 //!
 //! The pipeline is `body` (bytes + content type → [`Payload`]), `normalize` (payload →
 //! [`Normalized`] lead fields + `custom`), `spam` (payload + normalized → a reason or none).
-//! See `../shared/wordpress-payloads.md` for what each plugin sends.
+//! `docs/contract.md` (Ingest) lists what each plugin sends and how its fields map.
 
 mod aliases;
 pub mod body;

@@ -1,6 +1,6 @@
 //! Ingest: what WordPress sites call. Every accepted submission is answered 200 (Elementor
 //! treats anything else as a failure) and only after the transaction holding the lead is
-//! durable. See `../shared/wordpress-payloads.md` for what the plugins send.
+//! durable. `docs/contract.md` (Ingest) lists what the plugins send.
 
 use axum::Json;
 use axum::body::{Body, Bytes};
