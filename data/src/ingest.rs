@@ -301,7 +301,6 @@ impl Store {
                 Ok(crate::IngestProfile {
                     tenant: t.tref(),
                     spam_matcher: echo5_core::ingest::spam::Keywords::new(keywords),
-                    spam_keywords: keywords.clone(),
                 })
             })
             .await?;

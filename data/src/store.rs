@@ -266,9 +266,8 @@ fn check_master_key(conn: &Connection, key: MasterKey) -> Result<MasterKey, Stor
 #[derive(Debug, Clone)]
 pub struct IngestProfile {
     pub tenant: echo5_core::tenant::TenantRef,
-    pub spam_keywords: Vec<String>,
-    /// `spam_keywords` compiled for matching: built once per change of the tenant, on a
-    /// reader thread, not per submission.
+    /// The tenant's spam keywords compiled for matching: built once per change of the
+    /// tenant, on a reader thread, not per submission.
     pub spam_matcher: echo5_core::ingest::spam::Keywords,
 }
 

@@ -59,7 +59,7 @@ pub fn check(p: &Payload) -> Normalized {
         p,
         &n,
         &SpamRules {
-            keywords: &keywords,
+            keywords: &ingest::spam::Keywords::new(&keywords),
             honeypot_fields: &honeypots,
             max_links: 3,
         },

@@ -13,8 +13,9 @@ use super::shape::{filled, loose, loose_into};
 use super::{Normalized, Payload};
 
 pub struct SpamRules<'a> {
-    /// Lower-case words or phrases, matched case-insensitively on word boundaries.
-    pub keywords: &'a [String],
+    /// The tenant's words or phrases, compiled once ([`Keywords::new`]); matched
+    /// case-insensitively on word boundaries, after folding.
+    pub keywords: &'a Keywords,
     /// Field names that only bots fill in (lower-case, compared loosely like field names).
     pub honeypot_fields: &'a [String],
     /// More links than this in the message (and other free text) is spam.
@@ -80,20 +81,10 @@ const NOT_FREE_TEXT: &[&str] = &[
 /// letter or digit replaced by its UTS #39 confusable skeleton (Cyrillic `і` is `i`, `0` is
 /// `o`) where that skeleton is letters or digits too, so word boundaries stay where they were.
 ///
-/// This compiles `rules.keywords` on every call; the daemon compiles a tenant's list once
-/// ([`Keywords`]) and calls [`check_spam_with`].
+/// The keyword list comes compiled (the daemon compiles a tenant's list once, with its
+/// ingest profile), so the check is linear in the size of the texts whatever the list.
 pub fn check_spam(p: &Payload, n: &Normalized, rules: &SpamRules<'_>) -> Option<String> {
-    check_spam_with(p, n, rules, &Keywords::new(rules.keywords))
-}
-
-/// [`check_spam`] with the keyword list compiled beforehand: `keywords` stands for
-/// `rules.keywords`, which is not read. Linear in the size of the texts whatever the list.
-pub fn check_spam_with(
-    p: &Payload,
-    n: &Normalized,
-    rules: &SpamRules<'_>,
-    keywords: &Keywords,
-) -> Option<String> {
+    let keywords = rules.keywords;
     let own: Vec<String> = rules.honeypot_fields.iter().map(|f| loose(f)).collect();
     if let Some(field) = honeypot(&p.fields, &own, "", 0) {
         // The path is made of the sender's field names: stored and shown, so made safe.
@@ -628,6 +619,7 @@ mod tests {
         let p = payload(v);
         let n = super::super::normalize(&p);
         let keywords: Vec<String> = keywords.iter().map(|s| (*s).to_owned()).collect();
+        let keywords = Keywords::new(&keywords);
         let honeypot_fields: Vec<String> = honeypots.iter().map(|s| (*s).to_owned()).collect();
         check_spam(
             &p,

@@ -32,6 +32,7 @@ pub(super) fn field<'a>(n: &'a Normalized, name: &str) -> Option<&'a str> {
 
 use serde_json::{Value, json};
 
+use super::spam::Keywords;
 use super::{SpamRules, check_spam, normalize, parse_body, parse_query};
 
 const LEAD_FIELDS: &[&str] = &[
@@ -320,8 +321,9 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn every_plugin_and_format() {
+    let keywords = Keywords::new(&["casino".to_owned()]);
     let clean = SpamRules {
-        keywords: &["casino".to_owned()],
+        keywords: &keywords,
         honeypot_fields: &[],
         max_links: 2,
     };
@@ -356,8 +358,9 @@ fn every_plugin_and_format() {
 
 #[test]
 fn spam_through_the_whole_pipeline() {
+    let keywords = Keywords::new(&["casino".to_owned(), "free money".to_owned()]);
     let rules = SpamRules {
-        keywords: &["casino".to_owned(), "free money".to_owned()],
+        keywords: &keywords,
         honeypot_fields: &["company_website".to_owned()],
         max_links: 1,
     };

@@ -334,11 +334,11 @@ async fn store_lead(
                 return None;
             }
             let rules = SpamRules {
-                keywords: &[],
+                keywords: &profile.spam_matcher,
                 honeypot_fields: &platform.honeypot_fields,
                 max_links: MAX_LINKS,
             };
-            let spam = ingest::spam::check_spam_with(&payload, &n, &rules, &profile.spam_matcher);
+            let spam = ingest::check_spam(&payload, &n, &rules);
             Some((n, spam))
         }
     };
