@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-use crate::lead::LeadSource;
-use crate::stage::{Stage, StageKind};
+use crate::leads::LeadSource;
+use crate::stages::{Stage, StageKind};
 
 /// What analytics needs of one lead (spam already excluded).
 #[derive(Debug, Clone)]

@@ -226,7 +226,7 @@ impl RecentLeads {
 
     /// Records a stored lead if it is an original (neither spam nor a duplicate): the lead
     /// later submissions with its e-mail or phone duplicate. `contacts` are the lead's own.
-    pub fn add_lead(&mut self, lead: &crate::lead::Lead, contacts: &Contacts, now: DateTime<Utc>) {
+    pub fn add_lead(&mut self, lead: &crate::leads::Lead, contacts: &Contacts, now: DateTime<Utc>) {
         if !lead.is_spam && lead.duplicate_of.is_none() {
             self.add_original_contacts(contacts, lead.created_at, lead.id, now);
         }

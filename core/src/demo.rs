@@ -6,8 +6,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use crate::lead::{Lead, LeadSource, new_lead_id};
-use crate::stage::{Stage, StageKind};
+use crate::leads::{Lead, LeadSource, new_lead_id};
+use crate::stages::{Stage, StageKind};
 
 pub struct DemoTenant {
     pub name: &'static str,
@@ -196,7 +196,7 @@ pub fn leads(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stage::default_pipeline;
+    use crate::stages::default_pipeline;
 
     #[test]
     fn demo_leads_are_realistic_and_some_are_overdue() {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::tenant::TenantRef;
+use crate::tenants::TenantRef;
 
 pub const LEAD_CREATED: &str = "lead.created";
 pub const LEAD_UPDATED: &str = "lead.updated";

@@ -5,7 +5,6 @@
 //! a network or a clock (see [`clock`]).
 
 pub mod analytics;
-pub mod apikey;
 pub mod audit;
 pub mod chunked;
 pub mod clock;
@@ -17,14 +16,17 @@ pub mod error;
 pub mod event;
 pub mod export;
 pub mod ingest;
-pub mod lead;
+pub mod keys;
+pub mod leads;
+pub mod logs;
 pub mod page;
-pub mod platform;
+pub mod platform_settings;
 pub mod secret;
 pub mod sharded;
 pub mod sla;
-pub mod stage;
-pub mod tenant;
+pub mod stages;
+pub mod tenants;
+pub mod usage;
 pub mod validate;
 
 pub use error::{DomainError, ErrorBody, ErrorDetail};

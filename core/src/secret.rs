@@ -39,7 +39,7 @@ impl<T: Zeroize> Drop for Secret<T> {
 impl<T: Zeroize> ZeroizeOnDrop for Secret<T> {}
 
 /// Google Ads settings are kept as a secret (the webhook key); wiped like the others.
-impl Zeroize for crate::tenant::GoogleAdsConfig {
+impl Zeroize for crate::tenants::GoogleAdsConfig {
     fn zeroize(&mut self) {
         self.customer_id.zeroize();
         self.conversion_action.zeroize();
@@ -204,7 +204,7 @@ mod tests {
             2,
             "clones too"
         );
-        let mut g = crate::tenant::GoogleAdsConfig {
+        let mut g = crate::tenants::GoogleAdsConfig {
             customer_id: "123-456".into(),
             conversion_action: "lead".into(),
             webhook_key: "wh-secret".into(),

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::tenant::TenantRef;
+use crate::tenants::TenantRef;
 
 /// When a lead created at `created_at` breaches an SLA of `sla_hours`.
 pub fn deadline(created_at: DateTime<Utc>, sla_hours: u32) -> DateTime<Utc> {

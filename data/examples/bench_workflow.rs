@@ -10,9 +10,9 @@
 use chrono::{TimeDelta, Utc};
 use echo5_core::clock::SystemClock;
 use echo5_core::crypto::MasterKey;
-use echo5_core::lead::{Lead, LeadQueryParams, LeadSource, new_lead_id};
-use echo5_core::stage::StageKind;
-use echo5_core::tenant::{self, NewTenant};
+use echo5_core::leads::{Lead, LeadQueryParams, LeadSource, new_lead_id};
+use echo5_core::stages::StageKind;
+use echo5_core::tenants::{self, NewTenant};
 use echo5_data::{Store, StoreOptions, TenantKey};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ async fn main() {
                 [4, 8, 24, 48][t % 4]
             ))
             .expect("json");
-            let (f, s) = tenant::validate_new(&input).expect("valid");
+            let (f, s) = tenants::validate_new(&input).expect("valid");
             let tid = store
                 .create_tenant("bench".into(), f, s)
                 .await
@@ -303,7 +303,7 @@ async fn main() {
         }
     })
     .await;
-    let month = echo5_core::platform::Month::of(now);
+    let month = echo5_core::usage::Month::of(now);
     time(
         "usage report, this month (100 tenants)",
         iters.min(100),

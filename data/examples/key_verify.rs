@@ -6,7 +6,7 @@
 
 use echo5_core::clock::SystemClock;
 use echo5_core::crypto::MasterKey;
-use echo5_core::tenant::{self, NewTenant};
+use echo5_core::tenants::{self, NewTenant};
 use echo5_data::{Store, StoreOptions};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ async fn main() {
     for t in 0..(n_keys / 10).max(1) {
         let input: NewTenant =
             serde_json::from_str(&format!(r#"{{"name":"Tenant {t}"}}"#)).expect("json");
-        let (f, s) = tenant::validate_new(&input).expect("valid");
+        let (f, s) = tenants::validate_new(&input).expect("valid");
         let tid = store
             .create_tenant("bench".into(), f, s)
             .await

@@ -10,10 +10,10 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
-use echo5_core::apikey::{self, ApiKey, ApiKeyWithSecret, KeyStatus, RotatedApiKey};
 use echo5_core::audit::AuditRecord;
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::{self, MasterKey};
+use echo5_core::keys::{self, ApiKey, ApiKeyWithSecret, KeyStatus, RotatedApiKey};
 use echo5_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
@@ -151,13 +151,13 @@ impl KeyIndex {
     fn check(&self, presented: &str, now: DateTime<Utc>) -> Result<KeyIdentity, KeyRejection> {
         // Hashing first means the map lookup's timing depends on a hash the caller cannot
         // steer, and the final comparison is constant-time anyway.
-        let hash = apikey::hash(presented);
+        let hash = keys::hash(presented);
         let map = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
         let e = map.get(&hash).ok_or(KeyRejection::Unknown)?;
         if !crypto::ct_eq(&e.hash, &hash) {
             return Err(KeyRejection::Unknown);
         }
-        match apikey::status(now, e.expires_at, e.revoked_at) {
+        match keys::status(now, e.expires_at, e.revoked_at) {
             KeyStatus::Revoked => Err(KeyRejection::Revoked),
             KeyStatus::Expired => Err(KeyRejection::Expired),
             _ if self.tenant_inactive(e.tenant_id) => Err(KeyRejection::TenantInactive),
@@ -223,7 +223,7 @@ fn from_row(r: &Row<'_>, now: DateTime<Utc>) -> rusqlite::Result<ApiKey> {
         tenant_id: id(1)?,
         prefix: r.get(2)?,
         label: r.get(3)?,
-        status: apikey::status(now, expires_at, revoked_at),
+        status: keys::status(now, expires_at, revoked_at),
         created_at: from_millis(r.get(4)?),
         last_used_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
         expires_at,
@@ -260,11 +260,11 @@ fn insert_key(
     rotated_from: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(ApiKeyWithSecret, Entry), StoreError> {
-    let secret = apikey::generate()?;
+    let secret = keys::generate()?;
     let id = Uuid::now_v7();
-    let hash = apikey::hash(secret.expose());
-    let sealed = mk.seal(&apikey::aad(tenant.id, id), secret.expose().as_bytes())?;
-    let prefix = apikey::display_prefix(secret.expose());
+    let hash = keys::hash(secret.expose());
+    let sealed = mk.seal(&keys::aad(tenant.id, id), secret.expose().as_bytes())?;
+    let prefix = keys::display_prefix(secret.expose());
     conn.prepare_cached(
         "INSERT INTO api_keys(id, tenant_id, hash, key_enc, prefix, label, created_at, rotated_from)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -331,7 +331,7 @@ impl Store {
     /// Resolves a presented key to its tenant, in memory. Records the use for the next
     /// [`Store::flush_coalesced`].
     pub fn authenticate_key(&self, presented: &str) -> Result<KeyIdentity, KeyRejection> {
-        if !apikey::well_formed(presented) {
+        if !keys::well_formed(presented) {
             return Err(KeyRejection::Unknown);
         }
         let now = self.now();
@@ -425,7 +425,7 @@ impl Store {
         tenant: TenantKey,
         label: Option<String>,
     ) -> Result<ApiKeyWithSecret, StoreError> {
-        let label = apikey::validate_label(label.as_deref())?;
+        let label = keys::validate_label(label.as_deref())?;
         let mk = self.key();
         let now = self.now();
         let (created, entry) = self
@@ -461,7 +461,7 @@ impl Store {
     ) -> Result<RotatedApiKey, StoreError> {
         let label = label
             .as_deref()
-            .map(|l| apikey::validate_label(Some(l)))
+            .map(|l| keys::validate_label(Some(l)))
             .transpose()?;
         let mk = self.key();
         let now = self.now();
@@ -470,7 +470,7 @@ impl Store {
                 let t = tenants::get(c, &tenant)?;
                 let old = get_key(c, t.id, key_id, now)?;
                 ensure_live(&old, "rotated")?;
-                let expiry = apikey::rotation_expiry(now, grace_hours, old.expires_at)?;
+                let expiry = keys::rotation_expiry(now, grace_hours, old.expires_at)?;
                 c.execute(
                     "UPDATE api_keys SET expires_at = ?2 WHERE id = ?1",
                     params![key_id.to_string(), expiry.timestamp_millis()],
@@ -516,14 +516,14 @@ impl Store {
                 [key_id.to_string()],
                 |r| r.get(0),
             )?;
-            let secret: Secret<String> = mk.open_string(&apikey::aad(t.id, key_id), &sealed)?;
+            let secret: Secret<String> = mk.open_string(&keys::aad(t.id, key_id), &sealed)?;
             // A copy that opens but is not this key's would be a silent mix-up: refuse it.
             let stored_hash: Vec<u8> = c.query_row(
                 "SELECT hash FROM api_keys WHERE id = ?1",
                 [key_id.to_string()],
                 |r| r.get(0),
             )?;
-            if !crypto::ct_eq(&stored_hash, &apikey::hash(secret.expose())) {
+            if !crypto::ct_eq(&stored_hash, &keys::hash(secret.expose())) {
                 return Err(StoreError::Internal(format!(
                     "sealed copy of key {key_id} does not match its hash"
                 )));

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use echo5_core::audit::{AuditEntry, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::page::{self, Cursor, Page};
-use echo5_core::tenant::TenantRef;
+use echo5_core::tenants::TenantRef;
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 

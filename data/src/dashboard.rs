@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use echo5_core::analytics::{self, Analytics, LeadFacts};
 use echo5_core::clock::from_millis;
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
-use echo5_core::lead::LeadSource;
+use echo5_core::leads::LeadSource;
 use echo5_core::sla;
 use rusqlite::{Connection, params};
 use std::collections::HashMap;

@@ -2,8 +2,8 @@
 
 use echo5_core::audit::AuditRecord;
 use echo5_core::demo::{self, TENANTS};
-use echo5_core::platform::PlatformSettings;
-use echo5_core::tenant::{SecretChanges, Settings, TenantFields};
+use echo5_core::platform_settings::PlatformSettings;
+use echo5_core::tenants::{SecretChanges, Settings, TenantFields};
 use rusqlite::OptionalExtension;
 use serde_json::json;
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::DomainError;
 use echo5_core::dedup::Answer;
-use echo5_core::lead::Lead;
+use echo5_core::leads::Lead;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;

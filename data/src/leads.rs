@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::clock::from_millis;
-use echo5_core::lead::{Lead, LeadSource};
+use echo5_core::leads::{Lead, LeadSource};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 

@@ -1,8 +1,8 @@
 //! Master-key rotation: every sealed value re-encrypted under a new key in one transaction.
 
-use echo5_core::apikey;
 use echo5_core::audit::AuditRecord;
 use echo5_core::crypto::MasterKey;
+use echo5_core::keys;
 use rusqlite::params;
 use serde_json::json;
 use uuid::Uuid;
@@ -64,7 +64,7 @@ impl Store {
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                     .collect::<Result<_, _>>()?;
                 for (id, tenant, sealed) in &keys {
-                    let aad = apikey::aad(Uuid::parse_str(tenant)?, Uuid::parse_str(id)?);
+                    let aad = keys::aad(Uuid::parse_str(tenant)?, Uuid::parse_str(id)?);
                     let plain = old.open(&aad, sealed)?;
                     let resealed = new.seal(&aad, plain.expose())?;
                     c.execute(

@@ -5,9 +5,11 @@ use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::audit::AuditRecord;
 use echo5_core::clock::from_millis;
-use echo5_core::lead::{LeadQuery, SpamFilter};
+use echo5_core::leads::LeadWithTenant;
+use echo5_core::leads::{LeadQuery, SpamFilter};
 use echo5_core::page::{self, Cursor, Page};
-use echo5_core::platform::{self, KeyUsage, LeadWithTenant, Month, PlatformSettings, TenantUsage};
+use echo5_core::platform_settings::{self, PlatformSettings};
+use echo5_core::usage::{self, KeyUsage, Month, TenantUsage};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::json;
@@ -252,7 +254,7 @@ fn usage(
         )?
         .query_map(params![only], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let reference = platform::usage_reference(month, now);
+    let reference = usage::usage_reference(month, now);
     let mut last = c.prepare_cached(
         "SELECT created_at FROM leads INDEXED BY leads_tenant_created
          WHERE tenant_id = ?1 AND is_spam = 0 AND created_at <= ?2
@@ -277,7 +279,7 @@ fn usage(
             rejected: sum(|k| k.rejected),
             api_calls: sum(|k| k.api_calls),
             storage_bytes: storage.get(&id).copied().unwrap_or(0).max(0) as u64,
-            active: platform::is_active(last_lead_at, reference),
+            active: usage::is_active(last_lead_at, reference),
             last_lead_at,
             keys,
         });
@@ -320,7 +322,7 @@ impl Store {
                     serde_json::to_string(&after)?,
                     now.timestamp_millis()
                 ])?;
-                let changed = platform::changed_fields(&before, &after);
+                let changed = platform_settings::changed_fields(&before, &after);
                 audit::record(
                     c,
                     now,

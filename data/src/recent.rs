@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::dedup::{self, Answer, ContactHasher, Contacts, RecentLeads};
-use echo5_core::lead::Lead;
+use echo5_core::leads::Lead;
 use rusqlite::{Connection, params};
 use std::sync::{Mutex, MutexGuard};
 use uuid::Uuid;

@@ -1,10 +1,10 @@
 //! Pipeline stages: every change loads the pipeline, applies the rule from
-//! `echo5_core::stage`, and writes the result back in the same transaction.
+//! `echo5_core::stages`, and writes the result back in the same transaction.
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::audit::AuditRecord;
-use echo5_core::stage::{self, NewStage, Stage, StageKind, StagePatch, StageSummary};
+use echo5_core::stages::{self, NewStage, Stage, StageKind, StagePatch, StageSummary};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 use std::collections::HashMap;
@@ -174,7 +174,7 @@ impl Store {
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
             let id = Uuid::now_v7();
-            let pipeline = stage::add(&load(c, t.id)?, &new, id)?;
+            let pipeline = stages::add(&load(c, t.id)?, &new, id)?;
             save(c, t.id, &pipeline, now)?;
             let created = pipeline
                 .into_iter()
@@ -207,7 +207,7 @@ impl Store {
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
             let before = load(c, t.id)?;
-            let pipeline = stage::patch(&before, stage_id, &patch)?;
+            let pipeline = stages::patch(&before, stage_id, &patch)?;
             save(c, t.id, &pipeline, now)?;
             let old = before.iter().find(|s| s.id == stage_id);
             let new = pipeline
@@ -242,7 +242,7 @@ impl Store {
         let now = self.now();
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
-            let pipeline = stage::reorder(&load(c, t.id)?, &order)?;
+            let pipeline = stages::reorder(&load(c, t.id)?, &order)?;
             save(c, t.id, &pipeline, now)?;
             audit::record(
                 c,
@@ -278,7 +278,7 @@ impl Store {
             } else {
                 0
             };
-            let plan = stage::delete(&pipeline, stage_id, move_to, count)?;
+            let plan = stages::delete(&pipeline, stage_id, move_to, count)?;
             let (tid, sid) = (t.id.to_string(), stage_id.to_string());
             if let Some(target) = plan.move_to {
                 let ms = now.timestamp_millis();

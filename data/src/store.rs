@@ -265,7 +265,7 @@ fn check_master_key(conn: &Connection, key: MasterKey) -> Result<MasterKey, Stor
 /// What ingest needs to know about a tenant on every submission.
 #[derive(Debug, Clone)]
 pub struct IngestProfile {
-    pub tenant: echo5_core::tenant::TenantRef,
+    pub tenant: echo5_core::tenants::TenantRef,
     /// The tenant's spam keywords compiled for matching: built once per change of the
     /// tenant, on a reader thread, not per submission.
     pub spam_matcher: echo5_core::ingest::spam::Keywords,

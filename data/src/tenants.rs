@@ -7,9 +7,9 @@ use echo5_core::audit::AuditRecord;
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::MasterKey;
 use echo5_core::page::{self, Cursor, Page};
-use echo5_core::platform::StageTemplate;
+use echo5_core::platform_settings::StageTemplate;
 use echo5_core::secret::{MaskedSecret, SecretUpdate, last4};
-use echo5_core::tenant::{
+use echo5_core::tenants::{
     SecretChanges, Settings, Tenant, TenantFields, TenantRef, TenantSettings, google_ads_last4,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};

@@ -6,10 +6,10 @@ use echo5_core::DomainError;
 use echo5_core::audit::AuditRecord;
 use echo5_core::clock::from_millis;
 use echo5_core::event;
-use echo5_core::lead::{Lead, LeadDetail, LeadPatch, LeadQuery, NewLead, SpamFilter, StageMove};
+use echo5_core::leads::{Lead, LeadDetail, LeadPatch, LeadQuery, NewLead, SpamFilter, StageMove};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::sla;
-use echo5_core::stage::Stage;
+use echo5_core::stages::Stage;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params, params_from_iter};
 use serde_json::json;
@@ -162,7 +162,7 @@ pub struct Change<T> {
     pub value: T,
     pub event: (
         &'static str,
-        echo5_core::tenant::TenantRef,
+        echo5_core::tenants::TenantRef,
         serde_json::Value,
     ),
 }

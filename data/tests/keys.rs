@@ -1,10 +1,10 @@
 //! API keys and master-key rotation against a real database file, with an injectable clock.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use echo5_core::apikey::KeyStatus;
 use echo5_core::clock::{Clock, ManualClock};
 use echo5_core::crypto::MasterKey;
-use echo5_core::tenant::{self, NewTenant};
+use echo5_core::keys::KeyStatus;
+use echo5_core::tenants::{self, NewTenant};
 use echo5_data::api_keys::KeyRejection;
 use echo5_data::tenants::DeleteMode;
 use echo5_data::{Store, StoreError, StoreOptions, TenantKey};
@@ -41,7 +41,7 @@ fn open() -> F {
 async fn tenant(s: &Store, name: &str, settings: &str) -> uuid::Uuid {
     let input: NewTenant =
         serde_json::from_str(&format!(r#"{{"name":"{name}","settings":{settings}}}"#)).unwrap();
-    let (f, sec) = tenant::validate_new(&input).unwrap();
+    let (f, sec) = tenants::validate_new(&input).unwrap();
     s.create_tenant("admin:t".into(), f, sec).await.unwrap().id
 }
 

@@ -4,10 +4,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::DomainError;
 use echo5_core::clock::{Clock, ManualClock};
 use echo5_core::crypto::MasterKey;
-use echo5_core::lead::{Lead, new_lead_id};
+use echo5_core::leads::{Lead, new_lead_id};
 use echo5_core::secret::{Secret, SecretUpdate};
-use echo5_core::stage::{NewStage, StageKind, StagePatch};
-use echo5_core::tenant::{self, NewTenant, SecretChanges, TenantPatch};
+use echo5_core::stages::{NewStage, StageKind, StagePatch};
+use echo5_core::tenants::{self, NewTenant, SecretChanges, TenantPatch};
 use echo5_data::tenants::DeleteMode;
 use echo5_data::{Store, StoreError, StoreOptions, TenantKey};
 use std::sync::Arc;
@@ -37,9 +37,9 @@ fn open() -> Fixture {
     open_with(StoreOptions::default())
 }
 
-async fn new_tenant(s: &Store, body: &str) -> Result<echo5_core::tenant::Tenant, StoreError> {
+async fn new_tenant(s: &Store, body: &str) -> Result<echo5_core::tenants::Tenant, StoreError> {
     let input: NewTenant = serde_json::from_str(body).unwrap();
-    let (fields, secrets) = tenant::validate_new(&input)?;
+    let (fields, secrets) = tenants::validate_new(&input)?;
     s.create_tenant("admin:test".into(), fields, secrets).await
 }
 
@@ -189,7 +189,7 @@ async fn update_keeps_clears_and_audits_without_secret_values() {
             "admin:test".into(),
             t.id.into(),
             "tenant.updated",
-            move |cur| tenant::apply_patch(cur, &patch),
+            move |cur| tenants::apply_patch(cur, &patch),
         )
         .await
         .unwrap();
@@ -219,7 +219,7 @@ async fn update_keeps_clears_and_audits_without_secret_values() {
         .store
         .update_tenant("admin:test".into(), t.id.into(), "tenant.updated", |cur| {
             let p: TenantPatch = serde_json::from_str(r#"{"settings":{"sla_hours":0}}"#).unwrap();
-            tenant::apply_patch(cur, &p)
+            tenants::apply_patch(cur, &p)
         })
         .await
         .unwrap_err();
@@ -744,13 +744,13 @@ async fn lead_counts_follow_every_write_path() {
     );
 
     // Manual entry, a move with notes, then notes alone (bytes change, stage does not).
-    let manual: echo5_core::lead::NewLead =
+    let manual: echo5_core::leads::NewLead =
         serde_json::from_str(r#"{"name":"Walk In","phone":"+15551234567"}"#).unwrap();
     f.store
         .create_lead("a".into(), a.id.into(), manual)
         .await
         .unwrap();
-    let moved = echo5_core::lead::LeadPatch {
+    let moved = echo5_core::leads::LeadPatch {
         stage_id: Some(sa[1].id),
         notes: Some(Some("called back".into())),
         assigned_to: None,
@@ -760,7 +760,7 @@ async fn lead_counts_follow_every_write_path() {
         .await
         .unwrap();
     counts_match_leads(&db);
-    let notes = echo5_core::lead::LeadPatch {
+    let notes = echo5_core::leads::LeadPatch {
         notes: Some(Some("called back, booked a tour for Friday".into())),
         ..Default::default()
     };

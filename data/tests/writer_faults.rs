@@ -275,14 +275,14 @@ async fn an_unguarded_job_that_fails_part_way_rolls_its_batch_back() {
 /// middle of the batch (a guarded job) makes the next ingest job look again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_intake_stage_remembered_in_a_batch_follows_a_reorder_in_it() {
-    use echo5_core::lead::{Lead, new_lead_id};
+    use echo5_core::leads::{Lead, new_lead_id};
     use echo5_data::ingest::IngestRequest;
 
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let input: echo5_core::tenant::NewTenant =
+    let input: echo5_core::tenants::NewTenant =
         serde_json::from_str(r#"{"name":"Open Arms"}"#).unwrap();
-    let (fields, secrets) = echo5_core::tenant::validate_new(&input).unwrap();
+    let (fields, secrets) = echo5_core::tenants::validate_new(&input).unwrap();
     let t = store
         .create_tenant("admin:test".into(), fields, secrets)
         .await

@@ -12,12 +12,12 @@
 //! everything but the terminal's own I/O. The key press that moves the cursor is not timed.
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use echo5_core::apikey::{ApiKey, KeyStatus};
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
-use echo5_core::lead::{Lead, LeadSource};
+use echo5_core::keys::{ApiKey, KeyStatus};
+use echo5_core::leads::{Lead, LeadSource};
 use echo5_core::secret::MaskedSecret;
-use echo5_core::stage::{StageKind, StageSummary};
-use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
+use echo5_core::stages::{StageKind, StageSummary};
+use echo5_core::tenants::{Tenant, TenantRef, TenantSettings};
 use echo5_tui::app::{Action, LogMsg, Screen, State, update};
 use echo5_tui::platform::{LeadWithTenant, LogLine};
 use ratatui::Terminal;

@@ -3,9 +3,11 @@
 //! stays in this module is client-side only: how the console reads a log line's level, steps
 //! the usage month and prints numbers.
 
-pub use echo5_core::platform::{
-    KeyUsage, LeadWithTenant, LogLevel, LogLine, LogPage, Month, PlatformSettings,
-    PlatformSettingsPatch, StageTemplate, TenantUsage, UsageReport, UsageTotals,
+pub use {
+    echo5_core::leads::LeadWithTenant,
+    echo5_core::logs::{LogLevel, LogLine, LogPage},
+    echo5_core::platform_settings::{PlatformSettings, PlatformSettingsPatch, StageTemplate},
+    echo5_core::usage::{KeyUsage, Month, TenantUsage, UsageReport, UsageTotals},
 };
 
 /// A line's level for colouring and the client-side filter; a level the console does not

@@ -372,7 +372,7 @@ fn revoke_asks_first_with_x_or_d() {
         );
         let mut revoked = keys()[0].clone();
         revoked.revoked_at = Some(now());
-        revoked.status = echo5_core::apikey::KeyStatus::Revoked;
+        revoked.status = echo5_core::keys::KeyStatus::Revoked;
         let more = answer(&mut s, &requests(&fx)[0], Ok(Reply::KeyRevoked(revoked)));
         assert_eq!(
             s.keys.data.as_ref().and_then(|k| k[0].revoked_at),

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
-use echo5_core::stage::{Stage, StageKind};
+use echo5_core::stages::{Stage, StageKind};
 use echo5_tui::app::overlay::Overlay;
 use echo5_tui::app::{Call, Reply, update};
 
@@ -53,7 +53,7 @@ fn add_stage_sends_name_and_kind() {
         }]
     );
     let mut list = stages();
-    list.push(echo5_core::stage::StageSummary {
+    list.push(echo5_core::stages::StageSummary {
         id: stage_id(7),
         name: "Nurture".into(),
         kind: StageKind::Lost,

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use echo5_core::ErrorDetail;
-use echo5_core::stage::StageKind;
+use echo5_core::stages::StageKind;
 use echo5_tui::api::ApiError;
 use echo5_tui::app::overlay::Overlay;
 use echo5_tui::app::state::{ErrorAt, PlatformField};

@@ -2,7 +2,7 @@
 //! events so a client that reconnects with `Last-Event-ID` misses nothing recent.
 
 use echo5_core::event::Event;
-use echo5_core::tenant::TenantRef;
+use echo5_core::tenants::TenantRef;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::broadcast;

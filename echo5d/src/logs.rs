@@ -11,7 +11,7 @@
 //! it (escape sequences, OSC 52 clipboard writes, bidi overrides) or forge a second line.
 
 use chrono::Utc;
-use echo5_core::platform::{LogLevel, LogLine, LogPage, LogSince, scrub_secrets};
+use echo5_core::logs::{LogLevel, LogLine, LogPage, LogSince, scrub_secrets};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};

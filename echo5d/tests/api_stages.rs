@@ -3,7 +3,7 @@
 mod common;
 
 use common::{TestServer, assert_error};
-use echo5_core::lead::Lead;
+use echo5_core::leads::Lead;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -282,7 +282,7 @@ fn catalogue() -> Vec<(String, Entry)> {
 
 struct Seed {
     vars: BTreeMap<String, String>,
-    leads: Vec<echo5_core::lead::Lead>,
+    leads: Vec<echo5_core::leads::Lead>,
 }
 
 async fn seed(s: &TestServer) -> Seed {

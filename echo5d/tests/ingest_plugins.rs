@@ -10,7 +10,12 @@ use serde_json::{Value, json};
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 const JSON_CT: Option<&str> = Some("application/json; charset=UTF-8");
 
-async fn accept(s: &TestServer, key: &str, ct: Option<&str>, body: &str) -> echo5_core::lead::Lead {
+async fn accept(
+    s: &TestServer,
+    key: &str,
+    ct: Option<&str>,
+    body: &str,
+) -> echo5_core::leads::Lead {
     let (status, receipt) = s.submit(key, ct, body.as_bytes()).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
     assert_eq!(receipt["status"], "created", "{receipt}");

@@ -521,7 +521,7 @@ async fn all_leads_page_stably_across_tenants_and_honour_every_filter() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["access-control-allow-origin"], "*");
     // The index plan: each run reads its tenant's range of an index, never the whole table.
-    let q = echo5_core::lead::LeadQueryParams::default()
+    let q = echo5_core::leads::LeadQueryParams::default()
         .validate()
         .unwrap();
     let plan = s.state.store.explain_all_leads(q).await.unwrap();

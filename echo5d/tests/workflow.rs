@@ -455,7 +455,7 @@ async fn listing_queries_use_indexes() {
     let t = s.tenant(r#"{"name":"Open Arms"}"#).await;
     let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
     let stages = stage_ids(&s, "open-arms").await;
-    let plan = |params: echo5_core::lead::LeadQueryParams| {
+    let plan = |params: echo5_core::leads::LeadQueryParams| {
         let store = s.state.store.clone();
         async move {
             store
@@ -470,7 +470,7 @@ async fn listing_queries_use_indexes() {
         "{default}"
     );
     assert!(!default.contains("TEMP B-TREE"), "no sort step: {default}");
-    let with_cursor = plan(echo5_core::lead::LeadQueryParams {
+    let with_cursor = plan(echo5_core::leads::LeadQueryParams {
         cursor: Some(
             echo5_core::page::Cursor {
                 ts: 1,
@@ -485,7 +485,7 @@ async fn listing_queries_use_indexes() {
         with_cursor.contains("USING INDEX leads_tenant_created"),
         "{with_cursor}"
     );
-    let by_stage = plan(echo5_core::lead::LeadQueryParams {
+    let by_stage = plan(echo5_core::leads::LeadQueryParams {
         stage: Some(stages[1].clone()),
         ..Default::default()
     })
@@ -495,7 +495,7 @@ async fn listing_queries_use_indexes() {
         "{by_stage}"
     );
     assert!(!by_stage.contains("TEMP B-TREE"), "{by_stage}");
-    let by_range = plan(echo5_core::lead::LeadQueryParams {
+    let by_range = plan(echo5_core::leads::LeadQueryParams {
         from: Some("2026-01-01".into()),
         ..Default::default()
     })

@@ -53,7 +53,7 @@ pub struct Normalized {
 
 impl Normalized {
     /// Moves the mapped fields and `custom` onto a lead (the daemon's ingest path).
-    pub fn fill(self, lead: &mut crate::lead::Lead) {
+    pub fn fill(self, lead: &mut crate::leads::Lead) {
         lead.name = self.name;
         lead.first_name = self.first_name;
         lead.last_name = self.last_name;

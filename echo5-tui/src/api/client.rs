@@ -1,12 +1,12 @@
 //! One method per admin API call, returning core's wire types.
 
 use echo5_core::analytics::Analytics;
-use echo5_core::apikey::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
-use echo5_core::lead::{LeadDetail, LeadPatch};
+use echo5_core::keys::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
+use echo5_core::leads::{LeadDetail, LeadPatch};
 use echo5_core::page::{List, Page};
 use echo5_core::secret::{Secret, SecretUpdate};
-use echo5_core::stage::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
-use echo5_core::tenant::{SettingsPatch, Tenant};
+use echo5_core::stages::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
+use echo5_core::tenants::{SettingsPatch, Tenant};
 use echo5_core::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -458,7 +458,7 @@ fn root_cause(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use echo5_core::tenant::GoogleAdsConfig;
+    use echo5_core::tenants::GoogleAdsConfig;
     use serde_json::{Value, json};
 
     fn body(change: SettingsChange) -> Value {

@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use echo5_core::analytics::Analytics;
-use echo5_core::apikey::ApiKey;
 use echo5_core::dashboard::Dashboard;
-use echo5_core::lead::{Lead, LeadDetail};
+use echo5_core::keys::ApiKey;
+use echo5_core::leads::{Lead, LeadDetail};
 use echo5_core::page::Page;
 use echo5_core::secret::Secret;
 use echo5_core::sla::Breach;
-use echo5_core::stage::{Stage, StageSummary};
-use echo5_core::tenant::{Tenant, TenantSettings};
+use echo5_core::stages::{Stage, StageSummary};
+use echo5_core::tenants::{Tenant, TenantSettings};
 use uuid::Uuid;
 
 use super::effect::{Call, Scope};

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::secret::Secret;
-use echo5_core::stage::StageKind;
-use echo5_core::tenant::GoogleAdsConfig;
+use echo5_core::stages::StageKind;
+use echo5_core::tenants::GoogleAdsConfig;
 use uuid::Uuid;
 
 use super::state::{ErrorAt, PlatformField};

@@ -1,9 +1,9 @@
 //! Things drawn over a screen that take the keys while open: help, the command palette, the
 //! filter line, forms, the move-to chooser and confirmations.
 
-use echo5_core::apikey::ApiKey;
+use echo5_core::keys::ApiKey;
 use echo5_core::secret::Secret;
-use echo5_core::tenant::Tenant;
+use echo5_core::tenants::Tenant;
 use uuid::Uuid;
 
 use super::action::SecretOrigin;

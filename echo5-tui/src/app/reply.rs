@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use echo5_core::apikey::ApiKey;
-use echo5_core::lead::Lead;
+use echo5_core::keys::ApiKey;
+use echo5_core::leads::Lead;
 use echo5_core::page::Page;
 use echo5_core::secret::Secret;
-use echo5_core::stage::StageSummary;
-use echo5_core::tenant::TenantRef;
+use echo5_core::stages::StageSummary;
+use echo5_core::tenants::TenantRef;
 
 use super::action::{ApiReply, Reply, SecretOrigin};
 use super::effect::{Call, Effect, LeadChange, PlatformChange, Scope};
@@ -643,7 +643,7 @@ fn focus_pending_key(state: &mut State) {
     }
 }
 
-fn store_settings(state: &mut State, id: u64, s: echo5_core::tenant::TenantSettings) {
+fn store_settings(state: &mut State, id: u64, s: echo5_core::tenants::TenantSettings) {
     if !admit(state, Resource::Settings, id) {
         return;
     }

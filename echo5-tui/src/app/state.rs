@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::analytics::Analytics;
-use echo5_core::apikey::ApiKey;
 use echo5_core::dashboard::{Dashboard, TenantDashboard};
-use echo5_core::lead::{Lead, LeadDetail};
+use echo5_core::keys::ApiKey;
+use echo5_core::leads::{Lead, LeadDetail};
 use echo5_core::sla::Breach;
-use echo5_core::stage::StageSummary;
-use echo5_core::tenant::{Tenant, TenantRef, TenantSettings};
+use echo5_core::stages::StageSummary;
+use echo5_core::tenants::{Tenant, TenantRef, TenantSettings};
 use std::collections::{HashMap, VecDeque};
 use uuid::Uuid;
 

@@ -2,7 +2,7 @@
 //! and time to first contact, over 7, 30 or 90 days.
 
 use echo5_core::analytics::Analytics;
-use echo5_core::stage::StageKind;
+use echo5_core::stages::StageKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

@@ -2,7 +2,7 @@
 //! full key appears only in the modal drawn by `overlay`.
 
 use chrono::{DateTime, Utc};
-use echo5_core::apikey::{self, KeyStatus};
+use echo5_core::keys::{self, KeyStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
@@ -39,7 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let rows = state.filtered_keys();
     let usable = rows
         .iter()
-        .filter(|k| apikey::usable(apikey::status(state.now, k.expires_at, k.revoked_at)))
+        .filter(|k| keys::usable(keys::status(state.now, k.expires_at, k.revoked_at)))
         .count();
     let mut title = format!("Keys · {name} ({usable} working, {} total)", rows.len());
     if !state.keys_view.filter.is_empty() {
@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let body: Vec<Row> = rows
         .iter()
         .map(|k| {
-            let status = apikey::status(state.now, k.expires_at, k.revoked_at);
+            let status = keys::status(state.now, k.expires_at, k.revoked_at);
             // A revoked key's end is its revocation, not the expiry it never reached.
             let ends = match status {
                 KeyStatus::Revoked => k.revoked_at,

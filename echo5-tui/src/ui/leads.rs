@@ -1,7 +1,7 @@
 //! Leads: the table (newest first, paged in as the cursor passes the end) and the detail
 //! pane. Wide terminals show both side by side; narrow ones give the pane the whole body.
 
-use echo5_core::lead::Lead;
+use echo5_core::leads::Lead;
 use echo5_core::sla::{SlaFacts, is_breached};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,6 +1,6 @@
 //! Pipeline: the stages in order with their lead counts.
 
-use echo5_core::stage::StageKind;
+use echo5_core::stages::StageKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;

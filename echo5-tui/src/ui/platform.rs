@@ -1,7 +1,7 @@
 //! Platform: the settings fields, then the default pipeline, one cursor over both. A
 //! refused change's reason stands beside the field it is about.
 
-use echo5_core::stage::StageKind;
+use echo5_core::stages::StageKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

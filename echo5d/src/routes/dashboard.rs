@@ -51,11 +51,11 @@ pub async fn analytics(
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> ApiResult<Json<Analytics>> {
     let to = match &p.to {
-        Some(t) => echo5_core::lead::parse_time("to", t)?,
+        Some(t) => echo5_core::leads::parse_time("to", t)?,
         None => state.store.now(),
     };
     let from = match &p.from {
-        Some(f) => echo5_core::lead::parse_time("from", f)?,
+        Some(f) => echo5_core::leads::parse_time("from", f)?,
         None => to - TimeDelta::days(30),
     };
     if from >= to {

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use echo5_core::ErrorBody;
 use echo5_core::ingest::{self, BodyError, Normalized, Payload, SpamRules};
-use echo5_core::lead::{IngestReceipt, Lead, LeadSource, new_lead_id};
+use echo5_core::leads::{IngestReceipt, Lead, LeadSource, new_lead_id};
 use echo5_data::api_keys::KeyIdentity;
 use echo5_data::ingest::{IngestRequest, IngestStatus};
 use http_body_util::BodyExt;

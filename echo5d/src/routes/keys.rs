@@ -5,9 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use echo5_core::apikey::{
-    ApiKey, ApiKeyWithSecret, KeyInfo, NewApiKey, RotateApiKey, RotatedApiKey,
-};
+use echo5_core::keys::{ApiKey, ApiKeyWithSecret, KeyInfo, NewApiKey, RotateApiKey, RotatedApiKey};
 use echo5_core::page::List;
 use echo5_core::{DomainError, ErrorBody};
 use echo5_data::TenantKey;
@@ -26,7 +24,7 @@ async fn announce(state: &AppState, kind: &str, tenant: Uuid, prefix: &str) {
     if let Ok(t) = state.store.get_tenant(TenantKey::Id(tenant)).await {
         state.events.publish(
             kind,
-            Some(echo5_core::tenant::TenantRef {
+            Some(echo5_core::tenants::TenantRef {
                 id: t.id,
                 slug: t.slug,
                 name: t.name,
@@ -205,7 +203,7 @@ pub async fn whoami(
     let t = state.store.get_tenant(TenantKey::Id(id.tenant_id)).await?;
     Ok(Json(KeyInfo {
         key_id: id.key_id,
-        tenant: echo5_core::tenant::TenantRef {
+        tenant: echo5_core::tenants::TenantRef {
             id: t.id,
             slug: t.slug,
             name: t.name,

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use echo5_core::DomainError;
 use echo5_core::ErrorBody;
 use echo5_core::export::spreadsheet_cell;
-use echo5_core::lead::{Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, NewLead};
+use echo5_core::leads::{Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, NewLead};
 use echo5_core::page::{Cursor, Page};
 use echo5_data::TenantKey;
 use echo5_data::workflow::Change;

@@ -41,10 +41,10 @@ impl PageParams {
 }
 
 /// Announces a change to a tenant (its fields, settings or pipeline) on the event stream.
-pub fn tenant_updated(state: &crate::state::AppState, t: &echo5_core::tenant::Tenant, what: &str) {
+pub fn tenant_updated(state: &crate::state::AppState, t: &echo5_core::tenants::Tenant, what: &str) {
     state.events.publish(
         echo5_core::event::TENANT_UPDATED,
-        Some(echo5_core::tenant::TenantRef {
+        Some(echo5_core::tenants::TenantRef {
             id: t.id,
             slug: t.slug.clone(),
             name: t.name.clone(),

@@ -3,11 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use echo5_core::ErrorBody;
+use echo5_core::leads::{AllLeadsParams, LeadWithTenant};
 use echo5_core::page::Page;
-use echo5_core::platform::{
-    self, AllLeadsParams, LeadWithTenant, Month, PlatformSettings, PlatformSettingsPatch,
-    TenantUsageReport, UsageReport,
-};
+use echo5_core::platform_settings::{self, PlatformSettings, PlatformSettingsPatch};
+use echo5_core::usage::{Month, TenantUsageReport, UsageReport};
 use echo5_data::TenantKey;
 use echo5_data::platform::UnknownTenant;
 use serde::Deserialize;
@@ -56,7 +55,7 @@ pub async fn put_platform_settings(
     admin: Admin,
     ApiJson(input): ApiJson<PlatformSettings>,
 ) -> ApiResult<Json<PlatformSettings>> {
-    let new = platform::validate_settings(&input)?;
+    let new = platform_settings::validate_settings(&input)?;
     let (after, changed) = state
         .store
         .update_platform_settings(admin.actor(), "platform.settings.replaced", move |_| {
@@ -85,7 +84,7 @@ pub async fn patch_platform_settings(
     let (after, changed) = state
         .store
         .update_platform_settings(admin.actor(), "platform.settings.updated", move |cur| {
-            platform::apply_patch(cur, &patch)
+            platform_settings::apply_patch(cur, &patch)
         })
         .await?;
     tracing::info!(changed = ?changed, "platform settings updated");

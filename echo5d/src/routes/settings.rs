@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use echo5_core::ErrorBody;
-use echo5_core::tenant::{self, SettingsInput, SettingsPatch, TenantFields, TenantSettings};
+use echo5_core::tenants::{self, SettingsInput, SettingsPatch, TenantFields, TenantSettings};
 use echo5_data::TenantKey;
 
 use crate::error::ApiResult;
@@ -9,7 +9,7 @@ use crate::extract::{Admin, ApiJson};
 use crate::state::AppState;
 
 /// The tenant's fields with new settings; everything else as it was.
-fn with_settings(cur: &TenantFields, settings: tenant::Settings) -> TenantFields {
+fn with_settings(cur: &TenantFields, settings: tenants::Settings) -> TenantFields {
     TenantFields {
         settings,
         ..cur.clone()
@@ -55,7 +55,7 @@ pub async fn put_settings(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<SettingsInput>,
 ) -> ApiResult<Json<TenantSettings>> {
-    let (settings, secrets) = tenant::settings_from_input(&input)?;
+    let (settings, secrets) = tenants::settings_from_input(&input)?;
     let t = state
         .store
         .update_tenant(
@@ -93,7 +93,7 @@ pub async fn patch_settings(
             TenantKey::parse(&tenant),
             "settings.updated",
             move |cur: &TenantFields| {
-                let (settings, secrets) = tenant::apply_settings_patch(&cur.settings, &patch)?;
+                let (settings, secrets) = tenants::apply_settings_patch(&cur.settings, &patch)?;
                 Ok((with_settings(cur, settings), secrets))
             },
         )

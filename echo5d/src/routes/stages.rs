@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use echo5_core::stage::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
+use echo5_core::stages::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
 use echo5_core::{DomainError, ErrorBody};
 use echo5_data::TenantKey;
 use serde::Deserialize;

@@ -4,9 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, Sse};
-use echo5_core::platform::{
-    LOG_LIMIT_DEFAULT, LOG_LIMIT_MAX, LogLevel, LogLine, LogPage, LogSince,
-};
+use echo5_core::logs::{LOG_LIMIT_DEFAULT, LOG_LIMIT_MAX, LogLevel, LogLine, LogPage, LogSince};
 use echo5_core::{DomainError, ErrorBody};
 use futures_util::Stream;
 use serde::Deserialize;

@@ -3,7 +3,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use echo5_core::ErrorBody;
 use echo5_core::page::Page;
-use echo5_core::tenant::{self, NewTenant, Tenant, TenantPatch, TenantReplace};
+use echo5_core::tenants::{self, NewTenant, Tenant, TenantPatch, TenantReplace};
 use echo5_data::TenantKey;
 use echo5_data::tenants::DeleteMode;
 use serde::Deserialize;
@@ -47,7 +47,7 @@ pub async fn create_tenant(
 ) -> ApiResult<(StatusCode, Json<Tenant>)> {
     // Settings the request leaves out (and the pipeline) come from the platform settings.
     let platform = state.store.platform_settings().await?;
-    let (fields, secrets) = tenant::validate_new_with(&input, &platform)?;
+    let (fields, secrets) = tenants::validate_new_with(&input, &platform)?;
     let t = state
         .store
         .create_tenant(admin.actor(), fields, secrets)
@@ -92,7 +92,7 @@ pub async fn replace_tenant(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<TenantReplace>,
 ) -> ApiResult<Json<Tenant>> {
-    let replacement = tenant::validate_replace(&input)?;
+    let replacement = tenants::validate_replace(&input)?;
     let t = state
         .store
         .update_tenant(
@@ -129,7 +129,7 @@ pub async fn patch_tenant(
             admin.actor(),
             TenantKey::parse(&tenant),
             "tenant.updated",
-            move |cur| tenant::apply_patch(cur, &patch),
+            move |cur| tenants::apply_patch(cur, &patch),
         )
         .await?;
     super::tenant_updated(&state, &t, "tenant");

@@ -230,7 +230,7 @@ impl TestServer {
     }
 
     /// The stored lead behind an ingest answer.
-    pub async fn lead(&self, receipt: &Value) -> echo5_core::lead::Lead {
+    pub async fn lead(&self, receipt: &Value) -> echo5_core::leads::Lead {
         let id: uuid::Uuid = receipt["id"]
             .as_str()
             .expect("id in receipt")

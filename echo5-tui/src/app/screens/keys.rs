@@ -1,7 +1,7 @@
 //! Keys: the selected tenant's ingest API keys. Create, rotate with a grace period, reveal
 //! (audited) and revoke. A full key only ever lives in the modal that shows it.
 
-use echo5_core::apikey::{self, ApiKey, GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX, KeyStatus};
+use echo5_core::keys::{self, ApiKey, GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX, KeyStatus};
 use uuid::Uuid;
 
 use super::super::effect::{Call, Effect};
@@ -81,14 +81,14 @@ pub(super) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
 
 /// A key's status at the console's clock: a grace period can run out between two polls.
 pub(crate) fn status_now(state: &State, k: &ApiKey) -> KeyStatus {
-    apikey::status(state.now, k.expires_at, k.revoked_at)
+    keys::status(state.now, k.expires_at, k.revoked_at)
 }
 
 /// The selected key if it still works; otherwise says why `what` cannot be done to it.
 fn usable_selected(state: &mut State, what: &str) -> Option<ApiKey> {
     let k = state.selected_key()?.clone();
     let status = status_now(state, &k);
-    if apikey::usable(status) {
+    if keys::usable(status) {
         return Some(k);
     }
     let word = match status {
@@ -115,7 +115,7 @@ pub(crate) fn submit(
             let label = if first.is_empty() {
                 None
             } else {
-                Some(apikey::validate_label(Some(first)).map_err(|e| e.to_string())?)
+                Some(keys::validate_label(Some(first)).map_err(|e| e.to_string())?)
             };
             Call::CreateKey { tenant, label }
         }

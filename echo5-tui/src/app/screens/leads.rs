@@ -1,7 +1,7 @@
 //! Leads: the selected tenant's leads page by page, a search sent to the daemon, the detail
 //! pane, and the three changes an operator makes to a lead: stage, notes, assignee.
 
-use echo5_core::lead::Lead;
+use echo5_core::leads::Lead;
 use echo5_core::validate;
 use uuid::Uuid;
 
@@ -159,10 +159,10 @@ pub(crate) fn submit(
     let value = (!text.is_empty()).then(|| text.to_string());
     let (lead, change) = match purpose {
         Purpose::LeadNotes { lead } => {
-            if text.chars().count() > echo5_core::lead::NOTES_MAX_CHARS {
+            if text.chars().count() > echo5_core::leads::NOTES_MAX_CHARS {
                 return Err(format!(
                     "notes must be at most {} characters",
-                    echo5_core::lead::NOTES_MAX_CHARS
+                    echo5_core::leads::NOTES_MAX_CHARS
                 ));
             }
             (lead, LeadChange::Notes(value))

@@ -1,7 +1,7 @@
 //! Pipeline: the selected tenant's stages. Rules are checked with core's own pipeline
 //! functions before anything is sent, so a refused change is explained at once.
 
-use echo5_core::stage::{self, Stage, StageKind, StageSummary};
+use echo5_core::stages::{self, Stage, StageKind, StageSummary};
 use uuid::Uuid;
 
 use super::super::effect::{Call, Effect};
@@ -81,7 +81,7 @@ fn reorder(state: &mut State, delta: isize) -> Vec<Effect> {
     let mut moved = list.clone();
     moved.swap(i, j);
     let order: Vec<Uuid> = moved.iter().map(|s| s.id).collect();
-    if let Err(e) = stage::reorder(&as_stages(list), &order) {
+    if let Err(e) = stages::reorder(&as_stages(list), &order) {
         state.toast(ToastLevel::Error, e.to_string());
         return Vec::new();
     }
@@ -117,7 +117,7 @@ fn start_delete(state: &mut State) {
     let probe = (s.lead_count > 0)
         .then(|| choices.first().map(|c| c.0))
         .flatten();
-    if let Err(e) = stage::delete(&as_stages(&all), s.id, probe, s.lead_count) {
+    if let Err(e) = stages::delete(&as_stages(&all), s.id, probe, s.lead_count) {
         state.toast(ToastLevel::Error, e.to_string());
         return;
     }
@@ -162,7 +162,7 @@ pub(crate) fn submit(
     let tenant = state.tenant.as_ref().map(|t| t.id).ok_or("no tenant")?;
     let list = state.stages.data.clone().unwrap_or_default();
     let raw = values.first().map(String::as_str).unwrap_or_default();
-    let name = stage::validate_name(raw).map_err(|e| e.to_string())?;
+    let name = stages::validate_name(raw).map_err(|e| e.to_string())?;
     let except = match purpose {
         Purpose::RenameStage { stage } => Some(stage),
         _ => None,

@@ -3,8 +3,8 @@
 //! Each edit PATCHes only the field it changed; the stage list is sent whole, as the API
 //! takes it, and checked first with core's pipeline rules.
 
-use echo5_core::apikey::GRACE_HOURS_MAX;
-use echo5_core::stage::{self, STAGES_MAX, Stage, StageKind};
+use echo5_core::keys::GRACE_HOURS_MAX;
+use echo5_core::stages::{self, STAGES_MAX, Stage, StageKind};
 use echo5_core::validate;
 use uuid::Uuid;
 
@@ -192,9 +192,9 @@ fn check_stages(list: &[StageTemplate]) -> Result<(), String> {
             kind: s.kind,
         })
         .collect();
-    stage::check_pipeline(&as_stages).map_err(|e| e.to_string())?;
+    stages::check_pipeline(&as_stages).map_err(|e| e.to_string())?;
     for (i, s) in list.iter().enumerate() {
-        stage::validate_name(&s.name).map_err(|e| e.to_string())?;
+        stages::validate_name(&s.name).map_err(|e| e.to_string())?;
         if list[..i]
             .iter()
             .any(|o| o.name.to_lowercase() == s.name.to_lowercase())
@@ -307,7 +307,7 @@ pub(crate) fn submit(
             (email != cur.operator_email).then_some(PlatformChange::OperatorEmail(email))
         }
         Purpose::AddDefaultStage => {
-            let name = stage::validate_name(first).map_err(|e| e.to_string())?;
+            let name = stages::validate_name(first).map_err(|e| e.to_string())?;
             let kind_text = values
                 .get(1)
                 .map(|k| k.trim().to_lowercase())
@@ -326,7 +326,7 @@ pub(crate) fn submit(
             return Ok(out);
         }
         Purpose::RenameDefaultStage { index } => {
-            let name = stage::validate_name(first).map_err(|e| e.to_string())?;
+            let name = stages::validate_name(first).map_err(|e| e.to_string())?;
             let mut list = cur.default_stages.clone();
             let Some(s) = list.get_mut(index) else {
                 return Err("that stage is gone; press Esc".into());

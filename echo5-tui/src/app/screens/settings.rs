@@ -1,7 +1,7 @@
 //! Settings: SLA hours, spam keywords, manager email, and the two write-only secrets.
 
 use echo5_core::secret::Secret;
-use echo5_core::tenant::GoogleAdsConfig;
+use echo5_core::tenants::GoogleAdsConfig;
 use echo5_core::validate;
 
 use super::super::effect::{Call, Effect, SecretField, SettingsChange};

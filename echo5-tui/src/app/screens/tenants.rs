@@ -1,6 +1,6 @@
 //! The tenant picker, and switching tenant (also reached from `:tenant <name>`).
 
-use echo5_core::tenant::{Tenant, TenantRef};
+use echo5_core::tenants::{Tenant, TenantRef};
 
 /// The reference a tenant is selected by.
 pub(crate) fn tenant_ref(t: &Tenant) -> TenantRef {

@@ -290,14 +290,17 @@ fn name(v: &str) -> Result<String, DomainError> {
 
 /// A new tenant's fields with the built-in defaults; see [`validate_new_with`].
 pub fn validate_new(input: &NewTenant) -> Result<(TenantFields, SecretChanges), DomainError> {
-    validate_new_with(input, &crate::platform::PlatformSettings::default())
+    validate_new_with(
+        input,
+        &crate::platform_settings::PlatformSettings::default(),
+    )
 }
 
 /// A new tenant's fields; the slug comes from the name when not given, and settings the
 /// request leaves out come from the platform settings.
 pub fn validate_new_with(
     input: &NewTenant,
-    platform: &crate::platform::PlatformSettings,
+    platform: &crate::platform_settings::PlatformSettings,
 ) -> Result<(TenantFields, SecretChanges), DomainError> {
     let name = name(&input.name)?;
     let slug = match &input.slug {

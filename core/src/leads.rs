@@ -157,7 +157,7 @@ pub struct StageMove {
 pub struct LeadDetail {
     #[serde(flatten)]
     pub lead: Lead,
-    pub tenant: crate::tenant::TenantRef,
+    pub tenant: crate::tenants::TenantRef,
     pub in_breach: bool,
     pub history: Vec<StageMove>,
 }
@@ -310,7 +310,7 @@ impl LeadQueryParams {
     }
 }
 
-use crate::tenant::double_option;
+use crate::tenants::{TenantRef, double_option};
 
 /// `PATCH /api/v1/leads/{id}`: move stage, notes, assignee. `null` clears notes/assignee.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -476,9 +476,81 @@ impl NewLead {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Every tenant's leads in one list
+
+/// Most tenants one `?tenant=` filter may name.
+pub const TENANT_FILTER_MAX: usize = 200;
+
+/// A row of `GET /api/v1/leads`: the lead with its tenant's id, slug and name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeadWithTenant {
+    #[serde(flatten)]
+    pub lead: Lead,
+    pub tenant: TenantRef,
+}
+
+/// The query string of `GET /api/v1/leads`: the per-tenant listing's filters plus `tenant`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllLeadsParams {
+    /// Comma-separated tenant ids or slugs; all tenants when left out.
+    pub tenant: Option<String>,
+    pub stage: Option<String>,
+    pub source: Option<String>,
+    pub q: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub spam: Option<String>,
+    pub breached: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl AllLeadsParams {
+    /// The tenants named (deduplicated, in the order given; empty = all) and the filters.
+    pub fn validate(&self) -> Result<(Vec<String>, LeadQuery), DomainError> {
+        let mut tenants: Vec<String> = Vec::new();
+        for t in self.tenant.as_deref().unwrap_or("").split(',') {
+            let t = t.trim();
+            if !t.is_empty() && !tenants.iter().any(|x| x == t) {
+                tenants.push(t.to_string());
+            }
+        }
+        if tenants.len() > TENANT_FILTER_MAX {
+            return Err(DomainError::invalid(
+                "tenant",
+                "too_many",
+                format!("tenant names at most {TENANT_FILTER_MAX} tenants"),
+            ));
+        }
+        let q = LeadQueryParams {
+            stage: self.stage.clone(),
+            source: self.source.clone(),
+            q: self.q.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            spam: self.spam.clone(),
+            breached: self.breached.clone(),
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+        .validate()?;
+        Ok((tenants, q))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn field_of<T: std::fmt::Debug>(r: Result<T, DomainError>) -> String {
+        match r {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn query_params_validate() {
@@ -537,5 +609,32 @@ mod tests {
         assert!(
             matches!(bad.build(t, s, now), Err(DomainError::Invalid { field, .. }) if field == "email")
         );
+    }
+
+    #[test]
+    fn all_leads_params() {
+        let p = AllLeadsParams {
+            tenant: Some(" open-arms,,caring-hearts,open-arms ".into()),
+            spam: Some("all".into()),
+            ..Default::default()
+        };
+        let (t, q) = p.validate().unwrap();
+        assert_eq!(t, vec!["open-arms", "caring-hearts"]);
+        assert_eq!(q.limit, 50);
+        let bad = AllLeadsParams {
+            limit: Some(201),
+            ..Default::default()
+        };
+        assert_eq!(field_of(bad.validate()), "limit");
+        let many = AllLeadsParams {
+            tenant: Some(
+                (0..201)
+                    .map(|i| format!("t{i}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            ..Default::default()
+        };
+        assert_eq!(field_of(many.validate()), "tenant");
     }
 }

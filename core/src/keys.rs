@@ -171,7 +171,7 @@ pub struct RotatedApiKey {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyInfo {
     pub key_id: Uuid,
-    pub tenant: crate::tenant::TenantRef,
+    pub tenant: crate::tenants::TenantRef,
 }
 
 #[cfg(test)]
