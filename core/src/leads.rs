@@ -310,7 +310,8 @@ impl LeadQueryParams {
     }
 }
 
-use crate::tenants::{TenantRef, double_option};
+use crate::patch::double_option;
+use crate::tenants::TenantRef;
 
 /// `PATCH /api/v1/leads/{id}`: move stage, notes, assignee. `null` clears notes/assignee.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -435,7 +436,7 @@ impl NewLead {
         };
         l.phone = match self.phone.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(p) => Some(crate::ingest::normalize_phone(p).ok_or_else(|| {
+            Some(p) => Some(crate::phone::normalize_phone(p).ok_or_else(|| {
                 DomainError::invalid("phone", "invalid_phone", "phone must contain digits")
             })?),
         };

@@ -20,6 +20,8 @@ pub mod keys;
 pub mod leads;
 pub mod logs;
 pub mod page;
+pub mod patch;
+pub mod phone;
 pub mod platform_settings;
 pub mod secret;
 pub mod sharded;

@@ -6,8 +6,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::DomainError;
 use crate::keys::{GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX};
+use crate::patch::double_option;
 use crate::stages::{self, StageKind};
-use crate::tenants::{Settings, SettingsInput, double_option};
+use crate::tenants::{Settings, SettingsInput};
 use crate::validate;
 
 /// A stage of the pipeline new tenants start with (no id: each tenant gets its own).

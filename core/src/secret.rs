@@ -38,15 +38,6 @@ impl<T: Zeroize> Drop for Secret<T> {
 
 impl<T: Zeroize> ZeroizeOnDrop for Secret<T> {}
 
-/// Google Ads settings are kept as a secret (the webhook key); wiped like the others.
-impl Zeroize for crate::tenants::GoogleAdsConfig {
-    fn zeroize(&mut self) {
-        self.customer_id.zeroize();
-        self.conversion_action.zeroize();
-        self.webhook_key.zeroize();
-    }
-}
-
 impl<T: Zeroize> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
@@ -204,13 +195,6 @@ mod tests {
             2,
             "clones too"
         );
-        let mut g = crate::tenants::GoogleAdsConfig {
-            customer_id: "123-456".into(),
-            conversion_action: "lead".into(),
-            webhook_key: "wh-secret".into(),
-        };
-        g.zeroize();
-        assert!(g.webhook_key.is_empty() && g.customer_id.is_empty());
         // into_inner still hands the value over intact.
         assert_eq!(Secret::new(vec![1u8, 2, 3]).into_inner(), vec![1, 2, 3]);
     }

@@ -2,11 +2,12 @@
 //! request into a valid change.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::DomainError;
-use crate::secret::{MaskedSecret, Secret, SecretUpdate};
+use crate::patch::double_option;
+use crate::secret::{MaskedSecret, Secret, SecretUpdate, Zeroize};
 use crate::validate;
 
 /// A tenant as every API response shows it. Secrets are masked.
@@ -48,6 +49,15 @@ pub struct GoogleAdsConfig {
     pub customer_id: String,
     pub conversion_action: String,
     pub webhook_key: String,
+}
+
+/// Google Ads settings are kept as a secret (the webhook key); wiped like the others.
+impl Zeroize for GoogleAdsConfig {
+    fn zeroize(&mut self) {
+        self.customer_id.zeroize();
+        self.conversion_action.zeroize();
+        self.webhook_key.zeroize();
+    }
 }
 
 /// The non-secret settings, validated.
@@ -183,13 +193,6 @@ pub struct SettingsPatch {
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<GoogleAdsConfig>))]
     pub google_ads: SecretUpdate<GoogleAdsConfig>,
-}
-
-/// Tells a present `null` (Some(None)) from a missing field (None).
-pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 fn email_opt(field: &str, v: Option<&str>) -> Result<Option<String>, DomainError> {
@@ -381,6 +384,17 @@ pub fn google_ads_last4(g: &GoogleAdsConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn google_ads_settings_are_wiped() {
+        let mut g = GoogleAdsConfig {
+            customer_id: "123-456".into(),
+            conversion_action: "lead".into(),
+            webhook_key: "wh-secret".into(),
+        };
+        g.zeroize();
+        assert!(g.webhook_key.is_empty() && g.customer_id.is_empty());
+    }
 
     fn field_of(e: DomainError) -> String {
         match e {

@@ -3,37 +3,13 @@
 use serde_json::{Map, Value};
 
 use super::form::{self, Charset};
+use super::payload::{BodyError, MAX_DEPTH, MAX_FIELDS, Payload};
 
-/// Deepest nesting accepted below a top-level field: brackets in a form name (`a[b][c]` is 2)
-/// or containers in JSON (`{"a":{"b":{"c":1}}}` is 2). Real forms use 3 at most.
-pub const MAX_DEPTH: usize = 32;
-/// Most fields accepted in one body: form pairs, or JSON leaves (scalars and empty containers).
-pub const MAX_FIELDS: usize = 1000;
-/// Largest form index that may become an array position; bigger ones stay object keys.
-pub const MAX_INDEX: u64 = 1000;
 /// The form variable in which Ninja Forms can send the whole submission as a JSON string.
 pub const JSON_FIELD: &str = "json";
 /// Names under which the API key may travel in a query string next to the fields; they do not
 /// count as fields when deciding whether a body is just a [`JSON_FIELD`].
 pub const KEY_PARAMS: &[&str] = &["api_key", "key"];
-
-/// A submission as a nested JSON object, whatever format it arrived in, plus the names of
-/// uploaded files (multipart) which are never stored themselves.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Payload {
-    pub fields: Map<String, Value>,
-    pub files: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BodyError {
-    /// A content type that cannot be read as any supported format (HTTP 415).
-    #[error("{0}")]
-    Unsupported(String),
-    /// The body claims a format but is not valid in it (HTTP 400).
-    #[error("{0}")]
-    Malformed(String),
-}
 
 /// Decodes `body` by its content type (sniffing when it is missing or `text/plain`).
 ///

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::body::{BodyError, MAX_DEPTH, MAX_FIELDS, MAX_INDEX};
+use super::payload::{BodyError, MAX_DEPTH, MAX_FIELDS, MAX_INDEX};
 
 /// How the percent-decoded bytes of a form body become text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

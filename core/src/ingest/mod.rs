@@ -9,14 +9,13 @@ pub mod body;
 pub mod clean;
 mod form;
 pub mod normalize;
+pub mod payload;
 mod shape;
 pub mod spam;
 #[cfg(test)]
 mod tests;
 
-pub use body::{
-    BodyError, Payload, parse_body, parse_query, payload_from_pairs, try_payload_from_pairs,
-};
+pub use body::{parse_body, parse_query, payload_from_pairs, try_payload_from_pairs};
 pub use normalize::{Normalized, normalize};
-pub use shape::normalize_phone;
+pub use payload::{BodyError, Payload};
 pub use spam::{SpamRules, check_spam};

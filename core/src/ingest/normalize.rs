@@ -16,12 +16,10 @@ use super::aliases::{
     self, CREDENTIAL_FIELDS, ELEMENTOR_TYPES, EMAIL_HINTS, GRAVITY_FIRST, GRAVITY_LAST,
     GRAVITY_NAME_SUBS, META_CONTAINERS, PHONE_HINTS, Target,
 };
-use super::body::MAX_DEPTH;
 use super::clean;
-use super::shape::{
-    looks_like_email, looks_like_free_text, looks_like_phone, loose, loose_into, normalize_phone,
-    text,
-};
+use super::payload::MAX_DEPTH;
+use super::shape::{looks_like_email, looks_like_free_text, loose, loose_into, text};
+use crate::phone::{looks_like_phone, normalize_phone};
 
 /// The lead fields found in a payload; everything unmapped is in `custom`.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use super::body::MAX_DEPTH;
 use super::clean::{self, is_invisible};
+use super::payload::MAX_DEPTH;
 use super::shape::{filled, loose, loose_into};
 use super::{Normalized, Payload};
 
