@@ -53,6 +53,8 @@ pub enum Tabs {
     Numbered,
     /// Platform administration, beside the daemon's address; reached with `:` and Tab.
     Platform,
+    /// Not in the header; reached with `:` and Tab only.
+    Hidden,
 }
 
 /// A screen as the app sees it: its names, what it needs, and the component behind it.
