@@ -14,12 +14,13 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::keys::{ApiKey, KeyStatus};
+use echo5_core::leads::LeadWithTenant;
 use echo5_core::leads::{Lead, LeadSource};
+use echo5_core::logs::LogLine;
 use echo5_core::secret::MaskedSecret;
 use echo5_core::stages::{StageKind, StageSummary};
 use echo5_core::tenants::{Tenant, TenantRef, TenantSettings};
 use echo5_tui::app::{Action, LogMsg, Screen, State, update};
-use echo5_tui::platform::{LeadWithTenant, LogLine};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, Instant};
@@ -47,7 +48,7 @@ fn state() -> State {
         KeyStatus::Expired,
         KeyStatus::Revoked,
     ];
-    s.keys.data = Some(
+    s.keys.remote.data = Some(
         (0..ROWS)
             .map(|i| {
                 let status = statuses[i % 4];
@@ -71,7 +72,7 @@ fn state() -> State {
             })
             .collect(),
     );
-    s.tenants.data = Some(
+    s.tenants.remote.data = Some(
         (0..ROWS)
             .map(|i| Tenant {
                 id: Uuid::from_u128(0x2000 + i as u128),
@@ -89,10 +90,11 @@ fn state() -> State {
             })
             .collect(),
     );
-    s.dash.data = Some(Dashboard {
+    s.dashboard.remote.data = Some(Dashboard {
         generated_at: now,
         tenants: s
             .tenants
+            .remote
             .data
             .iter()
             .flatten()
@@ -125,7 +127,7 @@ fn state() -> State {
         "Won",
         "Lost",
     ];
-    s.stages.data = Some(
+    s.stages.remote.data = Some(
         stages
             .iter()
             .enumerate()
@@ -147,7 +149,7 @@ fn state() -> State {
         LeadSource::Google,
         LeadSource::Manual,
     ];
-    s.leads.data = Some(
+    s.leads.remote.data = Some(
         (0..ROWS)
             .map(|i| {
                 let at = now - TimeDelta::minutes(37 * i as i64);
@@ -165,8 +167,9 @@ fn state() -> State {
             })
             .collect(),
     );
-    s.all_leads.data = Some(
+    s.all_leads.remote.data = Some(
         s.leads
+            .remote
             .data
             .iter()
             .flatten()
@@ -337,8 +340,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // The detail pane beside the table (no detail answer: the row's own fields).
-    state.leads_view.detail_open = true;
-    state.leads_view.list.selected = 0;
+    state.leads.view.detail_open = true;
+    state.leads.view.list.selected = 0;
     let pane = table(&mut state, Screen::Leads, &mut term);
     report("Leads table + detail pane", &pane);
     let ratio = |s: &Stats| s.median.as_secs_f64() / empty.median.as_secs_f64().max(1e-9);

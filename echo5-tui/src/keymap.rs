@@ -1,5 +1,6 @@
 //! Every key binding as data, each with its description: key handling, the footer hints and
-//! the `?` help are all read from this one table, so they cannot disagree.
+//! the `?` help are all read from these tables (the global and dialog ones here, each
+//! screen's from its component), so they cannot disagree.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -73,25 +74,25 @@ pub struct Key {
     pub mods: KeyModifiers,
 }
 
-const fn k(code: KeyCode) -> Key {
+pub const fn k(code: KeyCode) -> Key {
     Key {
         code,
         mods: KeyModifiers::NONE,
     }
 }
 
-const fn ch(c: char) -> Key {
+pub const fn ch(c: char) -> Key {
     k(KeyCode::Char(c))
 }
 
-const fn ctrl(c: char) -> Key {
+pub const fn ctrl(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
         mods: KeyModifiers::CONTROL,
     }
 }
 
-const fn alt(code: KeyCode) -> Key {
+pub const fn alt(code: KeyCode) -> Key {
     Key {
         code,
         mods: KeyModifiers::ALT,
@@ -99,7 +100,6 @@ const fn alt(code: KeyCode) -> Key {
 }
 
 pub struct Binding {
-    pub ctx: Ctx,
     pub keys: &'static [Key],
     pub cmd: Cmd,
     pub desc: &'static str,
@@ -107,9 +107,8 @@ pub struct Binding {
     pub hint: bool,
 }
 
-const fn b(ctx: Ctx, keys: &'static [Key], cmd: Cmd, desc: &'static str, hint: bool) -> Binding {
+pub const fn b(keys: &'static [Key], cmd: Cmd, desc: &'static str, hint: bool) -> Binding {
     Binding {
-        ctx,
         keys,
         cmd,
         desc,
@@ -117,244 +116,41 @@ const fn b(ctx: Ctx, keys: &'static [Key], cmd: Cmd, desc: &'static str, hint: b
     }
 }
 
-use Ctx::{Dialog, Global};
-const DASH: Ctx = Ctx::Screen(Screen::Dashboard);
-const TEN: Ctx = Ctx::Screen(Screen::Tenants);
-const PIPE: Ctx = Ctx::Screen(Screen::Pipeline);
-const SET: Ctx = Ctx::Screen(Screen::Settings);
-const KEYS: Ctx = Ctx::Screen(Screen::Keys);
-const LEADS: Ctx = Ctx::Screen(Screen::Leads);
-const SLA: Ctx = Ctx::Screen(Screen::Breaches);
-const ANA: Ctx = Ctx::Screen(Screen::Analytics);
-const PLAT: Ctx = Ctx::Screen(Screen::Platform);
-const ALL: Ctx = Ctx::Screen(Screen::AllLeads);
-const USE: Ctx = Ctx::Screen(Screen::Usage);
-const LOGS: Ctx = Ctx::Screen(Screen::Logs);
-
-pub const BINDINGS: &[Binding] = &[
-    // Screen bindings come first so the footer lists what is special here before the rest.
-    b(DASH, &[k(KeyCode::Enter)], Cmd::Open, "open tenant", true),
+/// Bindings that apply on every screen (a screen's own win over them).
+pub const GLOBAL: &[Binding] = &[
+    b(&[ch(':')], Cmd::Palette, "command", true),
+    b(&[ch('/')], Cmd::Filter, "filter", true),
+    b(&[ch('?')], Cmd::Help, "help", true),
+    b(&[k(KeyCode::Esc)], Cmd::Back, "back", false),
+    b(&[ch('q'), ctrl('c')], Cmd::Quit, "quit", true),
+    b(&[ch('k'), k(KeyCode::Up)], Cmd::Up, "previous row", false),
+    b(&[ch('j'), k(KeyCode::Down)], Cmd::Down, "next row", false),
+    b(&[ch('g'), k(KeyCode::Home)], Cmd::Top, "first row", false),
+    b(&[ch('G'), k(KeyCode::End)], Cmd::Bottom, "last row", false),
+    b(&[k(KeyCode::Tab)], Cmd::NextScreen, "next screen", false),
     b(
-        TEN,
-        &[k(KeyCode::Enter)],
-        Cmd::Open,
-        "switch to tenant",
-        true,
-    ),
-    b(PIPE, &[ch('a')], Cmd::Add, "add stage", true),
-    b(PIPE, &[ch('r')], Cmd::Rename, "rename", true),
-    b(PIPE, &[ch('d')], Cmd::Delete, "delete", true),
-    b(
-        PIPE,
-        &[ctrl('k'), alt(KeyCode::Up)],
-        Cmd::MoveUp,
-        "move up",
-        true,
-    ),
-    b(
-        PIPE,
-        &[ctrl('j'), alt(KeyCode::Down)],
-        Cmd::MoveDown,
-        "move down",
-        true,
-    ),
-    b(
-        SET,
-        &[k(KeyCode::Enter), ch('e')],
-        Cmd::Edit,
-        "edit / replace",
-        true,
-    ),
-    b(SET, &[ch('x')], Cmd::Clear, "clear value", true),
-    b(KEYS, &[ch('c')], Cmd::Add, "create key", true),
-    b(KEYS, &[ch('R')], Cmd::Rotate, "rotate", true),
-    b(KEYS, &[ch('v')], Cmd::Reveal, "reveal", true),
-    b(KEYS, &[ch('x'), ch('d')], Cmd::Delete, "revoke", true),
-    b(
-        LEADS,
-        &[k(KeyCode::Enter), k(KeyCode::Tab)],
-        Cmd::Open,
-        "details",
-        true,
-    ),
-    b(LEADS, &[ch('m')], Cmd::MoveStage, "move stage", true),
-    b(LEADS, &[ch('n')], Cmd::Notes, "notes", true),
-    b(LEADS, &[ch('a')], Cmd::Assign, "assignee", true),
-    b(SLA, &[ch('t')], Cmd::Scope, "all / this tenant", true),
-    b(ANA, &[ch('r')], Cmd::Range, "range 7/30/90 d", true),
-    b(
-        PLAT,
-        &[k(KeyCode::Enter), ch('e')],
-        Cmd::Edit,
-        "edit / rename",
-        true,
-    ),
-    b(PLAT, &[ch('a')], Cmd::Add, "add stage", true),
-    b(PLAT, &[ch('d')], Cmd::Delete, "delete stage", true),
-    b(PLAT, &[ch('t')], Cmd::Kind, "stage kind", true),
-    b(
-        PLAT,
-        &[ctrl('k'), alt(KeyCode::Up)],
-        Cmd::MoveUp,
-        "move up",
-        true,
-    ),
-    b(
-        PLAT,
-        &[ctrl('j'), alt(KeyCode::Down)],
-        Cmd::MoveDown,
-        "move down",
-        true,
-    ),
-    b(PLAT, &[ch('r')], Cmd::Rename, "rename stage", false),
-    b(PLAT, &[ch('x')], Cmd::Clear, "clear value", false),
-    b(
-        ALL,
-        &[k(KeyCode::Enter)],
-        Cmd::Open,
-        "open in its tenant",
-        true,
-    ),
-    b(ALL, &[ch('t')], Cmd::Tenants, "tenants", true),
-    b(
-        USE,
-        &[ch('h'), ch('['), k(KeyCode::Left)],
-        Cmd::PrevMonth,
-        "previous month",
-        true,
-    ),
-    b(
-        USE,
-        &[ch('l'), ch(']'), k(KeyCode::Right)],
-        Cmd::NextMonth,
-        "next month",
-        true,
-    ),
-    b(LOGS, &[ch('l')], Cmd::Level, "level", true),
-    b(LOGS, &[ch('f')], Cmd::Follow, "follow / pause", true),
-    b(
-        LOGS,
-        &[k(KeyCode::PageUp), ctrl('b')],
-        Cmd::PageUp,
-        "page up",
-        false,
-    ),
-    b(
-        LOGS,
-        &[k(KeyCode::PageDown), ctrl('f')],
-        Cmd::PageDown,
-        "page down",
-        false,
-    ),
-    b(Global, &[ch(':')], Cmd::Palette, "command", true),
-    b(Global, &[ch('/')], Cmd::Filter, "filter", true),
-    b(Global, &[ch('?')], Cmd::Help, "help", true),
-    b(Global, &[k(KeyCode::Esc)], Cmd::Back, "back", false),
-    b(Global, &[ch('q'), ctrl('c')], Cmd::Quit, "quit", true),
-    b(
-        Global,
-        &[ch('k'), k(KeyCode::Up)],
-        Cmd::Up,
-        "previous row",
-        false,
-    ),
-    b(
-        Global,
-        &[ch('j'), k(KeyCode::Down)],
-        Cmd::Down,
-        "next row",
-        false,
-    ),
-    b(
-        Global,
-        &[ch('g'), k(KeyCode::Home)],
-        Cmd::Top,
-        "first row",
-        false,
-    ),
-    b(
-        Global,
-        &[ch('G'), k(KeyCode::End)],
-        Cmd::Bottom,
-        "last row",
-        false,
-    ),
-    b(
-        Global,
-        &[k(KeyCode::Tab)],
-        Cmd::NextScreen,
-        "next screen",
-        false,
-    ),
-    b(
-        Global,
         &[k(KeyCode::BackTab)],
         Cmd::PrevScreen,
         "previous screen",
         false,
     ),
+    b(&[ch('1')], Cmd::Go(Screen::Dashboard), "dashboard", false),
+    b(&[ch('2')], Cmd::Go(Screen::Tenants), "tenant picker", false),
+    b(&[ch('3')], Cmd::Go(Screen::Pipeline), "pipeline", false),
+    b(&[ch('4')], Cmd::Go(Screen::Settings), "settings", false),
+    b(&[ch('5')], Cmd::Go(Screen::Keys), "API keys", false),
+    b(&[ch('6')], Cmd::Go(Screen::Leads), "leads", false),
+    b(&[ch('7')], Cmd::Go(Screen::Breaches), "SLA breaches", false),
+    b(&[ch('8')], Cmd::Go(Screen::Analytics), "analytics", false),
+    b(&[ctrl('r')], Cmd::Refresh, "refresh now", false),
+];
+
+/// Bindings inside forms, confirmations and choosers.
+pub const DIALOG: &[Binding] = &[
+    b(&[k(KeyCode::Enter)], Cmd::Confirm, "save / confirm", true),
+    b(&[k(KeyCode::Esc)], Cmd::Cancel, "cancel", true),
+    b(&[k(KeyCode::Tab)], Cmd::NextField, "next field", true),
     b(
-        Global,
-        &[ch('1')],
-        Cmd::Go(Screen::Dashboard),
-        "dashboard",
-        false,
-    ),
-    b(
-        Global,
-        &[ch('2')],
-        Cmd::Go(Screen::Tenants),
-        "tenant picker",
-        false,
-    ),
-    b(
-        Global,
-        &[ch('3')],
-        Cmd::Go(Screen::Pipeline),
-        "pipeline",
-        false,
-    ),
-    b(
-        Global,
-        &[ch('4')],
-        Cmd::Go(Screen::Settings),
-        "settings",
-        false,
-    ),
-    b(Global, &[ch('5')], Cmd::Go(Screen::Keys), "API keys", false),
-    b(Global, &[ch('6')], Cmd::Go(Screen::Leads), "leads", false),
-    b(
-        Global,
-        &[ch('7')],
-        Cmd::Go(Screen::Breaches),
-        "SLA breaches",
-        false,
-    ),
-    b(
-        Global,
-        &[ch('8')],
-        Cmd::Go(Screen::Analytics),
-        "analytics",
-        false,
-    ),
-    b(Global, &[ctrl('r')], Cmd::Refresh, "refresh now", false),
-    b(
-        Dialog,
-        &[k(KeyCode::Enter)],
-        Cmd::Confirm,
-        "save / confirm",
-        true,
-    ),
-    b(Dialog, &[k(KeyCode::Esc)], Cmd::Cancel, "cancel", true),
-    b(
-        Dialog,
-        &[k(KeyCode::Tab)],
-        Cmd::NextField,
-        "next field",
-        true,
-    ),
-    b(
-        Dialog,
         &[k(KeyCode::BackTab)],
         Cmd::PrevField,
         "previous field",
@@ -379,11 +175,31 @@ pub fn dialog(ev: &KeyEvent) -> Option<Cmd> {
     lookup_in(&[Ctx::Dialog], ev)
 }
 
+/// The bindings of one context.
+pub fn bindings(ctx: Ctx) -> &'static [Binding] {
+    match ctx {
+        Ctx::Global => GLOBAL,
+        Ctx::Dialog => DIALOG,
+        Ctx::Screen(s) => s.component().bindings(),
+    }
+}
+
+/// Every binding of every context, in help order.
+pub fn all_bindings() -> Vec<&'static Binding> {
+    contexts().flat_map(|c| bindings(c).iter()).collect()
+}
+
+/// Every context: global, each screen in Tab order, dialogs.
+fn contexts() -> impl Iterator<Item = Ctx> {
+    std::iter::once(Ctx::Global)
+        .chain(Screen::all().map(Ctx::Screen))
+        .chain(std::iter::once(Ctx::Dialog))
+}
+
 fn lookup_in(ctxs: &[Ctx], ev: &KeyEvent) -> Option<Cmd> {
     ctxs.iter().find_map(|ctx| {
-        BINDINGS
+        bindings(*ctx)
             .iter()
-            .filter(|b| b.ctx == *ctx)
             .find(|b| b.keys.iter().any(|key| matches(key, ev)))
             .map(|b| b.cmd)
     })
@@ -429,22 +245,22 @@ pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
         _ => &[ctx, Ctx::Global],
     };
     ctxs.iter()
-        .flat_map(|c| BINDINGS.iter().filter(move |b| b.ctx == *c && b.hint))
+        .flat_map(|c| bindings(*c).iter().filter(|b| b.hint))
         .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
         .collect()
 }
 
 /// Help sections: a title and its bindings, in table order.
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-    let mut sections = vec![("Everywhere", Ctx::Global)];
-    sections.extend(Screen::ALL.iter().map(|s| (s.title(), Ctx::Screen(*s))));
-    sections.push(("In dialogs", Ctx::Dialog));
-    sections
-        .into_iter()
-        .map(|(title, ctx)| {
-            let rows = BINDINGS
+    contexts()
+        .map(|ctx| {
+            let title = match ctx {
+                Ctx::Global => "Everywhere",
+                Ctx::Screen(s) => s.title(),
+                Ctx::Dialog => "In dialogs",
+            };
+            let rows = bindings(ctx)
                 .iter()
-                .filter(|b| b.ctx == ctx)
                 .map(|b| (keys_label(b), b.desc))
                 .collect();
             (title, rows)
@@ -471,11 +287,12 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_context() {
-        for (i, a) in BINDINGS.iter().enumerate() {
-            for b in &BINDINGS[i + 1..] {
-                if a.ctx == b.ctx {
+        for ctx in contexts() {
+            let table = bindings(ctx);
+            for (i, a) in table.iter().enumerate() {
+                for b in &table[i + 1..] {
                     for key in a.keys {
-                        assert!(!b.keys.contains(key), "{key:?} bound twice in {:?}", a.ctx);
+                        assert!(!b.keys.contains(key), "{key:?} bound twice in {ctx:?}");
                     }
                 }
             }

@@ -150,7 +150,7 @@ impl Timings {
         }
         let at = self.started.elapsed();
         let first = *self.first_frame.get_or_insert(at);
-        if state.dash.data.is_none() {
+        if state.dashboard.remote.data.is_none() {
             return;
         }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -31,9 +31,10 @@ fn the_palette_opens_every_tenants_leads_without_a_tenant() {
     assert_eq!(all_call(&fx), (Vec::new(), String::new(), None));
     assert_eq!(requests(&fx)[0].scope, Scope::Global);
     settle(&mut s, fx);
-    assert_eq!(s.all_lead_rows().len(), 5);
+    assert_eq!(s.all_leads.rows().len(), 5);
     let slugs: Vec<&str> = s
-        .all_lead_rows()
+        .all_leads
+        .rows()
         .iter()
         .map(|r| r.tenant.slug.as_str())
         .collect();
@@ -98,7 +99,8 @@ fn the_tenant_filter_picks_several_tenants() {
     assert_eq!(all_call(&fx).0, vec!["open-arms".to_string()]);
     settle(&mut s, fx);
     assert!(
-        s.all_lead_rows()
+        s.all_leads
+            .rows()
             .iter()
             .all(|r| r.tenant.slug == "open-arms")
     );
@@ -109,7 +111,7 @@ fn the_tenant_filter_picks_several_tenants() {
     update(&mut s, key('t'));
     update(&mut s, key(' '));
     assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
-    assert!(s.all_leads_view.tenants.is_empty());
+    assert!(s.all_leads.view.tenants.is_empty());
 }
 
 #[test]
@@ -142,8 +144,11 @@ fn an_answer_for_an_older_query_is_dropped() {
             next_cursor: None,
         })),
     );
-    assert_eq!(s.all_lead_rows().len(), 1);
-    assert_eq!(s.all_lead_rows()[0].lead.name.as_deref(), Some("June Park"));
+    assert_eq!(s.all_leads.rows().len(), 1);
+    assert_eq!(
+        s.all_leads.rows()[0].lead.name.as_deref(),
+        Some("June Park")
+    );
 }
 
 #[test]
@@ -152,7 +157,8 @@ fn enter_opens_the_lead_in_its_tenant() {
     // The second row: June Park of Caring Hearts.
     update(&mut s, key('j'));
     let lead = s
-        .selected_all_lead()
+        .all_leads
+        .selected()
         .map(|r| r.lead.clone())
         .expect("a row");
     let gen_before = s.tenant_gen;
@@ -191,8 +197,8 @@ fn enter_opens_the_lead_in_its_tenant() {
             next_cursor: None,
         })),
     );
-    assert_eq!(s.selected_lead().map(|l| l.id), Some(lead.id));
-    assert!(s.leads_view.detail_open);
+    assert_eq!(s.leads.selected().map(|l| l.id), Some(lead.id));
+    assert!(s.leads.view.detail_open);
     assert_eq!(calls(&after), vec![Call::GetLead { lead: lead.id }]);
     // Esc closes the pane, then clears the search back to the whole list.
     update(&mut s, code(KeyCode::Esc));

@@ -24,12 +24,15 @@ fn eight_opens_analytics_for_thirty_days() {
 #[test]
 fn r_cycles_the_range_and_old_ranges_are_dropped() {
     let mut s = on_tenant_screen('8');
-    assert_eq!(s.analytics.data.as_ref().map(|a| a.per_day.len()), Some(30));
+    assert_eq!(
+        s.analytics.remote.data.as_ref().map(|a| a.per_day.len()),
+        Some(30)
+    );
     let to90 = requests(&update(&mut s, key('r')));
-    assert_eq!(s.analytics_days, 90);
+    assert_eq!(s.analytics.days, 90);
     assert!(matches!(to90[0].call, Call::GetAnalytics { days: 90, .. }));
     let to7 = requests(&update(&mut s, key('r')));
-    assert_eq!(s.analytics_days, 7);
+    assert_eq!(s.analytics.days, 7);
     answer(
         &mut s,
         &to7[0],
@@ -41,7 +44,10 @@ fn r_cycles_the_range_and_old_ranges_are_dropped() {
         &to90[0],
         Ok(Reply::Analytics(Box::new(analytics(90)))),
     );
-    assert_eq!(s.analytics.data.as_ref().map(|a| a.per_day.len()), Some(7));
+    assert_eq!(
+        s.analytics.remote.data.as_ref().map(|a| a.per_day.len()),
+        Some(7)
+    );
     update(&mut s, key('r'));
-    assert_eq!(s.analytics_days, 30, "wraps around");
+    assert_eq!(s.analytics.days, 30, "wraps around");
 }

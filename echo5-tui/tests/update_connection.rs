@@ -28,7 +28,7 @@ fn failures_degrade_then_down_and_keep_the_data() {
     }
     assert!(matches!(s.conn, Conn::Down { failures: 3, .. }));
     assert_eq!(
-        s.tenants.data.as_ref().map(Vec::len),
+        s.tenants.remote.data.as_ref().map(Vec::len),
         Some(3),
         "last data kept"
     );
@@ -93,7 +93,10 @@ fn answers_for_a_previous_tenant_are_dropped() {
     typ(&mut s, "tenant caring-hearts");
     update(&mut s, common::code(crossterm::event::KeyCode::Enter));
     answer(&mut s, &old[0], Ok(Reply::Stages(stages())));
-    assert!(s.stages.data.is_none(), "Open Arms' stages were dropped");
+    assert!(
+        s.stages.remote.data.is_none(),
+        "Open Arms' stages were dropped"
+    );
 }
 
 #[test]
@@ -106,7 +109,7 @@ fn an_older_answer_never_overwrites_a_newer_one() {
     answer(&mut s, &second[0], Ok(Reply::Tenants(newer)));
     answer(&mut s, &first[0], Ok(Reply::Tenants(tenants())));
     assert_eq!(
-        s.tenants.data.as_ref().map(|t| t[0].name.as_str()),
+        s.tenants.remote.data.as_ref().map(|t| t[0].name.as_str()),
         Some("Open Arms Home Care")
     );
 }
@@ -126,7 +129,7 @@ fn unauthorized_gives_advice_without_marking_the_daemon_down() {
     answer(&mut s, &requests(&fx)[0], Err(err));
     assert_eq!(s.conn, Conn::Connected);
     assert!(s.toasts.iter().any(|t| t.text.contains("ECHO5_TOKEN")));
-    assert!(s.dash.error.is_some());
+    assert!(s.dashboard.remote.error.is_some());
 }
 
 #[test]

@@ -10,15 +10,15 @@ use echo5_tui::app::{Call, Screen, update};
 fn cursor_moves_and_stays_in_bounds() {
     let mut s = started();
     update(&mut s, key('k'));
-    assert_eq!(s.dashboard.selected, 0);
+    assert_eq!(s.dashboard.view.selected, 0);
     update(&mut s, key('j'));
     update(&mut s, code(KeyCode::Down));
     update(&mut s, key('j'));
-    assert_eq!(s.dashboard.selected, 2);
+    assert_eq!(s.dashboard.view.selected, 2);
     update(&mut s, key('g'));
-    assert_eq!(s.dashboard.selected, 0);
+    assert_eq!(s.dashboard.view.selected, 0);
     update(&mut s, key('G'));
-    assert_eq!(s.dashboard.selected, 2);
+    assert_eq!(s.dashboard.view.selected, 2);
 }
 
 #[test]
@@ -26,16 +26,16 @@ fn filter_narrows_and_esc_clears() {
     let mut s = started();
     update(&mut s, key('/'));
     typ(&mut s, "car");
-    assert_eq!(s.filtered_tenants(&s.dashboard).len(), 1);
+    assert_eq!(s.tenants.filtered(&s.dashboard.view).len(), 1);
     update(&mut s, code(KeyCode::Enter));
     assert!(s.overlay.is_none());
-    assert_eq!(s.dashboard.filter, "car");
+    assert_eq!(s.dashboard.view.filter, "car");
     // j/k act on the list again once the filter line is closed.
     update(&mut s, key('j'));
-    assert_eq!(s.dashboard.selected, 0);
+    assert_eq!(s.dashboard.view.selected, 0);
     update(&mut s, code(KeyCode::Esc));
-    assert_eq!(s.dashboard.filter, "");
-    assert_eq!(s.filtered_tenants(&s.dashboard).len(), 3);
+    assert_eq!(s.dashboard.view.filter, "");
+    assert_eq!(s.tenants.filtered(&s.dashboard.view).len(), 3);
 }
 
 #[test]
@@ -77,13 +77,13 @@ fn picker_filter_then_enter_picks_the_filtered_row() {
 #[test]
 fn switching_tenant_drops_the_old_tenant_data() {
     let mut s = on_tenant_screen('3');
-    assert!(s.stages.data.is_some());
+    assert!(s.stages.remote.data.is_some());
     update(&mut s, key('2'));
     update(&mut s, key('j'));
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.screen, Screen::Pipeline);
     assert!(
-        s.stages.data.is_none(),
+        s.stages.remote.data.is_none(),
         "Open Arms' stages must not show under Caring Hearts"
     );
 }

@@ -42,7 +42,7 @@ fn form_error(s: &State) -> String {
 fn number_key_opens_keys_and_lists_them() {
     let s = on_keys();
     assert_eq!(s.screen, Screen::Keys);
-    assert_eq!(s.keys.data.as_ref().map(Vec::len), Some(4));
+    assert_eq!(s.keys.remote.data.as_ref().map(Vec::len), Some(4));
     let mut s = started();
     update(&mut s, key('5'));
     // No tenant yet: the picker first, then back to Keys.
@@ -164,7 +164,7 @@ fn new_key_is_shown_once_and_dropped_on_dismiss() {
         with_new.insert(1, key);
     }
     answer(&mut s, &requests(&more)[0], Ok(Reply::Keys(with_new)));
-    assert_eq!(s.keys_view.selected, 1);
+    assert_eq!(s.keys.view.selected, 1);
     assert_eq!(
         shown_secrets(&s).len(),
         1,
@@ -375,7 +375,7 @@ fn revoke_asks_first_with_x_or_d() {
         revoked.status = echo5_core::keys::KeyStatus::Revoked;
         let more = answer(&mut s, &requests(&fx)[0], Ok(Reply::KeyRevoked(revoked)));
         assert_eq!(
-            s.keys.data.as_ref().and_then(|k| k[0].revoked_at),
+            s.keys.remote.data.as_ref().and_then(|k| k[0].revoked_at),
             Some(now())
         );
         assert!(matches!(single(&more), Call::ListKeys { .. }));
@@ -421,14 +421,14 @@ fn filter_and_cursor_work_on_keys() {
     update(&mut s, key('/'));
     typ(&mut s, "landing");
     update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.filtered_keys().len(), 1);
-    assert_eq!(s.selected_key().map(|k| k.id), Some(key_id(3)));
+    assert_eq!(s.keys.filtered().len(), 1);
+    assert_eq!(s.keys.selected().map(|k| k.id), Some(key_id(3)));
     update(&mut s, code(KeyCode::Esc));
-    assert_eq!(s.filtered_keys().len(), 4);
+    assert_eq!(s.keys.filtered().len(), 4);
     update(&mut s, key('G'));
-    assert_eq!(s.selected_key().map(|k| k.id), Some(key_id(4)));
+    assert_eq!(s.keys.selected().map(|k| k.id), Some(key_id(4)));
     update(&mut s, key('g'));
-    assert_eq!(s.selected_key().map(|k| k.id), Some(key_id(1)));
+    assert_eq!(s.keys.selected().map(|k| k.id), Some(key_id(1)));
 }
 
 #[test]
@@ -438,12 +438,12 @@ fn switching_tenant_forgets_the_keys() {
     update(&mut s, key(':'));
     typ(&mut s, "tenant caring");
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.keys_view.selected, 0);
+    assert_eq!(s.keys.view.selected, 0);
     assert_eq!(
         single(&fx),
         Call::ListKeys {
             tenant: tenant_id(2)
         }
     );
-    assert!(s.keys.data.is_none());
+    assert!(s.keys.remote.data.is_none());
 }

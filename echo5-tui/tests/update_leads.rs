@@ -24,7 +24,7 @@ fn one(fx: &[echo5_tui::app::Effect]) -> Call {
 #[test]
 fn six_opens_leads_with_the_first_page_and_stage_names() {
     let mut s = on_tenant_screen('1');
-    s.stages = Default::default();
+    s.stages.remote = Default::default();
     let fx = update(&mut s, key('6'));
     assert_eq!(s.screen, Screen::Leads);
     let c = calls(&fx);
@@ -37,8 +37,8 @@ fn six_opens_leads_with_the_first_page_and_stage_names() {
         tenant: tenant_id(1)
     }));
     settle(&mut s, fx);
-    assert_eq!(s.lead_rows().len(), 6);
-    assert_eq!(s.leads_view.next_cursor.as_deref(), Some("page2"));
+    assert_eq!(s.leads.rows().len(), 6);
+    assert_eq!(s.leads.view.next_cursor.as_deref(), Some("page2"));
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn filter_is_sent_as_q_on_enter_not_per_key() {
     update(&mut s, key('/'));
     let typed = typ(&mut s, "maria");
     assert!(typed.is_empty(), "no request while typing");
-    assert_eq!(s.lead_rows().len(), 6, "rows unchanged until Enter");
+    assert_eq!(s.leads.rows().len(), 6, "rows unchanged until Enter");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(
         one(&fx),
@@ -58,7 +58,7 @@ fn filter_is_sent_as_q_on_enter_not_per_key() {
         }
     );
     assert!(s.overlay.is_none());
-    assert_eq!(s.leads_view.query, "maria");
+    assert_eq!(s.leads.view.query, "maria");
     // Esc clears the search and fetches everything again.
     let fx = update(&mut s, code(KeyCode::Esc));
     assert_eq!(
@@ -69,7 +69,7 @@ fn filter_is_sent_as_q_on_enter_not_per_key() {
             cursor: None,
         }
     );
-    assert_eq!(s.leads_view.query, "");
+    assert_eq!(s.leads.view.query, "");
 }
 
 #[test]
@@ -103,8 +103,8 @@ fn an_answer_for_an_older_search_is_dropped() {
             next_cursor: None,
         })),
     );
-    assert_eq!(s.lead_rows().len(), 1);
-    assert_eq!(s.lead_rows()[0].name.as_deref(), Some("Tom Becker"));
+    assert_eq!(s.leads.rows().len(), 1);
+    assert_eq!(s.leads.rows()[0].name.as_deref(), Some("Tom Becker"));
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn an_answer_for_another_tenant_is_dropped() {
     update(&mut s, key(':'));
     typ(&mut s, "tenant caring");
     update(&mut s, code(KeyCode::Enter));
-    assert!(s.leads.data.is_none(), "Open Arms' leads are gone");
+    assert!(s.leads.remote.data.is_none(), "Open Arms' leads are gone");
     answer(
         &mut s,
         &stale[0],
@@ -124,7 +124,7 @@ fn an_answer_for_another_tenant_is_dropped() {
             next_cursor: None,
         })),
     );
-    assert!(s.leads.data.is_none(), "and do not come back");
+    assert!(s.leads.remote.data.is_none(), "and do not come back");
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn scrolling_past_the_end_loads_the_next_page() {
     for _ in 0..5 {
         assert!(requests(&update(&mut s, key('j'))).is_empty());
     }
-    assert_eq!(s.leads_view.list.selected, 5);
+    assert_eq!(s.leads.view.list.selected, 5);
     let fx = update(&mut s, key('j'));
     assert_eq!(
         one(&fx),
@@ -146,13 +146,13 @@ fn scrolling_past_the_end_loads_the_next_page() {
     // A second press while it loads asks for nothing more.
     assert!(requests(&update(&mut s, key('j'))).is_empty());
     settle(&mut s, fx);
-    assert_eq!(s.lead_rows().len(), 8);
-    assert_eq!(s.leads_view.next_cursor, None);
+    assert_eq!(s.leads.rows().len(), 8);
+    assert_eq!(s.leads.view.next_cursor, None);
     update(&mut s, key('j'));
-    assert_eq!(s.leads_view.list.selected, 6);
+    assert_eq!(s.leads.view.list.selected, 6);
     // The last page is in: End asks for nothing.
     assert!(requests(&update(&mut s, key('G'))).is_empty());
-    assert_eq!(s.leads_view.list.selected, 7);
+    assert_eq!(s.leads.view.list.selected, 7);
     // A poll would fold the pages back to the first one; it leaves the list alone.
     let fx = update(&mut s, Action::Tick(now() + TimeDelta::seconds(30)));
     assert!(
@@ -166,22 +166,22 @@ fn scrolling_past_the_end_loads_the_next_page() {
 fn enter_and_tab_open_the_detail_pane_which_follows_the_cursor() {
     let mut s = on_leads();
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert!(s.leads_view.detail_open);
+    assert!(s.leads.view.detail_open);
     assert_eq!(one(&fx), Call::GetLead { lead: lead_id(1) });
     settle(&mut s, fx);
     assert_eq!(
-        s.lead_detail.data.as_ref().map(|d| d.lead.id),
+        s.leads.detail.data.as_ref().map(|d| d.lead.id),
         Some(lead_id(1))
     );
     let fx = update(&mut s, key('j'));
     assert_eq!(one(&fx), Call::GetLead { lead: lead_id(2) });
     // Tab closes it again; so does Esc.
     update(&mut s, code(KeyCode::Tab));
-    assert!(!s.leads_view.detail_open);
+    assert!(!s.leads.view.detail_open);
     update(&mut s, code(KeyCode::Tab));
-    assert!(s.leads_view.detail_open);
+    assert!(s.leads.view.detail_open);
     update(&mut s, code(KeyCode::Esc));
-    assert!(!s.leads_view.detail_open);
+    assert!(!s.leads.view.detail_open);
     assert_eq!(
         s.screen,
         Screen::Leads,
@@ -218,7 +218,7 @@ fn m_moves_the_lead_to_a_picked_stage() {
     let mut moved = lead_detail(leads()[0].clone());
     moved.lead.stage_id = stage_id(2);
     let more = answer(&mut s, &req[0], Ok(Reply::LeadSaved(Box::new(moved))));
-    assert_eq!(s.lead_rows()[0].stage_id, stage_id(2));
+    assert_eq!(s.leads.rows()[0].stage_id, stage_id(2));
     assert!(s.toasts.iter().any(|t| t.text == "moved to Contacted"));
     assert!(calls(&more).contains(&Call::ListStages {
         tenant: tenant_id(1)
@@ -276,11 +276,11 @@ fn a_sets_the_assignee() {
 #[test]
 fn keys_do_nothing_on_an_empty_list() {
     let mut s = on_leads();
-    s.leads.data = Some(Vec::new());
+    s.leads.remote.data = Some(Vec::new());
     for k in ['m', 'n', 'a', 'j', 'G'] {
         assert!(requests(&update(&mut s, key(k))).is_empty());
     }
     update(&mut s, code(KeyCode::Enter));
     assert!(s.overlay.is_none());
-    assert!(!s.leads_view.detail_open);
+    assert!(!s.leads.view.detail_open);
 }

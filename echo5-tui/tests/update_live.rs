@@ -34,7 +34,7 @@ fn seven_opens_all_breaches_without_a_tenant() {
     assert_eq!(s.screen, Screen::Breaches);
     assert_eq!(calls(&fx), vec![Call::ListBreaches { tenant: None }]);
     settle(&mut s, fx);
-    assert_eq!(s.filtered_breaches().len(), 3);
+    assert_eq!(s.sla.filtered().len(), 3);
 }
 
 #[test]
@@ -42,10 +42,10 @@ fn t_toggles_all_tenants_and_the_selected_one() {
     let mut s = on_sla();
     // No tenant yet: nothing to narrow to.
     assert!(requests(&update(&mut s, key('t'))).is_empty());
-    assert!(s.breaches_all);
+    assert!(s.sla.all);
     let mut s = on_tenant_screen('7');
     let fx = update(&mut s, key('t'));
-    assert!(!s.breaches_all);
+    assert!(!s.sla.all);
     assert_eq!(
         calls(&fx),
         vec![Call::ListBreaches {
@@ -65,7 +65,7 @@ fn t_toggles_all_tenants_and_the_selected_one() {
             next_cursor: None,
         })),
     );
-    assert_eq!(s.filtered_breaches().len(), 3);
+    assert_eq!(s.sla.filtered().len(), 3);
 }
 
 #[test]
@@ -238,11 +238,11 @@ fn slash_filters_breaches_on_screen_and_esc_clears() {
     update(&mut s, key('/'));
     let fx = typ(&mut s, "june");
     assert!(requests(&fx).is_empty(), "filtered locally");
-    assert_eq!(s.filtered_breaches().len(), 1);
+    assert_eq!(s.sla.filtered().len(), 1);
     update(&mut s, code(crossterm::event::KeyCode::Enter));
     update(&mut s, code(crossterm::event::KeyCode::Esc));
-    assert_eq!(s.filtered_breaches().len(), 3);
+    assert_eq!(s.sla.filtered().len(), 3);
     // j/k stay within the list.
     update(&mut s, key('G'));
-    assert_eq!(s.breaches_view.selected, 2);
+    assert_eq!(s.sla.view.selected, 2);
 }

@@ -7,9 +7,10 @@ mod common;
 use chrono::TimeDelta;
 use common::*;
 use crossterm::event::KeyCode;
-use echo5_tui::app::state::{LOG_BUFFER, LiveStatus};
+use echo5_core::logs::LogLevel;
+use echo5_tui::app::state::LiveStatus;
 use echo5_tui::app::{Action, Call, Effect, LogMsg, Screen, State, update};
-use echo5_tui::platform::LogLevel;
+use echo5_tui::components::logs::LOG_BUFFER;
 
 fn on_logs() -> State {
     let mut s = on_command("logs");

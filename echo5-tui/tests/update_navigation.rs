@@ -12,8 +12,8 @@ fn start_fetches_the_dashboard_and_the_tenant_list() {
     let mut s = echo5_tui::app::State::new("http://x", now());
     let fx = update(&mut s, echo5_tui::app::Action::Tick(now()));
     assert_eq!(calls(&fx), vec![Call::Dashboard, Call::ListTenants]);
-    assert!(s.tenants.loading());
-    assert!(s.dash.loading());
+    assert!(s.tenants.remote.loading());
+    assert!(s.dashboard.remote.loading());
 }
 
 #[test]
@@ -141,7 +141,7 @@ fn palette_opens_screens_by_prefix_and_rejects_unknown() {
     assert!(
         calls(&fx).contains(&Call::ListStages {
             tenant: tenant_id(1)
-        }) || s.stages.data.is_some()
+        }) || s.stages.remote.data.is_some()
     );
     update(&mut s, key(':'));
     typ(&mut s, "bogus");
@@ -156,6 +156,6 @@ fn help_lists_every_binding_from_the_keymap() {
         .iter()
         .flat_map(|(_, r)| r.iter().map(|(_, d)| *d))
         .collect();
-    assert_eq!(all.len(), echo5_tui::keymap::BINDINGS.len());
+    assert_eq!(all.len(), echo5_tui::keymap::all_bindings().len());
     assert!(all.contains(&"move up"));
 }

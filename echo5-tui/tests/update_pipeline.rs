@@ -10,6 +10,7 @@ use echo5_tui::app::{Call, Reply, update};
 
 fn names(s: &echo5_tui::app::State) -> Vec<String> {
     s.stages
+        .remote
         .data
         .iter()
         .flatten()
@@ -60,7 +61,7 @@ fn add_stage_sends_name_and_kind() {
         lead_count: 0,
     });
     answer(&mut s, &requests(&more)[0], Ok(Reply::Stages(list)));
-    assert_eq!(s.pipeline.selected, 6);
+    assert_eq!(s.stages.view.selected, 6);
     assert_eq!(s.saving, 0);
 }
 
@@ -127,7 +128,7 @@ fn ctrl_j_and_ctrl_k_send_the_full_order_at_once() {
             order
         }]
     );
-    assert_eq!(s.pipeline.selected, 2, "the cursor follows the stage");
+    assert_eq!(s.stages.view.selected, 2, "the cursor follows the stage");
     assert_eq!(names(&s)[2], "Contacted", "shown before the daemon answers");
 
     // A poll issued before the reorder must not undo it when it lands late.
@@ -146,7 +147,7 @@ fn reorder_refused_by_core_rules_is_not_sent() {
     // non-open stage first.
     let mut two = stages();
     two.retain(|st| st.name == "New" || st.name == "Won");
-    s.stages.data = Some(two);
+    s.stages.remote.data = Some(two);
     update(&mut s, key('j'));
     let fx = update(&mut s, ctrl('k'));
     assert!(fx.is_empty());

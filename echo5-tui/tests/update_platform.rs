@@ -6,12 +6,12 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use echo5_core::ErrorDetail;
+use echo5_core::platform_settings::StageTemplate;
 use echo5_core::stages::StageKind;
 use echo5_tui::api::ApiError;
 use echo5_tui::app::overlay::Overlay;
-use echo5_tui::app::state::{ErrorAt, PlatformField};
 use echo5_tui::app::{Call, Effect, PlatformChange, Reply, Scope, Screen, State, update};
-use echo5_tui::platform::StageTemplate;
+use echo5_tui::components::platform_settings::{ErrorAt, PlatformField};
 use serde_json::json;
 
 fn on_platform() -> State {
@@ -30,7 +30,8 @@ fn body(fx: &[Effect]) -> serde_json::Value {
 }
 
 fn names(s: &State) -> Vec<String> {
-    s.platform
+    s.platform_settings
+        .remote
         .data
         .iter()
         .flat_map(|p| p.default_stages.iter().map(|s| s.name.clone()))
@@ -68,7 +69,7 @@ fn palette_opens_platform_and_fetches_its_settings() {
     assert_eq!(reqs[0].call, Call::GetPlatform);
     assert_eq!(reqs[0].scope, Scope::Global, "no tenant needed");
     settle(&mut s, fx);
-    assert_eq!(s.platform.data, Some(platform_settings()));
+    assert_eq!(s.platform_settings.remote.data, Some(platform_settings()));
 }
 
 #[test]
@@ -173,7 +174,8 @@ fn a_refusal_is_shown_beside_its_field_until_it_is_saved() {
         )),
     );
     assert_eq!(
-        s.platform_view
+        s.platform_settings
+            .view
             .error(ErrorAt::Field(PlatformField::OperatorEmail)),
         Some("operator_email is not deliverable")
     );
@@ -191,7 +193,8 @@ fn a_refusal_is_shown_beside_its_field_until_it_is_saved() {
         Err(refused(None, "name is reserved")),
     );
     assert_eq!(
-        s.platform_view
+        s.platform_settings
+            .view
             .error(ErrorAt::Field(PlatformField::OperatorName)),
         Some("name is reserved")
     );
@@ -209,17 +212,20 @@ fn a_refusal_is_shown_beside_its_field_until_it_is_saved() {
         Ok(Reply::PlatformSaved(Box::new(saved))),
     );
     assert_eq!(
-        s.platform_view
+        s.platform_settings
+            .view
             .error(ErrorAt::Field(PlatformField::OperatorEmail)),
         None
     );
     assert!(
-        s.platform_view
+        s.platform_settings
+            .view
             .error(ErrorAt::Field(PlatformField::OperatorName))
             .is_some()
     );
     assert_eq!(
-        s.platform
+        s.platform_settings
+            .remote
             .data
             .as_ref()
             .and_then(|p| p.operator_email.clone()),
@@ -241,7 +247,7 @@ fn a_stage_error_with_an_index_lands_on_that_stage() {
         Err(refused(Some("default_stages[1].name"), "reserved name")),
     );
     assert_eq!(
-        s.platform_view.error(ErrorAt::Stage(1)),
+        s.platform_settings.view.error(ErrorAt::Stage(1)),
         Some("reserved name")
     );
 }
@@ -257,8 +263,8 @@ fn stages_move_with_ctrl_j_and_ctrl_k_and_are_sent_whole() {
         "shown at once"
     );
     assert_eq!(
-        s.platform_row(),
-        Some(echo5_tui::app::state::PlatformRow::Stage(2))
+        s.platform_settings.row(),
+        Some(echo5_tui::components::platform_settings::PlatformRow::Stage(2))
     );
     let sent = body(&fx);
     assert_eq!(
@@ -297,7 +303,8 @@ fn stages_move_with_ctrl_j_and_ctrl_k_and_are_sent_whole() {
     let second = requests(&fx2)[0].clone();
     let mut newest = platform_settings();
     newest.default_stages = s
-        .platform
+        .platform_settings
+        .remote
         .data
         .as_ref()
         .map(|p| p.default_stages.clone())
@@ -311,7 +318,11 @@ fn stages_move_with_ctrl_j_and_ctrl_k_and_are_sent_whole() {
     stale.default_stages.swap(1, 2);
     answer(&mut s, &first, Ok(Reply::PlatformSaved(Box::new(stale))));
     assert_eq!(
-        s.platform.data.as_ref().map(|p| &p.default_stages),
+        s.platform_settings
+            .remote
+            .data
+            .as_ref()
+            .map(|p| &p.default_stages),
         Some(&newest.default_stages)
     );
 }
@@ -342,8 +353,8 @@ fn stages_are_added_renamed_retyped_and_deleted() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        s.platform_row(),
-        Some(echo5_tui::app::state::PlatformRow::Stage(5))
+        s.platform_settings.row(),
+        Some(echo5_tui::components::platform_settings::PlatformRow::Stage(5))
     );
     // t cycles the kind: open → won.
     let fx = update(&mut s, key('t'));

@@ -41,10 +41,17 @@ fn sla_hours_edit_validates_then_saves() {
     let mut saved = open_arms_settings();
     saved.sla_hours = 4;
     answer(&mut s, &requests(&fx)[0], Ok(Reply::SettingsSaved(saved)));
-    assert_eq!(s.settings.data.as_ref().map(|x| x.sla_hours), Some(4));
+    assert_eq!(
+        s.settings.remote.data.as_ref().map(|x| x.sla_hours),
+        Some(4)
+    );
     // The dashboard's copy follows.
     assert_eq!(
-        s.tenants.data.as_ref().map(|t| t[0].settings.sla_hours),
+        s.tenants
+            .remote
+            .data
+            .as_ref()
+            .map(|t| t[0].settings.sla_hours),
         Some(4)
     );
     assert!(s.toasts.iter().any(|t| t.text == "settings saved"));

@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
+use echo5_core::usage::Month;
 use echo5_tui::app::{Call, Effect, Reply, Screen, State, update};
-use echo5_tui::platform::Month;
 
 fn on_usage() -> State {
     on_command("usage")
@@ -28,7 +28,10 @@ fn opens_on_the_current_month() {
     assert_eq!(s.screen, Screen::Usage);
     assert_eq!(month(&fx), "2026-03");
     settle(&mut s, fx);
-    assert_eq!(s.usage.data.as_ref().map(|u| u.tenants.len()), Some(3));
+    assert_eq!(
+        s.usage.remote.data.as_ref().map(|u| u.tenants.len()),
+        Some(3)
+    );
 }
 
 #[test]
@@ -38,7 +41,7 @@ fn the_month_picker_wraps_years_and_stops_at_this_month() {
     assert_eq!(month(&update(&mut s, key('['))), "2026-01");
     assert_eq!(month(&update(&mut s, code(KeyCode::Left))), "2025-12");
     assert_eq!(
-        s.usage_month,
+        s.usage.month,
         Month {
             year: 2025,
             month: 12
@@ -49,7 +52,7 @@ fn the_month_picker_wraps_years_and_stops_at_this_month() {
     assert_eq!(month(&update(&mut s, code(KeyCode::Right))), "2026-03");
     // March 2026 is now: no later month.
     assert!(update(&mut s, key('l')).is_empty());
-    assert_eq!(s.usage_month.to_string(), "2026-03");
+    assert_eq!(s.usage.month.to_string(), "2026-03");
     assert!(s.toasts.iter().any(|t| t.text.contains("future")));
 }
 
@@ -69,7 +72,7 @@ fn a_late_answer_for_another_month_is_dropped() {
         Ok(Reply::Usage(Box::new(usage("2026-02")))),
     );
     assert_eq!(
-        s.usage.data.as_ref().map(|u| u.month.as_str()),
+        s.usage.remote.data.as_ref().map(|u| u.month.as_str()),
         Some("2026-01")
     );
 }
@@ -80,8 +83,8 @@ fn filter_narrows_the_tenants_and_polls_refetch() {
     update(&mut s, key('/'));
     typ(&mut s, "caring");
     update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.filtered_usage().len(), 1);
-    assert_eq!(s.filtered_usage()[0].tenant.slug, "caring-hearts");
+    assert_eq!(s.usage.filtered().len(), 1);
+    assert_eq!(s.usage.filtered()[0].tenant.slug, "caring-hearts");
     let fx = update(
         &mut s,
         echo5_tui::app::Action::Tick(now() + chrono::TimeDelta::seconds(6)),

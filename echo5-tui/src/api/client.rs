@@ -15,7 +15,10 @@ use uuid::Uuid;
 
 use super::ApiError;
 use crate::app::{Call, LeadChange, Reply, SecretOrigin, SettingsChange};
-use crate::platform::{LogPage, PlatformSettings, UsageReport, level_param};
+use crate::components::logs::level_param;
+use echo5_core::logs::LogPage;
+use echo5_core::platform_settings::PlatformSettings;
+use echo5_core::usage::UsageReport;
 
 /// A dead daemon must not hold a request (and its "loading" marker) for long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use super::Client;
 use crate::app::{Action, LogMsg, StreamMsg};
-use crate::platform::LogLine;
+use echo5_core::logs::LogLine;
 
 /// The daemon sends a keep-alive comment every 15 s; three missed ones mean the connection
 /// is dead even if TCP has not noticed.

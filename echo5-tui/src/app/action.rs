@@ -15,7 +15,10 @@ use uuid::Uuid;
 
 use super::effect::{Call, Scope};
 use crate::api::ApiError;
-use crate::platform::{LeadWithTenant, LogLine, PlatformSettings, UsageReport};
+use echo5_core::leads::LeadWithTenant;
+use echo5_core::logs::LogLine;
+use echo5_core::platform_settings::PlatformSettings;
+use echo5_core::usage::UsageReport;
 
 #[derive(Debug, Clone)]
 pub enum Action {

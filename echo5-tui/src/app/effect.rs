@@ -7,8 +7,11 @@ use echo5_core::stages::StageKind;
 use echo5_core::tenants::GoogleAdsConfig;
 use uuid::Uuid;
 
-use super::state::{ErrorAt, PlatformField};
-use crate::platform::{LogLevel, Month, PlatformSettingsPatch, StageTemplate};
+use echo5_core::logs::LogLevel;
+use echo5_core::platform_settings::{PlatformSettingsPatch, StageTemplate};
+use echo5_core::usage::Month;
+
+use crate::components::platform_settings::{ErrorAt, PlatformField};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {

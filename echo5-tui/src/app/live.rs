@@ -3,8 +3,12 @@
 
 use super::action::StreamMsg;
 use super::effect::Effect;
-use super::request::{backoff, fetch, inflight_of};
-use super::state::{LiveStatus, Resource, Screen, State};
+use super::request::{backoff, fetch, in_flight};
+use super::state::{LiveStatus, Resource, State};
+use crate::components::{LiveEvent, Topic};
+
+/// The kind the daemon gives a gap in the stream: events were missed.
+pub const LAGGED: &str = "lagged";
 
 /// Connects at start-up, and again once the backoff after a failure has passed.
 pub(crate) fn on_tick(state: &mut State) -> Vec<Effect> {
@@ -54,7 +58,7 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
             if let Some(id) = id {
                 state.live.last_event_id = Some(id);
             }
-            let res: Vec<Resource> = if kind == "lagged" {
+            let res: Vec<Resource> = if kind == LAGGED {
                 live_resources(state, None)
             } else {
                 live_resources(state, Some((&kind, tenant)))
@@ -70,42 +74,19 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
 /// `None`, everything live on the screen.
 fn live_resources(state: &State, event: Option<(&str, Option<uuid::Uuid>)>) -> Vec<Resource> {
     let selected = state.tenant.as_ref().map(|t| t.id);
-    let (kind, tenant) = match event {
-        Some((k, t)) => (k, t),
-        None => ("*", None),
+    let event = match event {
+        // An event names its tenant; one about another tenant does not concern a
+        // per-tenant view (an event without a tenant might concern any).
+        Some((kind, tenant)) => LiveEvent {
+            topic: Topic::of(kind),
+            ours: tenant.is_none() || tenant == selected,
+        },
+        None => LiveEvent {
+            topic: Topic::ANY,
+            ours: true,
+        },
     };
-    let any = kind == "*";
-    // An event names its tenant; one about another tenant does not concern a per-tenant
-    // view (an event without a tenant might concern any).
-    let ours = any || tenant.is_none() || tenant == selected;
-    let lead_or_sla = any || kind.starts_with("lead.") || kind.starts_with("sla.");
-    match state.screen {
-        Screen::Breaches => {
-            let relevant = lead_or_sla || kind == "tenant.updated";
-            (relevant && (state.breaches_all || ours))
-                .then_some(Resource::Breaches)
-                .into_iter()
-                .collect()
-        }
-        Screen::Dashboard => (lead_or_sla || kind == "tenant.updated")
-            .then_some(Resource::Dashboard)
-            .into_iter()
-            .collect(),
-        Screen::Keys => ((any || kind.starts_with("key.")) && ours)
-            .then_some(Resource::Keys)
-            .into_iter()
-            .collect(),
-        Screen::Tenants => (any || kind == "tenant.updated")
-            .then_some(Resource::Tenants)
-            .into_iter()
-            .collect(),
-        // Paged-in rows would fold back to the first page; the list refreshes on the next
-        // poll or Ctrl-R. The open lead's pane is cheap to keep current.
-        Screen::Leads if state.leads_view.detail_open && ours && lead_or_sla => {
-            vec![Resource::LeadDetail]
-        }
-        _ => Vec::new(),
-    }
+    state.screen.component().live(state, event)
 }
 
 /// Fetches each resource now, or, when a fetch of it is already under way, once more after
@@ -113,7 +94,7 @@ fn live_resources(state: &State, event: Option<(&str, Option<uuid::Uuid>)>) -> V
 fn refetch(state: &mut State, res: &[Resource]) -> Vec<Effect> {
     let mut out = Vec::new();
     for r in res {
-        if inflight_of(state, *r).is_some() {
+        if in_flight(state, *r) {
             if !state.live.pending.contains(r) {
                 state.live.pending.push(*r);
             }

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use super::action::SecretOrigin;
 use super::effect::{PlatformChange, SecretField, SettingsChange};
 use super::input::LineInput;
-use super::state::{PlatformField, Screen};
+use super::state::Screen;
+use crate::components::REGISTRY;
+use crate::components::platform_settings::PlatformField;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
@@ -150,25 +152,18 @@ pub enum PendingOp {
     Platform(PlatformChange),
 }
 
-/// Palette commands, in the order completion offers them.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("tenant", "switch tenant: tenant <name or slug>"),
-    ("dashboard", "all tenants"),
-    ("tenants", "tenant picker"),
-    ("pipeline", "stages of the selected tenant"),
-    ("settings", "settings of the selected tenant"),
-    ("keys", "API keys of the selected tenant"),
-    ("leads", "leads of the selected tenant"),
-    ("sla", "SLA breaches, live"),
-    ("analytics", "charts of the selected tenant"),
-    ("platform", "platform settings and tenant defaults"),
-    ("all", "every tenant's leads"),
-    ("usage", "usage per tenant and month"),
-    ("logs", "daemon log, live"),
-    ("refresh", "fetch the current screen again"),
-    ("help", "key bindings"),
-    ("quit", "leave the console"),
-];
+/// Palette commands, in the order completion offers them: switching tenant, each screen
+/// (from the registry), then the rest.
+pub fn commands() -> Vec<(&'static str, &'static str)> {
+    let mut all = vec![("tenant", "switch tenant: tenant <name or slug>")];
+    all.extend(REGISTRY.iter().map(|d| (d.command, d.about)));
+    all.extend([
+        ("refresh", "fetch the current screen again"),
+        ("help", "key bindings"),
+        ("quit", "leave the console"),
+    ]);
+    all
+}
 
 /// Full command lines that complete `input`: command names, or tenant slugs after `tenant `.
 pub fn completions(input: &str, tenants: &[Tenant]) -> Vec<String> {
@@ -190,8 +185,8 @@ pub fn completions(input: &str, tenants: &[Tenant]) -> Vec<String> {
             prefix
         }
         Some(_) => Vec::new(),
-        None => COMMANDS
-            .iter()
+        None => commands()
+            .into_iter()
             .filter(|(c, _)| c.starts_with(input))
             .map(|(c, _)| c.to_string())
             .collect(),

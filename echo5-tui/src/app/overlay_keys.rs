@@ -5,13 +5,17 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::effect::Call;
 use super::effect::Effect;
+use super::navigation;
 use super::overlay::{
     Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, Purpose, completions,
     resolve_tenant,
 };
 use super::request::{mutate, refresh_screen};
-use super::screens::{self, all_leads, keys, leads, pipeline, platform, settings, tenants};
 use super::state::{Resource, Screen, State, ToastLevel};
+use crate::components::leads::{self, all as all_leads};
+use crate::components::{
+    REGISTRY, keys, platform_settings as platform, settings, stages as pipeline, tenants,
+};
 use crate::keymap::{self, Cmd};
 
 pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
@@ -32,11 +36,8 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
         Overlay::Filter(mut f) if server_search(f.screen) => {
             // Leads are searched by the daemon (`q`), so the search is sent on Enter rather
             // than per key press: one request per search, none for half-typed words.
-            let screen = f.screen;
-            let search = |state: &mut State, q: String| match screen {
-                Screen::AllLeads => all_leads::search(state, q),
-                _ => leads::search(state, q),
-            };
+            let component = f.screen.component();
+            let search = |state: &mut State, q: String| component.search(state, q);
             match key.code {
                 KeyCode::Enter => return search(state, f.input.text().to_string()),
                 KeyCode::Esc => return search(state, String::new()),
@@ -110,21 +111,12 @@ pub(crate) fn on_paste(state: &mut State, text: &str) {
 
 /// Screens whose `/` search is sent to the daemon on Enter rather than applied per key.
 pub(crate) fn server_search(screen: Screen) -> bool {
-    matches!(screen, Screen::Leads | Screen::AllLeads)
+    screen.component().server_search()
 }
 
 fn set_filter(state: &mut State, screen: Screen, text: String) {
-    let view = match screen {
-        Screen::Dashboard => &mut state.dashboard,
-        Screen::Tenants => &mut state.picker,
-        Screen::Pipeline => &mut state.pipeline,
-        Screen::Keys => &mut state.keys_view,
-        Screen::Breaches => &mut state.breaches_view,
-        Screen::Leads => &mut state.leads_view.list,
-        Screen::AllLeads => &mut state.all_leads_view.list,
-        Screen::Usage => &mut state.usage_view,
-        Screen::Logs => &mut state.logs.view,
-        Screen::Settings | Screen::Analytics | Screen::Platform => return,
+    let Some(view) = screen.component().list_mut(state) else {
+        return;
     };
     if view.filter != text {
         view.filter = text;
@@ -133,7 +125,7 @@ fn set_filter(state: &mut State, screen: Screen, text: String) {
 }
 
 fn palette(state: &mut State, mut p: Palette, key: KeyEvent) -> Vec<Effect> {
-    let tenants = state.tenants.data.clone().unwrap_or_default();
+    let tenants = state.tenants.remote.data.clone().unwrap_or_default();
     let options = completions(p.input.text(), &tenants);
     match key.code {
         KeyCode::Esc => return Vec::new(),
@@ -178,9 +170,9 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             Vec::new()
         }
         "refresh" => refresh_screen(state, true),
-        "tenant" | "t" if arg.is_empty() => screens::go(state, Screen::Tenants, true),
+        "tenant" | "t" if arg.is_empty() => navigation::go(state, Screen::Tenants, true),
         "tenant" | "t" => {
-            let Some(all) = state.tenants.data.clone() else {
+            let Some(all) = state.tenants.remote.data.clone() else {
                 state.toast(ToastLevel::Error, "tenant list not loaded yet");
                 return Vec::new();
             };
@@ -201,21 +193,18 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         other => {
             // Screen names may be shortened to any unique prefix (`pipe`, `set`); a few
             // other names are understood too.
-            let alias = match other {
-                "stages" => Some(Screen::Pipeline),
-                "all-leads" | "allleads" | "leads-all" => Some(Screen::AllLeads),
-                "log" => Some(Screen::Logs),
-                _ => Screen::ALL.into_iter().find(|s| s.command() == other),
-            };
+            let alias = REGISTRY
+                .iter()
+                .find(|d| d.aliases.contains(&other) || d.command == other)
+                .map(|d| d.screen);
             let hits: Vec<Screen> = match alias {
                 Some(s) => vec![s],
-                None => Screen::ALL
-                    .into_iter()
+                None => Screen::all()
                     .filter(|s| s.command().starts_with(other))
                     .collect(),
             };
             match hits.as_slice() {
-                [s] => screens::go(state, *s, true),
+                [s] => navigation::go(state, *s, true),
                 [] => {
                     state.toast(
                         ToastLevel::Error,

@@ -6,12 +6,13 @@ use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 use super::action::Action;
 use super::effect::Effect;
 use super::live;
+use super::navigation;
 use super::overlay::Overlay;
 use super::overlay_keys;
 use super::reply::on_reply;
 use super::request::{refresh_screen, schedule_poll};
-use super::screens;
 use super::state::State;
+use crate::components::logs;
 use crate::keymap::{self, Cmd};
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -22,7 +23,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Stream { conn_id, msg } => live::on_stream(state, conn_id, msg),
-        Action::LogStream { conn_id, msg } => screens::logs::on_stream(state, conn_id, msg),
+        Action::LogStream { conn_id, msg } => logs::on_stream(state, conn_id, msg),
         Action::Api(reply) => {
             // ratatui diffs frames, so redrawing after an unchanged answer costs little.
             state.dirty = true;
@@ -41,12 +42,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             let mut out = match state.overlay.take() {
                 Some(overlay) => overlay_keys::on_key(state, overlay, key),
                 None => match keymap::lookup(state.screen, &key) {
-                    Some(cmd) => screens::on_cmd(state, cmd),
+                    Some(cmd) => navigation::on_cmd(state, cmd),
                     None => Vec::new(),
                 },
             };
             // A key may have opened or left the Logs screen: its live tail follows.
-            out.extend(screens::logs::sync_stream(state));
+            out.extend(logs::sync_stream(state));
             out
         }
         Action::Paste(text) => {
@@ -60,7 +61,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             state.dirty = true;
             let cmd = if delta > 0 { Cmd::Down } else { Cmd::Up };
-            screens::on_cmd(state, cmd)
+            navigation::on_cmd(state, cmd)
         }
     }
 }
@@ -74,7 +75,7 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
         state.dirty = true;
     }
     let mut out = live::on_tick(state);
-    out.extend(screens::logs::sync_stream(state));
+    out.extend(logs::sync_stream(state));
     if now < state.next_poll {
         return out;
     }

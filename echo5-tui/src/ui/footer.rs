@@ -15,10 +15,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let hints: Vec<(String, &str)> = match &state.overlay {
         Some(Overlay::Filter(f)) => {
             let text = format!("/{}", f.input.text());
-            let help = if matches!(
-                f.screen,
-                crate::app::Screen::Leads | crate::app::Screen::AllLeads
-            ) {
+            let help = if f.screen.component().server_search() {
                 "   Enter search  Esc clear"
             } else {
                 "   Enter keep  Esc clear"

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::theme;
 use crate::app::state::LiveStatus;
 use crate::app::{Conn, Screen, State};
+use crate::components::Tabs;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let [top, tabs] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
@@ -52,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let room = (l.width as usize).saturating_sub(left.width() + 1);
     let group = |short: bool, only_active: bool| {
         let mut spans = vec![Span::raw("  ")];
-        for s in Screen::PLATFORM {
+        for s in Screen::in_tabs(Tabs::Platform) {
             let active = s == state.screen;
             if only_active && !active {
                 continue;
@@ -88,6 +89,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             ];
             let inactive = state
                 .tenants
+                .remote
                 .data
                 .as_deref()
                 .unwrap_or_default()
@@ -104,14 +106,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let tenant_w = tenant.width() as u16;
     let tab_line = |pad: &str, gap: &str, short: bool| {
         let mut spans = vec![Span::raw(" ")];
-        for (i, s) in Screen::NUMBERED.iter().enumerate() {
-            let name = if short && *s != state.screen {
+        for (i, s) in Screen::in_tabs(Tabs::Numbered).enumerate() {
+            let name = if short && s != state.screen {
                 s.short()
             } else {
                 s.title()
             };
             let label = format!("{pad}{} {name}{pad}", i + 1);
-            spans.push(if *s == state.screen {
+            spans.push(if s == state.screen {
                 Span::styled(label, theme::tab_active())
             } else {
                 Span::styled(label, theme::dim())
@@ -131,8 +133,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     if spans.width() as u16 + tenant_w > tabs.width {
         let mut short = vec![Span::raw(" ")];
-        for (i, s) in Screen::NUMBERED.iter().enumerate() {
-            short.push(if *s == state.screen {
+        for (i, s) in Screen::in_tabs(Tabs::Numbered).enumerate() {
+            short.push(if s == state.screen {
                 Span::styled(format!("{} {}", i + 1, s.title()), theme::tab_active())
             } else {
                 Span::styled(format!("{}", i + 1), theme::dim())

@@ -1,29 +1,18 @@
-//! Drawing: a pure function of the state. Nothing here changes state or does I/O, so a
+//! Drawing: a pure function of the state. The frame around the screen is drawn here; the
+//! screen itself by its component. Nothing here changes state or does I/O, so a
 //! frame can be rendered into a test buffer with fixed data and a fixed clock.
 
-mod all_leads;
-mod analytics;
-mod breaches;
-mod dashboard;
 mod footer;
 mod header;
-mod keys;
-mod leads;
-mod logs;
 mod overlay;
-mod pipeline;
-mod platform;
-mod settings;
-mod tenants;
-mod theme;
+pub(crate) mod theme;
 mod toast;
-mod usage;
-mod widgets;
+pub(crate) mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
-use crate::app::{Screen, State};
+use crate::app::State;
 
 pub fn draw(frame: &mut Frame, state: &State) {
     let [head, body, foot] = Layout::vertical([
@@ -33,20 +22,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     ])
     .areas(frame.area());
     header::draw(frame, head, state);
-    match state.screen {
-        Screen::Dashboard => dashboard::draw(frame, body, state),
-        Screen::Tenants => tenants::draw(frame, body, state),
-        Screen::Pipeline => pipeline::draw(frame, body, state),
-        Screen::Settings => settings::draw(frame, body, state),
-        Screen::Keys => keys::draw(frame, body, state),
-        Screen::Leads => leads::draw(frame, body, state),
-        Screen::Breaches => breaches::draw(frame, body, state),
-        Screen::Analytics => analytics::draw(frame, body, state),
-        Screen::Platform => platform::draw(frame, body, state),
-        Screen::AllLeads => all_leads::draw(frame, body, state),
-        Screen::Usage => usage::draw(frame, body, state),
-        Screen::Logs => logs::draw(frame, body, state),
-    }
+    state.screen.component().draw(frame, body, state);
     toast::draw(frame, body, state);
     overlay::draw(frame, body, state);
     footer::draw(frame, foot, state);

@@ -9,7 +9,7 @@ use super::theme;
 use crate::app::SecretOrigin;
 use crate::app::State;
 use crate::app::overlay::{
-    COMMANDS, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, completions,
+    Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands, completions,
 };
 use crate::keymap;
 
@@ -80,10 +80,10 @@ fn help(frame: &mut Frame, body: Rect, scroll: u16) {
         "Commands (:)",
         theme::header_row(),
     )));
-    for (cmd, desc) in COMMANDS {
+    for (cmd, desc) in commands() {
         lines.push(Line::from(vec![
             Span::styled(format!("  {cmd:<14}"), theme::key()),
-            Span::raw(*desc),
+            Span::raw(desc),
         ]));
     }
     frame.render_widget(
@@ -95,7 +95,7 @@ fn help(frame: &mut Frame, body: Rect, scroll: u16) {
 }
 
 fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {
-    let tenants = state.tenants.data.as_deref().unwrap_or_default();
+    let tenants = state.tenants.remote.data.as_deref().unwrap_or_default();
     let options = completions(p.input.text(), tenants);
     let shown = options.len().min(8) as u16;
     let w = 60.min(body.width.saturating_sub(2));
@@ -127,10 +127,10 @@ fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {
     let items: Vec<ListItem> = options
         .iter()
         .map(|o| {
-            let desc = COMMANDS
-                .iter()
+            let desc = commands()
+                .into_iter()
                 .find(|(c, _)| c == o)
-                .map(|(_, d)| *d)
+                .map(|(_, d)| d)
                 .unwrap_or("");
             ListItem::new(Line::from(vec![
                 Span::raw(format!("  {o:<22}")),

@@ -8,19 +8,19 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use echo5_core::analytics::{Analytics, Conversion, Count, DayCount, FirstContact, StageCount};
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::keys::{ApiKey, KeyStatus};
+use echo5_core::leads::LeadWithTenant;
 use echo5_core::leads::{Lead, LeadDetail, LeadSource, StageMove};
+use echo5_core::logs::LogLine;
 use echo5_core::page::Page;
+use echo5_core::platform_settings::{PlatformSettings, StageTemplate};
 use echo5_core::secret::{MaskedSecret, Secret};
 use echo5_core::sla::Breach;
 use echo5_core::stages::{StageKind, StageSummary};
 use echo5_core::tenants::TenantRef;
 use echo5_core::tenants::{Tenant, TenantSettings};
+use echo5_core::usage::{KeyUsage, Month, TenantUsage, UsageReport};
 use echo5_tui::api::ApiError;
 use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
-use echo5_tui::platform::{
-    KeyUsage, LeadWithTenant, LogLine, Month, PlatformSettings, StageTemplate, TenantUsage,
-    UsageReport,
-};
 use uuid::Uuid;
 
 pub fn now() -> DateTime<Utc> {
