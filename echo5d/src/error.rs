@@ -217,15 +217,13 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::AuthThrottled { retry_after_secs } => {
-                resp.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    crate::routes::ingest::retry_after(retry_after_secs),
-                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after(retry_after_secs));
             }
             // Refused credentials are logged by `throttle::ThrottleLayer`, per client address
             // and aggregated under a flood; the credential itself never is in a line.
             ApiError::Unauthorized { code, .. } => {
-                resp.extensions_mut().insert(crate::throttle::AuthFailure {
+                resp.extensions_mut().insert(AuthFailure {
                     code,
                     presented: !code.starts_with("missing_"),
                 });
@@ -237,3 +235,17 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `Retry-After` for a 429, in whole seconds.
+pub fn retry_after(secs: u64) -> HeaderValue {
+    HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1"))
+}
+
+/// A 401 about a credential, attached to the response for `throttle::ThrottleLayer` by `ApiError`'s `into_response`.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthFailure {
+    pub code: &'static str,
+    /// A credential was presented and refused (counts towards the throttle); `false` for a
+    /// missing one.
+    pub presented: bool,
+}

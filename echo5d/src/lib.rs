@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod logs;
+pub mod mailer;
 pub mod monitor;
 pub mod ratelimit;
 pub mod routes;

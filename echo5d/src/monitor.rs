@@ -3,89 +3,11 @@
 //! could not be sent before a restart is sent after it.
 
 use echo5_core::event;
-use echo5_core::secret::Secret;
-use echo5_data::sla::{AlertOutcome, DueAlert, alert_backoff};
-use lettre::message::{Mailbox, header::ContentType};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use echo5_data::sla::{AlertOutcome, alert_backoff};
 use std::time::Duration;
 
+use crate::mailer::Mailer;
 use crate::state::AppState;
-
-/// Sends alert mail, or logs it when no SMTP server is configured.
-pub struct Mailer {
-    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
-    from: Mailbox,
-}
-
-impl std::fmt::Debug for Mailer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Mailer(smtp: {}, from: {})",
-            self.transport.is_some(),
-            self.from
-        )
-    }
-}
-
-impl Mailer {
-    pub fn new(url: Option<&Secret<String>>, from: &str) -> Result<Mailer, String> {
-        let from: Mailbox = from
-            .parse()
-            .map_err(|e| format!("--smtp-from {from:?} is not an e-mail address: {e}"))?;
-        let transport = match url {
-            None => None,
-            Some(u) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(u.expose())
-                    // The URL may hold a password: say what is wrong, not what it was.
-                    .map_err(|e| format!("--smtp-url is not a usable SMTP URL: {e}"))?
-                    .timeout(Some(Duration::from_secs(10)))
-                    .build(),
-            ),
-        };
-        Ok(Mailer { transport, from })
-    }
-
-    async fn deliver(&self, a: &DueAlert) -> AlertOutcome {
-        let Some(to) = &a.recipient else {
-            return AlertOutcome::Skipped;
-        };
-        let Some(transport) = &self.transport else {
-            // Ids only: the subject names the lead, which is personal data and the sender's text.
-            tracing::info!(alert = a.id, lead = %a.lead_id, "SLA alert (no SMTP configured; logged only)");
-            return AlertOutcome::Logged;
-        };
-        let msg = to
-            .parse::<Mailbox>()
-            .map_err(|e| e.to_string())
-            .and_then(|to| {
-                Message::builder()
-                    .from(self.from.clone())
-                    .to(to)
-                    .subject(a.subject.clone())
-                    // One id per lead: a resend after a crash is recognisable as the same mail.
-                    .message_id(Some(format!("<sla-{}@echo5>", a.lead_id)))
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(a.body.clone())
-                    .map_err(|e| e.to_string())
-            });
-        let result = match msg {
-            Ok(m) => transport
-                .send(m)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => AlertOutcome::Sent,
-            Err(error) => AlertOutcome::Failed {
-                error,
-                retry_at: chrono::Utc::now() + alert_backoff(a.attempts),
-            },
-        }
-    }
-}
 
 /// One monitor pass: record and announce new breaches.
 pub async fn record_breaches(state: &AppState) {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::config::ServeArgs;
 use crate::datadir::{self, DataDirLock, SetupError};
 use crate::logs::{LOG_RING, LogRing};
-use crate::monitor::Mailer;
+use crate::mailer::Mailer;
 use crate::state::{AppState, StateOptions};
 
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::events::EventBus;
 use crate::logs::LogRing;
-use crate::monitor::Mailer;
+use crate::mailer::Mailer;
 use crate::ratelimit::KeyRateLimit;
 
 /// How often a serving daemon re-reads the active admin tokens from the database, so a

@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tower::{Layer, Service};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, AuthFailure};
 use crate::server::ClientAddr;
 
 /// Refusals of one address logged one by one per interval.
@@ -46,15 +46,6 @@ const MAX_TRACKED: usize = 100_000;
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
-
-/// A 401 about a credential, attached to the response by [`ApiError`]'s `into_response`.
-#[derive(Debug, Clone, Copy)]
-pub struct AuthFailure {
-    pub code: &'static str,
-    /// A credential was presented and refused (counts towards the throttle); `false` for a
-    /// missing one.
-    pub presented: bool,
-}
 
 pub struct AuthThrottle {
     /// 0: never throttle (logging stays aggregated).

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use echo5_core::ErrorBody;
 use echo5_core::ingest::{self, BodyError, Normalized, Payload, SpamRules};
@@ -391,9 +391,4 @@ async fn store_lead(
         }
         .into(),
     })
-}
-
-/// `Retry-After` for a 429, in whole seconds.
-pub fn retry_after(secs: u64) -> HeaderValue {
-    HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1"))
 }
