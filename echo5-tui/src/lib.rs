@@ -12,4 +12,6 @@ pub mod components;
 pub mod keymap;
 pub mod run;
 pub mod terminal;
+pub mod theme;
 pub mod ui;
+pub mod widgets;

@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use echo5_core::ErrorDetail;
 use echo5_core::platform_settings::StageTemplate;
 use echo5_core::stages::StageKind;
-use echo5_tui::api::ApiError;
+use echo5_tui::app::ApiError;
 use echo5_tui::app::overlay::Overlay;
 use echo5_tui::app::{Call, Effect, PlatformChange, Reply, Scope, Screen, State, update};
 use echo5_tui::components::platform_settings::{ErrorAt, PlatformField};

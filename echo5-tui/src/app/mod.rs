@@ -2,6 +2,7 @@
 //! effects (HTTP calls) to perform as plain data.
 
 pub mod action;
+pub mod bindings;
 pub mod effect;
 pub mod input;
 mod live;
@@ -15,7 +16,7 @@ pub mod update;
 
 pub use crate::components::leads::display_name as screens_display_name;
 pub use crate::components::logs::bottom_index as screens_logs_bottom;
-pub use action::{Action, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
+pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
 };

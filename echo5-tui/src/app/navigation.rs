@@ -42,7 +42,10 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
         Cmd::Back => back(state),
         Cmd::NextScreen => go(state, state.screen.next(), true),
         Cmd::PrevScreen => go(state, state.screen.prev(), true),
-        Cmd::Go(s) => go(state, s, true),
+        Cmd::Go(n) => match Screen::by_number(n) {
+            Some(s) => go(state, s, true),
+            None => Vec::new(),
+        },
         Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom => {
             state.screen.component().move_cursor(state, cmd)
         }

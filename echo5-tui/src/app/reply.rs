@@ -1,11 +1,10 @@
 //! Applying API answers: connection bookkeeping and dropping stale answers; the component
 //! whose call it was stores the data.
 
-use super::action::{ApiReply, Reply};
+use super::action::{ApiError, ApiReply, Reply};
 use super::effect::{Effect, Scope};
 use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
 use super::state::{Conn, DOWN_AFTER, Resource, State, ToastLevel};
-use crate::api::ApiError;
 use crate::components::{self, keys, owner_of};
 
 pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {

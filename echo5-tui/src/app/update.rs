@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
+use super::bindings;
 use super::effect::Effect;
 use super::live;
 use super::navigation;
@@ -13,7 +14,7 @@ use super::reply::on_reply;
 use super::request::{refresh_screen, schedule_poll};
 use super::state::State;
 use crate::components::logs;
-use crate::keymap::{self, Cmd};
+use crate::keymap::Cmd;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -41,7 +42,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             let mut out = match state.overlay.take() {
                 Some(overlay) => overlay_keys::on_key(state, overlay, key),
-                None => match keymap::lookup(state.screen, &key) {
+                None => match bindings::lookup(state.screen, &key) {
                     Some(cmd) => navigation::on_cmd(state, cmd),
                     None => Vec::new(),
                 },

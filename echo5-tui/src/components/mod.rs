@@ -9,6 +9,7 @@
 pub mod analytics;
 pub mod dashboard;
 pub mod format;
+pub mod frame;
 pub mod keys;
 pub mod leads;
 pub mod logs;
@@ -23,8 +24,7 @@ use echo5_core::event;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::api::ApiError;
-use crate::app::action::Reply;
+use crate::app::action::{ApiError, Reply};
 use crate::app::effect::{Call, Effect, Scope};
 use crate::app::state::{ListView, RemoteStatus, State};
 use crate::keymap::{Binding, Cmd};

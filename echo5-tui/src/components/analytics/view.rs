@@ -9,8 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{clip, empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::{clip, message};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let name = state

@@ -9,8 +9,9 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{ago, clip, empty_state, frame_block, message, short_duration};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::{ago, clip, message, short_duration};
 
 pub fn status_span(status: KeyStatus) -> Span<'static> {
     match status {

@@ -9,8 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Padding, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{ago, clip, empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::{ago, clip, message};
 
 /// Below this width the detail pane replaces the table instead of sitting beside it.
 const SIDE_BY_SIDE: u16 = 100;

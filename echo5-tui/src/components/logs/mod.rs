@@ -91,11 +91,6 @@ pub fn line_level(line: &LogLine) -> LogLevel {
     LogLevel::parse(&line.level).unwrap_or(LogLevel::Info)
 }
 
-/// The `?level=` value: core's parser takes any case, the console has always sent lower case.
-pub fn level_param(level: LogLevel) -> String {
-    level.as_str().to_ascii_lowercase()
-}
-
 pub struct LogsScreen;
 
 const BINDINGS: &[Binding] = &[
@@ -446,7 +441,6 @@ mod tests {
         }))
         .expect("log line parses");
         assert_eq!(line_level(&line), LogLevel::Warn);
-        assert_eq!(level_param(line_level(&line)), "warn");
         let odd = LogLine {
             level: "NOTICE".into(),
             ..line

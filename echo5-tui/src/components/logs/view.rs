@@ -9,8 +9,9 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::State;
 use crate::app::state::LiveStatus;
-use crate::ui::theme;
-use crate::ui::widgets::{clip, empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::{clip, message};
 use echo5_core::logs::{LogLevel, LogLine};
 
 use super::{Logs, line_level};

@@ -16,8 +16,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Component, Resource};
-use crate::api::ApiError;
-use crate::app::action::Reply;
+use crate::app::action::{ApiError, Reply};
 use crate::app::effect::{Call, Effect, PlatformChange, Scope};
 use crate::app::overlay::{Confirm, Field, Form, Overlay, PendingOp, Purpose};
 use crate::app::reply::admit;

@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::message;
 use echo5_core::platform_settings::PlatformSettings;
 
 use super::{ErrorAt, PlatformField, PlatformRow};

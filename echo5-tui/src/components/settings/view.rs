@@ -9,8 +9,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use super::Row as Field;
 use crate::app::SecretField;
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::message;
 
 pub fn masked(m: &MaskedSecret) -> String {
     match (m.set, &m.last4) {

@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState};
 
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::message;
 
 /// How an inactive tenant is marked.
 const INACTIVE_BADGE: &str = "✕ inactive: leads refused";

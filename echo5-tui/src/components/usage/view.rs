@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{ago, clip, empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::{ago, clip, message};
 use echo5_core::usage::{TenantUsage, UsageReport};
 
 use super::MonthNav;

@@ -6,8 +6,9 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use crate::app::State;
-use crate::ui::theme;
-use crate::ui::widgets::{clip, empty_state, frame_block, message};
+use crate::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::{clip, message};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let view = &state.all_leads.view;

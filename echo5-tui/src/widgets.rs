@@ -1,39 +1,12 @@
-//! Pieces several screens share: the framed block with a stale marker, and empty states.
+//! Drawing pieces several screens share: a message in a block, and text cut or worded to fit
+//! a cell. They know nothing of the console's state, so every layer may draw with them.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::theme;
-use crate::app::{Remote, State};
-
-/// A screen's frame. When the daemon is not answering, the title says how old the data is
-/// and the border dims, so nobody mistakes old numbers for live ones.
-pub fn frame_block<'a>(title: String, state: &State) -> Block<'a> {
-    let mut block = Block::bordered().title(Span::styled(format!(" {title} "), theme::title()));
-    if let Some(secs) = state.stale_for() {
-        block = block
-            .title(
-                Line::from(Span::styled(format!(" stale {secs}s "), theme::warn())).right_aligned(),
-            )
-            .border_style(theme::dim());
-    }
-    block
-}
-
-/// What to show in place of a list that has nothing to show yet.
-pub fn empty_state<T>(remote: &Remote<T>, empty: &str) -> Option<String> {
-    if remote.data.is_some() {
-        return None;
-    }
-    Some(match (&remote.error, remote.loading()) {
-        (Some(e), _) => format!("Could not load: {e}"),
-        (None, true) => "Loading…".to_string(),
-        (None, false) => empty.to_string(),
-    })
-}
+use crate::theme;
 
 pub fn message(frame: &mut Frame, area: Rect, block: Block, text: &str) {
     frame.render_widget(
