@@ -5,7 +5,8 @@ use super::effect::Effect;
 use super::input::LineInput;
 use super::overlay::{Filter, Overlay, Palette};
 use super::request::refresh_screen;
-use super::state::{ListView, Screen, State, ToastLevel};
+use super::state::{ListView, ToastLevel};
+use super::{Screen, State};
 use crate::keymap::Cmd;
 
 /// Enough history for Esc to retrace a session; older steps are forgotten.

@@ -4,16 +4,12 @@
 use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
-use super::bindings;
+use super::components::logs;
 use super::effect::Effect;
-use super::live;
-use super::navigation;
 use super::overlay::Overlay;
-use super::overlay_keys;
 use super::reply::on_reply;
 use super::request::{refresh_screen, schedule_poll};
-use super::state::State;
-use crate::components::logs;
+use super::{State, bindings, live, navigation, overlay_keys};
 use crate::keymap::Cmd;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {

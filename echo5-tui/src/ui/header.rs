@@ -5,9 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::components::Tabs;
 use crate::app::state::LiveStatus;
 use crate::app::{Conn, Screen, State};
-use crate::components::Tabs;
 use crate::theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
