@@ -103,6 +103,8 @@ pub static REGISTRY: &[ScreenDesc] = &[
     ScreenDesc { aliases: &["log"], ..screen(Screen::Logs, "Logs", "Logs", "logs", "daemon log, live", false, Platform, &logs::LogsScreen) },
 ];
 
+// A screen's and a resource's names and behaviour are read from the registry, so their
+// methods live beside it; the app's modules call them without naming a component.
 impl Screen {
     pub fn desc(self) -> &'static ScreenDesc {
         // The registry lists the screens in declaration order (checked by a test below).
