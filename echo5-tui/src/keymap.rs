@@ -1,10 +1,9 @@
 //! Every key binding as data, each with its description: key handling, the footer hints and
 //! the `?` help are all read from these tables (the global and dialog ones here, each
-//! screen's from its component), so they cannot disagree.
+//! screen's from its component), so they cannot disagree. Which tables apply where is the
+//! model's business (`crate::app::bindings`); this knows keys, not screens.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-use crate::app::Screen;
 
 /// What a key means, independent of which key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +20,8 @@ pub enum Cmd {
     Bottom,
     NextScreen,
     PrevScreen,
-    Go(Screen),
+    /// A numbered tab (1 is the first), as the header numbers them.
+    Go(u32),
     Open,
     Add,
     Rename,
@@ -57,15 +57,6 @@ pub enum Cmd {
     Cancel,
     NextField,
     PrevField,
-}
-
-/// Where a binding applies. Screen bindings win over global ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ctx {
-    Global,
-    Screen(Screen),
-    /// Forms, confirmations and choosers; text fields take every other key.
-    Dialog,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,14 +125,14 @@ pub const GLOBAL: &[Binding] = &[
         "previous screen",
         false,
     ),
-    b(&[ch('1')], Cmd::Go(Screen::Dashboard), "dashboard", false),
-    b(&[ch('2')], Cmd::Go(Screen::Tenants), "tenant picker", false),
-    b(&[ch('3')], Cmd::Go(Screen::Pipeline), "pipeline", false),
-    b(&[ch('4')], Cmd::Go(Screen::Settings), "settings", false),
-    b(&[ch('5')], Cmd::Go(Screen::Keys), "API keys", false),
-    b(&[ch('6')], Cmd::Go(Screen::Leads), "leads", false),
-    b(&[ch('7')], Cmd::Go(Screen::Breaches), "SLA breaches", false),
-    b(&[ch('8')], Cmd::Go(Screen::Analytics), "analytics", false),
+    b(&[ch('1')], Cmd::Go(1), "dashboard", false),
+    b(&[ch('2')], Cmd::Go(2), "tenant picker", false),
+    b(&[ch('3')], Cmd::Go(3), "pipeline", false),
+    b(&[ch('4')], Cmd::Go(4), "settings", false),
+    b(&[ch('5')], Cmd::Go(5), "API keys", false),
+    b(&[ch('6')], Cmd::Go(6), "leads", false),
+    b(&[ch('7')], Cmd::Go(7), "SLA breaches", false),
+    b(&[ch('8')], Cmd::Go(8), "analytics", false),
     b(&[ctrl('r')], Cmd::Refresh, "refresh now", false),
 ];
 
@@ -165,40 +156,15 @@ fn matches(key: &Key, ev: &KeyEvent) -> bool {
     key.code == ev.code && key.mods == mods
 }
 
-/// The command a key means on `screen` (screen bindings first, then global ones).
-pub fn lookup(screen: Screen, ev: &KeyEvent) -> Option<Cmd> {
-    lookup_in(&[Ctx::Screen(screen), Ctx::Global], ev)
-}
-
 /// The command a key means inside a dialog.
 pub fn dialog(ev: &KeyEvent) -> Option<Cmd> {
-    lookup_in(&[Ctx::Dialog], ev)
+    find(&[DIALOG], ev)
 }
 
-/// The bindings of one context.
-pub fn bindings(ctx: Ctx) -> &'static [Binding] {
-    match ctx {
-        Ctx::Global => GLOBAL,
-        Ctx::Dialog => DIALOG,
-        Ctx::Screen(s) => s.component().bindings(),
-    }
-}
-
-/// Every binding of every context, in help order.
-pub fn all_bindings() -> Vec<&'static Binding> {
-    contexts().flat_map(|c| bindings(c).iter()).collect()
-}
-
-/// Every context: global, each screen in Tab order, dialogs.
-fn contexts() -> impl Iterator<Item = Ctx> {
-    std::iter::once(Ctx::Global)
-        .chain(Screen::all().map(Ctx::Screen))
-        .chain(std::iter::once(Ctx::Dialog))
-}
-
-fn lookup_in(ctxs: &[Ctx], ev: &KeyEvent) -> Option<Cmd> {
-    ctxs.iter().find_map(|ctx| {
-        bindings(*ctx)
+/// The command the first table binding `ev` gives it: earlier tables win.
+pub fn find(tables: &[&[Binding]], ev: &KeyEvent) -> Option<Cmd> {
+    tables.iter().find_map(|table| {
+        table
             .iter()
             .find(|b| b.keys.iter().any(|key| matches(key, ev)))
             .map(|b| b.cmd)
@@ -235,67 +201,4 @@ pub fn key_label(key: &Key) -> String {
 /// All keys of a binding, e.g. `k/↑`.
 pub fn keys_label(b: &Binding) -> String {
     b.keys.iter().map(key_label).collect::<Vec<_>>().join("/")
-}
-
-/// Footer hints for a screen: its own bindings, then the global ones marked as hints.
-/// Only the first key of each binding is shown to save width.
-pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
-    let ctxs: &[Ctx] = match ctx {
-        Ctx::Dialog => &[Ctx::Dialog],
-        _ => &[ctx, Ctx::Global],
-    };
-    ctxs.iter()
-        .flat_map(|c| bindings(*c).iter().filter(|b| b.hint))
-        .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
-        .collect()
-}
-
-/// Help sections: a title and its bindings, in table order.
-pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-    contexts()
-        .map(|ctx| {
-            let title = match ctx {
-                Ctx::Global => "Everywhere",
-                Ctx::Screen(s) => s.title(),
-                Ctx::Dialog => "In dialogs",
-            };
-            let rows = bindings(ctx)
-                .iter()
-                .map(|b| (keys_label(b), b.desc))
-                .collect();
-            (title, rows)
-        })
-        .filter(|(_, rows): &(_, Vec<_>)| !rows.is_empty())
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn screen_bindings_win_and_shift_is_ignored() {
-        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
-        assert_eq!(lookup(Screen::Settings, &enter), Some(Cmd::Edit));
-        assert_eq!(lookup(Screen::Dashboard, &enter), Some(Cmd::Open));
-        let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(lookup(Screen::Dashboard, &big_g), Some(Cmd::Bottom));
-        let ctrl_k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL);
-        assert_eq!(lookup(Screen::Pipeline, &ctrl_k), Some(Cmd::MoveUp));
-        assert_eq!(lookup(Screen::Dashboard, &ctrl_k), None);
-    }
-
-    #[test]
-    fn no_key_is_bound_twice_in_one_context() {
-        for ctx in contexts() {
-            let table = bindings(ctx);
-            for (i, a) in table.iter().enumerate() {
-                for b in &table[i + 1..] {
-                    for key in a.keys {
-                        assert!(!b.keys.contains(key), "{key:?} bound twice in {ctx:?}");
-                    }
-                }
-            }
-        }
-    }
 }

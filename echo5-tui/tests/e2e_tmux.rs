@@ -529,7 +529,7 @@ fn console_drives_the_real_daemon_in_tmux() {
     });
     eprintln!("breach on screen {:?} after the POST", posted.elapsed());
 
-    // Platform (issue 8): the operator name changed in the console is what the API returns.
+    // Platform: the operator name changed in the console is what the API returns.
     h.typ(":platform");
     h.press("Enter");
     h.wait_text("Platform · defaults for new tenants");

@@ -308,7 +308,7 @@ fn platform_refusal_beside_its_field() {
     answer(
         &mut s,
         &requests(&fx)[0],
-        Err(echo5_tui::api::ApiError::Http {
+        Err(echo5_tui::app::ApiError::Http {
             status: 422,
             detail: echo5_core::ErrorDetail {
                 code: "invalid_email".into(),

@@ -118,7 +118,7 @@ fn an_older_answer_never_overwrites_a_newer_one() {
 fn unauthorized_gives_advice_without_marking_the_daemon_down() {
     let mut s = echo5_tui::app::State::new("http://x", now());
     let fx = update(&mut s, Action::Tick(now()));
-    let err = echo5_tui::api::ApiError::Http {
+    let err = echo5_tui::app::ApiError::Http {
         status: 401,
         detail: echo5_core::ErrorDetail {
             code: "unauthorized".into(),

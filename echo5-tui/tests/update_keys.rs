@@ -7,11 +7,11 @@ use chrono::TimeDelta;
 use common::*;
 use crossterm::event::KeyCode;
 use echo5_core::secret::Secret;
-use echo5_tui::api::ApiError;
+use echo5_tui::app::ApiError;
+use echo5_tui::app::bindings;
 use echo5_tui::app::overlay::{Overlay, PendingOp};
 use echo5_tui::app::state::ToastLevel;
 use echo5_tui::app::{Call, Reply, Screen, SecretOrigin, State, update};
-use echo5_tui::keymap;
 
 fn on_keys() -> State {
     on_tenant_screen('5')
@@ -86,7 +86,7 @@ fn palette_and_tab_reach_keys() {
 
 #[test]
 fn help_and_footer_come_from_the_keymap() {
-    let sections = keymap::help_sections();
+    let sections = bindings::help_sections();
     let keys = sections
         .iter()
         .find(|(t, _)| *t == "Keys")
@@ -95,7 +95,7 @@ fn help_and_footer_come_from_the_keymap() {
     let descs: Vec<&str> = keys.iter().map(|(_, d)| *d).collect();
     assert_eq!(descs, vec!["create key", "rotate", "reveal", "revoke"]);
     assert!(keys.iter().any(|(k, d)| k == "x/d" && *d == "revoke"));
-    let hints = keymap::hints(keymap::Ctx::Screen(Screen::Keys));
+    let hints = bindings::hints(bindings::Ctx::Screen(Screen::Keys));
     assert_eq!(hints.first().map(|h| h.0.as_str()), Some("c"));
 }
 

@@ -8,9 +8,9 @@ use chrono::TimeDelta;
 use common::*;
 use crossterm::event::KeyCode;
 use echo5_core::logs::LogLevel;
+use echo5_tui::app::components::logs::{LOG_BUFFER, bottom_index};
 use echo5_tui::app::state::LiveStatus;
 use echo5_tui::app::{Action, Call, Effect, LogMsg, Screen, State, update};
-use echo5_tui::components::logs::LOG_BUFFER;
 
 fn on_logs() -> State {
     let mut s = on_command("logs");
@@ -29,7 +29,7 @@ fn seqs_shown(s: &State) -> Vec<u64> {
 }
 
 fn bottom(s: &State) -> Option<u64> {
-    echo5_tui::app::screens_logs_bottom(&s.logs).and_then(|i| s.logs.lines.get(i).map(|l| l.seq))
+    bottom_index(&s.logs).and_then(|i| s.logs.lines.get(i).map(|l| l.seq))
 }
 
 #[test]

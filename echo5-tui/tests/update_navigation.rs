@@ -151,11 +151,11 @@ fn palette_opens_screens_by_prefix_and_rejects_unknown() {
 
 #[test]
 fn help_lists_every_binding_from_the_keymap() {
-    let sections = echo5_tui::keymap::help_sections();
+    let sections = echo5_tui::app::bindings::help_sections();
     let all: Vec<&str> = sections
         .iter()
         .flat_map(|(_, r)| r.iter().map(|(_, d)| *d))
         .collect();
-    assert_eq!(all.len(), echo5_tui::keymap::all_bindings().len());
+    assert_eq!(all.len(), echo5_tui::app::bindings::all_bindings().len());
     assert!(all.contains(&"move up"));
 }

@@ -165,7 +165,7 @@ fn reorder_refused_by_core_rules_is_not_sent() {
 fn a_refused_reorder_is_rolled_back_by_a_refetch() {
     let mut s = on_tenant_screen('3');
     let fx = update(&mut s, ctrl('j'));
-    let err = echo5_tui::api::ApiError::Http {
+    let err = echo5_tui::app::ApiError::Http {
         status: 409,
         detail: echo5_core::ErrorDetail {
             code: "x".into(),

@@ -8,10 +8,11 @@ use crossterm::event::KeyCode;
 use echo5_core::ErrorDetail;
 use echo5_core::platform_settings::StageTemplate;
 use echo5_core::stages::StageKind;
-use echo5_tui::api::ApiError;
+use echo5_tui::app::ApiError;
+use echo5_tui::app::components::platform_settings::ErrorAt;
+use echo5_tui::app::effect::PlatformField;
 use echo5_tui::app::overlay::Overlay;
 use echo5_tui::app::{Call, Effect, PlatformChange, Reply, Scope, Screen, State, update};
-use echo5_tui::components::platform_settings::{ErrorAt, PlatformField};
 use serde_json::json;
 
 fn on_platform() -> State {
@@ -264,7 +265,7 @@ fn stages_move_with_ctrl_j_and_ctrl_k_and_are_sent_whole() {
     );
     assert_eq!(
         s.platform_settings.row(),
-        Some(echo5_tui::components::platform_settings::PlatformRow::Stage(2))
+        Some(echo5_tui::app::components::platform_settings::PlatformRow::Stage(2))
     );
     let sent = body(&fx);
     assert_eq!(
@@ -354,7 +355,7 @@ fn stages_are_added_renamed_retyped_and_deleted() {
     }
     assert_eq!(
         s.platform_settings.row(),
-        Some(echo5_tui::components::platform_settings::PlatformRow::Stage(5))
+        Some(echo5_tui::app::components::platform_settings::PlatformRow::Stage(5))
     );
     // t cycles the kind: open → won.
     let fx = update(&mut s, key('t'));

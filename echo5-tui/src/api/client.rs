@@ -13,10 +13,8 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::ApiError;
-use crate::app::{Call, LeadChange, Reply, SecretOrigin, SettingsChange};
-use crate::components::logs::level_param;
-use echo5_core::logs::LogPage;
+use crate::app::{ApiError, Call, LeadChange, Reply, SecretOrigin, SettingsChange};
+use echo5_core::logs::{LogLevel, LogPage};
 use echo5_core::platform_settings::PlatformSettings;
 use echo5_core::usage::UsageReport;
 
@@ -458,6 +456,11 @@ fn root_cause(e: &reqwest::Error) -> String {
     cur.to_string()
 }
 
+/// The `?level=` value: core's parser takes any case, the console has always sent lower case.
+fn level_param(level: LogLevel) -> String {
+    level.as_str().to_ascii_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,6 +530,11 @@ mod tests {
             q,
             vec![("limit", "50".to_string()), ("cursor", "c1".to_string())]
         );
+    }
+
+    #[test]
+    fn log_levels_are_sent_in_lower_case() {
+        assert_eq!(level_param(LogLevel::Warn), "warn");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
+use echo5_core::ErrorDetail;
 use echo5_core::analytics::Analytics;
 use echo5_core::dashboard::Dashboard;
 use echo5_core::keys::ApiKey;
@@ -14,7 +15,6 @@ use echo5_core::tenants::{Tenant, TenantSettings};
 use uuid::Uuid;
 
 use super::effect::{Call, Scope};
-use crate::api::ApiError;
 use echo5_core::leads::LeadWithTenant;
 use echo5_core::logs::LogLine;
 use echo5_core::platform_settings::PlatformSettings;
@@ -122,4 +122,36 @@ pub enum SecretOrigin {
         old_key: ApiKey,
     },
     Revealed,
+}
+
+/// Why a call failed, split the way the console reacts to it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// No HTTP answer at all: refused, timed out, reset. Drives the connection state.
+    #[error("cannot reach daemon: {0}")]
+    Unreachable(String),
+    /// The daemon answered with an error body.
+    #[error("{} ({status})", detail.message)]
+    Http { status: u16, detail: ErrorDetail },
+    /// The daemon answered something this console cannot read (version skew).
+    #[error("unexpected answer from daemon: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// Failures that say the daemon is unwell rather than that the request was wrong.
+    pub fn is_connectivity(&self) -> bool {
+        match self {
+            ApiError::Unreachable(_) => true,
+            ApiError::Http { status, .. } => *status == 503,
+            ApiError::Decode(_) => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }

@@ -11,8 +11,6 @@ use echo5_core::logs::LogLevel;
 use echo5_core::platform_settings::{PlatformSettingsPatch, StageTemplate};
 use echo5_core::usage::Month;
 
-use crate::components::platform_settings::{ErrorAt, PlatformField};
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Api(Request),
@@ -166,19 +164,6 @@ pub enum PlatformChange {
 }
 
 impl PlatformChange {
-    /// Where the daemon's refusal of this change is shown.
-    pub fn error_at(&self) -> ErrorAt {
-        match self {
-            PlatformChange::Stages(_) => ErrorAt::Stages,
-            PlatformChange::SlaHours(_) => ErrorAt::Field(PlatformField::SlaHours),
-            PlatformChange::GraceHours(_) => ErrorAt::Field(PlatformField::GraceHours),
-            PlatformChange::SpamKeywords(_) => ErrorAt::Field(PlatformField::SpamKeywords),
-            PlatformChange::HoneypotFields(_) => ErrorAt::Field(PlatformField::HoneypotFields),
-            PlatformChange::OperatorName(_) => ErrorAt::Field(PlatformField::OperatorName),
-            PlatformChange::OperatorEmail(_) => ErrorAt::Field(PlatformField::OperatorEmail),
-        }
-    }
-
     /// The PATCH body: only this field.
     pub fn body(&self) -> PlatformSettingsPatch {
         let mut p = PlatformSettingsPatch::default();
@@ -192,6 +177,51 @@ impl PlatformChange {
             PlatformChange::OperatorEmail(e) => p.operator_email = Some(e.clone()),
         }
         p
+    }
+}
+
+/// A platform setting the Platform screen edits, in the order it lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlatformField {
+    SlaHours,
+    GraceHours,
+    SpamKeywords,
+    HoneypotFields,
+    OperatorName,
+    OperatorEmail,
+}
+
+impl PlatformField {
+    pub const ALL: [PlatformField; 6] = [
+        PlatformField::SlaHours,
+        PlatformField::GraceHours,
+        PlatformField::SpamKeywords,
+        PlatformField::HoneypotFields,
+        PlatformField::OperatorName,
+        PlatformField::OperatorEmail,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PlatformField::SlaHours => "Default SLA hours",
+            PlatformField::GraceHours => "Default grace hours",
+            PlatformField::SpamKeywords => "Default spam keywords",
+            PlatformField::HoneypotFields => "Honeypot fields",
+            PlatformField::OperatorName => "Operator name",
+            PlatformField::OperatorEmail => "Operator email",
+        }
+    }
+
+    /// The JSON field, as the daemon names it in errors.
+    pub fn json(self) -> &'static str {
+        match self {
+            PlatformField::SlaHours => "default_sla_hours",
+            PlatformField::GraceHours => "default_grace_hours",
+            PlatformField::SpamKeywords => "default_spam_keywords",
+            PlatformField::HoneypotFields => "honeypot_fields",
+            PlatformField::OperatorName => "operator_name",
+            PlatformField::OperatorEmail => "operator_email",
+        }
     }
 }
 

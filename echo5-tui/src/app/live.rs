@@ -1,11 +1,13 @@
 //! The live event stream as state: when to (re)connect, from which event id, and which
 //! fetches an event calls for. The connection itself is the main loop's; this is pure.
 
+use echo5_core::event;
+
 use super::action::StreamMsg;
 use super::effect::Effect;
 use super::request::{backoff, fetch, in_flight};
-use super::state::{LiveStatus, Resource, State};
-use crate::components::{LiveEvent, Topic};
+use super::state::LiveStatus;
+use super::{Resource, State};
 
 /// The kind the daemon gives a gap in the stream: events were missed.
 pub const LAGGED: &str = "lagged";
@@ -103,4 +105,53 @@ fn refetch(state: &mut State, res: &[Resource]) -> Vec<Effect> {
         }
     }
     out
+}
+
+/// What a live event is about, read from its kind: the one place the console interprets
+/// daemon event kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Topic {
+    /// Every kind (`None` event: the stream resumed or lagged).
+    pub any: bool,
+    /// A lead or an SLA breach.
+    pub lead_or_sla: bool,
+    pub tenant_updated: bool,
+    pub key: bool,
+}
+
+/// `lead.created` → the `lead` family; a kind from the same family as core's constants
+/// counts, so a new kind of lead event still refreshes what shows leads.
+fn family(kind: &str) -> &str {
+    kind.split_once('.').map_or(kind, |(f, _)| f)
+}
+
+fn in_family(kind: &str, of: &str) -> bool {
+    kind.contains('.') && family(kind) == family(of)
+}
+
+impl Topic {
+    pub const ANY: Topic = Topic {
+        any: true,
+        lead_or_sla: true,
+        tenant_updated: true,
+        key: true,
+    };
+
+    pub fn of(kind: &str) -> Topic {
+        Topic {
+            any: false,
+            lead_or_sla: in_family(kind, event::LEAD_CREATED)
+                || in_family(kind, event::SLA_BREACHED),
+            tenant_updated: kind == event::TENANT_UPDATED,
+            key: in_family(kind, event::KEY_CREATED),
+        }
+    }
+}
+
+/// A live event as a component sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveEvent {
+    pub topic: Topic,
+    /// Whether it may concern the selected tenant: it names it, names none, or is `ANY`.
+    pub ours: bool,
 }

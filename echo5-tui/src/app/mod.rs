@@ -1,10 +1,18 @@
-//! The console's model: one [`State`], changed only by [`update`], which returns the side
+//! The console's model: one [`State`], changed only by [`update()`], which returns the side
 //! effects (HTTP calls) to perform as plain data.
+//!
+//! What the children share lives here: the [`State`], and the [`Screen`]s and
+//! [`Resource`]s the [`components`] registry describes. The routers (`update`, `reply`,
+//! `live`, `navigation`, `overlay_keys`) and the request kernel (`request`) reach a screen's
+//! behaviour through the registry; components build on the kernel and on navigation, and
+//! the kernel and navigation never name a component.
 
 pub mod action;
+pub mod bindings;
+pub mod components;
 pub mod effect;
 pub mod input;
-mod live;
+pub mod live;
 pub(crate) mod navigation;
 pub mod overlay;
 mod overlay_keys;
@@ -13,11 +21,188 @@ pub(crate) mod request;
 pub mod state;
 pub mod update;
 
-pub use crate::components::leads::display_name as screens_display_name;
-pub use crate::components::logs::bottom_index as screens_logs_bottom;
-pub use action::{Action, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
+use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::tenants::TenantRef;
+use std::collections::HashMap;
+
+pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
+use components::{
+    analytics, dashboard, keys, leads, logs, platform_settings, settings, sla, stages, tenants,
+    usage,
+};
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
 };
-pub use state::{Conn, Remote, Screen, State};
+use overlay::Overlay;
+pub use state::{Conn, Remote};
+use state::{Live, MAX_TOASTS, Toast, ToastLevel};
 pub use update::update;
+
+/// The screens, in the order Tab and the number keys use: [`components::REGISTRY`]'s order,
+/// which also holds what each one is called and the component behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Dashboard,
+    Tenants,
+    Pipeline,
+    Settings,
+    Keys,
+    Leads,
+    Breaches,
+    Analytics,
+    Platform,
+    AllLeads,
+    Usage,
+    Logs,
+}
+
+/// What a request's answer may overwrite; used for latest-wins ordering. Each belongs to
+/// the component that lists it in [`components::Component::resources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    Tenants,
+    Stages,
+    Settings,
+    Keys,
+    Dashboard,
+    Leads,
+    LeadDetail,
+    Breaches,
+    Analytics,
+    Platform,
+    AllLeads,
+    Usage,
+    /// The log history fetch (the live tail is a stream, not a fetch).
+    Logs,
+}
+
+/// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
+/// screen shows lives in its component's own type, under the component's name; the rest is
+/// what the app around them needs: the connection, navigation, tenant, overlays, toasts and
+/// the request bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub base_url: String,
+    /// The clock as of the last tick; injected so rendering and timing are deterministic.
+    pub now: DateTime<Utc>,
+    pub conn: Conn,
+    /// Last time any request got an HTTP answer; "stale Ns" counts from here.
+    pub last_ok: Option<DateTime<Utc>>,
+    /// When the next automatic refresh (or reconnect attempt) is due.
+    pub next_poll: DateTime<Utc>,
+    pub refresh_every: TimeDelta,
+
+    pub screen: Screen,
+    pub back: Vec<Screen>,
+    /// Where to go once the tenant picker returns, when a per-tenant screen sent us there.
+    pub after_pick: Option<Screen>,
+
+    pub tenant: Option<TenantRef>,
+    /// Bumped on every tenant switch; answers tagged with an older generation are dropped.
+    pub tenant_gen: u64,
+    pub live: Live,
+
+    // What each component owns, under the component's name.
+    pub tenants: tenants::Tenants,
+    pub dashboard: dashboard::Dashboard,
+    pub stages: stages::Stages,
+    pub settings: settings::Settings,
+    pub keys: keys::Keys,
+    pub leads: leads::Leads,
+    pub all_leads: leads::all::AllLeads,
+    pub sla: sla::Sla,
+    pub analytics: analytics::Analytics,
+    pub platform_settings: platform_settings::Platform,
+    pub usage: usage::Usage,
+    pub logs: logs::Logs,
+
+    pub overlay: Option<Overlay>,
+    pub toasts: Vec<Toast>,
+    /// Mutations sent and not yet answered, shown as a busy marker.
+    pub saving: u32,
+
+    /// Source of request ids; ids only grow, which is what latest-wins compares.
+    pub seq: u64,
+    /// Per resource, the lowest request id whose answer may still be applied.
+    pub floor: HashMap<Resource, u64>,
+
+    /// Set by `update` when the screen must be redrawn.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(base_url: impl Into<String>, now: DateTime<Utc>) -> Self {
+        State {
+            base_url: base_url.into(),
+            now,
+            conn: Conn::Connecting,
+            last_ok: None,
+            next_poll: now,
+            refresh_every: TimeDelta::seconds(5),
+            screen: Screen::Dashboard,
+            back: Vec::new(),
+            after_pick: None,
+            tenant: None,
+            tenant_gen: 0,
+            live: Live::default(),
+            tenants: Default::default(),
+            dashboard: Default::default(),
+            stages: Default::default(),
+            settings: Default::default(),
+            keys: Default::default(),
+            leads: Default::default(),
+            all_leads: Default::default(),
+            sla: Default::default(),
+            analytics: Default::default(),
+            platform_settings: Default::default(),
+            usage: usage::Usage::new(now),
+            logs: Default::default(),
+            overlay: None,
+            toasts: Vec::new(),
+            saving: 0,
+            seq: 0,
+            floor: HashMap::new(),
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    /// Data on screen may be out of date: the daemon is not answering.
+    pub fn is_stale(&self) -> bool {
+        self.conn.is_failing()
+    }
+
+    /// Seconds since the daemon last answered, for the "stale Ns" badge.
+    pub fn stale_for(&self) -> Option<i64> {
+        if !self.is_stale() {
+            return None;
+        }
+        let since = match (self.last_ok, self.conn) {
+            (Some(t), _) => t,
+            (None, Conn::Degraded { since, .. } | Conn::Down { since, .. }) => since,
+            (None, _) => self.now,
+        };
+        Some((self.now - since).num_seconds().max(0))
+    }
+
+    pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>) {
+        // Errors stay longer than confirmations: they are what the operator must read.
+        let secs = match level {
+            ToastLevel::Info => 4,
+            ToastLevel::Error => 8,
+        };
+        let text = text.into();
+        self.toasts.retain(|t| t.text != text);
+        self.toasts.push(Toast {
+            text,
+            level,
+            until: self.now + TimeDelta::seconds(secs),
+        });
+        if self.toasts.len() > MAX_TOASTS {
+            let extra = self.toasts.len() - MAX_TOASTS;
+            self.toasts.drain(..extra);
+        }
+        self.dirty = true;
+    }
+}

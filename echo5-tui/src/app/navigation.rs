@@ -5,7 +5,8 @@ use super::effect::Effect;
 use super::input::LineInput;
 use super::overlay::{Filter, Overlay, Palette};
 use super::request::refresh_screen;
-use super::state::{ListView, Screen, State, ToastLevel};
+use super::state::{ListView, ToastLevel};
+use super::{Screen, State};
 use crate::keymap::Cmd;
 
 /// Enough history for Esc to retrace a session; older steps are forgotten.
@@ -42,7 +43,10 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
         Cmd::Back => back(state),
         Cmd::NextScreen => go(state, state.screen.next(), true),
         Cmd::PrevScreen => go(state, state.screen.prev(), true),
-        Cmd::Go(s) => go(state, s, true),
+        Cmd::Go(n) => match Screen::by_number(n) {
+            Some(s) => go(state, s, true),
+            None => Vec::new(),
+        },
         Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom => {
             state.screen.component().move_cursor(state, cmd)
         }

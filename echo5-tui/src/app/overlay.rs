@@ -6,12 +6,10 @@ use echo5_core::secret::Secret;
 use echo5_core::tenants::Tenant;
 use uuid::Uuid;
 
+use super::Screen;
 use super::action::SecretOrigin;
-use super::effect::{PlatformChange, SecretField, SettingsChange};
+use super::effect::{PlatformChange, PlatformField, SecretField, SettingsChange};
 use super::input::LineInput;
-use super::state::Screen;
-use crate::components::REGISTRY;
-use crate::components::platform_settings::PlatformField;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
@@ -156,7 +154,7 @@ pub enum PendingOp {
 /// (from the registry), then the rest.
 pub fn commands() -> Vec<(&'static str, &'static str)> {
     let mut all = vec![("tenant", "switch tenant: tenant <name or slug>")];
-    all.extend(REGISTRY.iter().map(|d| (d.command, d.about)));
+    all.extend(Screen::all().map(|s| (s.command(), s.desc().about)));
     all.extend([
         ("refresh", "fetch the current screen again"),
         ("help", "key bindings"),

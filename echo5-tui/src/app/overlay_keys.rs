@@ -3,19 +3,18 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::effect::Call;
-use super::effect::Effect;
-use super::navigation;
+use super::components::leads::{self, all as all_leads};
+use super::components::{
+    REGISTRY, keys, platform_settings as platform, settings, stages as pipeline, tenants,
+};
+use super::effect::{Call, Effect};
 use super::overlay::{
     Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, Purpose, completions,
     resolve_tenant,
 };
 use super::request::{mutate, refresh_screen};
-use super::state::{Resource, Screen, State, ToastLevel};
-use crate::components::leads::{self, all as all_leads};
-use crate::components::{
-    REGISTRY, keys, platform_settings as platform, settings, stages as pipeline, tenants,
-};
+use super::state::ToastLevel;
+use super::{Resource, Screen, State, navigation};
 use crate::keymap::{self, Cmd};
 
 pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {

@@ -1,12 +1,12 @@
 //! Applying API answers: connection bookkeeping and dropping stale answers; the component
 //! whose call it was stores the data.
 
-use super::action::{ApiReply, Reply};
+use super::State;
+use super::action::{ApiError, ApiReply, Reply};
+use super::components::{self, keys, owner_of};
 use super::effect::{Effect, Scope};
 use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
-use super::state::{Conn, DOWN_AFTER, Resource, State, ToastLevel};
-use crate::api::ApiError;
-use crate::components::{self, keys, owner_of};
+use super::state::{Conn, DOWN_AFTER, ToastLevel};
 
 pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     let mut out = Vec::new();
@@ -126,15 +126,4 @@ pub(crate) fn describe(e: &ApiError) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// Latest wins: an answer older than the newest one applied (or than a later change the
-/// operator made) is dropped.
-pub(crate) fn admit(state: &mut State, res: Resource, id: u64) -> bool {
-    let floor = state.floor.entry(res).or_insert(0);
-    if id < *floor {
-        return false;
-    }
-    *floor = id;
-    true
 }

@@ -3,7 +3,8 @@
 use chrono::TimeDelta;
 
 use super::effect::{Call, Effect, Request, Scope};
-use super::state::{Conn, Resource, State};
+use super::state::Conn;
+use super::{Resource, State};
 
 pub(crate) fn next_id(state: &mut State) -> u64 {
     state.seq += 1;
@@ -67,6 +68,17 @@ fn mutate_in(state: &mut State, call: Call, touches: Resource, scope: Scope) -> 
     state.floor.insert(touches, id);
     state.saving += 1;
     Effect::Api(Request { id, scope, call })
+}
+
+/// Latest wins: an answer older than the newest one applied (or than a later change the
+/// operator made) is dropped.
+pub(crate) fn admit(state: &mut State, res: Resource, id: u64) -> bool {
+    let floor = state.floor.entry(res).or_insert(0);
+    if id < *floor {
+        return false;
+    }
+    *floor = id;
+    true
 }
 
 /// What the current screen shows, fetched again.

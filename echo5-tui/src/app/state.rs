@@ -1,18 +1,9 @@
-//! Everything the console knows. Only [`crate::app::update`] changes it; the UI only reads it.
-//! What a screen shows lives in its component's own type (`crate::components`); this holds
-//! what the app around them needs: the connection, navigation, tenant, overlays, toasts,
-//! and the request bookkeeping.
+//! The parts of [`crate::app::State`] that are not a screen's: the connection, fetched data and its
+//! request bookkeeping, list views, toasts and the live stream.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use echo5_core::tenants::TenantRef;
-use std::collections::HashMap;
+use chrono::{DateTime, Utc};
 
-use super::overlay::Overlay;
-pub use crate::components::{Resource, Screen};
-use crate::components::{
-    analytics, dashboard, keys, leads, logs, platform_settings, settings, sla, stages, tenants,
-    usage,
-};
+use super::Resource;
 
 /// How the daemon is answering. Failures are counted so the retry delay can back off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,132 +170,5 @@ impl Default for Live {
             last_event_id: None,
             pending: Vec::new(),
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct State {
-    pub base_url: String,
-    /// The clock as of the last tick; injected so rendering and timing are deterministic.
-    pub now: DateTime<Utc>,
-    pub conn: Conn,
-    /// Last time any request got an HTTP answer; "stale Ns" counts from here.
-    pub last_ok: Option<DateTime<Utc>>,
-    /// When the next automatic refresh (or reconnect attempt) is due.
-    pub next_poll: DateTime<Utc>,
-    pub refresh_every: TimeDelta,
-
-    pub screen: Screen,
-    pub back: Vec<Screen>,
-    /// Where to go once the tenant picker returns, when a per-tenant screen sent us there.
-    pub after_pick: Option<Screen>,
-
-    pub tenant: Option<TenantRef>,
-    /// Bumped on every tenant switch; answers tagged with an older generation are dropped.
-    pub tenant_gen: u64,
-    pub live: Live,
-
-    // What each component owns, under the component's name.
-    pub tenants: tenants::Tenants,
-    pub dashboard: dashboard::Dashboard,
-    pub stages: stages::Stages,
-    pub settings: settings::Settings,
-    pub keys: keys::Keys,
-    pub leads: leads::Leads,
-    pub all_leads: leads::all::AllLeads,
-    pub sla: sla::Sla,
-    pub analytics: analytics::Analytics,
-    pub platform_settings: platform_settings::Platform,
-    pub usage: usage::Usage,
-    pub logs: logs::Logs,
-
-    pub overlay: Option<Overlay>,
-    pub toasts: Vec<Toast>,
-    /// Mutations sent and not yet answered, shown as a busy marker.
-    pub saving: u32,
-
-    /// Source of request ids; ids only grow, which is what latest-wins compares.
-    pub seq: u64,
-    /// Per resource, the lowest request id whose answer may still be applied.
-    pub floor: HashMap<Resource, u64>,
-
-    /// Set by `update` when the screen must be redrawn.
-    pub dirty: bool,
-    pub quit: bool,
-}
-
-impl State {
-    pub fn new(base_url: impl Into<String>, now: DateTime<Utc>) -> Self {
-        State {
-            base_url: base_url.into(),
-            now,
-            conn: Conn::Connecting,
-            last_ok: None,
-            next_poll: now,
-            refresh_every: TimeDelta::seconds(5),
-            screen: Screen::Dashboard,
-            back: Vec::new(),
-            after_pick: None,
-            tenant: None,
-            tenant_gen: 0,
-            live: Live::default(),
-            tenants: Default::default(),
-            dashboard: Default::default(),
-            stages: Default::default(),
-            settings: Default::default(),
-            keys: Default::default(),
-            leads: Default::default(),
-            all_leads: Default::default(),
-            sla: Default::default(),
-            analytics: Default::default(),
-            platform_settings: Default::default(),
-            usage: usage::Usage::new(now),
-            logs: Default::default(),
-            overlay: None,
-            toasts: Vec::new(),
-            saving: 0,
-            seq: 0,
-            floor: HashMap::new(),
-            dirty: true,
-            quit: false,
-        }
-    }
-
-    /// Data on screen may be out of date: the daemon is not answering.
-    pub fn is_stale(&self) -> bool {
-        self.conn.is_failing()
-    }
-
-    /// Seconds since the daemon last answered, for the "stale Ns" badge.
-    pub fn stale_for(&self) -> Option<i64> {
-        if !self.is_stale() {
-            return None;
-        }
-        let since = match (self.last_ok, self.conn) {
-            (Some(t), _) => t,
-            (None, Conn::Degraded { since, .. } | Conn::Down { since, .. }) => since,
-            (None, _) => self.now,
-        };
-        Some((self.now - since).num_seconds().max(0))
-    }
-
-    pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>) {
-        // Errors stay longer than confirmations: they are what the operator must read.
-        let secs = match level {
-            ToastLevel::Info => 4,
-            ToastLevel::Error => 8,
-        };
-        let text = text.into();
-        self.toasts.retain(|t| t.text != text);
-        self.toasts.push(Toast {
-            text,
-            level,
-            until: self.now + TimeDelta::seconds(secs),
-        });
-        if self.toasts.len() > MAX_TOASTS {
-            let extra = self.toasts.len() - MAX_TOASTS;
-            self.toasts.drain(..extra);
-        }
-        self.dirty = true;
     }
 }

@@ -4,16 +4,13 @@
 use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
+use super::components::logs;
 use super::effect::Effect;
-use super::live;
-use super::navigation;
 use super::overlay::Overlay;
-use super::overlay_keys;
 use super::reply::on_reply;
 use super::request::{refresh_screen, schedule_poll};
-use super::state::State;
-use crate::components::logs;
-use crate::keymap::{self, Cmd};
+use super::{State, bindings, live, navigation, overlay_keys};
+use crate::keymap::Cmd;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -41,7 +38,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             let mut out = match state.overlay.take() {
                 Some(overlay) => overlay_keys::on_key(state, overlay, key),
-                None => match keymap::lookup(state.screen, &key) {
+                None => match bindings::lookup(state.screen, &key) {
                     Some(cmd) => navigation::on_cmd(state, cmd),
                     None => Vec::new(),
                 },

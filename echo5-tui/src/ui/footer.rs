@@ -6,10 +6,10 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::theme;
 use crate::app::State;
+use crate::app::bindings::{self, Ctx};
 use crate::app::overlay::Overlay;
-use crate::keymap::{self, Ctx};
+use crate::theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let hints: Vec<(String, &str)> = match &state.overlay {
@@ -53,11 +53,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             ("Enter".into(), "next"),
             ("Esc".into(), "cancel"),
         ],
-        Some(Overlay::Form(_)) => keymap::hints(Ctx::Dialog),
+        Some(Overlay::Form(_)) => bindings::hints(Ctx::Dialog),
         Some(Overlay::ShowKey(_)) => {
             vec![("Enter/Esc".into(), "dismiss: the key is not shown again")]
         }
-        None => keymap::hints(Ctx::Screen(state.screen)),
+        None => bindings::hints(Ctx::Screen(state.screen)),
     };
     // Help and quit are pinned to the right edge so a narrow terminal never loses them.
     let (pinned, rest): (Vec<_>, Vec<_>) = hints

@@ -5,10 +5,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::theme;
+use crate::app::components::Tabs;
 use crate::app::state::LiveStatus;
 use crate::app::{Conn, Screen, State};
-use crate::components::Tabs;
+use crate::theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let [top, tabs] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);

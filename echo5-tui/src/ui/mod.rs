@@ -5,9 +5,7 @@
 mod footer;
 mod header;
 mod overlay;
-pub(crate) mod theme;
 mod toast;
-pub(crate) mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};

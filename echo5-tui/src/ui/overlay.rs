@@ -5,13 +5,13 @@ use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
-use super::theme;
 use crate::app::SecretOrigin;
 use crate::app::State;
+use crate::app::bindings;
 use crate::app::overlay::{
     Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands, completions,
 };
-use crate::keymap;
+use crate::theme;
 
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
     match &state.overlay {
@@ -66,7 +66,7 @@ fn help(frame: &mut Frame, body: Rect, scroll: u16) {
     let area = centered(body, 72, body.height);
     frame.render_widget(Clear, area);
     let mut lines = Vec::new();
-    for (title, rows) in keymap::help_sections() {
+    for (title, rows) in bindings::help_sections() {
         lines.push(Line::from(Span::styled(title, theme::header_row())));
         for (keys, desc) in rows {
             lines.push(Line::from(vec![

@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::theme;
-use super::widgets::clip;
 use crate::app::state::ToastLevel;
 use crate::app::{Screen, State};
+use crate::theme;
+use crate::widgets::clip;
 
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
     let max_w = body.width.saturating_sub(4) as usize;

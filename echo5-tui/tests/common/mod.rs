@@ -19,7 +19,7 @@ use echo5_core::stages::{StageKind, StageSummary};
 use echo5_core::tenants::TenantRef;
 use echo5_core::tenants::{Tenant, TenantSettings};
 use echo5_core::usage::{KeyUsage, Month, TenantUsage, UsageReport};
-use echo5_tui::api::ApiError;
+use echo5_tui::app::ApiError;
 use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
 use uuid::Uuid;
 

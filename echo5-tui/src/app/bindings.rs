@@ -1,0 +1,117 @@
+//! Which key bindings apply where: everywhere, on each screen (its component's table, from
+//! the registry) and in dialogs. Key handling, the footer hints and the `?` help all ask here.
+
+use crossterm::event::KeyEvent;
+
+use super::Screen;
+use crate::keymap::{self, Binding, Cmd, DIALOG, GLOBAL, key_label, keys_label};
+
+/// Where a binding applies. Screen bindings win over global ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ctx {
+    Global,
+    Screen(Screen),
+    /// Forms, confirmations and choosers; text fields take every other key.
+    Dialog,
+}
+
+/// The command a key means on `screen` (screen bindings first, then global ones).
+pub fn lookup(screen: Screen, ev: &KeyEvent) -> Option<Cmd> {
+    keymap::find(&[bindings(Ctx::Screen(screen)), GLOBAL], ev)
+}
+
+/// The bindings of one context.
+pub fn bindings(ctx: Ctx) -> &'static [Binding] {
+    match ctx {
+        Ctx::Global => GLOBAL,
+        Ctx::Dialog => DIALOG,
+        Ctx::Screen(s) => s.component().bindings(),
+    }
+}
+
+/// Every binding of every context, in help order.
+pub fn all_bindings() -> Vec<&'static Binding> {
+    contexts().flat_map(|c| bindings(c).iter()).collect()
+}
+
+/// Every context: global, each screen in Tab order, dialogs.
+fn contexts() -> impl Iterator<Item = Ctx> {
+    std::iter::once(Ctx::Global)
+        .chain(Screen::all().map(Ctx::Screen))
+        .chain(std::iter::once(Ctx::Dialog))
+}
+
+/// Footer hints for a screen: its own bindings, then the global ones marked as hints.
+/// Only the first key of each binding is shown to save width.
+pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
+    let ctxs: &[Ctx] = match ctx {
+        Ctx::Dialog => &[Ctx::Dialog],
+        _ => &[ctx, Ctx::Global],
+    };
+    ctxs.iter()
+        .flat_map(|c| bindings(*c).iter().filter(|b| b.hint))
+        .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
+        .collect()
+}
+
+/// Help sections: a title and its bindings, in table order.
+pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    contexts()
+        .map(|ctx| {
+            let title = match ctx {
+                Ctx::Global => "Everywhere",
+                Ctx::Screen(s) => s.title(),
+                Ctx::Dialog => "In dialogs",
+            };
+            let rows = bindings(ctx)
+                .iter()
+                .map(|b| (keys_label(b), b.desc))
+                .collect();
+            (title, rows)
+        })
+        .filter(|(_, rows): &(_, Vec<_>)| !rows.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    #[test]
+    fn screen_bindings_win_and_shift_is_ignored() {
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(lookup(Screen::Settings, &enter), Some(Cmd::Edit));
+        assert_eq!(lookup(Screen::Dashboard, &enter), Some(Cmd::Open));
+        let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(lookup(Screen::Dashboard, &big_g), Some(Cmd::Bottom));
+        let ctrl_k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(Screen::Pipeline, &ctrl_k), Some(Cmd::MoveUp));
+        assert_eq!(lookup(Screen::Dashboard, &ctrl_k), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for ctx in contexts() {
+            let table = bindings(ctx);
+            for (i, a) in table.iter().enumerate() {
+                for b in &table[i + 1..] {
+                    for key in a.keys {
+                        assert!(!b.keys.contains(key), "{key:?} bound twice in {ctx:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn digit_keys_open_the_tab_the_header_numbers_so() {
+        for b in GLOBAL {
+            if let Cmd::Go(n) = b.cmd {
+                assert!(Screen::by_number(n).is_some(), "no tab {n}");
+                let labels: Vec<String> = b.keys.iter().map(key_label).collect();
+                assert_eq!(labels, [n.to_string()]);
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Leads: the table (newest first, paged in as the cursor passes the end) and the detail
+//! pane. Wide terminals show both side by side; narrow ones give the pane the whole body.
+
+use echo5_core::leads::Lead;
+use echo5_core::sla::{SlaFacts, is_breached};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Padding, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::app::State;
+use crate::app::components::frame::{empty_state, frame_block};
+use crate::theme;
+use crate::widgets::{ago, clip, message};
+
+/// Below this width the detail pane replaces the table instead of sitting beside it.
+const SIDE_BY_SIDE: u16 = 100;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    if state.leads.view.detail_open {
+        if area.width >= SIDE_BY_SIDE {
+            let [l, r] =
+                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                    .areas(area);
+            table(frame, l, state);
+            detail(frame, r, state);
+        } else {
+            detail(frame, area, state);
+        }
+    } else {
+        table(frame, area, state);
+    }
+}
+
+/// Whether a lead is past its tenant's SLA at the console's clock (intake is the first
+/// stage; spam and duplicates carry no SLA).
+fn breached(state: &State, l: &Lead) -> bool {
+    let intake = state
+        .stages
+        .remote
+        .data
+        .as_ref()
+        .and_then(|s| s.first())
+        .map(|s| s.id);
+    let sla = state
+        .tenants
+        .remote
+        .data
+        .iter()
+        .flatten()
+        .find(|t| t.id == l.tenant_id)
+        .map(|t| t.settings.sla_hours);
+    match (intake, sla) {
+        (Some(intake), Some(sla)) => is_breached(
+            state.now,
+            sla,
+            SlaFacts {
+                created_at: l.created_at,
+                in_intake: l.stage_id == intake,
+                is_spam: l.is_spam,
+                is_duplicate: l.duplicate_of.is_some(),
+            },
+        ),
+        _ => false,
+    }
+}
+
+fn table(frame: &mut Frame, area: Rect, state: &State) {
+    let name = state
+        .tenant
+        .as_ref()
+        .map(|t| t.name.as_str())
+        .unwrap_or("—");
+    let rows = state.leads.rows();
+    let more = if state.leads.view.next_cursor.is_some() {
+        "+"
+    } else {
+        ""
+    };
+    let mut title = format!("Leads · {name} ({}{more})", rows.len());
+    if !state.leads.view.query.is_empty() {
+        title.push_str(&format!(" /{}", state.leads.view.query));
+    }
+    let block = frame_block(title, state);
+    if let Some(text) = empty_state(&state.leads.remote, "") {
+        return message(frame, area, block, &text);
+    }
+    if rows.is_empty() {
+        let text = if state.leads.view.query.is_empty() {
+            "No leads yet."
+        } else {
+            "No lead matches the search (Esc clears it)."
+        };
+        return message(frame, area, block, text);
+    }
+    let body: Vec<Row> = rows
+        .iter()
+        .map(|l| {
+            let contact = l.email.as_deref().or(l.phone.as_deref()).unwrap_or("");
+            let stage = state.stages.name(l.stage_id).unwrap_or("?");
+            let mark = if breached(state, l) {
+                Span::styled("!", theme::bad())
+            } else if l.is_spam {
+                Span::styled("s", theme::dim())
+            } else {
+                Span::raw(" ")
+            };
+            Row::new(vec![
+                Cell::from(mark),
+                Cell::from(Span::styled(
+                    l.created_at.format("%m-%d %H:%M").to_string(),
+                    theme::dim(),
+                )),
+                Cell::from(l.name.clone().unwrap_or_default()),
+                Cell::from(contact.to_string()),
+                Cell::from(stage.to_string()),
+                Cell::from(l.source.as_str()),
+            ])
+        })
+        .collect();
+    let narrow = area.width < 90;
+    let mut table = Table::new(
+        body,
+        [
+            Constraint::Length(1),
+            Constraint::Length(11),
+            Constraint::Fill(3),
+            Constraint::Fill(if narrow { 3 } else { 4 }),
+            Constraint::Fill(2),
+            Constraint::Length(7),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            "",
+            "CREATED",
+            "NAME",
+            "EMAIL / PHONE",
+            "STAGE",
+            "SOURCE",
+        ])
+        .style(theme::header_row()),
+    )
+    .row_highlight_style(theme::selected())
+    .block(block);
+    if state.is_stale() {
+        table = table.style(theme::dim());
+    }
+    let mut ts = TableState::default().with_selected(Some(state.leads.view.list.selected));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+fn detail(frame: &mut Frame, area: Rect, state: &State) {
+    let Some(lead) = state.leads.selected() else {
+        return message(
+            frame,
+            area,
+            frame_block("Lead".into(), state),
+            "No lead selected.",
+        );
+    };
+    let title = format!(
+        "Lead · {}",
+        clip(
+            &super::display_name(lead),
+            area.width.saturating_sub(12) as usize
+        )
+    );
+    let block = frame_block(title, state).padding(Padding::horizontal(1));
+    // The list row is enough for the fields; the history needs the detail call.
+    let d = state
+        .leads
+        .detail
+        .data
+        .as_ref()
+        .filter(|d| d.lead.id == lead.id);
+    let lead = d.map(|d| &d.lead).unwrap_or(lead);
+    let field = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<11}"), theme::dim()),
+            Span::raw(v),
+        ])
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let mut lines = vec![
+        field("email", opt(&lead.email)),
+        field("phone", opt(&lead.phone)),
+        field(
+            "stage",
+            state.stages.name(lead.stage_id).unwrap_or("?").to_string(),
+        ),
+        field("source", lead.source.as_str().to_string()),
+        field(
+            "created",
+            format!(
+                "{} ({})",
+                lead.created_at.format("%Y-%m-%d %H:%M"),
+                ago(state.now, lead.created_at)
+            ),
+        ),
+        field(
+            "contacted",
+            lead.first_contacted_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "not yet".into()),
+        ),
+        field("assigned", opt(&lead.assigned_to)),
+    ];
+    if let Some(c) = &lead.company {
+        lines.push(field("company", c.clone()));
+    }
+    if let Some(u) = &lead.utm_campaign {
+        lines.push(field("campaign", u.clone()));
+    }
+    match d.map(|d| d.in_breach) {
+        Some(true) => lines.push(Line::from(Span::styled("● SLA breached", theme::bad()))),
+        _ if breached(state, lead) => {
+            lines.push(Line::from(Span::styled("● SLA breached", theme::bad())))
+        }
+        _ => {}
+    }
+    if lead.is_spam {
+        lines.push(field("spam", opt(&lead.spam_reason)));
+    }
+    if let Some(m) = &lead.message {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled("Message", theme::header_row())));
+        lines.push(Line::raw(m.clone()));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled("Notes", theme::header_row())));
+    match &lead.notes {
+        Some(n) => lines.extend(n.lines().map(|l| Line::raw(l.to_string()))),
+        None => lines.push(Line::from(Span::styled("none (n to add)", theme::dim()))),
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled("History", theme::header_row())));
+    match d {
+        None if state.leads.detail.loading() => {
+            lines.push(Line::from(Span::styled("Loading…", theme::dim())))
+        }
+        None => lines.push(Line::from(Span::styled(
+            state.leads.detail.error.clone().unwrap_or_default(),
+            theme::dim(),
+        ))),
+        Some(d) if d.history.is_empty() => {
+            lines.push(Line::from(Span::styled("no moves yet", theme::dim())))
+        }
+        Some(d) => {
+            for m in d.history.iter().rev() {
+                let from = m
+                    .from_stage
+                    .and_then(|s| state.stages.name(s))
+                    .unwrap_or("—");
+                let to = state.stages.name(m.to_stage).unwrap_or("?");
+                lines.push(Line::from(vec![
+                    Span::styled(m.at.format("%m-%d %H:%M ").to_string(), theme::dim()),
+                    Span::raw(format!("{from} → {to}")),
+                    Span::styled(format!("  {}", m.by), theme::dim()),
+                ]));
+            }
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}

@@ -1,0 +1,319 @@
+//! Settings: SLA hours, spam keywords, manager email, and the two write-only secrets.
+
+mod view;
+
+use crossterm::event::KeyCode;
+use echo5_core::secret::Secret;
+use echo5_core::tenants::{GoogleAdsConfig, TenantSettings};
+use echo5_core::validate;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::Component;
+use crate::app::action::Reply;
+use crate::app::effect::{Call, Effect, Scope, SecretField, SettingsChange};
+use crate::app::overlay::{Confirm, Field, Form, Overlay, PendingOp, Purpose};
+use crate::app::request::{admit, mutate};
+use crate::app::state::{ListView, Remote, RemoteStatus, ToastLevel};
+use crate::app::{Resource, State};
+use crate::keymap::{Binding, Cmd, b, ch, k};
+
+/// The selected tenant's settings, and the row the cursor is on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pub remote: Remote<TenantSettings>,
+    pub view: ListView,
+}
+
+pub struct SettingsScreen;
+
+const BINDINGS: &[Binding] = &[
+    b(
+        &[k(KeyCode::Enter), ch('e')],
+        Cmd::Edit,
+        "edit / replace",
+        true,
+    ),
+    b(&[ch('x')], Cmd::Clear, "clear value", true),
+];
+
+impl Component for SettingsScreen {
+    fn bindings(&self) -> &'static [Binding] {
+        BINDINGS
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, state: &State) {
+        view::draw(frame, area, state);
+    }
+
+    fn on_cmd(&self, state: &mut State, cmd: Cmd) -> Vec<Effect> {
+        on_cmd(state, cmd)
+    }
+
+    fn wanted(&self, _state: &State, _force: bool) -> Vec<Resource> {
+        vec![Resource::Settings]
+    }
+
+    fn cursor_mut<'a>(&self, state: &'a mut State) -> Option<&'a mut ListView> {
+        Some(&mut state.settings.view)
+    }
+
+    fn list_len(&self, _state: &State) -> usize {
+        Row::ALL.len()
+    }
+
+    fn resources(&self) -> &'static [Resource] {
+        &[Resource::Settings]
+    }
+
+    fn call(&self, state: &State, _res: Resource) -> Option<(Call, Scope)> {
+        let tenant = state.tenant.as_ref()?.id;
+        Some((
+            Call::GetSettings { tenant },
+            Scope::Tenant {
+                generation: state.tenant_gen,
+            },
+        ))
+    }
+
+    fn remote_mut<'a>(
+        &self,
+        state: &'a mut State,
+        _res: Resource,
+    ) -> Option<&'a mut dyn RemoteStatus> {
+        Some(&mut state.settings.remote)
+    }
+
+    fn resource_of(&self, call: &Call) -> Option<Resource> {
+        matches!(call, Call::GetSettings { .. }).then_some(Resource::Settings)
+    }
+
+    fn touched_by(&self, call: &Call) -> Option<Resource> {
+        matches!(call, Call::PatchSettings { .. }).then_some(Resource::Settings)
+    }
+
+    fn apply(
+        &self,
+        state: &mut State,
+        id: u64,
+        _call: &Call,
+        reply: Reply,
+    ) -> Result<Vec<Effect>, Box<Reply>> {
+        match reply {
+            Reply::Settings(s) => store_settings(state, id, s),
+            Reply::SettingsSaved(s) => {
+                store_settings(state, id, s);
+                state.toast(ToastLevel::Info, "settings saved");
+            }
+            other => return Err(Box::new(other)),
+        }
+        Ok(Vec::new())
+    }
+
+    fn tenant_changed(&self, state: &mut State) {
+        state.settings.remote = Remote::default();
+    }
+}
+
+fn store_settings(state: &mut State, id: u64, s: TenantSettings) {
+    if !admit(state, Resource::Settings, id) {
+        return;
+    }
+    // The dashboard shows SLA hours from the tenant list; keep it in step.
+    if let (Some(sel), Some(all)) = (&state.tenant, state.tenants.remote.data.as_mut())
+        && let Some(t) = all.iter_mut().find(|t| t.id == sel.id)
+    {
+        t.settings = s.clone();
+    }
+    let now = state.now;
+    state.settings.remote.store(s, now);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    SlaHours,
+    SpamKeywords,
+    ManagerEmail,
+    Secret(SecretField),
+}
+
+impl Row {
+    pub const ALL: [Row; 5] = [
+        Row::SlaHours,
+        Row::SpamKeywords,
+        Row::ManagerEmail,
+        Row::Secret(SecretField::MetaAccessToken),
+        Row::Secret(SecretField::GoogleAds),
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Row::SlaHours => "SLA hours",
+            Row::SpamKeywords => "Spam keywords",
+            Row::ManagerEmail => "Manager email",
+            Row::Secret(f) => f.label(),
+        }
+    }
+}
+
+fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
+    let row = Row::ALL
+        .get(state.settings.view.selected)
+        .copied()
+        .unwrap_or(Row::SlaHours);
+    let Some(cur) = state.settings.remote.data.as_ref() else {
+        if matches!(cmd, Cmd::Edit | Cmd::Clear) {
+            state.toast(ToastLevel::Info, "settings not loaded yet");
+        }
+        return Vec::new();
+    };
+    match cmd {
+        Cmd::Edit => {
+            let (title, fields, purpose) = match row {
+                Row::SlaHours => (
+                    "SLA hours".to_string(),
+                    vec![Field::new("Hours (1-720)", cur.sla_hours.to_string())],
+                    Purpose::SlaHours,
+                ),
+                Row::SpamKeywords => (
+                    "Spam keywords".to_string(),
+                    vec![Field::new("Comma-separated", cur.spam_keywords.join(", "))],
+                    Purpose::SpamKeywords,
+                ),
+                Row::ManagerEmail => (
+                    "Manager email".to_string(),
+                    vec![Field::new(
+                        "Email (empty clears)",
+                        cur.manager_email.clone().unwrap_or_default(),
+                    )],
+                    Purpose::ManagerEmail,
+                ),
+                Row::Secret(SecretField::MetaAccessToken) => (
+                    "Replace Meta access token".to_string(),
+                    vec![Field::secret("New token")],
+                    Purpose::Secret(SecretField::MetaAccessToken),
+                ),
+                Row::Secret(SecretField::GoogleAds) => (
+                    "Replace Google Ads settings".to_string(),
+                    vec![
+                        Field::new("Customer id", ""),
+                        Field::new("Conversion action", ""),
+                        Field::secret("Webhook key"),
+                    ],
+                    Purpose::Secret(SecretField::GoogleAds),
+                ),
+            };
+            state.overlay = Some(Overlay::Form(Form {
+                title,
+                fields,
+                focus: 0,
+                purpose,
+                error: None,
+            }));
+        }
+        Cmd::Clear => {
+            let (message, change) = match row {
+                Row::SlaHours => {
+                    state.toast(ToastLevel::Info, "SLA hours cannot be cleared");
+                    return Vec::new();
+                }
+                Row::SpamKeywords => (
+                    "Remove every spam keyword?".to_string(),
+                    SettingsChange::SpamKeywords(Vec::new()),
+                ),
+                Row::ManagerEmail => (
+                    "Clear the manager email? SLA alerts will only be logged.".to_string(),
+                    SettingsChange::ManagerEmail(None),
+                ),
+                Row::Secret(f) => (
+                    format!("Remove the stored {}?", f.label()),
+                    match f {
+                        SecretField::MetaAccessToken => SettingsChange::MetaAccessToken(None),
+                        SecretField::GoogleAds => SettingsChange::GoogleAds(None),
+                    },
+                ),
+            };
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: format!("Clear {}", row.label()),
+                message,
+                op: PendingOp::Settings(change),
+            }));
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Validates a settings form with core's rules; `Err` keeps the form open with the reason.
+pub(crate) fn submit(
+    state: &mut State,
+    purpose: Purpose,
+    values: &[String],
+) -> Result<Vec<Effect>, String> {
+    let first = values.first().map(|v| v.trim()).unwrap_or_default();
+    let change = match purpose {
+        Purpose::SlaHours => {
+            let h: u32 = first
+                .parse()
+                .map_err(|_| "SLA hours must be a whole number".to_string())?;
+            SettingsChange::SlaHours(
+                validate::sla_hours("sla_hours", h).map_err(|e| e.to_string())?,
+            )
+        }
+        Purpose::SpamKeywords => {
+            let words: Vec<String> = first
+                .split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect();
+            SettingsChange::SpamKeywords(
+                validate::spam_keywords("spam_keywords", &words).map_err(|e| e.to_string())?,
+            )
+        }
+        Purpose::ManagerEmail => SettingsChange::ManagerEmail(if first.is_empty() {
+            None
+        } else {
+            Some(validate::email("manager_email", first).map_err(|e| e.to_string())?)
+        }),
+        Purpose::Secret(SecretField::MetaAccessToken) => {
+            if first.is_empty() {
+                return Err("type the new token (x on the row clears it)".into());
+            }
+            let t = validate::text("meta_access_token", first, validate::SECRET_MAX_CHARS)
+                .map_err(|e| e.to_string())?;
+            SettingsChange::MetaAccessToken(Some(Secret::new(t)))
+        }
+        Purpose::Secret(SecretField::GoogleAds) => {
+            let get = |i: usize| {
+                values
+                    .get(i)
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let g = GoogleAdsConfig {
+                customer_id: get(0),
+                conversion_action: get(1),
+                webhook_key: get(2),
+            };
+            if g.customer_id.is_empty()
+                || g.conversion_action.is_empty()
+                || g.webhook_key.is_empty()
+            {
+                return Err("all three Google Ads fields are needed".into());
+            }
+            SettingsChange::GoogleAds(Some(Secret::new(g)))
+        }
+        _ => return Ok(Vec::new()),
+    };
+    Ok(save(state, change).into_iter().collect())
+}
+
+pub(crate) fn save(state: &mut State, change: SettingsChange) -> Option<Effect> {
+    let tenant = state.tenant.as_ref()?.id;
+    Some(mutate(
+        state,
+        Call::PatchSettings { tenant, change },
+        Resource::Settings,
+    ))
+}
