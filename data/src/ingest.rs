@@ -12,8 +12,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::api_keys::KeyIdentity;
 use crate::error::StoreError;
+use crate::keys::KeyIdentity;
 use crate::leads::{self, RawBody};
 use crate::store::Store;
 use crate::usage::{self, Counts};

@@ -9,9 +9,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::error::StoreError;
+use crate::leads::workflow::intake_of;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
-use crate::workflow::intake_of;
 
 /// Every tenant, or the one asked for.
 fn tenant_rows(conn: &Connection, only: Option<&TenantKey>) -> Result<Vec<TenantRow>, StoreError> {

@@ -5,7 +5,7 @@ use echo5_core::clock::{Clock, ManualClock};
 use echo5_core::crypto::MasterKey;
 use echo5_core::keys::KeyStatus;
 use echo5_core::tenants::{self, NewTenant};
-use echo5_data::api_keys::KeyRejection;
+use echo5_data::keys::KeyRejection;
 use echo5_data::tenants::DeleteMode;
 use echo5_data::{Store, StoreError, StoreOptions, TenantKey};
 use std::sync::Arc;

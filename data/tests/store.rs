@@ -788,7 +788,7 @@ async fn lead_counts_follow_every_write_path() {
 /// One submission through the ingest path, with an `Idempotency-Key`.
 async fn ingest_with_key(
     s: &Store,
-    who: echo5_data::api_keys::KeyIdentity,
+    who: echo5_data::keys::KeyIdentity,
     idem: &str,
     email: &str,
 ) -> Result<echo5_data::ingest::IngestOutcome, StoreError> {

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use echo5_core::ErrorBody;
 use echo5_core::ingest::{self, BodyError, Normalized, Payload, SpamRules};
 use echo5_core::leads::{IngestReceipt, Lead, LeadSource, new_lead_id};
-use echo5_data::api_keys::KeyIdentity;
 use echo5_data::ingest::{IngestRequest, IngestStatus};
+use echo5_data::keys::KeyIdentity;
 use http_body_util::BodyExt;
 use uuid::Uuid;
 

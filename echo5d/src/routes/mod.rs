@@ -8,12 +8,13 @@ pub mod health;
 pub mod ingest;
 pub mod keys;
 pub mod leads;
-pub mod platform;
+pub mod logs;
+pub mod platform_settings;
 pub mod settings;
 pub mod sla;
 pub mod stages;
-pub mod system;
 pub mod tenants;
+pub mod usage;
 
 pub use echo5_core::page::List;
 use serde::Deserialize;
