@@ -1,7 +1,8 @@
 //! The platform settings: stored as one JSON document, kept in memory once read.
 
 use echo5_core::DomainError;
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
+use echo5_core::event::{Change, Changed};
 use echo5_core::platform_settings::{self, PlatformSettings};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
@@ -55,13 +56,13 @@ impl Store {
     }
 
     /// Read-modify-write of the platform settings in one transaction, audited. Returns the
-    /// new settings and the names of the fields that changed.
+    /// new settings and, when a field changed, the change naming them.
     pub async fn update_platform_settings<F>(
         &self,
         actor: String,
-        action: &'static str,
+        action: AuditAction,
         change: F,
-    ) -> Result<(PlatformSettings, Vec<&'static str>), StoreError>
+    ) -> Result<Changed<PlatformSettings>, StoreError>
     where
         F: FnOnce(&PlatformSettings) -> Result<PlatformSettings, DomainError> + Send + 'static,
     {
@@ -95,6 +96,10 @@ impl Store {
             })
             .await?;
         self.platform_cache().put(after.clone());
-        Ok((after, changed))
+        Ok(if changed.is_empty() {
+            Changed::none(after)
+        } else {
+            Changed::one(after, Change::PlatformUpdated { changed })
+        })
     }
 }

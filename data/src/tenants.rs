@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::MasterKey;
+use echo5_core::event::{Change, Changed, TenantPart};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::platform_settings::StageTemplate;
 use echo5_core::secret::MaskedSecret;
@@ -293,7 +294,7 @@ impl Store {
         actor: String,
         fields: TenantFields,
         secrets: SecretChanges,
-    ) -> Result<Tenant, StoreError> {
+    ) -> Result<Changed<Tenant>, StoreError> {
         let key = self.key();
         let now = self.now();
         self.write(move |c| {
@@ -306,31 +307,40 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "tenant.created",
+                    action: AuditAction::TenantCreated,
                     tenant: Some(row.tref()),
                     target: None,
                     details: json!({ "secrets_set": secret_names }),
                 },
             )?;
-            Ok((row.view(), crate::keys::tenant_change()))
+            let created = Change::TenantUpdated {
+                tenant: row.tref(),
+                part: TenantPart::Created,
+            };
+            Ok((
+                Changed::one(row.view(), created),
+                crate::keys::tenant_change(),
+            ))
         })
         .await
         .map(|(t, change)| {
             // A tenant created inactive takes no leads from its first key on.
-            self.keys().set_tenant_active(t.id, t.active, change);
+            self.keys()
+                .set_tenant_active(t.value.id, t.value.active, change);
             t
         })
     }
 
     /// Read-modify-write of a tenant in one transaction: `change` sees the current fields
-    /// and returns the new ones (a PUT, a PATCH, a settings update).
+    /// and returns the new ones (a PUT, a PATCH, a settings update). `action` also says
+    /// which part of the tenant the announced change is about.
     pub async fn update_tenant<F>(
         &self,
         actor: String,
         tenant: TenantKey,
-        action: &'static str,
+        action: AuditAction,
         change: F,
-    ) -> Result<Tenant, StoreError>
+    ) -> Result<Changed<Tenant>, StoreError>
     where
         F: FnOnce(&TenantFields) -> Result<(TenantFields, SecretChanges), DomainError>
             + Send
@@ -375,14 +385,28 @@ impl Store {
                     details: json!({ "changed": changed }),
                 },
             )?;
-            Ok((after.view(), crate::keys::tenant_change()))
+            let part = match action {
+                AuditAction::SettingsReplaced | AuditAction::SettingsUpdated => {
+                    TenantPart::Settings
+                }
+                _ => TenantPart::Tenant,
+            };
+            let updated = Change::TenantUpdated {
+                tenant: after.tref(),
+                part,
+            };
+            Ok((
+                Changed::one(after.view(), updated),
+                crate::keys::tenant_change(),
+            ))
         })
         .await
         .map(|(t, change)| {
-            self.keyword_cache().forget(t.id);
+            self.keyword_cache().forget(t.value.id);
             // Its keys are refused (or honoured again) from the next request on, without a
             // read per request (see `keys`).
-            self.keys().set_tenant_active(t.id, t.active, change);
+            self.keys()
+                .set_tenant_active(t.value.id, t.value.active, change);
             t
         })
     }
@@ -421,7 +445,7 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "tenant.deleted",
+                    action: AuditAction::TenantDeleted,
                     tenant: Some(row.tref()),
                     target: None,
                     details: json!({ "leads_deleted": leads }),

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
-use echo5_core::event;
+use echo5_core::event::{Change, Changed};
 use echo5_core::leads::{Lead, LeadDetail, LeadPatch, NewLead, StageMove};
 use echo5_core::sla;
 use echo5_core::stages::Stage;
@@ -75,17 +75,6 @@ fn detail(conn: &Connection, lead: Lead, now: DateTime<Utc>) -> Result<LeadDetai
     })
 }
 
-/// A change the daemon announces on its event stream after the commit.
-#[derive(Debug, Clone)]
-pub struct Change<T> {
-    pub value: T,
-    pub event: (
-        &'static str,
-        echo5_core::tenants::TenantRef,
-        serde_json::Value,
-    ),
-}
-
 impl Store {
     pub async fn lead_detail(&self, id: Uuid) -> Result<LeadDetail, StoreError> {
         let now = self.now();
@@ -99,7 +88,7 @@ impl Store {
         actor: String,
         id: Uuid,
         patch: LeadPatch,
-    ) -> Result<Change<LeadDetail>, StoreError> {
+    ) -> Result<Changed<LeadDetail>, StoreError> {
         patch.validate()?;
         let now = self.now();
         self.write(move |c| {
@@ -159,21 +148,19 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "lead.updated",
+                    action: AuditAction::LeadUpdated,
                     tenant: Some(t.tref()),
                     target: Some(id.to_string()),
                     details: json!({ "changed": changed, "stage_id": lead.stage_id }),
                 },
             )?;
             let d = detail(c, lead, now)?;
-            Ok(Change {
-                event: (
-                    event::LEAD_UPDATED,
-                    t.tref(),
-                    json!({ "lead_id": id, "changed": changed }),
-                ),
-                value: d,
-            })
+            let updated = Change::LeadUpdated {
+                tenant: t.tref(),
+                lead_id: id,
+                changed,
+            };
+            Ok(Changed::one(d, updated))
         })
         .await
     }
@@ -184,7 +171,7 @@ impl Store {
         actor: String,
         tenant: TenantKey,
         new: NewLead,
-    ) -> Result<Change<LeadDetail>, StoreError> {
+    ) -> Result<Changed<LeadDetail>, StoreError> {
         let now = self.now();
         let recent = self.recent();
         self.write(move |c| {
@@ -215,22 +202,20 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "lead.created",
+                    action: AuditAction::LeadCreated,
                     tenant: Some(t.tref()),
                     target: Some(lead.id.to_string()),
                     details: json!({ "source": lead.source, "backdated": lead.created_at < now }),
                 },
             )?;
-            let id = lead.id;
+            let created = Change::LeadCreated {
+                tenant: t.tref(),
+                lead_id: lead.id,
+                source: lead.source,
+                spam: None,
+            };
             let d = detail(c, lead, now)?;
-            Ok(Change {
-                event: (
-                    event::LEAD_CREATED,
-                    t.tref(),
-                    json!({ "lead_id": id, "source": d.lead.source }),
-                ),
-                value: d,
-            })
+            Ok(Changed::one(d, created))
         })
         .await
     }
