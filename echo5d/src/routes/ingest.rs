@@ -375,12 +375,8 @@ async fn store_lead(
         .await?;
     // Ids only: the lead's text is personal data and attacker-controlled.
     tracing::debug!(lead = %outcome.id, tenant = %id.tenant_id, status = ?outcome.status, replayed = outcome.replayed, "lead ingested");
-    if !outcome.replayed {
-        state.events.publish(
-            echo5_core::event::LEAD_CREATED,
-            Some(profile.tenant.clone()),
-            serde_json::json!({ "lead_id": outcome.id, "source": "website", "spam": outcome.status == IngestStatus::Spam }),
-        );
+    if let Some(change) = outcome.change(&profile.tenant) {
+        state.events.publish(change);
     }
     Ok(IngestReceipt {
         id: outcome.id,

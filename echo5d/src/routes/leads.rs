@@ -16,7 +16,6 @@ use echo5_core::leads::{
 use echo5_core::page::{Cursor, Page};
 use echo5_data::TenantKey;
 use echo5_data::leads::all_tenants::UnknownTenant;
-use echo5_data::leads::workflow::Change;
 use std::borrow::Cow;
 use uuid::Uuid;
 
@@ -51,12 +50,6 @@ pub struct LeadListParams {
 
 fn lead_id(s: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "lead" }))
-}
-
-fn announce<T>(state: &AppState, change: Change<T>) -> T {
-    let (kind, tenant, data) = change.event;
-    state.events.publish(kind, Some(tenant), data);
-    change.value
 }
 
 /// A tenant's leads, newest first; spam hidden unless asked for.
@@ -101,7 +94,7 @@ pub async fn create_lead(
         .store
         .create_lead(admin.actor(), TenantKey::parse(&tenant), new)
         .await?;
-    Ok((StatusCode::CREATED, Json(announce(&state, change))))
+    Ok((StatusCode::CREATED, Json(state.events.publish_all(change))))
 }
 
 /// One lead with its tenant, SLA state and stage history.
@@ -140,7 +133,7 @@ pub async fn patch_lead(
         .store
         .patch_lead(admin.actor(), lead_id(&id)?, patch)
         .await?;
-    Ok(Json(announce(&state, change)))
+    Ok(Json(state.events.publish_all(change)))
 }
 
 const CSV_PAGE: u32 = 200;

@@ -40,27 +40,3 @@ impl PageParams {
         Ok((limit, cursor))
     }
 }
-
-/// Announces a change to a tenant (its fields, settings or pipeline) on the event stream.
-pub fn tenant_updated(state: &crate::state::AppState, t: &echo5_core::tenants::Tenant, what: &str) {
-    state.events.publish(
-        echo5_core::event::TENANT_UPDATED,
-        Some(echo5_core::tenants::TenantRef {
-            id: t.id,
-            slug: t.slug.clone(),
-            name: t.name.clone(),
-        }),
-        serde_json::json!({ "changed": what }),
-    );
-}
-
-/// [`tenant_updated`] for handlers that only hold the tenant's key.
-pub async fn tenant_updated_by_key(
-    state: &crate::state::AppState,
-    key: echo5_data::TenantKey,
-    what: &str,
-) {
-    if let Ok(t) = state.store.get_tenant(key).await {
-        tenant_updated(state, &t, what);
-    }
-}

@@ -4,21 +4,22 @@
 use axum::Json;
 use axum::extract::State;
 use echo5_core::ErrorBody;
+use echo5_core::audit::AuditAction;
+use echo5_core::event::{Change, Changed};
 use echo5_core::platform_settings::{self, PlatformSettings, PlatformSettingsPatch};
 
 use crate::error::ApiResult;
 use crate::extract::{Admin, ApiJson};
 use crate::state::AppState;
 
-/// Announces a change of the platform settings on the event stream.
-fn announce(state: &AppState, changed: &[&str]) {
-    if !changed.is_empty() {
-        state.events.publish(
-            echo5_core::event::PLATFORM_UPDATED,
-            None,
-            serde_json::json!({ "changed": changed }),
-        );
-    }
+/// The names of the fields a platform settings write changed, for the log line.
+fn changed_fields(changed: &Changed<PlatformSettings>) -> Vec<&'static str> {
+    changed
+        .changes
+        .iter()
+        .flat_map(Change::fields)
+        .copied()
+        .collect()
 }
 
 /// The platform settings: defaults for tenants created from now on, the honeypot names
@@ -51,15 +52,16 @@ pub async fn put_platform_settings(
     ApiJson(input): ApiJson<PlatformSettings>,
 ) -> ApiResult<Json<PlatformSettings>> {
     let new = platform_settings::validate_settings(&input)?;
-    let (after, changed) = state
+    let changed = state
         .store
-        .update_platform_settings(admin.actor(), "platform.settings.replaced", move |_| {
-            Ok(new)
-        })
+        .update_platform_settings(
+            admin.actor(),
+            AuditAction::PlatformSettingsReplaced,
+            move |_| Ok(new),
+        )
         .await?;
-    tracing::info!(changed = ?changed, "platform settings replaced");
-    announce(&state, &changed);
-    Ok(Json(after))
+    tracing::info!(changed = ?changed_fields(&changed), "platform settings replaced");
+    Ok(Json(state.events.publish_all(changed)))
 }
 
 /// Changes any subset of the platform settings; `null` clears the operator name or e-mail.
@@ -76,13 +78,14 @@ pub async fn patch_platform_settings(
     admin: Admin,
     ApiJson(patch): ApiJson<PlatformSettingsPatch>,
 ) -> ApiResult<Json<PlatformSettings>> {
-    let (after, changed) = state
+    let changed = state
         .store
-        .update_platform_settings(admin.actor(), "platform.settings.updated", move |cur| {
-            platform_settings::apply_patch(cur, &patch)
-        })
+        .update_platform_settings(
+            admin.actor(),
+            AuditAction::PlatformSettingsUpdated,
+            move |cur| platform_settings::apply_patch(cur, &patch),
+        )
         .await?;
-    tracing::info!(changed = ?changed, "platform settings updated");
-    announce(&state, &changed);
-    Ok(Json(after))
+    tracing::info!(changed = ?changed_fields(&changed), "platform settings updated");
+    Ok(Json(state.events.publish_all(changed)))
 }
