@@ -568,6 +568,7 @@ impl Store {
         let key = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
+                // A repeated revoke is announced like the first: the answer is the same.
                 let revoked = |key: ApiKey| {
                     let announced = Change::KeyRevoked {
                         tenant: t.tref(),
