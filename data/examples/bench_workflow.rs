@@ -89,6 +89,7 @@ async fn main() {
                 .create_tenant("bench".into(), f, s)
                 .await
                 .expect("tenant")
+                .value
                 .id;
             let stages = store.list_stages(tid.into()).await.expect("stages");
             let per = n_leads / n_tenants;

@@ -37,13 +37,14 @@ async fn main() {
             .create_tenant("bench".into(), f, s)
             .await
             .expect("tenant")
+            .value
             .id;
         for _ in 0..10 {
             let k = store
                 .create_key("bench".into(), tid.into(), None)
                 .await
                 .expect("key");
-            secrets.push(k.secret);
+            secrets.push(k.value.secret);
         }
     }
     let unknown = "e5_0000000000000000000000000000000000"[..35].to_string();

@@ -1,7 +1,7 @@
 //! Platform-admin bearer tokens. Only their SHA-256 is stored; the token itself exists once,
 //! in `admin.token` and in the output of the start that created it.
 
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::crypto::{self, CryptoError};
 use echo5_core::secret::Secret;
 use rusqlite::params;
@@ -79,7 +79,7 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor: "system".into(),
-                    action: "admin_token.created",
+                    action: AuditAction::AdminTokenCreated,
                     tenant: None,
                     target: Some(id.to_string()),
                     details: json!({ "label": label, "revoked_others": revoke_others }),

@@ -32,7 +32,7 @@ pub(crate) fn record(
     .execute(params![
         at.timestamp_millis(),
         rec.actor,
-        rec.action,
+        rec.action.as_str(),
         tid,
         slug,
         name,

@@ -1,6 +1,6 @@
 //! `--demo`: three demo tenants with realistic leads, seeded once per database.
 
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::demo::{self, TENANTS};
 use echo5_core::platform_settings::PlatformSettings;
 use echo5_core::tenants::{SecretChanges, Settings, TenantFields};
@@ -78,7 +78,7 @@ impl Store {
                     now,
                     &AuditRecord {
                         actor: "system".into(),
-                        action: "demo.seeded",
+                        action: AuditAction::DemoSeeded,
                         tenant: Some(row.tref()),
                         target: None,
                         details: json!({ "leads": t.leads }),

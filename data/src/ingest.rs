@@ -5,15 +5,17 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::DomainError;
 use echo5_core::dedup::Answer;
-use echo5_core::leads::Lead;
+use echo5_core::event::Change;
+use echo5_core::leads::{Lead, LeadSource};
+use echo5_core::tenants::TenantRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::api_keys::KeyIdentity;
 use crate::error::StoreError;
+use crate::keys::KeyIdentity;
 use crate::leads::{self, RawBody};
 use crate::store::Store;
 use crate::usage::{self, Counts};
@@ -37,6 +39,20 @@ pub struct IngestOutcome {
     /// True when this answer repeats an earlier one (idempotency key or double submit).
     #[serde(skip)]
     pub replayed: bool,
+}
+
+impl IngestOutcome {
+    /// What a stored submission announces: a website lead for `tenant` (the caller's ingest
+    /// profile holds it; the write never loads the tenant row). A replayed answer announces
+    /// nothing: the first one did.
+    pub fn change(&self, tenant: &TenantRef) -> Option<Change> {
+        (!self.replayed).then(|| Change::LeadCreated {
+            tenant: tenant.clone(),
+            lead_id: self.id,
+            source: LeadSource::Website,
+            spam: Some(self.status == IngestStatus::Spam),
+        })
+    }
 }
 
 pub struct IngestRequest {

@@ -6,7 +6,6 @@
 //! await a oneshot reply.
 
 pub mod admin_tokens;
-pub mod api_keys;
 pub mod audit;
 pub mod backup;
 pub mod dashboard;
@@ -14,18 +13,19 @@ mod db;
 pub mod demo;
 mod error;
 pub mod ingest;
+pub mod keys;
 pub mod leads;
 pub mod master_key;
-pub mod platform;
+pub mod platform_settings;
 mod reader;
 mod recent;
+mod settings;
 pub mod sla;
 pub mod stages;
 mod store;
 mod tally;
 pub mod tenants;
 pub mod usage;
-pub mod workflow;
 mod writer;
 
 pub use error::StoreError;

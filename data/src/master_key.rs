@@ -1,6 +1,6 @@
 //! Master-key rotation: every sealed value re-encrypted under a new key in one transaction.
 
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::crypto::MasterKey;
 use echo5_core::keys;
 use rusqlite::params;
@@ -86,7 +86,7 @@ impl Store {
                     now,
                     &AuditRecord {
                         actor: "system".into(),
-                        action: "master_key.rotated",
+                        action: AuditAction::MasterKeyRotated,
                         tenant: None,
                         target: None,
                         details: json!({ "version": version, "tenant_secrets": tenant_secrets, "api_keys": keys.len() }),

@@ -3,15 +3,16 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::clock::from_millis;
+use echo5_core::event::{Change, Changed};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::sla::{self, Breach};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::error::StoreError;
+use crate::leads::workflow::intake_of;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
-use crate::workflow::intake_of;
 
 /// Every tenant, or the one asked for.
 fn tenant_rows(conn: &Connection, only: Option<&TenantKey>) -> Result<Vec<TenantRow>, StoreError> {
@@ -219,11 +220,12 @@ impl Store {
     }
 
     /// Records every breach not recorded yet and queues its alert, once per lead, in one
-    /// transaction. `link` makes the lead's URL for the mail.
+    /// transaction. `link` makes the lead's URL for the mail. Each new breach is a change to
+    /// announce.
     pub async fn record_new_breaches(
         &self,
         link: impl Fn(Uuid) -> String + Send + 'static,
-    ) -> Result<Vec<NewBreach>, StoreError> {
+    ) -> Result<Changed<Vec<NewBreach>>, StoreError> {
         let now = self.now();
         // Candidates come from a reader so a large first pass never holds the writer.
         let candidates: Vec<(Breach, u32, Option<String>)> = self
@@ -260,10 +262,11 @@ impl Store {
             })
             .await?;
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Changed::none(Vec::new()));
         }
         self.write(move |c| {
             let mut recorded = Vec::new();
+            let mut changes = Vec::new();
             for (b, sla_hours, recipient) in candidates {
                 // Still waiting in intake? It may have moved since the read.
                 let inserted = c
@@ -305,12 +308,21 @@ impl Store {
                     status,
                     now.timestamp_millis()
                 ])?;
+                changes.push(Change::SlaBreached {
+                    tenant: b.tenant.clone(),
+                    lead_id: b.lead_id,
+                    deadline: b.deadline,
+                    overdue_minutes: b.overdue_minutes,
+                });
                 recorded.push(NewBreach {
                     alert_id: c.last_insert_rowid(),
                     breach: b,
                 });
             }
-            Ok(recorded)
+            Ok(Changed {
+                value: recorded,
+                changes,
+            })
         })
         .await
     }

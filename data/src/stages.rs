@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
+use echo5_core::event::{Change, Changed, TenantPart};
 use echo5_core::stages::{self, NewStage, Stage, StageKind, StagePatch, StageSummary};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
@@ -125,7 +126,7 @@ fn save(
 
 fn stage_audit(
     actor: String,
-    action: &'static str,
+    action: AuditAction,
     t: &TenantRow,
     target: Uuid,
     details: serde_json::Value,
@@ -137,6 +138,17 @@ fn stage_audit(
         target: Some(target.to_string()),
         details,
     }
+}
+
+/// What every pipeline write announces: its tenant's pipeline changed.
+fn pipeline_changed<T>(t: &TenantRow, value: T) -> Changed<T> {
+    Changed::one(
+        value,
+        Change::TenantUpdated {
+            tenant: t.tref(),
+            part: TenantPart::Stages,
+        },
+    )
 }
 
 /// What a stage deletion did.
@@ -169,7 +181,7 @@ impl Store {
         actor: String,
         tenant: TenantKey,
         new: NewStage,
-    ) -> Result<Stage, StoreError> {
+    ) -> Result<Changed<Stage>, StoreError> {
         let now = self.now();
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
@@ -185,13 +197,13 @@ impl Store {
                 now,
                 &stage_audit(
                     actor,
-                    "stage.created",
+                    AuditAction::StageCreated,
                     &t,
                     id,
                     json!({ "name": created.name, "kind": created.kind }),
                 ),
             )?;
-            Ok(created)
+            Ok(pipeline_changed(&t, created))
         })
         .await
     }
@@ -202,7 +214,7 @@ impl Store {
         tenant: TenantKey,
         stage_id: Uuid,
         patch: StagePatch,
-    ) -> Result<Stage, StoreError> {
+    ) -> Result<Changed<Stage>, StoreError> {
         let now = self.now();
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
@@ -219,7 +231,7 @@ impl Store {
                 now,
                 &stage_audit(
                     actor,
-                    "stage.updated",
+                    AuditAction::StageUpdated,
                     &t,
                     stage_id,
                     json!({
@@ -228,7 +240,7 @@ impl Store {
                     }),
                 ),
             )?;
-            Ok(new)
+            Ok(pipeline_changed(&t, new))
         })
         .await
     }
@@ -238,7 +250,7 @@ impl Store {
         actor: String,
         tenant: TenantKey,
         order: Vec<Uuid>,
-    ) -> Result<Vec<Stage>, StoreError> {
+    ) -> Result<Changed<Vec<Stage>>, StoreError> {
         let now = self.now();
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
@@ -249,13 +261,13 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "stage.reordered",
+                    action: AuditAction::StageReordered,
                     tenant: Some(t.tref()),
                     target: None,
                     details: json!({ "order": order }),
                 },
             )?;
-            Ok(pipeline)
+            Ok(pipeline_changed(&t, pipeline))
         })
         .await
     }
@@ -268,7 +280,7 @@ impl Store {
         tenant: TenantKey,
         stage_id: Uuid,
         move_to: Option<Uuid>,
-    ) -> Result<StageDeleted, StoreError> {
+    ) -> Result<Changed<StageDeleted>, StoreError> {
         let now = self.now();
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
@@ -304,16 +316,19 @@ impl Store {
                 now,
                 &stage_audit(
                     actor,
-                    "stage.deleted",
+                    AuditAction::StageDeleted,
                     &t,
                     stage_id,
                     json!({ "moved_leads": count, "move_to": plan.move_to }),
                 ),
             )?;
-            Ok(StageDeleted {
-                moved_leads: if plan.move_to.is_some() { count } else { 0 },
-                moved_to: plan.move_to,
-            })
+            Ok(pipeline_changed(
+                &t,
+                StageDeleted {
+                    moved_leads: if plan.move_to.is_some() { count } else { 0 },
+                    moved_to: plan.move_to,
+                },
+            ))
         })
         .await
     }

@@ -8,9 +8,9 @@ use rusqlite::{Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use crate::api_keys::KeyIndex;
 use crate::db;
 use crate::error::StoreError;
+use crate::keys::KeyIndex;
 use crate::leads::BatchLeadCounts;
 use crate::reader::Readers;
 use crate::recent::Recent;
@@ -59,7 +59,7 @@ struct Inner {
     /// Usage and lead counts of the leads in the running group commit (see `tally`).
     batch_usage: Arc<BatchUsage>,
     batch_lead_counts: Arc<BatchLeadCounts>,
-    platform: crate::platform::PlatformCache,
+    platform: crate::platform_settings::PlatformCache,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
     clock: Arc<dyn Clock>,
@@ -79,7 +79,7 @@ impl Store {
         let conn = db::open_writer(path)?;
         let key = check_master_key(&conn, key)?;
         let keys = KeyIndex::load(&conn)?;
-        let platform = crate::platform::PlatformCache::loaded(&conn)?;
+        let platform = crate::platform_settings::PlatformCache::loaded(&conn)?;
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
         // Every 10 ms: at full ingest the WAL gains ~150 pages in that time, and what this
@@ -159,7 +159,7 @@ impl Store {
         &self.inner.keywords
     }
 
-    pub(crate) fn platform_cache(&self) -> &crate::platform::PlatformCache {
+    pub(crate) fn platform_cache(&self) -> &crate::platform_settings::PlatformCache {
         &self.inner.platform
     }
 

@@ -1,16 +1,17 @@
-//! Tenants and their settings. Secrets are sealed here, inside the writer transaction, so a
-//! secret in clear never leaves the request that carried it.
+//! Tenants: their fields and settings as stored (the sealed secrets are written by
+//! [`crate::settings`]).
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::MasterKey;
+use echo5_core::event::{Change, Changed, TenantPart};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::platform_settings::StageTemplate;
-use echo5_core::secret::{MaskedSecret, SecretUpdate, last4};
+use echo5_core::secret::MaskedSecret;
 use echo5_core::tenants::{
-    SecretChanges, Settings, Tenant, TenantFields, TenantRef, TenantSettings, google_ads_last4,
+    SecretChanges, Settings, Tenant, TenantFields, TenantRef, TenantSettings,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::error::StoreError;
+use crate::settings::{apply_secrets, secret_names};
 use crate::store::Store;
 
 /// How a request names a tenant: `/tenants/{id or slug}`.
@@ -162,59 +164,6 @@ fn slug_conflict(slug: &str) -> StoreError {
     ))
 }
 
-fn aad(tenant: Uuid, field: &str) -> Vec<u8> {
-    format!("tenant:{tenant}:{field}").into_bytes()
-}
-
-/// Applies secret changes; returns the names of the secrets that changed, for the audit row.
-fn apply_secrets(
-    conn: &Connection,
-    key: &MasterKey,
-    tenant: Uuid,
-    s: &SecretChanges,
-) -> Result<Vec<&'static str>, StoreError> {
-    let mut changed = Vec::new();
-    let id = tenant.to_string();
-    match &s.meta_access_token {
-        SecretUpdate::Keep => {}
-        SecretUpdate::Clear => {
-            conn.execute(
-                "UPDATE tenants SET meta_token_enc = NULL, meta_token_last4 = NULL WHERE id = ?1",
-                [&id],
-            )?;
-            changed.push("meta_access_token");
-        }
-        SecretUpdate::Set(token) => {
-            let sealed = key.seal(&aad(tenant, "meta_access_token"), token.expose().as_bytes())?;
-            conn.execute(
-                "UPDATE tenants SET meta_token_enc = ?2, meta_token_last4 = ?3 WHERE id = ?1",
-                params![id, sealed, last4(token.expose())],
-            )?;
-            changed.push("meta_access_token");
-        }
-    }
-    match &s.google_ads {
-        SecretUpdate::Keep => {}
-        SecretUpdate::Clear => {
-            conn.execute(
-                "UPDATE tenants SET google_ads_enc = NULL, google_ads_last4 = NULL WHERE id = ?1",
-                [&id],
-            )?;
-            changed.push("google_ads");
-        }
-        SecretUpdate::Set(cfg) => {
-            let plain = serde_json::to_vec(cfg.expose())?;
-            let sealed = key.seal(&aad(tenant, "google_ads"), &plain)?;
-            conn.execute(
-                "UPDATE tenants SET google_ads_enc = ?2, google_ads_last4 = ?3 WHERE id = ?1",
-                params![id, sealed, google_ads_last4(cfg.expose())],
-            )?;
-            changed.push("google_ads");
-        }
-    }
-    Ok(changed)
-}
-
 /// Names of the fields that differ, for the audit row (values are not logged: some are
 /// personal data, and the current values are one GET away).
 fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
@@ -345,12 +294,12 @@ impl Store {
         actor: String,
         fields: TenantFields,
         secrets: SecretChanges,
-    ) -> Result<Tenant, StoreError> {
+    ) -> Result<Changed<Tenant>, StoreError> {
         let key = self.key();
         let now = self.now();
         self.write(move |c| {
             // The pipeline comes from the platform settings as they are in this transaction.
-            let stages = crate::platform::load(c)?.default_stages;
+            let stages = crate::platform_settings::load(c)?.default_stages;
             let row = insert(c, &key, now, &fields, &secrets, &stages)?;
             let secret_names = secret_names(&secrets);
             audit::record(
@@ -358,31 +307,40 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "tenant.created",
+                    action: AuditAction::TenantCreated,
                     tenant: Some(row.tref()),
                     target: None,
                     details: json!({ "secrets_set": secret_names }),
                 },
             )?;
-            Ok((row.view(), crate::api_keys::tenant_change()))
+            let created = Change::TenantUpdated {
+                tenant: row.tref(),
+                part: TenantPart::Created,
+            };
+            Ok((
+                Changed::one(row.view(), created),
+                crate::keys::tenant_change(),
+            ))
         })
         .await
         .map(|(t, change)| {
             // A tenant created inactive takes no leads from its first key on.
-            self.keys().set_tenant_active(t.id, t.active, change);
+            self.keys()
+                .set_tenant_active(t.value.id, t.value.active, change);
             t
         })
     }
 
     /// Read-modify-write of a tenant in one transaction: `change` sees the current fields
-    /// and returns the new ones (a PUT, a PATCH, a settings update).
+    /// and returns the new ones (a PUT, a PATCH, a settings update). `action` also says
+    /// which part of the tenant the announced change is about.
     pub async fn update_tenant<F>(
         &self,
         actor: String,
         tenant: TenantKey,
-        action: &'static str,
+        action: AuditAction,
         change: F,
-    ) -> Result<Tenant, StoreError>
+    ) -> Result<Changed<Tenant>, StoreError>
     where
         F: FnOnce(&TenantFields) -> Result<(TenantFields, SecretChanges), DomainError>
             + Send
@@ -427,14 +385,28 @@ impl Store {
                     details: json!({ "changed": changed }),
                 },
             )?;
-            Ok((after.view(), crate::api_keys::tenant_change()))
+            let part = match action {
+                AuditAction::SettingsReplaced | AuditAction::SettingsUpdated => {
+                    TenantPart::Settings
+                }
+                _ => TenantPart::Tenant,
+            };
+            let updated = Change::TenantUpdated {
+                tenant: after.tref(),
+                part,
+            };
+            Ok((
+                Changed::one(after.view(), updated),
+                crate::keys::tenant_change(),
+            ))
         })
         .await
         .map(|(t, change)| {
-            self.keyword_cache().forget(t.id);
+            self.keyword_cache().forget(t.value.id);
             // Its keys are refused (or honoured again) from the next request on, without a
-            // read per request (see `api_keys`).
-            self.keys().set_tenant_active(t.id, t.active, change);
+            // read per request (see `keys`).
+            self.keys()
+                .set_tenant_active(t.value.id, t.value.active, change);
             t
         })
     }
@@ -473,7 +445,7 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "tenant.deleted",
+                    action: AuditAction::TenantDeleted,
                     tenant: Some(row.tref()),
                     target: None,
                     details: json!({ "leads_deleted": leads }),
@@ -487,15 +459,4 @@ impl Store {
         self.keyword_cache().forget(id);
         Ok(())
     }
-}
-
-fn secret_names(s: &SecretChanges) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if matches!(s.meta_access_token, SecretUpdate::Set(_)) {
-        out.push("meta_access_token");
-    }
-    if matches!(s.google_ads, SecretUpdate::Set(_)) {
-        out.push("google_ads");
-    }
-    out
 }

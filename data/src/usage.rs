@@ -2,10 +2,12 @@
 //! written in the lead's own transaction; counts that come with every request (API calls,
 //! rejections) are collected in memory and added in one batch by
 //! [`Store::flush_coalesced`](crate::Store::flush_coalesced), so metering costs no write per
-//! request.
+//! request. The usage report reads the counters back per tenant and month.
 
 use chrono::{DateTime, Datelike, Utc};
-use rusqlite::{Connection, params};
+use echo5_core::clock::from_millis;
+use echo5_core::usage::{self, KeyUsage, Month};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,6 +16,7 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tally::{BatchTally, Tally};
+use crate::tenants::{self, TenantKey, TenantRow};
 
 /// `YYYY-MM` in UTC: the metering period.
 pub fn month_of(t: DateTime<Utc>) -> String {
@@ -185,6 +188,120 @@ impl Store {
                 ..Counts::default()
             },
         );
+    }
+}
+
+fn counts_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<[u64; 5]> {
+    let mut v = [0u64; 5];
+    for (i, slot) in v.iter_mut().enumerate() {
+        *slot = r.get::<_, i64>(at + i)?.max(0) as u64;
+    }
+    Ok(v)
+}
+
+/// Usage of `tenants` in `month`: counters (one indexed read), storage bytes from
+/// `lead_counts`, and the newest non-spam lead per tenant (one index seek each).
+fn usage(
+    c: &Connection,
+    tenants: &[TenantRow],
+    month: Month,
+    now: DateTime<Utc>,
+) -> Result<Vec<usage::TenantUsage>, StoreError> {
+    let only = (tenants.len() == 1).then(|| tenants[0].id.to_string());
+    let mut by_tenant: HashMap<String, Vec<KeyUsage>> = HashMap::new();
+    {
+        let mut stmt = c.prepare_cached(
+            "SELECT u.tenant_id, u.api_key_id, k.prefix, k.label,
+                    u.accepted, u.spam, u.duplicates, u.rejected, u.api_calls
+             FROM usage_counters u LEFT JOIN api_keys k ON k.id = u.api_key_id
+             WHERE u.month = ?1 AND (?2 IS NULL OR u.tenant_id = ?2)
+             ORDER BY u.tenant_id, u.api_key_id",
+        )?;
+        let rows = stmt
+            .query_map(params![month.to_string(), only], |r| {
+                let key: String = r.get(1)?;
+                let [accepted, spam, duplicates, rejected, api_calls] = counts_from(r, 4)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    KeyUsage {
+                        key_id: Uuid::parse_str(&key).ok(),
+                        prefix: r.get(2)?,
+                        name: r.get(3)?,
+                        accepted,
+                        spam,
+                        duplicates,
+                        rejected,
+                        api_calls,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (t, k) in rows {
+            by_tenant.entry(t).or_default().push(k);
+        }
+    }
+    let storage: HashMap<String, i64> = c
+        .prepare_cached(
+            "SELECT tenant_id, coalesce(sum(bytes), 0) FROM lead_counts
+             WHERE ?1 IS NULL OR tenant_id = ?1 GROUP BY tenant_id",
+        )?
+        .query_map(params![only], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let reference = usage::usage_reference(month, now);
+    let mut last = c.prepare_cached(
+        "SELECT created_at FROM leads INDEXED BY leads_tenant_created
+         WHERE tenant_id = ?1 AND is_spam = 0 AND created_at <= ?2
+         ORDER BY created_at DESC LIMIT 1",
+    )?;
+    let mut out = Vec::with_capacity(tenants.len());
+    for t in tenants {
+        let id = t.id.to_string();
+        let keys = by_tenant.remove(&id).unwrap_or_default();
+        let last_lead_at = last
+            .query_row(params![id, reference.timestamp_millis()], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()?
+            .map(from_millis);
+        let sum = |f: fn(&KeyUsage) -> u64| keys.iter().map(f).sum::<u64>();
+        out.push(usage::TenantUsage {
+            tenant: t.tref(),
+            accepted: sum(|k| k.accepted),
+            spam: sum(|k| k.spam),
+            duplicates: sum(|k| k.duplicates),
+            rejected: sum(|k| k.rejected),
+            api_calls: sum(|k| k.api_calls),
+            storage_bytes: storage.get(&id).copied().unwrap_or(0).max(0) as u64,
+            active: usage::is_active(last_lead_at, reference),
+            last_lead_at,
+            keys,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Usage of every tenant (in slug order) or of one, in `month`. Counts still buffered
+    /// in memory (API calls, rejections) are written first, so the answer is current.
+    pub async fn usage_report(
+        &self,
+        month: Month,
+        tenant: Option<TenantKey>,
+    ) -> Result<Vec<usage::TenantUsage>, StoreError> {
+        if let Err(e) = self.flush_coalesced().await {
+            // Still answer from what is stored; the buffered counts follow at the next flush.
+            tracing::warn!(error = %e, "usage read without flushing buffered counts");
+        }
+        let now = self.now();
+        self.read(move |c| {
+            let mut rows = match &tenant {
+                Some(k) => vec![tenants::get(c, k)?],
+                None => tenants::all(c)?,
+            };
+            rows.sort_by(|a, b| a.fields.slug.cmp(&b.fields.slug));
+            usage(c, &rows, month, now)
+        })
+        .await
     }
 }
 

@@ -1,11 +1,12 @@
 //! API keys and master-key rotation against a real database file, with an injectable clock.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::audit::AuditAction;
 use echo5_core::clock::{Clock, ManualClock};
 use echo5_core::crypto::MasterKey;
 use echo5_core::keys::KeyStatus;
 use echo5_core::tenants::{self, NewTenant};
-use echo5_data::api_keys::KeyRejection;
+use echo5_data::keys::KeyRejection;
 use echo5_data::tenants::DeleteMode;
 use echo5_data::{Store, StoreError, StoreOptions, TenantKey};
 use std::sync::Arc;
@@ -42,7 +43,11 @@ async fn tenant(s: &Store, name: &str, settings: &str) -> uuid::Uuid {
     let input: NewTenant =
         serde_json::from_str(&format!(r#"{{"name":"{name}","settings":{settings}}}"#)).unwrap();
     let (f, sec) = tenants::validate_new(&input).unwrap();
-    s.create_tenant("admin:t".into(), f, sec).await.unwrap().id
+    s.create_tenant("admin:t".into(), f, sec)
+        .await
+        .unwrap()
+        .value
+        .id
 }
 
 #[tokio::test]
@@ -53,7 +58,8 @@ async fn created_key_authenticates_and_lists_without_its_secret() {
         .store
         .create_key("admin:t".into(), a.into(), Some("openarms.com".into()))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert!(created.secret.starts_with("e5_"));
     assert_eq!(created.secret.len(), 35);
     assert_eq!(created.key.prefix, &created.secret[..8]);
@@ -91,7 +97,8 @@ async fn reveal_returns_the_same_key_and_is_audited() {
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let revealed = f
         .store
         .reveal_key("admin:r".into(), a.into(), created.key.id)
@@ -127,12 +134,14 @@ async fn rotation_with_grace_then_expiry() {
         .store
         .create_key("admin:t".into(), a.into(), Some("site".into()))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let r = f
         .store
         .rotate_key("admin:t".into(), a.into(), old.key.id, 24, None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_ne!(r.new_key.secret, old.secret);
     assert_eq!(r.new_key.key.label, "site");
     assert_eq!(r.new_key.key.rotated_from, Some(old.key.id));
@@ -199,12 +208,14 @@ async fn grace_zero_and_revoke_stop_a_key_at_once() {
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let r = f
         .store
         .rotate_key("admin:t".into(), a.into(), k1.key.id, 0, None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(
         f.store.authenticate_key(&k1.secret),
         Err(KeyRejection::Expired)
@@ -214,7 +225,8 @@ async fn grace_zero_and_revoke_stop_a_key_at_once() {
         .store
         .revoke_key("admin:t".into(), a.into(), r.new_key.key.id)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(revoked.status, KeyStatus::Revoked);
     assert_eq!(revoked.revoked_at, Some(t0()));
     assert_eq!(
@@ -227,7 +239,8 @@ async fn grace_zero_and_revoke_stop_a_key_at_once() {
         .store
         .revoke_key("admin:t".into(), a.into(), r.new_key.key.id)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(twice.revoked_at, Some(t0()));
     // The state survives a restart (the index is rebuilt from the database).
     f.store.shutdown().await;
@@ -258,12 +271,14 @@ async fn a_key_of_tenant_a_never_resolves_to_tenant_b() {
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let kb = f
         .store
         .create_key("admin:t".into(), b.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(f.store.authenticate_key(&ka.secret).unwrap().tenant_id, a);
     assert_eq!(f.store.authenticate_key(&kb.secret).unwrap().tenant_id, b);
     // B's routes do not know A's key.
@@ -315,7 +330,8 @@ async fn last_used_is_coalesced_not_written_per_request() {
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let commits = || f.store.writer_stats().commits.load(Ordering::Relaxed);
     let before = commits();
     for i in 0..1000 {
@@ -360,7 +376,8 @@ async fn a_tampered_copy_fails_loudly() {
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let id = k.key.id.to_string();
     f.store
         .write(move |c| {
@@ -395,12 +412,14 @@ async fn a_tampered_copy_fails_loudly() {
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let k3 = f
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let (from, to) = (k2.key.id.to_string(), k3.key.id.to_string());
     f.store
         .write(move |c| {
@@ -448,12 +467,14 @@ async fn master_key_rotation_keeps_every_key_and_secret_usable() {
         .store
         .create_key("admin:t".into(), a.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let kb = f
         .store
         .create_key("admin:t".into(), b.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let rot = f.store.rotate_master_key(mk(77)).await.unwrap();
     assert_eq!(
         rot,
@@ -526,7 +547,8 @@ async fn master_key_rotation_keeps_every_key_and_secret_usable() {
     let kc = s
         .create_key("admin:t".into(), TenantKey::Id(a), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(
         s.reveal_key("admin:t".into(), a.into(), kc.key.id)
             .await
@@ -545,18 +567,25 @@ async fn inactive_tenant_keys_are_refused_in_memory_and_after_reopen() {
         .create_key("admin:t".into(), a.into(), None)
         .await
         .unwrap()
+        .value
         .secret;
     let set_active = |active: bool| {
         let store = f.store.clone();
         async move {
             store
-                .update_tenant("admin:t".into(), a.into(), "tenant.updated", move |cur| {
-                    let mut next = cur.clone();
-                    next.active = active;
-                    Ok((next, Default::default()))
-                })
+                .update_tenant(
+                    "admin:t".into(),
+                    a.into(),
+                    AuditAction::TenantUpdated,
+                    move |cur| {
+                        let mut next = cur.clone();
+                        next.active = active;
+                        Ok((next, Default::default()))
+                    },
+                )
                 .await
                 .unwrap()
+                .value
         }
     };
     assert!(f.store.authenticate_key(&key).is_ok());
@@ -590,11 +619,16 @@ async fn inactive_tenant_keys_are_refused_in_memory_and_after_reopen() {
         Err(KeyRejection::TenantInactive)
     );
     store
-        .update_tenant("admin:t".into(), a.into(), "tenant.updated", |cur| {
-            let mut next = cur.clone();
-            next.active = true;
-            Ok((next, Default::default()))
-        })
+        .update_tenant(
+            "admin:t".into(),
+            a.into(),
+            AuditAction::TenantUpdated,
+            |cur| {
+                let mut next = cur.clone();
+                next.active = true;
+                Ok((next, Default::default()))
+            },
+        )
         .await
         .unwrap();
     assert!(store.authenticate_key(&key).is_ok());

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::DomainError;
+use echo5_core::audit::AuditAction;
 use echo5_core::clock::{Clock, ManualClock};
 use echo5_core::crypto::MasterKey;
 use echo5_core::leads::{Lead, new_lead_id};
@@ -40,7 +41,9 @@ fn open() -> Fixture {
 async fn new_tenant(s: &Store, body: &str) -> Result<echo5_core::tenants::Tenant, StoreError> {
     let input: NewTenant = serde_json::from_str(body).unwrap();
     let (fields, secrets) = tenants::validate_new(&input)?;
-    s.create_tenant("admin:test".into(), fields, secrets).await
+    s.create_tenant("admin:test".into(), fields, secrets)
+        .await
+        .map(|t| t.value)
 }
 
 fn domain(e: StoreError) -> DomainError {
@@ -188,11 +191,12 @@ async fn update_keeps_clears_and_audits_without_secret_values() {
         .update_tenant(
             "admin:test".into(),
             t.id.into(),
-            "tenant.updated",
+            AuditAction::TenantUpdated,
             move |cur| tenants::apply_patch(cur, &patch),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(after.settings.sla_hours, 4);
     assert_eq!(after.settings.spam_keywords, vec!["casino"]);
     assert!(after.settings.meta_access_token.set, "kept");
@@ -201,7 +205,7 @@ async fn update_keeps_clears_and_audits_without_secret_values() {
         .update_tenant(
             "admin:test".into(),
             t.id.into(),
-            "settings.updated",
+            AuditAction::SettingsUpdated,
             |cur| {
                 Ok((
                     cur.clone(),
@@ -213,14 +217,21 @@ async fn update_keeps_clears_and_audits_without_secret_values() {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert!(!cleared.settings.meta_access_token.set);
     let invalid = f
         .store
-        .update_tenant("admin:test".into(), t.id.into(), "tenant.updated", |cur| {
-            let p: TenantPatch = serde_json::from_str(r#"{"settings":{"sla_hours":0}}"#).unwrap();
-            tenants::apply_patch(cur, &p)
-        })
+        .update_tenant(
+            "admin:test".into(),
+            t.id.into(),
+            AuditAction::TenantUpdated,
+            |cur| {
+                let p: TenantPatch =
+                    serde_json::from_str(r#"{"settings":{"sla_hours":0}}"#).unwrap();
+                tenants::apply_patch(cur, &p)
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(domain(invalid), DomainError::Invalid { .. }));
@@ -274,7 +285,8 @@ async fn stage_rename_keeps_leads_reorder_and_delete_with_move() {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(renamed.name, "Assessed");
     assert_eq!(f.store.get_lead(lead.id).await.unwrap().stage_id, qualified);
     let listed = f.store.list_stages(t.id.into()).await.unwrap();
@@ -292,7 +304,8 @@ async fn stage_rename_keeps_leads_reorder_and_delete_with_move() {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let mut order: Vec<uuid::Uuid> = f
         .store
         .list_stages(t.id.into())
@@ -307,7 +320,8 @@ async fn stage_rename_keeps_leads_reorder_and_delete_with_move() {
         .store
         .reorder_stages("a".into(), t.id.into(), order.clone())
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(re[1].name, "Nurture");
     let listed: Vec<uuid::Uuid> = f
         .store
@@ -341,7 +355,8 @@ async fn stage_rename_keeps_leads_reorder_and_delete_with_move() {
         .store
         .delete_stage("admin:x".into(), t.id.into(), qualified, Some(contacted))
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(done.moved_leads, 2);
     let moved = f.store.get_lead(lead.id).await.unwrap();
     assert_eq!(moved.stage_id, contacted);
@@ -705,7 +720,8 @@ async fn lead_counts_follow_every_write_path() {
         .store
         .create_key("admin:t".into(), a.id.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let who = f.store.authenticate_key(&key.secret).unwrap();
     let posts = (0..12).map(|i| {
         let s = f.store.clone();
@@ -788,7 +804,7 @@ async fn lead_counts_follow_every_write_path() {
 /// One submission through the ingest path, with an `Idempotency-Key`.
 async fn ingest_with_key(
     s: &Store,
-    who: echo5_data::api_keys::KeyIdentity,
+    who: echo5_data::keys::KeyIdentity,
     idem: &str,
     email: &str,
 ) -> Result<echo5_data::ingest::IngestOutcome, StoreError> {
@@ -820,7 +836,8 @@ async fn idempotency_key_reused_with_another_body_is_refused_alone() {
         .store
         .create_key("admin:t".into(), t.id.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let who = f.store.authenticate_key(&key.secret).unwrap();
     let first = ingest_with_key(&f.store, who, "k1", "ada@example.com")
         .await

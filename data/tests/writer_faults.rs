@@ -286,7 +286,8 @@ async fn an_intake_stage_remembered_in_a_batch_follows_a_reorder_in_it() {
     let t = store
         .create_tenant("admin:test".into(), fields, secrets)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let stages: Vec<uuid::Uuid> = store
         .list_stages(t.id.into())
         .await
@@ -297,7 +298,8 @@ async fn an_intake_stage_remembered_in_a_batch_follows_a_reorder_in_it() {
     let key = store
         .create_key("admin:test".into(), t.id.into(), None)
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let who = store.authenticate_key(&key.secret).unwrap();
     let ingest = |n: u32| -> WriteFuture {
         let s = store.clone();

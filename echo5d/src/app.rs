@@ -19,8 +19,8 @@ use utoipa_axum::routes;
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
-    audit, dashboard, events, health, ingest, keys, leads, platform, settings, sla, stages, system,
-    tenants,
+    audit, dashboard, events, health, ingest, keys, leads, logs, platform_settings, settings, sla,
+    stages, tenants, usage,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;
@@ -120,7 +120,7 @@ fn api() -> OpenApiRouter<AppState> {
         // GET /api/v1/leads (admin) shares its path with the ingest POST. It goes in first:
         // merging two method routers keeps the later one's fallback, and the ingest one's
         // carries the CORS layer that answers preflights. The GET itself gets no CORS.
-        .routes(routes!(platform::list_all_leads))
+        .routes(routes!(leads::list_all_leads))
         .merge(ingest_routes())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -157,14 +157,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(events::events))
         .routes(routes!(audit::list_audit))
         .routes(routes!(
-            platform::get_platform_settings,
-            platform::put_platform_settings,
-            platform::patch_platform_settings
+            platform_settings::get_platform_settings,
+            platform_settings::put_platform_settings,
+            platform_settings::patch_platform_settings
         ))
-        .routes(routes!(platform::usage))
-        .routes(routes!(platform::tenant_usage))
-        .routes(routes!(system::logs))
-        .routes(routes!(system::logs_stream))
+        .routes(routes!(usage::usage))
+        .routes(routes!(usage::tenant_usage))
+        .routes(routes!(logs::logs))
+        .routes(routes!(logs::logs_stream))
 }
 
 /// The OpenAPI document of every route [`build_router`] serves.

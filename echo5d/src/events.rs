@@ -1,8 +1,12 @@
 //! The live event stream: a broadcast channel for connected clients plus a ring of recent
 //! events so a client that reconnects with `Last-Event-ID` misses nothing recent.
+//!
+//! [`EventBus::publish`] is the one way out: every write's typed [`Change`] is numbered and
+//! stamped here, kept in the ring as it is, and turned into the wire [`Event`] only for a
+//! client that reads it.
 
-use echo5_core::event::Event;
-use echo5_core::tenants::TenantRef;
+use chrono::{DateTime, Utc};
+use echo5_core::event::{Change, Changed, Event};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::broadcast;
@@ -20,7 +24,20 @@ pub struct EventBus {
 
 struct Ring {
     next_id: u64,
-    recent: VecDeque<Event>,
+    recent: VecDeque<Published>,
+}
+
+/// A change as the ring keeps it: typed, so publishing with no one listening builds no JSON.
+struct Published {
+    id: u64,
+    at: DateTime<Utc>,
+    change: Change,
+}
+
+impl Published {
+    fn event(&self) -> Event {
+        self.change.event(self.id, self.at)
+    }
 }
 
 impl EventBus {
@@ -37,25 +54,33 @@ impl EventBus {
         }
     }
 
-    pub fn publish(&self, kind: &str, tenant: Option<TenantRef>, data: serde_json::Value) {
+    /// Announces one change: the next id, the time now, kept for resume and sent to every
+    /// open stream.
+    pub fn publish(&self, change: Change) {
         let mut ring = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let event = Event {
+        let published = Published {
             id: ring.next_id,
-            kind: kind.to_string(),
             at: self.clock.now(),
-            tenant,
-            data,
+            change,
         };
         ring.next_id += 1;
         if ring.recent.len() == RING {
             ring.recent.pop_front();
         }
         // Sent under the lock so ids reach subscribers in order. With no one listening (the
-        // usual case at full ingest) the event is not copied at all.
+        // usual case at full ingest) no event is built at all.
         if self.tx.receiver_count() > 0 {
-            let _ = self.tx.send(event.clone());
+            let _ = self.tx.send(published.event());
         }
-        ring.recent.push_back(event);
+        ring.recent.push_back(published);
+    }
+
+    /// Announces every change a write made, in order, and hands back the write's value.
+    pub fn publish_all<T>(&self, changed: Changed<T>) -> T {
+        for change in changed.changes {
+            self.publish(change);
+        }
+        changed.value
     }
 
     /// Ends every open stream (at shutdown: graceful shutdown waits for open connections,
@@ -75,7 +100,12 @@ impl EventBus {
         let ring = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let rx = self.tx.subscribe();
         let replay = match last_id {
-            Some(id) => ring.recent.iter().filter(|e| e.id > id).cloned().collect(),
+            Some(id) => ring
+                .recent
+                .iter()
+                .filter(|p| p.id > id)
+                .map(Published::event)
+                .collect(),
             None => Vec::new(),
         };
         (replay, rx)
@@ -86,16 +116,38 @@ impl EventBus {
 mod tests {
     use super::*;
     use echo5_core::clock::SystemClock;
+    use echo5_core::event::TenantPart;
+    use echo5_core::tenants::TenantRef;
+
+    fn change(n: usize) -> Change {
+        let tenant = TenantRef {
+            id: uuid::Uuid::nil(),
+            slug: format!("t{n}"),
+            name: format!("Tenant {n}"),
+        };
+        Change::TenantUpdated {
+            tenant,
+            part: TenantPart::Settings,
+        }
+    }
 
     #[test]
     fn resume_replays_what_was_missed_then_goes_live() {
         let bus = EventBus::new(std::sync::Arc::new(SystemClock));
         for i in 0..5 {
-            bus.publish("lead.created", None, serde_json::json!({ "n": i }));
+            bus.publish(change(i));
         }
         let (replay, mut rx) = bus.subscribe(Some(3));
         assert_eq!(replay.iter().map(|e| e.id).collect::<Vec<_>>(), [4, 5]);
-        bus.publish("lead.updated", None, serde_json::json!({}));
+        bus.publish(Change::LeadUpdated {
+            tenant: TenantRef {
+                id: uuid::Uuid::nil(),
+                slug: "t".into(),
+                name: "T".into(),
+            },
+            lead_id: uuid::Uuid::nil(),
+            changed: vec!["notes"],
+        });
         let live = rx.try_recv().unwrap();
         assert_eq!((live.id, live.kind.as_str()), (6, "lead.updated"));
         let (none, _) = bus.subscribe(None);
@@ -105,8 +157,8 @@ mod tests {
     #[test]
     fn the_ring_is_bounded() {
         let bus = EventBus::new(std::sync::Arc::new(SystemClock));
-        for _ in 0..(RING + 10) {
-            bus.publish("x", None, serde_json::Value::Null);
+        for i in 0..(RING + 10) {
+            bus.publish(change(i));
         }
         let (replay, _) = bus.subscribe(Some(0));
         assert_eq!(replay.len(), RING);

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 use echo5_core::crypto;
-use echo5_data::api_keys::{KeyIdentity, KeyRejection};
+use echo5_data::keys::{KeyIdentity, KeyRejection};
 
 /// Largest admin-API JSON body.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;

@@ -2,7 +2,6 @@
 //! queued alert e-mails with retries. The queue lives in the database, so an alert that
 //! could not be sent before a restart is sent after it.
 
-use echo5_core::event;
 use echo5_data::sla::{AlertOutcome, alert_backoff};
 use std::time::Duration;
 
@@ -18,18 +17,10 @@ pub async fn record_breaches(state: &AppState) {
         .await
     {
         Ok(new) => {
-            for b in new {
+            for b in &new.value {
                 tracing::info!(lead = %b.breach.lead_id, tenant = %b.breach.tenant.slug, "SLA breach recorded");
-                state.events.publish(
-                    event::SLA_BREACHED,
-                    Some(b.breach.tenant.clone()),
-                    serde_json::json!({
-                        "lead_id": b.breach.lead_id,
-                        "deadline": b.breach.deadline,
-                        "overdue_minutes": b.breach.overdue_minutes,
-                    }),
-                );
             }
+            state.events.publish_all(new);
         }
         Err(e) => tracing::warn!(error = %e, "SLA monitor pass failed; will retry"),
     }

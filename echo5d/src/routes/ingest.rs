@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use echo5_core::ErrorBody;
 use echo5_core::ingest::{self, BodyError, Normalized, Payload, SpamRules};
 use echo5_core::leads::{IngestReceipt, Lead, LeadSource, new_lead_id};
-use echo5_data::api_keys::KeyIdentity;
 use echo5_data::ingest::{IngestRequest, IngestStatus};
+use echo5_data::keys::KeyIdentity;
 use http_body_util::BodyExt;
 use uuid::Uuid;
 
@@ -375,12 +375,8 @@ async fn store_lead(
         .await?;
     // Ids only: the lead's text is personal data and attacker-controlled.
     tracing::debug!(lead = %outcome.id, tenant = %id.tenant_id, status = ?outcome.status, replayed = outcome.replayed, "lead ingested");
-    if !outcome.replayed {
-        state.events.publish(
-            echo5_core::event::LEAD_CREATED,
-            Some(profile.tenant.clone()),
-            serde_json::json!({ "lead_id": outcome.id, "source": "website", "spam": outcome.status == IngestStatus::Spam }),
-        );
+    if let Some(change) = outcome.change(&profile.tenant) {
+        state.events.publish(change);
     }
     Ok(IngestReceipt {
         id: outcome.id,

@@ -19,21 +19,6 @@ fn key_id(s: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "key" }))
 }
 
-/// Publishes a key event naming the tenant and the key's display prefix (never the key).
-async fn announce(state: &AppState, kind: &str, tenant: Uuid, prefix: &str) {
-    if let Ok(t) = state.store.get_tenant(TenantKey::Id(tenant)).await {
-        state.events.publish(
-            kind,
-            Some(echo5_core::tenants::TenantRef {
-                id: t.id,
-                slug: t.slug,
-                name: t.name,
-            }),
-            serde_json::json!({ "prefix": prefix }),
-        );
-    }
-}
-
 /// A response holding a secret: never cached by a proxy or browser.
 fn no_store(status: StatusCode, body: impl serde::Serialize) -> Response {
     let mut resp = (status, Json(body)).into_response();
@@ -80,14 +65,8 @@ pub async fn create_key(
         .store
         .create_key(admin.actor(), TenantKey::parse(&tenant), new.label)
         .await?;
+    let created = state.events.publish_all(created);
     tracing::info!(key = %created.key.prefix, "api key created");
-    announce(
-        &state,
-        echo5_core::event::KEY_CREATED,
-        created.key.tenant_id,
-        &created.key.prefix,
-    )
-    .await;
     Ok(no_store(StatusCode::CREATED, created))
 }
 
@@ -125,14 +104,8 @@ pub async fn rotate_key(
             opts.label,
         )
         .await?;
+    let rotated = state.events.publish_all(rotated);
     tracing::info!(old = %rotated.old_key.prefix, new = %rotated.new_key.key.prefix, "api key rotated");
-    announce(
-        &state,
-        echo5_core::event::KEY_ROTATED,
-        rotated.old_key.tenant_id,
-        &rotated.old_key.prefix,
-    )
-    .await;
     Ok(no_store(StatusCode::CREATED, rotated))
 }
 
@@ -177,14 +150,8 @@ pub async fn revoke_key(
         .store
         .revoke_key(admin.actor(), TenantKey::parse(&tenant), key_id(&key)?)
         .await?;
+    let revoked = state.events.publish_all(revoked);
     tracing::info!(key = %revoked.prefix, "api key revoked");
-    announce(
-        &state,
-        echo5_core::event::KEY_REVOKED,
-        revoked.tenant_id,
-        &revoked.prefix,
-    )
-    .await;
     Ok(Json(revoked))
 }
 

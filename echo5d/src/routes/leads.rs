@@ -1,5 +1,5 @@
-//! The leads workflow for the admin API: list, one lead, move/notes/assignee, manual
-//! entry, CSV export.
+//! The leads for the admin API: one tenant's list, every tenant's list, one lead,
+//! move/notes/assignee, manual entry, CSV export.
 
 use axum::Json;
 use axum::body::Body;
@@ -9,10 +9,13 @@ use axum::response::{IntoResponse, Response};
 use echo5_core::DomainError;
 use echo5_core::ErrorBody;
 use echo5_core::export::spreadsheet_cell;
-use echo5_core::leads::{Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, NewLead};
+use echo5_core::leads::{
+    AllLeadsParams, Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, LeadWithTenant,
+    NewLead,
+};
 use echo5_core::page::{Cursor, Page};
 use echo5_data::TenantKey;
-use echo5_data::workflow::Change;
+use echo5_data::leads::all_tenants::UnknownTenant;
 use std::borrow::Cow;
 use uuid::Uuid;
 
@@ -47,12 +50,6 @@ pub struct LeadListParams {
 
 fn lead_id(s: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "lead" }))
-}
-
-fn announce<T>(state: &AppState, change: Change<T>) -> T {
-    let (kind, tenant, data) = change.event;
-    state.events.publish(kind, Some(tenant), data);
-    change.value
 }
 
 /// A tenant's leads, newest first; spam hidden unless asked for.
@@ -97,7 +94,7 @@ pub async fn create_lead(
         .store
         .create_lead(admin.actor(), TenantKey::parse(&tenant), new)
         .await?;
-    Ok((StatusCode::CREATED, Json(announce(&state, change))))
+    Ok((StatusCode::CREATED, Json(state.events.publish_all(change))))
 }
 
 /// One lead with its tenant, SLA state and stage history.
@@ -136,7 +133,7 @@ pub async fn patch_lead(
         .store
         .patch_lead(admin.actor(), lead_id(&id)?, patch)
         .await?;
-    Ok(Json(announce(&state, change)))
+    Ok(Json(state.events.publish_all(change)))
 }
 
 const CSV_PAGE: u32 = 200;
@@ -267,4 +264,57 @@ pub async fn export_csv(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
+}
+
+/// Documents the query string of the all-leads view for OpenAPI.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AllLeadsListParams {
+    /// Only these tenants: comma-separated ids or slugs (at most 200). An unknown one is 404.
+    tenant: Option<String>,
+    /// Only leads in this stage (id).
+    stage: Option<String>,
+    /// website, meta, google, manual or api.
+    source: Option<String>,
+    /// Case-insensitive text in name, e-mail, phone or message.
+    q: Option<String>,
+    /// Created at or after (RFC 3339 or YYYY-MM-DD).
+    from: Option<String>,
+    /// Created before (RFC 3339 or YYYY-MM-DD).
+    to: Option<String>,
+    /// `false` (default: spam hidden), `true` (only spam) or `all`.
+    spam: Option<String>,
+    /// Only leads in breach (`true`) or not (`false`), each by its tenant's SLA.
+    breached: Option<bool>,
+    /// 1..=200, default 50.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Every tenant's leads (or those of `?tenant=a,b`), newest first over all tenants, each
+/// row with its tenant's id, slug and name. Same filters and cursor paging as a tenant's
+/// listing; paging stays stable while leads arrive.
+#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(AllLeadsListParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "A page of leads with their tenants", body = Page<LeadWithTenant>),
+        (status = 400, description = "Unknown query parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "A tenant in `tenant` does not exist", body = ErrorBody),
+        (status = 422, description = "A bad filter value, limit or cursor", body = ErrorBody)))]
+pub async fn list_all_leads(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiQuery(params): ApiQuery<AllLeadsParams>,
+) -> ApiResult<Json<Page<LeadWithTenant>>> {
+    let (tenants, q) = params.validate()?;
+    match state.store.all_leads(tenants, q).await? {
+        Ok(page) => Ok(Json(page)),
+        Err(UnknownTenant(name)) => Err(ApiError::NotFound {
+            code: "not_found",
+            message: format!("tenant \"{name}\" (in the tenant filter) not found"),
+        }),
+    }
 }

@@ -8,12 +8,13 @@ pub mod health;
 pub mod ingest;
 pub mod keys;
 pub mod leads;
-pub mod platform;
+pub mod logs;
+pub mod platform_settings;
 pub mod settings;
 pub mod sla;
 pub mod stages;
-pub mod system;
 pub mod tenants;
+pub mod usage;
 
 pub use echo5_core::page::List;
 use serde::Deserialize;
@@ -37,29 +38,5 @@ impl PageParams {
         let limit = page::limit(self.limit)?;
         let cursor = self.cursor.as_deref().map(Cursor::decode).transpose()?;
         Ok((limit, cursor))
-    }
-}
-
-/// Announces a change to a tenant (its fields, settings or pipeline) on the event stream.
-pub fn tenant_updated(state: &crate::state::AppState, t: &echo5_core::tenants::Tenant, what: &str) {
-    state.events.publish(
-        echo5_core::event::TENANT_UPDATED,
-        Some(echo5_core::tenants::TenantRef {
-            id: t.id,
-            slug: t.slug.clone(),
-            name: t.name.clone(),
-        }),
-        serde_json::json!({ "changed": what }),
-    );
-}
-
-/// [`tenant_updated`] for handlers that only hold the tenant's key.
-pub async fn tenant_updated_by_key(
-    state: &crate::state::AppState,
-    key: echo5_data::TenantKey,
-    what: &str,
-) {
-    if let Ok(t) = state.store.get_tenant(key).await {
-        tenant_updated(state, &t, what);
     }
 }

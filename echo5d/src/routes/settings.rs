@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use echo5_core::ErrorBody;
+use echo5_core::audit::AuditAction;
 use echo5_core::tenants::{self, SettingsInput, SettingsPatch, TenantFields, TenantSettings};
 use echo5_data::TenantKey;
 
@@ -61,12 +62,11 @@ pub async fn put_settings(
         .update_tenant(
             admin.actor(),
             TenantKey::parse(&tenant),
-            "settings.replaced",
+            AuditAction::SettingsReplaced,
             move |cur: &TenantFields| Ok((with_settings(cur, settings), secrets)),
         )
         .await?;
-    super::tenant_updated(&state, &t, "settings");
-    Ok(Json(t.settings))
+    Ok(Json(state.events.publish_all(t).settings))
 }
 
 /// Changes any subset of the settings.
@@ -91,13 +91,12 @@ pub async fn patch_settings(
         .update_tenant(
             admin.actor(),
             TenantKey::parse(&tenant),
-            "settings.updated",
+            AuditAction::SettingsUpdated,
             move |cur: &TenantFields| {
                 let (settings, secrets) = tenants::apply_settings_patch(&cur.settings, &patch)?;
                 Ok((with_settings(cur, settings), secrets))
             },
         )
         .await?;
-    super::tenant_updated(&state, &t, "settings");
-    Ok(Json(t.settings))
+    Ok(Json(state.events.publish_all(t).settings))
 }

@@ -55,7 +55,7 @@ pub async fn add_stage(
         .store
         .add_stage(admin.actor(), TenantKey::parse(&tenant), new)
         .await?;
-    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
+    let s = state.events.publish_all(s);
     Ok((StatusCode::CREATED, Json(s)))
 }
 
@@ -80,7 +80,7 @@ pub async fn reorder_stages(
         .store
         .reorder_stages(admin.actor(), TenantKey::parse(&tenant), order.order)
         .await?;
-    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
+    let data = state.events.publish_all(data);
     Ok(Json(List { data }))
 }
 
@@ -112,7 +112,7 @@ pub async fn patch_stage(
             patch,
         )
         .await?;
-    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
+    let s = state.events.publish_all(s);
     Ok(Json(s))
 }
 
@@ -156,7 +156,7 @@ pub async fn delete_stage(
         .store
         .delete_stage(admin.actor(), TenantKey::parse(&tenant), id, move_to)
         .await?;
-    super::tenant_updated_by_key(&state, TenantKey::parse(&tenant), "stages").await;
+    let done = state.events.publish_all(done);
     Ok(Json(StageDeleted {
         deleted: id,
         moved_leads: done.moved_leads,

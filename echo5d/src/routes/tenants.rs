@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use echo5_core::ErrorBody;
+use echo5_core::audit::AuditAction;
 use echo5_core::page::Page;
 use echo5_core::tenants::{self, NewTenant, Tenant, TenantPatch, TenantReplace};
 use echo5_data::TenantKey;
@@ -52,8 +53,8 @@ pub async fn create_tenant(
         .store
         .create_tenant(admin.actor(), fields, secrets)
         .await?;
+    let t = state.events.publish_all(t);
     tracing::info!(tenant = %t.slug, "tenant created");
-    super::tenant_updated(&state, &t, "created");
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -98,12 +99,11 @@ pub async fn replace_tenant(
         .update_tenant(
             admin.actor(),
             TenantKey::parse(&tenant),
-            "tenant.replaced",
+            AuditAction::TenantReplaced,
             move |_| Ok(replacement),
         )
         .await?;
-    super::tenant_updated(&state, &t, "tenant");
-    Ok(Json(t))
+    Ok(Json(state.events.publish_all(t)))
 }
 
 /// Changes any subset of a tenant, e.g. `{"settings": {"sla_hours": 4}}`.
@@ -128,12 +128,11 @@ pub async fn patch_tenant(
         .update_tenant(
             admin.actor(),
             TenantKey::parse(&tenant),
-            "tenant.updated",
+            AuditAction::TenantUpdated,
             move |cur| tenants::apply_patch(cur, &patch),
         )
         .await?;
-    super::tenant_updated(&state, &t, "tenant");
-    Ok(Json(t))
+    Ok(Json(state.events.publish_all(t)))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -10,9 +10,10 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::{self, MasterKey};
+use echo5_core::event::{Change, Changed};
 use echo5_core::keys::{self, ApiKey, ApiKeyWithSecret, KeyStatus, RotatedApiKey};
 use echo5_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -297,7 +298,7 @@ fn insert_key(
 
 fn key_audit(
     actor: String,
-    action: &'static str,
+    action: AuditAction,
     t: &TenantRow,
     key: &ApiKey,
     details: serde_json::Value,
@@ -424,7 +425,7 @@ impl Store {
         actor: String,
         tenant: TenantKey,
         label: Option<String>,
-    ) -> Result<ApiKeyWithSecret, StoreError> {
+    ) -> Result<Changed<ApiKeyWithSecret>, StoreError> {
         let label = keys::validate_label(label.as_deref())?;
         let mk = self.key();
         let now = self.now();
@@ -437,13 +438,17 @@ impl Store {
                     now,
                     &key_audit(
                         actor,
-                        "key.created",
+                        AuditAction::KeyCreated,
                         &t,
                         &created.key,
                         json!({ "prefix": created.key.prefix, "label": created.key.label }),
                     ),
                 )?;
-                Ok((created, entry))
+                let announced = Change::KeyCreated {
+                    tenant: t.tref(),
+                    prefix: created.key.prefix.clone(),
+                };
+                Ok((Changed::one(created, announced), entry))
             })
             .await?;
         self.keys().put(entry);
@@ -458,7 +463,7 @@ impl Store {
         key_id: Uuid,
         grace_hours: u32,
         label: Option<String>,
-    ) -> Result<RotatedApiKey, StoreError> {
+    ) -> Result<Changed<RotatedApiKey>, StoreError> {
         let label = label
             .as_deref()
             .map(|l| keys::validate_label(Some(l)))
@@ -483,13 +488,18 @@ impl Store {
                     now,
                     &key_audit(
                         actor,
-                        "key.rotated",
+                        AuditAction::KeyRotated,
                         &t,
                         &old_key,
                         json!({ "new_key_id": new_key.key.id, "new_prefix": new_key.key.prefix, "grace_hours": grace_hours, "old_expires_at": expiry }),
                     ),
                 )?;
-                Ok((RotatedApiKey { new_key, old_key }, entry, expiry))
+                let announced = Change::KeyRotated {
+                    tenant: t.tref(),
+                    prefix: old_key.prefix.clone(),
+                };
+                let rotated = RotatedApiKey { new_key, old_key };
+                Ok((Changed::one(rotated, announced), entry, expiry))
             })
             .await?;
         self.keys().put(entry);
@@ -533,7 +543,7 @@ impl Store {
                 now,
                 &key_audit(
                     actor,
-                    "key.revealed",
+                    AuditAction::KeyRevealed,
                     &t,
                     &key,
                     json!({ "prefix": key.prefix }),
@@ -553,14 +563,22 @@ impl Store {
         actor: String,
         tenant: TenantKey,
         key_id: Uuid,
-    ) -> Result<ApiKey, StoreError> {
+    ) -> Result<Changed<ApiKey>, StoreError> {
         let now = self.now();
         let key = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
+                // A repeated revoke is announced like the first: the answer is the same.
+                let revoked = |key: ApiKey| {
+                    let announced = Change::KeyRevoked {
+                        tenant: t.tref(),
+                        prefix: key.prefix.clone(),
+                    };
+                    Changed::one(key, announced)
+                };
                 let before = get_key(c, t.id, key_id, now)?;
                 if before.revoked_at.is_some() {
-                    return Ok(before);
+                    return Ok(revoked(before));
                 }
                 c.execute(
                     "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1",
@@ -572,16 +590,16 @@ impl Store {
                     now,
                     &key_audit(
                         actor,
-                        "key.revoked",
+                        AuditAction::KeyRevoked,
                         &t,
                         &after,
                         json!({ "prefix": after.prefix }),
                     ),
                 )?;
-                Ok(after)
+                Ok(revoked(after))
             })
             .await?;
-        let revoked_at = key.revoked_at;
+        let revoked_at = key.value.revoked_at;
         self.keys().update(key_id, |e| e.revoked_at = revoked_at);
         Ok(key)
     }

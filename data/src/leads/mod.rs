@@ -1,4 +1,8 @@
-//! Leads as stored. The ingest and workflow issues build on these row functions.
+//! Leads as stored: the row functions ingest, the workflow and the listings build on.
+
+pub mod all_tenants;
+pub mod listing;
+pub mod workflow;
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;

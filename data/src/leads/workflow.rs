@@ -1,105 +1,24 @@
-//! The leads workflow: listing with filters and keyset pagination, one lead with its
-//! history, stage moves, notes and assignee, manual entry.
+//! The leads workflow: one lead with its history, stage moves, notes and assignee, manual
+//! entry.
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
-use echo5_core::audit::AuditRecord;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
-use echo5_core::event;
-use echo5_core::leads::{Lead, LeadDetail, LeadPatch, LeadQuery, NewLead, SpamFilter, StageMove};
-use echo5_core::page::{self, Cursor, Page};
+use echo5_core::event::{Change, Changed};
+use echo5_core::leads::{Lead, LeadDetail, LeadPatch, NewLead, StageMove};
 use echo5_core::sla;
 use echo5_core::stages::Stage;
-use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, params};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit;
 use crate::error::StoreError;
-use crate::leads::{self, COLUMNS};
+use crate::leads;
 use crate::stages;
 use crate::store::Store;
-use crate::tenants::{self, TenantKey, TenantRow};
-
-/// Builds the WHERE clause of a listing. Returns the SQL and its parameters.
-pub(crate) fn listing_sql(
-    tenant: &TenantRow,
-    intake: Uuid,
-    q: &LeadQuery,
-    now: DateTime<Utc>,
-) -> (String, Vec<Sql>) {
-    listing_sql_with(COLUMNS, tenant, intake, q, now)
-}
-
-/// [`listing_sql`] selecting `columns` (the all-leads merge reads only keys first).
-pub(crate) fn listing_sql_with(
-    columns: &str,
-    tenant: &TenantRow,
-    intake: Uuid,
-    q: &LeadQuery,
-    now: DateTime<Utc>,
-) -> (String, Vec<Sql>) {
-    let mut sql = format!("SELECT {columns} FROM leads WHERE tenant_id = ?");
-    let mut args: Vec<Sql> = vec![Sql::Text(tenant.id.to_string())];
-    match q.spam {
-        SpamFilter::Hide => sql.push_str(" AND is_spam = 0"),
-        SpamFilter::Only => sql.push_str(" AND is_spam = 1"),
-        SpamFilter::Include => {}
-    }
-    if let Some(stage) = q.stage {
-        sql.push_str(" AND stage_id = ?");
-        args.push(Sql::Text(stage.to_string()));
-    }
-    if let Some(source) = q.source {
-        sql.push_str(" AND source = ?");
-        args.push(Sql::Text(source.as_str().into()));
-    }
-    if let Some(from) = q.from {
-        sql.push_str(" AND created_at >= ?");
-        args.push(Sql::Integer(from.timestamp_millis()));
-    }
-    if let Some(to) = q.to {
-        sql.push_str(" AND created_at < ?");
-        args.push(Sql::Integer(to.timestamp_millis()));
-    }
-    if let Some(text) = &q.q {
-        // A substring scan in newest-first order; fine for the console's filter box. A
-        // full-text index is the step after this.
-        let like = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        sql.push_str(
-            " AND (lower(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' \
-             OR lower(message) LIKE ? ESCAPE '\\')",
-        );
-        for _ in 0..4 {
-            args.push(Sql::Text(like.clone()));
-        }
-    }
-    if let Some(b) = q.breached {
-        let cutoff = sla::breach_cutoff(now, tenant.fields.settings.sla_hours).timestamp_millis();
-        let cond = "(stage_id = ? AND is_spam = 0 AND duplicate_of IS NULL AND created_at < ?)";
-        if b {
-            sql.push_str(&format!(" AND {cond}"));
-        } else {
-            sql.push_str(&format!(" AND NOT {cond}"));
-        }
-        args.push(Sql::Text(intake.to_string()));
-        args.push(Sql::Integer(cutoff));
-    }
-    if let Some(c) = &q.cursor {
-        sql.push_str(" AND (created_at, id) < (?, ?)");
-        args.push(Sql::Integer(c.ts));
-        args.push(Sql::Text(c.id.clone()));
-    }
-    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
-    args.push(Sql::Integer(q.limit as i64 + 1));
-    (sql, args)
-}
+use crate::tenants::{self, TenantKey};
 
 pub(crate) fn intake_of(conn: &Connection, tenant: Uuid) -> Result<Stage, StoreError> {
     stages::load(conn, tenant)?
@@ -156,61 +75,7 @@ fn detail(conn: &Connection, lead: Lead, now: DateTime<Utc>) -> Result<LeadDetai
     })
 }
 
-/// A change the daemon announces on its event stream after the commit.
-#[derive(Debug, Clone)]
-pub struct Change<T> {
-    pub value: T,
-    pub event: (
-        &'static str,
-        echo5_core::tenants::TenantRef,
-        serde_json::Value,
-    ),
-}
-
 impl Store {
-    /// One page of a tenant's leads, newest first.
-    pub async fn list_leads(
-        &self,
-        tenant: TenantKey,
-        q: LeadQuery,
-    ) -> Result<Page<Lead>, StoreError> {
-        let now = self.now();
-        self.read(move |c| {
-            let t = tenants::get(c, &tenant)?;
-            let intake = intake_of(c, t.id)?;
-            let (sql, args) = listing_sql(&t, intake.id, &q, now);
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(params_from_iter(args), leads::from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(page::paginate(rows, q.limit, |l| Cursor {
-                ts: l.created_at.timestamp_millis(),
-                id: l.id.to_string(),
-            }))
-        })
-        .await
-    }
-
-    /// The query plan SQLite picks for a listing (for tests that guard the indexes).
-    pub async fn explain_listing(
-        &self,
-        tenant: TenantKey,
-        q: LeadQuery,
-    ) -> Result<String, StoreError> {
-        let now = self.now();
-        self.read(move |c| {
-            let t = tenants::get(c, &tenant)?;
-            let intake = intake_of(c, t.id)?;
-            let (sql, args) = listing_sql(&t, intake.id, &q, now);
-            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-            let rows = stmt
-                .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows.join("\n"))
-        })
-        .await
-    }
-
     pub async fn lead_detail(&self, id: Uuid) -> Result<LeadDetail, StoreError> {
         let now = self.now();
         self.read(move |c| detail(c, leads::get(c, id)?, now)).await
@@ -223,7 +88,7 @@ impl Store {
         actor: String,
         id: Uuid,
         patch: LeadPatch,
-    ) -> Result<Change<LeadDetail>, StoreError> {
+    ) -> Result<Changed<LeadDetail>, StoreError> {
         patch.validate()?;
         let now = self.now();
         self.write(move |c| {
@@ -283,21 +148,19 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "lead.updated",
+                    action: AuditAction::LeadUpdated,
                     tenant: Some(t.tref()),
                     target: Some(id.to_string()),
                     details: json!({ "changed": changed, "stage_id": lead.stage_id }),
                 },
             )?;
             let d = detail(c, lead, now)?;
-            Ok(Change {
-                event: (
-                    event::LEAD_UPDATED,
-                    t.tref(),
-                    json!({ "lead_id": id, "changed": changed }),
-                ),
-                value: d,
-            })
+            let updated = Change::LeadUpdated {
+                tenant: t.tref(),
+                lead_id: id,
+                changed,
+            };
+            Ok(Changed::one(d, updated))
         })
         .await
     }
@@ -308,7 +171,7 @@ impl Store {
         actor: String,
         tenant: TenantKey,
         new: NewLead,
-    ) -> Result<Change<LeadDetail>, StoreError> {
+    ) -> Result<Changed<LeadDetail>, StoreError> {
         let now = self.now();
         let recent = self.recent();
         self.write(move |c| {
@@ -339,22 +202,20 @@ impl Store {
                 now,
                 &AuditRecord {
                     actor,
-                    action: "lead.created",
+                    action: AuditAction::LeadCreated,
                     tenant: Some(t.tref()),
                     target: Some(lead.id.to_string()),
                     details: json!({ "source": lead.source, "backdated": lead.created_at < now }),
                 },
             )?;
-            let id = lead.id;
+            let created = Change::LeadCreated {
+                tenant: t.tref(),
+                lead_id: lead.id,
+                source: lead.source,
+                spam: None,
+            };
             let d = detail(c, lead, now)?;
-            Ok(Change {
-                event: (
-                    event::LEAD_CREATED,
-                    t.tref(),
-                    json!({ "lead_id": id, "source": d.lead.source }),
-                ),
-                value: d,
-            })
+            Ok(Changed::one(d, created))
         })
         .await
     }

@@ -1,0 +1,76 @@
+//! A tenant's settings as stored: the plain ones are columns of `tenants` (see
+//! [`crate::tenants`]); the secrets are sealed under the master key, inside the writer
+//! transaction, so a secret in clear never leaves the request that carried it.
+
+use echo5_core::crypto::MasterKey;
+use echo5_core::secret::{SecretUpdate, last4};
+use echo5_core::tenants::{SecretChanges, google_ads_last4};
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+
+fn aad(tenant: Uuid, field: &str) -> Vec<u8> {
+    format!("tenant:{tenant}:{field}").into_bytes()
+}
+
+/// Applies secret changes; returns the names of the secrets that changed, for the audit row.
+pub(crate) fn apply_secrets(
+    conn: &Connection,
+    key: &MasterKey,
+    tenant: Uuid,
+    s: &SecretChanges,
+) -> Result<Vec<&'static str>, StoreError> {
+    let mut changed = Vec::new();
+    let id = tenant.to_string();
+    match &s.meta_access_token {
+        SecretUpdate::Keep => {}
+        SecretUpdate::Clear => {
+            conn.execute(
+                "UPDATE tenants SET meta_token_enc = NULL, meta_token_last4 = NULL WHERE id = ?1",
+                [&id],
+            )?;
+            changed.push("meta_access_token");
+        }
+        SecretUpdate::Set(token) => {
+            let sealed = key.seal(&aad(tenant, "meta_access_token"), token.expose().as_bytes())?;
+            conn.execute(
+                "UPDATE tenants SET meta_token_enc = ?2, meta_token_last4 = ?3 WHERE id = ?1",
+                params![id, sealed, last4(token.expose())],
+            )?;
+            changed.push("meta_access_token");
+        }
+    }
+    match &s.google_ads {
+        SecretUpdate::Keep => {}
+        SecretUpdate::Clear => {
+            conn.execute(
+                "UPDATE tenants SET google_ads_enc = NULL, google_ads_last4 = NULL WHERE id = ?1",
+                [&id],
+            )?;
+            changed.push("google_ads");
+        }
+        SecretUpdate::Set(cfg) => {
+            let plain = serde_json::to_vec(cfg.expose())?;
+            let sealed = key.seal(&aad(tenant, "google_ads"), &plain)?;
+            conn.execute(
+                "UPDATE tenants SET google_ads_enc = ?2, google_ads_last4 = ?3 WHERE id = ?1",
+                params![id, sealed, google_ads_last4(cfg.expose())],
+            )?;
+            changed.push("google_ads");
+        }
+    }
+    Ok(changed)
+}
+
+/// The secrets a change sets, for the audit row of a new tenant.
+pub(crate) fn secret_names(s: &SecretChanges) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if matches!(s.meta_access_token, SecretUpdate::Set(_)) {
+        out.push("meta_access_token");
+    }
+    if matches!(s.google_ads, SecretUpdate::Set(_)) {
+        out.push("google_ads");
+    }
+    out
+}

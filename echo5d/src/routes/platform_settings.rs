@@ -1,0 +1,91 @@
+//! The platform settings: defaults for new tenants, the honeypot names, who runs the
+//! platform.
+
+use axum::Json;
+use axum::extract::State;
+use echo5_core::ErrorBody;
+use echo5_core::audit::AuditAction;
+use echo5_core::event::{Change, Changed};
+use echo5_core::platform_settings::{self, PlatformSettings, PlatformSettingsPatch};
+
+use crate::error::ApiResult;
+use crate::extract::{Admin, ApiJson};
+use crate::state::AppState;
+
+/// The names of the fields a platform settings write changed, for the log line.
+fn changed_fields(changed: &Changed<PlatformSettings>) -> Vec<&'static str> {
+    changed
+        .changes
+        .iter()
+        .flat_map(Change::fields)
+        .copied()
+        .collect()
+}
+
+/// The platform settings: defaults for tenants created from now on, the honeypot names
+/// every tenant's ingest checks, the rotation grace default, who runs the platform.
+#[utoipa::path(get, path = "/api/v1/platform/settings", tag = "platform",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The settings (the built-in defaults until first set)", body = PlatformSettings),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
+pub async fn get_platform_settings(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> ApiResult<Json<PlatformSettings>> {
+    Ok(Json((*state.store.platform_settings().await?).clone()))
+}
+
+/// Replaces the platform settings; every field is required (`null` for an unset operator
+/// name or e-mail). Existing tenants are not changed.
+#[utoipa::path(put, path = "/api/v1/platform/settings", tag = "platform",
+    request_body = PlatformSettings,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The settings after the change", body = PlatformSettings),
+        (status = 400, description = "Unreadable body, missing or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
+pub async fn put_platform_settings(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(input): ApiJson<PlatformSettings>,
+) -> ApiResult<Json<PlatformSettings>> {
+    let new = platform_settings::validate_settings(&input)?;
+    let changed = state
+        .store
+        .update_platform_settings(
+            admin.actor(),
+            AuditAction::PlatformSettingsReplaced,
+            move |_| Ok(new),
+        )
+        .await?;
+    tracing::info!(changed = ?changed_fields(&changed), "platform settings replaced");
+    Ok(Json(state.events.publish_all(changed)))
+}
+
+/// Changes any subset of the platform settings; `null` clears the operator name or e-mail.
+#[utoipa::path(patch, path = "/api/v1/platform/settings", tag = "platform",
+    request_body = PlatformSettingsPatch,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The settings after the change", body = PlatformSettings),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
+pub async fn patch_platform_settings(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(patch): ApiJson<PlatformSettingsPatch>,
+) -> ApiResult<Json<PlatformSettings>> {
+    let changed = state
+        .store
+        .update_platform_settings(
+            admin.actor(),
+            AuditAction::PlatformSettingsUpdated,
+            move |cur| platform_settings::apply_patch(cur, &patch),
+        )
+        .await?;
+    tracing::info!(changed = ?changed_fields(&changed), "platform settings updated");
+    Ok(Json(state.events.publish_all(changed)))
+}
