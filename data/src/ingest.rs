@@ -163,8 +163,7 @@ fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
     if let Some(id) = known {
         return Ok(id);
     }
-    let id = crate::stages::intake_id(conn, tenant)?
-        .ok_or_else(|| StoreError::Internal(format!("tenant {tenant} has no stages")))?;
+    let id = crate::stages::intake(conn, tenant)?;
     INTAKE.with_borrow_mut(|(_, stages)| stages.insert(tenant, id));
     Ok(id)
 }

@@ -9,7 +9,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::leads::workflow::intake_of;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
@@ -62,7 +61,7 @@ fn tenant_breaches(
     after: Option<(i64, String)>,
     limit: usize,
 ) -> Result<Vec<Breach>, StoreError> {
-    let intake = intake_of(conn, t.id)?;
+    let intake = crate::stages::intake(conn, t.id)?;
     let sla_hours = t.fields.settings.sla_hours;
     let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
     let (after_ts, after_id) = after.unwrap_or((i64::MIN, String::new()));
@@ -76,7 +75,7 @@ fn tenant_breaches(
         .query_map(
             params![
                 t.id.to_string(),
-                intake.id.to_string(),
+                intake.to_string(),
                 cutoff,
                 after_ts,
                 after_id,
@@ -267,14 +266,15 @@ impl Store {
             for (b, sla_hours, recipient) in candidates {
                 // Still waiting in intake? It may have moved since the read.
                 let inserted = c
-                    .prepare_cached(
+                    .prepare_cached(concat!(
                         "INSERT INTO sla_breaches(lead_id, tenant_id, breached_at, recorded_at)
                          SELECT l.id, l.tenant_id, ?2, ?3 FROM leads l
                          WHERE l.id = ?1 AND l.created_at < ?4 AND l.is_spam = 0 AND l.duplicate_of IS NULL
-                           AND l.stage_id = (SELECT s.id FROM stages s WHERE s.tenant_id = l.tenant_id
-                                             ORDER BY s.position, s.created_at LIMIT 1)
-                         ON CONFLICT(lead_id) DO NOTHING",
-                    )?
+                           AND l.stage_id = (",
+                        crate::stages::intake_sql!("l.tenant_id"),
+                        ")
+                         ON CONFLICT(lead_id) DO NOTHING"
+                    ))?
                     .execute(params![
                         b.lead_id.to_string(),
                         b.deadline.timestamp_millis(),

@@ -72,11 +72,7 @@ impl TenantRow {
     }
 
     pub fn tref(&self) -> TenantRef {
-        TenantRef {
-            id: self.id,
-            slug: self.fields.slug.clone(),
-            name: self.fields.name.clone(),
-        }
+        TenantRef::new(self.id, &self.fields.slug, &self.fields.name)
     }
 }
 

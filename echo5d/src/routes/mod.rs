@@ -35,21 +35,26 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
-        let limit = page::limit(self.limit)?;
-        let cursor = self.cursor.as_deref().map(Cursor::decode).transpose()?;
-        Ok((limit, cursor))
+        page_params(self.limit, self.cursor.as_deref())
     }
+}
+
+/// `?limit=&cursor=` checked: the page size (1..=200, default 50) and the cursor to start
+/// after, for [`PageParams`] and the lists whose parameters include them.
+pub fn page_params(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<(u32, Option<Cursor>), ApiError> {
+    let limit = page::limit(limit)?;
+    let cursor = cursor.map(Cursor::decode).transpose()?;
+    Ok((limit, cursor))
 }
 
 /// Announces a change to a tenant (its fields, settings or pipeline) on the event stream.
 pub fn tenant_updated(state: &crate::state::AppState, t: &echo5_core::tenants::Tenant, what: &str) {
     state.events.publish(
         echo5_core::event::TENANT_UPDATED,
-        Some(echo5_core::tenants::TenantRef {
-            id: t.id,
-            slug: t.slug.clone(),
-            name: t.name.clone(),
-        }),
+        Some(echo5_core::tenants::TenantRef::from(t)),
         serde_json::json!({ "changed": what }),
     );
 }
