@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 
-fn aad(tenant: Uuid, field: &str) -> Vec<u8> {
+/// What a sealed tenant secret is bound to: its tenant and its field, so a sealed value
+/// copied to another tenant or field does not open.
+pub(crate) fn aad(tenant: impl std::fmt::Display, field: &str) -> Vec<u8> {
     format!("tenant:{tenant}:{field}").into_bytes()
 }
 

@@ -12,14 +12,6 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
-/// Every tenant, or the one asked for.
-fn tenant_rows(conn: &Connection, only: Option<&TenantKey>) -> Result<Vec<TenantRow>, StoreError> {
-    match only {
-        Some(k) => Ok(vec![tenants::get(conn, k)?]),
-        None => tenants::all(conn),
-    }
-}
-
 const BREACH_KEYS_SQL: &str = "SELECT created_at, id FROM leads INDEXED BY leads_tenant_stage
      WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
        AND created_at < ?3 AND (created_at, id) > (?4, ?5)
@@ -161,7 +153,7 @@ impl Store {
     ) -> Result<Page<Breach>, StoreError> {
         let now = self.now();
         self.read(move |c| {
-            let tenants = tenant_rows(c, tenant.as_ref())?;
+            let tenants = tenants::one_or_all(c, tenant.as_ref())?;
             let intakes = crate::stages::intake_stages(c)?;
             // Phase 1: each tenant's next keys from its index, merged by deadline.
             let mut keys: Vec<(i64, String, usize)> = Vec::new();
@@ -228,7 +220,7 @@ impl Store {
         let candidates: Vec<(Breach, u32, Option<String>)> = self
             .read(move |c| {
                 let mut out = Vec::new();
-                for t in tenant_rows(c, None)? {
+                for t in tenants::all(c)? {
                     let mut after = None;
                     loop {
                         let page = tenant_breaches(c, &t, now, after.clone(), 500)?;

@@ -139,6 +139,17 @@ pub(crate) fn get(conn: &Connection, key: &TenantKey) -> Result<TenantRow, Store
     find(conn, key)?.ok_or(StoreError::Domain(DomainError::NotFound { what: "tenant" }))
 }
 
+/// The tenant asked for, or every tenant (oldest first) when none is.
+pub(crate) fn one_or_all(
+    conn: &Connection,
+    only: Option<&TenantKey>,
+) -> Result<Vec<TenantRow>, StoreError> {
+    match only {
+        Some(k) => Ok(vec![get(conn, k)?]),
+        None => all(conn),
+    }
+}
+
 fn slug_taken(conn: &Connection, slug: &str, except: Option<Uuid>) -> Result<bool, StoreError> {
     let other: Option<String> = conn
         .prepare_cached("SELECT id FROM tenants WHERE slug = ?1")?

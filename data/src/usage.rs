@@ -224,10 +224,7 @@ impl Store {
         }
         let now = self.now();
         self.read(move |c| {
-            let mut rows = match &tenant {
-                Some(k) => vec![tenants::get(c, k)?],
-                None => tenants::all(c)?,
-            };
+            let mut rows = tenants::one_or_all(c, tenant.as_ref())?;
             rows.sort_by(|a, b| a.fields.slug.cmp(&b.fields.slug));
             usage(c, &rows, month, now)
         })
