@@ -35,19 +35,8 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
-        page_params(self.limit, self.cursor.as_deref())
+        Ok(page::parse(self.limit, self.cursor.as_deref())?)
     }
-}
-
-/// `?limit=&cursor=` checked: the page size (1..=200, default 50) and the cursor to start
-/// after, for [`PageParams`] and the lists whose parameters include them.
-pub fn page_params(
-    limit: Option<u32>,
-    cursor: Option<&str>,
-) -> Result<(u32, Option<Cursor>), ApiError> {
-    let limit = page::limit(limit)?;
-    let cursor = cursor.map(Cursor::decode).transpose()?;
-    Ok((limit, cursor))
 }
 
 /// Announces a change to a tenant (its fields, settings or pipeline) on the event stream.
