@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::DomainError;
 use echo5_core::dedup::Answer;
 use echo5_core::leads::Lead;
+use echo5_core::usage::Month;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -16,7 +17,7 @@ use crate::error::StoreError;
 use crate::keys::KeyIdentity;
 use crate::leads::{self, RawBody};
 use crate::store::Store;
-use crate::usage::{self, Counts};
+use crate::usage::Counts;
 
 /// A retry with the same `Idempotency-Key` within this window gets the first answer.
 pub const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::hours(24);
@@ -184,7 +185,7 @@ impl Store {
         // contact keys of the dedup windows, the `custom` column's JSON text, the usage month.
         let contacts = recent.contacts(req.key.tenant_id, &req.lead);
         let custom = req.lead.custom.to_string();
-        let month = usage::month_of(now);
+        let month = Month::of(now).to_string();
         self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
             // guard is held for the whole job, which runs on the one writer thread anyway.

@@ -372,7 +372,7 @@ impl Store {
         .await
     }
 
-    /// (status, attempts) of a lead's alert, for tests and the console.
+    /// (status, attempts) of a lead's alert, if it has one.
     pub async fn alert_state(&self, lead: Uuid) -> Result<Option<(String, u32)>, StoreError> {
         self.read(move |c| {
             Ok(

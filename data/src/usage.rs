@@ -4,7 +4,7 @@
 //! [`Store::flush_coalesced`](crate::Store::flush_coalesced), so metering costs no write per
 //! request. The usage report reads the counters back per tenant and month.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use echo5_core::clock::from_millis;
 use echo5_core::usage::{self, KeyUsage, Month, TenantUsage};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -17,11 +17,6 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::tally::{BatchTally, Tally};
 use crate::tenants::{self, TenantKey, TenantRow};
-
-/// `YYYY-MM` in UTC: the metering period.
-pub fn month_of(t: DateTime<Utc>) -> String {
-    format!("{:04}-{:02}", t.year(), t.month())
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
@@ -52,7 +47,7 @@ pub(crate) struct UsageBuffer {
 impl UsageBuffer {
     pub(crate) fn add(&self, tenant: Uuid, key: Uuid, at: DateTime<Utc>, delta: Counts) {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        p.entry((tenant, key, month_of(at)))
+        p.entry((tenant, key, Month::of(at).to_string()))
             .or_default()
             .add(&delta);
     }
@@ -104,21 +99,6 @@ pub(crate) fn bump(
         d.api_calls as i64
     ])?;
     Ok(())
-}
-
-impl Store {
-    /// Counts a refused request made with a valid key (bad body, over the rate limit...).
-    pub fn count_rejected(&self, tenant: Uuid, key: Uuid) {
-        self.usage().add(
-            tenant,
-            key,
-            self.now(),
-            Counts {
-                rejected: 1,
-                ..Counts::default()
-            },
-        );
-    }
 }
 
 fn counts_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<[u64; 5]> {
@@ -211,6 +191,19 @@ fn usage(
 }
 
 impl Store {
+    /// Counts a refused request made with a valid key (bad body, over the rate limit...).
+    pub fn count_rejected(&self, tenant: Uuid, key: Uuid) {
+        self.usage().add(
+            tenant,
+            key,
+            self.now(),
+            Counts {
+                rejected: 1,
+                ..Counts::default()
+            },
+        );
+    }
+
     /// Usage of every tenant (in slug order) or of one, in `month`. Counts still buffered
     /// in memory (API calls, rejections) are written first, so the answer is current.
     pub async fn usage_report(
