@@ -195,7 +195,7 @@ fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
     out
 }
 
-/// A new tenant's pipeline: the platform's default stages (see `platform`).
+/// A new tenant's pipeline: the platform's default stages (see `platform_settings`).
 pub(crate) fn insert_default_stages(
     conn: &Connection,
     tenant: Uuid,
