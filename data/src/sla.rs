@@ -12,6 +12,17 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
+/// Records a breach of lead ?1 if it is still waiting in its tenant's intake stage.
+const RECORD_BREACH_SQL: &str = concat!(
+    "INSERT INTO sla_breaches(lead_id, tenant_id, breached_at, recorded_at)
+     SELECT l.id, l.tenant_id, ?2, ?3 FROM leads l
+     WHERE l.id = ?1 AND l.created_at < ?4 AND l.is_spam = 0 AND l.duplicate_of IS NULL
+       AND l.stage_id = (",
+    crate::stages::intake_sql!("l.tenant_id"),
+    ")
+     ON CONFLICT(lead_id) DO NOTHING"
+);
+
 const BREACH_KEYS_SQL: &str = "SELECT created_at, id FROM leads INDEXED BY leads_tenant_stage
      WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
        AND created_at < ?3 AND (created_at, id) > (?4, ?5)
@@ -258,15 +269,7 @@ impl Store {
             for (b, sla_hours, recipient) in candidates {
                 // Still waiting in intake? It may have moved since the read.
                 let inserted = c
-                    .prepare_cached(concat!(
-                        "INSERT INTO sla_breaches(lead_id, tenant_id, breached_at, recorded_at)
-                         SELECT l.id, l.tenant_id, ?2, ?3 FROM leads l
-                         WHERE l.id = ?1 AND l.created_at < ?4 AND l.is_spam = 0 AND l.duplicate_of IS NULL
-                           AND l.stage_id = (",
-                        crate::stages::intake_sql!("l.tenant_id"),
-                        ")
-                         ON CONFLICT(lead_id) DO NOTHING"
-                    ))?
+                    .prepare_cached(RECORD_BREACH_SQL)?
                     .execute(params![
                         b.lead_id.to_string(),
                         b.deadline.timestamp_millis(),
@@ -401,6 +404,15 @@ mod tests {
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    /// The breach record looks the lead up by id and its intake stage up with one seek.
+    #[test]
+    fn recording_a_breach_seeks_the_lead_and_its_intake_stage() {
+        let plan = crate::db::fresh_query_plan(RECORD_BREACH_SQL, params!["l", 0, 0, 0]);
+        assert!(plan.contains("stages_tenant_order"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        assert!(!plan.contains("SCAN"), "{plan}");
     }
 
     #[test]
