@@ -1,6 +1,6 @@
-//! A tenant's settings as stored: the plain ones are columns of `tenants` (see
-//! [`crate::tenants`]); the secrets are sealed under the master key, inside the writer
-//! transaction, so a secret in clear never leaves the request that carried it.
+//! A tenant's secret settings as stored (the plain ones are columns of the tenants table):
+//! sealed under the master key inside the writer transaction, so a secret in clear never
+//! leaves the request that carried it.
 
 use echo5_core::crypto::MasterKey;
 use echo5_core::secret::{SecretUpdate, last4};

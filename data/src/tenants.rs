@@ -1,5 +1,5 @@
 //! Tenants: their fields and settings as stored (the sealed secrets are written by
-//! [`crate::settings`]).
+//! `settings`).
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
@@ -14,6 +14,7 @@ use echo5_core::tenants::{
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 
 use crate::audit;
@@ -251,6 +252,13 @@ pub(crate) fn insert(
     get(conn, &TenantKey::Id(id))
 }
 
+/// Orders the commits of tenant changes: taken inside the writing transaction, on the one
+/// writer thread, so a later commit always holds a larger number.
+pub(crate) fn tenant_change() -> u64 {
+    static CHANGES: AtomicU64 = AtomicU64::new(0);
+    CHANGES.fetch_add(1, Ordering::Relaxed) + 1
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteMode {
     /// Refuse (409) when the tenant still holds leads: leads are never lost by accident.
@@ -319,7 +327,7 @@ impl Store {
                     details: json!({ "secrets_set": secret_names }),
                 },
             )?;
-            Ok((row.view(), crate::keys::tenant_change()))
+            Ok((row.view(), tenant_change()))
         })
         .await
         .map(|(t, change)| {
@@ -382,7 +390,7 @@ impl Store {
                     details: json!({ "changed": changed }),
                 },
             )?;
-            Ok((after.view(), crate::keys::tenant_change()))
+            Ok((after.view(), tenant_change()))
         })
         .await
         .map(|(t, change)| {
