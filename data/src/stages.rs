@@ -183,15 +183,6 @@ pub struct StageDeleted {
 }
 
 impl Store {
-    /// The id of a tenant's intake stage.
-    pub async fn intake_stage(&self, tenant: TenantKey) -> Result<Option<Uuid>, StoreError> {
-        self.read(move |c| {
-            let t = tenants::get(c, &tenant)?;
-            intake_id(c, t.id)
-        })
-        .await
-    }
-
     pub async fn list_stages(&self, tenant: TenantKey) -> Result<Vec<StageSummary>, StoreError> {
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
