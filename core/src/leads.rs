@@ -261,51 +261,56 @@ impl LeadQueryParams {
                 "from must not be after to",
             ));
         }
+        let stage = self
+            .stage
+            .as_deref()
+            .map(|s| {
+                Uuid::try_parse(s).map_err(|_| {
+                    DomainError::invalid("stage", "invalid_id", "stage must be a stage id")
+                })
+            })
+            .transpose()?;
+        let source = self
+            .source
+            .as_deref()
+            .map(|s| {
+                LeadSource::parse(s).ok_or_else(|| {
+                    DomainError::invalid(
+                        "source",
+                        "invalid_value",
+                        "source must be one of website, meta, google, manual, api",
+                    )
+                })
+            })
+            .transpose()?;
+        let spam = match self.spam.as_deref() {
+            None | Some("false") | Some("0") => SpamFilter::Hide,
+            Some("true") | Some("1") => SpamFilter::Only,
+            Some("all") => SpamFilter::Include,
+            Some(_) => {
+                return Err(DomainError::invalid(
+                    "spam",
+                    "invalid_value",
+                    "spam must be false, true or all",
+                ));
+            }
+        };
+        let breached = self
+            .breached
+            .as_deref()
+            .map(|b| parse_bool("breached", b))
+            .transpose()?;
+        let (limit, cursor) = crate::page::parse(self.limit, self.cursor.as_deref())?;
         Ok(LeadQuery {
-            stage: self
-                .stage
-                .as_deref()
-                .map(|s| {
-                    Uuid::try_parse(s).map_err(|_| {
-                        DomainError::invalid("stage", "invalid_id", "stage must be a stage id")
-                    })
-                })
-                .transpose()?,
-            source: self
-                .source
-                .as_deref()
-                .map(|s| {
-                    LeadSource::parse(s).ok_or_else(|| {
-                        DomainError::invalid(
-                            "source",
-                            "invalid_value",
-                            "source must be one of website, meta, google, manual, api",
-                        )
-                    })
-                })
-                .transpose()?,
+            stage,
+            source,
             q,
             from,
             to,
-            spam: match self.spam.as_deref() {
-                None | Some("false") | Some("0") => SpamFilter::Hide,
-                Some("true") | Some("1") => SpamFilter::Only,
-                Some("all") => SpamFilter::Include,
-                Some(_) => {
-                    return Err(DomainError::invalid(
-                        "spam",
-                        "invalid_value",
-                        "spam must be false, true or all",
-                    ));
-                }
-            },
-            breached: self
-                .breached
-                .as_deref()
-                .map(|b| parse_bool("breached", b))
-                .transpose()?,
-            limit: crate::page::limit(self.limit)?,
-            cursor: self.cursor.as_deref().map(Cursor::decode).transpose()?,
+            spam,
+            breached,
+            limit,
+            cursor,
         })
     }
 }

@@ -76,6 +76,16 @@ pub fn limit(requested: Option<u32>) -> Result<u32, DomainError> {
     }
 }
 
+/// Checks `?limit=&cursor=` of a list: the page size ([`limit`]) and the key to start after.
+pub fn parse(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<(u32, Option<Cursor>), DomainError> {
+    let limit = self::limit(limit)?;
+    let cursor = cursor.map(Cursor::decode).transpose()?;
+    Ok((limit, cursor))
+}
+
 /// Builds a page from `limit + 1` fetched rows: the extra row only says another page exists.
 pub fn paginate<T>(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> Cursor) -> Page<T> {
     let more = rows.len() > limit as usize;

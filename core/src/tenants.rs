@@ -31,6 +31,22 @@ pub struct TenantRef {
     pub name: String,
 }
 
+impl TenantRef {
+    pub fn new(id: Uuid, slug: impl Into<String>, name: impl Into<String>) -> TenantRef {
+        TenantRef {
+            id,
+            slug: slug.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl From<&Tenant> for TenantRef {
+    fn from(t: &Tenant) -> TenantRef {
+        TenantRef::new(t.id, &t.slug, &t.name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantSettings {

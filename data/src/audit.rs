@@ -96,11 +96,9 @@ impl Store {
             let mut out = Vec::with_capacity(rows.len());
             for (id, at, actor, action, tid, slug, name, target, details) in rows {
                 let tenant = match (tid, slug, name) {
-                    (Some(tid), Some(slug), Some(name)) => Some(TenantRef {
-                        id: Uuid::parse_str(&tid)?,
-                        slug,
-                        name,
-                    }),
+                    (Some(tid), Some(slug), Some(name)) => {
+                        Some(TenantRef::new(Uuid::parse_str(&tid)?, slug, name))
+                    }
                     _ => None,
                 };
                 out.push(AuditEntry {

@@ -49,7 +49,7 @@ fn tenant_counts(
              WHERE c.tenant_id = ?1 AND c.is_spam = 0 AND s.kind = 'open'",
         )?
         .query_row(params![tid], |r| r.get(0))?;
-    let (in_breach, oldest) = match pipeline.first() {
+    let (in_breach, oldest) = match stages::intake_of(&pipeline) {
         Some(intake) => {
             let sid = intake.id.to_string();
             let cutoff = sla::breach_cutoff(now, t.fields.settings.sla_hours).timestamp_millis();
@@ -175,15 +175,6 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(analytics::compute(&pipeline, &facts, from, to))
-        })
-        .await
-    }
-
-    /// The intake stage's id of a tenant (for tests and the console).
-    pub async fn intake_stage(&self, tenant: TenantKey) -> Result<Option<Uuid>, StoreError> {
-        self.read(move |c| {
-            let t = tenants::get(c, &tenant)?;
-            crate::stages::intake_id(c, t.id)
         })
         .await
     }

@@ -56,7 +56,9 @@ impl Store {
                     &PlatformSettings::default().default_stages,
                 )?;
                 let pipeline = stages::load(c, row.id)?;
-                let intake = pipeline[0].id;
+                let intake = stages::intake_of(&pipeline)
+                    .map(|s| s.id)
+                    .ok_or_else(|| StoreError::Internal("no stages".into()))?;
                 for lead in demo::leads(t, row.id, &pipeline, now, seed) {
                     leads::insert_counted(c, &lead, None, None)?;
                     recent.remember(&lead, now);

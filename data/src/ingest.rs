@@ -8,6 +8,7 @@ use echo5_core::dedup::Answer;
 use echo5_core::event::Change;
 use echo5_core::leads::{Lead, LeadSource};
 use echo5_core::tenants::TenantRef;
+use echo5_core::usage::Month;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -18,7 +19,7 @@ use crate::error::StoreError;
 use crate::keys::KeyIdentity;
 use crate::leads::{self, RawBody};
 use crate::store::Store;
-use crate::usage::{self, Counts};
+use crate::usage::Counts;
 
 /// A retry with the same `Idempotency-Key` within this window gets the first answer.
 pub const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::hours(24);
@@ -179,8 +180,7 @@ fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
     if let Some(id) = known {
         return Ok(id);
     }
-    let id = crate::stages::intake_id(conn, tenant)?
-        .ok_or_else(|| StoreError::Internal(format!("tenant {tenant} has no stages")))?;
+    let id = crate::stages::intake(conn, tenant)?;
     INTAKE.with_borrow_mut(|(_, stages)| stages.insert(tenant, id));
     Ok(id)
 }
@@ -201,7 +201,7 @@ impl Store {
         // contact keys of the dedup windows, the `custom` column's JSON text, the usage month.
         let contacts = recent.contacts(req.key.tenant_id, &req.lead);
         let custom = req.lead.custom.to_string();
-        let month = usage::month_of(now);
+        let month = Month::of(now).to_string();
         self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
             // guard is held for the whole job, which runs on the one writer thread anyway.

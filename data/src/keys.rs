@@ -19,7 +19,6 @@ use echo5_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
@@ -62,7 +61,7 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct KeyIndex {
     by_hash: RwLock<HashMap<[u8; 32], Entry>>,
-    /// Tenants' `active` flags with the [`tenant_change`] that committed them: every
+    /// Tenants' `active` flags with the [`tenant_change`](crate::tenants::tenant_change) that committed them: every
     /// inactive tenant, and the tenants changed since the start.
     tenants: RwLock<HashMap<Uuid, (bool, u64)>>,
     pending_use: Mutex<HashMap<Uuid, DateTime<Utc>>>,
@@ -130,7 +129,7 @@ impl KeyIndex {
             .remove(&tenant);
     }
 
-    /// Records a committed `active` flag of a tenant. `change` is the [`tenant_change`] taken
+    /// Records a committed `active` flag of a tenant. `change` is the [`tenant_change`](crate::tenants::tenant_change) taken
     /// in the transaction that wrote it: callers publish after their commit, in whatever
     /// order their tasks wake up, and an older change never overwrites a newer one.
     pub(crate) fn set_tenant_active(&self, tenant: Uuid, active: bool, change: u64) {
@@ -198,13 +197,6 @@ impl KeyIndex {
     pub(crate) fn forget_tenant(&self, tenant: Uuid) {
         self.remove_tenant(tenant);
     }
-}
-
-/// Orders the commits of tenant changes: taken inside the writing transaction, on the one
-/// writer thread, so a later commit always holds a larger number.
-pub(crate) fn tenant_change() -> u64 {
-    static CHANGES: AtomicU64 = AtomicU64::new(0);
-    CHANGES.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 const COLUMNS: &str =

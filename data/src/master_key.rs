@@ -21,10 +21,6 @@ pub struct Rotation {
 /// A tenant id with its sealed Meta token and Google Ads config, when set.
 type SealedTenantSecrets = (String, Option<Vec<u8>>, Option<Vec<u8>>);
 
-fn tenant_aad(tenant: &str, field: &str) -> Vec<u8> {
-    format!("tenant:{tenant}:{field}").into_bytes()
-}
-
 impl Store {
     /// Re-seals every tenant secret and API-key copy under `new` (as the next key
     /// generation) and records its fingerprint. All or nothing: a value that does not open
@@ -48,7 +44,7 @@ impl Store {
                         ("google_ads", "google_ads_enc", google),
                     ] {
                         if let Some(sealed) = sealed {
-                            let aad = tenant_aad(&id, field);
+                            let aad = crate::settings::aad(&id, field);
                             let plain = old.open(&aad, &sealed)?;
                             let resealed = new.seal(&aad, plain.expose())?;
                             c.execute(

@@ -1,6 +1,6 @@
-//! A tenant's settings as stored: the plain ones are columns of `tenants` (see
-//! [`crate::tenants`]); the secrets are sealed under the master key, inside the writer
-//! transaction, so a secret in clear never leaves the request that carried it.
+//! A tenant's secret settings as stored (the plain ones are columns of the tenants table):
+//! sealed under the master key inside the writer transaction, so a secret in clear never
+//! leaves the request that carried it.
 
 use echo5_core::crypto::MasterKey;
 use echo5_core::secret::{SecretUpdate, last4};
@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 
-fn aad(tenant: Uuid, field: &str) -> Vec<u8> {
+/// What a sealed tenant secret is bound to: its tenant and its field, so a sealed value
+/// copied to another tenant or field does not open.
+pub(crate) fn aad(tenant: impl std::fmt::Display, field: &str) -> Vec<u8> {
     format!("tenant:{tenant}:{field}").into_bytes()
 }
 

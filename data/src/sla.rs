@@ -10,17 +10,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::leads::workflow::intake_of;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
-/// Every tenant, or the one asked for.
-fn tenant_rows(conn: &Connection, only: Option<&TenantKey>) -> Result<Vec<TenantRow>, StoreError> {
-    match only {
-        Some(k) => Ok(vec![tenants::get(conn, k)?]),
-        None => tenants::all(conn),
-    }
-}
+/// Records a breach of lead ?1 if it is still waiting in its tenant's intake stage.
+const RECORD_BREACH_SQL: &str = concat!(
+    "INSERT INTO sla_breaches(lead_id, tenant_id, breached_at, recorded_at)
+     SELECT l.id, l.tenant_id, ?2, ?3 FROM leads l
+     WHERE l.id = ?1 AND l.created_at < ?4 AND l.is_spam = 0 AND l.duplicate_of IS NULL
+       AND l.stage_id = (",
+    crate::stages::intake_sql!("l.tenant_id"),
+    ")
+     ON CONFLICT(lead_id) DO NOTHING"
+);
 
 const BREACH_KEYS_SQL: &str = "SELECT created_at, id FROM leads INDEXED BY leads_tenant_stage
      WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
@@ -63,7 +65,7 @@ fn tenant_breaches(
     after: Option<(i64, String)>,
     limit: usize,
 ) -> Result<Vec<Breach>, StoreError> {
-    let intake = intake_of(conn, t.id)?;
+    let intake = crate::stages::intake(conn, t.id)?;
     let sla_hours = t.fields.settings.sla_hours;
     let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
     let (after_ts, after_id) = after.unwrap_or((i64::MIN, String::new()));
@@ -77,7 +79,7 @@ fn tenant_breaches(
         .query_map(
             params![
                 t.id.to_string(),
-                intake.id.to_string(),
+                intake.to_string(),
                 cutoff,
                 after_ts,
                 after_id,
@@ -163,7 +165,7 @@ impl Store {
     ) -> Result<Page<Breach>, StoreError> {
         let now = self.now();
         self.read(move |c| {
-            let tenants = tenant_rows(c, tenant.as_ref())?;
+            let tenants = tenants::one_or_all(c, tenant.as_ref())?;
             let intakes = crate::stages::intake_stages(c)?;
             // Phase 1: each tenant's next keys from its index, merged by deadline.
             let mut keys: Vec<(i64, String, usize)> = Vec::new();
@@ -231,7 +233,7 @@ impl Store {
         let candidates: Vec<(Breach, u32, Option<String>)> = self
             .read(move |c| {
                 let mut out = Vec::new();
-                for t in tenant_rows(c, None)? {
+                for t in tenants::all(c)? {
                     let mut after = None;
                     loop {
                         let page = tenant_breaches(c, &t, now, after.clone(), 500)?;
@@ -270,14 +272,7 @@ impl Store {
             for (b, sla_hours, recipient) in candidates {
                 // Still waiting in intake? It may have moved since the read.
                 let inserted = c
-                    .prepare_cached(
-                        "INSERT INTO sla_breaches(lead_id, tenant_id, breached_at, recorded_at)
-                         SELECT l.id, l.tenant_id, ?2, ?3 FROM leads l
-                         WHERE l.id = ?1 AND l.created_at < ?4 AND l.is_spam = 0 AND l.duplicate_of IS NULL
-                           AND l.stage_id = (SELECT s.id FROM stages s WHERE s.tenant_id = l.tenant_id
-                                             ORDER BY s.position, s.created_at LIMIT 1)
-                         ON CONFLICT(lead_id) DO NOTHING",
-                    )?
+                    .prepare_cached(RECORD_BREACH_SQL)?
                     .execute(params![
                         b.lead_id.to_string(),
                         b.deadline.timestamp_millis(),
@@ -392,7 +387,7 @@ impl Store {
         .await
     }
 
-    /// (status, attempts) of a lead's alert, for tests and the console.
+    /// (status, attempts) of a lead's alert, if it has one.
     pub async fn alert_state(&self, lead: Uuid) -> Result<Option<(String, u32)>, StoreError> {
         self.read(move |c| {
             Ok(
@@ -421,6 +416,15 @@ mod tests {
             "{plan}"
         );
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    /// The breach record looks the lead up by id and its intake stage up with one seek.
+    #[test]
+    fn recording_a_breach_seeks_the_lead_and_its_intake_stage() {
+        let plan = crate::db::fresh_query_plan(RECORD_BREACH_SQL, params!["l", 0, 0, 0]);
+        assert!(plan.contains("stages_tenant_order"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        assert!(!plan.contains("SCAN"), "{plan}");
     }
 
     #[test]

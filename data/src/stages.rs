@@ -22,11 +22,36 @@ fn parse_id(s: &str) -> rusqlite::Result<Uuid> {
     })
 }
 
+/// The order of a pipeline: by position, then by age. A tenant's intake stage — the stage
+/// every new lead enters, and the one its SLA watches — is the first in this order. Every
+/// query that orders a pipeline or picks its intake stage is built from this.
+macro_rules! pipeline_order {
+    () => {
+        "position, created_at"
+    };
+}
+
+/// The id of the intake stage of the tenant named by `$tenant` (a parameter or a column), as
+/// SQL: one seek in `stages_tenant_order`, no sort (see `intake_lookup_is_one_seek`).
+macro_rules! intake_sql {
+    ($tenant:literal) => {
+        concat!(
+            "SELECT id FROM stages WHERE tenant_id = ",
+            $tenant,
+            " ORDER BY ",
+            $crate::stages::pipeline_order!(),
+            " LIMIT 1"
+        )
+    };
+}
+pub(crate) use {intake_sql, pipeline_order};
+
 /// The pipeline in order.
 pub(crate) fn load(conn: &Connection, tenant: Uuid) -> Result<Vec<Stage>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, name, kind FROM stages WHERE tenant_id = ?1 ORDER BY position, created_at",
-    )?;
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT id, name, kind FROM stages WHERE tenant_id = ?1 ORDER BY ",
+        pipeline_order!()
+    ))?;
     let rows = stmt
         .query_map([tenant.to_string()], |r| {
             let kind: String = r.get(2)?;
@@ -40,8 +65,19 @@ pub(crate) fn load(conn: &Connection, tenant: Uuid) -> Result<Vec<Stage>, StoreE
     Ok(rows)
 }
 
-/// A tenant's intake stage (the first of its pipeline), if it has stages. Runs for every
-/// stored lead: one seek in `stages_tenant_order`, no sort (see `intake_lookup_is_one_seek`).
+/// The intake stage of a pipeline already loaded in order (see [`load`]).
+pub(crate) fn intake_of(pipeline: &[Stage]) -> Option<&Stage> {
+    pipeline.first()
+}
+
+/// A tenant's intake stage, which every tenant has (its pipeline is never empty).
+pub(crate) fn intake(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
+    intake_id(conn, tenant)?
+        .ok_or_else(|| StoreError::Internal(format!("tenant {tenant} has no stages")))
+}
+
+/// A tenant's intake stage, if it has stages. Runs for every stored lead: one seek in
+/// `stages_tenant_order`, no sort (see `intake_lookup_is_one_seek`).
 pub(crate) fn intake_id(conn: &Connection, tenant: Uuid) -> Result<Option<Uuid>, StoreError> {
     let id: Option<String> = conn
         .prepare_cached(INTAKE_SQL)?
@@ -53,14 +89,14 @@ pub(crate) fn intake_id(conn: &Connection, tenant: Uuid) -> Result<Option<Uuid>,
     Ok(id.map(|s| parse_id(&s)).transpose()?)
 }
 
-const INTAKE_SQL: &str =
-    "SELECT id FROM stages WHERE tenant_id = ?1 ORDER BY position, created_at LIMIT 1";
+const INTAKE_SQL: &str = intake_sql!("?1");
 
-/// Every tenant's intake stage (the first of its pipeline), in one query.
+/// Every tenant's intake stage, in one query.
 pub(crate) fn intake_stages(conn: &Connection) -> Result<HashMap<Uuid, Uuid>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT tenant_id, id FROM stages ORDER BY tenant_id, position, created_at",
-    )?;
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT tenant_id, id FROM stages ORDER BY tenant_id, ",
+        pipeline_order!()
+    ))?;
     let rows = stmt
         .query_map([], |r| {
             Ok((

@@ -1,5 +1,5 @@
 //! Tenants: their fields and settings as stored (the sealed secrets are written by
-//! [`crate::settings`]).
+//! `settings`).
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
@@ -15,6 +15,7 @@ use echo5_core::tenants::{
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 
 use crate::audit;
@@ -73,11 +74,7 @@ impl TenantRow {
     }
 
     pub fn tref(&self) -> TenantRef {
-        TenantRef {
-            id: self.id,
-            slug: self.fields.slug.clone(),
-            name: self.fields.name.clone(),
-        }
+        TenantRef::new(self.id, &self.fields.slug, &self.fields.name)
     }
 }
 
@@ -144,6 +141,17 @@ pub(crate) fn get(conn: &Connection, key: &TenantKey) -> Result<TenantRow, Store
     find(conn, key)?.ok_or(StoreError::Domain(DomainError::NotFound { what: "tenant" }))
 }
 
+/// The tenant asked for, or every tenant (oldest first) when none is.
+pub(crate) fn one_or_all(
+    conn: &Connection,
+    only: Option<&TenantKey>,
+) -> Result<Vec<TenantRow>, StoreError> {
+    match only {
+        Some(k) => Ok(vec![get(conn, k)?]),
+        None => all(conn),
+    }
+}
+
 fn slug_taken(conn: &Connection, slug: &str, except: Option<Uuid>) -> Result<bool, StoreError> {
     let other: Option<String> = conn
         .prepare_cached("SELECT id FROM tenants WHERE slug = ?1")?
@@ -189,7 +197,7 @@ fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
     out
 }
 
-/// A new tenant's pipeline: the platform's default stages (see `platform`).
+/// A new tenant's pipeline: the platform's default stages (see `platform_settings`).
 pub(crate) fn insert_default_stages(
     conn: &Connection,
     tenant: Uuid,
@@ -243,6 +251,13 @@ pub(crate) fn insert(
     apply_secrets(conn, key, id, secrets)?;
     insert_default_stages(conn, id, at, stages)?;
     get(conn, &TenantKey::Id(id))
+}
+
+/// Orders the commits of tenant changes: taken inside the writing transaction, on the one
+/// writer thread, so a later commit always holds a larger number.
+pub(crate) fn tenant_change() -> u64 {
+    static CHANGES: AtomicU64 = AtomicU64::new(0);
+    CHANGES.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,10 +332,7 @@ impl Store {
                 tenant: row.tref(),
                 part: TenantPart::Created,
             };
-            Ok((
-                Changed::one(row.view(), created),
-                crate::keys::tenant_change(),
-            ))
+            Ok((Changed::one(row.view(), created), tenant_change()))
         })
         .await
         .map(|(t, change)| {
@@ -395,10 +407,7 @@ impl Store {
                 tenant: after.tref(),
                 part,
             };
-            Ok((
-                Changed::one(after.view(), updated),
-                crate::keys::tenant_change(),
-            ))
+            Ok((Changed::one(after.view(), updated), tenant_change()))
         })
         .await
         .map(|(t, change)| {

@@ -4,9 +4,9 @@
 //! [`Store::flush_coalesced`](crate::Store::flush_coalesced), so metering costs no write per
 //! request. The usage report reads the counters back per tenant and month.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use echo5_core::clock::from_millis;
-use echo5_core::usage::{self, KeyUsage, Month};
+use echo5_core::usage::{self, KeyUsage, Month, TenantUsage};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -17,11 +17,6 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::tally::{BatchTally, Tally};
 use crate::tenants::{self, TenantKey, TenantRow};
-
-/// `YYYY-MM` in UTC: the metering period.
-pub fn month_of(t: DateTime<Utc>) -> String {
-    format!("{:04}-{:02}", t.year(), t.month())
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
@@ -52,7 +47,7 @@ pub(crate) struct UsageBuffer {
 impl UsageBuffer {
     pub(crate) fn add(&self, tenant: Uuid, key: Uuid, at: DateTime<Utc>, delta: Counts) {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        p.entry((tenant, key, month_of(at)))
+        p.entry((tenant, key, Month::of(at).to_string()))
             .or_default()
             .add(&delta);
     }
@@ -66,17 +61,6 @@ impl UsageBuffer {
         for (slot, c) in back {
             p.entry(slot).or_default().add(&c);
         }
-    }
-
-    fn pending_for(&self, tenant: Uuid, month: &str) -> HashMap<Uuid, Counts> {
-        let p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out: HashMap<Uuid, Counts> = HashMap::new();
-        for ((t, k, m), c) in p.iter() {
-            if *t == tenant && m == month {
-                out.entry(*k).or_default().add(c);
-            }
-        }
-        out
     }
 }
 
@@ -117,80 +101,6 @@ pub(crate) fn bump(
     Ok(())
 }
 
-/// One tenant's usage in one month: per key, and the total.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenantUsage {
-    pub month: String,
-    pub total: Counts,
-    pub by_key: Vec<(Uuid, Counts)>,
-}
-
-impl Store {
-    /// Counts for `tenant` in `month`, including what is still buffered in memory.
-    pub async fn tenant_usage(
-        &self,
-        tenant: Uuid,
-        month: String,
-    ) -> Result<TenantUsage, StoreError> {
-        let m = month.clone();
-        let rows: Vec<(String, Counts)> = self
-            .read(move |c| {
-                let mut stmt = c.prepare_cached(
-                    "SELECT api_key_id, accepted, spam, duplicates, rejected, api_calls
-                     FROM usage_counters WHERE tenant_id = ?1 AND month = ?2",
-                )?;
-                let rows = stmt
-                    .query_map(params![tenant.to_string(), m], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            Counts {
-                                accepted: r.get::<_, i64>(1)? as u64,
-                                spam: r.get::<_, i64>(2)? as u64,
-                                duplicates: r.get::<_, i64>(3)? as u64,
-                                rejected: r.get::<_, i64>(4)? as u64,
-                                api_calls: r.get::<_, i64>(5)? as u64,
-                            },
-                        ))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
-            })
-            .await?;
-        let mut by_key: HashMap<Uuid, Counts> = HashMap::new();
-        let mut total = Counts::default();
-        for (k, c) in rows {
-            total.add(&c);
-            if let Ok(id) = Uuid::parse_str(&k) {
-                by_key.entry(id).or_default().add(&c);
-            }
-        }
-        for (k, c) in self.usage().pending_for(tenant, &month) {
-            total.add(&c);
-            by_key.entry(k).or_default().add(&c);
-        }
-        let mut by_key: Vec<(Uuid, Counts)> = by_key.into_iter().collect();
-        by_key.sort_by_key(|(k, _)| *k);
-        Ok(TenantUsage {
-            month,
-            total,
-            by_key,
-        })
-    }
-
-    /// Counts a refused request made with a valid key (bad body, over the rate limit...).
-    pub fn count_rejected(&self, tenant: Uuid, key: Uuid) {
-        self.usage().add(
-            tenant,
-            key,
-            self.now(),
-            Counts {
-                rejected: 1,
-                ..Counts::default()
-            },
-        );
-    }
-}
-
 fn counts_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<[u64; 5]> {
     let mut v = [0u64; 5];
     for (i, slot) in v.iter_mut().enumerate() {
@@ -206,7 +116,7 @@ fn usage(
     tenants: &[TenantRow],
     month: Month,
     now: DateTime<Utc>,
-) -> Result<Vec<usage::TenantUsage>, StoreError> {
+) -> Result<Vec<TenantUsage>, StoreError> {
     let only = (tenants.len() == 1).then(|| tenants[0].id.to_string());
     let mut by_tenant: HashMap<String, Vec<KeyUsage>> = HashMap::new();
     {
@@ -264,7 +174,7 @@ fn usage(
             .optional()?
             .map(from_millis);
         let sum = |f: fn(&KeyUsage) -> u64| keys.iter().map(f).sum::<u64>();
-        out.push(usage::TenantUsage {
+        out.push(TenantUsage {
             tenant: t.tref(),
             accepted: sum(|k| k.accepted),
             spam: sum(|k| k.spam),
@@ -281,23 +191,33 @@ fn usage(
 }
 
 impl Store {
+    /// Counts a refused request made with a valid key (bad body, over the rate limit...).
+    pub fn count_rejected(&self, tenant: Uuid, key: Uuid) {
+        self.usage().add(
+            tenant,
+            key,
+            self.now(),
+            Counts {
+                rejected: 1,
+                ..Counts::default()
+            },
+        );
+    }
+
     /// Usage of every tenant (in slug order) or of one, in `month`. Counts still buffered
     /// in memory (API calls, rejections) are written first, so the answer is current.
     pub async fn usage_report(
         &self,
         month: Month,
         tenant: Option<TenantKey>,
-    ) -> Result<Vec<usage::TenantUsage>, StoreError> {
+    ) -> Result<Vec<TenantUsage>, StoreError> {
         if let Err(e) = self.flush_coalesced().await {
             // Still answer from what is stored; the buffered counts follow at the next flush.
             tracing::warn!(error = %e, "usage read without flushing buffered counts");
         }
         let now = self.now();
         self.read(move |c| {
-            let mut rows = match &tenant {
-                Some(k) => vec![tenants::get(c, k)?],
-                None => tenants::all(c)?,
-            };
+            let mut rows = tenants::one_or_all(c, tenant.as_ref())?;
             rows.sort_by(|a, b| a.fields.slug.cmp(&b.fields.slug));
             usage(c, &rows, month, now)
         })

@@ -1,52 +1,31 @@
 //! API keys and master-key rotation against a real database file, with an injectable clock.
 
-use chrono::{DateTime, TimeDelta, Utc};
+mod common;
+
+use chrono::TimeDelta;
+use common::{Fixture, master_key, new_tenant, t0};
 use echo5_core::audit::AuditAction;
-use echo5_core::clock::{Clock, ManualClock};
+use echo5_core::clock::Clock;
 use echo5_core::crypto::MasterKey;
 use echo5_core::keys::KeyStatus;
-use echo5_core::tenants::{self, NewTenant};
 use echo5_data::keys::KeyRejection;
 use echo5_data::tenants::DeleteMode;
 use echo5_data::{Store, StoreError, StoreOptions, TenantKey};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_780_000_000, 0).unwrap()
-}
-
 fn mk(b: u8) -> MasterKey {
-    MasterKey::from_bytes([b; 32], 1)
+    master_key(b)
 }
 
-struct F {
-    dir: tempfile::TempDir,
-    store: Store,
-    clock: Arc<ManualClock>,
-}
-
-fn open() -> F {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(t0()));
-    let store = Store::open(
-        &dir.path().join("e.db"),
-        mk(9),
-        clock.clone(),
-        StoreOptions::default(),
-    )
-    .unwrap();
-    F { dir, store, clock }
+fn open() -> Fixture {
+    common::open_with(mk(9), StoreOptions::default())
 }
 
 async fn tenant(s: &Store, name: &str, settings: &str) -> uuid::Uuid {
-    let input: NewTenant =
-        serde_json::from_str(&format!(r#"{{"name":"{name}","settings":{settings}}}"#)).unwrap();
-    let (f, sec) = tenants::validate_new(&input).unwrap();
-    s.create_tenant("admin:t".into(), f, sec)
+    new_tenant(s, &format!(r#"{{"name":"{name}","settings":{settings}}}"#))
         .await
         .unwrap()
-        .value
         .id
 }
 
@@ -81,7 +60,7 @@ async fn created_key_authenticates_and_lists_without_its_secret() {
     assert_eq!(f.store.authenticate_key(""), Err(KeyRejection::Unknown));
     // Nothing of the key is in the database file except its prefix.
     f.store.shutdown().await;
-    let bytes = std::fs::read(f.dir.path().join("e.db")).unwrap();
+    let bytes = std::fs::read(f.db()).unwrap();
     assert!(
         !bytes
             .windows(27)
@@ -245,13 +224,7 @@ async fn grace_zero_and_revoke_stop_a_key_at_once() {
     // The state survives a restart (the index is rebuilt from the database).
     f.store.shutdown().await;
     let clock: Arc<dyn Clock> = f.clock.clone();
-    let again = Store::open(
-        &f.dir.path().join("e.db"),
-        mk(9),
-        clock,
-        StoreOptions::default(),
-    )
-    .unwrap();
+    let again = Store::open(&f.db(), mk(9), clock, StoreOptions::default()).unwrap();
     assert_eq!(
         again.authenticate_key(&r.new_key.secret),
         Err(KeyRejection::Revoked)
@@ -354,13 +327,7 @@ async fn last_used_is_coalesced_not_written_per_request() {
     assert_eq!(f.store.flush_coalesced().await.unwrap(), 0);
     f.store.shutdown().await;
     let clock: Arc<dyn Clock> = f.clock.clone();
-    let again = Store::open(
-        &f.dir.path().join("e.db"),
-        mk(9),
-        clock,
-        StoreOptions::default(),
-    )
-    .unwrap();
+    let again = Store::open(&f.db(), mk(9), clock, StoreOptions::default()).unwrap();
     let listed = again.list_keys(a.into()).await.unwrap();
     assert_eq!(
         listed[0].last_used_at,
@@ -497,7 +464,7 @@ async fn master_key_rotation_keeps_every_key_and_secret_usable() {
     f.store.shutdown().await;
     // ...the old key no longer opens the database...
     let clock: Arc<dyn Clock> = f.clock.clone();
-    let path = f.dir.path().join("e.db");
+    let path = f.db();
     assert!(matches!(
         Store::open(&path, mk(9), clock.clone(), StoreOptions::default())
             .err()
@@ -608,7 +575,7 @@ async fn inactive_tenant_keys_are_refused_in_memory_and_after_reopen() {
     f.store.shutdown().await;
     drop(f.store);
     let store = Store::open(
-        &f.dir.path().join("e.db"),
+        &f.dir.path().join(common::DB_FILE),
         mk(9),
         f.clock.clone(),
         StoreOptions::default(),

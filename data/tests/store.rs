@@ -1,63 +1,31 @@
 //! The storage layer against a real database file in a temporary directory.
 
-use chrono::{DateTime, TimeDelta, Utc};
+mod common;
+
+use chrono::TimeDelta;
+use common::{Fixture, add_lead, domain, history, key_for, master_key, new_tenant, plant, t0};
 use echo5_core::DomainError;
 use echo5_core::audit::AuditAction;
-use echo5_core::clock::{Clock, ManualClock};
+use echo5_core::clock::Clock;
 use echo5_core::crypto::MasterKey;
 use echo5_core::leads::{Lead, new_lead_id};
 use echo5_core::secret::{Secret, SecretUpdate};
 use echo5_core::stages::{NewStage, StageKind, StagePatch};
-use echo5_core::tenants::{self, NewTenant, SecretChanges, TenantPatch};
+use echo5_core::tenants::{self, SecretChanges, TenantPatch};
 use echo5_data::tenants::DeleteMode;
 use echo5_data::{Store, StoreError, StoreOptions, TenantKey};
 use std::sync::Arc;
 
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_780_000_000, 0).unwrap()
-}
-
-struct Fixture {
-    dir: tempfile::TempDir,
-    store: Store,
-    clock: Arc<ManualClock>,
-}
-
 fn key() -> MasterKey {
-    MasterKey::from_bytes([42; 32], 1)
+    master_key(42)
 }
 
 fn open_with(opts: StoreOptions) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(t0()));
-    let store = Store::open(&dir.path().join("echo5.db"), key(), clock.clone(), opts).unwrap();
-    Fixture { dir, store, clock }
+    common::open_with(key(), opts)
 }
 
 fn open() -> Fixture {
     open_with(StoreOptions::default())
-}
-
-async fn new_tenant(s: &Store, body: &str) -> Result<echo5_core::tenants::Tenant, StoreError> {
-    let input: NewTenant = serde_json::from_str(body).unwrap();
-    let (fields, secrets) = tenants::validate_new(&input)?;
-    s.create_tenant("admin:test".into(), fields, secrets)
-        .await
-        .map(|t| t.value)
-}
-
-fn domain(e: StoreError) -> DomainError {
-    match e {
-        StoreError::Domain(d) => d,
-        other => panic!("expected a domain error, got {other:?}"),
-    }
-}
-
-async fn add_lead(s: &Store, tenant: uuid::Uuid, stage: uuid::Uuid, at: DateTime<Utc>) -> Lead {
-    let mut l = Lead::blank(new_lead_id(at), tenant, stage, at);
-    l.name = Some("Jane Doe".into());
-    l.email = Some("jane@example.com".into());
-    s.insert_lead(l).await.unwrap()
 }
 
 #[tokio::test]
@@ -156,9 +124,9 @@ async fn secrets_are_sealed_at_rest_and_masked_in_views() {
     assert!(!t.settings.google_ads.set);
     // Nothing in the database file holds the token in clear.
     f.store.shutdown().await;
-    let bytes = std::fs::read(f.dir.path().join("echo5.db")).unwrap();
+    let bytes = std::fs::read(f.db()).unwrap();
     assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
-    let conn = rusqlite::Connection::open(f.dir.path().join("echo5.db")).unwrap();
+    let conn = rusqlite::Connection::open(f.db()).unwrap();
     let sealed: Vec<u8> = conn
         .query_row("SELECT meta_token_enc FROM tenants", [], |r| r.get(0))
         .unwrap();
@@ -361,7 +329,7 @@ async fn stage_rename_keeps_leads_reorder_and_delete_with_move() {
     let moved = f.store.get_lead(lead.id).await.unwrap();
     assert_eq!(moved.stage_id, contacted);
     assert_eq!(moved.stage_changed_at, f.clock.now());
-    let history = f.store.stage_history(lead.id).await.unwrap();
+    let history = history(&f.store, lead.id).await;
     assert_eq!(
         history.last().unwrap(),
         &(Some(qualified), contacted, "admin:x".to_string())
@@ -536,7 +504,7 @@ async fn shutdown_commits_queued_work_and_reopen_sees_it() {
         let stage = stages[0].id;
         pending.push(tokio::spawn(async move {
             let at = t0() + TimeDelta::seconds(i);
-            s.insert_lead(Lead::blank(new_lead_id(at), t.id, stage, at))
+            s.insert_leads(vec![Lead::blank(new_lead_id(at), t.id, stage, at)])
                 .await
         }));
     }
@@ -554,13 +522,7 @@ async fn shutdown_commits_queued_work_and_reopen_sees_it() {
         "closed after shutdown"
     );
     let clock: Arc<dyn Clock> = f.clock.clone();
-    let again = Store::open(
-        &f.dir.path().join("echo5.db"),
-        key(),
-        clock,
-        StoreOptions::default(),
-    )
-    .unwrap();
+    let again = Store::open(&f.db(), key(), clock, StoreOptions::default()).unwrap();
     assert_eq!(again.count_leads(t.id).await.unwrap(), acked);
     assert!(acked > 0);
 }
@@ -571,14 +533,9 @@ async fn a_wrong_master_key_is_refused_at_open() {
     f.store.shutdown().await;
     let clock: Arc<dyn Clock> = f.clock.clone();
     let wrong = MasterKey::from_bytes([1; 32], 1);
-    let err = Store::open(
-        &f.dir.path().join("echo5.db"),
-        wrong,
-        clock,
-        StoreOptions::default(),
-    )
-    .err()
-    .unwrap();
+    let err = Store::open(&f.db(), wrong, clock, StoreOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, StoreError::WrongMasterKey { .. }));
     assert!(err.to_string().contains("ECHO5_MASTER_KEY"));
 }
@@ -682,7 +639,7 @@ fn counts_match_leads(path: &std::path::Path) -> usize {
 #[tokio::test]
 async fn lead_counts_follow_every_write_path() {
     let f = open();
-    let db = f.dir.path().join("echo5.db");
+    let db = f.db();
     let a = new_tenant(&f.store, r#"{"name":"Open Arms"}"#)
         .await
         .unwrap();
@@ -698,12 +655,12 @@ async fn lead_counts_follow_every_write_path() {
     spam.name = Some("Casino".into());
     spam.is_spam = true;
     spam.spam_reason = Some("keyword:casino".into());
-    f.store.insert_lead(spam).await.unwrap();
+    plant(&f.store, spam).await;
     let mut dup = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());
     dup.email = Some("jane@example.com".into());
     dup.message = Some("again, with feeling".into());
     dup.duplicate_of = Some(first.id);
-    f.store.insert_lead(dup).await.unwrap();
+    plant(&f.store, dup).await;
     let batch: Vec<Lead> = (0..20)
         .map(|i| {
             let mut l = Lead::blank(new_lead_id(t0()), b.id, sb[i % 3].id, t0());
@@ -716,13 +673,7 @@ async fn lead_counts_follow_every_write_path() {
 
     // Ingest counts its leads per group commit rather than per row: clean, spam and a
     // duplicate, each with its raw body, concurrently so they share batches.
-    let key = f
-        .store
-        .create_key("admin:t".into(), a.id.into(), None)
-        .await
-        .unwrap()
-        .value;
-    let who = f.store.authenticate_key(&key.secret).unwrap();
+    let who = key_for(&f.store, a.id).await;
     let posts = (0..12).map(|i| {
         let s = f.store.clone();
         let mut lead = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());
@@ -832,13 +783,7 @@ async fn idempotency_key_reused_with_another_body_is_refused_alone() {
     let t = new_tenant(&f.store, r#"{"name":"Open Arms"}"#)
         .await
         .unwrap();
-    let key = f
-        .store
-        .create_key("admin:t".into(), t.id.into(), None)
-        .await
-        .unwrap()
-        .value;
-    let who = f.store.authenticate_key(&key.secret).unwrap();
+    let who = key_for(&f.store, t.id).await;
     let first = ingest_with_key(&f.store, who, "k1", "ada@example.com")
         .await
         .unwrap();
@@ -881,7 +826,7 @@ async fn idempotency_key_reused_with_another_body_is_refused_alone() {
 
     // A record written before body digests were kept (NULL) answers every retry with its
     // first answer, as it did when it was written.
-    let db = rusqlite::Connection::open(f.dir.path().join("echo5.db")).unwrap();
+    let db = rusqlite::Connection::open(f.db()).unwrap();
     db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
     let n = db
         .execute(

@@ -6,8 +6,9 @@
 //! The daemon-level versions (a real full tmpfs, a lock held by another process) are in
 //! `echo5d/tests/faults.rs`; these need no privileges.
 
+mod common;
+
 use echo5_core::clock::SystemClock;
-use echo5_core::crypto::MasterKey;
 use echo5_data::{Store, StoreError, StoreOptions};
 use std::future::Future;
 use std::pin::Pin;
@@ -16,9 +17,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(
-        &dir.path().join("echo5.db"),
-        MasterKey::from_bytes([7; 32], 1),
+    common::open_store(
+        dir.path(),
+        common::master_key(7),
         Arc::new(SystemClock),
         StoreOptions::default(),
     )
@@ -192,7 +193,7 @@ async fn a_failed_commit_fails_every_job_and_the_writer_goes_on() {
 async fn a_lock_held_elsewhere_is_busy_within_the_short_timeout_then_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_with_scratch(&dir).await;
-    let other = rusqlite::Connection::open(dir.path().join("echo5.db")).unwrap();
+    let other = rusqlite::Connection::open(dir.path().join(common::DB_FILE)).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let t = Instant::now();
     let r = insert(&store, 10).await;
@@ -280,14 +281,9 @@ async fn an_intake_stage_remembered_in_a_batch_follows_a_reorder_in_it() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let input: echo5_core::tenants::NewTenant =
-        serde_json::from_str(r#"{"name":"Open Arms"}"#).unwrap();
-    let (fields, secrets) = echo5_core::tenants::validate_new(&input).unwrap();
-    let t = store
-        .create_tenant("admin:test".into(), fields, secrets)
+    let t = common::new_tenant(&store, r#"{"name":"Open Arms"}"#)
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     let stages: Vec<uuid::Uuid> = store
         .list_stages(t.id.into())
         .await
@@ -295,12 +291,7 @@ async fn an_intake_stage_remembered_in_a_batch_follows_a_reorder_in_it() {
         .iter()
         .map(|s| s.id)
         .collect();
-    let key = store
-        .create_key("admin:test".into(), t.id.into(), None)
-        .await
-        .unwrap()
-        .value;
-    let who = store.authenticate_key(&key.secret).unwrap();
+    let who = common::key_for(&store, t.id).await;
     let ingest = |n: u32| -> WriteFuture {
         let s = store.clone();
         Box::pin(async move {

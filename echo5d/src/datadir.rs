@@ -206,11 +206,3 @@ pub fn read_secret_file(path: &Path) -> Result<Secret<String>, SetupError> {
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
     Ok(Secret::new(text.trim().to_string()))
 }
-
-/// Reads `admin.token` from a data directory (what the console does on the same machine).
-pub fn read_admin_token(dir: &Path) -> Option<Secret<String>> {
-    fs::read_to_string(dir.join(ADMIN_TOKEN_FILE))
-        .ok()
-        .map(|s| Secret::new(s.trim().to_string()))
-        .filter(|s| !s.expose().is_empty())
-}

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 use echo5_core::crypto;
+use echo5_core::ingest::body::KEY_PARAMS;
 use echo5_data::keys::{KeyIdentity, KeyRejection};
 
 /// Largest admin-API JSON body.
@@ -290,6 +291,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// An id from the path (a lead's, a stage's, a key's). Anything that is not an id names
+/// nothing: 404 for `what`, like an id that does not exist.
+pub fn path_id(s: &str, what: &'static str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::try_parse(s)
+        .map_err(|_| ApiError::Domain(echo5_core::DomainError::NotFound { what }))
+}
+
 /// The platform admin, authenticated by `Authorization: Bearer <admin token>`.
 #[derive(Debug, Clone, Copy)]
 pub struct Admin {
@@ -359,23 +367,39 @@ pub fn presented_key(parts: &Parts) -> Option<String> {
         return Some(k.trim().to_string());
     }
     let query = parts.uri.query()?;
-    url_params(query)
+    query_pairs(query)
         .into_iter()
-        .find(|(k, _)| k == "api_key" || k == "key")
+        .find(|(k, _)| KEY_PARAMS.contains(&k.as_str()))
         .map(|(_, v)| v)
 }
 
-fn url_params(query: &str) -> Vec<(String, String)> {
+/// The name/value pairs of a query string, percent-decoded, in order; unreadable input reads
+/// as no pairs.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
     Query::<Vec<(String, String)>>::try_from_uri(&format!("/?{query}").parse().unwrap_or_default())
         .map(|Query(v)| v)
         .unwrap_or_default()
+}
+
+/// The tenant a presented key acts for. No key (or an empty one) is 401 `missing_api_key`;
+/// a refused key answers as [`key_error`] says.
+pub fn authenticate(state: &AppState, presented: Option<String>) -> Result<KeyIdentity, ApiError> {
+    let key = presented
+        .filter(|k| !k.is_empty())
+        .ok_or(ApiError::Unauthorized {
+            code: "missing_api_key",
+            message:
+                "send the API key as X-API-Key, Authorization: Bearer <key>, or ?api_key=<key>"
+                    .into(),
+        })?;
+    state.store.authenticate_key(&key).map_err(key_error)
 }
 
 /// Maps a refused key to its answer: 403 `tenant_inactive` when the key is good but its
 /// tenant is inactive, else 401. Revoked and expired keys answer exactly like unknown ones,
 /// so the public cannot tell a key that once worked from a guess; the reason goes to the
 /// debug log (never the key) and the key's status is in the admin API.
-pub fn key_error(r: KeyRejection) -> ApiError {
+fn key_error(r: KeyRejection) -> ApiError {
     if let KeyRejection::TenantInactive = r {
         return ApiError::Forbidden {
             code: "tenant_inactive",
@@ -393,16 +417,6 @@ impl FromRequestParts<AppState> for IngestKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = presented_key(parts).ok_or(ApiError::Unauthorized {
-            code: "missing_api_key",
-            message:
-                "send the API key as X-API-Key, Authorization: Bearer <key>, or ?api_key=<key>"
-                    .into(),
-        })?;
-        state
-            .store
-            .authenticate_key(&key)
-            .map(IngestKey)
-            .map_err(key_error)
+        authenticate(state, presented_key(parts)).map(IngestKey)
     }
 }

@@ -29,7 +29,9 @@ fn names(list: &Value) -> Vec<String> {
 async fn lead_in(s: &TestServer, tenant: &Value, stage: &str) -> Uuid {
     let tid: Uuid = tenant["id"].as_str().unwrap().parse().unwrap();
     let l = Lead::blank(Uuid::now_v7(), tid, stage.parse().unwrap(), common::t0());
-    s.state.store.insert_lead(l).await.unwrap().id
+    let id = l.id;
+    s.state.store.insert_leads(vec![l]).await.unwrap();
+    id
 }
 
 #[tokio::test]
@@ -238,7 +240,16 @@ async fn delete_needs_move_to_when_the_stage_holds_leads() {
                 .to_string(),
             *contacted
         );
-        let history = s.state.store.stage_history(lead).await.unwrap();
+        let history: Vec<_> = s
+            .state
+            .store
+            .lead_detail(lead)
+            .await
+            .unwrap()
+            .history
+            .into_iter()
+            .map(|m| (m.from_stage, m.to_stage, m.by))
+            .collect();
         let last = history.last().unwrap();
         assert_eq!(last.0.unwrap().to_string(), *qualified);
         assert_eq!(last.1.to_string(), *contacted);

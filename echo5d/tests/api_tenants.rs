@@ -320,7 +320,7 @@ async fn deleting_a_tenant_with_leads_needs_purge() {
     let (_, stages) = s.get("/api/v1/tenants/family-first/stages").await;
     let intake: uuid::Uuid = stages["data"][0]["id"].as_str().unwrap().parse().unwrap();
     let lead = echo5_core::leads::Lead::blank(uuid::Uuid::now_v7(), tid, intake, common::t0());
-    s.state.store.insert_lead(lead).await.unwrap();
+    s.state.store.insert_leads(vec![lead]).await.unwrap();
     assert_error(
         &s.delete("/api/v1/tenants/family-first").await,
         StatusCode::CONFLICT,

@@ -8,6 +8,11 @@ use common::{TestServer, assert_error};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+/// The month the tests' clock is in.
+fn may_2026() -> echo5_core::usage::Month {
+    echo5_core::usage::Month::parse("2026-05").unwrap()
+}
+
 const JSON_CT: Option<&str> = Some("application/json");
 
 #[tokio::test]
@@ -133,11 +138,12 @@ async fn each_error_status_with_a_json_body() {
     let usage = s
         .state
         .store
-        .tenant_usage(tid, "2026-05".into())
+        .usage_report(may_2026(), Some(tid.into()))
         .await
-        .unwrap();
-    assert_eq!(usage.total.rejected, 8);
-    assert_eq!(usage.total.accepted, 0);
+        .unwrap()
+        .remove(0);
+    assert_eq!(usage.rejected, 8);
+    assert_eq!(usage.accepted, 0);
     s.stop().await;
 }
 
@@ -195,10 +201,11 @@ async fn spam_is_stored_flagged_and_answered_like_a_clean_lead() {
     let usage = s
         .state
         .store
-        .tenant_usage(tid, "2026-05".into())
+        .usage_report(may_2026(), Some(tid.into()))
         .await
-        .unwrap();
-    assert_eq!((usage.total.accepted, usage.total.spam), (6, 4));
+        .unwrap()
+        .remove(0);
+    assert_eq!((usage.accepted, usage.spam), (6, 4));
     s.stop().await;
 }
 
@@ -466,9 +473,10 @@ async fn usage_counters_survive_a_restart() {
     let before = s
         .state
         .store
-        .tenant_usage(tid, "2026-05".into())
+        .usage_report(may_2026(), Some(tid.into()))
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     let dir = s.stop().await;
     let mk = echo5d::datadir::master_key(dir.path(), None, None).unwrap();
     let clock: std::sync::Arc<dyn echo5_core::clock::Clock> =
@@ -476,14 +484,18 @@ async fn usage_counters_survive_a_restart() {
     let store =
         echo5_data::Store::open(&dir.path().join("echo5.db"), mk, clock, Default::default())
             .unwrap();
-    let after = store.tenant_usage(tid, "2026-05".into()).await.unwrap();
+    let after = store
+        .usage_report(may_2026(), Some(tid.into()))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(after, before);
-    assert_eq!(after.total.accepted, 3);
-    assert_eq!(after.total.duplicates, 1);
-    assert_eq!(after.total.spam, 1);
-    assert_eq!(after.total.rejected, 1);
-    assert_eq!(after.total.api_calls, 4);
-    assert_eq!(after.by_key.len(), 1);
+    assert_eq!(after.accepted, 3);
+    assert_eq!(after.duplicates, 1);
+    assert_eq!(after.spam, 1);
+    assert_eq!(after.rejected, 1);
+    assert_eq!(after.api_calls, 4);
+    assert_eq!(after.keys.len(), 1);
 }
 
 /// The duplicate and double-submit windows live in memory; a restart rebuilds them from the

@@ -180,9 +180,9 @@ impl Store {
                 .into_iter()
                 .next()
                 .ok_or_else(|| StoreError::Internal("no tenants".into()))?;
-            let intake = crate::leads::workflow::intake_of(c, t.id)?;
+            let intake = stages::intake(c, t.id)?;
             let (sql, args): (String, Vec<Sql>) =
-                listing_sql_with("created_at, id", &t, intake.id, &q, now);
+                listing_sql_with("created_at, id", &t, intake, &q, now);
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
             let rows = stmt
                 .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?

@@ -9,8 +9,8 @@ use rusqlite::types::Value as Sql;
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::leads::workflow::intake_of;
 use crate::leads::{self, COLUMNS};
+use crate::stages;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
@@ -103,8 +103,8 @@ impl Store {
         let now = self.now();
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
-            let intake = intake_of(c, t.id)?;
-            let (sql, args) = listing_sql(&t, intake.id, &q, now);
+            let intake = stages::intake(c, t.id)?;
+            let (sql, args) = listing_sql(&t, intake, &q, now);
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt
                 .query_map(params_from_iter(args), leads::from_row)?
@@ -126,8 +126,8 @@ impl Store {
         let now = self.now();
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
-            let intake = intake_of(c, t.id)?;
-            let (sql, args) = listing_sql(&t, intake.id, &q, now);
+            let intake = stages::intake(c, t.id)?;
+            let (sql, args) = listing_sql(&t, intake, &q, now);
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
             let rows = stmt
                 .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?

@@ -318,17 +318,6 @@ impl Store {
         self.read(move |c| get(c, id)).await
     }
 
-    /// Stores a fully formed lead (manual entry, imports, tests).
-    pub async fn insert_lead(&self, lead: Lead) -> Result<Lead, StoreError> {
-        let (recent, now) = (self.recent(), self.now());
-        self.write(move |c| {
-            insert_counted(c, &lead, None, None)?;
-            recent.remember(&lead, now);
-            Ok(lead)
-        })
-        .await
-    }
-
     /// Stores many fully formed leads in one transaction (imports, benchmarks).
     pub async fn insert_leads(&self, batch: Vec<Lead>) -> Result<usize, StoreError> {
         let (recent, now) = (self.recent(), self.now());
@@ -353,37 +342,13 @@ impl Store {
         .await
     }
 
-    /// Leads of a tenant per stage id, for tests and the console.
+    /// How many leads a tenant holds, counted from the rows themselves.
     pub async fn count_leads(&self, tenant: Uuid) -> Result<u64, StoreError> {
         self.read(move |c| {
             let n: i64 = c
                 .prepare_cached("SELECT count(*) FROM leads WHERE tenant_id = ?1")?
                 .query_row([tenant.to_string()], |r| r.get(0))?;
             Ok(n as u64)
-        })
-        .await
-    }
-
-    /// The stage moves of one lead, oldest first: (from, to, by).
-    pub async fn stage_history(
-        &self,
-        lead: Uuid,
-    ) -> Result<Vec<(Option<Uuid>, Uuid, String)>, StoreError> {
-        self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT from_stage, to_stage, by FROM stage_history WHERE lead_id = ?1 ORDER BY at, id",
-            )?;
-            let rows = stmt
-                .query_map([lead.to_string()], |r| {
-                    let from: Option<String> = r.get(0)?;
-                    Ok((
-                        from.and_then(|f| Uuid::parse_str(&f).ok()),
-                        uuid_at(r, 1)?,
-                        r.get(2)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
         })
         .await
     }

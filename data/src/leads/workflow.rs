@@ -8,7 +8,6 @@ use echo5_core::clock::from_millis;
 use echo5_core::event::{Change, Changed};
 use echo5_core::leads::{Lead, LeadDetail, LeadPatch, NewLead, StageMove};
 use echo5_core::sla;
-use echo5_core::stages::Stage;
 use rusqlite::{Connection, params};
 use serde_json::json;
 use uuid::Uuid;
@@ -19,13 +18,6 @@ use crate::leads;
 use crate::stages;
 use crate::store::Store;
 use crate::tenants::{self, TenantKey};
-
-pub(crate) fn intake_of(conn: &Connection, tenant: Uuid) -> Result<Stage, StoreError> {
-    stages::load(conn, tenant)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::Internal(format!("tenant {tenant} has no stages")))
-}
 
 fn history(conn: &Connection, lead: Uuid) -> Result<Vec<StageMove>, StoreError> {
     let mut stmt = conn.prepare_cached(
@@ -55,13 +47,13 @@ fn history(conn: &Connection, lead: Uuid) -> Result<Vec<StageMove>, StoreError> 
 
 fn detail(conn: &Connection, lead: Lead, now: DateTime<Utc>) -> Result<LeadDetail, StoreError> {
     let t = tenants::get(conn, &TenantKey::Id(lead.tenant_id))?;
-    let intake = intake_of(conn, t.id)?;
+    let intake = stages::intake(conn, t.id)?;
     let in_breach = sla::is_breached(
         now,
         t.fields.settings.sla_hours,
         sla::SlaFacts {
             created_at: lead.created_at,
-            in_intake: lead.stage_id == intake.id,
+            in_intake: lead.stage_id == intake,
             is_spam: lead.is_spam,
             is_duplicate: lead.duplicate_of.is_some(),
         },
@@ -107,7 +99,7 @@ impl Store {
                     )
                     .into());
                 }
-                let intake = pipeline.first().map(|s| s.id);
+                let intake = stages::intake_of(&pipeline).map(|s| s.id);
                 lead.first_contacted_at = sla::first_contact_after_move(
                     Some(lead.stage_id) == intake,
                     Some(to) == intake,
@@ -177,8 +169,7 @@ impl Store {
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
             let pipeline = stages::load(c, t.id)?;
-            let intake = pipeline
-                .first()
+            let intake = stages::intake_of(&pipeline)
                 .map(|s| s.id)
                 .ok_or_else(|| StoreError::Internal("no stages".into()))?;
             let stage = new.stage_id.unwrap_or(intake);

@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use echo5_core::ErrorBody;
 use echo5_core::audit::AuditEntry;
-use echo5_core::page::{self, Cursor, Page};
+use echo5_core::page::{self, Page};
 use echo5_data::TenantKey;
 use echo5_data::audit::AuditQuery;
 use serde::Deserialize;
@@ -39,8 +39,7 @@ pub async fn list_audit(
     _admin: Admin,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Page<AuditEntry>>> {
-    let limit = page::limit(p.limit)?;
-    let cursor = p.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let (limit, cursor) = page::parse(p.limit, p.cursor.as_deref())?;
     let tenant_id = match p.tenant.as_deref() {
         None => None,
         Some(t) => match TenantKey::parse(t) {

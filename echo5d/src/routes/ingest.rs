@@ -17,7 +17,7 @@ use http_body_util::BodyExt;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{key_error, presented_key};
+use crate::extract::{authenticate, presented_key, query_pairs};
 use crate::state::AppState;
 
 /// Largest submission body; a contact form is a few KiB.
@@ -117,15 +117,7 @@ fn respond(r: Result<IngestReceipt, ApiError>) -> Response {
 /// Authenticates and applies the rate limit. A refusal after the key is known counts as a
 /// rejected request of that key.
 fn admit(state: &AppState, key: Option<String>) -> Result<KeyIdentity, ApiError> {
-    let key = key
-        .filter(|k| !k.is_empty())
-        .ok_or(ApiError::Unauthorized {
-            code: "missing_api_key",
-            message: "send the API key as X-API-Key, Authorization: Bearer <key>, ?api_key=<key>, \
-                  or in the URL /api/v1/ingest/<key>"
-                .into(),
-        })?;
-    let id = state.store.authenticate_key(&key).map_err(key_error)?;
+    let id = authenticate(state, key)?;
     if let Some(limit) = &state.rate_limit
         && let Err(wait) = limit.check(id.key_id)
     {
@@ -169,7 +161,7 @@ async fn ingest_query(
     let query = parts.uri.query().unwrap_or("");
     // The stored raw form is the query string without any key parameter: the key is a
     // secret and never lands in the database in clear.
-    let pairs: Vec<(String, String)> = form_urlencoded_pairs(query)
+    let pairs: Vec<(String, String)> = query_pairs(query)
         .into_iter()
         .filter(|(k, _)| !is_key_param(k))
         .collect();
@@ -205,14 +197,6 @@ fn count_refusal(state: &AppState, id: KeyIdentity, r: &Result<IngestReceipt, Ap
             "submission refused"
         );
     }
-}
-
-fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
-    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
-        &format!("/?{query}").parse().unwrap_or_default(),
-    )
-    .map(|q| q.0)
-    .unwrap_or_default()
 }
 
 fn serialize_pairs(pairs: &[(String, String)]) -> String {

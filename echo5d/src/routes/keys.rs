@@ -5,19 +5,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use echo5_core::ErrorBody;
 use echo5_core::keys::{ApiKey, ApiKeyWithSecret, KeyInfo, NewApiKey, RotateApiKey, RotatedApiKey};
 use echo5_core::page::List;
-use echo5_core::{DomainError, ErrorBody};
+use echo5_core::tenants::TenantRef;
 use echo5_data::TenantKey;
-use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, ApiJsonOrDefault, IngestKey};
+use crate::error::ApiResult;
+use crate::extract::{Admin, ApiJsonOrDefault, IngestKey, path_id};
 use crate::state::AppState;
-
-fn key_id(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "key" }))
-}
 
 /// A response holding a secret: never cached by a proxy or browser.
 fn no_store(status: StatusCode, body: impl serde::Serialize) -> Response {
@@ -95,7 +91,7 @@ pub async fn rotate_key(
         .rotate_key(
             admin.actor(),
             TenantKey::parse(&tenant),
-            key_id(&key)?,
+            path_id(&key, "key")?,
             match opts.grace_hours {
                 Some(h) => h,
                 // Left out: the platform's default grace.
@@ -126,7 +122,11 @@ pub async fn reveal_key(
 ) -> ApiResult<Response> {
     let revealed = state
         .store
-        .reveal_key(admin.actor(), TenantKey::parse(&tenant), key_id(&key)?)
+        .reveal_key(
+            admin.actor(),
+            TenantKey::parse(&tenant),
+            path_id(&key, "key")?,
+        )
         .await?;
     tracing::info!(key = %revealed.key.prefix, "api key revealed");
     Ok(no_store(StatusCode::OK, revealed))
@@ -148,7 +148,11 @@ pub async fn revoke_key(
 ) -> ApiResult<Json<ApiKey>> {
     let revoked = state
         .store
-        .revoke_key(admin.actor(), TenantKey::parse(&tenant), key_id(&key)?)
+        .revoke_key(
+            admin.actor(),
+            TenantKey::parse(&tenant),
+            path_id(&key, "key")?,
+        )
         .await?;
     let revoked = state.events.publish_all(revoked);
     tracing::info!(key = %revoked.prefix, "api key revoked");
@@ -170,10 +174,6 @@ pub async fn whoami(
     let t = state.store.get_tenant(TenantKey::Id(id.tenant_id)).await?;
     Ok(Json(KeyInfo {
         key_id: id.key_id,
-        tenant: echo5_core::tenants::TenantRef {
-            id: t.id,
-            slug: t.slug,
-            name: t.name,
-        },
+        tenant: TenantRef::from(&t),
     }))
 }

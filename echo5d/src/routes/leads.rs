@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use echo5_core::DomainError;
 use echo5_core::ErrorBody;
 use echo5_core::export::spreadsheet_cell;
 use echo5_core::leads::{
@@ -17,10 +16,9 @@ use echo5_core::page::{Cursor, Page};
 use echo5_data::TenantKey;
 use echo5_data::leads::all_tenants::UnknownTenant;
 use std::borrow::Cow;
-use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::extract::{Admin, ApiJson, ApiQuery, path_id};
 use crate::state::AppState;
 
 /// Documents the query string of lead listings for OpenAPI.
@@ -46,10 +44,6 @@ pub struct LeadListParams {
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
-}
-
-fn lead_id(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "lead" }))
 }
 
 /// A tenant's leads, newest first; spam hidden unless asked for.
@@ -110,7 +104,7 @@ pub async fn get_lead(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<LeadDetail>> {
-    Ok(Json(state.store.lead_detail(lead_id(&id)?).await?))
+    Ok(Json(state.store.lead_detail(path_id(&id, "lead")?).await?))
 }
 
 /// Moves a lead to another stage, or changes its notes or assignee.
@@ -131,7 +125,7 @@ pub async fn patch_lead(
 ) -> ApiResult<Json<LeadDetail>> {
     let change = state
         .store
-        .patch_lead(admin.actor(), lead_id(&id)?, patch)
+        .patch_lead(admin.actor(), path_id(&id, "lead")?, patch)
         .await?;
     Ok(Json(state.events.publish_all(change)))
 }

@@ -35,8 +35,6 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn parse(&self) -> Result<(u32, Option<Cursor>), ApiError> {
-        let limit = page::limit(self.limit)?;
-        let cursor = self.cursor.as_deref().map(Cursor::decode).transpose()?;
-        Ok((limit, cursor))
+        Ok(page::parse(self.limit, self.cursor.as_deref())?)
     }
 }

@@ -8,14 +8,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::List;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::error::ApiResult;
+use crate::extract::{Admin, ApiJson, ApiQuery, path_id};
 use crate::state::AppState;
-
-/// A stage id from the path; anything that is not one is simply a stage that does not exist.
-fn stage_id(s: &str) -> Result<Uuid, ApiError> {
-    Uuid::try_parse(s).map_err(|_| ApiError::Domain(DomainError::NotFound { what: "stage" }))
-}
 
 /// The pipeline, in order; the first stage is the intake stage.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/stages", tag = "stages",
@@ -108,7 +103,7 @@ pub async fn patch_stage(
         .patch_stage(
             admin.actor(),
             TenantKey::parse(&tenant),
-            stage_id(&stage)?,
+            path_id(&stage, "stage")?,
             patch,
         )
         .await?;
@@ -142,7 +137,7 @@ pub async fn delete_stage(
     Path((tenant, stage)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<DeleteStageParams>,
 ) -> ApiResult<Json<StageDeleted>> {
-    let id = stage_id(&stage)?;
+    let id = path_id(&stage, "stage")?;
     let move_to = params
         .move_to
         .as_deref()

@@ -104,7 +104,7 @@ impl TestServer {
         adjust(&mut a);
         let prepared = run::prepare(&a, clock.clone()).await.unwrap();
         let token = prepared.new_admin_token.unwrap_or_else(|| {
-            echo5d::datadir::read_admin_token(dir.path()).expect("admin.token of the earlier start")
+            read_admin_token(dir.path()).expect("admin.token of the earlier start")
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -281,4 +281,11 @@ pub fn assert_error(
             got.1
         ),
     }
+}
+
+/// `admin.token` of a data directory, read as the console reads it on the same machine.
+fn read_admin_token(dir: &std::path::Path) -> Option<echo5_core::secret::Secret<String>> {
+    echo5d::datadir::read_secret_file(&dir.join(echo5d::datadir::ADMIN_TOKEN_FILE))
+        .ok()
+        .filter(|s| !s.expose().is_empty())
 }

@@ -1,0 +1,109 @@
+//! Setup the storage tests share: a store on a database file in a temporary directory, a
+//! manual clock, and the tenants, keys and leads the tests start from.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use echo5_core::DomainError;
+use echo5_core::clock::{Clock, ManualClock};
+use echo5_core::crypto::MasterKey;
+use echo5_core::leads::{Lead, new_lead_id};
+use echo5_core::tenants::{self, NewTenant, Tenant};
+use echo5_data::keys::KeyIdentity;
+use echo5_data::{Store, StoreError, StoreOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The database file's name inside a test's directory.
+pub const DB_FILE: &str = "echo5.db";
+
+pub fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_780_000_000, 0).unwrap()
+}
+
+/// A master key made of one repeated byte.
+pub fn master_key(b: u8) -> MasterKey {
+    MasterKey::from_bytes([b; 32], 1)
+}
+
+/// Opens (or creates) the store in `dir`.
+pub fn open_store(
+    dir: &Path,
+    key: MasterKey,
+    clock: Arc<dyn Clock>,
+    opts: StoreOptions,
+) -> Result<Store, StoreError> {
+    Store::open(&dir.join(DB_FILE), key, clock, opts)
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Fixture {
+    /// The database file.
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join(DB_FILE)
+    }
+}
+
+/// A new store under `key` in a fresh directory, its clock at [`t0`].
+pub fn open_with(key: MasterKey, opts: StoreOptions) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let store = open_store(dir.path(), key, clock.clone(), opts).unwrap();
+    Fixture { dir, store, clock }
+}
+
+/// A tenant created the way the API creates one, from a `NewTenant` JSON body.
+pub async fn new_tenant(s: &Store, body: &str) -> Result<Tenant, StoreError> {
+    let input: NewTenant = serde_json::from_str(body).unwrap();
+    let (fields, secrets) = tenants::validate_new(&input)?;
+    s.create_tenant("admin:test".into(), fields, secrets)
+        .await
+        .map(|t| t.value)
+}
+
+/// A new API key of `tenant`, presented once: the identity ingest acts for.
+pub async fn key_for(s: &Store, tenant: Uuid) -> KeyIdentity {
+    let key = s
+        .create_key("admin:t".into(), tenant.into(), None)
+        .await
+        .unwrap()
+        .value;
+    s.authenticate_key(&key.secret).unwrap()
+}
+
+/// Stores `lead` as it is (the import path) and returns it.
+pub async fn plant(s: &Store, lead: Lead) -> Lead {
+    s.insert_leads(vec![lead.clone()]).await.unwrap();
+    lead
+}
+
+/// A lead from Jane Doe, created at `at` in `stage`.
+pub async fn add_lead(s: &Store, tenant: Uuid, stage: Uuid, at: DateTime<Utc>) -> Lead {
+    let mut l = Lead::blank(new_lead_id(at), tenant, stage, at);
+    l.name = Some("Jane Doe".into());
+    l.email = Some("jane@example.com".into());
+    plant(s, l).await
+}
+
+/// A lead's stage moves, oldest first, as (from, to, by), from its detail.
+pub async fn history(s: &Store, lead: Uuid) -> Vec<(Option<Uuid>, Uuid, String)> {
+    s.lead_detail(lead)
+        .await
+        .unwrap()
+        .history
+        .into_iter()
+        .map(|m| (m.from_stage, m.to_stage, m.by))
+        .collect()
+}
+
+pub fn domain(e: StoreError) -> DomainError {
+    match e {
+        StoreError::Domain(d) => d,
+        other => panic!("expected a domain error, got {other:?}"),
+    }
+}
