@@ -8,9 +8,9 @@ use rusqlite::params;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
-use crate::store::Store;
 
 /// What the daemon keeps in memory to check a presented token without a database read.
 #[derive(Clone)]

@@ -9,8 +9,8 @@ use echo5_core::tenants::TenantRef;
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
-use crate::store::Store;
 
 pub(crate) fn record(
     conn: &Connection,

@@ -10,9 +10,9 @@ use rusqlite::{Connection, params};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
 use crate::stages;
-use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
 fn midnight(now: DateTime<Utc>) -> DateTime<Utc> {

@@ -7,8 +7,8 @@ use echo5_core::tenants::{SecretChanges, Settings, TenantFields};
 use rusqlite::OptionalExtension;
 use serde_json::json;
 
+use crate::Store;
 use crate::error::StoreError;
-use crate::store::Store;
 use crate::{audit, leads, stages, tenants};
 
 impl Store {

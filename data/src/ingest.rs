@@ -15,10 +15,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
 use crate::keys::KeyIdentity;
 use crate::leads::{self, RawBody};
-use crate::store::Store;
 use crate::usage::Counts;
 
 /// A retry with the same `Idempotency-Key` within this window gets the first answer.

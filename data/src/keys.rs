@@ -22,9 +22,9 @@ use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
+use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
-use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
 /// Who a presented key belongs to.

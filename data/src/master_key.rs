@@ -7,9 +7,9 @@ use rusqlite::params;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
-use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rotation {

@@ -8,9 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 use std::sync::{Arc, RwLock};
 
+use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
-use crate::store::Store;
 
 /// The stored settings, or the built-in defaults when none were ever saved.
 pub(crate) fn load(conn: &Connection) -> Result<PlatformSettings, StoreError> {

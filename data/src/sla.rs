@@ -9,8 +9,8 @@ use echo5_core::sla::{self, Breach};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
-use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
 /// Records a breach of lead ?1 if it is still waiting in its tenant's intake stage.

@@ -11,9 +11,9 @@ use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
-use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
 fn parse_id(s: &str) -> rusqlite::Result<Uuid> {

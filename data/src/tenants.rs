@@ -18,10 +18,10 @@ use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 
+use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
 use crate::settings::{apply_secrets, secret_names};
-use crate::store::Store;
 
 /// How a request names a tenant: `/tenants/{id or slug}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
-use crate::store::Store;
 use crate::tally::{BatchTally, Tally};
 use crate::tenants::{self, TenantKey, TenantRow};
 

@@ -9,11 +9,11 @@ use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use std::collections::{BinaryHeap, VecDeque};
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
 use crate::leads;
 use crate::leads::listing::listing_sql_with;
 use crate::stages;
-use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
 /// A named tenant of a `?tenant=` filter that does not exist.

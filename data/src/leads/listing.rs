@@ -8,10 +8,10 @@ use rusqlite::params_from_iter;
 use rusqlite::types::Value as Sql;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
 use crate::leads::{self, COLUMNS};
 use crate::stages;
-use crate::store::Store;
 use crate::tenants::{self, TenantKey, TenantRow};
 
 /// Builds the WHERE clause of a listing. Returns the SQL and its parameters.

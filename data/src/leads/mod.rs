@@ -11,8 +11,8 @@ use echo5_core::leads::{Lead, LeadSource};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
+use crate::Store;
 use crate::error::StoreError;
-use crate::store::Store;
 
 /// A stage move brought in by an import.
 #[derive(Debug, Clone, Copy)]

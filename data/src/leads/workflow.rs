@@ -12,11 +12,11 @@ use rusqlite::{Connection, params};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
 use crate::leads;
 use crate::stages;
-use crate::store::Store;
 use crate::tenants::{self, TenantKey};
 
 fn history(conn: &Connection, lead: Uuid) -> Result<Vec<StageMove>, StoreError> {
