@@ -10,14 +10,12 @@ use uuid::Uuid;
 use crate::crypto::{self, CryptoError};
 use crate::error::DomainError;
 use crate::secret::Secret;
-use crate::validate;
+use crate::validate::{self, GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX};
 
 pub const API_KEY_PREFIX: &str = "e5_";
 const RANDOM_CHARS: usize = 32;
 /// Characters shown of a key in lists and logs: `e5_` and five more.
 pub const DISPLAY_PREFIX_LEN: usize = 8;
-pub const GRACE_HOURS_MAX: u32 = 720;
-pub const GRACE_HOURS_DEFAULT: u32 = 24;
 pub const LABEL_MAX_CHARS: usize = 80;
 
 pub fn generate() -> Result<Secret<String>, CryptoError> {

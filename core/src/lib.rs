@@ -24,6 +24,7 @@ pub mod patch;
 pub mod phone;
 pub mod platform_settings;
 pub mod secret;
+pub mod settings;
 pub mod sharded;
 pub mod sla;
 pub mod stages;

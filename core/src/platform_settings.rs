@@ -5,11 +5,11 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::DomainError;
-use crate::keys::{GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX};
 use crate::patch::double_option;
+use crate::settings::{Settings, SettingsInput};
 use crate::stages::{self, StageKind};
-use crate::tenants::{Settings, SettingsInput};
 use crate::validate;
+use crate::validate::{GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX};
 
 /// A stage of the pipeline new tenants start with (no id: each tenant gets its own).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,9 @@ use crate::error::DomainError;
 pub const SLA_HOURS_MIN: u32 = 1;
 pub const SLA_HOURS_MAX: u32 = 720;
 pub const SLA_HOURS_DEFAULT: u32 = 24;
+/// How long a rotated key keeps working beside its successor.
+pub const GRACE_HOURS_MAX: u32 = 720;
+pub const GRACE_HOURS_DEFAULT: u32 = 24;
 pub const SPAM_KEYWORDS_MAX: usize = 500;
 pub const SPAM_KEYWORD_MAX_CHARS: usize = 100;
 pub const NAME_MAX_CHARS: usize = 120;

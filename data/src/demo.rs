@@ -3,9 +3,12 @@
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::demo::{self, TENANTS};
 use echo5_core::platform_settings::PlatformSettings;
-use echo5_core::tenants::{SecretChanges, Settings, TenantFields};
 use rusqlite::OptionalExtension;
 use serde_json::json;
+use {
+    echo5_core::settings::{SecretChanges, Settings},
+    echo5_core::tenants::TenantFields,
+};
 
 use crate::Store;
 use crate::error::StoreError;

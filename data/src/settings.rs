@@ -4,7 +4,7 @@
 
 use echo5_core::crypto::MasterKey;
 use echo5_core::secret::{SecretUpdate, last4};
-use echo5_core::tenants::{SecretChanges, google_ads_last4};
+use echo5_core::settings::{SecretChanges, google_ads_last4};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 

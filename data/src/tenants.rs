@@ -10,13 +10,14 @@ use echo5_core::event::{Change, Changed, TenantPart};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::platform_settings::StageTemplate;
 use echo5_core::secret::MaskedSecret;
-use echo5_core::tenants::{
-    SecretChanges, Settings, Tenant, TenantFields, TenantRef, TenantSettings,
-};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
+use {
+    echo5_core::settings::{SecretChanges, Settings, TenantSettings},
+    echo5_core::tenants::{Tenant, TenantFields, TenantRef},
+};
 
 use crate::Store;
 use crate::audit;

@@ -19,12 +19,15 @@ use echo5_core::leads::{Lead, LeadSource};
 use echo5_core::logs::LogLine;
 use echo5_core::secret::MaskedSecret;
 use echo5_core::stages::{StageKind, StageSummary};
-use echo5_core::tenants::{Tenant, TenantRef, TenantSettings};
 use echo5_tui::app::{Action, LogMsg, Screen, State, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+use {
+    echo5_core::settings::TenantSettings,
+    echo5_core::tenants::{Tenant, TenantRef},
+};
 
 const W: u16 = 120;
 const H: u16 = 40;

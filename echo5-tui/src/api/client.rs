@@ -6,12 +6,12 @@ use echo5_core::leads::{LeadDetail, LeadPatch};
 use echo5_core::page::{List, Page};
 use echo5_core::secret::{Secret, SecretUpdate};
 use echo5_core::stages::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
-use echo5_core::tenants::{SettingsPatch, Tenant};
 use echo5_core::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 use uuid::Uuid;
+use {echo5_core::settings::SettingsPatch, echo5_core::tenants::Tenant};
 
 use crate::app::{ApiError, Call, LeadChange, Reply, SecretOrigin, SettingsChange};
 use echo5_core::logs::{LogLevel, LogPage};
@@ -464,7 +464,7 @@ fn level_param(level: LogLevel) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use echo5_core::tenants::GoogleAdsConfig;
+    use echo5_core::settings::GoogleAdsConfig;
     use serde_json::{Value, json};
 
     fn body(change: SettingsChange) -> Value {

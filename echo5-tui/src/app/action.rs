@@ -11,8 +11,8 @@ use echo5_core::page::Page;
 use echo5_core::secret::Secret;
 use echo5_core::sla::Breach;
 use echo5_core::stages::{Stage, StageSummary};
-use echo5_core::tenants::{Tenant, TenantSettings};
 use uuid::Uuid;
+use {echo5_core::settings::TenantSettings, echo5_core::tenants::Tenant};
 
 use super::effect::{Call, Scope};
 use echo5_core::leads::LeadWithTenant;

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::secret::Secret;
+use echo5_core::settings::GoogleAdsConfig;
 use echo5_core::stages::StageKind;
-use echo5_core::tenants::GoogleAdsConfig;
 use uuid::Uuid;
 
 use echo5_core::logs::LogLevel;

@@ -17,11 +17,11 @@ use echo5_core::secret::{MaskedSecret, Secret};
 use echo5_core::sla::Breach;
 use echo5_core::stages::{StageKind, StageSummary};
 use echo5_core::tenants::TenantRef;
-use echo5_core::tenants::{Tenant, TenantSettings};
 use echo5_core::usage::{KeyUsage, Month, TenantUsage, UsageReport};
 use echo5_tui::app::ApiError;
 use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
 use uuid::Uuid;
+use {echo5_core::settings::TenantSettings, echo5_core::tenants::Tenant};
 
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 30, 0)

@@ -2,7 +2,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use echo5_core::ErrorBody;
 use echo5_core::audit::AuditAction;
-use echo5_core::tenants::{self, SettingsInput, SettingsPatch, TenantFields, TenantSettings};
+use echo5_core::settings::{SettingsInput, SettingsPatch, TenantSettings};
+use echo5_core::tenants::TenantFields;
 use echo5_data::TenantKey;
 
 use crate::error::ApiResult;
@@ -10,7 +11,7 @@ use crate::extract::{Admin, ApiJson};
 use crate::state::AppState;
 
 /// The tenant's fields with new settings; everything else as it was.
-fn with_settings(cur: &TenantFields, settings: tenants::Settings) -> TenantFields {
+fn with_settings(cur: &TenantFields, settings: echo5_core::settings::Settings) -> TenantFields {
     TenantFields {
         settings,
         ..cur.clone()
@@ -56,7 +57,7 @@ pub async fn put_settings(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<SettingsInput>,
 ) -> ApiResult<Json<TenantSettings>> {
-    let (settings, secrets) = tenants::settings_from_input(&input)?;
+    let (settings, secrets) = echo5_core::settings::settings_from_input(&input)?;
     let t = state
         .store
         .update_tenant(
@@ -93,7 +94,8 @@ pub async fn patch_settings(
             TenantKey::parse(&tenant),
             AuditAction::SettingsUpdated,
             move |cur: &TenantFields| {
-                let (settings, secrets) = tenants::apply_settings_patch(&cur.settings, &patch)?;
+                let (settings, secrets) =
+                    echo5_core::settings::apply_settings_patch(&cur.settings, &patch)?;
                 Ok((with_settings(cur, settings), secrets))
             },
         )

@@ -3,8 +3,9 @@
 
 mod view;
 
-use echo5_core::keys::{self, ApiKey, GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX, KeyStatus};
+use echo5_core::keys::{self, ApiKey, KeyStatus};
 use echo5_core::secret::Secret;
+use echo5_core::validate::{GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use uuid::Uuid;

@@ -3,9 +3,9 @@
 //! Each edit PATCHes only the field it changed; the stage list is sent whole, as the API
 //! takes it, and checked first with core's pipeline rules.
 
-use echo5_core::keys::GRACE_HOURS_MAX;
 use echo5_core::stages::{self, STAGES_MAX, Stage, StageKind};
 use echo5_core::validate;
+use echo5_core::validate::GRACE_HOURS_MAX;
 use uuid::Uuid;
 
 mod view;

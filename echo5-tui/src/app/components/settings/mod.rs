@@ -4,7 +4,7 @@ mod view;
 
 use crossterm::event::KeyCode;
 use echo5_core::secret::Secret;
-use echo5_core::tenants::{GoogleAdsConfig, TenantSettings};
+use echo5_core::settings::{GoogleAdsConfig, TenantSettings};
 use echo5_core::validate;
 use ratatui::Frame;
 use ratatui::layout::Rect;

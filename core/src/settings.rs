@@ -1,0 +1,224 @@
+//! A tenant's settings: the SLA, spam keywords and manager e-mail, and the secrets (Meta
+//! access token, Google Ads config) that are write-only and shown masked.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+use crate::patch::double_option;
+use crate::secret::{MaskedSecret, Secret, SecretUpdate, Zeroize};
+use crate::validate;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantSettings {
+    pub sla_hours: u32,
+    pub spam_keywords: Vec<String>,
+    pub manager_email: Option<String>,
+    pub meta_access_token: MaskedSecret,
+    pub google_ads: MaskedSecret,
+}
+
+/// Google Ads offline-conversion settings; stored sealed as one JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GoogleAdsConfig {
+    pub customer_id: String,
+    pub conversion_action: String,
+    pub webhook_key: String,
+}
+
+/// Google Ads settings are kept as a secret (the webhook key); wiped like the others.
+impl Zeroize for GoogleAdsConfig {
+    fn zeroize(&mut self) {
+        self.customer_id.zeroize();
+        self.conversion_action.zeroize();
+        self.webhook_key.zeroize();
+    }
+}
+
+/// The non-secret settings, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub sla_hours: u32,
+    pub spam_keywords: Vec<String>,
+    pub manager_email: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            sla_hours: validate::SLA_HOURS_DEFAULT,
+            spam_keywords: Vec::new(),
+            manager_email: None,
+        }
+    }
+}
+
+/// What to do with each stored secret; values already validated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecretChanges {
+    pub meta_access_token: SecretUpdate<String>,
+    pub google_ads: SecretUpdate<GoogleAdsConfig>,
+}
+
+/// Settings in a create or replace: every field optional, defaults filled in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_hours: Option<u32>,
+    /// Left out: empty (a new tenant: the platform's default keywords).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spam_keywords: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager_email: Option<String>,
+    /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub meta_access_token: SecretUpdate<String>,
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<GoogleAdsConfig>))]
+    pub google_ads: SecretUpdate<GoogleAdsConfig>,
+}
+
+/// Settings in a PATCH: only what is present changes; `manager_email: null` clears it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_hours: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spam_keywords: Option<Vec<String>>,
+    /// Left out: unchanged; `null` clears it.
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub manager_email: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub meta_access_token: SecretUpdate<String>,
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<GoogleAdsConfig>))]
+    pub google_ads: SecretUpdate<GoogleAdsConfig>,
+}
+
+fn email_opt(field: &str, v: Option<&str>) -> Result<Option<String>, DomainError> {
+    match v {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => validate::email(field, s).map(Some),
+    }
+}
+
+fn check_secrets(
+    meta: &SecretUpdate<String>,
+    google: &SecretUpdate<GoogleAdsConfig>,
+) -> Result<SecretChanges, DomainError> {
+    let meta = match meta {
+        SecretUpdate::Set(t) => SecretUpdate::Set(Secret::new(validate::text(
+            "meta_access_token",
+            t.expose(),
+            validate::SECRET_MAX_CHARS,
+        )?)),
+        other => other.clone(),
+    };
+    let google = match google {
+        SecretUpdate::Set(g) => {
+            let g = g.expose();
+            let customer_id = validate::text("google_ads.customer_id", &g.customer_id, 20)?;
+            let digits: String = customer_id.chars().filter(|c| *c != '-').collect();
+            if digits.len() != 10 || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return Err(DomainError::invalid(
+                    "google_ads.customer_id",
+                    "invalid_customer_id",
+                    "google_ads.customer_id must be a 10-digit Google Ads customer id (123-456-7890)",
+                ));
+            }
+            SecretUpdate::Set(Secret::new(GoogleAdsConfig {
+                customer_id: digits,
+                conversion_action: validate::text(
+                    "google_ads.conversion_action",
+                    &g.conversion_action,
+                    200,
+                )?,
+                webhook_key: validate::text(
+                    "google_ads.webhook_key",
+                    &g.webhook_key,
+                    validate::SECRET_MAX_CHARS,
+                )?,
+            }))
+        }
+        other => other.clone(),
+    };
+    Ok(SecretChanges {
+        meta_access_token: meta,
+        google_ads: google,
+    })
+}
+
+/// Settings for a create or replace.
+pub fn settings_from_input(
+    input: &SettingsInput,
+) -> Result<(Settings, SecretChanges), DomainError> {
+    let settings = Settings {
+        sla_hours: validate::sla_hours(
+            "sla_hours",
+            input.sla_hours.unwrap_or(validate::SLA_HOURS_DEFAULT),
+        )?,
+        spam_keywords: validate::spam_keywords(
+            "spam_keywords",
+            input.spam_keywords.as_deref().unwrap_or(&[]),
+        )?,
+        manager_email: email_opt("manager_email", input.manager_email.as_deref())?,
+    };
+    let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
+    Ok((settings, secrets))
+}
+
+/// Settings after a PATCH over `current`.
+pub fn apply_settings_patch(
+    current: &Settings,
+    patch: &SettingsPatch,
+) -> Result<(Settings, SecretChanges), DomainError> {
+    let mut s = current.clone();
+    if let Some(h) = patch.sla_hours {
+        s.sla_hours = validate::sla_hours("sla_hours", h)?;
+    }
+    if let Some(k) = &patch.spam_keywords {
+        s.spam_keywords = validate::spam_keywords("spam_keywords", k)?;
+    }
+    if let Some(e) = &patch.manager_email {
+        s.manager_email = email_opt("manager_email", e.as_deref())?;
+    }
+    let secrets = check_secrets(&patch.meta_access_token, &patch.google_ads)?;
+    Ok((s, secrets))
+}
+
+/// The last four characters shown for a Google Ads config: its customer id's, which is what
+/// an operator recognises.
+pub fn google_ads_last4(g: &GoogleAdsConfig) -> String {
+    let id = &g.customer_id;
+    id[id.len().saturating_sub(4)..].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_ads_settings_are_wiped() {
+        let mut g = GoogleAdsConfig {
+            customer_id: "123-456".into(),
+            conversion_action: "lead".into(),
+            webhook_key: "wh-secret".into(),
+        };
+        g.zeroize();
+        assert!(g.webhook_key.is_empty() && g.customer_id.is_empty());
+    }
+}
