@@ -184,3 +184,37 @@ fn to_action(ev: Event) -> Option<Action> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
+
+    fn mouse(kind: MouseEventKind) -> Event {
+        Event::Mouse(MouseEvent {
+            kind,
+            column: 3,
+            row: 4,
+            modifiers: KeyModifiers::NONE,
+        })
+    }
+
+    #[test]
+    fn the_wheel_and_a_bracketed_paste_become_actions() {
+        assert!(matches!(
+            to_action(mouse(MouseEventKind::ScrollDown)),
+            Some(Action::Scroll(1))
+        ));
+        assert!(matches!(
+            to_action(mouse(MouseEventKind::ScrollUp)),
+            Some(Action::Scroll(-1))
+        ));
+        // Clicks and drags mean nothing yet.
+        assert!(to_action(mouse(MouseEventKind::Moved)).is_none());
+        let pasted = to_action(Event::Paste("a\nb".into()));
+        assert!(matches!(pasted, Some(Action::Paste(s)) if s == "a\nb"));
+        let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        assert!(to_action(Event::Key(release)).is_none());
+    }
+}

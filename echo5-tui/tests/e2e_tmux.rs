@@ -200,6 +200,23 @@ impl Harness {
         })
     }
 
+    fn patch(&self, path: &str, body: &Value) -> Value {
+        let req = self
+            .http
+            .patch(self.url(path))
+            .bearer_auth(self.token())
+            .json(body);
+        self.rt.block_on(async {
+            let resp = req.send().await.expect("PATCH");
+            assert!(
+                resp.status().is_success(),
+                "PATCH {path}: {}",
+                resp.status()
+            );
+            resp.json::<Value>().await.expect("json")
+        })
+    }
+
     /// Polls the API until `ok` holds: the console's writes land asynchronously.
     fn api_until(&self, path: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + STEP;
@@ -228,7 +245,13 @@ impl Harness {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The console polling every second, as an operator in a hurry would run it.
     fn start_console(&mut self, timings: &Path) {
+        self.start_console_polling_every(timings, 1);
+    }
+
+    /// The console with `--refresh <secs>`: its automatic refresh of the screen that often.
+    fn start_console_polling_every(&mut self, timings: &Path, refresh_secs: u32) {
         // A script, so the pane outlives the console and shows how it left the terminal:
         // its exit code and the tty's line discipline (raw mode turns icanon and echo off).
         let script = self.dir.path().join("console.sh");
@@ -236,7 +259,7 @@ impl Harness {
             "#!/bin/sh\n\
              unset ECHO5_TOKEN ECHO5_URL ECHO5_DATA_DIR\n\
              ECHO5_TUI_TIMINGS='{timings}' '{tui}' --url 'http://127.0.0.1:{port}' \
-             --data-dir '{dir}' --refresh 1\n\
+             --data-dir '{dir}' --refresh {refresh_secs}\n\
              rc=$?\n\
              echo \"TUI_EXIT=$rc\"\n\
              echo \"TTY $(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' ')\"\n\
@@ -299,6 +322,14 @@ impl Harness {
     /// Named keys: Enter, Escape, C-k, C-u.
     fn press(&self, key: &str) {
         self.tmux(&["send-keys", "-t", "e2e", key]);
+    }
+
+    /// Pasted the way a terminal pastes: bracketed (`paste-buffer -p`) when the console asked
+    /// for it, as crossterm's `EnableBracketedPaste` does; a newline in `text` reaches the
+    /// pane as a carriage return, as a pasted line break does.
+    fn paste(&self, text: &str) {
+        self.tmux(&["set-buffer", "-b", "e2e-paste", "--", text]);
+        self.tmux(&["paste-buffer", "-p", "-d", "-b", "e2e-paste", "-t", "e2e"]);
     }
 }
 
@@ -503,7 +534,9 @@ fn console_drives_the_real_daemon_in_tmux() {
             .any(|l| l.contains("Zed Mover") && l.contains(&second_name))
     });
 
-    // SLA breaches, live: a lead backdated via the API shows up without a key press.
+    // SLA breaches: a lead backdated via the API shows up without a key press. This console
+    // also polls every second; that only the event stream brings it is proven by
+    // `live_changes_arrive_over_the_streams_not_the_poll`.
     h.typ("7");
     h.wait_text("SLA breaches · all tenants");
     h.wait_for("the live stream connected", STEP, |s| {
@@ -686,4 +719,106 @@ fn console_drives_the_real_daemon_in_tmux() {
         "console still drawn:\n{s}"
     );
     eprintln!("e2e took {:?}", started.elapsed());
+}
+
+/// "Live" means live: the console polls once an hour here, so after a screen's first fetch
+/// only the event stream (`GET /api/v1/events`) and the log tail can bring a change on
+/// screen within seconds. The breach filter is pasted, bracketed, with a trailing line break
+/// that must not act as Enter.
+#[test]
+fn live_changes_arrive_over_the_streams_not_the_poll() {
+    const HOUR: u32 = 3600;
+    let mut h = Harness::new();
+    h.start_daemon();
+    let timings = h.dir.path().join("timings.txt");
+    h.start_console_polling_every(&timings, HOUR);
+    h.wait_for("the dashboard, connected", STEP, |s| {
+        s.contains("Caring Hearts") && header(s).contains("connected")
+    });
+
+    h.typ("7");
+    h.wait_text("SLA breaches · all tenants");
+    h.wait_for("the live stream connected", STEP, |s| {
+        header(s).contains("● live")
+    });
+    h.typ("/");
+    h.wait_text("Enter keep");
+    h.paste("Live E2E\n");
+    // Had the line break arrived as the Enter key, the filter line would be closed.
+    h.wait_for("the pasted filter, its line still open", STEP, |s| {
+        s.lines()
+            .last()
+            .is_some_and(|l| l.contains("/Live E2E   Enter keep"))
+    });
+    h.press("Enter");
+    h.wait_text("No breach matches the filter");
+    let posted = Instant::now();
+    h.post(
+        "/api/v1/tenants/open-arms/leads",
+        &serde_json::json!({
+            "name": "Live E2E",
+            "email": "live.e2e@example.com",
+            "created_at": (chrono::Utc::now() - chrono::TimeDelta::days(5)).to_rfc3339(),
+        }),
+    );
+    h.wait_for(
+        "the new breach, over the event stream",
+        Duration::from_secs(5),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("Live E2E") && l.contains("Open Arms") && l.contains("4d"))
+        },
+    );
+    eprintln!("breach on screen {:?} after the POST", posted.elapsed());
+
+    // A lead that crosses its SLA while the screen is open: when it is created it is not in
+    // breach yet, so `lead.created` brings nothing; only the SLA pass's `sla.breached`
+    // (a second or so after the deadline) can bring it on screen.
+    h.patch(
+        "/api/v1/tenants/open-arms/settings",
+        &serde_json::json!({"sla_hours": 1}),
+    );
+    let deadline_in = chrono::TimeDelta::seconds(4);
+    let posted = Instant::now();
+    h.post(
+        "/api/v1/tenants/open-arms/leads",
+        &serde_json::json!({
+            "name": "Live E2E Soon",
+            "email": "live.soon@example.com",
+            "created_at": (chrono::Utc::now() - chrono::TimeDelta::hours(1) + deadline_in)
+                .to_rfc3339(),
+        }),
+    );
+    h.wait_for(
+        "the breach as it happens, over the event stream",
+        STEP,
+        |s| {
+            s.lines()
+                .any(|l| l.contains("Live E2E Soon") && l.contains("Open Arms"))
+        },
+    );
+    let seen = posted.elapsed();
+    eprintln!("breach at its deadline on screen {seen:?} after the POST");
+    assert!(
+        seen >= Duration::from_secs(3),
+        "on screen before its deadline ({seen:?}): the SLA path was not what brought it"
+    );
+
+    h.typ(":logs");
+    h.press("Enter");
+    h.wait_for("the log tail connected", STEP, |s| {
+        s.contains("Logs (") && s.contains("● tail")
+    });
+    h.post(
+        "/api/v1/tenants",
+        &serde_json::json!({"name": "Live Log Tenant"}),
+    );
+    h.wait_for(
+        "the new log line, over the tail",
+        Duration::from_secs(5),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("tenant created") && l.contains("live-log-tenant"))
+        },
+    );
 }

@@ -413,3 +413,178 @@ fn logs_following_and_paused_with_search() {
     );
     check("logs_paused_search", &s);
 }
+
+// Where style is the point. The text snapshots above cannot see a highlight, a dimmed
+// table or a marker's colour; these look at the drawn cells' styles.
+
+use ratatui::buffer::{Buffer, Cell};
+use ratatui::style::{Color, Modifier};
+
+fn drawn(state: &State, w: u16, h: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("backend");
+    terminal
+        .draw(|f| echo5_tui::ui::draw(f, state))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn line(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+/// The first row below the tab bar showing `text`.
+fn row_of(buf: &Buffer, text: &str) -> u16 {
+    (2..buf.area.height)
+        .find(|y| line(buf, *y).contains(text))
+        .unwrap_or_else(|| panic!("{text:?} is not on screen"))
+}
+
+/// The cells under the first `word` on row `y`.
+fn cells_of<'a>(buf: &'a Buffer, y: u16, word: &str) -> Vec<&'a Cell> {
+    let l = line(buf, y);
+    let at = l
+        .find(word)
+        .map(|b| l[..b].chars().count() as u16)
+        .unwrap_or_else(|| panic!("{word:?} not in {l:?}"));
+    (at..at + word.chars().count() as u16)
+        .map(|x| &buf[(x, y)])
+        .collect()
+}
+
+/// A table row's cells inside the frame's borders.
+fn inner_row(buf: &Buffer, y: u16) -> Vec<&Cell> {
+    (1..buf.area.width - 1).map(|x| &buf[(x, y)]).collect()
+}
+
+fn reversed(c: &Cell) -> bool {
+    c.modifier.contains(Modifier::REVERSED)
+}
+
+/// The daemon stops answering on the current screen until the console calls it down.
+fn daemon_down(s: &mut State) {
+    let mut t = now();
+    for _ in 0..3 {
+        t += TimeDelta::seconds(40);
+        let fx = update(s, Action::Tick(t));
+        for r in requests(&fx) {
+            answer(s, &r, Err(unreachable()));
+        }
+    }
+    update(s, Action::Tick(t + TimeDelta::seconds(2)));
+    assert!(s.is_stale());
+}
+
+#[test]
+fn the_selected_row_is_drawn_highlighted_across_the_table() {
+    // (screen, the row the cursor is on after one `j`, a row it is not on)
+    let cases = [
+        (on_tenant_screen('3'), "Contacted", "Qualified"),
+        (on_tenant_screen('5'), "e5_Ab3dE", "e5_Zx9Qr"),
+        (on_tenant_screen('6'), "Tom Becker", "Maria Lopez"),
+        (on_tenant_screen('7'), "June Park", "Harold Finch"),
+        (on_command("all"), "June Park", "Maria Lopez"),
+    ];
+    for (mut s, selected, other) in cases {
+        update(&mut s, key('j'));
+        for (w, h) in SIZES {
+            let buf = drawn(&s, w, h);
+            let row = inner_row(&buf, row_of(&buf, selected));
+            assert!(
+                row.iter().all(|c| reversed(c)),
+                "{:?} {w}x{h}: the row of {selected:?} is not highlighted: {:?}",
+                s.screen,
+                line(&buf, row_of(&buf, selected))
+            );
+            let row = inner_row(&buf, row_of(&buf, other));
+            assert!(
+                !row.iter().any(|c| reversed(c)),
+                "{:?} {w}x{h}: the row of {other:?} is highlighted too",
+                s.screen
+            );
+        }
+    }
+}
+
+#[test]
+fn stale_data_is_dimmed_while_the_daemon_is_down() {
+    // (screen, a word in a plain table cell, not on the cursor's row)
+    let cases = [
+        (on_tenant_screen('3'), "Qualified"),
+        (on_tenant_screen('6'), "Kevin Walsh"),
+        (on_tenant_screen('7'), "June Park"),
+    ];
+    for (mut s, word) in cases {
+        let buf = drawn(&s, 120, 40);
+        let fresh = cells_of(&buf, row_of(&buf, word), word);
+        assert!(
+            fresh.iter().all(|c| c.fg != Color::DarkGray),
+            "{:?}: {word:?} dim while connected",
+            s.screen
+        );
+        daemon_down(&mut s);
+        for (w, h) in SIZES {
+            let buf = drawn(&s, w, h);
+            let stale = cells_of(&buf, row_of(&buf, word), word);
+            assert!(
+                stale.iter().all(|c| c.fg == Color::DarkGray),
+                "{:?} {w}x{h}: {word:?} not dimmed while the daemon is down: {:?}",
+                s.screen,
+                stale.iter().map(|c| c.fg).collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+#[test]
+fn breach_markers_are_drawn_in_red() {
+    // Leads: `!` beside a lead past its SLA, nothing beside one within it.
+    let s = on_tenant_screen('6');
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let breached = &buf[(1, row_of(&buf, "Tom Becker"))];
+        assert_eq!(breached.symbol(), "!");
+        assert_eq!(breached.fg, Color::Red, "{w}x{h}: the breach mark's colour");
+        assert_eq!(buf[(1, row_of(&buf, "Maria Lopez"))].symbol(), " ");
+    }
+    // SLA breaches: the overdue column.
+    let s = on_tenant_screen('7');
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        for (name, overdue) in [("Harold Finch", "4d"), ("Sam Reyes", "2h")] {
+            let cells = cells_of(&buf, row_of(&buf, name), overdue);
+            assert!(
+                cells.iter().all(|c| c.fg == Color::Red),
+                "{w}x{h}: {name}'s overdue {overdue:?} is not red"
+            );
+            let plain = cells_of(&buf, row_of(&buf, name), name);
+            assert!(
+                plain.iter().all(|c| c.fg != Color::Red),
+                "{name} itself red"
+            );
+        }
+    }
+}
+
+#[test]
+fn spam_markers_are_drawn_dim() {
+    // All leads: `s` beside the lead stored as spam.
+    let s = on_command("all");
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let spam = &buf[(1, row_of(&buf, "Dev Patel"))];
+        assert_eq!(spam.symbol(), "s");
+        assert_eq!(spam.fg, Color::DarkGray, "{w}x{h}: the spam mark's colour");
+        assert_eq!(buf[(1, row_of(&buf, "June Park"))].symbol(), " ");
+    }
+    // A tenant's leads: the same mark (the fixtures have no spam there; one is made so).
+    let mut s = on_tenant_screen('6');
+    if let Some(leads) = s.leads.remote.data.as_mut() {
+        leads[3].is_spam = true;
+    }
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let spam = &buf[(1, row_of(&buf, "Kevin Walsh"))];
+        assert_eq!(spam.symbol(), "s");
+        assert_eq!(spam.fg, Color::DarkGray, "{w}x{h}: the spam mark's colour");
+    }
+}

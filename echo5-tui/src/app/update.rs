@@ -6,7 +6,6 @@ use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 use super::action::Action;
 use super::components::logs;
 use super::effect::Effect;
-use super::overlay::Overlay;
 use super::reply::on_reply;
 use super::request::{refresh_screen, schedule_poll};
 use super::{State, bindings, live, navigation, overlay_keys};
@@ -79,18 +78,4 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
     schedule_poll(state);
     out.extend(refresh_screen(state, false));
     out
-}
-
-/// Whether a dialog is open that takes text (so the footer shows dialog hints).
-pub fn in_dialog(state: &State) -> bool {
-    matches!(
-        state.overlay,
-        Some(
-            Overlay::Form(_)
-                | Overlay::Confirm(_)
-                | Overlay::MoveTo(_)
-                | Overlay::PickStage(_)
-                | Overlay::PickTenants(_)
-        )
-    )
 }
