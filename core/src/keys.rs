@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::crypto::{self, CryptoError};
 use crate::error::DomainError;
 use crate::secret::Secret;
-use crate::validate::{self, GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX};
+use crate::validate::{self, GRACE_HOURS_MAX};
 
 pub const API_KEY_PREFIX: &str = "e5_";
 const RANDOM_CHARS: usize = 32;
