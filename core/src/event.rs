@@ -56,14 +56,6 @@ impl EventKind {
     }
 }
 
-pub const LEAD_CREATED: &str = EventKind::LeadCreated.as_str();
-pub const LEAD_UPDATED: &str = EventKind::LeadUpdated.as_str();
-pub const SLA_BREACHED: &str = EventKind::SlaBreached.as_str();
-pub const TENANT_UPDATED: &str = EventKind::TenantUpdated.as_str();
-pub const KEY_CREATED: &str = EventKind::KeyCreated.as_str();
-pub const KEY_ROTATED: &str = EventKind::KeyRotated.as_str();
-pub const KEY_REVOKED: &str = EventKind::KeyRevoked.as_str();
-pub const PLATFORM_UPDATED: &str = EventKind::PlatformUpdated.as_str();
 
 /// Which part of a tenant a `tenant.updated` event is about (`data.changed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The live event stream as state: when to (re)connect, from which event id, and which
 //! fetches an event calls for. The connection itself is the main loop's; this is pure.
 
-use echo5_core::event;
+use echo5_core::event::EventKind;
 
 use super::action::StreamMsg;
 use super::effect::Effect;
@@ -119,16 +119,6 @@ pub struct Topic {
     pub key: bool,
 }
 
-/// `lead.created` → the `lead` family; a kind from the same family as core's constants
-/// counts, so a new kind of lead event still refreshes what shows leads.
-fn family(kind: &str) -> &str {
-    kind.split_once('.').map_or(kind, |(f, _)| f)
-}
-
-fn in_family(kind: &str, of: &str) -> bool {
-    kind.contains('.') && family(kind) == family(of)
-}
-
 impl Topic {
     pub const ANY: Topic = Topic {
         any: true,
@@ -137,13 +127,31 @@ impl Topic {
         key: true,
     };
 
+    /// A kind this console does not know (a newer daemon) counts as every kind: one refetch
+    /// of what is on screen costs less than missing a change.
     pub fn of(kind: &str) -> Topic {
-        Topic {
+        let Some(kind) = EventKind::parse(kind) else {
+            return Topic::ANY;
+        };
+        let none = Topic {
             any: false,
-            lead_or_sla: in_family(kind, event::LEAD_CREATED)
-                || in_family(kind, event::SLA_BREACHED),
-            tenant_updated: kind == event::TENANT_UPDATED,
-            key: in_family(kind, event::KEY_CREATED),
+            lead_or_sla: false,
+            tenant_updated: false,
+            key: false,
+        };
+        match kind {
+            EventKind::LeadCreated | EventKind::LeadUpdated | EventKind::SlaBreached => Topic {
+                lead_or_sla: true,
+                ..none
+            },
+            EventKind::TenantUpdated => Topic {
+                tenant_updated: true,
+                ..none
+            },
+            EventKind::KeyCreated | EventKind::KeyRotated | EventKind::KeyRevoked => {
+                Topic { key: true, ..none }
+            }
+            EventKind::PlatformUpdated => none,
         }
     }
 }
