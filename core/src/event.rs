@@ -56,7 +56,6 @@ impl EventKind {
     }
 }
 
-
 /// Which part of a tenant a `tenant.updated` event is about (`data.changed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantPart {
@@ -274,16 +273,7 @@ mod tests {
         }
         assert_eq!(EventKind::parse("lead.deleted"), None);
         assert_eq!(
-            [
-                LEAD_CREATED,
-                LEAD_UPDATED,
-                SLA_BREACHED,
-                TENANT_UPDATED,
-                KEY_CREATED,
-                KEY_ROTATED,
-                KEY_REVOKED,
-                PLATFORM_UPDATED
-            ],
+            EventKind::ALL.map(EventKind::as_str),
             [
                 "lead.created",
                 "lead.updated",
