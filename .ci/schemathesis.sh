@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Schemathesis against the real daemon's OpenAPI document (issue 7).
+# Schemathesis against the real daemon's OpenAPI document.
 #
 # Builds and starts `echo5d --demo` on a loopback port over a throw-away data directory,
 # runs schemathesis with the admin token, and stops the daemon. Fails on any 5xx or any

@@ -240,7 +240,7 @@ async fn main() {
         }
     })
     .await;
-    // Platform administration (issue 8): the all-leads view and the usage report.
+    // Platform administration: the all-leads view and the usage report.
     time("all-leads page of 50 (all tenants)", iters, |_| {
         let s = store.clone();
         async move {

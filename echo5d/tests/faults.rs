@@ -1,4 +1,4 @@
-//! Fault behaviour (issue 7), against the real `echo5d` binary:
+//! Fault behaviour, against the real `echo5d` binary:
 //!
 //! - the filesystem under the database fills up (a small tmpfs mounted by the test when it
 //!   runs as root; see `full_filesystem` for the fallback when it cannot mount);

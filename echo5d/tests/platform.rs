@@ -1,4 +1,4 @@
-//! Platform administration (issue 8): platform settings and what they change, the all-leads
+//! Platform administration: platform settings and what they change, the all-leads
 //! view, usage per month. Real SQLite file, real HTTP server on a loopback port.
 
 mod common;
