@@ -191,7 +191,10 @@ async fn damaged_backups_are_refused_and_the_database_is_left_as_it_was() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{what}: restored\n{err}");
         assert_ne!(out.status.code(), Some(0), "{what}");
-        assert!(err.contains(expect), "{what}: expected {expect:?} in\n{err}");
+        assert!(
+            err.contains(expect),
+            "{what}: expected {expect:?} in\n{err}"
+        );
         assert!(
             !err.contains("panicked"),
             "{what}: a panic is not a message\n{err}"

@@ -86,7 +86,9 @@ async fn client_loop(base: String, key: String, n: usize) -> Seen {
             ),
             StatusCode::SERVICE_UNAVAILABLE => {
                 assert!(
-                    json["error"]["code"].as_str().is_some_and(|c| !c.is_empty())
+                    json["error"]["code"]
+                        .as_str()
+                        .is_some_and(|c| !c.is_empty())
                         && json["error"]["message"]
                             .as_str()
                             .is_some_and(|m| !m.is_empty()),
@@ -169,7 +171,11 @@ async fn sigterm_under_load_answers_in_flight_requests_and_loses_no_acknowledged
             }
         }
     }
-    assert!(acked.len() > CLIENTS, "too little load: {} acked", acked.len());
+    assert!(
+        acked.len() > CLIENTS,
+        "too little load: {} acked",
+        acked.len()
+    );
     assert!(
         acked_after_signal > 0,
         "no answer arrived after the signal: the stop did not land mid-flight"

@@ -87,7 +87,9 @@ impl PySmtp {
     fn start(dir: &Path, user: &str, password: &str, require_tls: bool) -> PySmtp {
         let (cert, key) = (dir.join("smtp-cert.pem"), dir.join("smtp-key.pem"));
         let out = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
             .args(["-subj", "/CN=localhost"])
             .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
             .arg("-keyout")
@@ -96,7 +98,11 @@ impl PySmtp {
             .arg(&cert)
             .output()
             .expect("openssl (for the SMTP server's certificate) is installed");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let script = dir.join("smtp_server.py");
         std::fs::write(&script, SERVER).unwrap();
         let log = dir.join("smtp.jsonl");
@@ -217,12 +223,10 @@ async fn breach(d: &RealDaemon) -> String {
 
 /// A header's value in a raw message.
 fn header<'a>(data: &'a str, name: &str) -> Option<&'a str> {
-    data.lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
+    data.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,9 +237,7 @@ async fn alert_mail_is_sent_authenticated_from_the_smtp_from_address() {
     let mut d = daemon(dir.path(), &url).await;
     let lead = breach(&d).await;
 
-    let mails = smtp
-        .wait_for("mail", 1, Duration::from_secs(30))
-        .await;
+    let mails = smtp.wait_for("mail", 1, Duration::from_secs(30)).await;
     assert_eq!(mails.len(), 1, "{mails:?}");
     let m = &mails[0];
     assert_eq!(m["auth_user"], "echo5", "sent without AUTH: {m}");
@@ -290,9 +292,7 @@ async fn a_wrong_password_leaves_the_alert_queued_until_the_right_one_sends_it()
         &format!("smtp://echo5:right@127.0.0.1:{}", smtp.port),
     )
     .await;
-    let mails = smtp
-        .wait_for("mail", 1, Duration::from_secs(45))
-        .await;
+    let mails = smtp.wait_for("mail", 1, Duration::from_secs(45)).await;
     assert_eq!(mails[0]["auth_user"], "echo5");
     let data = mails[0]["data"].as_str().unwrap();
     assert_eq!(
