@@ -5,12 +5,12 @@
 //! What the daemon promises (docs/architecture.md "Start and stop", `server::serve`): on
 //! SIGTERM it stops accepting, closes connections with no request in flight, answers every
 //! request already in flight, commits, and exits 0. So, from the clients' side:
-//! - an answer that arrives is a whole answer: 201 with the lead's id, or a JSON 503 (a full
+//! - an answer that arrives is a whole answer: 200 with the lead's id, or a JSON 503 (a full
 //!   write queue) — never headers followed by a cut body;
 //! - a request may go unanswered only because its connection was refused or closed before
 //!   the daemon took the request up; such a request stored nothing;
-//! - every 201 names a lead the restarted daemon still has, and every stored lead was
-//!   answered 201 to its client (a 503 or no answer means "not stored").
+//! - every 200 names a lead the restarted daemon still has, and every stored lead was
+//!   answered 200 to its client (a 503 or no answer means "not stored").
 
 mod common;
 
@@ -25,7 +25,7 @@ const CLIENTS: usize = 16;
 
 #[derive(Debug)]
 enum Outcome {
-    /// 201 with this lead id.
+    /// 200 with this lead id (ingest answers 200, never 201).
     Stored(String),
     /// A whole JSON 503.
     Refused,
@@ -78,10 +78,10 @@ async fn client_loop(base: String, key: String, n: usize) -> Seen {
         let json: Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{email}: non-JSON answer {status}: {e}: {text}"));
         let outcome = match status {
-            StatusCode::CREATED => Outcome::Stored(
+            StatusCode::OK => Outcome::Stored(
                 json["id"]
                     .as_str()
-                    .unwrap_or_else(|| panic!("201 without an id: {json}"))
+                    .unwrap_or_else(|| panic!("200 without an id: {json}"))
                     .to_string(),
             ),
             StatusCode::SERVICE_UNAVAILABLE => {
