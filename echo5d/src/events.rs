@@ -94,6 +94,15 @@ impl EventBus {
         self.closed.subscribe()
     }
 
+    /// Where a stream resumes for a client's `Last-Event-ID`: the id itself when this process
+    /// issued it, 0 (everything kept) when it did not. Ids start at 1 with each process, so
+    /// an id from before a restart would otherwise hide every new event until the count
+    /// passed it.
+    pub fn resume_after(&self, last_id: u64) -> u64 {
+        let ring = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if last_id < ring.next_id { last_id } else { 0 }
+    }
+
     /// A live receiver, and the recent events after `last_id` it would otherwise miss.
     /// Subscribing under the lock means no event falls between the two.
     pub fn subscribe(&self, last_id: Option<u64>) -> (Vec<Event>, broadcast::Receiver<Event>) {

@@ -47,7 +47,7 @@ pub async fn events(
     _admin: Admin,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let last = last_event_id(&headers);
+    let last = last_event_id(&headers).map(|id| state.events.resume_after(id));
     let (replay, rx) = state.events.subscribe(last);
     live_sse(
         last,
