@@ -13,7 +13,7 @@ pub mod dashboard;
 pub mod dedup;
 pub mod demo;
 pub mod error;
-pub mod event;
+pub mod events;
 pub mod export;
 pub mod ingest;
 pub mod keys;

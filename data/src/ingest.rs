@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::DomainError;
 use echo5_core::dedup::Answer;
-use echo5_core::event::Change;
+use echo5_core::events::Change;
 use echo5_core::leads::{Lead, LeadSource};
 use echo5_core::tenants::TenantRef;
 use echo5_core::usage::Month;

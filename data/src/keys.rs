@@ -13,7 +13,7 @@ use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::{self, MasterKey};
-use echo5_core::event::{Change, Changed};
+use echo5_core::events::{Change, Changed};
 use echo5_core::keys::{self, ApiKey, ApiKeyWithSecret, KeyStatus, RotatedApiKey};
 use echo5_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, Row, params};

@@ -2,7 +2,7 @@
 
 use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
-use echo5_core::event::{Change, Changed};
+use echo5_core::events::{Change, Changed};
 use echo5_core::platform_settings::{self, PlatformSettings};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;

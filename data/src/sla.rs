@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::clock::from_millis;
-use echo5_core::event::{Change, Changed};
+use echo5_core::events::{Change, Changed};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::sla::{self, Breach};
 use rusqlite::{Connection, OptionalExtension, params};

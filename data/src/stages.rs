@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
-use echo5_core::event::{Change, Changed, TenantPart};
+use echo5_core::events::{Change, Changed, TenantPart};
 use echo5_core::stages::{self, NewStage, Stage, StageKind, StagePatch, StageSummary};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;

@@ -6,7 +6,7 @@ use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::MasterKey;
-use echo5_core::event::{Change, Changed, TenantPart};
+use echo5_core::events::{Change, Changed, TenantPart};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::platform_settings::StageTemplate;
 use echo5_core::secret::MaskedSecret;

@@ -6,7 +6,7 @@
 //! client that reads it.
 
 use chrono::{DateTime, Utc};
-use echo5_core::event::{Change, Changed, Event};
+use echo5_core::events::{Change, Changed, Event};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::broadcast;
@@ -125,7 +125,7 @@ impl EventBus {
 mod tests {
     use super::*;
     use echo5_core::clock::SystemClock;
-    use echo5_core::event::TenantPart;
+    use echo5_core::events::TenantPart;
     use echo5_core::tenants::TenantRef;
 
     fn change(n: usize) -> Change {

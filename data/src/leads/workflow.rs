@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
-use echo5_core::event::{Change, Changed};
+use echo5_core::events::{Change, Changed};
 use echo5_core::leads::{Lead, LeadDetail, LeadPatch, NewLead, StageMove};
 use echo5_core::sla;
 use rusqlite::{Connection, params};

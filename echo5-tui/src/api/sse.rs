@@ -75,7 +75,7 @@ impl Parser {
 
 /// What the console needs of a frame: its kind, id and tenant.
 pub fn to_msg(frame: Frame) -> StreamMsg {
-    let event: Option<echo5_core::event::Event> = serde_json::from_str(&frame.data).ok();
+    let event: Option<echo5_core::events::Event> = serde_json::from_str(&frame.data).ok();
     let id = frame
         .id
         .as_deref()

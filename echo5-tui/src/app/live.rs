@@ -1,7 +1,7 @@
 //! The live event stream as state: when to (re)connect, from which event id, and which
 //! fetches an event calls for. The connection itself is the main loop's; this is pure.
 
-use echo5_core::event::EventKind;
+use echo5_core::events::EventKind;
 
 use super::action::StreamMsg;
 use super::effect::Effect;

@@ -25,7 +25,7 @@ pub struct SseFrame {
     data: String,
 }
 
-fn sse(e: &echo5_core::event::Event) -> SseEvent {
+fn sse(e: &echo5_core::events::Event) -> SseEvent {
     SseEvent::default()
         .id(e.id.to_string())
         .event(e.kind.clone())

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use echo5_core::ErrorBody;
 use echo5_core::audit::AuditAction;
-use echo5_core::event::{Change, Changed};
+use echo5_core::events::{Change, Changed};
 use echo5_core::platform_settings::{self, PlatformSettings, PlatformSettingsPatch};
 
 use crate::error::ApiResult;
