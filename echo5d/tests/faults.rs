@@ -825,7 +825,9 @@ async fn file_size_limit_scenario(name: &str, tmp: &Path) {
     scenario(
         name,
         &tmp.join("data"),
-        Launch::new().args(DAEMON_ARGS).log_to(&tmp.join("echo5d.log")),
+        Launch::new()
+            .args(DAEMON_ARGS)
+            .log_to(&tmp.join("echo5d.log")),
         "storage_unavailable",
         |d| {
             let pid = d.pid();

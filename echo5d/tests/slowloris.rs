@@ -370,7 +370,10 @@ async fn sigterm_is_not_held_up_by_slow_connections_and_finishes_requests_in_fli
     // The body follows once the daemon is shutting down.
     let deadline = Instant::now() + GIVE_UP;
     while !d.log_text().contains("shutting down") {
-        assert!(Instant::now() < deadline, "no shutdown logged after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "no shutdown logged after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     inflight.write_all(body).await.unwrap();

@@ -318,7 +318,9 @@ impl RealDaemon {
         loop {
             match self.ready_or_exit().await {
                 Ok(()) => return,
-                Err(status) if self.port_picked && attempts < PORT_RETRIES && port_taken(self.port) => {
+                Err(status)
+                    if self.port_picked && attempts < PORT_RETRIES && port_taken(self.port) =>
+                {
                     attempts += 1;
                     eprintln!(
                         "daemon exited at start ({status}): port {} was taken by another process; \
