@@ -459,30 +459,41 @@ async fn a_full_queue_refuses_instead_of_dropping() {
         write_queue: 2,
         max_batch: 1,
     });
-    // Hold the writer busy so the queue fills.
+    // Hold the writer busy so the queue fills: wait until its thread runs the blocker.
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let s = f.store.clone();
     let blocker = tokio::spawn(async move {
         s.write(move |_| {
+            let _ = started_tx.send(());
             let _ = release_rx.recv();
             Ok(())
         })
         .await
     });
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    tokio::task::spawn_blocking(move || {
+        started_rx.recv_timeout(std::time::Duration::from_secs(30))
+    })
+    .await
+    .unwrap()
+    .expect("the writer runs the blocker");
+    // The first poll of a write queues it or refuses it (the channel answers at once).
     let mut queued = Vec::new();
     let mut refused = 0;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     for _ in 0..10 {
-        let s = f.store.clone();
-        let h = tokio::spawn(async move { s.probe_write().await });
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        queued.push(h);
+        let mut job = Box::pin(f.store.probe_write());
+        match job.as_mut().poll(&mut cx) {
+            std::task::Poll::Pending => queued.push(job),
+            std::task::Poll::Ready(Err(StoreError::QueueFull)) => refused += 1,
+            std::task::Poll::Ready(r) => panic!("{r:?}"),
+        }
     }
     release_tx.send(()).unwrap();
     blocker.await.unwrap().unwrap();
     let mut accepted = 0;
     for h in queued {
-        match h.await.unwrap() {
+        match h.await {
             Ok(()) => accepted += 1,
             Err(StoreError::QueueFull) => refused += 1,
             Err(e) => panic!("{e:?}"),

@@ -56,7 +56,21 @@ async fn every_acknowledged_lead_survives_sigkill() {
                 }
             }));
         }
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Killed in the middle of ingest: once this round has leads acknowledged, with the
+        // workers still posting.
+        let want = 50 * (round + 1) + 1;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let got = acked.lock().unwrap().len();
+            if got >= want {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: only {got} of {want} leads acknowledged after 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         daemon.kill(); // SIGKILL: no shutdown, no flush, no checkpoint.
         for w in workers {
             w.await.unwrap();

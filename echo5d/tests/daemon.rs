@@ -19,6 +19,22 @@ fn start(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> RealDaemon {
     RealDaemon::spawn(dir, launch)
 }
 
+/// Polls until `acked` holds at least `n` ids; fails after 30 s (the writers hang or fail).
+async fn until_acked(acked: &std::sync::Mutex<Vec<String>>, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = acked.lock().unwrap().len();
+        if got >= n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {got} of {n} leads acknowledged after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn tenants(base: &str, token: &str) -> Vec<Value> {
     let v: Value = get_json(
         &reqwest::Client::new(),
@@ -428,7 +444,8 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The backup starts with writes under way...
+    until_acked(&acked, 20).await;
     let before_backup = acked.lock().unwrap().clone();
     let file = dir.path().join("snapshot.db");
     let out = echo5d(&data, &["backup", "--to", file.to_str().unwrap()], &[]);
@@ -437,7 +454,9 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // ...and they go on after it.
+    let after_backup = acked.lock().unwrap().len();
+    until_acked(&acked, after_backup + 20).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     for w in workers {
         w.await.unwrap();

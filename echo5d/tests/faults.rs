@@ -1,7 +1,10 @@
 //! Fault behaviour, against the real `echo5d` binary:
 //!
-//! - the filesystem under the database fills up (a small tmpfs mounted by the test when it
-//!   runs as root; see `full_filesystem` for the fallback when it cannot mount);
+//! - the filesystem under the database fills up: a small tmpfs mounted by the test when it
+//!   runs as root (`full_filesystem`), and one mounted without root inside a user namespace
+//!   of the test's own (`full_filesystem_unprivileged`); `.ci/run` sets `ECHO5_REQUIRE_TMPFS`
+//!   and `ECHO5_REQUIRE_USERNS_TMPFS` where the machine allows each, so neither can pass there
+//!   without its tmpfs;
 //! - another process holds the database's write lock.
 //!
 //! In both, ingest answers 200 or 503 + `Retry-After` with a JSON error (never a 500, a hang
@@ -16,7 +19,7 @@ use common::real_api::get_json;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -38,6 +41,17 @@ const DAEMON_ARGS: &[&str] = &[
     "--db-readers",
     "2",
 ];
+
+/// `1` makes `full_filesystem` fail when it cannot mount its tmpfs, instead of running
+/// the write-error scenario in its place.
+const REQUIRE_TMPFS: &str = "ECHO5_REQUIRE_TMPFS";
+/// `1` makes `full_filesystem_unprivileged` fail when it cannot mount its tmpfs in a user
+/// namespace, instead of saying so and passing.
+const REQUIRE_USERNS_TMPFS: &str = "ECHO5_REQUIRE_USERNS_TMPFS";
+
+fn required(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "1")
+}
 
 /// A tmpfs mounted for one test; lazily unmounted on drop, also when the test fails.
 struct Tmpfs {
@@ -77,6 +91,70 @@ impl Drop for Tmpfs {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+    }
+}
+
+/// A tmpfs mounted without privileges: `unshare` gives a holder process a user namespace
+/// (this user mapped to root in it) and a mount namespace of its own, mounts the tmpfs on
+/// `dir` there and sleeps. Only processes in those namespaces see the mount at `dir`: the
+/// daemon is started inside them (`Launch::in_namespaces_of`); this process reaches the same
+/// files through the holder's `/proc/<pid>/root` (`view`). Killing the holder on drop
+/// unmounts it once the daemon is gone too.
+struct UserTmpfs {
+    holder: std::process::Child,
+    dir: PathBuf,
+}
+
+impl UserTmpfs {
+    fn mount(dir: &Path, size: &str) -> Result<UserTmpfs, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let mut holder = Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "--propagation", "private"])
+            .args(["sh", "-c"])
+            .arg(r#"mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" && echo mounted && exec sleep 100000"#)
+            .arg("sh")
+            .arg(dir)
+            .arg(size)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run unshare: {e}"))?;
+        let mut line = String::new();
+        let stdout = holder.stdout.take().expect("piped");
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        if line.trim() == "mounted" {
+            return Ok(UserTmpfs {
+                holder,
+                dir: dir.to_path_buf(),
+            });
+        }
+        let _ = holder.kill();
+        let out = holder
+            .wait_with_output()
+            .map_err(|e| format!("unshare: {e}"))?;
+        Err(format!(
+            "unshare --user --mount + mount -t tmpfs failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+
+    fn pid(&self) -> u32 {
+        self.holder.id()
+    }
+
+    /// The mounted directory as this process (outside the namespaces) reaches it.
+    fn view(&self) -> PathBuf {
+        Path::new(&format!("/proc/{}/root", self.pid()))
+            .join(self.dir.strip_prefix("/").expect("an absolute path"))
+    }
+}
+
+impl Drop for UserTmpfs {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
     }
 }
 
@@ -221,6 +299,23 @@ impl Load {
         }
     }
 
+    /// Polls until at least `n` answers `key` were tallied in `phase`; fails after
+    /// `FAULT_SEEN_WITHIN` (a hang, not a slow machine).
+    async fn wait_for(&self, phase: u8, key: &str, n: usize, name: &str) {
+        let deadline = Instant::now() + FAULT_SEEN_WITHIN;
+        loop {
+            let got = self.tally.lock().unwrap().count(phase, key);
+            if got >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[{name}] only {got} answers {key} in phase {phase} after {FAULT_SEEN_WITHIN:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn set_phase(&self, p: u8) {
         self.phase.store(p, Ordering::Relaxed);
     }
@@ -300,11 +395,23 @@ async fn assert_all_stored(d: &RealDaemon, token: &str, ids: &[String]) -> u64 {
         .sum()
 }
 
-/// The database file is sound (opened from this process after the daemon stopped).
+/// The database file is sound (opened from this process after the daemon stopped). It is
+/// checked on a copy: SQLite resolves symbolic links in a database path, and would follow
+/// `/proc/<pid>/root` (see `UserTmpfs`) out of the namespace the file lives in.
 fn assert_integrity(db: &Path) {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let name = db.file_name().unwrap().to_string_lossy().into_owned();
+    for suffix in ["", "-wal"] {
+        let from = db.with_file_name(format!("{name}{suffix}"));
+        if from.exists() {
+            std::fs::copy(&from, copy.path().join(format!("{name}{suffix}"))).unwrap();
+        }
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        copy.path().join(&name),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
     let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
@@ -426,6 +533,9 @@ const BEFORE: u8 = 0;
 const FAULT: u8 = 1;
 const AFTER: u8 = 2;
 
+/// Workers posting leads through a fault.
+const LOAD_WORKERS: usize = 6;
+
 /// Room for the daemon's files with a margin; the filler takes the rest.
 const TMPFS_SIZE: &str = "16m";
 
@@ -438,12 +548,12 @@ const TMPFS_SIZE: &str = "16m";
 async fn scenario<G>(
     name: &str,
     data: &Path,
-    log: &Path,
+    launch: Launch,
     code: &str,
     inject: impl FnOnce(&RealDaemon) -> G,
     clear: impl FnOnce(G),
 ) {
-    let mut d = RealDaemon::start(data, Launch::new().args(DAEMON_ARGS).log_to(log)).await;
+    let mut d = RealDaemon::start(data, launch.clone()).await;
     let token = d.token();
     let (_tenant, key) = d.tenant_and_key(&token).await;
     let client = reqwest::Client::new();
@@ -456,8 +566,9 @@ async fn scenario<G>(
         }
     }
 
-    let load = Load::start(&d.base, &key, 6, name);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let load = Load::start(&d.base, &key, LOAD_WORKERS, name);
+    // The fault strikes under load: wait until the workers are answered.
+    load.wait_for(BEFORE, "200", LOAD_WORKERS, name).await;
     load.set_phase(FAULT);
     let guard = inject(&d);
     let fault_at = Instant::now();
@@ -485,15 +596,7 @@ async fn scenario<G>(
         "[{name}] /healthz"
     );
     // Ingest is refused with the same code (and Retry-After, checked per answer).
-    let want = format!("503 {code}");
-    let deadline = Instant::now() + FAULT_SEEN_WITHIN;
-    while load.tally.lock().unwrap().count(FAULT, &want) < 8 {
-        assert!(
-            Instant::now() < deadline,
-            "[{name}] ingest not refused with {code} during the fault"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    load.wait_for(FAULT, &format!("503 {code}"), 8, name).await;
     // Reads go through their own connections and still work.
     let r = client
         .get(d.url(&format!("/api/v1/leads/{}", acked[0])))
@@ -513,7 +616,8 @@ async fn scenario<G>(
     let cleared = Instant::now();
     clear(guard);
     let recovered_after = wait_recovered(&d, &key, cleared, &mut acked).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The workers are answered 200 again too (not just the probe).
+    load.wait_for(AFTER, "200", LOAD_WORKERS, name).await;
     let tally = load.finish().await;
     print_tally(name, &tally);
     eprintln!(
@@ -559,7 +663,7 @@ async fn scenario<G>(
         "[{name}] a panic in the log"
     );
     assert_integrity(&data.join("echo5.db"));
-    let mut again = RealDaemon::start(data, Launch::new().args(DAEMON_ARGS).log_to(log)).await;
+    let mut again = RealDaemon::start(data, launch).await;
     assert_eq!(
         assert_all_stored(&again, &token, &acked).await,
         stored,
@@ -580,10 +684,13 @@ async fn full_filesystem() {
     let log = tmp.path().join("echo5d.log");
     let mount = match Tmpfs::mount(&mnt, TMPFS_SIZE) {
         Ok(m) => m,
+        Err(why) if required(REQUIRE_TMPFS) => {
+            panic!("{REQUIRE_TMPFS}=1 but this test cannot mount its tmpfs: {why}")
+        }
         Err(why) => {
             // Not root (or no tmpfs): say so, and run the unprivileged stand-in instead of
-            // passing without doing anything. The writer's SQLITE_FULL handling is also
-            // covered without privileges by echo5-data's tests/writer_faults.rs.
+            // passing without doing anything. A full filesystem over HTTP is also covered
+            // without root by `full_filesystem_unprivileged`.
             eprintln!(
                 "[full_filesystem] MODE: FALLBACK, cannot mount a tmpfs ({why}); \
                  running the RLIMIT_FSIZE write-error scenario instead"
@@ -596,28 +703,71 @@ async fn full_filesystem() {
         "[full_filesystem] MODE: real tmpfs ({TMPFS_SIZE}) at {}",
         mnt.display()
     );
-    let filler_path = mnt.join("filler");
     scenario(
         "full_filesystem",
         &mnt.join("data"),
-        &log,
+        Launch::new().args(DAEMON_ARGS).log_to(&log),
         "storage_full",
-        |_| {
-            let filler = Filler::fill(&filler_path);
-            eprintln!(
-                "[full_filesystem] the filler took {} KiB",
-                filler.bytes / 1024
-            );
-            assert!(
-                filler.bytes > 1024 * 1024,
-                "the daemon had filled the tmpfs by itself before the filler ran"
-            );
-            filler
-        },
+        |_| fill("full_filesystem", &mnt.join("filler")),
         Filler::release,
     )
     .await;
     drop(mount);
+}
+
+/// Fills the filesystem `path` is on; it had room left (the daemon did not fill it alone).
+fn fill(name: &str, path: &Path) -> Filler {
+    let filler = Filler::fill(path);
+    eprintln!("[{name}] the filler took {} KiB", filler.bytes / 1024);
+    assert!(
+        filler.bytes > 1024 * 1024,
+        "the daemon had filled the tmpfs by itself before the filler ran"
+    );
+    filler
+}
+
+/// The filesystem under the database fills up, without root: a real tmpfs (ENOSPC, so
+/// SQLITE_FULL, so 503 `storage_full`) in a user and mount namespace of this test's own.
+/// A file-size limit cannot stand in for it: a write past `RLIMIT_FSIZE` fails with EFBIG,
+/// which SQLite reports as SQLITE_IOERR_WRITE (only ENOSPC or a short write is SQLITE_FULL),
+/// hence `storage_unavailable` in `write_errors_from_a_file_size_limit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_filesystem_unprivileged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("mnt");
+    let ns = match UserTmpfs::mount(&mnt, TMPFS_SIZE) {
+        Ok(ns) => ns,
+        Err(why) if required(REQUIRE_USERNS_TMPFS) => {
+            panic!("{REQUIRE_USERNS_TMPFS}=1 but this test cannot mount its tmpfs: {why}")
+        }
+        Err(why) => {
+            eprintln!(
+                "[full_filesystem_unprivileged] MODE: NOT RUN, no user namespace here ({why}); \
+                 set {REQUIRE_USERNS_TMPFS}=1 to make this a failure"
+            );
+            return;
+        }
+    };
+    eprintln!(
+        "[full_filesystem_unprivileged] MODE: tmpfs ({TMPFS_SIZE}) in a user namespace, as uid {}, \
+         reached at {}",
+        rustix::process::getuid().as_raw(),
+        ns.view().display()
+    );
+    let filler = ns.view().join("filler");
+    scenario(
+        "full_filesystem_unprivileged",
+        &ns.view().join("data"),
+        Launch::new()
+            .args(DAEMON_ARGS)
+            .log_to(&tmp.path().join("echo5d.log"))
+            .in_namespaces_of(ns.pid(), &mnt.join("data")),
+        "storage_full",
+        |_| fill("full_filesystem_unprivileged", &filler),
+        Filler::release,
+    )
+    .await;
+    drop(ns);
 }
 
 /// Another process holds the database's write lock.
@@ -629,7 +779,9 @@ async fn database_locked_by_another_process() {
     scenario(
         "locked",
         &data,
-        &tmp.path().join("echo5d.log"),
+        Launch::new()
+            .args(DAEMON_ARGS)
+            .log_to(&tmp.path().join("echo5d.log")),
         "storage_busy",
         |_| {
             // This test process is not the daemon: its write transaction holds SQLite's
@@ -673,7 +825,9 @@ async fn file_size_limit_scenario(name: &str, tmp: &Path) {
     scenario(
         name,
         &tmp.join("data"),
-        &tmp.join("echo5d.log"),
+        Launch::new()
+            .args(DAEMON_ARGS)
+            .log_to(&tmp.join("echo5d.log")),
         "storage_unavailable",
         |d| {
             let pid = d.pid();

@@ -7,6 +7,8 @@ use chrono::TimeDelta;
 use common::{TestServer, assert_error};
 use reqwest::StatusCode;
 use serde_json::Value;
+use std::task::{Context, Waker};
+use std::time::Duration;
 
 /// The month the tests' clock is in.
 fn may_2026() -> echo5_core::usage::Month {
@@ -373,21 +375,32 @@ async fn the_rate_limit_is_per_key_with_retry_after() {
 async fn a_full_write_queue_answers_503_and_recovers() {
     let s = TestServer::start_with(|a| a.write_queue = 1).await;
     let (t, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
-    // Hold the writer, and fill its one queue slot.
+    // Hold the writer: wait until its thread runs the blocker (so the queue is empty)...
+    let (started, running) = std::sync::mpsc::channel::<()>();
     let (release, hold) = std::sync::mpsc::channel::<()>();
     let store = s.state.store.clone();
     let blocker = tokio::spawn(async move {
         store
             .write(move |_| {
+                let _ = started.send(());
                 let _ = hold.recv();
                 Ok(())
             })
             .await
     });
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let store = s.state.store.clone();
-    let queued = tokio::spawn(async move { store.probe_write().await });
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    tokio::task::spawn_blocking(move || running.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("the writer runs the blocker");
+    // ...and fill its one queue slot: the first poll queues the job (the writer's channel
+    // takes it at once).
+    let mut queued = Box::pin(s.state.store.probe_write());
+    assert!(
+        queued
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending()
+    );
     let resp = s
         .client
         .post(s.url("/api/v1/leads"))
@@ -405,7 +418,7 @@ async fn a_full_write_queue_answers_503_and_recovers() {
     );
     release.send(()).unwrap();
     blocker.await.unwrap().unwrap();
-    queued.await.unwrap().unwrap();
+    queued.await.unwrap();
     let (status, r) = s.submit(&key, JSON_CT, br#"{"name":"Busy"}"#).await;
     assert_eq!(status, StatusCode::OK, "recovers by itself: {r}");
     let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();

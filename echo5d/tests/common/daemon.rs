@@ -17,13 +17,53 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 /// How long a SIGTERM may take before the daemon is killed and the test fails.
 const STOP_WITHIN: Duration = Duration::from_secs(30);
 
-/// A loopback port nobody listens on right now.
+/// How often a daemon whose port was taken before it could bind it is started again.
+const PORT_RETRIES: u32 = 5;
+
+/// A loopback port nobody listens on right now (which another process may take before the
+/// daemon binds it: `RealDaemon::wait_ready` starts the daemon again on a new one then).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Something else listens on loopback `port` (binding it fails with "address in use").
+fn port_taken(port: u16) -> bool {
+    matches!(
+        std::net::TcpListener::bind(("127.0.0.1", port)),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse
+    )
+}
+
+/// Process `pid` holds a socket listening on IPv4 `port` (Linux: `/proc/net/tcp` and the
+/// process's file descriptors), so an answer on the port comes from it.
+fn listens_on(pid: u32, port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    let want = format!(":{port:04X}");
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // local_address, rem_address, st (0A = LISTEN), ..., inode
+            (f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A")
+                .then(|| format!("socket:[{}]", f[9]))
+        })
+        .collect();
+    if inodes.is_empty() {
+        return false;
+    }
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .any(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
 }
 
 /// Where the daemon's stderr (its log) goes.
@@ -50,6 +90,9 @@ pub struct Launch {
     stderr: Stderr,
     /// A lower soft open-file limit for the daemon process.
     soft_open_files: Option<u64>,
+    /// Run inside the user and mount namespaces of this process (`nsenter`), where the data
+    /// directory is at this path (the test reaches it through the `data` it was given).
+    namespaces_of: Option<(u32, PathBuf)>,
 }
 
 /// The binary under test: `ECHO5D_TEST_BIN` (e.g. a release build of an older commit, to
@@ -67,6 +110,13 @@ impl Launch {
 
     pub fn new() -> Launch {
         Launch::default()
+    }
+
+    /// Runs the daemon inside the user and mount namespaces of process `pid` (see
+    /// `UserTmpfs`), with `--data-dir inside` as that process sees it.
+    pub fn in_namespaces_of(mut self, pid: u32, inside: &Path) -> Launch {
+        self.namespaces_of = Some((pid, inside.to_path_buf()));
+        self
     }
 
     pub fn args(mut self, args: &[&str]) -> Launch {
@@ -110,17 +160,35 @@ pub struct RealDaemon {
     pub port: u16,
     pub data: PathBuf,
     launch: Launch,
+    /// The port came from `free_port` (so another may be picked if it was taken).
+    port_picked: bool,
 }
 
 impl RealDaemon {
     /// Spawns the daemon on `data` and a free port, without waiting for it.
     pub fn spawn(data: &Path, launch: Launch) -> RealDaemon {
-        RealDaemon::spawn_on(data, free_port(), launch)
+        let mut d = RealDaemon::spawn_on(data, free_port(), launch);
+        d.port_picked = true;
+        d
     }
 
     /// Spawns the daemon on `data` and `port`, without waiting for it.
     pub fn spawn_on(data: &Path, port: u16, launch: Launch) -> RealDaemon {
-        let mut cmd = Command::new(daemon_bin());
+        let mut cmd = match &launch.namespaces_of {
+            None => Command::new(daemon_bin()),
+            Some((pid, _)) => {
+                // nsenter joins the namespaces and execs the daemon: the child is the daemon.
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--target={pid}"))
+                    .args(["--user", "--mount", "--preserve-credentials", "--"])
+                    .arg(daemon_bin());
+                c
+            }
+        };
+        let data_arg = match &launch.namespaces_of {
+            Some((_, inside)) => inside.clone(),
+            None => data.to_path_buf(),
+        };
         if let Some(n) = launch.soft_open_files {
             use std::os::unix::process::CommandExt;
             // SAFETY: only a setrlimit system call runs between fork and exec.
@@ -140,7 +208,7 @@ impl RealDaemon {
             }
         }
         cmd.arg("--data-dir")
-            .arg(data)
+            .arg(&data_arg)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .args(&launch.args)
@@ -177,6 +245,7 @@ impl RealDaemon {
             port,
             data: data.to_path_buf(),
             launch,
+            port_picked: false,
         }
     }
 
@@ -241,22 +310,48 @@ impl RealDaemon {
         }
     }
 
-    /// Polls `/readyz` until 200; fails if the daemon exits or is not ready in time.
+    /// Polls `/readyz` until this daemon answers 200 on its port; fails if the daemon exits
+    /// or is not ready in time. A daemon spawned on a port picked by `free_port` that
+    /// another test took in the meantime is started again on a new port.
     pub async fn wait_ready(&mut self) {
+        let mut attempts = 0;
+        loop {
+            match self.ready_or_exit().await {
+                Ok(()) => return,
+                Err(status)
+                    if self.port_picked && attempts < PORT_RETRIES && port_taken(self.port) =>
+                {
+                    attempts += 1;
+                    eprintln!(
+                        "daemon exited at start ({status}): port {} was taken by another process; \
+                         starting it again on a new port",
+                        self.port
+                    );
+                    *self = RealDaemon::spawn(&self.data, self.launch.clone());
+                }
+                Err(status) => panic!("daemon exited at start: {status}\n{}", self.log_text()),
+            }
+        }
+    }
+
+    /// `Ok` once `/readyz` says 200 and the answering socket is this daemon's own (not a
+    /// process that took the port); `Err` with the exit status if the daemon exits first.
+    async fn ready_or_exit(&mut self) -> Result<(), ExitStatus> {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + READY_WITHIN;
         while Instant::now() < deadline {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("daemon exited at start: {status}\n{}", self.log_text());
+                return Err(status);
             }
-            if let Ok(r) = client
-                .get(self.url("/readyz"))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await
+            if listens_on(self.pid(), self.port)
+                && let Ok(r) = client
+                    .get(self.url("/readyz"))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await
                 && r.status() == StatusCode::OK
             {
-                return;
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
