@@ -27,7 +27,7 @@ impl KeyRateLimit {
     }
 }
 
-impl<C: Clock> KeyRateLimit<C> {
+impl<C: Clock + Clone> KeyRateLimit<C> {
     /// [`KeyRateLimit::new`] on `clock`.
     pub fn with_clock(per_minute: u32, clock: C) -> Option<KeyRateLimit<C>> {
         let n = NonZeroU32::new(per_minute)?;
