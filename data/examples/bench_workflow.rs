@@ -81,6 +81,9 @@ enum Kind {
     Move(usize),
 }
 
+/// Steps in flight at once: well inside the write queue (`StoreOptions::write_queue`).
+const GROUP_MAX: usize = 1024;
+
 const MESSAGE: &str = "Looking for in-home care for my mother, three days a week.";
 
 /// Runs one step through the store; an entry returns its lead's id.
@@ -227,6 +230,7 @@ async fn generate(
         let len = steps[at..]
             .iter()
             .take_while(|s| hour(s.at) == h && moving(s) == m)
+            .take(GROUP_MAX)
             .count();
         let end = DateTime::from_timestamp((h + 1) * 3600, 0).expect("time");
         clock.set(end.min(now));
