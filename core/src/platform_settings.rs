@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::DomainError;
 use crate::patch::double_option;
-use crate::settings::{Settings, SettingsInput};
+use crate::settings::SettingsInput;
 use crate::stages::{self, StageKind};
 use crate::validate;
 use crate::validate::{GRACE_HOURS_DEFAULT, GRACE_HOURS_MAX};
@@ -259,15 +259,6 @@ impl PlatformSettings {
             s.spam_keywords = Some(self.default_spam_keywords.clone());
         }
         s
-    }
-
-    /// The non-secret settings a tenant created with no settings at all gets.
-    pub fn tenant_defaults(&self) -> Settings {
-        Settings {
-            sla_hours: self.default_sla_hours,
-            spam_keywords: self.default_spam_keywords.clone(),
-            manager_email: None,
-        }
     }
 }
 

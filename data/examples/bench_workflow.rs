@@ -7,15 +7,19 @@
 //! cargo run --release -p echo5-data --example bench_workflow [leads] [tenants] [iterations]
 //! (the database is kept in $ECHO5_BENCH_DB if set, so later runs skip generation)
 
-use chrono::{TimeDelta, Utc};
-use echo5_core::clock::SystemClock;
+use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::clock::ManualClock;
 use echo5_core::crypto::MasterKey;
-use echo5_core::leads::{Lead, LeadQueryParams, LeadSource, new_lead_id};
+use echo5_core::leads::{Lead, LeadPatch, LeadQueryParams, LeadSource, NewLead, new_lead_id};
 use echo5_core::stages::StageKind;
 use echo5_core::tenants::{self, NewTenant};
+use echo5_data::ingest::IngestRequest;
+use echo5_data::keys::KeyIdentity;
 use echo5_data::{Store, StoreOptions, TenantKey};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 struct Rng(u64);
 impl Rng {
@@ -55,6 +59,202 @@ where
     );
 }
 
+/// One generated lead's step, small enough that two million of them fit in memory; the
+/// lead itself is built when its step runs.
+#[derive(Clone, Copy)]
+struct Step {
+    at: DateTime<Utc>,
+    tenant: u16,
+    lead: u32,
+    phone: u32,
+    attribution: [u8; 3],
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Entered by hand (or imported) at its own `created_at`.
+    Enter,
+    /// Submitted to ingest and judged spam.
+    Spam,
+    /// Moved out of intake into the tenant's stage of this index.
+    Move(usize),
+}
+
+/// Steps in flight at once: well inside the write queue (`StoreOptions::write_queue`).
+const GROUP_MAX: usize = 1024;
+
+const MESSAGE: &str = "Looking for in-home care for my mother, three days a week.";
+
+/// Runs one step through the store; an entry returns its lead's id.
+async fn run(
+    s: Store,
+    step: Step,
+    tenant: (Uuid, KeyIdentity, Uuid),
+    id: Option<Uuid>,
+) -> Option<Uuid> {
+    let (t, i) = (step.tenant, step.lead);
+    let name = format!("Lead {t}-{i}");
+    let email = format!("lead{t}x{i}@example.com");
+    let phone = format!("+1555{:07}", step.phone);
+    let source = [LeadSource::Website, LeadSource::Meta, LeadSource::Google]
+        [usize::from(step.attribution[0])];
+    let utm_source = ["google", "facebook", "bing"][usize::from(step.attribution[1])];
+    let utm_campaign = ["care-search", "awareness", "retarget"][usize::from(step.attribution[2])];
+    let (tid, who, to) = tenant;
+    match step.kind {
+        Kind::Enter => {
+            let new = NewLead {
+                name: Some(name),
+                email: Some(email),
+                phone: Some(phone),
+                message: Some(MESSAGE.into()),
+                source: Some(source),
+                created_at: Some(step.at),
+                utm_source: Some(utm_source.into()),
+                utm_campaign: Some(utm_campaign.into()),
+                ..NewLead::default()
+            };
+            let d = s.create_lead("bench".into(), tid.into(), new).await;
+            Some(d.expect("enter").value.lead.id)
+        }
+        Kind::Spam => {
+            let mut l = Lead::blank(new_lead_id(step.at), tid, Uuid::nil(), step.at);
+            let raw = serde_json::to_vec(&name).expect("json");
+            (l.name, l.email, l.phone) = (Some(name), Some(email), Some(phone));
+            l.message = Some(MESSAGE.into());
+            l.source = LeadSource::Website;
+            l.utm_source = Some(utm_source.into());
+            l.utm_campaign = Some(utm_campaign.into());
+            s.ingest(IngestRequest {
+                key: who,
+                lead: l,
+                raw,
+                content_type: "application/json".into(),
+                idempotency_key: None,
+                spam_reason: Some("keyword:casino".into()),
+            })
+            .await
+            .expect("ingest");
+            None
+        }
+        Kind::Move(_) => {
+            let patch = LeadPatch {
+                stage_id: Some(to),
+                notes: None,
+                assigned_to: None,
+            };
+            s.patch_lead("bench".into(), id.expect("entered"), patch)
+                .await
+                .expect("move");
+            None
+        }
+    }
+}
+
+/// Fills the store with `n_leads` over `n_tenants` across the two years before `now`:
+/// a realistic stage spread, 3 % spam, 2 % of older leads forgotten in intake (overdue).
+/// Steps run an hour of the clock at a time, concurrently within the hour, so the
+/// writer's group commit batches them as it batches live traffic.
+async fn generate(
+    store: &Store,
+    clock: &ManualClock,
+    now: DateTime<Utc>,
+    n_leads: usize,
+    n_tenants: usize,
+) {
+    let mut rng = Rng(42);
+    let mut tenants_made = Vec::with_capacity(n_tenants);
+    let mut steps: Vec<Step> = Vec::with_capacity(n_leads * 2);
+    for t in 0..n_tenants {
+        let input: NewTenant = serde_json::from_str(&format!(
+            r#"{{"name":"Agency Client {t:03}","settings":{{"sla_hours":{}}}}}"#,
+            [4, 8, 24, 48][t % 4]
+        ))
+        .expect("json");
+        let (f, s) = tenants::validate_new(&input).expect("valid");
+        let tid = store
+            .create_tenant("bench".into(), f, s)
+            .await
+            .expect("tenant")
+            .value
+            .id;
+        let stages: Vec<Uuid> = store
+            .list_stages(tid.into())
+            .await
+            .expect("stages")
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        let secret = store
+            .create_key("bench".into(), tid.into(), None)
+            .await
+            .expect("key")
+            .value
+            .secret;
+        let who = store.authenticate_key(&secret).expect("key");
+        for i in 0..n_leads / n_tenants {
+            let age = TimeDelta::minutes(rng.below(730 * 24 * 60) as i64);
+            let mut step = Step {
+                at: now - age,
+                tenant: t as u16,
+                lead: i as u32,
+                phone: rng.below(10_000_000) as u32,
+                attribution: [0; 3].map(|_| rng.below(3) as u8),
+                kind: Kind::Enter,
+            };
+            if rng.below(100) < 3 {
+                step.kind = Kind::Spam;
+            } else if age > TimeDelta::hours(12) && rng.below(100) >= 2 {
+                // Most older leads were handled; 2% were forgotten in intake (overdue).
+                let to = 1 + rng.below(stages.len() as u64 - 1) as usize;
+                let contacted = step.at + TimeDelta::minutes(rng.below(600) as i64 + 1);
+                steps.push(Step {
+                    at: contacted,
+                    kind: Kind::Move(to),
+                    ..step
+                });
+            }
+            steps.push(step);
+        }
+        tenants_made.push((tid, who, stages));
+    }
+    // Within an hour, entries go before the moves that may follow them.
+    let hour = |at: DateTime<Utc>| at.timestamp().div_euclid(3600);
+    let moving = |s: &Step| matches!(s.kind, Kind::Move(_));
+    steps.sort_by_key(|s| (hour(s.at), moving(s)));
+    let mut ids: HashMap<(u16, u32), Uuid> = HashMap::with_capacity(n_leads);
+    let mut at = 0;
+    while at < steps.len() {
+        let (h, m) = (hour(steps[at].at), moving(&steps[at]));
+        let len = steps[at..]
+            .iter()
+            .take_while(|s| hour(s.at) == h && moving(s) == m)
+            .take(GROUP_MAX)
+            .count();
+        let end = DateTime::from_timestamp((h + 1) * 3600, 0).expect("time");
+        clock.set(end.min(now));
+        let mut running = tokio::task::JoinSet::new();
+        for &step in &steps[at..at + len] {
+            let (tid, who, stages) = &tenants_made[usize::from(step.tenant)];
+            let to = match step.kind {
+                Kind::Move(k) => stages[k],
+                _ => stages[0],
+            };
+            let id = ids.get(&(step.tenant, step.lead)).copied();
+            let key = (step.tenant, step.lead);
+            let job = run(store.clone(), step, (*tid, *who, to), id);
+            running.spawn(async move { job.await.map(|id| (key, id)) });
+        }
+        while let Some(done) = running.join_next().await {
+            if let Some((key, id)) = done.expect("step") {
+                ids.insert(key, id);
+            }
+        }
+        at += len;
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -72,74 +272,19 @@ async fn main() {
         .unwrap_or_else(|| tmp.path().join("bench.db"));
     let existed = path.exists();
     let key = MasterKey::from_bytes([7; 32], 1);
-    let store =
-        Store::open(&path, key, Arc::new(SystemClock), StoreOptions::default()).expect("open");
     let now = Utc::now();
+    // Generation replays two years on the clock the store reads, so every lead goes in
+    // through the paths the daemon uses (manual entry, ingest, a stage move).
+    let clock = Arc::new(ManualClock::new(if existed {
+        now
+    } else {
+        now - TimeDelta::days(731)
+    }));
+    let store = Store::open(&path, key, clock.clone(), StoreOptions::default()).expect("open");
     if !existed {
         let started = Instant::now();
-        let mut rng = Rng(42);
-        for t in 0..n_tenants {
-            let input: NewTenant = serde_json::from_str(&format!(
-                r#"{{"name":"Agency Client {t:03}","settings":{{"sla_hours":{}}}}}"#,
-                [4, 8, 24, 48][t % 4]
-            ))
-            .expect("json");
-            let (f, s) = tenants::validate_new(&input).expect("valid");
-            let tid = store
-                .create_tenant("bench".into(), f, s)
-                .await
-                .expect("tenant")
-                .value
-                .id;
-            let stages = store.list_stages(tid.into()).await.expect("stages");
-            let per = n_leads / n_tenants;
-            let mut batch = Vec::with_capacity(5000);
-            let mut moves = Vec::with_capacity(5000);
-            for i in 0..per {
-                let age = TimeDelta::minutes(rng.below(730 * 24 * 60) as i64);
-                let created = now - age;
-                let mut l = Lead::blank(new_lead_id(created), tid, stages[0].id, created);
-                l.name = Some(format!("Lead {t}-{i}"));
-                l.email = Some(format!("lead{t}x{i}@example.com"));
-                l.phone = Some(format!("+1555{:07}", rng.below(10_000_000)));
-                l.message =
-                    Some("Looking for in-home care for my mother, three days a week.".into());
-                l.source = [LeadSource::Website, LeadSource::Meta, LeadSource::Google]
-                    [rng.below(3) as usize];
-                l.utm_source = Some(["google", "facebook", "bing"][rng.below(3) as usize].into());
-                l.utm_campaign =
-                    Some(["care-search", "awareness", "retarget"][rng.below(3) as usize].into());
-                l.is_spam = rng.below(100) < 3;
-                // Most older leads were handled; 2% were forgotten in intake (overdue).
-                if !l.is_spam && age > TimeDelta::hours(12) && rng.below(100) >= 2 {
-                    let s = &stages[1 + rng.below(stages.len() as u64 - 1) as usize];
-                    let contacted = created + TimeDelta::minutes(rng.below(600) as i64 + 1);
-                    l.stage_id = s.id;
-                    l.stage_changed_at = contacted;
-                    l.first_contacted_at = Some(contacted);
-                    moves.push(echo5_data::leads::ImportedMove {
-                        lead: l.id,
-                        tenant: tid,
-                        from: Some(stages[0].id),
-                        to: s.id,
-                        at: contacted,
-                    });
-                }
-                batch.push(l);
-                if batch.len() == 5000 {
-                    store
-                        .insert_leads(std::mem::take(&mut batch))
-                        .await
-                        .expect("insert");
-                    store
-                        .insert_history(std::mem::take(&mut moves))
-                        .await
-                        .expect("history");
-                }
-            }
-            store.insert_leads(batch).await.expect("insert");
-            store.insert_history(moves).await.expect("history");
-        }
+        generate(&store, &clock, now, n_leads, n_tenants).await;
+        clock.set(now);
         println!(
             "generated {n_leads} leads over {n_tenants} tenants in {:.1} s",
             started.elapsed().as_secs_f64()

@@ -3,12 +3,14 @@
 mod common;
 
 use chrono::TimeDelta;
-use common::{Fixture, add_lead, domain, history, key_for, master_key, new_tenant, plant, t0};
+use common::{
+    Fixture, add_lead, domain, enter, history, ingest, key_for, master_key, new_tenant, t0,
+};
 use echo5_core::DomainError;
 use echo5_core::audit::AuditAction;
 use echo5_core::clock::Clock;
 use echo5_core::crypto::MasterKey;
-use echo5_core::leads::{Lead, new_lead_id};
+use echo5_core::leads::{Lead, NewLead, new_lead_id};
 use echo5_core::secret::{Secret, SecretUpdate};
 use echo5_core::settings::SecretChanges;
 use echo5_core::stages::{NewStage, StageKind, StagePatch};
@@ -515,9 +517,13 @@ async fn shutdown_commits_queued_work_and_reopen_sees_it() {
         let s = f.store.clone();
         let stage = stages[0].id;
         pending.push(tokio::spawn(async move {
-            let at = t0() + TimeDelta::seconds(i);
-            s.insert_leads(vec![Lead::blank(new_lead_id(at), t.id, stage, at)])
-                .await
+            let new = NewLead {
+                name: Some(format!("Lead {i}")),
+                created_at: Some(t0() - TimeDelta::seconds(i)),
+                stage_id: Some(stage),
+                ..NewLead::default()
+            };
+            s.create_lead("a".into(), t.id.into(), new).await
         }));
     }
     tokio::task::yield_now().await;
@@ -663,29 +669,28 @@ async fn lead_counts_follow_every_write_path() {
 
     // Leads of every kind: clean, spam with a reason, a duplicate, a raw body.
     let first = add_lead(&f.store, a.id, sa[0].id, t0()).await;
+    let who = key_for(&f.store, a.id).await;
     let mut spam = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());
     spam.name = Some("Casino".into());
-    spam.is_spam = true;
-    spam.spam_reason = Some("keyword:casino".into());
-    plant(&f.store, spam).await;
+    let spam = ingest(&f.store, who, spam, Some("keyword:casino")).await;
+    assert!(spam.is_spam);
     let mut dup = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());
     dup.email = Some("jane@example.com".into());
     dup.message = Some("again, with feeling".into());
-    dup.duplicate_of = Some(first.id);
-    plant(&f.store, dup).await;
-    let batch: Vec<Lead> = (0..20)
-        .map(|i| {
-            let mut l = Lead::blank(new_lead_id(t0()), b.id, sb[i % 3].id, t0());
-            l.name = Some(format!("Lead {i}"));
-            l
-        })
-        .collect();
-    f.store.insert_leads(batch).await.unwrap();
+    let dup = ingest(&f.store, who, dup, None).await;
+    assert_eq!(dup.duplicate_of, Some(first.id));
+    for i in 0..20 {
+        let new = NewLead {
+            name: Some(format!("Lead {i}")),
+            stage_id: Some(sb[i % 3].id),
+            ..NewLead::default()
+        };
+        enter(&f.store, b.id, new).await;
+    }
     assert_eq!(counts_match_leads(&db), 2 + 3);
 
     // Ingest counts its leads per group commit rather than per row: clean, spam and a
     // duplicate, each with its raw body, concurrently so they share batches.
-    let who = key_for(&f.store, a.id).await;
     let posts = (0..12).map(|i| {
         let s = f.store.clone();
         let mut lead = Lead::blank(new_lead_id(t0()), a.id, sa[0].id, t0());

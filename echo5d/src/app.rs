@@ -486,6 +486,10 @@ where
         state.sla_interval,
     ));
     let auth_log = tokio::spawn(throttle.clone().log_loop());
+    let forget_idle_keys = state
+        .rate_limit
+        .clone()
+        .map(|limit| tokio::spawn(limit.forget_idle_loop(crate::ratelimit::FORGET_IDLE_EVERY)));
     let events = state.events.clone();
     let served = server::serve(served_on, opts.limits, async move {
         shutdown.await;
@@ -495,6 +499,9 @@ where
     flusher.abort();
     monitor.abort();
     auth_log.abort();
+    if let Some(t) = forget_idle_keys {
+        t.abort();
+    }
     // What the last interval counted, so a flood just before the stop is not lost.
     throttle.flush_log();
     store.shutdown().await;

@@ -3,6 +3,7 @@
 //! could not be sent before a restart is sent after it.
 
 use echo5_data::sla::{AlertOutcome, alert_backoff};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::mailer::Mailer;
@@ -58,10 +59,14 @@ pub async fn run(state: AppState, mailer: std::sync::Arc<Mailer>, interval: Dura
     let mut last_pass: Option<tokio::time::Instant> = None;
     loop {
         tick.tick().await;
-        if last_pass.is_none_or(|t| t.elapsed() >= interval) {
+        let pass = last_pass.is_none_or(|t| t.elapsed() >= interval);
+        if pass {
             record_breaches(&state).await;
             last_pass = Some(tokio::time::Instant::now());
         }
         deliver_alerts(&state, &mailer).await;
+        if pass {
+            state.sla_passes.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }

@@ -3,6 +3,7 @@
 use echo5_core::crypto;
 use echo5_data::Store;
 use echo5_data::admin_tokens::AdminTokenHash;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use uuid::Uuid;
@@ -51,6 +52,9 @@ pub struct Shared {
     pub mailer: Arc<Mailer>,
     /// Time between SLA monitor passes.
     pub sla_interval: std::time::Duration,
+    /// SLA monitor passes completed (breaches recorded, then due alerts delivered), shown
+    /// by `/readyz`: a monitor that stopped shows a number that stopped.
+    pub sla_passes: AtomicU64,
     /// Recent log lines, for `GET /api/v1/system/logs`.
     pub logs: Arc<LogRing>,
     /// Hashes of the active admin tokens, checked without a database read per request.
@@ -64,6 +68,7 @@ impl AppState {
             public_url: Arc::from(opts.public_url.trim_end_matches('/')),
             mailer: Arc::new(opts.mailer),
             sla_interval: opts.sla_interval,
+            sla_passes: AtomicU64::new(0),
             logs: opts.logs,
             store,
             rate_limit: KeyRateLimit::new(opts.key_rate_limit).map(Arc::new),

@@ -3,7 +3,6 @@
 mod common;
 
 use common::{TestServer, assert_error};
-use echo5_core::leads::Lead;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -27,11 +26,11 @@ fn names(list: &Value) -> Vec<String> {
 }
 
 async fn lead_in(s: &TestServer, tenant: &Value, stage: &str) -> Uuid {
-    let tid: Uuid = tenant["id"].as_str().unwrap().parse().unwrap();
-    let l = Lead::blank(Uuid::now_v7(), tid, stage.parse().unwrap(), common::t0());
-    let id = l.id;
-    s.state.store.insert_leads(vec![l]).await.unwrap();
-    id
+    let path = format!("/api/v1/tenants/{}/leads", tenant["slug"].as_str().unwrap());
+    let body = json!({ "name": "Jane Doe", "stage_id": stage }).to_string();
+    let (status, lead) = s.post(&path, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{lead}");
+    lead["id"].as_str().unwrap().parse().unwrap()
 }
 
 #[tokio::test]

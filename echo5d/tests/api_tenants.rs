@@ -317,10 +317,13 @@ async fn deleting_a_tenant_with_leads_needs_purge() {
     let s = TestServer::start().await;
     let t = s.tenant(r#"{"name":"Family First"}"#).await;
     let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
-    let (_, stages) = s.get("/api/v1/tenants/family-first/stages").await;
-    let intake: uuid::Uuid = stages["data"][0]["id"].as_str().unwrap().parse().unwrap();
-    let lead = echo5_core::leads::Lead::blank(uuid::Uuid::now_v7(), tid, intake, common::t0());
-    s.state.store.insert_leads(vec![lead]).await.unwrap();
+    let (status, lead) = s
+        .post(
+            "/api/v1/tenants/family-first/leads",
+            r#"{"name":"Jane Doe"}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{lead}");
     assert_error(
         &s.delete("/api/v1/tenants/family-first").await,
         StatusCode::CONFLICT,

@@ -97,9 +97,21 @@ struct Expect {
     /// JSON pointer → value the response body must hold there.
     #[serde(default)]
     response: BTreeMap<String, Value>,
-    /// JSON pointer → value the stored lead (ingest answers) must hold there.
+    /// JSON pointer → value the stored lead (ingest answers) must hold there, read back
+    /// with `GET /api/v1/leads/{id}`.
     #[serde(default)]
     lead: BTreeMap<String, Value>,
+    /// What a successful write stored, read back through the API afterwards.
+    #[serde(default)]
+    stored: Option<Stored>,
+}
+
+/// `GET path` (admin) after the request; JSON pointer → value the answer must hold there.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Stored {
+    path: String,
+    expect: BTreeMap<String, Value>,
 }
 
 /// Replaces `${name}` for known names only, in one pass: values are not rescanned, and an
@@ -356,6 +368,8 @@ async fn bad_input_catalogue() {
             let mut path_vars = seed.vars.clone();
             for (k, v) in &combo {
                 vars.insert(k.clone(), v.clone());
+                // `${var:lower}`: how fields stored case-folded (spam keywords) hold it.
+                vars.insert(format!("{k}:lower"), v.to_lowercase());
                 // Percent-encoded in the path, unless the variable says `raw_`.
                 let in_path = if k.starts_with("raw_") {
                     v.clone()
@@ -466,16 +480,37 @@ async fn bad_input_catalogue() {
                     ));
                 }
             }
+            if let Some(stored) = &want.stored {
+                let (st, now) = s.get(&subst(&stored.path, &path_vars)).await;
+                if st != StatusCode::OK {
+                    failures.push(format!("{label}: read back {st}: {now}"));
+                }
+                for (ptr, v) in &stored.expect {
+                    let ptr = &subst(ptr, &vars);
+                    let v = subst_json(v, &vars);
+                    if now.pointer(ptr) != Some(&v) {
+                        failures.push(format!(
+                            "{label}: stored {ptr} is {:?}, want {v}",
+                            now.pointer(ptr)
+                        ));
+                    }
+                }
+            }
             if !want.lead.is_empty() {
-                let lead = match body["id"].as_str().and_then(|i| i.parse().ok()) {
-                    Some(id) => s.state.store.get_lead(id).await.ok(),
+                let lead = match body["id"]
+                    .as_str()
+                    .and_then(|i| i.parse::<uuid::Uuid>().ok())
+                {
+                    Some(id) => match s.get(&format!("/api/v1/leads/{id}")).await {
+                        (StatusCode::OK, lead) => Some(lead),
+                        _ => None,
+                    },
                     None => None,
                 };
                 let Some(lead) = lead else {
                     failures.push(format!("{label}: no stored lead behind {shown}"));
                     continue;
                 };
-                let lead = serde_json::to_value(lead).unwrap();
                 for (ptr, v) in &want.lead {
                     let ptr = &subst(ptr, &vars);
                     let v = subst_json(v, &vars);

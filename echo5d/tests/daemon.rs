@@ -20,7 +20,7 @@ fn start(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> RealDaemon {
 }
 
 /// Polls until `acked` holds at least `n` ids; fails after 30 s (the writers hang or fail).
-async fn until_acked(acked: &std::sync::Mutex<Vec<String>>, n: usize) {
+async fn until_acked<T>(acked: &std::sync::Mutex<Vec<T>>, n: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let got = acked.lock().unwrap().len();
@@ -415,7 +415,8 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
     )
     .await;
     let key = key["secret"].as_str().unwrap().to_string();
-    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    // Acknowledged leads in the order each worker got its answers: (worker, id).
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(usize, String)>::new()));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut workers = Vec::new();
     for w in 0..4 {
@@ -440,13 +441,13 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
                 acked
                     .lock()
                     .unwrap()
-                    .push(v["id"].as_str().unwrap().to_string());
+                    .push((w, v["id"].as_str().unwrap().to_string()));
             }
         }));
     }
     // The backup starts with writes under way...
     until_acked(&acked, 20).await;
-    let before_backup = acked.lock().unwrap().clone();
+    let before_backup: Vec<String> = acked.lock().unwrap().iter().map(|a| a.1.clone()).collect();
     let file = dir.path().join("snapshot.db");
     let out = echo5d(&data, &["backup", "--to", file.to_str().unwrap()], &[]);
     assert!(
@@ -456,6 +457,14 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
     );
     // ...and they go on after it.
     let after_backup = acked.lock().unwrap().len();
+    assert!(
+        !before_backup.is_empty(),
+        "no lead acknowledged before the backup"
+    );
+    assert!(
+        after_backup > before_backup.len(),
+        "no lead acknowledged while the backup ran ({after_backup} in all)"
+    );
     until_acked(&acked, after_backup + 20).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     for w in workers {
@@ -507,6 +516,23 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
             "lead {id} acknowledged before the backup is missing"
         );
     }
+    // The copy is one moment of the database: each worker's acknowledged leads up to some
+    // point, none after it, and nothing that was not acknowledged.
+    let acked = acked.lock().unwrap().clone();
+    let mut in_copy = 0;
+    let mut gap = [false; 4];
+    for (w, id) in &acked {
+        if store.get_lead(id.parse().unwrap()).await.is_ok() {
+            assert!(
+                !gap[*w],
+                "worker {w}: lead {id} in the copy after one that is not"
+            );
+            in_copy += 1;
+        } else {
+            gap[*w] = true;
+        }
+    }
+    assert_eq!(in_copy, stored, "the copy holds exactly acknowledged leads");
     // A backup made under another master key is refused.
     drop(store);
     let other = dir.path().join("other");

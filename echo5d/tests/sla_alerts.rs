@@ -35,6 +35,26 @@ async fn attempts_reach(s: &TestServer, lead: uuid::Uuid, n: u32) -> (String, u3
     }
 }
 
+/// The SLA monitor passes `/readyz` reports completed.
+async fn sla_passes(s: &TestServer) -> u64 {
+    let (status, ready) = s.get("/readyz").await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{ready}");
+    ready["sla_passes"].as_u64().expect("sla_passes")
+}
+
+/// Waits until `n` more monitor passes than now have completed: each of them recorded
+/// breaches and delivered whatever alert was due, wholly after this call began.
+async fn passes_go_by(s: &TestServer, n: u64) {
+    // A pass under way when this is called may have read the queue before; it does not
+    // count.
+    let from = sla_passes(s).await + 1;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sla_passes(s).await < from + n {
+        assert!(Instant::now() < deadline, "the monitor stopped passing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_breach_mails_the_manager_once_with_the_lead_link() {
     let smtp = SmtpSink::start().await;
@@ -84,7 +104,7 @@ async fn a_breach_mails_the_manager_once_with_the_lead_link() {
         mail.data
     );
     // Later passes do not send it again.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    passes_go_by(&s, 3).await;
     assert_eq!(smtp.mails().len(), 1);
     let lid: uuid::Uuid = id.parse().unwrap();
     assert_eq!(
@@ -149,9 +169,9 @@ async fn a_failing_smtp_server_gets_retries_and_one_mail_after_recovery_across_a
     clock.advance(TimeDelta::minutes(11));
     let s = TestServer::start_in(dir, clock, with_smtp).await;
     eventually("the mail after recovery", || smtp.mails().len() == 1).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    passes_go_by(&s, 2).await;
     s.clock.advance(TimeDelta::hours(1));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    passes_go_by(&s, 2).await;
     assert_eq!(smtp.mails().len(), 1, "exactly one mail");
     assert_eq!(smtp.mails()[0].to, ["boss@openarms.example"]);
     assert_eq!(

@@ -14,16 +14,6 @@ use uuid::Uuid;
 use crate::Store;
 use crate::error::StoreError;
 
-/// A stage move brought in by an import.
-#[derive(Debug, Clone, Copy)]
-pub struct ImportedMove {
-    pub lead: Uuid,
-    pub tenant: Uuid,
-    pub from: Option<Uuid>,
-    pub to: Uuid,
-    pub at: DateTime<Utc>,
-}
-
 /// The body as it arrived, kept byte for byte.
 #[derive(Debug, Clone, Copy)]
 pub struct RawBody<'a> {
@@ -42,7 +32,7 @@ pub fn body_hash(raw: &[u8]) -> [u8; 16] {
     out
 }
 
-/// Stores a lead and counts it in `lead_counts` (manual entry, imports, the demo seed).
+/// Stores a lead and counts it in `lead_counts` (manual entry, the demo seed).
 pub(crate) fn insert_counted(
     conn: &Connection,
     l: &Lead,
@@ -316,30 +306,6 @@ pub(crate) fn get(conn: &Connection, id: Uuid) -> Result<Lead, StoreError> {
 impl Store {
     pub async fn get_lead(&self, id: Uuid) -> Result<Lead, StoreError> {
         self.read(move |c| get(c, id)).await
-    }
-
-    /// Stores many fully formed leads in one transaction (imports, benchmarks).
-    pub async fn insert_leads(&self, batch: Vec<Lead>) -> Result<usize, StoreError> {
-        let (recent, now) = (self.recent(), self.now());
-        self.write(move |c| {
-            for l in &batch {
-                insert_counted(c, l, None, None)?;
-                recent.remember(l, now);
-            }
-            Ok(batch.len())
-        })
-        .await
-    }
-
-    /// Records stage moves as history (imports, benchmarks).
-    pub async fn insert_history(&self, moves: Vec<ImportedMove>) -> Result<usize, StoreError> {
-        self.write(move |c| {
-            for m in &moves {
-                record_stage_change(c, m.lead, m.tenant, m.from, m.to, m.at, "import")?;
-            }
-            Ok(moves.len())
-        })
-        .await
     }
 
     /// How many leads a tenant holds, counted from the rows themselves.

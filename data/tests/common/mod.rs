@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::clock::{Clock, ManualClock};
 use echo5_core::crypto::MasterKey;
-use echo5_core::leads::{Lead, new_lead_id};
+use echo5_core::leads::{Lead, NewLead};
 use echo5_core::tenants::{self, NewTenant, Tenant};
 use echo5_data::keys::KeyIdentity;
 use echo5_data::{Store, StoreError, StoreOptions};
@@ -76,18 +76,49 @@ pub async fn key_for(s: &Store, tenant: Uuid) -> KeyIdentity {
     s.authenticate_key(&key.secret).unwrap()
 }
 
-/// Stores `lead` as it is (the import path) and returns it.
-pub async fn plant(s: &Store, lead: Lead) -> Lead {
-    s.insert_leads(vec![lead.clone()]).await.unwrap();
-    lead
+/// A lead from Jane Doe, created at `at` in `stage`, entered the way the manual-entry
+/// route enters one (`Store::create_lead`).
+pub async fn add_lead(s: &Store, tenant: Uuid, stage: Uuid, at: DateTime<Utc>) -> Lead {
+    enter(
+        s,
+        tenant,
+        NewLead {
+            name: Some("Jane Doe".into()),
+            email: Some("jane@example.com".into()),
+            created_at: Some(at),
+            stage_id: Some(stage),
+            ..NewLead::default()
+        },
+    )
+    .await
 }
 
-/// A lead from Jane Doe, created at `at` in `stage`.
-pub async fn add_lead(s: &Store, tenant: Uuid, stage: Uuid, at: DateTime<Utc>) -> Lead {
-    let mut l = Lead::blank(new_lead_id(at), tenant, stage, at);
-    l.name = Some("Jane Doe".into());
-    l.email = Some("jane@example.com".into());
-    plant(s, l).await
+/// Enters `new` for `tenant` through manual entry and returns the stored lead.
+pub async fn enter(s: &Store, tenant: Uuid, new: NewLead) -> Lead {
+    s.create_lead("admin:test".into(), tenant.into(), new)
+        .await
+        .unwrap()
+        .value
+        .lead
+}
+
+/// Submits `lead` through ingest as `who`, `spam_reason` set when the caller judged it
+/// spam, and returns the stored lead.
+pub async fn ingest(s: &Store, who: KeyIdentity, lead: Lead, spam_reason: Option<&str>) -> Lead {
+    let raw =
+        serde_json::to_vec(&serde_json::json!({ "name": lead.name, "email": lead.email })).unwrap();
+    let out = s
+        .ingest(echo5_data::ingest::IngestRequest {
+            key: who,
+            lead,
+            raw,
+            content_type: "application/json".into(),
+            idempotency_key: None,
+            spam_reason: spam_reason.map(str::to_owned),
+        })
+        .await
+        .unwrap();
+    s.get_lead(out.id).await.unwrap()
 }
 
 /// A lead's stage moves, oldest first, as (from, to, by), from its detail.
