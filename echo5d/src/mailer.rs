@@ -6,6 +6,9 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
+/// Longest one delivery attempt may take, from connecting to the server's last answer.
+pub const SEND_DEADLINE: Duration = Duration::from_secs(20);
+
 /// Sends alert mail, or logs it when no SMTP server is configured.
 pub struct Mailer {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
@@ -65,11 +68,16 @@ impl Mailer {
                     .map_err(|e| e.to_string())
             });
         let result = match msg {
-            Ok(m) => transport
-                .send(m)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            // One attempt is bounded as a whole: lettre's timeout covers each read and write,
+            // but a session that stalls between them (seen after a relay refuses the
+            // password) would otherwise hold every later alert behind it.
+            Ok(m) => match tokio::time::timeout(SEND_DEADLINE, transport.send(m)).await {
+                Ok(sent) => sent.map(|_| ()).map_err(|e| e.to_string()),
+                Err(_) => Err(format!(
+                    "no answer from the SMTP server within {} s",
+                    SEND_DEADLINE.as_secs()
+                )),
+            },
             Err(e) => Err(e),
         };
         match result {
