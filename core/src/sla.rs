@@ -85,6 +85,33 @@ pub fn first_contact_after_move(
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_alert_names_the_tenant_the_lead_the_sla_and_the_link() {
+        let created = DateTime::parse_from_rfc3339("2026-11-30T09:05:00Z")
+            .unwrap()
+            .to_utc();
+        let link = "https://console.example/leads/0195";
+        let (subject, body) = alert_message("Open Arms", Some("Jane Doe"), created, 8, link);
+        assert_eq!(
+            subject,
+            "[Echo5] SLA breach at Open Arms: Jane Doe has waited over 8 h"
+        );
+        assert!(
+            body.starts_with(
+                "Jane Doe contacted Open Arms at 2026-11-30 09:05 UTC and has not been contacted within the 8-hour SLA."
+            ),
+            "{body}"
+        );
+        assert!(body.contains(&format!("Open the lead: {link}\n")), "{body}");
+        assert!(body.contains("sent once per lead"), "{body}");
+        let (subject, body) = alert_message("Open Arms", None, created, 24, link);
+        assert!(
+            subject.contains(": A new lead has waited over 24 h"),
+            "{subject}"
+        );
+        assert!(body.starts_with("A new lead contacted Open Arms"), "{body}");
+    }
+
     fn at(h: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_780_000_000 + h * 3600, 0).unwrap()
     }
