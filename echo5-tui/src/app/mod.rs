@@ -132,6 +132,14 @@ pub struct State {
 }
 
 impl State {
+    /// The scope of a request about the selected tenant: its answer is dropped once the
+    /// operator has switched tenants.
+    pub fn tenant_scope(&self) -> Scope {
+        Scope::Tenant {
+            generation: self.tenant_gen,
+        }
+    }
+
     pub fn new(base_url: impl Into<String>, now: DateTime<Utc>) -> Self {
         State {
             base_url: base_url.into(),

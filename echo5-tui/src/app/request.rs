@@ -52,9 +52,7 @@ pub(crate) fn inflight_of(state: &mut State, res: Resource) -> Option<&mut Optio
 /// A change on the daemon for the selected tenant. Answers to fetches of `touches` issued
 /// before it are stale from now on: they would undo what the operator sees.
 pub(crate) fn mutate(state: &mut State, call: Call, touches: Resource) -> Effect {
-    let scope = Scope::Tenant {
-        generation: state.tenant_gen,
-    };
+    let scope = state.tenant_scope();
     mutate_in(state, call, touches, scope)
 }
 

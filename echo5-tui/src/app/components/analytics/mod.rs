@@ -69,9 +69,7 @@ impl Component for AnalyticsScreen {
                 days,
                 from: state.now - TimeDelta::days(i64::from(days)),
             },
-            Scope::Tenant {
-                generation: state.tenant_gen,
-            },
+            state.tenant_scope(),
         ))
     }
 

@@ -107,12 +107,7 @@ impl Component for KeysScreen {
 
     fn call(&self, state: &State, _res: Resource) -> Option<(Call, Scope)> {
         let tenant = state.tenant.as_ref()?.id;
-        Some((
-            Call::ListKeys { tenant },
-            Scope::Tenant {
-                generation: state.tenant_gen,
-            },
-        ))
+        Some((Call::ListKeys { tenant }, state.tenant_scope()))
     }
 
     fn remote_mut<'a>(

@@ -155,9 +155,7 @@ impl Component for LeadsScreen {
 
     fn call(&self, state: &State, res: Resource) -> Option<(Call, Scope)> {
         let tenant = state.tenant.as_ref()?.id;
-        let scope = Scope::Tenant {
-            generation: state.tenant_gen,
-        };
+        let scope = state.tenant_scope();
         match res {
             Resource::LeadDetail => {
                 let lead = state.leads.selected()?.id;
@@ -335,9 +333,7 @@ fn fetch_more_leads(state: &mut State) -> Option<Effect> {
         q: state.leads.view.query.clone(),
         cursor: Some(cursor),
     };
-    let scope = Scope::Tenant {
-        generation: state.tenant_gen,
-    };
+    let scope = state.tenant_scope();
     Some(issue(state, Resource::Leads, call, scope))
 }
 

@@ -68,12 +68,7 @@ impl Component for SettingsScreen {
 
     fn call(&self, state: &State, _res: Resource) -> Option<(Call, Scope)> {
         let tenant = state.tenant.as_ref()?.id;
-        Some((
-            Call::GetSettings { tenant },
-            Scope::Tenant {
-                generation: state.tenant_gen,
-            },
-        ))
+        Some((Call::GetSettings { tenant }, state.tenant_scope()))
     }
 
     fn remote_mut<'a>(

@@ -118,9 +118,7 @@ impl Component for SlaScreen {
             Call::ListBreaches {
                 tenant: Some(tenant),
             },
-            Scope::Tenant {
-                generation: state.tenant_gen,
-            },
+            state.tenant_scope(),
         ))
     }
 

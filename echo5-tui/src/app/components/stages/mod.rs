@@ -114,12 +114,7 @@ impl Component for StagesScreen {
 
     fn call(&self, state: &State, _res: Resource) -> Option<(Call, Scope)> {
         let tenant = state.tenant.as_ref()?.id;
-        Some((
-            Call::ListStages { tenant },
-            Scope::Tenant {
-                generation: state.tenant_gen,
-            },
-        ))
+        Some((Call::ListStages { tenant }, state.tenant_scope()))
     }
 
     fn remote_mut<'a>(
