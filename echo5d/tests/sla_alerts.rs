@@ -204,6 +204,11 @@ async fn without_smtp_alerts_are_logged() {
         assert!(Instant::now() < deadline, "alert never logged");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(common::captured_logs().contains("SLA alert (no SMTP configured"));
+    let own = common::captured_lines_naming(&lid.to_string());
+    assert!(
+        own.iter()
+            .any(|l| l.contains("SLA alert (no SMTP configured")),
+        "no log line of this test's alert: {own:?}"
+    );
     s.stop().await;
 }

@@ -20,9 +20,22 @@ pub fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_780_000_000, 0).unwrap()
 }
 
-/// Every log line the tests' daemons write, so tests can assert what never appears in one.
+/// Every log line the in-process daemons of this test binary write. Tests run in parallel in
+/// one process and share the one global subscriber, so this is the union of every test's
+/// lines: right for asserting what never appears in any log (a secret), wrong for asserting
+/// that a line appeared — use [`captured_lines_naming`] with a value only this test owns.
 pub fn captured_logs() -> String {
     String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+/// The captured log lines that contain `id` (a lead or tenant id created by the calling test),
+/// so a positive check sees only its own test's lines, not a neighbour's.
+pub fn captured_lines_naming(id: &str) -> Vec<String> {
+    captured_logs()
+        .lines()
+        .filter(|l| l.contains(id))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
