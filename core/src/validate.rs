@@ -115,7 +115,8 @@ pub fn email(field: &str, value: &str) -> Result<String, DomainError> {
         return Err(bad());
     }
     let (local, domain) = value.split_once('@').ok_or_else(bad)?;
-    if local.is_empty() || local.len() > 64 || domain.contains('@') {
+    // A second `@` lands in the domain, whose labels admit no `@`.
+    if local.is_empty() || local.len() > 64 {
         return Err(bad());
     }
     let labels: Vec<&str> = domain.split('.').collect();
@@ -228,6 +229,22 @@ mod tests {
         ] {
             assert_eq!(code(email("e", bad)), "invalid_email", "{bad}");
         }
+    }
+
+    #[test]
+    fn email_length_limits_are_inclusive() {
+        let local64 = "a".repeat(64);
+        assert!(email("e", &format!("{local64}@example.com")).is_ok());
+        assert_eq!(
+            code(email("e", &format!("a{local64}@example.com"))),
+            "invalid_email"
+        );
+        // 64 + 1 + 185 + 4 = 254 characters in all.
+        let longest = format!("{local64}@{}.com", "b".repeat(185));
+        assert_eq!(longest.chars().count(), EMAIL_MAX_CHARS);
+        assert!(email("e", &longest).is_ok());
+        let too_long = format!("{local64}@{}.com", "b".repeat(186));
+        assert_eq!(code(email("e", &too_long)), "invalid_email");
     }
 
     #[test]
