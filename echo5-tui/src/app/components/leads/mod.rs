@@ -2,7 +2,7 @@
 //! pane, and the three changes an operator makes to a lead: stage, notes, assignee.
 
 pub mod all;
-mod view;
+pub(crate) mod view;
 
 use crossterm::event::KeyCode;
 use echo5_core::leads::{Lead, LeadDetail};
