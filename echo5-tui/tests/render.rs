@@ -481,7 +481,7 @@ fn the_selected_row_is_drawn_highlighted_across_the_table() {
         (on_tenant_screen('3'), "Contacted", "Qualified"),
         (on_tenant_screen('5'), "e5_Ab3dE", "e5_Zx9Qr"),
         (on_tenant_screen('6'), "Tom Becker", "Maria Lopez"),
-        (on_tenant_screen('7'), "June Park", "Harold Finch"),
+        (on_tenant_screen('7'), "Sam Reyes", "Harold Finch"),
         (on_command("all"), "June Park", "Maria Lopez"),
     ];
     for (mut s, selected, other) in cases {
@@ -511,7 +511,7 @@ fn stale_data_is_dimmed_while_the_daemon_is_down() {
     let cases = [
         (on_tenant_screen('3'), "Qualified"),
         (on_tenant_screen('6'), "Kevin Walsh"),
-        (on_tenant_screen('7'), "June Park"),
+        (on_tenant_screen('7'), "Sam Reyes"),
     ];
     for (mut s, word) in cases {
         let buf = drawn(&s, 120, 40);

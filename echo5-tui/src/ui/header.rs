@@ -43,10 +43,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         && !rows.is_empty()
     {
         let new = state.sla.unseen.len();
+        // Narrow terminals keep room for the platform tabs with the short form.
+        let what = if area.width >= 100 { " SLA" } else { "" };
         let text = if new > 0 {
-            format!("▲ {} SLA · {new} new", rows.len())
+            format!("▲ {}{what} · {new} new", rows.len())
         } else {
-            format!("▲ {} SLA", rows.len())
+            format!("▲ {}{what}", rows.len())
         };
         let style = if new > 0 {
             theme::bad().add_modifier(Modifier::REVERSED)

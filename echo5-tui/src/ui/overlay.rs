@@ -190,6 +190,7 @@ fn form(frame: &mut Frame, body: Rect, f: &Form) {
     let w = 60.min(body.width.saturating_sub(2));
     // Inside the borders, after the `› ` prompt.
     let text_w = usize::from(w.saturating_sub(4));
+    let inner_w = usize::from(w.saturating_sub(2));
     let field_rows = |field: &Field| {
         if field.input.is_multiline() {
             MULTILINE_ROWS
@@ -201,12 +202,12 @@ fn form(frame: &mut Frame, body: Rect, f: &Form) {
     let error = f
         .error
         .as_deref()
-        .map(|e| wrap_words(e, usize::from(w.saturating_sub(2))))
+        .map(|e| wrap_words(e, inner_w))
         .unwrap_or_default();
     let h = f.fields.iter().map(|x| 1 + field_rows(x)).sum::<usize>()
         + 2
         + if error.is_empty() { 0 } else { error.len() + 1 };
-    let area = centered(body, w + 2, u16::try_from(h).unwrap_or(u16::MAX));
+    let area = centered(body, w, u16::try_from(h).unwrap_or(u16::MAX));
     frame.render_widget(Clear, area);
     let block = dialog_block(&f.title);
     let inner = block.inner(area);
