@@ -101,7 +101,8 @@ fn help(frame: &mut Frame, body: Rect, scroll: u16) {
 /// A log line in full: its time, level and target, then the message wrapped to the box,
 /// scrolled by j/k. The daemon escapes control characters; they are made harmless here too.
 fn log_line(frame: &mut Frame, body: Rect, l: &LogLine, scroll: u16) {
-    let area = centered(body, body.width.saturating_sub(4).max(20), body.height);
+    // The whole body: a long line needs every column it can get.
+    let area = body;
     frame.render_widget(Clear, area);
     let block = dialog_block("Log line");
     let inner = block.inner(area);

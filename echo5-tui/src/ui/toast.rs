@@ -53,11 +53,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let mut y = area.y;
     for t in &state.toasts {
         let (_, style) = look(t.level);
-        for row in lines(t, area.width) {
+        let rows = lines(t, area.width);
+        // One block per toast: its rows share a left edge.
+        let w = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0);
+        let w = (w as u16).min(area.width);
+        for row in rows {
             if y >= area.bottom() {
                 return;
             }
-            let w = (row.chars().count() as u16).min(area.width);
+            let row = format!("{row:<width$}", width = usize::from(w));
             let at = Rect::new(area.right().saturating_sub(w + 1), y, w, 1);
             frame.render_widget(
                 Paragraph::new(Line::from(Span::styled(
