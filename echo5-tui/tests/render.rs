@@ -660,7 +660,10 @@ fn a_new_breach_is_marked_and_an_open_one_shows_its_lead() {
     settle(&mut s, fx);
     let wide = render(&s, 120, 40);
     assert!(wide.contains("Harold Finch") && wide.contains("Lead · Harold Finch"));
-    assert!(wide.contains("SLA breached") && wide.contains("New"), "{wide}");
+    assert!(
+        wide.contains("SLA breached") && wide.contains("New"),
+        "{wide}"
+    );
     check("breach_open", &s);
 }
 
@@ -670,7 +673,10 @@ fn a_breach_note_takes_several_lines() {
     let fx = update(&mut s, code(KeyCode::Enter));
     settle(&mut s, fx);
     update(&mut s, key('n'));
-    typ(&mut s, "Called the daughter, who asked us to ring back after six.");
+    typ(
+        &mut s,
+        "Called the daughter, who asked us to ring back after six.",
+    );
     update(
         &mut s,
         Action::Key(crossterm::event::KeyEvent::new(
@@ -746,7 +752,10 @@ fn a_log_line_opens_in_full() {
     log_stream(&mut s, echo5_tui::app::LogMsg::Lines(vec![long]));
     update(&mut s, code(KeyCode::Enter));
     let text = render(&s, 80, 24);
-    assert!(text.contains("Log line") && text.contains("echo5d::mailer"), "{text}");
+    assert!(
+        text.contains("Log line") && text.contains("echo5d::mailer"),
+        "{text}"
+    );
     assert!(text.contains("end of the line"), "{text}");
     assert!(!text.contains('\u{1b}'));
     check("log_line", &s);
@@ -765,7 +774,10 @@ fn a_toast_never_covers_the_selected_row() {
         echo5_tui::app::state::ToastLevel::Error,
         "not saved: notes must not contain control characters other than line breaks and tabs (422)",
     );
-    s.toast(echo5_tui::app::state::ToastLevel::Info, "moved to Contacted");
+    s.toast(
+        echo5_tui::app::state::ToastLevel::Info,
+        "moved to Contacted",
+    );
     for (w, h) in SIZES {
         let buf = drawn(&s, w, h);
         let y = row_of(&buf, "George Miller");

@@ -140,7 +140,10 @@ fn enter_opens_the_lead_and_esc_returns_to_the_list_with_the_selection_kept() {
     let fx = update(&mut s, code(KeyCode::Enter));
     let c = calls(&fx);
     // June Park, of Caring Hearts: no tenant is selected, so its stages are fetched.
-    assert!(c.contains(&Call::GetBreachLead { lead: lead_id(202) }), "{c:?}");
+    assert!(
+        c.contains(&Call::GetBreachLead { lead: lead_id(202) }),
+        "{c:?}"
+    );
     assert!(c.contains(&Call::ListBreachStages {
         tenant: tenant_id(2)
     }));
@@ -241,9 +244,7 @@ fn assign_and_note_from_the_open_breach() {
         calls(&fx),
         vec![Call::PatchLead {
             lead: lead_id(201),
-            change: LeadChange::Notes(Some(
-                "Left a voicemail.\nCalled twice\nno answer".into()
-            )),
+            change: LeadChange::Notes(Some("Left a voicemail.\nCalled twice\nno answer".into())),
         }]
     );
     assert!(s.overlay.is_none());
@@ -258,7 +259,10 @@ fn the_pane_follows_the_cursor_and_keeps_a_tenants_stages() {
     // Open Arms' Harold, then Caring Hearts' June: her tenant's stages are fetched.
     let fx = update(&mut s, key('j'));
     let c = calls(&fx);
-    assert!(c.contains(&Call::GetBreachLead { lead: lead_id(202) }), "{c:?}");
+    assert!(
+        c.contains(&Call::GetBreachLead { lead: lead_id(202) }),
+        "{c:?}"
+    );
     assert!(c.contains(&Call::ListBreachStages {
         tenant: tenant_id(2)
     }));

@@ -78,7 +78,10 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
 /// What the current screen shows that an event of `kind` about `tenant` changes; with
 /// `None`, everything live on the screen.
 fn live_resources(state: &State, event: Option<(&str, Option<uuid::Uuid>)>) -> Vec<Resource> {
-    state.screen.component().live(state, live_event(state, event))
+    state
+        .screen
+        .component()
+        .live(state, live_event(state, event))
 }
 
 /// An event as components see it; `None` (resumed or lagged) is every kind.

@@ -116,7 +116,6 @@ pub enum Purpose {
     RotateKey { key: Uuid },
     LeadNotes { lead: Uuid },
     LeadAssignee { lead: Uuid },
-    /// A note added to an open SLA breach's lead.
     BreachNote { lead: Uuid },
     Platform(PlatformField),
     AddDefaultStage,

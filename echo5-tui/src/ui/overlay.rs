@@ -9,12 +9,11 @@ use crate::app::SecretOrigin;
 use crate::app::State;
 use crate::app::bindings;
 use crate::app::overlay::{
-    Field, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands,
-    completions,
+    Field, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands, completions,
 };
+use crate::theme;
 use crate::widgets::{printable, wrap_words};
 use echo5_core::logs::LogLine;
-use crate::theme;
 
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
     match &state.overlay {
@@ -109,7 +108,10 @@ fn log_line(frame: &mut Frame, body: Rect, l: &LogLine, scroll: u16) {
     let width = usize::from(inner.width.max(1));
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(l.time.format("%Y-%m-%d %H:%M:%S%.3f UTC  ").to_string(), theme::dim()),
+            Span::styled(
+                l.time.format("%Y-%m-%d %H:%M:%S%.3f UTC  ").to_string(),
+                theme::dim(),
+            ),
             Span::styled(printable(&l.level), theme::key()),
         ]),
         Line::from(Span::styled(printable(&l.target), theme::dim())),
@@ -123,10 +125,7 @@ fn log_line(frame: &mut Frame, body: Rect, l: &LogLine, scroll: u16) {
     // Never scrolled past the last line.
     let max = lines.len().saturating_sub(usize::from(inner.height));
     let scroll = scroll.min(u16::try_from(max).unwrap_or(u16::MAX));
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll, 0)).block(block),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(block), area);
 }
 
 fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {

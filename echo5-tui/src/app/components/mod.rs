@@ -362,10 +362,11 @@ mod tests {
     #[test]
     fn every_resource_has_one_owner() {
         use Resource::*;
-        for r in [
-            Tenants, Stages, Settings, Keys, Dashboard, Leads, LeadDetail, Breaches, BreachLead,
-            BreachStages, Analytics, Platform, AllLeads, Usage, Logs,
-        ] {
+        let base = [
+            Tenants, Stages, Settings, Keys, Dashboard, Leads, LeadDetail, Breaches, Analytics,
+            Platform, AllLeads, Usage, Logs,
+        ];
+        for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY
                 .iter()
                 .filter(|d| d.component.resources().contains(&r))

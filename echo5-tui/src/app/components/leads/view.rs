@@ -10,8 +10,8 @@ use ratatui::widgets::{Cell, Padding, Paragraph, Row, Table, TableState, Wrap};
 
 use uuid::Uuid;
 
-use crate::app::{Remote, State};
 use crate::app::components::frame::{empty_state, frame_block};
+use crate::app::{Remote, State};
 use crate::theme;
 use crate::widgets::{ago, clip, message};
 
@@ -249,9 +249,7 @@ pub(crate) fn pane<'a>(
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("History", theme::header_row())));
     match d {
-        None if detail.loading() => {
-            lines.push(Line::from(Span::styled("Loading…", theme::dim())))
-        }
+        None if detail.loading() => lines.push(Line::from(Span::styled("Loading…", theme::dim()))),
         None => lines.push(Line::from(Span::styled(
             detail.error.clone().unwrap_or_default(),
             theme::dim(),

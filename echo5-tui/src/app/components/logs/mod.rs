@@ -14,9 +14,9 @@ use ratatui::layout::Rect;
 use super::Component;
 use crate::app::action::{LogMsg, Reply};
 use crate::app::effect::{Call, Effect, Scope};
+use crate::app::overlay::Overlay;
 use crate::app::request::{admit, backoff, fetch};
 use crate::app::state::{ListView, Live, LiveStatus, Remote, RemoteStatus};
-use crate::app::overlay::Overlay;
 use crate::app::{Resource, Screen, State};
 use crate::keymap::{Binding, Cmd, b, ch, ctrl, k};
 

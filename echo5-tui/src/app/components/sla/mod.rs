@@ -80,10 +80,7 @@ impl Sla {
     /// A stage of the open breach's client, by id.
     pub fn stage_name(&self, id: Uuid) -> Option<&str> {
         let (_, stages) = self.stages.data.as_ref()?;
-        stages
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| s.name.as_str())
+        stages.iter().find(|s| s.id == id).map(|s| s.name.as_str())
     }
 
     /// The client whose breaches are listed: `None` for every client.
@@ -201,10 +198,7 @@ impl Component for SlaScreen {
             }
             _ => match state.sla.scope(state) {
                 None => Some((Call::ListBreaches { tenant: None }, Scope::Global)),
-                Some(t) => Some((
-                    Call::ListBreaches { tenant: Some(t) },
-                    state.tenant_scope(),
-                )),
+                Some(t) => Some((Call::ListBreaches { tenant: Some(t) }, state.tenant_scope())),
             },
         }
     }
@@ -327,7 +321,8 @@ fn store_breaches(state: &mut State, mut rows: Vec<Breach>) {
     let now = state.now;
     let sla = &mut state.sla;
     sla.unseen.extend(fresh.iter().map(|b| b.lead_id));
-    sla.unseen.retain(|id| rows.iter().any(|b| b.lead_id == *id));
+    sla.unseen
+        .retain(|id| rows.iter().any(|b| b.lead_id == *id));
     sla.remote.store(rows, now);
     if let Some(pos) = keep.and_then(|id| sla.filtered().iter().position(|b| b.lead_id == id)) {
         sla.view.selected = pos;
@@ -379,7 +374,12 @@ fn open_selected(state: &mut State) -> Vec<Effect> {
     };
     mark_seen(state);
     let mut out = Vec::new();
-    if state.sla.open.as_ref().is_none_or(|o| o.lead_id != b.lead_id) {
+    if state
+        .sla
+        .open
+        .as_ref()
+        .is_none_or(|o| o.lead_id != b.lead_id)
+    {
         state.sla.lead = Remote::default();
         state.sla.move_pending = None;
         let tenant = b.tenant.id;

@@ -8,8 +8,8 @@ use ratatui::style::Modifier;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
-use crate::app::State;
 use super::breach_name;
+use crate::app::State;
 use crate::app::components::frame::{empty_state, frame_block};
 use crate::app::components::leads::view::pane;
 use crate::theme;
@@ -49,7 +49,10 @@ fn lead(frame: &mut Frame, area: Rect, state: &State) {
                 Some(e) => format!("Could not load: {e}"),
                 None => "Loading…".to_string(),
             };
-            let title = format!("Lead · {}", clip(&breach_name(b), area.width.saturating_sub(12) as usize));
+            let title = format!(
+                "Lead · {}",
+                clip(&breach_name(b), area.width.saturating_sub(12) as usize)
+            );
             message(frame, area, frame_block(title, state), &text);
         }
     }
