@@ -171,6 +171,10 @@ fn a_breach_is_moved_from_the_sla_screen_and_leaves_the_list() {
     };
     assert_eq!(p.lead, lead_id(201));
     assert_eq!(p.selected, 0, "its own stage preselected");
+    // Its own stage: nothing to send.
+    assert!(calls(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(s.toasts.iter().any(|t| t.text == "already in that stage"));
+    update(&mut s, key('m'));
     update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
     let req = requests(&fx).remove(0);

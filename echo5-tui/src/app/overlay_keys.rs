@@ -287,6 +287,10 @@ fn pick_stage(state: &mut State, mut p: PickStage, key: KeyEvent) -> Vec<Effect>
         (_, Some(Cmd::Cancel)) => return Vec::new(),
         (_, Some(Cmd::Confirm)) => {
             return match p.choices.get(p.selected) {
+                Some((to, _)) if sla::in_stage(state, p.lead, *to) => {
+                    state.toast(ToastLevel::Info, "already in that stage");
+                    Vec::new()
+                }
                 Some((to, _)) => leads::move_stage(state, p.lead, *to),
                 None => Vec::new(),
             };

@@ -516,6 +516,17 @@ fn note(state: &mut State) {
     }));
 }
 
+/// Whether the breach open on the SLA screen is `lead` and already in `stage`: a move
+/// there would change nothing.
+pub(crate) fn in_stage(state: &State, lead: Uuid, stage: Uuid) -> bool {
+    state
+        .sla
+        .lead
+        .data
+        .as_ref()
+        .is_some_and(|d| d.lead.id == lead && d.lead.stage_id == stage)
+}
+
 /// How a breach's lead is named on screen.
 pub fn breach_name(b: &Breach) -> String {
     printable(
