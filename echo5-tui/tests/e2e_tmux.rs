@@ -537,7 +537,10 @@ fn console_drives_the_real_daemon_in_tmux() {
     // SLA breaches: a lead backdated via the API shows up without a key press. This console
     // also polls every second; that only the event stream brings it is proven by
     // `live_changes_arrive_over_the_streams_not_the_poll`.
+    // The screen follows the selected tenant; `t` widens it to every tenant.
     h.typ("7");
+    h.wait_text("SLA breaches · Caring Hearts");
+    h.typ("t");
     h.wait_text("SLA breaches · all tenants");
     h.wait_for("the live stream connected", STEP, |s| {
         header(s).contains("● live")
@@ -561,6 +564,27 @@ fn console_drives_the_real_daemon_in_tmux() {
             .any(|l| l.contains("Backdated E2E") && l.contains("Open Arms") && l.contains("4d"))
     });
     eprintln!("breach on screen {:?} after the POST", posted.elapsed());
+    // It is news: marked NEW in the list and counted in the header.
+    h.wait_for("the new breach marked and counted", STEP, |s| {
+        s.lines()
+            .any(|l| l.contains("Backdated E2E") && l.contains("NEW"))
+            && header(s).contains("new")
+    });
+    // Enter opens its lead on the SLA screen; `m` moves it out of the first stage, and the
+    // list, read again from the daemon, no longer has it.
+    h.press("Enter");
+    h.wait_text("Lead · Backdated E2E");
+    h.wait_text("SLA breached");
+    h.typ("m");
+    h.wait_text("To stage:");
+    h.typ("j");
+    h.press("Enter");
+    h.wait_text("moved to");
+    h.wait_for("the moved lead no longer in breach", STEP, |s| {
+        !s.contains("SLA breached")
+    });
+    h.press("Escape");
+    h.wait_text("No breach matches the filter");
 
     // Platform: the operator name changed in the console is what the API returns.
     h.typ(":platform");

@@ -481,7 +481,7 @@ fn the_selected_row_is_drawn_highlighted_across_the_table() {
         (on_tenant_screen('3'), "Contacted", "Qualified"),
         (on_tenant_screen('5'), "e5_Ab3dE", "e5_Zx9Qr"),
         (on_tenant_screen('6'), "Tom Becker", "Maria Lopez"),
-        (on_tenant_screen('7'), "June Park", "Harold Finch"),
+        (on_tenant_screen('7'), "Sam Reyes", "Harold Finch"),
         (on_command("all"), "June Park", "Maria Lopez"),
     ];
     for (mut s, selected, other) in cases {
@@ -511,7 +511,7 @@ fn stale_data_is_dimmed_while_the_daemon_is_down() {
     let cases = [
         (on_tenant_screen('3'), "Qualified"),
         (on_tenant_screen('6'), "Kevin Walsh"),
-        (on_tenant_screen('7'), "June Park"),
+        (on_tenant_screen('7'), "Sam Reyes"),
     ];
     for (mut s, word) in cases {
         let buf = drawn(&s, 120, 40);
@@ -587,4 +587,204 @@ fn spam_markers_are_drawn_dim() {
         assert_eq!(spam.symbol(), "s");
         assert_eq!(spam.fg, Color::DarkGray, "{w}x{h}: the spam mark's colour");
     }
+}
+
+// The SLA screen's news and the text that must fit.
+
+fn cursor_at(state: &State, w: u16, h: u16) -> (u16, u16) {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("backend");
+    terminal
+        .draw(|f| echo5_tui::ui::draw(f, state))
+        .expect("draw");
+    let p = terminal.get_cursor_position().expect("cursor");
+    (p.x, p.y)
+}
+
+/// A breach that was not in the last list arrives over the event stream.
+fn new_breach_arrives(s: &mut State, tenant: Option<uuid::Uuid>) {
+    let fx = update(
+        s,
+        Action::Stream {
+            conn_id: s.live.conn_id,
+            msg: event("sla.breached", 60, Some(tenant_id(1))),
+        },
+    );
+    let req = requests(&fx)
+        .into_iter()
+        .find(|r| matches!(r.call, echo5_tui::app::Call::ListBreaches { .. }))
+        .expect("breaches refetched");
+    let mut data: Vec<_> = breaches()
+        .into_iter()
+        .filter(|b| tenant.is_none_or(|t| b.tenant.id == t))
+        .collect();
+    data.push(fresh_breach());
+    answer(
+        s,
+        &req,
+        Ok(echo5_tui::app::Reply::Breaches(echo5_core::page::Page {
+            data,
+            next_cursor: None,
+        })),
+    );
+}
+
+#[test]
+fn a_new_breach_is_announced_on_the_dashboard() {
+    let mut s = started();
+    new_breach_arrives(&mut s, None);
+    let text = render(&s, 120, 40);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(header.contains("▲ 4 SLA · 1 new"), "{header}");
+    assert!(
+        text.contains("▲ new SLA breach: Nina Fresh at Open Arms — 7 shows it"),
+        "{text}"
+    );
+    check("dashboard_new_breach", &s);
+}
+
+#[test]
+fn a_new_breach_is_marked_and_an_open_one_shows_its_lead() {
+    let mut s = on_tenant_screen('7');
+    new_breach_arrives(&mut s, Some(tenant_id(1)));
+    s.toasts.clear();
+    let text = render(&s, 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("Nina Fresh"))
+        .unwrap_or_default();
+    assert!(row.contains("NEW"), "{row}");
+    assert!(text.contains("(3) · 1 new"), "{text}");
+    check("breaches_new", &s);
+    // Opened: the lead beside the list (wide) or in its place (narrow).
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    let wide = render(&s, 120, 40);
+    assert!(wide.contains("Harold Finch") && wide.contains("Lead · Harold Finch"));
+    assert!(
+        wide.contains("SLA breached") && wide.contains("New"),
+        "{wide}"
+    );
+    check("breach_open", &s);
+}
+
+#[test]
+fn a_breach_note_takes_several_lines() {
+    let mut s = on_tenant_screen('7');
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    update(&mut s, key('n'));
+    typ(
+        &mut s,
+        "Called the daughter, who asked us to ring back after six.",
+    );
+    update(
+        &mut s,
+        Action::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Enter,
+            crossterm::event::KeyModifiers::ALT,
+        )),
+    );
+    typ(&mut s, "Tour offered");
+    let text = render(&s, 80, 24);
+    assert!(text.contains("› Called the daughter"), "{text}");
+    assert!(text.contains("Tour offered"), "{text}");
+    check("breach_note", &s);
+}
+
+#[test]
+fn a_long_input_shows_its_tail_with_the_cursor() {
+    let mut s = on_tenant_screen('5');
+    update(&mut s, key('c'));
+    let label = "landing-page-for-the-spring-campaign.openarms.example.com/contact";
+    typ(&mut s, label);
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let y = row_of(&buf, "› ");
+        let l = line(&buf, y);
+        assert!(l.contains("…") && l.contains("example.com/contact"), "{l}");
+        // The cursor sits just after the last character typed, inside the box.
+        let (cx, cy) = cursor_at(&s, w, h);
+        assert_eq!(cy, y);
+        let before: String = l.chars().take(usize::from(cx)).collect();
+        assert!(before.ends_with("/contact"), "{before:?}");
+    }
+    check("long_input", &s);
+    // Home: the head shows, cut on the right.
+    update(&mut s, code(KeyCode::Home));
+    let buf = drawn(&s, 80, 24);
+    let l = line(&buf, row_of(&buf, "› "));
+    assert!(l.contains("› landing-page") && l.contains("…"), "{l}");
+}
+
+#[test]
+fn a_long_validation_message_wraps() {
+    let mut s = on_tenant_screen('3');
+    update(&mut s, key('a'));
+    typ(&mut s, "Tour");
+    // A refusal longer than the dialog is wide, as the daemon words some of them.
+    let error = "stage names must be unique within a tenant's pipeline, and \"Tour\" is \
+                 already used by the stage in position 4 (rename that one first)";
+    match &mut s.overlay {
+        Some(echo5_tui::app::overlay::Overlay::Form(f)) => f.error = Some(error.into()),
+        other => panic!("the form: {other:?}"),
+    }
+    let text = render(&s, 80, 24);
+    // Every word of it is on screen, over more than one line.
+    let last = error.split(' ').next_back().unwrap_or_default();
+    assert!(text.contains(last), "{text}");
+    check("form_long_error", &s);
+}
+
+#[test]
+fn a_log_line_opens_in_full() {
+    let mut s = on_command("logs");
+    let long = echo5_core::logs::LogLine {
+        seq: 99,
+        time: now(),
+        level: "WARN".into(),
+        target: "echo5d::mailer".into(),
+        message: format!(
+            "alert for lead 7 not delivered: {} \u{1b}[2J end of the line",
+            "the relay refused the message after the DATA command; retrying with backoff. "
+                .repeat(3)
+        ),
+    };
+    log_stream(&mut s, echo5_tui::app::LogMsg::Lines(vec![long]));
+    update(&mut s, code(KeyCode::Enter));
+    let text = render(&s, 80, 24);
+    assert!(
+        text.contains("Log line") && text.contains("echo5d::mailer"),
+        "{text}"
+    );
+    assert!(text.contains("end of the line"), "{text}");
+    assert!(!text.contains('\u{1b}'));
+    check("log_line", &s);
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.overlay.is_none());
+}
+
+#[test]
+fn a_toast_never_covers_the_selected_row() {
+    let mut s = on_tenant_screen('6');
+    // The cursor on the last row the 80×24 table shows, then three toasts.
+    for _ in 0..5 {
+        update(&mut s, key('j'));
+    }
+    s.toast(
+        echo5_tui::app::state::ToastLevel::Error,
+        "not saved: notes must not contain control characters other than line breaks and tabs (422)",
+    );
+    s.toast(
+        echo5_tui::app::state::ToastLevel::Info,
+        "moved to Contacted",
+    );
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let y = row_of(&buf, "George Miller");
+        assert!(inner_row(&buf, y).iter().all(|c| reversed(c)), "{w}x{h}");
+        // Wrapped, not cut.
+        let text = render(&s, w, h);
+        assert!(text.contains("tabs (422)"), "{text}");
+    }
+    check("toast_beside_selection", &s);
 }

@@ -45,11 +45,17 @@ fn enter_opens_the_tenant_pipeline() {
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.screen, Screen::Pipeline);
     assert_eq!(s.tenant.as_ref().map(|t| t.id), Some(tenant_id(2)));
+    // The pipeline, and the breach list the header counts, which follows the tenant.
     assert_eq!(
         calls(&fx),
-        vec![Call::ListStages {
-            tenant: tenant_id(2)
-        }]
+        vec![
+            Call::ListStages {
+                tenant: tenant_id(2)
+            },
+            Call::ListBreaches {
+                tenant: Some(tenant_id(2))
+            }
+        ]
     );
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.screen, Screen::Dashboard);

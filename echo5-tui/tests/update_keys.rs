@@ -51,9 +51,14 @@ fn number_key_opens_keys_and_lists_them() {
     assert_eq!(s.screen, Screen::Keys);
     assert_eq!(
         calls(&fx),
-        vec![Call::ListKeys {
-            tenant: tenant_id(1)
-        }]
+        vec![
+            Call::ListKeys {
+                tenant: tenant_id(1)
+            },
+            Call::ListBreaches {
+                tenant: Some(tenant_id(1))
+            }
+        ]
     );
 }
 
@@ -439,11 +444,17 @@ fn switching_tenant_forgets_the_keys() {
     typ(&mut s, "tenant caring");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.keys.view.selected, 0);
+    // The keys, and the breach list the header counts, which follows the tenant.
     assert_eq!(
-        single(&fx),
-        Call::ListKeys {
-            tenant: tenant_id(2)
-        }
+        calls(&fx),
+        vec![
+            Call::ListKeys {
+                tenant: tenant_id(2)
+            },
+            Call::ListBreaches {
+                tenant: Some(tenant_id(2))
+            }
+        ]
     );
     assert!(s.keys.remote.data.is_none());
 }

@@ -255,6 +255,39 @@ fn n_edits_notes_and_empty_clears_them() {
 }
 
 #[test]
+fn notes_keep_their_line_breaks_and_alt_enter_adds_one() {
+    let mut s = on_leads();
+    // The lead's notes as the daemon has them, over two lines.
+    if let Some(rows) = s.leads.remote.data.as_mut() {
+        rows[0].notes = Some("Called.\nNo answer.".into());
+    }
+    update(&mut s, key('n'));
+    match &s.overlay {
+        Some(Overlay::Form(f)) => {
+            assert!(f.fields[0].input.is_multiline());
+            assert_eq!(f.fields[0].input.text(), "Called.\nNo answer.");
+        }
+        other => panic!("the notes form: {other:?}"),
+    }
+    update(
+        &mut s,
+        Action::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Enter,
+            crossterm::event::KeyModifiers::ALT,
+        )),
+    );
+    typ(&mut s, "Try Friday");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        one(&fx),
+        Call::PatchLead {
+            lead: lead_id(1),
+            change: LeadChange::Notes(Some("Called.\nNo answer.\nTry Friday".into())),
+        }
+    );
+}
+
+#[test]
 fn a_sets_the_assignee() {
     let mut s = on_leads();
     update(&mut s, key('j'));

@@ -38,34 +38,49 @@ fn seven_opens_all_breaches_without_a_tenant() {
 }
 
 #[test]
-fn t_toggles_all_tenants_and_the_selected_one() {
+fn the_list_follows_the_selected_tenant_and_t_widens_it_to_all() {
     let mut s = on_sla();
-    // No tenant yet: nothing to narrow to.
+    // No tenant yet: every tenant's breaches, nothing to narrow to.
     assert!(requests(&update(&mut s, key('t'))).is_empty());
-    assert!(s.sla.all);
+    assert_eq!(s.sla.scope(&s), None);
     let mut s = on_tenant_screen('7');
+    // A tenant is selected: its breaches only.
+    assert_eq!(s.sla.scope(&s), Some(tenant_id(1)));
+    assert_eq!(s.sla.filtered().len(), 2);
     let fx = update(&mut s, key('t'));
-    assert!(!s.sla.all);
+    assert!(s.sla.all);
+    assert_eq!(calls(&fx), vec![Call::ListBreaches { tenant: None }]);
+    let widened = requests(&fx);
+    let fx = update(&mut s, key('t'));
     assert_eq!(
         calls(&fx),
         vec![Call::ListBreaches {
             tenant: Some(tenant_id(1))
         }]
     );
-    let narrowed = requests(&fx);
-    let fx = update(&mut s, key('t'));
-    assert_eq!(calls(&fx), vec![Call::ListBreaches { tenant: None }]);
     settle(&mut s, fx);
-    // The one-tenant answer lands after the switch back: dropped.
+    // The all-tenants answer lands after the switch back: dropped.
     answer(
         &mut s,
-        &narrowed[0],
+        &widened[0],
         Ok(Reply::Breaches(echo5_core::page::Page {
-            data: breaches()[..1].to_vec(),
+            data: breaches(),
             next_cursor: None,
         })),
     );
-    assert_eq!(s.sla.filtered().len(), 3);
+    assert_eq!(s.sla.filtered().len(), 2);
+    // Switching tenant: the list follows, and "all" ends with the switch.
+    update(&mut s, key('t'));
+    update(&mut s, key(':'));
+    typ(&mut s, "tenant caring-hearts");
+    let fx = update(&mut s, code(crossterm::event::KeyCode::Enter));
+    assert!(!s.sla.all);
+    assert!(calls(&fx).contains(&Call::ListBreaches {
+        tenant: Some(tenant_id(2))
+    }));
+    settle(&mut s, fx);
+    let names: Vec<_> = s.sla.filtered().iter().map(|b| b.tenant.id).collect();
+    assert_eq!(names, vec![tenant_id(2)]);
 }
 
 #[test]
@@ -172,8 +187,6 @@ fn breach_events_refetch_and_bursts_coalesce() {
 #[test]
 fn one_tenant_scope_ignores_other_tenants_events() {
     let mut s = on_tenant_screen('7');
-    let fx = update(&mut s, key('t'));
-    settle(&mut s, fx);
     assert!(
         requests(&stream(
             &mut s,

@@ -217,3 +217,37 @@ fn the_buffer_is_bounded_and_history_merges_by_seq() {
     let seqs: Vec<u64> = s.logs.lines.iter().map(|l| l.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[test]
+fn enter_opens_the_bottom_line_in_full_and_esc_closes_it() {
+    use echo5_tui::app::overlay::Overlay;
+    let mut s = on_logs();
+    // Following: the newest line; scrolled back: the line at the bottom of the view.
+    update(&mut s, code(KeyCode::Enter));
+    match &s.overlay {
+        Some(Overlay::LogLine { line, scroll }) => {
+            assert_eq!(Some(line.seq), bottom(&s));
+            assert_eq!(*scroll, 0);
+        }
+        other => panic!("the line in full: {other:?}"),
+    }
+    update(&mut s, key('j'));
+    assert!(matches!(
+        s.overlay,
+        Some(Overlay::LogLine { scroll: 1, .. })
+    ));
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.overlay.is_none());
+    assert_eq!(
+        s.screen,
+        Screen::Logs,
+        "Esc closes the line, not the screen"
+    );
+    update(&mut s, key('k'));
+    update(&mut s, key('k'));
+    let anchored = bottom(&s);
+    update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&s.overlay, Some(Overlay::LogLine { line, .. }) if Some(line.seq) == anchored)
+    );
+}

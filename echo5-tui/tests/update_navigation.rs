@@ -11,7 +11,15 @@ use echo5_tui::app::{Call, Screen, update};
 fn start_fetches_the_dashboard_and_the_tenant_list() {
     let mut s = echo5_tui::app::State::new("http://x", now());
     let fx = update(&mut s, echo5_tui::app::Action::Tick(now()));
-    assert_eq!(calls(&fx), vec![Call::Dashboard, Call::ListTenants]);
+    // The breach list too: the header counts breaches on every screen.
+    assert_eq!(
+        calls(&fx),
+        vec![
+            Call::Dashboard,
+            Call::ListTenants,
+            Call::ListBreaches { tenant: None }
+        ]
+    );
     assert!(s.tenants.remote.loading());
     assert!(s.dashboard.remote.loading());
 }
@@ -45,9 +53,14 @@ fn per_tenant_screen_goes_through_the_picker_and_comes_back() {
     );
     assert_eq!(
         calls(&fx),
-        vec![Call::GetSettings {
-            tenant: tenant_id(2)
-        }]
+        vec![
+            Call::GetSettings {
+                tenant: tenant_id(2)
+            },
+            Call::ListBreaches {
+                tenant: Some(tenant_id(2))
+            }
+        ]
     );
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(

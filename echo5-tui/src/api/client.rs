@@ -142,7 +142,7 @@ impl Client {
     pub async fn call(&self, call: &Call) -> Result<Reply, ApiError> {
         match call {
             Call::ListTenants => self.list_tenants().await.map(Reply::Tenants),
-            Call::ListStages { tenant } => {
+            Call::ListStages { tenant } | Call::ListBreachStages { tenant } => {
                 let l: List<StageSummary> = self
                     .send(self.req(Method::GET, &stages_path(*tenant)))
                     .await?;
@@ -258,7 +258,7 @@ impl Client {
                     .await
                     .map(Reply::Leads)
             }
-            Call::GetLead { lead } => self
+            Call::GetLead { lead } | Call::GetBreachLead { lead } => self
                 .send::<LeadDetail>(self.req(Method::GET, &format!("/api/v1/leads/{lead}")))
                 .await
                 .map(|d| Reply::Lead(Box::new(d))),

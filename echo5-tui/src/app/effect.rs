@@ -122,6 +122,15 @@ pub enum Call {
     ListBreaches {
         tenant: Option<Uuid>,
     },
+    /// The lead of a breach opened on the SLA screen (the same answer as [`Call::GetLead`],
+    /// stored by the SLA screen, not the Leads screen).
+    GetBreachLead {
+        lead: Uuid,
+    },
+    /// The stages of an opened breach's client, which need not be the selected one.
+    ListBreachStages {
+        tenant: Uuid,
+    },
     /// The last `days` days, ending now.
     GetAnalytics {
         tenant: Uuid,
@@ -248,6 +257,8 @@ impl Call {
                 | Call::ListLeads { .. }
                 | Call::GetLead { .. }
                 | Call::ListBreaches { .. }
+                | Call::GetBreachLead { .. }
+                | Call::ListBreachStages { .. }
                 | Call::GetAnalytics { .. }
                 | Call::GetPlatform
                 | Call::ListAllLeads { .. }

@@ -45,7 +45,9 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
             // keeps a bounded backlog): fetch the screen's live data once.
             let resume = state.live.last_event_id.is_some();
             if resume {
-                return refetch(state, &live_resources(state, None));
+                let mut res = live_resources(state, None);
+                res.extend(state.background(Some(LiveEvent::ANY)));
+                return refetch(state, &res);
             }
             Vec::new()
         }
@@ -60,13 +62,14 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
             if let Some(id) = id {
                 state.live.last_event_id = Some(id);
             }
-            let res: Vec<Resource> = if kind == LAGGED {
-                live_resources(state, None)
+            let event = if kind == LAGGED {
+                None
             } else {
-                live_resources(state, Some((&kind, tenant)))
-                    .into_iter()
-                    .collect()
+                Some((kind.as_str(), tenant))
             };
+            let mut res = live_resources(state, event);
+            // What is kept loaded off screen (the breach count) hears of it too.
+            res.extend(state.background(Some(live_event(state, event))));
             refetch(state, &res)
         }
     }
@@ -75,27 +78,37 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
 /// What the current screen shows that an event of `kind` about `tenant` changes; with
 /// `None`, everything live on the screen.
 fn live_resources(state: &State, event: Option<(&str, Option<uuid::Uuid>)>) -> Vec<Resource> {
+    state
+        .screen
+        .component()
+        .live(state, live_event(state, event))
+}
+
+/// An event as components see it; `None` (resumed or lagged) is every kind.
+fn live_event(state: &State, event: Option<(&str, Option<uuid::Uuid>)>) -> LiveEvent {
     let selected = state.tenant.as_ref().map(|t| t.id);
-    let event = match event {
+    match event {
         // An event names its tenant; one about another tenant does not concern a
         // per-tenant view (an event without a tenant might concern any).
         Some((kind, tenant)) => LiveEvent {
             topic: Topic::of(kind),
             ours: tenant.is_none() || tenant == selected,
         },
-        None => LiveEvent {
-            topic: Topic::ANY,
-            ours: true,
-        },
-    };
-    state.screen.component().live(state, event)
+        None => LiveEvent::ANY,
+    }
 }
 
 /// Fetches each resource now, or, when a fetch of it is already under way, once more after
 /// that answer: a burst of events costs at most two fetches.
 fn refetch(state: &mut State, res: &[Resource]) -> Vec<Effect> {
     let mut out = Vec::new();
+    let mut seen = Vec::new();
     for r in res {
+        // The screen and the background may both ask for it: once is enough.
+        if seen.contains(r) {
+            continue;
+        }
+        seen.push(*r);
         if in_flight(state, *r) {
             if !state.live.pending.contains(r) {
                 state.live.pending.push(*r);
@@ -115,6 +128,8 @@ pub struct Topic {
     pub any: bool,
     /// A lead or an SLA breach.
     pub lead_or_sla: bool,
+    /// Who is in breach may have changed: a breach, a lead moved, a client's SLA hours.
+    pub breaches: bool,
     pub tenant_updated: bool,
     pub key: bool,
 }
@@ -123,6 +138,7 @@ impl Topic {
     pub const ANY: Topic = Topic {
         any: true,
         lead_or_sla: true,
+        breaches: true,
         tenant_updated: true,
         key: true,
     };
@@ -136,16 +152,23 @@ impl Topic {
         let none = Topic {
             any: false,
             lead_or_sla: false,
+            breaches: false,
             tenant_updated: false,
             key: false,
         };
         match kind {
-            EventKind::LeadCreated | EventKind::LeadUpdated | EventKind::SlaBreached => Topic {
+            EventKind::LeadCreated => Topic {
                 lead_or_sla: true,
+                ..none
+            },
+            EventKind::LeadUpdated | EventKind::SlaBreached => Topic {
+                lead_or_sla: true,
+                breaches: true,
                 ..none
             },
             EventKind::TenantUpdated => Topic {
                 tenant_updated: true,
+                breaches: true,
                 ..none
             },
             EventKind::KeyCreated | EventKind::KeyRotated | EventKind::KeyRevoked => {
@@ -162,4 +185,12 @@ pub struct LiveEvent {
     pub topic: Topic,
     /// Whether it may concern the selected tenant: it names it, names none, or is `ANY`.
     pub ours: bool,
+}
+
+impl LiveEvent {
+    /// Anything may have changed: the stream resumed or lagged.
+    pub const ANY: LiveEvent = LiveEvent {
+        topic: Topic::ANY,
+        ours: true,
+    };
 }

@@ -68,6 +68,10 @@ pub enum Resource {
     Leads,
     LeadDetail,
     Breaches,
+    /// The lead of the breach open on the SLA screen.
+    BreachLead,
+    /// Its client's stages.
+    BreachStages,
     Analytics,
     Platform,
     AllLeads,
@@ -199,6 +203,7 @@ impl State {
         let secs = match level {
             ToastLevel::Info => 4,
             ToastLevel::Error => 8,
+            ToastLevel::Alert => 10,
         };
         let text = text.into();
         self.toasts.retain(|t| t.text != text);
@@ -212,5 +217,27 @@ impl State {
             self.toasts.drain(..extra);
         }
         self.dirty = true;
+    }
+
+    /// What the components keep loaded whatever the screen, after `event` (`None`: a
+    /// poll); see [`components::Component::background`].
+    pub(crate) fn background(&self, event: Option<live::LiveEvent>) -> Vec<Resource> {
+        let mut out = Vec::new();
+        for s in Screen::all() {
+            for r in s.component().background(self, event) {
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+
+    /// The screen changed: what the toasts said was about the one left. Toasts raised
+    /// since `shown` was taken (by the key that changed the screen) stay.
+    pub(crate) fn drop_toasts_of_last_screen(&mut self, shown: &[Toast]) {
+        let before = self.toasts.len();
+        self.toasts.retain(|t| !shown.contains(t));
+        self.dirty |= self.toasts.len() != before;
     }
 }

@@ -2,6 +2,7 @@
 //! filter line, forms, the move-to chooser and confirmations.
 
 use echo5_core::keys::ApiKey;
+use echo5_core::logs::LogLine;
 use echo5_core::secret::Secret;
 use echo5_core::tenants::Tenant;
 use uuid::Uuid;
@@ -25,6 +26,11 @@ pub enum Overlay {
     /// Which tenants the All leads list shows.
     PickTenants(PickTenants),
     Confirm(Confirm),
+    /// One daemon log line in full, wrapped and scrollable.
+    LogLine {
+        line: Box<LogLine>,
+        scroll: u16,
+    },
     /// Full API keys waiting to be read, oldest first. Only Enter or Esc dismisses one, and
     /// a dismissed key leaves the state for good.
     ShowKey(Vec<ShownKey>),
@@ -80,6 +86,15 @@ impl Field {
         }
     }
 
+    /// Free text over several lines (notes): Alt-Enter breaks a line.
+    pub fn multiline(label: &'static str, value: impl Into<String>) -> Self {
+        Field {
+            label,
+            input: LineInput::multiline(value),
+            secret: false,
+        }
+    }
+
     pub fn secret(label: &'static str) -> Self {
         Field {
             label,
@@ -101,6 +116,7 @@ pub enum Purpose {
     RotateKey { key: Uuid },
     LeadNotes { lead: Uuid },
     LeadAssignee { lead: Uuid },
+    BreachNote { lead: Uuid },
     Platform(PlatformField),
     AddDefaultStage,
     RenameDefaultStage { index: usize },

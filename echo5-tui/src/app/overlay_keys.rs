@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::components::leads::{self, all as all_leads};
 use super::components::{
-    REGISTRY, keys, platform_settings as platform, settings, stages as pipeline, tenants,
+    REGISTRY, keys, platform_settings as platform, settings, sla, stages as pipeline, tenants,
 };
 use super::effect::{Call, Effect};
 use super::overlay::{
@@ -29,6 +29,19 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
                 _ => scroll,
             };
             state.overlay = Some(Overlay::Help { scroll });
+            Vec::new()
+        }
+        Overlay::LogLine { line, scroll } => {
+            let scroll = match key.code {
+                KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
+                KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+                KeyCode::PageUp => scroll.saturating_sub(10),
+                KeyCode::Char('g') | KeyCode::Home => 0,
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => return Vec::new(),
+                _ => scroll,
+            };
+            state.overlay = Some(Overlay::LogLine { line, scroll });
             Vec::new()
         }
         Overlay::Palette(p) => palette(state, p, key),
@@ -246,6 +259,7 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 Purpose::LeadNotes { .. } | Purpose::LeadAssignee { .. } => {
                     leads::submit(state, form.purpose, &values)
                 }
+                Purpose::BreachNote { .. } => sla::submit(state, form.purpose, &values),
                 Purpose::Platform(_)
                 | Purpose::AddDefaultStage
                 | Purpose::RenameDefaultStage { .. } => {
@@ -273,6 +287,10 @@ fn pick_stage(state: &mut State, mut p: PickStage, key: KeyEvent) -> Vec<Effect>
         (_, Some(Cmd::Cancel)) => return Vec::new(),
         (_, Some(Cmd::Confirm)) => {
             return match p.choices.get(p.selected) {
+                Some((to, _)) if sla::in_stage(state, p.lead, *to) => {
+                    state.toast(ToastLevel::Info, "already in that stage");
+                    Vec::new()
+                }
                 Some((to, _)) => leads::move_stage(state, p.lead, *to),
                 None => Vec::new(),
             };

@@ -91,6 +91,11 @@ pub(crate) fn refresh_screen(state: &mut State, force: bool) -> Vec<Effect> {
     if !res.contains(&Resource::Tenants) && state.tenants.remote.data.is_none() {
         res.push(Resource::Tenants);
     }
+    for r in state.background(None) {
+        if !res.contains(&r) {
+            res.push(r);
+        }
+    }
     let mut out = Vec::new();
     for (i, r) in res.into_iter().enumerate() {
         // Only the screen's main data is forced; the rest is loaded if not under way.

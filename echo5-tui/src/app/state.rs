@@ -94,6 +94,8 @@ impl ListView {
 pub enum ToastLevel {
     Info,
     Error,
+    /// Something the operator must not miss (a new SLA breach).
+    Alert,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,6 +35,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 state.quit = true;
                 return Vec::new();
             }
+            let (screen, shown) = (state.screen, state.toasts.clone());
             let mut out = match state.overlay.take() {
                 Some(overlay) => overlay_keys::on_key(state, overlay, key),
                 None => match bindings::lookup(state.screen, &key) {
@@ -42,6 +43,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                     None => Vec::new(),
                 },
             };
+            if state.screen != screen {
+                state.drop_toasts_of_last_screen(&shown);
+            }
             // A key may have opened or left the Logs screen: its live tail follows.
             out.extend(logs::sync_stream(state));
             out

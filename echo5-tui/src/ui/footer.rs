@@ -14,18 +14,25 @@ use crate::theme;
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let hints: Vec<(String, &str)> = match &state.overlay {
         Some(Overlay::Filter(f)) => {
-            let text = format!("/{}", f.input.text());
             let help = if f.screen.component().server_search() {
                 "   Enter search  Esc clear"
             } else {
                 "   Enter keep  Esc clear"
             };
+            // The search scrolls sideways when long; the hint gives way first.
+            let room = usize::from(area.width.saturating_sub(1));
+            let help = if f.input.text().chars().count() + help.chars().count() < room {
+                help
+            } else {
+                ""
+            };
+            let (shown, col) = f.input.window(room - help.chars().count().min(room));
             let line = Line::from(vec![
-                Span::styled(text, theme::key()),
+                Span::styled(format!("/{shown}"), theme::key()),
                 Span::styled(help, theme::dim()),
             ]);
             frame.render_widget(Paragraph::new(line), area);
-            let x = area.x + 1 + f.input.cursor() as u16;
+            let x = area.x + 1 + col as u16;
             frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
             return;
         }
@@ -35,7 +42,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             ("↑↓".into(), "choose"),
             ("Esc".into(), "cancel"),
         ],
-        Some(Overlay::Help { .. }) => vec![("j/k".into(), "scroll"), ("Esc".into(), "close")],
+        Some(Overlay::Help { .. } | Overlay::LogLine { .. }) => {
+            vec![("j/k".into(), "scroll"), ("Esc".into(), "close")]
+        }
         Some(Overlay::Confirm(_)) => vec![("y".into(), "yes"), ("n/Esc".into(), "no")],
         Some(Overlay::PickStage(_)) => vec![
             ("j/k".into(), "choose"),

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -36,7 +37,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         (None, LiveStatus::Connecting) => Span::styled("live …", theme::dim()),
         (None, LiveStatus::Off) => Span::raw(""),
     };
-    let mut right = vec![conn, Span::raw("  "), live];
+    let mut right = Vec::new();
+    // Breaches in the SLA screen's scope, counted on every screen; new ones called out.
+    if let Some(rows) = &state.sla.remote.data
+        && !rows.is_empty()
+    {
+        let new = state.sla.unseen.len();
+        // Narrow terminals keep room for the platform tabs with the short form.
+        let what = if area.width >= 100 { " SLA" } else { "" };
+        let text = if new > 0 {
+            format!("▲ {}{what} · {new} new", rows.len())
+        } else {
+            format!("▲ {}{what}", rows.len())
+        };
+        let style = if new > 0 {
+            theme::bad().add_modifier(Modifier::REVERSED)
+        } else {
+            theme::bad()
+        };
+        right.extend([Span::styled(text, style), Span::raw("  ")]);
+    }
+    right.extend([conn, Span::raw("  "), live]);
     if state.saving > 0 {
         right.push(Span::styled("  saving…", theme::warn()));
     }

@@ -13,15 +13,17 @@ use ratatui::layout::{Constraint, Layout};
 use crate::app::State;
 
 pub fn draw(frame: &mut Frame, state: &State) {
-    let [head, body, foot] = Layout::vertical([
+    let toasts = toast::height(frame.area().width, state);
+    let [head, body, strip, foot] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
+        Constraint::Length(toasts),
         Constraint::Length(1),
     ])
     .areas(frame.area());
     header::draw(frame, head, state);
     state.screen.component().draw(frame, body, state);
-    toast::draw(frame, body, state);
+    toast::draw(frame, strip, state);
     overlay::draw(frame, body, state);
     footer::draw(frame, foot, state);
 }

@@ -9,14 +9,17 @@ use crate::app::SecretOrigin;
 use crate::app::State;
 use crate::app::bindings;
 use crate::app::overlay::{
-    Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands, completions,
+    Field, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands, completions,
 };
 use crate::theme;
+use crate::widgets::{printable, wrap_words};
+use echo5_core::logs::LogLine;
 
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
     match &state.overlay {
         None | Some(Overlay::Filter(_)) => {}
         Some(Overlay::Help { scroll }) => help(frame, body, *scroll),
+        Some(Overlay::LogLine { line, scroll }) => log_line(frame, body, line, *scroll),
         Some(Overlay::Palette(p)) => palette(frame, body, state, p),
         Some(Overlay::Form(f)) => form(frame, body, f),
         Some(Overlay::MoveTo(m)) => move_to(frame, body, m),
@@ -94,6 +97,37 @@ fn help(frame: &mut Frame, body: Rect, scroll: u16) {
     );
 }
 
+/// A log line in full: its time, level and target, then the message wrapped to the box,
+/// scrolled by j/k. The daemon escapes control characters; they are made harmless here too.
+fn log_line(frame: &mut Frame, body: Rect, l: &LogLine, scroll: u16) {
+    // The whole body: a long line needs every column it can get.
+    let area = body;
+    frame.render_widget(Clear, area);
+    let block = dialog_block("Log line");
+    let inner = block.inner(area);
+    let width = usize::from(inner.width.max(1));
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                l.time.format("%Y-%m-%d %H:%M:%S%.3f UTC  ").to_string(),
+                theme::dim(),
+            ),
+            Span::styled(printable(&l.level), theme::key()),
+        ]),
+        Line::from(Span::styled(printable(&l.target), theme::dim())),
+        Line::raw(""),
+    ];
+    lines.extend(
+        wrap_words(&printable(&l.message), width)
+            .into_iter()
+            .map(Line::raw),
+    );
+    // Never scrolled past the last line.
+    let max = lines.len().saturating_sub(usize::from(inner.height));
+    let scroll = scroll.min(u16::try_from(max).unwrap_or(u16::MAX));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(block), area);
+}
+
 fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {
     let tenants = state.tenants.remote.data.as_deref().unwrap_or_default();
     let options = completions(p.input.text(), tenants);
@@ -110,17 +144,15 @@ fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let input_line = Rect { height: 1, ..inner };
+    let (typed, col) = p.input.window(usize::from(inner.width.saturating_sub(2)));
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(": ", theme::key()),
-            Span::raw(p.input.text().to_string()),
+            Span::raw(typed),
         ])),
         input_line,
     );
-    frame.set_cursor_position(Position::new(
-        inner.x + 2 + p.input.cursor() as u16,
-        inner.y,
-    ));
+    frame.set_cursor_position(Position::new(inner.x + 2 + col as u16, inner.y));
     if shown == 0 {
         return;
     }
@@ -151,46 +183,83 @@ fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {
     );
 }
 
+/// Rows a multi-line field (notes) shows; longer text scrolls to keep the cursor in view.
+const MULTILINE_ROWS: usize = 5;
+
 fn form(frame: &mut Frame, body: Rect, f: &Form) {
-    let h = f.fields.len() as u16 * 2 + 2 + u16::from(f.error.is_some()) * 2;
-    let area = centered(body, 60, h);
+    let w = 60.min(body.width.saturating_sub(2));
+    // Inside the borders, after the `› ` prompt.
+    let text_w = usize::from(w.saturating_sub(4));
+    let inner_w = usize::from(w.saturating_sub(2));
+    let field_rows = |field: &Field| {
+        if field.input.is_multiline() {
+            MULTILINE_ROWS
+        } else {
+            1
+        }
+    };
+    // A refusal is wrapped, never cut: the dialog grows to hold all of it.
+    let error = f
+        .error
+        .as_deref()
+        .map(|e| wrap_words(e, inner_w))
+        .unwrap_or_default();
+    let h = f.fields.iter().map(|x| 1 + field_rows(x)).sum::<usize>()
+        + 2
+        + if error.is_empty() { 0 } else { error.len() + 1 };
+    let area = centered(body, w, u16::try_from(h).unwrap_or(u16::MAX));
     frame.render_widget(Clear, area);
     let block = dialog_block(&f.title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = Vec::new();
     let mut cursor = None;
+    let prompt = |first: bool| Span::styled(if first { "› " } else { "  " }, theme::key());
     for (i, field) in f.fields.iter().enumerate() {
         let focused = i == f.focus;
         lines.push(Line::from(Span::styled(
             field.label,
             if focused { theme::key() } else { theme::dim() },
         )));
-        let shown = if field.secret {
-            "•".repeat(field.input.text().chars().count())
+        if field.input.is_multiline() {
+            let (rows, (row, col)) = field.input.rows(text_w);
+            // The last rows when the text is longer than the box, so the cursor shows.
+            let first = (row + 1).saturating_sub(MULTILINE_ROWS);
+            if focused {
+                cursor = Some((col, lines.len() + row - first));
+            }
+            for (n, r) in rows.iter().skip(first).take(MULTILINE_ROWS).enumerate() {
+                lines.push(Line::from(vec![prompt(n == 0), Span::raw(r.clone())]));
+            }
+            for n in rows.len().saturating_sub(first)..MULTILINE_ROWS {
+                lines.push(Line::from(prompt(n == 0)));
+            }
+            continue;
+        }
+        let (shown, col) = if field.secret {
+            field.input.masked().window(text_w)
         } else {
-            field.input.text().to_string()
+            field.input.window(text_w)
         };
         if focused {
-            cursor = Some((
-                inner.x + 2 + field.input.cursor() as u16,
-                inner.y + lines.len() as u16,
-            ));
+            cursor = Some((col, lines.len()));
         }
-        lines.push(Line::from(vec![
-            Span::styled("› ", theme::key()),
-            Span::raw(shown),
-        ]));
+        lines.push(Line::from(vec![prompt(true), Span::raw(shown)]));
     }
-    if let Some(e) = &f.error {
+    if !error.is_empty() {
         lines.push(Line::raw(""));
-        lines.push(Line::from(Span::styled(e.clone(), theme::bad())));
+        lines.extend(
+            error
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, theme::bad()))),
+        );
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-    if let Some((x, y)) = cursor
-        && y < inner.bottom()
-    {
-        frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), y));
+    frame.render_widget(Paragraph::new(lines), inner);
+    if let Some((col, row)) = cursor {
+        let (x, y) = (inner.x + 2 + col as u16, inner.y + row as u16);
+        if y < inner.bottom() {
+            frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), y));
+        }
     }
 }
 

@@ -1,48 +1,76 @@
-//! Toasts: short-lived messages stacked at the bottom right of the body.
+//! Toasts: short-lived messages in a strip of their own between the screen and the footer,
+//! newest at the bottom. The screen is laid out above the strip, so a toast never covers
+//! a row (the selected one included); long messages wrap instead of being cut.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use crate::app::state::ToastLevel;
-use crate::app::{Screen, State};
+use crate::app::State;
+use crate::app::state::{Toast, ToastLevel};
 use crate::theme;
-use crate::widgets::clip;
+use crate::widgets::wrap_words;
 
-pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
-    let max_w = body.width.saturating_sub(4) as usize;
-    // Newest at the bottom, just above the frame's lower border. On the Logs screen the
-    // bottom is where new lines arrive, so toasts stack down from the top there instead.
-    let from_top = state.screen == Screen::Logs;
-    let mut y = if from_top {
-        body.y + 1
-    } else {
-        body.bottom().saturating_sub(2)
-    };
-    for t in state.toasts.iter().rev() {
-        if y <= body.y || y + 1 >= body.bottom() {
-            break;
+/// Rows one toast may take; a longer message is cut at the end of the last one.
+const MAX_ROWS: usize = 3;
+
+fn lines(t: &Toast, width: u16) -> Vec<String> {
+    let (mark, _) = look(t.level);
+    let room = usize::from(width.saturating_sub(6)).max(10);
+    let mut rows = wrap_words(&t.text, room);
+    if rows.len() > MAX_ROWS {
+        rows.truncate(MAX_ROWS);
+        if let Some(last) = rows.last_mut() {
+            last.push('…');
         }
-        let (mark, style) = match t.level {
-            ToastLevel::Info => ("✓ ", theme::ok()),
-            ToastLevel::Error => ("✗ ", theme::bad()),
-        };
-        let text = format!(" {mark}{} ", clip(&t.text, max_w.saturating_sub(4)));
-        let w = text.chars().count() as u16;
-        let area = Rect::new(body.right().saturating_sub(w + 2), y, w, 1);
-        frame.render_widget(Clear, area);
-        frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(
-                text,
-                style.add_modifier(ratatui::style::Modifier::REVERSED),
-            ))),
-            area,
-        );
-        if from_top {
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let lead = if i == 0 { mark } else { "  " };
+            format!(" {lead}{r} ")
+        })
+        .collect()
+}
+
+fn look(level: ToastLevel) -> (&'static str, ratatui::style::Style) {
+    match level {
+        ToastLevel::Info => ("✓ ", theme::ok()),
+        ToastLevel::Error => ("✗ ", theme::bad()),
+        ToastLevel::Alert => ("▲ ", theme::bad()),
+    }
+}
+
+/// Rows the strip needs at this terminal width (0 without toasts).
+pub fn height(width: u16, state: &State) -> u16 {
+    let rows: usize = state.toasts.iter().map(|t| lines(t, width).len()).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let mut y = area.y;
+    for t in &state.toasts {
+        let (_, style) = look(t.level);
+        let rows = lines(t, area.width);
+        // One block per toast: its rows share a left edge.
+        let w = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0);
+        let w = (w as u16).min(area.width);
+        for row in rows {
+            if y >= area.bottom() {
+                return;
+            }
+            let row = format!("{row:<width$}", width = usize::from(w));
+            let at = Rect::new(area.right().saturating_sub(w + 1), y, w, 1);
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(
+                    row,
+                    style.add_modifier(Modifier::REVERSED),
+                ))),
+                at,
+            );
             y += 1;
-        } else {
-            y -= 1;
         }
     }
 }

@@ -246,6 +246,11 @@ pub fn canned(call: &Call) -> Option<Reply> {
                 .collect(),
             next_cursor: None,
         })),
+        Call::GetBreachLead { lead } => breaches()
+            .iter()
+            .find(|b| b.lead_id == *lead)
+            .map(|b| Reply::Lead(Box::new(breach_lead(b)))),
+        Call::ListBreachStages { .. } => Some(Reply::Stages(stages())),
         Call::GetAnalytics { days, .. } => Some(Reply::Analytics(Box::new(analytics(*days)))),
         Call::GetPlatform => Some(Reply::Platform(Box::new(platform_settings()))),
         Call::ListAllLeads {
@@ -459,6 +464,38 @@ pub fn breaches() -> Vec<Breach> {
         b(2, 1, "June Park", "june@example.org", 30, 4),
         b(3, 0, "Sam Reyes", "sam@example.net", 26, 24),
     ]
+}
+
+/// A breach's lead as `GET /api/v1/leads/{id}` has it: waiting in the first stage.
+pub fn breach_lead(b: &Breach) -> LeadDetail {
+    let mut l = Lead::blank(b.lead_id, b.tenant.id, stage_id(1), b.created_at);
+    l.name = b.name.clone();
+    l.email = b.email.clone();
+    if b.lead_id == lead_id(201) {
+        l.notes = Some("Left a voicemail.".into());
+    }
+    LeadDetail {
+        in_breach: true,
+        tenant: b.tenant.clone(),
+        history: Vec::new(),
+        lead: l,
+    }
+}
+
+/// A breach that was not in [`breaches`]: Open Arms' lead that has just passed its SLA.
+pub fn fresh_breach() -> Breach {
+    let created = now() - chrono::TimeDelta::hours(25);
+    let deadline = created + chrono::TimeDelta::hours(24);
+    Breach {
+        lead_id: lead_id(209),
+        tenant: tref(0),
+        name: Some("Nina Fresh".into()),
+        email: Some("nina@example.com".into()),
+        phone: None,
+        created_at: created,
+        deadline,
+        overdue_minutes: (now() - deadline).num_minutes(),
+    }
 }
 
 pub fn analytics(days: u32) -> Analytics {

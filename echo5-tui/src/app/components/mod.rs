@@ -183,15 +183,22 @@ pub fn owner_of(call: &Call) -> Option<&'static dyn Component> {
 /// Stores an answer: the component whose call it was first, then whichever stores that
 /// kind of answer.
 pub fn apply(state: &mut State, id: u64, call: &Call, reply: Reply) -> Vec<Effect> {
+    let mut out: Vec<Effect> = Vec::new();
+    for d in REGISTRY {
+        out.extend(d.component.observe(state, call, &reply));
+    }
     let first = owner_of(call).into_iter();
     let mut reply = reply;
     for c in first.chain(REGISTRY.iter().map(|d| d.component)) {
         match c.apply(state, id, call, reply) {
-            Ok(out) => return out,
+            Ok(more) => {
+                out.extend(more);
+                return out;
+            }
             Err(back) => reply = *back,
         }
     }
-    Vec::new()
+    out
 }
 
 /// One screen and the resources it owns. Every method has a default, so a component
@@ -312,6 +319,18 @@ pub trait Component: Sync {
 
     /// The selected tenant changed: drop what belongs to the previous one.
     fn tenant_changed(&self, _state: &mut State) {}
+
+    /// Every stored answer, before the component that stores it: for a component that
+    /// shows what another one owns (the SLA screen's open lead, saved by Leads' change).
+    fn observe(&self, _state: &mut State, _call: &Call, _reply: &Reply) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// What this component keeps loaded whatever screen is shown: on a poll (`None`) or
+    /// after an event. The SLA breaches are, so the header can count them everywhere.
+    fn background(&self, _state: &State, _event: Option<LiveEvent>) -> Vec<Resource> {
+        Vec::new()
+    }
 }
 
 /// The cursor movement most lists share.
@@ -343,10 +362,11 @@ mod tests {
     #[test]
     fn every_resource_has_one_owner() {
         use Resource::*;
-        for r in [
+        let base = [
             Tenants, Stages, Settings, Keys, Dashboard, Leads, LeadDetail, Breaches, Analytics,
             Platform, AllLeads, Usage, Logs,
-        ] {
+        ];
+        for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY
                 .iter()
                 .filter(|d| d.component.resources().contains(&r))

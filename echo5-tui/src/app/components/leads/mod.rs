@@ -2,7 +2,7 @@
 //! pane, and the three changes an operator makes to a lead: stage, notes, assignee.
 
 pub mod all;
-mod view;
+pub(crate) mod view;
 
 use crossterm::event::KeyCode;
 use echo5_core::leads::{Lead, LeadDetail};
@@ -385,24 +385,28 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             let Some(lead) = state.leads.selected().cloned() else {
                 return Vec::new();
             };
-            let (title, label, value, purpose) = if cmd == Cmd::Notes {
+            let (title, field, purpose) = if cmd == Cmd::Notes {
                 (
                     "Notes",
-                    "Notes (one line here; empty clears them)",
-                    lead.notes.clone().unwrap_or_default().replace('\n', " "),
+                    Field::multiline(
+                        "Notes (Alt-Enter: new line; empty clears them)",
+                        lead.notes.clone().unwrap_or_default(),
+                    ),
                     Purpose::LeadNotes { lead: lead.id },
                 )
             } else {
                 (
                     "Assignee",
-                    "Assigned to (empty: nobody)",
-                    lead.assigned_to.clone().unwrap_or_default(),
+                    Field::new(
+                        "Assigned to (empty: nobody)",
+                        lead.assigned_to.clone().unwrap_or_default(),
+                    ),
                     Purpose::LeadAssignee { lead: lead.id },
                 )
             };
             state.overlay = Some(Overlay::Form(Form {
                 title: format!("{title} · {}", display_name(&lead)),
-                fields: vec![Field::new(label, value)],
+                fields: vec![field],
                 focus: 0,
                 purpose,
                 error: None,

@@ -1,15 +1,17 @@
 //! Leads: the table (newest first, paged in as the cursor passes the end) and the detail
 //! pane. Wide terminals show both side by side; narrow ones give the pane the whole body.
 
-use echo5_core::leads::Lead;
+use echo5_core::leads::{Lead, LeadDetail};
 use echo5_core::sla::{SlaFacts, is_breached};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Padding, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::State;
+use uuid::Uuid;
+
 use crate::app::components::frame::{empty_state, frame_block};
+use crate::app::{Remote, State};
 use crate::theme;
 use crate::widgets::{ago, clip, message};
 
@@ -159,6 +161,22 @@ fn detail(frame: &mut Frame, area: Rect, state: &State) {
             "No lead selected.",
         );
     };
+    pane(frame, area, state, lead, &state.leads.detail, &|id| {
+        state.stages.name(id)
+    });
+}
+
+/// One lead's pane: its fields, message, notes and stage history. `detail` is the fetch of
+/// its history (the row alone is enough for the fields); `stage_name` names its client's
+/// stages. The SLA screen draws an open breach with it too.
+pub(crate) fn pane<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    lead: &Lead,
+    detail: &Remote<LeadDetail>,
+    stage_name: &dyn Fn(Uuid) -> Option<&'a str>,
+) {
     let title = format!(
         "Lead · {}",
         clip(
@@ -168,12 +186,7 @@ fn detail(frame: &mut Frame, area: Rect, state: &State) {
     );
     let block = frame_block(title, state).padding(Padding::horizontal(1));
     // The list row is enough for the fields; the history needs the detail call.
-    let d = state
-        .leads
-        .detail
-        .data
-        .as_ref()
-        .filter(|d| d.lead.id == lead.id);
+    let d = detail.data.as_ref().filter(|d| d.lead.id == lead.id);
     let lead = d.map(|d| &d.lead).unwrap_or(lead);
     let field = |k: &str, v: String| {
         Line::from(vec![
@@ -187,7 +200,7 @@ fn detail(frame: &mut Frame, area: Rect, state: &State) {
         field("phone", opt(&lead.phone)),
         field(
             "stage",
-            state.stages.name(lead.stage_id).unwrap_or("?").to_string(),
+            stage_name(lead.stage_id).unwrap_or("?").to_string(),
         ),
         field("source", lead.source.as_str().to_string()),
         field(
@@ -236,11 +249,9 @@ fn detail(frame: &mut Frame, area: Rect, state: &State) {
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("History", theme::header_row())));
     match d {
-        None if state.leads.detail.loading() => {
-            lines.push(Line::from(Span::styled("Loading…", theme::dim())))
-        }
+        None if detail.loading() => lines.push(Line::from(Span::styled("Loading…", theme::dim()))),
         None => lines.push(Line::from(Span::styled(
-            state.leads.detail.error.clone().unwrap_or_default(),
+            detail.error.clone().unwrap_or_default(),
             theme::dim(),
         ))),
         Some(d) if d.history.is_empty() => {
@@ -248,11 +259,8 @@ fn detail(frame: &mut Frame, area: Rect, state: &State) {
         }
         Some(d) => {
             for m in d.history.iter().rev() {
-                let from = m
-                    .from_stage
-                    .and_then(|s| state.stages.name(s))
-                    .unwrap_or("—");
-                let to = state.stages.name(m.to_stage).unwrap_or("?");
+                let from = m.from_stage.and_then(stage_name).unwrap_or("—");
+                let to = stage_name(m.to_stage).unwrap_or("?");
                 lines.push(Line::from(vec![
                     Span::styled(m.at.format("%m-%d %H:%M ").to_string(), theme::dim()),
                     Span::raw(format!("{from} → {to}")),

@@ -14,6 +14,7 @@ use ratatui::layout::Rect;
 use super::Component;
 use crate::app::action::{LogMsg, Reply};
 use crate::app::effect::{Call, Effect, Scope};
+use crate::app::overlay::Overlay;
 use crate::app::request::{admit, backoff, fetch};
 use crate::app::state::{ListView, Live, LiveStatus, Remote, RemoteStatus};
 use crate::app::{Resource, Screen, State};
@@ -94,6 +95,7 @@ pub fn line_level(line: &LogLine) -> LogLevel {
 pub struct LogsScreen;
 
 const BINDINGS: &[Binding] = &[
+    b(&[k(KeyCode::Enter)], Cmd::Open, "open line", true),
     b(&[ch('l')], Cmd::Level, "level", true),
     b(&[ch('f')], Cmd::Follow, "follow / pause", true),
     b(
@@ -198,6 +200,16 @@ pub const LEVELS: [Option<LogLevel>; 4] = [
 
 fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
     match cmd {
+        // The line at the bottom of the view (marked there), in full.
+        Cmd::Open => {
+            if let Some(line) = bottom_index(&state.logs).and_then(|i| state.logs.lines.get(i)) {
+                state.overlay = Some(Overlay::LogLine {
+                    line: Box::new(line.clone()),
+                    scroll: 0,
+                });
+            }
+            Vec::new()
+        }
         Cmd::Level => {
             let i = LEVELS
                 .iter()

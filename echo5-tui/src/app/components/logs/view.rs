@@ -12,7 +12,7 @@ use crate::app::State;
 use crate::app::components::frame::{empty_state, frame_block};
 use crate::app::state::LiveStatus;
 use crate::theme;
-use crate::widgets::{clip, message};
+use crate::widgets::{clip, message, printable};
 use echo5_core::logs::{LogLevel, LogLine};
 
 fn level_span(l: &LogLine) -> Span<'static> {
@@ -129,10 +129,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     let needle = v.needle();
     let target_w = if inner.width >= 100 { 22 } else { 0 };
+    // The bottom line is the one Enter opens in full.
+    let marked = super::bottom_index(v);
     let lines: Vec<Line> = shown
         .iter()
-        .filter_map(|i| v.lines.get(*i))
-        .map(|l| {
+        .filter_map(|i| v.lines.get(*i).map(|l| (*i, l)))
+        .map(|(i, l)| {
             let mut spans = vec![
                 Span::styled(l.time.format("%H:%M:%S ").to_string(), theme::dim()),
                 level_span(l),
@@ -143,8 +145,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                     theme::dim(),
                 ));
             }
-            spans.extend(highlighted(&l.message, &needle));
-            Line::from(spans)
+            spans.extend(highlighted(&printable(&l.message), &needle));
+            let line = Line::from(spans);
+            if Some(i) == marked {
+                line.style(theme::selected())
+            } else {
+                line
+            }
         })
         .collect();
     let mut p = Paragraph::new(lines).block(block);
