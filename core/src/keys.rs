@@ -206,8 +206,48 @@ mod tests {
         );
         assert_eq!(status(now, Some(at(9)), None), KeyStatus::Expired);
         assert_eq!(status(now, Some(at(11)), Some(at(9))), KeyStatus::Revoked);
+        assert_eq!(
+            status(now, None, Some(at(10))),
+            KeyStatus::Revoked,
+            "revocation instant is out"
+        );
+        // A revocation stamped later than `now` (a clock read before the revoke committed)
+        // has not happened yet.
+        assert_eq!(status(now, None, Some(at(11))), KeyStatus::Active);
+        assert_eq!(status(now, Some(at(12)), Some(at(11))), KeyStatus::Expiring);
         assert!(usable(KeyStatus::Expiring));
         assert!(!usable(KeyStatus::Revoked));
+    }
+
+    #[test]
+    fn the_lookup_hash_is_plain_sha256_of_the_key() {
+        // Stored hashes are looked up with this value: it must never change. Expected value
+        // from Python's hashlib.sha256.
+        let key = "e5_0123456789abcdefABCDEFghijklmnop";
+        let hex: String = hash(key).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "6b6af3323c2865b9ff5a87aeef27e417f57686e199575736938753ca7dee7d18"
+        );
+        assert_ne!(hash(key), hash("e5_0123456789abcdefABCDEFghijklmnoq"));
+    }
+
+    #[test]
+    fn a_sealed_key_opens_only_as_that_key_of_that_tenant() {
+        let (tenant, key_id, other) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        // Sealed copies in existing databases were made with this exact text.
+        assert_eq!(
+            aad(tenant, key_id),
+            format!("apikey:{tenant}:{key_id}").into_bytes()
+        );
+        let master = crypto::MasterKey::from_bytes([7; 32], 1);
+        let sealed = master.seal(&aad(tenant, key_id), b"e5_secret").unwrap();
+        assert_eq!(
+            master.open(&aad(tenant, key_id), &sealed).unwrap().expose(),
+            b"e5_secret"
+        );
+        assert!(master.open(&aad(other, key_id), &sealed).is_err());
+        assert!(master.open(&aad(tenant, other), &sealed).is_err());
     }
 
     #[test]
