@@ -401,15 +401,20 @@ async fn a_full_write_queue_answers_503_and_recovers() {
             .poll(&mut Context::from_waker(Waker::noop()))
             .is_pending()
     );
-    let resp = s
-        .client
-        .post(s.url("/api/v1/leads"))
-        .header("x-api-key", &key)
-        .header("content-type", "application/json")
-        .body(r#"{"name":"Busy"}"#)
-        .send()
-        .await
-        .unwrap();
+    // A full queue answers at once; a post that waits for the held writer is the bug (the
+    // limit is a hang guard, not a latency bound).
+    let resp = tokio::time::timeout(
+        Duration::from_secs(30),
+        s.client
+            .post(s.url("/api/v1/leads"))
+            .header("x-api-key", &key)
+            .header("content-type", "application/json")
+            .body(r#"{"name":"Busy"}"#)
+            .send(),
+    )
+    .await
+    .expect("the post waited for the held writer instead of answering 503")
+    .unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(resp.headers()["retry-after"], "1");
     assert_eq!(
