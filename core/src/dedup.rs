@@ -353,6 +353,22 @@ mod tests {
     const B: Uuid = Uuid::from_u128(0xB);
     const DAY: i64 = 24 * 60;
 
+    #[test]
+    fn contact_keys_spread_over_the_hash_space() {
+        // The maps of originals hash a key by its digest bytes; a hash that ignores them
+        // would still find every original, but each lookup would walk one long chain.
+        use std::hash::BuildHasher;
+        let h = ContactHasher::random();
+        let hashes: std::collections::HashSet<u64> = (0..1000)
+            .map(|i| {
+                let c = h.contacts(A, Some(&format!("p{i}@example.com")), None);
+                let k = c.iter().next().unwrap();
+                DigestState::default().hash_one(k)
+            })
+            .collect();
+        assert_eq!(hashes.len(), 1000);
+    }
+
     fn committed(r: &mut RecentLeads) {
         r.job_done(true);
         r.batch_done(true);
