@@ -40,6 +40,8 @@ pub enum Action {
         conn_id: u64,
         msg: LogMsg,
     },
+    /// What reading the admin token file again found.
+    TokenLoaded(super::auth::TokenLoad),
 }
 
 /// What the live log tail reports.
