@@ -625,14 +625,25 @@ async fn phones_are_stored_in_e164_with_the_tenants_country() {
     let (us, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     assert_eq!(us["settings"]["default_country"], "US");
     let (_, first) = s
-        .submit(&key, JSON_CT, br#"{"name":"Jane","phone":"555-010-2000 x12"}"#)
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Jane","phone":"555-010-2000 x12"}"#,
+        )
         .await;
     assert_eq!(s.lead(&first).await.phone.as_deref(), Some("+15550102000"));
     let (_, again) = s
-        .submit(&key, JSON_CT, br#"{"name":"J","phone":"+1 (555) 010-2000"}"#)
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"J","phone":"+1 (555) 010-2000"}"#,
+        )
         .await;
     assert_eq!(again["status"], "duplicate", "both formats are one number");
-    assert_eq!(s.duplicate_of(&again).await.as_deref(), first["id"].as_str());
+    assert_eq!(
+        s.duplicate_of(&again).await.as_deref(),
+        first["id"].as_str()
+    );
     // Not a number of the tenant's country: kept as its digits, as before.
     let (_, short) = s
         .submit(&key, JSON_CT, br#"{"name":"Short","phone":"555 0102"}"#)
@@ -644,11 +655,22 @@ async fn phones_are_stored_in_e164_with_the_tenants_country() {
         .await;
     assert_eq!(uk["settings"]["default_country"], "GB");
     let (_, london) = s
-        .submit(&uk_key, JSON_CT, br#"{"name":"Ann","phone":"020 7946 0958"}"#)
+        .submit(
+            &uk_key,
+            JSON_CT,
+            br#"{"name":"Ann","phone":"020 7946 0958"}"#,
+        )
         .await;
-    assert_eq!(s.lead(&london).await.phone.as_deref(), Some("+442079460958"));
+    assert_eq!(
+        s.lead(&london).await.phone.as_deref(),
+        Some("+442079460958")
+    );
     let (_, intl) = s
-        .submit(&uk_key, JSON_CT, br#"{"name":"Ann","phone":"+44 (0)20 7946 0958"}"#)
+        .submit(
+            &uk_key,
+            JSON_CT,
+            br#"{"name":"Ann","phone":"+44 (0)20 7946 0958"}"#,
+        )
         .await;
     assert_eq!(intl["status"], "duplicate");
 

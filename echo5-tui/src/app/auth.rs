@@ -8,6 +8,7 @@
 //! the daemon keeps refusing never turns into a loop of reads and requests.
 
 use super::State;
+pub use super::action::TokenLoad;
 use super::effect::Effect;
 use super::request::refresh_screen;
 use super::state::ToastLevel;
@@ -33,21 +34,6 @@ pub enum AuthProblem {
     Unusable { why: String },
     /// The daemon answered 401 to the token the console has.
     Rejected,
-}
-
-/// What reading the token file found, reported back as [`super::Action::TokenLoaded`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenLoad {
-    /// A token was read; `changed` when it differs from the one in use (now replaced).
-    Read {
-        changed: bool,
-    },
-    Missing {
-        path: String,
-    },
-    Unusable {
-        why: String,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
