@@ -744,6 +744,20 @@ fn the_header_says_the_stream_is_off_while_the_daemon_is_away() {
         },
     );
     daemon_down(&mut s);
+    // Meanwhile the stream tried again: said as opening...
+    let top = line(&drawn(&s, 120, 40), 0);
+    assert!(top.contains("stale") && top.contains("live …"), "{top:?}");
+    // ...and as off once that attempt failed too.
+    let conn_id = s.live.conn_id;
+    update(
+        &mut s,
+        Action::Stream {
+            conn_id,
+            msg: echo5_tui::app::StreamMsg::Closed {
+                error: "refused".into(),
+            },
+        },
+    );
     let top = line(&drawn(&s, 120, 40), 0);
     assert!(top.contains("stale") && top.contains("live off"), "{top:?}");
 }

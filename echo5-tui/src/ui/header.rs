@@ -47,13 +47,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         LiveStatus::Connecting => Some(("live …".to_string(), theme::dim())),
         LiveStatus::Off => None,
     };
-    let live = match (state.stale_for(), stream) {
-        (Some(secs), Some((_, _))) if state.live.status != LiveStatus::Connected => {
+    let live = match (state.stale_for(), state.live.status) {
+        (Some(secs), LiveStatus::Disconnected) => {
             Span::styled(format!("stale {secs}s, live off"), theme::bad())
         }
+        (Some(secs), LiveStatus::Connecting) => {
+            Span::styled(format!("stale {secs}s, live …"), theme::bad())
+        }
         (Some(secs), _) => Span::styled(format!("stale {secs}s"), theme::bad()),
-        (None, Some((text, style))) => Span::styled(text, style),
-        (None, None) => Span::raw(""),
+        (None, _) => match stream {
+            Some((text, style)) => Span::styled(text, style),
+            None => Span::raw(""),
+        },
     };
     let mut right = vec![conn, Span::raw("  "), live];
     if state.saving > 0 {
