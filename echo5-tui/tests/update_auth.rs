@@ -135,6 +135,18 @@ fn a_401_reads_the_token_file_again_once_and_a_new_token_is_tried_at_once() {
     );
     assert!(s.auth.problem.is_none());
     assert!(calls(&fx).contains(&Call::Dashboard), "{fx:?}");
+    // A request sent with the old token (any id up to the change; here the same request's
+    // id again) is refused after the new one was read: old news, not a refusal of the new
+    // token.
+    s.toasts.clear();
+    let late = answer(&mut s, &first[0], Err(unauthorized()));
+    assert_eq!(reloads(&late), 0);
+    assert!(s.auth.problem.is_none());
+    assert!(
+        s.toasts.iter().all(|t| !t.text.contains("rejected")),
+        "{:?}",
+        s.toasts
+    );
     assert_eq!(streams(&fx), 1);
     assert_eq!(s.live.status, LiveStatus::Connecting);
     settle(&mut s, fx);

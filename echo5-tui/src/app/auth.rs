@@ -43,6 +43,9 @@ pub struct Auth {
     /// Whether the next 401 may re-read the token file. Spent by that re-read; armed again
     /// by any accepted request or a token that changed.
     pub reread_armed: bool,
+    /// Requests with an id up to this one were sent before the token last changed: a 401
+    /// for one of them is about the old token and says nothing about the new one.
+    pub old_token_until: u64,
 }
 
 impl Default for Auth {
@@ -51,6 +54,7 @@ impl Default for Auth {
             source: TokenSource::Given,
             problem: None,
             reread_armed: true,
+            old_token_until: 0,
         }
     }
 }
@@ -67,6 +71,7 @@ impl Auth {
             source,
             problem,
             reread_armed: true,
+            old_token_until: 0,
         }
     }
 
@@ -102,6 +107,12 @@ pub(crate) fn unauthorized_text(state: &State) -> String {
                 .into()
         }
     }
+}
+
+/// Whether a 401 for request `id` was for a token replaced since (sent before the file was
+/// read again): it is dropped, not reported.
+pub(crate) fn is_for_old_token(state: &State, id: u64) -> bool {
+    id <= state.auth.old_token_until
 }
 
 /// A 401 from the daemon. With a token file and a re-read not yet spent, the file is read
@@ -147,6 +158,7 @@ pub(crate) fn on_loaded(state: &mut State, load: TokenLoad) -> Vec<Effect> {
         TokenLoad::Read { changed: true } => {
             state.auth.problem = None;
             state.auth.reread_armed = true;
+            state.auth.old_token_until = state.seq;
             state.toast(ToastLevel::Info, "read a new admin token");
             let mut out = refresh_screen(state, true);
             out.extend(super::live::reconnect_now(state));

@@ -17,7 +17,10 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
         Err(e) if e.is_connectivity() => connection_failed(state, e),
         _ => out.extend(connection_ok(state)),
     }
+    let old_token = matches!(&r.result, Err(e) if e.status() == Some(401))
+        && auth::is_for_old_token(state, r.id);
     match &r.result {
+        Err(_) if old_token => {}
         Err(e) if e.status() == Some(401) => out.extend(auth::on_unauthorized(state)),
         Err(e) if e.is_connectivity() => {}
         // Any other answer passed the token check.
@@ -84,8 +87,8 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
                     *remote.error_mut() = Some(text.clone());
                 }
                 // Connectivity failures are in the header already; a toast each retry
-                // would only be noise.
-                if !e.is_connectivity() {
+                // would only be noise. A refusal of the token replaced since is old news.
+                if !e.is_connectivity() && !old_token {
                     state.toast(ToastLevel::Error, text);
                 }
             }
