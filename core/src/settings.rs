@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 use crate::patch::double_option;
+use crate::phone;
 use crate::secret::{MaskedSecret, Secret, SecretUpdate, Zeroize};
 use crate::validate;
 
@@ -14,6 +15,10 @@ pub struct TenantSettings {
     pub sla_hours: u32,
     pub spam_keywords: Vec<String>,
     pub manager_email: Option<String>,
+    /// ISO 3166 alpha-2 code of the country a phone number without a country code is read
+    /// in (`US` unless set); phones are stored in E.164.
+    #[serde(default = "default_country")]
+    pub default_country: String,
     pub meta_access_token: MaskedSecret,
     pub google_ads: MaskedSecret,
 }
@@ -43,6 +48,12 @@ pub struct Settings {
     pub sla_hours: u32,
     pub spam_keywords: Vec<String>,
     pub manager_email: Option<String>,
+    /// A code [`crate::phone::country`] knows, upper case.
+    pub default_country: String,
+}
+
+fn default_country() -> String {
+    phone::DEFAULT_COUNTRY.to_string()
 }
 
 impl Default for Settings {
@@ -51,6 +62,39 @@ impl Default for Settings {
             sla_hours: validate::SLA_HOURS_DEFAULT,
             spam_keywords: Vec::new(),
             manager_email: None,
+            default_country: default_country(),
+        }
+    }
+}
+
+impl Settings {
+    /// The country phone numbers without a country code are read in.
+    pub fn home_country(&self) -> phone::Country {
+        phone::country(&self.default_country)
+            .or_else(|| phone::country(phone::DEFAULT_COUNTRY))
+            .unwrap_or(phone::Country {
+                iso: "US",
+                calling_code: "1",
+                trunk: "1",
+            })
+    }
+}
+
+/// `default_country` checked: an ISO 3166 alpha-2 code whose numbers can be read.
+pub fn check_country(field: &str, v: &str) -> Result<String, DomainError> {
+    match phone::country(v) {
+        Some(c) => Ok(c.iso.to_string()),
+        None => {
+            let known: Vec<&str> = phone::supported_countries().collect();
+            Err(DomainError::invalid(
+                field,
+                "unknown_country",
+                format!(
+                    "{field} must be an ISO 3166 alpha-2 country code whose phone numbers \
+                     can be read: {}",
+                    known.join(", ")
+                ),
+            ))
         }
     }
 }
@@ -74,6 +118,9 @@ pub struct SettingsInput {
     pub spam_keywords: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manager_email: Option<String>,
+    /// ISO 3166 alpha-2; left out: `US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_country: Option<String>,
     /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -100,6 +147,9 @@ pub struct SettingsPatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub manager_email: Option<Option<String>>,
+    /// ISO 3166 alpha-2 code for phones without a country code; stored phones keep theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_country: Option<String>,
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_access_token: SecretUpdate<String>,
@@ -176,6 +226,10 @@ pub fn settings_from_input(
             input.spam_keywords.as_deref().unwrap_or(&[]),
         )?,
         manager_email: email_opt("manager_email", input.manager_email.as_deref())?,
+        default_country: match &input.default_country {
+            Some(c) => check_country("default_country", c)?,
+            None => default_country(),
+        },
     };
     let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
     Ok((settings, secrets))
@@ -195,6 +249,9 @@ pub fn apply_settings_patch(
     }
     if let Some(e) = &patch.manager_email {
         s.manager_email = email_opt("manager_email", e.as_deref())?;
+    }
+    if let Some(c) = &patch.default_country {
+        s.default_country = check_country("default_country", c)?;
     }
     let secrets = check_secrets(&patch.meta_access_token, &patch.google_ads)?;
     Ok((s, secrets))
@@ -220,5 +277,35 @@ mod tests {
         };
         g.zeroize();
         assert!(g.webhook_key.is_empty() && g.customer_id.is_empty());
+    }
+
+    #[test]
+    fn default_country_is_us_validated_and_upper_cased() {
+        let (s, _) = settings_from_input(&SettingsInput::default()).unwrap();
+        assert_eq!(s.default_country, "US");
+        let patch: SettingsPatch = serde_json::from_str(r#"{"default_country":"gb"}"#).unwrap();
+        let (p, _) = apply_settings_patch(&s, &patch).unwrap();
+        assert_eq!(p.default_country, "GB");
+        assert_eq!(p.home_country().calling_code, "44");
+        for bad in ["", "XX", "USA", "u s"] {
+            let patch = SettingsPatch {
+                default_country: Some(bad.into()),
+                ..Default::default()
+            };
+            match apply_settings_patch(&s, &patch) {
+                Err(DomainError::Invalid { field, code, .. }) => {
+                    assert_eq!(
+                        (field.as_str(), code),
+                        ("default_country", "unknown_country"),
+                        "{bad:?}"
+                    );
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        // An answer from an older daemon without the field reads as US.
+        let old = r#"{"sla_hours":8,"spam_keywords":[],"manager_email":null,"meta_access_token":{"set":false,"last4":null},"google_ads":{"set":false,"last4":null}}"#;
+        let t: TenantSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(t.default_country, "US");
     }
 }

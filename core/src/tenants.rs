@@ -262,6 +262,7 @@ mod tests {
                 sla_hours: 24,
                 spam_keywords: vec!["casino".into()],
                 manager_email: Some("boss@openarms.example".into()),
+                default_country: "US".into(),
             },
         };
         let p: TenantPatch = serde_json::from_str(r#"{"settings":{"sla_hours":4}}"#).unwrap();

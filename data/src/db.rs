@@ -21,11 +21,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_cheaper_lead_inserts.sql"),
     include_str!("../migrations/0011_one_stage_index.sql"),
     include_str!("../migrations/0012_idempotency_body_hash.sql"),
+    include_str!("../migrations/0013_default_country.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see
 /// [`source_check_without_temp_table`]), by its number.
 const CHEAPER_LEAD_INSERTS: usize = 10;
+/// The migration whose hook rewrites stored phones in E.164 (see [`phones_to_e164`]).
+const DEFAULT_COUNTRY: usize = 13;
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(
@@ -35,6 +38,8 @@ fn migrations() -> Migrations<'static> {
             .map(|(i, sql)| {
                 if i + 1 == CHEAPER_LEAD_INSERTS {
                     M::up_with_hook(sql, source_check_without_temp_table)
+                } else if i + 1 == DEFAULT_COUNTRY {
+                    M::up_with_hook(sql, phones_to_e164)
                 } else {
                     M::up(sql)
                 }
@@ -81,6 +86,38 @@ fn source_check_without_temp_table(tx: &rusqlite::Transaction) -> HookResult {
     tx.query_row("SELECT count(*) FROM leads WHERE 0", [], |r| {
         r.get::<_, i64>(0)
     })?;
+    Ok(())
+}
+
+/// Migration 0013's second half: phones stored before tenants had a `default_country` are
+/// rewritten in E.164 with their tenant's country (`US` for every tenant at this point), by
+/// the same rule ingest applies from now on (`echo5_core::phone::to_e164`). A phone the
+/// rule cannot read stays as it is, as it would if it arrived today. Only rows whose phone
+/// changes are written (each write also moves the tenant's byte count by its trigger).
+fn phones_to_e164(tx: &rusqlite::Transaction) -> HookResult {
+    let mut read = tx.prepare(
+        "SELECT leads.id, leads.phone, tenants.default_country FROM leads
+         JOIN tenants ON tenants.id = leads.tenant_id
+         WHERE leads.phone IS NOT NULL AND leads.phone NOT LIKE '+%'",
+    )?;
+    let mut write = tx.prepare("UPDATE leads SET phone = ?2 WHERE id = ?1")?;
+    let rows = read.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, phone, country) = row?;
+        let home = echo5_core::phone::country(&country)
+            .or_else(|| echo5_core::phone::country(echo5_core::phone::DEFAULT_COUNTRY));
+        let Some(home) = home else { continue };
+        let e164 = echo5_core::phone::to_e164(&phone, home);
+        if e164 != phone {
+            write.execute([&id, &e164])?;
+        }
+    }
     Ok(())
 }
 
@@ -320,6 +357,71 @@ mod tests {
             bytes(&conn),
             (0, 0),
             "the delete trigger takes out what was counted"
+        );
+    }
+
+    /// 0013 gives every tenant `US` and rewrites the phones stored before it in E.164, so a
+    /// number stored as digits and the same number stored since meet in dedup and search;
+    /// what the rule cannot read, and phones already in E.164, stay as they were.
+    #[test]
+    fn migration_0013_stores_old_phones_in_e164() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().to_version(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants(id, slug, name, created_at) VALUES ('t', 'open-arms', 'Open Arms', 1);
+             INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES ('s', 't', 'New', 'open', 0, 1);",
+        )
+        .unwrap();
+        let phones = [
+            ("a", Some("5550102000"), Some("+15550102000")),
+            ("b", Some("15550102001"), Some("+15550102001")),
+            ("c", Some("+4402079460958"), Some("+4402079460958")),
+            ("d", Some("5550102"), Some("5550102")),
+            ("e", None, None),
+            ("f", Some("+15550102002"), Some("+15550102002")),
+        ];
+        for (id, phone, _) in &phones {
+            conn.execute(
+                "INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, name, phone, source, custom, raw, raw_content_type)
+                 VALUES (?1, 't', 1, 's', 1, 'J', ?2, 'website', '{}', x'7b7d', 'application/json')",
+                rusqlite::params![id, phone],
+            )
+            .unwrap();
+        }
+        // Inserts are counted in code, not by a trigger: the count a store would have kept.
+        conn.execute(
+            "INSERT INTO lead_counts(tenant_id, stage_id, is_spam, leads, bytes) VALUES ('t', 's', 0, 6, 1000)",
+            [],
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        for (id, _, want) in &phones {
+            let got: Option<String> = conn
+                .query_row("SELECT phone FROM leads WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap();
+            assert_eq!(got.as_deref(), *want, "lead {id}");
+        }
+        let country: String = conn
+            .query_row(
+                "SELECT default_country FROM tenants WHERE id = 't'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(country, "US");
+        let (leads, bytes): (i64, i64) = conn
+            .query_row(
+                "SELECT leads, bytes FROM lead_counts WHERE tenant_id = 't' AND stage_id = 's' AND is_spam = 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (leads, bytes),
+            (6, 1000 + 2 + 1),
+            "the trigger counts the longer phones"
         );
     }
 }

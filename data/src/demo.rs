@@ -46,6 +46,7 @@ impl Store {
                         sla_hours: t.sla_hours,
                         spam_keywords: t.spam_keywords.iter().map(|s| s.to_string()).collect(),
                         manager_email: Some(t.manager_email.into()),
+                        default_country: echo5_core::phone::DEFAULT_COUNTRY.into(),
                     },
                 };
                 // The built-in pipeline, whatever the platform defaults: the demo leads are

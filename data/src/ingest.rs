@@ -317,6 +317,7 @@ impl Store {
                 Ok(crate::IngestProfile {
                     tenant: t.tref(),
                     spam_matcher: echo5_core::ingest::spam::Keywords::new(keywords),
+                    home_country: t.fields.settings.home_country(),
                 })
             })
             .await?;

@@ -300,6 +300,8 @@ pub struct IngestProfile {
     /// The tenant's spam keywords compiled for matching: built once per change of the
     /// tenant, on a reader thread, not per submission.
     pub spam_matcher: echo5_core::ingest::spam::Keywords,
+    /// The country a phone without a country code is read in (`default_country`).
+    pub home_country: echo5_core::phone::Country,
 }
 
 /// Each tenant's [`IngestProfile`], so ingest does not read it per submission. Cleared for

@@ -68,6 +68,7 @@ impl TenantRow {
                 sla_hours: self.fields.settings.sla_hours,
                 spam_keywords: self.fields.settings.spam_keywords.clone(),
                 manager_email: self.fields.settings.manager_email.clone(),
+                default_country: self.fields.settings.default_country.clone(),
                 meta_access_token: MaskedSecret::from_last4(self.meta_last4.clone()),
                 google_ads: MaskedSecret::from_last4(self.google_last4.clone()),
             },
@@ -80,7 +81,7 @@ impl TenantRow {
 }
 
 const COLUMNS: &str = "id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email, \
-                       meta_token_last4, google_ads_last4";
+                       meta_token_last4, google_ads_last4, default_country";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
     let id: String = r.get(0)?;
@@ -100,6 +101,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
                     sla_hours: r.get(5)?,
                     spam_keywords: Vec::new(),
                     manager_email: r.get(7)?,
+                    default_country: r.get(10)?,
                 },
             },
             meta_last4: r.get(8)?,
@@ -195,6 +197,9 @@ fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
     if old.settings.manager_email != new.settings.manager_email {
         out.push("settings.manager_email");
     }
+    if old.settings.default_country != new.settings.default_country {
+        out.push("settings.default_country");
+    }
     out
 }
 
@@ -236,8 +241,9 @@ pub(crate) fn insert(
     }
     let id = Uuid::now_v7();
     conn.prepare_cached(
-        "INSERT INTO tenants(id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO tenants(id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email,
+                             default_country)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         id.to_string(),
@@ -247,7 +253,8 @@ pub(crate) fn insert(
         at.timestamp_millis(),
         fields.settings.sla_hours,
         serde_json::to_string(&fields.settings.spam_keywords)?,
-        fields.settings.manager_email
+        fields.settings.manager_email,
+        fields.settings.default_country
     ])?;
     apply_secrets(conn, key, id, secrets)?;
     insert_default_stages(conn, id, at, stages)?;
@@ -369,7 +376,7 @@ impl Store {
             }
             c.prepare_cached(
                 "UPDATE tenants SET slug = ?2, name = ?3, active = ?4, sla_hours = ?5,
-                 spam_keywords = ?6, manager_email = ?7 WHERE id = ?1",
+                 spam_keywords = ?6, manager_email = ?7, default_country = ?8 WHERE id = ?1",
             )?
             .execute(params![
                 before.id.to_string(),
@@ -378,7 +385,8 @@ impl Store {
                 fields.active,
                 fields.settings.sla_hours,
                 serde_json::to_string(&fields.settings.spam_keywords)?,
-                fields.settings.manager_email
+                fields.settings.manager_email,
+                fields.settings.default_country
             ])?;
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
             let after = get(c, &TenantKey::Id(before.id))?;

@@ -87,6 +87,7 @@ fn state() -> State {
                     sla_hours: 24,
                     spam_keywords: Vec::new(),
                     manager_email: None,
+                    default_country: "US".into(),
                     meta_access_token: MaskedSecret::unset(),
                     google_ads: MaskedSecret::unset(),
                 },

@@ -4,13 +4,15 @@
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use echo5_core::secret::Secret;
+
+use crate::app::auth::{TokenLoad, TokenSource};
 use std::convert::Infallible;
 use std::path::PathBuf;
 
 /// The file the daemon writes its admin token to, inside its data directory.
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(
     name = "echo5-tui",
     version,
@@ -72,38 +74,58 @@ impl Cli {
         })
     }
 
-    /// The admin token, or why there is none. Missing is not fatal: the console still
-    /// starts and shows the daemon's 401 with advice.
-    pub fn token(&self) -> Result<Secret<String>, String> {
+    /// Where the admin token comes from: a file the console reads again when the daemon
+    /// refuses the token, or a value given at start.
+    pub fn token_source(&self) -> TokenSource {
         match (&self.token, &self.token_file) {
+            (Some(_), _) => TokenSource::Given,
+            (None, Some(path)) => TokenSource::File(path.display().to_string()),
+            (None, None) => {
+                TokenSource::File(self.data_dir().join(ADMIN_TOKEN_FILE).display().to_string())
+            }
+        }
+    }
+
+    /// The admin token, or why there is none. Missing is not fatal: the console still
+    /// starts, says where it looked, and reads the file again on `^R`.
+    pub fn load_token(&self) -> Result<Secret<String>, TokenLoad> {
+        let unusable = |why: String| TokenLoad::Unusable { why };
+        let path = match (&self.token, &self.token_file) {
             (Some(_), Some(_)) => {
-                return Err("set only one of ECHO5_TOKEN and ECHO5_TOKEN_FILE".into());
+                return Err(unusable(
+                    "set only one of ECHO5_TOKEN and ECHO5_TOKEN_FILE".into(),
+                ));
             }
             (Some(t), None) => return Ok(t.clone()),
-            (None, Some(path)) => {
-                return match std::fs::read_to_string(path) {
-                    Ok(text) => {
-                        // The file's text is wiped when dropped, like the trimmed copy.
-                        let text = Secret::new(text);
-                        match text.expose().trim() {
-                            "" => Err(format!("{} is empty", path.display())),
-                            t => Ok(Secret::new(t.to_string())),
-                        }
-                    }
-                    Err(e) => Err(format!("cannot read {} ({e})", path.display())),
-                };
-            }
-            (None, None) => {}
-        }
-        let path = self.data_dir().join(ADMIN_TOKEN_FILE);
+            (None, Some(path)) => path.clone(),
+            (None, None) => self.data_dir().join(ADMIN_TOKEN_FILE),
+        };
         match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => Ok(Secret::new(text.trim().to_string())),
-            Ok(_) => Err(format!("{} is empty", path.display())),
-            Err(e) => Err(format!(
-                "no admin token: cannot read {} ({e}); pass --token or ECHO5_TOKEN",
-                path.display()
-            )),
+            Ok(text) => {
+                // The file's text is wiped when dropped, like the trimmed copy.
+                let text = Secret::new(text);
+                match text.expose().trim() {
+                    "" => Err(unusable(format!("{} is empty", path.display()))),
+                    t => Ok(Secret::new(t.to_string())),
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(TokenLoad::Missing {
+                path: path.display().to_string(),
+            }),
+            Err(e) => Err(unusable(format!("cannot read {} ({e})", path.display()))),
         }
+    }
+
+    /// [`Cli::load_token`] with the reason as a sentence.
+    pub fn token(&self) -> Result<Secret<String>, String> {
+        self.load_token().map_err(|e| match e {
+            TokenLoad::Missing { path } => format!(
+                "no token file at {path}: start echo5d (its first start writes it) or pass \
+                 --data-dir, --token-file or ECHO5_TOKEN"
+            ),
+            TokenLoad::Unusable { why } => why,
+            TokenLoad::Read { .. } => String::new(),
+        })
     }
 }
 

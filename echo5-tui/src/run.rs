@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use crate::api::{Client, Worker};
+use crate::app::auth::{Auth, TokenLoad};
 use crate::app::state::ToastLevel;
 use crate::app::{Action, Effect, State, update};
 use crate::cli::Cli;
@@ -30,7 +31,8 @@ pub const TIMINGS_ENV: &str = "ECHO5_TUI_TIMINGS";
 /// `started` is taken first thing in `main`, so the timings include runtime start-up.
 pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
     let mut timings = Timings::from_env(started);
-    let (token, token_problem) = match cli.token() {
+    let source = cli.token_source();
+    let (token, token_problem) = match cli.load_token() {
         Ok(t) => (Some(t), None),
         Err(why) => (None, Some(why)),
     };
@@ -47,7 +49,11 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
         state.toast(ToastLevel::Error, w.clone());
     }
     if let Some(why) = token_problem {
-        state.toast(ToastLevel::Error, why);
+        state.auth = Auth::at_start(source, Err(why));
+        let text = crate::app::auth::unauthorized_text(&state);
+        state.toast(ToastLevel::Error, text);
+    } else {
+        state.auth = Auth::at_start(source, Ok(()));
     }
 
     let mut term_sig = signal(SignalKind::terminate())?;
@@ -108,6 +114,19 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
                         last_seq,
                         tx.clone(),
                     )));
+                }
+                Effect::ReloadToken => {
+                    // A small file, but still a read: off the runtime's threads.
+                    let (cli, client, tx) = (cli.clone(), client.clone(), tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let load = match cli.load_token() {
+                            Ok(t) => TokenLoad::Read {
+                                changed: client.set_token(t),
+                            },
+                            Err(e) => e,
+                        };
+                        let _ = tx.send(Action::TokenLoaded(load));
+                    });
                 }
                 Effect::StopLogStream => {
                     if let Some(old) = log_stream.take() {

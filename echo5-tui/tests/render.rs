@@ -204,7 +204,8 @@ fn keys_secret_modal_shows_the_key_once() {
     let fx = update(&mut s, code(KeyCode::Enter));
     answer(&mut s, &requests(&fx)[0], Ok(created_key("openarms.com")));
     s.toasts.clear();
-    assert_eq!(render(&s, 80, 24).matches(FAKE_KEY).count(), 1);
+    // The key on its own line, and inside the key-in-URL ingest address; nowhere else.
+    assert_eq!(render(&s, 80, 24).matches(FAKE_KEY).count(), 2);
     check("keys_secret", &s);
     update(&mut s, code(KeyCode::Enter));
     assert!(!render(&s, 120, 40).contains(FAKE_KEY));
@@ -787,4 +788,176 @@ fn a_toast_never_covers_the_selected_row() {
         assert!(text.contains("tabs (422)"), "{text}");
     }
     check("toast_beside_selection", &s);
+}
+
+// Fixes found on the way: what the API gives is on screen.
+
+/// The analytics the daemon computes (core's own `compute`) for Open Arms' pipeline: 20
+/// leads, 6 of them lost (never past New), 4 won, 4 tagged `utm_source=google-ads` and 2
+/// `newsletter`.
+fn computed_analytics() -> echo5_core::analytics::Analytics {
+    use echo5_core::analytics::{LeadFacts, compute};
+    use echo5_core::leads::LeadSource;
+    use echo5_core::stages::Stage;
+    let pipeline: Vec<Stage> = stages()
+        .iter()
+        .map(|s| Stage {
+            id: s.id,
+            name: s.name.clone(),
+            kind: s.kind,
+        })
+        .collect();
+    let at = |i: usize| now() - TimeDelta::days(i as i64 % 20) - TimeDelta::hours(1);
+    let lead = |i: usize, stage: usize, utm: Option<&str>| LeadFacts {
+        created_at: at(i),
+        stage_id: pipeline[stage].id,
+        first_contacted_at: None,
+        source: LeadSource::Website,
+        utm_source: utm.map(String::from),
+        utm_campaign: None,
+        visited: Vec::new(),
+    };
+    let mut leads = Vec::new();
+    for i in 0..6 {
+        leads.push(lead(i, 5, None));
+    }
+    for i in 6..10 {
+        leads.push(lead(i, 4, Some("google-ads")));
+    }
+    for i in 10..12 {
+        leads.push(lead(i, 1, Some("newsletter")));
+    }
+    for i in 12..20 {
+        leads.push(lead(i, 0, None));
+    }
+    compute(&pipeline, &leads, now() - TimeDelta::days(30), now())
+}
+
+#[test]
+fn analytics_shows_the_lost_leads_and_the_utm_sources_the_api_gives() {
+    let a = computed_analytics();
+    let lost = a
+        .by_stage
+        .iter()
+        .find(|s| s.name == "Lost")
+        .expect("a Lost stage");
+    // What the API says: 6 leads lost, and no "reached" for a stage outside the funnel.
+    assert_eq!((lost.count, lost.reached), (6, 0));
+    let mut s = on_tenant_screen('8');
+    s.analytics.remote.data = Some(a);
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let lost_row = line(&buf, row_of(&buf, "Lost "));
+        let lost_part = &lost_row[lost_row.find("Lost ").expect("Lost")..];
+        assert!(
+            lost_part.contains(" 6 ") && lost_part.contains("lost"),
+            "{w}x{h}: {lost_row:?}"
+        );
+        let utm = row_of(&buf, "By UTM source");
+        assert!(
+            line(&buf, utm + 1).contains("google-") && line(&buf, utm + 1).contains(" 4"),
+            "{w}x{h}: {:?}",
+            line(&buf, utm + 1)
+        );
+        assert!(line(&buf, utm + 2).contains("newslet"), "{w}x{h}");
+    }
+}
+
+#[test]
+fn the_dashboard_shows_the_30_day_counts_and_their_total() {
+    let s = started();
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let head = line(&buf, row_of(&buf, "TODAY"));
+        assert!(head.contains("30D"), "{w}x{h}: {head:?}");
+        // Open Arms: 3 today, 21 in 7 d, 88 in 30 d; the totals row sums 30 d to 131.
+        let oa = line(&buf, row_of(&buf, "Open Arms"));
+        let nums: Vec<&str> = oa
+            .split_whitespace()
+            .filter(|t| t.parse::<u64>().is_ok())
+            .collect();
+        assert_eq!(&nums[..4], ["3", "21", "88", "62"], "{w}x{h}: {oa:?}");
+        let total = line(&buf, row_of(&buf, "Total"));
+        let nums: Vec<&str> = total
+            .split_whitespace()
+            .filter(|t| t.parse::<u64>().is_ok())
+            .collect();
+        assert_eq!(&nums[..4], ["4", "30", "131", "80"], "{w}x{h}: {total:?}");
+        // Nothing is cut: the SLA column still fits at 80 columns.
+        assert!(head.contains("SLA h"), "{w}x{h}: {head:?}");
+    }
+}
+
+#[test]
+fn the_key_dialog_says_the_key_can_be_revealed_and_gives_the_ingest_urls() {
+    let mut s = on_tenant_screen('5');
+    update(&mut s, key('c'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    answer(&mut s, &requests(&fx)[0], Ok(created_key("openarms.com")));
+    s.toasts.clear();
+    for (w, h) in SIZES {
+        let text = render(&s, w, h);
+        assert!(!text.contains("only this once"), "{w}x{h}\n{text}");
+        assert!(!text.contains("not shown again"), "{w}x{h}\n{text}");
+        assert!(
+            text.contains("reveals it again (audited)"),
+            "{w}x{h}\n{text}"
+        );
+        assert!(text.contains("X-API-Key"), "{w}x{h}\n{text}");
+        // Each URL whole on one line, so it can be copied as it is.
+        assert!(
+            text.contains("http://127.0.0.1:8787/api/v1/leads "),
+            "{w}x{h}\n{text}"
+        );
+        assert!(
+            text.contains(&format!("http://127.0.0.1:8787/api/v1/ingest/{FAKE_KEY}")),
+            "{w}x{h}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_two_hour_grace_reads_two_hours_in_the_keys_table() {
+    let mut s = on_tenant_screen('5');
+    // Rotated with a 2 h grace; the list is drawn a few seconds later.
+    let grace = s.keys.remote.data.as_mut().expect("keys");
+    grace[1].expires_at = Some(now() + TimeDelta::hours(2));
+    update(&mut s, Action::Tick(now() + TimeDelta::seconds(3)));
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let row = line(&buf, row_of(&buf, "e5_Ab3dE"));
+        assert!(row.contains("in 2h"), "{w}x{h}: {row:?}");
+    }
+}
+
+#[test]
+fn the_header_says_the_stream_is_off_while_the_daemon_is_away() {
+    let mut s = started();
+    let conn_id = s.live.conn_id;
+    update(
+        &mut s,
+        Action::Stream {
+            conn_id,
+            msg: echo5_tui::app::StreamMsg::Closed {
+                error: "refused".into(),
+            },
+        },
+    );
+    daemon_down(&mut s);
+    // Meanwhile the stream tried again: said as opening...
+    let top = line(&drawn(&s, 120, 40), 0);
+    assert!(top.contains("stale") && top.contains("live …"), "{top:?}");
+    // ...and as off once that attempt failed too.
+    let conn_id = s.live.conn_id;
+    update(
+        &mut s,
+        Action::Stream {
+            conn_id,
+            msg: echo5_tui::app::StreamMsg::Closed {
+                error: "refused".into(),
+            },
+        },
+    );
+    let top = line(&drawn(&s, 120, 40), 0);
+    assert!(top.contains("stale") && top.contains("live off"), "{top:?}");
 }

@@ -259,3 +259,67 @@ fn slash_filters_breaches_on_screen_and_esc_clears() {
     update(&mut s, key('G'));
     assert_eq!(s.sla.view.selected, 2);
 }
+
+/// The daemon goes away long enough for the stream's backoff to reach 30 s, and the API
+/// calls fail too.
+fn daemon_gone_for_a_while() -> State {
+    let mut s = started();
+    for _ in 0..7 {
+        stream(
+            &mut s,
+            StreamMsg::Closed {
+                error: "refused".into(),
+            },
+        );
+    }
+    assert_eq!(s.live.status, LiveStatus::Disconnected);
+    assert!(
+        s.live
+            .retry_at
+            .is_some_and(|t| t >= now() + TimeDelta::seconds(30))
+    );
+    let t = s.next_poll;
+    let fx = update(&mut s, Action::Tick(t));
+    for r in requests(&fx) {
+        answer(&mut s, &r, Err(unreachable()));
+    }
+    assert!(s.conn.is_failing());
+    s
+}
+
+#[test]
+fn the_stream_reopens_as_soon_as_the_daemon_answers_again() {
+    let mut s = daemon_gone_for_a_while();
+    let t = s.next_poll;
+    let fx = update(&mut s, Action::Tick(t));
+    assert!(streams(&fx).is_empty(), "still backing off");
+    // The daemon is back: the first answer reopens the stream, without waiting 30 s.
+    let req = requests(&fx);
+    let after = answer(&mut s, &req[0], Ok(canned(&req[0].call).expect("canned")));
+    assert_eq!(streams(&after).len(), 1, "{after:?}");
+    assert_eq!(s.live.status, LiveStatus::Connecting);
+    stream(&mut s, StreamMsg::Opened);
+    assert_eq!(s.live.status, LiveStatus::Connected);
+}
+
+#[test]
+fn ctrl_r_reopens_a_stream_that_is_off_and_leaves_an_open_one() {
+    let mut s = daemon_gone_for_a_while();
+    let fx = update(&mut s, ctrl('r'));
+    assert_eq!(streams(&fx).len(), 1);
+    // An attempt under way (it may hang on a daemon that went away) is replaced too; its
+    // messages are ignored from now on.
+    let old = s.live.conn_id;
+    let fx = update(&mut s, ctrl('r'));
+    assert_eq!(streams(&fx), vec![(old + 1, s.live.last_event_id)]);
+    update(
+        &mut s,
+        Action::Stream {
+            conn_id: old,
+            msg: StreamMsg::Opened,
+        },
+    );
+    assert_eq!(s.live.status, LiveStatus::Connecting);
+    stream(&mut s, StreamMsg::Opened);
+    assert!(streams(&update(&mut s, ctrl('r'))).is_empty());
+}

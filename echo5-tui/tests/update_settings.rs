@@ -139,3 +139,36 @@ fn clearing_asks_first_and_sla_cannot_be_cleared() {
     let fx = update(&mut s, key('y'));
     assert_eq!(patch(&fx), SettingsChange::MetaAccessToken(None));
 }
+
+#[test]
+fn the_phone_country_is_checked_upper_cased_and_sent_alone() {
+    let mut s = on_tenant_screen('4');
+    for _ in 0..3 {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, ctrl('u'));
+    typ(&mut s, "XX");
+    // Refused with core's rule: the form stays open and says why.
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    match &s.overlay {
+        Some(echo5_tui::app::overlay::Overlay::Form(f)) => {
+            assert!(
+                f.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("default_country")),
+                "{:?}",
+                f.error
+            );
+        }
+        other => panic!("the form is still open: {other:?}"),
+    }
+    update(&mut s, ctrl('u'));
+    typ(&mut s, "gb");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(patch(&fx), SettingsChange::DefaultCountry("GB".into()));
+    // It cannot be cleared, only set to another country.
+    let fx = update(&mut s, key('x'));
+    assert!(requests(&fx).is_empty());
+    assert!(s.overlay.is_none());
+}

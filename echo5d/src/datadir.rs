@@ -175,7 +175,7 @@ pub fn master_key(
                     &path,
                     &Zeroizing::new(format!("{}\n", key.to_hex().expose())),
                 )?;
-                tracing::info!(path = %path.display(), "generated a new master key");
+                tracing::debug!(path = %path.display(), "generated a new master key");
                 Ok(key)
             }
         }

@@ -49,8 +49,7 @@ impl Mailer {
             return AlertOutcome::Skipped;
         };
         let Some(transport) = &self.transport else {
-            // Ids only: the subject names the lead, which is personal data and the sender's text.
-            tracing::info!(alert = a.id, lead = %a.lead_id, "SLA alert (no SMTP configured; logged only)");
+            // Logged by the caller, which sees the whole batch (`monitor::deliver_alerts`).
             return AlertOutcome::Logged;
         };
         let msg = to

@@ -31,7 +31,16 @@ fn main() -> ExitCode {
     no_transparent_huge_pages();
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let filter = EnvFilter::try_new(&cli.serve.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_new(&cli.serve.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The migration library says "migrated to version N" at INFO on every start; that is
+    // detail (the start's one INFO line is ours), shown from `--log debug` on.
+    if !cli.serve.log.contains("debug")
+        && !cli.serve.log.contains("trace")
+        && !cli.serve.log.contains("rusqlite_migration")
+        && let Ok(quiet) = "rusqlite_migration=warn".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     // Lines go to stderr and, through the same filter, to the ring behind
     // `GET /api/v1/system/logs`.
     let logs = LogRing::new(LOG_RING);
@@ -113,6 +122,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// What the first start prints: the admin token, what it is for, and the command that
+/// starts the console against this daemon.
+fn first_start_message(
+    args: &echo5d::config::ServeArgs,
+    data_dir: &std::path::Path,
+    token: &str,
+) -> String {
+    let token_file = data_dir.join("admin.token");
+    // The console talks to the admin API: the admin listener when there is one.
+    let admin = args.http.admin_listen.unwrap_or(args.listen);
+    let mut console = format!("echo5-tui --data-dir {}", data_dir.display());
+    if admin.to_string() != "127.0.0.1:8787" {
+        console.push_str(&format!(" --url http://{admin}"));
+    }
+    format!(
+        "Admin token (saved to {file}, readable only by you):\n{token}\n\n\
+         It is the platform administrator's credential: the console and scripts send it as\n\
+         `Authorization: Bearer <token>` to the admin API. Keep it secret; \
+         `echo5d new-admin-token` replaces it.\n\n\
+         Next, in another terminal on this machine, open the console (it reads the token\n\
+         from the same file):\n    {console}",
+        file = token_file.display()
+    )
+}
+
 async fn serve(args: &echo5d::config::ServeArgs, logs: Arc<LogRing>) -> Result<(), StartError> {
     let prepared = run::prepare_with_logs(args, Arc::new(SystemClock), logs).await?;
     // Held until serving has stopped and the store is shut down.
@@ -121,16 +155,24 @@ async fn serve(args: &echo5d::config::ServeArgs, logs: Arc<LogRing>) -> Result<(
     if let Some(token) = &prepared.new_admin_token {
         // Printed once, on the start that created it; it also sits in admin.token (0600).
         println!(
-            "Admin token (saved to {}):",
-            prepared.data_dir.join("admin.token").display()
+            "{}",
+            first_start_message(args, &prepared.data_dir, token.expose())
         );
-        println!("{}", token.expose());
     }
+    // The start's one INFO line; the steps before it are DEBUG (`--log debug` shows them).
+    let demo = match (args.demo, prepared.demo_leads) {
+        (false, _) => String::new(),
+        (true, Some(n)) => format!("; seeded {n} demo leads"),
+        (true, None) => "; demo data already present, not seeded again".into(),
+    };
+    let admin = match args.http.admin_listen {
+        Some(a) => format!(" (admin API on {a})"),
+        None => String::new(),
+    };
     tracing::info!(
-        listen = %args.listen,
-        admin_listen = ?args.http.admin_listen,
-        data_dir = %prepared.data_dir.display(),
-        "echo5d serving"
+        "echo5d serving on {}{admin}, data in {}{demo}",
+        args.listen,
+        prepared.data_dir.display()
     );
     echo5d::launch_with(listeners, prepared.state, http, run::shutdown_signal())
         .await

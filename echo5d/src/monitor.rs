@@ -9,6 +9,10 @@ use std::time::Duration;
 use crate::mailer::Mailer;
 use crate::state::AppState;
 
+/// Up to this many breaches (or log-only alerts) of one pass get an INFO line each; more
+/// get one line for all.
+const ONE_BY_ONE: usize = 3;
+
 /// One monitor pass: record and announce new breaches.
 pub async fn record_breaches(state: &AppState) {
     let links = state.clone();
@@ -18,8 +22,21 @@ pub async fn record_breaches(state: &AppState) {
         .await
     {
         Ok(new) => {
+            // A few breaches are news one by one; a backlog (the first pass over demo data
+            // or after downtime) is one line, with each lead at debug level.
+            let many = new.value.len() > ONE_BY_ONE;
             for b in &new.value {
-                tracing::info!(lead = %b.breach.lead_id, tenant = %b.breach.tenant.slug, "SLA breach recorded");
+                if many {
+                    tracing::debug!(lead = %b.breach.lead_id, tenant = %b.breach.tenant.slug, "SLA breach recorded");
+                } else {
+                    tracing::info!(lead = %b.breach.lead_id, tenant = %b.breach.tenant.slug, "SLA breach recorded");
+                }
+            }
+            if many {
+                tracing::info!(
+                    "{} SLA breaches recorded (each lead at debug level)",
+                    new.value.len()
+                );
             }
             state.events.publish_all(new);
         }
@@ -36,8 +53,12 @@ pub async fn deliver_alerts(state: &AppState, mailer: &Mailer) {
             return;
         }
     };
+    let mut logged = Vec::new();
     for a in due {
         let mut outcome = mailer.deliver(&a).await;
+        if matches!(outcome, AlertOutcome::Logged) {
+            logged.push((a.id, a.lead_id));
+        }
         if let AlertOutcome::Failed { error, .. } = &outcome {
             tracing::warn!(alert = a.id, attempts = a.attempts + 1, error = %error, "SLA alert not sent; will retry");
             // Retry time on the store's clock, so tests with a manual clock control it.
@@ -48,6 +69,20 @@ pub async fn deliver_alerts(state: &AppState, mailer: &Mailer) {
         }
         if let Err(e) = state.store.finish_alert(a.id, outcome).await {
             tracing::warn!(error = %e, alert = a.id, "cannot record an alert attempt");
+        }
+    }
+    // Without SMTP the alert is this log line (ids only: the subject names the lead).
+    if logged.len() > ONE_BY_ONE {
+        for (alert, lead) in &logged {
+            tracing::debug!(alert, lead = %lead, "SLA alert (no SMTP configured; logged only)");
+        }
+        tracing::info!(
+            "{} SLA alerts (no SMTP configured; logged only, each at debug level)",
+            logged.len()
+        );
+    } else {
+        for (alert, lead) in &logged {
+            tracing::info!(alert, lead = %lead, "SLA alert (no SMTP configured; logged only)");
         }
     }
 }

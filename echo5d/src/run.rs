@@ -129,8 +129,9 @@ async fn open(
     let demo_leads = if args.demo {
         let n = store.seed_demo(0x0ec4_05ee_d5ee_d5ee).await?;
         match n {
-            Some(n) => tracing::info!(leads = n, "seeded demo tenants"),
-            None => tracing::info!("demo data already present; not seeding again"),
+            // Told in the start's one INFO line (`main`).
+            Some(n) => tracing::debug!(leads = n, "seeded demo tenants"),
+            None => tracing::debug!("demo data already present; not seeding again"),
         }
         n
     } else {

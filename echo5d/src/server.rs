@@ -100,7 +100,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
                 };
                 match setrlimit(Resource::Nofile, raised) {
                     Ok(()) => {
-                        tracing::info!(from = cur, to = max, "raised the open-file limit");
+                        tracing::debug!(from = cur, to = max, "raised the open-file limit");
                         Some(max)
                     }
                     Err(e) => {

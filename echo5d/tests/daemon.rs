@@ -551,3 +551,53 @@ async fn backup_under_write_load_restores_to_the_same_leads() {
     assert!(!out.status.success());
     assert!(err.contains("master key does not match"), "{err}");
 }
+
+/// The first start on a fresh data directory: one INFO line (where it serves, where its
+/// data is), the token printed with what it is for and the console command to run next.
+#[tokio::test]
+async fn first_start_logs_one_info_line_and_says_what_to_do_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let launch = Launch::new()
+        .piped()
+        .env_remove("ECHO5_LOG")
+        .env_remove("RUST_LOG");
+    let mut d = RealDaemon::spawn(&data, launch);
+    d.wait_ready().await;
+    let token = d.token();
+    let port = d.port;
+    let (status, out, err) = d.stop_with_output();
+    assert!(status.success(), "{err}");
+    let info: Vec<&str> = err.lines().filter(|l| l.contains(" INFO ")).collect();
+    // The start's lines, then the two of the stop (SIGTERM) this test caused.
+    let start: Vec<&str> = info
+        .iter()
+        .copied()
+        .filter(|l| !l.contains("shutting down") && !l.contains("stopped cleanly"))
+        .collect();
+    assert_eq!(
+        start.len(),
+        1,
+        "one INFO line at start, not {}:\n{err}",
+        start.len()
+    );
+    assert!(
+        start[0].contains(&format!("127.0.0.1:{port}"))
+            && start[0].contains(&data.display().to_string()),
+        "{}",
+        start[0]
+    );
+    assert!(out.contains(&token), "the token is printed once:\n{out}");
+    assert!(
+        out.contains("Authorization: Bearer"),
+        "what the token is for:\n{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "echo5-tui --data-dir {} --url http://127.0.0.1:{port}",
+            data.display()
+        )),
+        "the next command:\n{out}"
+    );
+    assert!(!err.contains(&token), "the token never reaches the log");
+}

@@ -40,7 +40,7 @@ async fn contact_form_7_to_webhook_json() {
     assert_eq!(l.tenant_id.to_string(), t["id"].as_str().unwrap());
     assert_eq!(l.name.as_deref(), Some("Jane Doe"));
     assert_eq!(l.email.as_deref(), Some("jane@example.com"));
-    assert_eq!(l.phone.as_deref(), Some("5550102000"));
+    assert_eq!(l.phone.as_deref(), Some("+15550102000"));
     assert_eq!(l.message.as_deref(), Some("Hi"));
     assert_eq!(l.custom["checkbox-1"], json!(["A", "B"]));
     assert!(!l.is_spam);
@@ -63,7 +63,7 @@ async fn contact_form_to_any_api_params_and_json_without_content_type() {
     .await;
     assert_eq!(l.name.as_deref(), Some("Jane Doe"));
     assert_eq!(l.email.as_deref(), Some("jane@example.com"));
-    assert_eq!(l.phone.as_deref(), Some("5550102000"));
+    assert_eq!(l.phone.as_deref(), Some("+15550102000"));
     // JSON mode with the headers replaced: no content type at all.
     let l = accept(
         &s,
@@ -101,7 +101,7 @@ async fn wpforms_form_and_json() {
     .await;
     assert_eq!(l.name.as_deref(), Some("Jane Doe"));
     assert_eq!(l.email.as_deref(), Some("jane@example.com"));
-    assert_eq!(l.phone.as_deref(), Some("5550102000"));
+    assert_eq!(l.phone.as_deref(), Some("+15550102000"));
     assert_eq!(l.message.as_deref(), Some("Please call"));
     assert_eq!(l.custom["Services"], "Bathing||Meals");
     let l = accept(
@@ -126,7 +126,7 @@ async fn gravity_forms_numeric_ids_by_value_shape() {
     assert_eq!(l.last_name.as_deref(), Some("Doe"));
     assert_eq!(l.name.as_deref(), Some("Jane Doe"));
     assert_eq!(l.email.as_deref(), Some("jane@example.com"));
-    assert_eq!(l.phone.as_deref(), Some("5550102000"));
+    assert_eq!(l.phone.as_deref(), Some("+15550102000"));
     assert_eq!(l.message.as_deref(), Some("Please call after 5pm"));
     assert_eq!(l.page_url.as_deref(), Some("https://example.org/contact/"));
     assert_eq!(l.ip.as_deref(), Some("203.0.113.9"));
@@ -171,7 +171,7 @@ async fn elementor_simple_and_advanced_with_key_in_path() {
     let l = s.lead(&r).await;
     assert_eq!(l.name.as_deref(), Some("Bob Stone"));
     assert_eq!(l.email.as_deref(), Some("bob@example.com"));
-    assert_eq!(l.phone.as_deref(), Some("5550104000"));
+    assert_eq!(l.phone.as_deref(), Some("+15550104000"));
     assert_eq!(l.form_name.as_deref(), Some("Tour Request"));
     assert_eq!(l.page_url.as_deref(), Some("https://example.org/"));
     s.stop().await;

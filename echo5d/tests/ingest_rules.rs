@@ -620,3 +620,99 @@ async fn a_seeded_lead_is_an_original_for_the_next_submission() {
     );
     s.stop().await;
 }
+
+/// Phones are stored in E.164, read in the tenant's `default_country` when they carry no
+/// country code: the same number typed with and without `+1` is one number (a duplicate),
+/// a UK tenant's national numbers get +44, and the setting is validated and audited.
+#[tokio::test]
+async fn phones_are_stored_in_e164_with_the_tenants_country() {
+    let s = TestServer::start().await;
+    let (us, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    assert_eq!(us["settings"]["default_country"], "US");
+    let (_, first) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"Jane","phone":"555-010-2000 x12"}"#,
+        )
+        .await;
+    assert_eq!(s.lead(&first).await.phone.as_deref(), Some("+15550102000"));
+    let (_, again) = s
+        .submit(
+            &key,
+            JSON_CT,
+            br#"{"name":"J","phone":"+1 (555) 010-2000"}"#,
+        )
+        .await;
+    assert_eq!(again["status"], "duplicate", "both formats are one number");
+    assert_eq!(
+        s.duplicate_of(&again).await.as_deref(),
+        first["id"].as_str()
+    );
+    // Not a number of the tenant's country: kept as its digits, as before.
+    let (_, short) = s
+        .submit(&key, JSON_CT, br#"{"name":"Short","phone":"555 0102"}"#)
+        .await;
+    assert_eq!(s.lead(&short).await.phone.as_deref(), Some("5550102"));
+
+    let (uk, uk_key) = s
+        .tenant_with_key(r#"{"name":"Caring Hearts","settings":{"default_country":"gb"}}"#)
+        .await;
+    assert_eq!(uk["settings"]["default_country"], "GB");
+    let (_, london) = s
+        .submit(
+            &uk_key,
+            JSON_CT,
+            br#"{"name":"Ann","phone":"020 7946 0958"}"#,
+        )
+        .await;
+    assert_eq!(
+        s.lead(&london).await.phone.as_deref(),
+        Some("+442079460958")
+    );
+    let (_, intl) = s
+        .submit(
+            &uk_key,
+            JSON_CT,
+            br#"{"name":"Ann","phone":"+44 (0)20 7946 0958"}"#,
+        )
+        .await;
+    assert_eq!(intl["status"], "duplicate");
+
+    // The setting: validated (naming the field), changed on its own, audited.
+    let refused = s
+        .patch(
+            "/api/v1/tenants/caring-hearts/settings",
+            r#"{"default_country":"XX"}"#,
+        )
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_country",
+        Some("default_country"),
+    );
+    let (status, body) = s
+        .patch(
+            "/api/v1/tenants/caring-hearts/settings",
+            r#"{"default_country":"de"}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["default_country"], "DE");
+    let (_, audit) = s.get("/api/v1/audit?tenant=caring-hearts").await;
+    assert!(
+        audit.to_string().contains("settings.default_country"),
+        "{audit}"
+    );
+    // Manual entry reads the number the same way, with the new country.
+    let (status, lead) = s
+        .post(
+            "/api/v1/tenants/caring-hearts/leads",
+            r#"{"name":"Max","phone":"030 1234567"}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{lead}");
+    assert_eq!(lead["phone"], "+49301234567");
+    s.stop().await;
+}

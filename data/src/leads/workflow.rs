@@ -182,6 +182,10 @@ impl Store {
                 .into());
             }
             let mut lead = new.build(t.id, stage, now)?;
+            // Stored in E.164, read in the tenant's country when it has no country code.
+            lead.phone = lead
+                .phone
+                .map(|p| echo5_core::phone::to_e164(&p, t.fields.settings.home_country()));
             if stage != intake {
                 // Entered straight past intake: it was handled already.
                 lead.first_contacted_at = Some(lead.created_at);

@@ -9,6 +9,7 @@ use echo5_core::stages::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, 
 use echo5_core::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use uuid::Uuid;
 use {echo5_core::settings::SettingsPatch, echo5_core::tenants::Tenant};
@@ -37,7 +38,9 @@ pub struct Client {
     /// watched by the reader instead.
     stream_http: reqwest::Client,
     base: String,
-    token: Option<Secret<String>>,
+    /// Shared by every clone (the worker's, the streams'), so a token read again after a
+    /// reset is used by the next request of each.
+    token: Arc<RwLock<Option<Secret<String>>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -61,8 +64,16 @@ impl Client {
             http,
             stream_http,
             base: base.trim_end_matches('/').to_string(),
-            token,
+            token: Arc::new(RwLock::new(token)),
         })
+    }
+
+    /// Uses `token` from now on; true when it differs from the one in use.
+    pub fn set_token(&self, token: Secret<String>) -> bool {
+        let mut cur = self.token.write().unwrap_or_else(|p| p.into_inner());
+        let changed = cur.as_ref() != Some(&token);
+        *cur = Some(token);
+        changed
     }
 
     fn req(&self, method: Method, path: &str) -> RequestBuilder {
@@ -70,7 +81,8 @@ impl Client {
     }
 
     fn auth(&self, r: RequestBuilder) -> RequestBuilder {
-        match &self.token {
+        let token = self.token.read().unwrap_or_else(|p| p.into_inner());
+        match token.as_ref() {
             Some(t) => r.bearer_auth(t.expose()),
             None => r,
         }
@@ -105,9 +117,12 @@ impl Client {
         if let Some(id) = last_event_id {
             r = r.header("Last-Event-ID", id.to_string());
         }
-        let resp = r
-            .send()
+        // The stream has no overall timeout, but its head must come as fast as any answer:
+        // a daemon that accepted the connection and never answers (stopping, or stopped)
+        // would otherwise hold the attempt, and the stream, off for good.
+        let resp = tokio::time::timeout(REQUEST_TIMEOUT, r.send())
             .await
+            .map_err(|_| ApiError::Unreachable("no answer to the stream request".into()))?
             .map_err(|e| ApiError::Unreachable(root_cause(&e)))?;
         let status = resp.status();
         if !status.is_success() {
@@ -422,6 +437,7 @@ pub fn settings_body(change: &SettingsChange) -> SettingsPatch {
         SettingsChange::SlaHours(h) => p.sla_hours = Some(*h),
         SettingsChange::SpamKeywords(k) => p.spam_keywords = Some(k.clone()),
         SettingsChange::ManagerEmail(e) => p.manager_email = Some(e.clone()),
+        SettingsChange::DefaultCountry(c) => p.default_country = Some(c.clone()),
         SettingsChange::MetaAccessToken(t) => p.meta_access_token = secret_update(t),
         SettingsChange::GoogleAds(g) => p.google_ads = secret_update(g),
     }

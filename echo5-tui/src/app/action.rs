@@ -40,6 +40,23 @@ pub enum Action {
         conn_id: u64,
         msg: LogMsg,
     },
+    /// What reading the admin token file again found.
+    TokenLoaded(TokenLoad),
+}
+
+/// What reading the token file found, reported back as [`Action::TokenLoaded`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenLoad {
+    /// A token was read; `changed` when it differs from the one in use (now replaced).
+    Read {
+        changed: bool,
+    },
+    Missing {
+        path: String,
+    },
+    Unusable {
+        why: String,
+    },
 }
 
 /// What the live log tail reports.

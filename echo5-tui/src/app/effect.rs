@@ -28,6 +28,9 @@ pub enum Effect {
     },
     /// Close the live log tail: the Logs screen is no longer shown.
     StopLogStream,
+    /// Read the admin token file again and use what it holds from now on; the result
+    /// comes back as [`crate::app::Action::TokenLoaded`].
+    ReloadToken,
 }
 
 /// One HTTP call, tagged so its answer can be matched to what the operator still looks at.
@@ -276,6 +279,8 @@ pub enum SettingsChange {
     SpamKeywords(Vec<String>),
     /// `None` clears it.
     ManagerEmail(Option<String>),
+    /// ISO 3166 alpha-2, checked with core's rule.
+    DefaultCountry(String),
     /// `None` clears it.
     MetaAccessToken(Option<Secret<String>>),
     /// `None` clears it.

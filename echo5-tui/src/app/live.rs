@@ -22,6 +22,22 @@ pub(crate) fn on_tick(state: &mut State) -> Vec<Effect> {
     if !due {
         return Vec::new();
     }
+    open(state)
+}
+
+/// Opens the stream now unless it is open: the daemon answered again after failing, the
+/// token changed, or the operator pressed `^R`. Waiting out the backoff then would leave the
+/// stream off (up to 30 s) while everything else works; an attempt still connecting is
+/// replaced, since it may hang on a daemon that went away.
+pub(crate) fn reconnect_now(state: &mut State) -> Vec<Effect> {
+    if state.live.status == LiveStatus::Connected {
+        return Vec::new();
+    }
+    state.dirty = true;
+    open(state)
+}
+
+fn open(state: &mut State) -> Vec<Effect> {
     state.live.conn_id += 1;
     state.live.status = LiveStatus::Connecting;
     state.live.retry_at = None;

@@ -8,6 +8,7 @@
 //! the kernel and navigation never name a component.
 
 pub mod action;
+pub mod auth;
 pub mod bindings;
 pub mod components;
 pub mod effect;
@@ -105,6 +106,8 @@ pub struct State {
     /// Bumped on every tenant switch; answers tagged with an older generation are dropped.
     pub tenant_gen: u64,
     pub live: Live,
+    /// The admin token: where it comes from and whether the daemon takes it.
+    pub auth: auth::Auth,
 
     // What each component owns, under the component's name.
     pub tenants: tenants::Tenants,
@@ -158,6 +161,7 @@ impl State {
             tenant: None,
             tenant_gen: 0,
             live: Live::default(),
+            auth: auth::Auth::default(),
             tenants: Default::default(),
             dashboard: Default::default(),
             stages: Default::default(),

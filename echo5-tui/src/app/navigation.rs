@@ -6,7 +6,7 @@ use super::input::LineInput;
 use super::overlay::{Filter, Overlay, Palette};
 use super::request::refresh_screen;
 use super::state::{ListView, ToastLevel};
-use super::{Screen, State};
+use super::{Screen, State, auth, live};
 use crate::keymap::Cmd;
 
 /// Enough history for Esc to retrace a session; older steps are forgotten.
@@ -39,7 +39,14 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Cmd::Refresh => refresh_screen(state, true),
+        // ^R is the operator's "try again now" for everything: the screen's data, the
+        // token file (it may have been replaced) and the event stream.
+        Cmd::Refresh => {
+            let mut out = refresh_screen(state, true);
+            out.extend(auth::on_refresh(state));
+            out.extend(live::reconnect_now(state));
+            out
+        }
         Cmd::Back => back(state),
         Cmd::NextScreen => go(state, state.screen.next(), true),
         Cmd::PrevScreen => go(state, state.screen.prev(), true),

@@ -111,6 +111,7 @@ pub enum Purpose {
     SlaHours,
     SpamKeywords,
     ManagerEmail,
+    DefaultCountry,
     Secret(SecretField),
     CreateKey,
     RotateKey { key: Uuid },

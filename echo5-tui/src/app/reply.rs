@@ -1,12 +1,12 @@
 //! Applying API answers: connection bookkeeping and dropping stale answers; the component
 //! whose call it was stores the data.
 
-use super::State;
 use super::action::{ApiError, ApiReply, Reply};
 use super::components::{self, keys, owner_of};
 use super::effect::{Effect, Scope};
 use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
 use super::state::{Conn, DOWN_AFTER, ToastLevel};
+use super::{State, auth, live};
 
 pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     let mut out = Vec::new();
@@ -16,6 +16,15 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     match &r.result {
         Err(e) if e.is_connectivity() => connection_failed(state, e),
         _ => out.extend(connection_ok(state)),
+    }
+    let old_token = matches!(&r.result, Err(e) if e.status() == Some(401))
+        && auth::is_for_old_token(state, r.id);
+    match &r.result {
+        Err(_) if old_token => {}
+        Err(e) if e.status() == Some(401) => out.extend(auth::on_unauthorized(state)),
+        Err(e) if e.is_connectivity() => {}
+        // Any other answer passed the token check.
+        _ => auth::on_accepted(state),
     }
 
     let current = match r.scope {
@@ -33,7 +42,8 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
                 origin,
             }) => keys::show_secret(state, key, secret, origin),
             Err(e) if r.call.is_mutation() => {
-                state.toast(ToastLevel::Error, format!("not saved: {}", describe(&e)));
+                let text = describe(state, &e);
+                state.toast(ToastLevel::Error, format!("not saved: {text}"));
             }
             _ => {}
         }
@@ -63,7 +73,7 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     match r.result {
         Ok(reply) => out.extend(components::apply(state, r.id, &r.call, reply)),
         Err(e) => {
-            let text = describe(&e);
+            let text = describe(state, &e);
             if r.call.is_mutation() {
                 state.toast(ToastLevel::Error, format!("not saved: {text}"));
                 // Whatever was shown optimistically is wrong now; show the daemon's truth.
@@ -77,8 +87,8 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
                     *remote.error_mut() = Some(text.clone());
                 }
                 // Connectivity failures are in the header already; a toast each retry
-                // would only be noise.
-                if !e.is_connectivity() {
+                // would only be noise. A refusal of the token replaced since is old news.
+                if !e.is_connectivity() && !old_token {
                     state.toast(ToastLevel::Error, text);
                 }
             }
@@ -94,7 +104,10 @@ fn connection_ok(state: &mut State) -> Vec<Effect> {
     if was_failing {
         state.toast(ToastLevel::Info, "daemon is back");
         schedule_poll(state);
-        return refresh_screen(state, false);
+        let mut out = refresh_screen(state, false);
+        // The stream's own backoff may have grown to 30 s while the daemon was away.
+        out.extend(live::reconnect_now(state));
+        return out;
     }
     Vec::new()
 }
@@ -116,14 +129,11 @@ fn connection_failed(state: &mut State, e: &ApiError) {
     schedule_poll(state);
 }
 
-/// A one-line message for the operator. An unknown token gets advice, since that is the
+/// A one-line message for the operator. A refused token gets advice, since that is the
 /// one error they can fix from here.
-pub(crate) fn describe(e: &ApiError) -> String {
+pub(crate) fn describe(state: &State, e: &ApiError) -> String {
     match e {
-        ApiError::Http { status: 401, .. } => {
-            "admin token rejected (401): pass --token or ECHO5_TOKEN, or --data-dir of the daemon"
-                .into()
-        }
+        ApiError::Http { status: 401, .. } => auth::unauthorized_text(state),
         other => other.to_string(),
     }
 }

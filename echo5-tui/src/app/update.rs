@@ -8,7 +8,7 @@ use super::components::logs;
 use super::effect::Effect;
 use super::reply::on_reply;
 use super::request::{refresh_screen, schedule_poll};
-use super::{State, bindings, live, navigation, overlay_keys};
+use super::{State, auth, bindings, live, navigation, overlay_keys};
 use crate::keymap::Cmd;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -20,6 +20,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Stream { conn_id, msg } => live::on_stream(state, conn_id, msg),
         Action::LogStream { conn_id, msg } => logs::on_stream(state, conn_id, msg),
+        Action::TokenLoaded(load) => auth::on_loaded(state, load),
         Action::Api(reply) => {
             // ratatui diffs frames, so redrawing after an unchanged answer costs little.
             state.dirty = true;

@@ -64,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ],
         Some(Overlay::Form(_)) => bindings::hints(Ctx::Dialog),
         Some(Overlay::ShowKey(_)) => {
-            vec![("Enter/Esc".into(), "dismiss: the key is not shown again")]
+            vec![("Enter/Esc".into(), "dismiss (v reveals it again, audited)")]
         }
         None => bindings::hints(Ctx::Screen(state.screen)),
     };

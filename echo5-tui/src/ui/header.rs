@@ -6,6 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::auth::AuthProblem;
 use crate::app::components::Tabs;
 use crate::app::state::LiveStatus;
 use crate::app::{Conn, Screen, State};
@@ -15,27 +16,50 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let [top, tabs] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
 
     let retry_in = (state.next_poll - state.now).num_seconds().max(0);
-    let conn = match state.conn {
-        Conn::Connecting => Span::styled("… connecting", theme::warn()),
-        Conn::Connected => Span::styled("● connected", theme::ok()),
-        Conn::Degraded { .. } => {
+    let conn = match (state.conn, &state.auth.problem) {
+        // The daemon answers, but not to us: "connected" would say all is well.
+        (Conn::Connecting | Conn::Connected, Some(AuthProblem::NoTokenFile { .. })) => {
+            Span::styled("✗ no token file", theme::bad())
+        }
+        (Conn::Connecting | Conn::Connected, Some(AuthProblem::Unusable { .. })) => {
+            Span::styled("✗ no usable token", theme::bad())
+        }
+        (Conn::Connecting | Conn::Connected, Some(AuthProblem::Rejected)) => {
+            Span::styled("✗ token refused", theme::bad())
+        }
+        (Conn::Connecting, None) => Span::styled("… connecting", theme::warn()),
+        (Conn::Connected, None) => Span::styled("● connected", theme::ok()),
+        (Conn::Degraded { .. }, _) => {
             Span::styled(format!("◐ degraded, retry {retry_in}s"), theme::warn())
         }
-        Conn::Down { .. } => Span::styled(format!("○ down, retry {retry_in}s"), theme::bad()),
+        (Conn::Down { .. }, _) => Span::styled(format!("○ down, retry {retry_in}s"), theme::bad()),
     };
-    // "live" is the event stream: connected, or how long until it tries again.
-    let live = match (state.stale_for(), state.live.status) {
-        (Some(secs), _) => Span::styled(format!("stale {secs}s"), theme::bad()),
-        (None, LiveStatus::Connected) => Span::styled("● live", theme::ok()),
-        (None, LiveStatus::Disconnected) => {
+    // "live" is the event stream, said as it is: open, opening, or off and when it tries
+    // again. While the daemon is away the data's age comes first, with the stream's state.
+    let stream = match state.live.status {
+        LiveStatus::Connected => Some(("● live".to_string(), theme::ok())),
+        LiveStatus::Disconnected => {
             let secs = state
                 .live
                 .retry_at
                 .map_or(0, |t| (t - state.now).num_seconds().max(0));
-            Span::styled(format!("live off, retry {secs}s"), theme::warn())
+            Some((format!("live off, retry {secs}s"), theme::warn()))
         }
-        (None, LiveStatus::Connecting) => Span::styled("live …", theme::dim()),
-        (None, LiveStatus::Off) => Span::raw(""),
+        LiveStatus::Connecting => Some(("live …".to_string(), theme::dim())),
+        LiveStatus::Off => None,
+    };
+    let live = match (state.stale_for(), state.live.status) {
+        (Some(secs), LiveStatus::Disconnected) => {
+            Span::styled(format!("stale {secs}s, live off"), theme::bad())
+        }
+        (Some(secs), LiveStatus::Connecting) => {
+            Span::styled(format!("stale {secs}s, live …"), theme::bad())
+        }
+        (Some(secs), _) => Span::styled(format!("stale {secs}s"), theme::bad()),
+        (None, _) => match stream {
+            Some((text, style)) => Span::styled(text, style),
+            None => Span::raw(""),
+        },
     };
     let mut right = Vec::new();
     // Breaches in the SLA screen's scope, counted on every screen; new ones called out.

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 use crate::app::SecretOrigin;
 use crate::app::State;
 use crate::app::bindings;
+use crate::app::components::keys::IngestUrls;
 use crate::app::overlay::{
     Field, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands, completions,
 };
@@ -27,7 +28,7 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
         Some(Overlay::PickTenants(p)) => pick_tenants(frame, body, p),
         Some(Overlay::ShowKey(queue)) => {
             if let Some(first) = queue.first() {
-                show_key(frame, body, first, queue.len() - 1);
+                show_key(frame, body, &state.base_url, first, queue.len() - 1);
             }
         }
         Some(Overlay::Confirm(c)) => {
@@ -358,17 +359,21 @@ fn pick_tenants(frame: &mut Frame, body: Rect, p: &PickTenants) {
 }
 
 /// The one place a full API key is drawn. It sits alone on its line, unwrapped, so it can
-/// be selected and copied with the mouse (capture is off by default).
-fn show_key(frame: &mut Frame, body: Rect, k: &ShownKey, more: usize) {
+/// be selected and copied with the mouse (capture is off by default); so do the ingest URLs
+/// a site's form plugin is given.
+fn show_key(frame: &mut Frame, body: Rect, base_url: &str, k: &ShownKey, more: usize) {
     let title = match k.origin {
         SecretOrigin::Created => format!("New API key · {}", k.tenant_name),
         SecretOrigin::Rotated { .. } => format!("Rotated API key · {}", k.tenant_name),
         SecretOrigin::Revealed => format!("API key · {}", k.tenant_name),
     };
+    // The daemon keeps every key sealed so an admin can reveal it again: saying "only
+    // this once" would send operators rotating keys they could simply look up.
     let first = match k.origin {
         SecretOrigin::Revealed => "Revealed (the reveal is in the audit log). Copy it now:",
-        _ => "Copy this key now: it is shown only this once.",
+        _ => "Copy this key now; v on the Keys screen reveals it again (audited).",
     };
+    let urls = IngestUrls::new(base_url, k.secret.expose());
     let mut lines = vec![
         Line::raw(first),
         Line::raw(""),
@@ -394,10 +399,23 @@ fn show_key(frame: &mut Frame, body: Rect, k: &ShownKey, more: usize) {
             Span::raw(format!("{} works until {until}", old_key.prefix)),
         ]));
     }
-    lines.push(Line::raw(
-        "Sites send it as X-API-Key (or in the ingest URL).",
-    ));
-    lines.push(Line::raw(""));
+    lines.extend([
+        Line::raw(""),
+        Line::from(Span::styled(
+            "A site's form posts leads to (key in the X-API-Key header):",
+            theme::dim(),
+        )),
+        Line::from(Span::styled(
+            format!("  {}", urls.with_header),
+            theme::key(),
+        )),
+        Line::from(Span::styled(
+            "or, for plugins that cannot set a header (key in the URL):",
+            theme::dim(),
+        )),
+        Line::from(Span::styled(format!("  {}", urls.key_in_url), theme::key())),
+        Line::raw(""),
+    ]);
     let mut last = vec![
         Span::styled("Enter/Esc", theme::key()),
         Span::raw(" dismiss"),
@@ -409,7 +427,13 @@ fn show_key(frame: &mut Frame, body: Rect, k: &ShownKey, more: usize) {
         ));
     }
     lines.push(Line::from(last));
-    let area = centered(body, 64, lines.len() as u16 + 2);
+    // Wide enough for the longest URL, so it is never wrapped or cut when copied.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let area = centered(
+        body,
+        widest.saturating_add(2).max(64),
+        lines.len() as u16 + 2,
+    );
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines).block(dialog_block(&title).border_style(theme::warn())),

@@ -346,6 +346,11 @@ async fn store_lead(
     let mut lead = Lead::blank(new_lead_id(now), id.tenant_id, Uuid::nil(), now);
     lead.source = LeadSource::Website;
     n.fill(&mut lead);
+    // Stored in E.164, read in the tenant's country when it has no country code: the same
+    // number typed two ways is one number for duplicate detection and search.
+    lead.phone = lead
+        .phone
+        .map(|p| echo5_core::phone::to_e164(&p, profile.home_country));
     let outcome = state
         .store
         .ingest(IngestRequest {

@@ -1,7 +1,7 @@
 //! Analytics: leads per day (sparkline), by source and the stage funnel (bars), won rate
 //! and time to first contact, over 7, 30 or 90 days.
 
-use echo5_core::analytics::Analytics;
+use echo5_core::analytics::{Analytics, Count};
 use echo5_core::stages::StageKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -117,19 +117,45 @@ fn bar(label: &str, label_w: usize, n: u64, max: u64, bar_w: usize, tail: String
 }
 
 fn sources(a: &Analytics, width: u16) -> Vec<Line<'static>> {
+    let bar_w = (width as usize).saturating_sub(8 + 2 + 6).max(4);
+    let mut lines = ranked("By source", &a.by_source, bar_w, "no leads in range");
+    // The campaigns' `utm_source` tags: where the paid and tagged traffic came from.
+    lines.extend(ranked(
+        "By UTM source",
+        &a.by_utm_source,
+        bar_w,
+        "no lead with a utm_source",
+    ));
+    lines
+}
+
+/// A titled list of `key ████ n` bars, biggest first as the API ranks them.
+fn ranked(title: &str, counts: &[Count], bar_w: usize, none: &str) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::raw(""),
-        Line::from(Span::styled(" By source", theme::header_row())),
+        Line::from(Span::styled(format!(" {title}"), theme::header_row())),
     ];
-    let max = a.by_source.iter().map(|c| c.count).max().unwrap_or(0);
-    let bar_w = (width as usize).saturating_sub(8 + 2 + 6).max(4);
-    if a.by_source.is_empty() {
-        lines.push(Line::from(Span::styled(" no leads in range", theme::dim())));
+    let max = counts.iter().map(|c| c.count).max().unwrap_or(0);
+    if counts.is_empty() {
+        lines.push(Line::from(Span::styled(format!(" {none}"), theme::dim())));
     }
-    for c in &a.by_source {
-        lines.push(bar(&c.key, 8, c.count, max, bar_w, String::new()));
+    for c in counts {
+        lines.push(bar(
+            &printable(&c.key),
+            8,
+            c.count,
+            max,
+            bar_w,
+            String::new(),
+        ));
     }
     lines
+}
+
+/// A key as text for the terminal: a UTM tag is what a visitor's link said, so control
+/// characters are dropped even though ingest already removes them.
+fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).collect()
 }
 
 fn funnel(a: &Analytics, width: u16) -> Vec<Line<'static>> {
@@ -140,20 +166,28 @@ fn funnel(a: &Analytics, width: u16) -> Vec<Line<'static>> {
             Span::styled("reached · conversion", theme::dim()),
         ]),
     ];
-    let max = a.by_stage.iter().map(|s| s.reached).max().unwrap_or(0);
+    let max = a
+        .by_stage
+        .iter()
+        .map(|s| s.reached.max(s.count))
+        .max()
+        .unwrap_or(0);
     let label_w = 14;
     let bar_w = (width as usize).saturating_sub(label_w + 2 + 12).max(4);
     for s in &a.by_stage {
-        let conv = a
-            .conversion
-            .iter()
-            .find(|c| c.to_stage == s.stage_id)
-            .map(|c| format!(" {}", pct(c.rate)))
-            .unwrap_or_default();
-        let mut l = bar(&s.name, label_w, s.reached, max, bar_w, conv);
-        if s.kind == StageKind::Lost {
-            l = l.style(theme::dim());
-        }
+        // Lost stages are not steps of the funnel (the API counts no "reached" for them):
+        // what they show is how many leads are there now.
+        let l = if s.kind == StageKind::Lost {
+            bar(&s.name, label_w, s.count, max, bar_w, " lost".into()).style(theme::dim())
+        } else {
+            let conv = a
+                .conversion
+                .iter()
+                .find(|c| c.to_stage == s.stage_id)
+                .map(|c| format!(" {}", pct(c.rate)))
+                .unwrap_or_default();
+            bar(&s.name, label_w, s.reached, max, bar_w, conv)
+        };
         lines.push(l);
     }
     lines

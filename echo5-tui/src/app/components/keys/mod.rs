@@ -60,6 +60,25 @@ impl Keys {
     }
 }
 
+/// Where a site sends leads with a key, on the daemon the console talks to: the header
+/// form (`POST /api/v1/leads` with `X-API-Key`) and, for form plugins that cannot set a
+/// header (Elementor, Ninja Forms), the key in the path (`/api/v1/ingest/{key}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestUrls {
+    pub with_header: String,
+    pub key_in_url: String,
+}
+
+impl IngestUrls {
+    pub fn new(base_url: &str, key: &str) -> Self {
+        let base = base_url.trim_end_matches('/');
+        IngestUrls {
+            with_header: format!("{base}/api/v1/leads"),
+            key_in_url: format!("{base}/api/v1/ingest/{key}"),
+        }
+    }
+}
+
 pub struct KeysScreen;
 
 const BINDINGS: &[Binding] = &[

@@ -11,7 +11,7 @@ use ratatui::widgets::{Cell, Row, Table, TableState};
 use crate::app::State;
 use crate::app::components::frame::{empty_state, frame_block};
 use crate::theme;
-use crate::widgets::{ago, clip, message, short_duration};
+use crate::widgets::{ago, clip, countdown, message};
 
 pub fn status_span(status: KeyStatus) -> Span<'static> {
     match status {
@@ -22,11 +22,12 @@ pub fn status_span(status: KeyStatus) -> Span<'static> {
     }
 }
 
-/// "in 23h" for a future instant, "3d ago" for a past one.
+/// "in 23h" for a future instant (rounded up: a grace is never shown shorter than it is),
+/// "3d ago" for a past one.
 fn when(now: DateTime<Utc>, t: Option<DateTime<Utc>>, none: &'static str) -> String {
     match t {
         None => none.to_string(),
-        Some(t) if t > now => format!("in {}", short_duration((t - now).num_seconds())),
+        Some(t) if t > now => format!("in {}", countdown((t - now).num_seconds())),
         Some(t) => ago(now, t),
     }
 }
@@ -85,7 +86,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Constraint::Length(8),
             Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(9),
+            // "in 10d 23h": a countdown keeps two units.
+            Constraint::Length(10),
         ]
     } else {
         [

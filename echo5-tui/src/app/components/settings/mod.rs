@@ -4,7 +4,7 @@ mod view;
 
 use crossterm::event::KeyCode;
 use echo5_core::secret::Secret;
-use echo5_core::settings::{GoogleAdsConfig, TenantSettings};
+use echo5_core::settings::{GoogleAdsConfig, TenantSettings, check_country};
 use echo5_core::validate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -129,14 +129,16 @@ pub enum Row {
     SlaHours,
     SpamKeywords,
     ManagerEmail,
+    DefaultCountry,
     Secret(SecretField),
 }
 
 impl Row {
-    pub const ALL: [Row; 5] = [
+    pub const ALL: [Row; 6] = [
         Row::SlaHours,
         Row::SpamKeywords,
         Row::ManagerEmail,
+        Row::DefaultCountry,
         Row::Secret(SecretField::MetaAccessToken),
         Row::Secret(SecretField::GoogleAds),
     ];
@@ -146,6 +148,7 @@ impl Row {
             Row::SlaHours => "SLA hours",
             Row::SpamKeywords => "Spam keywords",
             Row::ManagerEmail => "Manager email",
+            Row::DefaultCountry => "Phone country",
             Row::Secret(f) => f.label(),
         }
     }
@@ -183,6 +186,14 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                     )],
                     Purpose::ManagerEmail,
                 ),
+                Row::DefaultCountry => (
+                    "Phone country".to_string(),
+                    vec![Field::new(
+                        "ISO code (US, GB, DE …)",
+                        cur.default_country.clone(),
+                    )],
+                    Purpose::DefaultCountry,
+                ),
                 Row::Secret(SecretField::MetaAccessToken) => (
                     "Replace Meta access token".to_string(),
                     vec![Field::secret("New token")],
@@ -210,6 +221,13 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             let (message, change) = match row {
                 Row::SlaHours => {
                     state.toast(ToastLevel::Info, "SLA hours cannot be cleared");
+                    return Vec::new();
+                }
+                Row::DefaultCountry => {
+                    state.toast(
+                        ToastLevel::Info,
+                        "the phone country cannot be cleared (Enter sets another)",
+                    );
                     return Vec::new();
                 }
                 Row::SpamKeywords => (
@@ -271,6 +289,9 @@ pub(crate) fn submit(
         } else {
             Some(validate::email("manager_email", first).map_err(|e| e.to_string())?)
         }),
+        Purpose::DefaultCountry => SettingsChange::DefaultCountry(
+            check_country("default_country", first).map_err(|e| e.to_string())?,
+        ),
         Purpose::Secret(SecretField::MetaAccessToken) => {
             if first.is_empty() {
                 return Err("type the new token (x on the row clears it)".into());

@@ -29,6 +29,9 @@ fn explain(f: Field) -> &'static str {
             "Case-insensitive words or phrases; a lead containing one is stored flagged as spam."
         }
         Field::ManagerEmail => "Where SLA breach alerts are mailed. Empty: alerts are only logged.",
+        Field::DefaultCountry => {
+            "Phones without a country code are read as numbers of this country (ISO code) and stored in E.164."
+        }
         Field::Secret(SecretField::MetaAccessToken) => {
             "Write-only: Enter replaces it, x removes it. The daemon never shows it again."
         }
@@ -77,6 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 },
                 Field::Secret(SecretField::MetaAccessToken) => secret_span(&s.meta_access_token),
                 Field::Secret(SecretField::GoogleAds) => secret_span(&s.google_ads),
+                Field::DefaultCountry => Span::raw(s.default_country.clone()),
             };
             Row::new(vec![
                 Cell::from(format!(" {}", f.label())),
