@@ -39,17 +39,17 @@ fn filter_narrows_and_esc_clears() {
 }
 
 #[test]
-fn enter_opens_the_tenant_pipeline() {
+fn enter_opens_the_client_overview() {
     let mut s = started();
     update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.screen, Screen::Pipeline);
+    assert_eq!(s.screen, Screen::Overview);
     assert_eq!(s.tenant.as_ref().map(|t| t.id), Some(tenant_id(2)));
     assert_eq!(
-        calls(&fx),
-        vec![Call::ListStages {
+        calls(&fx).first(),
+        Some(&Call::RecentLeads {
             tenant: tenant_id(2)
-        }]
+        })
     );
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.screen, Screen::Dashboard);

@@ -60,13 +60,21 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
             if let Some(id) = id {
                 state.live.last_event_id = Some(id);
             }
-            let res: Vec<Resource> = if kind == LAGGED {
+            let mut res: Vec<Resource> = if kind == LAGGED {
                 live_resources(state, None)
             } else {
                 live_resources(state, Some((&kind, tenant)))
                     .into_iter()
                     .collect()
             };
+            // The tenant list feeds `:tenant` and its completion on every screen: a client
+            // created or renamed elsewhere is there at once, whatever is on screen.
+            if (kind == LAGGED || Topic::of(&kind).tenant_updated)
+                && state.tenants.remote.data.is_some()
+                && !res.contains(&Resource::Tenants)
+            {
+                res.push(Resource::Tenants);
+            }
             refetch(state, &res)
         }
     }

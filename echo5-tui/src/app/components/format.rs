@@ -46,3 +46,18 @@ mod tests {
         assert_eq!(grouped(1234567), "1,234,567");
     }
 }
+
+/// A rate as a whole percentage, `—` when there is none.
+pub fn percent(r: Option<f64>) -> String {
+    r.map_or_else(|| "—".into(), |r| format!("{:.0}%", r * 100.0))
+}
+
+/// Minutes in the largest unit that reads well: `45m`, `3.5h`, `2.1d`; `—` for none.
+pub fn minutes(m: Option<f64>) -> String {
+    match m {
+        None => "—".into(),
+        Some(m) if m < 60.0 => format!("{m:.0}m"),
+        Some(m) if m < 60.0 * 48.0 => format!("{:.1}h", m / 60.0),
+        Some(m) => format!("{:.1}d", m / 1440.0),
+    }
+}
