@@ -642,7 +642,9 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
-        let many = (0..=TENANT_FILTER_MAX).map(|i| format!("t{i}")).collect::<Vec<_>>();
+        let many = (0..=TENANT_FILTER_MAX)
+            .map(|i| format!("t{i}"))
+            .collect::<Vec<_>>();
         assert!(p(Some(&many.join(",")), None).validate().is_err());
     }
 

@@ -144,7 +144,9 @@ fn rename_sends_only_the_name() {
     let mut s = on_picker();
     update(&mut s, key('j'));
     update(&mut s, key('r'));
-    assert!(matches!(&s.overlay, Some(Overlay::Form(f)) if f.fields[0].input.text() == "Caring Hearts"));
+    assert!(
+        matches!(&s.overlay, Some(Overlay::Form(f)) if f.fields[0].input.text() == "Caring Hearts")
+    );
     for _ in 0.." Hearts".len() {
         update(&mut s, code(KeyCode::Backspace));
     }
@@ -162,7 +164,11 @@ fn rename_sends_only_the_name() {
         t.name = "Caring Homes".into();
         t
     };
-    let more = answer(&mut s, &requests(&fx)[0], Ok(Reply::TenantSaved(Box::new(renamed))));
+    let more = answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(Reply::TenantSaved(Box::new(renamed))),
+    );
     assert!(calls(&more).contains(&Call::ListTenants));
     assert_eq!(
         s.tenants.remote.data.as_ref().map(|l| l[1].name.as_str()),
@@ -210,7 +216,11 @@ fn deactivate_asks_first_and_reactivate_does_not() {
     );
     let mut back = tenants()[2].clone();
     back.active = true;
-    answer(&mut s, &requests(&fx)[0], Ok(Reply::TenantSaved(Box::new(back))));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(Reply::TenantSaved(Box::new(back))),
+    );
     assert!(s.toasts.iter().any(|t| t.text.contains("active again")));
 }
 
@@ -261,7 +271,11 @@ fn delete_names_what_is_erased_and_wants_the_slug_typed() {
             .any(|t| t.id == tenant_id(1))
     );
     assert!(calls(&more).contains(&Call::ListTenants));
-    assert!(s.toasts.iter().any(|t| t.text.contains("deleted \"Open Arms\"")));
+    assert!(
+        s.toasts
+            .iter()
+            .any(|t| t.text.contains("deleted \"Open Arms\""))
+    );
 }
 
 #[test]
@@ -294,7 +308,11 @@ fn tenant_finds_a_client_created_elsewhere_by_reading_the_list_again() {
     typ(&mut s, "tenant nowhere");
     let fx = update(&mut s, code(KeyCode::Enter));
     answer(&mut s, &requests(&fx)[0], Ok(Reply::Tenants(tenants())));
-    assert!(s.toasts.iter().any(|t| t.text.contains("no tenant matches")));
+    assert!(
+        s.toasts
+            .iter()
+            .any(|t| t.text.contains("no tenant matches"))
+    );
 }
 
 #[test]

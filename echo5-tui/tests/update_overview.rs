@@ -31,8 +31,9 @@ fn enter_on_the_dashboard_opens_the_client_overview() {
         "its own leads first: {c:?}"
     );
     assert!(
-        c.iter()
-            .any(|c| matches!(c, Call::GetAnalytics { tenant, days: 30, .. } if *tenant == tenant_id(2))),
+        c.iter().any(
+            |c| matches!(c, Call::GetAnalytics { tenant, days: 30, .. } if *tenant == tenant_id(2))
+        ),
         "{c:?}"
     );
     settle(&mut s, fx);
@@ -90,11 +91,7 @@ fn recent_leads_of_a_client_left_behind_are_dropped() {
     update(&mut s, code(KeyCode::Esc));
     update(&mut s, key('j'));
     update(&mut s, code(KeyCode::Enter));
-    answer(
-        &mut s,
-        &recent,
-        Ok(canned(&recent.call).expect("canned")),
-    );
+    answer(&mut s, &recent, Ok(canned(&recent.call).expect("canned")));
     assert!(s.overview.recent.data.is_none());
 }
 

@@ -69,12 +69,7 @@ async fn seeded() -> TestServer {
 
 /// The per-tenant endpoint's answer over the global answer's own range.
 async fn per_tenant(s: &TestServer, slug: &str, g: &Value) -> Value {
-    let q = |v: &Value| {
-        v.as_str()
-            .unwrap()
-            .replace('+', "%2B")
-            .replace(':', "%3A")
-    };
+    let q = |v: &Value| v.as_str().unwrap().replace('+', "%2B").replace(':', "%3A");
     let (status, a) = s
         .get(&format!(
             "/api/v1/tenants/{slug}/analytics?from={}&to={}",
@@ -125,7 +120,10 @@ async fn assert_is_the_sum(s: &TestServer, g: &Value, slugs: &[&str]) {
             .iter()
             .find(|t| t["tenant"]["slug"] == *slug)
             .unwrap();
-        assert_eq!(part["analytics"], a, "{slug}: the breakdown is its own answer");
+        assert_eq!(
+            part["analytics"], a,
+            "{slug}: the breakdown is its own answer"
+        );
         total += a["total"].as_u64().unwrap();
         won += a["by_stage"]
             .as_array()
@@ -196,7 +194,9 @@ async fn a_chosen_set_and_a_shorter_range_sum_to_their_answers() {
 #[tokio::test]
 async fn unknown_tenants_and_bad_days_are_refused_by_name() {
     let s = seeded().await;
-    let r = s.get("/api/v1/analytics?tenant=open-arms,nobody-here").await;
+    let r = s
+        .get("/api/v1/analytics?tenant=open-arms,nobody-here")
+        .await;
     assert_error(&r, StatusCode::NOT_FOUND, "not_found", None);
     assert!(
         r.1["error"]["message"]

@@ -5,14 +5,14 @@ use echo5_core::keys::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, Rotate
 use echo5_core::leads::{LeadDetail, LeadPatch};
 use echo5_core::page::{List, Page};
 use echo5_core::secret::{Secret, SecretUpdate};
+use echo5_core::settings::SettingsPatch;
 use echo5_core::stages::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
+use echo5_core::tenants::{NewTenant, Tenant, TenantPatch};
 use echo5_core::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 use uuid::Uuid;
-use echo5_core::tenants::{NewTenant, Tenant, TenantPatch};
-use echo5_core::settings::SettingsPatch;
 
 use crate::app::{ApiError, Call, LeadChange, Reply, SecretOrigin, SettingsChange, TenantChange};
 use echo5_core::logs::{LogLevel, LogPage};

@@ -271,9 +271,9 @@ pub fn canned(call: &Call) -> Option<Reply> {
             data: leads().into_iter().take(5).collect(),
             next_cursor: None,
         })),
-        Call::GetGlobalAnalytics { tenants, days } => {
-            Some(Reply::GlobalAnalytics(Box::new(global_analytics(tenants, *days))))
-        }
+        Call::GetGlobalAnalytics { tenants, days } => Some(Reply::GlobalAnalytics(Box::new(
+            global_analytics(tenants, *days),
+        ))),
         _ => None,
     }
 }
@@ -715,10 +715,7 @@ pub fn event(kind: &str, id: u64, tenant: Option<Uuid>) -> echo5_tui::app::Strea
 
 /// What `GET /api/v1/analytics` answers for the fixture tenants (`slugs`, none = all):
 /// each tenant's analytics scaled from [`analytics`], summed by core's rule.
-pub fn global_analytics(
-    slugs: &[String],
-    days: u32,
-) -> echo5_core::analytics::GlobalAnalytics {
+pub fn global_analytics(slugs: &[String], days: u32) -> echo5_core::analytics::GlobalAnalytics {
     use echo5_core::analytics::{self, TenantAnalytics};
     let by_tenant: Vec<TenantAnalytics> = (0..tenants().len())
         .filter(|i| slugs.is_empty() || slugs.contains(&tenants()[*i].slug))
@@ -735,6 +732,15 @@ pub fn global_analytics(
             }
             a.first_contact.contacted /= div;
             a.first_contact.median_minutes = Some(42.0 * div as f64);
+            // Consistent figures: every lead sits in one stage, and the rate follows.
+            a.total = a.by_stage.iter().map(|s| s.count).sum();
+            let won: u64 = a
+                .by_stage
+                .iter()
+                .filter(|s| s.kind == StageKind::Won)
+                .map(|s| s.count)
+                .sum();
+            a.won_rate = Some(won as f64 / a.total as f64);
             TenantAnalytics {
                 tenant: tref(i),
                 analytics: a,

@@ -346,8 +346,21 @@ mod tests {
     fn every_resource_has_one_owner() {
         use Resource::*;
         for r in [
-            Tenants, Stages, Settings, Keys, Dashboard, Leads, LeadDetail, Breaches, Analytics,
-            Platform, AllLeads, Usage, Logs, RecentLeads, GlobalAnalytics,
+            Tenants,
+            Stages,
+            Settings,
+            Keys,
+            Dashboard,
+            Leads,
+            LeadDetail,
+            Breaches,
+            Analytics,
+            Platform,
+            AllLeads,
+            Usage,
+            Logs,
+            RecentLeads,
+            GlobalAnalytics,
         ] {
             let owners = REGISTRY
                 .iter()

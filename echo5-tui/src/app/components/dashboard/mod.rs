@@ -48,7 +48,7 @@ pub struct DashboardScreen;
 const BINDINGS: &[Binding] = &[
     b(&[k(KeyCode::Enter)], Cmd::Open, "open client", true),
     b(&[ch('a')], Cmd::Add, "new client", true),
-    b(&[ch('A')], Cmd::AllAnalytics, "analytics, all clients", true),
+    b(&[ch('A')], Cmd::AllAnalytics, "analytics (all)", true),
 ];
 
 impl Component for DashboardScreen {

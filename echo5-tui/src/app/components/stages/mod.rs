@@ -74,7 +74,6 @@ const BINDINGS: &[Binding] = &[
     b(&[ch('a')], Cmd::Add, "add stage", true),
     b(&[ch('r')], Cmd::Rename, "rename", true),
     b(&[ch('d')], Cmd::Delete, "delete", true),
-    b(&[ch('t')], Cmd::Kind, "kind open/won/lost", true),
     b(&[ctrl('k'), alt(KeyCode::Up)], Cmd::MoveUp, "move up", true),
     b(
         &[ctrl('j'), alt(KeyCode::Down)],
@@ -82,6 +81,7 @@ const BINDINGS: &[Binding] = &[
         "move down",
         true,
     ),
+    b(&[ch('t')], Cmd::Kind, "kind open/won/lost", true),
 ];
 
 impl Component for StagesScreen {
@@ -298,13 +298,7 @@ fn next_kind(state: &mut State) -> Vec<Effect> {
         state.toast(ToastLevel::Error, e.to_string());
         return Vec::new();
     }
-    if let Some(row) = state
-        .stages
-        .remote
-        .data
-        .as_mut()
-        .and_then(|l| l.get_mut(i))
-    {
+    if let Some(row) = state.stages.remote.data.as_mut().and_then(|l| l.get_mut(i)) {
         row.kind = kind;
     }
     vec![mutate(

@@ -7,17 +7,17 @@ mod view;
 
 use echo5_core::tenants::{Tenant, TenantRef};
 use echo5_core::validate;
-use uuid::Uuid;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use uuid::Uuid;
 
 use super::{Component, REGISTRY};
 use crate::app::action::Reply;
 use crate::app::effect::{Call, Effect, Scope, TenantChange};
 use crate::app::input::LineInput;
-use crate::app::overlay::{Confirm, Field, Form, Overlay, PendingOp, Purpose, TypeToConfirm};
 use crate::app::live::LiveEvent;
 use crate::app::navigation::go;
+use crate::app::overlay::{Confirm, Field, Form, Overlay, PendingOp, Purpose, TypeToConfirm};
 use crate::app::request::{admit, fetch, mutate_global};
 use crate::app::state::{ListView, Remote, RemoteStatus, ToastLevel};
 use crate::app::{Resource, Screen, State};
@@ -318,7 +318,14 @@ fn created(state: &mut State, t: &Tenant) -> Vec<Effect> {
 }
 
 fn saved(state: &mut State, t: &Tenant) -> Vec<Effect> {
-    let text = match state.tenants.remote.data.iter().flatten().find(|o| o.id == t.id) {
+    let text = match state
+        .tenants
+        .remote
+        .data
+        .iter()
+        .flatten()
+        .find(|o| o.id == t.id)
+    {
         Some(old) if old.active != t.active && t.active => {
             format!("\"{}\" is active again: its sites' leads are taken", t.name)
         }

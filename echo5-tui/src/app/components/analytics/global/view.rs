@@ -21,10 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         format!("{} chosen clients", g.tenants.len())
     };
-    let block = frame_block(
-        format!("Analytics · {who} · last {} days", g.days),
-        state,
-    );
+    let block = frame_block(format!("Analytics · {who} · last {} days", g.days), state);
     if let Some(text) = empty_state(&g.remote, "") {
         return message(frame, area, block, &text);
     }

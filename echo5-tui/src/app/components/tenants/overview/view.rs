@@ -34,7 +34,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     .areas(inner);
     frame.render_widget(Paragraph::new(kpi_lines(state)), kpis);
     frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(" Newest leads", theme::header_row()))),
+        Paragraph::new(Line::from(Span::styled(
+            " Newest leads",
+            theme::header_row(),
+        ))),
         title,
     );
     recent(frame, leads, state);
