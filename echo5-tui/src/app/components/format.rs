@@ -31,22 +31,6 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_and_counts_read_well() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1234567), "1,234,567");
-    }
-}
-
 /// A rate as a whole percentage, `—` when there is none.
 pub fn percent(r: Option<f64>) -> String {
     r.map_or_else(|| "—".into(), |r| format!("{:.0}%", r * 100.0))
@@ -61,3 +45,30 @@ pub fn minutes(m: Option<f64>) -> String {
         Some(m) => format!("{:.1}d", m / 1440.0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_minutes_read_well() {
+        assert_eq!(percent(Some(0.184)), "18%");
+        assert_eq!(percent(None), "—");
+        assert_eq!(minutes(Some(42.0)), "42m");
+        assert_eq!(minutes(Some(84.0)), "1.4h");
+        assert_eq!(minutes(Some(3024.0)), "2.1d");
+        assert_eq!(minutes(None), "—");
+    }
+
+    #[test]
+    fn bytes_and_counts_read_well() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1234567), "1,234,567");
+    }
+}
+

@@ -1,5 +1,6 @@
 //! A client's overview: its figures, its newest leads and its quick actions.
 
+use echo5_core::leads::Lead;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -8,7 +9,6 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use crate::app::State;
 use crate::app::components::format::{minutes, percent};
 use crate::app::components::frame::{empty_state, frame_block};
-use crate::app::components::leads::display_name;
 use crate::theme;
 use crate::widgets::{ago, clip, message};
 
@@ -182,4 +182,14 @@ fn action_line() -> Line<'static> {
         spans.push(Span::raw(format!(" {what} ")));
     }
     Line::from(spans)
+}
+
+/// A lead as a row names it: its name, else how to reach it. (The Leads screen has its own;
+/// the tenants component does not reach into leads, which reaches into tenants.)
+fn display_name(l: &Lead) -> String {
+    l.name
+        .clone()
+        .or_else(|| l.email.clone())
+        .or_else(|| l.phone.clone())
+        .unwrap_or_else(|| "(no name)".into())
 }
