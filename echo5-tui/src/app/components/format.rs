@@ -71,4 +71,3 @@ mod tests {
         assert_eq!(grouped(1234567), "1,234,567");
     }
 }
-
