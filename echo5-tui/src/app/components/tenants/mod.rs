@@ -171,7 +171,8 @@ pub(crate) fn switch_by_name(state: &mut State, query: &str, retry: bool) -> Vec
             out.extend(crate::app::request::refresh_screen(state, false));
             out
         }
-        Err(_) if retry && !query.trim().is_empty() => {
+        // Only a name nothing matches is looked for again; an ambiguous one is said at once.
+        Err(_) if retry && !query.trim().is_empty() && !mentioned(&all, query) => {
             state.tenants.pending_switch = Some(query.to_string());
             fetch(state, Resource::Tenants, true).into_iter().collect()
         }
@@ -180,6 +181,13 @@ pub(crate) fn switch_by_name(state: &mut State, query: &str, retry: bool) -> Vec
             Vec::new()
         }
     }
+}
+
+/// Whether any tenant's slug or name contains `query` (case-insensitive).
+fn mentioned(all: &[Tenant], query: &str) -> bool {
+    let q = query.trim().to_lowercase();
+    all.iter()
+        .any(|t| t.slug.to_lowercase().contains(&q) || t.name.to_lowercase().contains(&q))
 }
 
 /// The client the picker's cursor is on.
