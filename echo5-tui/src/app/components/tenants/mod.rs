@@ -9,7 +9,6 @@ use echo5_core::tenants::{Tenant, TenantRef};
 use echo5_core::validate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use uuid::Uuid;
 
 use super::{Component, REGISTRY};
 use crate::app::action::Reply;
@@ -391,11 +390,6 @@ fn deleted(state: &mut State, call: &Call) -> Vec<Effect> {
     let mut out: Vec<Effect> = fetch(state, Resource::Tenants, true).into_iter().collect();
     out.extend(fetch(state, Resource::Dashboard, true));
     out
-}
-
-/// The id of the client the picker's cursor is on, for tests and the overview.
-pub fn selected_id(state: &State) -> Option<Uuid> {
-    selected(state).map(|t| t.id)
 }
 
 /// The reference a tenant is selected by.
