@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-use crate::leads::LeadSource;
+use crate::error::DomainError;
+use crate::leads::{LeadSource, TENANT_FILTER_MAX};
 use crate::stages::{Stage, StageKind};
+use crate::tenants::TenantRef;
 
 /// What analytics needs of one lead (spam already excluded).
 #[derive(Debug, Clone)]
@@ -219,6 +221,199 @@ pub fn compute(
     }
 }
 
+/// Days `GET /api/v1/analytics` covers when `days` is left out.
+pub const GLOBAL_DAYS_DEFAULT: u32 = 30;
+/// The most days it covers: the per-tenant endpoint's longest range (ten years).
+pub const GLOBAL_DAYS_MAX: u32 = 3650;
+
+/// The query of `GET /api/v1/analytics`. `days` is read as text so that any bad value
+/// (`0`, `-1`, `abc`, too many) is one 422 naming `days`, as a bad range is on the
+/// per-tenant endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalParams {
+    /// Comma-separated tenant ids or slugs; every tenant when left out.
+    pub tenant: Option<String>,
+    pub days: Option<String>,
+}
+
+impl GlobalParams {
+    /// The tenants named (deduplicated, in the order given; empty = all) and the days.
+    pub fn validate(&self) -> Result<(Vec<String>, u32), DomainError> {
+        let mut tenants: Vec<String> = Vec::new();
+        for t in self.tenant.as_deref().unwrap_or("").split(',') {
+            let t = t.trim();
+            if !t.is_empty() && !tenants.iter().any(|x| x == t) {
+                tenants.push(t.to_string());
+            }
+        }
+        if tenants.len() > TENANT_FILTER_MAX {
+            return Err(DomainError::invalid(
+                "tenant",
+                "too_many",
+                format!("tenant names at most {TENANT_FILTER_MAX} tenants"),
+            ));
+        }
+        let days = match self.days.as_deref().map(str::trim) {
+            None | Some("") => GLOBAL_DAYS_DEFAULT,
+            Some(d) => d
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=GLOBAL_DAYS_MAX).contains(d))
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "days",
+                        "invalid_range",
+                        format!("days must be a whole number from 1 to {GLOBAL_DAYS_MAX}"),
+                    )
+                })?,
+        };
+        Ok((tenants, days))
+    }
+}
+
+/// One tenant's analytics, as its own endpoint answers them, with the tenant they are of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantAnalytics {
+    pub tenant: TenantRef,
+    pub analytics: Analytics,
+}
+
+/// Leads now in stages of one kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KindCount {
+    pub kind: StageKind,
+    pub count: u64,
+}
+
+/// One stage name across tenants (pipelines made from the same defaults share names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StageTotal {
+    /// As the first tenant having it spells it; matched case-insensitively.
+    pub name: String,
+    pub kind: StageKind,
+    /// Leads there now, summed.
+    pub count: u64,
+    /// Leads that reached it or a later open/won stage of their own pipeline, summed.
+    pub reached: u64,
+    /// Tenants whose pipeline has a stage of this name and kind.
+    pub tenants: u64,
+}
+
+/// The per-tenant figures added up. Median and p90 time to first contact are not sums of
+/// their parts and are left out (null): see `sum`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalyticsTotals {
+    pub total: u64,
+    /// Open, won and lost, always all three.
+    pub by_kind: Vec<KindCount>,
+    pub by_stage: Vec<StageTotal>,
+    /// Leads now in a won stage / all leads; null when there are none.
+    pub won_rate: Option<f64>,
+    pub by_source: Vec<Count>,
+    pub by_utm_source: Vec<Count>,
+    pub by_utm_campaign: Vec<Count>,
+    pub per_day: Vec<DayCount>,
+    /// `contacted` summed; `median_minutes` and `p90_minutes` null (see each tenant's).
+    pub first_contact: FirstContact,
+}
+
+/// `GET /api/v1/analytics`: the chosen tenants' analytics over the same range, summed,
+/// and each tenant's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GlobalAnalytics {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub days: u32,
+    pub totals: AnalyticsTotals,
+    pub by_tenant: Vec<TenantAnalytics>,
+}
+
+fn merge_counts(parts: &[TenantAnalytics], pick: fn(&Analytics) -> &[Count]) -> Vec<Count> {
+    let mut map: HashMap<String, u64> = HashMap::new();
+    for p in parts {
+        for c in pick(&p.analytics) {
+            *map.entry(c.key.clone()).or_default() += c.count;
+        }
+    }
+    ranked(map)
+}
+
+/// Adds up per-tenant analytics of one range. Every count is the sum of the tenants'
+/// counts; rates are recomputed from the summed counts (not averaged); stages are matched
+/// by name and kind. Median and p90 minutes to first contact are left out: the median of
+/// a union is not a function of the parts' medians (a weighted mean of them can land
+/// where no lead is), and recomputing it needs every lead's contact time, which kept
+/// counts do not hold. Each tenant's own median stays in its `by_tenant` entry.
+pub fn sum(parts: &[TenantAnalytics]) -> AnalyticsTotals {
+    let mut total = 0u64;
+    let mut contacted = 0u64;
+    let mut kinds = [0u64; 3];
+    let mut stages: Vec<StageTotal> = Vec::new();
+    let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+    for p in parts {
+        let a = &p.analytics;
+        total += a.total;
+        contacted += a.first_contact.contacted;
+        for s in &a.by_stage {
+            let k = match s.kind {
+                StageKind::Open => 0,
+                StageKind::Won => 1,
+                StageKind::Lost => 2,
+            };
+            kinds[k] += s.count;
+            let name = s.name.to_lowercase();
+            match stages
+                .iter_mut()
+                .find(|t| t.kind == s.kind && t.name.to_lowercase() == name)
+            {
+                Some(t) => {
+                    t.count += s.count;
+                    t.reached += s.reached;
+                    t.tenants += 1;
+                }
+                None => stages.push(StageTotal {
+                    name: s.name.clone(),
+                    kind: s.kind,
+                    count: s.count,
+                    reached: s.reached,
+                    tenants: 1,
+                }),
+            }
+        }
+        for d in &a.per_day {
+            *per_day.entry(d.day).or_default() += d.count;
+        }
+    }
+    AnalyticsTotals {
+        total,
+        by_kind: [StageKind::Open, StageKind::Won, StageKind::Lost]
+            .into_iter()
+            .zip(kinds)
+            .map(|(kind, count)| KindCount { kind, count })
+            .collect(),
+        by_stage: stages,
+        won_rate: (total > 0).then(|| kinds[1] as f64 / total as f64),
+        by_source: merge_counts(parts, |a| &a.by_source),
+        by_utm_source: merge_counts(parts, |a| &a.by_utm_source),
+        by_utm_campaign: merge_counts(parts, |a| &a.by_utm_campaign),
+        per_day: per_day
+            .into_iter()
+            .map(|(day, count)| DayCount { day, count })
+            .collect(),
+        first_contact: FirstContact {
+            contacted,
+            median_minutes: None,
+            p90_minutes: None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +512,140 @@ mod tests {
         assert_eq!(a.first_contact.contacted, 4);
         assert_eq!(a.first_contact.median_minutes, Some(45.0));
         assert_eq!(a.first_contact.p90_minutes, Some(120.0));
+    }
+
+    fn part(slug: &str, pipeline: &[Stage], leads: &[LeadFacts]) -> TenantAnalytics {
+        let from = midnight();
+        TenantAnalytics {
+            tenant: TenantRef::new(Uuid::new_v4(), slug, slug),
+            analytics: compute(pipeline, leads, from, from + TimeDelta::days(2)),
+        }
+    }
+
+    fn fact(day: i64, stage: &Stage, utm: Option<&str>, contact_min: Option<i64>) -> LeadFacts {
+        let created = midnight() + TimeDelta::days(day) + TimeDelta::hours(2);
+        LeadFacts {
+            created_at: created,
+            stage_id: stage.id,
+            first_contacted_at: contact_min.map(|m| created + TimeDelta::minutes(m)),
+            source: LeadSource::Website,
+            utm_source: utm.map(str::to_string),
+            utm_campaign: None,
+            visited: vec![stage.id],
+        }
+    }
+
+    #[test]
+    fn sums_add_counts_and_recompute_rates() {
+        // Two pipelines made from the same defaults, spelled differently, plus a stage
+        // only one tenant has.
+        let (a_new, a_won, a_lost) = (
+            stage(1, "New", StageKind::Open),
+            stage(2, "Won", StageKind::Won),
+            stage(3, "Lost", StageKind::Lost),
+        );
+        let (b_new, b_tour, b_won) = (
+            stage(11, "new", StageKind::Open),
+            stage(12, "Tour", StageKind::Open),
+            stage(13, "WON", StageKind::Won),
+        );
+        let a = part(
+            "a",
+            &[a_new.clone(), a_won.clone(), a_lost.clone()],
+            &[
+                fact(0, &a_new, Some("google"), None),
+                fact(0, &a_won, Some("google"), Some(10)),
+                fact(1, &a_lost, None, Some(1000)),
+            ],
+        );
+        let b = part(
+            "b",
+            &[b_new.clone(), b_tour.clone(), b_won.clone()],
+            &[
+                fact(1, &b_tour, Some("bing"), Some(20)),
+                fact(1, &b_won, Some("google"), Some(30)),
+            ],
+        );
+        let t = sum(&[a.clone(), b.clone()]);
+        assert_eq!(t.total, 5);
+        assert_eq!(
+            t.by_kind.iter().map(|k| k.count).collect::<Vec<_>>(),
+            [2, 2, 1],
+            "open: a_new + b_tour; won: one each; lost: a's"
+        );
+        assert_eq!(t.won_rate, Some(2.0 / 5.0), "from summed counts");
+        let stage_names: Vec<(&str, u64, u64)> = t
+            .by_stage
+            .iter()
+            .map(|s| (s.name.as_str(), s.count, s.tenants))
+            .collect();
+        assert_eq!(
+            stage_names,
+            [("New", 1, 2), ("Won", 2, 2), ("Lost", 1, 1), ("Tour", 1, 1)]
+        );
+        let won = &t.by_stage[1];
+        assert_eq!(
+            won.reached,
+            a.analytics.by_stage[1].reached + b.analytics.by_stage[2].reached
+        );
+        assert_eq!(
+            t.by_utm_source,
+            [
+                Count {
+                    key: "google".into(),
+                    count: 3
+                },
+                Count {
+                    key: "bing".into(),
+                    count: 1
+                }
+            ]
+        );
+        assert_eq!(t.by_source[0].count, 5);
+        assert_eq!(
+            t.per_day.iter().map(|d| d.count).collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert_eq!(t.first_contact.contacted, 4);
+        assert_eq!(t.first_contact.median_minutes, None);
+        assert_eq!(t.first_contact.p90_minutes, None);
+        // The parts' medians (10..1000 → 505, and 25) say nothing exact about the whole
+        // (10, 20, 30, 1000 → 25): that is why the sum leaves the median out.
+        assert_eq!(a.analytics.first_contact.median_minutes, Some(505.0));
+        assert_eq!(b.analytics.first_contact.median_minutes, Some(25.0));
+    }
+
+    #[test]
+    fn the_sum_of_nothing_is_zero() {
+        let t = sum(&[]);
+        assert_eq!(t.total, 0);
+        assert_eq!(t.won_rate, None);
+        assert_eq!(t.by_kind.len(), 3);
+        assert!(t.by_stage.is_empty() && t.per_day.is_empty());
+    }
+
+    #[test]
+    fn global_params() {
+        let p = |tenant: Option<&str>, days: Option<&str>| GlobalParams {
+            tenant: tenant.map(str::to_string),
+            days: days.map(str::to_string),
+        };
+        assert_eq!(p(None, None).validate().unwrap(), (vec![], 30));
+        assert_eq!(
+            p(Some(" a, b,a,,"), Some("7")).validate().unwrap(),
+            (vec!["a".to_string(), "b".to_string()], 7)
+        );
+        assert_eq!(p(None, Some("3650")).validate().unwrap().1, 3650);
+        for bad in ["0", "-1", "abc", "3651", "1.5"] {
+            match p(None, Some(bad)).validate() {
+                Err(DomainError::Invalid { field, .. }) => assert_eq!(field, "days", "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        let many = (0..=TENANT_FILTER_MAX)
+            .map(|i| format!("t{i}"))
+            .collect::<Vec<_>>();
+        assert!(p(Some(&many.join(",")), None).validate().is_err());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Benchmark: the leads workflow queries on a generated database of 1 M leads over 100
 //! tenants (two years of history, realistic stage spread, some overdue), in-process:
 //! a filtered page of 50, the all-tenant breach list, the dashboard, one tenant's 90-day
-//! analytics, an all-leads page over every tenant (or three), the usage report — each
-//! beside a no-op read round trip measured in the same run.
+//! analytics, every tenant's 30-day analytics (the global endpoint), an all-leads page
+//! over every tenant (or three), the usage report — each beside a no-op read round trip measured in the same run.
 //!
 //! cargo run --release -p echo5-data --example bench_workflow [leads] [tenants] [iterations]
 //! (the database is kept in $ECHO5_BENCH_DB if set, so later runs skip generation)
@@ -382,6 +382,20 @@ async fn main() {
             s.analytics(TenantKey::Id(t), now - TimeDelta::days(90), now)
                 .await
                 .expect("analytics");
+        }
+    })
+    .await;
+    // `GET /api/v1/analytics`: every tenant's 30-day analytics in one read job (the sum
+    // itself is arithmetic over their answers).
+    time("analytics of all tenants, 30 days", iters.min(20), |_| {
+        let s = store.clone();
+        async move {
+            let parts = s
+                .analytics_of(Vec::new(), now - TimeDelta::days(30), now)
+                .await
+                .expect("analytics")
+                .expect("tenants");
+            assert!(!parts.is_empty());
         }
     })
     .await;

@@ -1,7 +1,7 @@
 //! The platform dashboard and per-tenant analytics, read from indexes.
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
-use echo5_core::analytics::{self, Analytics, LeadFacts};
+use echo5_core::analytics::{self, Analytics, LeadFacts, TenantAnalytics};
 use echo5_core::clock::from_millis;
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::leads::LeadSource;
@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
+use crate::leads::all_tenants::UnknownTenant;
 use crate::stages;
 use crate::tenants::{self, TenantKey, TenantRow};
 
@@ -90,6 +91,68 @@ fn tenant_counts(
     })
 }
 
+/// Analytics of the leads `t` received in `[from, to)` (spam excluded), read along the
+/// tenant's creation-time index.
+fn tenant_analytics(
+    c: &Connection,
+    t: &TenantRow,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Analytics, StoreError> {
+    let pipeline = stages::load(c, t.id)?;
+    let tid = t.id.to_string();
+    let (f, tt) = (from.timestamp_millis(), to.timestamp_millis());
+    let mut visited: HashMap<String, Vec<Uuid>> = HashMap::new();
+    {
+        let mut stmt = c.prepare_cached(
+            "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY leads_tenant_created
+             JOIN stage_history h ON h.lead_id = l.id
+             WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3",
+        )?;
+        let rows = stmt.query_map(params![tid, f, tt], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (lead, to_stage) = row?;
+            if let Ok(s) = Uuid::parse_str(&to_stage) {
+                visited.entry(lead).or_default().push(s);
+            }
+        }
+    }
+    let mut stmt = c.prepare_cached(
+        "SELECT id, created_at, stage_id, first_contacted_at, source, utm_source, utm_campaign
+         FROM leads INDEXED BY leads_tenant_created
+         WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?2 AND created_at < ?3",
+    )?;
+    let facts = stmt
+        .query_map(params![tid, f, tt], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|(id, created, stage, first, source, us, uc)| {
+            Ok(LeadFacts {
+                created_at: from_millis(created),
+                stage_id: Uuid::parse_str(&stage)?,
+                first_contacted_at: first.map(from_millis),
+                source: LeadSource::parse(&source).unwrap_or(LeadSource::Api),
+                utm_source: us,
+                utm_campaign: uc,
+                visited: visited.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(analytics::compute(&pipeline, &facts, from, to))
+}
+
 impl Store {
     pub async fn dashboard(&self) -> Result<Dashboard, StoreError> {
         let now = self.now();
@@ -123,58 +186,43 @@ impl Store {
     ) -> Result<Analytics, StoreError> {
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
-            let pipeline = stages::load(c, t.id)?;
-            let tid = t.id.to_string();
-            let (f, tt) = (from.timestamp_millis(), to.timestamp_millis());
-            let mut visited: HashMap<String, Vec<Uuid>> = HashMap::new();
-            {
-                let mut stmt = c.prepare_cached(
-                    "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY leads_tenant_created
-                     JOIN stage_history h ON h.lead_id = l.id
-                     WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3",
-                )?;
-                let rows = stmt.query_map(params![tid, f, tt], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })?;
-                for row in rows {
-                    let (lead, to_stage) = row?;
-                    if let Ok(s) = Uuid::parse_str(&to_stage) {
-                        visited.entry(lead).or_default().push(s);
-                    }
+            tenant_analytics(c, &t, from, to)
+        })
+        .await
+    }
+
+    /// Each named tenant's analytics over `[from, to)` (every tenant's when `names` is
+    /// empty), ordered by name, read in one job so the parts share one snapshot.
+    /// `Ok(Err(_))` names a tenant that does not exist.
+    pub async fn analytics_of(
+        &self,
+        names: Vec<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Result<Vec<TenantAnalytics>, UnknownTenant>, StoreError> {
+        self.read(move |c| {
+            let mut rows: Vec<TenantRow> = Vec::new();
+            if names.is_empty() {
+                rows = tenants::all(c)?;
+            }
+            for n in &names {
+                match tenants::find(c, &TenantKey::parse(n))? {
+                    Some(t) if rows.iter().any(|o| o.id == t.id) => {}
+                    Some(t) => rows.push(t),
+                    None => return Ok(Err(UnknownTenant(n.clone()))),
                 }
             }
-            let mut stmt = c.prepare_cached(
-                "SELECT id, created_at, stage_id, first_contacted_at, source, utm_source, utm_campaign
-                 FROM leads INDEXED BY leads_tenant_created
-                 WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?2 AND created_at < ?3",
-            )?;
-            let facts = stmt
-                .query_map(params![tid, f, tt], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<i64>>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .map(|(id, created, stage, first, source, us, uc)| {
-                    Ok(LeadFacts {
-                        created_at: from_millis(created),
-                        stage_id: Uuid::parse_str(&stage)?,
-                        first_contacted_at: first.map(from_millis),
-                        source: LeadSource::parse(&source).unwrap_or(LeadSource::Api),
-                        utm_source: us,
-                        utm_campaign: uc,
-                        visited: visited.remove(&id).unwrap_or_default(),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            Ok(analytics::compute(&pipeline, &facts, from, to))
+            rows.sort_by(|a, b| {
+                (a.fields.name.to_lowercase(), a.id).cmp(&(b.fields.name.to_lowercase(), b.id))
+            });
+            let mut out = Vec::with_capacity(rows.len());
+            for t in &rows {
+                out.push(TenantAnalytics {
+                    tenant: t.tref(),
+                    analytics: tenant_analytics(c, t, from, to)?,
+                });
+            }
+            Ok(Ok(out))
         })
         .await
     }

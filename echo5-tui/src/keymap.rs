@@ -52,6 +52,16 @@ pub enum Cmd {
     Follow,
     PageUp,
     PageDown,
+    /// Tenants: deactivate or reactivate a client.
+    Active,
+    /// Analytics across every client (or a chosen set).
+    AllAnalytics,
+    /// Quick actions of a client's overview.
+    OpenLeads,
+    OpenAnalytics,
+    OpenSettings,
+    OpenPipeline,
+    OpenKeys,
     // Inside dialogs.
     Confirm,
     Cancel,

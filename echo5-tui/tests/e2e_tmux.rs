@@ -697,6 +697,44 @@ fn console_drives_the_real_daemon_in_tmux() {
         "log line on screen {:?} after the POST (answered after {answered:?})",
         logged.elapsed()
     );
+    // That client was created elsewhere a moment ago: `:tenant` finds it at once.
+    h.typ(":tenant e2e-log");
+    h.press("Enter");
+    h.wait_text("tenant E2E Log Tenant");
+
+    // A client created from the console (`a` on the dashboard) opens on its overview…
+    h.typ("1");
+    h.wait_text("Tenants (");
+    h.typ("a");
+    h.wait_text("New client");
+    h.typ("E2E Client");
+    h.press("Enter");
+    h.wait_text("E2E Client · e2e-client");
+    let created = h.api("/api/v1/tenants/e2e-client");
+    assert_eq!(created["name"], "E2E Client");
+    // …and is deleted from the picker once its slug is typed.
+    h.typ("2");
+    h.wait_text("Switch tenant");
+    h.typ("/");
+    h.typ("e2e-client");
+    h.press("Enter");
+    h.wait_text("Switch tenant /e2e-client");
+    h.typ("d");
+    h.wait_text("Delete client \"E2E Client\"");
+    h.typ("e2e-client");
+    h.press("Enter");
+    h.wait_text("deleted \"E2E Client\"");
+    let gone = h.rt.block_on(async {
+        h.http
+            .get(h.url("/api/v1/tenants/e2e-client"))
+            .bearer_auth(h.token())
+            .send()
+            .await
+            .expect("GET")
+            .status()
+    });
+    assert_eq!(gone.as_u16(), 404, "the client is gone");
+
     h.typ(":tenant caring");
     h.press("Enter");
     h.wait_text("tenant Caring Hearts");

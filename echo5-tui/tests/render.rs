@@ -290,6 +290,65 @@ fn analytics() {
 }
 
 #[test]
+fn client_overview() {
+    let mut s = started();
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    let text = render(&s, 80, 24);
+    assert!(text.contains("Open Arms · open-arms"), "{text}");
+    assert!(text.contains("in breach 4"), "{text}");
+    assert!(text.contains("add a lead"), "{text}");
+    check("overview", &s);
+}
+
+#[test]
+fn global_analytics() {
+    let s = on_command("global");
+    let text = render(&s, 120, 40);
+    for name in ["Open Arms", "Caring Hearts", "Family First", "all clients"] {
+        assert!(text.contains(name), "{name}: {text}");
+    }
+    check("global_analytics", &s);
+}
+
+#[test]
+fn delete_client_wants_the_slug_typed() {
+    let mut s = on_tenant_screen('2');
+    update(&mut s, key('j'));
+    update(&mut s, key('d'));
+    typ(&mut s, "caring");
+    let text = render(&s, 80, 24);
+    assert!(text.contains("Delete client \"Caring Hearts\""), "{text}");
+    assert!(text.contains("caring-hearts"), "{text}");
+    check("delete_client", &s);
+}
+
+#[test]
+fn empty_install_offers_the_first_client() {
+    let mut s = State::new("http://127.0.0.1:8787", now());
+    let fx = update(&mut s, Action::Tick(now()));
+    for req in requests(&fx) {
+        let reply = match req.call {
+            echo5_tui::app::Call::ListTenants => echo5_tui::app::Reply::Tenants(Vec::new()),
+            echo5_tui::app::Call::Dashboard => {
+                let mut d = common::dashboard();
+                d.tenants.clear();
+                d.totals = Default::default();
+                echo5_tui::app::Reply::Dashboard(d)
+            }
+            _ => continue,
+        };
+        answer(&mut s, &req, Ok(reply));
+    }
+    s.toasts.clear();
+    let text = render(&s, 80, 24);
+    assert!(text.contains("create your first client"), "{text}");
+    assert!(!text.contains("POST /api"), "{text}");
+    check("dashboard_empty", &s);
+}
+
+#[test]
 fn platform() {
     let s = on_command("platform");
     let text = render(&s, 80, 24);

@@ -39,24 +39,23 @@ fn filter_narrows_and_esc_clears() {
 }
 
 #[test]
-fn enter_opens_the_tenant_pipeline() {
+fn enter_opens_the_client_overview() {
     let mut s = started();
     update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.screen, Screen::Pipeline);
+    assert_eq!(s.screen, Screen::Overview);
     assert_eq!(s.tenant.as_ref().map(|t| t.id), Some(tenant_id(2)));
-    // The pipeline, and the breach list the header counts, which follows the tenant.
+    // The client's newest leads first, and the breach list the header counts, which
+    // follows the tenant.
     assert_eq!(
-        calls(&fx),
-        vec![
-            Call::ListStages {
-                tenant: tenant_id(2)
-            },
-            Call::ListBreaches {
-                tenant: Some(tenant_id(2))
-            }
-        ]
+        calls(&fx).first(),
+        Some(&Call::RecentLeads {
+            tenant: tenant_id(2)
+        })
     );
+    assert!(calls(&fx).contains(&Call::ListBreaches {
+        tenant: Some(tenant_id(2))
+    }));
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.screen, Screen::Dashboard);
 }

@@ -11,9 +11,17 @@ use echo5_tui::app::{Action, Call, Screen, State, update};
 
 /// Every screen with its data loaded.
 fn every_screen() -> Vec<State> {
+    let overview = {
+        // Enter on the dashboard opens the first client's overview.
+        let mut s = started();
+        let fx = update(&mut s, code(KeyCode::Enter));
+        settle(&mut s, fx);
+        s
+    };
     ('1'..='8')
         .map(on_tenant_screen)
-        .chain(["platform", "all", "usage", "logs"].map(on_command))
+        .chain(["platform", "all", "usage", "logs", "global"].map(on_command))
+        .chain([overview])
         .collect()
 }
 

@@ -154,6 +154,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sla::tenant_breaches))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(dashboard::analytics))
+        .routes(routes!(dashboard::global_analytics))
         .routes(routes!(events::events))
         .routes(routes!(audit::list_audit))
         .routes(routes!(

@@ -316,6 +316,7 @@ async fn openapi_covers_every_route() {
         ("/api/v1/tenants/{tenant}/sla/breaches", &["get"]),
         ("/api/v1/dashboard", &["get"]),
         ("/api/v1/tenants/{tenant}/analytics", &["get"]),
+        ("/api/v1/analytics", &["get"]),
         ("/api/v1/events", &["get"]),
         ("/api/v1/platform/settings", &["get", "put", "patch"]),
         ("/api/v1/usage", &["get"]),

@@ -1,20 +1,21 @@
 //! One method per admin API call, returning core's wire types.
 
-use echo5_core::analytics::Analytics;
+use echo5_core::analytics::{Analytics, GlobalAnalytics};
 use echo5_core::keys::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
 use echo5_core::leads::{LeadDetail, LeadPatch};
 use echo5_core::page::{List, Page};
 use echo5_core::secret::{Secret, SecretUpdate};
+use echo5_core::settings::SettingsPatch;
 use echo5_core::stages::{NewStage, Stage, StageDeleted, StageOrder, StagePatch, StageSummary};
+use echo5_core::tenants::{NewTenant, Tenant, TenantPatch};
 use echo5_core::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use uuid::Uuid;
-use {echo5_core::settings::SettingsPatch, echo5_core::tenants::Tenant};
 
-use crate::app::{ApiError, Call, LeadChange, Reply, SecretOrigin, SettingsChange};
+use crate::app::{ApiError, Call, LeadChange, Reply, SecretOrigin, SettingsChange, TenantChange};
 use echo5_core::logs::{LogLevel, LogPage};
 use echo5_core::platform_settings::PlatformSettings;
 use echo5_core::usage::UsageReport;
@@ -28,6 +29,8 @@ const PAGE_LIMIT: u32 = 200;
 const LEADS_PAGE: u32 = 50;
 /// Log lines read when the Logs screen opens; the live tail brings the rest.
 const LOG_HISTORY: u32 = 500;
+/// Leads a client's overview shows.
+const RECENT_LEADS: u32 = 8;
 /// Guards against a daemon that keeps returning a cursor.
 const MAX_PAGES: usize = 100;
 
@@ -338,6 +341,61 @@ impl Client {
                     .await
                     .map(|p| Reply::Logs(p.data))
             }
+            Call::CreateTenant { name, slug } => {
+                let body = NewTenant {
+                    name: name.clone(),
+                    slug: slug.clone(),
+                    active: None,
+                    settings: None,
+                };
+                self.send::<Tenant>(self.req(Method::POST, "/api/v1/tenants").json(&body))
+                    .await
+                    .map(|t| Reply::TenantCreated(Box::new(t)))
+            }
+            Call::PatchTenant { tenant, change } => self
+                .send::<Tenant>(
+                    self.req(Method::PATCH, &format!("/api/v1/tenants/{tenant}"))
+                        .json(&tenant_patch(change)),
+                )
+                .await
+                .map(|t| Reply::TenantSaved(Box::new(t))),
+            Call::DeleteTenant { tenant, purge } => {
+                let mut r = self.req(Method::DELETE, &format!("/api/v1/tenants/{tenant}"));
+                if *purge {
+                    r = r.query(&[("purge", "true")]);
+                }
+                self.send_empty(r).await.map(|()| Reply::TenantDeleted)
+            }
+            Call::SetStageKind {
+                tenant,
+                stage,
+                kind,
+            } => {
+                let path = format!("{}/{stage}", stages_path(*tenant));
+                let body = StagePatch {
+                    name: None,
+                    kind: Some(*kind),
+                };
+                self.send::<Stage>(self.req(Method::PATCH, &path).json(&body))
+                    .await
+                    .map(Reply::StageKindSet)
+            }
+            Call::RecentLeads { tenant } => {
+                let path = format!("/api/v1/tenants/{tenant}/leads");
+                self.send(
+                    self.req(Method::GET, &path)
+                        .query(&[("limit", RECENT_LEADS.to_string())]),
+                )
+                .await
+                .map(Reply::Leads)
+            }
+            Call::GetGlobalAnalytics { tenants, days } => self
+                .send::<GlobalAnalytics>(
+                    self.req(Method::GET, "/api/v1/analytics")
+                        .query(&global_analytics_query(tenants, *days)),
+                )
+                .await
+                .map(|a| Reply::GlobalAnalytics(Box::new(a))),
             Call::RevokeKey { tenant, key } => {
                 let path = format!("{}/{key}", keys_path(*tenant));
                 self.send::<ApiKey>(self.req(Method::DELETE, &path))
@@ -345,6 +403,26 @@ impl Client {
                     .map(Reply::KeyRevoked)
             }
         }
+    }
+
+    /// A call answered with no body (204).
+    async fn send_empty(&self, req: RequestBuilder) -> Result<(), ApiError> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(root_cause(&e)))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ApiError::Unreachable(root_cause(&e)))?;
+        Err(ApiError::Http {
+            status: status.as_u16(),
+            detail: error_detail(status, &bytes),
+        })
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>, ApiError> {
@@ -388,6 +466,26 @@ pub fn all_leads_query(
         query.push(("cursor", c.to_string()));
     }
     query
+}
+
+/// The query of `GET /api/v1/analytics`: `tenant` as one comma-separated list of slugs,
+/// left out for every tenant.
+pub fn global_analytics_query(tenants: &[String], days: u32) -> Vec<(&'static str, String)> {
+    let mut query = vec![("days", days.to_string())];
+    if !tenants.is_empty() {
+        query.push(("tenant", tenants.join(",")));
+    }
+    query
+}
+
+/// The PATCH body for one change to a client: only that field is sent.
+pub fn tenant_patch(change: &TenantChange) -> TenantPatch {
+    let mut p = TenantPatch::default();
+    match change {
+        TenantChange::Name(n) => p.name = Some(n.clone()),
+        TenantChange::Active(a) => p.active = Some(*a),
+    }
+    p
 }
 
 fn stages_path(tenant: Uuid) -> String {
@@ -545,6 +643,22 @@ mod tests {
         assert_eq!(
             q,
             vec![("limit", "50".to_string()), ("cursor", "c1".to_string())]
+        );
+    }
+
+    #[test]
+    fn client_bodies_and_the_global_analytics_query() {
+        let v = serde_json::to_value(tenant_patch(&TenantChange::Active(false)));
+        assert_eq!(v.ok(), Some(json!({"active": false})));
+        let v = serde_json::to_value(tenant_patch(&TenantChange::Name("Open Arms".into())));
+        assert_eq!(v.ok(), Some(json!({"name": "Open Arms"})));
+        assert_eq!(
+            global_analytics_query(&["a".into(), "b".into()], 7),
+            vec![("days", "7".to_string()), ("tenant", "a,b".to_string())]
+        );
+        assert_eq!(
+            global_analytics_query(&[], 30),
+            vec![("days", "30".to_string())]
         );
     }
 

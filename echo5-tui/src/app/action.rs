@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use echo5_core::ErrorDetail;
-use echo5_core::analytics::Analytics;
+use echo5_core::analytics::{Analytics, GlobalAnalytics};
 use echo5_core::dashboard::Dashboard;
 use echo5_core::keys::ApiKey;
 use echo5_core::leads::{Lead, LeadDetail};
@@ -128,6 +128,11 @@ pub enum Reply {
     AllLeads(Page<LeadWithTenant>),
     Usage(Box<UsageReport>),
     Logs(Vec<LogLine>),
+    TenantCreated(Box<Tenant>),
+    TenantSaved(Box<Tenant>),
+    TenantDeleted,
+    StageKindSet(Stage),
+    GlobalAnalytics(Box<GlobalAnalytics>),
 }
 
 /// Why a key's full value came back, which decides what the modal says about it.

@@ -158,6 +158,42 @@ pub enum Call {
     GetLogs {
         level: Option<LogLevel>,
     },
+    /// A new client from the platform defaults; `slug: None` lets the daemon derive it.
+    CreateTenant {
+        name: String,
+        slug: Option<String>,
+    },
+    PatchTenant {
+        tenant: Uuid,
+        change: TenantChange,
+    },
+    /// `purge` deletes the client's leads too; without it a client holding leads is
+    /// refused (409).
+    DeleteTenant {
+        tenant: Uuid,
+        purge: bool,
+    },
+    SetStageKind {
+        tenant: Uuid,
+        stage: Uuid,
+        kind: StageKind,
+    },
+    /// The newest few leads of a tenant, for its overview.
+    RecentLeads {
+        tenant: Uuid,
+    },
+    /// Every tenant's analytics (or `tenants`', by slug) over the last `days`, summed.
+    GetGlobalAnalytics {
+        tenants: Vec<String>,
+        days: u32,
+    },
+}
+
+/// One change to a client's own fields from the console.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TenantChange {
+    Name(String),
+    Active(bool),
 }
 
 /// One platform setting changed from the Platform screen.
@@ -267,6 +303,8 @@ impl Call {
                 | Call::ListAllLeads { .. }
                 | Call::GetUsage { .. }
                 | Call::GetLogs { .. }
+                | Call::RecentLeads { .. }
+                | Call::GetGlobalAnalytics { .. }
         )
     }
 }

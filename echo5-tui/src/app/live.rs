@@ -86,6 +86,14 @@ pub(crate) fn on_stream(state: &mut State, conn_id: u64, msg: StreamMsg) -> Vec<
             let mut res = live_resources(state, event);
             // What is kept loaded off screen (the breach count) hears of it too.
             res.extend(state.background(Some(live_event(state, event))));
+            // The tenant list feeds `:tenant` and its completion on every screen: a client
+            // created or renamed elsewhere is there at once, whatever is on screen.
+            if (kind == LAGGED || Topic::of(&kind).tenant_updated)
+                && state.tenants.remote.data.is_some()
+                && !res.contains(&Resource::Tenants)
+            {
+                res.push(Resource::Tenants);
+            }
             refetch(state, &res)
         }
     }

@@ -33,6 +33,7 @@ use components::{
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
+    TenantChange,
 };
 use overlay::Overlay;
 pub use state::{Conn, Remote};
@@ -55,6 +56,10 @@ pub enum Screen {
     AllLeads,
     Usage,
     Logs,
+    /// One client: its figures, newest leads and quick actions.
+    Overview,
+    /// Analytics across clients, with a per-client breakdown.
+    GlobalAnalytics,
 }
 
 /// What a request's answer may overwrite; used for latest-wins ordering. Each belongs to
@@ -79,6 +84,9 @@ pub enum Resource {
     Usage,
     /// The log history fetch (the live tail is a stream, not a fetch).
     Logs,
+    /// The selected client's newest leads, on its overview.
+    RecentLeads,
+    GlobalAnalytics,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -122,6 +130,8 @@ pub struct State {
     pub platform_settings: platform_settings::Platform,
     pub usage: usage::Usage,
     pub logs: logs::Logs,
+    pub overview: tenants::overview::Overview,
+    pub global_analytics: analytics::global::GlobalAnalytics,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -174,6 +184,8 @@ impl State {
             platform_settings: Default::default(),
             usage: usage::Usage::new(now),
             logs: Default::default(),
+            overview: Default::default(),
+            global_analytics: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

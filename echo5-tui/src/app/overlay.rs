@@ -31,6 +31,9 @@ pub enum Overlay {
         line: Box<LogLine>,
         scroll: u16,
     },
+    /// A change that erases data for good: the operator types a word (the client's slug)
+    /// before it is sent.
+    TypeToConfirm(TypeToConfirm),
     /// Full API keys waiting to be read, oldest first. Only Enter or Esc dismisses one, and
     /// a dismissed key leaves the state for good.
     ShowKey(Vec<ShownKey>),
@@ -121,6 +124,8 @@ pub enum Purpose {
     Platform(PlatformField),
     AddDefaultStage,
     RenameDefaultStage { index: usize },
+    CreateTenant,
+    RenameTenant { tenant: Uuid },
 }
 
 /// The All leads tenant filter: tick any number of tenants; none ticked means all.
@@ -165,6 +170,20 @@ pub enum PendingOp {
     Settings(SettingsChange),
     RevokeKey { key: Uuid },
     Platform(PlatformChange),
+    DeactivateTenant { tenant: Uuid },
+    DeleteTenant { tenant: Uuid, purge: bool },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeToConfirm {
+    pub title: String,
+    /// What is erased, in full.
+    pub message: String,
+    /// What must be typed.
+    pub expect: String,
+    pub input: LineInput,
+    pub op: PendingOp,
+    pub error: Option<String>,
 }
 
 /// Palette commands, in the order completion offers them: switching tenant, each screen

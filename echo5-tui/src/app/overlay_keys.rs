@@ -3,14 +3,15 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::components::analytics::global as global_analytics;
 use super::components::leads::{self, all as all_leads};
 use super::components::{
     REGISTRY, keys, platform_settings as platform, settings, sla, stages as pipeline, tenants,
 };
 use super::effect::{Call, Effect};
 use super::overlay::{
-    Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, Purpose, completions,
-    resolve_tenant,
+    Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, Purpose, TypeToConfirm,
+    completions,
 };
 use super::request::{mutate, refresh_screen};
 use super::state::ToastLevel;
@@ -90,6 +91,7 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
             }
             Vec::new()
         }
+        Overlay::TypeToConfirm(c) => type_to_confirm(state, c, key),
         Overlay::Confirm(c) => match (key.code, keymap::dialog(&key)) {
             (KeyCode::Char('y') | KeyCode::Char('Y'), _) | (_, Some(Cmd::Confirm)) => {
                 perform(state, c.op)
@@ -111,6 +113,7 @@ pub(crate) fn on_paste(state: &mut State, text: &str) {
                 field.input.insert_str(text);
             }
         }
+        Some(Overlay::TypeToConfirm(c)) => c.input.insert_str(text),
         Some(Overlay::Filter(f)) if server_search(f.screen) => f.input.insert_str(text),
         Some(Overlay::Filter(f)) => {
             f.input.insert_str(text);
@@ -183,25 +186,9 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         }
         "refresh" => refresh_screen(state, true),
         "tenant" | "t" if arg.is_empty() => navigation::go(state, Screen::Tenants, true),
-        "tenant" | "t" => {
-            let Some(all) = state.tenants.remote.data.clone() else {
-                state.toast(ToastLevel::Error, "tenant list not loaded yet");
-                return Vec::new();
-            };
-            match resolve_tenant(&all, arg) {
-                Ok(t) => {
-                    let t = t.clone();
-                    let mut out = tenants::switch_tenant(state, &tenants::tenant_ref(&t));
-                    out.extend(tenants::leave_picker(state));
-                    out.extend(refresh_screen(state, false));
-                    out
-                }
-                Err(e) => {
-                    state.toast(ToastLevel::Error, e);
-                    Vec::new()
-                }
-            }
-        }
+        // A name the list does not know yet is looked for again in a fresh list, so a
+        // client created elsewhere is found at once.
+        "tenant" | "t" => tenants::switch_by_name(state, arg, true),
         other => {
             // Screen names may be shortened to any unique prefix (`pipe`, `set`); a few
             // other names are understood too.
@@ -260,6 +247,9 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                     leads::submit(state, form.purpose, &values)
                 }
                 Purpose::BreachNote { .. } => sla::submit(state, form.purpose, &values),
+                Purpose::CreateTenant | Purpose::RenameTenant { .. } => {
+                    tenants::submit(state, form.purpose, &values)
+                }
                 Purpose::Platform(_)
                 | Purpose::AddDefaultStage
                 | Purpose::RenameDefaultStage { .. } => {
@@ -317,7 +307,12 @@ fn pick_tenants(state: &mut State, mut p: PickTenants, key: KeyEvent) -> Vec<Eff
                 .filter(|(_, on)| **on)
                 .map(|((slug, _), _)| slug.clone())
                 .collect();
-            return all_leads::set_tenants(state, slugs);
+            // The same dialog picks the clients of All leads and of the global analytics.
+            return if state.screen == Screen::GlobalAnalytics {
+                global_analytics::set_tenants(state, slugs)
+            } else {
+                all_leads::set_tenants(state, slugs)
+            };
         }
         (KeyCode::Char('j') | KeyCode::Down, _) => {
             p.selected = (p.selected + 1).min(p.choices.len().saturating_sub(1));
@@ -382,5 +377,28 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
         PendingOp::Settings(change) => settings::save(state, change).into_iter().collect(),
         PendingOp::RevokeKey { key } => keys::revoke(state, key),
         PendingOp::Platform(change) => platform::send(state, change),
+        op @ (PendingOp::DeactivateTenant { .. } | PendingOp::DeleteTenant { .. }) => {
+            tenants::perform(state, op)
+        }
     }
+}
+
+/// Typing the expected word and Enter sends the change; Esc cancels; anything else types.
+fn type_to_confirm(state: &mut State, mut c: TypeToConfirm, key: KeyEvent) -> Vec<Effect> {
+    match keymap::dialog(&key) {
+        Some(Cmd::Cancel) => return Vec::new(),
+        Some(Cmd::Confirm) => {
+            if c.input.text().trim() == c.expect {
+                return perform(state, c.op);
+            }
+            c.error = Some(format!("type \"{}\" to confirm, or Esc", c.expect));
+        }
+        _ => {
+            if c.input.handle(&key) {
+                c.error = None;
+            }
+        }
+    }
+    state.overlay = Some(Overlay::TypeToConfirm(c));
+    Vec::new()
 }

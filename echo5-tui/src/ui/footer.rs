@@ -46,6 +46,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             vec![("j/k".into(), "scroll"), ("Esc".into(), "close")]
         }
         Some(Overlay::Confirm(_)) => vec![("y".into(), "yes"), ("n/Esc".into(), "no")],
+        Some(Overlay::TypeToConfirm(_)) => vec![
+            ("Enter".into(), "confirm once typed"),
+            ("Esc".into(), "cancel"),
+        ],
         Some(Overlay::PickStage(_)) => vec![
             ("j/k".into(), "choose"),
             ("Enter".into(), "move"),

@@ -10,7 +10,8 @@ use crate::app::State;
 use crate::app::bindings;
 use crate::app::components::keys::IngestUrls;
 use crate::app::overlay::{
-    Field, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, commands, completions,
+    Field, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, TypeToConfirm,
+    commands, completions,
 };
 use crate::theme;
 use crate::widgets::{printable, wrap_words};
@@ -31,6 +32,7 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
                 show_key(frame, body, &state.base_url, first, queue.len() - 1);
             }
         }
+        Some(Overlay::TypeToConfirm(c)) => type_to_confirm(frame, body, c),
         Some(Overlay::Confirm(c)) => {
             let area = centered(body, 60, 7);
             frame.render_widget(Clear, area);
@@ -51,6 +53,52 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
                 area,
             );
         }
+    }
+}
+
+/// A destructive change's modal: what is erased (wrapped), then the word to type.
+fn type_to_confirm(frame: &mut Frame, body: Rect, c: &TypeToConfirm) {
+    let w = 64u16.min(body.width.saturating_sub(2));
+    let text_w = w.saturating_sub(2).max(1) as usize;
+    // Wrapped lines of the message, counted the way `Wrap` breaks them (roughly: by words).
+    let mut msg_lines = 1usize;
+    let mut col = 0usize;
+    for word in c.message.split_whitespace() {
+        let n = word.chars().count();
+        if col > 0 && col + 1 + n > text_w {
+            msg_lines += 1;
+            col = n;
+        } else {
+            col += n + usize::from(col > 0);
+        }
+    }
+    let h = msg_lines as u16 + 5 + u16::from(c.error.is_some());
+    let area = centered(body, w, h);
+    frame.render_widget(Clear, area);
+    let block = dialog_block(&c.title).border_style(theme::bad());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = vec![
+        Line::raw(c.message.clone()),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("Type ", theme::dim()),
+            Span::styled(c.expect.clone(), theme::key()),
+            Span::styled(" and Enter to delete, Esc to cancel", theme::dim()),
+        ]),
+        Line::from(vec![
+            Span::styled("› ", theme::key()),
+            Span::raw(c.input.text().to_string()),
+        ]),
+    ];
+    if let Some(e) = &c.error {
+        lines.push(Line::from(Span::styled(e.clone(), theme::bad())));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    let y = inner.y + msg_lines as u16 + 2;
+    if y < inner.bottom() {
+        let x = inner.x + 2 + c.input.cursor() as u16;
+        frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), y));
     }
 }
 

@@ -273,6 +273,13 @@ pub fn canned(call: &Call) -> Option<Reply> {
         })),
         Call::GetUsage { month } => Some(Reply::Usage(Box::new(usage(&month.to_string())))),
         Call::GetLogs { .. } => Some(Reply::Logs(log_lines(1, 30))),
+        Call::RecentLeads { .. } => Some(Reply::Leads(Page {
+            data: leads().into_iter().take(5).collect(),
+            next_cursor: None,
+        })),
+        Call::GetGlobalAnalytics { tenants, days } => Some(Reply::GlobalAnalytics(Box::new(
+            global_analytics(tenants, *days),
+        ))),
         _ => None,
     }
 }
@@ -742,5 +749,48 @@ pub fn event(kind: &str, id: u64, tenant: Option<Uuid>) -> echo5_tui::app::Strea
         id: Some(id),
         kind: kind.into(),
         tenant,
+    }
+}
+
+/// What `GET /api/v1/analytics` answers for the fixture tenants (`slugs`, none = all):
+/// each tenant's analytics scaled from [`analytics`], summed by core's rule.
+pub fn global_analytics(slugs: &[String], days: u32) -> echo5_core::analytics::GlobalAnalytics {
+    use echo5_core::analytics::{self, TenantAnalytics};
+    let by_tenant: Vec<TenantAnalytics> = (0..tenants().len())
+        .filter(|i| slugs.is_empty() || slugs.contains(&tenants()[*i].slug))
+        .map(|i| {
+            let mut a = analytics(days);
+            let div = i as u64 + 1;
+            a.total /= div;
+            for s in &mut a.by_stage {
+                s.count /= div;
+                s.reached /= div;
+            }
+            for c in &mut a.by_source {
+                c.count /= div;
+            }
+            a.first_contact.contacted /= div;
+            a.first_contact.median_minutes = Some(42.0 * div as f64);
+            // Consistent figures: every lead sits in one stage, and the rate follows.
+            a.total = a.by_stage.iter().map(|s| s.count).sum();
+            let won: u64 = a
+                .by_stage
+                .iter()
+                .filter(|s| s.kind == StageKind::Won)
+                .map(|s| s.count)
+                .sum();
+            a.won_rate = Some(won as f64 / a.total as f64);
+            TenantAnalytics {
+                tenant: tref(i),
+                analytics: a,
+            }
+        })
+        .collect();
+    echo5_core::analytics::GlobalAnalytics {
+        from: now() - chrono::TimeDelta::days(i64::from(days)),
+        to: now(),
+        days,
+        totals: analytics::sum(&by_tenant),
+        by_tenant,
     }
 }

@@ -1,13 +1,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::TimeDelta;
-use echo5_core::analytics::Analytics;
+use echo5_core::analytics::{self, Analytics, GlobalAnalytics, GlobalParams};
 use echo5_core::dashboard::Dashboard;
 use echo5_core::{DomainError, ErrorBody};
 use echo5_data::TenantKey;
+use echo5_data::leads::all_tenants::UnknownTenant;
 use serde::Deserialize;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Admin, ApiQuery};
 use crate::state::AppState;
 
@@ -75,4 +76,51 @@ pub async fn analytics(
             .analytics(TenantKey::parse(&tenant), from, to)
             .await?,
     ))
+}
+
+/// Documents the query string of the global analytics for OpenAPI.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GlobalAnalyticsParams {
+    /// Only these tenants: comma-separated ids or slugs (at most 200); all when left out.
+    /// An unknown one is 404.
+    tenant: Option<String>,
+    /// The last `days` days, ending now: 1..=3650, default 30.
+    days: Option<String>,
+}
+
+/// The analytics of every tenant (or those of `?tenant=a,b`) over the last `days` days,
+/// summed, with each tenant's own as the per-tenant endpoint gives them for the same
+/// range. Rates are recomputed from the summed counts; the median and p90 time to first
+/// contact are not summable and are null in `totals` (each tenant's are in `by_tenant`).
+#[utoipa::path(get, path = "/api/v1/analytics", tag = "analytics", params(GlobalAnalyticsParams),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The summed analytics and the per-tenant breakdown", body = GlobalAnalytics),
+        (status = 400, description = "Unknown query parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "A tenant in `tenant` does not exist", body = ErrorBody),
+        (status = 422, description = "A bad `days` or too many tenants", body = ErrorBody)))]
+pub async fn global_analytics(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiQuery(p): ApiQuery<GlobalParams>,
+) -> ApiResult<Json<GlobalAnalytics>> {
+    let (tenants, days) = p.validate()?;
+    let to = state.store.now();
+    let from = to - TimeDelta::days(i64::from(days));
+    match state.store.analytics_of(tenants, from, to).await? {
+        Ok(by_tenant) => Ok(Json(GlobalAnalytics {
+            from,
+            to,
+            days,
+            totals: analytics::sum(&by_tenant),
+            by_tenant,
+        })),
+        Err(UnknownTenant(name)) => Err(ApiError::NotFound {
+            code: "not_found",
+            message: format!("tenant \"{name}\" (in the tenant filter) not found"),
+        }),
+    }
 }

@@ -31,9 +31,34 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
+/// A rate as a whole percentage, `—` when there is none.
+pub fn percent(r: Option<f64>) -> String {
+    r.map_or_else(|| "—".into(), |r| format!("{:.0}%", r * 100.0))
+}
+
+/// Minutes in the largest unit that reads well: `45m`, `3.5h`, `2.1d`; `—` for none.
+pub fn minutes(m: Option<f64>) -> String {
+    match m {
+        None => "—".into(),
+        Some(m) if m < 60.0 => format!("{m:.0}m"),
+        Some(m) if m < 60.0 * 48.0 => format!("{:.1}h", m / 60.0),
+        Some(m) => format!("{:.1}d", m / 1440.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_and_minutes_read_well() {
+        assert_eq!(percent(Some(0.184)), "18%");
+        assert_eq!(percent(None), "—");
+        assert_eq!(minutes(Some(42.0)), "42m");
+        assert_eq!(minutes(Some(84.0)), "1.4h");
+        assert_eq!(minutes(Some(3024.0)), "2.1d");
+        assert_eq!(minutes(None), "—");
+    }
 
     #[test]
     fn bytes_and_counts_read_well() {

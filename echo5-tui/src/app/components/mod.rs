@@ -83,7 +83,7 @@ const fn screen(
     }
 }
 
-use Tabs::{Numbered, Platform};
+use Tabs::{Hidden, Numbered, Platform};
 
 /// Every screen, in [`Screen`]'s order. The later ones came later, so the first five keep
 /// their numbers.
@@ -101,6 +101,8 @@ pub static REGISTRY: &[ScreenDesc] = &[
     ScreenDesc { aliases: &["all-leads", "allleads", "leads-all"], ..screen(Screen::AllLeads, "All leads", "All", "all", "every tenant's leads", false, Platform, &leads::all::AllLeadsScreen) },
     screen(Screen::Usage, "Usage", "Use", "usage", "usage per tenant and month", false, Platform, &usage::UsageScreen),
     ScreenDesc { aliases: &["log"], ..screen(Screen::Logs, "Logs", "Logs", "logs", "daemon log, live", false, Platform, &logs::LogsScreen) },
+    ScreenDesc { aliases: &["client"], ..screen(Screen::Overview, "Overview", "Over", "overview", "the selected client: figures, newest leads, quick actions", true, Hidden, &tenants::overview::OverviewScreen) },
+    ScreenDesc { aliases: &["analytics-all", "all-analytics"], ..screen(Screen::GlobalAnalytics, "Analytics (all)", "AllAn", "global", "analytics across clients, per client", false, Hidden, &analytics::global::GlobalAnalyticsScreen) },
 ];
 
 // A screen's and a resource's names and behaviour are read from the registry, so their
@@ -363,8 +365,21 @@ mod tests {
     fn every_resource_has_one_owner() {
         use Resource::*;
         let base = [
-            Tenants, Stages, Settings, Keys, Dashboard, Leads, LeadDetail, Breaches, Analytics,
-            Platform, AllLeads, Usage, Logs,
+            Tenants,
+            Stages,
+            Settings,
+            Keys,
+            Dashboard,
+            Leads,
+            LeadDetail,
+            Breaches,
+            Analytics,
+            Platform,
+            AllLeads,
+            Usage,
+            Logs,
+            RecentLeads,
+            GlobalAnalytics,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY

@@ -1,5 +1,7 @@
-//! Analytics: the selected tenant's charts over 7, 30 or 90 days.
+//! Analytics: the selected tenant's charts over 7, 30 or 90 days; `global`, the same
+//! across clients.
 
+pub mod global;
 mod view;
 
 use chrono::TimeDelta;

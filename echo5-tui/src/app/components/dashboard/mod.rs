@@ -1,4 +1,5 @@
-//! Dashboard: every tenant at a glance (`GET /api/v1/dashboard`); Enter opens one.
+//! Dashboard: every tenant at a glance (`GET /api/v1/dashboard`); Enter opens a client's
+//! overview, `a` creates a client, `A` shows analytics across clients.
 
 mod view;
 
@@ -8,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::Component;
-use super::tenants::switch_tenant;
+use super::tenants::{open_create, switch_tenant};
 use crate::app::action::Reply;
 use crate::app::effect::{Call, Effect, Scope};
 use crate::app::live::LiveEvent;
@@ -16,7 +17,7 @@ use crate::app::navigation::go;
 use crate::app::request::admit;
 use crate::app::state::{ListView, Remote, RemoteStatus};
 use crate::app::{Resource, Screen, State};
-use crate::keymap::{Binding, Cmd, b, k};
+use crate::keymap::{Binding, Cmd, b, ch, k};
 
 /// Counts per tenant, and the table's cursor and filter.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,7 +45,11 @@ impl Dashboard {
 
 pub struct DashboardScreen;
 
-const BINDINGS: &[Binding] = &[b(&[k(KeyCode::Enter)], Cmd::Open, "open tenant", true)];
+const BINDINGS: &[Binding] = &[
+    b(&[k(KeyCode::Enter)], Cmd::Open, "open client", true),
+    b(&[ch('a')], Cmd::Add, "new client", true),
+    b(&[ch('A')], Cmd::AllAnalytics, "analytics (all)", true),
+];
 
 impl Component for DashboardScreen {
     fn bindings(&self) -> &'static [Binding] {
@@ -130,9 +135,14 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                 return Vec::new();
             };
             let mut out = switch_tenant(state, &t);
-            out.extend(go(state, Screen::Pipeline, true));
+            out.extend(go(state, Screen::Overview, true));
             out
         }
+        Cmd::Add => {
+            open_create(state);
+            Vec::new()
+        }
+        Cmd::AllAnalytics => go(state, Screen::GlobalAnalytics, true),
         _ => Vec::new(),
     }
 }

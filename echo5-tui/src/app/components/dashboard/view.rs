@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     if rows.is_empty() {
         let text = if state.dashboard.view.filter.is_empty() {
-            "No tenants yet. Create one with POST /api/v1/tenants."
+            "No clients yet. Press a to create your first client."
         } else {
             "No tenant matches the filter (Esc clears it)."
         };

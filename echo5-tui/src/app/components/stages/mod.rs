@@ -81,6 +81,7 @@ const BINDINGS: &[Binding] = &[
         "move down",
         true,
     ),
+    b(&[ch('t')], Cmd::Kind, "kind open/won/lost", true),
 ];
 
 impl Component for StagesScreen {
@@ -136,6 +137,7 @@ impl Component for StagesScreen {
                 | Call::RenameStage { .. }
                 | Call::ReorderStages { .. }
                 | Call::DeleteStage { .. }
+                | Call::SetStageKind { .. }
         )
         .then_some(Resource::Stages)
     }
@@ -186,6 +188,13 @@ impl Component for StagesScreen {
             Reply::StageAdded(stage) => {
                 state.toast(ToastLevel::Info, format!("added stage \"{}\"", stage.name));
                 state.stages.focus = Some(stage.id);
+                fetch(state, Resource::Stages, true).into_iter().collect()
+            }
+            Reply::StageKindSet(stage) => {
+                state.toast(
+                    ToastLevel::Info,
+                    format!("\"{}\" is now {}", stage.name, stage.kind.as_str()),
+                );
                 fetch(state, Resource::Stages, true).into_iter().collect()
             }
             Reply::StageRenamed(stage) => {
@@ -246,6 +255,7 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             start_delete(state);
             Vec::new()
         }
+        Cmd::Kind => next_kind(state),
         Cmd::MoveUp => reorder(state, -1),
         Cmd::MoveDown => reorder(state, 1),
         _ => Vec::new(),
@@ -260,6 +270,46 @@ fn as_stages(list: &[StageSummary]) -> Vec<Stage> {
             kind: s.kind,
         })
         .collect()
+}
+
+/// `t`: the selected stage's kind, open → won → lost → open. Checked with core's pipeline
+/// rules first (the intake stage stays open, one open stage remains), shown at once, and
+/// sent as `PATCH .../stages/{id} {kind}`.
+fn next_kind(state: &mut State) -> Vec<Effect> {
+    let (Some(tenant), Some(list)) = (state.tenant.as_ref(), state.stages.remote.data.as_ref())
+    else {
+        return Vec::new();
+    };
+    let tenant = tenant.id;
+    let Some((i, s)) = state.stages.selected() else {
+        return Vec::new();
+    };
+    let kind = match s.kind {
+        StageKind::Open => StageKind::Won,
+        StageKind::Won => StageKind::Lost,
+        StageKind::Lost => StageKind::Open,
+    };
+    let stage = s.id;
+    let patch = stages::StagePatch {
+        name: None,
+        kind: Some(kind),
+    };
+    if let Err(e) = stages::patch(&as_stages(list), stage, &patch) {
+        state.toast(ToastLevel::Error, e.to_string());
+        return Vec::new();
+    }
+    if let Some(row) = state.stages.remote.data.as_mut().and_then(|l| l.get_mut(i)) {
+        row.kind = kind;
+    }
+    vec![mutate(
+        state,
+        Call::SetStageKind {
+            tenant,
+            stage,
+            kind,
+        },
+        Resource::Stages,
+    )]
 }
 
 fn reorder(state: &mut State, delta: isize) -> Vec<Effect> {
