@@ -13,7 +13,7 @@ use echo5_tui::app::{Action, Call, Screen, State, update};
 fn every_screen() -> Vec<State> {
     ('1'..='8')
         .map(on_tenant_screen)
-        .chain(["platform", "all", "usage", "logs"].map(on_command))
+        .chain(["platform", "all", "usage", "audit", "logs"].map(on_command))
         .collect()
 }
 

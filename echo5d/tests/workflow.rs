@@ -451,7 +451,7 @@ async fn spam_flag_is_cleared_and_set_by_patch() {
     assert_eq!(l["is_spam"], false);
     assert_eq!(l["spam_reason"], Value::Null);
     let (_, page) = s.get("/api/v1/tenants/open-arms/leads").await;
-    assert_eq!(ids(&page), [id.clone()]);
+    assert_eq!(ids(&page), [id.as_str()]);
     let (_, audit) = s.get("/api/v1/audit?action=lead.updated").await;
     assert_eq!(audit["data"][0]["details"]["changed"], json!(["is_spam"]));
     assert_eq!(audit["data"][0]["details"]["is_spam"], false);

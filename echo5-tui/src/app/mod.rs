@@ -27,8 +27,8 @@ use std::collections::HashMap;
 
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
-    analytics, dashboard, keys, leads, logs, platform_settings, settings, sla, stages, tenants,
-    usage,
+    analytics, audit, dashboard, keys, leads, logs, platform_settings, settings, sla, stages,
+    tenants, usage,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
@@ -53,6 +53,7 @@ pub enum Screen {
     Platform,
     AllLeads,
     Usage,
+    Audit,
     Logs,
 }
 
@@ -74,6 +75,7 @@ pub enum Resource {
     Usage,
     /// The log history fetch (the live tail is a stream, not a fetch).
     Logs,
+    Audit,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -115,6 +117,7 @@ pub struct State {
     pub platform_settings: platform_settings::Platform,
     pub usage: usage::Usage,
     pub logs: logs::Logs,
+    pub audit: audit::Audit,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -166,6 +169,7 @@ impl State {
             platform_settings: Default::default(),
             usage: usage::Usage::new(now),
             logs: Default::default(),
+            audit: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

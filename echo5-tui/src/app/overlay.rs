@@ -4,6 +4,7 @@
 use echo5_core::keys::ApiKey;
 use echo5_core::secret::Secret;
 use echo5_core::tenants::Tenant;
+use std::path::PathBuf;
 use uuid::Uuid;
 
 use super::Screen;
@@ -92,18 +93,37 @@ impl Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     AddStage,
-    RenameStage { stage: Uuid },
+    RenameStage {
+        stage: Uuid,
+    },
     SlaHours,
     SpamKeywords,
     ManagerEmail,
     Secret(SecretField),
     CreateKey,
-    RotateKey { key: Uuid },
-    LeadNotes { lead: Uuid },
-    LeadAssignee { lead: Uuid },
+    RotateKey {
+        key: Uuid,
+    },
+    /// A note appended to the lead's timeline.
+    LeadNote {
+        lead: Uuid,
+    },
+    LeadAssignee {
+        lead: Uuid,
+    },
+    /// The Leads screen's filters (stage, source, breached, spam, from, to).
+    LeadFilters,
+    /// Manual lead entry for the selected tenant.
+    NewLead,
+    /// Where the CSV export goes.
+    ExportCsv,
+    /// The Audit screen's action filter.
+    AuditAction,
     Platform(PlatformField),
     AddDefaultStage,
-    RenameDefaultStage { index: usize },
+    RenameDefaultStage {
+        index: usize,
+    },
 }
 
 /// The All leads tenant filter: tick any number of tenants; none ticked means all.
@@ -144,10 +164,17 @@ pub struct Confirm {
 /// A destructive change waiting for a yes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingOp {
-    DeleteStage { stage: Uuid, move_to: Option<Uuid> },
+    DeleteStage {
+        stage: Uuid,
+        move_to: Option<Uuid>,
+    },
     Settings(SettingsChange),
-    RevokeKey { key: Uuid },
+    RevokeKey {
+        key: Uuid,
+    },
     Platform(PlatformChange),
+    /// Write the CSV export over an existing file.
+    OverwriteCsv(PathBuf),
 }
 
 /// Palette commands, in the order completion offers them: switching tenant, each screen

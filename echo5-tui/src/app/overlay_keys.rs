@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::components::leads::{self, all as all_leads};
 use super::components::{
-    REGISTRY, keys, platform_settings as platform, settings, stages as pipeline, tenants,
+    REGISTRY, audit, keys, platform_settings as platform, settings, stages as pipeline, tenants,
 };
 use super::effect::{Call, Effect};
 use super::overlay::{
@@ -243,9 +243,12 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 Purpose::CreateKey | Purpose::RotateKey { .. } => {
                     keys::submit(state, form.purpose, &values)
                 }
-                Purpose::LeadNotes { .. } | Purpose::LeadAssignee { .. } => {
-                    leads::submit(state, form.purpose, &values)
-                }
+                Purpose::LeadNote { .. }
+                | Purpose::LeadAssignee { .. }
+                | Purpose::LeadFilters
+                | Purpose::NewLead
+                | Purpose::ExportCsv => leads::submit(state, form.purpose, &values),
+                Purpose::AuditAction => audit::submit(state, &values),
                 Purpose::Platform(_)
                 | Purpose::AddDefaultStage
                 | Purpose::RenameDefaultStage { .. } => {
@@ -364,5 +367,6 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
         PendingOp::Settings(change) => settings::save(state, change).into_iter().collect(),
         PendingOp::RevokeKey { key } => keys::revoke(state, key),
         PendingOp::Platform(change) => platform::send(state, change),
+        PendingOp::OverwriteCsv(path) => leads::export(state, path, true),
     }
 }

@@ -7,6 +7,7 @@
 //! in [`REGISTRY`] here, and a [`Screen`] variant in the parent module.
 
 pub mod analytics;
+pub mod audit;
 pub mod dashboard;
 pub mod format;
 pub mod frame;
@@ -100,6 +101,7 @@ pub static REGISTRY: &[ScreenDesc] = &[
     screen(Screen::Platform, "Platform", "Plat", "platform", "platform settings and tenant defaults", false, Platform, &platform_settings::PlatformScreen),
     ScreenDesc { aliases: &["all-leads", "allleads", "leads-all"], ..screen(Screen::AllLeads, "All leads", "All", "all", "every tenant's leads", false, Platform, &leads::all::AllLeadsScreen) },
     screen(Screen::Usage, "Usage", "Use", "usage", "usage per tenant and month", false, Platform, &usage::UsageScreen),
+    screen(Screen::Audit, "Audit", "Aud", "audit", "who did what, when", false, Tabs::Hidden, &audit::AuditScreen),
     ScreenDesc { aliases: &["log"], ..screen(Screen::Logs, "Logs", "Logs", "logs", "daemon log, live", false, Platform, &logs::LogsScreen) },
 ];
 
@@ -345,7 +347,7 @@ mod tests {
         use Resource::*;
         for r in [
             Tenants, Stages, Settings, Keys, Dashboard, Leads, LeadDetail, Breaches, Analytics,
-            Platform, AllLeads, Usage, Logs,
+            Platform, AllLeads, Usage, Logs, Audit,
         ] {
             let owners = REGISTRY
                 .iter()
