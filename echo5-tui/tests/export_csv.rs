@@ -34,6 +34,29 @@ async fn an_export_lands_whole_under_its_name() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "\"id\"\n");
 }
 
+/// A `.part` already there (a crashed export, or a link planted under that name) is
+/// replaced, never written through.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_link_under_the_part_name_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("precious.txt");
+    std::fs::write(&target, "keep me").unwrap();
+    let path = dir.path().join("leads.csv");
+    std::os::unix::fs::symlink(&target, dir.path().join("leads.csv.part")).unwrap();
+    let mut f = CsvFile::create(&path).await.unwrap();
+    f.write(b"\"id\"\n").await.unwrap();
+    f.finish().await.unwrap();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "\"id\"\n");
+    assert!(
+        !std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
 #[tokio::test]
 async fn a_cut_export_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();

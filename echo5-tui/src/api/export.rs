@@ -58,11 +58,22 @@ impl CsvFile {
         let mut name = path.file_name().unwrap_or_default().to_os_string();
         name.push(".part");
         let part = path.with_file_name(name);
+        // A new file, never one already there: a `.part` left by a crashed export (or a
+        // link planted under that name) is removed first, not written through.
         let mut open = tokio::fs::OpenOptions::new();
-        open.write(true).create(true).truncate(true);
+        open.write(true).create_new(true);
         #[cfg(unix)]
         open.mode(0o600);
-        let file = open.open(&part).await.map_err(|e| describe(path, &e))?;
+        let file = match open.open(&part).await {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                tokio::fs::remove_file(&part)
+                    .await
+                    .map_err(|e| describe(path, &e))?;
+                open.open(&part).await
+            }
+            other => other,
+        }
+        .map_err(|e| describe(path, &e))?;
         Ok(CsvFile {
             path: path.to_path_buf(),
             part,
