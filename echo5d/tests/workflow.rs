@@ -361,9 +361,15 @@ async fn notes_are_appended_never_overwritten() {
             .iter()
             .all(|n| n["author"] == "admin")
     );
-    // The listing shows the same notes.
+    // The listing shows the same notes, each lead its own: a newer lead has none.
+    s.clock.advance(TimeDelta::minutes(1));
+    manual(&s, "open-arms", json!({"name": "No Notes"})).await;
     let (_, page) = s.get("/api/v1/tenants/open-arms/leads").await;
-    assert_eq!(page["data"][0]["notes"], l["notes"]);
+    assert_eq!(page["data"][0]["name"], "No Notes");
+    assert_eq!(page["data"][0]["notes"], json!([]));
+    assert_eq!(page["data"][1]["notes"], l["notes"]);
+    let (_, all) = s.get("/api/v1/leads").await;
+    assert_eq!(all["data"][1]["notes"], l["notes"]);
 
     for (body, code) in [
         (json!({"text": ""}), "empty"),
