@@ -43,6 +43,7 @@ pub enum AuditAction {
     KeyRevoked,
     KeyRotated,
     LeadCreated,
+    LeadNoteAdded,
     LeadUpdated,
     MasterKeyRotated,
     PlatformSettingsReplaced,
@@ -60,7 +61,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::AdminTokenCreated,
         AuditAction::DemoSeeded,
         AuditAction::KeyCreated,
@@ -68,6 +69,7 @@ impl AuditAction {
         AuditAction::KeyRevoked,
         AuditAction::KeyRotated,
         AuditAction::LeadCreated,
+        AuditAction::LeadNoteAdded,
         AuditAction::LeadUpdated,
         AuditAction::MasterKeyRotated,
         AuditAction::PlatformSettingsReplaced,
@@ -93,6 +95,7 @@ impl AuditAction {
             AuditAction::KeyRevoked => "key.revoked",
             AuditAction::KeyRotated => "key.rotated",
             AuditAction::LeadCreated => "lead.created",
+            AuditAction::LeadNoteAdded => "lead.note_added",
             AuditAction::LeadUpdated => "lead.updated",
             AuditAction::MasterKeyRotated => "master_key.rotated",
             AuditAction::PlatformSettingsReplaced => "platform.settings.replaced",
@@ -115,8 +118,28 @@ impl AuditAction {
     }
 }
 
+/// How an actor is shown to people (a note's author, a stage move's "by", the audit screen):
+/// the admin token is `admin` whichever token it was (`admin:<token id>` stays in the audit
+/// row for tracing); `system`, `demo` and the like are their own names.
+pub fn actor_name(actor: &str) -> &str {
+    match actor.split_once(':') {
+        Some(("admin", _)) => "admin",
+        _ => actor,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn actors_by_name() {
+        assert_eq!(
+            super::actor_name("admin:0190c0de-0000-7000-8000-000000000001"),
+            "admin"
+        );
+        assert_eq!(super::actor_name("system"), "system");
+        assert_eq!(super::actor_name("demo"), "demo");
+    }
+
     use super::*;
 
     #[test]
@@ -141,6 +164,7 @@ mod tests {
                 "key.revoked",
                 "key.rotated",
                 "lead.created",
+                "lead.note_added",
                 "lead.updated",
                 "master_key.rotated",
                 "platform.settings.replaced",

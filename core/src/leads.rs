@@ -77,8 +77,70 @@ pub struct Lead {
     pub is_spam: bool,
     pub spam_reason: Option<String>,
     pub duplicate_of: Option<Uuid>,
-    pub notes: Option<String>,
+    /// The notes, oldest first. Appended with `POST /api/v1/leads/{id}/notes`, never
+    /// edited or removed.
+    #[serde(default)]
+    pub notes: Vec<Note>,
     pub assigned_to: Option<String>,
+}
+
+/// One note on a lead: who wrote what, when. Notes are appended, never overwritten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Note {
+    pub id: Uuid,
+    pub text: String,
+    /// The writer's display name ([`crate::audit::actor_name`]): `admin` for the admin
+    /// token, `migrated` for notes kept from before notes were a list.
+    pub author: String,
+    pub at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/leads/{id}/notes`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// 1..=10,000 characters; line breaks and tabs allowed, no other control characters.
+    pub text: String,
+}
+
+impl NewNote {
+    /// The text as stored, checked by [`note_text`].
+    pub fn validate(&self) -> Result<String, DomainError> {
+        note_text("text", &self.text)
+    }
+}
+
+/// A note's text, or why it is refused: not blank, at most [`NOTES_MAX_CHARS`] characters,
+/// no control characters but line breaks and tabs. Kept as written, leading blanks and line
+/// breaks included (the console and the CSV export make it safe to show).
+pub fn note_text(field: &str, text: &str) -> Result<String, DomainError> {
+    if text.trim().is_empty() {
+        return Err(DomainError::invalid(
+            field,
+            "empty",
+            format!("{field} must not be empty"),
+        ));
+    }
+    if text.chars().count() > NOTES_MAX_CHARS {
+        return Err(DomainError::invalid(
+            field,
+            "too_long",
+            format!("{field} must be at most {NOTES_MAX_CHARS} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(DomainError::invalid(
+            field,
+            "control_character",
+            format!("{field} must not contain control characters other than line breaks and tabs"),
+        ));
+    }
+    Ok(text.to_string())
 }
 
 impl Lead {
@@ -115,7 +177,7 @@ impl Lead {
             is_spam: false,
             spam_reason: None,
             duplicate_of: None,
-            notes: None,
+            notes: Vec::new(),
             assigned_to: None,
         }
     }
@@ -163,7 +225,7 @@ pub struct LeadDetail {
 }
 
 /// Which leads a listing shows with respect to spam.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SpamFilter {
     /// The default: spam is hidden.
     #[default]
@@ -318,19 +380,21 @@ impl LeadQueryParams {
 use crate::patch::double_option;
 use crate::tenants::TenantRef;
 
-/// `PATCH /api/v1/leads/{id}`: move stage, notes, assignee. `null` clears notes/assignee.
+/// `PATCH /api/v1/leads/{id}`: move stage, assignee, spam flag. `null` clears the assignee.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LeadPatch {
     pub stage_id: Option<Uuid>,
+    /// Refused (422 `notes_append_only`): notes are a list that is only appended to, with
+    /// `POST /api/v1/leads/{id}/notes`.
     #[serde(
         default,
         deserialize_with = "double_option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub notes: Option<Option<String>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, deprecated))]
+    pub notes: Option<Option<serde_json::Value>>,
     #[serde(
         default,
         deserialize_with = "double_option",
@@ -338,30 +402,23 @@ pub struct LeadPatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub assigned_to: Option<Option<String>>,
+    /// `false` clears a spam flag (a false positive: the lead joins the listings, counts
+    /// and SLA); `true` flags a lead as spam by hand (reason `manual`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_spam: Option<bool>,
 }
 
 pub const NOTES_MAX_CHARS: usize = 10_000;
 
 impl LeadPatch {
-    /// Checks the text fields; notes may span lines (tabs and newlines allowed).
+    /// Checks the fields: notes are refused here (they are appended, never overwritten).
     pub fn validate(&self) -> Result<(), DomainError> {
-        if let Some(Some(n)) = &self.notes {
-            if n.chars().count() > NOTES_MAX_CHARS {
-                return Err(DomainError::invalid(
-                    "notes",
-                    "too_long",
-                    format!("notes must be at most {NOTES_MAX_CHARS} characters"),
-                ));
-            }
-            if n.chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-            {
-                return Err(DomainError::invalid(
-                    "notes",
-                    "control_character",
-                    "notes must not contain control characters other than line breaks and tabs",
-                ));
-            }
+        if self.notes.is_some() {
+            return Err(DomainError::invalid(
+                "notes",
+                "notes_append_only",
+                "notes are never overwritten: add one with POST /api/v1/leads/{id}/notes",
+            ));
         }
         if let Some(Some(a)) = &self.assigned_to {
             validate::text("assigned_to", a, validate::NAME_MAX_CHARS)?;
@@ -371,7 +428,7 @@ impl LeadPatch {
 }
 
 /// `POST /api/v1/tenants/{id}/leads`: manual entry and imports.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewLead {
@@ -392,6 +449,7 @@ pub struct NewLead {
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
     pub utm_campaign: Option<String>,
+    /// The lead's first note, written by whoever enters the lead.
     pub notes: Option<String>,
     pub assigned_to: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -469,16 +527,22 @@ impl NewLead {
         l.utm_medium = opt_text("utm_medium", &self.utm_medium, 200)?;
         l.utm_campaign = opt_text("utm_campaign", &self.utm_campaign, 200)?;
         l.assigned_to = opt_text("assigned_to", &self.assigned_to, validate::NAME_MAX_CHARS)?;
-        let check = LeadPatch {
-            notes: Some(self.notes.clone()),
-            ..Default::default()
-        };
-        check.validate()?;
-        l.notes = self.notes.clone().filter(|n| !n.trim().is_empty());
+        self.first_note()?;
         if let Some(c) = &self.custom {
             l.custom = serde_json::Value::Object(c.clone());
         }
         Ok(l)
+    }
+}
+
+impl NewLead {
+    /// The text of the lead's first note (`notes`), checked like any note; `None` when
+    /// left out or blank.
+    pub fn first_note(&self) -> Result<Option<String>, DomainError> {
+        match self.notes.as_deref() {
+            Some(n) if !n.trim().is_empty() => note_text("notes", n).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -615,6 +679,39 @@ mod tests {
         assert!(
             matches!(bad.build(t, s, now), Err(DomainError::Invalid { field, .. }) if field == "email")
         );
+    }
+
+    #[test]
+    fn note_text_rules() {
+        assert_eq!(
+            note_text("text", "  called back\r\nbooked\ta tour ").unwrap(),
+            "  called back\r\nbooked\ta tour "
+        );
+        assert_eq!(field_of(note_text("text", " \n\t ")), "text");
+        let Err(DomainError::Invalid { code, .. }) = note_text("text", "a\u{1b}[2Jb") else {
+            panic!("escape accepted")
+        };
+        assert_eq!(code, "control_character");
+        let long = "x".repeat(NOTES_MAX_CHARS + 1);
+        let Err(DomainError::Invalid { code, .. }) = note_text("text", &long) else {
+            panic!("long note accepted")
+        };
+        assert_eq!(code, "too_long");
+        assert!(note_text("text", &"x".repeat(NOTES_MAX_CHARS)).is_ok());
+    }
+
+    #[test]
+    fn patch_refuses_notes_and_reads_the_spam_flag() {
+        for body in [r#"{"notes":"x"}"#, r#"{"notes":null}"#, r#"{"notes":[]}"#] {
+            let p: LeadPatch = serde_json::from_str(body).unwrap();
+            let Err(DomainError::Invalid { field, code, .. }) = p.validate() else {
+                panic!("{body} accepted")
+            };
+            assert_eq!((field.as_str(), code), ("notes", "notes_append_only"));
+        }
+        let p: LeadPatch = serde_json::from_str(r#"{"is_spam":false}"#).unwrap();
+        assert_eq!(p.is_spam, Some(false));
+        assert!(p.validate().is_ok());
     }
 
     #[test]

@@ -141,8 +141,7 @@ async fn run(
         Kind::Move(_) => {
             let patch = LeadPatch {
                 stage_id: Some(to),
-                notes: None,
-                assigned_to: None,
+                ..LeadPatch::default()
             };
             s.patch_lead("bench".into(), id.expect("entered"), patch)
                 .await

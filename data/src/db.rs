@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_one_stage_index.sql"),
     include_str!("../migrations/0012_idempotency_body_hash.sql"),
     include_str!("../migrations/0013_default_country.sql"),
+    include_str!("../migrations/0014_lead_notes.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see
@@ -423,5 +424,83 @@ mod tests {
             (6, 1000 + 2 + 1),
             "the trigger counts the longer phones"
         );
+    }
+
+    /// 0014 turns each non-empty notes text into one note by `migrated`, dated by the last
+    /// audited notes write (else the lead's creation), and empties the old column.
+    #[test]
+    fn migration_0014_keeps_old_notes_as_one_note_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().to_version(&mut conn, 13).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants(id, slug, name, created_at) VALUES ('t', 'open-arms', 'Open Arms', 1);
+             INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES ('s', 't', 'New', 'open', 0, 1);
+             INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, name, source, notes)
+                 VALUES ('a', 't', 1000, 's', 1000, 'A', 'manual', 'called back'),
+                        ('b', 't', 2000, 's', 2000, 'B', 'manual', 'given at entry'),
+                        ('c', 't', 3000, 's', 3000, 'C', 'manual', ' '||char(10, 9)||' '),
+                        ('d', 't', 4000, 's', 4000, 'D', 'manual', NULL);
+             INSERT INTO audit_log(at, actor, action, target, details) VALUES
+                 (5000, 'admin:x', 'lead.updated', 'a', '{\"changed\":[\"notes\"]}'),
+                 (6000, 'admin:x', 'lead.updated', 'a', '{\"changed\":[\"stage_id\"]}'),
+                 (7000, 'admin:x', 'lead.updated', 'b', '{\"changed\":[\"assigned_to\"]}');",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let notes: Vec<(String, i64, String, String, String, String)> = conn
+            .prepare("SELECT lead_id, at, actor, author, text, id FROM lead_notes ORDER BY lead_id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let shown: Vec<_> = notes
+            .iter()
+            .map(|(l, at, actor, author, text, _)| {
+                (
+                    l.as_str(),
+                    *at,
+                    actor.as_str(),
+                    author.as_str(),
+                    text.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("a", 5000, "system", "migrated", "called back"),
+                ("b", 2000, "system", "migrated", "given at entry"),
+            ]
+        );
+        for (.., id) in &notes {
+            let u = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(u.get_version_num(), 4, "{id}");
+        }
+        let left: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM leads WHERE notes IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+        conn.execute("DELETE FROM leads WHERE id = 'a'", [])
+            .unwrap();
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM lead_notes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1, "a lead's notes go with it");
     }
 }

@@ -727,31 +727,28 @@ async fn lead_counts_follow_every_write_path() {
         vec![7, 7, 6, 0, 0, 0]
     );
 
-    // Manual entry, a move with notes, then notes alone (bytes change, stage does not).
+    // Manual entry (with a first note), a move, then notes alone: notes live in their own
+    // table and leave the counts as they are.
     let manual: echo5_core::leads::NewLead =
-        serde_json::from_str(r#"{"name":"Walk In","phone":"+15551234567"}"#).unwrap();
+        serde_json::from_str(r#"{"name":"Walk In","phone":"+15551234567","notes":"walked in"}"#)
+            .unwrap();
     f.store
         .create_lead("a".into(), a.id.into(), manual)
         .await
         .unwrap();
     let moved = echo5_core::leads::LeadPatch {
         stage_id: Some(sa[1].id),
-        notes: Some(Some("called back".into())),
-        assigned_to: None,
+        ..Default::default()
     };
     f.store
         .patch_lead("a".into(), first.id, moved)
         .await
         .unwrap();
     counts_match_leads(&db);
-    let notes = echo5_core::leads::LeadPatch {
-        notes: Some(Some("called back, booked a tour for Friday".into())),
-        ..Default::default()
+    let note = echo5_core::leads::NewNote {
+        text: "called back, booked a tour for Friday".into(),
     };
-    f.store
-        .patch_lead("a".into(), first.id, notes)
-        .await
-        .unwrap();
+    f.store.add_note("a".into(), first.id, note).await.unwrap();
     counts_match_leads(&db);
 
     // Deleting a stage moves its leads; purging a tenant removes its rows.

@@ -50,6 +50,16 @@ pub enum Cmd {
     Level,
     /// Logs: follow the tail, or pause where the view is.
     Follow,
+    /// Leads: the filter form (stage, source, breached, spam, dates).
+    Filters,
+    /// Leads: spam hidden → shown → only.
+    Spam,
+    /// Leads: clear the selected lead's spam flag.
+    NotSpam,
+    /// Leads: export the list as CSV to a file.
+    Export,
+    /// Audit: filter by action.
+    ActionFilter,
     PageUp,
     PageDown,
     /// Tenants: deactivate or reactivate a client.

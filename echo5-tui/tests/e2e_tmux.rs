@@ -534,6 +534,83 @@ fn console_drives_the_real_daemon_in_tmux() {
             .any(|l| l.contains("Zed Mover") && l.contains(&second_name))
     });
 
+    // Notes: two appended from the lead's pane, both kept, each with its author.
+    h.press("Enter");
+    h.wait_text("Timeline (newest first");
+    for (i, text) in ["First call, no answer", "Second call: booked a tour"]
+        .iter()
+        .enumerate()
+    {
+        h.typ("n");
+        h.wait_text("Add a note");
+        h.typ(text);
+        h.press("Enter");
+        h.api_until(
+            &format!("/api/v1/leads/{lead_id}"),
+            "the note stored",
+            |v| v["notes"].as_array().is_some_and(|n| n.len() == i + 1),
+        );
+    }
+    let v = h.api(&format!("/api/v1/leads/{lead_id}"));
+    let notes = v["notes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(notes[0]["text"], "First call, no answer");
+    assert_eq!(notes[1]["text"], "Second call: booked a tour");
+    assert!(notes.iter().all(|n| n["author"] == "admin"), "{notes:?}");
+    h.wait_for("both notes on screen, each by admin", STEP, |s| {
+        s.contains("First call, no answer")
+            && s.contains("Second call: booked a tour")
+            && s.matches("note · admin").count() >= 2
+    });
+    // A key right after Escape would read as Alt+key: each Escape is seen to land first.
+    h.press("Escape"); // the pane
+    h.wait_for("the pane closed", STEP, |s| {
+        !s.contains("Timeline (newest first")
+    });
+    h.press("Escape"); // the search
+    h.wait_for("the search cleared", STEP, |s| {
+        s.contains("Leads · Caring Hearts (") && !s.contains("/zed mover")
+    });
+
+    // Filter by stage: the lead moved there is listed, the title says the filter.
+    h.typ("f");
+    h.wait_text("Filter leads");
+    h.typ(&second_name);
+    h.press("Enter");
+    h.wait_for("the stage filter", STEP, |s| {
+        s.contains(&format!("[stage {second_name}]")) && s.contains("Zed Mover")
+    });
+    h.press("Escape"); // the filter
+    h.wait_for("the filter cleared", STEP, |s| {
+        s.contains("Leads · Caring Hearts (") && !s.contains("[stage")
+    });
+
+    // Spam: a lead flagged (over the API) shows with spam shown only, and `u` clears it.
+    let spam = h.post(
+        "/api/v1/tenants/caring-hearts/leads",
+        &serde_json::json!({"name": "Spammy Sam", "email": "sam@spam.example"}),
+    );
+    let spam_id = spam["id"].as_str().unwrap_or_default().to_string();
+    h.patch(
+        &format!("/api/v1/leads/{spam_id}"),
+        &serde_json::json!({"is_spam": true}),
+    );
+    h.typ("s"); // shown
+    h.wait_text("spam shown");
+    h.typ("s"); // only
+    h.wait_for("the spam lead, spam only", STEP, |s| {
+        s.contains("[spam only]") && s.contains("Spammy Sam")
+    });
+    h.typ("u");
+    h.api_until(
+        &format!("/api/v1/leads/{spam_id}"),
+        "the spam flag cleared",
+        |v| v["is_spam"] == false,
+    );
+    h.typ("s"); // hidden again
+    h.wait_for("spam hidden, Sam listed as a lead", STEP, |s| {
+        !s.contains("spam only") && s.contains("Spammy Sam")
+    });
+
     // SLA breaches: a lead backdated via the API shows up without a key press. This console
     // also polls every second; that only the event stream brings it is proven by
     // `live_changes_arrive_over_the_streams_not_the_poll`.

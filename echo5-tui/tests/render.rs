@@ -240,6 +240,95 @@ fn leads_detail_pane() {
     assert!(render(&s, 120, 40).contains("New → Contacted"));
 }
 
+/// The timeline: the note (text below its heading, by its author) and the stage move (by
+/// name, not the admin token's id), newest first.
+#[test]
+fn leads_timeline_shows_notes_and_moves_by_name() {
+    let mut s = on_tenant_screen('6');
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    if let Some(d) = s.leads.detail.data.as_mut() {
+        d.history.push(echo5_core::leads::StageMove {
+            from_stage: Some(stage_id(1)),
+            to_stage: stage_id(2),
+            at: now() - TimeDelta::minutes(5),
+            by: "admin:0190c0de-0000-7000-8000-00000000a001".into(),
+        });
+        d.lead.notes.push(echo5_core::leads::Note {
+            id: uuid::Uuid::from_u128(0x5003),
+            text: "Booked a tour:\n\tFriday 10:00".into(),
+            author: "admin".into(),
+            at: now() - TimeDelta::minutes(1),
+        });
+    }
+    let text = render(&s, 120, 40);
+    assert!(!text.contains("0190c0de"), "no internal id:\n{text}");
+    let order: Vec<usize> = [
+        "Booked a tour:",
+        "New → Contacted · admin",
+        "Called back, left voicemail.",
+    ]
+    .iter()
+    .map(|w| {
+        text.find(w)
+            .unwrap_or_else(|| panic!("{w} missing:\n{text}"))
+    })
+    .collect();
+    assert!(
+        order.windows(2).all(|p| p[0] < p[1]),
+        "newest first: {order:?}"
+    );
+    assert!(text.contains("Friday 10:00"), "the note's second line");
+    check("leads_timeline", &s);
+}
+
+#[test]
+fn leads_filtered_with_spam_shown() {
+    let mut s = on_tenant_screen('6');
+    update(&mut s, key('f'));
+    typ(&mut s, "New");
+    for _ in 0..3 {
+        update(&mut s, code(KeyCode::Tab));
+    }
+    typ(&mut s, "shown");
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "2026-02-01");
+    check("leads_filter_form", &s);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    let text = render(&s, 120, 40);
+    assert!(
+        text.contains("[stage New · spam shown · from 2026-02-01]"),
+        "{text}"
+    );
+    check("leads_filtered", &s);
+}
+
+#[test]
+fn leads_new_lead_form() {
+    let mut s = on_tenant_screen('6');
+    update(&mut s, key('c'));
+    typ(&mut s, "Walk In");
+    check("leads_new", &s);
+}
+
+#[test]
+fn leads_export_form() {
+    let mut s = on_tenant_screen('6');
+    update(&mut s, key('e'));
+    check("leads_export", &s);
+}
+
+#[test]
+fn audit_log() {
+    let s = on_command("audit");
+    let text = render(&s, 120, 40);
+    assert!(text.contains("lead.note_added") && text.contains("Caring Hearts"));
+    assert!(!text.contains("0190c0de-0000"), "actors by name:\n{text}");
+    check("audit", &s);
+}
+
 #[test]
 fn leads_move_stage_picker() {
     let mut s = on_tenant_screen('6');

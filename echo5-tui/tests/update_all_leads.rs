@@ -174,6 +174,7 @@ fn enter_opens_the_lead_in_its_tenant() {
         c.contains(&Call::ListLeads {
             tenant: tenant_id(2),
             q: "june@example.org".into(),
+            filters: Default::default(),
             cursor: None,
         }),
         "{c:?}"
@@ -208,6 +209,7 @@ fn enter_opens_the_lead_in_its_tenant() {
         vec![Call::ListLeads {
             tenant: tenant_id(2),
             q: String::new(),
+            filters: Default::default(),
             cursor: None,
         }]
     );

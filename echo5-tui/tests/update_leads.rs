@@ -3,12 +3,15 @@
 
 mod common;
 
+use chrono::NaiveDate;
 use chrono::TimeDelta;
 use common::*;
 use crossterm::event::KeyCode;
+use echo5_core::leads::{Lead, LeadSource, SpamFilter};
 use echo5_core::page::Page;
+use echo5_tui::app::effect::LeadFilters;
 use echo5_tui::app::overlay::Overlay;
-use echo5_tui::app::{Action, Call, LeadChange, Reply, Screen, State, update};
+use echo5_tui::app::{Action, ApiError, Call, LeadChange, Reply, Screen, State, update};
 
 fn on_leads() -> State {
     on_tenant_screen('6')
@@ -31,6 +34,7 @@ fn six_opens_leads_with_the_first_page_and_stage_names() {
     assert!(c.contains(&Call::ListLeads {
         tenant: tenant_id(1),
         q: String::new(),
+        filters: Default::default(),
         cursor: None,
     }));
     assert!(c.contains(&Call::ListStages {
@@ -54,6 +58,7 @@ fn filter_is_sent_as_q_on_enter_not_per_key() {
         Call::ListLeads {
             tenant: tenant_id(1),
             q: "maria".into(),
+            filters: Default::default(),
             cursor: None,
         }
     );
@@ -66,6 +71,7 @@ fn filter_is_sent_as_q_on_enter_not_per_key() {
         Call::ListLeads {
             tenant: tenant_id(1),
             q: String::new(),
+            filters: Default::default(),
             cursor: None,
         }
     );
@@ -140,6 +146,7 @@ fn scrolling_past_the_end_loads_the_next_page() {
         Call::ListLeads {
             tenant: tenant_id(1),
             q: String::new(),
+            filters: Default::default(),
             cursor: Some("page2".into()),
         }
     );
@@ -230,45 +237,57 @@ fn m_moves_the_lead_to_a_picked_stage() {
 }
 
 #[test]
-fn n_edits_notes_and_empty_clears_them() {
+fn n_adds_a_note_and_a_blank_one_is_refused() {
     let mut s = on_leads();
     update(&mut s, key('n'));
     assert!(matches!(s.overlay, Some(Overlay::Form(_))));
+    // Blank: the form stays open with the reason, nothing is sent.
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(requests(&fx).is_empty());
+    match &s.overlay {
+        Some(Overlay::Form(f)) => assert!(f.error.as_deref().is_some_and(|e| e.contains("empty"))),
+        other => panic!("form closed: {other:?}"),
+    }
     typ(&mut s, "Call Tuesday");
     let fx = update(&mut s, code(KeyCode::Enter));
+    let req = requests(&fx);
     assert_eq!(
         one(&fx),
-        Call::PatchLead {
+        Call::AddNote {
             lead: lead_id(1),
-            change: LeadChange::Notes(Some("Call Tuesday".into())),
+            text: "Call Tuesday".into(),
         }
     );
-    update(&mut s, key('n'));
-    let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(
-        one(&fx),
-        Call::PatchLead {
+    let note = echo5_core::leads::Note {
+        id: uuid::Uuid::from_u128(0x5002),
+        text: "Call Tuesday".into(),
+        author: "admin".into(),
+        at: now(),
+    };
+    answer(
+        &mut s,
+        &req[0],
+        Ok(Reply::NoteAdded {
             lead: lead_id(1),
-            change: LeadChange::Notes(None),
-        }
+            note: note.clone(),
+        }),
     );
+    assert_eq!(s.leads.rows()[0].notes, vec![note], "appended to the row");
+    assert!(s.toasts.iter().any(|t| t.text == "note added"));
 }
 
 #[test]
-fn notes_keep_their_line_breaks_and_alt_enter_adds_one() {
+fn a_note_takes_several_lines_and_is_sent_as_typed() {
     let mut s = on_leads();
-    // The lead's notes as the daemon has them, over two lines.
-    if let Some(rows) = s.leads.remote.data.as_mut() {
-        rows[0].notes = Some("Called.\nNo answer.".into());
-    }
     update(&mut s, key('n'));
     match &s.overlay {
         Some(Overlay::Form(f)) => {
             assert!(f.fields[0].input.is_multiline());
-            assert_eq!(f.fields[0].input.text(), "Called.\nNo answer.");
+            assert_eq!(f.fields[0].input.text(), "", "a new note starts empty");
         }
-        other => panic!("the notes form: {other:?}"),
+        other => panic!("the note form: {other:?}"),
     }
+    typ(&mut s, "Called.");
     update(
         &mut s,
         Action::Key(crossterm::event::KeyEvent::new(
@@ -280,9 +299,9 @@ fn notes_keep_their_line_breaks_and_alt_enter_adds_one() {
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(
         one(&fx),
-        Call::PatchLead {
+        Call::AddNote {
             lead: lead_id(1),
-            change: LeadChange::Notes(Some("Called.\nNo answer.\nTry Friday".into())),
+            text: "Called.\nTry Friday".into(),
         }
     );
 }
@@ -316,4 +335,332 @@ fn keys_do_nothing_on_an_empty_list() {
     update(&mut s, code(KeyCode::Enter));
     assert!(s.overlay.is_none());
     assert!(!s.leads.view.detail_open);
+}
+
+fn filters_of(fx: &[echo5_tui::app::Effect]) -> LeadFilters {
+    match one(fx) {
+        Call::ListLeads { filters, .. } => filters,
+        other => panic!("expected a listing, got {other:?}"),
+    }
+}
+
+#[test]
+fn f_filters_by_stage_source_breach_spam_and_days() {
+    let mut s = on_leads();
+    update(&mut s, key('f'));
+    typ(&mut s, "contac"); // a unique start of "Contacted"
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "meta");
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "no");
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "shown");
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "2026-05-01");
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "2026-05-31");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let want = LeadFilters {
+        stage: Some(stage_id(2)),
+        source: Some(LeadSource::Meta),
+        breached: Some(false),
+        spam: SpamFilter::Include,
+        from: NaiveDate::from_ymd_opt(2026, 5, 1),
+        to: NaiveDate::from_ymd_opt(2026, 5, 31),
+    };
+    assert_eq!(filters_of(&fx), want);
+    assert!(s.overlay.is_none());
+    assert_eq!(s.leads.view.filters, want);
+    // The API's `to` is exclusive: the day typed is included by sending the next one.
+    let q = want.query();
+    assert!(q.contains(&("to", "2026-06-01".into())), "{q:?}");
+    assert!(q.contains(&("spam", "all".into())), "{q:?}");
+    assert!(q.contains(&("breached", "false".into())), "{q:?}");
+    // Esc clears the filters (no search to clear first).
+    let fx = update(&mut s, code(KeyCode::Esc));
+    assert_eq!(filters_of(&fx), LeadFilters::default());
+}
+
+#[test]
+fn f_keeps_the_form_open_on_a_bad_value() {
+    let mut s = on_leads();
+    for (field, value, says) in [
+        (0, "zzz", "no stage"),
+        (1, "fax", "source"),
+        (2, "maybe", "in breach"),
+        (3, "lots", "spam"),
+        (4, "May 1st", "from"),
+    ] {
+        update(&mut s, key('f'));
+        for _ in 0..field {
+            update(&mut s, code(KeyCode::Tab));
+        }
+        typ(&mut s, value);
+        let fx = update(&mut s, code(KeyCode::Enter));
+        assert!(requests(&fx).is_empty(), "{value}");
+        match &s.overlay {
+            Some(Overlay::Form(f)) => {
+                assert!(
+                    f.error.as_deref().is_some_and(|e| e.contains(says)),
+                    "{value}: {:?}",
+                    f.error
+                )
+            }
+            other => panic!("{value}: form closed: {other:?}"),
+        }
+        update(&mut s, code(KeyCode::Esc));
+    }
+}
+
+#[test]
+fn s_cycles_spam_hidden_shown_only() {
+    let mut s = on_leads();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let fx = update(&mut s, key('s'));
+        seen.push(filters_of(&fx).spam);
+        settle(&mut s, fx);
+    }
+    assert_eq!(
+        seen,
+        [SpamFilter::Include, SpamFilter::Only, SpamFilter::Hide]
+    );
+}
+
+#[test]
+fn u_clears_a_spam_flag_and_only_on_spam() {
+    let mut s = on_leads();
+    assert!(requests(&update(&mut s, key('u'))).is_empty());
+    assert!(s.toasts.iter().any(|t| t.text.contains("not flagged")));
+    s.leads.remote.data.as_mut().unwrap()[0].is_spam = true;
+    let fx = update(&mut s, key('u'));
+    assert_eq!(
+        one(&fx),
+        Call::PatchLead {
+            lead: lead_id(1),
+            change: LeadChange::Spam(false),
+        }
+    );
+    let mut clean = lead_detail(leads()[0].clone());
+    clean.lead.is_spam = false;
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(Reply::LeadSaved(Box::new(clean))),
+    );
+    assert!(!s.leads.rows()[0].is_spam);
+    assert!(s.toasts.iter().any(|t| t.text == "no longer spam"));
+}
+
+#[test]
+fn a_new_lead_arrives_on_top_and_the_cursor_stays_on_its_lead() {
+    let mut s = on_leads();
+    // Two pages in, the cursor on the fourth lead.
+    let fx = update(&mut s, key('G'));
+    settle(&mut s, fx);
+    assert_eq!(s.leads.rows().len(), 8);
+    s.leads.view.list.selected = 3;
+    let held = s.leads.selected().unwrap().id;
+    let fx = stream(&mut s, event("lead.created", 41, Some(tenant_id(1))));
+    let req = requests(&fx);
+    let list = req
+        .iter()
+        .find(|r| matches!(r.call, Call::ListLeads { cursor: None, .. }))
+        .expect("the first page again");
+    let mut fresh = Lead::blank(lead_id(77), tenant_id(1), stage_id(1), now());
+    fresh.name = Some("Just Arrived".into());
+    let mut head = vec![fresh];
+    head.extend(leads().into_iter().take(5));
+    answer(
+        &mut s,
+        list,
+        Ok(Reply::Leads(Page {
+            data: head,
+            next_cursor: Some("page2".into()),
+        })),
+    );
+    let rows = s.leads.rows();
+    assert_eq!(rows[0].id, lead_id(77), "new lead on top");
+    assert_eq!(rows.len(), 9, "the older pages stay");
+    assert_eq!(rows.last().unwrap().id, more_leads()[1].id);
+    assert_eq!(
+        s.leads.selected().unwrap().id,
+        held,
+        "the cursor stays on its lead"
+    );
+    assert_eq!(s.leads.view.list.selected, 4);
+    assert_eq!(
+        s.leads.view.next_cursor, None,
+        "still at the end of the list"
+    );
+}
+
+#[test]
+fn c_enters_a_lead_and_the_cursor_goes_to_it() {
+    let mut s = on_leads();
+    update(&mut s, key('c'));
+    // Nothing typed: core's rule, the form stays.
+    assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    match &s.overlay {
+        Some(Overlay::Form(f)) => {
+            assert!(
+                f.error.as_deref().is_some_and(|e| e.contains("name")),
+                "{:?}",
+                f.error
+            )
+        }
+        other => panic!("form closed: {other:?}"),
+    }
+    typ(&mut s, "Walk In");
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "not-an-email");
+    assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    for _ in 0.."not-an-email".len() {
+        update(&mut s, code(KeyCode::Backspace));
+    }
+    typ(&mut s, "walk@example.com");
+    for _ in 0..4 {
+        update(&mut s, code(KeyCode::Tab));
+    }
+    typ(&mut s, "came to the open day");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let req = requests(&fx);
+    match one(&fx) {
+        Call::CreateLead { tenant, lead } => {
+            assert_eq!(tenant, tenant_id(1));
+            assert_eq!(lead.name.as_deref(), Some("Walk In"));
+            assert_eq!(lead.email.as_deref(), Some("walk@example.com"));
+            assert_eq!(lead.notes.as_deref(), Some("came to the open day"));
+            assert_eq!(lead.phone, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut added = Lead::blank(lead_id(88), tenant_id(1), stage_id(1), now());
+    added.name = Some("Walk In".into());
+    let more = answer(
+        &mut s,
+        &req[0],
+        Ok(Reply::LeadAdded(Box::new(lead_detail(added.clone())))),
+    );
+    assert!(s.toasts.iter().any(|t| t.text == "lead added: Walk In"));
+    let list = requests(&more)
+        .into_iter()
+        .find(|r| matches!(r.call, Call::ListLeads { .. }))
+        .expect("the list again");
+    let mut page = vec![added];
+    page.extend(leads());
+    answer(
+        &mut s,
+        &list,
+        Ok(Reply::Leads(Page {
+            data: page,
+            next_cursor: None,
+        })),
+    );
+    assert_eq!(s.leads.selected().map(|l| l.id), Some(lead_id(88)));
+}
+
+#[test]
+fn e_exports_what_is_listed_and_asks_before_overwriting() {
+    let mut s = on_leads();
+    let fx = update(&mut s, key('s'));
+    settle(&mut s, fx);
+    update(&mut s, key('e'));
+    match &s.overlay {
+        Some(Overlay::Form(f)) => assert_eq!(
+            f.fields[0].input.text(),
+            format!("open-arms-leads-{}.csv", now().format("%Y-%m-%d"))
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A path of its own.
+    for _ in 0..40 {
+        update(&mut s, code(KeyCode::Backspace));
+    }
+    typ(&mut s, "/tmp/x/leads.csv");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let req = requests(&fx);
+    let want = |overwrite| Call::ExportCsv {
+        tenant: tenant_id(1),
+        q: String::new(),
+        filters: LeadFilters {
+            spam: SpamFilter::Include,
+            ..LeadFilters::default()
+        },
+        path: "/tmp/x/leads.csv".into(),
+        overwrite,
+    };
+    assert_eq!(one(&fx), want(false));
+    // The file exists: nothing written until a yes.
+    answer(
+        &mut s,
+        &req[0],
+        Ok(Reply::CsvExists {
+            path: "/tmp/x/leads.csv".into(),
+        }),
+    );
+    assert!(matches!(s.overlay, Some(Overlay::Confirm(_))));
+    let fx = update(&mut s, key('y'));
+    assert_eq!(one(&fx), want(true));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(Reply::CsvExported {
+            path: "/tmp/x/leads.csv".into(),
+            bytes: 2048,
+        }),
+    );
+    assert!(
+        s.toasts
+            .iter()
+            .any(|t| t.text == "exported 2.0 KiB to /tmp/x/leads.csv"),
+        "{:?}",
+        s.toasts
+    );
+    // A path that cannot be written says why.
+    update(&mut s, key('e'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Err(ApiError::File(
+            "cannot write /nope/leads.csv: folder /nope does not exist".into(),
+        )),
+    );
+    assert!(
+        s.toasts
+            .iter()
+            .any(|t| t.text.contains("folder /nope does not exist")),
+        "{:?}",
+        s.toasts
+    );
+    // `n` on the confirmation writes nothing.
+    update(&mut s, key('e'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(Reply::CsvExists {
+            path: "x.csv".into(),
+        }),
+    );
+    assert!(requests(&update(&mut s, key('n'))).is_empty());
+    assert!(s.overlay.is_none());
+}
+
+#[test]
+fn the_timeline_holds_notes_and_moves_and_names_the_actor() {
+    let mut s = on_leads();
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    let d = s.leads.detail.data.as_ref().expect("detail");
+    assert_eq!(d.lead.notes.len(), 1, "the note comes with the lead");
+    // A lead that moved: the move's actor is the admin token, shown as "admin".
+    for _ in 0..2 {
+        let fx = update(&mut s, key('j'));
+        settle(&mut s, fx);
+    }
+    let d = s.leads.detail.data.as_ref().expect("detail");
+    assert!(d.history[0].by.starts_with("admin:"));
+    assert_eq!(echo5_core::audit::actor_name(&d.history[0].by), "admin");
 }

@@ -20,7 +20,7 @@ fn every_screen() -> Vec<State> {
     };
     ('1'..='8')
         .map(on_tenant_screen)
-        .chain(["platform", "all", "usage", "logs", "global"].map(on_command))
+        .chain(["platform", "all", "usage", "audit", "logs", "global"].map(on_command))
         .chain([overview])
         .collect()
 }

@@ -243,12 +243,13 @@ fn assign_and_note_from_the_open_breach() {
     );
     typ(&mut s, "no answer");
     let fx = update(&mut s, code(KeyCode::Enter));
-    // Added after the notes already there, over two lines.
+    // Appended to the lead's timeline as typed, over two lines; the note already there
+    // ("Left a voicemail.") is not sent again.
     assert_eq!(
         calls(&fx),
-        vec![Call::PatchLead {
+        vec![Call::AddNote {
             lead: lead_id(201),
-            change: LeadChange::Notes(Some("Left a voicemail.\nCalled twice\nno answer".into())),
+            text: "Called twice\nno answer".into(),
         }]
     );
     assert!(s.overlay.is_none());

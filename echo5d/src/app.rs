@@ -150,6 +150,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(leads::list_leads, leads::create_lead))
         .routes(routes!(leads::export_csv))
         .routes(routes!(leads::get_lead, leads::patch_lead))
+        .routes(routes!(leads::add_note))
         .routes(routes!(sla::all_breaches))
         .routes(routes!(sla::tenant_breaches))
         .routes(routes!(dashboard::dashboard))

@@ -312,6 +312,7 @@ async fn openapi_covers_every_route() {
         ("/api/v1/tenants/{tenant}/leads", &["get", "post"]),
         ("/api/v1/tenants/{tenant}/leads.csv", &["get"]),
         ("/api/v1/leads/{lead_id}", &["get", "patch"]),
+        ("/api/v1/leads/{lead_id}/notes", &["post"]),
         ("/api/v1/sla/breaches", &["get"]),
         ("/api/v1/tenants/{tenant}/sla/breaches", &["get"]),
         ("/api/v1/dashboard", &["get"]),

@@ -232,11 +232,16 @@ async fn moving_a_lead_writes_history_and_first_contact_once() {
     assert_eq!(l["history"], json!([]));
 
     s.clock.advance(TimeDelta::hours(2));
-    let (status, l) = s.patch(&path, &json!({"stage_id": stages[1], "notes": "Called, left voicemail", "assigned_to": "Maria"}).to_string()).await;
+    let (status, l) = s
+        .patch(
+            &path,
+            &json!({"stage_id": stages[1], "assigned_to": "Maria"}).to_string(),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{l}");
     assert_eq!(l["stage_id"], stages[1].as_str());
     assert_eq!(l["first_contacted_at"], "2026-05-28T22:26:40Z");
-    assert_eq!(l["notes"], "Called, left voicemail");
+    assert_eq!(l["notes"], json!([]));
     assert_eq!(l["assigned_to"], "Maria");
     let h = l["history"].as_array().unwrap();
     assert_eq!(h.len(), 1);
@@ -251,12 +256,11 @@ async fn moving_a_lead_writes_history_and_first_contact_once() {
     let (_, l) = s
         .patch(
             &path,
-            &json!({"stage_id": stages[2], "notes": null, "assigned_to": null}).to_string(),
+            &json!({"stage_id": stages[2], "assigned_to": null}).to_string(),
         )
         .await;
     assert_eq!(l["first_contacted_at"], "2026-05-28T22:26:40Z", "set once");
     assert_eq!(l["history"].as_array().unwrap().len(), 3);
-    assert_eq!(l["notes"], Value::Null);
     assert_eq!(l["assigned_to"], Value::Null);
 
     assert_error(
@@ -290,6 +294,181 @@ async fn moving_a_lead_writes_history_and_first_contact_once() {
     );
     let (_, audit) = s.get("/api/v1/audit?action=lead.updated").await;
     assert_eq!(audit["data"].as_array().unwrap().len(), 3);
+    s.stop().await;
+}
+
+/// Notes are a timeline: each POST appends one, with its author and time, oldest first;
+/// nothing overwrites them (PATCH is refused), bad text is a 422 naming `text`.
+#[tokio::test]
+async fn notes_are_appended_never_overwritten() {
+    let s = TestServer::start().await;
+    s.tenant(r#"{"name":"Open Arms"}"#).await;
+    let lead = manual(
+        &s,
+        "open-arms",
+        json!({"name": "Jane", "notes": "Walked in, asked about day care"}),
+    )
+    .await;
+    assert_eq!(lead["notes"].as_array().unwrap().len(), 1, "{lead}");
+    assert_eq!(lead["notes"][0]["author"], "admin");
+    let id = lead["id"].as_str().unwrap();
+    let notes = format!("/api/v1/leads/{id}/notes");
+
+    s.clock.advance(TimeDelta::minutes(10));
+    let (status, first) = s
+        .post(
+            &notes,
+            &json!({"text": "Called, left voicemail"}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["text"], "Called, left voicemail");
+    assert_eq!(first["author"], "admin");
+    assert_eq!(
+        first["at"],
+        (t0() + TimeDelta::minutes(10)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    s.clock.advance(TimeDelta::minutes(5));
+    let (status, second) = s
+        .post(
+            &notes,
+            &json!({"text": "Called back:\n\tbooked a tour"}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+
+    let (_, l) = s.get(&format!("/api/v1/leads/{id}")).await;
+    let texts: Vec<&str> = l["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "Walked in, asked about day care",
+            "Called, left voicemail",
+            "Called back:\n\tbooked a tour"
+        ]
+    );
+    assert_eq!(l["notes"][1]["id"], first["id"]);
+    assert_eq!(l["notes"][2]["id"], second["id"]);
+    assert!(
+        l["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["author"] == "admin")
+    );
+    // The listing shows the same notes, each lead its own: a newer lead has none.
+    s.clock.advance(TimeDelta::minutes(1));
+    manual(&s, "open-arms", json!({"name": "No Notes"})).await;
+    let (_, page) = s.get("/api/v1/tenants/open-arms/leads").await;
+    assert_eq!(page["data"][0]["name"], "No Notes");
+    assert_eq!(page["data"][0]["notes"], json!([]));
+    assert_eq!(page["data"][1]["notes"], l["notes"]);
+    let (_, all) = s.get("/api/v1/leads").await;
+    assert_eq!(all["data"][1]["notes"], l["notes"]);
+
+    for (body, code) in [
+        (json!({"text": ""}), "empty"),
+        (json!({"text": " \n\t "}), "empty"),
+        (json!({"text": "x".repeat(10_001)}), "too_long"),
+        (json!({"text": "ok\u{1b}[2J"}), "control_character"),
+    ] {
+        assert_error(
+            &s.post(&notes, &body.to_string()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            Some("text"),
+        );
+    }
+    assert_error(
+        &s.post(&notes, r#"{"note":"x"}"#).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+        Some("note"),
+    );
+    assert_error(
+        &s.post(
+            &format!("/api/v1/leads/{}/notes", uuid::Uuid::now_v7()),
+            r#"{"text":"x"}"#,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    // PATCH never overwrites them: any `notes`, even null, is refused and names the way.
+    for body in [r#"{"notes":"gone"}"#, r#"{"notes":null}"#] {
+        let r = s.patch(&format!("/api/v1/leads/{id}"), body).await;
+        assert_error(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "notes_append_only",
+            Some("notes"),
+        );
+        assert!(
+            r.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("POST /api/v1/leads/")
+        );
+    }
+    let (_, after) = s.get(&format!("/api/v1/leads/{id}")).await;
+    assert_eq!(after["notes"], l["notes"]);
+
+    // Each note is audited (its size, not its text).
+    let (_, audit) = s.get("/api/v1/audit?action=lead.note_added").await;
+    let rows = audit["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["target"], id);
+    assert_eq!(rows[0]["details"]["note_id"], second["id"]);
+    assert!(!audit.to_string().contains("voicemail"));
+    s.stop().await;
+}
+
+/// A spam flag is cleared by PATCH `is_spam: false` (a false positive joins the listing and
+/// its reason goes), audited; `true` flags a lead by hand.
+#[tokio::test]
+async fn spam_flag_is_cleared_and_set_by_patch() {
+    let s = TestServer::start().await;
+    let (_, key) = s
+        .tenant_with_key(r#"{"name":"Open Arms","settings":{"spam_keywords":["casino"]}}"#)
+        .await;
+    let (_, r) = s
+        .submit(
+            &key,
+            Some("application/json"),
+            br#"{"name":"Jo","email":"jo@example.com","message":"my casino night"}"#,
+        )
+        .await;
+    let id = r["id"].as_str().unwrap().to_string();
+    let (_, page) = s.get("/api/v1/tenants/open-arms/leads").await;
+    assert!(ids(&page).is_empty(), "spam is hidden");
+    let (_, l) = s.get(&format!("/api/v1/leads/{id}")).await;
+    assert_eq!(l["is_spam"], true);
+
+    let (status, l) = s
+        .patch(&format!("/api/v1/leads/{id}"), r#"{"is_spam":false}"#)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    assert_eq!(l["is_spam"], false);
+    assert_eq!(l["spam_reason"], Value::Null);
+    let (_, page) = s.get("/api/v1/tenants/open-arms/leads").await;
+    assert_eq!(ids(&page), [id.as_str()]);
+    let (_, audit) = s.get("/api/v1/audit?action=lead.updated").await;
+    assert_eq!(audit["data"][0]["details"]["changed"], json!(["is_spam"]));
+    assert_eq!(audit["data"][0]["details"]["is_spam"], false);
+
+    let (_, l) = s
+        .patch(&format!("/api/v1/leads/{id}"), r#"{"is_spam":true}"#)
+        .await;
+    assert_eq!(l["is_spam"], true);
+    assert_eq!(l["spam_reason"], "manual");
+    let (_, page) = s.get("/api/v1/tenants/open-arms/leads?spam=true").await;
+    assert_eq!(ids(&page), [id]);
     s.stop().await;
 }
 

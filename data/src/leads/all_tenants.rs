@@ -131,6 +131,7 @@ fn all_leads(
             });
         }
     }
+    leads::notes::attach(c, rows.iter_mut().map(|r| &mut r.lead))?;
     Ok(page::paginate(rows, q.limit, |l| Cursor {
         ts: l.lead.created_at.timestamp_millis(),
         id: l.lead.id.to_string(),

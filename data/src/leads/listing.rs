@@ -106,9 +106,10 @@ impl Store {
             let intake = stages::intake(c, t.id)?;
             let (sql, args) = listing_sql(&t, intake, &q, now);
             let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt
+            let mut rows = stmt
                 .query_map(params_from_iter(args), leads::from_row)?
                 .collect::<Result<Vec<_>, _>>()?;
+            leads::notes::attach(c, &mut rows)?;
             Ok(page::paginate(rows, q.limit, |l| Cursor {
                 ts: l.created_at.timestamp_millis(),
                 id: l.id.to_string(),

@@ -1,5 +1,5 @@
-//! The leads workflow: one lead with its history, stage moves, notes and assignee, manual
-//! entry.
+//! The leads workflow: one lead with its history, stage moves, assignee and spam flag,
+//! manual entry. Notes are appended in [`crate::leads::notes`].
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
@@ -73,8 +73,9 @@ impl Store {
         self.read(move |c| detail(c, leads::get(c, id)?, now)).await
     }
 
-    /// Moves a lead, edits its notes or assignee. A move writes the stage history and, on
-    /// the first move out of the intake stage, `first_contacted_at`.
+    /// Moves a lead, sets its assignee or its spam flag. A move writes the stage history
+    /// and, on the first move out of the intake stage, `first_contacted_at`. Clearing the
+    /// spam flag clears its reason; setting it by hand gives the reason `manual`.
     pub async fn patch_lead(
         &self,
         actor: String,
@@ -111,9 +112,12 @@ impl Store {
                 lead.stage_changed_at = now;
                 changed.push("stage_id");
             }
-            if let Some(n) = &patch.notes {
-                lead.notes = n.clone().filter(|n| !n.trim().is_empty());
-                changed.push("notes");
+            if let Some(spam) = patch.is_spam
+                && spam != lead.is_spam
+            {
+                lead.is_spam = spam;
+                lead.spam_reason = spam.then(|| "manual".to_string());
+                changed.push("is_spam");
             }
             if let Some(a) = &patch.assigned_to {
                 lead.assigned_to = a
@@ -125,15 +129,16 @@ impl Store {
             }
             c.prepare_cached(
                 "UPDATE leads SET stage_id = ?2, stage_changed_at = ?3, first_contacted_at = ?4,
-                 notes = ?5, assigned_to = ?6 WHERE id = ?1",
+                 assigned_to = ?5, is_spam = ?6, spam_reason = ?7 WHERE id = ?1",
             )?
             .execute(params![
                 id.to_string(),
                 lead.stage_id.to_string(),
                 lead.stage_changed_at.timestamp_millis(),
                 lead.first_contacted_at.map(|t| t.timestamp_millis()),
-                lead.notes,
-                lead.assigned_to
+                lead.assigned_to,
+                lead.is_spam,
+                lead.spam_reason
             ])?;
             audit::record(
                 c,
@@ -143,7 +148,11 @@ impl Store {
                     action: AuditAction::LeadUpdated,
                     tenant: Some(t.tref()),
                     target: Some(id.to_string()),
-                    details: json!({ "changed": changed, "stage_id": lead.stage_id }),
+                    details: json!({
+                        "changed": changed,
+                        "stage_id": lead.stage_id,
+                        "is_spam": lead.is_spam,
+                    }),
                 },
             )?;
             let d = detail(c, lead, now)?;
@@ -186,11 +195,16 @@ impl Store {
             lead.phone = lead
                 .phone
                 .map(|p| echo5_core::phone::to_e164(&p, t.fields.settings.home_country()));
+            let first_note = new.first_note()?;
             if stage != intake {
                 // Entered straight past intake: it was handled already.
                 lead.first_contacted_at = Some(lead.created_at);
             }
             leads::insert_counted(c, &lead, None, None)?;
+            if let Some(text) = first_note {
+                let note = leads::notes::insert(c, lead.id, &actor, text, now)?;
+                lead.notes.push(note);
+            }
             recent.remember(&lead, now);
             audit::record(
                 c,

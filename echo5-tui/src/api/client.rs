@@ -2,7 +2,7 @@
 
 use echo5_core::analytics::{Analytics, GlobalAnalytics};
 use echo5_core::keys::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
-use echo5_core::leads::{LeadDetail, LeadPatch};
+use echo5_core::leads::{LeadDetail, LeadPatch, NewNote, Note};
 use echo5_core::page::{List, Page};
 use echo5_core::secret::{Secret, SecretUpdate};
 use echo5_core::settings::SettingsPatch;
@@ -15,6 +15,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use uuid::Uuid;
 
+use super::export;
+use crate::app::effect::LeadFilters;
 use crate::app::{ApiError, Call, LeadChange, Reply, SecretOrigin, SettingsChange, TenantChange};
 use echo5_core::logs::{LogLevel, LogPage};
 use echo5_core::platform_settings::PlatformSettings;
@@ -27,6 +29,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const PAGE_LIMIT: u32 = 200;
 /// Leads per page: a screenful or two; more load as the cursor passes the end.
 const LEADS_PAGE: u32 = 50;
+/// Audit rows per page; more load as the cursor passes the end.
+const AUDIT_PAGE: u32 = 100;
 /// Log lines read when the Logs screen opens; the live tail brings the rest.
 const LOG_HISTORY: u32 = 500;
 /// Leads a client's overview shows.
@@ -263,11 +267,14 @@ impl Client {
                 .send(self.req(Method::GET, "/api/v1/dashboard"))
                 .await
                 .map(Reply::Dashboard),
-            Call::ListLeads { tenant, q, cursor } => {
+            Call::ListLeads {
+                tenant,
+                q,
+                filters,
+                cursor,
+            } => {
                 let mut query = vec![("limit", LEADS_PAGE.to_string())];
-                if !q.is_empty() {
-                    query.push(("q", q.clone()));
-                }
+                query.extend(leads_query(q, filters));
                 if let Some(c) = cursor {
                     query.push(("cursor", c.clone()));
                 }
@@ -275,6 +282,46 @@ impl Client {
                 self.send(self.req(Method::GET, &path).query(&query))
                     .await
                     .map(Reply::Leads)
+            }
+            Call::CreateLead { tenant, lead } => self
+                .send::<LeadDetail>(
+                    self.req(Method::POST, &format!("/api/v1/tenants/{tenant}/leads"))
+                        .json(lead),
+                )
+                .await
+                .map(|d| Reply::LeadAdded(Box::new(d))),
+            Call::AddNote { lead, text } => self
+                .send::<Note>(
+                    self.req(Method::POST, &format!("/api/v1/leads/{lead}/notes"))
+                        .json(&NewNote { text: text.clone() }),
+                )
+                .await
+                .map(|note| Reply::NoteAdded { lead: *lead, note }),
+            Call::ExportCsv {
+                tenant,
+                q,
+                filters,
+                path,
+                overwrite,
+            } => self.export_csv(*tenant, q, filters, path, *overwrite).await,
+            Call::ListAudit {
+                tenant,
+                action,
+                cursor,
+            } => {
+                let mut query = vec![("limit", AUDIT_PAGE.to_string())];
+                if let Some(t) = tenant {
+                    query.push(("tenant", t.to_string()));
+                }
+                if let Some(a) = action {
+                    query.push(("action", a.as_str().to_string()));
+                }
+                if let Some(c) = cursor {
+                    query.push(("cursor", c.clone()));
+                }
+                self.send(self.req(Method::GET, "/api/v1/audit").query(&query))
+                    .await
+                    .map(Reply::Audit)
             }
             Call::GetLead { lead } | Call::GetBreachLead { lead } => self
                 .send::<LeadDetail>(self.req(Method::GET, &format!("/api/v1/leads/{lead}")))
@@ -425,6 +472,51 @@ impl Client {
         })
     }
 
+    /// `GET .../leads.csv` into `path`: refused before any request when the file exists
+    /// and `overwrite` is not set; the daemon's refusal before any file is made.
+    async fn export_csv(
+        &self,
+        tenant: Uuid,
+        q: &str,
+        filters: &LeadFilters,
+        path: &std::path::Path,
+        overwrite: bool,
+    ) -> Result<Reply, ApiError> {
+        let path = export::expand_home(path);
+        if !overwrite && export::exists(&path).await {
+            return Ok(Reply::CsvExists { path });
+        }
+        // The event stream's client: an export of many leads may take longer than one
+        // request's timeout.
+        let url = format!("{}/api/v1/tenants/{tenant}/leads.csv", self.base);
+        let mut resp = self
+            .auth(self.stream_http.get(url))
+            .query(&leads_query(q, filters))
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(root_cause(&e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp.bytes().await.unwrap_or_default();
+            return Err(ApiError::Http {
+                status: status.as_u16(),
+                detail: error_detail(status, &bytes),
+            });
+        }
+        let mut file = export::CsvFile::create(&path)
+            .await
+            .map_err(ApiError::File)?;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| ApiError::Unreachable(root_cause(&e)))?
+        {
+            file.write(&chunk).await.map_err(ApiError::File)?;
+        }
+        let bytes = file.finish().await.map_err(ApiError::File)?;
+        Ok(Reply::CsvExported { path, bytes })
+    }
+
     async fn list_tenants(&self) -> Result<Vec<Tenant>, ApiError> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
@@ -522,10 +614,19 @@ pub fn lead_patch(change: &LeadChange) -> LeadPatch {
     let mut p = LeadPatch::default();
     match change {
         LeadChange::Stage(s) => p.stage_id = Some(*s),
-        LeadChange::Notes(n) => p.notes = Some(n.clone()),
         LeadChange::Assignee(a) => p.assigned_to = Some(a.clone()),
+        LeadChange::Spam(s) => p.is_spam = Some(*s),
     }
     p
+}
+
+/// The search and filters of a tenant's listing or export.
+pub fn leads_query(q: &str, filters: &LeadFilters) -> Vec<(&'static str, String)> {
+    let mut query = filters.query();
+    if !q.is_empty() {
+        query.push(("q", q.to_string()));
+    }
+    query
 }
 
 /// The PATCH body for one settings change: only that field is sent.

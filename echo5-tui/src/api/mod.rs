@@ -2,6 +2,7 @@
 //! Nothing here knows about the terminal.
 
 mod client;
+pub mod export;
 pub mod sse;
 mod worker;
 

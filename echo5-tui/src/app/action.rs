@@ -4,13 +4,15 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use echo5_core::ErrorDetail;
 use echo5_core::analytics::{Analytics, GlobalAnalytics};
+use echo5_core::audit::AuditEntry;
 use echo5_core::dashboard::Dashboard;
 use echo5_core::keys::ApiKey;
-use echo5_core::leads::{Lead, LeadDetail};
+use echo5_core::leads::{Lead, LeadDetail, Note};
 use echo5_core::page::Page;
 use echo5_core::secret::Secret;
 use echo5_core::sla::Breach;
 use echo5_core::stages::{Stage, StageSummary};
+use std::path::PathBuf;
 use uuid::Uuid;
 use {echo5_core::settings::TenantSettings, echo5_core::tenants::Tenant};
 
@@ -121,6 +123,22 @@ pub enum Reply {
     Leads(Page<Lead>),
     Lead(Box<LeadDetail>),
     LeadSaved(Box<LeadDetail>),
+    /// A lead entered by hand.
+    LeadAdded(Box<LeadDetail>),
+    NoteAdded {
+        lead: Uuid,
+        note: Note,
+    },
+    /// The export is in the file: `bytes` written.
+    CsvExported {
+        path: PathBuf,
+        bytes: u64,
+    },
+    /// Nothing written: the file exists and the call did not say to overwrite it.
+    CsvExists {
+        path: PathBuf,
+    },
+    Audit(Page<AuditEntry>),
     Breaches(Page<Breach>),
     Analytics(Box<Analytics>),
     Platform(Box<PlatformSettings>),
@@ -158,6 +176,9 @@ pub enum ApiError {
     /// The daemon answered something this console cannot read (version skew).
     #[error("unexpected answer from daemon: {0}")]
     Decode(String),
+    /// A local file could not be written (the CSV export's path).
+    #[error("{0}")]
+    File(String),
 }
 
 impl ApiError {
@@ -166,7 +187,7 @@ impl ApiError {
         match self {
             ApiError::Unreachable(_) => true,
             ApiError::Http { status, .. } => *status == 503,
-            ApiError::Decode(_) => false,
+            ApiError::Decode(_) | ApiError::File(_) => false,
         }
     }
 

@@ -1,10 +1,13 @@
 //! Side effects as data: `update` says what to call, the API worker calls it. Tests assert on
 //! these values instead of on HTTP traffic.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use echo5_core::audit::AuditAction;
+use echo5_core::leads::{LeadSource, NewLead, SpamFilter};
 use echo5_core::secret::Secret;
 use echo5_core::settings::GoogleAdsConfig;
 use echo5_core::stages::StageKind;
+use std::path::PathBuf;
 use uuid::Uuid;
 
 use echo5_core::logs::LogLevel;
@@ -108,10 +111,38 @@ pub enum Call {
         key: Uuid,
     },
     Dashboard,
-    /// One page of a tenant's leads for the search `q` (empty: all), newest first.
+    /// One page of a tenant's leads for the search `q` (empty: all) and the filters,
+    /// newest first.
     ListLeads {
         tenant: Uuid,
         q: String,
+        filters: LeadFilters,
+        cursor: Option<String>,
+    },
+    /// Manual entry (boxed: a dozen optional fields, where most calls carry an id).
+    CreateLead {
+        tenant: Uuid,
+        lead: Box<NewLead>,
+    },
+    /// Appends a note to the lead's timeline.
+    AddNote {
+        lead: Uuid,
+        text: String,
+    },
+    /// The leads matching `q` and `filters` as CSV, written to `path` by the worker (never
+    /// on the UI thread). Without `overwrite` an existing file is left alone and answered
+    /// [`crate::app::Reply::CsvExists`].
+    ExportCsv {
+        tenant: Uuid,
+        q: String,
+        filters: LeadFilters,
+        path: PathBuf,
+        overwrite: bool,
+    },
+    /// One page of the audit log, newest first: one tenant's rows or all, one action or all.
+    ListAudit {
+        tenant: Option<Uuid>,
+        action: Option<AuditAction>,
         cursor: Option<String>,
     },
     GetLead {
@@ -273,14 +304,60 @@ impl PlatformField {
     }
 }
 
-/// One change to a lead from the Leads screen.
+/// One change to a lead from the Leads screen (notes are appended: [`Call::AddNote`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeadChange {
     Stage(Uuid),
     /// `None` clears it.
-    Notes(Option<String>),
-    /// `None` clears it.
     Assignee(Option<String>),
+    /// `false`: a false positive, back in the listings.
+    Spam(bool),
+}
+
+/// The Leads screen's filters, as the API has them (the search `q` travels beside them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadFilters {
+    pub stage: Option<Uuid>,
+    pub source: Option<LeadSource>,
+    /// Only leads in breach (`true`) or not (`false`).
+    pub breached: Option<bool>,
+    pub spam: SpamFilter,
+    /// Created on or after this day (UTC).
+    pub from: Option<NaiveDate>,
+    /// Created on or before this day (UTC): the API's `to` is the next midnight.
+    pub to: Option<NaiveDate>,
+}
+
+impl LeadFilters {
+    pub fn is_empty(&self) -> bool {
+        *self == LeadFilters::default()
+    }
+
+    /// The query parameters these filters add to a listing or an export.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(s) = self.stage {
+            q.push(("stage", s.to_string()));
+        }
+        if let Some(s) = self.source {
+            q.push(("source", s.as_str().to_string()));
+        }
+        if let Some(b) = self.breached {
+            q.push(("breached", b.to_string()));
+        }
+        match self.spam {
+            SpamFilter::Hide => {}
+            SpamFilter::Include => q.push(("spam", "all".into())),
+            SpamFilter::Only => q.push(("spam", "true".into())),
+        }
+        if let Some(d) = self.from {
+            q.push(("from", d.format("%Y-%m-%d").to_string()));
+        }
+        if let Some(d) = self.to.and_then(|d| d.succ_opt()) {
+            q.push(("to", d.format("%Y-%m-%d").to_string()));
+        }
+        q
+    }
 }
 
 impl Call {
@@ -305,6 +382,7 @@ impl Call {
                 | Call::GetLogs { .. }
                 | Call::RecentLeads { .. }
                 | Call::GetGlobalAnalytics { .. }
+                | Call::ListAudit { .. }
         )
     }
 }

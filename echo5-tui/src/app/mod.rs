@@ -28,8 +28,8 @@ use std::collections::HashMap;
 
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
-    analytics, dashboard, keys, leads, logs, platform_settings, settings, sla, stages, tenants,
-    usage,
+    analytics, audit, dashboard, keys, leads, logs, platform_settings, settings, sla, stages,
+    tenants, usage,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
@@ -55,6 +55,7 @@ pub enum Screen {
     Platform,
     AllLeads,
     Usage,
+    Audit,
     Logs,
     /// One client: its figures, newest leads and quick actions.
     Overview,
@@ -87,6 +88,7 @@ pub enum Resource {
     /// The selected client's newest leads, on its overview.
     RecentLeads,
     GlobalAnalytics,
+    Audit,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -132,6 +134,7 @@ pub struct State {
     pub logs: logs::Logs,
     pub overview: tenants::overview::Overview,
     pub global_analytics: analytics::global::GlobalAnalytics,
+    pub audit: audit::Audit,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -186,6 +189,7 @@ impl State {
             logs: Default::default(),
             overview: Default::default(),
             global_analytics: Default::default(),
+            audit: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

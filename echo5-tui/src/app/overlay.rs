@@ -5,6 +5,7 @@ use echo5_core::keys::ApiKey;
 use echo5_core::logs::LogLine;
 use echo5_core::secret::Secret;
 use echo5_core::tenants::Tenant;
+use std::path::PathBuf;
 use uuid::Uuid;
 
 use super::Screen;
@@ -110,22 +111,45 @@ impl Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     AddStage,
-    RenameStage { stage: Uuid },
+    RenameStage {
+        stage: Uuid,
+    },
     SlaHours,
     SpamKeywords,
     ManagerEmail,
     DefaultCountry,
     Secret(SecretField),
     CreateKey,
-    RotateKey { key: Uuid },
-    LeadNotes { lead: Uuid },
-    LeadAssignee { lead: Uuid },
-    BreachNote { lead: Uuid },
+    RotateKey {
+        key: Uuid,
+    },
+    /// A note appended to the lead's timeline.
+    LeadNote {
+        lead: Uuid,
+    },
+    LeadAssignee {
+        lead: Uuid,
+    },
+    /// The Leads screen's filters (stage, source, breached, spam, from, to).
+    LeadFilters,
+    /// Manual lead entry for the selected tenant.
+    NewLead,
+    /// Where the CSV export goes.
+    ExportCsv,
+    /// The Audit screen's action filter.
+    AuditAction,
     Platform(PlatformField),
     AddDefaultStage,
-    RenameDefaultStage { index: usize },
+    RenameDefaultStage {
+        index: usize,
+    },
+    BreachNote {
+        lead: Uuid,
+    },
     CreateTenant,
-    RenameTenant { tenant: Uuid },
+    RenameTenant {
+        tenant: Uuid,
+    },
 }
 
 /// The All leads tenant filter: tick any number of tenants; none ticked means all.
@@ -166,12 +190,24 @@ pub struct Confirm {
 /// A destructive change waiting for a yes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingOp {
-    DeleteStage { stage: Uuid, move_to: Option<Uuid> },
+    DeleteStage {
+        stage: Uuid,
+        move_to: Option<Uuid>,
+    },
     Settings(SettingsChange),
-    RevokeKey { key: Uuid },
+    RevokeKey {
+        key: Uuid,
+    },
     Platform(PlatformChange),
-    DeactivateTenant { tenant: Uuid },
-    DeleteTenant { tenant: Uuid, purge: bool },
+    /// Write the CSV export over an existing file.
+    OverwriteCsv(PathBuf),
+    DeactivateTenant {
+        tenant: Uuid,
+    },
+    DeleteTenant {
+        tenant: Uuid,
+        purge: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

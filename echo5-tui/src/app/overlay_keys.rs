@@ -6,7 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::components::analytics::global as global_analytics;
 use super::components::leads::{self, all as all_leads};
 use super::components::{
-    REGISTRY, keys, platform_settings as platform, settings, sla, stages as pipeline, tenants,
+    REGISTRY, audit, keys, platform_settings as platform, settings, sla, stages as pipeline,
+    tenants,
 };
 use super::effect::{Call, Effect};
 use super::overlay::{
@@ -243,9 +244,12 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 Purpose::CreateKey | Purpose::RotateKey { .. } => {
                     keys::submit(state, form.purpose, &values)
                 }
-                Purpose::LeadNotes { .. } | Purpose::LeadAssignee { .. } => {
-                    leads::submit(state, form.purpose, &values)
-                }
+                Purpose::LeadNote { .. }
+                | Purpose::LeadAssignee { .. }
+                | Purpose::LeadFilters
+                | Purpose::NewLead
+                | Purpose::ExportCsv => leads::submit(state, form.purpose, &values),
+                Purpose::AuditAction => audit::submit(state, &values),
                 Purpose::BreachNote { .. } => sla::submit(state, form.purpose, &values),
                 Purpose::CreateTenant | Purpose::RenameTenant { .. } => {
                     tenants::submit(state, form.purpose, &values)
@@ -380,6 +384,7 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
         op @ (PendingOp::DeactivateTenant { .. } | PendingOp::DeleteTenant { .. }) => {
             tenants::perform(state, op)
         }
+        PendingOp::OverwriteCsv(path) => leads::export(state, path, true),
     }
 }
 

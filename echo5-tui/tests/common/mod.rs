@@ -9,7 +9,7 @@ use echo5_core::analytics::{Analytics, Conversion, Count, DayCount, FirstContact
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::keys::{ApiKey, KeyStatus};
 use echo5_core::leads::LeadWithTenant;
-use echo5_core::leads::{Lead, LeadDetail, LeadSource, StageMove};
+use echo5_core::leads::{Lead, LeadDetail, LeadSource, Note, StageMove};
 use echo5_core::logs::LogLine;
 use echo5_core::page::Page;
 use echo5_core::platform_settings::{PlatformSettings, StageTemplate};
@@ -225,8 +225,16 @@ pub fn canned(call: &Call) -> Option<Reply> {
         Call::GetSettings { .. } => Some(Reply::Settings(open_arms_settings())),
         Call::ListKeys { .. } => Some(Reply::Keys(keys())),
         Call::Dashboard => Some(Reply::Dashboard(dashboard())),
-        Call::ListLeads { cursor: None, .. } => Some(Reply::Leads(Page {
-            data: leads(),
+        Call::ListLeads {
+            cursor: None,
+            filters,
+            ..
+        } => Some(Reply::Leads(Page {
+            // The stage filter as the daemon applies it, so a filtered screen looks it.
+            data: leads()
+                .into_iter()
+                .filter(|l| filters.stage.is_none_or(|s| l.stage_id == s))
+                .collect(),
             next_cursor: Some("page2".into()),
         })),
         Call::ListLeads {
@@ -280,6 +288,16 @@ pub fn canned(call: &Call) -> Option<Reply> {
         Call::GetGlobalAnalytics { tenants, days } => Some(Reply::GlobalAnalytics(Box::new(
             global_analytics(tenants, *days),
         ))),
+        Call::ListAudit { cursor: None, .. } => Some(Reply::Audit(Page {
+            data: audit_entries(1, 4),
+            next_cursor: Some("audit2".into()),
+        })),
+        Call::ListAudit {
+            cursor: Some(_), ..
+        } => Some(Reply::Audit(Page {
+            data: audit_entries(5, 6),
+            next_cursor: None,
+        })),
         _ => None,
     }
 }
@@ -436,11 +454,17 @@ pub fn lead_detail(l: Lead) -> LeadDetail {
             from_stage: Some(stage_id(1)),
             to_stage: l.stage_id,
             at: l.created_at + chrono::TimeDelta::hours(1),
-            by: "admin".into(),
+            // As the daemon names the admin token; the console shows "admin".
+            by: "admin:0190c0de-0000-7000-8000-00000000a001".into(),
         }]
     };
     if l.id == lead_id(1) {
-        l.notes = Some("Called back, left voicemail.".into());
+        l.notes = vec![Note {
+            id: Uuid::from_u128(0x5001),
+            text: "Called back, left voicemail.".into(),
+            author: "admin".into(),
+            at: l.created_at + chrono::TimeDelta::minutes(30),
+        }];
         l.assigned_to = Some("Dana".into());
         l.message = Some("Looking for care for my mother, 3 days a week.".into());
     }
@@ -480,7 +504,12 @@ pub fn breach_lead(b: &Breach) -> LeadDetail {
     l.name = b.name.clone();
     l.email = b.email.clone();
     if b.lead_id == lead_id(201) {
-        l.notes = Some("Left a voicemail.".into());
+        l.notes = vec![Note {
+            id: Uuid::from_u128(0x5201),
+            text: "Left a voicemail.".into(),
+            author: "admin".into(),
+            at: b.created_at + chrono::TimeDelta::minutes(20),
+        }];
     }
     LeadDetail {
         in_breach: true,
@@ -793,4 +822,37 @@ pub fn global_analytics(slugs: &[String], days: u32) -> echo5_core::analytics::G
         totals: analytics::sum(&by_tenant),
         by_tenant,
     }
+}
+
+/// Audit rows, newest first: ids `to` down to `from`, an hour apart, the newest ten
+/// minutes ago, about Open Arms and Caring Hearts in turn.
+pub fn audit_entries(from: i64, to: i64) -> Vec<echo5_core::audit::AuditEntry> {
+    (from..=to)
+        .map(|i| {
+            let (action, details) = match i % 3 {
+                1 => (
+                    "lead.note_added",
+                    serde_json::json!({"note_id": "0190c0de-0000-7000-8000-00000000b001", "chars": 22}),
+                ),
+                2 => (
+                    "lead.updated",
+                    serde_json::json!({"changed": ["stage_id"], "stage_id": stage_id(2)}),
+                ),
+                _ => ("settings.updated", serde_json::json!({"changed": ["sla_hours"]})),
+            };
+            echo5_core::audit::AuditEntry {
+                id: 1000 - i,
+                at: now() - chrono::TimeDelta::minutes(10 + 60 * (i - 1)),
+                actor: if i == 4 {
+                    "system".into()
+                } else {
+                    "admin:0190c0de-0000-7000-8000-00000000a001".into()
+                },
+                action: action.into(),
+                tenant: Some(tref(((i - 1) % 2) as usize)),
+                target: Some(lead_id(1).to_string()),
+                details,
+            }
+        })
+        .collect()
 }

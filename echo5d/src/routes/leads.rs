@@ -1,5 +1,5 @@
 //! The leads for the admin API: one tenant's list, every tenant's list, one lead,
-//! move/notes/assignee, manual entry, CSV export.
+//! move/assignee/spam flag, notes appended, manual entry, CSV export.
 
 use axum::Json;
 use axum::body::Body;
@@ -10,7 +10,7 @@ use echo5_core::ErrorBody;
 use echo5_core::export::spreadsheet_cell;
 use echo5_core::leads::{
     AllLeadsParams, Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, LeadWithTenant,
-    NewLead,
+    NewLead, NewNote, Note,
 };
 use echo5_core::page::{Cursor, Page};
 use echo5_data::TenantKey;
@@ -107,7 +107,9 @@ pub async fn get_lead(
     Ok(Json(state.store.lead_detail(path_id(&id, "lead")?).await?))
 }
 
-/// Moves a lead to another stage, or changes its notes or assignee.
+/// Moves a lead to another stage, sets its assignee, or clears (or sets) its spam flag.
+/// `notes` is refused (422 `notes_append_only`): notes are appended with
+/// `POST /api/v1/leads/{lead_id}/notes`.
 #[utoipa::path(patch, path = "/api/v1/leads/{lead_id}", tag = "leads", request_body = LeadPatch,
     params(("lead_id" = String, Path, description = "Lead id")),
     security(("admin_token" = [])),
@@ -116,7 +118,7 @@ pub async fn get_lead(
         (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
         (status = 404, description = "No such lead", body = ErrorBody),
-        (status = 422, description = "Unknown stage or a bad value", body = ErrorBody)))]
+        (status = 422, description = "Unknown stage, a bad value, or notes (append them instead)", body = ErrorBody)))]
 pub async fn patch_lead(
     State(state): State<AppState>,
     admin: Admin,
@@ -128,6 +130,29 @@ pub async fn patch_lead(
         .patch_lead(admin.actor(), path_id(&id, "lead")?, patch)
         .await?;
     Ok(Json(state.events.publish_all(change)))
+}
+
+/// Appends a note to the lead's timeline, written by the caller; notes are never edited.
+#[utoipa::path(post, path = "/api/v1/leads/{lead_id}/notes", tag = "leads", request_body = NewNote,
+    params(("lead_id" = String, Path, description = "Lead id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "The note as stored", body = Note),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such lead", body = ErrorBody),
+        (status = 422, description = "Empty, too long, or a control character", body = ErrorBody)))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(new): ApiJson<NewNote>,
+) -> ApiResult<(StatusCode, Json<Note>)> {
+    let change = state
+        .store
+        .add_note(admin.actor(), path_id(&id, "lead")?, new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(state.events.publish_all(change))))
 }
 
 const CSV_PAGE: u32 = 200;
@@ -160,6 +185,24 @@ fn cell_bytes(cell: &str) -> Cow<'_, [u8]> {
         Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
         Cow::Owned(o) => Cow::Owned(o.into_bytes()),
     }
+}
+
+/// A lead's notes in one cell, oldest first: each note's text, then a line
+/// `— <author>, <time>`, a blank line between notes. Escaped like every cell: the cell
+/// starts with the first note's text.
+fn notes_cell(notes: &[echo5_core::leads::Note]) -> String {
+    notes
+        .iter()
+        .map(|n| {
+            format!(
+                "{}\n— {}, {}",
+                n.text,
+                n.author,
+                n.at.format("%Y-%m-%d %H:%M UTC")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// One page of the export. Every cell goes through [`spreadsheet_cell`] and is written in
@@ -196,7 +239,7 @@ fn csv_rows(leads: &[Lead], header: bool) -> Vec<u8> {
             s(&l.utm_campaign),
             l.is_spam.to_string(),
             l.duplicate_of.map(|d| d.to_string()).unwrap_or_default(),
-            s(&l.notes),
+            notes_cell(&l.notes),
         ];
         let _ = w.write_record(cells.iter().map(|c| cell_bytes(c)));
     }

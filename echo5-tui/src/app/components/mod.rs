@@ -7,6 +7,7 @@
 //! in [`REGISTRY`] here, and a [`Screen`] variant in the parent module.
 
 pub mod analytics;
+pub mod audit;
 pub mod dashboard;
 pub mod format;
 pub mod frame;
@@ -100,6 +101,7 @@ pub static REGISTRY: &[ScreenDesc] = &[
     screen(Screen::Platform, "Platform", "Plat", "platform", "platform settings and tenant defaults", false, Platform, &platform_settings::PlatformScreen),
     ScreenDesc { aliases: &["all-leads", "allleads", "leads-all"], ..screen(Screen::AllLeads, "All leads", "All", "all", "every tenant's leads", false, Platform, &leads::all::AllLeadsScreen) },
     screen(Screen::Usage, "Usage", "Use", "usage", "usage per tenant and month", false, Platform, &usage::UsageScreen),
+    screen(Screen::Audit, "Audit", "Aud", "audit", "who did what, when", false, Tabs::Hidden, &audit::AuditScreen),
     ScreenDesc { aliases: &["log"], ..screen(Screen::Logs, "Logs", "Logs", "logs", "daemon log, live", false, Platform, &logs::LogsScreen) },
     ScreenDesc { aliases: &["client"], ..screen(Screen::Overview, "Overview", "Over", "overview", "the selected client: figures, newest leads, quick actions", true, Hidden, &tenants::overview::OverviewScreen) },
     ScreenDesc { aliases: &["analytics-all", "all-analytics"], ..screen(Screen::GlobalAnalytics, "Analytics (all)", "AllAn", "global", "analytics across clients, per client", false, Hidden, &analytics::global::GlobalAnalyticsScreen) },
@@ -380,6 +382,7 @@ mod tests {
             Logs,
             RecentLeads,
             GlobalAnalytics,
+            Audit,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY

@@ -1,23 +1,27 @@
-//! Leads: the selected tenant's leads page by page (All leads, every tenant's, is [`all`]), a search sent to the daemon, the detail
-//! pane, and the three changes an operator makes to a lead: stage, notes, assignee.
+//! Leads: the selected tenant's leads page by page (All leads, every tenant's, is [`all`]),
+//! a search and filters sent to the daemon, new leads merged in live at the top, the detail
+//! pane with the lead's timeline (notes and stage moves), and what an operator does to a
+//! lead: move it, note it, assign it, clear a spam flag, enter one by hand, export the list.
 
 pub mod all;
 pub(crate) mod view;
 
+use chrono::NaiveDate;
 use crossterm::event::KeyCode;
-use echo5_core::leads::{Lead, LeadDetail};
+use echo5_core::leads::{Lead, LeadDetail, LeadSource, NewLead, SpamFilter};
 use echo5_core::page::Page;
 use echo5_core::validate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use std::path::PathBuf;
 use uuid::Uuid;
 
 use super::Component;
 use crate::app::action::Reply;
-use crate::app::effect::{Call, Effect, LeadChange, Scope};
+use crate::app::effect::{Call, Effect, LeadChange, LeadFilters, Request, Scope};
 use crate::app::live::LiveEvent;
-use crate::app::overlay::{Field, Form, Overlay, PickStage, Purpose};
-use crate::app::request::{admit, fetch, issue, mutate};
+use crate::app::overlay::{Confirm, Field, Form, Overlay, PendingOp, PickStage, Purpose};
+use crate::app::request::{admit, fetch, issue, mutate, next_id};
 use crate::app::state::{ListView, Remote, RemoteStatus, ToastLevel};
 use crate::app::{Resource, State};
 use crate::keymap::{Binding, Cmd, b, ch, k};
@@ -47,6 +51,8 @@ pub struct LeadsView {
     pub list: ListView,
     /// The search the shown rows answer (`q`); `list.filter` is what the filter line holds.
     pub query: String,
+    /// The filters the shown rows answer (`f`, `s`).
+    pub filters: LeadFilters,
     /// Where the next page starts; `None` once the last page is in.
     pub next_cursor: Option<String>,
     /// The detail pane is open (and has the focus for Esc).
@@ -67,8 +73,13 @@ const BINDINGS: &[Binding] = &[
         true,
     ),
     b(&[ch('m')], Cmd::MoveStage, "move stage", true),
-    b(&[ch('n')], Cmd::Notes, "notes", true),
+    b(&[ch('n')], Cmd::Notes, "note", true),
     b(&[ch('a')], Cmd::Assign, "assignee", true),
+    b(&[ch('f')], Cmd::Filters, "filters", true),
+    b(&[ch('s')], Cmd::Spam, "spam: hidden / shown / only", false),
+    b(&[ch('u')], Cmd::NotSpam, "not spam (clear the flag)", false),
+    b(&[ch('c')], Cmd::Add, "new lead", false),
+    b(&[ch('e')], Cmd::Export, "export CSV", false),
 ];
 
 impl Component for LeadsScreen {
@@ -119,7 +130,7 @@ impl Component for LeadsScreen {
         after_move(state, wanted)
     }
 
-    /// Esc first closes the lead pane, then clears the search.
+    /// Esc first closes the lead pane, then clears the search, then the filters.
     fn back(&self, state: &mut State) -> Option<Vec<Effect>> {
         if state.leads.view.detail_open {
             state.leads.view.detail_open = false;
@@ -127,6 +138,9 @@ impl Component for LeadsScreen {
         }
         if !state.leads.view.query.is_empty() || !state.leads.view.list.filter.is_empty() {
             return Some(search(state, String::new()));
+        }
+        if !state.leads.view.filters.is_empty() {
+            return Some(set_filters(state, LeadFilters::default()));
         }
         None
     }
@@ -139,14 +153,17 @@ impl Component for LeadsScreen {
         search(state, q)
     }
 
-    // Paged-in rows would fold back to the first page; the list refreshes on the next poll
-    // or Ctrl-R. The open lead's pane is cheap to keep current.
+    // A lead event refetches the first page, which is merged in at the top (pages scrolled
+    // in stay, the cursor stays on its lead); the open lead's pane is kept current.
     fn live(&self, state: &State, event: LiveEvent) -> Vec<Resource> {
-        if state.leads.view.detail_open && event.ours && event.topic.lead_or_sla {
-            vec![Resource::LeadDetail]
-        } else {
-            Vec::new()
+        if !(event.ours && event.topic.lead_or_sla) {
+            return Vec::new();
         }
+        let mut r = vec![Resource::Leads];
+        if state.leads.view.detail_open {
+            r.push(Resource::LeadDetail);
+        }
+        r
     }
 
     fn resources(&self) -> &'static [Resource] {
@@ -165,6 +182,7 @@ impl Component for LeadsScreen {
                 Call::ListLeads {
                     tenant,
                     q: state.leads.view.query.clone(),
+                    filters: state.leads.view.filters.clone(),
                     cursor: None,
                 },
                 scope,
@@ -192,12 +210,20 @@ impl Component for LeadsScreen {
     }
 
     fn touched_by(&self, call: &Call) -> Option<Resource> {
-        matches!(call, Call::PatchLead { .. }).then_some(Resource::Leads)
+        match call {
+            Call::PatchLead { .. } | Call::CreateLead { .. } | Call::AddNote { .. } => {
+                Some(Resource::Leads)
+            }
+            // The export changes nothing on the daemon; its answer is found by its kind.
+            _ => None,
+        }
     }
 
     fn still_wanted(&self, state: &State, call: &Call) -> bool {
         match call {
-            Call::ListLeads { q, .. } => *q == state.leads.view.query,
+            Call::ListLeads { q, filters, .. } => {
+                *q == state.leads.view.query && *filters == state.leads.view.filters
+            }
             Call::GetLead { lead } => state.leads.selected().is_some_and(|l| l.id == *lead),
             _ => true,
         }
@@ -246,9 +272,13 @@ impl Component for LeadsScreen {
                         state.stages.name(*to).unwrap_or("the new stage")
                     ),
                     Call::PatchLead {
-                        change: LeadChange::Notes(_),
+                        change: LeadChange::Spam(false),
                         ..
-                    } => "notes saved".to_string(),
+                    } => "no longer spam".to_string(),
+                    Call::PatchLead {
+                        change: LeadChange::Spam(true),
+                        ..
+                    } => "marked as spam".to_string(),
                     _ => "assignee saved".to_string(),
                 };
                 state.toast(ToastLevel::Info, what);
@@ -272,6 +302,51 @@ impl Component for LeadsScreen {
                 // Lead counts per stage changed; the breach list may have too.
                 fetch(state, Resource::Stages, true).into_iter().collect()
             }
+            Reply::LeadAdded(detail) => {
+                state.toast(
+                    ToastLevel::Info,
+                    format!("lead added: {}", display_name(&detail.lead)),
+                );
+                // The cursor goes to it once the list holding it arrives.
+                state.leads.view.focus = Some(detail.lead.id);
+                let mut out: Vec<Effect> =
+                    fetch(state, Resource::Leads, true).into_iter().collect();
+                out.extend(fetch(state, Resource::Stages, true));
+                out
+            }
+            Reply::NoteAdded { lead, note } => {
+                state.toast(ToastLevel::Info, "note added");
+                let rows = state.leads.remote.data.iter_mut().flatten();
+                let details = state.leads.detail.data.iter_mut().map(|d| &mut d.lead);
+                for l in rows.chain(details).filter(|l| l.id == lead) {
+                    if !l.notes.iter().any(|n| n.id == note.id) {
+                        l.notes.push(note.clone());
+                    }
+                }
+                Vec::new()
+            }
+            Reply::CsvExported { path, bytes } => {
+                state.toast(
+                    ToastLevel::Info,
+                    format!(
+                        "exported {} to {}",
+                        super::format::human_bytes(bytes),
+                        path.display()
+                    ),
+                );
+                Vec::new()
+            }
+            Reply::CsvExists { path } => {
+                state.overlay = Some(Overlay::Confirm(Confirm {
+                    title: "Overwrite file?".into(),
+                    message: format!(
+                        "{} exists. Replace it with this export? (y/n)",
+                        path.display()
+                    ),
+                    op: PendingOp::OverwriteCsv(path),
+                }));
+                Vec::new()
+            }
             other => return Err(Box::new(other)),
         })
     }
@@ -281,15 +356,16 @@ impl Component for LeadsScreen {
     }
 }
 
-/// A page of leads: the first replaces the list (keeping the cursor on the same lead when
-/// it is still there), later ones append. True when the cursor went to the lead waiting
-/// in `view.focus`.
+/// A page of leads: a later page appends; the first replaces the list, or, with more
+/// pages scrolled in, is merged in at the top (new leads above, the older pages kept).
+/// The cursor stays on the lead it was on. True when the cursor went to the lead waiting in
+/// `view.focus`.
 fn store_leads(state: &mut State, page: Page<Lead>, more: bool) -> bool {
     let now = state.now;
     let keep = state.leads.selected().map(|l| l.id);
     let view = &mut state.leads.view;
-    view.next_cursor = page.next_cursor;
     if more {
+        view.next_cursor = page.next_cursor;
         view.pages += 1;
         let list = state.leads.remote.data.get_or_insert_with(Vec::new);
         // A lead that arrived between two pages shifts the rest by one; never show it twice.
@@ -300,12 +376,26 @@ fn store_leads(state: &mut State, page: Page<Lead>, more: bool) -> bool {
         }
         state.leads.remote.updated_at = Some(now);
         state.leads.remote.error = None;
+    } else if view.pages > 1 && page.next_cursor.is_some() {
+        // The head of a longer list: rows older than the page's last one are the pages
+        // scrolled in, kept as they are; the page replaces the rest.
+        let oldest = page.data.last().map(|l| (l.created_at, l.id));
+        let mut rows = page.data;
+        for l in state.leads.rows() {
+            if oldest.is_some_and(|o| (l.created_at, l.id) < o)
+                && !rows.iter().any(|x| x.id == l.id)
+            {
+                rows.push(l.clone());
+            }
+        }
+        state.leads.remote.store(rows, now);
     } else {
+        view.next_cursor = page.next_cursor;
         view.pages = 1;
         state.leads.remote.store(page.data, now);
-        if let Some(pos) = keep.and_then(|id| state.leads.rows().iter().position(|l| l.id == id)) {
-            state.leads.view.list.selected = pos;
-        }
+    }
+    if let Some(pos) = keep.and_then(|id| state.leads.rows().iter().position(|l| l.id == id)) {
+        state.leads.view.list.selected = pos;
     }
     let n = state.leads.rows().len();
     state.leads.view.list.clamp(n);
@@ -331,6 +421,7 @@ fn fetch_more_leads(state: &mut State) -> Option<Effect> {
     let call = Call::ListLeads {
         tenant,
         q: state.leads.view.query.clone(),
+        filters: state.leads.view.filters.clone(),
         cursor: Some(cursor),
     };
     let scope = state.tenant_scope();
@@ -387,12 +478,12 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             };
             let (title, field, purpose) = if cmd == Cmd::Notes {
                 (
-                    "Notes",
+                    "Add a note",
                     Field::multiline(
-                        "Notes (Alt-Enter: new line; empty clears them)",
-                        lead.notes.clone().unwrap_or_default(),
+                        "Note (added to the timeline; Alt-Enter: new line)",
+                        String::new(),
                     ),
-                    Purpose::LeadNotes { lead: lead.id },
+                    Purpose::LeadNote { lead: lead.id },
                 )
             } else {
                 (
@@ -404,16 +495,133 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                     Purpose::LeadAssignee { lead: lead.id },
                 )
             };
-            state.overlay = Some(Overlay::Form(Form {
-                title: format!("{title} · {}", display_name(&lead)),
-                fields: vec![field],
-                focus: 0,
+            open_form(
+                state,
+                format!("{title} · {}", display_name(&lead)),
+                vec![field],
                 purpose,
-                error: None,
-            }));
+            );
+            Vec::new()
+        }
+        Cmd::Filters => {
+            let f = state.leads.view.filters.clone();
+            let stage = f
+                .stage
+                .and_then(|s| state.stages.name(s))
+                .unwrap_or_default()
+                .to_string();
+            let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            let fields = vec![
+                Field::new("Stage (name; empty: any)", stage),
+                Field::new(
+                    "Source (website, meta, google, manual, api; empty: any)",
+                    f.source.map(|s| s.as_str()).unwrap_or_default(),
+                ),
+                Field::new(
+                    "In breach (yes, no; empty: any)",
+                    match f.breached {
+                        Some(true) => "yes",
+                        Some(false) => "no",
+                        None => "",
+                    },
+                ),
+                Field::new(
+                    "Spam (shown, only; empty: hidden)",
+                    match f.spam {
+                        SpamFilter::Hide => "",
+                        other => spam_word(other),
+                    },
+                ),
+                Field::new("From (YYYY-MM-DD)", day(f.from)),
+                Field::new("To (YYYY-MM-DD, included)", day(f.to)),
+            ];
+            open_form(state, "Filter leads".into(), fields, Purpose::LeadFilters);
+            Vec::new()
+        }
+        Cmd::Spam => {
+            let mut f = state.leads.view.filters.clone();
+            f.spam = match f.spam {
+                SpamFilter::Hide => SpamFilter::Include,
+                SpamFilter::Include => SpamFilter::Only,
+                SpamFilter::Only => SpamFilter::Hide,
+            };
+            state.toast(ToastLevel::Info, format!("spam {}", spam_word(f.spam)));
+            set_filters(state, f)
+        }
+        Cmd::NotSpam => {
+            let Some(lead) = state.leads.selected().cloned() else {
+                return Vec::new();
+            };
+            if !lead.is_spam {
+                state.toast(ToastLevel::Info, "this lead is not flagged as spam");
+                return Vec::new();
+            }
+            vec![mutate(
+                state,
+                Call::PatchLead {
+                    lead: lead.id,
+                    change: LeadChange::Spam(false),
+                },
+                Resource::Leads,
+            )]
+        }
+        Cmd::Add => {
+            let fields = vec![
+                Field::new("Name", ""),
+                Field::new("E-mail", ""),
+                Field::new("Phone", ""),
+                Field::new("Company", ""),
+                Field::new("Message", ""),
+                Field::new("Note (the lead's first timeline entry)", ""),
+            ];
+            let name = state
+                .tenant
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            open_form(
+                state,
+                format!("New lead · {name}"),
+                fields,
+                Purpose::NewLead,
+            );
+            Vec::new()
+        }
+        Cmd::Export => {
+            let slug = state
+                .tenant
+                .as_ref()
+                .map(|t| t.slug.clone())
+                .unwrap_or_default();
+            let suggested = format!("{slug}-leads-{}.csv", state.now.format("%Y-%m-%d"));
+            open_form(
+                state,
+                "Export leads as CSV (the search and filters shown)".into(),
+                vec![Field::new("File path (~ for home)", suggested)],
+                Purpose::ExportCsv,
+            );
             Vec::new()
         }
         _ => Vec::new(),
+    }
+}
+
+fn open_form(state: &mut State, title: String, fields: Vec<Field>, purpose: Purpose) {
+    state.overlay = Some(Overlay::Form(Form {
+        title,
+        fields,
+        focus: 0,
+        purpose,
+        error: None,
+    }));
+}
+
+/// How the spam filter is named in the filter form, the title and toasts.
+pub fn spam_word(s: SpamFilter) -> &'static str {
+    match s {
+        SpamFilter::Hide => "hidden",
+        SpamFilter::Include => "shown",
+        SpamFilter::Only => "only",
     }
 }
 
@@ -453,12 +661,47 @@ pub(crate) fn search(state: &mut State, q: String) -> Vec<Effect> {
         return Vec::new();
     }
     state.leads.view.query = q;
+    start_over(state)
+}
+
+/// New filters: the list starts over from the first page.
+pub(crate) fn set_filters(state: &mut State, filters: LeadFilters) -> Vec<Effect> {
+    if filters == state.leads.view.filters && state.leads.remote.data.is_some() {
+        return Vec::new();
+    }
+    state.leads.view.filters = filters;
+    start_over(state)
+}
+
+fn start_over(state: &mut State) -> Vec<Effect> {
     state.leads.view.list.selected = 0;
     state.leads.view.next_cursor = None;
     state.leads.view.pages = 0;
     state.leads.view.detail_open = false;
     state.leads.remote = Remote::default();
     fetch(state, Resource::Leads, true).into_iter().collect()
+}
+
+/// Sends the CSV export of what the screen lists to `path`; `overwrite` after a yes.
+pub(crate) fn export(state: &mut State, path: PathBuf, overwrite: bool) -> Vec<Effect> {
+    let Some(tenant) = state.tenant.as_ref().map(|t| t.id) else {
+        return Vec::new();
+    };
+    let call = Call::ExportCsv {
+        tenant,
+        q: state.leads.view.query.clone(),
+        filters: state.leads.view.filters.clone(),
+        path,
+        overwrite,
+    };
+    // Global scope: the operator hears how the export went even after switching tenant.
+    let id = next_id(state);
+    state.saving += 1;
+    vec![Effect::Api(Request {
+        id,
+        scope: Scope::Global,
+        call,
+    })]
 }
 
 pub(crate) fn move_stage(state: &mut State, lead: Uuid, to: Uuid) -> Vec<Effect> {
@@ -481,36 +724,145 @@ pub(crate) fn move_stage(state: &mut State, lead: Uuid, to: Uuid) -> Vec<Effect>
     )]
 }
 
-/// Checks a submitted notes/assignee form; `Err` keeps the form open.
+/// Checks a submitted form of this screen; `Err` keeps the form open.
 pub(crate) fn submit(
     state: &mut State,
     purpose: Purpose,
     values: &[String],
 ) -> Result<Vec<Effect>, String> {
-    let text = values.first().map(|v| v.trim()).unwrap_or_default();
-    let value = (!text.is_empty()).then(|| text.to_string());
-    let (lead, change) = match purpose {
-        Purpose::LeadNotes { lead } => {
-            if text.chars().count() > echo5_core::leads::NOTES_MAX_CHARS {
-                return Err(format!(
-                    "notes must be at most {} characters",
-                    echo5_core::leads::NOTES_MAX_CHARS
-                ));
-            }
-            (lead, LeadChange::Notes(value))
+    let value = |i: usize| values.get(i).map(|v| v.trim()).unwrap_or_default();
+    match purpose {
+        Purpose::LeadNote { lead } => {
+            // As typed: a note keeps its own line breaks and indentation.
+            let text = values.first().cloned().unwrap_or_default();
+            let text = echo5_core::leads::note_text("note", &text).map_err(|e| e.to_string())?;
+            Ok(vec![mutate(
+                state,
+                Call::AddNote { lead, text },
+                Resource::Leads,
+            )])
         }
         Purpose::LeadAssignee { lead } => {
+            let text = value(0);
+            let value = (!text.is_empty()).then(|| text.to_string());
             if let Some(v) = &value {
                 validate::text("assigned_to", v, validate::NAME_MAX_CHARS)
                     .map_err(|e| e.to_string())?;
             }
-            (lead, LeadChange::Assignee(value))
+            Ok(vec![mutate(
+                state,
+                Call::PatchLead {
+                    lead,
+                    change: LeadChange::Assignee(value),
+                },
+                Resource::Leads,
+            )])
         }
-        _ => return Ok(Vec::new()),
+        Purpose::LeadFilters => {
+            let filters = parse_filters(state, values)?;
+            Ok(set_filters(state, filters))
+        }
+        Purpose::NewLead => {
+            let Some(tenant) = state.tenant.as_ref().map(|t| t.id) else {
+                return Err("pick a tenant first".into());
+            };
+            let opt = |i: usize| Some(value(i).to_string()).filter(|v| !v.is_empty());
+            let note = values.get(5).cloned().filter(|n| !n.trim().is_empty());
+            let lead = NewLead {
+                name: opt(0),
+                email: opt(1),
+                phone: opt(2),
+                company: opt(3),
+                message: opt(4),
+                notes: note,
+                ..NewLead::default()
+            };
+            // The daemon's own rules, checked here first so the form stays open on a typo.
+            lead.build(tenant, uuid::Uuid::nil(), state.now)
+                .map_err(|e| e.to_string())?;
+            lead.first_note().map_err(|e| e.to_string())?;
+            Ok(vec![mutate(
+                state,
+                Call::CreateLead {
+                    tenant,
+                    lead: Box::new(lead),
+                },
+                Resource::Leads,
+            )])
+        }
+        Purpose::ExportCsv => {
+            let path = value(0);
+            if path.is_empty() {
+                return Err("type the file to write, e.g. ~/leads.csv".into());
+            }
+            Ok(export(state, PathBuf::from(path), false))
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The filter form's six fields as filters; `Err` names the field that is wrong.
+fn parse_filters(state: &State, values: &[String]) -> Result<LeadFilters, String> {
+    let value = |i: usize| values.get(i).map(|v| v.trim()).unwrap_or_default();
+    let stage = match value(0).to_lowercase() {
+        s if s.is_empty() => None,
+        s => {
+            let stages = state.stages.remote.data.as_deref().unwrap_or_default();
+            let exact = stages.iter().find(|st| st.name.to_lowercase() == s);
+            let starts: Vec<_> = stages
+                .iter()
+                .filter(|st| st.name.to_lowercase().starts_with(&s))
+                .collect();
+            match (exact, starts.as_slice()) {
+                (Some(st), _) => Some(st.id),
+                (None, [st]) => Some(st.id),
+                (None, []) => return Err(format!("no stage is called \"{}\"", value(0))),
+                (None, many) => {
+                    let names: Vec<&str> = many.iter().map(|st| st.name.as_str()).collect();
+                    return Err(format!("stage: one of {}", names.join(", ")));
+                }
+            }
+        }
     };
-    Ok(vec![mutate(
-        state,
-        Call::PatchLead { lead, change },
-        Resource::Leads,
-    )])
+    let source = match value(1).to_lowercase() {
+        s if s.is_empty() => None,
+        s => Some(
+            LeadSource::parse(&s)
+                .ok_or("source: website, meta, google, manual or api (empty: any)".to_string())?,
+        ),
+    };
+    let breached = match value(2).to_lowercase().as_str() {
+        "" => None,
+        "yes" | "y" | "true" => Some(true),
+        "no" | "n" | "false" => Some(false),
+        _ => return Err("in breach: yes, no, or empty for any".into()),
+    };
+    let spam = match value(3).to_lowercase().as_str() {
+        "" | "hidden" | "hide" | "no" => SpamFilter::Hide,
+        "shown" | "show" | "all" | "yes" => SpamFilter::Include,
+        "only" => SpamFilter::Only,
+        _ => return Err("spam: hidden, shown or only".into()),
+    };
+    let day = |i: usize, name: &str| -> Result<Option<NaiveDate>, String> {
+        match value(i) {
+            "" => Ok(None),
+            v => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| format!("{name}: a date as YYYY-MM-DD")),
+        }
+    };
+    let (from, to) = (day(4, "from")?, day(5, "to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err("from must not be after to".into());
+    }
+    Ok(LeadFilters {
+        stage,
+        source,
+        breached,
+        spam,
+        from,
+        to,
+    })
 }

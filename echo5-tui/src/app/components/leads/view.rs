@@ -1,7 +1,9 @@
 //! Leads: the table (newest first, paged in as the cursor passes the end) and the detail
 //! pane. Wide terminals show both side by side; narrow ones give the pane the whole body.
 
-use echo5_core::leads::{Lead, LeadDetail};
+use chrono::{DateTime, Utc};
+use echo5_core::audit::actor_name;
+use echo5_core::leads::{Lead, LeadDetail, Note, SpamFilter, StageMove};
 use echo5_core::sla::{SlaFacts, is_breached};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -83,15 +85,21 @@ fn table(frame: &mut Frame, area: Rect, state: &State) {
     if !state.leads.view.query.is_empty() {
         title.push_str(&format!(" /{}", state.leads.view.query));
     }
+    let filters = filter_words(state);
+    if !filters.is_empty() {
+        title.push_str(&format!(" [{}]", filters.join(" · ")));
+    }
     let block = frame_block(title, state);
     if let Some(text) = empty_state(&state.leads.remote, "") {
         return message(frame, area, block, &text);
     }
     if rows.is_empty() {
-        let text = if state.leads.view.query.is_empty() {
-            "No leads yet."
-        } else {
+        let text = if !state.leads.view.query.is_empty() {
             "No lead matches the search (Esc clears it)."
+        } else if !state.leads.view.filters.is_empty() {
+            "No lead matches the filters (f changes them, Esc clears them)."
+        } else {
+            "No leads yet (c adds one)."
         };
         return message(frame, area, block, text);
     }
@@ -241,38 +249,108 @@ pub(crate) fn pane<'a>(
         lines.push(Line::raw(m.clone()));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled("Notes", theme::header_row())));
-    match &lead.notes {
-        Some(n) => lines.extend(n.lines().map(|l| Line::raw(l.to_string()))),
-        None => lines.push(Line::from(Span::styled("none (n to add)", theme::dim()))),
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled("History", theme::header_row())));
-    match d {
-        None if detail.loading() => lines.push(Line::from(Span::styled("Loading…", theme::dim()))),
-        None => lines.push(Line::from(Span::styled(
-            detail.error.clone().unwrap_or_default(),
-            theme::dim(),
-        ))),
-        Some(d) if d.history.is_empty() => {
-            lines.push(Line::from(Span::styled("no moves yet", theme::dim())))
-        }
-        Some(d) => {
-            for m in d.history.iter().rev() {
-                let from = m.from_stage.and_then(stage_name).unwrap_or("—");
-                let to = stage_name(m.to_stage).unwrap_or("?");
-                lines.push(Line::from(vec![
-                    Span::styled(m.at.format("%m-%d %H:%M ").to_string(), theme::dim()),
-                    Span::raw(format!("{from} → {to}")),
-                    Span::styled(format!("  {}", m.by), theme::dim()),
-                ]));
-            }
-        }
-    }
+    lines.push(Line::from(Span::styled(
+        "Timeline (newest first; n adds a note)",
+        theme::header_row(),
+    )));
+    lines.extend(timeline(lead, d, detail, stage_name));
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .block(block),
         area,
     );
+}
+
+/// The filters in force, in words, for the table's title.
+fn filter_words(state: &State) -> Vec<String> {
+    let f = &state.leads.view.filters;
+    let mut out = Vec::new();
+    if let Some(s) = f.stage {
+        out.push(format!("stage {}", state.stages.name(s).unwrap_or("?")));
+    }
+    if let Some(s) = f.source {
+        out.push(format!("source {}", s.as_str()));
+    }
+    match f.breached {
+        Some(true) => out.push("in breach".into()),
+        Some(false) => out.push("not in breach".into()),
+        None => {}
+    }
+    if f.spam != SpamFilter::Hide {
+        out.push(format!("spam {}", super::spam_word(f.spam)));
+    }
+    if let Some(d) = f.from {
+        out.push(format!("from {d}"));
+    }
+    if let Some(d) = f.to {
+        out.push(format!("to {d}"));
+    }
+    out
+}
+
+/// One entry of a lead's timeline.
+enum Entry<'a> {
+    Note(&'a Note),
+    Move(&'a StageMove),
+}
+
+/// Notes and stage moves together, newest first, each with its time and who; a note's
+/// text below its heading, line by line (tabs as spaces, no carriage returns).
+fn timeline<'a, 's>(
+    lead: &'a Lead,
+    d: Option<&'a LeadDetail>,
+    detail: &Remote<LeadDetail>,
+    stage_name: &dyn Fn(Uuid) -> Option<&'s str>,
+) -> Vec<Line<'a>> {
+    let mut entries: Vec<(DateTime<Utc>, Entry)> =
+        lead.notes.iter().map(|n| (n.at, Entry::Note(n))).collect();
+    if let Some(d) = d {
+        entries.extend(d.history.iter().map(|m| (m.at, Entry::Move(m))));
+    }
+    // Stable: a note and a move at the same instant keep notes first, as written.
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut lines = Vec::new();
+    for (at, e) in &entries {
+        let when = Span::styled(at.format("%m-%d %H:%M ").to_string(), theme::dim());
+        match e {
+            Entry::Note(n) => {
+                lines.push(Line::from(vec![
+                    when,
+                    Span::styled("note", theme::header_row()),
+                    Span::styled(format!(" · {}", n.author), theme::dim()),
+                ]));
+                for l in n.text.lines() {
+                    let l = l.replace('\t', "    ").replace('\r', "");
+                    lines.push(Line::raw(format!("  {l}")));
+                }
+            }
+            Entry::Move(m) => {
+                let from = m.from_stage.and_then(stage_name).unwrap_or("—");
+                let to = stage_name(m.to_stage).unwrap_or("?");
+                lines.push(Line::from(vec![
+                    when,
+                    Span::raw(format!("{from} → {to}")),
+                    Span::styled(format!(" · {}", actor_name(&m.by)), theme::dim()),
+                ]));
+            }
+        }
+    }
+    match d {
+        None if detail.loading() => lines.push(Line::from(Span::styled(
+            "Loading stage moves…",
+            theme::dim(),
+        ))),
+        None => {
+            if let Some(e) = &detail.error {
+                lines.push(Line::from(Span::styled(e.clone(), theme::dim())));
+            }
+        }
+        Some(_) if entries.is_empty() => lines.push(Line::from(Span::styled(
+            "nothing yet: no notes, no moves",
+            theme::dim(),
+        ))),
+        Some(_) => {}
+    }
+    lines
 }

@@ -7,7 +7,7 @@
 mod view;
 
 use crossterm::event::KeyCode;
-use echo5_core::leads::{LeadDetail, NOTES_MAX_CHARS};
+use echo5_core::leads::LeadDetail;
 use echo5_core::sla::Breach;
 use echo5_core::stages::StageSummary;
 use ratatui::Frame;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{Component, Tabs};
 use crate::app::action::Reply;
-use crate::app::effect::{Call, Effect, LeadChange, Scope};
+use crate::app::effect::{Call, Effect, Scope};
 use crate::app::live::LiveEvent;
 use crate::app::overlay::{Field, Form, Overlay, PickStage, Purpose};
 use crate::app::request::{admit, fetch, mutate};
@@ -275,6 +275,16 @@ impl Component for SlaScreen {
     /// A change saved from the open pane (or from the Leads screen) comes back to Leads,
     /// which owns the call; the pane shows it and the list drops a lead that left breach.
     fn observe(&self, state: &mut State, _call: &Call, reply: &Reply) -> Vec<Effect> {
+        if let Reply::NoteAdded { lead, note } = reply {
+            // The open lead's timeline gains the note; the breach list does not change.
+            if let Some(d) = state.sla.lead.data.as_mut().filter(|d| d.lead.id == *lead)
+                && !d.lead.notes.iter().any(|n| n.id == note.id)
+            {
+                d.lead.notes.push(note.clone());
+                state.dirty = true;
+            }
+            return Vec::new();
+        }
         let Reply::LeadSaved(detail) = reply else {
             return Vec::new();
         };
@@ -547,39 +557,14 @@ pub(crate) fn submit(
     let Purpose::BreachNote { lead } = purpose else {
         return Ok(Vec::new());
     };
-    let text = values.first().map(|v| v.trim()).unwrap_or_default();
-    if text.is_empty() {
-        return Err("the note is empty: type it, or Esc to cancel".into());
-    }
-    let Some(detail) = state.sla.lead.data.as_ref().filter(|d| d.lead.id == lead) else {
-        return Err("the lead is still loading; try again in a moment".into());
-    };
-    let notes = appended(detail.lead.notes.as_deref(), text);
-    if notes.chars().count() > NOTES_MAX_CHARS {
-        return Err(format!(
-            "the lead's notes would pass {NOTES_MAX_CHARS} characters; shorten this note"
-        ));
-    }
-    Ok(vec![add_note(state, lead, notes)])
+    // As typed: a note keeps its own line breaks and indentation.
+    let text = values.first().cloned().unwrap_or_default();
+    let text = echo5_core::leads::note_text("note", &text).map_err(|e| e.to_string())?;
+    Ok(vec![add_note(state, lead, text)])
 }
 
-/// The lead's notes with a new note after them: the API keeps one notes text per lead,
-/// so a note is added by sending the whole text with it appended, never replacing it.
-pub fn appended(existing: Option<&str>, note: &str) -> String {
-    match existing.map(str::trim_end).filter(|e| !e.is_empty()) {
-        Some(e) => format!("{e}\n{note}"),
-        None => note.to_string(),
-    }
-}
-
-/// The one request adding a note (the lead's whole notes text, `PATCH /api/v1/leads/{id}`).
-fn add_note(state: &mut State, lead: Uuid, notes: String) -> Effect {
-    mutate(
-        state,
-        Call::PatchLead {
-            lead,
-            change: LeadChange::Notes(Some(notes)),
-        },
-        Resource::Leads,
-    )
+/// The one request adding a note: appended to the lead's timeline
+/// (`POST /api/v1/leads/{id}/notes`), never replacing the notes before it.
+fn add_note(state: &mut State, lead: Uuid, text: String) -> Effect {
+    mutate(state, Call::AddNote { lead, text }, Resource::Leads)
 }
