@@ -20,6 +20,7 @@ pub mod keys;
 pub mod leads;
 pub mod logs;
 pub mod page;
+pub mod passwords;
 pub mod patch;
 pub mod phone;
 pub mod platform_settings;
@@ -29,6 +30,7 @@ pub mod sharded;
 pub mod sla;
 pub mod stages;
 pub mod tenants;
+pub mod tokens;
 pub mod usage;
 pub mod validate;
 
