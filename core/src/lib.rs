@@ -32,6 +32,7 @@ pub mod stages;
 pub mod tenants;
 pub mod tokens;
 pub mod usage;
+pub mod users;
 pub mod validate;
 
 pub use error::{DomainError, ErrorBody, ErrorDetail};
