@@ -6,6 +6,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod authorization;
 pub mod chunked;
 pub mod clock;
 pub mod crypto;
@@ -22,6 +23,7 @@ pub mod logs;
 pub mod page;
 pub mod passwords;
 pub mod patch;
+pub mod personal_tokens;
 pub mod phone;
 pub mod platform_settings;
 pub mod secret;
