@@ -133,9 +133,9 @@ pub fn effective_permissions(role: Role, overrides: &PermissionOverrides) -> Per
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
-    pub id: UserId,
+    pub id: Uuid,
     /// The user's tenant; `null` for a platform user.
-    pub tenant: Option<TenantId>,
+    pub tenant: Option<Uuid>,
     /// Lower-cased; unique across the platform.
     pub email: String,
     pub name: String,
