@@ -167,8 +167,9 @@ pub fn verify(password: &Password, stored: &PasswordHash) -> bool {
 /// it does not know, so the answer's timing does not tell which addresses have accounts.
 pub fn verify_unknown_user(password: &Password) -> bool {
     let dummy = PasswordHash(DUMMY_HASH.to_string());
-    // Nobody knows the dummy's password, and even a match would log nobody in.
-    let _ = verify(password, &dummy);
+    // Nobody knows the dummy's password, and even a match would log nobody in. black_box:
+    // an unused pure result must not let the optimiser skip the work that is the point.
+    std::hint::black_box(verify(password, std::hint::black_box(&dummy)));
     false
 }
 
@@ -366,6 +367,31 @@ mod tests {
         assert!(!needs_rehash(&dummy));
         assert!(!verify_unknown_user(&pw("correct horse battery staple")));
         assert!(!verify_unknown_user(&pw("")));
+    }
+
+    #[test]
+    fn an_unknown_user_costs_a_real_verification() {
+        // The fastest of three runs each: noise only ever adds time. A quarter is far below
+        // the real ratio (about 1) and far above what a skipped hash would cost (~0).
+        let p = pw("correct horse battery staple");
+        let h = hash(&p).unwrap();
+        let fastest = |f: &dyn Fn()| {
+            (0..3)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed()
+                })
+                .min()
+                .unwrap()
+        };
+        let real = fastest(&|| {
+            verify(&p, &h);
+        });
+        let unknown = fastest(&|| {
+            verify_unknown_user(&p);
+        });
+        assert!(unknown * 4 >= real, "unknown {unknown:?} vs real {real:?}");
     }
 
     #[test]
