@@ -339,6 +339,16 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The permission's field name in [`Permissions`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ViewLeads => "view_leads",
+            Permission::EditLeads => "edit_leads",
+            Permission::DeleteLeads => "delete_leads",
+            Permission::ManageSettings => "manage_settings",
+        }
+    }
+
     fn held_in(self, p: &Permissions) -> bool {
         match self {
             Permission::ViewLeads => p.view_leads,
@@ -360,6 +370,23 @@ pub enum Need {
     TenantAdmin,
     /// Nobody in a tenant: only the platform (the admin token, owners).
     Platform,
+}
+
+impl Need {
+    /// How the OpenAPI document states an operation's requirement for tenant users
+    /// (the admin token and owners may do everything).
+    pub fn describe(self) -> String {
+        match self {
+            Need::Member => "any user of the tenant".into(),
+            Need::All(perms) => perms
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            Need::TenantAdmin => "role admin".into(),
+            Need::Platform => "platform only (admin token or owner)".into(),
+        }
+    }
 }
 
 use Need::{All, Member, Platform, TenantAdmin};

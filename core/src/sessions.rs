@@ -348,6 +348,43 @@ mod tests {
         assert_eq!(locked.stricter(open), locked);
     }
 
+    fn rank(g: LoginGate) -> (u8, i64) {
+        match g {
+            LoginGate::Open => (0, 0),
+            LoginGate::SlowDown { delay } => (1, delay.num_milliseconds()),
+            LoginGate::Locked { retry_after_secs } => (2, retry_after_secs as i64),
+        }
+    }
+
+    proptest::proptest! {
+        /// One more failure never makes the gate less strict, and a lock never asks for
+        /// more than the window.
+        #[test]
+        fn another_failure_never_loosens_the_gate(
+            offsets in proptest::collection::vec(0i64..1200, 0..14),
+            extra in 0i64..1200,
+            now in 0i64..1200,
+        ) {
+            let p = ThrottlePolicy::default();
+            let base = at(0);
+            let now = base + TimeDelta::seconds(now);
+            let mut fails: Vec<DateTime<Utc>> =
+                offsets.iter().map(|&s| base + TimeDelta::seconds(s)).collect();
+            let before = p.gate(&fails, now);
+            fails.push(base + TimeDelta::seconds(extra));
+            let after = p.gate(&fails, now);
+            let (kb, _) = rank(before);
+            let (ka, _) = rank(after);
+            proptest::prop_assert!(ka >= kb, "{before:?} -> {after:?}");
+            if ka == kb {
+                proptest::prop_assert!(after >= before, "{before:?} -> {after:?}");
+            }
+            if let LoginGate::Locked { retry_after_secs } = after {
+                proptest::prop_assert!((1..=15 * 60).contains(&retry_after_secs));
+            }
+        }
+    }
+
     #[test]
     fn login_bodies_hide_the_password() {
         let l: Login =

@@ -561,3 +561,67 @@ fn principals_know_their_tenant() {
     assert!(!p("adA").is_platform());
     assert!(!p("keyA").is_platform());
 }
+
+#[test]
+fn needs_read_as_the_openapi_document_states_them() {
+    assert_eq!(
+        tenant_need(Subject::Leads, Action::Write).describe(),
+        "view_leads + edit_leads"
+    );
+    assert_eq!(
+        tenant_need(Subject::Keys, Action::Delete).describe(),
+        "manage_settings"
+    );
+    assert_eq!(
+        tenant_need(Subject::Users, Action::Read).describe(),
+        "role admin"
+    );
+    assert_eq!(
+        tenant_need(Subject::Tenant, Action::Read).describe(),
+        "any user of the tenant"
+    );
+    assert_eq!(
+        tenant_need(Subject::Plans, Action::Write).describe(),
+        "platform only (admin token or owner)"
+    );
+}
+
+/// A personal token never does more than a session of the same user: a read token only
+/// what the session may read, a write token what the session may do, bar its account.
+#[test]
+fn a_token_never_exceeds_its_users_session() {
+    let accounts = principals()
+        .into_iter()
+        .filter_map(|(_, p)| p.account().cloned())
+        .collect::<Vec<_>>();
+    let scopes = [Scope::Tenant(A), Scope::Tenant(B), Scope::Platform];
+    for acc in accounts {
+        let s = session(acc.clone());
+        for scope in [TokenScope::Read, TokenScope::Write] {
+            let t = token(acc.clone(), scope);
+            for subject in Subject::ALL {
+                for action in Action::ALL {
+                    for sc in scopes {
+                        let r = Resource { subject, scope: sc };
+                        let by_token = authorize(&t, action, r);
+                        let by_session = authorize(&s, action, r);
+                        if by_token.is_allowed() {
+                            assert_eq!(by_token, by_session, "{acc:?} {scope:?} {r:?} {action:?}");
+                        }
+                        let expect_same = match scope {
+                            TokenScope::Read => action == Action::Read,
+                            TokenScope::Write => {
+                                subject != Subject::Account || action == Action::Read
+                            }
+                        };
+                        if expect_same {
+                            assert_eq!(by_token, by_session, "{acc:?} {scope:?} {r:?} {action:?}");
+                        } else if by_session.is_allowed() {
+                            assert_eq!(by_token, Decision::Forbidden, "{scope:?} {r:?} {action:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
