@@ -1,37 +1,30 @@
 //! Per-tenant API keys for ingest: format, lifecycle rules and wire types.
 //!
-//! A key is `e5_` + 32 base62 characters (≈190 bits) from the OS RNG. The daemon stores its
+//! A key is `e5_` + 32 base62 characters (≈190 bits) from the OS RNG (see [`crate::tokens`]). The daemon stores its
 //! SHA-256 (the lookup) and an AES-256-GCM sealed copy (for an audited reveal), never the key.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crypto::{self, CryptoError};
+use crate::crypto::CryptoError;
 use crate::error::DomainError;
 use crate::secret::Secret;
+use crate::tokens::{self, TokenKind};
 use crate::validate::{self, GRACE_HOURS_MAX};
 
-pub const API_KEY_PREFIX: &str = "e5_";
-const RANDOM_CHARS: usize = 32;
+pub use crate::tokens::API_KEY_PREFIX;
 /// Characters shown of a key in lists and logs: `e5_` and five more.
 pub const DISPLAY_PREFIX_LEN: usize = 8;
 pub const LABEL_MAX_CHARS: usize = 80;
 
 pub fn generate() -> Result<Secret<String>, CryptoError> {
-    Ok(Secret::new(format!(
-        "{API_KEY_PREFIX}{}",
-        crypto::random_base62(RANDOM_CHARS)?
-    )))
+    tokens::generate(TokenKind::ApiKey)
 }
 
 /// Whether `s` has the shape of a key (cheap check before hashing anything).
 pub fn well_formed(s: &str) -> bool {
-    s.len() == API_KEY_PREFIX.len() + RANDOM_CHARS
-        && s.starts_with(API_KEY_PREFIX)
-        && s[API_KEY_PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
+    tokens::well_formed(TokenKind::ApiKey, s)
 }
 
 pub fn display_prefix(key: &str) -> String {
@@ -39,7 +32,7 @@ pub fn display_prefix(key: &str) -> String {
 }
 
 pub fn hash(key: &str) -> [u8; 32] {
-    crypto::sha256(key.as_bytes())
+    tokens::hash(key)
 }
 
 /// Associated data for a key's sealed copy: it opens only as this key of this tenant.

@@ -6,6 +6,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod authorization;
 pub mod chunked;
 pub mod clock;
 pub mod crypto;
@@ -16,20 +17,26 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod ingest;
+pub mod invites;
 pub mod keys;
 pub mod leads;
 pub mod logs;
 pub mod page;
+pub mod passwords;
 pub mod patch;
+pub mod personal_tokens;
 pub mod phone;
 pub mod platform_settings;
 pub mod secret;
+pub mod sessions;
 pub mod settings;
 pub mod sharded;
 pub mod sla;
 pub mod stages;
 pub mod tenants;
+pub mod tokens;
 pub mod usage;
+pub mod users;
 pub mod validate;
 
 pub use error::{DomainError, ErrorBody, ErrorDetail};
