@@ -233,7 +233,7 @@ mod tests {
             aad(tenant, key_id),
             format!("apikey:{tenant}:{key_id}").into_bytes()
         );
-        let master = crypto::MasterKey::from_bytes([7; 32], 1);
+        let master = crate::crypto::MasterKey::from_bytes([7; 32], 1);
         let sealed = master.seal(&aad(tenant, key_id), b"e5_secret").unwrap();
         assert_eq!(
             master.open(&aad(tenant, key_id), &sealed).unwrap().expose(),
