@@ -960,4 +960,32 @@ fn live_changes_arrive_over_the_streams_not_the_poll() {
                 .any(|l| l.contains("tenant created") && l.contains("live-log-tenant"))
         },
     );
+
+    // The daemon restarts: with no poll due for an hour, only the stream's own reconnect can
+    // bring the next breach, so the stream must come back by itself.
+    h.typ("7");
+    h.wait_text("SLA breaches");
+    h.stop_daemon();
+    h.wait_for("the stream reported off", RECONNECT, |s| {
+        !header(s).contains("● live")
+    });
+    h.start_daemon();
+    h.wait_for("the stream reopened after the restart", RECONNECT, |s| {
+        header(s).contains("● live") && !header(s).contains("live off")
+    });
+    let posted = Instant::now();
+    h.post(
+        "/api/v1/tenants/open-arms/leads",
+        &serde_json::json!({
+            "name": "Live E2E Again",
+            "email": "live.again@example.com",
+            "created_at": (chrono::Utc::now() - chrono::TimeDelta::days(3)).to_rfc3339(),
+        }),
+    );
+    h.wait_for(
+        "a breach after the restart, over the reopened stream",
+        Duration::from_secs(5),
+        |s| s.lines().any(|l| l.contains("Live E2E Again")),
+    );
+    eprintln!("breach after the restart on screen {:?}", posted.elapsed());
 }
