@@ -369,6 +369,67 @@ mod tests {
         assert_eq!(hashes.len(), 1000);
     }
 
+    #[test]
+    fn only_a_clean_original_lead_is_remembered() {
+        let mut r = RecentLeads::default();
+        let h = r.hasher();
+        let lead = |n: u128, email: &str| {
+            let mut l = crate::leads::Lead::blank(id(n), A, id(99), t(0));
+            l.email = Some(email.into());
+            l
+        };
+        let mut spam = lead(1, "spam@x.com");
+        spam.is_spam = true;
+        let mut dup = lead(2, "dup@x.com");
+        dup.duplicate_of = Some(id(7));
+        let clean = lead(3, "clean@x.com");
+        for l in [&spam, &dup, &clean] {
+            r.add_lead(l, &h.contacts(A, l.email.as_deref(), None), t(0));
+        }
+        committed(&mut r);
+        assert_eq!(r.original_of(A, Some("spam@x.com"), None, t(1)), None);
+        assert_eq!(r.original_of(A, Some("dup@x.com"), None, t(1)), None);
+        assert_eq!(
+            r.original_of(A, Some("clean@x.com"), None, t(1)),
+            Some(id(3))
+        );
+    }
+
+    #[test]
+    fn an_original_exactly_at_the_window_edge_is_still_remembered() {
+        let mut r = RecentLeads::default();
+        assert!(r.is_empty());
+        let now = t(30 * DAY);
+        r.add_original(A, Some("edge@x.com"), None, t(0), id(1), now);
+        r.add_original(A, Some("old@x.com"), None, t(-1), id(2), now);
+        committed(&mut r);
+        assert_eq!(r.len(), (1, 0), "only the one inside the window");
+        assert!(!r.is_empty());
+        assert_eq!(r.original_of(A, Some("edge@x.com"), None, now), Some(id(1)));
+    }
+
+    #[test]
+    fn a_submit_exactly_one_window_old_is_replaced_by_the_next() {
+        let mut r = RecentLeads::default();
+        let answer = |n| Answer {
+            lead: id(n),
+            spam: false,
+            duplicate: false,
+        };
+        let (key, hash) = (id(50), [9u8; 16]);
+        r.add_submit(key, hash, t(0), answer(1));
+        committed(&mut r);
+        assert_eq!(r.len(), (0, 1));
+        assert!(!r.is_empty(), "submits alone make it non-empty");
+        // Ten minutes on, the first submit is out of its window: the next one is kept.
+        r.add_submit(key, hash, t(10), answer(2));
+        committed(&mut r);
+        assert_eq!(
+            r.double_submit_of(key, hash, t(10) + TimeDelta::seconds(1)),
+            Some(answer(2))
+        );
+    }
+
     fn committed(r: &mut RecentLeads) {
         r.job_done(true);
         r.batch_done(true);
