@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
-use echo5_tui::app::overlay::Overlay;
+use echo5_tui::app::overlay::{Overlay, Purpose};
 use echo5_tui::app::{Call, Screen, State, update};
 
 fn on_overview() -> State {
@@ -46,7 +46,6 @@ fn enter_on_the_dashboard_opens_the_client_overview() {
 #[test]
 fn quick_actions_open_the_client_screens() {
     for (k, screen) in [
-        ('a', Screen::Leads),
         ('l', Screen::Leads),
         ('c', Screen::Analytics),
         ('s', Screen::Settings),
@@ -60,6 +59,24 @@ fn quick_actions_open_the_client_screens() {
         update(&mut s, code(KeyCode::Esc));
         assert_eq!(s.screen, Screen::Overview, "Esc comes back ({k})");
     }
+}
+
+#[test]
+fn a_opens_manual_entry_on_the_leads_screen() {
+    let mut s = on_overview();
+    update(&mut s, key('a'));
+    assert_eq!(s.screen, Screen::Leads);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::Form(f)) if f.purpose == Purpose::NewLead),
+        "{:?}",
+        s.overlay
+    );
+    // Esc closes the form, then goes back to the overview.
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.overlay.is_none());
+    assert_eq!(s.screen, Screen::Leads);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.screen, Screen::Overview);
 }
 
 #[test]

@@ -47,8 +47,16 @@ impl Component for OverviewScreen {
 
     fn on_cmd(&self, state: &mut State, cmd: Cmd) -> Vec<Effect> {
         let target = match cmd {
-            // Manual entry lives on the Leads screen; the overview takes the operator there.
-            Cmd::Add | Cmd::OpenLeads => Screen::Leads,
+            // Manual entry belongs to the Leads screen: the overview opens it there, with its
+            // form open, so the new lead is listed where it was entered.
+            Cmd::Add => {
+                let mut out = go(state, Screen::Leads, true);
+                if state.screen == Screen::Leads {
+                    out.extend(Screen::Leads.component().on_cmd(state, Cmd::Add));
+                }
+                return out;
+            }
+            Cmd::OpenLeads => Screen::Leads,
             Cmd::OpenAnalytics => Screen::Analytics,
             Cmd::OpenSettings => Screen::Settings,
             Cmd::OpenPipeline => Screen::Pipeline,
