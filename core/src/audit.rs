@@ -58,10 +58,20 @@ pub enum AuditAction {
     TenantDeleted,
     TenantReplaced,
     TenantUpdated,
+    AuthLinkCreated,
+    AuthLinkUsed,
+    PersonalTokenCreated,
+    PersonalTokenDeleted,
+    SessionEnded,
+    SessionStarted,
+    UserCreated,
+    UserDeleted,
+    UserPasswordSet,
+    UserUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::AdminTokenCreated,
         AuditAction::DemoSeeded,
         AuditAction::KeyCreated,
@@ -84,6 +94,16 @@ impl AuditAction {
         AuditAction::TenantDeleted,
         AuditAction::TenantReplaced,
         AuditAction::TenantUpdated,
+        AuditAction::AuthLinkCreated,
+        AuditAction::AuthLinkUsed,
+        AuditAction::PersonalTokenCreated,
+        AuditAction::PersonalTokenDeleted,
+        AuditAction::SessionEnded,
+        AuditAction::SessionStarted,
+        AuditAction::UserCreated,
+        AuditAction::UserDeleted,
+        AuditAction::UserPasswordSet,
+        AuditAction::UserUpdated,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -110,6 +130,16 @@ impl AuditAction {
             AuditAction::TenantDeleted => "tenant.deleted",
             AuditAction::TenantReplaced => "tenant.replaced",
             AuditAction::TenantUpdated => "tenant.updated",
+            AuditAction::AuthLinkCreated => "auth_link.created",
+            AuditAction::AuthLinkUsed => "auth_link.used",
+            AuditAction::PersonalTokenCreated => "personal_token.created",
+            AuditAction::PersonalTokenDeleted => "personal_token.deleted",
+            AuditAction::SessionEnded => "session.ended",
+            AuditAction::SessionStarted => "session.started",
+            AuditAction::UserCreated => "user.created",
+            AuditAction::UserDeleted => "user.deleted",
+            AuditAction::UserPasswordSet => "user.password_set",
+            AuditAction::UserUpdated => "user.updated",
         }
     }
 
