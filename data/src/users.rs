@@ -303,7 +303,7 @@ impl Store {
         self.read(move |c| {
             let tenant = scope_tenant(c, &scope)?;
             let (filter, arg) = match (&scope, tenant) {
-                (UserScope::Platform, _) => ("u.tenant_id IS NULL", None),
+                (UserScope::Platform, _) => ("u.tenant_id IS NULL AND ?1 IS NULL", None),
                 (UserScope::Tenant(_), Some(t)) => ("u.tenant_id = ?1", Some(t.id.to_string())),
                 _ => ("?1 IS NULL", None),
             };
