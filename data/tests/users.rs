@@ -17,7 +17,6 @@ use echo5_data::sessions::{NewSession, ThrottleKey};
 use echo5_data::tenants::DeleteMode;
 use echo5_data::users::UserScope;
 use echo5_data::{Store, StoreOptions, TenantKey};
-use uuid::Uuid;
 
 fn open() -> Fixture {
     common::open_with(master_key(7), StoreOptions::default())
@@ -425,6 +424,24 @@ async fn a_link_is_used_once_and_an_expired_one_is_refused() {
         f.store.session(s).await.unwrap().is_none(),
         "a reset ends sessions"
     );
+
+    // Two requests with one link at the same time: exactly one succeeds.
+    let (_, race) = token(TokenKind::Reset);
+    f.store
+        .create_link("anon".into(), owner.id, LinkPurpose::Reset, race)
+        .await
+        .unwrap();
+    let (x, y) = tokio::join!(
+        f.store
+            .consume_link("anon".into(), LinkPurpose::Reset, race, phc('n')),
+        f.store
+            .consume_link("anon".into(), LinkPurpose::Reset, race, phc('z')),
+    );
+    assert_eq!(
+        [x.is_ok(), y.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "{x:?} {y:?}"
+    );
 }
 
 #[tokio::test]
@@ -574,7 +591,6 @@ async fn personal_tokens_list_delete_and_touch() {
         .await
         .unwrap();
     assert!(f.store.personal_token(h).await.unwrap().is_none());
-    let _ = Uuid::nil();
 }
 
 #[tokio::test]
