@@ -37,6 +37,8 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     AdminTokenCreated,
+    AuthLinkCreated,
+    AuthLinkUsed,
     DemoSeeded,
     KeyCreated,
     KeyRevealed,
@@ -46,8 +48,12 @@ pub enum AuditAction {
     LeadNoteAdded,
     LeadUpdated,
     MasterKeyRotated,
+    PersonalTokenCreated,
+    PersonalTokenDeleted,
     PlatformSettingsReplaced,
     PlatformSettingsUpdated,
+    SessionEnded,
+    SessionStarted,
     SettingsReplaced,
     SettingsUpdated,
     StageCreated,
@@ -58,11 +64,17 @@ pub enum AuditAction {
     TenantDeleted,
     TenantReplaced,
     TenantUpdated,
+    UserCreated,
+    UserDeleted,
+    UserPasswordSet,
+    UserUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::AdminTokenCreated,
+        AuditAction::AuthLinkCreated,
+        AuditAction::AuthLinkUsed,
         AuditAction::DemoSeeded,
         AuditAction::KeyCreated,
         AuditAction::KeyRevealed,
@@ -72,8 +84,12 @@ impl AuditAction {
         AuditAction::LeadNoteAdded,
         AuditAction::LeadUpdated,
         AuditAction::MasterKeyRotated,
+        AuditAction::PersonalTokenCreated,
+        AuditAction::PersonalTokenDeleted,
         AuditAction::PlatformSettingsReplaced,
         AuditAction::PlatformSettingsUpdated,
+        AuditAction::SessionEnded,
+        AuditAction::SessionStarted,
         AuditAction::SettingsReplaced,
         AuditAction::SettingsUpdated,
         AuditAction::StageCreated,
@@ -84,11 +100,17 @@ impl AuditAction {
         AuditAction::TenantDeleted,
         AuditAction::TenantReplaced,
         AuditAction::TenantUpdated,
+        AuditAction::UserCreated,
+        AuditAction::UserDeleted,
+        AuditAction::UserPasswordSet,
+        AuditAction::UserUpdated,
     ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             AuditAction::AdminTokenCreated => "admin_token.created",
+            AuditAction::AuthLinkCreated => "auth_link.created",
+            AuditAction::AuthLinkUsed => "auth_link.used",
             AuditAction::DemoSeeded => "demo.seeded",
             AuditAction::KeyCreated => "key.created",
             AuditAction::KeyRevealed => "key.revealed",
@@ -98,8 +120,12 @@ impl AuditAction {
             AuditAction::LeadNoteAdded => "lead.note_added",
             AuditAction::LeadUpdated => "lead.updated",
             AuditAction::MasterKeyRotated => "master_key.rotated",
+            AuditAction::PersonalTokenCreated => "personal_token.created",
+            AuditAction::PersonalTokenDeleted => "personal_token.deleted",
             AuditAction::PlatformSettingsReplaced => "platform.settings.replaced",
             AuditAction::PlatformSettingsUpdated => "platform.settings.updated",
+            AuditAction::SessionEnded => "session.ended",
+            AuditAction::SessionStarted => "session.started",
             AuditAction::SettingsReplaced => "settings.replaced",
             AuditAction::SettingsUpdated => "settings.updated",
             AuditAction::StageCreated => "stage.created",
@@ -110,6 +136,10 @@ impl AuditAction {
             AuditAction::TenantDeleted => "tenant.deleted",
             AuditAction::TenantReplaced => "tenant.replaced",
             AuditAction::TenantUpdated => "tenant.updated",
+            AuditAction::UserCreated => "user.created",
+            AuditAction::UserDeleted => "user.deleted",
+            AuditAction::UserPasswordSet => "user.password_set",
+            AuditAction::UserUpdated => "user.updated",
         }
     }
 
@@ -158,6 +188,8 @@ mod tests {
             names,
             [
                 "admin_token.created",
+                "auth_link.created",
+                "auth_link.used",
                 "demo.seeded",
                 "key.created",
                 "key.revealed",
@@ -167,8 +199,12 @@ mod tests {
                 "lead.note_added",
                 "lead.updated",
                 "master_key.rotated",
+                "personal_token.created",
+                "personal_token.deleted",
                 "platform.settings.replaced",
                 "platform.settings.updated",
+                "session.ended",
+                "session.started",
                 "settings.replaced",
                 "settings.updated",
                 "stage.created",
@@ -179,6 +215,10 @@ mod tests {
                 "tenant.deleted",
                 "tenant.replaced",
                 "tenant.updated",
+                "user.created",
+                "user.deleted",
+                "user.password_set",
+                "user.updated",
             ]
         );
     }

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_idempotency_body_hash.sql"),
     include_str!("../migrations/0013_default_country.sql"),
     include_str!("../migrations/0014_lead_notes.sql"),
+    include_str!("../migrations/0015_users.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see
@@ -502,5 +503,61 @@ mod tests {
             .query_row("SELECT count(*) FROM lead_notes", [], |r| r.get(0))
             .unwrap();
         assert_eq!(kept, 1, "a lead's notes go with it");
+    }
+
+    /// 0015 adds the users' tables to a database with tenants and leads in it, and a
+    /// tenant's users (and their sessions) go with the tenant.
+    #[test]
+    fn migration_0015_adds_users_beside_existing_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().to_version(&mut conn, 14).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants(id, slug, name, created_at) VALUES ('t', 'open-arms', 'Open Arms', 1);
+             INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES ('s', 't', 'New', 'open', 0, 1);
+             INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, name, source)
+                 VALUES ('a', 't', 1000, 's', 1000, 'A', 'manual');",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 15);
+        let leads: i64 = conn
+            .query_row("SELECT count(*) FROM leads", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(leads, 1, "existing data stays");
+        conn.execute_batch(
+            "INSERT INTO users(id, tenant_id, email, name, role, created_at)
+                 VALUES ('u', 't', 'ana@example.com', 'Ana', 'manager', 1),
+                        ('o', NULL, 'owner@example.com', 'Owner', 'owner', 1);
+             INSERT INTO sessions(token_hash, user_id, created_at, last_seen_at) VALUES (x'01', 'u', 1, 1);",
+        )
+        .unwrap();
+        let dup = conn.execute(
+            "INSERT INTO users(id, tenant_id, email, name, role, created_at)
+             VALUES ('v', NULL, 'ANA@Example.com', 'Ana 2', 'owner', 1)",
+            [],
+        );
+        assert!(dup.is_err(), "e-mail unique whatever its case");
+        let wrong_realm = conn.execute(
+            "INSERT INTO users(id, tenant_id, email, name, role, created_at)
+             VALUES ('w', NULL, 'w@example.com', 'W', 'agent', 1)",
+            [],
+        );
+        assert!(wrong_realm.is_err(), "a tenant role needs a tenant");
+        conn.execute("DELETE FROM leads", []).unwrap();
+        conn.execute("DELETE FROM tenants WHERE id = 't'", [])
+            .unwrap();
+        let left: (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(left, (1, 0), "the tenant's user and session went with it");
     }
 }
