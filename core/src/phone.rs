@@ -462,6 +462,10 @@ mod tests {
         assert!(country("").is_none());
         assert!(country(DEFAULT_COUNTRY).is_some());
         let codes: Vec<&str> = supported_countries().collect();
+        // Every code listed is one `country` reads, and the error message lists them all.
+        assert!(codes.len() >= 100, "{} countries", codes.len());
+        assert!(codes.iter().all(|c| country(c).is_some()));
+        assert!(codes.contains(&"GB") && codes.contains(&DEFAULT_COUNTRY));
         let mut unique = codes.clone();
         unique.sort_unstable();
         unique.dedup();
