@@ -423,6 +423,12 @@ mod tests {
             // Italy keeps its 0 after +39; Hungary's trunk is 06.
             ("06 1234 5678", "IT", Some("+390612345678")),
             ("06 1 234 5678", "HU", Some("+3612345678")),
+            // One digit too many for E.164 once the country code is added: kept as digits.
+            ("0123 4567 8901 234", "GB", Some("012345678901234")),
+            // No country code starts with 0, and an international prefix with nothing after
+            // it is no number: both kept as typed.
+            ("00 0 20 7946 0958", "GB", Some("0002079460958")),
+            ("00", "GB", Some("00")),
             // Junk: no digit, too few digits, a stray plus.
             ("call me", "US", None),
             ("", "GB", None),
