@@ -10,8 +10,12 @@ use crate::tenants::TenantRef;
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    /// `admin:<token id>` for the admin API, `system` for the daemon itself.
+    /// `admin:<token id>` for the admin token, `user:<id>:<email>` for a user's session,
+    /// `personal_token:<token id>:<email>`, `api_key:<key id>`; `system` for the daemon.
     pub actor: String,
+    /// The actor as `{kind, id, email?}`; `null` for the daemon's own actors (`system`).
+    #[serde(default)]
+    pub by: Option<crate::authorization::Actor>,
     /// Dotted verb, e.g. `tenant.created`, `stage.deleted`, `settings.updated`.
     pub action: String,
     /// The tenant as it was named when the action happened (kept after a tenant is deleted).
@@ -154,6 +158,8 @@ impl AuditAction {
 pub fn actor_name(actor: &str) -> &str {
     match actor.split_once(':') {
         Some(("admin", _)) => "admin",
+        // A user, directly or through a personal token: their e-mail address.
+        Some(("user" | "personal_token", rest)) => rest.split_once(':').map_or(actor, |(_, e)| e),
         _ => actor,
     }
 }
@@ -167,6 +173,14 @@ mod tests {
             "admin"
         );
         assert_eq!(super::actor_name("system"), "system");
+        assert_eq!(
+            super::actor_name("user:0190c0de-0000-7000-8000-000000000002:jane@openarms.test"),
+            "jane@openarms.test"
+        );
+        assert_eq!(
+            super::actor_name("personal_token:0190c0de-0000-7000-8000-000000000003:jane@x.test"),
+            "jane@x.test"
+        );
         assert_eq!(super::actor_name("demo"), "demo");
     }
 

@@ -139,6 +139,40 @@ pub struct Actor {
     pub email: Option<String>,
 }
 
+impl Actor {
+    /// The audit log's `actor` column: `admin:<token id>` (as rows written before users
+    /// existed), `user:<id>:<email>`, `personal_token:<token id>:<email>`, `api_key:<key id>`.
+    /// The e-mail is kept as it was, so the row still names the person after they leave.
+    pub fn to_audit(&self) -> String {
+        let kind = match self.kind {
+            ActorKind::AdminToken => "admin",
+            ActorKind::User => "user",
+            ActorKind::PersonalToken => "personal_token",
+            ActorKind::ApiKey => "api_key",
+        };
+        match &self.email {
+            Some(e) => format!("{kind}:{}:{e}", self.id),
+            None => format!("{kind}:{}", self.id),
+        }
+    }
+
+    /// Reads [`Actor::to_audit`] back; `None` for the daemon's own actors (`system`,
+    /// `demo`) and anything else that names no principal.
+    pub fn from_audit(s: &str) -> Option<Actor> {
+        let mut parts = s.splitn(3, ':');
+        let kind = match parts.next()? {
+            "admin" => ActorKind::AdminToken,
+            "user" => ActorKind::User,
+            "personal_token" => ActorKind::PersonalToken,
+            "api_key" => ActorKind::ApiKey,
+            _ => return None,
+        };
+        let id = parts.next().filter(|id| !id.is_empty())?.to_string();
+        let email = parts.next().map(str::to_string);
+        Some(Actor { kind, id, email })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

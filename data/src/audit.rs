@@ -104,6 +104,7 @@ impl Store {
                 out.push(AuditEntry {
                     id,
                     at: from_millis(at),
+                    by: echo5_core::authorization::Actor::from_audit(&actor),
                     actor,
                     action,
                     tenant,

@@ -852,6 +852,7 @@ pub fn audit_entries(from: i64, to: i64) -> Vec<echo5_core::audit::AuditEntry> {
                 tenant: Some(tref(((i - 1) % 2) as usize)),
                 target: Some(lead_id(1).to_string()),
                 details,
+                by: None,
             }
         })
         .collect()
