@@ -35,6 +35,17 @@ pub struct LoginAnswer {
     pub user: User,
 }
 
+/// `GET /api/v1/me`: what the credential is, and its user (`null` for the admin token,
+/// which is nobody's account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub credential: crate::authorization::ActorKind,
+    pub user: Option<User>,
+    /// A personal token's scope; `null` for other credentials.
+    pub scope: Option<crate::personal_tokens::TokenScope>,
+}
+
 /// How long sessions last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimeouts {

@@ -148,6 +148,17 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
+/// The create answer for a user: the user, and the invitation link (the one answer that
+/// carries it, for an owner without SMTP; the invitation e-mail carries it too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserCreated {
+    #[serde(flatten)]
+    pub user: User,
+    /// Single use, valid 72 hours.
+    pub invite_url: String,
+}
+
 /// Where a user lives, which decides the roles it may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Realm {

@@ -277,6 +277,24 @@ pub enum DeleteMode {
 }
 
 impl Store {
+    /// The id of the tenant a request names (by id or slug): what authorization decides on
+    /// before a tenant route runs. One indexed lookup of one column.
+    pub async fn tenant_id(&self, key: TenantKey) -> Result<Uuid, StoreError> {
+        self.read(move |c| {
+            let (sql, arg) = match &key {
+                TenantKey::Id(id) => ("SELECT id FROM tenants WHERE id = ?1", id.to_string()),
+                TenantKey::Slug(s) => ("SELECT id FROM tenants WHERE slug = ?1", s.clone()),
+            };
+            let id: Option<String> = c
+                .prepare_cached(sql)?
+                .query_row([arg], |r| r.get(0))
+                .optional()?;
+            let id = id.ok_or(StoreError::Domain(DomainError::NotFound { what: "tenant" }))?;
+            Ok(Uuid::parse_str(&id)?)
+        })
+        .await
+    }
+
     pub async fn get_tenant(&self, key: TenantKey) -> Result<Tenant, StoreError> {
         self.read(move |c| Ok(get(c, &key)?.view())).await
     }

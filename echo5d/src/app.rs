@@ -16,15 +16,17 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::access::{self, At, Rule};
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
-    audit, dashboard, events, health, ingest, keys, leads, logs, platform_settings, settings, sla,
-    stages, tenants, usage,
+    audit, dashboard, events, health, ingest, invites, keys, leads, logs, personal_tokens,
+    platform_settings, sessions, settings, sla, stages, tenants, usage, users,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;
 use crate::throttle::{self, AuthThrottle};
+use echo5_core::authorization::Subject;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +50,8 @@ use crate::throttle::{self, AuthThrottle};
         (name = "audit", description = "Who changed what, when"),
         (name = "platform", description = "Platform settings and usage (not per client)"),
         (name = "system", description = "The daemon's own recent log lines"),
+        (name = "auth", description = "Login, logout, invitations and password resets"),
+        (name = "users", description = "Users, the caller's own account and personal tokens"),
     )
 )]
 struct ApiDoc;
@@ -81,16 +85,19 @@ fn ingest_routes() -> OpenApiRouter<AppState> {
             HeaderName::from_static("idempotency-key"),
         ])
         .max_age(Duration::from_secs(86_400));
-    OpenApiRouter::new()
-        .routes(routes!(ingest::post_lead))
-        .routes(routes!(ingest::post_ingest, ingest::get_ingest))
-        // axum answers HEAD with the GET handler (body dropped), and this GET stores a lead:
-        // a link checker or prefetcher probing the URL would create one.
-        .route(
-            "/api/v1/ingest/{key}",
-            axum::routing::head(head_not_allowed),
-        )
-        .layer(cors)
+    access::open(
+        "the tenant's API key",
+        OpenApiRouter::new()
+            .routes(routes!(ingest::post_lead))
+            .routes(routes!(ingest::post_ingest, ingest::get_ingest)),
+    )
+    // axum answers HEAD with the GET handler (body dropped), and this GET stores a lead:
+    // a link checker or prefetcher probing the URL would create one.
+    .route(
+        "/api/v1/ingest/{key}",
+        axum::routing::head(head_not_allowed),
+    )
+    .layer(cors)
 }
 
 async fn head_not_allowed() -> Response {
@@ -105,68 +112,186 @@ async fn head_not_allowed() -> Response {
     resp
 }
 
+/// Health and the key check plugins use: no rule of their own (health needs no
+/// credential, the key check reads the key itself).
+fn open_routes() -> OpenApiRouter<AppState> {
+    access::open(
+        "none",
+        OpenApiRouter::new()
+            .routes(routes!(health::healthz))
+            .routes(routes!(health::readyz)),
+    )
+    .merge(access::open(
+        "the tenant's API key",
+        OpenApiRouter::new().routes(routes!(keys::whoami)),
+    ))
+}
+
 /// What the public listener serves when `--admin-listen` puts the admin API elsewhere:
 /// ingest, the key check plugins use, and health.
 fn public_api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(ingest_routes())
-        .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
-        .routes(routes!(keys::whoami))
+        .merge(open_routes())
 }
 
+/// Every route but ingest and health, each group behind the [`Rule`] it needs: the one
+/// place that says who may call what (the action follows the method unless a rule says).
 fn api() -> OpenApiRouter<AppState> {
+    use Subject as S;
+    let rule = Rule::new;
+    let at = |r: Rule, routes: OpenApiRouter<AppState>| access::guarded(r, routes);
+    let one = OpenApiRouter::new;
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        // GET /api/v1/leads (admin) shares its path with the ingest POST. It goes in first:
-        // merging two method routers keeps the later one's fallback, and the ingest one's
-        // carries the CORS layer that answers preflights. The GET itself gets no CORS.
-        .routes(routes!(leads::list_all_leads))
+        // GET /api/v1/leads (every tenant's) shares its path with the ingest POST. It goes in
+        // first: merging two method routers keeps the later one's fallback, and the ingest
+        // one's carries the CORS layer that answers preflights. The GET itself gets no CORS.
+        .merge(at(
+            rule(S::Leads, At::Platform),
+            one().routes(routes!(leads::list_all_leads)),
+        ))
         .merge(ingest_routes())
-        .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
-        .routes(routes!(tenants::list_tenants, tenants::create_tenant))
-        .routes(routes!(
-            tenants::get_tenant,
-            tenants::replace_tenant,
-            tenants::patch_tenant,
-            tenants::delete_tenant
+        .merge(open_routes())
+        // Tenants: the list and creating one are the platform's; a tenant's users read
+        // their own tenant.
+        .merge(at(
+            rule(S::Tenant, At::Platform),
+            one().routes(routes!(tenants::list_tenants, tenants::create_tenant)),
         ))
-        .routes(routes!(
-            settings::get_settings,
-            settings::put_settings,
-            settings::patch_settings
+        .merge(at(
+            rule(S::Tenant, At::Tenant),
+            one().routes(routes!(
+                tenants::get_tenant,
+                tenants::replace_tenant,
+                tenants::patch_tenant,
+                tenants::delete_tenant
+            )),
         ))
-        .routes(routes!(
-            stages::list_stages,
-            stages::add_stage,
-            stages::reorder_stages
+        .merge(at(
+            rule(S::Settings, At::Tenant),
+            one().routes(routes!(
+                settings::get_settings,
+                settings::put_settings,
+                settings::patch_settings
+            )),
         ))
-        .routes(routes!(stages::patch_stage, stages::delete_stage))
-        .routes(routes!(keys::list_keys, keys::create_key))
-        .routes(routes!(keys::rotate_key))
-        .routes(routes!(keys::reveal_key))
-        .routes(routes!(keys::revoke_key))
-        .routes(routes!(keys::whoami))
-        .routes(routes!(leads::list_leads, leads::create_lead))
-        .routes(routes!(leads::export_csv))
-        .routes(routes!(leads::get_lead, leads::patch_lead))
-        .routes(routes!(leads::add_note))
-        .routes(routes!(sla::all_breaches))
-        .routes(routes!(sla::tenant_breaches))
-        .routes(routes!(dashboard::dashboard))
-        .routes(routes!(dashboard::analytics))
-        .routes(routes!(dashboard::global_analytics))
-        .routes(routes!(events::events))
-        .routes(routes!(audit::list_audit))
-        .routes(routes!(
-            platform_settings::get_platform_settings,
-            platform_settings::put_platform_settings,
-            platform_settings::patch_platform_settings
+        .merge(at(
+            rule(S::Stages, At::Tenant),
+            one()
+                .routes(routes!(
+                    stages::list_stages,
+                    stages::add_stage,
+                    stages::reorder_stages
+                ))
+                .routes(routes!(stages::patch_stage, stages::delete_stage)),
         ))
-        .routes(routes!(usage::usage))
-        .routes(routes!(usage::tenant_usage))
-        .routes(routes!(logs::logs))
-        .routes(routes!(logs::logs_stream))
+        .merge(at(
+            rule(S::Keys, At::Tenant),
+            one()
+                .routes(routes!(keys::list_keys, keys::create_key))
+                .routes(routes!(keys::rotate_key))
+                .routes(routes!(keys::reveal_key))
+                .routes(routes!(keys::revoke_key)),
+        ))
+        .merge(at(
+            rule(S::Leads, At::Tenant),
+            one()
+                .routes(routes!(leads::list_leads, leads::create_lead))
+                .routes(routes!(leads::export_csv))
+                .routes(routes!(sla::tenant_breaches)),
+        ))
+        .merge(at(
+            rule(S::Leads, At::Lead),
+            one()
+                .routes(routes!(leads::get_lead, leads::patch_lead))
+                .routes(routes!(leads::add_note)),
+        ))
+        .merge(at(
+            rule(S::Leads, At::Platform),
+            one().routes(routes!(sla::all_breaches)),
+        ))
+        .merge(at(
+            rule(S::Analytics, At::Platform),
+            one()
+                .routes(routes!(dashboard::dashboard))
+                .routes(routes!(dashboard::global_analytics)),
+        ))
+        .merge(at(
+            rule(S::Analytics, At::Tenant),
+            one().routes(routes!(dashboard::analytics)),
+        ))
+        .merge(at(
+            rule(S::Events, At::OwnTenant),
+            one().routes(routes!(events::events)),
+        ))
+        .merge(at(
+            rule(S::Audit, At::Platform),
+            one().routes(routes!(audit::list_audit)),
+        ))
+        .merge(at(
+            rule(S::PlatformSettings, At::Platform),
+            one().routes(routes!(
+                platform_settings::get_platform_settings,
+                platform_settings::put_platform_settings,
+                platform_settings::patch_platform_settings
+            )),
+        ))
+        .merge(at(
+            rule(S::Usage, At::Platform),
+            one().routes(routes!(usage::usage)),
+        ))
+        .merge(at(
+            rule(S::Usage, At::Tenant),
+            one().routes(routes!(usage::tenant_usage)),
+        ))
+        // Users and their credentials. Login, invitations and resets need no credential.
+        .merge(access::open(
+            "none",
+            one()
+                .routes(routes!(sessions::login))
+                .routes(routes!(invites::accept_invite))
+                .routes(routes!(invites::password_reset))
+                .routes(routes!(invites::password_reset_confirm)),
+        ))
+        .merge(at(
+            rule(S::Account, At::Account),
+            one()
+                .routes(routes!(sessions::logout))
+                .routes(routes!(users::get_me, users::patch_me))
+                .routes(routes!(
+                    personal_tokens::list_tokens,
+                    personal_tokens::create_token
+                ))
+                .routes(routes!(personal_tokens::delete_token)),
+        ))
+        .merge(at(
+            rule(S::PlatformUsers, At::Platform),
+            one()
+                .routes(routes!(
+                    users::list_platform_users,
+                    users::create_platform_user
+                ))
+                .routes(routes!(
+                    users::patch_platform_user,
+                    users::delete_platform_user
+                )),
+        ))
+        .merge(at(
+            rule(S::Users, At::Tenant),
+            one()
+                .routes(routes!(users::list_tenant_users, users::create_tenant_user))
+                .routes(routes!(
+                    users::get_tenant_user,
+                    users::patch_tenant_user,
+                    users::delete_tenant_user
+                )),
+        ))
+        .merge(at(
+            rule(S::SystemLogs, At::Platform),
+            one()
+                .routes(routes!(logs::logs))
+                .routes(routes!(logs::logs_stream)),
+        ))
 }
 
 /// The OpenAPI document of every route [`build_router`] serves.
@@ -318,6 +443,9 @@ fn finish(router: Router<AppState>, state: AppState, throttle: Arc<AuthThrottle>
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        // For the access guard (`access::guarded`), which the route table builds before
+        // there is a state.
+        .layer(axum::Extension(state.clone()))
         .with_state(state)
 }
 

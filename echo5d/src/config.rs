@@ -110,6 +110,38 @@ pub struct ServeArgs {
     pub smtp_url_file: Option<PathBuf>,
     #[command(flatten)]
     pub http: HttpArgs,
+    #[command(flatten)]
+    pub sessions: SessionArgs,
+}
+
+/// How long users' login sessions last. Durations as for [`HttpArgs`].
+#[derive(Args, Clone, Debug)]
+pub struct SessionArgs {
+    /// A session unused this long ends (the user logs in again).
+    #[arg(long, env = "ECHO5_SESSION_IDLE", default_value = "30m", value_parser = duration_arg)]
+    pub session_idle: Duration,
+    /// A session ends this long after its login, however busy it is.
+    #[arg(long, env = "ECHO5_SESSION_MAX", default_value = "12h", value_parser = duration_arg)]
+    pub session_max: Duration,
+}
+
+impl Default for SessionArgs {
+    fn default() -> Self {
+        SessionArgs {
+            session_idle: Duration::from_secs(30 * 60),
+            session_max: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+impl SessionArgs {
+    pub fn timeouts(&self) -> echo5_core::sessions::SessionTimeouts {
+        let delta = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
+        echo5_core::sessions::SessionTimeouts {
+            idle: delta(self.session_idle),
+            absolute: delta(self.session_max),
+        }
+    }
 }
 
 /// Listeners, timeouts and caps of the HTTP server, and the refused-credential throttle.

@@ -35,6 +35,13 @@ pub enum ApiError {
     AuthThrottled { retry_after_secs: u64 },
     #[error("the request body did not arrive within {secs} s")]
     BodyTimeout { secs: u64 },
+    /// A login refused: wrong password, unknown e-mail, inactive user, all alike. Not a
+    /// refused credential for the address throttle: logins have their own throttle.
+    #[error("the e-mail address or the password is wrong")]
+    InvalidCredentials,
+    /// Too many failed logins for this e-mail address or from this client.
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    LoginLocked { retry_after_secs: u64 },
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error(transparent)]
@@ -99,6 +106,18 @@ impl ApiError {
             ApiError::AuthThrottled { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_auth_failures",
+                self.to_string(),
+                None,
+            ),
+            ApiError::InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                self.to_string(),
+                None,
+            ),
+            ApiError::LoginLocked { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_login_attempts",
                 self.to_string(),
                 None,
             ),
@@ -216,7 +235,8 @@ impl IntoResponse for ApiError {
         let mut resp = error_response(status, code, message, field);
         match self {
             ApiError::RateLimited { retry_after_secs }
-            | ApiError::AuthThrottled { retry_after_secs } => {
+            | ApiError::AuthThrottled { retry_after_secs }
+            | ApiError::LoginLocked { retry_after_secs } => {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, retry_after(retry_after_secs));
             }

@@ -8,7 +8,6 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use echo5_core::crypto;
 use echo5_core::ingest::body::KEY_PARAMS;
 use echo5_data::keys::{KeyIdentity, KeyRejection};
 
@@ -296,47 +295,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 pub fn path_id(s: &str, what: &'static str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::try_parse(s)
         .map_err(|_| ApiError::Domain(echo5_core::DomainError::NotFound { what }))
-}
-
-/// The platform admin, authenticated by `Authorization: Bearer <admin token>`.
-#[derive(Debug, Clone, Copy)]
-pub struct Admin {
-    pub token_id: uuid::Uuid,
-}
-
-impl Admin {
-    /// How audit rows name this caller.
-    pub fn actor(&self) -> String {
-        format!("admin:{}", self.token_id)
-    }
-}
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthorized {
-                code: "missing_token",
-                message: "send the admin token as Authorization: Bearer <token>".into(),
-            })?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .unwrap_or(header)
-            .trim();
-        let presented = crypto::sha256(token.as_bytes());
-        state
-            .admin_token(&presented)
-            .map(|token_id| Admin { token_id })
-            .ok_or(ApiError::Unauthorized {
-                code: "invalid_token",
-                message: "the admin token is not valid".into(),
-            })
-    }
 }
 
 /// The tenant an ingest request acts for, from its API key — the only source of a tenant id

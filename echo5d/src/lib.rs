@@ -1,6 +1,7 @@
 //! echo5d: the Echo5 daemon as a library, so tests run the real router in-process and on a
 //! loopback port. `main.rs` is only argument parsing and signal handling.
 
+pub mod access;
 pub mod app;
 pub mod config;
 pub mod datadir;
@@ -10,6 +11,7 @@ pub mod extract;
 pub mod logs;
 pub mod mailer;
 pub mod monitor;
+pub mod password_work;
 pub mod ratelimit;
 pub mod routes;
 pub mod run;

@@ -44,6 +44,40 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
+    /// Whether an SMTP server is configured (without one, mail is only logged).
+    pub fn sends(&self) -> bool {
+        self.transport.is_some()
+    }
+
+    /// Sends one plain-text message (an invitation, a password-reset link). `Ok(false)`:
+    /// no SMTP server is configured, nothing was sent. The error names the failure, never
+    /// the message (it may hold a link).
+    pub(crate) async fn send_text(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<bool, String> {
+        let Some(transport) = &self.transport else {
+            return Ok(false);
+        };
+        let to: Mailbox = to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+        let msg = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| e.to_string())?;
+        match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
+            Ok(sent) => sent.map(|_| true).map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "no answer from the SMTP server within {} s",
+                SEND_DEADLINE.as_secs()
+            )),
+        }
+    }
+
     pub(crate) async fn deliver(&self, a: &DueAlert) -> AlertOutcome {
         let Some(to) = &a.recipient else {
             return AlertOutcome::Skipped;

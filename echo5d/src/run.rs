@@ -151,6 +151,7 @@ async fn open(
                 mailer,
                 sla_interval: std::time::Duration::from_secs(args.sla_interval.max(1)),
                 logs,
+                sessions: args.sessions.timeouts(),
             },
         ),
         data_dir: dir,

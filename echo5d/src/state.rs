@@ -1,11 +1,13 @@
 //! What every handler can reach.
 
 use echo5_core::crypto;
+use echo5_core::sessions::{SessionTimeouts, ThrottlePolicy};
 use echo5_data::Store;
 use echo5_data::admin_tokens::AdminTokenHash;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
 
 use crate::events::EventBus;
@@ -27,6 +29,8 @@ pub struct StateOptions {
     pub sla_interval: std::time::Duration,
     /// Where this daemon's recent log lines go (fed by `logs::RingLayer` in `main`).
     pub logs: Arc<LogRing>,
+    /// How long users' sessions last (`--session-idle`, `--session-max`).
+    pub sessions: SessionTimeouts,
 }
 
 /// Cloned for every request (axum's `State`), so it is one `Arc`: one reference count to
@@ -59,6 +63,18 @@ pub struct Shared {
     pub logs: Arc<LogRing>,
     /// Hashes of the active admin tokens, checked without a database read per request.
     admin_tokens: Arc<RwLock<Vec<AdminTokenHash>>>,
+    /// How long users' sessions last.
+    pub sessions: SessionTimeouts,
+    /// When logins slow down and stop after failures.
+    pub login_throttle: ThrottlePolicy,
+    /// Permits for password work (argon2id, zxcvbn) on the blocking pool: one per core, so
+    /// a login burst waits its turn instead of taking every blocking thread (which the
+    /// database reads and file I/O share).
+    pub password_work: Arc<Semaphore>,
+    /// Bumped whenever credentials end (logout, deactivation, deletion, a password
+    /// change, a deleted token): every open event stream of a user checks its credential
+    /// again and ends if it no longer works.
+    revocations: watch::Sender<u64>,
 }
 
 impl AppState {
@@ -73,6 +89,12 @@ impl AppState {
             store,
             rate_limit: KeyRateLimit::new(opts.key_rate_limit).map(Arc::new),
             admin_tokens: Arc::new(RwLock::new(admin_tokens)),
+            sessions: opts.sessions,
+            login_throttle: ThrottlePolicy::default(),
+            password_work: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
+            revocations: watch::channel(0).0,
         }))
     }
 }
@@ -123,6 +145,16 @@ impl Shared {
         }
         tracing::info!(active = fresh.len(), "admin tokens changed in the database");
         *self.admin_tokens.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+
+    /// Tells open event streams that some credentials ended (see `revocations`).
+    pub fn credentials_ended(&self) {
+        self.revocations.send_modify(|g| *g = g.wrapping_add(1));
+    }
+
+    /// Changes whenever [`credentials_ended`](Self::credentials_ended) is called.
+    pub fn revocations(&self) -> watch::Receiver<u64> {
+        self.revocations.subscribe()
     }
 
     /// Where an operator opens a lead (used in alert e-mails).

@@ -309,6 +309,21 @@ pub(crate) fn get(conn: &Connection, id: Uuid) -> Result<Lead, StoreError> {
 }
 
 impl Store {
+    /// A lead's tenant and assignee, and nothing else: what authorization decides on
+    /// before a lead route runs.
+    pub async fn lead_owner(&self, id: Uuid) -> Result<(Uuid, Option<String>), StoreError> {
+        self.read(move |c| {
+            let found: Option<(String, Option<String>)> = c
+                .prepare_cached("SELECT tenant_id, assigned_to FROM leads WHERE id = ?1")?
+                .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let (tenant, assigned) =
+                found.ok_or(StoreError::Domain(DomainError::NotFound { what: "lead" }))?;
+            Ok((Uuid::parse_str(&tenant)?, assigned))
+        })
+        .await
+    }
+
     pub async fn get_lead(&self, id: Uuid) -> Result<Lead, StoreError> {
         self.read(move |c| get(c, id)).await
     }

@@ -7,8 +7,9 @@ use echo5_data::TenantKey;
 use echo5_data::audit::AuditQuery;
 use serde::Deserialize;
 
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiQuery};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -36,7 +37,7 @@ pub struct AuditParams {
         (status = 422, description = "Bad limit or cursor", body = ErrorBody)))]
 pub async fn list_audit(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Page<AuditEntry>>> {
     let (limit, cursor) = page::parse(p.limit, p.cursor.as_deref())?;

@@ -8,8 +8,9 @@ use echo5_data::TenantKey;
 use echo5_data::leads::all_tenants::UnknownTenant;
 use serde::Deserialize;
 
+use crate::access::Authorized;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, ApiQuery};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 /// Per-tenant lead counts and SLA state, with platform totals.
@@ -18,7 +19,10 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "The dashboard", body = Dashboard),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
-pub async fn dashboard(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Dashboard>> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    _auth: Authorized,
+) -> ApiResult<Json<Dashboard>> {
     Ok(Json(state.store.dashboard().await?))
 }
 
@@ -47,7 +51,7 @@ const MAX_RANGE_DAYS: i64 = 3650;
         (status = 422, description = "A bad or too long range", body = ErrorBody)))]
 pub async fn analytics(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> ApiResult<Json<Analytics>> {
@@ -104,7 +108,7 @@ pub struct GlobalAnalyticsParams {
         (status = 422, description = "A bad `days` or too many tenants", body = ErrorBody)))]
 pub async fn global_analytics(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     ApiQuery(p): ApiQuery<GlobalParams>,
 ) -> ApiResult<Json<GlobalAnalytics>> {
     let (tenants, days) = p.validate()?;

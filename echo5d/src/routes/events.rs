@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
-use crate::extract::Admin;
+use crate::access::{self, Authorized};
 use crate::state::AppState;
 
 /// One frame of the stream as SSE clients parse it (for the OpenAPI document).
@@ -44,19 +44,64 @@ fn sse(e: &echo5_core::events::Event) -> SseEvent {
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
-    _admin: Admin,
+    auth: Authorized,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let last = last_event_id(&headers).map(|id| state.events.resume_after(id));
     let (replay, rx) = state.events.subscribe(last);
+    // A tenant's user sees their own tenant's events only; platform principals see all.
+    // (A manager's stream narrows further to their leads by `auth.reach`.)
+    let own = auth.principal.tenant();
     live_sse(
         last,
         replay,
         rx,
-        state.events.closed(),
+        stream_end(&state, &auth),
         |e| e.id,
-        |e| Some(sse(e)),
+        move |e| visible_to(own, e).then(|| sse(e)),
     )
+}
+
+/// Whether an event is for a principal bound to `own` (`None`: a platform principal).
+fn visible_to(own: Option<uuid::Uuid>, e: &echo5_core::events::Event) -> bool {
+    match own {
+        None => true,
+        Some(t) => e.tenant.as_ref().is_some_and(|r| r.id == t),
+    }
+}
+
+/// When a stream ends: at shutdown, and for a user's session or personal token as soon
+/// as it stops working (logout, deactivation, deletion, a password change elsewhere, a
+/// deleted token). Every end of credentials wakes the check (`AppState::credentials_ended`);
+/// the check reads this stream's own credential again.
+pub(crate) fn stream_end(state: &AppState, auth: &Authorized) -> watch::Receiver<bool> {
+    let mut daemon = state.events.closed();
+    if auth.principal.account().is_none() {
+        return daemon;
+    }
+    let (tx, rx) = watch::channel(false);
+    let mut ended = state.revocations();
+    let state = state.clone();
+    let credential = auth.credential;
+    tokio::spawn(async move {
+        loop {
+            if *daemon.borrow() {
+                break;
+            }
+            tokio::select! {
+                // The stream is gone: nothing left to end.
+                _ = tx.closed() => return,
+                r = daemon.changed() => if r.is_err() { break },
+                r = ended.changed() => {
+                    if r.is_err() || !access::still_valid(&state, credential).await {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(true);
+    });
+    rx
 }
 
 /// The `Last-Event-ID` header as a number, if it is one.

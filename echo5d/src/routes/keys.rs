@@ -11,8 +11,9 @@ use echo5_core::page::List;
 use echo5_core::tenants::TenantRef;
 use echo5_data::TenantKey;
 
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiJsonOrDefault, IngestKey, path_id};
+use crate::extract::{ApiJsonOrDefault, IngestKey, path_id};
 use crate::state::AppState;
 
 /// A response holding a secret: never cached by a proxy or browser.
@@ -33,7 +34,7 @@ fn no_store(status: StatusCode, body: impl serde::Serialize) -> Response {
         (status = 404, description = "No such tenant", body = ErrorBody)))]
 pub async fn list_keys(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
 ) -> ApiResult<Json<List<ApiKey>>> {
     let data = state.store.list_keys(TenantKey::parse(&tenant)).await?;
@@ -53,13 +54,13 @@ pub async fn list_keys(
         (status = 422, description = "Bad label", body = ErrorBody)))]
 pub async fn create_key(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJsonOrDefault(new): ApiJsonOrDefault<NewApiKey>,
 ) -> ApiResult<Response> {
     let created = state
         .store
-        .create_key(admin.actor(), TenantKey::parse(&tenant), new.label)
+        .create_key(auth.actor(), TenantKey::parse(&tenant), new.label)
         .await?;
     let created = state.events.publish_all(created);
     tracing::info!(key = %created.key.prefix, "api key created");
@@ -82,14 +83,14 @@ pub async fn create_key(
         (status = 422, description = "grace_hours out of range", body = ErrorBody)))]
 pub async fn rotate_key(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path((tenant, key)): Path<(String, String)>,
     ApiJsonOrDefault(opts): ApiJsonOrDefault<RotateApiKey>,
 ) -> ApiResult<Response> {
     let rotated = state
         .store
         .rotate_key(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             path_id(&key, "key")?,
             match opts.grace_hours {
@@ -117,13 +118,13 @@ pub async fn rotate_key(
         (status = 409, description = "The key is revoked or expired", body = ErrorBody)))]
 pub async fn reveal_key(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path((tenant, key)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let revealed = state
         .store
         .reveal_key(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             path_id(&key, "key")?,
         )
@@ -143,13 +144,13 @@ pub async fn reveal_key(
         (status = 404, description = "No such tenant or key", body = ErrorBody)))]
 pub async fn revoke_key(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path((tenant, key)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKey>> {
     let revoked = state
         .store
         .revoke_key(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             path_id(&key, "key")?,
         )

@@ -17,8 +17,9 @@ use echo5_data::TenantKey;
 use echo5_data::leads::all_tenants::UnknownTenant;
 use std::borrow::Cow;
 
+use crate::access::Authorized;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, ApiJson, ApiQuery, path_id};
+use crate::extract::{ApiJson, ApiQuery, path_id};
 use crate::state::AppState;
 
 /// Documents the query string of lead listings for OpenAPI.
@@ -58,7 +59,7 @@ pub struct LeadListParams {
         (status = 422, description = "A bad filter value, limit or cursor", body = ErrorBody)))]
 pub async fn list_leads(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<LeadQueryParams>,
 ) -> ApiResult<Json<Page<Lead>>> {
@@ -80,13 +81,13 @@ pub async fn list_leads(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn create_lead(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(new): ApiJson<NewLead>,
 ) -> ApiResult<(StatusCode, Json<LeadDetail>)> {
     let change = state
         .store
-        .create_lead(admin.actor(), TenantKey::parse(&tenant), new)
+        .create_lead(auth.actor(), TenantKey::parse(&tenant), new)
         .await?;
     Ok((StatusCode::CREATED, Json(state.events.publish_all(change))))
 }
@@ -101,7 +102,7 @@ pub async fn create_lead(
         (status = 404, description = "No such lead", body = ErrorBody)))]
 pub async fn get_lead(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<Json<LeadDetail>> {
     Ok(Json(state.store.lead_detail(path_id(&id, "lead")?).await?))
@@ -121,13 +122,13 @@ pub async fn get_lead(
         (status = 422, description = "Unknown stage, a bad value, or notes (append them instead)", body = ErrorBody)))]
 pub async fn patch_lead(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<LeadPatch>,
 ) -> ApiResult<Json<LeadDetail>> {
     let change = state
         .store
-        .patch_lead(admin.actor(), path_id(&id, "lead")?, patch)
+        .patch_lead(auth.actor(), path_id(&id, "lead")?, patch)
         .await?;
     Ok(Json(state.events.publish_all(change)))
 }
@@ -144,13 +145,13 @@ pub async fn patch_lead(
         (status = 422, description = "Empty, too long, or a control character", body = ErrorBody)))]
 pub async fn add_note(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(id): Path<String>,
     ApiJson(new): ApiJson<NewNote>,
 ) -> ApiResult<(StatusCode, Json<Note>)> {
     let change = state
         .store
-        .add_note(admin.actor(), path_id(&id, "lead")?, new)
+        .add_note(auth.actor(), path_id(&id, "lead")?, new)
         .await?;
     Ok((StatusCode::CREATED, Json(state.events.publish_all(change))))
 }
@@ -259,7 +260,7 @@ fn csv_rows(leads: &[Lead], header: bool) -> Vec<u8> {
         (status = 422, description = "A bad filter value", body = ErrorBody)))]
 pub async fn export_csv(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<LeadQueryParams>,
 ) -> ApiResult<Response> {
@@ -343,7 +344,7 @@ pub struct AllLeadsListParams {
         (status = 422, description = "A bad filter value, limit or cursor", body = ErrorBody)))]
 pub async fn list_all_leads(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     ApiQuery(params): ApiQuery<AllLeadsParams>,
 ) -> ApiResult<Json<Page<LeadWithTenant>>> {
     let (tenants, q) = params.validate()?;

@@ -10,9 +10,10 @@ use futures_util::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
 
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiQuery};
-use crate::routes::events::{last_event_id, live_sse};
+use crate::extract::ApiQuery;
+use crate::routes::events::{last_event_id, live_sse, stream_end};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -52,7 +53,7 @@ fn level(s: Option<&str>) -> Result<LogLevel, DomainError> {
         (status = 422, description = "A bad level, since or limit", body = ErrorBody)))]
 pub async fn logs(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     ApiQuery(p): ApiQuery<LogParams>,
 ) -> ApiResult<Json<LogPage>> {
     let min = level(p.level.as_deref())?;
@@ -114,7 +115,7 @@ fn frame(l: &LogLine) -> SseEvent {
         (status = 422, description = "A bad level", body = ErrorBody)))]
 pub async fn logs_stream(
     State(state): State<AppState>,
-    _admin: Admin,
+    auth: Authorized,
     ApiQuery(p): ApiQuery<LogStreamParams>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
@@ -129,7 +130,7 @@ pub async fn logs_stream(
         last,
         replay,
         rx,
-        state.events.closed(),
+        stream_end(&state, &auth),
         |l| l.seq,
         move |l| admits(l).then(|| frame(l)),
     ))

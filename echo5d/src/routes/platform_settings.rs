@@ -8,8 +8,9 @@ use echo5_core::audit::AuditAction;
 use echo5_core::events::{Change, Changed};
 use echo5_core::platform_settings::{self, PlatformSettings, PlatformSettingsPatch};
 
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiJson};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// The names of the fields a platform settings write changed, for the log line.
@@ -31,7 +32,7 @@ fn changed_fields(changed: &Changed<PlatformSettings>) -> Vec<&'static str> {
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
 pub async fn get_platform_settings(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
 ) -> ApiResult<Json<PlatformSettings>> {
     Ok(Json((*state.store.platform_settings().await?).clone()))
 }
@@ -48,14 +49,14 @@ pub async fn get_platform_settings(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn put_platform_settings(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     ApiJson(input): ApiJson<PlatformSettings>,
 ) -> ApiResult<Json<PlatformSettings>> {
     let new = platform_settings::validate_settings(&input)?;
     let changed = state
         .store
         .update_platform_settings(
-            admin.actor(),
+            auth.actor(),
             AuditAction::PlatformSettingsReplaced,
             move |_| Ok(new),
         )
@@ -75,13 +76,13 @@ pub async fn put_platform_settings(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn patch_platform_settings(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     ApiJson(patch): ApiJson<PlatformSettingsPatch>,
 ) -> ApiResult<Json<PlatformSettings>> {
     let changed = state
         .store
         .update_platform_settings(
-            admin.actor(),
+            auth.actor(),
             AuditAction::PlatformSettingsUpdated,
             move |cur| platform_settings::apply_patch(cur, &patch),
         )

@@ -6,8 +6,9 @@ use echo5_core::settings::{SettingsInput, SettingsPatch, TenantSettings};
 use echo5_core::tenants::TenantFields;
 use echo5_data::TenantKey;
 
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiJson};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// The tenant's fields with new settings; everything else as it was.
@@ -28,7 +29,7 @@ fn with_settings(cur: &TenantFields, settings: echo5_core::settings::Settings) -
         (status = 404, description = "No such tenant", body = ErrorBody)))]
 pub async fn get_settings(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
 ) -> ApiResult<Json<TenantSettings>> {
     Ok(Json(
@@ -53,7 +54,7 @@ pub async fn get_settings(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<SettingsInput>,
 ) -> ApiResult<Json<TenantSettings>> {
@@ -61,7 +62,7 @@ pub async fn put_settings(
     let t = state
         .store
         .update_tenant(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             AuditAction::SettingsReplaced,
             move |cur: &TenantFields| Ok((with_settings(cur, settings), secrets)),
@@ -83,14 +84,14 @@ pub async fn put_settings(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn patch_settings(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(patch): ApiJson<SettingsPatch>,
 ) -> ApiResult<Json<TenantSettings>> {
     let t = state
         .store
         .update_tenant(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             AuditAction::SettingsUpdated,
             move |cur: &TenantFields| {

@@ -6,8 +6,9 @@ use echo5_core::sla::Breach;
 use echo5_data::TenantKey;
 
 use super::PageParams;
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiQuery};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 /// Leads in breach across every tenant, most overdue first.
@@ -20,7 +21,7 @@ use crate::state::AppState;
         (status = 422, description = "Bad limit or cursor", body = ErrorBody)))]
 pub async fn all_breaches(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<Breach>>> {
     let (limit, cursor) = p.parse()?;
@@ -39,7 +40,7 @@ pub async fn all_breaches(
         (status = 422, description = "Bad limit or cursor", body = ErrorBody)))]
 pub async fn tenant_breaches(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<Breach>>> {

@@ -8,8 +8,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::List;
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiJson, ApiQuery, path_id};
+use crate::extract::{ApiJson, ApiQuery, path_id};
 use crate::state::AppState;
 
 /// The pipeline, in order; the first stage is the intake stage.
@@ -22,7 +23,7 @@ use crate::state::AppState;
         (status = 404, description = "No such tenant", body = ErrorBody)))]
 pub async fn list_stages(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
 ) -> ApiResult<Json<List<StageSummary>>> {
     let data = state.store.list_stages(TenantKey::parse(&tenant)).await?;
@@ -42,13 +43,13 @@ pub async fn list_stages(
         (status = 422, description = "Bad name", body = ErrorBody)))]
 pub async fn add_stage(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(new): ApiJson<NewStage>,
 ) -> ApiResult<(StatusCode, Json<Stage>)> {
     let s = state
         .store
-        .add_stage(admin.actor(), TenantKey::parse(&tenant), new)
+        .add_stage(auth.actor(), TenantKey::parse(&tenant), new)
         .await?;
     let s = state.events.publish_all(s);
     Ok((StatusCode::CREATED, Json(s)))
@@ -67,13 +68,13 @@ pub async fn add_stage(
         (status = 422, description = "Not a permutation of the pipeline", body = ErrorBody)))]
 pub async fn reorder_stages(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(order): ApiJson<StageOrder>,
 ) -> ApiResult<Json<List<Stage>>> {
     let data = state
         .store
-        .reorder_stages(admin.actor(), TenantKey::parse(&tenant), order.order)
+        .reorder_stages(auth.actor(), TenantKey::parse(&tenant), order.order)
         .await?;
     let data = state.events.publish_all(data);
     Ok(Json(List { data }))
@@ -94,14 +95,14 @@ pub async fn reorder_stages(
         (status = 422, description = "Bad name", body = ErrorBody)))]
 pub async fn patch_stage(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path((tenant, stage)): Path<(String, String)>,
     ApiJson(patch): ApiJson<StagePatch>,
 ) -> ApiResult<Json<Stage>> {
     let s = state
         .store
         .patch_stage(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             path_id(&stage, "stage")?,
             patch,
@@ -133,7 +134,7 @@ pub struct DeleteStageParams {
         (status = 422, description = "Bad move_to", body = ErrorBody)))]
 pub async fn delete_stage(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path((tenant, stage)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<DeleteStageParams>,
 ) -> ApiResult<Json<StageDeleted>> {
@@ -149,7 +150,7 @@ pub async fn delete_stage(
         .transpose()?;
     let done = state
         .store
-        .delete_stage(admin.actor(), TenantKey::parse(&tenant), id, move_to)
+        .delete_stage(auth.actor(), TenantKey::parse(&tenant), id, move_to)
         .await?;
     let done = state.events.publish_all(done);
     Ok(Json(StageDeleted {

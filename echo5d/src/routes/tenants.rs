@@ -10,8 +10,9 @@ use echo5_data::tenants::DeleteMode;
 use serde::Deserialize;
 
 use super::PageParams;
+use crate::access::Authorized;
 use crate::error::ApiResult;
-use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// Tenants, newest first.
@@ -24,7 +25,7 @@ use crate::state::AppState;
         (status = 422, description = "Limit out of range or cursor not from this API", body = ErrorBody)))]
 pub async fn list_tenants(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<Tenant>>> {
     let (limit, cursor) = params.parse()?;
@@ -43,7 +44,7 @@ pub async fn list_tenants(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn create_tenant(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     ApiJson(input): ApiJson<NewTenant>,
 ) -> ApiResult<(StatusCode, Json<Tenant>)> {
     // Settings the request leaves out (and the pipeline) come from the platform settings.
@@ -51,7 +52,7 @@ pub async fn create_tenant(
     let (fields, secrets) = tenants::validate_new_with(&input, &platform)?;
     let t = state
         .store
-        .create_tenant(admin.actor(), fields, secrets)
+        .create_tenant(auth.actor(), fields, secrets)
         .await?;
     let t = state.events.publish_all(t);
     tracing::info!(tenant = %t.slug, "tenant created");
@@ -68,7 +69,7 @@ pub async fn create_tenant(
         (status = 404, description = "No such tenant", body = ErrorBody)))]
 pub async fn get_tenant(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
 ) -> ApiResult<Json<Tenant>> {
     Ok(Json(
@@ -89,7 +90,7 @@ pub async fn get_tenant(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn replace_tenant(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<TenantReplace>,
 ) -> ApiResult<Json<Tenant>> {
@@ -97,7 +98,7 @@ pub async fn replace_tenant(
     let t = state
         .store
         .update_tenant(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             AuditAction::TenantReplaced,
             move |_| Ok(replacement),
@@ -119,14 +120,14 @@ pub async fn replace_tenant(
         (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
 pub async fn patch_tenant(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(patch): ApiJson<TenantPatch>,
 ) -> ApiResult<Json<Tenant>> {
     let t = state
         .store
         .update_tenant(
-            admin.actor(),
+            auth.actor(),
             TenantKey::parse(&tenant),
             AuditAction::TenantUpdated,
             move |cur| tenants::apply_patch(cur, &patch),
@@ -156,7 +157,7 @@ pub struct DeleteParams {
         (status = 409, description = "The tenant holds leads", body = ErrorBody)))]
 pub async fn delete_tenant(
     State(state): State<AppState>,
-    admin: Admin,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> ApiResult<StatusCode> {
@@ -167,7 +168,7 @@ pub async fn delete_tenant(
     };
     state
         .store
-        .delete_tenant(admin.actor(), TenantKey::parse(&tenant), mode)
+        .delete_tenant(auth.actor(), TenantKey::parse(&tenant), mode)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

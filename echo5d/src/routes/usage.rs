@@ -7,8 +7,9 @@ use echo5_core::usage::{Month, TenantUsageReport, UsageReport};
 use echo5_data::TenantKey;
 use serde::Deserialize;
 
+use crate::access::Authorized;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, ApiQuery};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -43,7 +44,7 @@ impl UsageParams {
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
 pub async fn usage(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     ApiQuery(params): ApiQuery<UsageParams>,
 ) -> ApiResult<Json<UsageReport>> {
     let month = params.month(&state)?;
@@ -62,7 +63,7 @@ pub async fn usage(
         (status = 404, description = "No such tenant", body = ErrorBody)))]
 pub async fn tenant_usage(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<UsageParams>,
 ) -> ApiResult<Json<TenantUsageReport>> {

@@ -81,6 +81,7 @@ pub fn args(dir: &std::path::Path) -> ServeArgs {
         public_url: None,
         smtp_url_file: None,
         http: Default::default(),
+        sessions: Default::default(),
     }
 }
 

@@ -1,0 +1,725 @@
+//! Users, sessions, personal tokens and links against a real daemon on loopback: logins
+//! that answer alike, throttling, idle and absolute expiry on the manual clock, credentials
+//! (and a live event stream) ending when a user is deactivated or changes their password,
+//! single-use links through a real SMTP server, scopes and roles, and no secret in any
+//! answer, log line or `Debug` output.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::TestServer;
+use common::smtp::SmtpSink;
+use common::sse::SseStream;
+use echo5_core::clock::Clock;
+use echo5_core::secret::Secret;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "violet-Harbor-93-quietly-Lantern";
+const NEW_PASSWORD: &str = "amber Kestrel 71 over the Fjord";
+
+/// A request with `token` (if any) as the bearer; status, headers and the raw body.
+async fn raw(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let mut req = s.client.request(method, s.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.unwrap())
+}
+
+async fn call(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let (st, _, text) = raw(s, method, path, Some(token), body).await;
+    let v = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} {st}: {e}: {text}"))
+    };
+    (st, v)
+}
+
+fn link_token(url: &str) -> String {
+    url.split("#token=")
+        .nth(1)
+        .expect("token in link")
+        .to_string()
+}
+
+/// A tenant user with a password set through their invitation; returns the user.
+async fn user(s: &TestServer, tenant: &str, email: &str, role: &str) -> Value {
+    let (st, created) = s
+        .post(
+            &format!("/api/v1/tenants/{tenant}/users"),
+            &json!({"email": email, "name": "Jo Tester", "role": role}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{created}");
+    let token = link_token(created["invite_url"].as_str().unwrap());
+    let (st, _, body) = raw(
+        s,
+        Method::POST,
+        "/api/v1/auth/accept-invite",
+        None,
+        Some(json!({"token": token, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    created
+}
+
+async fn login_raw(
+    s: &TestServer,
+    email: &str,
+    password: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    raw(
+        s,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+async fn login(s: &TestServer, email: &str, password: &str) -> String {
+    let (st, _, body) = login_raw(s, email, password).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+async fn two_tenants(s: &TestServer) {
+    s.tenant(r#"{"name": "Open Arms", "slug": "open-arms"}"#)
+        .await;
+    s.tenant(r#"{"name": "Caring Hearts", "slug": "caring-hearts"}"#)
+        .await;
+}
+
+#[tokio::test]
+async fn login_answers_a_wrong_password_and_an_unknown_address_alike() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "jo@openarms.test", "admin").await;
+
+    let (st, _, body) = login_raw(&s, "Jo@OpenArms.test", PASSWORD).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v["token"].as_str().unwrap().starts_with("e5s_"));
+    assert_eq!(v["user"]["email"], "jo@openarms.test");
+    assert_eq!(v["user"]["role"], "admin");
+    let expires: chrono::DateTime<chrono::Utc> = v["expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(expires, s.clock.now() + TimeDelta::minutes(30));
+
+    let wrong = login_raw(&s, "jo@openarms.test", "not-the-password-at-all").await;
+    let unknown = login_raw(&s, "nobody@openarms.test", "not-the-password-at-all").await;
+    assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.0, unknown.0);
+    assert_eq!(wrong.2, unknown.2, "bodies differ");
+    assert!(wrong.2.contains("invalid_credentials"), "{}", wrong.2);
+    let header_names = |h: &reqwest::header::HeaderMap| {
+        let mut n: Vec<String> = h
+            .keys()
+            .filter(|k| *k != "date")
+            .map(|k| format!("{k}: {:?}", h[k]))
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(header_names(&wrong.1), header_names(&unknown.1));
+}
+
+#[tokio::test]
+async fn logins_slow_down_from_the_fifth_failure_and_lock_at_the_tenth() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "lee@openarms.test", "agent").await;
+
+    for _ in 0..4 {
+        let (st, _, _) = login_raw(&s, "lee@openarms.test", "wrong-wrong-wrong").await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    // The 5th failure is answered after a second.
+    let started = Instant::now();
+    let (st, _, _) = login_raw(&s, "lee@openarms.test", "wrong-wrong-wrong").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Four more failures as the store records them (each would be answered 2–8 s late).
+    let policy = s.state.login_throttle;
+    for _ in 0..4 {
+        s.state
+            .store
+            .record_login_failure(
+                echo5_data::sessions::ThrottleKey::Email("lee@openarms.test".into()),
+                policy,
+            )
+            .await
+            .unwrap();
+    }
+    // The 10th failure locks the address: 429 with Retry-After until the oldest leaves the
+    // 15-minute window (the manual clock has not moved).
+    let (st, h, body) = login_raw(&s, "lee@openarms.test", "wrong-wrong-wrong").await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("too_many_login_attempts"), "{body}");
+    assert_eq!(h["retry-after"], "900");
+    // Locked means the right password too.
+    let (st, _, _) = login_raw(&s, "lee@openarms.test", PASSWORD).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+
+    s.clock.advance(TimeDelta::minutes(15));
+    login(&s, "lee@openarms.test", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_and_at_the_absolute_limit() {
+    let s = TestServer::start_with(|a| a.sessions.session_max = Duration::from_secs(3600)).await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "ida@openarms.test", "agent").await;
+
+    // Idle: used every 29 minutes it lives; 30 minutes unused ends it.
+    let idle = login(&s, "ida@openarms.test", PASSWORD).await;
+    let me = |t: String| {
+        let s = &s;
+        async move { call(s, Method::GET, "/api/v1/me", &t, None).await }
+    };
+    s.clock.advance(TimeDelta::minutes(29));
+    assert_eq!(me(idle.clone()).await.0, StatusCode::OK);
+    s.clock.advance(TimeDelta::minutes(29));
+    assert_eq!(me(idle.clone()).await.0, StatusCode::OK);
+    s.clock.advance(TimeDelta::minutes(30));
+    let (st, body) = me(idle.clone()).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "session_expired");
+
+    // Absolute (one hour here): busy or not, it ends at its limit.
+    let busy = login(&s, "ida@openarms.test", PASSWORD).await;
+    for _ in 0..2 {
+        s.clock.advance(TimeDelta::minutes(20));
+        assert_eq!(me(busy.clone()).await.0, StatusCode::OK);
+    }
+    s.clock.advance(TimeDelta::minutes(19));
+    assert_eq!(me(busy.clone()).await.0, StatusCode::OK);
+    s.clock.advance(TimeDelta::minutes(1));
+    let (st, body) = me(busy).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "session_expired");
+}
+
+#[tokio::test]
+async fn deactivation_ends_sessions_tokens_and_a_live_event_stream() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    let u = user(&s, "open-arms", "dee@openarms.test", "admin").await;
+    let session = login(&s, "dee@openarms.test", PASSWORD).await;
+    let (st, tok) = call(
+        &s,
+        Method::POST,
+        "/api/v1/me/tokens",
+        &session,
+        Some(json!({"label": "script", "scope": "write"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{tok}");
+    let personal = tok["secret"].as_str().unwrap().to_string();
+    assert!(personal.starts_with("e5p_"));
+    assert_eq!(
+        call(
+            &s,
+            Method::GET,
+            "/api/v1/tenants/open-arms",
+            &personal,
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+
+    let mut stream = SseStream::open(
+        s.client.get(s.url("/api/v1/events")).bearer_auth(&session),
+        None,
+    )
+    .await;
+    // The stream is live: it carries the user's own tenant's change.
+    let (st, _) = s
+        .patch("/api/v1/tenants/open-arms/settings", r#"{"sla_hours": 4}"#)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(stream.next("tenant.updated").await.is_some());
+
+    let id = u["id"].as_str().unwrap();
+    let (st, body) = s
+        .patch(
+            &format!("/api/v1/tenants/open-arms/users/{id}"),
+            r#"{"active": false}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["active"], false);
+
+    // The stream ends by itself (`next` fails after 10 s if it does not).
+    assert!(stream.next("no-such-kind").await.is_none());
+    for t in [&session, &personal] {
+        let (st, body) = call(&s, Method::GET, "/api/v1/tenants/open-arms", t, None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    let (st, _, _) = login_raw(&s, "dee@openarms.test", PASSWORD).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_users_other_sessions() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "pat@openarms.test", "manager").await;
+    let here = login(&s, "pat@openarms.test", PASSWORD).await;
+    let there = login(&s, "pat@openarms.test", PASSWORD).await;
+
+    let (st, body) = call(
+        &s,
+        Method::PATCH,
+        "/api/v1/me",
+        &here,
+        Some(json!({"password": NEW_PASSWORD, "current_password": "a wrong guess here"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "wrong_password");
+    assert_eq!(
+        call(&s, Method::GET, "/api/v1/me", &there, None).await.0,
+        StatusCode::OK
+    );
+
+    let (st, body) = call(
+        &s,
+        Method::PATCH,
+        "/api/v1/me",
+        &here,
+        Some(json!({"password": NEW_PASSWORD, "current_password": PASSWORD, "name": "Pat Q"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "Pat Q");
+    assert_eq!(
+        call(&s, Method::GET, "/api/v1/me", &here, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&s, Method::GET, "/api/v1/me", &there, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    login(&s, "pat@openarms.test", NEW_PASSWORD).await;
+    let (st, _, _) = login_raw(&s, "pat@openarms.test", PASSWORD).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+
+/// The mails the sink holds for `to`, after waiting (bounded) for `n` of them.
+async fn mails_to(sink: &SmtpSink, to: &str, n: usize) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got: Vec<String> = sink
+            .mails()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.contains(to)))
+            .map(|m| m.decoded())
+            .collect();
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no mail #{n} to {to}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn token_in_mail(mail: &str, prefix: &str) -> String {
+    let at = mail
+        .find(&format!("#token={prefix}"))
+        .expect("link in mail")
+        + 7;
+    mail[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn invitation_and_reset_links_work_once_and_expire() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let s = TestServer::start_with(|a| a.smtp_url = Some(Secret::new(url))).await;
+    two_tenants(&s).await;
+    let post = |path: &'static str, body: Value| {
+        let s = &s;
+        async move { raw(s, Method::POST, path, None, Some(body)).await }
+    };
+
+    // The invitation arrives by mail with the same link the create answer carried.
+    let (st, created) = s
+        .post(
+            "/api/v1/tenants/open-arms/users",
+            r#"{"email": "ivy@openarms.test", "name": "Ivy"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{created}");
+    assert_eq!(created["role"], "agent");
+    let answer_token = link_token(created["invite_url"].as_str().unwrap());
+    let mail = mails_to(&sink, "ivy@openarms.test", 1).await.remove(0);
+    assert_eq!(token_in_mail(&mail, "e5i_"), answer_token);
+    let (st, _, body) = post(
+        "/api/v1/auth/accept-invite",
+        json!({"token": answer_token, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (st, _, again) = post(
+        "/api/v1/auth/accept-invite",
+        json!({"token": answer_token, "password": NEW_PASSWORD}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.contains("invalid_link"), "{again}");
+    login(&s, "ivy@openarms.test", PASSWORD).await;
+
+    // An invitation is good for 72 hours, not a moment longer.
+    let (_, late) = s
+        .post(
+            "/api/v1/tenants/open-arms/users",
+            r#"{"email": "late@openarms.test", "name": "Late"}"#,
+        )
+        .await;
+    s.clock.advance(TimeDelta::hours(72));
+    let (st, _, expired) = post(
+        "/api/v1/auth/accept-invite",
+        json!({"token": link_token(late["invite_url"].as_str().unwrap()), "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(expired, again, "an expired link answers as a used one");
+
+    // Reset: 202 whether or not the address has an account; one mail, to the account.
+    let (st, _, _) = post(
+        "/api/v1/auth/password-reset",
+        json!({"email": "IVY@openarms.test"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::ACCEPTED);
+    let (st, _, _) = post(
+        "/api/v1/auth/password-reset",
+        json!({"email": "ghost@openarms.test"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::ACCEPTED);
+    let mails = mails_to(&sink, "ivy@openarms.test", 2).await;
+    let reset = token_in_mail(&mails[1], "e5r_");
+    let session = login(&s, "ivy@openarms.test", PASSWORD).await;
+    let (st, _, body) = post(
+        "/api/v1/auth/password-reset/confirm",
+        json!({"token": reset, "password": NEW_PASSWORD}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    // The reset ended the sessions; the link works once.
+    assert_eq!(
+        call(&s, Method::GET, "/api/v1/me", &session, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (st, _, _) = post(
+        "/api/v1/auth/password-reset/confirm",
+        json!({"token": reset, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    login(&s, "ivy@openarms.test", NEW_PASSWORD).await;
+
+    // A reset link is good for an hour.
+    post(
+        "/api/v1/auth/password-reset",
+        json!({"email": "ivy@openarms.test"}),
+    )
+    .await;
+    let mails = mails_to(&sink, "ivy@openarms.test", 3).await;
+    let reset = token_in_mail(&mails[2], "e5r_");
+    s.clock.advance(TimeDelta::hours(1));
+    let (st, _, _) = post(
+        "/api/v1/auth/password-reset/confirm",
+        json!({"token": reset, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        sink.mails()
+            .iter()
+            .all(|m| !m.to.iter().any(|t| t.contains("ghost")))
+    );
+}
+
+#[tokio::test]
+async fn a_read_scoped_token_reads_and_never_writes() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "rae@openarms.test", "admin").await;
+    let session = login(&s, "rae@openarms.test", PASSWORD).await;
+    let (st, tok) = call(
+        &s,
+        Method::POST,
+        "/api/v1/me/tokens",
+        &session,
+        Some(json!({"label": "report", "scope": "read", "expires_in_days": 1})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{tok}");
+    let read = tok["secret"].as_str().unwrap().to_string();
+
+    let settings = "/api/v1/tenants/open-arms/settings";
+    assert_eq!(
+        call(&s, Method::GET, settings, &read, None).await.0,
+        StatusCode::OK
+    );
+    let (st, body) = call(
+        &s,
+        Method::PATCH,
+        settings,
+        &read,
+        Some(json!({"sla_hours": 3})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    // No token mints tokens or changes its account.
+    let (st, _) = call(
+        &s,
+        Method::POST,
+        "/api/v1/me/tokens",
+        &read,
+        Some(json!({"label": "more", "scope": "write"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Listed without the token itself; deleted, it stops at once.
+    let (st, list) = call(&s, Method::GET, "/api/v1/me/tokens", &session, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(list["data"][0]["prefix"], read[..9]);
+    assert!(!list.to_string().contains(&read));
+    let id = list["data"][0]["id"].as_str().unwrap();
+    let (st, _) = call(
+        &s,
+        Method::DELETE,
+        &format!("/api/v1/me/tokens/{id}"),
+        &session,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(
+        call(&s, Method::GET, settings, &read, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Expired after its day.
+    let (_, tok) = call(
+        &s,
+        Method::POST,
+        "/api/v1/me/tokens",
+        &session,
+        Some(json!({"label": "day", "scope": "read", "expires_in_days": 1})),
+    )
+    .await;
+    let day = tok["secret"].as_str().unwrap().to_string();
+    s.clock.advance(TimeDelta::days(1));
+    let (st, body) = call(&s, Method::GET, settings, &day, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "token_expired");
+}
+
+#[tokio::test]
+async fn managers_and_agents_are_refused_settings_and_never_see_another_tenant() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "max@openarms.test", "manager").await;
+    user(&s, "open-arms", "ada@openarms.test", "agent").await;
+    let admin = user(&s, "open-arms", "ann@openarms.test", "admin").await;
+    for email in ["max@openarms.test", "ada@openarms.test"] {
+        let t = login(&s, email, PASSWORD).await;
+        let (st, body) = call(
+            &s,
+            Method::GET,
+            "/api/v1/tenants/open-arms/settings",
+            &t,
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{email}: {body}");
+        assert_eq!(body["error"]["code"], "forbidden");
+        // Another tenant answers as a tenant that does not exist.
+        let other = call(
+            &s,
+            Method::GET,
+            "/api/v1/tenants/caring-hearts/settings",
+            &t,
+            None,
+        )
+        .await;
+        let none = call(
+            &s,
+            Method::GET,
+            "/api/v1/tenants/no-such-tenant/settings",
+            &t,
+            None,
+        )
+        .await;
+        assert_eq!(other.0, StatusCode::NOT_FOUND, "{email}: {}", other.1);
+        assert_eq!(other, none);
+        // Platform routes are not theirs.
+        let (st, _) = call(&s, Method::GET, "/api/v1/tenants", &t, None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        // Their own tenant they may read.
+        let (st, _) = call(&s, Method::GET, "/api/v1/tenants/open-arms", &t, None).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    // A tenant admin manages their tenant's users but does not lock themselves out.
+    let t = login(&s, "ann@openarms.test", PASSWORD).await;
+    let (st, list) = call(&s, Method::GET, "/api/v1/tenants/open-arms/users", &t, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(list["data"].as_array().unwrap().len(), 3);
+    let me = admin["id"].as_str().unwrap();
+    let (st, body) = call(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/tenants/open-arms/users/{me}"),
+        &t,
+        Some(json!({"active": false})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "cannot_change_self");
+    let (st, _) = call(
+        &s,
+        Method::GET,
+        "/api/v1/tenants/caring-hearts/users",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn audit_rows_name_the_acting_user() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    let u = user(&s, "open-arms", "aud@openarms.test", "admin").await;
+    let t = login(&s, "aud@openarms.test", PASSWORD).await;
+    let (st, _) = call(
+        &s,
+        Method::PATCH,
+        "/api/v1/tenants/open-arms/settings",
+        &t,
+        Some(json!({"sla_hours": 5})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, audit) = s.get("/api/v1/audit?action=settings.updated").await;
+    assert_eq!(st, StatusCode::OK);
+    let row = &audit["data"][0];
+    assert_eq!(row["by"]["kind"], "user");
+    assert_eq!(row["by"]["id"], u["id"]);
+    assert_eq!(row["by"]["email"], "aud@openarms.test");
+}
+
+#[tokio::test]
+async fn no_answer_log_line_or_debug_output_holds_a_password_hash_or_token() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let s = TestServer::start_with(|a| a.smtp_url = Some(Secret::new(url))).await;
+    two_tenants(&s).await;
+    let created = user(&s, "open-arms", "sec@openarms.test", "admin").await;
+    let invite = link_token(created["invite_url"].as_str().unwrap());
+    let session = login(&s, "sec@openarms.test", PASSWORD).await;
+    let (_, tok) = call(
+        &s,
+        Method::POST,
+        "/api/v1/me/tokens",
+        &session,
+        Some(json!({"label": "x", "scope": "write"})),
+    )
+    .await;
+    let personal = tok["secret"].as_str().unwrap().to_string();
+    let (_, wrong_body) = call(
+        &s,
+        Method::PATCH,
+        "/api/v1/me",
+        &session,
+        Some(json!({"password": NEW_PASSWORD, "current_password": "guess guess guess"})),
+    )
+    .await;
+    let mut answers = vec![wrong_body.to_string()];
+    for path in [
+        "/api/v1/me",
+        "/api/v1/me/tokens",
+        "/api/v1/tenants/open-arms/users",
+    ] {
+        answers.push(
+            call(&s, Method::GET, path, &session, None)
+                .await
+                .1
+                .to_string(),
+        );
+    }
+    answers.push(s.get("/api/v1/audit").await.1.to_string());
+    let stored = s
+        .state
+        .store
+        .find_user_by_email("sec@openarms.test".into())
+        .await
+        .unwrap()
+        .unwrap();
+    let phc = stored.password_hash.clone().unwrap().as_phc().to_string();
+    let debug = format!("{stored:?}");
+    let login: echo5_core::sessions::Login =
+        serde_json::from_value(json!({"email": "sec@openarms.test", "password": PASSWORD}))
+            .unwrap();
+    let debug = format!("{debug} {login:?}");
+
+    let secrets = [PASSWORD, NEW_PASSWORD, &phc, &session, &personal, &invite];
+    let logs = common::captured_logs();
+    for secret in secrets {
+        for a in &answers {
+            assert!(!a.contains(secret), "an answer holds a secret: {a}");
+        }
+        assert!(!logs.contains(secret), "a log line holds a secret");
+        assert!(
+            !debug.contains(secret),
+            "Debug output holds a secret: {debug}"
+        );
+    }
+    assert!(!logs.contains("$argon2id$"));
+    assert!(answers.iter().all(|a| !a.contains("$argon2id$")));
+}
