@@ -48,6 +48,12 @@ struct Side {
     key_prefixes: Vec<String>,
     key_labels: Vec<String>,
     leads: Vec<(Uuid, String, String)>,
+    /// A user of the tenant (a manager who accepted the invitation) and a personal token
+    /// of theirs.
+    user_id: String,
+    user_email: String,
+    user_name: String,
+    token_id: String,
 }
 
 impl Side {
@@ -110,6 +116,58 @@ impl Side {
             assert_eq!(lead.stage_id.to_string(), stages[0], "leads land in intake");
             leads.push((lead.id, email, person));
         }
+        let user_email = format!("{}.staff.qz7@example.com", word.to_lowercase());
+        let user_name = format!("{word} Staff Qz7");
+        let (st, u) = s
+            .post(
+                &format!("/api/v1/tenants/{slug}/users"),
+                &json!({"email": user_email, "name": user_name, "role": "manager"}).to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{u}");
+        let invite = u["invite_url"]
+            .as_str()
+            .unwrap()
+            .split("#token=")
+            .nth(1)
+            .unwrap();
+        let password = "isolation-Quartz-71-harbour-Lamp";
+        let anon = |path: &str, body: Value| {
+            s.client
+                .post(s.url(path))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+        };
+        let r = anon(
+            "/api/v1/auth/accept-invite",
+            json!({"token": invite, "password": password}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r: Value = anon(
+            "/api/v1/auth/login",
+            json!({"email": user_email, "password": password}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let session = r["token"].as_str().unwrap();
+        let t: Value = s
+            .client
+            .post(s.url("/api/v1/me/tokens"))
+            .bearer_auth(session)
+            .header("content-type", "application/json")
+            .body(json!({"label": format!("{word} script qz7"), "scope": "read"}).to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         Side {
             label,
             id,
@@ -123,6 +181,10 @@ impl Side {
             key_prefixes,
             key_labels,
             leads,
+            user_id: u["id"].as_str().unwrap().to_string(),
+            user_email,
+            user_name,
+            token_id: t["id"].as_str().unwrap().to_string(),
         }
     }
 
@@ -134,6 +196,10 @@ impl Side {
             self.name.clone(),
             self.custom_stage_name.clone(),
             self.key_secret.clone(),
+            self.user_id.clone(),
+            self.user_email.clone(),
+            self.user_name.clone(),
+            self.token_id.clone(),
         ];
         out.extend(self.stages.iter().cloned());
         out.extend(self.key_ids.iter().cloned());
@@ -157,13 +223,15 @@ impl Side {
             Role::ApiKey => json!(self.key_secret),
             Role::Lead => json!(self.leads[0].0.to_string()),
             Role::Search => json!(self.leads[0].1),
+            Role::User => json!(self.user_id),
+            Role::Token => json!(self.token_id),
         }
     }
 
     /// Everything observable about the tenant, to compare before and after a direction.
     async fn snapshot(&self, s: &TestServer) -> Value {
         let mut snap = Map::new();
-        for part in ["", "/stages", "/keys", "/settings"] {
+        for part in ["", "/stages", "/keys", "/settings", "/users"] {
             let (st, mut v) = s.get(&format!("/api/v1/tenants/{}{part}", self.id)).await;
             assert_eq!(st, StatusCode::OK, "{part}: {v}");
             // Using a key is not changing it.
@@ -201,6 +269,10 @@ enum Role {
     Lead,
     /// A free-text search: the other tenant's lead e-mail.
     Search,
+    /// A user of the tenant.
+    User,
+    /// A personal token of the tenant's user.
+    Token,
 }
 
 /// A path parameter's role, from its name or, for a bare `{id}`, the segment before it.
@@ -211,6 +283,8 @@ fn path_role(path: &str, name: &str) -> Option<Role> {
         "key_id" => Some(Role::Key),
         "key" | "api_key" => Some(Role::ApiKey),
         "lead" | "lead_id" => Some(Role::Lead),
+        "user_id" => Some(Role::User),
+        "token_id" => Some(Role::Token),
         _ => None,
     };
     if by_name.is_some() || name != "id" {
