@@ -723,3 +723,32 @@ async fn no_answer_log_line_or_debug_output_holds_a_password_hash_or_token() {
     assert!(!logs.contains("$argon2id$"));
     assert!(answers.iter().all(|a| !a.contains("$argon2id$")));
 }
+
+#[test]
+fn every_operation_states_its_permission() {
+    let doc = serde_json::to_value(echo5d::openapi()).unwrap();
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "put", "post", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            seen += 1;
+            let described = op["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("Permission: "));
+            if op.get("x-permission").is_none() || !described {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(seen > 50, "{seen} operations");
+    assert!(missing.is_empty(), "no permission stated: {missing:?}");
+    let settings = &doc["paths"]["/api/v1/tenants/{tenant}/settings"]["patch"]["x-permission"];
+    assert_eq!(settings["subject"], "settings");
+    assert_eq!(settings["action"], "write");
+    assert_eq!(settings["tenant_users"], "manage_settings");
+    let lead = &doc["paths"]["/api/v1/leads/{lead_id}"]["patch"]["x-permission"];
+    assert_eq!(lead["tenant_users"], "view_leads + edit_leads");
+}
