@@ -38,6 +38,10 @@ pub struct Cli {
     /// over SSH.
     #[arg(long, env = "ECHO5_MOUSE")]
     pub mouse: bool,
+    /// Log in as this user (the password is asked, never echoed) instead of using the
+    /// admin token. The session is kept in memory only.
+    #[arg(long, env = "ECHO5_LOGIN", value_name = "EMAIL")]
+    pub login: Option<String>,
     /// Seconds between automatic refreshes of the current screen.
     #[arg(long, env = "ECHO5_REFRESH", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub refresh: u32,
