@@ -64,7 +64,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     let mut right = Vec::new();
     // Breaches in the SLA screen's scope, counted on every screen; new ones called out.
-    if let Some(rows) = &state.sla.remote.data
+    // Without a session nothing of the last one shows, the breach count included.
+    if let Some(rows) = state.sla.remote.data.as_ref().filter(|_| !state.session.waiting())
         && !rows.is_empty()
     {
         let new = state.sla.unseen.len();
@@ -94,13 +95,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Span::styled(" echo5 ", theme::title()),
         Span::styled(state.base_url.clone(), theme::dim()),
     ]);
-    // Logged in (`--login`): who, and as what.
+    // Logged in (`--login`): who, and as what; without the role, or not at all, when the
+    // line has no room for it.
     if let Some(u) = state.session.user.as_ref().filter(|_| state.session.ready) {
-        left.spans.extend([
-            Span::raw("  "),
-            Span::styled(printable(&u.email), theme::title()),
-            Span::styled(format!(" ({})", u.role.as_str()), theme::dim()),
-        ]);
+        let email = Span::styled(printable(&u.email), theme::title());
+        let role = Span::styled(format!(" ({})", u.role.as_str()), theme::dim());
+        let room = usize::from(l.width).saturating_sub(left.width() + 3);
+        if email.width() + role.width() <= room {
+            left.spans.extend([Span::raw("  "), email, role]);
+        } else if email.width() <= room {
+            left.spans.extend([Span::raw("  "), email]);
+        }
     }
     // The platform screens sit beside the daemon they administer: full names, else short
     // ones, else only the one shown.

@@ -371,7 +371,7 @@ fn pick_stage(frame: &mut Frame, body: Rect, p: &PickStage) {
 
 /// The login dialog: who, at which daemon, and the password as dots (never its characters).
 fn login(frame: &mut Frame, body: Rect, state: &State, l: &Login) {
-    let h = 9 + u16::from(l.reason.is_some()) + u16::from(l.error.is_some());
+    let h = 8 + u16::from(l.reason.is_some()) + u16::from(l.error.is_some());
     let area = centered(body, 60, h);
     frame.render_widget(Clear, area);
     let block = dialog_block("Log in to Echo5");

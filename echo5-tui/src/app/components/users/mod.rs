@@ -132,7 +132,7 @@ const TEAM_BINDINGS: &[Binding] = &[
     b(&[ch('a')], Cmd::Add, "invite", true),
     b(&[ch('r')], Cmd::Role, "role", true),
     b(&[ch('p')], Cmd::Permission, "permission", true),
-    b(&[ch('x')], Cmd::Active, "deactivate / reactivate", true),
+    b(&[ch('x')], Cmd::Active, "(de)activate", true),
     b(&[ch('D')], Cmd::Delete, "delete", true),
 ];
 
