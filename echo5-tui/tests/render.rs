@@ -1176,7 +1176,13 @@ fn team_invite_link_modal() {
         &mut s,
         &requests(&fx)[0],
         Ok(echo5_tui::app::Reply::UserCreated {
-            user: Box::new(user(7, "nina@openarms.example", "Nina Nurse", echo5_core::users::Role::Agent, Some(tenant_id(1)))),
+            user: Box::new(user(
+                7,
+                "nina@openarms.example",
+                "Nina Nurse",
+                echo5_core::users::Role::Agent,
+                Some(tenant_id(1)),
+            )),
             invite_url: Some(echo5_core::secret::Secret::new(
                 "http://127.0.0.1:8787/invite/e5i_FAKEinviteLINKsnapshotONLY0123".into(),
             )),
@@ -1200,7 +1206,10 @@ fn a_managers_header_and_footer_show_only_what_they_may_use() {
     s.toasts.clear();
     let text = render(&s, 120, 40);
     for hidden in ["Settings", "Keys", "Platform", "Usage", "Logs", "Dashboard"] {
-        assert!(!text.contains(hidden), "{hidden} shown to a manager:\n{text}");
+        assert!(
+            !text.contains(hidden),
+            "{hidden} shown to a manager:\n{text}"
+        );
     }
     assert!(text.contains("maria@openarms.example (manager)"), "{text}");
     check("manager_leads", &s);

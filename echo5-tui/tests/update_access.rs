@@ -17,7 +17,13 @@ fn manager() -> User {
 
 /// An agent with the role's own permissions (read-only).
 fn agent() -> User {
-    user(5, "ann@openarms.example", "Ann Agent", Role::Agent, Some(tenant_id(1)))
+    user(
+        5,
+        "ann@openarms.example",
+        "Ann Agent",
+        Role::Agent,
+        Some(tenant_id(1)),
+    )
 }
 
 fn admin() -> User {
@@ -70,7 +76,19 @@ fn a_manager_sees_their_lead_screens_and_nothing_of_settings_or_the_platform() {
         ]
     );
     let p = palette(&s);
-    for hidden in ["settings", "keys", "platform", "usage", "logs", "team", "users", "audit", "dashboard", "all", "global"] {
+    for hidden in [
+        "settings",
+        "keys",
+        "platform",
+        "usage",
+        "logs",
+        "team",
+        "users",
+        "audit",
+        "dashboard",
+        "all",
+        "global",
+    ] {
         assert!(!p.iter().any(|c| c == hidden), "{hidden} offered: {p:?}");
     }
     for shown in ["leads", "sla", "analytics", "logout"] {
@@ -79,7 +97,10 @@ fn a_manager_sees_their_lead_screens_and_nothing_of_settings_or_the_platform() {
     // The overview's quick actions: leads, analytics, pipeline, add; no settings or keys.
     assert_eq!(s.screen, Screen::Overview);
     let keys = hint_keys(&s);
-    assert!(keys.contains(&"l".to_string()) && keys.contains(&"a".to_string()), "{keys:?}");
+    assert!(
+        keys.contains(&"l".to_string()) && keys.contains(&"a".to_string()),
+        "{keys:?}"
+    );
     assert!(!keys.contains(&"s".to_string()), "{keys:?}");
     refused(&mut s, key('s'));
     refused(&mut s, key('K'));
@@ -117,7 +138,10 @@ fn an_agent_reads_leads_but_has_no_key_that_changes_one() {
     for k in ["m", "n", "a"] {
         assert!(!keys.contains(&k.to_string()), "{k} shown: {keys:?}");
     }
-    assert!(keys.contains(&"f".to_string()), "reading keys stay: {keys:?}");
+    assert!(
+        keys.contains(&"f".to_string()),
+        "reading keys stay: {keys:?}"
+    );
     // A lead open, the keys pressed anyway only say so.
     update(&mut s, code(KeyCode::Enter));
     for k in ['m', 'n', 'a', 'c', 'u'] {
@@ -141,20 +165,41 @@ fn an_agent_reads_leads_but_has_no_key_that_changes_one() {
 fn a_tenant_admin_has_the_tenant_screens_and_its_team_but_not_the_platform() {
     let mut s = logged_in_as(admin());
     let v = visible(&s);
-    for shown in [Screen::Settings, Screen::Keys, Screen::Team, Screen::Leads, Screen::Pipeline] {
+    for shown in [
+        Screen::Settings,
+        Screen::Keys,
+        Screen::Team,
+        Screen::Leads,
+        Screen::Pipeline,
+    ] {
         assert!(v.contains(&shown), "{shown:?} missing");
     }
-    for hidden in [Screen::Dashboard, Screen::Platform, Screen::Usage, Screen::Logs, Screen::Users, Screen::AllLeads, Screen::GlobalAnalytics] {
+    for hidden in [
+        Screen::Dashboard,
+        Screen::Platform,
+        Screen::Usage,
+        Screen::Logs,
+        Screen::Users,
+        Screen::AllLeads,
+        Screen::GlobalAnalytics,
+    ] {
         assert!(!v.contains(&hidden), "{hidden:?} shown");
     }
     update(&mut s, key('3'));
     let keys = hint_keys(&s);
-    assert!(keys.contains(&"a".to_string()) && keys.contains(&"d".to_string()), "{keys:?}");
+    assert!(
+        keys.contains(&"a".to_string()) && keys.contains(&"d".to_string()),
+        "{keys:?}"
+    );
     update(&mut s, key(':'));
     typ(&mut s, "team");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.screen, Screen::Team);
-    assert!(calls(&fx).iter().any(|c| matches!(c, Call::ListUsers { .. })));
+    assert!(
+        calls(&fx)
+            .iter()
+            .any(|c| matches!(c, Call::ListUsers { .. }))
+    );
     // The picker cannot create a client.
     update(&mut s, key('2'));
     refused(&mut s, key('a'));

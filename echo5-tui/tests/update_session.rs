@@ -29,8 +29,14 @@ fn drawn(state: &State) -> String {
 
 /// The password is nowhere the operator or a log could see it.
 fn assert_no_password(state: &State, effects: &[Effect]) {
-    assert!(!format!("{state:?}").contains(PASSWORD), "password in State's Debug");
-    assert!(!format!("{effects:?}").contains(PASSWORD), "password in an effect's Debug");
+    assert!(
+        !format!("{state:?}").contains(PASSWORD),
+        "password in State's Debug"
+    );
+    assert!(
+        !format!("{effects:?}").contains(PASSWORD),
+        "password in an effect's Debug"
+    );
     for t in &state.toasts {
         assert!(!t.text.contains(PASSWORD), "password in a toast");
     }
@@ -65,7 +71,10 @@ fn nothing_is_fetched_before_the_login_and_the_password_is_masked() {
     assert_no_password(&s, &fx);
     // Backspace and ^U edit the hidden field.
     update(&mut s, code(KeyCode::Backspace));
-    assert_eq!(login_dialog(&s).password_chars(), PASSWORD.chars().count() - 1);
+    assert_eq!(
+        login_dialog(&s).password_chars(),
+        PASSWORD.chars().count() - 1
+    );
     update(&mut s, ctrl('u'));
     assert_eq!(login_dialog(&s).password_chars(), 0);
     // Enter with nothing typed sends nothing.
@@ -127,7 +136,10 @@ fn a_tenant_user_starts_on_their_tenant_and_only_reads_it() {
     assert!(!c.contains(&Call::ListTenants), "{c:?}");
     assert!(!c.contains(&Call::Dashboard), "{c:?}");
     settle(&mut s, fx);
-    assert_eq!(s.tenant.as_ref().map(|t| t.name.as_str()), Some("Open Arms"));
+    assert_eq!(
+        s.tenant.as_ref().map(|t| t.name.as_str()),
+        Some("Open Arms")
+    );
     // The picker lists only their tenant.
     assert_eq!(s.tenants.remote.data.as_ref().map(Vec::len), Some(1));
 }
@@ -176,12 +188,18 @@ fn a_throttled_login_waits_out_retry_after() {
     let err = login_dialog(&s).error.clone().unwrap_or_default();
     assert!(err.contains("120s"), "{err}");
     // Before the time is up, Enter sends nothing and says how long is left.
-    update(&mut s, Action::Tick(now() + chrono::TimeDelta::seconds(100)));
+    update(
+        &mut s,
+        Action::Tick(now() + chrono::TimeDelta::seconds(100)),
+    );
     typ(&mut s, PASSWORD);
     assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
     let err = login_dialog(&s).error.clone().unwrap_or_default();
     assert!(err.contains("20s"), "{err}");
-    update(&mut s, Action::Tick(now() + chrono::TimeDelta::seconds(121)));
+    update(
+        &mut s,
+        Action::Tick(now() + chrono::TimeDelta::seconds(121)),
+    );
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(matches!(calls(&fx)[..], [Call::Login { .. }]));
     assert_no_password(&s, &fx);
@@ -207,7 +225,11 @@ fn a_session_that_ends_asks_for_a_new_login_then_refetches_and_reopens_the_strea
     assert!(!s.toasts.iter().any(|t| t.text.contains("401")));
     // The other answers' 401s say nothing more; nothing is fetched while it waits.
     for r in &reqs[1..] {
-        answer(&mut s, r, Err(http_error(401, "invalid_token", "session expired")));
+        answer(
+            &mut s,
+            r,
+            Err(http_error(401, "invalid_token", "session expired")),
+        );
     }
     assert!(update(&mut s, Action::Tick(now() + chrono::TimeDelta::seconds(30))).is_empty());
     // Behind the dialog, the last session's leads are not drawn.
@@ -219,8 +241,14 @@ fn a_session_that_ends_asks_for_a_new_login_then_refetches_and_reopens_the_strea
     let fx = log_in(&mut s, &manager());
     assert!(s.overlay.is_none());
     assert_eq!(s.screen, Screen::Leads, "the same screen again");
-    assert!(calls(&fx).iter().any(|c| matches!(c, Call::ListLeads { .. })));
-    let reopened = fx.iter().any(|e| matches!(e, Effect::Stream { conn_id, .. } if *conn_id > conn_before));
+    assert!(
+        calls(&fx)
+            .iter()
+            .any(|c| matches!(c, Call::ListLeads { .. }))
+    );
+    let reopened = fx
+        .iter()
+        .any(|e| matches!(e, Effect::Stream { conn_id, .. } if *conn_id > conn_before));
     assert!(reopened, "{fx:?}");
     assert_no_password(&s, &fx);
 }
@@ -241,7 +269,10 @@ fn logout_ends_the_session_and_opens_the_dialog() {
     let after = answer(&mut s, &requests(&fx)[0], Ok(Reply::LoggedOut));
     assert!(after.is_empty());
     assert_eq!(login_dialog(&s).reason.as_deref(), Some(LOGGED_OUT));
-    assert!(!drawn(&s).contains("Open Arms"), "no data of the session is drawn");
+    assert!(
+        !drawn(&s).contains("Open Arms"),
+        "no data of the session is drawn"
+    );
     let fx = log_in(&mut s, &owner());
     assert!(s.overlay.is_none());
     assert!(!calls(&fx).is_empty());

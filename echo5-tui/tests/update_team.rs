@@ -72,7 +72,13 @@ fn invite_sends_the_form_and_shows_the_link_once() {
             },
         }
     );
-    let mut nina = user(7, "nina@openarms.example", "Nina Nurse", Role::Manager, Some(OPEN_ARMS));
+    let mut nina = user(
+        7,
+        "nina@openarms.example",
+        "Nina Nurse",
+        Role::Manager,
+        Some(OPEN_ARMS),
+    );
     nina.last_login_at = None;
     let fx = answer(
         &mut s,
@@ -82,9 +88,15 @@ fn invite_sends_the_form_and_shows_the_link_once() {
             invite_url: Some(Secret::new(LINK.to_string())),
         }),
     );
-    assert!(calls(&fx).contains(&Call::ListUsers { realm: OA }), "the list is read again");
+    assert!(
+        calls(&fx).contains(&Call::ListUsers { realm: OA }),
+        "the list is read again"
+    );
     assert!(matches!(&s.overlay, Some(Overlay::ShowInvite(i)) if i.url.expose() == LINK));
-    assert!(!format!("{s:?}").contains("e5i_FAKE"), "the link in State's Debug");
+    assert!(
+        !format!("{s:?}").contains("e5i_FAKE"),
+        "the link in State's Debug"
+    );
     // A stray key keeps it; Enter lets it go for good.
     update(&mut s, key('j'));
     assert!(matches!(&s.overlay, Some(Overlay::ShowInvite(_))));
@@ -111,7 +123,9 @@ fn an_invite_the_rules_refuse_keeps_the_form_open() {
     update(&mut s, code(KeyCode::Tab));
     typ(&mut s, "owner");
     assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
-    assert!(matches!(&s.overlay, Some(Overlay::Form(f)) if f.error.as_deref().is_some_and(|e| e.contains("owner"))));
+    assert!(
+        matches!(&s.overlay, Some(Overlay::Form(f)) if f.error.as_deref().is_some_and(|e| e.contains("owner")))
+    );
 }
 
 #[test]
@@ -216,9 +230,17 @@ fn delete_is_confirmed_and_refusals_are_shown_as_the_daemon_words_them() {
     let fx = answer(
         &mut s,
         &req,
-        Err(http_error(409, "cannot_change_self", "you cannot delete yourself")),
+        Err(http_error(
+            409,
+            "cannot_change_self",
+            "you cannot delete yourself",
+        )),
     );
-    assert!(s.toasts.iter().any(|t| t.text.contains("you cannot delete yourself")));
+    assert!(
+        s.toasts
+            .iter()
+            .any(|t| t.text.contains("you cannot delete yourself"))
+    );
     // The list is read again: what is shown is the daemon's truth.
     assert!(calls(&fx).contains(&Call::ListUsers { realm: OA }));
     // And a delete that goes through.

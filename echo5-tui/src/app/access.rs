@@ -105,18 +105,14 @@ pub fn cmd_need(screen: Screen, cmd: Cmd) -> Option<(Subject, Action, Place)> {
         (Screen::Tenants, Cmd::Rename | Cmd::Active) => (Subject::Tenant, Write, T),
         (Screen::Tenants, Cmd::Delete) => (Subject::Tenant, Delete, T),
         (Screen::Pipeline, Cmd::Delete) => (Subject::Stages, Delete, T),
-        (
-            Screen::Pipeline,
-            Cmd::Add | Cmd::Rename | Cmd::MoveUp | Cmd::MoveDown | Cmd::Kind,
-        ) => (Subject::Stages, Write, T),
+        (Screen::Pipeline, Cmd::Add | Cmd::Rename | Cmd::MoveUp | Cmd::MoveDown | Cmd::Kind) => {
+            (Subject::Stages, Write, T)
+        }
         (Screen::Settings, Cmd::Edit | Cmd::Clear) => (Subject::Settings, Write, T),
         (Screen::Keys, Cmd::Add | Cmd::Rotate | Cmd::Reveal | Cmd::Delete) => {
             (Subject::Keys, Write, T)
         }
-        (
-            Screen::Leads,
-            Cmd::MoveStage | Cmd::Notes | Cmd::Assign | Cmd::NotSpam | Cmd::Add,
-        )
+        (Screen::Leads, Cmd::MoveStage | Cmd::Notes | Cmd::Assign | Cmd::NotSpam | Cmd::Add)
         | (Screen::Breaches, Cmd::MoveStage | Cmd::Notes | Cmd::Assign)
         | (Screen::Overview, Cmd::Add) => (Subject::Leads, Write, T),
         (Screen::Breaches, Cmd::Scope) => (Subject::Leads, Read, P),

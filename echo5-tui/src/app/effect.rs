@@ -10,10 +10,10 @@ use echo5_core::stages::StageKind;
 use std::path::PathBuf;
 use uuid::Uuid;
 
+use echo5_core::authorization::Permission;
 use echo5_core::logs::LogLevel;
 use echo5_core::platform_settings::{PlatformSettingsPatch, StageTemplate};
 use echo5_core::usage::Month;
-use echo5_core::authorization::Permission;
 use echo5_core::users::Role;
 
 #[derive(Debug, Clone, PartialEq)]

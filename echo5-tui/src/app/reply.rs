@@ -140,6 +140,9 @@ fn connection_failed(state: &mut State, e: &ApiError) {
 /// one error they can fix from here.
 pub(crate) fn describe(state: &State, e: &ApiError) -> String {
     match e {
+        ApiError::Http { status: 401, .. } if state.session.email.is_some() => {
+            session::SESSION_ENDED.to_string()
+        }
         ApiError::Http { status: 401, .. } => auth::unauthorized_text(state),
         other => other.to_string(),
     }

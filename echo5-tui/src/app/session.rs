@@ -75,7 +75,10 @@ pub(crate) fn on_key(state: &mut State, mut login: Login, key: KeyEvent) -> Vec<
     match key.code {
         KeyCode::Enter if login.busy => {}
         KeyCode::Enter => {
-            let wait = state.session.retry_at.map(|t| (t - state.now).num_seconds());
+            let wait = state
+                .session
+                .retry_at
+                .map(|t| (t - state.now).num_seconds());
             if let Some(secs) = wait.filter(|s| *s > 0) {
                 login.error = Some(throttled(secs));
             } else if login.password_chars() == 0 {
@@ -123,7 +126,11 @@ fn login_dialog(state: &mut State) -> Option<&mut Login> {
 }
 
 /// The answer to a login, logout or `/me`.
-pub(crate) fn on_reply(state: &mut State, call: &Call, result: Result<Reply, ApiError>) -> Vec<Effect> {
+pub(crate) fn on_reply(
+    state: &mut State,
+    call: &Call,
+    result: Result<Reply, ApiError>,
+) -> Vec<Effect> {
     state.dirty = true;
     match (call, result) {
         (Call::Login { .. }, Ok(Reply::LoggedIn { expires_at, user })) => {

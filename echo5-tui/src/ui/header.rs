@@ -10,8 +10,8 @@ use crate::app::auth::AuthProblem;
 use crate::app::components::Tabs;
 use crate::app::state::LiveStatus;
 use crate::app::{Conn, Screen, State, access};
-use crate::widgets::printable;
 use crate::theme;
+use crate::widgets::printable;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let [top, tabs] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
@@ -65,7 +65,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let mut right = Vec::new();
     // Breaches in the SLA screen's scope, counted on every screen; new ones called out.
     // Without a session nothing of the last one shows, the breach count included.
-    if let Some(rows) = state.sla.remote.data.as_ref().filter(|_| !state.session.waiting())
+    if let Some(rows) = state
+        .sla
+        .remote
+        .data
+        .as_ref()
+        .filter(|_| !state.session.waiting())
         && !rows.is_empty()
     {
         let new = state.sla.unseen.len();

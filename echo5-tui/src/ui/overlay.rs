@@ -7,9 +7,9 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 
 use crate::app::SecretOrigin;
 use crate::app::State;
+use crate::app::access;
 use crate::app::bindings;
 use crate::app::components::keys::IngestUrls;
-use crate::app::access;
 use crate::app::overlay::{
     Field, Form, Login, MoveTo, Overlay, Palette, PickStage, PickTenants, PickUser, ShownInvite,
     ShownKey, TypeToConfirm,
@@ -380,7 +380,10 @@ fn login(frame: &mut Frame, body: Rect, state: &State, l: &Login) {
     let text_w = usize::from(inner.width.saturating_sub(1)).max(1);
     let mut lines = Vec::new();
     if let Some(why) = &l.reason {
-        lines.push(Line::from(Span::styled(clip_to(why, text_w), theme::warn())));
+        lines.push(Line::from(Span::styled(
+            clip_to(why, text_w),
+            theme::warn(),
+        )));
     }
     lines.extend([
         Line::from(vec![
@@ -422,7 +425,10 @@ fn login(frame: &mut Frame, body: Rect, state: &State, l: &Login) {
     frame.render_widget(Paragraph::new(lines), inner);
     if !l.busy && pw_row < inner.bottom() {
         let x = inner.x + 12 + dots.chars().count() as u16;
-        frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), pw_row));
+        frame.set_cursor_position(Position::new(
+            x.min(inner.right().saturating_sub(1)),
+            pw_row,
+        ));
     }
 }
 

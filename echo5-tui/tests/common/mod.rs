@@ -18,10 +18,10 @@ use echo5_core::sla::Breach;
 use echo5_core::stages::{StageKind, StageSummary};
 use echo5_core::tenants::TenantRef;
 use echo5_core::usage::{KeyUsage, Month, TenantUsage, UsageReport};
-use echo5_tui::app::ApiError;
-use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
 use echo5_core::users::{Role, User};
+use echo5_tui::app::ApiError;
 use echo5_tui::app::effect::UserRealm;
+use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
 use uuid::Uuid;
 use {echo5_core::settings::TenantSettings, echo5_core::tenants::Tenant};
 
@@ -905,7 +905,13 @@ pub fn team() -> Vec<User> {
     gone.last_login_at = None;
     vec![
         user(1, "ada@openarms.example", "Ada Admin", Role::Admin, t),
-        user(2, "maria@openarms.example", "Maria Manager", Role::Manager, t),
+        user(
+            2,
+            "maria@openarms.example",
+            "Maria Manager",
+            Role::Manager,
+            t,
+        ),
         agent,
         gone,
     ]

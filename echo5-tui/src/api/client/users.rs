@@ -80,9 +80,7 @@ pub fn change_body(change: &UserChange) -> UserPatch {
 
 impl Client {
     pub(super) async fn list_users(&self, realm: UserRealm) -> Result<Reply, ApiError> {
-        let l: Listed = self
-            .send(self.req(Method::GET, &users_path(realm)))
-            .await?;
+        let l: Listed = self.send(self.req(Method::GET, &users_path(realm))).await?;
         Ok(Reply::Users(l.data))
     }
 
@@ -122,7 +120,11 @@ impl Client {
         .map(|u| Reply::UserSaved(Box::new(u)))
     }
 
-    pub(super) async fn delete_user(&self, realm: UserRealm, user: Uuid) -> Result<Reply, ApiError> {
+    pub(super) async fn delete_user(
+        &self,
+        realm: UserRealm,
+        user: Uuid,
+    ) -> Result<Reply, ApiError> {
         self.send_empty(self.req(Method::DELETE, &user_path(realm, user)))
             .await
             .map(|()| Reply::UserDeleted)

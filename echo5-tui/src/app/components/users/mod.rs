@@ -224,9 +224,7 @@ macro_rules! users_component {
                 reply: Reply,
             ) -> Result<Vec<Effect>, Box<Reply>> {
                 match realm_of(call) {
-                    Some(realm) if Which::of(realm) == $which => {
-                        apply(state, $which, id, reply)
-                    }
+                    Some(realm) if Which::of(realm) == $which => apply(state, $which, id, reply),
                     _ => Err(Box::new(reply)),
                 }
             }
@@ -243,7 +241,12 @@ macro_rules! users_component {
 users_component!(TeamScreen, Which::Team, TEAM_BINDINGS);
 users_component!(PlatformUsersScreen, Which::Platform, PLATFORM_BINDINGS);
 
-fn apply(state: &mut State, which: Which, id: u64, reply: Reply) -> Result<Vec<Effect>, Box<Reply>> {
+fn apply(
+    state: &mut State,
+    which: Which,
+    id: u64,
+    reply: Reply,
+) -> Result<Vec<Effect>, Box<Reply>> {
     let res = which.resource();
     Ok(match reply {
         Reply::Users(list) => {
@@ -316,7 +319,10 @@ fn on_cmd(state: &mut State, which: Which, cmd: Cmd) -> Vec<Effect> {
                 user: u.id,
                 title: format!("Role of {}", u.email),
                 pick: UserPick::Role,
-                choices: TENANT_ROLES.iter().map(|r| r.as_str().to_string()).collect(),
+                choices: TENANT_ROLES
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect(),
                 selected,
             }));
         }
@@ -324,7 +330,10 @@ fn on_cmd(state: &mut State, which: Which, cmd: Cmd) -> Vec<Effect> {
             if !u.role.permissions_overridable() {
                 state.toast(
                     ToastLevel::Info,
-                    format!("an {}'s permissions are fixed: all of them", u.role.as_str()),
+                    format!(
+                        "an {}'s permissions are fixed: all of them",
+                        u.role.as_str()
+                    ),
                 );
                 return Vec::new();
             }
@@ -383,7 +392,11 @@ fn on_cmd(state: &mut State, which: Which, cmd: Cmd) -> Vec<Effect> {
 fn open_invite(state: &mut State, realm: UserRealm) {
     let (title, mut fields) = match realm {
         UserRealm::Tenant(_) => {
-            let name = state.tenant.as_ref().map(|t| t.name.clone()).unwrap_or_default();
+            let name = state
+                .tenant
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
             (format!("Invite a user to {name}"), Vec::new())
         }
         UserRealm::Platform => ("Invite a platform owner".to_string(), Vec::new()),
@@ -391,7 +404,10 @@ fn open_invite(state: &mut State, realm: UserRealm) {
     fields.push(Field::new("E-mail", ""));
     fields.push(Field::new("Name", ""));
     if matches!(realm, UserRealm::Tenant(_)) {
-        fields.push(Field::new("Role: admin, manager or agent (empty: agent)", ""));
+        fields.push(Field::new(
+            "Role: admin, manager or agent (empty: agent)",
+            "",
+        ));
     }
     state.overlay = Some(Overlay::Form(Form {
         title,
@@ -422,7 +438,12 @@ pub(crate) fn submit(
     let Purpose::InviteUser { realm } = purpose else {
         return Ok(Vec::new());
     };
-    let get = |i: usize| values.get(i).map(|v| v.trim().to_string()).unwrap_or_default();
+    let get = |i: usize| {
+        values
+            .get(i)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let (role, core_realm) = match realm {
         UserRealm::Tenant(_) => (parse_role(&get(2))?, Realm::Tenant),
         UserRealm::Platform => (None, Realm::Platform),
@@ -484,7 +505,15 @@ pub(crate) fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
             realm,
             user,
             change,
-        } => send(state, realm, Call::PatchUser { realm, user, change }),
+        } => send(
+            state,
+            realm,
+            Call::PatchUser {
+                realm,
+                user,
+                change,
+            },
+        ),
         PendingOp::DeleteUser { realm, user } => {
             send(state, realm, Call::DeleteUser { realm, user })
         }

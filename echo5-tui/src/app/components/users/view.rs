@@ -29,7 +29,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, team: bool) {
     };
     let rows = users.filtered();
     let mut title = if team {
-        let name = state.tenant.as_ref().map(|t| t.name.as_str()).unwrap_or("—");
+        let name = state
+            .tenant
+            .as_ref()
+            .map(|t| t.name.as_str())
+            .unwrap_or("—");
         format!("Team · {} ({} users)", printable(name), rows.len())
     } else {
         format!("Platform users ({})", rows.len())
