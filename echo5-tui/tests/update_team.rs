@@ -307,3 +307,17 @@ fn a_tenant_admin_reaches_the_team_of_their_tenant_only() {
     assert!(fx.is_empty());
     assert_eq!(s.screen, Screen::Team);
 }
+
+#[test]
+fn team_of_a_client_is_one_command_from_the_dashboard() {
+    let mut s = started();
+    assert_eq!(s.screen, Screen::Dashboard);
+    update(&mut s, key(':'));
+    typ(&mut s, "team caring");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.screen, Screen::Team);
+    assert_eq!(s.tenant.as_ref().map(|t| t.id), Some(tenant_id(2)));
+    assert!(calls(&fx).contains(&Call::ListUsers {
+        realm: UserRealm::Tenant(tenant_id(2))
+    }));
+}

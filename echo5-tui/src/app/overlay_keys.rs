@@ -197,6 +197,8 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         }
         "refresh" => refresh_screen(state, true),
         "logout" => session::logout(state),
+        // `team <client>`: that client's users in one command.
+        "team" if !arg.is_empty() => users::open_team_of(state, arg),
         "tenant" | "t" if arg.is_empty() => navigation::go(state, Screen::Tenants, true),
         // A name the list does not know yet is looked for again in a fresh list, so a
         // client created elsewhere is found at once.

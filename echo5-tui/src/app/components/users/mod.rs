@@ -12,6 +12,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::Component;
+use super::tenants::switch_tenant;
+use crate::app::navigation::go;
+use crate::app::Screen;
+use echo5_core::tenants::TenantRef;
 use crate::app::action::Reply;
 use crate::app::effect::{Call, Effect, Invite, Scope, UserChange, UserRealm};
 use crate::app::overlay::{
@@ -387,6 +391,23 @@ fn on_cmd(state: &mut State, which: Which, cmd: Cmd) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// `:team <client>`: switches to the client and opens its Team screen.
+pub(crate) fn open_team_of(state: &mut State, query: &str) -> Vec<Effect> {
+    let all = state.tenants.remote.data.clone().unwrap_or_default();
+    match crate::app::overlay::resolve_tenant(&all, query) {
+        Ok(t) => {
+            let t = TenantRef::new(t.id, t.slug.clone(), t.name.clone());
+            let mut out = switch_tenant(state, &t);
+            out.extend(go(state, Screen::Team, true));
+            out
+        }
+        Err(e) => {
+            state.toast(ToastLevel::Error, e);
+            Vec::new()
+        }
+    }
 }
 
 fn open_invite(state: &mut State, realm: UserRealm) {
