@@ -1214,3 +1214,20 @@ fn a_managers_header_and_footer_show_only_what_they_may_use() {
     assert!(text.contains("maria@openarms.example (manager)"), "{text}");
     check("manager_leads", &s);
 }
+
+#[test]
+fn no_snapshot_holds_the_test_password() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).expect("snapshots dir") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            !text.contains(PASSWORD),
+            "{} holds the password",
+            path.display()
+        );
+        read += 1;
+    }
+    assert!(read > 100, "only {read} snapshots read");
+}

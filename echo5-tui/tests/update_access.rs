@@ -162,6 +162,19 @@ fn an_agent_reads_leads_but_has_no_key_that_changes_one() {
 }
 
 #[test]
+fn an_agent_given_edit_leads_gets_the_keys_that_edit() {
+    // Tom is an agent with an `edit_leads` override.
+    let mut s = logged_in_as(team()[2].clone());
+    let fx = update(&mut s, key('6'));
+    settle(&mut s, fx);
+    let keys = hint_keys(&s);
+    for k in ["m", "n", "a"] {
+        assert!(keys.contains(&k.to_string()), "{k} missing: {keys:?}");
+    }
+    assert!(!access::can_open(&s, Screen::Settings));
+}
+
+#[test]
 fn a_tenant_admin_has_the_tenant_screens_and_its_team_but_not_the_platform() {
     let mut s = logged_in_as(admin());
     let v = visible(&s);

@@ -264,15 +264,21 @@ fn logout_ends_the_session_and_opens_the_dialog() {
     typ(&mut s, "ut");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(calls(&fx), vec![Call::Logout]);
+    // The dialog is there at once, and takes no login until the logout is answered.
+    assert!(login_dialog(&s).busy);
+    typ(&mut s, PASSWORD);
+    assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
     // Nothing is fetched while the logout is under way.
     assert!(update(&mut s, Action::Tick(now() + chrono::TimeDelta::seconds(10))).is_empty());
     let after = answer(&mut s, &requests(&fx)[0], Ok(Reply::LoggedOut));
     assert!(after.is_empty());
     assert_eq!(login_dialog(&s).reason.as_deref(), Some(LOGGED_OUT));
+    assert!(!login_dialog(&s).busy);
     assert!(
         !drawn(&s).contains("Open Arms"),
         "no data of the session is drawn"
     );
+    update(&mut s, ctrl('u'));
     let fx = log_in(&mut s, &owner());
     assert!(s.overlay.is_none());
     assert!(!calls(&fx).is_empty());

@@ -180,6 +180,10 @@ pub(crate) fn on_reply(
                 state.toast(ToastLevel::Error, format!("logout: {e}"));
             }
             end(state, LOGGED_OUT);
+            // The token is gone now: a new login cannot race the logout.
+            if let Some(l) = login_dialog(state) {
+                l.busy = false;
+            }
             Vec::new()
         }
         (_, Err(e)) => {
@@ -235,7 +239,11 @@ pub(crate) fn logout(state: &mut State) -> Vec<Effect> {
         state.toast(ToastLevel::Info, "not logged in (admin token)");
         return Vec::new();
     }
-    state.session.ready = false;
+    // The dialog at once, busy until the daemon has ended the session.
+    end(state, LOGGED_OUT);
+    if let Some(l) = login_dialog(state) {
+        l.busy = true;
+    }
     vec![send(state, Call::Logout)]
 }
 

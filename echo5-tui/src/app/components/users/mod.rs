@@ -13,11 +13,10 @@ use ratatui::layout::Rect;
 
 use super::Component;
 use super::tenants::switch_tenant;
-use crate::app::navigation::go;
 use crate::app::Screen;
-use echo5_core::tenants::TenantRef;
 use crate::app::action::Reply;
 use crate::app::effect::{Call, Effect, Invite, Scope, UserChange, UserRealm};
+use crate::app::navigation::go;
 use crate::app::overlay::{
     Confirm, Field, Form, Overlay, PendingOp, PickUser, Purpose, ShownInvite, UserPick,
 };
@@ -25,6 +24,7 @@ use crate::app::request::{admit, fetch, mutate, mutate_global};
 use crate::app::state::{ListView, Remote, RemoteStatus, ToastLevel};
 use crate::app::{Resource, State};
 use crate::keymap::{Binding, Cmd, b, ch};
+use echo5_core::tenants::TenantRef;
 
 /// One realm's users and the screen's cursor and filter.
 #[derive(Debug, Clone, Default, PartialEq)]
