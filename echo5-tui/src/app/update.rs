@@ -53,8 +53,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             if state.screen != screen {
                 state.drop_toasts_of_last_screen(&shown);
             }
-            // A key may have opened or left the Logs screen: its live tail follows.
-            out.extend(logs::sync_stream(state));
+            // A key may have opened or left the Logs screen: its live tail follows (not
+            // while a login is awaited: there is no session to open it with).
+            if !state.session.waiting() {
+                out.extend(logs::sync_stream(state));
+            }
             out
         }
         Action::Paste(text) => {
