@@ -1231,3 +1231,12 @@ fn no_snapshot_holds_the_test_password() {
     }
     assert!(read > 100, "only {read} snapshots read");
 }
+
+#[test]
+fn team_permission_chooser() {
+    let mut s = on_command("team open-arms");
+    update(&mut s, key('j'));
+    update(&mut s, key('p'));
+    update(&mut s, key('j'));
+    check("team_permission", &s);
+}
