@@ -162,6 +162,18 @@ mod tests {
     }
 
     #[test]
+    fn login_takes_an_email_from_the_flag_or_the_environment_twin() {
+        let cli = Cli::parse_from(["echo5-tui", "--login", "maria@openarms.example"]);
+        assert_eq!(cli.login.as_deref(), Some("maria@openarms.example"));
+        assert!(Cli::parse_from(["echo5-tui"]).login.is_none());
+        let arg = Cli::command()
+            .get_arguments()
+            .find(|a| a.get_id() == "login")
+            .and_then(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()));
+        assert_eq!(arg.as_deref(), Some("ECHO5_LOGIN"));
+    }
+
+    #[test]
     fn token_file_and_the_warning_for_a_token_flag() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("token");
