@@ -38,6 +38,10 @@ pub struct Cli {
     /// over SSH.
     #[arg(long, env = "ECHO5_MOUSE")]
     pub mouse: bool,
+    /// Log in as this user (the password is asked, never echoed) instead of using the
+    /// admin token. The session is kept in memory only.
+    #[arg(long, env = "ECHO5_LOGIN", value_name = "EMAIL")]
+    pub login: Option<String>,
     /// Seconds between automatic refreshes of the current screen.
     #[arg(long, env = "ECHO5_REFRESH", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub refresh: u32,
@@ -155,6 +159,18 @@ mod tests {
         let cli = Cli::parse_from(["echo5-tui", "--data-dir", "/nonexistent"]);
         assert!(cli.token().unwrap_err().contains("--token"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn login_takes_an_email_from_the_flag_or_the_environment_twin() {
+        let cli = Cli::parse_from(["echo5-tui", "--login", "maria@openarms.example"]);
+        assert_eq!(cli.login.as_deref(), Some("maria@openarms.example"));
+        assert!(Cli::parse_from(["echo5-tui"]).login.is_none());
+        let arg = Cli::command()
+            .get_arguments()
+            .find(|a| a.get_id() == "login")
+            .and_then(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()));
+        assert_eq!(arg.as_deref(), Some("ECHO5_LOGIN"));
     }
 
     #[test]

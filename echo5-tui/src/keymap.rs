@@ -72,6 +72,10 @@ pub enum Cmd {
     OpenSettings,
     OpenPipeline,
     OpenKeys,
+    /// Team: a user's role.
+    Role,
+    /// Team: toggle one of a user's permissions.
+    Permission,
     // Inside dialogs.
     Confirm,
     Cancel,

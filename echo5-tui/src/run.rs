@@ -32,9 +32,15 @@ pub const TIMINGS_ENV: &str = "ECHO5_TUI_TIMINGS";
 pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
     let mut timings = Timings::from_env(started);
     let source = cli.token_source();
-    let (token, token_problem) = match cli.load_token() {
-        Ok(t) => (Some(t), None),
-        Err(why) => (None, Some(why)),
+    // Logging in as a user, the admin token is not read at all: the session is the only
+    // credential the console holds.
+    let (token, token_problem) = if cli.login.is_some() {
+        (None, None)
+    } else {
+        match cli.load_token() {
+            Ok(t) => (Some(t), None),
+            Err(why) => (None, Some(why)),
+        }
     };
     let client = Client::new(&cli.url, token).map_err(io::Error::other)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
@@ -48,7 +54,9 @@ pub async fn run(cli: Cli, started: Instant) -> io::Result<()> {
     for w in &cli.warnings {
         state.toast(ToastLevel::Error, w.clone());
     }
-    if let Some(why) = token_problem {
+    if let Some(email) = &cli.login {
+        crate::app::session::start(&mut state, email.trim());
+    } else if let Some(why) = token_problem {
         state.auth = Auth::at_start(source, Err(why));
         let text = crate::app::auth::unauthorized_text(&state);
         state.toast(ToastLevel::Error, text);

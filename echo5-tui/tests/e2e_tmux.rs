@@ -289,6 +289,88 @@ impl Harness {
         self.socket_path = Some(PathBuf::from(path.trim()));
     }
 
+    /// A tenant user with a password, made the way a tenant admin does it: invited with the
+    /// admin token (`POST /api/v1/tenants/{t}/users`), the invitation link's token accepted
+    /// with `password` (`POST /api/v1/auth/accept-invite`). For the `--login` walks (a
+    /// manager sees only assigned leads; an agent cannot move one).
+    #[allow(dead_code)]
+    fn tenant_user(&self, tenant: &str, email: &str, role: &str, password: &str) -> Value {
+        let created = self.post(
+            &format!("/api/v1/tenants/{tenant}/users"),
+            &serde_json::json!({"email": email, "name": email, "role": role}),
+        );
+        let url = created["invite_url"].as_str().unwrap_or_default();
+        let token: String = url
+            .find("e5i_")
+            .map(|i| {
+                url[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(!token.is_empty(), "no invitation token in {created:#}");
+        let req = self
+            .http
+            .post(self.url("/api/v1/auth/accept-invite"))
+            .json(&serde_json::json!({"token": token, "password": password}));
+        self.rt.block_on(async {
+            let resp = req.send().await.expect("accept-invite");
+            assert!(
+                resp.status().is_success(),
+                "accept-invite: {}",
+                resp.status()
+            );
+        });
+        created
+    }
+
+    /// The console as `email` (`--login`, no admin token anywhere it could find): the
+    /// password typed into its dialog and Enter, then waits for the dialog to go.
+    #[allow(dead_code)]
+    fn start_console_as(&mut self, email: &str, password: &str) {
+        let script = self.dir.path().join("console-login.sh");
+        let body = format!(
+            "#!/bin/sh\n\
+             unset ECHO5_TOKEN ECHO5_URL ECHO5_DATA_DIR ECHO5_TOKEN_FILE\n\
+             '{tui}' --url 'http://127.0.0.1:{port}' --data-dir /nonexistent \
+             --login '{email}' --refresh 1\n\
+             echo \"TUI_EXIT=$?\"\n\
+             exec sleep 600\n",
+            tui = binary("echo5-tui").display(),
+            port = self.port,
+        );
+        std::fs::write(&script, body).expect("write script");
+        let script = script.display().to_string();
+        self.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+            &script,
+        ]);
+        let path = self.tmux(&["display-message", "-p", "#{socket_path}"]);
+        self.socket_path = Some(PathBuf::from(path.trim()));
+        self.wait_text("Log in to Echo5");
+        self.typ(password);
+        let typed = self.screen();
+        assert!(
+            !typed.contains(password),
+            "the password is echoed:\n{typed}"
+        );
+        self.press("Enter");
+        self.wait_for("the login dialog to close", STEP, |s| {
+            !s.contains("Log in to Echo5")
+        });
+    }
+
     fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-t", "e2e"])
     }

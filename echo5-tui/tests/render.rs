@@ -1109,3 +1109,134 @@ fn the_header_says_the_stream_is_off_while_the_daemon_is_away() {
     let top = line(&drawn(&s, 120, 40), 0);
     assert!(top.contains("stale") && top.contains("live off"), "{top:?}");
 }
+
+#[test]
+fn login_dialog_masks_the_password() {
+    let mut s = login_console("maria@openarms.example");
+    typ(&mut s, PASSWORD);
+    for (w, h) in SIZES {
+        let text = render(&s, w, h);
+        assert!(!text.contains(PASSWORD), "password drawn at {w}x{h}");
+        assert!(text.contains("••••••"), "{text}");
+    }
+    check("login", &s);
+    // Refused: the daemon's words under the field, the field empty again.
+    let fx = update(&mut s, code(KeyCode::Enter));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(echo5_tui::app::Reply::LoginRefused {
+            status: 401,
+            message: "invalid e-mail or password".into(),
+            retry_after: None,
+        }),
+    );
+    check("login_refused", &s);
+}
+
+#[test]
+fn login_again_after_the_session_ended() {
+    let mut s = logged_in_as(team()[1].clone());
+    let fx = update(&mut s, key('6'));
+    settle(&mut s, fx);
+    let fx = update(&mut s, Action::Tick(now() + TimeDelta::seconds(6)));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Err(http_error(401, "invalid_token", "session expired")),
+    );
+    check("login_session_ended", &s);
+}
+
+#[test]
+fn team_screen() {
+    let mut s = on_command("tenant open-arms");
+    update(&mut s, key(':'));
+    typ(&mut s, "team");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    update(&mut s, key('j'));
+    check("team", &s);
+}
+
+#[test]
+fn team_invite_link_modal() {
+    let mut s = on_command("tenant open-arms");
+    update(&mut s, key(':'));
+    typ(&mut s, "team");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    update(&mut s, key('a'));
+    typ(&mut s, "nina@openarms.example");
+    update(&mut s, code(KeyCode::Tab));
+    typ(&mut s, "Nina Nurse");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(echo5_tui::app::Reply::UserCreated {
+            user: Box::new(user(
+                7,
+                "nina@openarms.example",
+                "Nina Nurse",
+                echo5_core::users::Role::Agent,
+                Some(tenant_id(1)),
+            )),
+            invite_url: Some(echo5_core::secret::Secret::new(
+                "http://127.0.0.1:8787/invite/e5i_FAKEinviteLINKsnapshotONLY0123".into(),
+            )),
+        }),
+    );
+    s.toasts.clear();
+    check("team_invite_link", &s);
+}
+
+#[test]
+fn platform_users_screen() {
+    let s = on_command("users");
+    check("users", &s);
+}
+
+#[test]
+fn a_managers_header_and_footer_show_only_what_they_may_use() {
+    let mut s = logged_in_as(team()[1].clone());
+    let fx = update(&mut s, key('6'));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    let text = render(&s, 120, 40);
+    for hidden in ["Settings", "Keys", "Platform", "Usage", "Logs", "Dashboard"] {
+        assert!(
+            !text.contains(hidden),
+            "{hidden} shown to a manager:\n{text}"
+        );
+    }
+    assert!(text.contains("maria@openarms.example (manager)"), "{text}");
+    check("manager_leads", &s);
+}
+
+#[test]
+fn no_snapshot_holds_the_test_password() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).expect("snapshots dir") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            !text.contains(PASSWORD),
+            "{} holds the password",
+            path.display()
+        );
+        read += 1;
+    }
+    assert!(read > 100, "only {read} snapshots read");
+}
+
+#[test]
+fn team_permission_chooser() {
+    let mut s = on_command("team open-arms");
+    update(&mut s, key('j'));
+    update(&mut s, key('p'));
+    update(&mut s, key('j'));
+    check("team_permission", &s);
+}

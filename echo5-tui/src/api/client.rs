@@ -1,4 +1,8 @@
-//! One method per admin API call, returning core's wire types.
+//! One method per admin API call, returning core's wire types. Sessions and users have
+//! their own files below (`client/sessions.rs`, `client/users.rs`).
+
+mod sessions;
+mod users;
 
 use echo5_core::analytics::{Analytics, GlobalAnalytics};
 use echo5_core::keys::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
@@ -73,6 +77,12 @@ impl Client {
             base: base.trim_end_matches('/').to_string(),
             token: Arc::new(RwLock::new(token)),
         })
+    }
+
+    /// Forgets the token (a logout): requests go without one until the next login.
+    pub fn clear_token(&self) {
+        let mut cur = self.token.write().unwrap_or_else(|p| p.into_inner());
+        *cur = None;
     }
 
     /// Uses `token` from now on; true when it differs from the one in use.
@@ -443,6 +453,21 @@ impl Client {
                 )
                 .await
                 .map(|a| Reply::GlobalAnalytics(Box::new(a))),
+            Call::GetTenant { tenant } => self
+                .send::<Tenant>(self.req(Method::GET, &format!("/api/v1/tenants/{tenant}")))
+                .await
+                .map(|t| Reply::Tenants(vec![t])),
+            Call::Login { email, password } => self.login(email, password).await,
+            Call::Logout => self.logout().await,
+            Call::Me => self.me().await,
+            Call::ListUsers { realm } => self.list_users(*realm).await,
+            Call::CreateUser { realm, invite } => self.create_user(*realm, invite).await,
+            Call::PatchUser {
+                realm,
+                user,
+                change,
+            } => self.patch_user(*realm, *user, change).await,
+            Call::DeleteUser { realm, user } => self.delete_user(*realm, *user).await,
             Call::RevokeKey { tenant, key } => {
                 let path = format!("{}/{key}", keys_path(*tenant));
                 self.send::<ApiKey>(self.req(Method::DELETE, &path))

@@ -21,6 +21,7 @@ use echo5_core::leads::LeadWithTenant;
 use echo5_core::logs::LogLine;
 use echo5_core::platform_settings::PlatformSettings;
 use echo5_core::usage::UsageReport;
+use echo5_core::users::User;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -151,6 +152,28 @@ pub enum Reply {
     TenantDeleted,
     StageKindSet(Stage),
     GlobalAnalytics(Box<GlobalAnalytics>),
+    /// A login the daemon took; the token stayed with the API worker.
+    LoggedIn {
+        expires_at: DateTime<Utc>,
+        user: Box<User>,
+    },
+    /// A login the daemon refused: wrong credentials (401), throttled (429, with its
+    /// `Retry-After` in seconds), or another refusal, worded by the daemon.
+    LoginRefused {
+        status: u16,
+        message: String,
+        retry_after: Option<u64>,
+    },
+    LoggedOut,
+    Me(Box<User>),
+    Users(Vec<User>),
+    /// A user invited; the invitation link is handed over this once.
+    UserCreated {
+        user: Box<User>,
+        invite_url: Option<Secret<String>>,
+    },
+    UserSaved(Box<User>),
+    UserDeleted,
 }
 
 /// Why a key's full value came back, which decides what the modal says about it.

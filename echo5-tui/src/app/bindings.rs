@@ -3,7 +3,7 @@
 
 use crossterm::event::KeyEvent;
 
-use super::Screen;
+use super::{Screen, State, access};
 use crate::keymap::{self, Binding, Cmd, DIALOG, GLOBAL, key_label, keys_label};
 
 /// Where a binding applies. Screen bindings win over global ones.
@@ -51,6 +51,51 @@ pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
     ctxs.iter()
         .flat_map(|c| bindings(*c).iter().filter(|b| b.hint))
         .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
+        .collect()
+}
+
+/// [`hints`] without the keys the principal may not use.
+pub fn hints_for(state: &State, ctx: Ctx) -> Vec<(String, &'static str)> {
+    let ctxs: &[Ctx] = match ctx {
+        Ctx::Dialog => &[Ctx::Dialog],
+        _ => &[ctx, Ctx::Global],
+    };
+    let screen = match ctx {
+        Ctx::Screen(s) => Some(s),
+        _ => None,
+    };
+    ctxs.iter()
+        .flat_map(|c| bindings(*c).iter().filter(|b| b.hint))
+        .filter(|b| screen.is_none_or(|s| access::allows(state, s, b.cmd)))
+        .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
+        .collect()
+}
+
+/// [`help_sections`] for the principal: only screens they may open, only keys they may use.
+pub fn help_sections_for(state: &State) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    contexts()
+        .filter(|ctx| match ctx {
+            Ctx::Screen(s) => access::can_open(state, *s),
+            _ => true,
+        })
+        .map(|ctx| {
+            let title = match ctx {
+                Ctx::Global => "Everywhere",
+                Ctx::Screen(s) => s.title(),
+                Ctx::Dialog => "In dialogs",
+            };
+            let rows = bindings(ctx)
+                .iter()
+                .filter(|b| match ctx {
+                    Ctx::Screen(s) => access::allows(state, s, b.cmd),
+                    Ctx::Global => access::allows(state, state.screen, b.cmd),
+                    Ctx::Dialog => true,
+                })
+                .map(|b| (keys_label(b), b.desc))
+                .collect();
+            (title, rows)
+        })
+        .filter(|(_, rows): &(_, Vec<_>)| !rows.is_empty())
         .collect()
 }
 

@@ -10,9 +10,11 @@ use echo5_core::stages::StageKind;
 use std::path::PathBuf;
 use uuid::Uuid;
 
+use echo5_core::authorization::Permission;
 use echo5_core::logs::LogLevel;
 use echo5_core::platform_settings::{PlatformSettingsPatch, StageTemplate};
 use echo5_core::usage::Month;
+use echo5_core::users::Role;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -218,6 +220,63 @@ pub enum Call {
         tenants: Vec<String>,
         days: u32,
     },
+    /// One tenant, for a tenant user: their tenant list is their own tenant.
+    GetTenant {
+        tenant: Uuid,
+    },
+    /// `--login`: the password travels as a [`Secret`], wiped when the call is dropped.
+    /// On success the API worker keeps the session token itself; it never reaches the state.
+    Login {
+        email: String,
+        password: Secret<String>,
+    },
+    /// Ends the session on the daemon; the worker forgets the token whatever the answer.
+    Logout,
+    /// Who the session is: the user, with role and permissions.
+    Me,
+    /// The users of a tenant (Team) or of the platform (Users).
+    ListUsers {
+        realm: UserRealm,
+    },
+    /// An invitation: the answer carries the invitation link once.
+    CreateUser {
+        realm: UserRealm,
+        invite: Invite,
+    },
+    PatchUser {
+        realm: UserRealm,
+        user: Uuid,
+        change: UserChange,
+    },
+    DeleteUser {
+        realm: UserRealm,
+        user: Uuid,
+    },
+}
+
+/// A user to invite, as the Team and Users screens' form gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub email: String,
+    pub name: String,
+    /// `None`: the daemon's default for the realm.
+    pub role: Option<Role>,
+}
+
+/// One change to a user from the Team or Users screen; only that field is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserChange {
+    Role(Role),
+    /// The permission set to this value, overriding the role's default.
+    Permission(Permission, bool),
+    Active(bool),
+}
+
+/// Where users live: a tenant's (the Team screen) or the platform's (the Users screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRealm {
+    Tenant(Uuid),
+    Platform,
 }
 
 /// One change to a client's own fields from the console.
@@ -383,6 +442,12 @@ impl Call {
                 | Call::RecentLeads { .. }
                 | Call::GetGlobalAnalytics { .. }
                 | Call::ListAudit { .. }
+                | Call::GetTenant { .. }
+                | Call::ListUsers { .. }
+                // Session calls are not data changes the "saving" marker waits for.
+                | Call::Login { .. }
+                | Call::Logout
+                | Call::Me
         )
     }
 }

@@ -7,6 +7,7 @@
 //! behaviour through the registry; components build on the kernel and on navigation, and
 //! the kernel and navigation never name a component.
 
+pub mod access;
 pub mod action;
 pub mod auth;
 pub mod bindings;
@@ -19,6 +20,7 @@ pub mod overlay;
 mod overlay_keys;
 pub(crate) mod reply;
 pub(crate) mod request;
+pub mod session;
 pub mod state;
 pub mod update;
 
@@ -29,7 +31,7 @@ use std::collections::HashMap;
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
     analytics, audit, dashboard, keys, leads, logs, platform_settings, settings, sla, stages,
-    tenants, usage,
+    tenants, usage, users,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
@@ -61,6 +63,10 @@ pub enum Screen {
     Overview,
     /// Analytics across clients, with a per-client breakdown.
     GlobalAnalytics,
+    /// A tenant's users.
+    Team,
+    /// Platform users (owners).
+    Users,
 }
 
 /// What a request's answer may overwrite; used for latest-wins ordering. Each belongs to
@@ -89,6 +95,9 @@ pub enum Resource {
     RecentLeads,
     GlobalAnalytics,
     Audit,
+    /// The selected tenant's users.
+    Team,
+    PlatformUsers,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -118,6 +127,8 @@ pub struct State {
     pub live: Live,
     /// The admin token: where it comes from and whether the daemon takes it.
     pub auth: auth::Auth,
+    /// `--login`: the user's session (unused with the admin token).
+    pub session: session::Session,
 
     // What each component owns, under the component's name.
     pub tenants: tenants::Tenants,
@@ -135,6 +146,8 @@ pub struct State {
     pub overview: tenants::overview::Overview,
     pub global_analytics: analytics::global::GlobalAnalytics,
     pub audit: audit::Audit,
+    pub team: users::Users,
+    pub platform_users: users::Users,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -175,6 +188,7 @@ impl State {
             tenant_gen: 0,
             live: Live::default(),
             auth: auth::Auth::default(),
+            session: Default::default(),
             tenants: Default::default(),
             dashboard: Default::default(),
             stages: Default::default(),
@@ -190,6 +204,8 @@ impl State {
             overview: Default::default(),
             global_analytics: Default::default(),
             audit: Default::default(),
+            team: Default::default(),
+            platform_users: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

@@ -6,7 +6,7 @@ use super::input::LineInput;
 use super::overlay::{Filter, Overlay, Palette};
 use super::request::refresh_screen;
 use super::state::{ListView, ToastLevel};
-use super::{Screen, State, auth, live};
+use super::{Screen, State, access, auth, live};
 use crate::keymap::Cmd;
 
 /// Enough history for Esc to retrace a session; older steps are forgotten.
@@ -48,8 +48,8 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             out
         }
         Cmd::Back => back(state),
-        Cmd::NextScreen => go(state, state.screen.next(), true),
-        Cmd::PrevScreen => go(state, state.screen.prev(), true),
+        Cmd::NextScreen => go(state, access::step(state, state.screen, true), true),
+        Cmd::PrevScreen => go(state, access::step(state, state.screen, false), true),
         Cmd::Go(n) => match Screen::by_number(n) {
             Some(s) => go(state, s, true),
             None => Vec::new(),
@@ -64,6 +64,10 @@ pub(crate) fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
 /// Opens `target`; a per-tenant screen with no tenant chosen opens the picker first and
 /// comes back to it once one is. `push` records where we were for Esc.
 pub(crate) fn go(state: &mut State, target: Screen, push: bool) -> Vec<Effect> {
+    if !access::can_open(state, target) {
+        state.toast(ToastLevel::Info, access::NOT_ALLOWED);
+        return Vec::new();
+    }
     let mut target = target;
     if target.needs_tenant() && state.tenant.is_none() {
         state.after_pick = Some(target);

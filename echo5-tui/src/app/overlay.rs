@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::Screen;
 use super::action::SecretOrigin;
-use super::effect::{PlatformChange, PlatformField, SecretField, SettingsChange};
+use super::effect::{
+    PlatformChange, PlatformField, SecretField, SettingsChange, UserChange, UserRealm,
+};
 use super::input::LineInput;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +40,103 @@ pub enum Overlay {
     /// Full API keys waiting to be read, oldest first. Only Enter or Esc dismisses one, and
     /// a dismissed key leaves the state for good.
     ShowKey(Vec<ShownKey>),
+    /// `--login`: the password prompt. Nothing else takes keys while it is open.
+    Login(Login),
+    /// A new user's invitation link, shown once.
+    ShowInvite(ShownInvite),
+    /// A user's role, or the permission to toggle, chosen from a list.
+    PickUser(PickUser),
+}
+
+/// The login dialog. The password lives in a [`Secret`] (redacted in `Debug`, wiped when
+/// dropped) whose buffer is reserved up front, so typing never leaves a copy behind in a
+/// freed allocation; it is drawn as dots and leaves with the login call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Login {
+    pub email: String,
+    pub password: Secret<String>,
+    /// Why the dialog is open again: the session ended, or the user logged out.
+    pub reason: Option<String>,
+    /// Why the last attempt failed, as the daemon said it.
+    pub error: Option<String>,
+    /// A login is on its way.
+    pub busy: bool,
+}
+
+/// Bytes reserved for a password: `MAX_CHARS` characters of up to 4 bytes each.
+const PASSWORD_BYTES: usize = echo5_core::passwords::MAX_CHARS * 4;
+
+impl Login {
+    pub fn new(email: impl Into<String>, reason: Option<String>) -> Login {
+        Login {
+            email: email.into(),
+            password: Secret::new(String::with_capacity(PASSWORD_BYTES)),
+            reason,
+            error: None,
+            busy: false,
+        }
+    }
+
+    pub fn password_chars(&self) -> usize {
+        self.password.expose().chars().count()
+    }
+
+    /// Adds typed (or pasted) characters, up to the longest password there can be. The
+    /// reserved buffer is reused, never grown, so no copy is left in freed memory.
+    pub fn type_chars(&mut self, text: &str) {
+        let mut pw = std::mem::take(&mut self.password).into_inner();
+        if pw.capacity() < PASSWORD_BYTES {
+            pw.reserve_exact(PASSWORD_BYTES - pw.len());
+        }
+        for c in text.chars().filter(|c| !c.is_control()) {
+            if pw.chars().count() >= echo5_core::passwords::MAX_CHARS
+                || pw.len() + c.len_utf8() > pw.capacity()
+            {
+                break;
+            }
+            pw.push(c);
+        }
+        self.password = Secret::new(pw);
+    }
+
+    pub fn backspace(&mut self) {
+        let mut pw = std::mem::take(&mut self.password).into_inner();
+        pw.pop();
+        self.password = Secret::new(pw);
+    }
+
+    /// Takes the password out for the login call; the dialog keeps an empty one.
+    pub fn take_password(&mut self) -> Secret<String> {
+        std::mem::replace(
+            &mut self.password,
+            Secret::new(String::with_capacity(PASSWORD_BYTES)),
+        )
+    }
+}
+
+/// An invitation link waiting to be read: drawn only by its modal, redacted in `Debug`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownInvite {
+    pub email: String,
+    pub url: Secret<String>,
+}
+
+/// What a [`PickUser`] chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserPick {
+    Role,
+    Permission,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickUser {
+    pub realm: UserRealm,
+    pub user: Uuid,
+    pub title: String,
+    pub pick: UserPick,
+    /// What each line says, in order (roles, or permissions with their current value).
+    pub choices: Vec<String>,
+    pub selected: usize,
 }
 
 /// A full API key on its way to the operator's eyes: drawn only by the modal, redacted in
@@ -150,6 +249,10 @@ pub enum Purpose {
     RenameTenant {
         tenant: Uuid,
     },
+    /// Invite a user to a tenant (email, name, role) or the platform (email, name).
+    InviteUser {
+        realm: UserRealm,
+    },
 }
 
 /// The All leads tenant filter: tick any number of tenants; none ticked means all.
@@ -207,6 +310,16 @@ pub enum PendingOp {
     DeleteTenant {
         tenant: Uuid,
         purge: bool,
+    },
+    /// A user's change that ends their sessions (deactivation).
+    User {
+        realm: UserRealm,
+        user: Uuid,
+        change: UserChange,
+    },
+    DeleteUser {
+        realm: UserRealm,
+        user: Uuid,
     },
 }
 

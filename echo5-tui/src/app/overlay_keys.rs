@@ -7,16 +7,16 @@ use super::components::analytics::global as global_analytics;
 use super::components::leads::{self, all as all_leads};
 use super::components::{
     REGISTRY, audit, keys, platform_settings as platform, settings, sla, stages as pipeline,
-    tenants,
+    tenants, users,
 };
 use super::effect::{Call, Effect};
 use super::overlay::{
-    Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, Purpose, TypeToConfirm,
-    completions,
+    Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, PickUser, Purpose,
+    TypeToConfirm,
 };
 use super::request::{mutate, refresh_screen};
 use super::state::ToastLevel;
-use super::{Resource, Screen, State, navigation};
+use super::{Resource, Screen, State, access, navigation, session};
 use crate::keymap::{self, Cmd};
 
 pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
@@ -93,6 +93,15 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
             Vec::new()
         }
         Overlay::TypeToConfirm(c) => type_to_confirm(state, c, key),
+        Overlay::Login(l) => session::on_key(state, l, key),
+        Overlay::ShowInvite(shown) => {
+            // Like a new key: only an explicit Enter or Esc lets the link go.
+            if !matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
+                state.overlay = Some(Overlay::ShowInvite(shown));
+            }
+            Vec::new()
+        }
+        Overlay::PickUser(p) => pick_user(state, p, key),
         Overlay::Confirm(c) => match (key.code, keymap::dialog(&key)) {
             (KeyCode::Char('y') | KeyCode::Char('Y'), _) | (_, Some(Cmd::Confirm)) => {
                 perform(state, c.op)
@@ -115,6 +124,8 @@ pub(crate) fn on_paste(state: &mut State, text: &str) {
             }
         }
         Some(Overlay::TypeToConfirm(c)) => c.input.insert_str(text),
+        // A password manager's paste; the text is never shown.
+        Some(Overlay::Login(l)) if !l.busy => l.type_chars(text),
         Some(Overlay::Filter(f)) if server_search(f.screen) => f.input.insert_str(text),
         Some(Overlay::Filter(f)) => {
             f.input.insert_str(text);
@@ -141,8 +152,7 @@ fn set_filter(state: &mut State, screen: Screen, text: String) {
 }
 
 fn palette(state: &mut State, mut p: Palette, key: KeyEvent) -> Vec<Effect> {
-    let tenants = state.tenants.remote.data.clone().unwrap_or_default();
-    let options = completions(p.input.text(), &tenants);
+    let options = access::completions(state, p.input.text());
     match key.code {
         KeyCode::Esc => return Vec::new(),
         KeyCode::Enter => return run_command(state, p.input.text()),
@@ -186,6 +196,9 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             Vec::new()
         }
         "refresh" => refresh_screen(state, true),
+        "logout" => session::logout(state),
+        // `team <client>`: that client's users in one command.
+        "team" if !arg.is_empty() => users::open_team_of(state, arg),
         "tenant" | "t" if arg.is_empty() => navigation::go(state, Screen::Tenants, true),
         // A name the list does not know yet is looked for again in a fresh list, so a
         // client created elsewhere is found at once.
@@ -199,8 +212,9 @@ pub(crate) fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
                 .map(|d| d.screen);
             let hits: Vec<Screen> = match alias {
                 Some(s) => vec![s],
+                // Only the screens the principal may open count towards a unique prefix.
                 None => Screen::all()
-                    .filter(|s| s.command().starts_with(other))
+                    .filter(|s| s.command().starts_with(other) && access::can_open(state, *s))
                     .collect(),
             };
             match hits.as_slice() {
@@ -254,6 +268,7 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 Purpose::CreateTenant | Purpose::RenameTenant { .. } => {
                     tenants::submit(state, form.purpose, &values)
                 }
+                Purpose::InviteUser { .. } => users::submit(state, form.purpose, &values),
                 Purpose::Platform(_)
                 | Purpose::AddDefaultStage
                 | Purpose::RenameDefaultStage { .. } => {
@@ -385,7 +400,23 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
             tenants::perform(state, op)
         }
         PendingOp::OverwriteCsv(path) => leads::export(state, path, true),
+        op @ (PendingOp::User { .. } | PendingOp::DeleteUser { .. }) => users::perform(state, op),
     }
+}
+
+/// The Team screen's role or permission chooser: j/k move, Enter sends, Esc cancels.
+fn pick_user(state: &mut State, mut p: PickUser, key: KeyEvent) -> Vec<Effect> {
+    match (key.code, keymap::dialog(&key)) {
+        (_, Some(Cmd::Cancel)) => return Vec::new(),
+        (_, Some(Cmd::Confirm)) => return users::picked(state, &p),
+        (KeyCode::Char('j') | KeyCode::Down, _) => {
+            p.selected = (p.selected + 1).min(p.choices.len().saturating_sub(1));
+        }
+        (KeyCode::Char('k') | KeyCode::Up, _) => p.selected = p.selected.saturating_sub(1),
+        _ => {}
+    }
+    state.overlay = Some(Overlay::PickUser(p));
+    Vec::new()
 }
 
 /// Typing the expected word and Enter sends the change; Esc cancels; anything else types.

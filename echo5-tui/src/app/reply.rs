@@ -6,7 +6,7 @@ use super::components::{self, keys, owner_of};
 use super::effect::{Effect, Scope};
 use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
 use super::state::{Conn, DOWN_AFTER, ToastLevel};
-use super::{State, auth, live};
+use super::{State, auth, live, session};
 
 pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
     let mut out = Vec::new();
@@ -17,9 +17,16 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
         Err(e) if e.is_connectivity() => connection_failed(state, e),
         _ => out.extend(connection_ok(state)),
     }
+    if session::is_session_call(&r.call) {
+        out.extend(session::on_reply(state, &r.call, r.result));
+        return out;
+    }
+    let login = state.session.email.is_some();
     let old_token = matches!(&r.result, Err(e) if e.status() == Some(401))
-        && auth::is_for_old_token(state, r.id);
+        && (auth::is_for_old_token(state, r.id) || login);
     match &r.result {
+        // Logged in, a 401 means the session is over: the login dialog says so.
+        Err(e) if login && e.status() == Some(401) => session::on_unauthorized(state),
         Err(_) if old_token => {}
         Err(e) if e.status() == Some(401) => out.extend(auth::on_unauthorized(state)),
         Err(e) if e.is_connectivity() => {}
@@ -133,6 +140,9 @@ fn connection_failed(state: &mut State, e: &ApiError) {
 /// one error they can fix from here.
 pub(crate) fn describe(state: &State, e: &ApiError) -> String {
     match e {
+        ApiError::Http { status: 401, .. } if state.session.email.is_some() => {
+            session::SESSION_ENDED.to_string()
+        }
         ApiError::Http { status: 401, .. } => auth::unauthorized_text(state),
         other => other.to_string(),
     }

@@ -16,6 +16,10 @@ pub(crate) fn next_id(state: &mut State) -> u64 {
 /// explicit refresh or a tenant switch must go. Paged lists are fetched from the first
 /// page; their components page on with [`issue`].
 pub(crate) fn fetch(state: &mut State, res: Resource, force: bool) -> Option<Effect> {
+    // Nothing is fetched without a session, nor what the principal may not read.
+    if state.session.waiting() || !super::access::may_fetch(state, res) {
+        return None;
+    }
     let owner = res.owner()?;
     let (call, scope) = owner.call(state, res)?;
     if in_flight(state, res) && !force {

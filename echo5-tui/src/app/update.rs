@@ -8,7 +8,8 @@ use super::components::logs;
 use super::effect::Effect;
 use super::reply::on_reply;
 use super::request::{refresh_screen, schedule_poll};
-use super::{State, auth, bindings, live, navigation, overlay_keys};
+use super::state::ToastLevel;
+use super::{State, access, auth, bindings, live, navigation, overlay_keys};
 use crate::keymap::Cmd;
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -40,6 +41,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             let mut out = match state.overlay.take() {
                 Some(overlay) => overlay_keys::on_key(state, overlay, key),
                 None => match bindings::lookup(state.screen, &key) {
+                    // A key whose hint the principal does not see does nothing but say so.
+                    Some(cmd) if !access::allows(state, state.screen, cmd) => {
+                        state.toast(ToastLevel::Info, access::NOT_ALLOWED);
+                        Vec::new()
+                    }
                     Some(cmd) => navigation::on_cmd(state, cmd),
                     None => Vec::new(),
                 },
@@ -47,8 +53,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             if state.screen != screen {
                 state.drop_toasts_of_last_screen(&shown);
             }
-            // A key may have opened or left the Logs screen: its live tail follows.
-            out.extend(logs::sync_stream(state));
+            // A key may have opened or left the Logs screen: its live tail follows (not
+            // while a login is awaited: there is no session to open it with).
+            if !state.session.waiting() {
+                out.extend(logs::sync_stream(state));
+            }
             out
         }
         Action::Paste(text) => {
@@ -74,6 +83,10 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
     // Only redraw for the clock when something on screen counts with it.
     if state.toasts.len() != before || state.is_stale() || state.saving > 0 {
         state.dirty = true;
+    }
+    // Waiting for a login (`--login`): nothing to fetch or stream without a session.
+    if state.session.waiting() {
+        return Vec::new();
     }
     let mut out = live::on_tick(state);
     out.extend(logs::sync_stream(state));

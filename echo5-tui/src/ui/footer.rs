@@ -67,10 +67,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             ("Esc".into(), "cancel"),
         ],
         Some(Overlay::Form(_)) => bindings::hints(Ctx::Dialog),
+        Some(Overlay::Login(_)) => vec![
+            ("Enter".into(), "log in"),
+            ("^U".into(), "clear"),
+            ("^C".into(), "quit"),
+        ],
+        Some(Overlay::ShowInvite(_)) => vec![("Enter/Esc".into(), "dismiss (shown once)")],
+        Some(Overlay::PickUser(_)) => vec![
+            ("j/k".into(), "choose"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
         Some(Overlay::ShowKey(_)) => {
             vec![("Enter/Esc".into(), "dismiss (v reveals it again, audited)")]
         }
-        None => bindings::hints(Ctx::Screen(state.screen)),
+        None => bindings::hints_for(state, Ctx::Screen(state.screen)),
     };
     // Help and quit are pinned to the right edge so a narrow terminal never loses them.
     let (pinned, rest): (Vec<_>, Vec<_>) = hints

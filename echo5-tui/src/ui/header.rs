@@ -9,8 +9,9 @@ use ratatui::widgets::Paragraph;
 use crate::app::auth::AuthProblem;
 use crate::app::components::Tabs;
 use crate::app::state::LiveStatus;
-use crate::app::{Conn, Screen, State};
+use crate::app::{Conn, Screen, State, access};
 use crate::theme;
+use crate::widgets::printable;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let [top, tabs] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
@@ -63,7 +64,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     let mut right = Vec::new();
     // Breaches in the SLA screen's scope, counted on every screen; new ones called out.
-    if let Some(rows) = &state.sla.remote.data
+    // Without a session nothing of the last one shows, the breach count included.
+    if let Some(rows) = state
+        .sla
+        .remote
+        .data
+        .as_ref()
+        .filter(|_| !state.session.waiting())
         && !rows.is_empty()
     {
         let new = state.sla.unseen.len();
@@ -93,12 +100,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Span::styled(" echo5 ", theme::title()),
         Span::styled(state.base_url.clone(), theme::dim()),
     ]);
+    // Logged in (`--login`): who, and as what; without the role, or not at all, when the
+    // line has no room for it.
+    if let Some(u) = state.session.user.as_ref().filter(|_| state.session.ready) {
+        let email = Span::styled(printable(&u.email), theme::title());
+        let role = Span::styled(format!(" ({})", u.role.as_str()), theme::dim());
+        let room = usize::from(l.width).saturating_sub(left.width() + 3);
+        if email.width() + role.width() <= room {
+            left.spans.extend([Span::raw("  "), email, role]);
+        } else if email.width() <= room {
+            left.spans.extend([Span::raw("  "), email]);
+        }
+    }
     // The platform screens sit beside the daemon they administer: full names, else short
     // ones, else only the one shown.
     let room = (l.width as usize).saturating_sub(left.width() + 1);
     let group = |short: bool, only_active: bool| {
         let mut spans = vec![Span::raw("  ")];
-        for s in Screen::in_tabs(Tabs::Platform) {
+        for s in Screen::in_tabs(Tabs::Platform).filter(|s| access::can_open(state, *s)) {
             let active = s == state.screen;
             if only_active && !active {
                 continue;
@@ -151,7 +170,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let tenant_w = tenant.width() as u16;
     let tab_line = |pad: &str, gap: &str, short: bool| {
         let mut spans = vec![Span::raw(" ")];
-        for (i, s) in Screen::in_tabs(Tabs::Numbered).enumerate() {
+        for (i, s) in numbered(state) {
             let name = if short && s != state.screen {
                 s.short()
             } else {
@@ -178,7 +197,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     if spans.width() as u16 + tenant_w > tabs.width {
         let mut short = vec![Span::raw(" ")];
-        for (i, s) in Screen::in_tabs(Tabs::Numbered).enumerate() {
+        for (i, s) in numbered(state) {
             short.push(if s == state.screen {
                 Span::styled(format!("{} {}", i + 1, s.title()), theme::tab_active())
             } else {
@@ -191,4 +210,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(tenant_w)]).areas(tabs);
     frame.render_widget(Paragraph::new(spans), l);
     frame.render_widget(Paragraph::new(tenant).right_aligned(), r);
+}
+
+/// The numbered tabs the principal may open, each with its number (a hidden tab keeps its
+/// number free, so the digit keys mean the same for everyone).
+fn numbered(state: &State) -> Vec<(usize, Screen)> {
+    Screen::in_tabs(Tabs::Numbered)
+        .enumerate()
+        .filter(|(_, s)| access::can_open(state, *s))
+        .collect()
 }

@@ -22,7 +22,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
     ])
     .areas(frame.area());
     header::draw(frame, head, state);
-    state.screen.component().draw(frame, body, state);
+    // Without a session (logged out, or it ended) nothing of the last one is drawn.
+    if !state.session.waiting() {
+        state.screen.component().draw(frame, body, state);
+    }
     toast::draw(frame, strip, state);
     overlay::draw(frame, body, state);
     footer::draw(frame, foot, state);

@@ -7,11 +7,12 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 
 use crate::app::SecretOrigin;
 use crate::app::State;
+use crate::app::access;
 use crate::app::bindings;
 use crate::app::components::keys::IngestUrls;
 use crate::app::overlay::{
-    Field, Form, MoveTo, Overlay, Palette, PickStage, PickTenants, ShownKey, TypeToConfirm,
-    commands, completions,
+    Field, Form, Login, MoveTo, Overlay, Palette, PickStage, PickTenants, PickUser, ShownInvite,
+    ShownKey, TypeToConfirm,
 };
 use crate::theme;
 use crate::widgets::{printable, wrap_words};
@@ -20,7 +21,10 @@ use echo5_core::logs::LogLine;
 pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
     match &state.overlay {
         None | Some(Overlay::Filter(_)) => {}
-        Some(Overlay::Help { scroll }) => help(frame, body, *scroll),
+        Some(Overlay::Help { scroll }) => help(frame, body, state, *scroll),
+        Some(Overlay::Login(l)) => login(frame, body, state, l),
+        Some(Overlay::ShowInvite(i)) => show_invite(frame, body, i),
+        Some(Overlay::PickUser(p)) => pick_user(frame, body, p),
         Some(Overlay::LogLine { line, scroll }) => log_line(frame, body, line, *scroll),
         Some(Overlay::Palette(p)) => palette(frame, body, state, p),
         Some(Overlay::Form(f)) => form(frame, body, f),
@@ -114,11 +118,11 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-fn help(frame: &mut Frame, body: Rect, scroll: u16) {
+fn help(frame: &mut Frame, body: Rect, state: &State, scroll: u16) {
     let area = centered(body, 72, body.height);
     frame.render_widget(Clear, area);
     let mut lines = Vec::new();
-    for (title, rows) in bindings::help_sections() {
+    for (title, rows) in bindings::help_sections_for(state) {
         lines.push(Line::from(Span::styled(title, theme::header_row())));
         for (keys, desc) in rows {
             lines.push(Line::from(vec![
@@ -132,7 +136,7 @@ fn help(frame: &mut Frame, body: Rect, scroll: u16) {
         "Commands (:)",
         theme::header_row(),
     )));
-    for (cmd, desc) in commands() {
+    for (cmd, desc) in access::commands(state) {
         lines.push(Line::from(vec![
             Span::styled(format!("  {cmd:<14}"), theme::key()),
             Span::raw(desc),
@@ -178,8 +182,8 @@ fn log_line(frame: &mut Frame, body: Rect, l: &LogLine, scroll: u16) {
 }
 
 fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {
-    let tenants = state.tenants.remote.data.as_deref().unwrap_or_default();
-    let options = completions(p.input.text(), tenants);
+    let options = access::completions(state, p.input.text());
+    let commands = access::commands(state);
     let shown = options.len().min(8) as u16;
     let w = 60.min(body.width.saturating_sub(2));
     let area = Rect::new(
@@ -208,10 +212,10 @@ fn palette(frame: &mut Frame, body: Rect, state: &State, p: &Palette) {
     let items: Vec<ListItem> = options
         .iter()
         .map(|o| {
-            let desc = commands()
-                .into_iter()
+            let desc = commands
+                .iter()
                 .find(|(c, _)| c == o)
-                .map(|(_, d)| d)
+                .map(|(_, d)| *d)
                 .unwrap_or("");
             ListItem::new(Line::from(vec![
                 Span::raw(format!("  {o:<22}")),
@@ -352,6 +356,135 @@ fn pick_stage(frame: &mut Frame, body: Rect, p: &PickStage) {
         .choices
         .iter()
         .map(|(_, n)| ListItem::new(format!("  {n}")))
+        .collect();
+    let mut ls = ListState::default().with_selected(Some(p.selected));
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(theme::selected()),
+        Rect {
+            y: inner.y + 2,
+            height: inner.height.saturating_sub(2),
+            ..inner
+        },
+        &mut ls,
+    );
+}
+
+/// The login dialog: who, at which daemon, and the password as dots (never its characters).
+fn login(frame: &mut Frame, body: Rect, state: &State, l: &Login) {
+    let h = 8 + u16::from(l.reason.is_some()) + u16::from(l.error.is_some());
+    let area = centered(body, 60, h);
+    frame.render_widget(Clear, area);
+    let block = dialog_block("Log in to Echo5");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let text_w = usize::from(inner.width.saturating_sub(1)).max(1);
+    let mut lines = Vec::new();
+    if let Some(why) = &l.reason {
+        lines.push(Line::from(Span::styled(
+            clip_to(why, text_w),
+            theme::warn(),
+        )));
+    }
+    lines.extend([
+        Line::from(vec![
+            Span::styled("daemon    ", theme::dim()),
+            Span::raw(clip_to(&state.base_url, text_w.saturating_sub(10))),
+        ]),
+        Line::from(vec![
+            Span::styled("e-mail    ", theme::dim()),
+            Span::raw(clip_to(&printable(&l.email), text_w.saturating_sub(10))),
+        ]),
+        Line::raw(""),
+    ]);
+    // One dot per character typed, at most the line's width.
+    let dots = "•".repeat(l.password_chars().min(text_w.saturating_sub(12)));
+    let pw_row = inner.y + lines.len() as u16;
+    lines.push(Line::from(vec![
+        Span::styled("password  ", theme::dim()),
+        Span::styled("› ", theme::key()),
+        Span::raw(dots.clone()),
+    ]));
+    lines.push(Line::raw(""));
+    if let Some(e) = &l.error {
+        lines.push(Line::from(Span::styled(
+            clip_to(&printable(e), text_w),
+            theme::bad(),
+        )));
+    }
+    let status = if l.busy {
+        Line::from(Span::styled("logging in…", theme::warn()))
+    } else {
+        Line::from(vec![
+            Span::styled("Enter", theme::key()),
+            Span::raw(" log in   "),
+            Span::styled("^C", theme::key()),
+            Span::raw(" quit"),
+        ])
+    };
+    lines.push(status);
+    frame.render_widget(Paragraph::new(lines), inner);
+    if !l.busy && pw_row < inner.bottom() {
+        let x = inner.x + 12 + dots.chars().count() as u16;
+        frame.set_cursor_position(Position::new(
+            x.min(inner.right().saturating_sub(1)),
+            pw_row,
+        ));
+    }
+}
+
+fn clip_to(text: &str, width: usize) -> String {
+    crate::widgets::clip(text, width.max(1))
+}
+
+/// A new user's invitation link, with what it is for and that it is not shown again.
+fn show_invite(frame: &mut Frame, body: Rect, i: &ShownInvite) {
+    let area = centered(body, 76, 10);
+    frame.render_widget(Clear, area);
+    let lines = vec![
+        Line::raw(format!(
+            "Invitation for {}. This link is shown only this once:",
+            printable(&i.email)
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            format!("  {}", printable(i.url.expose())),
+            theme::key(),
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            "Copy it now and send it to them (valid 72 h, single use).",
+            theme::dim(),
+        )),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("Enter/Esc", theme::key()),
+            Span::raw(" dismiss"),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(dialog_block("Invitation link")),
+        area,
+    );
+}
+
+fn pick_user(frame: &mut Frame, body: Rect, p: &PickUser) {
+    let h = p.choices.len() as u16 + 4;
+    let area = centered(body, 56, h);
+    frame.render_widget(Clear, area);
+    let block = dialog_block(&printable(&p.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let head = match p.pick {
+        crate::app::overlay::UserPick::Role => "New role:",
+        crate::app::overlay::UserPick::Permission => "Enter turns the chosen one on or off:",
+    };
+    frame.render_widget(Paragraph::new(head), Rect { height: 1, ..inner });
+    let items: Vec<ListItem> = p
+        .choices
+        .iter()
+        .map(|c| ListItem::new(format!("  {c}")))
         .collect();
     let mut ls = ListState::default().with_selected(Some(p.selected));
     frame.render_stateful_widget(

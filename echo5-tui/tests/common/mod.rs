@@ -18,7 +18,9 @@ use echo5_core::sla::Breach;
 use echo5_core::stages::{StageKind, StageSummary};
 use echo5_core::tenants::TenantRef;
 use echo5_core::usage::{KeyUsage, Month, TenantUsage, UsageReport};
+use echo5_core::users::{Role, User};
 use echo5_tui::app::ApiError;
+use echo5_tui::app::effect::UserRealm;
 use echo5_tui::app::{Action, ApiReply, Call, Effect, Reply, Request, SecretOrigin, State, update};
 use uuid::Uuid;
 use {echo5_core::settings::TenantSettings, echo5_core::tenants::Tenant};
@@ -28,6 +30,9 @@ pub fn now() -> DateTime<Utc> {
         .single()
         .expect("valid date")
 }
+
+/// Open Arms' id (`tenant_id(1)`), for constants.
+pub const OPEN_ARMS: Uuid = Uuid::from_u128(0x1001);
 
 pub fn tenant_id(n: u128) -> Uuid {
     Uuid::from_u128(0x1000 + n)
@@ -298,6 +303,16 @@ pub fn canned(call: &Call) -> Option<Reply> {
             data: audit_entries(5, 6),
             next_cursor: None,
         })),
+        Call::GetTenant { tenant } => tenants()
+            .into_iter()
+            .find(|t| t.id == *tenant)
+            .map(|t| Reply::Tenants(vec![t])),
+        Call::ListUsers {
+            realm: UserRealm::Tenant(_),
+        } => Some(Reply::Users(team())),
+        Call::ListUsers {
+            realm: UserRealm::Platform,
+        } => Some(Reply::Users(platform_users())),
         _ => None,
     }
 }
@@ -856,4 +871,104 @@ pub fn audit_entries(from: i64, to: i64) -> Vec<echo5_core::audit::AuditEntry> {
             }
         })
         .collect()
+}
+
+/// A password typed in tests; asserted never to show anywhere.
+pub const PASSWORD: &str = "Correct-Horse-7-Battery";
+
+pub fn user_id(n: u128) -> Uuid {
+    Uuid::from_u128(0x5000 + n)
+}
+
+/// A user of `tenant` (`None`: a platform user) with the role's permissions.
+pub fn user(n: u128, email: &str, name: &str, role: Role, tenant: Option<Uuid>) -> User {
+    User {
+        id: user_id(n),
+        tenant,
+        email: email.into(),
+        name: name.into(),
+        role,
+        permissions: role.default_permissions(),
+        active: true,
+        created_at: now() - chrono::TimeDelta::days(20),
+        last_login_at: Some(now() - chrono::TimeDelta::hours(n as i64)),
+    }
+}
+
+/// Open Arms' team: an admin, a manager, an agent given `edit_leads`, and a deactivated
+/// agent who never logged in.
+pub fn team() -> Vec<User> {
+    let t = Some(tenant_id(1));
+    let mut agent = user(3, "tom@openarms.example", "Tom Agent", Role::Agent, t);
+    agent.permissions.edit_leads = true;
+    let mut gone = user(4, "old@openarms.example", "Old Agent", Role::Agent, t);
+    gone.active = false;
+    gone.last_login_at = None;
+    vec![
+        user(1, "ada@openarms.example", "Ada Admin", Role::Admin, t),
+        user(
+            2,
+            "maria@openarms.example",
+            "Maria Manager",
+            Role::Manager,
+            t,
+        ),
+        agent,
+        gone,
+    ]
+}
+
+pub fn platform_users() -> Vec<User> {
+    vec![
+        user(10, "owner@echo5.example", "Olive Owner", Role::Owner, None),
+        user(11, "second@echo5.example", "Sam Second", Role::Owner, None),
+    ]
+}
+
+/// A `--login` console before any key press.
+pub fn login_console(email: &str) -> State {
+    let mut s = State::new("http://127.0.0.1:8787", now());
+    echo5_tui::app::session::start(&mut s, email);
+    s
+}
+
+/// Types the password, answers the login with `user` and `/me` with the same user, and
+/// settles the fetches that follow: a console logged in as `user`.
+pub fn logged_in_as(u: User) -> State {
+    let mut s = login_console(&u.email);
+    let fx = log_in(&mut s, &u);
+    settle(&mut s, fx);
+    stream(&mut s, echo5_tui::app::StreamMsg::Opened);
+    s.toasts.clear();
+    s
+}
+
+/// The password typed and Enter; the login and `/me` answered with `u`. Returns what
+/// `/me`'s answer caused.
+pub fn log_in(s: &mut State, u: &User) -> Vec<Effect> {
+    typ(s, PASSWORD);
+    let fx = update(s, code(KeyCode::Enter));
+    let login = requests(&fx).into_iter().next().expect("a login request");
+    let fx = answer(
+        s,
+        &login,
+        Ok(Reply::LoggedIn {
+            expires_at: now() + chrono::TimeDelta::minutes(30),
+            user: Box::new(u.clone()),
+        }),
+    );
+    let me = requests(&fx).into_iter().next().expect("a /me request");
+    assert_eq!(me.call, Call::Me);
+    answer(s, &me, Ok(Reply::Me(Box::new(u.clone()))))
+}
+
+pub fn http_error(status: u16, code: &str, message: &str) -> ApiError {
+    ApiError::Http {
+        status,
+        detail: echo5_core::ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        },
+    }
 }

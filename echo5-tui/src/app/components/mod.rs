@@ -20,6 +20,7 @@ pub mod sla;
 pub mod stages;
 pub mod tenants;
 pub mod usage;
+pub mod users;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -105,6 +106,8 @@ pub static REGISTRY: &[ScreenDesc] = &[
     ScreenDesc { aliases: &["log"], ..screen(Screen::Logs, "Logs", "Logs", "logs", "daemon log, live", false, Platform, &logs::LogsScreen) },
     ScreenDesc { aliases: &["client"], ..screen(Screen::Overview, "Overview", "Over", "overview", "the selected client: figures, newest leads, quick actions", true, Hidden, &tenants::overview::OverviewScreen) },
     ScreenDesc { aliases: &["analytics-all", "all-analytics"], ..screen(Screen::GlobalAnalytics, "Analytics (all)", "AllAn", "global", "analytics across clients, per client", false, Hidden, &analytics::global::GlobalAnalyticsScreen) },
+    ScreenDesc { aliases: &["users-tenant"], ..screen(Screen::Team, "Team", "Team", "team", "users of the selected tenant", true, Hidden, &users::TeamScreen) },
+    ScreenDesc { aliases: &["platform-users"], ..screen(Screen::Users, "Users", "Users", "users", "platform users (owners)", false, Hidden, &users::PlatformUsersScreen) },
 ];
 
 // A screen's and a resource's names and behaviour are read from the registry, so their
@@ -383,6 +386,8 @@ mod tests {
             RecentLeads,
             GlobalAnalytics,
             Audit,
+            Team,
+            PlatformUsers,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY

@@ -94,8 +94,12 @@ impl Component for TenantsScreen {
         &[Resource::Tenants]
     }
 
-    fn call(&self, _state: &State, _res: Resource) -> Option<(Call, Scope)> {
-        Some((Call::ListTenants, Scope::Global))
+    fn call(&self, state: &State, _res: Resource) -> Option<(Call, Scope)> {
+        // A tenant user's list is their own tenant: the picker shows only it.
+        match crate::app::access::own_tenant(state) {
+            Some(tenant) => Some((Call::GetTenant { tenant }, Scope::Global)),
+            None => Some((Call::ListTenants, Scope::Global)),
+        }
     }
 
     fn remote_mut<'a>(
@@ -107,7 +111,7 @@ impl Component for TenantsScreen {
     }
 
     fn resource_of(&self, call: &Call) -> Option<Resource> {
-        matches!(call, Call::ListTenants).then_some(Resource::Tenants)
+        matches!(call, Call::ListTenants | Call::GetTenant { .. }).then_some(Resource::Tenants)
     }
 
     fn touched_by(&self, call: &Call) -> Option<Resource> {

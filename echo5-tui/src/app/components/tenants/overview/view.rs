@@ -93,6 +93,9 @@ fn kpi_lines(state: &State) -> Vec<Line<'static>> {
             }
             lines.push(Line::from(second));
         }
+        // A tenant user has no cross-tenant dashboard to read: the analytics line below
+        // gives their figures.
+        None if !crate::app::access::may_fetch(state, crate::app::Resource::Dashboard) => {}
         None => lines.push(Line::from(Span::styled(
             if state.dashboard.remote.error.is_some() {
                 " figures could not be loaded"
