@@ -121,7 +121,12 @@ async fn login_refusals_throttling_the_session_bearer_and_logout() {
             err("too_many_attempts", "too many failed logins"),
         ),
         ("200 OK", "", answer.to_string()),
-        ("200 OK", "", user_json("manager", Some(tenant)).to_string()),
+        (
+            "200 OK",
+            "",
+            serde_json::json!({"credential": "user", "user": user_json("manager", Some(tenant)), "scope": null})
+                .to_string(),
+        ),
         ("204 No Content", "", String::new()),
         (
             "401 Unauthorized",

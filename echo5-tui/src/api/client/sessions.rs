@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::secret::Secret;
+use echo5_core::sessions::Me;
 use echo5_core::users::User;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -97,9 +98,12 @@ impl Client {
         }
     }
 
+    /// `{credential, user, scope}`; a session always has a user (only the admin token,
+    /// which the console never logs in with, has none).
     pub(super) async fn me(&self) -> Result<Reply, ApiError> {
-        self.send::<User>(self.req(Method::GET, ME_PATH))
-            .await
+        let me = self.send::<Me>(self.req(Method::GET, ME_PATH)).await?;
+        me.user
             .map(|u| Reply::Me(Box::new(u)))
+            .ok_or_else(|| ApiError::Decode("GET /api/v1/me named no user for this session".into()))
     }
 }
