@@ -752,3 +752,72 @@ fn every_operation_states_its_permission() {
     let lead = &doc["paths"]["/api/v1/leads/{lead_id}"]["patch"]["x-permission"];
     assert_eq!(lead["tenant_users"], "view_leads + edit_leads");
 }
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// A burst of logins (argon2id each) while `/healthz` is polled: password work runs on the
+/// blocking pool behind one permit per core, so health answers stay quick. Prints the
+/// numbers (`--nocapture`); fails only when health stalls behind the hashing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_burst_does_not_stall_other_requests() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "burst@openarms.test", "agent").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let health = {
+        let (client, url, stop) = (s.client.clone(), s.url("/healthz"), stop.clone());
+        tokio::spawn(async move {
+            let mut took = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let st = client.get(&url).send().await.unwrap().status();
+                assert_eq!(st, StatusCode::OK);
+                took.push(t.elapsed());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            took
+        })
+    };
+    let logins: Vec<_> = (0..24)
+        .map(|_| {
+            let (client, url) = (s.client.clone(), s.url("/api/v1/auth/login"));
+            tokio::spawn(async move {
+                let t = Instant::now();
+                let st = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(json!({"email": "burst@openarms.test", "password": PASSWORD}).to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                assert_eq!(st, StatusCode::OK);
+                t.elapsed()
+            })
+        })
+        .collect();
+    let mut login_times = Vec::new();
+    for l in logins {
+        login_times.push(l.await.unwrap());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut health_times = health.await.unwrap();
+    login_times.sort();
+    health_times.sort();
+    let (h50, h99) = (
+        percentile(&health_times, 0.5),
+        percentile(&health_times, 0.99),
+    );
+    println!(
+        "24 concurrent logins: p50 {:?}, p99 {:?}; /healthz during the burst ({} requests): p50 {h50:?}, p99 {h99:?}",
+        percentile(&login_times, 0.5),
+        percentile(&login_times, 0.99),
+        health_times.len(),
+    );
+    assert!(
+        h99 < Duration::from_millis(500),
+        "health stalled: p99 {h99:?}"
+    );
+}
