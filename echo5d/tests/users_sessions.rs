@@ -265,12 +265,18 @@ async fn deactivation_ends_sessions_tokens_and_a_live_event_stream() {
         None,
     )
     .await;
-    // The stream is live: it carries the user's own tenant's change.
-    let (st, _) = s
-        .patch("/api/v1/tenants/open-arms/settings", r#"{"sla_hours": 4}"#)
-        .await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(stream.next("tenant.updated").await.is_some());
+    // The stream is live and carries the user's own tenant's changes, never another's.
+    for tenant in ["caring-hearts", "open-arms"] {
+        let (st, _) = s
+            .patch(
+                &format!("/api/v1/tenants/{tenant}/settings"),
+                r#"{"sla_hours": 4}"#,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let (_, event) = stream.next("tenant.updated").await.unwrap();
+    assert_eq!(event["tenant"]["slug"], "open-arms", "{event}");
 
     let id = u["id"].as_str().unwrap();
     let (st, body) = s
@@ -820,4 +826,85 @@ async fn a_login_burst_does_not_stall_other_requests() {
         h99 < Duration::from_millis(500),
         "health stalled: p99 {h99:?}"
     );
+}
+
+#[tokio::test]
+async fn lead_routes_decide_per_lead_a_managers_reach_and_an_agents_reading() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    let manager = user(&s, "open-arms", "mia@openarms.test", "manager").await;
+    user(&s, "open-arms", "abe@openarms.test", "agent").await;
+    let mut leads = Vec::new();
+    for name in ["Assigned Lead", "Other Lead"] {
+        let (st, l) = s
+            .post(
+                "/api/v1/tenants/open-arms/leads",
+                &json!({"name": name}).to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{l}");
+        leads.push(l["id"].as_str().unwrap().to_string());
+    }
+    let (st, body) = s
+        .patch(
+            &format!("/api/v1/leads/{}", leads[0]),
+            &json!({"assigned_to": manager["id"]}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+
+    let m = login(&s, "mia@openarms.test", PASSWORD).await;
+    let lead = |i: usize| format!("/api/v1/leads/{}", leads[i]);
+    assert_eq!(
+        call(&s, Method::GET, &lead(0), &m, None).await.0,
+        StatusCode::OK
+    );
+    // A lead out of a manager's reach does not exist for them.
+    let (st, body) = call(&s, Method::GET, &lead(1), &m, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+    let (st, body) = call(
+        &s,
+        Method::POST,
+        &format!("{}/notes", lead(0)),
+        &m,
+        Some(json!({"text": "called back"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["author"], "mia@openarms.test");
+
+    // An agent reads every lead of the tenant and changes none.
+    let a = login(&s, "abe@openarms.test", PASSWORD).await;
+    assert_eq!(
+        call(&s, Method::GET, &lead(1), &a, None).await.0,
+        StatusCode::OK
+    );
+    let (st, body) = call(
+        &s,
+        Method::POST,
+        &format!("{}/notes", lead(1)),
+        &a,
+        Some(json!({"text": "not mine to add"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    // Neither reaches a lead of another tenant, nor the listing across tenants.
+    let (st, other) = s
+        .post(
+            "/api/v1/tenants/caring-hearts/leads",
+            r#"{"name": "Elsewhere"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let elsewhere = format!("/api/v1/leads/{}", other["id"].as_str().unwrap());
+    for t in [&m, &a] {
+        assert_eq!(
+            call(&s, Method::GET, &elsewhere, t, None).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            call(&s, Method::GET, "/api/v1/leads", t, None).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
 }
