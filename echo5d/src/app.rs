@@ -32,8 +32,10 @@ use echo5_core::authorization::Subject;
 #[openapi(
     info(
         title = "Echo5 Leads API",
-        description = "Multi-tenant lead intake. Admin endpoints take `Authorization: Bearer <admin token>`. \
-                       Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`."
+        description = "Multi-tenant lead intake. Admin endpoints take `Authorization: Bearer <credential>`: \
+                       the admin token (`e5a_`), a user's session from `POST /api/v1/auth/login` (`e5s_`) \
+                       or a personal token (`e5p_`). Each operation states what it needs in `x-permission` \
+                       and its description. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`."
     ),
     modifiers(&BearerAuth),
     tags(

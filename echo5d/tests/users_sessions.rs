@@ -265,12 +265,18 @@ async fn deactivation_ends_sessions_tokens_and_a_live_event_stream() {
         None,
     )
     .await;
-    // The stream is live: it carries the user's own tenant's change.
-    let (st, _) = s
-        .patch("/api/v1/tenants/open-arms/settings", r#"{"sla_hours": 4}"#)
-        .await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(stream.next("tenant.updated").await.is_some());
+    // The stream is live and carries the user's own tenant's changes, never another's.
+    for tenant in ["caring-hearts", "open-arms"] {
+        let (st, _) = s
+            .patch(
+                &format!("/api/v1/tenants/{tenant}/settings"),
+                r#"{"sla_hours": 4}"#,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let (_, event) = stream.next("tenant.updated").await.unwrap();
+    assert_eq!(event["tenant"]["slug"], "open-arms", "{event}");
 
     let id = u["id"].as_str().unwrap();
     let (st, body) = s
@@ -751,4 +757,154 @@ fn every_operation_states_its_permission() {
     assert_eq!(settings["tenant_users"], "manage_settings");
     let lead = &doc["paths"]["/api/v1/leads/{lead_id}"]["patch"]["x-permission"];
     assert_eq!(lead["tenant_users"], "view_leads + edit_leads");
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// A burst of logins (argon2id each) while `/healthz` is polled: password work runs on the
+/// blocking pool behind one permit per core, so health answers stay quick. Prints the
+/// numbers (`--nocapture`); fails only when health stalls behind the hashing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_burst_does_not_stall_other_requests() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "burst@openarms.test", "agent").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let health = {
+        let (client, url, stop) = (s.client.clone(), s.url("/healthz"), stop.clone());
+        tokio::spawn(async move {
+            let mut took = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let st = client.get(&url).send().await.unwrap().status();
+                assert_eq!(st, StatusCode::OK);
+                took.push(t.elapsed());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            took
+        })
+    };
+    let logins: Vec<_> = (0..24)
+        .map(|_| {
+            let (client, url) = (s.client.clone(), s.url("/api/v1/auth/login"));
+            tokio::spawn(async move {
+                let t = Instant::now();
+                let st = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(json!({"email": "burst@openarms.test", "password": PASSWORD}).to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                assert_eq!(st, StatusCode::OK);
+                t.elapsed()
+            })
+        })
+        .collect();
+    let mut login_times = Vec::new();
+    for l in logins {
+        login_times.push(l.await.unwrap());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut health_times = health.await.unwrap();
+    login_times.sort();
+    health_times.sort();
+    let (h50, h99) = (
+        percentile(&health_times, 0.5),
+        percentile(&health_times, 0.99),
+    );
+    println!(
+        "24 concurrent logins: p50 {:?}, p99 {:?}; /healthz during the burst ({} requests): p50 {h50:?}, p99 {h99:?}",
+        percentile(&login_times, 0.5),
+        percentile(&login_times, 0.99),
+        health_times.len(),
+    );
+    assert!(
+        h99 < Duration::from_millis(500),
+        "health stalled: p99 {h99:?}"
+    );
+}
+
+#[tokio::test]
+async fn lead_routes_decide_per_lead_a_managers_reach_and_an_agents_reading() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    let manager = user(&s, "open-arms", "mia@openarms.test", "manager").await;
+    user(&s, "open-arms", "abe@openarms.test", "agent").await;
+    let mut leads = Vec::new();
+    for name in ["Assigned Lead", "Other Lead"] {
+        let (st, l) = s
+            .post(
+                "/api/v1/tenants/open-arms/leads",
+                &json!({"name": name}).to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{l}");
+        leads.push(l["id"].as_str().unwrap().to_string());
+    }
+    let (st, body) = s
+        .patch(
+            &format!("/api/v1/leads/{}", leads[0]),
+            &json!({"assigned_to": manager["id"]}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+
+    let m = login(&s, "mia@openarms.test", PASSWORD).await;
+    let lead = |i: usize| format!("/api/v1/leads/{}", leads[i]);
+    assert_eq!(
+        call(&s, Method::GET, &lead(0), &m, None).await.0,
+        StatusCode::OK
+    );
+    // A lead out of a manager's reach does not exist for them.
+    let (st, body) = call(&s, Method::GET, &lead(1), &m, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+    let (st, body) = call(
+        &s,
+        Method::POST,
+        &format!("{}/notes", lead(0)),
+        &m,
+        Some(json!({"text": "called back"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["author"], "mia@openarms.test");
+
+    // An agent reads every lead of the tenant and changes none.
+    let a = login(&s, "abe@openarms.test", PASSWORD).await;
+    assert_eq!(
+        call(&s, Method::GET, &lead(1), &a, None).await.0,
+        StatusCode::OK
+    );
+    let (st, body) = call(
+        &s,
+        Method::POST,
+        &format!("{}/notes", lead(1)),
+        &a,
+        Some(json!({"text": "not mine to add"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    // Neither reaches a lead of another tenant, nor the listing across tenants.
+    let (st, other) = s
+        .post(
+            "/api/v1/tenants/caring-hearts/leads",
+            r#"{"name": "Elsewhere"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let elsewhere = format!("/api/v1/leads/{}", other["id"].as_str().unwrap());
+    for t in [&m, &a] {
+        assert_eq!(
+            call(&s, Method::GET, &elsewhere, t, None).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            call(&s, Method::GET, "/api/v1/leads", t, None).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
 }

@@ -170,5 +170,7 @@ pub async fn delete_tenant(
         .store
         .delete_tenant(auth.actor(), TenantKey::parse(&tenant), mode)
         .await?;
+    // The tenant's users went with it: their open event streams end too.
+    state.credentials_ended();
     Ok(StatusCode::NO_CONTENT)
 }
