@@ -1,5 +1,5 @@
 //! Password work (argon2id, zxcvbn) off the async runtime: on the blocking pool, at most
-//! one job per core at a time (`AppState::password_work`), so a burst of logins queues
+//! one job per core but one at a time (`AppState::password_work`), so a burst of logins queues
 //! here instead of stalling requests or taking every blocking thread.
 
 use crate::error::ApiError;

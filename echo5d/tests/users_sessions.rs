@@ -764,8 +764,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// A burst of logins (argon2id each) while `/healthz` is polled: password work runs on the
-/// blocking pool behind one permit per core, so health answers stay quick. Prints the
-/// numbers (`--nocapture`); fails only when health stalls behind the hashing.
+/// blocking pool behind its permits, never on the runtime's threads, so health is answered
+/// while logins are still hashing. Prints the numbers (`--nocapture`); asserts behaviour,
+/// not time: `bench/auth.sh` measures the latencies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_burst_does_not_stall_other_requests() {
     let s = TestServer::start().await;
@@ -780,7 +781,7 @@ async fn a_login_burst_does_not_stall_other_requests() {
                 let t = Instant::now();
                 let st = client.get(&url).send().await.unwrap().status();
                 assert_eq!(st, StatusCode::OK);
-                took.push(t.elapsed());
+                took.push((t.elapsed(), Instant::now()));
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             took
@@ -800,16 +801,23 @@ async fn a_login_burst_does_not_stall_other_requests() {
                     .unwrap()
                     .status();
                 assert_eq!(st, StatusCode::OK);
-                t.elapsed()
+                (t.elapsed(), Instant::now())
             })
         })
         .collect();
-    let mut login_times = Vec::new();
+    let mut logins_done = Vec::new();
     for l in logins {
-        login_times.push(l.await.unwrap());
+        logins_done.push(l.await.unwrap());
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut health_times = health.await.unwrap();
+    let health_done = health.await.unwrap();
+    let last_login = logins_done.iter().map(|(_, at)| *at).max().unwrap();
+    let answered_during = health_done
+        .iter()
+        .filter(|(_, at)| *at < last_login)
+        .count();
+    let mut login_times: Vec<Duration> = logins_done.iter().map(|(d, _)| *d).collect();
+    let mut health_times: Vec<Duration> = health_done.iter().map(|(d, _)| *d).collect();
     login_times.sort();
     health_times.sort();
     let (h50, h99) = (
@@ -822,9 +830,10 @@ async fn a_login_burst_does_not_stall_other_requests() {
         percentile(&login_times, 0.99),
         health_times.len(),
     );
+    // Hashing on the runtime's two threads would hold /healthz until the burst is over.
     assert!(
-        h99 < Duration::from_millis(500),
-        "health stalled: p99 {h99:?}"
+        answered_during >= 3,
+        "/healthz was answered {answered_during} times while logins were hashing"
     );
 }
 
