@@ -32,6 +32,7 @@ use echo5_data::keys::KeyRejection;
 use std::fmt;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::credential_cache::Cached;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -152,16 +153,38 @@ pub async fn authenticate(
 
 /// The session's user, if the session is live: within its idle and absolute timeouts and
 /// the user active (the lookup joins `users.active`). A live session is marked used at most
-/// once a minute (`sessions::TOUCH_EVERY`), awaited so the next request sees it.
+/// once a minute (`sessions::TOUCH_EVERY`), awaited so the next request sees it. What the
+/// database said is kept in the credential cache until users or credentials change.
 async fn session_principal(
     state: &AppState,
     hash: [u8; 32],
 ) -> Result<Option<Principal>, ApiError> {
-    let Some(s) = state.store.session(hash).await? else {
-        return Ok(None);
+    let epoch = state.revocation_count();
+    let cached = match state.credential_cache.get(&hash, epoch) {
+        Some(c) => c,
+        None => {
+            let Some(s) = state.store.session(hash).await? else {
+                return Ok(None);
+            };
+            let entry = Cached {
+                epoch,
+                principal: Principal::Session {
+                    account: (&s.user).into(),
+                },
+                created_at: Some(s.created_at),
+                last_used_at: Some(s.last_seen_at),
+                expires_at: None,
+            };
+            state.credential_cache.put(hash, entry.clone());
+            entry
+        }
     };
     let now = state.store.now();
-    match state.sessions.state(s.created_at, s.last_seen_at, now) {
+    let (Some(created_at), Some(last_seen_at)) = (cached.created_at, cached.last_used_at) else {
+        state.credential_cache.forget(&hash);
+        return Ok(None);
+    };
+    match state.sessions.state(created_at, last_seen_at, now) {
         SessionState::Live { .. } => {}
         SessionState::IdleExpired | SessionState::AbsoluteExpired => {
             return Err(unauthorized(
@@ -170,40 +193,60 @@ async fn session_principal(
             ));
         }
     }
-    if echo5_data::sessions::needs_touch(s.last_seen_at, now) {
+    if echo5_data::sessions::needs_touch(last_seen_at, now) {
         state.store.touch_session(hash).await?;
+        state.credential_cache.touched(&hash, now);
     }
-    Ok(Some(Principal::Session {
-        account: (&s.user).into(),
-    }))
+    Ok(Some(cached.principal))
 }
 
-/// The personal token's user, if the token is within its expiry and the user active.
+/// The personal token's user, if the token is within its expiry and the user active
+/// (cached like a session).
 async fn personal_token_principal(
     state: &AppState,
     hash: [u8; 32],
 ) -> Result<Option<Principal>, ApiError> {
-    let Some(r) = state.store.personal_token(hash).await? else {
-        return Ok(None);
+    let epoch = state.revocation_count();
+    let cached = match state.credential_cache.get(&hash, epoch) {
+        Some(c) => c,
+        None => {
+            let Some(r) = state.store.personal_token(hash).await? else {
+                return Ok(None);
+            };
+            let entry = Cached {
+                epoch,
+                principal: Principal::PersonalToken {
+                    token_id: r.token.id,
+                    account: (&r.user).into(),
+                    scope: r.token.scope,
+                },
+                created_at: None,
+                last_used_at: r.token.last_used_at,
+                expires_at: Some(r.token.expires_at),
+            };
+            state.credential_cache.put(hash, entry.clone());
+            entry
+        }
     };
     let now = state.store.now();
-    if !personal_tokens::usable(now, r.token.expires_at, None) {
+    if !cached
+        .expires_at
+        .is_some_and(|at| personal_tokens::usable(now, at, None))
+    {
         return Err(unauthorized(
             "token_expired",
             "the personal token has expired; create a new one",
         ));
     }
-    if r.token
-        .last_used_at
-        .is_none_or(|at| echo5_data::sessions::needs_touch(at, now))
+    if let Principal::PersonalToken { token_id, .. } = &cached.principal
+        && cached
+            .last_used_at
+            .is_none_or(|at| echo5_data::sessions::needs_touch(at, now))
     {
-        state.store.touch_personal_token(r.token.id).await?;
+        state.store.touch_personal_token(*token_id).await?;
+        state.credential_cache.touched(&hash, now);
     }
-    Ok(Some(Principal::PersonalToken {
-        token_id: r.token.id,
-        account: (&r.user).into(),
-        scope: r.token.scope,
-    }))
+    Ok(Some(cached.principal))
 }
 
 /// Whether a credential still works now (an open event stream asks whenever credentials
@@ -465,7 +508,7 @@ async fn decide(state: &AppState, rule: Rule, parts: &mut Parts) -> Result<Autho
         ),
         At::Tenant => {
             let key = path_param(&params, "tenant").ok_or_else(|| not_found("tenant"))?;
-            let id = state.store.tenant_id(TenantKey::parse(&key)).await?;
+            let id = tenant_id(state, &key).await?;
             (
                 authorization::authorize(&principal, action, Resource::tenant(rule.subject, id)),
                 Some(id),
@@ -521,6 +564,17 @@ async fn decide(state: &AppState, rule: Rule, parts: &mut Parts) -> Result<Autho
         tenant,
         credential,
     })
+}
+
+/// The tenant a path names (id or slug), remembered until tenants or credentials change.
+async fn tenant_id(state: &AppState, key: &str) -> Result<TenantId, ApiError> {
+    let epoch = state.revocation_count();
+    if let Some(id) = state.credential_cache.tenant(key, epoch) {
+        return Ok(id);
+    }
+    let id = state.store.tenant_id(TenantKey::parse(key)).await?;
+    state.credential_cache.put_tenant(key, id, epoch);
+    Ok(id)
 }
 
 fn not_found(what: &'static str) -> ApiError {

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod app;
 pub mod config;
+pub mod credential_cache;
 pub mod datadir;
 pub mod error;
 pub mod events;

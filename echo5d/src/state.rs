@@ -71,6 +71,8 @@ pub struct Shared {
     /// a login burst waits its turn instead of taking every blocking thread (which the
     /// database reads and file I/O share).
     pub password_work: Arc<Semaphore>,
+    /// Sessions, personal tokens and tenant keys recently looked up (see the module).
+    pub credential_cache: crate::credential_cache::CredentialCache,
     /// Bumped whenever credentials end (logout, deactivation, deletion, a password
     /// change, a deleted token): every open event stream of a user checks its credential
     /// again and ends if it no longer works.
@@ -99,6 +101,7 @@ impl AppState {
                     .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             )),
             revocations: watch::channel(0).0,
+            credential_cache: Default::default(),
         }))
     }
 }
@@ -154,6 +157,17 @@ impl Shared {
     /// Tells open event streams that some credentials ended (see `revocations`).
     pub fn credentials_ended(&self) {
         self.revocations.send_modify(|g| *g = g.wrapping_add(1));
+    }
+
+    /// How many times credentials (or tenants) changed: what the credential cache's
+    /// entries are good for.
+    pub fn revocation_count(&self) -> u64 {
+        *self.revocations.borrow()
+    }
+
+    /// A tenant was renamed, deactivated or deleted: what paths name it by changed.
+    pub fn tenants_changed(&self) {
+        self.credentials_ended();
     }
 
     /// Changes whenever [`credentials_ended`](Self::credentials_ended) is called.

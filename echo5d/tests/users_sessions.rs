@@ -917,3 +917,54 @@ async fn lead_routes_decide_per_lead_a_managers_reach_and_an_agents_reading() {
         );
     }
 }
+
+/// Who a session is, and what a path's tenant is, are remembered between requests; a
+/// change of role, permissions or slug applies to the very next request all the same.
+#[tokio::test]
+async fn a_role_permission_or_slug_change_applies_to_the_next_request() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    let ann = user(&s, "open-arms", "ann@openarms.test", "admin").await;
+    let t = login(&s, "ann@openarms.test", PASSWORD).await;
+    let settings = "/api/v1/tenants/open-arms/settings";
+    let (st, _) = call(&s, Method::GET, settings, &t, None).await;
+    assert_eq!(st, StatusCode::OK, "an admin reads settings");
+    let ann_path = format!(
+        "/api/v1/tenants/open-arms/users/{}",
+        ann["id"].as_str().unwrap()
+    );
+    let (st, v) = s
+        .patch(&ann_path, &json!({"role": "manager"}).to_string())
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, body) = call(&s, Method::GET, settings, &t, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "demoted at once: {body}");
+    let (st, v) = s
+        .patch(
+            &ann_path,
+            &json!({"permissions": {"manage_settings": true}}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, body) = call(&s, Method::GET, settings, &t, None).await;
+    assert_eq!(st, StatusCode::OK, "the override applies at once: {body}");
+    // The old slug names nothing once the tenant is renamed; the new one names it.
+    let (st, v) = s
+        .patch(
+            "/api/v1/tenants/open-arms",
+            &json!({"slug": "open-arms-2"}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, _) = call(&s, Method::GET, settings, &t, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = call(
+        &s,
+        Method::GET,
+        "/api/v1/tenants/open-arms-2/settings",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+}

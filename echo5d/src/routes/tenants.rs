@@ -104,6 +104,8 @@ pub async fn replace_tenant(
             move |_| Ok(replacement),
         )
         .await?;
+    // The slug may have changed: paths naming the tenant are looked up again.
+    state.tenants_changed();
     Ok(Json(state.events.publish_all(t)))
 }
 
@@ -133,6 +135,8 @@ pub async fn patch_tenant(
             move |cur| tenants::apply_patch(cur, &patch),
         )
         .await?;
+    // The slug may have changed: paths naming the tenant are looked up again.
+    state.tenants_changed();
     Ok(Json(state.events.publish_all(t)))
 }
 

@@ -150,14 +150,13 @@ async fn patch(
     patch: UserPatch,
 ) -> ApiResult<Json<User>> {
     let id = path_id(id, "user")?;
-    let ends = patch.active == Some(false);
     let user = state
         .store
         .patch_user(auth.actor(), scope, id, patch, auth.user_id())
         .await?;
-    if ends {
-        state.credentials_ended();
-    }
+    // Deactivation ends the user's credentials; a role or permission change changes what
+    // they may do. Either way cached principals are read again.
+    state.credentials_ended();
     Ok(Json(user))
 }
 
