@@ -1071,3 +1071,65 @@ fn live_changes_arrive_over_the_streams_not_the_poll() {
     );
     eprintln!("breach after the restart on screen {:?}", posted.elapsed());
 }
+
+/// Logged in as client staff (`--login`): a manager's Leads screen holds only the leads
+/// assigned to them, and an agent, who sees every lead of the tenant, cannot move one —
+/// the key only says "not allowed" and the lead stays where it was.
+#[test]
+fn staff_log_in_a_manager_sees_their_leads_an_agent_cannot_move_one() {
+    const PASSWORD: &str = "violet-Harbor-93-quietly-Lantern";
+    let mut h = Harness::new();
+    h.start_daemon();
+    let mia = h.tenant_user("open-arms", "mia@openarms.test", "manager", PASSWORD);
+    h.tenant_user("open-arms", "abe@openarms.test", "agent", PASSWORD);
+    let mut ids = Vec::new();
+    for (name, email) in [
+        ("Mine Staffwalk", "mine.staffwalk@example.com"),
+        ("Theirs Staffwalk", "theirs.staffwalk@example.com"),
+    ] {
+        let lead = h.post(
+            "/api/v1/tenants/open-arms/leads",
+            &serde_json::json!({"name": name, "email": email}),
+        );
+        ids.push(lead["id"].as_str().expect("lead id").to_string());
+    }
+    h.patch(
+        &format!("/api/v1/leads/{}", ids[0]),
+        &serde_json::json!({"assigned_to": mia["id"]}),
+    );
+    let stage_before = h.api(&format!("/api/v1/leads/{}", ids[1]))["stage_id"].clone();
+
+    // The manager: their one lead, nothing else of the tenant, no settings or keys.
+    h.start_console_as("mia@openarms.test", PASSWORD);
+    h.typ("6");
+    let s = h.wait_text("Mine Staffwalk");
+    assert!(
+        !s.contains("Theirs Staffwalk"),
+        "a manager sees a lead assigned to nobody:\n{s}"
+    );
+    let top = header(&s);
+    assert!(
+        !top.contains("Settings") && !top.contains("Keys"),
+        "a manager is offered screens they cannot use:\n{top}"
+    );
+    let rows = s.lines().filter(|l| l.contains("Staffwalk")).count();
+    assert_eq!(rows, 1, "one assigned lead on screen:\n{s}");
+    h.tmux(&["kill-session", "-t", "e2e"]);
+
+    // The agent: every lead of the tenant, read-only.
+    h.start_console_as("abe@openarms.test", PASSWORD);
+    h.typ("6");
+    h.wait_for("both new leads", STEP, |s| {
+        s.contains("Mine Staffwalk") && s.contains("Theirs Staffwalk")
+    });
+    h.typ("/");
+    h.typ("Theirs Staffwalk");
+    h.press("Enter");
+    h.wait_for("the filtered list", STEP, |s| {
+        s.contains("Theirs Staffwalk") && !s.contains("Mine Staffwalk")
+    });
+    h.typ("m");
+    h.wait_text("not allowed");
+    let stage_after = h.api(&format!("/api/v1/leads/{}", ids[1]))["stage_id"].clone();
+    assert_eq!(stage_before, stage_after, "an agent moved a lead");
+}
