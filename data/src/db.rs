@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_default_country.sql"),
     include_str!("../migrations/0014_lead_notes.sql"),
     include_str!("../migrations/0015_users.sql"),
+    include_str!("../migrations/0018_lead_days.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see

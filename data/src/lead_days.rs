@@ -1,0 +1,330 @@
+//! Analytics counts kept per tenant and UTC day of creation (table `lead_days`, migration
+//! 0018): what the global analytics reads instead of the leads. Every write that changes a
+//! lead's counted facts keeps them in its own transaction:
+//!
+//! - ingest adds a group commit's new leads up and writes them before its COMMIT
+//!   ([`BatchLeadDays`], like `lead_counts`);
+//! - a change to one lead (move, spam flag, first contact) takes the lead out before it and
+//!   puts it back after it ([`take_out`], [`put_in`]); erasing a lead is [`take_out`] before
+//!   its row (and its stage history) is deleted; manual entry is [`put_in`];
+//! - a pipeline edit that changes the funnel (its order, a stage's kind, a deleted stage)
+//!   counts the tenant again ([`recount`]): which stage of the funnel is a lead's furthest
+//!   depends on the order, and only its stage history can tell;
+//! - a purged tenant's rows go with it ([`forget_tenant`]).
+//!
+//! Spam is never counted; a lead flagged spam is taken out, one unflagged put back in.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use echo5_core::analytics::KeptCounts;
+use echo5_core::leads::Lead;
+use echo5_core::stages::{Stage, StageKind};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::tally::{BatchTally, Tally};
+
+/// `dim` codes of `lead_days` (see the migration).
+const STAGE: u8 = 0;
+const FURTHEST: u8 = 1;
+const SOURCE: u8 = 2;
+const UTM_SOURCE: u8 = 3;
+const UTM_CAMPAIGN: u8 = 4;
+const CONTACTED: u8 = 5;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The UTC day (days since 1970-01-01) of a time in milliseconds.
+pub(crate) fn day_of(ms: i64) -> i64 {
+    ms.div_euclid(DAY_MS)
+}
+
+/// A `lead_days` row: tenant, day, dim, key.
+pub(crate) type DayKey = (Uuid, i64, u8, String);
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DayCount(i64);
+
+impl Tally for DayCount {
+    fn add(&mut self, o: &DayCount) {
+        self.0 += o.0;
+    }
+}
+
+/// The day counts of the leads stored by the running group commit (see [`crate::tally`]).
+pub(crate) type BatchLeadDays = BatchTally<DayKey, DayCount>;
+
+pub(crate) fn batch_lead_days() -> BatchLeadDays {
+    BatchTally::new(|conn, key, n| add(conn, key, n.0))
+}
+
+/// What a stored lead is counted by. `furthest` is the furthest funnel stage it reached
+/// (`""`: only lost stages).
+struct Counted<'a> {
+    tenant: Uuid,
+    day: i64,
+    stage: &'a str,
+    furthest: &'a str,
+    source: &'a str,
+    utm_source: Option<&'a str>,
+    utm_campaign: Option<&'a str>,
+    contacted: bool,
+}
+
+impl Counted<'_> {
+    /// The rows the lead counts in: per figure, its bucket on its day.
+    fn keys(&self) -> Vec<DayKey> {
+        let (t, d) = (self.tenant, self.day);
+        let mut out = vec![
+            (t, d, STAGE, self.stage.to_string()),
+            (t, d, FURTHEST, self.furthest.to_string()),
+            (t, d, SOURCE, self.source.to_string()),
+        ];
+        if let Some(u) = self.utm_source {
+            out.push((t, d, UTM_SOURCE, u.to_string()));
+        }
+        if let Some(u) = self.utm_campaign {
+            out.push((t, d, UTM_CAMPAIGN, u.to_string()));
+        }
+        if self.contacted {
+            out.push((t, d, CONTACTED, String::new()));
+        }
+        out
+    }
+}
+
+/// The rows an ingested lead counts in: it enters the intake stage, which is open, so that
+/// stage is also the furthest it reached.
+pub(crate) fn keys_of_ingested(l: &Lead) -> Vec<DayKey> {
+    if l.is_spam {
+        return Vec::new();
+    }
+    let stage = l.stage_id.to_string();
+    Counted {
+        tenant: l.tenant_id,
+        day: day_of(l.created_at.timestamp_millis()),
+        stage: &stage,
+        furthest: &stage,
+        source: l.source.as_str(),
+        utm_source: l.utm_source.as_deref(),
+        utm_campaign: l.utm_campaign.as_deref(),
+        contacted: l.first_contacted_at.is_some(),
+    }
+    .keys()
+}
+
+pub(crate) fn count_one() -> DayCount {
+    DayCount(1)
+}
+
+/// Adds `n` (negative to take away) to one row; a row counted down to 0 is deleted.
+fn add(conn: &Connection, (tenant, day, dim, key): &DayKey, n: i64) -> Result<(), StoreError> {
+    if n == 0 {
+        return Ok(());
+    }
+    let tenant = tenant.to_string();
+    conn.prepare_cached(
+        "INSERT INTO lead_days (tenant_id, day, dim, key, leads) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (tenant_id, day, dim, key) DO UPDATE SET leads = leads + excluded.leads",
+    )?
+    .execute(params![tenant, day, dim, key, n])?;
+    if n < 0 {
+        conn.prepare_cached(
+            "DELETE FROM lead_days
+             WHERE tenant_id = ?1 AND day = ?2 AND dim = ?3 AND key = ?4 AND leads = 0",
+        )?
+        .execute(params![tenant, day, dim, key])?;
+    }
+    Ok(())
+}
+
+/// SQL: the furthest funnel stage (`''` if none) of the lead row `l`: the last, in the
+/// pipeline's order, of the non-lost stages among its stage and its stage history's targets.
+macro_rules! furthest_sql {
+    () => {
+        concat!(
+            "coalesce((SELECT s.id FROM stages s
+               WHERE s.tenant_id = l.tenant_id AND s.kind <> 'lost'
+                 AND (s.id = l.stage_id
+                      OR s.id IN (SELECT h.to_stage FROM stage_history h WHERE h.lead_id = l.id))
+               ORDER BY s.position DESC, s.created_at DESC LIMIT 1), '')"
+        )
+    };
+}
+
+/// The rows a stored lead counts in now (none when it is spam or gone).
+fn keys_of_stored(conn: &Connection, lead: Uuid) -> Result<Vec<DayKey>, StoreError> {
+    type Facts = (
+        String,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        bool,
+        bool,
+        String,
+    );
+    let row: Option<Facts> = conn
+        .prepare_cached(concat!(
+            "SELECT l.tenant_id, l.created_at, l.stage_id, l.source, l.utm_source, l.utm_campaign,
+                    l.first_contacted_at IS NOT NULL, l.is_spam, ",
+            furthest_sql!(),
+            " FROM leads l WHERE l.id = ?1"
+        ))?
+        .query_row([lead.to_string()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })
+        .optional()?;
+    let Some((tenant, created, stage, source, us, uc, contacted, spam, furthest)) = row else {
+        return Ok(Vec::new());
+    };
+    if spam {
+        return Ok(Vec::new());
+    }
+    Ok(Counted {
+        tenant: Uuid::parse_str(&tenant)?,
+        day: day_of(created),
+        stage: &stage,
+        furthest: &furthest,
+        source: &source,
+        utm_source: us.as_deref(),
+        utm_campaign: uc.as_deref(),
+        contacted,
+    }
+    .keys())
+}
+
+/// Takes a stored lead's counts out: before a change to it (then [`put_in`] after), or
+/// before it is erased — while its row and stage history are still there. The one call a
+/// lead erase needs.
+pub(crate) fn take_out(conn: &Connection, lead: Uuid) -> Result<(), StoreError> {
+    for k in keys_of_stored(conn, lead)? {
+        add(conn, &k, -1)?;
+    }
+    Ok(())
+}
+
+/// Counts a stored lead as it is now: after manual entry, or after a change that
+/// [`take_out`] preceded.
+pub(crate) fn put_in(conn: &Connection, lead: Uuid) -> Result<(), StoreError> {
+    for k in keys_of_stored(conn, lead)? {
+        add(conn, &k, 1)?;
+    }
+    Ok(())
+}
+
+/// Counts a tenant's leads again from the rows and their stage history.
+pub(crate) fn recount(conn: &Connection, tenant: Uuid) -> Result<(), StoreError> {
+    let tid = tenant.to_string();
+    forget_tenant(conn, tenant)?;
+    conn.prepare_cached(concat!(
+        "WITH f AS MATERIALIZED (
+            SELECT (l.created_at - ((l.created_at % 86400000) + 86400000) % 86400000) / 86400000
+                       AS day,
+                   l.stage_id, l.source, l.utm_source, l.utm_campaign,
+                   l.first_contacted_at IS NOT NULL AS contacted, ",
+        furthest_sql!(),
+        " AS reach
+            FROM leads l WHERE l.tenant_id = ?1 AND l.is_spam = 0
+        )
+        INSERT INTO lead_days (tenant_id, day, dim, key, leads)
+            SELECT ?1, day, 0, stage_id, count(*) FROM f GROUP BY day, stage_id
+            UNION ALL
+            SELECT ?1, day, 1, reach, count(*) FROM f GROUP BY day, reach
+            UNION ALL
+            SELECT ?1, day, 2, source, count(*) FROM f GROUP BY day, source
+            UNION ALL
+            SELECT ?1, day, 3, utm_source, count(*) FROM f WHERE utm_source IS NOT NULL
+                GROUP BY day, utm_source
+            UNION ALL
+            SELECT ?1, day, 4, utm_campaign, count(*) FROM f WHERE utm_campaign IS NOT NULL
+                GROUP BY day, utm_campaign
+            UNION ALL
+            SELECT ?1, day, 5, '', count(*) FROM f WHERE contacted GROUP BY day"
+    ))?
+    .execute([tid])?;
+    Ok(())
+}
+
+/// Deletes a tenant's counts (its purge).
+pub(crate) fn forget_tenant(conn: &Connection, tenant: Uuid) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM lead_days WHERE tenant_id = ?1")?
+        .execute([tenant.to_string()])?;
+    Ok(())
+}
+
+/// The funnel of a pipeline: its stages other than lost ones, in order. A lead's furthest
+/// funnel stage depends on it alone, so a pipeline edit that leaves it as it was leaves
+/// the counts right.
+pub(crate) fn funnel(pipeline: &[Stage]) -> Vec<Uuid> {
+    pipeline
+        .iter()
+        .filter(|s| s.kind != StageKind::Lost)
+        .map(|s| s.id)
+        .collect()
+}
+
+fn date_of(day: i64) -> Result<NaiveDate, StoreError> {
+    DateTime::<Utc>::from_timestamp(day.saturating_mul(86_400), 0)
+        .map(|d| d.date_naive())
+        .ok_or_else(|| StoreError::Internal(format!("day {day} out of range")))
+}
+
+/// A tenant's counts over the whole UTC days `[from_day, to_day)`.
+pub(crate) fn kept(
+    conn: &Connection,
+    tenant: Uuid,
+    from_day: i64,
+    to_day: i64,
+) -> Result<KeptCounts, StoreError> {
+    let tid = tenant.to_string();
+    let mut k = KeptCounts::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT dim, key, sum(leads) FROM lead_days
+         WHERE tenant_id = ?1 AND day >= ?2 AND day < ?3 GROUP BY dim, key",
+    )?;
+    let mut rows = stmt.query(params![tid, from_day, to_day])?;
+    while let Some(r) = rows.next()? {
+        let (dim, key, n): (u8, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let n = u64::try_from(n).unwrap_or(0);
+        match dim {
+            STAGE => {
+                *k.now_in.entry(Uuid::parse_str(&key)?).or_default() += n;
+            }
+            FURTHEST => {
+                let stage = (!key.is_empty())
+                    .then(|| Uuid::parse_str(&key))
+                    .transpose()?;
+                *k.furthest.entry(stage).or_default() += n;
+            }
+            SOURCE => *k.by_source.entry(key).or_default() += n,
+            UTM_SOURCE => *k.by_utm_source.entry(key).or_default() += n,
+            UTM_CAMPAIGN => *k.by_utm_campaign.entry(key).or_default() += n,
+            CONTACTED => k.contacted += n,
+            _ => {}
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, sum(leads) FROM lead_days
+         WHERE tenant_id = ?1 AND day >= ?2 AND day < ?3 AND dim = 0 GROUP BY day",
+    )?;
+    let mut rows = stmt.query(params![tid, from_day, to_day])?;
+    while let Some(r) = rows.next()? {
+        let (day, n): (i64, i64) = (r.get(0)?, r.get(1)?);
+        if n > 0 {
+            k.per_day.insert(date_of(day)?, n as u64);
+        }
+    }
+    Ok(k)
+}
