@@ -328,3 +328,84 @@ pub(crate) fn kept(
     }
     Ok(k)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Store, StoreOptions};
+    use echo5_core::clock::ManualClock;
+    use echo5_core::crypto::MasterKey;
+    use echo5_core::leads::{LeadPatch, NewLead};
+    use echo5_core::tenants::{self, NewTenant};
+    use std::sync::Arc;
+
+    /// A lead erase takes the lead's counts out with [`take_out`], then deletes the row
+    /// (its stage history goes with it): the kept answer still equals the scan.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_erased_lead_leaves_the_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let s = Store::open(
+            &dir.path().join("e.db"),
+            MasterKey::from_bytes([1; 32], 1),
+            Arc::new(ManualClock::new(now)),
+            StoreOptions::default(),
+        )
+        .unwrap();
+        let input: NewTenant = serde_json::from_str(r#"{"name":"Erase Co"}"#).unwrap();
+        let (f, sec) = tenants::validate_new(&input).unwrap();
+        let t = s.create_tenant("t".into(), f, sec).await.unwrap().value;
+        let stages = s.list_stages(t.id.into()).await.unwrap();
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            let new = NewLead {
+                name: Some(format!("L{i}")),
+                utm_source: Some("google".into()),
+                ..NewLead::default()
+            };
+            let l = s.create_lead("t".into(), t.id.into(), new).await.unwrap();
+            ids.push(l.value.lead.id);
+        }
+        // The one erased went furthest: its history is what made it count there.
+        let far = stages.iter().rfind(|s| s.kind != StageKind::Lost).unwrap().id;
+        for to in [far, stages[0].id] {
+            let patch = LeadPatch {
+                stage_id: Some(to),
+                ..LeadPatch::default()
+            };
+            s.patch_lead("t".into(), ids[0], patch).await.unwrap();
+        }
+        let erased = ids[0];
+        s.write(move |c| {
+            take_out(c, erased)?;
+            c.execute("DELETE FROM leads WHERE id = ?1", [erased.to_string()])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let (from, to) = echo5_core::analytics::global_window(now, 7);
+        let kept = s.analytics_of(Vec::new(), from, to).await.unwrap().unwrap();
+        let mut scan = s
+            .analytics_of_scanned(Vec::new(), from, to)
+            .await
+            .unwrap()
+            .unwrap();
+        scan[0].analytics.first_contact.median_minutes = None;
+        scan[0].analytics.first_contact.p90_minutes = None;
+        assert_eq!(kept[0].analytics.total, 3);
+        assert_eq!(kept, scan);
+        // Nothing is left of it, not even rows counted down to zero.
+        let rows: i64 = s
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM lead_days WHERE dim = 1 AND key = ?1",
+                    [far.to_string()],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, 0);
+        s.shutdown().await;
+    }
+}
