@@ -439,15 +439,19 @@ pub struct AnalyticsTotals {
     pub first_contact: FirstContact,
 }
 
-/// `GET /api/v1/analytics`: the chosen tenants' analytics over the same range, summed,
-/// and each tenant's own.
+/// `GET /api/v1/analytics`: the chosen tenants' analytics over the same whole UTC days,
+/// summed, and each tenant's own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GlobalAnalytics {
+    /// The midnight (UTC) that starts the first day: `days - 1` days before today's.
     pub from: DateTime<Utc>,
+    /// The midnight (UTC) that ends today (exclusive).
     pub to: DateTime<Utc>,
     pub days: u32,
     pub totals: AnalyticsTotals,
+    /// Each tenant's analytics as its own endpoint gives them for `from`/`to`, read from
+    /// the counts kept per day: the median and p90 minutes to first contact are null.
     pub by_tenant: Vec<TenantAnalytics>,
 }
 
