@@ -273,8 +273,8 @@ impl Store {
             // job or its commit fail after all. The counts are written before the batch's
             // COMMIT (see `tally`).
             lead_counts.add(leads::count_key(&lead), leads::count_of(&lead, bytes));
-            for k in lead_days::keys_of_ingested(&lead) {
-                lead_days.add(k, lead_days::count_one());
+            if let Some((k, n)) = lead_days::ingested(&lead) {
+                lead_days.add(k, n);
             }
             batch_usage.add(
                 (key.tenant_id, key.key_id, month),

@@ -16,7 +16,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use echo5_core::analytics::KeptCounts;
-use echo5_core::leads::Lead;
+use echo5_core::leads::{Lead, LeadSource};
 use echo5_core::stages::{Stage, StageKind};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -42,6 +42,12 @@ pub(crate) fn day_of(ms: i64) -> i64 {
 /// A `lead_days` row: tenant, day, dim, key.
 pub(crate) type DayKey = (Uuid, i64, u8, String);
 
+/// What an ingested lead is counted by, as a group commit adds them up: tenant, day, stage
+/// (the intake stage, which is open, so also the furthest it reached), source, utm_source,
+/// utm_campaign. One map entry per lead and no text made for the stage or the source: the
+/// rows' keys are spelled out once per batch, when they are written.
+pub(crate) type IngestKey = (Uuid, i64, Uuid, LeadSource, Option<String>, Option<String>);
+
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct DayCount(i64);
 
@@ -52,10 +58,44 @@ impl Tally for DayCount {
 }
 
 /// The day counts of the leads stored by the running group commit (see [`crate::tally`]).
-pub(crate) type BatchLeadDays = BatchTally<DayKey, DayCount>;
+pub(crate) type BatchLeadDays = BatchTally<IngestKey, DayCount>;
 
 pub(crate) fn batch_lead_days() -> BatchLeadDays {
-    BatchTally::new(|conn, key, n| add(conn, key, n.0))
+    BatchTally::new(|conn, (tenant, day, stage, source, us, uc), n| {
+        let stage = stage.to_string();
+        let counted = Counted {
+            tenant: *tenant,
+            day: *day,
+            stage: &stage,
+            furthest: &stage,
+            source: source.as_str(),
+            utm_source: us.as_deref(),
+            utm_campaign: uc.as_deref(),
+            contacted: false,
+        };
+        for k in counted.keys() {
+            add(conn, &k, n.0)?;
+        }
+        Ok(())
+    })
+}
+
+/// The batch key of an ingested lead, `None` for spam (never counted). Ingest stores no
+/// first contact.
+pub(crate) fn ingested(l: &Lead) -> Option<(IngestKey, DayCount)> {
+    (!l.is_spam).then(|| {
+        (
+            (
+                l.tenant_id,
+                day_of(l.created_at.timestamp_millis()),
+                l.stage_id,
+                l.source,
+                l.utm_source.clone(),
+                l.utm_campaign.clone(),
+            ),
+            DayCount(1),
+        )
+    })
 }
 
 /// What a stored lead is counted by. `furthest` is the furthest funnel stage it reached
@@ -91,30 +131,6 @@ impl Counted<'_> {
         }
         out
     }
-}
-
-/// The rows an ingested lead counts in: it enters the intake stage, which is open, so that
-/// stage is also the furthest it reached.
-pub(crate) fn keys_of_ingested(l: &Lead) -> Vec<DayKey> {
-    if l.is_spam {
-        return Vec::new();
-    }
-    let stage = l.stage_id.to_string();
-    Counted {
-        tenant: l.tenant_id,
-        day: day_of(l.created_at.timestamp_millis()),
-        stage: &stage,
-        furthest: &stage,
-        source: l.source.as_str(),
-        utm_source: l.utm_source.as_deref(),
-        utm_campaign: l.utm_campaign.as_deref(),
-        contacted: l.first_contacted_at.is_some(),
-    }
-    .keys()
-}
-
-pub(crate) fn count_one() -> DayCount {
-    DayCount(1)
 }
 
 /// Adds `n` (negative to take away) to one row; a row counted down to 0 is deleted.

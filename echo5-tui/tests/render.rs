@@ -360,7 +360,7 @@ fn the_sla_footer_keeps_scope_and_filter_at_80_columns() {
     for (w, h) in SIZES {
         let buf = drawn(&s, w, h);
         let footer = line(&buf, h - 1);
-        for hint in ["t all/one client", "/ filter", "m move", "? help", "q quit"] {
+        for hint in ["t all/one", "/ filter", "m move", "? help", "q quit"] {
             assert!(footer.contains(hint), "{w}x{h}: {hint:?} in {footer:?}");
         }
         // The filter key is the screen's own now: shown once, not again among the

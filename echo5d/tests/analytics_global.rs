@@ -193,7 +193,11 @@ async fn a_chosen_set_and_a_shorter_range_sum_to_their_answers() {
     );
     // Whole UTC days: today and the six before it, midnight to midnight.
     assert_eq!(g["totals"]["per_day"].as_array().unwrap().len(), 7);
-    let day = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let day = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .to_utc()
+    };
     let (from, to) = (day(&g["from"]), day(&g["to"]));
     assert_eq!(to - from, TimeDelta::days(7));
     assert_eq!(from.time(), chrono::NaiveTime::MIN, "{}", g["from"]);

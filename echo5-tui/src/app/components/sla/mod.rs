@@ -104,7 +104,7 @@ const BINDINGS: &[Binding] = &[
     b(&[ch('m')], Cmd::MoveStage, "move", true),
     b(&[ch('a')], Cmd::Assign, "assign", true),
     b(&[ch('n')], Cmd::Notes, "note", true),
-    b(&[ch('t')], Cmd::Scope, "all/one client", true),
+    b(&[ch('t')], Cmd::Scope, "all/one", true),
     b(&[ch('/')], Cmd::Filter, "filter", true),
 ];
 
