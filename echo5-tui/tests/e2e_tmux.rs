@@ -699,7 +699,11 @@ fn console_drives_the_real_daemon_in_tmux() {
         !s.contains("SLA breached")
     });
     h.press("Escape");
-    h.wait_text("No breach matches the filter");
+    // The list's text is on screen beside the pane already: wait for the pane to go, or
+    // the next key could follow the Escape closely enough to read as Alt+key.
+    h.wait_for("the lead's pane closed", STEP, |s| {
+        !s.contains("Lead · Backdated E2E") && s.contains("No breach matches the filter")
+    });
 
     // Platform: the operator name changed in the console is what the API returns.
     h.typ(":platform");
