@@ -335,10 +335,7 @@ pub const GLOBAL_DAYS_MAX: u32 = 3650;
 /// days before it (`[midnight N-1 days ago, next midnight)`), so that counts kept per day
 /// answer it exactly.
 pub fn global_window(now: DateTime<Utc>, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {
-    let today = now
-        .date_naive()
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc();
+    let today = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     let to = today + chrono::TimeDelta::days(1);
     (to - chrono::TimeDelta::days(i64::from(days.max(1))), to)
 }
@@ -820,7 +817,11 @@ mod tests {
         let scan = compute(&pipeline, &leads, from, to);
         let counted = from_counts(&pipeline, &kept(&pipeline, &leads), from, to);
         assert_eq!(
-            counted.by_stage.iter().map(|s| s.reached).collect::<Vec<_>>(),
+            counted
+                .by_stage
+                .iter()
+                .map(|s| s.reached)
+                .collect::<Vec<_>>(),
             [5, 0, 3, 2]
         );
         let without_medians = Analytics {
@@ -847,7 +848,10 @@ mod tests {
         let (from, to) = global_window(now, 30);
         assert_eq!(from, midnight() - TimeDelta::days(29));
         assert_eq!(to - from, TimeDelta::days(30));
-        assert_eq!(global_window(midnight(), 7).1, midnight() + TimeDelta::days(1));
+        assert_eq!(
+            global_window(midnight(), 7).1,
+            midnight() + TimeDelta::days(1)
+        );
     }
 
     #[test]

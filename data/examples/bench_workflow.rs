@@ -479,19 +479,23 @@ async fn main() {
         .collect();
     let mut swapped = original.clone();
     swapped.swap(1, 2);
-    time("stage reorder of one tenant (recount)", iters.min(20), |i| {
-        let s = store.clone();
-        let order = if i % 2 == 0 {
-            swapped.clone()
-        } else {
-            original.clone()
-        };
-        async move {
-            s.reorder_stages("bench".into(), t0.into(), order)
-                .await
-                .expect("reorder");
-        }
-    })
+    time(
+        "stage reorder of one tenant (recount)",
+        iters.min(20),
+        |i| {
+            let s = store.clone();
+            let order = if i % 2 == 0 {
+                swapped.clone()
+            } else {
+                original.clone()
+            };
+            async move {
+                s.reorder_stages("bench".into(), t0.into(), order)
+                    .await
+                    .expect("reorder");
+            }
+        },
+    )
     .await;
     store
         .reorder_stages("bench".into(), t0.into(), original.clone())

@@ -213,7 +213,12 @@ impl Store {
         self.read(move |c| {
             each_tenant(c, &names, |c, t| {
                 let counts = lead_days::kept(c, t.id, days.0, days.1)?;
-                Ok(analytics::from_counts(&stages::load(c, t.id)?, &counts, from, to))
+                Ok(analytics::from_counts(
+                    &stages::load(c, t.id)?,
+                    &counts,
+                    from,
+                    to,
+                ))
             })
         })
         .await

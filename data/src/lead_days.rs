@@ -383,7 +383,11 @@ mod tests {
             ids.push(l.value.lead.id);
         }
         // The one erased went furthest: its history is what made it count there.
-        let far = stages.iter().rfind(|s| s.kind != StageKind::Lost).unwrap().id;
+        let far = stages
+            .iter()
+            .rfind(|s| s.kind != StageKind::Lost)
+            .unwrap()
+            .id;
         for to in [far, stages[0].id] {
             let patch = LeadPatch {
                 stage_id: Some(to),

@@ -99,8 +99,7 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
             0..=24 => {
                 let mut posts = Vec::new();
                 for _ in 0..1 + rng.below(6) {
-                    let mut lead =
-                        Lead::blank(new_lead_id(now), clients[c].id, Uuid::nil(), now);
+                    let mut lead = Lead::blank(new_lead_id(now), clients[c].id, Uuid::nil(), now);
                     lead.email = Some(format!("v{}@example.com", rng.below(4)));
                     lead.source = LeadSource::Website;
                     lead.utm_source = UTM[rng.below(UTM.len())].map(str::to_string);
@@ -158,7 +157,9 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
                     stage_id: Some(to.id),
                     ..LeadPatch::default()
                 };
-                s.patch_lead("admin:test".into(), lead, patch).await.unwrap();
+                s.patch_lead("admin:test".into(), lead, patch)
+                    .await
+                    .unwrap();
                 "move"
             }
             // Spam flag or unflag.
@@ -171,7 +172,9 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
                     is_spam: Some(!spam),
                     ..LeadPatch::default()
                 };
-                s.patch_lead("admin:test".into(), lead, patch).await.unwrap();
+                s.patch_lead("admin:test".into(), lead, patch)
+                    .await
+                    .unwrap();
                 if spam { "unflag" } else { "flag" }
             }
             // Pipeline edits: a reorder, a kind change, a new stage, a deletion with its
@@ -201,7 +204,11 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
                     .patch_stage("admin:test".into(), clients[c].id.into(), st.id, patch)
                     .await
                     .is_ok();
-                if ok { "stage kind" } else { "stage kind refused" }
+                if ok {
+                    "stage kind"
+                } else {
+                    "stage kind refused"
+                }
             }
             84..=86 => {
                 let new = NewStage {
@@ -212,7 +219,11 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
                     .add_stage("admin:test".into(), clients[c].id.into(), new)
                     .await
                     .is_ok();
-                if ok { "stage added" } else { "stage add refused" }
+                if ok {
+                    "stage added"
+                } else {
+                    "stage add refused"
+                }
             }
             87..=90 => {
                 let (Some(gone), Some(to)) = (rng.pick(&stages), rng.pick(&stages)) else {
@@ -227,17 +238,17 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
                     )
                     .await
                     .is_ok();
-                if ok { "stage deleted" } else { "stage delete refused" }
+                if ok {
+                    "stage deleted"
+                } else {
+                    "stage delete refused"
+                }
             }
             // A tenant purged with its leads, and a new one in its place.
             91..=92 => {
-                s.delete_tenant(
-                    "admin:test".into(),
-                    clients[c].id.into(),
-                    DeleteMode::Purge,
-                )
-                .await
-                .unwrap();
+                s.delete_tenant("admin:test".into(), clients[c].id.into(), DeleteMode::Purge)
+                    .await
+                    .unwrap();
                 clients[c] = client(s, made).await;
                 made += 1;
                 "purge"

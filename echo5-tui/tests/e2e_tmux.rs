@@ -435,7 +435,8 @@ fn console_drives_the_real_daemon_in_tmux() {
             |v| kind_of(v).as_deref() == Some(kind),
         );
         h.wait_for(&format!("{kind} on screen"), STEP, |s| {
-            s.lines().any(|l| l.contains("E2E Stage") && l.contains(kind))
+            s.lines()
+                .any(|l| l.contains("E2E Stage") && l.contains(kind))
         });
     }
     let mut added = walk.elapsed();
@@ -619,7 +620,10 @@ fn console_drives_the_real_daemon_in_tmux() {
         lines.next().is_some_and(|l| l.contains("created_at")),
         "no header row: {text:?}"
     );
-    assert!(text.contains("Zed Mover"), "the listed lead is missing: {text:?}");
+    assert!(
+        text.contains("Zed Mover"),
+        "the listed lead is missing: {text:?}"
+    );
     added += walk.elapsed();
 
     // Spam: a lead flagged (over the API) shows with spam shown only, and `u` clears it.
@@ -857,9 +861,11 @@ fn console_drives_the_real_daemon_in_tmux() {
     });
     h.wait_text("deactivated: its sites' leads are refused");
     h.typ("x");
-    h.api_until("/api/v1/tenants/e2e-client", "the client active again", |v| {
-        v["active"] == true
-    });
+    h.api_until(
+        "/api/v1/tenants/e2e-client",
+        "the client active again",
+        |v| v["active"] == true,
+    );
     h.wait_text("is active again");
     added += walk.elapsed();
     eprintln!("the rename, deactivate, stage kind and CSV export walks took {added:?}");
