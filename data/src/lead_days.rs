@@ -19,6 +19,7 @@ use echo5_core::analytics::KeptCounts;
 use echo5_core::leads::{Lead, LeadSource};
 use echo5_core::stages::{Stage, StageKind};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -297,49 +298,68 @@ fn date_of(day: i64) -> Result<NaiveDate, StoreError> {
         .ok_or_else(|| StoreError::Internal(format!("day {day} out of range")))
 }
 
-/// A tenant's counts over the whole UTC days `[from_day, to_day)`.
+/// A tenant's counts over the whole UTC days `[from_day, to_day)`: one pass over its rows
+/// of those days, in key order, added up here (a `GROUP BY` sorted them in a temporary
+/// B-tree and needed a second pass for the days; on the 1 M-lead benchmark this read
+/// takes about half the time).
 pub(crate) fn kept(
     conn: &Connection,
     tenant: Uuid,
     from_day: i64,
     to_day: i64,
 ) -> Result<KeptCounts, StoreError> {
-    let tid = tenant.to_string();
-    let mut k = KeptCounts::default();
+    let mut by_dim: [HashMap<String, u64>; 6] = Default::default();
+    let mut per_day: Vec<(i64, u64)> = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT dim, key, sum(leads) FROM lead_days
-         WHERE tenant_id = ?1 AND day >= ?2 AND day < ?3 GROUP BY dim, key",
+        "SELECT day, dim, key, leads FROM lead_days
+         WHERE tenant_id = ?1 AND day >= ?2 AND day < ?3",
     )?;
-    let mut rows = stmt.query(params![tid, from_day, to_day])?;
+    let mut rows = stmt.query(params![
+        &*tenant.hyphenated().encode_lower(&mut Uuid::encode_buffer()),
+        from_day,
+        to_day
+    ])?;
     while let Some(r) = rows.next()? {
-        let (dim, key, n): (u8, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let (day, dim, n): (i64, u8, i64) = (r.get(0)?, r.get(1)?, r.get(3)?);
+        let dim = usize::from(dim);
         let n = u64::try_from(n).unwrap_or(0);
-        match dim {
-            STAGE => {
-                *k.now_in.entry(Uuid::parse_str(&key)?).or_default() += n;
+        let Some(map) = by_dim.get_mut(dim) else {
+            continue;
+        };
+        let key = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+        match map.get_mut(key) {
+            Some(c) => *c += n,
+            None => {
+                map.insert(key.to_string(), n);
             }
-            FURTHEST => {
-                let stage = (!key.is_empty())
-                    .then(|| Uuid::parse_str(&key))
-                    .transpose()?;
-                *k.furthest.entry(stage).or_default() += n;
+        }
+        if dim == usize::from(STAGE) {
+            match per_day.last_mut() {
+                Some((d, c)) if *d == day => *c += n,
+                _ => per_day.push((day, n)),
             }
-            SOURCE => *k.by_source.entry(key).or_default() += n,
-            UTM_SOURCE => *k.by_utm_source.entry(key).or_default() += n,
-            UTM_CAMPAIGN => *k.by_utm_campaign.entry(key).or_default() += n,
-            CONTACTED => k.contacted += n,
-            _ => {}
         }
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT day, sum(leads) FROM lead_days
-         WHERE tenant_id = ?1 AND day >= ?2 AND day < ?3 AND dim = 0 GROUP BY day",
-    )?;
-    let mut rows = stmt.query(params![tid, from_day, to_day])?;
-    while let Some(r) = rows.next()? {
-        let (day, n): (i64, i64) = (r.get(0)?, r.get(1)?);
+    let [stage, furthest, source, utm_source, utm_campaign, contacted] = by_dim;
+    let mut k = KeptCounts {
+        by_source: source,
+        by_utm_source: utm_source,
+        by_utm_campaign: utm_campaign,
+        contacted: contacted.values().sum(),
+        ..KeptCounts::default()
+    };
+    for (key, n) in stage {
+        *k.now_in.entry(Uuid::parse_str(&key)?).or_default() += n;
+    }
+    for (key, n) in furthest {
+        let stage = (!key.is_empty())
+            .then(|| Uuid::parse_str(&key))
+            .transpose()?;
+        *k.furthest.entry(stage).or_default() += n;
+    }
+    for (day, n) in per_day {
         if n > 0 {
-            k.per_day.insert(date_of(day)?, n as u64);
+            *k.per_day.entry(date_of(day)?).or_default() += n;
         }
     }
     Ok(k)
