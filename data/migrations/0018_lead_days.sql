@@ -32,9 +32,10 @@ WITH f AS MATERIALIZED (
         l.stage_id, l.source, l.utm_source, l.utm_campaign,
         l.first_contacted_at IS NOT NULL AS contacted,
         coalesce((SELECT s.id FROM stages s
-                  WHERE s.tenant_id = l.tenant_id AND s.kind <> 'lost'
-                    AND (s.id = l.stage_id
-                         OR s.id IN (SELECT h.to_stage FROM stage_history h WHERE h.lead_id = l.id))
+                  WHERE s.id IN (SELECT l.stage_id
+                                 UNION ALL SELECT h.to_stage FROM stage_history h
+                                           WHERE h.lead_id = l.id)
+                    AND s.tenant_id = l.tenant_id AND s.kind <> 'lost'
                   ORDER BY s.position DESC, s.created_at DESC LIMIT 1), '') AS reach
     FROM leads l WHERE l.is_spam = 0
 )

@@ -157,13 +157,17 @@ fn add(conn: &Connection, (tenant, day, dim, key): &DayKey, n: i64) -> Result<()
 
 /// SQL: the furthest funnel stage (`''` if none) of the lead row `l`: the last, in the
 /// pipeline's order, of the non-lost stages among its stage and its stage history's targets.
+/// Those few stages are looked up by id (one or two per lead), rather than every stage of
+/// the pipeline tested against the history: a recount of a 10 k-lead tenant took several
+/// times longer that way.
 macro_rules! furthest_sql {
     () => {
         concat!(
             "coalesce((SELECT s.id FROM stages s
-               WHERE s.tenant_id = l.tenant_id AND s.kind <> 'lost'
-                 AND (s.id = l.stage_id
-                      OR s.id IN (SELECT h.to_stage FROM stage_history h WHERE h.lead_id = l.id))
+               WHERE s.id IN (SELECT l.stage_id
+                              UNION ALL SELECT h.to_stage FROM stage_history h
+                                        WHERE h.lead_id = l.id)
+                 AND s.tenant_id = l.tenant_id AND s.kind <> 'lost'
                ORDER BY s.position DESC, s.created_at DESC LIMIT 1), '')"
         )
     };
