@@ -115,6 +115,29 @@ fn ranked(map: HashMap<String, u64>) -> Vec<Count> {
     v
 }
 
+/// Every day of `[from, to)` with its count, zeros included.
+fn every_day(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    per_day: &BTreeMap<NaiveDate, u64>,
+) -> Vec<DayCount> {
+    let mut days = Vec::new();
+    let mut d = from.date_naive();
+    let last = (to - chrono::TimeDelta::milliseconds(1)).date_naive();
+    // Bounded so an absurd range cannot allocate without end (ten years of days).
+    while d <= last && days.len() < 3660 {
+        days.push(DayCount {
+            day: d,
+            count: per_day.get(&d).copied().unwrap_or(0),
+        });
+        match d.succ_opt() {
+            Some(next) => d = next,
+            None => break,
+        }
+    }
+    days
+}
+
 /// Computes the analytics of `leads` (created in `[from, to)`) over `pipeline`.
 pub fn compute(
     pipeline: &[Stage],
@@ -170,20 +193,7 @@ pub fn compute(
         }
     }
     contact_minutes.sort_by(|a, b| a.total_cmp(b));
-    let mut days = Vec::new();
-    let mut d = from.date_naive();
-    let last = (to - chrono::TimeDelta::milliseconds(1)).date_naive();
-    // Bounded so an absurd range cannot allocate without end (ten years of days).
-    while d <= last && days.len() < 3660 {
-        days.push(DayCount {
-            day: d,
-            count: per_day.get(&d).copied().unwrap_or(0),
-        });
-        match d.succ_opt() {
-            Some(next) => d = next,
-            None => break,
-        }
-    }
+    let days = every_day(from, to, &per_day);
     let total = leads.len() as u64;
     Analytics {
         from,
@@ -221,10 +231,114 @@ pub fn compute(
     }
 }
 
+/// A tenant's analytics as counts kept per bucket (summed over a range of whole days),
+/// instead of one fact per lead: what `GET /api/v1/analytics` reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeptCounts {
+    /// Leads now in each stage.
+    pub now_in: HashMap<Uuid, u64>,
+    /// Leads by the furthest stage of the funnel they reached (their stage and every stage
+    /// they were moved to, lost stages left out, by the pipeline's order); `None` for leads
+    /// only ever in lost stages.
+    pub furthest: HashMap<Option<Uuid>, u64>,
+    pub by_source: HashMap<String, u64>,
+    pub by_utm_source: HashMap<String, u64>,
+    pub by_utm_campaign: HashMap<String, u64>,
+    pub per_day: BTreeMap<NaiveDate, u64>,
+    /// Leads contacted (with a first contact time).
+    pub contacted: u64,
+}
+
+/// The same analytics as [`compute`] gives for the leads that `counts` counts, except the
+/// median and p90 minutes to first contact, which are null: they need every lead's contact
+/// time, which counts do not hold.
+pub fn from_counts(
+    pipeline: &[Stage],
+    counts: &KeptCounts,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Analytics {
+    let funnel: Vec<&Stage> = pipeline
+        .iter()
+        .filter(|s| s.kind != StageKind::Lost)
+        .collect();
+    let funnel_pos: HashMap<Uuid, usize> =
+        funnel.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    let mut reached = vec![0u64; funnel.len()];
+    for (stage, n) in &counts.furthest {
+        match stage.and_then(|s| funnel_pos.get(&s).copied()) {
+            Some(f) => reached.iter_mut().take(f + 1).for_each(|r| *r += n),
+            // Only ever in lost stages: it still entered the pipeline's first stage.
+            None => {
+                if let Some(r) = reached.first_mut() {
+                    *r += n;
+                }
+            }
+        }
+    }
+    let total: u64 = counts.now_in.values().sum();
+    let won: u64 = pipeline
+        .iter()
+        .filter(|s| s.kind == StageKind::Won)
+        .map(|s| counts.now_in.get(&s.id).copied().unwrap_or(0))
+        .sum();
+    let nonzero = |m: &HashMap<String, u64>| {
+        ranked(
+            m.iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| (k.clone(), *n))
+                .collect(),
+        )
+    };
+    Analytics {
+        from,
+        to,
+        total,
+        by_stage: pipeline
+            .iter()
+            .map(|s| StageCount {
+                stage_id: s.id,
+                name: s.name.clone(),
+                kind: s.kind,
+                count: counts.now_in.get(&s.id).copied().unwrap_or(0),
+                reached: funnel_pos.get(&s.id).map(|&i| reached[i]).unwrap_or(0),
+            })
+            .collect(),
+        conversion: funnel
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Conversion {
+                from_stage: w[0].id,
+                to_stage: w[1].id,
+                rate: (reached[i] > 0).then(|| reached[i + 1] as f64 / reached[i] as f64),
+            })
+            .collect(),
+        won_rate: (total > 0).then(|| won as f64 / total as f64),
+        by_source: nonzero(&counts.by_source),
+        by_utm_source: nonzero(&counts.by_utm_source),
+        by_utm_campaign: nonzero(&counts.by_utm_campaign),
+        per_day: every_day(from, to, &counts.per_day),
+        first_contact: FirstContact {
+            contacted: counts.contacted,
+            median_minutes: None,
+            p90_minutes: None,
+        },
+    }
+}
+
 /// Days `GET /api/v1/analytics` covers when `days` is left out.
 pub const GLOBAL_DAYS_DEFAULT: u32 = 30;
 /// The most days it covers: the per-tenant endpoint's longest range (ten years).
 pub const GLOBAL_DAYS_MAX: u32 = 3650;
+
+/// The window `GET /api/v1/analytics?days=N` covers: whole UTC days, today and the N-1
+/// days before it (`[midnight N-1 days ago, next midnight)`), so that counts kept per day
+/// answer it exactly.
+pub fn global_window(now: DateTime<Utc>, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let today = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    let to = today + chrono::TimeDelta::days(1);
+    (to - chrono::TimeDelta::days(i64::from(days.max(1))), to)
+}
 
 /// The query of `GET /api/v1/analytics`. `days` is read as text so that any bad value
 /// (`0`, `-1`, `abc`, too many) is one 422 naming `days`, as a bad range is on the
@@ -322,15 +436,19 @@ pub struct AnalyticsTotals {
     pub first_contact: FirstContact,
 }
 
-/// `GET /api/v1/analytics`: the chosen tenants' analytics over the same range, summed,
-/// and each tenant's own.
+/// `GET /api/v1/analytics`: the chosen tenants' analytics over the same whole UTC days,
+/// summed, and each tenant's own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GlobalAnalytics {
+    /// The midnight (UTC) that starts the first day: `days - 1` days before today's.
     pub from: DateTime<Utc>,
+    /// The midnight (UTC) that ends today (exclusive).
     pub to: DateTime<Utc>,
     pub days: u32,
     pub totals: AnalyticsTotals,
+    /// Each tenant's analytics as its own endpoint gives them for `from`/`to`, read from
+    /// the counts kept per day: the median and p90 minutes to first contact are null.
     pub by_tenant: Vec<TenantAnalytics>,
 }
 
@@ -646,6 +764,94 @@ mod tests {
             .map(|i| format!("t{i}"))
             .collect::<Vec<_>>();
         assert!(p(Some(&many.join(",")), None).validate().is_err());
+    }
+
+    /// What `lead_days` keeps for these leads, counted here from the facts.
+    fn kept(pipeline: &[Stage], leads: &[LeadFacts]) -> KeptCounts {
+        let funnel: Vec<&Stage> = pipeline
+            .iter()
+            .filter(|s| s.kind != StageKind::Lost)
+            .collect();
+        let mut k = KeptCounts::default();
+        for l in leads {
+            *k.now_in.entry(l.stage_id).or_default() += 1;
+            let furthest = funnel
+                .iter()
+                .rev()
+                .find(|s| s.id == l.stage_id || l.visited.contains(&s.id))
+                .map(|s| s.id);
+            *k.furthest.entry(furthest).or_default() += 1;
+            *k.by_source.entry(l.source.as_str().into()).or_default() += 1;
+            if let Some(u) = &l.utm_source {
+                *k.by_utm_source.entry(u.clone()).or_default() += 1;
+            }
+            if let Some(u) = &l.utm_campaign {
+                *k.by_utm_campaign.entry(u.clone()).or_default() += 1;
+            }
+            *k.per_day.entry(l.created_at.date_naive()).or_default() += 1;
+            k.contacted += u64::from(l.first_contacted_at.is_some());
+        }
+        k
+    }
+
+    #[test]
+    fn counts_give_what_the_facts_give_but_the_medians() {
+        let new = stage(1, "New", StageKind::Open);
+        let lost = stage(2, "Lost", StageKind::Lost);
+        let tour = stage(3, "Tour", StageKind::Open);
+        let won = stage(4, "Won", StageKind::Won);
+        // A lost stage in the middle of the pipeline, as an owner may order it.
+        let pipeline = vec![new.clone(), lost.clone(), tour.clone(), won.clone()];
+        let from = midnight();
+        let to = from + TimeDelta::days(3);
+        let mut leads = vec![
+            fact(0, &new, Some("google"), None),
+            fact(0, &tour, Some("google"), Some(10)),
+            fact(1, &won, None, Some(30)),
+            fact(2, &lost, Some("bing"), Some(5)),
+            // Won once, then lost: it reached Won.
+            fact(2, &lost, None, Some(7)),
+        ];
+        leads[4].visited = vec![tour.id, won.id, lost.id];
+        leads[1].utm_campaign = Some("spring".into());
+        let scan = compute(&pipeline, &leads, from, to);
+        let counted = from_counts(&pipeline, &kept(&pipeline, &leads), from, to);
+        assert_eq!(
+            counted
+                .by_stage
+                .iter()
+                .map(|s| s.reached)
+                .collect::<Vec<_>>(),
+            [5, 0, 3, 2]
+        );
+        let without_medians = Analytics {
+            first_contact: FirstContact {
+                median_minutes: None,
+                p90_minutes: None,
+                ..scan.first_contact.clone()
+            },
+            ..scan
+        };
+        assert_eq!(counted, without_medians);
+        // A bucket counted down to zero is no bucket.
+        let mut k = kept(&pipeline, &leads);
+        k.by_utm_source.insert("gone".into(), 0);
+        let a = from_counts(&pipeline, &k, from, to);
+        assert!(a.by_utm_source.iter().all(|c| c.key != "gone"));
+    }
+
+    #[test]
+    fn the_global_window_is_whole_days_ending_tonight() {
+        let now = midnight() + TimeDelta::hours(15);
+        let (from, to) = global_window(now, 1);
+        assert_eq!((from, to), (midnight(), midnight() + TimeDelta::days(1)));
+        let (from, to) = global_window(now, 30);
+        assert_eq!(from, midnight() - TimeDelta::days(29));
+        assert_eq!(to - from, TimeDelta::days(30));
+        assert_eq!(
+            global_window(midnight(), 7).1,
+            midnight() + TimeDelta::days(1)
+        );
     }
 
     #[test]

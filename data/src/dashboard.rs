@@ -1,4 +1,5 @@
-//! The platform dashboard and per-tenant analytics, read from indexes.
+//! The platform dashboard and analytics: per tenant read from indexes, across tenants from
+//! the counts kept per day.
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use echo5_core::analytics::{self, Analytics, LeadFacts, TenantAnalytics};
@@ -12,6 +13,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
+use crate::lead_days;
 use crate::leads::all_tenants::UnknownTenant;
 use crate::stages;
 use crate::tenants::{self, TenantKey, TenantRow};
@@ -191,39 +193,78 @@ impl Store {
         .await
     }
 
-    /// Each named tenant's analytics over `[from, to)` (every tenant's when `names` is
-    /// empty), ordered by name, read in one job so the parts share one snapshot.
-    /// `Ok(Err(_))` names a tenant that does not exist.
+    /// Each named tenant's analytics over the whole UTC days `[from, to)` (every tenant's
+    /// when `names` is empty), ordered by name, read from the counts kept per day (see
+    /// `lead_days`) in one job so the parts share one snapshot. Each bound is taken at the
+    /// midnight that starts its day. The median and p90 minutes to first contact are null:
+    /// counts do not hold each lead's contact time. `Ok(Err(_))` names a tenant that does
+    /// not exist.
     pub async fn analytics_of(
         &self,
         names: Vec<String>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Result<Vec<TenantAnalytics>, UnknownTenant>, StoreError> {
+        let (from, to) = (midnight(from), midnight(to));
+        let days = (
+            lead_days::day_of(from.timestamp_millis()),
+            lead_days::day_of(to.timestamp_millis()),
+        );
         self.read(move |c| {
-            let mut rows: Vec<TenantRow> = Vec::new();
-            if names.is_empty() {
-                rows = tenants::all(c)?;
-            }
-            for n in &names {
-                match tenants::find(c, &TenantKey::parse(n))? {
-                    Some(t) if rows.iter().any(|o| o.id == t.id) => {}
-                    Some(t) => rows.push(t),
-                    None => return Ok(Err(UnknownTenant(n.clone()))),
-                }
-            }
-            rows.sort_by(|a, b| {
-                (a.fields.name.to_lowercase(), a.id).cmp(&(b.fields.name.to_lowercase(), b.id))
-            });
-            let mut out = Vec::with_capacity(rows.len());
-            for t in &rows {
-                out.push(TenantAnalytics {
-                    tenant: t.tref(),
-                    analytics: tenant_analytics(c, t, from, to)?,
-                });
-            }
-            Ok(Ok(out))
+            each_tenant(c, &names, |c, t| {
+                let counts = lead_days::kept(c, t.id, days.0, days.1)?;
+                Ok(analytics::from_counts(
+                    &stages::load(c, t.id)?,
+                    &counts,
+                    from,
+                    to,
+                ))
+            })
         })
         .await
     }
+
+    /// [`Store::analytics_of`] computed from the leads themselves, as the per-tenant
+    /// endpoint computes them (with the medians): what the kept counts are checked against,
+    /// and measured beside.
+    pub async fn analytics_of_scanned(
+        &self,
+        names: Vec<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Result<Vec<TenantAnalytics>, UnknownTenant>, StoreError> {
+        self.read(move |c| each_tenant(c, &names, |c, t| tenant_analytics(c, t, from, to)))
+            .await
+    }
+}
+
+/// The analytics of each named tenant (every tenant's when `names` is empty), ordered by
+/// name; `Ok(Err(_))` names a tenant that does not exist.
+fn each_tenant(
+    c: &Connection,
+    names: &[String],
+    mut of: impl FnMut(&Connection, &TenantRow) -> Result<Analytics, StoreError>,
+) -> Result<Result<Vec<TenantAnalytics>, UnknownTenant>, StoreError> {
+    let mut rows: Vec<TenantRow> = Vec::new();
+    if names.is_empty() {
+        rows = tenants::all(c)?;
+    }
+    for n in names {
+        match tenants::find(c, &TenantKey::parse(n))? {
+            Some(t) if rows.iter().any(|o| o.id == t.id) => {}
+            Some(t) => rows.push(t),
+            None => return Ok(Err(UnknownTenant(n.clone()))),
+        }
+    }
+    rows.sort_by(|a, b| {
+        (a.fields.name.to_lowercase(), a.id).cmp(&(b.fields.name.to_lowercase(), b.id))
+    });
+    let mut out = Vec::with_capacity(rows.len());
+    for t in &rows {
+        out.push(TenantAnalytics {
+            tenant: t.tref(),
+            analytics: of(c, t)?,
+        });
+    }
+    Ok(Ok(out))
 }

@@ -79,6 +79,8 @@ impl Store {
                     }
                     total += 1;
                 }
+                // Counted from the rows and their stage history, as a pipeline edit does.
+                crate::lead_days::recount(c, row.id)?;
                 audit::record(
                     c,
                     now,

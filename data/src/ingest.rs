@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::error::StoreError;
 use crate::keys::KeyIdentity;
+use crate::lead_days;
 use crate::leads::{self, RawBody};
 use crate::usage::Counts;
 
@@ -196,6 +197,7 @@ impl Store {
         let recent = self.recent();
         let batch_usage = self.batch_usage();
         let lead_counts = self.batch_lead_counts();
+        let lead_days = self.batch_lead_days();
         let hash = leads::body_hash(&req.raw);
         // Computed here, on the request's thread, so the one writer thread does not: the
         // contact keys of the dedup windows, the `custom` column's JSON text, the usage month.
@@ -271,6 +273,9 @@ impl Store {
             // job or its commit fail after all. The counts are written before the batch's
             // COMMIT (see `tally`).
             lead_counts.add(leads::count_key(&lead), leads::count_of(&lead, bytes));
+            if let Some((k, n)) = lead_days::ingested(&lead) {
+                lead_days.add(k, n);
+            }
             batch_usage.add(
                 (key.tenant_id, key.key_id, month),
                 Counts {

@@ -19,6 +19,7 @@ mod error;
 pub mod ingest;
 pub mod invites;
 pub mod keys;
+mod lead_days;
 pub mod leads;
 pub mod master_key;
 pub mod personal_tokens;
@@ -46,6 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use crate::keys::KeyIndex;
+use crate::lead_days::BatchLeadDays;
 use crate::leads::BatchLeadCounts;
 use crate::reader::Readers;
 use crate::recent::Recent;
@@ -94,6 +96,8 @@ struct Inner {
     /// Usage and lead counts of the leads in the running group commit (see `tally`).
     batch_usage: Arc<BatchUsage>,
     batch_lead_counts: Arc<BatchLeadCounts>,
+    /// Analytics day counts of the leads in the running group commit (see `lead_days`).
+    batch_lead_days: Arc<BatchLeadDays>,
     platform: crate::platform_settings::PlatformCache,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
@@ -125,10 +129,12 @@ impl Store {
         let recent = Arc::new(Recent::load(&conn, clock.now())?);
         let batch_usage = Arc::new(crate::usage::batch_usage());
         let batch_lead_counts = Arc::new(crate::leads::batch_lead_counts());
+        let batch_lead_days = Arc::new(crate::lead_days::batch_lead_days());
         let observers = Observers(vec![
             recent.clone(),
             batch_usage.clone(),
             batch_lead_counts.clone(),
+            batch_lead_days.clone(),
         ]);
         let writer = Writer::spawn(conn, opts.write_queue, opts.max_batch, Arc::new(observers));
         Ok(Store {
@@ -142,6 +148,7 @@ impl Store {
                 recent,
                 batch_usage,
                 batch_lead_counts,
+                batch_lead_days,
                 platform,
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
@@ -160,6 +167,10 @@ impl Store {
 
     pub(crate) fn batch_lead_counts(&self) -> Arc<BatchLeadCounts> {
         self.inner.batch_lead_counts.clone()
+    }
+
+    pub(crate) fn batch_lead_days(&self) -> Arc<BatchLeadDays> {
+        self.inner.batch_lead_days.clone()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

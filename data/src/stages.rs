@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
+use crate::lead_days;
 use crate::tenants::{self, TenantKey, TenantRow};
 
 fn parse_id(s: &str) -> rusqlite::Result<Uuid> {
@@ -257,6 +258,9 @@ impl Store {
             let before = load(c, t.id)?;
             let pipeline = stages::patch(&before, stage_id, &patch)?;
             save(c, t.id, &pipeline, now)?;
+            if lead_days::funnel(&before) != lead_days::funnel(&pipeline) {
+                lead_days::recount(c, t.id)?;
+            }
             let old = before.iter().find(|s| s.id == stage_id);
             let new = pipeline
                 .into_iter()
@@ -290,8 +294,12 @@ impl Store {
         let now = self.now();
         self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
-            let pipeline = stages::reorder(&load(c, t.id)?, &order)?;
+            let before = load(c, t.id)?;
+            let pipeline = stages::reorder(&before, &order)?;
             save(c, t.id, &pipeline, now)?;
+            if lead_days::funnel(&before) != lead_days::funnel(&pipeline) {
+                lead_days::recount(c, t.id)?;
+            }
             audit::record(
                 c,
                 now,
@@ -347,6 +355,9 @@ impl Store {
                 params![sid, tid],
             )?;
             save(c, t.id, &plan.remaining, now)?;
+            // Moved leads change stage, and a lead whose furthest stage this was has
+            // another now (its history still names this one, which no longer counts).
+            lead_days::recount(c, t.id)?;
             audit::record(
                 c,
                 now,

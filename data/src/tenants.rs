@@ -475,6 +475,7 @@ impl Store {
             }
             // Leads reference stages; drop them first so the cascade never trips the FK.
             c.execute("DELETE FROM leads WHERE tenant_id = ?1", [row.id.to_string()])?;
+            crate::lead_days::forget_tenant(c, row.id)?;
             c.execute("DELETE FROM tenants WHERE id = ?1", [row.id.to_string()])?;
             audit::record(
                 c,

@@ -501,6 +501,27 @@ fn console_drives_the_real_daemon_in_tmux() {
         s.lines()
             .any(|l| l.contains("E2E Stage") && l.contains(&format!(" {} ", n - 1)))
     });
+    // `t` turns the selected stage's kind: open → won → lost → open, each saved.
+    let walk = Instant::now();
+    let kind_of = |v: &Value| {
+        v["data"]
+            .as_array()
+            .and_then(|d| d.iter().find(|s| s["name"] == "E2E Stage"))
+            .map(|s| s["kind"].as_str().unwrap_or("").to_string())
+    };
+    for kind in ["won", "lost", "open"] {
+        h.typ("t");
+        h.api_until(
+            "/api/v1/tenants/caring-hearts/stages",
+            &format!("the new stage {kind}"),
+            |v| kind_of(v).as_deref() == Some(kind),
+        );
+        h.wait_for(&format!("{kind} on screen"), STEP, |s| {
+            s.lines()
+                .any(|l| l.contains("E2E Stage") && l.contains(kind))
+        });
+    }
+    let mut added = walk.elapsed();
 
     // Settings: change the SLA hours.
     let before = h.api("/api/v1/tenants/caring-hearts/settings")["sla_hours"]
@@ -666,6 +687,27 @@ fn console_drives_the_real_daemon_in_tmux() {
         s.contains("Leads · Caring Hearts (") && !s.contains("[stage")
     });
 
+    // CSV export: `e`, a path, Enter; the file holds what is listed.
+    let walk = Instant::now();
+    let csv = h.dir.path().join("e2e-leads.csv");
+    h.typ("e");
+    h.wait_text("Export leads as CSV");
+    h.press("C-u");
+    h.typ(csv.to_str().unwrap_or_default());
+    h.press("Enter");
+    h.wait_text("exported ");
+    let text = std::fs::read_to_string(&csv).unwrap_or_default();
+    let mut lines = text.lines();
+    assert!(
+        lines.next().is_some_and(|l| l.contains("created_at")),
+        "no header row: {text:?}"
+    );
+    assert!(
+        text.contains("Zed Mover"),
+        "the listed lead is missing: {text:?}"
+    );
+    added += walk.elapsed();
+
     // Spam: a lead flagged (over the API) shows with spam shown only, and `u` clears it.
     let spam = h.post(
         "/api/v1/tenants/caring-hearts/leads",
@@ -743,7 +785,11 @@ fn console_drives_the_real_daemon_in_tmux() {
         !s.contains("SLA breached")
     });
     h.press("Escape");
-    h.wait_text("No breach matches the filter");
+    // The list's text is on screen beside the pane already: wait for the pane to go, or
+    // the next key could follow the Escape closely enough to read as Alt+key.
+    h.wait_for("the lead's pane closed", STEP, |s| {
+        !s.contains("Lead · Backdated E2E") && s.contains("No breach matches the filter")
+    });
 
     // Platform: the operator name changed in the console is what the API returns.
     h.typ(":platform");
@@ -878,11 +924,38 @@ fn console_drives_the_real_daemon_in_tmux() {
     h.typ("e2e-client");
     h.press("Enter");
     h.wait_text("Switch tenant /e2e-client");
+    // Renamed with `r`, deactivated with `x` `y`, reactivated with `x`: each as the API has it.
+    let walk = Instant::now();
+    h.typ("r");
+    h.wait_text("Rename \"E2E Client\"");
+    h.press("C-u");
+    h.typ("E2E Client Two");
+    h.press("Enter");
+    h.api_until("/api/v1/tenants/e2e-client", "the client renamed", |v| {
+        v["name"] == "E2E Client Two"
+    });
+    h.wait_text("renamed to \"E2E Client Two\"");
+    h.typ("x");
+    h.wait_text("Deactivate client");
+    h.typ("y");
+    h.api_until("/api/v1/tenants/e2e-client", "the client inactive", |v| {
+        v["active"] == false
+    });
+    h.wait_text("deactivated: its sites' leads are refused");
+    h.typ("x");
+    h.api_until(
+        "/api/v1/tenants/e2e-client",
+        "the client active again",
+        |v| v["active"] == true,
+    );
+    h.wait_text("is active again");
+    added += walk.elapsed();
+    eprintln!("the rename, deactivate, stage kind and CSV export walks took {added:?}");
     h.typ("d");
-    h.wait_text("Delete client \"E2E Client\"");
+    h.wait_text("Delete client \"E2E Client Two\"");
     h.typ("e2e-client");
     h.press("Enter");
-    h.wait_text("deleted \"E2E Client\"");
+    h.wait_text("deleted \"E2E Client Two\"");
     let gone = h.rt.block_on(async {
         h.http
             .get(h.url("/api/v1/tenants/e2e-client"))

@@ -355,6 +355,21 @@ fn sla_breaches() {
 }
 
 #[test]
+fn the_sla_footer_keeps_scope_and_filter_at_80_columns() {
+    let s = on_tenant_screen('7');
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let footer = line(&buf, h - 1);
+        for hint in ["t all/one", "/ filter", "m move", "? help", "q quit"] {
+            assert!(footer.contains(hint), "{w}x{h}: {hint:?} in {footer:?}");
+        }
+        // The filter key is the screen's own now: shown once, not again among the
+        // global hints.
+        assert_eq!(footer.matches("/ filter").count(), 1, "{w}x{h}: {footer:?}");
+    }
+}
+
+#[test]
 fn sla_breaches_stream_down() {
     let mut s = started();
     let fx = update(&mut s, key('7'));

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
+use crate::lead_days;
 use crate::leads;
 use crate::stages;
 use crate::tenants::{self, TenantKey};
@@ -87,6 +88,8 @@ impl Store {
         self.write(move |c| {
             let mut lead = leads::get(c, id)?;
             let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
+            // Out before the change (and its stage history) is written, back in after it.
+            lead_days::take_out(c, id)?;
             let mut changed: Vec<&str> = Vec::new();
             if let Some(to) = patch.stage_id
                 && to != lead.stage_id
@@ -140,6 +143,7 @@ impl Store {
                 lead.is_spam,
                 lead.spam_reason
             ])?;
+            lead_days::put_in(c, id)?;
             audit::record(
                 c,
                 now,
@@ -201,6 +205,7 @@ impl Store {
                 lead.first_contacted_at = Some(lead.created_at);
             }
             leads::insert_counted(c, &lead, None, None)?;
+            lead_days::put_in(c, lead.id)?;
             if let Some(text) = first_note {
                 let note = leads::notes::insert(c, lead.id, &actor, text, now)?;
                 lead.notes.push(note);

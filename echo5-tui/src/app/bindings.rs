@@ -41,15 +41,21 @@ fn contexts() -> impl Iterator<Item = Ctx> {
         .chain(std::iter::once(Ctx::Dialog))
 }
 
-/// Footer hints for a screen: its own bindings, then the global ones marked as hints.
-/// Only the first key of each binding is shown to save width.
+/// Footer hints for a screen: its own bindings, then the global ones marked as hints
+/// whose key the screen does not bind itself (a screen may list a global key among its
+/// own to show it earlier). Only the first key of each binding is shown to save width.
 pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
     let ctxs: &[Ctx] = match ctx {
         Ctx::Dialog => &[Ctx::Dialog],
         _ => &[ctx, Ctx::Global],
     };
+    let own = bindings(ctx);
     ctxs.iter()
-        .flat_map(|c| bindings(*c).iter().filter(|b| b.hint))
+        .flat_map(|c| {
+            bindings(*c)
+                .iter()
+                .filter(move |b| b.hint && (*c == ctx || !own.iter().any(|o| o.keys == b.keys)))
+        })
         .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
         .collect()
 }

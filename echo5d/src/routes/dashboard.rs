@@ -90,14 +90,16 @@ pub struct GlobalAnalyticsParams {
     /// Only these tenants: comma-separated ids or slugs (at most 200); all when left out.
     /// An unknown one is 404.
     tenant: Option<String>,
-    /// The last `days` days, ending now: 1..=3650, default 30.
+    /// Whole UTC days: today and the `days - 1` days before it (from the midnight that
+    /// starts the first to the midnight that ends today), 1..=3650, default 30.
     days: Option<String>,
 }
 
-/// The analytics of every tenant (or those of `?tenant=a,b`) over the last `days` days,
-/// summed, with each tenant's own as the per-tenant endpoint gives them for the same
-/// range. Rates are recomputed from the summed counts; the median and p90 time to first
-/// contact are not summable and are null in `totals` (each tenant's are in `by_tenant`).
+/// The analytics of every tenant (or those of `?tenant=a,b`) over whole UTC days — today
+/// and the `days - 1` before — summed, with each tenant's own, as the per-tenant endpoint
+/// gives them for the same range. Read from counts kept per tenant and day, not from the
+/// leads. Rates are recomputed from the summed counts; the median and p90 time to first
+/// contact are null, in `totals` and in `by_tenant` (the per-tenant endpoint has them).
 #[utoipa::path(get, path = "/api/v1/analytics", tag = "analytics", params(GlobalAnalyticsParams),
     security(("admin_token" = [])),
     responses(
@@ -112,8 +114,7 @@ pub async fn global_analytics(
     ApiQuery(p): ApiQuery<GlobalParams>,
 ) -> ApiResult<Json<GlobalAnalytics>> {
     let (tenants, days) = p.validate()?;
-    let to = state.store.now();
-    let from = to - TimeDelta::days(i64::from(days));
+    let (from, to) = analytics::global_window(state.store.now(), days);
     match state.store.analytics_of(tenants, from, to).await? {
         Ok(by_tenant) => Ok(Json(GlobalAnalytics {
             from,

@@ -97,11 +97,15 @@ impl Sla {
 pub struct SlaScreen;
 
 const BINDINGS: &[Binding] = &[
-    b(&[k(KeyCode::Enter)], Cmd::Open, "open lead", true),
+    // Short words, and the filter key among the screen's own: at 80 columns the footer
+    // has room for these six beside help and quit, and `t` and `/` are what an owner
+    // looking for one client's breaches needs.
+    b(&[k(KeyCode::Enter)], Cmd::Open, "open", true),
     b(&[ch('m')], Cmd::MoveStage, "move", true),
     b(&[ch('a')], Cmd::Assign, "assign", true),
     b(&[ch('n')], Cmd::Notes, "note", true),
-    b(&[ch('t')], Cmd::Scope, "all / this tenant", true),
+    b(&[ch('t')], Cmd::Scope, "all/one", true),
+    b(&[ch('/')], Cmd::Filter, "filter", true),
 ];
 
 impl Component for SlaScreen {
