@@ -45,33 +45,32 @@ fn contexts() -> impl Iterator<Item = Ctx> {
 /// whose key the screen does not bind itself (a screen may list a global key among its
 /// own to show it earlier). Only the first key of each binding is shown to save width.
 pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
-    let ctxs: &[Ctx] = match ctx {
-        Ctx::Dialog => &[Ctx::Dialog],
-        _ => &[ctx, Ctx::Global],
-    };
-    let own = bindings(ctx);
-    ctxs.iter()
-        .flat_map(|c| {
-            bindings(*c)
-                .iter()
-                .filter(move |b| b.hint && (*c == ctx || !own.iter().any(|o| o.keys == b.keys)))
-        })
+    hint_bindings(ctx)
         .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
         .collect()
 }
 
+/// The bindings [`hints`] shows, in order.
+fn hint_bindings(ctx: Ctx) -> impl Iterator<Item = &'static Binding> {
+    let ctxs: Vec<Ctx> = match ctx {
+        Ctx::Dialog => vec![Ctx::Dialog],
+        _ => vec![ctx, Ctx::Global],
+    };
+    let own = bindings(ctx);
+    ctxs.into_iter().flat_map(move |c| {
+        bindings(c)
+            .iter()
+            .filter(move |b| b.hint && (c == ctx || !own.iter().any(|o| o.keys == b.keys)))
+    })
+}
+
 /// [`hints`] without the keys the principal may not use.
 pub fn hints_for(state: &State, ctx: Ctx) -> Vec<(String, &'static str)> {
-    let ctxs: &[Ctx] = match ctx {
-        Ctx::Dialog => &[Ctx::Dialog],
-        _ => &[ctx, Ctx::Global],
-    };
     let screen = match ctx {
         Ctx::Screen(s) => Some(s),
         _ => None,
     };
-    ctxs.iter()
-        .flat_map(|c| bindings(*c).iter().filter(|b| b.hint))
+    hint_bindings(ctx)
         .filter(|b| screen.is_none_or(|s| access::allows(state, s, b.cmd)))
         .filter_map(|b| b.keys.first().map(|key| (key_label(key), b.desc)))
         .collect()

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Padding, Paragraph, Row, Sparkline, Table, TableState};
 
 use crate::app::State;
-use crate::app::components::format::{minutes, percent};
+use crate::app::components::format::percent;
 use crate::app::components::frame::{empty_state, frame_block};
 use crate::theme;
 use crate::widgets::{clip, message};
@@ -117,19 +117,20 @@ fn breakdown(frame: &mut Frame, area: Rect, state: &State, r: &GlobalAnalytics) 
         .iter()
         .map(|p| {
             let a = &p.analytics;
-            let won: u64 = a
-                .by_stage
-                .iter()
-                .filter(|s| s.kind == StageKind::Won)
-                .map(|s| s.count)
-                .sum();
+            let now_in = |kind: StageKind| -> u64 {
+                a.by_stage
+                    .iter()
+                    .filter(|s| s.kind == kind)
+                    .map(|s| s.count)
+                    .sum()
+            };
             Row::new(vec![
                 Cell::from(format!(" {}", p.tenant.name)),
                 num(a.total),
-                num(won),
+                num(now_in(StageKind::Won)),
+                num(now_in(StageKind::Lost)),
                 Cell::from(format!("{:>6}", percent(a.won_rate))),
                 num(a.first_contact.contacted),
-                Cell::from(format!("{:>8}", minutes(a.first_contact.median_minutes))),
             ])
         })
         .collect();
@@ -140,8 +141,8 @@ fn breakdown(frame: &mut Frame, area: Rect, state: &State, r: &GlobalAnalytics) 
             Constraint::Length(6),
             Constraint::Length(6),
             Constraint::Length(6),
+            Constraint::Length(6),
             Constraint::Length(9),
-            Constraint::Length(8),
         ],
     )
     .header(
@@ -149,9 +150,9 @@ fn breakdown(frame: &mut Frame, area: Rect, state: &State, r: &GlobalAnalytics) 
             " CLIENT",
             " LEADS",
             "   WON",
+            "  LOST",
             " WON %",
             "CONTACTED",
-            "1ST CONT",
         ])
         .style(theme::header_row()),
     )
