@@ -45,6 +45,8 @@ pub enum AuditAction {
     KeyRevoked,
     KeyRotated,
     LeadCreated,
+    /// A lead erased: the row keeps its id and tenant, no personal data.
+    LeadDeleted,
     LeadNoteAdded,
     LeadUpdated,
     MasterKeyRotated,
@@ -71,7 +73,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::AdminTokenCreated,
         AuditAction::AuthLinkCreated,
         AuditAction::AuthLinkUsed,
@@ -81,6 +83,7 @@ impl AuditAction {
         AuditAction::KeyRevoked,
         AuditAction::KeyRotated,
         AuditAction::LeadCreated,
+        AuditAction::LeadDeleted,
         AuditAction::LeadNoteAdded,
         AuditAction::LeadUpdated,
         AuditAction::MasterKeyRotated,
@@ -117,6 +120,7 @@ impl AuditAction {
             AuditAction::KeyRevoked => "key.revoked",
             AuditAction::KeyRotated => "key.rotated",
             AuditAction::LeadCreated => "lead.created",
+            AuditAction::LeadDeleted => "lead.deleted",
             AuditAction::LeadNoteAdded => "lead.note_added",
             AuditAction::LeadUpdated => "lead.updated",
             AuditAction::MasterKeyRotated => "master_key.rotated",
@@ -196,6 +200,7 @@ mod tests {
                 "key.revoked",
                 "key.rotated",
                 "lead.created",
+                "lead.deleted",
                 "lead.note_added",
                 "lead.updated",
                 "master_key.rotated",

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use echo5_core::analytics::{self, Analytics, LeadFacts, TenantAnalytics};
+use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::leads::LeadSource;
@@ -91,25 +92,32 @@ fn tenant_counts(
     })
 }
 
-/// Analytics of the leads `t` received in `[from, to)` (spam excluded), read along the
-/// tenant's creation-time index.
+/// Analytics of the leads `t` received in `[from, to)` (spam excluded) that `reach`
+/// covers, read along the tenant's creation-time index.
 fn tenant_analytics(
     c: &Connection,
     t: &TenantRow,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    reach: Reach,
 ) -> Result<Analytics, StoreError> {
     let pipeline = stages::load(c, t.id)?;
     let tid = t.id.to_string();
     let (f, tt) = (from.timestamp_millis(), to.timestamp_millis());
+    // NULL: every lead; a user id: that assignee's.
+    let only: Option<String> = match reach {
+        Reach::All => None,
+        Reach::AssignedTo(user) => Some(user.to_string()),
+    };
     let mut visited: HashMap<String, Vec<Uuid>> = HashMap::new();
     {
         let mut stmt = c.prepare_cached(
             "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY leads_tenant_created
              JOIN stage_history h ON h.lead_id = l.id
-             WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3",
+             WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3
+               AND (?4 IS NULL OR l.assigned_to = ?4)",
         )?;
-        let rows = stmt.query_map(params![tid, f, tt], |r| {
+        let rows = stmt.query_map(params![tid, f, tt, only], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         for row in rows {
@@ -122,10 +130,11 @@ fn tenant_analytics(
     let mut stmt = c.prepare_cached(
         "SELECT id, created_at, stage_id, first_contacted_at, source, utm_source, utm_campaign
          FROM leads INDEXED BY leads_tenant_created
-         WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?2 AND created_at < ?3",
+         WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?2 AND created_at < ?3
+           AND (?4 IS NULL OR assigned_to = ?4)",
     )?;
     let facts = stmt
-        .query_map(params![tid, f, tt], |r| {
+        .query_map(params![tid, f, tt, only], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
@@ -177,16 +186,18 @@ impl Store {
         .await
     }
 
-    /// Analytics of the leads a tenant received in `[from, to)` (spam excluded).
+    /// Analytics of the leads a tenant received in `[from, to)` (spam excluded) that
+    /// `reach` covers.
     pub async fn analytics(
         &self,
         tenant: TenantKey,
+        reach: Reach,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Analytics, StoreError> {
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
-            tenant_analytics(c, &t, from, to)
+            tenant_analytics(c, &t, from, to, reach)
         })
         .await
     }
@@ -219,7 +230,8 @@ impl Store {
             for t in &rows {
                 out.push(TenantAnalytics {
                     tenant: t.tref(),
-                    analytics: tenant_analytics(c, t, from, to)?,
+                    // Across clients is a platform view: every lead.
+                    analytics: tenant_analytics(c, t, from, to, Reach::All)?,
                 });
             }
             Ok(Ok(out))

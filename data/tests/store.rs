@@ -741,14 +741,27 @@ async fn lead_counts_follow_every_write_path() {
         ..Default::default()
     };
     f.store
-        .patch_lead("a".into(), first.id, moved)
+        .patch_lead(
+            "a".into(),
+            first.id,
+            moved,
+            echo5_core::authorization::Reach::All,
+        )
         .await
         .unwrap();
     counts_match_leads(&db);
     let note = echo5_core::leads::NewNote {
         text: "called back, booked a tour for Friday".into(),
     };
-    f.store.add_note("a".into(), first.id, note).await.unwrap();
+    f.store
+        .add_note(
+            "a".into(),
+            first.id,
+            note,
+            echo5_core::authorization::Reach::All,
+        )
+        .await
+        .unwrap();
     counts_match_leads(&db);
 
     // Deleting a stage moves its leads; purging a tenant removes its rows.

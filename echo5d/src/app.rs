@@ -149,7 +149,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::whoami))
         .routes(routes!(leads::list_leads, leads::create_lead))
         .routes(routes!(leads::export_csv))
-        .routes(routes!(leads::get_lead, leads::patch_lead))
+        .routes(routes!(
+            leads::get_lead,
+            leads::patch_lead,
+            leads::delete_lead
+        ))
         .routes(routes!(leads::add_note))
         .routes(routes!(sla::all_breaches))
         .routes(routes!(sla::tenant_breaches))

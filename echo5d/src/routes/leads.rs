@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use echo5_core::ErrorBody;
+use echo5_core::authorization::Reach;
 use echo5_core::export::spreadsheet_cell;
 use echo5_core::leads::{
     AllLeadsParams, Lead, LeadDetail, LeadPatch, LeadQuery, LeadQueryParams, LeadWithTenant,
@@ -63,8 +64,13 @@ pub async fn list_leads(
     ApiQuery(params): ApiQuery<LeadQueryParams>,
 ) -> ApiResult<Json<Page<Lead>>> {
     let q = params.validate()?;
+    // reach: the principal's
+    let reach = Reach::All;
     Ok(Json(
-        state.store.list_leads(TenantKey::parse(&tenant), q).await?,
+        state
+            .store
+            .list_leads(TenantKey::parse(&tenant), q, reach)
+            .await?,
     ))
 }
 
@@ -104,7 +110,14 @@ pub async fn get_lead(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<LeadDetail>> {
-    Ok(Json(state.store.lead_detail(path_id(&id, "lead")?).await?))
+    // reach: the principal's
+    let reach = Reach::All;
+    Ok(Json(
+        state
+            .store
+            .lead_detail(path_id(&id, "lead")?, reach)
+            .await?,
+    ))
 }
 
 /// Moves a lead to another stage, sets its assignee, or clears (or sets) its spam flag.
@@ -127,9 +140,34 @@ pub async fn patch_lead(
 ) -> ApiResult<Json<LeadDetail>> {
     let change = state
         .store
-        .patch_lead(admin.actor(), path_id(&id, "lead")?, patch)
+        // reach: the principal's
+        .patch_lead(admin.actor(), path_id(&id, "lead")?, patch, Reach::All)
         .await?;
     Ok(Json(state.events.publish_all(change)))
+}
+
+/// Erases a lead: its fields and raw body, stage history, notes, breach record and alert.
+/// The audit row (`lead.deleted`) keeps the lead's id and tenant, nothing of its content.
+/// Needs `delete_leads` (a tenant admin by default). Unknown (or out of reach): 404.
+#[utoipa::path(delete, path = "/api/v1/leads/{lead_id}", tag = "leads",
+    params(("lead_id" = String, Path, description = "Lead id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such lead", body = ErrorBody)))]
+pub async fn delete_lead(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let change = state
+        .store
+        // reach: the principal's
+        .erase_lead(admin.actor(), path_id(&id, "lead")?, Reach::All)
+        .await?;
+    state.events.publish_all(change);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Appends a note to the lead's timeline, written by the caller; notes are never edited.
@@ -150,7 +188,8 @@ pub async fn add_note(
 ) -> ApiResult<(StatusCode, Json<Note>)> {
     let change = state
         .store
-        .add_note(admin.actor(), path_id(&id, "lead")?, new)
+        // reach: the principal's
+        .add_note(admin.actor(), path_id(&id, "lead")?, new, Reach::All)
         .await?;
     Ok((StatusCode::CREATED, Json(state.events.publish_all(change))))
 }
@@ -267,9 +306,14 @@ pub async fn export_csv(
     q.limit = CSV_PAGE;
     q.cursor = None;
     let key = TenantKey::parse(&tenant);
+    // reach: the principal's
+    let reach = Reach::All;
     let t = state.store.get_tenant(key.clone()).await?;
     // The first page is read before answering, so a failure is still a proper error.
-    let first = state.store.list_leads(key.clone(), q.clone()).await?;
+    let first = state
+        .store
+        .list_leads(key.clone(), q.clone(), reach)
+        .await?;
     let store = state.store.clone();
     let stream = async_stream::stream! {
         let mut page = first;
@@ -280,7 +324,7 @@ pub async fn export_csv(
             let Some(next) = page.next_cursor.clone() else { break };
             let mut nq = q.clone();
             nq.cursor = Cursor::decode(&next).ok();
-            match store.list_leads(key.clone(), nq).await {
+            match store.list_leads(key.clone(), nq, reach).await {
                 Ok(p) => page = p,
                 Err(e) => {
                     tracing::warn!(error = %e, "CSV export stopped early");

@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use echo5_core::ErrorBody;
+use echo5_core::authorization::Reach;
 use echo5_core::page::Page;
 use echo5_core::sla::Breach;
 use echo5_data::TenantKey;
@@ -24,7 +25,13 @@ pub async fn all_breaches(
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<Breach>>> {
     let (limit, cursor) = p.parse()?;
-    Ok(Json(state.store.breaches(None, limit, cursor).await?))
+    // Across tenants is a platform view: every lead.
+    Ok(Json(
+        state
+            .store
+            .breaches(None, Reach::All, limit, cursor)
+            .await?,
+    ))
 }
 
 /// One tenant's leads in breach, most overdue first.
@@ -44,10 +51,12 @@ pub async fn tenant_breaches(
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<Breach>>> {
     let (limit, cursor) = p.parse()?;
+    // reach: the principal's
+    let reach = Reach::All;
     Ok(Json(
         state
             .store
-            .breaches(Some(TenantKey::parse(&tenant)), limit, cursor)
+            .breaches(Some(TenantKey::parse(&tenant)), reach, limit, cursor)
             .await?,
     ))
 }
