@@ -260,3 +260,336 @@ async fn round_robin_takes_active_managers_in_turn_across_a_reopen() {
     .await;
     assert_eq!(walk_in.assigned_to, Some(m[0]));
 }
+
+/// Leads of one tenant spread over two managers and nobody, some in breach, some spam.
+struct Spread {
+    f: Fixture,
+    tenant: Uuid,
+    a: Uuid,
+    b: Uuid,
+}
+
+async fn spread() -> Spread {
+    let f = open();
+    let s = f.store.clone();
+    let t = new_tenant(&s, r#"{"name":"Open Arms","settings":{"sla_hours":1}}"#)
+        .await
+        .unwrap();
+    let a = user(&s, Some(t.id), "a@openarms.example", Role::Manager)
+        .await
+        .id;
+    let b = user(&s, Some(t.id), "b@openarms.example", Role::Manager)
+        .await
+        .id;
+    let stages = s.list_stages(t.id.into()).await.unwrap();
+    for i in 0..30u32 {
+        let owner = match i % 3 {
+            0 => Some(a),
+            1 => Some(b),
+            _ => None,
+        };
+        let new = NewLead {
+            name: Some(format!("Lead {i}")),
+            email: Some(format!("lead{i}@example.com")),
+            created_at: Some(t0() - chrono::TimeDelta::hours(i64::from(i))),
+            // Every fourth has been contacted; the rest wait in intake (past 1 h: breached).
+            stage_id: Some(stages[if i % 4 == 0 { 1 } else { 0 }].id),
+            assigned_to: owner,
+            ..Default::default()
+        };
+        let lead = enter(&s, t.id, new).await;
+        if i % 5 == 0 {
+            let spam = LeadPatch {
+                is_spam: Some(true),
+                ..Default::default()
+            };
+            s.patch_lead("admin:test".into(), lead.id, spam, Reach::All)
+                .await
+                .unwrap();
+        }
+    }
+    Spread {
+        f,
+        tenant: t.id,
+        a,
+        b,
+    }
+}
+
+#[tokio::test]
+async fn a_reach_sees_only_its_leads_in_every_read() {
+    let Spread { f, tenant, a, b } = spread().await;
+    let s = &f.store;
+    let all_of = |spam: &str| echo5_core::leads::LeadQueryParams {
+        spam: Some(spam.into()),
+        limit: Some(200),
+        ..Default::default()
+    };
+    for spam in ["false", "true", "all"] {
+        let every = s
+            .list_leads(tenant.into(), all_of(spam).validate().unwrap(), Reach::All)
+            .await
+            .unwrap()
+            .data;
+        for me in [a, b] {
+            let mine = s
+                .list_leads(
+                    tenant.into(),
+                    all_of(spam).validate().unwrap(),
+                    Reach::AssignedTo(me),
+                )
+                .await
+                .unwrap()
+                .data;
+            let by_hand: Vec<Uuid> = every
+                .iter()
+                .filter(|l| l.assigned_to == Some(me))
+                .map(|l| l.id)
+                .collect();
+            assert!(!by_hand.is_empty(), "spam={spam}");
+            assert_eq!(
+                mine.iter().map(|l| l.id).collect::<Vec<_>>(),
+                by_hand,
+                "spam={spam}"
+            );
+        }
+    }
+    // Paging a manager's listing walks only their leads, in order, without repeats.
+    let mut q = echo5_core::leads::LeadQueryParams {
+        limit: Some(3),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let mut paged = Vec::new();
+    loop {
+        let p = s
+            .list_leads(tenant.into(), q.clone(), Reach::AssignedTo(a))
+            .await
+            .unwrap();
+        paged.extend(p.data.iter().map(|l| (l.assigned_to, l.id)));
+        let Some(next) = p.next_cursor else { break };
+        q.cursor = echo5_core::page::Cursor::decode(&next).ok();
+    }
+    assert!(paged.iter().all(|(to, _)| *to == Some(a)));
+    assert_eq!(paged.len(), 8, "10 of a's 30 leads, 2 of them spam");
+
+    // The listing reads the assignee index.
+    let plan = s
+        .explain_listing(
+            tenant.into(),
+            echo5_core::leads::LeadQueryParams::default()
+                .validate()
+                .unwrap(),
+            Reach::AssignedTo(a),
+        )
+        .await
+        .unwrap();
+    assert!(plan.contains("leads_tenant_assignee"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+
+    // Breaches: the unfiltered list filtered by hand.
+    let every = s.breaches(None, Reach::All, 200, None).await.unwrap().data;
+    assert!(every.iter().any(|b| b.assigned_to.is_none()));
+    for me in [a, b] {
+        let mine = s
+            .breaches(Some(tenant.into()), Reach::AssignedTo(me), 200, None)
+            .await
+            .unwrap()
+            .data;
+        let by_hand: Vec<Uuid> = every
+            .iter()
+            .filter(|x| x.assigned_to == Some(me))
+            .map(|x| x.lead_id)
+            .collect();
+        assert!(!by_hand.is_empty());
+        assert_eq!(mine.iter().map(|x| x.lead_id).collect::<Vec<_>>(), by_hand);
+        // Paged two at a time, the same list.
+        let mut cursor = None;
+        let mut paged = Vec::new();
+        loop {
+            let p = s
+                .breaches(Some(tenant.into()), Reach::AssignedTo(me), 2, cursor)
+                .await
+                .unwrap();
+            paged.extend(p.data.iter().map(|x| x.lead_id));
+            let Some(next) = p.next_cursor else { break };
+            cursor = echo5_core::page::Cursor::decode(&next).ok();
+        }
+        assert_eq!(paged, by_hand);
+    }
+
+    // Analytics count the manager's leads only.
+    let (from, to) = (
+        t0() - chrono::TimeDelta::days(3),
+        t0() + chrono::TimeDelta::hours(1),
+    );
+    let total = s
+        .analytics(tenant.into(), Reach::All, from, to)
+        .await
+        .unwrap();
+    let of_a = s
+        .analytics(tenant.into(), Reach::AssignedTo(a), from, to)
+        .await
+        .unwrap();
+    let every = s
+        .list_leads(
+            tenant.into(),
+            all_of("false").validate().unwrap(),
+            Reach::All,
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(total.total as usize, every.len());
+    assert_eq!(
+        of_a.total as usize,
+        every.iter().filter(|l| l.assigned_to == Some(a)).count()
+    );
+    assert_eq!(
+        of_a.per_day.iter().map(|d| d.count).sum::<u64>(),
+        of_a.total
+    );
+
+    // Another's lead is not found for every use, as one that does not exist.
+    let theirs = every.iter().find(|l| l.assigned_to == Some(b)).unwrap().id;
+    let nobodys = every.iter().find(|l| l.assigned_to.is_none()).unwrap().id;
+    for id in [theirs, nobodys] {
+        let mine = Reach::AssignedTo(a);
+        let nf = |r: Result<(), echo5_data::StoreError>| {
+            assert!(
+                matches!(
+                    domain(r.unwrap_err()),
+                    DomainError::NotFound { what: "lead" }
+                ),
+                "{id}"
+            )
+        };
+        nf(s.lead_detail(id, mine).await.map(|_| ()));
+        let patch = LeadPatch {
+            is_spam: Some(true),
+            ..Default::default()
+        };
+        nf(s.patch_lead("admin:test".into(), id, patch, mine)
+            .await
+            .map(|_| ()));
+        let note = echo5_core::leads::NewNote { text: "x".into() };
+        nf(s.add_note("admin:test".into(), id, note, mine)
+            .await
+            .map(|_| ()));
+        nf(s.erase_lead("admin:test".into(), id, mine)
+            .await
+            .map(|_| ()));
+        assert!(s.lead_detail(id, Reach::All).await.is_ok(), "untouched");
+    }
+}
+
+#[tokio::test]
+async fn erasing_a_lead_leaves_nothing_of_it_and_the_counts_right() {
+    let f = open();
+    let s = f.store.clone();
+    let t = new_tenant(&s, r#"{"name":"Open Arms","settings":{"sla_hours":1}}"#)
+        .await
+        .unwrap();
+    let who = key_for(&s, t.id).await;
+    let stages = s.list_stages(t.id.into()).await.unwrap();
+    let keep = ingest_one(&s, who, 1).await;
+    let gone = ingest_one(&s, who, 2).await;
+    // A stage move there and back, notes, a breach and its alert.
+    for to in [stages[1].id, stages[0].id] {
+        let mv = LeadPatch {
+            stage_id: Some(to),
+            ..Default::default()
+        };
+        s.patch_lead("admin:test".into(), gone.id, mv, Reach::All)
+            .await
+            .unwrap();
+    }
+    let note = echo5_core::leads::NewNote {
+        text: "Jane asked to be called after 5".into(),
+    };
+    s.add_note("admin:test".into(), gone.id, note, Reach::All)
+        .await
+        .unwrap();
+    f.clock.advance(chrono::TimeDelta::hours(2));
+    let recorded = s
+        .record_new_breaches(|id| format!("/l/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(recorded.value.len(), 2);
+    let db = rusqlite::Connection::open(f.db()).unwrap();
+    let rows = |table: &str| -> i64 {
+        db.query_row(
+            &format!("SELECT count(*) FROM {table} WHERE lead_id = ?1"),
+            [gone.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    for table in ["stage_history", "lead_notes", "sla_breaches", "alerts"] {
+        assert!(rows(table) > 0, "{table} before");
+    }
+    let bytes_before = storage_bytes(&s, t.id).await;
+
+    let erased = s
+        .erase_lead("admin:test".into(), gone.id, Reach::All)
+        .await
+        .unwrap();
+    assert!(matches!(
+        erased.changes.as_slice(),
+        [echo5_core::events::Change::LeadDeleted { lead_id, .. }] if *lead_id == gone.id
+    ));
+    let raw: i64 = db
+        .query_row(
+            "SELECT count(*) FROM leads WHERE id = ?1",
+            [gone.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(raw, 0, "the row, and with it the raw body");
+    for table in ["stage_history", "lead_notes", "sla_breaches", "alerts"] {
+        assert_eq!(rows(table), 0, "{table} after");
+    }
+    assert_eq!(common::counts_match_leads(&f.db()), 1);
+    assert!(storage_bytes(&s, t.id).await < bytes_before);
+    assert!(s.lead_detail(keep.id, Reach::All).await.is_ok());
+    let again = s.erase_lead("admin:test".into(), gone.id, Reach::All).await;
+    assert!(matches!(
+        domain(again.unwrap_err()),
+        DomainError::NotFound { what: "lead" }
+    ));
+
+    // The audit row names the lead by id, with nothing of what it held.
+    let audit = s
+        .list_audit(echo5_data::audit::AuditQuery {
+            tenant_id: None,
+            action: Some("lead.deleted".into()),
+            limit: 10,
+            cursor: None,
+        })
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(audit.len(), 1);
+    let row = serde_json::to_string(&audit[0]).unwrap();
+    assert!(row.contains(&gone.id.to_string()), "{row}");
+    for personal in ["visitor2", "Visitor 2", "called after 5"] {
+        assert!(!row.contains(personal), "{row}");
+    }
+
+    // The same person again is a new original, not a duplicate of the erased lead.
+    let back = ingest_one(&s, who, 2).await;
+    assert_eq!(back.duplicate_of, None);
+    assert_ne!(back.id, gone.id);
+    assert_eq!(common::counts_match_leads(&f.db()), 1);
+}
+
+async fn storage_bytes(s: &Store, tenant: Uuid) -> u64 {
+    let month = echo5_core::usage::Month::of(s.now());
+    s.usage_report(month, Some(tenant.into()))
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.storage_bytes)
+        .sum()
+}
