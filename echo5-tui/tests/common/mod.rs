@@ -547,6 +547,7 @@ pub fn fresh_breach() -> Breach {
         created_at: created,
         deadline,
         overdue_minutes: (now() - deadline).num_minutes(),
+        assigned_to: None,
     }
 }
 

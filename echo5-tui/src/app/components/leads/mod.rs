@@ -10,7 +10,6 @@ use chrono::NaiveDate;
 use crossterm::event::KeyCode;
 use echo5_core::leads::{Lead, LeadDetail, LeadSource, NewLead, SpamFilter};
 use echo5_core::page::Page;
-use echo5_core::validate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use std::path::PathBuf;
