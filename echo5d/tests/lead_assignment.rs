@@ -309,3 +309,49 @@ async fn delete_erases_the_lead_and_keeps_the_counts_right() {
         assert!(!text.contains(personal), "{text}");
     }
 }
+
+/// Every `$ref` under `v`.
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                out.push(r.clone());
+            }
+            m.values().for_each(|x| refs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_assignment_and_erasure() {
+    let s = TestServer::start().await;
+    let (status, doc) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let del = &doc["paths"]["/api/v1/leads/{lead_id}"]["delete"];
+    for code in ["204", "401", "404"] {
+        assert!(del["responses"].get(code).is_some(), "{code}: {del}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["AutoAssign"]["enum"],
+        json!(["none", "round_robin"])
+    );
+    assert!(schemas["Assignee"].is_object());
+    assert!(
+        schemas["LeadPatch"]["properties"]["assigned_to"]
+            .to_string()
+            .contains("uuid"),
+        "{}",
+        schemas["LeadPatch"]
+    );
+    // Every reference resolves, the new ones included.
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.iter().any(|r| r.ends_with("/AutoAssign")));
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(schemas.get(name).is_some(), "unresolved {r}");
+    }
+}
