@@ -126,3 +126,84 @@ pub(crate) fn live_sse<T: Clone + Send + 'static>(
     };
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventBus;
+    use echo5_core::clock::SystemClock;
+    use echo5_core::events::{Change, TenantPart};
+    use echo5_core::leads::LeadSource;
+    use echo5_core::tenants::TenantRef;
+    use uuid::Uuid;
+
+    /// What a manager's stream sends, replayed and live, out of a mix of everyone's events:
+    /// their leads' events and the tenant's other changes, nothing of another's lead.
+    #[test]
+    fn a_managers_stream_carries_only_their_leads() {
+        let (me, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let tenant = TenantRef {
+            id: Uuid::nil(),
+            slug: "open-arms".into(),
+            name: "Open Arms".into(),
+        };
+        let created = |lead: u128, to: Option<Uuid>| Change::LeadCreated {
+            tenant: tenant.clone(),
+            lead_id: Uuid::from_u128(lead),
+            source: LeadSource::Website,
+            spam: Some(false),
+            assigned_to: to,
+        };
+        let bus = EventBus::new(std::sync::Arc::new(SystemClock));
+        let publish_mix = |bus: &EventBus| {
+            bus.publish(created(10, Some(me)));
+            bus.publish(created(11, Some(other)));
+            bus.publish(created(12, None));
+            bus.publish(Change::LeadUpdated {
+                tenant: tenant.clone(),
+                lead_id: Uuid::from_u128(13),
+                changed: vec!["assigned_to"],
+                assigned_to: Some(other),
+                was_assigned_to: Some(me),
+            });
+            bus.publish(Change::LeadDeleted {
+                tenant: tenant.clone(),
+                lead_id: Uuid::from_u128(14),
+                assigned_to: Some(other),
+            });
+            bus.publish(Change::TenantUpdated {
+                tenant: tenant.clone(),
+                part: TenantPart::Stages,
+            });
+        };
+        publish_mix(&bus);
+        let (replay, mut rx) = bus.subscribe(Some(0));
+        publish_mix(&bus);
+        let mut live = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            live.push(e);
+        }
+        for events in [replay, live] {
+            let sent: Vec<(String, Option<String>)> = events
+                .iter()
+                .filter(|e| visible(e, Reach::AssignedTo(me)))
+                .map(|e| {
+                    (
+                        e.kind.clone(),
+                        e.data["lead_id"].as_str().map(str::to_string),
+                    )
+                })
+                .collect();
+            let lead = |n: u128| Some(Uuid::from_u128(n).to_string());
+            assert_eq!(
+                sent,
+                vec![
+                    ("lead.created".to_string(), lead(10)),
+                    ("lead.updated".to_string(), lead(13)),
+                    ("tenant.updated".to_string(), None),
+                ]
+            );
+            assert_eq!(events.iter().filter(|e| visible(e, Reach::All)).count(), 6);
+        }
+    }
+}

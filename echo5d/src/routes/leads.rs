@@ -120,7 +120,8 @@ pub async fn get_lead(
     ))
 }
 
-/// Moves a lead to another stage, sets its assignee, or clears (or sets) its spam flag.
+/// Moves a lead to another stage, sets its assignee (a user id of the lead's tenant, or
+/// `null`), or clears (or sets) its spam flag.
 /// `notes` is refused (422 `notes_append_only`): notes are appended with
 /// `POST /api/v1/leads/{lead_id}/notes`.
 #[utoipa::path(patch, path = "/api/v1/leads/{lead_id}", tag = "leads", request_body = LeadPatch,
@@ -131,7 +132,7 @@ pub async fn get_lead(
         (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
         (status = 404, description = "No such lead", body = ErrorBody),
-        (status = 422, description = "Unknown stage, a bad value, or notes (append them instead)", body = ErrorBody)))]
+        (status = 422, description = "Unknown stage, an assignee who is not an active user of the lead's tenant (`unknown_user`, `inactive_user`), a bad value, or notes (append them instead)", body = ErrorBody)))]
 pub async fn patch_lead(
     State(state): State<AppState>,
     admin: Admin,
