@@ -104,20 +104,32 @@ fn tenant_analytics(
     let pipeline = stages::load(c, t.id)?;
     let tid = t.id.to_string();
     let (f, tt) = (from.timestamp_millis(), to.timestamp_millis());
-    // NULL: every lead; a user id: that assignee's.
-    let only: Option<String> = match reach {
-        Reach::All => None,
-        Reach::AssignedTo(user) => Some(user.to_string()),
+    // Every lead along the tenant's creation-time index, or one assignee's along theirs:
+    // the same range either way, so a manager's analytics read only their own rows.
+    let (index, only, assignee) = match reach {
+        Reach::All => ("leads_tenant_created", "", None),
+        Reach::AssignedTo(user) => (
+            "leads_tenant_assignee",
+            " AND l.assigned_to = ?4",
+            Some(user.to_string()),
+        ),
+    };
+    let args = |tid: &str| {
+        let mut a: Vec<rusqlite::types::Value> = vec![tid.to_string().into(), f.into(), tt.into()];
+        if let Some(u) = &assignee {
+            a.push(u.clone().into());
+        }
+        rusqlite::params_from_iter(a)
     };
     let mut visited: HashMap<String, Vec<Uuid>> = HashMap::new();
     {
-        let mut stmt = c.prepare_cached(
-            "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY leads_tenant_created
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY {index}
              JOIN stage_history h ON h.lead_id = l.id
-             WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3
-               AND (?4 IS NULL OR l.assigned_to = ?4)",
-        )?;
-        let rows = stmt.query_map(params![tid, f, tt, only], |r| {
+             WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2
+               AND l.created_at < ?3{only}"
+        ))?;
+        let rows = stmt.query_map(args(&tid), |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         for row in rows {
@@ -127,14 +139,13 @@ fn tenant_analytics(
             }
         }
     }
-    let mut stmt = c.prepare_cached(
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT id, created_at, stage_id, first_contacted_at, source, utm_source, utm_campaign
-         FROM leads INDEXED BY leads_tenant_created
-         WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?2 AND created_at < ?3
-           AND (?4 IS NULL OR assigned_to = ?4)",
-    )?;
+         FROM leads l INDEXED BY {index}
+         WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3{only}"
+    ))?;
     let facts = stmt
-        .query_map(params![tid, f, tt, only], |r| {
+        .query_map(args(&tid), |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
