@@ -5,6 +5,7 @@
 //! manager (a third of the leads), in the same run.
 //!
 //! cargo run --release -p echo5-data --example bench_reach [leads] [iterations]
+//! (`ECHO5_BENCH_AUTO_ASSIGN=none`: ingest only, without assignment, for an A/B)
 
 use chrono::TimeDelta;
 use echo5_core::assignment::AutoAssign;
@@ -71,14 +72,20 @@ async fn main() {
         .await
         .expect("tenant")
         .value;
+    // `ECHO5_BENCH_AUTO_ASSIGN=none`: the same ingest without assignment, for an A/B of its
+    // cost (the manager's reads then find nothing).
+    let mode = match std::env::var("ECHO5_BENCH_AUTO_ASSIGN").as_deref() {
+        Ok("none") => AutoAssign::None,
+        _ => AutoAssign::RoundRobin,
+    };
     store
         .update_tenant(
             "bench".into(),
             t.id.into(),
             AuditAction::SettingsUpdated,
-            |cur: &TenantFields| {
+            move |cur: &TenantFields| {
                 let mut f = cur.clone();
-                f.settings.auto_assign = AutoAssign::RoundRobin;
+                f.settings.auto_assign = mode;
                 Ok((f, Default::default()))
             },
         )
@@ -141,9 +148,14 @@ async fn main() {
     }
     let took = began.elapsed();
     println!(
-        "ingest of {n} leads, round robin over 3 managers: {:.0} leads/s",
+        "ingest of {n} leads, auto_assign {}: {:.0} leads/s",
+        mode.as_str(),
         n as f64 / took.as_secs_f64()
     );
+    if mode == AutoAssign::None {
+        store.shutdown().await;
+        return;
+    }
     let now = store.now();
     let me = Reach::AssignedTo(managers[1]);
     for (who, reach) in [("tenant", Reach::All), ("manager", me)] {

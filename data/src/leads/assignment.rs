@@ -57,36 +57,56 @@ pub(crate) fn assignee(
         .optional()?)
 }
 
-thread_local! {
-    /// Each tenant's `auto_assign`, as read by write jobs on the writer thread, and the
-    /// writer generation it was read in (as `ingest` keeps intake stages): a batch of
-    /// leads reads a tenant's setting once. Settings change only in guarded jobs, which
-    /// move the generation on.
-    static MODES: RefCell<(u64, HashMap<Uuid, AutoAssign>)> = RefCell::new((u64::MAX, HashMap::new()));
+/// What the writer thread knows of a tenant's assignment within one writer generation.
+#[derive(Clone)]
+struct Known {
+    mode: AutoAssign,
+    /// The active managers in id order, once read.
+    managers: Option<Vec<UserId>>,
+    /// The turn (the last manager given a lead), once read or written.
+    last: Option<Option<UserId>>,
 }
 
-fn mode(conn: &Connection, tenant: Uuid) -> Result<AutoAssign, StoreError> {
+thread_local! {
+    /// Each tenant's `auto_assign`, managers and turn, as read and written by write jobs on
+    /// the writer thread, and the writer generation they belong to (as `ingest` keeps
+    /// intake stages): a batch of leads reads them once per tenant. Settings and users
+    /// change only in guarded jobs, which move the generation on, and the generation also
+    /// moves at the end of every batch, committed or rolled back, so what is kept never
+    /// outlives the transaction that wrote the turn.
+    static KNOWN: RefCell<(u64, HashMap<Uuid, Known>)> = RefCell::new((u64::MAX, HashMap::new()));
+}
+
+fn known(conn: &Connection, tenant: Uuid) -> Result<Known, StoreError> {
     let generation = crate::writer::generation();
-    let known = MODES.with_borrow_mut(|(seen, modes)| {
+    let found = KNOWN.with_borrow_mut(|(seen, all)| {
         if *seen != generation {
-            modes.clear();
+            all.clear();
             *seen = generation;
         }
-        modes.get(&tenant).copied()
+        all.get(&tenant).cloned()
     });
-    if let Some(m) = known {
-        return Ok(m);
+    if let Some(k) = found {
+        return Ok(k);
     }
     let stored: Option<String> = conn
         .prepare_cached("SELECT auto_assign FROM tenants WHERE id = ?1")?
         .query_row([tenant.to_string()], |r| r.get(0))
         .optional()?;
-    let m = stored
-        .as_deref()
-        .and_then(AutoAssign::parse)
-        .unwrap_or_default();
-    MODES.with_borrow_mut(|(_, modes)| modes.insert(tenant, m));
-    Ok(m)
+    let k = Known {
+        mode: stored
+            .as_deref()
+            .and_then(AutoAssign::parse)
+            .unwrap_or_default(),
+        managers: None,
+        last: None,
+    };
+    remember(tenant, &k);
+    Ok(k)
+}
+
+fn remember(tenant: Uuid, k: &Known) {
+    KNOWN.with_borrow_mut(|(_, all)| all.insert(tenant, k.clone()));
 }
 
 /// The tenant's active managers, in id order (the order the turn goes round in).
@@ -112,22 +132,34 @@ fn active_managers(conn: &Connection, tenant: Uuid) -> Result<Vec<UserId>, Store
 /// whose turn is recorded in the caller's transaction; `None` for `none` or a tenant
 /// without an active manager (the turn is then left as it was).
 pub(crate) fn auto_assignee(conn: &Connection, tenant: Uuid) -> Result<Option<UserId>, StoreError> {
-    if mode(conn, tenant)? != AutoAssign::RoundRobin {
+    let mut k = known(conn, tenant)?;
+    if k.mode != AutoAssign::RoundRobin {
         return Ok(None);
     }
-    let managers = active_managers(conn, tenant)?;
-    let last: Option<String> = conn
-        .prepare_cached("SELECT last_user FROM assignment_turns WHERE tenant_id = ?1")?
-        .query_row([tenant.to_string()], |r| r.get(0))
-        .optional()?;
-    let last = last.and_then(|s| Uuid::parse_str(&s).ok());
-    let Some(next) = assignment::round_robin(&managers, last) else {
-        return Ok(None);
+    let managers = match k.managers.take() {
+        Some(m) => m,
+        None => active_managers(conn, tenant)?,
     };
-    conn.prepare_cached(
-        "INSERT INTO assignment_turns(tenant_id, last_user) VALUES (?1, ?2)
-         ON CONFLICT(tenant_id) DO UPDATE SET last_user = excluded.last_user",
-    )?
-    .execute(params![tenant.to_string(), next.to_string()])?;
-    Ok(Some(next))
+    let last = match k.last {
+        Some(l) => l,
+        None => {
+            let stored: Option<String> = conn
+                .prepare_cached("SELECT last_user FROM assignment_turns WHERE tenant_id = ?1")?
+                .query_row([tenant.to_string()], |r| r.get(0))
+                .optional()?;
+            stored.and_then(|s| Uuid::parse_str(&s).ok())
+        }
+    };
+    let next = assignment::round_robin(&managers, last);
+    if let Some(next) = next {
+        conn.prepare_cached(
+            "INSERT INTO assignment_turns(tenant_id, last_user) VALUES (?1, ?2)
+             ON CONFLICT(tenant_id) DO UPDATE SET last_user = excluded.last_user",
+        )?
+        .execute(params![tenant.to_string(), next.to_string()])?;
+    }
+    k.managers = Some(managers);
+    k.last = Some(next.or(last));
+    remember(tenant, &k);
+    Ok(next)
 }
