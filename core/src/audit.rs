@@ -49,6 +49,8 @@ pub enum AuditAction {
     KeyRevoked,
     KeyRotated,
     LeadCreated,
+    /// A lead erased: the row keeps its id and tenant, no personal data.
+    LeadDeleted,
     LeadNoteAdded,
     LeadUpdated,
     MasterKeyRotated,
@@ -75,7 +77,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::AdminTokenCreated,
         AuditAction::AuthLinkCreated,
         AuditAction::AuthLinkUsed,
@@ -85,6 +87,7 @@ impl AuditAction {
         AuditAction::KeyRevoked,
         AuditAction::KeyRotated,
         AuditAction::LeadCreated,
+        AuditAction::LeadDeleted,
         AuditAction::LeadNoteAdded,
         AuditAction::LeadUpdated,
         AuditAction::MasterKeyRotated,
@@ -121,6 +124,7 @@ impl AuditAction {
             AuditAction::KeyRevoked => "key.revoked",
             AuditAction::KeyRotated => "key.rotated",
             AuditAction::LeadCreated => "lead.created",
+            AuditAction::LeadDeleted => "lead.deleted",
             AuditAction::LeadNoteAdded => "lead.note_added",
             AuditAction::LeadUpdated => "lead.updated",
             AuditAction::MasterKeyRotated => "master_key.rotated",
@@ -210,6 +214,7 @@ mod tests {
                 "key.revoked",
                 "key.rotated",
                 "lead.created",
+                "lead.deleted",
                 "lead.note_added",
                 "lead.updated",
                 "master_key.rotated",

@@ -115,6 +115,10 @@ type Originals = SmallVec<[(DateTime<Utc>, Uuid); 1]>;
 enum Change {
     Original(ContactKey, Uuid),
     Submit(SubmitKey, Uuid),
+    /// An original taken out (its lead erased): undone by putting it back.
+    ForgotOriginal(ContactKey, DateTime<Utc>, Uuid),
+    /// A submission's answer taken out (its lead erased).
+    ForgotSubmit(SubmitKey, DateTime<Utc>, Answer),
 }
 
 /// Lookups go through sharded hash maps (see [`crate::sharded`] for why not one map, nor a
@@ -257,6 +261,31 @@ impl RecentLeads {
         self.job.push(Change::Submit((key, hash), answer.lead));
     }
 
+    /// Forgets an erased lead: later submissions with its contacts are no longer its
+    /// duplicates, and its body from `submit` (the key it came with and its digest) is no
+    /// longer answered with its id. Undone like any change if the erasure rolls back.
+    pub fn forget_lead(&mut self, id: Uuid, contacts: &Contacts, submit: Option<(Uuid, [u8; 16])>) {
+        for c in contacts.iter() {
+            let Some(list) = self.originals.get_mut(&c) else {
+                continue;
+            };
+            let Some(i) = list.iter().position(|(_, l)| *l == id) else {
+                continue;
+            };
+            let (at, _) = list.remove(i);
+            if list.is_empty() {
+                self.originals.remove(&c);
+            }
+            self.job.push(Change::ForgotOriginal(c, at, id));
+        }
+        if let Some(k) = submit
+            && let Some(&(at, answer)) = self.submits.get(&k).filter(|(_, a)| a.lead == id)
+        {
+            self.submits.remove(&k);
+            self.job.push(Change::ForgotSubmit(k, at, answer));
+        }
+    }
+
     /// The running job ended: keep its changes with the batch, or take them back.
     pub fn job_done(&mut self, ok: bool) {
         if ok {
@@ -287,6 +316,14 @@ impl RecentLeads {
                     if self.submits.get(&k).is_some_and(|(_, a)| a.lead == id) {
                         self.submits.remove(&k);
                     }
+                }
+                Change::ForgotOriginal(c, at, id) => {
+                    let list = self.originals.get_or_default(c);
+                    let i = list.partition_point(|(t, _)| *t <= at);
+                    list.insert(i, (at, id));
+                }
+                Change::ForgotSubmit(k, at, answer) => {
+                    self.submits.insert_unless(k, (at, answer), |_| false);
                 }
             }
         }
@@ -646,5 +683,50 @@ mod tests {
         assert_eq!(r.len(), (0, 1));
         r.prune(t(22));
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn an_erased_lead_is_forgotten_unless_the_erasure_rolls_back() {
+        let key = id(500);
+        let hash = [7u8; 16];
+        let answer = Answer {
+            lead: id(1),
+            spam: false,
+            duplicate: false,
+        };
+        let setup = || {
+            let mut r = RecentLeads::default();
+            r.add_original(A, Some("jane@x.com"), Some("+15550100"), t(0), id(1), t(0));
+            r.add_original(A, Some("jane@x.com"), None, t(1), id(2), t(1));
+            r.add_submit(key, hash, t(0), answer);
+            committed(&mut r);
+            r
+        };
+        let contacts = |r: &RecentLeads| {
+            r.hasher()
+                .contacts(A, Some("jane@x.com"), Some("+15550100"))
+        };
+        // Erased and committed: its contacts now find the next original, its body nothing.
+        let mut r = setup();
+        let c = contacts(&r);
+        r.forget_lead(id(1), &c, Some((key, hash)));
+        committed(&mut r);
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), None, t(2)),
+            Some(id(2))
+        );
+        assert_eq!(r.original_of(A, None, Some("+15550100"), t(2)), None);
+        assert_eq!(r.double_submit_of(key, hash, t(2)), None);
+        // Rolled back: everything as it was.
+        let mut r = setup();
+        let c = contacts(&r);
+        r.forget_lead(id(1), &c, Some((key, hash)));
+        r.batch_done(false);
+        assert_eq!(
+            r.original_of(A, Some("jane@x.com"), None, t(2)),
+            Some(id(1))
+        );
+        assert_eq!(r.original_of(A, None, Some("+15550100"), t(2)), Some(id(1)));
+        assert_eq!(r.double_submit_of(key, hash, t(2)), Some(answer));
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::authorization::Reach;
 use crate::leads::LeadSource;
 use crate::tenants::TenantRef;
 
@@ -17,6 +18,8 @@ use crate::tenants::TenantRef;
 pub enum EventKind {
     LeadCreated,
     LeadUpdated,
+    /// A lead was erased (`DELETE /api/v1/leads/{id}`).
+    LeadDeleted,
     SlaBreached,
     TenantUpdated,
     KeyCreated,
@@ -27,9 +30,10 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::LeadCreated,
         EventKind::LeadUpdated,
+        EventKind::LeadDeleted,
         EventKind::SlaBreached,
         EventKind::TenantUpdated,
         EventKind::KeyCreated,
@@ -42,6 +46,7 @@ impl EventKind {
         match self {
             EventKind::LeadCreated => "lead.created",
             EventKind::LeadUpdated => "lead.updated",
+            EventKind::LeadDeleted => "lead.deleted",
             EventKind::SlaBreached => "sla.breached",
             EventKind::TenantUpdated => "tenant.updated",
             EventKind::KeyCreated => "key.created",
@@ -89,17 +94,31 @@ pub enum Change {
         source: LeadSource,
         /// Said by the ingest endpoint, which screens for spam; manual entries are not.
         spam: Option<bool>,
+        /// Who the lead is assigned to (not on the wire: what [`Change::visible_to`] reads).
+        assigned_to: Option<Uuid>,
     },
     LeadUpdated {
         tenant: TenantRef,
         lead_id: Uuid,
         changed: Vec<&'static str>,
+        /// Who the lead is assigned to after the change.
+        assigned_to: Option<Uuid>,
+        /// Who it was assigned to before (the same unless `assigned_to` changed): a manager
+        /// who just lost a lead hears of it too.
+        was_assigned_to: Option<Uuid>,
+    },
+    LeadDeleted {
+        tenant: TenantRef,
+        lead_id: Uuid,
+        /// Who the lead was assigned to.
+        assigned_to: Option<Uuid>,
     },
     SlaBreached {
         tenant: TenantRef,
         lead_id: Uuid,
         deadline: DateTime<Utc>,
         overdue_minutes: i64,
+        assigned_to: Option<Uuid>,
     },
     TenantUpdated {
         tenant: TenantRef,
@@ -128,6 +147,7 @@ impl Change {
         match self {
             Change::LeadCreated { .. } => EventKind::LeadCreated,
             Change::LeadUpdated { .. } => EventKind::LeadUpdated,
+            Change::LeadDeleted { .. } => EventKind::LeadDeleted,
             Change::SlaBreached { .. } => EventKind::SlaBreached,
             Change::TenantUpdated { .. } => EventKind::TenantUpdated,
             Change::KeyCreated { .. } => EventKind::KeyCreated,
@@ -142,6 +162,7 @@ impl Change {
         match self {
             Change::LeadCreated { tenant, .. }
             | Change::LeadUpdated { tenant, .. }
+            | Change::LeadDeleted { tenant, .. }
             | Change::SlaBreached { tenant, .. }
             | Change::TenantUpdated { tenant, .. }
             | Change::KeyCreated { tenant, .. }
@@ -169,6 +190,7 @@ impl Change {
             Change::LeadUpdated {
                 lead_id, changed, ..
             } => json!({ "lead_id": lead_id, "changed": changed }),
+            Change::LeadDeleted { lead_id, .. } => json!({ "lead_id": lead_id }),
             Change::SlaBreached {
                 lead_id,
                 deadline,
@@ -184,6 +206,29 @@ impl Change {
             | Change::KeyRotated { prefix, .. }
             | Change::KeyRevoked { prefix, .. } => json!({ "prefix": prefix }),
             Change::PlatformUpdated { changed } => json!({ "changed": changed }),
+        }
+    }
+
+    /// Whether a principal who reaches `reach` of their tenant's leads sees this change: a
+    /// lead's change when the lead is within reach (for an update, also when it was until
+    /// this change, so a manager hears that a lead left them). Changes that are not about a
+    /// lead (tenant, keys, platform) are not narrowed by reach; which tenant's changes a
+    /// principal sees at all is the authorization rule's.
+    pub fn visible_to(&self, reach: Reach) -> bool {
+        match self {
+            Change::LeadCreated { assigned_to, .. }
+            | Change::LeadDeleted { assigned_to, .. }
+            | Change::SlaBreached { assigned_to, .. } => reach.covers(*assigned_to),
+            Change::LeadUpdated {
+                assigned_to,
+                was_assigned_to,
+                ..
+            } => reach.covers(*assigned_to) || reach.covers(*was_assigned_to),
+            Change::TenantUpdated { .. }
+            | Change::KeyCreated { .. }
+            | Change::KeyRotated { .. }
+            | Change::KeyRevoked { .. }
+            | Change::PlatformUpdated { .. } => true,
         }
     }
 
@@ -243,7 +288,7 @@ impl<T> Changed<T> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub id: u64,
-    /// `lead.created`, `lead.updated`, `sla.breached`, `tenant.updated`, `key.created`,
+    /// `lead.created`, `lead.updated`, `lead.deleted`, `sla.breached`, `tenant.updated`, `key.created`,
     /// `key.rotated`, `key.revoked`, `platform.updated`.
     pub kind: String,
     pub at: DateTime<Utc>,
@@ -271,12 +316,13 @@ mod tests {
         for k in EventKind::ALL {
             assert_eq!(EventKind::parse(k.as_str()), Some(k));
         }
-        assert_eq!(EventKind::parse("lead.deleted"), None);
+        assert_eq!(EventKind::parse("lead.erased"), None);
         assert_eq!(
             EventKind::ALL.map(EventKind::as_str),
             [
                 "lead.created",
                 "lead.updated",
+                "lead.deleted",
                 "sla.breached",
                 "tenant.updated",
                 "key.created",
@@ -299,6 +345,7 @@ mod tests {
                     lead_id: lead,
                     source: LeadSource::Website,
                     spam: Some(true),
+                    assigned_to: Some(Uuid::from_u128(9)),
                 },
                 "lead.created",
                 json!({ "lead_id": lead, "source": "website", "spam": true }),
@@ -309,6 +356,7 @@ mod tests {
                     lead_id: lead,
                     source: LeadSource::Manual,
                     spam: None,
+                    assigned_to: None,
                 },
                 "lead.created",
                 json!({ "lead_id": lead, "source": "manual" }),
@@ -318,9 +366,20 @@ mod tests {
                     tenant: tref(),
                     lead_id: lead,
                     changed: vec!["stage_id", "notes"],
+                    assigned_to: None,
+                    was_assigned_to: None,
                 },
                 "lead.updated",
                 json!({ "lead_id": lead, "changed": ["stage_id", "notes"] }),
+            ),
+            (
+                Change::LeadDeleted {
+                    tenant: tref(),
+                    lead_id: lead,
+                    assigned_to: Some(Uuid::from_u128(9)),
+                },
+                "lead.deleted",
+                json!({ "lead_id": lead }),
             ),
             (
                 Change::SlaBreached {
@@ -328,6 +387,7 @@ mod tests {
                     lead_id: lead,
                     deadline,
                     overdue_minutes: 120,
+                    assigned_to: None,
                 },
                 "sla.breached",
                 json!({ "lead_id": lead, "deadline": "2026-03-01T12:00:00Z", "overdue_minutes": 120 }),
@@ -387,6 +447,85 @@ mod tests {
             (TenantPart::Stages, "stages"),
         ] {
             assert_eq!(part.as_str(), s);
+        }
+    }
+
+    #[test]
+    fn a_reach_sees_the_lead_changes_of_its_leads_only() {
+        let me = Uuid::from_u128(1);
+        let other = Uuid::from_u128(2);
+        let lead = Uuid::from_u128(7);
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let created = |a| Change::LeadCreated {
+            tenant: tref(),
+            lead_id: lead,
+            source: LeadSource::Website,
+            spam: Some(false),
+            assigned_to: a,
+        };
+        let updated = |a, was| Change::LeadUpdated {
+            tenant: tref(),
+            lead_id: lead,
+            changed: vec!["assigned_to"],
+            assigned_to: a,
+            was_assigned_to: was,
+        };
+        let deleted = |a| Change::LeadDeleted {
+            tenant: tref(),
+            lead_id: lead,
+            assigned_to: a,
+        };
+        let breached = |a| Change::SlaBreached {
+            tenant: tref(),
+            lead_id: lead,
+            deadline: at,
+            overdue_minutes: 5,
+            assigned_to: a,
+        };
+        let not_lead = [
+            Change::TenantUpdated {
+                tenant: tref(),
+                part: TenantPart::Settings,
+            },
+            Change::KeyCreated {
+                tenant: tref(),
+                prefix: "e5_ab12".into(),
+            },
+            Change::KeyRotated {
+                tenant: tref(),
+                prefix: "e5_ab12".into(),
+            },
+            Change::KeyRevoked {
+                tenant: tref(),
+                prefix: "e5_ab12".into(),
+            },
+            Change::PlatformUpdated { changed: vec![] },
+        ];
+        let mine = Reach::AssignedTo(me);
+        // (change, visible to the manager `me`, visible to Reach::All)
+        let mut cases = vec![
+            (created(Some(me)), true),
+            (created(Some(other)), false),
+            (created(None), false),
+            (updated(Some(me), Some(me)), true),
+            (updated(Some(other), Some(other)), false),
+            (updated(None, None), false),
+            // Given to me, or taken from me: both concern me.
+            (updated(Some(me), Some(other)), true),
+            (updated(Some(other), Some(me)), true),
+            (updated(None, Some(me)), true),
+            (updated(Some(me), None), true),
+            (deleted(Some(me)), true),
+            (deleted(Some(other)), false),
+            (deleted(None), false),
+            (breached(Some(me)), true),
+            (breached(Some(other)), false),
+            (breached(None), false),
+        ];
+        cases.extend(not_lead.into_iter().map(|c| (c, true)));
+        for (change, for_me) in cases {
+            assert_eq!(change.visible_to(mine), for_me, "{change:?}");
+            assert!(change.visible_to(Reach::All), "{change:?}");
         }
     }
 }

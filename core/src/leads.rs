@@ -81,7 +81,8 @@ pub struct Lead {
     /// edited or removed.
     #[serde(default)]
     pub notes: Vec<Note>,
-    pub assigned_to: Option<String>,
+    /// The id of the user of the lead's tenant the lead is assigned to, or `null`.
+    pub assigned_to: Option<Uuid>,
 }
 
 /// One note on a lead: who wrote what, when. Notes are appended, never overwritten.
@@ -222,6 +223,20 @@ pub struct LeadDetail {
     pub tenant: crate::tenants::TenantRef,
     pub in_breach: bool,
     pub history: Vec<StageMove>,
+    /// Who `assigned_to` is: the user's name and e-mail; `null` when unassigned.
+    #[serde(default)]
+    pub assignee: Option<Assignee>,
+}
+
+/// The user a lead is assigned to, as a lead's detail names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Assignee {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    /// `false`: deactivated since the lead was assigned to them.
+    pub active: bool,
 }
 
 /// Which leads a listing shows with respect to spam.
@@ -400,8 +415,9 @@ pub struct LeadPatch {
         deserialize_with = "double_option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub assigned_to: Option<Option<String>>,
+    /// A user id of the lead's tenant (an active user), or `null` to unassign.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub assigned_to: Option<Option<Uuid>>,
     /// `false` clears a spam flag (a false positive: the lead joins the listings, counts
     /// and SLA); `true` flags a lead as spam by hand (reason `manual`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -419,9 +435,6 @@ impl LeadPatch {
                 "notes_append_only",
                 "notes are never overwritten: add one with POST /api/v1/leads/{id}/notes",
             ));
-        }
-        if let Some(Some(a)) = &self.assigned_to {
-            validate::text("assigned_to", a, validate::NAME_MAX_CHARS)?;
         }
         Ok(())
     }
@@ -451,7 +464,9 @@ pub struct NewLead {
     pub utm_campaign: Option<String>,
     /// The lead's first note, written by whoever enters the lead.
     pub notes: Option<String>,
-    pub assigned_to: Option<String>,
+    /// A user id of the tenant (an active user). Left out: as the tenant's `auto_assign`
+    /// says (the next manager in turn, or nobody).
+    pub assigned_to: Option<Uuid>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -526,7 +541,8 @@ impl NewLead {
         l.utm_source = opt_text("utm_source", &self.utm_source, 200)?;
         l.utm_medium = opt_text("utm_medium", &self.utm_medium, 200)?;
         l.utm_campaign = opt_text("utm_campaign", &self.utm_campaign, 200)?;
-        l.assigned_to = opt_text("assigned_to", &self.assigned_to, validate::NAME_MAX_CHARS)?;
+        // Checked against the tenant's users by the store (`assignment::check_assignee`).
+        l.assigned_to = self.assigned_to;
         self.first_note()?;
         if let Some(c) = &self.custom {
             l.custom = serde_json::Value::Object(c.clone());

@@ -5,6 +5,7 @@
 //! a network or a clock (see [`clock`]).
 
 pub mod analytics;
+pub mod assignment;
 pub mod audit;
 pub mod authorization;
 pub mod chunked;

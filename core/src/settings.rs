@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::assignment::{AutoAssign, check_auto_assign};
 use crate::error::DomainError;
 use crate::patch::double_option;
 use crate::phone;
@@ -19,6 +20,10 @@ pub struct TenantSettings {
     /// in (`US` unless set); phones are stored in E.164.
     #[serde(default = "default_country")]
     pub default_country: String,
+    /// How new leads get an assignee: `none` (default) or `round_robin` among the tenant's
+    /// active managers.
+    #[serde(default)]
+    pub auto_assign: AutoAssign,
     pub meta_access_token: MaskedSecret,
     pub google_ads: MaskedSecret,
 }
@@ -50,6 +55,7 @@ pub struct Settings {
     pub manager_email: Option<String>,
     /// A code [`crate::phone::country`] knows, upper case.
     pub default_country: String,
+    pub auto_assign: AutoAssign,
 }
 
 fn default_country() -> String {
@@ -63,6 +69,7 @@ impl Default for Settings {
             spam_keywords: Vec::new(),
             manager_email: None,
             default_country: default_country(),
+            auto_assign: AutoAssign::None,
         }
     }
 }
@@ -121,6 +128,10 @@ pub struct SettingsInput {
     /// ISO 3166 alpha-2; left out: `US`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_country: Option<String>,
+    /// `none` or `round_robin`; left out: `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<AutoAssign>))]
+    pub auto_assign: Option<String>,
     /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -150,6 +161,10 @@ pub struct SettingsPatch {
     /// ISO 3166 alpha-2 code for phones without a country code; stored phones keep theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_country: Option<String>,
+    /// `none` or `round_robin` (new leads go to the tenant's active managers in turn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<AutoAssign>))]
+    pub auto_assign: Option<String>,
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_access_token: SecretUpdate<String>,
@@ -230,6 +245,10 @@ pub fn settings_from_input(
             Some(c) => check_country("default_country", c)?,
             None => default_country(),
         },
+        auto_assign: match &input.auto_assign {
+            Some(a) => check_auto_assign("auto_assign", a)?,
+            None => AutoAssign::None,
+        },
     };
     let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
     Ok((settings, secrets))
@@ -252,6 +271,9 @@ pub fn apply_settings_patch(
     }
     if let Some(c) = &patch.default_country {
         s.default_country = check_country("default_country", c)?;
+    }
+    if let Some(a) = &patch.auto_assign {
+        s.auto_assign = check_auto_assign("auto_assign", a)?;
     }
     let secrets = check_secrets(&patch.meta_access_token, &patch.google_ads)?;
     Ok((s, secrets))
@@ -303,9 +325,32 @@ mod tests {
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
-        // An answer from an older daemon without the field reads as US.
+        // An answer from an older daemon without the fields reads as US, no auto-assignment.
         let old = r#"{"sla_hours":8,"spam_keywords":[],"manager_email":null,"meta_access_token":{"set":false,"last4":null},"google_ads":{"set":false,"last4":null}}"#;
         let t: TenantSettings = serde_json::from_str(old).unwrap();
         assert_eq!(t.default_country, "US");
+        assert_eq!(t.auto_assign, AutoAssign::None);
+    }
+
+    #[test]
+    fn auto_assign_is_none_by_default_and_checked() {
+        let (s, _) = settings_from_input(&SettingsInput::default()).unwrap();
+        assert_eq!(s.auto_assign, AutoAssign::None);
+        let patch: SettingsPatch =
+            serde_json::from_str(r#"{"auto_assign":"round_robin"}"#).unwrap();
+        let (p, _) = apply_settings_patch(&s, &patch).unwrap();
+        assert_eq!(p.auto_assign, AutoAssign::RoundRobin);
+        // Left out of a later PATCH: kept.
+        let (kept, _) = apply_settings_patch(&p, &SettingsPatch::default()).unwrap();
+        assert_eq!(kept.auto_assign, AutoAssign::RoundRobin);
+        let bad: SettingsPatch = serde_json::from_str(r#"{"auto_assign":"random"}"#).unwrap();
+        match apply_settings_patch(&s, &bad) {
+            Err(DomainError::Invalid { field, code, .. }) => {
+                assert_eq!((field.as_str(), code), ("auto_assign", "invalid_value"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let input: SettingsInput = serde_json::from_str(r#"{"auto_assign":"nope"}"#).unwrap();
+        assert!(settings_from_input(&input).is_err());
     }
 }

@@ -45,6 +45,9 @@ pub struct Breach {
     pub deadline: DateTime<Utc>,
     /// Minutes past the deadline at the time of the answer.
     pub overdue_minutes: i64,
+    /// The user the lead is assigned to, or `null`.
+    #[serde(default)]
+    pub assigned_to: Option<Uuid>,
 }
 
 /// The e-mail a tenant's manager gets when a lead breaches: (subject, body).

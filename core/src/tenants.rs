@@ -263,6 +263,7 @@ mod tests {
                 spam_keywords: vec!["casino".into()],
                 manager_email: Some("boss@openarms.example".into()),
                 default_country: "US".into(),
+                auto_assign: crate::assignment::AutoAssign::None,
             },
         };
         let p: TenantPatch = serde_json::from_str(r#"{"settings":{"sla_hours":4}}"#).unwrap();

@@ -9,6 +9,7 @@
 //! (the database is kept in $ECHO5_BENCH_DB if set, so later runs skip generation)
 
 use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::authorization::Reach;
 use echo5_core::clock::ManualClock;
 use echo5_core::crypto::MasterKey;
 use echo5_core::leads::{Lead, LeadPatch, LeadQueryParams, LeadSource, NewLead, new_lead_id};
@@ -144,7 +145,7 @@ async fn run(
                 stage_id: Some(to),
                 ..LeadPatch::default()
             };
-            s.patch_lead("bench".into(), id.expect("entered"), patch)
+            s.patch_lead("bench".into(), id.expect("entered"), patch, Reach::All)
                 .await
                 .expect("move");
             None
@@ -310,7 +311,10 @@ async fn main() {
         }
         v
     };
-    let breached = store.breaches(None, 50, None).await.expect("breaches");
+    let breached = store
+        .breaches(None, Reach::All, 50, None)
+        .await
+        .expect("breaches");
     println!(
         "breach list first page: {} rows (more: {})",
         breached.data.len(),
@@ -338,7 +342,10 @@ async fn main() {
             }
             .validate()
             .expect("query");
-            let p = s.list_leads(TenantKey::Id(t), q).await.expect("page");
+            let p = s
+                .list_leads(TenantKey::Id(t), q, Reach::All)
+                .await
+                .expect("page");
             assert_eq!(p.data.len(), 50);
         }
     })
@@ -353,7 +360,7 @@ async fn main() {
             .validate()
             .expect("q");
             let p1 = s
-                .list_leads(TenantKey::Id(t), q.clone())
+                .list_leads(TenantKey::Id(t), q.clone(), Reach::All)
                 .await
                 .expect("page");
             let mut q2 = q;
@@ -361,14 +368,18 @@ async fn main() {
                 .next_cursor
                 .as_deref()
                 .map(|c| echo5_core::page::Cursor::decode(c).expect("cursor"));
-            s.list_leads(TenantKey::Id(t), q2).await.expect("page");
+            s.list_leads(TenantKey::Id(t), q2, Reach::All)
+                .await
+                .expect("page");
         }
     })
     .await;
     time("all-tenant breach list, page of 50", iters, |_| {
         let s = store.clone();
         async move {
-            s.breaches(None, 50, None).await.expect("breaches");
+            s.breaches(None, Reach::All, 50, None)
+                .await
+                .expect("breaches");
         }
     })
     .await;
@@ -382,7 +393,7 @@ async fn main() {
     time("one tenant's 90-day analytics", iters, |i| {
         let (s, t) = (store.clone(), tenants[i % tenants.len()]);
         async move {
-            s.analytics(TenantKey::Id(t), now - TimeDelta::days(90), now)
+            s.analytics(TenantKey::Id(t), Reach::All, now - TimeDelta::days(90), now)
                 .await
                 .expect("analytics");
         }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use echo5_core::analytics::{self, Analytics, LeadFacts, TenantAnalytics};
+use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::leads::LeadSource;
@@ -93,25 +94,44 @@ fn tenant_counts(
     })
 }
 
-/// Analytics of the leads `t` received in `[from, to)` (spam excluded), read along the
-/// tenant's creation-time index.
+/// Analytics of the leads `t` received in `[from, to)` (spam excluded) that `reach`
+/// covers, read along the tenant's creation-time index.
 fn tenant_analytics(
     c: &Connection,
     t: &TenantRow,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    reach: Reach,
 ) -> Result<Analytics, StoreError> {
     let pipeline = stages::load(c, t.id)?;
     let tid = t.id.to_string();
     let (f, tt) = (from.timestamp_millis(), to.timestamp_millis());
+    // Every lead along the tenant's creation-time index, or one assignee's along theirs:
+    // the same range either way, so a manager's analytics read only their own rows.
+    let (index, only, assignee) = match reach {
+        Reach::All => ("leads_tenant_created", "", None),
+        Reach::AssignedTo(user) => (
+            "leads_tenant_assignee",
+            " AND l.assigned_to = ?4",
+            Some(user.to_string()),
+        ),
+    };
+    let args = |tid: &str| {
+        let mut a: Vec<rusqlite::types::Value> = vec![tid.to_string().into(), f.into(), tt.into()];
+        if let Some(u) = &assignee {
+            a.push(u.clone().into());
+        }
+        rusqlite::params_from_iter(a)
+    };
     let mut visited: HashMap<String, Vec<Uuid>> = HashMap::new();
     {
-        let mut stmt = c.prepare_cached(
-            "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY leads_tenant_created
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT h.lead_id, h.to_stage FROM leads l INDEXED BY {index}
              JOIN stage_history h ON h.lead_id = l.id
-             WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3",
-        )?;
-        let rows = stmt.query_map(params![tid, f, tt], |r| {
+             WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2
+               AND l.created_at < ?3{only}"
+        ))?;
+        let rows = stmt.query_map(args(&tid), |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         for row in rows {
@@ -121,13 +141,13 @@ fn tenant_analytics(
             }
         }
     }
-    let mut stmt = c.prepare_cached(
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT id, created_at, stage_id, first_contacted_at, source, utm_source, utm_campaign
-         FROM leads INDEXED BY leads_tenant_created
-         WHERE tenant_id = ?1 AND is_spam = 0 AND created_at >= ?2 AND created_at < ?3",
-    )?;
+         FROM leads l INDEXED BY {index}
+         WHERE l.tenant_id = ?1 AND l.is_spam = 0 AND l.created_at >= ?2 AND l.created_at < ?3{only}"
+    ))?;
     let facts = stmt
-        .query_map(params![tid, f, tt], |r| {
+        .query_map(args(&tid), |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
@@ -179,16 +199,18 @@ impl Store {
         .await
     }
 
-    /// Analytics of the leads a tenant received in `[from, to)` (spam excluded).
+    /// Analytics of the leads a tenant received in `[from, to)` (spam excluded) that
+    /// `reach` covers.
     pub async fn analytics(
         &self,
         tenant: TenantKey,
+        reach: Reach,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Analytics, StoreError> {
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
-            tenant_analytics(c, &t, from, to)
+            tenant_analytics(c, &t, from, to, reach)
         })
         .await
     }
@@ -233,7 +255,7 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Result<Vec<TenantAnalytics>, UnknownTenant>, StoreError> {
-        self.read(move |c| each_tenant(c, &names, |c, t| tenant_analytics(c, t, from, to)))
+        self.read(move |c| each_tenant(c, &names, |c, t| tenant_analytics(c, t, from, to, Reach::All)))
             .await
     }
 }

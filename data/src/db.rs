@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_default_country.sql"),
     include_str!("../migrations/0014_lead_notes.sql"),
     include_str!("../migrations/0015_users.sql"),
+    include_str!("../migrations/0017_assignees.sql"),
     include_str!("../migrations/0018_lead_days.sql"),
 ];
 
@@ -504,6 +505,120 @@ mod tests {
             .query_row("SELECT count(*) FROM lead_notes", [], |r| r.get(0))
             .unwrap();
         assert_eq!(kept, 1, "a lead's notes go with it");
+    }
+
+    /// 0017 keeps every free-text assignee as a note, then keeps as a user reference only
+    /// the values that name exactly one user of the lead's tenant.
+    #[test]
+    fn migration_0017_turns_assignees_into_users_and_keeps_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrations().to_version(&mut conn, 15).unwrap();
+        let dana = "0190c0de-0000-7000-8000-00000000d001";
+        let lee = "0190c0de-0000-7000-8000-00000000d002";
+        let lee2 = "0190c0de-0000-7000-8000-00000000d003";
+        let old = "0190c0de-0000-7000-8000-00000000d004";
+        let bo = "0190c0de-0000-7000-8000-00000000d005";
+        conn.execute_batch(&format!(
+            "INSERT INTO tenants(id, slug, name, created_at) VALUES ('t', 'open-arms', 'Open Arms', 1),
+                 ('u', 'bright-path', 'Bright Path', 1);
+             INSERT INTO stages(id, tenant_id, name, kind, position, created_at) VALUES ('s', 't', 'New', 'open', 0, 1),
+                 ('s2', 'u', 'New', 'open', 0, 1);
+             INSERT INTO users(id, tenant_id, email, name, role, active, created_at) VALUES
+                 ('{dana}', 't', 'dana@openarms.example', 'Dana Reyes', 'manager', 1, 1),
+                 ('{lee}', 't', 'lee@openarms.example', 'Lee', 'manager', 1, 1),
+                 ('{lee2}', 't', 'lee2@openarms.example', 'Lee', 'agent', 1, 1),
+                 ('{old}', 't', 'old@openarms.example', 'Old Timer', 'manager', 0, 1),
+                 ('{bo}', 'u', 'bo@brightpath.example', 'Bo', 'manager', 1, 1);
+             INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, name, source, assigned_to)
+                 VALUES ('a', 't', 1000, 's', 1000, 'A', 'manual', 'Maria'),
+                        ('b', 't', 2000, 's', 2000, 'B', 'manual', 'DANA@openarms.example'),
+                        ('c', 't', 3000, 's', 3000, 'C', 'manual', 'dana reyes'),
+                        ('d', 't', 4000, 's', 4000, 'D', 'manual', 'Lee'),
+                        ('e', 't', 5000, 's', 5000, 'E', 'manual', '{old}'),
+                        ('f', 't', 6000, 's', 6000, 'F', 'manual', 'Old Timer'),
+                        ('g', 't', 7000, 's', 7000, 'G', 'manual', 'bo@brightpath.example'),
+                        ('h', 't', 8000, 's', 8000, 'H', 'manual', '  '),
+                        ('i', 't', 9000, 's', 9000, 'I', 'manual', NULL);
+             INSERT INTO lead_counts(tenant_id, stage_id, is_spam, leads, duplicates, bytes)
+                 SELECT tenant_id, stage_id, is_spam, count(*), 0, sum(octet_length(custom)
+                     + coalesce(octet_length(name), 0) + coalesce(octet_length(assigned_to), 0))
+                 FROM leads GROUP BY 1, 2, 3;
+             INSERT INTO audit_log(at, actor, action, target, details) VALUES
+                 (1500, 'admin:x', 'lead.updated', 'a', '{{\"changed\":[\"assigned_to\"]}}'),
+                 (1600, 'admin:x', 'lead.updated', 'a', '{{\"changed\":[\"stage_id\"]}}');"
+        ))
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let assigned: Vec<(String, Option<String>)> = conn
+            .prepare("SELECT id, assigned_to FROM leads ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want = |id: &str, u: Option<&str>| (id.to_string(), u.map(str::to_string));
+        assert_eq!(
+            assigned,
+            vec![
+                want("a", None),       // nobody of that name: the note keeps it
+                want("b", Some(dana)), // e-mail, any case
+                want("c", Some(dana)), // name, any case
+                want("d", None),       // two active users named Lee
+                want("e", Some(old)),  // already an id (of a deactivated user): kept
+                want("f", None),       // the name of a deactivated user
+                want("g", None),       // another tenant's user
+                want("h", None),
+                want("i", None),
+            ]
+        );
+        let notes: Vec<(String, i64, String, String, String)> = conn
+            .prepare("SELECT lead_id, at, actor, author, text FROM lead_notes ORDER BY lead_id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let note = |l: &str, at: i64, who: &str| {
+            (
+                l.to_string(),
+                at,
+                "system".to_string(),
+                "migrated".to_string(),
+                format!("Assigned to: {who} (written before assignees were users)"),
+            )
+        };
+        assert_eq!(
+            notes,
+            vec![
+                note("a", 1500, "Maria"),
+                note("b", 2000, "DANA@openarms.example"),
+                note("c", 3000, "dana reyes"),
+                note("d", 4000, "Lee"),
+                note("f", 6000, "Old Timer"),
+                note("g", 7000, "bo@brightpath.example"),
+            ]
+        );
+        // The counts followed every rewritten row (the update trigger).
+        let (kept, truth): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT sum(bytes) FROM lead_counts WHERE tenant_id = 't'),
+                        (SELECT sum(octet_length(custom) + coalesce(octet_length(name), 0)
+                             + coalesce(octet_length(assigned_to), 0)) FROM leads WHERE tenant_id = 't')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, truth);
+        let auto: String = conn
+            .query_row("SELECT auto_assign FROM tenants WHERE id = 't'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(auto, "none");
     }
 
     /// 0015 adds the users' tables to a database with tenants and leads in it, and a

@@ -47,6 +47,7 @@ impl Store {
                         spam_keywords: t.spam_keywords.iter().map(|s| s.to_string()).collect(),
                         manager_email: Some(t.manager_email.into()),
                         default_country: echo5_core::phone::DEFAULT_COUNTRY.into(),
+                        auto_assign: echo5_core::assignment::AutoAssign::None,
                     },
                 };
                 // The built-in pipeline, whatever the platform defaults: the demo leads are

@@ -41,6 +41,10 @@ pub struct IngestOutcome {
     /// True when this answer repeats an earlier one (idempotency key or double submit).
     #[serde(skip)]
     pub replayed: bool,
+    /// Who the stored lead was assigned to (`settings.auto_assign`); not kept for replays,
+    /// which announce nothing.
+    #[serde(skip)]
+    pub assigned_to: Option<Uuid>,
 }
 
 impl IngestOutcome {
@@ -53,6 +57,7 @@ impl IngestOutcome {
             lead_id: self.id,
             source: LeadSource::Website,
             spam: Some(self.status == IngestStatus::Spam),
+            assigned_to: self.assigned_to,
         })
     }
 }
@@ -229,10 +234,11 @@ impl Store {
                 windows.original_of_contacts(&contacts, lead.created_at)
             };
             let status = IngestStatus::of(lead.is_spam, lead.duplicate_of.is_some());
-            let outcome = IngestOutcome {
+            let mut outcome = IngestOutcome {
                 id: lead.id,
                 status,
                 replayed: false,
+                assigned_to: None,
             };
             // A failure after the claim rolls the whole batch back (unguarded job); a reused
             // key is an answer, not a failure, and has written nothing.
@@ -248,6 +254,7 @@ impl Store {
                     id: a.lead,
                     status: IngestStatus::of(a.spam, a.duplicate),
                     replayed: true,
+                    assigned_to: None,
                 };
                 if let Some(k) = &idempotency_key {
                     // The header key now answers like the double submit it turned out to be.
@@ -258,6 +265,14 @@ impl Store {
                 }
                 return Ok((Some(first), (lead, raw)));
             }
+            // After the replay checks, so a retry never takes a manager's turn; spam takes
+            // nobody's.
+            lead.assigned_to = if lead.is_spam {
+                None
+            } else {
+                leads::assignment::auto_assignee(c, key.tenant_id)?
+            };
+            outcome.assigned_to = lead.assigned_to;
             let bytes = leads::insert(
                 c,
                 &lead,

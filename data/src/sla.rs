@@ -2,6 +2,7 @@
 //! overdue), the monitor's once-per-lead record, and the alert queue it feeds.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::events::{Change, Changed};
 use echo5_core::page::{self, Cursor, Page};
@@ -29,8 +30,17 @@ const BREACH_KEYS_SQL: &str = "SELECT created_at, id FROM leads INDEXED BY leads
        AND created_at < ?3 AND (created_at, id) > (?4, ?5)
      ORDER BY created_at, id LIMIT ?6";
 
-/// (created_at ms, lead id) of one tenant's breached leads after `after`, in deadline
-/// order: read from the `leads_tenant_stage` index alone, no table rows.
+/// [`BREACH_KEYS_SQL`] for one assignee's leads: along `leads_tenant_assignee` (their
+/// leads by age), the stage and duplicate link checked on each row.
+const ASSIGNED_BREACH_KEYS_SQL: &str =
+    "SELECT created_at, id FROM leads INDEXED BY leads_tenant_assignee
+     WHERE tenant_id = ?1 AND assigned_to = ?7 AND is_spam = 0 AND stage_id = ?2
+       AND duplicate_of IS NULL AND created_at < ?3 AND (created_at, id) > (?4, ?5)
+     ORDER BY created_at, id LIMIT ?6";
+
+/// (created_at ms, lead id) of one tenant's breached leads that `reach` covers after
+/// `after`, in deadline order: for every lead, read from the `leads_tenant_stage` index
+/// alone, no table rows.
 fn breach_keys(
     conn: &Connection,
     tenant: Uuid,
@@ -38,20 +48,28 @@ fn breach_keys(
     cutoff: i64,
     after: (i64, String),
     limit: usize,
+    reach: Reach,
 ) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut stmt = conn.prepare_cached(BREACH_KEYS_SQL)?;
+    let mut args: Vec<rusqlite::types::Value> = vec![
+        tenant.to_string().into(),
+        intake.to_string().into(),
+        cutoff.into(),
+        after.0.into(),
+        after.1.into(),
+        (limit as i64).into(),
+    ];
+    let sql = match reach {
+        Reach::All => BREACH_KEYS_SQL,
+        Reach::AssignedTo(user) => {
+            args.push(user.to_string().into());
+            ASSIGNED_BREACH_KEYS_SQL
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
-        .query_map(
-            params![
-                tenant.to_string(),
-                intake.to_string(),
-                cutoff,
-                after.0,
-                after.1,
-                limit as i64
-            ],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
-        )?
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
@@ -70,7 +88,7 @@ fn tenant_breaches(
     let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
     let (after_ts, after_id) = after.unwrap_or((i64::MIN, String::new()));
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, email, phone, created_at FROM leads INDEXED BY leads_tenant_stage
+        "SELECT id, name, email, phone, created_at, assigned_to FROM leads INDEXED BY leads_tenant_stage
          WHERE tenant_id = ?1 AND stage_id = ?2 AND is_spam = 0 AND duplicate_of IS NULL
            AND created_at < ?3 AND (created_at, id) > (?4, ?5)
          ORDER BY created_at, id LIMIT ?6",
@@ -92,12 +110,13 @@ fn tenant_breaches(
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, Option<String>>(5)?,
                 ))
             },
         )?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
-        .map(|(id, name, email, phone, created)| {
+        .map(|(id, name, email, phone, created, assigned_to)| {
             let created_at = from_millis(created);
             let deadline = sla::deadline(created_at, sla_hours);
             Ok(Breach {
@@ -109,6 +128,7 @@ fn tenant_breaches(
                 created_at,
                 deadline,
                 overdue_minutes: (now - deadline).num_minutes(),
+                assigned_to: assigned_to.and_then(|a| Uuid::parse_str(&a).ok()),
             })
         })
         .collect()
@@ -154,12 +174,14 @@ pub fn alert_backoff(attempts: u32) -> TimeDelta {
 }
 
 impl Store {
-    /// Leads in breach, most overdue (earliest deadline) first; all tenants or one.
-    /// Each tenant's list comes from its index in deadline order and the lists are merged,
-    /// so a page costs `tenants × limit` index steps, not a sort of every breach.
+    /// Leads in breach that `reach` covers, most overdue (earliest deadline) first; all
+    /// tenants or one. Each tenant's list comes from its index in deadline order and the
+    /// lists are merged, so a page costs `tenants × limit` index steps, not a sort of every
+    /// breach.
     pub async fn breaches(
         &self,
         tenant: Option<TenantKey>,
+        reach: Reach,
         limit: u32,
         cursor: Option<Cursor>,
     ) -> Result<Page<Breach>, StoreError> {
@@ -183,7 +205,7 @@ impl Store {
                     .map(|cur| (cur.ts - sla_ms, cur.id.clone()))
                     .unwrap_or((i64::MIN, String::new()));
                 for (created, id) in
-                    breach_keys(c, t.id, intake, cutoff, after, limit as usize + 1)?
+                    breach_keys(c, t.id, intake, cutoff, after, limit as usize + 1, reach)?
                 {
                     keys.push((created + sla_ms, id, i));
                 }
@@ -192,15 +214,19 @@ impl Store {
             keys.truncate(limit as usize + 1);
             // Phase 2: the rows of the page only.
             let mut out = Vec::with_capacity(keys.len());
-            let mut stmt =
-                c.prepare_cached("SELECT name, email, phone, created_at FROM leads WHERE id = ?1")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT name, email, phone, created_at, assigned_to FROM leads WHERE id = ?1",
+            )?;
             for (deadline_ms, id, i) in keys {
-                let (name, email, phone, created): (
+                let (name, email, phone, created, assigned_to): (
                     Option<String>,
                     Option<String>,
                     Option<String>,
                     i64,
-                ) = stmt.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                    Option<String>,
+                ) = stmt.query_row([&id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?;
                 let deadline = from_millis(deadline_ms);
                 out.push(Breach {
                     lead_id: Uuid::parse_str(&id)?,
@@ -211,6 +237,7 @@ impl Store {
                     created_at: from_millis(created),
                     deadline,
                     overdue_minutes: (now - deadline).num_minutes(),
+                    assigned_to: assigned_to.and_then(|a| Uuid::parse_str(&a).ok()),
                 });
             }
             Ok(page::paginate(out, limit, |b| Cursor {
@@ -303,11 +330,16 @@ impl Store {
                     status,
                     now.timestamp_millis()
                 ])?;
+                // Read again: the lead may have been reassigned since the candidates' read.
+                let assigned_to: Option<String> = c
+                    .prepare_cached("SELECT assigned_to FROM leads WHERE id = ?1")?
+                    .query_row([b.lead_id.to_string()], |r| r.get(0))?;
                 changes.push(Change::SlaBreached {
                     tenant: b.tenant.clone(),
                     lead_id: b.lead_id,
                     deadline: b.deadline,
                     overdue_minutes: b.overdue_minutes,
+                    assigned_to: assigned_to.and_then(|a| Uuid::parse_str(&a).ok()),
                 });
                 recorded.push(NewBreach {
                     alert_id: c.last_insert_rowid(),

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
+use echo5_core::assignment::AutoAssign;
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::crypto::MasterKey;
@@ -69,6 +70,7 @@ impl TenantRow {
                 spam_keywords: self.fields.settings.spam_keywords.clone(),
                 manager_email: self.fields.settings.manager_email.clone(),
                 default_country: self.fields.settings.default_country.clone(),
+                auto_assign: self.fields.settings.auto_assign,
                 meta_access_token: MaskedSecret::from_last4(self.meta_last4.clone()),
                 google_ads: MaskedSecret::from_last4(self.google_last4.clone()),
             },
@@ -81,11 +83,12 @@ impl TenantRow {
 }
 
 const COLUMNS: &str = "id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email, \
-                       meta_token_last4, google_ads_last4, default_country";
+                       meta_token_last4, google_ads_last4, default_country, auto_assign";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
     let id: String = r.get(0)?;
     let keywords: String = r.get(6)?;
+    let auto_assign: String = r.get(11)?;
     Ok((
         keywords,
         TenantRow {
@@ -102,6 +105,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
                     spam_keywords: Vec::new(),
                     manager_email: r.get(7)?,
                     default_country: r.get(10)?,
+                    // The column's CHECK admits only the values `parse` reads.
+                    auto_assign: AutoAssign::parse(&auto_assign).unwrap_or_default(),
                 },
             },
             meta_last4: r.get(8)?,
@@ -200,6 +205,9 @@ fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
     if old.settings.default_country != new.settings.default_country {
         out.push("settings.default_country");
     }
+    if old.settings.auto_assign != new.settings.auto_assign {
+        out.push("settings.auto_assign");
+    }
     out
 }
 
@@ -242,8 +250,8 @@ pub(crate) fn insert(
     let id = Uuid::now_v7();
     conn.prepare_cached(
         "INSERT INTO tenants(id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email,
-                             default_country)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                             default_country, auto_assign)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         id.to_string(),
@@ -254,7 +262,8 @@ pub(crate) fn insert(
         fields.settings.sla_hours,
         serde_json::to_string(&fields.settings.spam_keywords)?,
         fields.settings.manager_email,
-        fields.settings.default_country
+        fields.settings.default_country,
+        fields.settings.auto_assign.as_str()
     ])?;
     apply_secrets(conn, key, id, secrets)?;
     insert_default_stages(conn, id, at, stages)?;
@@ -394,7 +403,8 @@ impl Store {
             }
             c.prepare_cached(
                 "UPDATE tenants SET slug = ?2, name = ?3, active = ?4, sla_hours = ?5,
-                 spam_keywords = ?6, manager_email = ?7, default_country = ?8 WHERE id = ?1",
+                 spam_keywords = ?6, manager_email = ?7, default_country = ?8, auto_assign = ?9
+                 WHERE id = ?1",
             )?
             .execute(params![
                 before.id.to_string(),
@@ -404,7 +414,8 @@ impl Store {
                 fields.settings.sla_hours,
                 serde_json::to_string(&fields.settings.spam_keywords)?,
                 fields.settings.manager_email,
-                fields.settings.default_country
+                fields.settings.default_country,
+                fields.settings.auto_assign.as_str()
             ])?;
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
             let after = get(c, &TenantKey::Id(before.id))?;

@@ -605,55 +605,6 @@ async fn admin_tokens_store_only_hashes() {
     let _unused: Secret<String> = token;
 }
 
-/// `lead_counts` (kept by triggers) against the truth counted from `leads` itself.
-fn counts_match_leads(path: &std::path::Path) -> usize {
-    let c = rusqlite::Connection::open(path).unwrap();
-    let q = |sql: &str| -> Vec<(String, String, i64, i64, i64, i64)> {
-        c.prepare(sql)
-            .unwrap()
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
-    let kept = q(
-        "SELECT tenant_id, stage_id, is_spam, leads, duplicates, bytes FROM lead_counts
-                  WHERE leads <> 0 ORDER BY 1, 2, 3",
-    );
-    let truth = q(
-        "SELECT tenant_id, stage_id, is_spam, count(*), count(duplicate_of),
-                          sum(coalesce(length(CAST(raw AS BLOB)), 0) + length(CAST(custom AS BLOB))
-                              + coalesce(length(CAST(name AS BLOB)), 0)
-                              + coalesce(length(CAST(email AS BLOB)), 0)
-                              + coalesce(length(CAST(phone AS BLOB)), 0)
-                              + coalesce(length(CAST(message AS BLOB)), 0)
-                              + coalesce(length(CAST(notes AS BLOB)), 0)
-                              + coalesce(length(CAST(spam_reason AS BLOB)), 0)
-                              + coalesce(length(CAST(raw_content_type AS BLOB)), 0))
-                   FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    );
-    assert_eq!(kept, truth);
-    // No negative leftovers either.
-    let negative: i64 = c
-        .query_row(
-            "SELECT count(*) FROM lead_counts WHERE leads < 0 OR bytes < 0 OR duplicates < 0",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(negative, 0);
-    kept.len()
-}
-
 #[tokio::test]
 async fn lead_counts_follow_every_write_path() {
     let f = open();
@@ -687,7 +638,7 @@ async fn lead_counts_follow_every_write_path() {
         };
         enter(&f.store, b.id, new).await;
     }
-    assert_eq!(counts_match_leads(&db), 2 + 3);
+    assert_eq!(common::counts_match_leads(&db), 2 + 3);
 
     // Ingest counts its leads per group commit rather than per row: clean, spam and a
     // duplicate, each with its raw body, concurrently so they share batches.
@@ -720,7 +671,7 @@ async fn lead_counts_follow_every_write_path() {
     assert!(statuses.contains(&IngestStatus::Spam), "{statuses:?}");
     assert!(statuses.contains(&IngestStatus::Duplicate), "{statuses:?}");
     assert!(statuses.contains(&IngestStatus::Created), "{statuses:?}");
-    assert_eq!(counts_match_leads(&db), 2 + 3);
+    assert_eq!(common::counts_match_leads(&db), 2 + 3);
     let listed = f.store.list_stages(b.id.into()).await.unwrap();
     assert_eq!(
         listed.iter().map(|s| s.lead_count).collect::<Vec<_>>(),
@@ -741,29 +692,42 @@ async fn lead_counts_follow_every_write_path() {
         ..Default::default()
     };
     f.store
-        .patch_lead("a".into(), first.id, moved)
+        .patch_lead(
+            "a".into(),
+            first.id,
+            moved,
+            echo5_core::authorization::Reach::All,
+        )
         .await
         .unwrap();
-    counts_match_leads(&db);
+    common::counts_match_leads(&db);
     let note = echo5_core::leads::NewNote {
         text: "called back, booked a tour for Friday".into(),
     };
-    f.store.add_note("a".into(), first.id, note).await.unwrap();
-    counts_match_leads(&db);
+    f.store
+        .add_note(
+            "a".into(),
+            first.id,
+            note,
+            echo5_core::authorization::Reach::All,
+        )
+        .await
+        .unwrap();
+    common::counts_match_leads(&db);
 
     // Deleting a stage moves its leads; purging a tenant removes its rows.
     f.store
         .delete_stage("a".into(), b.id.into(), sb[1].id, Some(sb[2].id))
         .await
         .unwrap();
-    assert_eq!(counts_match_leads(&db), 3 + 2);
+    assert_eq!(common::counts_match_leads(&db), 3 + 2);
     let listed = f.store.list_stages(b.id.into()).await.unwrap();
     assert_eq!(listed[1].lead_count, 13);
     f.store
         .delete_tenant("a".into(), a.id.into(), DeleteMode::Purge)
         .await
         .unwrap();
-    assert_eq!(counts_match_leads(&db), 2);
+    assert_eq!(common::counts_match_leads(&db), 2);
 }
 
 /// One submission through the ingest path, with an `Idempotency-Key`.

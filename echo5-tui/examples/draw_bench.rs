@@ -88,6 +88,7 @@ fn state() -> State {
                     spam_keywords: Vec::new(),
                     manager_email: None,
                     default_country: "US".into(),
+                    auto_assign: Default::default(),
                     meta_access_token: MaskedSecret::unset(),
                     google_ads: MaskedSecret::unset(),
                 },

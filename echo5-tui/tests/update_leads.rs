@@ -311,18 +311,32 @@ fn a_sets_the_assignee() {
     let mut s = on_leads();
     update(&mut s, key('j'));
     update(&mut s, key('a'));
-    typ(&mut s, "Dana");
+    typ(&mut s, &common::dana().to_string());
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(
         one(&fx),
         Call::PatchLead {
             lead: lead_id(2),
-            change: LeadChange::Assignee(Some("Dana".into())),
+            change: LeadChange::Assignee(Some(common::dana())),
         }
     );
     // Esc cancels without a request.
     update(&mut s, key('a'));
     assert!(requests(&update(&mut s, code(KeyCode::Esc))).is_empty());
+}
+
+/// An assignee is a user id: a name typed instead stays in the form with the reason, and
+/// sends nothing.
+#[test]
+fn a_refuses_an_assignee_that_is_not_a_user_id() {
+    let mut s = on_leads();
+    update(&mut s, key('a'));
+    typ(&mut s, "Dana");
+    assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(matches!(
+        &s.overlay,
+        Some(Overlay::Form(f)) if f.error.as_deref().is_some_and(|e| e.contains("user id"))
+    ));
 }
 
 #[test]

@@ -222,13 +222,13 @@ fn assign_and_note_from_the_open_breach() {
         &s.overlay,
         Some(Overlay::Form(f)) if f.purpose == Purpose::LeadAssignee { lead: lead_id(201) }
     ));
-    typ(&mut s, "Dana");
+    typ(&mut s, &common::dana().to_string());
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(
         calls(&fx),
         vec![Call::PatchLead {
             lead: lead_id(201),
-            change: LeadChange::Assignee(Some("Dana".into())),
+            change: LeadChange::Assignee(Some(common::dana())),
         }]
     );
 

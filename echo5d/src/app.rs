@@ -205,7 +205,11 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(at(
             rule(S::Leads, At::Lead),
             one()
-                .routes(routes!(leads::get_lead, leads::patch_lead))
+                .routes(routes!(
+                    leads::get_lead,
+                    leads::patch_lead,
+                    leads::delete_lead
+                ))
                 .routes(routes!(leads::add_note)),
         ))
         .merge(at(

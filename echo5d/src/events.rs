@@ -8,14 +8,14 @@
 use chrono::{DateTime, Utc};
 use echo5_core::events::{Change, Changed, Event};
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 /// Events kept for `Last-Event-ID` resume.
 pub const RING: usize = 1024;
 
 pub struct EventBus {
-    tx: broadcast::Sender<Event>,
+    tx: broadcast::Sender<Arc<Announced>>,
     /// Flips to true at shutdown so open streams end and the server can drain.
     closed: tokio::sync::watch::Sender<bool>,
     state: Mutex<Ring>,
@@ -37,6 +37,30 @@ struct Published {
 impl Published {
     fn event(&self) -> Event {
         self.change.event(self.id, self.at)
+    }
+
+    fn announced(&self) -> Arc<Announced> {
+        Arc::new(Announced {
+            event: self.event(),
+            change: self.change.clone(),
+        })
+    }
+}
+
+/// What a stream receives: the wire event, and the typed change it came from, which says
+/// whom the event concerns ([`Change::visible_to`]) without reading the JSON. Reads as the
+/// [`Event`] it carries.
+#[derive(Debug)]
+pub struct Announced {
+    pub event: Event,
+    pub change: Change,
+}
+
+impl std::ops::Deref for Announced {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        &self.event
     }
 }
 
@@ -70,7 +94,7 @@ impl EventBus {
         // Sent under the lock so ids reach subscribers in order. With no one listening (the
         // usual case at full ingest) no event is built at all.
         if self.tx.receiver_count() > 0 {
-            let _ = self.tx.send(published.event());
+            let _ = self.tx.send(published.announced());
         }
         ring.recent.push_back(published);
     }
@@ -105,7 +129,10 @@ impl EventBus {
 
     /// A live receiver, and the recent events after `last_id` it would otherwise miss.
     /// Subscribing under the lock means no event falls between the two.
-    pub fn subscribe(&self, last_id: Option<u64>) -> (Vec<Event>, broadcast::Receiver<Event>) {
+    pub fn subscribe(
+        &self,
+        last_id: Option<u64>,
+    ) -> (Vec<Arc<Announced>>, broadcast::Receiver<Arc<Announced>>) {
         let ring = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let rx = self.tx.subscribe();
         let replay = match last_id {
@@ -113,7 +140,7 @@ impl EventBus {
                 .recent
                 .iter()
                 .filter(|p| p.id > id)
-                .map(Published::event)
+                .map(Published::announced)
                 .collect(),
             None => Vec::new(),
         };
@@ -156,6 +183,8 @@ mod tests {
             },
             lead_id: uuid::Uuid::nil(),
             changed: vec!["notes"],
+            assigned_to: None,
+            was_assigned_to: None,
         });
         let live = rx.try_recv().unwrap();
         assert_eq!((live.id, live.kind.as_str()), (6, "lead.updated"));

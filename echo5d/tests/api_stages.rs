@@ -242,7 +242,7 @@ async fn delete_needs_move_to_when_the_stage_holds_leads() {
         let history: Vec<_> = s
             .state
             .store
-            .lead_detail(lead)
+            .lead_detail(lead, echo5_core::authorization::Reach::All)
             .await
             .unwrap()
             .history

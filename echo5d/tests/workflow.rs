@@ -231,18 +231,37 @@ async fn moving_a_lead_writes_history_and_first_contact_once() {
     assert_eq!(l["first_contacted_at"], Value::Null);
     assert_eq!(l["history"], json!([]));
 
+    // An assignee is a user of the lead's tenant.
+    let maria = s
+        .state
+        .store
+        .create_user(
+            "admin:test".into(),
+            echo5_data::users::UserScope::Tenant(echo5_data::TenantKey::parse("open-arms")),
+            echo5_core::users::validate_new(
+                &serde_json::from_value(
+                    json!({"email": "maria@openarms.example", "name": "Maria", "role": "manager"}),
+                )
+                .unwrap(),
+                echo5_core::users::Realm::Tenant,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     s.clock.advance(TimeDelta::hours(2));
     let (status, l) = s
         .patch(
             &path,
-            &json!({"stage_id": stages[1], "assigned_to": "Maria"}).to_string(),
+            &json!({"stage_id": stages[1], "assigned_to": maria.id}).to_string(),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{l}");
     assert_eq!(l["stage_id"], stages[1].as_str());
     assert_eq!(l["first_contacted_at"], "2026-05-28T22:26:40Z");
     assert_eq!(l["notes"], json!([]));
-    assert_eq!(l["assigned_to"], "Maria");
+    assert_eq!(l["assigned_to"], maria.id.to_string());
+    assert_eq!(l["assignee"]["name"], "Maria");
     let h = l["history"].as_array().unwrap();
     assert_eq!(h.len(), 1);
     assert_eq!(h[0]["from_stage"], stages[0].as_str());
@@ -638,7 +657,11 @@ async fn listing_queries_use_indexes() {
         let store = s.state.store.clone();
         async move {
             store
-                .explain_listing(tid.into(), params.validate().unwrap())
+                .explain_listing(
+                    tid.into(),
+                    params.validate().unwrap(),
+                    echo5_core::authorization::Reach::All,
+                )
                 .await
                 .unwrap()
         }

@@ -1,6 +1,8 @@
 //! Every tenant's leads in one list (the platform view), newest first.
 
 use chrono::{DateTime, Utc};
+// Every tenant's leads is a platform view: its principals reach every lead.
+use echo5_core::authorization::Reach;
 use echo5_core::leads::LeadWithTenant;
 use echo5_core::leads::{LeadQuery, SpamFilter};
 use echo5_core::page::{self, Cursor, Page};
@@ -41,7 +43,7 @@ impl Run {
         let mut q = self.q.clone();
         // listing_sql asks for `limit + 1` rows.
         q.limit = n.saturating_sub(1) as u32;
-        let (sql, args) = listing_sql_with("created_at, id", t, self.intake, &q, now);
+        let (sql, args) = listing_sql_with("created_at, id", t, self.intake, &q, Reach::All, now);
         let rows = c
             .prepare_cached(&sql)?
             .query_map(params_from_iter(args), |r| {
@@ -183,7 +185,7 @@ impl Store {
                 .ok_or_else(|| StoreError::Internal("no tenants".into()))?;
             let intake = stages::intake(c, t.id)?;
             let (sql, args): (String, Vec<Sql>) =
-                listing_sql_with("created_at, id", &t, intake, &q, now);
+                listing_sql_with("created_at, id", &t, intake, &q, Reach::All, now);
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
             let rows = stmt
                 .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?

@@ -1,6 +1,7 @@
 //! One tenant's leads listed: filters and keyset pagination, newest first.
 
 use chrono::{DateTime, Utc};
+use echo5_core::authorization::Reach;
 use echo5_core::leads::{Lead, LeadQuery, SpamFilter};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::sla;
@@ -14,14 +15,16 @@ use crate::leads::{self, COLUMNS};
 use crate::stages;
 use crate::tenants::{self, TenantKey, TenantRow};
 
-/// Builds the WHERE clause of a listing. Returns the SQL and its parameters.
+/// Builds the WHERE clause of a listing of the leads `reach` covers. Returns the SQL and
+/// its parameters.
 pub(crate) fn listing_sql(
     tenant: &TenantRow,
     intake: Uuid,
     q: &LeadQuery,
+    reach: Reach,
     now: DateTime<Utc>,
 ) -> (String, Vec<Sql>) {
-    listing_sql_with(COLUMNS, tenant, intake, q, now)
+    listing_sql_with(COLUMNS, tenant, intake, q, reach, now)
 }
 
 /// [`listing_sql`] selecting `columns` (the all-leads merge reads only keys first).
@@ -30,10 +33,16 @@ pub(crate) fn listing_sql_with(
     tenant: &TenantRow,
     intake: Uuid,
     q: &LeadQuery,
+    reach: Reach,
     now: DateTime<Utc>,
 ) -> (String, Vec<Sql>) {
     let mut sql = format!("SELECT {columns} FROM leads WHERE tenant_id = ?");
     let mut args: Vec<Sql> = vec![Sql::Text(tenant.id.to_string())];
+    if let Reach::AssignedTo(user) = reach {
+        // Read along `leads_tenant_assignee` (tenant, assignee, spam, time).
+        sql.push_str(" AND assigned_to = ?");
+        args.push(Sql::Text(user.to_string()));
+    }
     match q.spam {
         SpamFilter::Hide => sql.push_str(" AND is_spam = 0"),
         SpamFilter::Only => sql.push_str(" AND is_spam = 1"),
@@ -94,17 +103,18 @@ pub(crate) fn listing_sql_with(
 }
 
 impl Store {
-    /// One page of a tenant's leads, newest first.
+    /// One page of a tenant's leads that `reach` covers, newest first.
     pub async fn list_leads(
         &self,
         tenant: TenantKey,
         q: LeadQuery,
+        reach: Reach,
     ) -> Result<Page<Lead>, StoreError> {
         let now = self.now();
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
             let intake = stages::intake(c, t.id)?;
-            let (sql, args) = listing_sql(&t, intake, &q, now);
+            let (sql, args) = listing_sql(&t, intake, &q, reach, now);
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt
                 .query_map(params_from_iter(args), leads::from_row)?
@@ -123,12 +133,13 @@ impl Store {
         &self,
         tenant: TenantKey,
         q: LeadQuery,
+        reach: Reach,
     ) -> Result<String, StoreError> {
         let now = self.now();
         self.read(move |c| {
             let t = tenants::get(c, &tenant)?;
             let intake = stages::intake(c, t.id)?;
-            let (sql, args) = listing_sql(&t, intake, &q, now);
+            let (sql, args) = listing_sql(&t, intake, &q, reach, now);
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
             let rows = stmt
                 .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?

@@ -1,12 +1,15 @@
 //! Leads as stored: the row functions ingest, the workflow and the listings build on.
 
 pub mod all_tenants;
+pub mod assignment;
+pub mod erase;
 pub mod listing;
 pub mod notes;
 pub mod workflow;
 
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
+use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::leads::{Lead, LeadSource};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -64,7 +67,8 @@ pub(crate) fn insert(
         mut stage_buf,
         mut duplicate_buf,
         mut key_buf,
-    ] = [Uuid::encode_buffer(); 5];
+        mut assignee_buf,
+    ] = [Uuid::encode_buffer(); 6];
     conn.prepare_cached(
         "INSERT INTO leads(id, tenant_id, created_at, stage_id, stage_changed_at, first_contacted_at,
             name, first_name, last_name, email, phone, message, company, source, form_name, page_url,
@@ -108,7 +112,8 @@ pub(crate) fn insert(
         l.spam_reason,
         l.duplicate_of
             .map(|d| &*d.hyphenated().encode_lower(&mut duplicate_buf)),
-        l.assigned_to,
+        l.assigned_to
+            .map(|a| &*a.hyphenated().encode_lower(&mut assignee_buf)),
         api_key_id.map(|k| &*k.hyphenated().encode_lower(&mut key_buf)),
         raw.map(|r| r.hash.to_vec()),
     ])?;
@@ -143,10 +148,12 @@ fn row_bytes(l: &Lead, custom: &str, raw: Option<RawBody<'_>>) -> i64 {
         &l.ip,
         &l.user_agent,
         &l.spam_reason,
-        &l.assigned_to,
     ];
     let raw_len = raw.map_or(0, |r| r.bytes.len() + r.content_type.len());
+    // An assignee is stored as its id's 36 characters.
+    let assignee_len = if l.assigned_to.is_some() { 36 } else { 0 };
     let total = raw_len
+        + assignee_len
         + custom.len()
         + texts
             .iter()
@@ -293,7 +300,9 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
             .and_then(|s| Uuid::parse_str(&s).ok()),
         // Filled by `notes::attach` where the lead is shown.
         notes: Vec::new(),
-        assigned_to: r.get(30)?,
+        assigned_to: r
+            .get::<_, Option<String>>(30)?
+            .and_then(|s| Uuid::parse_str(&s).ok()),
     })
 }
 
@@ -306,6 +315,17 @@ pub(crate) fn get(conn: &Connection, id: Uuid) -> Result<Lead, StoreError> {
         .ok_or(StoreError::Domain(DomainError::NotFound { what: "lead" }))?;
     notes::attach(conn, [&mut lead])?;
     Ok(lead)
+}
+
+/// One lead with its notes if `reach` covers it; a lead out of reach is `not_found`, as
+/// one that does not exist.
+pub(crate) fn get_within(conn: &Connection, id: Uuid, reach: Reach) -> Result<Lead, StoreError> {
+    let lead = get(conn, id)?;
+    if reach.covers(lead.assigned_to) {
+        Ok(lead)
+    } else {
+        Err(StoreError::Domain(DomainError::NotFound { what: "lead" }))
+    }
 }
 
 impl Store {

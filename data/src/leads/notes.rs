@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::audit::{self as core_audit, AuditAction, AuditRecord};
+use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::events::{Change, Changed};
 use echo5_core::leads::{Lead, NewNote, Note};
@@ -98,16 +99,18 @@ pub(crate) fn insert(
 impl Store {
     /// Appends a note to a lead: audited (`lead.note_added`) in the same transaction, and
     /// published as `lead.updated` with `changed: ["notes"]`.
+    /// A lead `reach` does not cover is `not_found`.
     pub async fn add_note(
         &self,
         actor: String,
         lead: Uuid,
         new: NewNote,
+        reach: Reach,
     ) -> Result<Changed<Note>, StoreError> {
         let text = new.validate()?;
         let now = self.now();
         self.write(move |c| {
-            let l = leads::get(c, lead)?;
+            let l = leads::get_within(c, lead, reach)?;
             let t = tenants::get(c, &TenantKey::Id(l.tenant_id))?;
             let note = insert(c, lead, &actor, text, now)?;
             audit::record(
@@ -126,6 +129,8 @@ impl Store {
                 tenant: t.tref(),
                 lead_id: lead,
                 changed: vec!["notes"],
+                assigned_to: l.assigned_to,
+                was_assigned_to: l.assigned_to,
             };
             Ok(Changed::one(note, updated))
         })

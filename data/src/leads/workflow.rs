@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
+use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::events::{Change, Changed};
 use echo5_core::leads::{Lead, LeadDetail, LeadPatch, NewLead, StageMove};
@@ -60,36 +61,43 @@ fn detail(conn: &Connection, lead: Lead, now: DateTime<Utc>) -> Result<LeadDetai
         },
     );
     let history = history(conn, lead.id)?;
+    let assignee = leads::assignment::assignee(conn, lead.assigned_to)?;
     Ok(LeadDetail {
         tenant: t.tref(),
         in_breach,
         history,
+        assignee,
         lead,
     })
 }
 
 impl Store {
-    pub async fn lead_detail(&self, id: Uuid) -> Result<LeadDetail, StoreError> {
+    /// One lead with its history, if `reach` covers it (else `not_found`).
+    pub async fn lead_detail(&self, id: Uuid, reach: Reach) -> Result<LeadDetail, StoreError> {
         let now = self.now();
-        self.read(move |c| detail(c, leads::get(c, id)?, now)).await
+        self.read(move |c| detail(c, leads::get_within(c, id, reach)?, now))
+            .await
     }
 
     /// Moves a lead, sets its assignee or its spam flag. A move writes the stage history
     /// and, on the first move out of the intake stage, `first_contacted_at`. Clearing the
-    /// spam flag clears its reason; setting it by hand gives the reason `manual`.
+    /// spam flag clears its reason; setting it by hand gives the reason `manual`. A lead
+    /// `reach` does not cover is `not_found`.
     pub async fn patch_lead(
         &self,
         actor: String,
         id: Uuid,
         patch: LeadPatch,
+        reach: Reach,
     ) -> Result<Changed<LeadDetail>, StoreError> {
         patch.validate()?;
         let now = self.now();
         self.write(move |c| {
-            let mut lead = leads::get(c, id)?;
+            let mut lead = leads::get_within(c, id, reach)?;
             let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
             // Out before the change (and its stage history) is written, back in after it.
             lead_days::take_out(c, id)?;
+            let was_assigned_to = lead.assigned_to;
             let mut changed: Vec<&str> = Vec::new();
             if let Some(to) = patch.stage_id
                 && to != lead.stage_id
@@ -122,12 +130,14 @@ impl Store {
                 lead.spam_reason = spam.then(|| "manual".to_string());
                 changed.push("is_spam");
             }
-            if let Some(a) = &patch.assigned_to {
-                lead.assigned_to = a
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_string);
+            if let Some(a) = patch.assigned_to {
+                // Unchanged is no change: a lead keeps a user deactivated since.
+                if let Some(user) = a
+                    && a != lead.assigned_to
+                {
+                    leads::assignment::check(c, "assigned_to", t.id, user)?;
+                }
+                lead.assigned_to = a;
                 changed.push("assigned_to");
             }
             c.prepare_cached(
@@ -139,7 +149,7 @@ impl Store {
                 lead.stage_id.to_string(),
                 lead.stage_changed_at.timestamp_millis(),
                 lead.first_contacted_at.map(|t| t.timestamp_millis()),
-                lead.assigned_to,
+                lead.assigned_to.map(|a| a.to_string()),
                 lead.is_spam,
                 lead.spam_reason
             ])?;
@@ -156,14 +166,18 @@ impl Store {
                         "changed": changed,
                         "stage_id": lead.stage_id,
                         "is_spam": lead.is_spam,
+                        "assigned_to": lead.assigned_to,
                     }),
                 },
             )?;
+            let assigned_to = lead.assigned_to;
             let d = detail(c, lead, now)?;
             let updated = Change::LeadUpdated {
                 tenant: t.tref(),
                 lead_id: id,
                 changed,
+                assigned_to,
+                was_assigned_to,
             };
             Ok(Changed::one(d, updated))
         })
@@ -200,6 +214,13 @@ impl Store {
                 .phone
                 .map(|p| echo5_core::phone::to_e164(&p, t.fields.settings.home_country()));
             let first_note = new.first_note()?;
+            lead.assigned_to = match new.assigned_to {
+                Some(user) => {
+                    leads::assignment::check(c, "assigned_to", t.id, user)?;
+                    Some(user)
+                }
+                None => leads::assignment::auto_assignee(c, t.id)?,
+            };
             if stage != intake {
                 // Entered straight past intake: it was handled already.
                 lead.first_contacted_at = Some(lead.created_at);
@@ -227,6 +248,7 @@ impl Store {
                 lead_id: lead.id,
                 source: lead.source,
                 spam: None,
+                assigned_to: lead.assigned_to,
             };
             let d = detail(c, lead, now)?;
             Ok(Changed::one(d, created))

@@ -123,7 +123,7 @@ pub async fn ingest(s: &Store, who: KeyIdentity, lead: Lead, spam_reason: Option
 
 /// A lead's stage moves, oldest first, as (from, to, by), from its detail.
 pub async fn history(s: &Store, lead: Uuid) -> Vec<(Option<Uuid>, Uuid, String)> {
-    s.lead_detail(lead)
+    s.lead_detail(lead, echo5_core::authorization::Reach::All)
         .await
         .unwrap()
         .history
@@ -137,4 +137,54 @@ pub fn domain(e: StoreError) -> DomainError {
         StoreError::Domain(d) => d,
         other => panic!("expected a domain error, got {other:?}"),
     }
+}
+
+/// `lead_counts` (kept by triggers) against the truth counted from `leads` itself.
+pub fn counts_match_leads(path: &std::path::Path) -> usize {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let q = |sql: &str| -> Vec<(String, String, i64, i64, i64, i64)> {
+        c.prepare(sql)
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let kept = q(
+        "SELECT tenant_id, stage_id, is_spam, leads, duplicates, bytes FROM lead_counts
+                  WHERE leads <> 0 ORDER BY 1, 2, 3",
+    );
+    let truth = q(
+        "SELECT tenant_id, stage_id, is_spam, count(*), count(duplicate_of),
+                          sum(coalesce(length(CAST(raw AS BLOB)), 0) + length(CAST(custom AS BLOB))
+                              + coalesce(length(CAST(name AS BLOB)), 0)
+                              + coalesce(length(CAST(email AS BLOB)), 0)
+                              + coalesce(length(CAST(phone AS BLOB)), 0)
+                              + coalesce(length(CAST(message AS BLOB)), 0)
+                              + coalesce(length(CAST(notes AS BLOB)), 0)
+                              + coalesce(length(CAST(spam_reason AS BLOB)), 0)
+                              + coalesce(length(CAST(raw_content_type AS BLOB)), 0)
+                              + coalesce(length(CAST(assigned_to AS BLOB)), 0))
+                   FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    );
+    assert_eq!(kept, truth);
+    // No negative leftovers either.
+    let negative: i64 = c
+        .query_row(
+            "SELECT count(*) FROM lead_counts WHERE leads < 0 OR bytes < 0 OR duplicates < 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(negative, 0);
+    kept.len()
 }

@@ -639,7 +639,7 @@ pub fn lead_patch(change: &LeadChange) -> LeadPatch {
     let mut p = LeadPatch::default();
     match change {
         LeadChange::Stage(s) => p.stage_id = Some(*s),
-        LeadChange::Assignee(a) => p.assigned_to = Some(a.clone()),
+        LeadChange::Assignee(a) => p.assigned_to = Some(*a),
         LeadChange::Spam(s) => p.is_spam = Some(*s),
     }
     p

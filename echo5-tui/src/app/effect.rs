@@ -367,8 +367,8 @@ impl PlatformField {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeadChange {
     Stage(Uuid),
-    /// `None` clears it.
-    Assignee(Option<String>),
+    /// A user id of the lead's tenant; `None` clears it.
+    Assignee(Option<Uuid>),
     /// `false`: a false positive, back in the listings.
     Spam(bool),
 }

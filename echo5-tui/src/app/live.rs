@@ -185,7 +185,7 @@ impl Topic {
                 lead_or_sla: true,
                 ..none
             },
-            EventKind::LeadUpdated | EventKind::SlaBreached => Topic {
+            EventKind::LeadUpdated | EventKind::LeadDeleted | EventKind::SlaBreached => Topic {
                 lead_or_sla: true,
                 breaches: true,
                 ..none

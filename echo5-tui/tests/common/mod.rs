@@ -9,7 +9,7 @@ use echo5_core::analytics::{Analytics, Conversion, Count, DayCount, FirstContact
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::keys::{ApiKey, KeyStatus};
 use echo5_core::leads::LeadWithTenant;
-use echo5_core::leads::{Lead, LeadDetail, LeadSource, Note, StageMove};
+use echo5_core::leads::{Assignee, Lead, LeadDetail, LeadSource, Note, StageMove};
 use echo5_core::logs::LogLine;
 use echo5_core::page::Page;
 use echo5_core::platform_settings::{PlatformSettings, StageTemplate};
@@ -48,6 +48,7 @@ fn settings(sla: u32, email: &str, kw: &[&str], meta: bool) -> TenantSettings {
         spam_keywords: kw.iter().map(|s| s.to_string()).collect(),
         manager_email: Some(email.into()),
         default_country: "US".into(),
+        auto_assign: Default::default(),
         meta_access_token: if meta {
             MaskedSecret::from_last4(Some("1234".into()))
         } else {
@@ -480,15 +481,27 @@ pub fn lead_detail(l: Lead) -> LeadDetail {
             author: "admin".into(),
             at: l.created_at + chrono::TimeDelta::minutes(30),
         }];
-        l.assigned_to = Some("Dana".into());
+        l.assigned_to = Some(dana());
         l.message = Some("Looking for care for my mother, 3 days a week.".into());
     }
+    let assignee = l.assigned_to.map(|id| Assignee {
+        id,
+        name: "Dana Reyes".into(),
+        email: "dana@openarms.example".into(),
+        active: true,
+    });
     LeadDetail {
         in_breach: false,
         tenant: tref(0),
         history,
+        assignee,
         lead: l,
     }
+}
+
+/// The user id of Dana, a manager of Open Arms.
+pub fn dana() -> Uuid {
+    Uuid::from_u128(0x0190_c0de_0000_7000_8000_0000_0000_d001)
 }
 
 pub fn breaches() -> Vec<Breach> {
@@ -504,6 +517,7 @@ pub fn breaches() -> Vec<Breach> {
             created_at: created,
             deadline,
             overdue_minutes: (now() - deadline).num_minutes(),
+            assigned_to: None,
         }
     };
     vec![
@@ -530,6 +544,7 @@ pub fn breach_lead(b: &Breach) -> LeadDetail {
         in_breach: true,
         tenant: b.tenant.clone(),
         history: Vec::new(),
+        assignee: None,
         lead: l,
     }
 }
@@ -547,6 +562,7 @@ pub fn fresh_breach() -> Breach {
         created_at: created,
         deadline,
         overdue_minutes: (now() - deadline).num_minutes(),
+        assigned_to: None,
     }
 }
 

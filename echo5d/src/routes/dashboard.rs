@@ -51,7 +51,7 @@ const MAX_RANGE_DAYS: i64 = 3650;
         (status = 422, description = "A bad or too long range", body = ErrorBody)))]
 pub async fn analytics(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> ApiResult<Json<Analytics>> {
@@ -74,10 +74,11 @@ pub async fn analytics(
         )
         .into());
     }
+    let reach = auth.reach;
     Ok(Json(
         state
             .store
-            .analytics(TenantKey::parse(&tenant), from, to)
+            .analytics(TenantKey::parse(&tenant), reach, from, to)
             .await?,
     ))
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
+use echo5_core::authorization::Reach;
+
 use crate::access::{self, Authorized};
 use crate::state::AppState;
 
@@ -32,9 +34,11 @@ fn sse(e: &echo5_core::events::Event) -> SseEvent {
         .data(serde_json::to_string(e).unwrap_or_default())
 }
 
-/// The live event stream: `lead.created`, `lead.updated`, `sla.breached`, `tenant.updated`,
-/// `key.created`, `key.rotated`, `key.revoked`. Keep-alive comments every 15 s. Send
-/// `Last-Event-ID` to get the recent events missed while disconnected.
+/// The live event stream: `lead.created`, `lead.updated`, `lead.deleted`, `sla.breached`,
+/// `tenant.updated`, `key.created`, `key.rotated`, `key.revoked`, `platform.updated`.
+/// Keep-alive comments every 15 s. Send `Last-Event-ID` to get the recent events missed
+/// while disconnected. Each event is filtered to what the caller may see: a lead's events
+/// reach a manager only for the leads assigned to them (or just taken from them).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     security(("admin_token" = [])),
@@ -47,10 +51,11 @@ pub async fn events(
     auth: Authorized,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let reach = auth.reach;
     let last = last_event_id(&headers).map(|id| state.events.resume_after(id));
     let (replay, rx) = state.events.subscribe(last);
-    // A tenant's user sees their own tenant's events only; platform principals see all.
-    // (A manager's stream narrows further to their leads by `auth.reach`.)
+    // A tenant's user sees their own tenant's events only; platform principals see all; a
+    // manager's stream narrows further to their leads (`auth.reach`).
     let own = auth.principal.tenant();
     live_sse(
         last,
@@ -58,7 +63,7 @@ pub async fn events(
         rx,
         stream_end(&state, &auth),
         |e| e.id,
-        move |e| visible_to(own, e).then(|| sse(e)),
+        move |e| (visible_to(own, e) && visible(e, reach)).then(|| sse(e)),
     )
 }
 
@@ -102,6 +107,12 @@ pub(crate) fn stream_end(state: &AppState, auth: &Authorized) -> watch::Receiver
         let _ = tx.send(true);
     });
     rx
+}
+
+/// Whether a stream whose principal reaches `reach` carries this event (the rule is
+/// [`echo5_core::events::Change::visible_to`]).
+pub(crate) fn visible(e: &crate::events::Announced, reach: Reach) -> bool {
+    e.change.visible_to(reach)
 }
 
 /// The `Last-Event-ID` header as a number, if it is one.
@@ -158,4 +169,85 @@ pub(crate) fn live_sse<T: Clone + Send + 'static>(
         }
     };
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventBus;
+    use echo5_core::clock::SystemClock;
+    use echo5_core::events::{Change, TenantPart};
+    use echo5_core::leads::LeadSource;
+    use echo5_core::tenants::TenantRef;
+    use uuid::Uuid;
+
+    /// What a manager's stream sends, replayed and live, out of a mix of everyone's events:
+    /// their leads' events and the tenant's other changes, nothing of another's lead.
+    #[test]
+    fn a_managers_stream_carries_only_their_leads() {
+        let (me, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let tenant = TenantRef {
+            id: Uuid::nil(),
+            slug: "open-arms".into(),
+            name: "Open Arms".into(),
+        };
+        let created = |lead: u128, to: Option<Uuid>| Change::LeadCreated {
+            tenant: tenant.clone(),
+            lead_id: Uuid::from_u128(lead),
+            source: LeadSource::Website,
+            spam: Some(false),
+            assigned_to: to,
+        };
+        let bus = EventBus::new(std::sync::Arc::new(SystemClock));
+        let publish_mix = |bus: &EventBus| {
+            bus.publish(created(10, Some(me)));
+            bus.publish(created(11, Some(other)));
+            bus.publish(created(12, None));
+            bus.publish(Change::LeadUpdated {
+                tenant: tenant.clone(),
+                lead_id: Uuid::from_u128(13),
+                changed: vec!["assigned_to"],
+                assigned_to: Some(other),
+                was_assigned_to: Some(me),
+            });
+            bus.publish(Change::LeadDeleted {
+                tenant: tenant.clone(),
+                lead_id: Uuid::from_u128(14),
+                assigned_to: Some(other),
+            });
+            bus.publish(Change::TenantUpdated {
+                tenant: tenant.clone(),
+                part: TenantPart::Stages,
+            });
+        };
+        publish_mix(&bus);
+        let (replay, mut rx) = bus.subscribe(Some(0));
+        publish_mix(&bus);
+        let mut live = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            live.push(e);
+        }
+        for events in [replay, live] {
+            let sent: Vec<(String, Option<String>)> = events
+                .iter()
+                .filter(|e| visible(e, Reach::AssignedTo(me)))
+                .map(|e| {
+                    (
+                        e.kind.clone(),
+                        e.data["lead_id"].as_str().map(str::to_string),
+                    )
+                })
+                .collect();
+            let lead = |n: u128| Some(Uuid::from_u128(n).to_string());
+            assert_eq!(
+                sent,
+                vec![
+                    ("lead.created".to_string(), lead(10)),
+                    ("lead.updated".to_string(), lead(13)),
+                    ("tenant.updated".to_string(), None),
+                ]
+            );
+            assert_eq!(events.iter().filter(|e| visible(e, Reach::All)).count(), 6);
+        }
+    }
 }

@@ -59,13 +59,17 @@ pub struct LeadListParams {
         (status = 422, description = "A bad filter value, limit or cursor", body = ErrorBody)))]
 pub async fn list_leads(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<LeadQueryParams>,
 ) -> ApiResult<Json<Page<Lead>>> {
     let q = params.validate()?;
+    let reach = auth.reach;
     Ok(Json(
-        state.store.list_leads(TenantKey::parse(&tenant), q).await?,
+        state
+            .store
+            .list_leads(TenantKey::parse(&tenant), q, reach)
+            .await?,
     ))
 }
 
@@ -102,13 +106,20 @@ pub async fn create_lead(
         (status = 404, description = "No such lead", body = ErrorBody)))]
 pub async fn get_lead(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<Json<LeadDetail>> {
-    Ok(Json(state.store.lead_detail(path_id(&id, "lead")?).await?))
+    let reach = auth.reach;
+    Ok(Json(
+        state
+            .store
+            .lead_detail(path_id(&id, "lead")?, reach)
+            .await?,
+    ))
 }
 
-/// Moves a lead to another stage, sets its assignee, or clears (or sets) its spam flag.
+/// Moves a lead to another stage, sets its assignee (a user id of the lead's tenant, or
+/// `null`), or clears (or sets) its spam flag.
 /// `notes` is refused (422 `notes_append_only`): notes are appended with
 /// `POST /api/v1/leads/{lead_id}/notes`.
 #[utoipa::path(patch, path = "/api/v1/leads/{lead_id}", tag = "leads", request_body = LeadPatch,
@@ -119,7 +130,7 @@ pub async fn get_lead(
         (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
         (status = 404, description = "No such lead", body = ErrorBody),
-        (status = 422, description = "Unknown stage, a bad value, or notes (append them instead)", body = ErrorBody)))]
+        (status = 422, description = "Unknown stage, an assignee who is not an active user of the lead's tenant (`unknown_user`, `inactive_user`), a bad value, or notes (append them instead)", body = ErrorBody)))]
 pub async fn patch_lead(
     State(state): State<AppState>,
     auth: Authorized,
@@ -128,9 +139,32 @@ pub async fn patch_lead(
 ) -> ApiResult<Json<LeadDetail>> {
     let change = state
         .store
-        .patch_lead(auth.actor(), path_id(&id, "lead")?, patch)
+        .patch_lead(auth.actor(), path_id(&id, "lead")?, patch, auth.reach)
         .await?;
     Ok(Json(state.events.publish_all(change)))
+}
+
+/// Erases a lead: its fields and raw body, stage history, notes, breach record and alert.
+/// The audit row (`lead.deleted`) keeps the lead's id and tenant, nothing of its content.
+/// Needs `delete_leads` (a tenant admin by default). Unknown (or out of reach): 404.
+#[utoipa::path(delete, path = "/api/v1/leads/{lead_id}", tag = "leads",
+    params(("lead_id" = String, Path, description = "Lead id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
+        (status = 404, description = "No such lead", body = ErrorBody)))]
+pub async fn delete_lead(
+    State(state): State<AppState>,
+    auth: Authorized,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let change = state
+        .store
+        .erase_lead(auth.actor(), path_id(&id, "lead")?, auth.reach)
+        .await?;
+    state.events.publish_all(change);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Appends a note to the lead's timeline, written by the caller; notes are never edited.
@@ -151,7 +185,7 @@ pub async fn add_note(
 ) -> ApiResult<(StatusCode, Json<Note>)> {
     let change = state
         .store
-        .add_note(auth.actor(), path_id(&id, "lead")?, new)
+        .add_note(auth.actor(), path_id(&id, "lead")?, new, auth.reach)
         .await?;
     Ok((StatusCode::CREATED, Json(state.events.publish_all(change))))
 }
@@ -260,7 +294,7 @@ fn csv_rows(leads: &[Lead], header: bool) -> Vec<u8> {
         (status = 422, description = "A bad filter value", body = ErrorBody)))]
 pub async fn export_csv(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(params): ApiQuery<LeadQueryParams>,
 ) -> ApiResult<Response> {
@@ -268,9 +302,13 @@ pub async fn export_csv(
     q.limit = CSV_PAGE;
     q.cursor = None;
     let key = TenantKey::parse(&tenant);
+    let reach = auth.reach;
     let t = state.store.get_tenant(key.clone()).await?;
     // The first page is read before answering, so a failure is still a proper error.
-    let first = state.store.list_leads(key.clone(), q.clone()).await?;
+    let first = state
+        .store
+        .list_leads(key.clone(), q.clone(), reach)
+        .await?;
     let store = state.store.clone();
     let stream = async_stream::stream! {
         let mut page = first;
@@ -281,7 +319,7 @@ pub async fn export_csv(
             let Some(next) = page.next_cursor.clone() else { break };
             let mut nq = q.clone();
             nq.cursor = Cursor::decode(&next).ok();
-            match store.list_leads(key.clone(), nq).await {
+            match store.list_leads(key.clone(), nq, reach).await {
                 Ok(p) => page = p,
                 Err(e) => {
                     tracing::warn!(error = %e, "CSV export stopped early");

@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use echo5_core::ErrorBody;
+use echo5_core::authorization::Reach;
 use echo5_core::page::Page;
 use echo5_core::sla::Breach;
 use echo5_data::TenantKey;
@@ -25,7 +26,13 @@ pub async fn all_breaches(
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<Breach>>> {
     let (limit, cursor) = p.parse()?;
-    Ok(Json(state.store.breaches(None, limit, cursor).await?))
+    // Across tenants is a platform view: every lead.
+    Ok(Json(
+        state
+            .store
+            .breaches(None, Reach::All, limit, cursor)
+            .await?,
+    ))
 }
 
 /// One tenant's leads in breach, most overdue first.
@@ -40,15 +47,16 @@ pub async fn all_breaches(
         (status = 422, description = "Bad limit or cursor", body = ErrorBody)))]
 pub async fn tenant_breaches(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<Breach>>> {
     let (limit, cursor) = p.parse()?;
+    let reach = auth.reach;
     Ok(Json(
         state
             .store
-            .breaches(Some(TenantKey::parse(&tenant)), limit, cursor)
+            .breaches(Some(TenantKey::parse(&tenant)), reach, limit, cursor)
             .await?,
     ))
 }

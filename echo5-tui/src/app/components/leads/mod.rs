@@ -10,7 +10,6 @@ use chrono::NaiveDate;
 use crossterm::event::KeyCode;
 use echo5_core::leads::{Lead, LeadDetail, LeadSource, NewLead, SpamFilter};
 use echo5_core::page::Page;
-use echo5_core::validate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use std::path::PathBuf;
@@ -489,8 +488,8 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                 (
                     "Assignee",
                     Field::new(
-                        "Assigned to (empty: nobody)",
-                        lead.assigned_to.clone().unwrap_or_default(),
+                        "Assigned to: a user id (empty: nobody)",
+                        lead.assigned_to.map(|a| a.to_string()).unwrap_or_default(),
                     ),
                     Purpose::LeadAssignee { lead: lead.id },
                 )
@@ -744,11 +743,13 @@ pub(crate) fn submit(
         }
         Purpose::LeadAssignee { lead } => {
             let text = value(0);
-            let value = (!text.is_empty()).then(|| text.to_string());
-            if let Some(v) = &value {
-                validate::text("assigned_to", v, validate::NAME_MAX_CHARS)
-                    .map_err(|e| e.to_string())?;
-            }
+            let value = if text.is_empty() {
+                None
+            } else {
+                Some(Uuid::try_parse(text).map_err(|_| {
+                    "assigned_to must be a user id of this client (empty: nobody)".to_string()
+                })?)
+            };
             Ok(vec![mutate(
                 state,
                 Call::PatchLead {

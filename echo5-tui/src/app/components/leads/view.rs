@@ -174,6 +174,22 @@ fn detail(frame: &mut Frame, area: Rect, state: &State) {
     });
 }
 
+/// Who the lead is assigned to: the user's name and e-mail from the detail, else the id
+/// from the row (until the detail arrives), else `—`.
+fn assignee_text(lead: &Lead, detail: Option<&LeadDetail>) -> String {
+    let Some(id) = lead.assigned_to else {
+        return "—".into();
+    };
+    match detail
+        .and_then(|d| d.assignee.as_ref())
+        .filter(|a| a.id == id)
+    {
+        Some(a) if a.active => crate::widgets::printable(&format!("{} <{}>", a.name, a.email)),
+        Some(a) => crate::widgets::printable(&format!("{} <{}> (deactivated)", a.name, a.email)),
+        None => id.to_string(),
+    }
+}
+
 /// One lead's pane: its fields, message, notes and stage history. `detail` is the fetch of
 /// its history (the row alone is enough for the fields); `stage_name` names its client's
 /// stages. The SLA screen draws an open breach with it too.
@@ -225,7 +241,7 @@ pub(crate) fn pane<'a>(
                 .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                 .unwrap_or_else(|| "not yet".into()),
         ),
-        field("assigned", opt(&lead.assigned_to)),
+        field("assigned", assignee_text(lead, d)),
     ];
     if let Some(c) = &lead.company {
         lines.push(field("company", c.clone()));

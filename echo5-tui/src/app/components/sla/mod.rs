@@ -506,11 +506,15 @@ fn assign(state: &mut State) {
         .data
         .as_ref()
         .filter(|d| d.lead.id == b.lead_id)
-        .and_then(|d| d.lead.assigned_to.clone())
+        .and_then(|d| d.lead.assigned_to)
+        .map(|a| a.to_string())
         .unwrap_or_default();
     state.overlay = Some(Overlay::Form(Form {
         title: format!("Assignee · {}", breach_name(b)),
-        fields: vec![Field::new("Assigned to (empty: nobody)", current)],
+        fields: vec![Field::new(
+            "Assigned to: a user id (empty: nobody)",
+            current,
+        )],
         focus: 0,
         purpose: Purpose::LeadAssignee { lead: b.lead_id },
         error: None,
