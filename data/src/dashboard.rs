@@ -255,8 +255,12 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Result<Vec<TenantAnalytics>, UnknownTenant>, StoreError> {
-        self.read(move |c| each_tenant(c, &names, |c, t| tenant_analytics(c, t, from, to, Reach::All)))
-            .await
+        self.read(move |c| {
+            each_tenant(c, &names, |c, t| {
+                tenant_analytics(c, t, from, to, Reach::All)
+            })
+        })
+        .await
     }
 }
 

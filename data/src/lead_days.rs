@@ -373,14 +373,15 @@ pub(crate) fn kept(
 mod tests {
     use super::*;
     use crate::{Store, StoreOptions};
+    use echo5_core::authorization::Reach;
     use echo5_core::clock::ManualClock;
     use echo5_core::crypto::MasterKey;
     use echo5_core::leads::{LeadPatch, NewLead};
     use echo5_core::tenants::{self, NewTenant};
     use std::sync::Arc;
 
-    /// A lead erase takes the lead's counts out with [`take_out`], then deletes the row
-    /// (its stage history goes with it): the kept answer still equals the scan.
+    /// A lead erase (the store's own, which takes the lead's counts out with [`take_out`]
+    /// before the row and its stage history go): the kept answer still equals the scan.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_erased_lead_leaves_the_counts() {
         let dir = tempfile::tempdir().unwrap();
@@ -417,16 +418,12 @@ mod tests {
                 stage_id: Some(to),
                 ..LeadPatch::default()
             };
-            s.patch_lead("t".into(), ids[0], patch).await.unwrap();
+            s.patch_lead("t".into(), ids[0], patch, Reach::All)
+                .await
+                .unwrap();
         }
         let erased = ids[0];
-        s.write(move |c| {
-            take_out(c, erased)?;
-            c.execute("DELETE FROM leads WHERE id = ?1", [erased.to_string()])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+        s.erase_lead("t".into(), erased, Reach::All).await.unwrap();
         let (from, to) = echo5_core::analytics::global_window(now, 7);
         let kept = s.analytics_of(Vec::new(), from, to).await.unwrap().unwrap();
         let mut scan = s

@@ -7,6 +7,7 @@ mod common;
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{Fixture, key_for, master_key, new_tenant, open_with};
 use echo5_core::analytics::{self, AnalyticsTotals, TenantAnalytics};
+use echo5_core::authorization::Reach;
 use echo5_core::clock::Clock;
 use echo5_core::leads::{Lead, LeadPatch, LeadSource, NewLead, new_lead_id};
 use echo5_core::stages::{NewStage, StageKind, StagePatch};
@@ -157,7 +158,7 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
                     stage_id: Some(to.id),
                     ..LeadPatch::default()
                 };
-                s.patch_lead("admin:test".into(), lead, patch)
+                s.patch_lead("admin:test".into(), lead, patch, Reach::All)
                     .await
                     .unwrap();
                 "move"
@@ -172,7 +173,7 @@ async fn run(f: &Fixture, seed: u64, ops: usize) -> Vec<(&'static str, usize)> {
                     is_spam: Some(!spam),
                     ..LeadPatch::default()
                 };
-                s.patch_lead("admin:test".into(), lead, patch)
+                s.patch_lead("admin:test".into(), lead, patch, Reach::All)
                     .await
                     .unwrap();
                 if spam { "unflag" } else { "flag" }
