@@ -105,6 +105,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /api/v1/leads/{lead_id}",                      "ok  ok  ok  ok  ok  ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("PATCH /api/v1/leads/{lead_id}",                    "ok  ok  ok  ok  403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/leads/{lead_id}/notes",               "ok  ok  ok  ok  403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    // delete_leads: admins. The lead to delete is a fresh one, assigned to nobody, so a
+    // manager does not even see it.
+    ("DELETE /api/v1/leads/{lead_id}",                   "ok  ok  ok  404 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     // A tenant's users: its admins.
     ("GET /api/v1/tenants/{tenant}/users",               "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/tenants/{tenant}/users",              "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
