@@ -990,6 +990,9 @@ mod tests {
     fn numeric_ids_are_taken_in_numeric_order() {
         let n = norm(json!({"10": "late@example.com", "9": "early@example.com"}));
         assert_eq!(n.email.as_deref(), Some("early@example.com"));
+        // Of two free texts of one length, the message is the first.
+        let n = norm(json!({"10": "Second note, same size", "9": "First note, same size!"}));
+        assert_eq!(n.message.as_deref(), Some("First note, same size!"));
     }
 
     #[test]
@@ -1024,6 +1027,45 @@ mod tests {
                 "field_f6": {"id": "field_f6", "type": "text", "title": "Work Email", "value": "w@x.io"},
             }})
         );
+    }
+
+    #[test]
+    fn a_taken_sub_field_leaves_only_its_own_object() {
+        let n = norm(json!({
+            "names": {"first_name": "Jane", "title": "Dr"},
+            "spouse": {"first_name": "John"},
+        }));
+        assert_eq!(n.first_name.as_deref(), Some("Jane"));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"names": {"title": "Dr"}, "spouse": {"first_name": "John"}})
+        );
+    }
+
+    /// The parsers stop at `MAX_DEPTH`; a payload built deeper by any other path loses what
+    /// lies below rather than being walked without end.
+    #[test]
+    fn custom_stops_below_the_deepest_nesting_a_parser_builds() {
+        let wrap = |inner: Value, levels: usize, array: bool| {
+            (0..levels).fold(
+                inner,
+                |v, _| if array { json!([v]) } else { json!({"k": v}) },
+            )
+        };
+        for array in [true, false] {
+            let n = norm(json!({"name": "J", "deep": wrap(json!("x"), MAX_DEPTH + 8, array)}));
+            assert_eq!(
+                n.custom.get("deep"),
+                Some(&wrap(Value::Null, MAX_DEPTH + 1, array)),
+                "array: {array}"
+            );
+            let n = norm(json!({"name": "J", "deep": wrap(json!("x"), MAX_DEPTH + 1, array)}));
+            assert_eq!(
+                n.custom.get("deep"),
+                Some(&wrap(json!("x"), MAX_DEPTH + 1, array)),
+                "array: {array}"
+            );
+        }
     }
 
     #[test]
