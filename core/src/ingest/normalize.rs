@@ -990,6 +990,13 @@ mod tests {
     fn numeric_ids_are_taken_in_numeric_order() {
         let n = norm(json!({"10": "late@example.com", "9": "early@example.com"}));
         assert_eq!(n.email.as_deref(), Some("early@example.com"));
+        // A short answer is no message, however long it is beside the others.
+        let n = norm(json!({"1": "jane@example.com", "2": "Acme Ltd", "3": "2026-05-01"}));
+        assert_eq!(n.message, None);
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"2": "Acme Ltd", "3": "2026-05-01"})
+        );
         // Of two free texts of one length, the message is the first.
         let n = norm(json!({"10": "Second note, same size", "9": "First note, same size!"}));
         assert_eq!(n.message.as_deref(), Some("First note, same size!"));
