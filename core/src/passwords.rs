@@ -426,5 +426,7 @@ mod tests {
             assert!(!shown.contains("horse"), "{shown}");
             assert!(!shown.contains("argon2"), "{shown}");
         }
+        // A log still tells that a hash was there.
+        assert_eq!(format!("{h:?}"), "PasswordHash([redacted])");
     }
 }
