@@ -372,6 +372,30 @@ mod tests {
     }
 
     #[test]
+    fn the_minimum_score_itself_passes() {
+        // zxcvbn scores these exactly MIN_SCORE.
+        for ok in ["correct horse", "zebra crossing"] {
+            assert_eq!(u8::from(zxcvbn::zxcvbn(ok, &[]).score()), MIN_SCORE, "{ok}");
+            assert_eq!(code(check_policy(&pw(ok), &[])), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn any_one_parameter_other_than_todays_asks_for_a_rehash() {
+        let today = format!("m={M_COST_KIB},t={T_COST},p={P_COST}");
+        assert!(DUMMY_HASH.contains(&today));
+        for other in [
+            format!("m={},t={T_COST},p={P_COST}", M_COST_KIB / 2),
+            format!("m={M_COST_KIB},t={},p={P_COST}", T_COST - 1),
+            format!("m={M_COST_KIB},t={},p={P_COST}", T_COST + 1),
+            format!("m={M_COST_KIB},t={T_COST},p={}", P_COST + 1),
+        ] {
+            let h = PasswordHash::from_phc(DUMMY_HASH.replace(&today, &other)).unwrap();
+            assert!(needs_rehash(&h), "{other}");
+        }
+    }
+
+    #[test]
     fn the_dummy_hash_has_todays_parameters() {
         // An unknown e-mail must cost what a real user's verification costs.
         let dummy = PasswordHash::from_phc(DUMMY_HASH).unwrap();
@@ -405,5 +429,7 @@ mod tests {
             assert!(!shown.contains("horse"), "{shown}");
             assert!(!shown.contains("argon2"), "{shown}");
         }
+        // A log still tells that a hash was there.
+        assert_eq!(format!("{h:?}"), "PasswordHash([redacted])");
     }
 }

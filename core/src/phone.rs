@@ -375,6 +375,17 @@ mod tests {
             ("2026-05-01", false),
             ("05/01/2026", false),
             ("1/5/26", false),
+            // Dates with a one-digit day or month still have the 7 digits a phone needs.
+            ("2026-05-1", false),
+            ("5/01/2026", false),
+            // Three groups that are no date: the year must be the first or the last group,
+            // day and month at most two digits each.
+            ("555 01 02", true),
+            ("12345 67 89", true),
+            ("0049 30 1234567", true),
+            ("0049 30 1234", true),
+            ("+1 555 0102", true),
+            ("+44 20 79460958", true),
             ("12345", false),
             ("1234567890123456", false),
             ("jane@example.com", false),

@@ -268,6 +268,8 @@ mod tests {
         );
         let many: Vec<String> = (0..501).map(|i| format!("w{i}")).collect();
         assert_eq!(code(spam_keywords("k", &many)), "too_many");
+        // The limit itself is allowed.
+        assert_eq!(spam_keywords("k", &many[..500]).map(|k| k.len()), Ok(500));
         let long = vec!["x".repeat(101)];
         match spam_keywords("k", &long) {
             Err(DomainError::Invalid { field, code, .. }) => {

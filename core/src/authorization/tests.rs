@@ -563,6 +563,55 @@ fn principals_know_their_tenant() {
 }
 
 #[test]
+fn users_principals_carry_their_account_and_credentials_of_nobody_do_not() {
+    let none = PermissionOverrides::default;
+    assert_eq!(
+        p("adA").account(),
+        Some(&account(0x11, Some(A), Role::Admin, none()))
+    );
+    assert_eq!(
+        p("mgAw").account(),
+        Some(&account(MANAGER_A, Some(A), Role::Manager, none()))
+    );
+    assert_eq!(p("adm").account(), None);
+    assert_eq!(p("keyA").account(), None);
+}
+
+/// Neither can be stored (a role belongs to one realm), so neither may be mistaken for the
+/// platform: a tenant role without a tenant is refused everything, and an owner bound to a
+/// tenant is held to that tenant.
+#[test]
+fn only_a_platform_role_without_a_tenant_is_the_platform() {
+    let none = PermissionOverrides::default;
+    let adrift = session(account(0x20, None, Role::Admin, none()));
+    assert!(!adrift.is_platform());
+    for r in [
+        Resource::tenant(Subject::Leads, A),
+        Resource::tenant(Subject::Users, A),
+        Resource::platform(Subject::PlatformSettings),
+    ] {
+        assert_eq!(
+            authorize(&adrift, Action::Read, r),
+            Decision::Forbidden,
+            "{r:?}"
+        );
+    }
+    let bound = session(account(0x21, Some(A), Role::Owner, none()));
+    assert!(!bound.is_platform());
+    for s in [Subject::PlatformSettings, Subject::Tenant] {
+        assert_eq!(
+            authorize(&bound, Action::Read, Resource::platform(s)),
+            Decision::Forbidden,
+            "{s:?}"
+        );
+    }
+    assert_eq!(
+        authorize(&bound, Action::Read, Resource::tenant(Subject::Leads, B)),
+        Decision::NotFound
+    );
+}
+
+#[test]
 fn needs_read_as_the_openapi_document_states_them() {
     assert_eq!(
         tenant_need(Subject::Leads, Action::Write).describe(),
@@ -594,6 +643,8 @@ fn a_token_never_exceeds_its_users_session() {
         .into_iter()
         .filter_map(|(_, p)| p.account().cloned())
         .collect::<Vec<_>>();
+    // Every principal but the admin token and the ingest key is a user's.
+    assert_eq!(accounts.len(), principals().len() - 2);
     let scopes = [Scope::Tenant(A), Scope::Tenant(B), Scope::Platform];
     for acc in accounts {
         let s = session(acc.clone());

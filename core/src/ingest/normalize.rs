@@ -650,6 +650,56 @@ mod tests {
     }
 
     #[test]
+    fn fill_moves_every_field_onto_the_lead() {
+        const FIELDS: [&str; 19] = [
+            "name",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "message",
+            "company",
+            "form_name",
+            "page_url",
+            "referrer",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+            "gclid",
+            "fbclid",
+            "ip",
+            "user_agent",
+        ];
+        // Each field its own value, so a field copied into the wrong place shows.
+        let mut payload: Map<String, Value> = FIELDS
+            .iter()
+            .map(|f| (f.to_string(), json!(format!("v-{f}"))))
+            .collect();
+        payload.insert("phone".into(), json!("5550102000"));
+        payload.insert("email".into(), json!("jane@example.com"));
+        payload.insert("colour".into(), json!("red"));
+        let n = normalize(&Payload {
+            fields: payload,
+            files: Vec::new(),
+        });
+        let want = n.clone();
+        let at = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let id = uuid::Uuid::from_u128(1);
+        let mut lead = crate::leads::Lead::blank(id, id, id, at);
+        n.fill(&mut lead);
+        let got = serde_json::to_value(&lead).unwrap();
+        for f in FIELDS {
+            let w = super::super::tests::field(&want, f);
+            assert!(w.is_some(), "{f} mapped");
+            assert_eq!(got[f].as_str(), w, "{f}");
+        }
+        assert_eq!(lead.custom, Value::Object(want.custom));
+        assert_eq!(lead.custom["colour"], json!("red"));
+    }
+
+    #[test]
     fn unknown_names_stay_in_custom_untouched() {
         let n = norm(json!({
             "website": "https://acme.test",
@@ -765,6 +815,91 @@ mod tests {
     }
 
     #[test]
+    fn the_surer_place_then_the_earlier_alias_wins_whatever_the_key_order() {
+        // Keys sort alphabetically here: `first_name` (the first alias) comes before
+        // `forename` (the fifth), and `fname` (the second) after `first_name`.
+        let el = |title: &str, id: &str, value: &str| json!({"id": id, "type": "text", "title": title, "value": value});
+        let cases: Vec<(&str, Value, &str)> = vec![
+            // Within one place, the earlier alias wins.
+            (
+                "top",
+                json!({"cell": "555 000 1111", "phone": "5550102000"}),
+                "5550102000",
+            ),
+            (
+                "nested",
+                json!({"names": {"first_name": "Win", "forename": "Lose"}}),
+                "Win",
+            ),
+            (
+                "meta",
+                json!({"__submission": {"first_name": "Win", "forename": "Lose"}}),
+                "Win",
+            ),
+            (
+                "plain fields",
+                json!({"fields": {"first_name": "Win", "forename": "Lose"}}),
+                "Win",
+            ),
+            (
+                "elementor title",
+                json!({"fields": {"a": el("First name", "a", "Win"),
+                                  "b": el("Forename", "b", "Lose")}}),
+                "Win",
+            ),
+            (
+                "elementor id",
+                json!({"fields": {"a": el("", "first_name", "Win"),
+                                  "b": el("", "forename", "Lose")}}),
+                "Win",
+            ),
+            // A surer place beats a less sure one, even its second alias against the first.
+            (
+                "top over nested",
+                json!({"fname": "Win", "names": {"first_name": "Lose"}}),
+                "Win",
+            ),
+            (
+                "top over meta",
+                json!({"fname": "Win", "__submission": {"first_name": "Lose"}}),
+                "Win",
+            ),
+            (
+                "top over plain fields",
+                json!({"fname": "Win", "fields": {"first_name": "Lose"}}),
+                "Win",
+            ),
+            (
+                "nested over meta",
+                json!({"__submission": {"first_name": "Lose"},
+                       "names": {"fname": "Win"}}),
+                "Win",
+            ),
+            (
+                "top over elementor title",
+                json!({"fname": "Win", "fields": {"a": el("First name", "a", "Lose")}}),
+                "Win",
+            ),
+            (
+                "elementor title over id",
+                json!({"fields": {"a": el("", "first_name", "Lose"),
+                                  "b": el("Forename", "b", "Win")}}),
+                "Win",
+            ),
+            (
+                "top over elementor id",
+                json!({"fname": "Win", "fields": {"a": el("", "first_name", "Lose")}}),
+                "Win",
+            ),
+        ];
+        for (place, payload, want) in cases {
+            let n = norm(payload.clone());
+            let got = n.first_name.as_deref().or(n.phone.as_deref());
+            assert_eq!(got, Some(want), "{place}: {payload}");
+        }
+    }
+
+    #[test]
     fn credentials_are_never_stored() {
         let n =
             norm(json!({"api_key": "e5_secret", "key": "e5_secret", "API-Key": "x", "name": "J"}));
@@ -808,6 +943,12 @@ mod tests {
             ("1e3", None),
             ("9999999999", None),
             ("", None),
+            // Both halves are held to digits and nine of them, though Rust's parser
+            // would take a sign or more digits.
+            ("+1.3", None),
+            ("1.+3", None),
+            ("1234567890.3", None),
+            ("1.1234567890", None),
         ];
         for (key, want) in cases {
             assert_eq!(gravity_id(key), *want, "{key:?}");
@@ -849,6 +990,16 @@ mod tests {
     fn numeric_ids_are_taken_in_numeric_order() {
         let n = norm(json!({"10": "late@example.com", "9": "early@example.com"}));
         assert_eq!(n.email.as_deref(), Some("early@example.com"));
+        // A short answer is no message, however long it is beside the others.
+        let n = norm(json!({"1": "jane@example.com", "2": "Acme Ltd", "3": "2026-05-01"}));
+        assert_eq!(n.message, None);
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"2": "Acme Ltd", "3": "2026-05-01"})
+        );
+        // Of two free texts of one length, the message is the first.
+        let n = norm(json!({"10": "Second note, same size", "9": "First note, same size!"}));
+        assert_eq!(n.message.as_deref(), Some("First note, same size!"));
     }
 
     #[test]
@@ -883,6 +1034,45 @@ mod tests {
                 "field_f6": {"id": "field_f6", "type": "text", "title": "Work Email", "value": "w@x.io"},
             }})
         );
+    }
+
+    #[test]
+    fn a_taken_sub_field_leaves_only_its_own_object() {
+        let n = norm(json!({
+            "names": {"first_name": "Jane", "title": "Dr"},
+            "spouse": {"first_name": "John"},
+        }));
+        assert_eq!(n.first_name.as_deref(), Some("Jane"));
+        assert_eq!(
+            Value::Object(n.custom),
+            json!({"names": {"title": "Dr"}, "spouse": {"first_name": "John"}})
+        );
+    }
+
+    /// The parsers stop at `MAX_DEPTH`; a payload built deeper by any other path loses what
+    /// lies below rather than being walked without end.
+    #[test]
+    fn custom_stops_below_the_deepest_nesting_a_parser_builds() {
+        let wrap = |inner: Value, levels: usize, array: bool| {
+            (0..levels).fold(
+                inner,
+                |v, _| if array { json!([v]) } else { json!({"k": v}) },
+            )
+        };
+        for array in [true, false] {
+            let n = norm(json!({"name": "J", "deep": wrap(json!("x"), MAX_DEPTH + 8, array)}));
+            assert_eq!(
+                n.custom.get("deep"),
+                Some(&wrap(Value::Null, MAX_DEPTH + 1, array)),
+                "array: {array}"
+            );
+            let n = norm(json!({"name": "J", "deep": wrap(json!("x"), MAX_DEPTH + 1, array)}));
+            assert_eq!(
+                n.custom.get("deep"),
+                Some(&wrap(json!("x"), MAX_DEPTH + 1, array)),
+                "array: {array}"
+            );
+        }
     }
 
     #[test]
