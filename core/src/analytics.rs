@@ -138,7 +138,9 @@ fn every_day(
     days
 }
 
-/// Computes the analytics of `leads` (created in `[from, to)`) over `pipeline`.
+/// Computes the analytics of `leads` (created in `[from, to)`) over `pipeline`: the leads
+/// are counted as [`KeptCounts`] and read by [`from_counts`] (one rule for both), and the
+/// median and p90 minutes to first contact, which need every lead's time, are added.
 pub fn compute(
     pipeline: &[Stage],
     leads: &[LeadFacts],
@@ -151,84 +153,38 @@ pub fn compute(
         .collect();
     let funnel_pos: HashMap<Uuid, usize> =
         funnel.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-    let mut now_in: HashMap<Uuid, u64> = HashMap::new();
-    let mut reached = vec![0u64; funnel.len()];
-    let mut by_source: HashMap<String, u64> = HashMap::new();
-    let mut by_utm_source: HashMap<String, u64> = HashMap::new();
-    let mut by_utm_campaign: HashMap<String, u64> = HashMap::new();
-    let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+    let mut counts = KeptCounts::default();
     let mut contact_minutes: Vec<f64> = Vec::new();
-    let mut won = 0u64;
     for l in leads {
-        *now_in.entry(l.stage_id).or_default() += 1;
+        *counts.now_in.entry(l.stage_id).or_default() += 1;
         // Furthest point of the funnel (lost stages are not part of it) the lead got to.
         let furthest = std::iter::once(l.stage_id)
             .chain(l.visited.iter().copied())
             .filter_map(|s| funnel_pos.get(&s).copied())
-            .max();
-        if let Some(f) = furthest {
-            for r in reached.iter_mut().take(f + 1) {
-                *r += 1;
-            }
-        } else if !funnel.is_empty() {
-            // Only ever in lost stages: it still entered the pipeline's first stage.
-            reached[0] += 1;
-        }
-        if pipeline
-            .iter()
-            .any(|s| s.id == l.stage_id && s.kind == StageKind::Won)
-        {
-            won += 1;
-        }
-        *by_source.entry(l.source.as_str().to_string()).or_default() += 1;
+            .max()
+            .map(|f| funnel[f].id);
+        *counts.furthest.entry(furthest).or_default() += 1;
+        *counts
+            .by_source
+            .entry(l.source.as_str().to_string())
+            .or_default() += 1;
         if let Some(u) = &l.utm_source {
-            *by_utm_source.entry(u.clone()).or_default() += 1;
+            *counts.by_utm_source.entry(u.clone()).or_default() += 1;
         }
         if let Some(c) = &l.utm_campaign {
-            *by_utm_campaign.entry(c.clone()).or_default() += 1;
+            *counts.by_utm_campaign.entry(c.clone()).or_default() += 1;
         }
-        *per_day.entry(l.created_at.date_naive()).or_default() += 1;
+        *counts.per_day.entry(l.created_at.date_naive()).or_default() += 1;
         if let Some(fc) = l.first_contacted_at {
+            counts.contacted += 1;
             contact_minutes.push((fc - l.created_at).num_seconds() as f64 / 60.0);
         }
     }
     contact_minutes.sort_by(|a, b| a.total_cmp(b));
-    let days = every_day(from, to, &per_day);
-    let total = leads.len() as u64;
-    Analytics {
-        from,
-        to,
-        total,
-        by_stage: pipeline
-            .iter()
-            .map(|s| StageCount {
-                stage_id: s.id,
-                name: s.name.clone(),
-                kind: s.kind,
-                count: now_in.get(&s.id).copied().unwrap_or(0),
-                reached: funnel_pos.get(&s.id).map(|&i| reached[i]).unwrap_or(0),
-            })
-            .collect(),
-        conversion: funnel
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| Conversion {
-                from_stage: w[0].id,
-                to_stage: w[1].id,
-                rate: (reached[i] > 0).then(|| reached[i + 1] as f64 / reached[i] as f64),
-            })
-            .collect(),
-        won_rate: (total > 0).then(|| won as f64 / total as f64),
-        by_source: ranked(by_source),
-        by_utm_source: ranked(by_utm_source),
-        by_utm_campaign: ranked(by_utm_campaign),
-        per_day: days,
-        first_contact: FirstContact {
-            contacted: contact_minutes.len() as u64,
-            median_minutes: median(&contact_minutes),
-            p90_minutes: percentile(&contact_minutes, 90.0),
-        },
-    }
+    let mut out = from_counts(pipeline, &counts, from, to);
+    out.first_contact.median_minutes = median(&contact_minutes);
+    out.first_contact.p90_minutes = percentile(&contact_minutes, 90.0);
+    out
 }
 
 /// A tenant's analytics as counts kept per bucket (summed over a range of whole days),

@@ -151,6 +151,28 @@ pub async fn authenticate(
     }
 }
 
+/// The credential cache's entry for `hash`, or what `read` finds in the database (then
+/// kept). The revocation count is taken before the read: a change committing meanwhile
+/// leaves an entry that is already stale.
+async fn cached<Fut>(
+    state: &AppState,
+    hash: [u8; 32],
+    read: impl FnOnce(u64) -> Fut,
+) -> Result<Option<Cached>, ApiError>
+where
+    Fut: std::future::Future<Output = Result<Option<Cached>, ApiError>>,
+{
+    let epoch = state.revocation_count();
+    if let Some(c) = state.credential_cache.get(&hash, epoch) {
+        return Ok(Some(c));
+    }
+    let entry = read(epoch).await?;
+    if let Some(e) = &entry {
+        state.credential_cache.put(hash, e.clone());
+    }
+    Ok(entry)
+}
+
 /// The session's user, if the session is live: within its idle and absolute timeouts and
 /// the user active (the lookup joins `users.active`). A live session is marked used at most
 /// once a minute (`sessions::TOUCH_EVERY`), awaited so the next request sees it. What the
@@ -159,25 +181,20 @@ async fn session_principal(
     state: &AppState,
     hash: [u8; 32],
 ) -> Result<Option<Principal>, ApiError> {
-    let epoch = state.revocation_count();
-    let cached = match state.credential_cache.get(&hash, epoch) {
-        Some(c) => c,
-        None => {
-            let Some(s) = state.store.session(hash).await? else {
-                return Ok(None);
-            };
-            let entry = Cached {
-                epoch,
-                principal: Principal::Session {
-                    account: (&s.user).into(),
-                },
-                created_at: Some(s.created_at),
-                last_used_at: Some(s.last_seen_at),
-                expires_at: None,
-            };
-            state.credential_cache.put(hash, entry.clone());
-            entry
-        }
+    let cached = cached(state, hash, |epoch| async move {
+        Ok(state.store.session(hash).await?.map(|s| Cached {
+            epoch,
+            principal: Principal::Session {
+                account: (&s.user).into(),
+            },
+            created_at: Some(s.created_at),
+            last_used_at: Some(s.last_seen_at),
+            expires_at: None,
+        }))
+    })
+    .await?;
+    let Some(cached) = cached else {
+        return Ok(None);
     };
     let now = state.store.now();
     let (Some(created_at), Some(last_seen_at)) = (cached.created_at, cached.last_used_at) else {
@@ -206,27 +223,22 @@ async fn personal_token_principal(
     state: &AppState,
     hash: [u8; 32],
 ) -> Result<Option<Principal>, ApiError> {
-    let epoch = state.revocation_count();
-    let cached = match state.credential_cache.get(&hash, epoch) {
-        Some(c) => c,
-        None => {
-            let Some(r) = state.store.personal_token(hash).await? else {
-                return Ok(None);
-            };
-            let entry = Cached {
-                epoch,
-                principal: Principal::PersonalToken {
-                    token_id: r.token.id,
-                    account: (&r.user).into(),
-                    scope: r.token.scope,
-                },
-                created_at: None,
-                last_used_at: r.token.last_used_at,
-                expires_at: Some(r.token.expires_at),
-            };
-            state.credential_cache.put(hash, entry.clone());
-            entry
-        }
+    let cached = cached(state, hash, |epoch| async move {
+        Ok(state.store.personal_token(hash).await?.map(|r| Cached {
+            epoch,
+            principal: Principal::PersonalToken {
+                token_id: r.token.id,
+                account: (&r.user).into(),
+                scope: r.token.scope,
+            },
+            created_at: None,
+            last_used_at: r.token.last_used_at,
+            expires_at: Some(r.token.expires_at),
+        }))
+    })
+    .await?;
+    let Some(cached) = cached else {
+        return Ok(None);
     };
     let now = state.store.now();
     if !cached

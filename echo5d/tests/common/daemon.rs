@@ -71,7 +71,9 @@ fn listens_on(pid: u32, port: u16) -> bool {
 enum Stderr {
     #[default]
     Null,
-    /// Kept in the pipe; read by `stop_with_output` / `wait_with_output`.
+    /// Read by a thread of the test process as it comes (a daemon logging at trace fills
+    /// a pipe's 64 KiB long before it exits, and would block on its next write); handed
+    /// over by `stop_with_output` / `wait_with_output`.
     Piped,
     /// Copied into this file by a thread of the test process (so faults injected into the
     /// daemon's own file writes cannot lose it).
@@ -162,6 +164,8 @@ pub struct RealDaemon {
     launch: Launch,
     /// The port came from `free_port` (so another may be picked if it was taken).
     port_picked: bool,
+    /// Drains a piped stderr while the daemon runs; yields what it read once it closes.
+    stderr_reader: Option<std::thread::JoinHandle<Vec<u8>>>,
 }
 
 impl RealDaemon {
@@ -239,6 +243,14 @@ impl RealDaemon {
             let mut stderr = child.stderr.take().unwrap();
             std::thread::spawn(move || std::io::copy(&mut stderr, &mut log_file));
         }
+        let stderr_reader = match (&launch.stderr, child.stderr.take()) {
+            (Stderr::Piped, Some(mut stderr)) => Some(std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = stderr.read_to_end(&mut buf);
+                buf
+            })),
+            _ => None,
+        };
         RealDaemon {
             child: Some(child),
             base: format!("http://127.0.0.1:{port}"),
@@ -246,6 +258,7 @@ impl RealDaemon {
             data: data.to_path_buf(),
             launch,
             port_picked: false,
+            stderr_reader,
         }
     }
 
@@ -401,6 +414,9 @@ impl RealDaemon {
         }
         if let Some(mut e) = child.stderr.take() {
             e.read_to_string(&mut err).unwrap();
+        }
+        if let Some(reader) = self.stderr_reader.take() {
+            err = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
         }
         (status, out, err)
     }
