@@ -43,7 +43,9 @@ pub(crate) fn open(state: &mut State, t: Target) -> Vec<Effect> {
     let (choices, selected) = if may(state, Subject::Users, Action::Read, Place::Tenant) {
         let call = Call::ListAssignees { tenant: t.tenant };
         let effect = issue(state, Resource::Assignees, call, Scope::Global);
-        pick.waiting = Some(state.seq);
+        if let Effect::Api(req) = &effect {
+            pick.waiting = Some(req.id);
+        }
         out.push(effect);
         (Vec::new(), 0)
     } else {
