@@ -337,6 +337,35 @@ fn leads_move_stage_picker() {
     check("leads_move", &s);
 }
 
+/// The assignee chooser: "loading…" until the tenant's users arrive, then "nobody" and
+/// each active user as "Name <email> · role", the cursor moved to the first user.
+#[test]
+fn leads_assignee_picker() {
+    let mut s = on_tenant_screen('6');
+    let fx = update(&mut s, key('a'));
+    let loading = render(&s, 80, 24);
+    assert!(
+        loading.contains("loading…") && loading.contains("Assign to:"),
+        "{loading}"
+    );
+    assert!(!loading.contains("nobody"));
+    settle(&mut s, fx);
+    update(&mut s, key('j'));
+    let text = render(&s, 120, 40);
+    assert!(
+        text.contains("Ada Admin <ada@openarms.example> · admin"),
+        "{text}"
+    );
+    assert!(!text.contains("Old Agent") && !text.contains("loading…"));
+    check("leads_assignee", &s);
+    // The chosen line is the highlighted one.
+    let buf = drawn(&s, 80, 24);
+    let ada = row_of(&buf, "Ada Admin");
+    assert!(cells_of(&buf, ada, "Ada Admin").iter().all(|c| reversed(c)));
+    let nobody = row_of(&buf, "nobody");
+    assert!(!cells_of(&buf, nobody, "nobody").iter().any(|c| reversed(c)));
+}
+
 #[test]
 fn leads_search_line() {
     let mut s = on_tenant_screen('6');

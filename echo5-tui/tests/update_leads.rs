@@ -10,7 +10,7 @@ use crossterm::event::KeyCode;
 use echo5_core::leads::{Lead, LeadSource, SpamFilter};
 use echo5_core::page::Page;
 use echo5_tui::app::effect::LeadFilters;
-use echo5_tui::app::overlay::Overlay;
+use echo5_tui::app::overlay::{Overlay, UserPick};
 use echo5_tui::app::{Action, ApiError, Call, LeadChange, Reply, Screen, State, update};
 
 fn on_leads() -> State {
@@ -306,37 +306,168 @@ fn a_note_takes_several_lines_and_is_sent_as_typed() {
     );
 }
 
+/// The assignee chooser's lines and the line preselected; panics when another overlay is open.
+fn assignee_lines(s: &State) -> (Vec<String>, usize, bool) {
+    match &s.overlay {
+        Some(Overlay::PickUser(p)) => match &p.pick {
+            UserPick::Assignee(a) => (p.choices.clone(), p.selected, a.waiting.is_some()),
+            other => panic!("expected the assignee chooser, got {other:?}"),
+        },
+        other => panic!("expected the assignee chooser, got {other:?}"),
+    }
+}
+
+/// Open Arms' active users as the chooser lists them, after "nobody" (Old Agent is
+/// deactivated and left out).
+fn team_lines() -> Vec<String> {
+    vec![
+        "nobody".to_string(),
+        "Ada Admin <ada@openarms.example> · admin".to_string(),
+        "Maria Manager <maria@openarms.example> · manager".to_string(),
+        "Tom Agent <tom@openarms.example> · agent".to_string(),
+    ]
+}
+
 #[test]
-fn a_sets_the_assignee() {
+fn a_picks_the_assignee_from_the_tenants_users() {
     let mut s = on_leads();
     update(&mut s, key('j'));
-    update(&mut s, key('a'));
-    typ(&mut s, &common::dana().to_string());
+    let fx = update(&mut s, key('a'));
+    let reqs = requests(&fx);
+    assert_eq!(
+        calls(&fx),
+        vec![Call::ListAssignees {
+            tenant: tenant_id(1)
+        }]
+    );
+    // "loading…" until the users arrive: nothing to choose, Enter sends nothing.
+    assert_eq!(assignee_lines(&s), (Vec::new(), 0, true));
+    assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(matches!(s.overlay, Some(Overlay::PickUser(_))));
+    answer(&mut s, &reqs[0], Ok(Reply::Users(team())));
+    // Unassigned: "nobody" is preselected.
+    assert_eq!(assignee_lines(&s), (team_lines(), 0, false));
+    update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(
         one(&fx),
         Call::PatchLead {
             lead: lead_id(2),
-            change: LeadChange::Assignee(Some(common::dana())),
+            change: LeadChange::Assignee(Some(user_id(1))),
         }
     );
-    // Esc cancels without a request.
-    update(&mut s, key('a'));
-    assert!(requests(&update(&mut s, code(KeyCode::Esc))).is_empty());
+    assert!(s.overlay.is_none());
 }
 
-/// An assignee is a user id: a name typed instead stays in the form with the reason, and
-/// sends nothing.
+/// The current assignee is preselected, with a line of their own when the list lacks them;
+/// "nobody" unassigns (`assigned_to: null`).
 #[test]
-fn a_refuses_an_assignee_that_is_not_a_user_id() {
+fn a_preselects_the_current_assignee_and_nobody_unassigns() {
     let mut s = on_leads();
-    update(&mut s, key('a'));
-    typ(&mut s, "Dana");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    let fx = update(&mut s, key('a'));
+    let reqs = requests(&fx);
+    answer(&mut s, &reqs[0], Ok(Reply::Users(team())));
+    let mut lines = team_lines();
+    lines.push("Dana Reyes <dana@openarms.example> (current)".into());
+    assert_eq!(assignee_lines(&s), (lines, 4, false));
+    // Enter on the current assignee changes nothing.
     assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
-    assert!(matches!(
-        &s.overlay,
-        Some(Overlay::Form(f)) if f.error.as_deref().is_some_and(|e| e.contains("user id"))
-    ));
+    assert!(s.overlay.is_none());
+    let fx = update(&mut s, key('a'));
+    let reqs = requests(&fx);
+    answer(&mut s, &reqs[0], Ok(Reply::Users(team())));
+    for _ in 0..4 {
+        update(&mut s, key('k'));
+    }
+    assert_eq!(assignee_lines(&s).1, 0);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        one(&fx),
+        Call::PatchLead {
+            lead: lead_id(1),
+            change: LeadChange::Assignee(None),
+        }
+    );
+}
+
+/// Reopened while the first list is on its way: only the latest fetch's answer fills the
+/// chooser.
+#[test]
+fn a_shows_only_the_latest_users_answer() {
+    let mut s = on_leads();
+    let first = requests(&update(&mut s, key('a')));
+    update(&mut s, code(KeyCode::Esc));
+    let second = requests(&update(&mut s, key('a')));
+    assert_ne!(first[0].id, second[0].id);
+    answer(&mut s, &first[0], Ok(Reply::Users(team()[..1].to_vec())));
+    assert_eq!(assignee_lines(&s), (Vec::new(), 0, true), "still loading");
+    answer(&mut s, &second[0], Ok(Reply::Users(team())));
+    assert_eq!(assignee_lines(&s).0, team_lines());
+}
+
+#[test]
+fn esc_closes_the_assignee_chooser_without_a_request() {
+    let mut s = on_leads();
+    let fx = update(&mut s, key('a'));
+    let reqs = requests(&fx);
+    answer(&mut s, &reqs[0], Ok(Reply::Users(team())));
+    update(&mut s, key('j'));
+    assert!(requests(&update(&mut s, code(KeyCode::Esc))).is_empty());
+    assert!(s.overlay.is_none());
+}
+
+/// A manager may not list users: the chooser offers "nobody" and "me" at once, and no
+/// users fetch is sent.
+#[test]
+fn a_managers_chooser_has_nobody_and_me_and_fetches_no_users() {
+    let maria = team()[1].clone();
+    let mut s = logged_in_as(maria.clone());
+    let fx = update(&mut s, key('6'));
+    settle(&mut s, fx);
+    assert_eq!(s.screen, Screen::Leads);
+    update(&mut s, key('j'));
+    let fx = update(&mut s, key('a'));
+    assert!(
+        !calls(&fx)
+            .iter()
+            .any(|c| matches!(c, Call::ListAssignees { .. } | Call::ListUsers { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(
+        assignee_lines(&s),
+        (vec!["nobody".to_string(), "me".to_string()], 0, false)
+    );
+    update(&mut s, key('j'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        one(&fx),
+        Call::PatchLead {
+            lead: lead_id(2),
+            change: LeadChange::Assignee(Some(maria.id)),
+        }
+    );
+}
+
+/// An answer that fails leaves the chooser saying why, not "loading…" for ever.
+#[test]
+fn a_failed_users_fetch_is_shown_in_the_chooser() {
+    let mut s = on_leads();
+    let fx = update(&mut s, key('a'));
+    let reqs = requests(&fx);
+    answer(&mut s, &reqs[0], Err(ApiError::Decode("boom".into())));
+    let Some(Overlay::PickUser(p)) = &s.overlay else {
+        panic!("the chooser stays open: {:?}", s.overlay);
+    };
+    let UserPick::Assignee(a) = &p.pick else {
+        panic!("{:?}", p.pick);
+    };
+    assert!(a.waiting.is_none());
+    assert!(
+        a.error.as_deref().is_some_and(|e| e.contains("boom")),
+        "{a:?}"
+    );
 }
 
 #[test]

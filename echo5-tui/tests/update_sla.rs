@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use echo5_core::page::Page;
-use echo5_tui::app::overlay::{Overlay, Purpose};
+use echo5_tui::app::overlay::{Overlay, UserPick};
 use echo5_tui::app::state::ToastLevel;
 use echo5_tui::app::{Action, Call, LeadChange, Reply, Screen, State, update};
 
@@ -217,18 +217,34 @@ fn assign_and_note_from_the_open_breach() {
     let mut s = on_sla_all();
     let fx = update(&mut s, code(KeyCode::Enter));
     settle(&mut s, fx);
-    update(&mut s, key('a'));
+    // The assignee chooser lists the breach's client's users, fetched as it opens.
+    let fx = update(&mut s, key('a'));
+    assert_eq!(
+        calls(&fx),
+        vec![Call::ListAssignees {
+            tenant: tenant_id(1)
+        }]
+    );
     assert!(matches!(
         &s.overlay,
-        Some(Overlay::Form(f)) if f.purpose == Purpose::LeadAssignee { lead: lead_id(201) }
+        Some(Overlay::PickUser(p)) if matches!(&p.pick, UserPick::Assignee(a)
+            if a.lead == lead_id(201) && a.waiting.is_some())
     ));
-    typ(&mut s, &common::dana().to_string());
+    answer(&mut s, &requests(&fx)[0], Ok(Reply::Users(team())));
+    let Some(Overlay::PickUser(p)) = &s.overlay else {
+        panic!("{:?}", s.overlay);
+    };
+    assert_eq!(p.choices.len(), 4, "nobody and the three active users");
+    assert_eq!(p.choices[0], "nobody");
+    assert_eq!(p.selected, 0);
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(
         calls(&fx),
         vec![Call::PatchLead {
             lead: lead_id(201),
-            change: LeadChange::Assignee(Some(common::dana())),
+            change: LeadChange::Assignee(Some(user_id(2))),
         }]
     );
 
@@ -278,4 +294,64 @@ fn the_pane_follows_the_cursor_and_keeps_a_tenants_stages() {
     update(&mut s, key('j'));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(calls(&fx), vec![Call::GetBreachLead { lead: lead_id(202) }]);
+}
+
+/// On every client's breaches, `a` on another client's breach lists that client's users;
+/// Esc sends nothing.
+#[test]
+fn assign_lists_the_users_of_the_breachs_client() {
+    let mut s = on_sla_all();
+    update(&mut s, key('j'));
+    let fx = update(&mut s, key('a'));
+    let c = calls(&fx);
+    assert!(
+        c.contains(&Call::ListAssignees {
+            tenant: tenant_id(2)
+        }),
+        "{c:?}"
+    );
+    assert!(!c.iter().any(|c| matches!(c, Call::ListUsers { .. })));
+    settle(&mut s, fx);
+    assert!(matches!(&s.overlay, Some(Overlay::PickUser(p)) if p.choices.len() == 4));
+    assert!(requests(&update(&mut s, code(KeyCode::Esc))).is_empty());
+    assert!(s.overlay.is_none());
+}
+
+/// A manager's chooser: "nobody" first, then "me"; "nobody" sends `assigned_to: null`,
+/// and no users fetch goes out.
+#[test]
+fn a_managers_assign_offers_nobody_and_me() {
+    let maria = team()[1].clone();
+    let mut s = logged_in_as(maria);
+    let fx = update(&mut s, key('7'));
+    settle(&mut s, fx);
+    assert_eq!(s.screen, Screen::Breaches);
+    let fx = update(&mut s, key('a'));
+    assert!(
+        !calls(&fx)
+            .iter()
+            .any(|c| matches!(c, Call::ListAssignees { .. } | Call::ListUsers { .. })),
+        "{fx:?}"
+    );
+    let Some(Overlay::PickUser(p)) = &s.overlay else {
+        panic!("{:?}", s.overlay);
+    };
+    assert_eq!(p.choices, vec!["nobody".to_string(), "me".to_string()]);
+    let lead = match &p.pick {
+        UserPick::Assignee(a) => a.lead,
+        other => panic!("{other:?}"),
+    };
+    settle(&mut s, fx);
+    // Unassigned already: "nobody" changes nothing; "me" does.
+    assert!(requests(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    update(&mut s, key('a'));
+    update(&mut s, key('j'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        calls(&fx),
+        vec![Call::PatchLead {
+            lead,
+            change: LeadChange::Assignee(Some(team()[1].id)),
+        }]
+    );
 }

@@ -461,6 +461,10 @@ impl Client {
             Call::Logout => self.logout().await,
             Call::Me => self.me().await,
             Call::ListUsers { realm } => self.list_users(*realm).await,
+            Call::ListAssignees { tenant } => {
+                self.list_users(crate::app::effect::UserRealm::Tenant(*tenant))
+                    .await
+            }
             Call::CreateUser { realm, invite } => self.create_user(*realm, invite).await,
             Call::PatchUser {
                 realm,

@@ -186,7 +186,7 @@ pub fn resource_need(res: Resource) -> (Subject, Place) {
         Resource::Logs => (Subject::SystemLogs, P),
         Resource::GlobalAnalytics => (Subject::Analytics, P),
         Resource::Audit => (Subject::Audit, P),
-        Resource::Team => (Subject::Users, T),
+        Resource::Team | Resource::Assignees => (Subject::Users, T),
         Resource::PlatformUsers => (Subject::PlatformUsers, P),
     }
 }

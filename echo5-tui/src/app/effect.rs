@@ -238,6 +238,11 @@ pub enum Call {
     ListUsers {
         realm: UserRealm,
     },
+    /// The users of a lead's tenant, for the assignee chooser (the same endpoint as
+    /// `ListUsers`; its answer fills the chooser, not the Team screen).
+    ListAssignees {
+        tenant: Uuid,
+    },
     /// An invitation: the answer carries the invitation link once.
     CreateUser {
         realm: UserRealm,
@@ -444,6 +449,7 @@ impl Call {
                 | Call::ListAudit { .. }
                 | Call::GetTenant { .. }
                 | Call::ListUsers { .. }
+                | Call::ListAssignees { .. }
                 // Session calls are not data changes the "saving" marker waits for.
                 | Call::Login { .. }
                 | Call::Logout

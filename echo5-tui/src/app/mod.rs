@@ -97,6 +97,8 @@ pub enum Resource {
     Audit,
     /// The selected tenant's users.
     Team,
+    /// A lead's tenant's users, for the assignee chooser.
+    Assignees,
     PlatformUsers,
 }
 

@@ -122,19 +122,41 @@ pub struct ShownInvite {
 }
 
 /// What a [`PickUser`] chooses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum UserPick {
-    Role,
-    Permission,
+    /// A role for `user`.
+    Role { realm: UserRealm, user: Uuid },
+    /// A permission of `user` to turn on or off.
+    Permission { realm: UserRealm, user: Uuid },
+    /// The user a lead is assigned to.
+    Assignee(AssigneePick),
 }
 
+/// Whom a lead is assigned to: the lines of its tenant's active users after "nobody".
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssigneePick {
+    pub lead: Uuid,
+    pub tenant: Uuid,
+    /// What each line of the chooser assigns, in the same order; `None` is nobody.
+    pub ids: Vec<Option<Uuid>>,
+    /// Whom the lead is assigned to now: preselected once the list is in.
+    pub current: Option<Uuid>,
+    /// "Name <email>" of the current assignee, from the lead's detail, for the line added
+    /// when the list lacks them (deactivated, or not the principal's to list).
+    pub current_name: Option<String>,
+    /// The users fetch the list waits for ("loading…"); only its answer fills the list.
+    pub waiting: Option<u64>,
+    /// Why the users could not be listed.
+    pub error: Option<String>,
+}
+
+/// A chooser about users: a user's role or permission, or a lead's assignee.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PickUser {
-    pub realm: UserRealm,
-    pub user: Uuid,
     pub title: String,
     pub pick: UserPick,
-    /// What each line says, in order (roles, or permissions with their current value).
+    /// What each line says, in order (roles, permissions with their current value, or
+    /// users).
     pub choices: Vec<String>,
     pub selected: usize,
 }
@@ -224,9 +246,6 @@ pub enum Purpose {
     },
     /// A note appended to the lead's timeline.
     LeadNote {
-        lead: Uuid,
-    },
-    LeadAssignee {
         lead: Uuid,
     },
     /// The Leads screen's filters (stage, source, breached, spam, from, to).

@@ -12,7 +12,7 @@ use super::components::{
 use super::effect::{Call, Effect};
 use super::overlay::{
     Form, MoveTo, Overlay, Palette, PendingOp, PickStage, PickTenants, PickUser, Purpose,
-    TypeToConfirm,
+    TypeToConfirm, UserPick,
 };
 use super::request::{mutate, refresh_screen};
 use super::state::ToastLevel;
@@ -259,7 +259,6 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                     keys::submit(state, form.purpose, &values)
                 }
                 Purpose::LeadNote { .. }
-                | Purpose::LeadAssignee { .. }
                 | Purpose::LeadFilters
                 | Purpose::NewLead
                 | Purpose::ExportCsv => leads::submit(state, form.purpose, &values),
@@ -404,11 +403,17 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
     }
 }
 
-/// The Team screen's role or permission chooser: j/k move, Enter sends, Esc cancels.
+/// A chooser about users (a role, a permission, a lead's assignee): j/k move, Enter
+/// sends, Esc cancels.
 fn pick_user(state: &mut State, mut p: PickUser, key: KeyEvent) -> Vec<Effect> {
     match (key.code, keymap::dialog(&key)) {
         (_, Some(Cmd::Cancel)) => return Vec::new(),
-        (_, Some(Cmd::Confirm)) => return users::picked(state, &p),
+        (_, Some(Cmd::Confirm)) => match &p.pick {
+            // Still loading: nothing to choose yet, the chooser stays open.
+            UserPick::Assignee(a) if a.ids.is_empty() => {}
+            UserPick::Assignee(a) => return leads::assignee::picked(state, a, p.selected),
+            _ => return users::picked(state, &p),
+        },
         (KeyCode::Char('j') | KeyCode::Down, _) => {
             p.selected = (p.selected + 1).min(p.choices.len().saturating_sub(1));
         }

@@ -12,7 +12,7 @@ use crate::app::bindings;
 use crate::app::components::keys::IngestUrls;
 use crate::app::overlay::{
     Field, Form, Login, MoveTo, Overlay, Palette, PickStage, PickTenants, PickUser, ShownInvite,
-    ShownKey, TypeToConfirm,
+    ShownKey, TypeToConfirm, UserPick,
 };
 use crate::theme;
 use crate::widgets::{printable, wrap_words};
@@ -470,23 +470,44 @@ fn show_invite(frame: &mut Frame, body: Rect, i: &ShownInvite) {
 }
 
 fn pick_user(frame: &mut Frame, body: Rect, p: &PickUser) {
-    let h = p.choices.len() as u16 + 4;
-    let area = centered(body, 56, h);
+    // While the assignee list loads (or when it failed) one line says so.
+    let status = match &p.pick {
+        UserPick::Assignee(a) if a.waiting.is_some() => Some(("loading…".to_string(), false)),
+        UserPick::Assignee(a) => a
+            .error
+            .as_ref()
+            .map(|e| (format!("users not listed: {}", printable(e)), true)),
+        _ => None,
+    };
+    let rows = p.choices.len() + usize::from(status.is_some());
+    let h = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(4);
+    let w = if matches!(p.pick, UserPick::Assignee(_)) {
+        64
+    } else {
+        56
+    };
+    let area = centered(body, w, h);
     frame.render_widget(Clear, area);
     let block = dialog_block(&printable(&p.title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let head = match p.pick {
-        crate::app::overlay::UserPick::Role => "New role:",
-        crate::app::overlay::UserPick::Permission => "Enter turns the chosen one on or off:",
+        UserPick::Role { .. } => "New role:",
+        UserPick::Permission { .. } => "Enter turns the chosen one on or off:",
+        UserPick::Assignee(_) => "Assign to:",
     };
     frame.render_widget(Paragraph::new(head), Rect { height: 1, ..inner });
-    let items: Vec<ListItem> = p
+    let mut items: Vec<ListItem> = p
         .choices
         .iter()
         .map(|c| ListItem::new(format!("  {c}")))
         .collect();
-    let mut ls = ListState::default().with_selected(Some(p.selected));
+    if let Some((text, error)) = status {
+        let style = if error { theme::bad() } else { theme::dim() };
+        items.push(ListItem::new(Span::styled(format!("  {text}"), style)));
+    }
+    let selected = (!p.choices.is_empty()).then_some(p.selected);
+    let mut ls = ListState::default().with_selected(selected);
     frame.render_stateful_widget(
         List::new(items).highlight_style(theme::selected()),
         Rect {

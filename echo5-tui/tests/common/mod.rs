@@ -314,6 +314,7 @@ pub fn canned(call: &Call) -> Option<Reply> {
         Call::ListUsers {
             realm: UserRealm::Platform,
         } => Some(Reply::Users(platform_users())),
+        Call::ListAssignees { .. } => Some(Reply::Users(team())),
         _ => None,
     }
 }

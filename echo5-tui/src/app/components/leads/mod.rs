@@ -4,6 +4,7 @@
 //! lead: move it, note it, assign it, clear a spam flag, enter one by hand, export the list.
 
 pub mod all;
+pub(crate) mod assignee;
 pub(crate) mod view;
 
 use chrono::NaiveDate;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 use super::Component;
-use crate::app::action::Reply;
+use crate::app::action::{ApiError, Reply};
 use crate::app::effect::{Call, Effect, LeadChange, LeadFilters, Request, Scope};
 use crate::app::live::LiveEvent;
 use crate::app::overlay::{Confirm, Field, Form, Overlay, PendingOp, PickStage, Purpose};
@@ -32,6 +33,8 @@ pub struct Leads {
     pub remote: Remote<Vec<Lead>>,
     pub view: LeadsView,
     pub detail: Remote<LeadDetail>,
+    /// The last users list the assignee chooser fetched (the chooser holds its lines).
+    pub assignees: Remote<Vec<echo5_core::users::User>>,
 }
 
 impl Leads {
@@ -166,7 +169,7 @@ impl Component for LeadsScreen {
     }
 
     fn resources(&self) -> &'static [Resource] {
-        &[Resource::Leads, Resource::LeadDetail]
+        &[Resource::Leads, Resource::LeadDetail, Resource::Assignees]
     }
 
     fn call(&self, state: &State, res: Resource) -> Option<(Call, Scope)> {
@@ -196,6 +199,7 @@ impl Component for LeadsScreen {
     ) -> Option<&'a mut dyn RemoteStatus> {
         Some(match res {
             Resource::LeadDetail => &mut state.leads.detail,
+            Resource::Assignees => &mut state.leads.assignees,
             _ => &mut state.leads.remote,
         })
     }
@@ -204,6 +208,7 @@ impl Component for LeadsScreen {
         match call {
             Call::ListLeads { .. } => Some(Resource::Leads),
             Call::GetLead { .. } => Some(Resource::LeadDetail),
+            Call::ListAssignees { .. } => Some(Resource::Assignees),
             _ => None,
         }
     }
@@ -237,6 +242,12 @@ impl Component for LeadsScreen {
     ) -> Result<Vec<Effect>, Box<Reply>> {
         let now = state.now;
         Ok(match reply {
+            Reply::Users(users) if matches!(call, Call::ListAssignees { .. }) => {
+                if admit(state, Resource::Assignees, id) {
+                    assignee::arrived(state, id, users);
+                }
+                Vec::new()
+            }
             Reply::Leads(page) => {
                 let more = matches!(
                     call,
@@ -348,6 +359,13 @@ impl Component for LeadsScreen {
             }
             other => return Err(Box::new(other)),
         })
+    }
+
+    /// A failed users fetch leaves the assignee chooser saying why, not "loading…".
+    fn answered(&self, state: &mut State, call: &Call, err: Option<&ApiError>) {
+        if let (Call::ListAssignees { tenant }, Some(e)) = (call, err) {
+            assignee::failed(state, *tenant, e.to_string());
+        }
     }
 
     fn tenant_changed(&self, state: &mut State) {
@@ -471,34 +489,50 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             }));
             Vec::new()
         }
-        Cmd::Notes | Cmd::Assign => {
+        Cmd::Assign => {
             let Some(lead) = state.leads.selected().cloned() else {
                 return Vec::new();
             };
-            let (title, field, purpose) = if cmd == Cmd::Notes {
-                (
-                    "Add a note",
-                    Field::multiline(
-                        "Note (added to the timeline; Alt-Enter: new line)",
-                        String::new(),
-                    ),
-                    Purpose::LeadNote { lead: lead.id },
-                )
-            } else {
-                (
-                    "Assignee",
-                    Field::new(
-                        "Assigned to: a user id (empty: nobody)",
-                        lead.assigned_to.map(|a| a.to_string()).unwrap_or_default(),
-                    ),
-                    Purpose::LeadAssignee { lead: lead.id },
-                )
+            let current_name = state
+                .leads
+                .detail
+                .data
+                .as_ref()
+                .filter(|d| d.lead.id == lead.id)
+                .and_then(|d| d.assignee.as_ref())
+                .map(|a| format!("{} <{}>", a.name, a.email));
+            // The open lead's detail is fresher than its row.
+            let current = state
+                .leads
+                .detail
+                .data
+                .as_ref()
+                .filter(|d| d.lead.id == lead.id)
+                .map_or(lead.assigned_to, |d| d.lead.assigned_to);
+            assignee::open(
+                state,
+                assignee::Target {
+                    lead: lead.id,
+                    tenant: lead.tenant_id,
+                    name: display_name(&lead),
+                    current,
+                    current_name,
+                },
+            )
+        }
+        Cmd::Notes => {
+            let Some(lead) = state.leads.selected().cloned() else {
+                return Vec::new();
             };
+            let field = Field::multiline(
+                "Note (added to the timeline; Alt-Enter: new line)",
+                String::new(),
+            );
             open_form(
                 state,
-                format!("{title} · {}", display_name(&lead)),
+                format!("Add a note · {}", display_name(&lead)),
                 vec![field],
-                purpose,
+                Purpose::LeadNote { lead: lead.id },
             );
             Vec::new()
         }
@@ -738,24 +772,6 @@ pub(crate) fn submit(
             Ok(vec![mutate(
                 state,
                 Call::AddNote { lead, text },
-                Resource::Leads,
-            )])
-        }
-        Purpose::LeadAssignee { lead } => {
-            let text = value(0);
-            let value = if text.is_empty() {
-                None
-            } else {
-                Some(Uuid::try_parse(text).map_err(|_| {
-                    "assigned_to must be a user id of this client (empty: nobody)".to_string()
-                })?)
-            };
-            Ok(vec![mutate(
-                state,
-                Call::PatchLead {
-                    lead,
-                    change: LeadChange::Assignee(value),
-                },
                 Resource::Leads,
             )])
         }

@@ -14,6 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use uuid::Uuid;
 
+use super::leads::assignee;
 use super::{Component, Tabs};
 use crate::app::action::Reply;
 use crate::app::effect::{Call, Effect, Scope};
@@ -442,7 +443,7 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
             let mut out = open_selected(state);
             match cmd {
                 Cmd::MoveStage => out.extend(move_stage(state)),
-                Cmd::Assign => assign(state),
+                Cmd::Assign => out.extend(assign(state)),
                 _ => note(state),
             }
             out
@@ -496,29 +497,28 @@ fn pick_stage(state: &mut State) {
     }));
 }
 
-fn assign(state: &mut State) {
+/// The assignee chooser for the open breach's lead, with its client's users.
+fn assign(state: &mut State) -> Vec<Effect> {
     let Some(b) = state.sla.open.as_ref() else {
-        return;
+        return Vec::new();
     };
-    let current = state
+    let detail = state
         .sla
         .lead
         .data
         .as_ref()
-        .filter(|d| d.lead.id == b.lead_id)
-        .and_then(|d| d.lead.assigned_to)
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    state.overlay = Some(Overlay::Form(Form {
-        title: format!("Assignee · {}", breach_name(b)),
-        fields: vec![Field::new(
-            "Assigned to: a user id (empty: nobody)",
-            current,
-        )],
-        focus: 0,
-        purpose: Purpose::LeadAssignee { lead: b.lead_id },
-        error: None,
-    }));
+        .filter(|d| d.lead.id == b.lead_id);
+    let target = assignee::Target {
+        lead: b.lead_id,
+        tenant: b.tenant.id,
+        name: breach_name(b),
+        // The breach row says whom until the lead's detail is in.
+        current: detail.map_or(b.assigned_to, |d| d.lead.assigned_to),
+        current_name: detail
+            .and_then(|d| d.assignee.as_ref())
+            .map(|a| format!("{} <{}>", a.name, a.email)),
+    };
+    assignee::open(state, target)
 }
 
 fn note(state: &mut State) {

@@ -319,10 +319,8 @@ fn on_cmd(state: &mut State, which: Which, cmd: Cmd) -> Vec<Effect> {
         Cmd::Role if which == Which::Team => {
             let selected = TENANT_ROLES.iter().position(|r| *r == u.role).unwrap_or(0);
             state.overlay = Some(Overlay::PickUser(PickUser {
-                realm,
-                user: u.id,
                 title: format!("Role of {}", u.email),
-                pick: UserPick::Role,
+                pick: UserPick::Role { realm, user: u.id },
                 choices: TENANT_ROLES
                     .iter()
                     .map(|r| r.as_str().to_string())
@@ -342,10 +340,8 @@ fn on_cmd(state: &mut State, which: Which, cmd: Cmd) -> Vec<Effect> {
                 return Vec::new();
             }
             state.overlay = Some(Overlay::PickUser(PickUser {
-                realm,
-                user: u.id,
                 title: format!("Toggle a permission of {}", u.email),
-                pick: UserPick::Permission,
+                pick: UserPick::Permission { realm, user: u.id },
                 choices: PERMISSIONS
                     .iter()
                     .map(|p| {
@@ -486,37 +482,43 @@ pub(crate) fn submit(
 
 /// Enter in the role or permission chooser.
 pub(crate) fn picked(state: &mut State, p: &PickUser) -> Vec<Effect> {
-    let change = match p.pick {
-        UserPick::Role => {
+    let (realm, user, change) = match &p.pick {
+        UserPick::Role { realm, user } => {
             let Some(role) = TENANT_ROLES.get(p.selected) else {
                 return Vec::new();
             };
-            UserChange::Role(*role)
+            (*realm, *user, UserChange::Role(*role))
         }
-        UserPick::Permission => {
+        UserPick::Permission { realm, user } => {
             let Some(perm) = PERMISSIONS.get(p.selected) else {
                 return Vec::new();
             };
-            let which = Which::of(p.realm);
+            let which = Which::of(*realm);
             let Some(u) = which
                 .users(state)
                 .remote
                 .data
                 .iter()
                 .flatten()
-                .find(|u| u.id == p.user)
+                .find(|u| u.id == *user)
             else {
                 return Vec::new();
             };
-            UserChange::Permission(*perm, !held(u, *perm))
+            (
+                *realm,
+                *user,
+                UserChange::Permission(*perm, !held(u, *perm)),
+            )
         }
+        // The lead's assignee is the Leads screen's to save.
+        UserPick::Assignee(_) => return Vec::new(),
     };
     let call = Call::PatchUser {
-        realm: p.realm,
-        user: p.user,
+        realm,
+        user,
         change,
     };
-    send(state, p.realm, call)
+    send(state, realm, call)
 }
 
 /// A confirmed deactivation or deletion.
