@@ -968,3 +968,80 @@ async fn a_role_permission_or_slug_change_applies_to_the_next_request() {
     .await;
     assert_eq!(st, StatusCode::OK);
 }
+
+/// Over HTTP, as the console reads it: a manager's event stream carries the changes of the
+/// leads assigned to them and nothing of the tenant's other leads — not their ids, not
+/// their e-mail addresses.
+#[tokio::test]
+async fn a_managers_event_stream_never_carries_another_users_lead() {
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    let mia = user(&s, "open-arms", "mia@openarms.test", "manager").await;
+    let session = login(&s, "mia@openarms.test", PASSWORD).await;
+    let mut stream = SseStream::open(
+        s.client.get(s.url("/api/v1/events")).bearer_auth(&session),
+        None,
+    )
+    .await;
+    let lead = |name: &'static str| {
+        let s = &s;
+        async move {
+            let (st, l) = s
+                .post(
+                    "/api/v1/tenants/open-arms/leads",
+                    &json!({"name": name, "email": format!("{}@leads.test", name.to_lowercase())})
+                        .to_string(),
+                )
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{l}");
+            l["id"].as_str().unwrap().to_string()
+        }
+    };
+    let theirs = lead("Theirs").await;
+    let mine = lead("Mine").await;
+    let last = lead("Last").await;
+    for (id, to) in [
+        (&theirs, json!(null)),
+        (&mine, mia["id"].clone()),
+        (&last, mia["id"].clone()),
+    ] {
+        let (st, v) = s
+            .patch(
+                &format!("/api/v1/leads/{id}"),
+                &json!({"assigned_to": to}).to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    // A note on the other lead, then one on the last: once the last one's arrives, every
+    // earlier event has been sent or withheld.
+    for id in [&theirs, &last] {
+        let (st, v) = s
+            .post(
+                &format!("/api/v1/leads/{id}/notes"),
+                r#"{"text": "called back"}"#,
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let mut seen_last = 0;
+    while seen_last < 2 {
+        let (_, e) = stream
+            .next("lead.updated")
+            .await
+            .expect("the stream is open");
+        if e.to_string().contains(&last) {
+            seen_last += 1;
+        }
+    }
+    assert!(
+        stream.all.contains(&mine),
+        "the manager's own lead is on the stream"
+    );
+    for leaked in [theirs.as_str(), "theirs@leads.test", "Theirs"] {
+        assert!(
+            !stream.all.contains(leaked),
+            "another user's lead reached a manager's stream: {leaked}"
+        );
+    }
+}
