@@ -299,9 +299,14 @@ fn check_database(db: &Path, key: &MasterKey) -> Result<u64, BackupError> {
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(sql_err(db))?;
+    // A page damaged where SQLite reads before checking (the schema, the first b-tree
+    // pages) fails the check itself rather than returning a report: it is the same finding.
     let ok: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .map_err(sql_err(db))?;
+        .map_err(|e| BackupError::Integrity {
+            path: db.into(),
+            detail: e.to_string(),
+        })?;
     if ok != "ok" {
         return Err(BackupError::Integrity {
             path: db.into(),
