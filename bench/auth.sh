@@ -7,7 +7,7 @@
 #  3. the cost of authorization on a filtered lead page: the same GET of a tenant's leads
 #     with the admin token and with a tenant admin's session, alternated twice.
 #
-# usage: bench/auth.sh [seconds per point, default 5] [connections for the page, default 16]
+# usage: [ROUNDS=2] bench/auth.sh [seconds per point, default 5] [connections for the page, default 16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -74,7 +74,7 @@ sleep 0.5
 bench "GET /healthz during the login burst, c4" 4 "$BASE/healthz"
 wait $LOGIN
 row "POST /api/v1/auth/login (correct), c4" "$(cat "$DIR/login.out")"
-for round in 1 2; do
+for round in $(seq "${ROUNDS:-2}"); do
   bench "lead page, admin token, c$CONNS ($round)" "$CONNS" "$PAGE" "$DIR/admin.lua"
   bench "lead page, tenant admin session, c$CONNS ($round)" "$CONNS" "$PAGE" "$DIR/session.lua"
 done
