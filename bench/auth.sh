@@ -47,26 +47,33 @@ LUA
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$TOKEN" >"$DIR/admin.lua"
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$SESSION" >"$DIR/session.lua"
 
-row() { # name wrk-output
+# CPU time the daemon has used so far, in clock ticks (utime + stime of /proc/PID/stat):
+# per request it is steadier than req/s on a shared machine, so both are shown.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+row() { # name wrk-output [cpu-us-per-request]
   local rps p50 p99 errs
   rps=$(echo "$2" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$2" | awk '$1=="50%" {print $2}')
   p99=$(echo "$2" | awk '$1=="99%" {print $2}')
   errs=$(echo "$2" | awk '/Non-2xx/ {print $NF}')
-  printf '%-44s %10s %10s %10s %8s\n' "$1" "$rps" "$p50" "$p99" "${errs:-0}"
+  printf '%-44s %10s %10s %10s %8s %10s\n' "$1" "$rps" "$p50" "$p99" "${errs:-0}" "${3:-}"
 }
 bench() { # name conns url [script]
-  local out
+  local out t0 n
+  t0=$(cpu_ticks)
   if [ -n "${4:-}" ]; then
     out=$(wrk -t1 -c"$2" -d"${SECS}s" --latency -s "$4" "$3")
   else
     out=$(wrk -t1 -c"$2" -d"${SECS}s" --latency "$3")
   fi
-  row "$1" "$out"
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  row "$1" "$out" "$(( ($(cpu_ticks) - t0) * TICK_US / (n > 0 ? n : 1) ))"
 }
 
 echo "echo5d users and sessions, wrk 1 thread, ${SECS}s per point"
-printf '%-44s %10s %10s %10s %8s\n' what req/s p50 p99 non-2xx
+printf '%-44s %10s %10s %10s %8s %10s\n' what req/s p50 p99 non-2xx cpu-us/req
 bench "GET /healthz alone (baseline), c4" 4 "$BASE/healthz"
 wrk -t1 -c4 -d"${SECS}s" --latency -s "$DIR/login.lua" "$BASE/api/v1/auth/login" >"$DIR/login.out" &
 LOGIN=$!
