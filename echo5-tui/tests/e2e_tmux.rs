@@ -250,26 +250,9 @@ impl Harness {
         self.start_console_polling_every(timings, 1);
     }
 
-    /// The console with `--refresh <secs>`: its automatic refresh of the screen that often.
-    fn start_console_polling_every(&mut self, timings: &Path, refresh_secs: u32) {
-        // A script, so the pane outlives the console and shows how it left the terminal:
-        // its exit code and the tty's line discipline (raw mode turns icanon and echo off).
-        let script = self.dir.path().join("console.sh");
-        let body = format!(
-            "#!/bin/sh\n\
-             unset ECHO5_TOKEN ECHO5_URL ECHO5_DATA_DIR\n\
-             ECHO5_TUI_TIMINGS='{timings}' '{tui}' --url 'http://127.0.0.1:{port}' \
-             --data-dir '{dir}' --refresh {refresh_secs}\n\
-             rc=$?\n\
-             echo \"TUI_EXIT=$rc\"\n\
-             echo \"TTY $(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' ')\"\n\
-             exec sleep 600\n",
-            timings = timings.display(),
-            tui = binary("echo5-tui").display(),
-            port = self.port,
-            dir = self.dir.path().display(),
-        );
-        std::fs::write(&script, body).expect("write script");
+    /// Writes `body` to `script` and runs it in a new 120x40 tmux session `e2e`.
+    fn run_in_tmux(&mut self, script: &Path, body: &str) {
+        std::fs::write(script, body).expect("write script");
         let script = script.display().to_string();
         self.tmux(&[
             "-f",
@@ -289,11 +272,32 @@ impl Harness {
         self.socket_path = Some(PathBuf::from(path.trim()));
     }
 
+    /// The console with `--refresh <secs>`: its automatic refresh of the screen that often.
+    fn start_console_polling_every(&mut self, timings: &Path, refresh_secs: u32) {
+        // A script, so the pane outlives the console and shows how it left the terminal:
+        // its exit code and the tty's line discipline (raw mode turns icanon and echo off).
+        let script = self.dir.path().join("console.sh");
+        let body = format!(
+            "#!/bin/sh\n\
+             unset ECHO5_TOKEN ECHO5_URL ECHO5_DATA_DIR\n\
+             ECHO5_TUI_TIMINGS='{timings}' '{tui}' --url 'http://127.0.0.1:{port}' \
+             --data-dir '{dir}' --refresh {refresh_secs}\n\
+             rc=$?\n\
+             echo \"TUI_EXIT=$rc\"\n\
+             echo \"TTY $(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' ')\"\n\
+             exec sleep 600\n",
+            timings = timings.display(),
+            tui = binary("echo5-tui").display(),
+            port = self.port,
+            dir = self.dir.path().display(),
+        );
+        self.run_in_tmux(&script, &body);
+    }
+
     /// A tenant user with a password, made the way a tenant admin does it: invited with the
     /// admin token (`POST /api/v1/tenants/{t}/users`), the invitation link's token accepted
     /// with `password` (`POST /api/v1/auth/accept-invite`). For the `--login` walks (a
     /// manager sees only assigned leads; an agent cannot move one).
-    #[allow(dead_code)]
     fn tenant_user(&self, tenant: &str, email: &str, role: &str, password: &str) -> Value {
         let created = self.post(
             &format!("/api/v1/tenants/{tenant}/users"),
@@ -327,7 +331,6 @@ impl Harness {
 
     /// The console as `email` (`--login`, no admin token anywhere it could find): the
     /// password typed into its dialog and Enter, then waits for the dialog to go.
-    #[allow(dead_code)]
     fn start_console_as(&mut self, email: &str, password: &str) {
         let script = self.dir.path().join("console-login.sh");
         let body = format!(
@@ -340,24 +343,7 @@ impl Harness {
             tui = binary("echo5-tui").display(),
             port = self.port,
         );
-        std::fs::write(&script, body).expect("write script");
-        let script = script.display().to_string();
-        self.tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "sh",
-            &script,
-        ]);
-        let path = self.tmux(&["display-message", "-p", "#{socket_path}"]);
-        self.socket_path = Some(PathBuf::from(path.trim()));
+        self.run_in_tmux(&script, &body);
         self.wait_text("Log in to Echo5");
         self.typ(password);
         let typed = self.screen();

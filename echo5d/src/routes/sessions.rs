@@ -163,7 +163,7 @@ pub async fn login(
     }))
 }
 
-/// Ends this session at once.
+/// Ends the caller's login session at once.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     security(("admin_token" = [])),
     responses(

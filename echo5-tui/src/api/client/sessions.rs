@@ -104,6 +104,6 @@ impl Client {
         let me = self.send::<Me>(self.req(Method::GET, ME_PATH)).await?;
         me.user
             .map(|u| Reply::Me(Box::new(u)))
-            .ok_or_else(|| ApiError::Decode("GET /api/v1/me named no user for this session".into()))
+            .ok_or_else(|| ApiError::Decode("GET /api/v1/me named no user for the login".into()))
     }
 }
