@@ -39,5 +39,6 @@ pub mod tokens;
 pub mod usage;
 pub mod users;
 pub mod validate;
+pub mod webhooks;
 
 pub use error::{DomainError, ErrorBody, ErrorDetail};
