@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::passwords::Password;
 use crate::secret::Secret;
+use crate::sessions::ThrottlePolicy;
 use crate::tokens::TokenKind;
 
 /// An invitation link works this long (the invitee may read the e-mail days later).
@@ -13,6 +14,28 @@ pub const INVITE_VALID: TimeDelta = TimeDelta::hours(72);
 /// A reset link works this long: whoever asks is at their mailbox now, and a reset link
 /// left in a mailbox is a way into the account.
 pub const RESET_VALID: TimeDelta = TimeDelta::hours(1);
+
+/// Reset requests for one address: after 3 within 15 minutes no further link is mailed
+/// until the oldest leaves the window. The answer stays 202 either way, so it tells nothing
+/// about the address; the cap only stops anyone from filling a mailbox with reset mails.
+pub const RESETS_PER_ADDRESS: ThrottlePolicy = ThrottlePolicy {
+    window: TimeDelta::minutes(15),
+    slow_after: usize::MAX,
+    first_delay: TimeDelta::zero(),
+    max_delay: TimeDelta::zero(),
+    lock_after: 3,
+};
+
+/// Reset requests from one client address: after 10 within 15 minutes the client is
+/// answered 429 with `Retry-After`. This limit says nothing about any account, so the
+/// client may be told.
+pub const RESETS_PER_CLIENT: ThrottlePolicy = ThrottlePolicy {
+    window: TimeDelta::minutes(15),
+    slow_after: usize::MAX,
+    first_delay: TimeDelta::zero(),
+    max_delay: TimeDelta::zero(),
+    lock_after: 10,
+};
 
 /// What a single-use link is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,5 +168,38 @@ mod tests {
             "{shown}"
         );
         assert_eq!(a.token.expose(), "e5i_abc");
+    }
+
+    #[test]
+    fn a_fourth_reset_for_an_address_and_an_eleventh_from_a_client_are_held_back() {
+        use crate::sessions::LoginGate;
+        let now = at(10);
+        let minutes_ago = |m: i64| now - TimeDelta::minutes(m);
+        let three: Vec<_> = (1..=3).map(minutes_ago).collect();
+        assert_eq!(RESETS_PER_ADDRESS.gate(&three[..2], now), LoginGate::Open);
+        // Held until the oldest of the three (3 minutes ago) leaves the 15-minute window.
+        assert_eq!(
+            RESETS_PER_ADDRESS.gate(&three, now),
+            LoginGate::Locked {
+                retry_after_secs: 12 * 60
+            }
+        );
+        let old: Vec<_> = (15..=17).map(minutes_ago).collect();
+        assert_eq!(RESETS_PER_ADDRESS.gate(&old, now), LoginGate::Open);
+        let ten: Vec<_> = (1..=10).map(minutes_ago).collect();
+        assert_eq!(RESETS_PER_CLIENT.gate(&ten[..9], now), LoginGate::Open);
+        assert!(matches!(
+            RESETS_PER_CLIENT.gate(&ten, now),
+            LoginGate::Locked { .. }
+        ));
+    }
+
+    #[test]
+    fn reset_counters_share_the_login_failures_window() {
+        // Their rows share one table, which each insert prunes to the window of its own
+        // policy: a longer reset window would lose rows to a login's prune.
+        let login = ThrottlePolicy::default().window;
+        assert_eq!(RESETS_PER_ADDRESS.window, login);
+        assert_eq!(RESETS_PER_CLIENT.window, login);
     }
 }

@@ -56,6 +56,10 @@ pub enum ThrottleKey {
     /// The address as typed, compared without case.
     Email(String),
     Ip(std::net::IpAddr),
+    /// Password-reset requests for an address (the same table and window as logins).
+    ResetEmail(String),
+    /// Password-reset requests from a client address.
+    ResetIp(std::net::IpAddr),
 }
 
 impl ThrottleKey {
@@ -63,6 +67,8 @@ impl ThrottleKey {
         match self {
             ThrottleKey::Email(e) => format!("email:{}", e.trim().to_lowercase()),
             ThrottleKey::Ip(ip) => format!("ip:{ip}"),
+            ThrottleKey::ResetEmail(e) => format!("reset-email:{}", e.trim().to_lowercase()),
+            ThrottleKey::ResetIp(ip) => format!("reset-ip:{ip}"),
         }
     }
 }
@@ -229,8 +235,8 @@ impl Store {
         .await
     }
 
-    /// Records a failed login for `key` and returns its failures within the policy's
-    /// window, oldest first (what `ThrottlePolicy::gate` decides on). Keeps only the last
+    /// Records a failed login (or, for the reset keys, a reset request) for `key` and
+    /// returns its entries within the policy's window, oldest first (what `ThrottlePolicy::gate` decides on). Keeps only the last
     /// `failures_kept` of them, and drops every key's failures older than the window.
     pub async fn record_login_failure(
         &self,

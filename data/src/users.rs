@@ -423,6 +423,26 @@ impl Store {
         .await
     }
 
+    /// Replaces `id`'s hash with `fresh` (the same password, today's parameters) if it is
+    /// still `stale`, so a password changed meanwhile is never overwritten. Sessions stay;
+    /// no audit row, since nothing a user or an auditor cares about changed. Returns
+    /// whether it was replaced.
+    pub async fn rehash_password(
+        &self,
+        id: UserId,
+        stale: PasswordHash,
+        fresh: PasswordHash,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c| {
+            Ok(c.prepare_cached(
+                "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+            )?
+            .execute(params![id.to_string(), stale.as_phc(), fresh.as_phc()])?
+                == 1)
+        })
+        .await
+    }
+
     /// Stores a new password hash for `id` and ends the user's sessions, all but `keep`
     /// (the session that changed the password, if one did). Returns how many ended.
     pub async fn set_password(

@@ -42,6 +42,9 @@ pub enum ApiError {
     /// Too many failed logins for this e-mail address or from this client.
     #[error("too many failed logins; retry in {retry_after_secs} s")]
     LoginLocked { retry_after_secs: u64 },
+    /// Too many password-reset requests from this client.
+    #[error("too many password-reset requests from this address; retry in {retry_after_secs} s")]
+    ResetsLocked { retry_after_secs: u64 },
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error(transparent)]
@@ -118,6 +121,12 @@ impl ApiError {
             ApiError::LoginLocked { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_login_attempts",
+                self.to_string(),
+                None,
+            ),
+            ApiError::ResetsLocked { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_reset_requests",
                 self.to_string(),
                 None,
             ),
@@ -236,7 +245,8 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::AuthThrottled { retry_after_secs }
-            | ApiError::LoginLocked { retry_after_secs } => {
+            | ApiError::LoginLocked { retry_after_secs }
+            | ApiError::ResetsLocked { retry_after_secs } => {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, retry_after(retry_after_secs));
             }

@@ -487,6 +487,141 @@ async fn invitation_and_reset_links_work_once_and_expire() {
     );
 }
 
+/// Reset mails to `to` (not the invitation) once at least `n` have arrived.
+async fn reset_mails_to(sink: &SmtpSink, to: &str, n: usize) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = sink
+            .mails()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.contains(to)) && m.decoded().contains("#token=e5r_"))
+            .count();
+        if got >= n {
+            return got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reset mail #{n} to {to}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn reset_requests_are_capped_per_address_and_per_client() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let s = TestServer::start_with(|a| a.smtp_url = Some(Secret::new(url))).await;
+    two_tenants(&s).await;
+    user(&s, "open-arms", "rae@openarms.test", "agent").await;
+    let ask = |email: &'static str| {
+        let s = &s;
+        async move {
+            raw(
+                s,
+                Method::POST,
+                "/api/v1/auth/password-reset",
+                None,
+                Some(json!({ "email": email })),
+            )
+            .await
+        }
+    };
+
+    // Five requests for one address: all answered 202, three links mailed. The cap is
+    // decided before each answer, so nothing from the 4th and 5th can arrive later.
+    for _ in 0..5 {
+        assert_eq!(ask("Rae@openarms.test").await.0, StatusCode::ACCEPTED);
+    }
+    assert_eq!(reset_mails_to(&sink, "rae@openarms.test", 3).await, 3);
+    // 15 minutes on, the address gets a link again: the 4th mail is the one asked for now.
+    s.clock.advance(TimeDelta::minutes(15));
+    assert_eq!(ask("rae@openarms.test").await.0, StatusCode::ACCEPTED);
+    assert_eq!(reset_mails_to(&sink, "rae@openarms.test", 4).await, 4);
+
+    // The client's first five requests have left the window, the 6th is in it; 9 more are
+    // answered, the 11th is 429 with a body naming the problem and a Retry-After, whatever
+    // the address.
+    for _ in 0..9 {
+        assert_eq!(ask("nobody@openarms.test").await.0, StatusCode::ACCEPTED);
+    }
+    let (st, headers, body) = ask("someone-else@openarms.test").await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("too_many_reset_requests"), "{body}");
+    let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    s.clock.advance(TimeDelta::minutes(15));
+    assert_eq!(ask("rae@openarms.test").await.0, StatusCode::ACCEPTED);
+    assert_eq!(reset_mails_to(&sink, "rae@openarms.test", 5).await, 5);
+    assert_eq!(reset_mails_to(&sink, "rae@openarms.test", 5).await, 5);
+}
+
+#[tokio::test]
+async fn a_login_redoes_a_hash_made_with_older_parameters_and_keeps_sessions() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    use argon2::{Algorithm, Argon2, Params, Version};
+    use echo5_core::passwords::{self, PasswordHash};
+    let s = TestServer::start().await;
+    two_tenants(&s).await;
+    let created = user(&s, "open-arms", "old@openarms.test", "agent").await;
+    let id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let weak = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(8 * 1024, 1, 1, None).unwrap(),
+    );
+    let salt = SaltString::encode_b64(&[9u8; 16]).unwrap();
+    let old = PasswordHash::from_phc(
+        weak.hash_password(PASSWORD.as_bytes(), &salt)
+            .unwrap()
+            .to_string(),
+    )
+    .unwrap();
+    s.state
+        .store
+        .set_password("system".into(), id, old.clone(), None)
+        .await
+        .unwrap();
+    let stored = || async {
+        s.state
+            .store
+            .find_user_by_email("old@openarms.test".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .unwrap()
+    };
+    assert!(passwords::needs_rehash(&stored().await));
+
+    let first = login(&s, "old@openarms.test", PASSWORD).await;
+    let fresh = stored().await;
+    assert!(fresh != old, "the old hash is still stored");
+    assert!(!passwords::needs_rehash(&fresh));
+    // The same password, and the session the login made still works.
+    let second = login(&s, "old@openarms.test", PASSWORD).await;
+    assert_eq!(
+        stored().await.as_phc(),
+        fresh.as_phc(),
+        "redone once, not at every login"
+    );
+    for token in [&first, &second] {
+        assert_eq!(
+            call(&s, Method::GET, "/api/v1/me", token, None).await.0,
+            StatusCode::OK
+        );
+    }
+    // A wrong password never rewrites the hash.
+    s.state
+        .store
+        .set_password("system".into(), id, old.clone(), None)
+        .await
+        .unwrap();
+    let (st, _, _) = login_raw(&s, "old@openarms.test", NEW_PASSWORD).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored().await.as_phc(), old.as_phc());
+}
+
 #[tokio::test]
 async fn a_read_scoped_token_reads_and_never_writes() {
     let s = TestServer::start().await;

@@ -11,15 +11,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use echo5_core::ErrorBody;
 use echo5_core::authorization::{Actor, ActorKind};
-use echo5_core::invites::{AcceptInvite, LinkPurpose, PasswordResetConfirm, PasswordResetRequest};
+use echo5_core::invites::{
+    AcceptInvite, LinkPurpose, PasswordResetConfirm, PasswordResetRequest, RESETS_PER_ADDRESS,
+    RESETS_PER_CLIENT,
+};
 use echo5_core::passwords::{self, Password, PasswordHash};
 use echo5_core::secret::Secret;
+use echo5_core::sessions::LoginGate;
 use echo5_core::tokens;
 use echo5_core::users::User;
+use echo5_data::sessions::ThrottleKey;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::password_work;
+use crate::routes::sessions::client_ip;
 use crate::state::AppState;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -171,32 +177,63 @@ pub async fn accept_invite(
 
 /// Asks for a password-reset link by e-mail. Always 202, whether the address has an
 /// account or not; the link (valid 1 hour, single use) goes only to the address itself.
+/// At most 3 links per address are mailed within 15 minutes (further requests still answer
+/// 202); a client asking more than 10 times within 15 minutes is answered 429.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "If the address has an account, a link is on its way"),
-        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody)))]
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 429, description = "Too many reset requests from this client (`too_many_reset_requests`); see Retry-After",
+            headers(("Retry-After" = u64, description = "Seconds to wait")), body = ErrorBody)))]
 pub async fn password_reset(
     State(state): State<AppState>,
+    ext: axum::http::Extensions,
     ApiJson(input): ApiJson<PasswordResetRequest>,
-) -> StatusCode {
-    // Looked up and mailed after the answer, so its timing says nothing about the address.
+) -> ApiResult<StatusCode> {
+    if let Some(ip) = client_ip(&ext) {
+        let now = state.store.now();
+        let key = ThrottleKey::ResetIp(ip);
+        let since = now - RESETS_PER_CLIENT.window;
+        let asked = state.store.login_failures(key.clone(), since).await?;
+        if let LoginGate::Locked { retry_after_secs } = RESETS_PER_CLIENT.gate(&asked, now) {
+            return Err(ApiError::ResetsLocked { retry_after_secs });
+        }
+        state
+            .store
+            .record_login_failure(key, RESETS_PER_CLIENT)
+            .await?;
+    }
+    // Counted before the answer (for unknown addresses too, so the cap says nothing about
+    // accounts); looked up and mailed after it, so its timing says nothing either.
     let email = input.email.trim().to_lowercase();
+    let now = state.store.now();
+    let key = ThrottleKey::ResetEmail(email.clone());
+    let since = now - RESETS_PER_ADDRESS.window;
+    let asked = state.store.login_failures(key.clone(), since).await?;
+    if let LoginGate::Locked { .. } = RESETS_PER_ADDRESS.gate(&asked, now) {
+        tracing::info!("password reset: this address had its links for now; none mailed");
+        return Ok(StatusCode::ACCEPTED);
+    }
+    state
+        .store
+        .record_login_failure(key, RESETS_PER_ADDRESS)
+        .await?;
     tokio::spawn(async move {
-        let found = match state.store.find_user_by_email(email).await {
-            Ok(found) => found,
-            Err(error) => {
-                tracing::warn!(%error, "password reset: cannot look the address up");
-                return;
-            }
-        };
-        let Some(c) = found.filter(|c| c.user.active) else {
-            return;
-        };
-        if let Err(error) = issue(&state, "system".into(), &c.user, LinkPurpose::Reset).await {
-            tracing::warn!(user = %c.user.id, %error, "password reset: no link issued");
+        if let Err(error) = mail_reset_link(&state, email).await {
+            tracing::warn!(%error, "password reset: no link issued");
         }
     });
-    StatusCode::ACCEPTED
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Mails a reset link to `email` when it names an active account.
+async fn mail_reset_link(state: &AppState, email: String) -> ApiResult<()> {
+    let found = state.store.find_user_by_email(email).await?;
+    let Some(c) = found.filter(|c| c.user.active) else {
+        return Ok(());
+    };
+    issue(state, "system".into(), &c.user, LinkPurpose::Reset).await?;
+    Ok(())
 }
 
 /// Sets a new password with a reset link, and ends the user's sessions. The link works

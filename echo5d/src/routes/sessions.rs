@@ -116,12 +116,25 @@ pub async fn login(
         .filter(|c| c.user.active)
         .and_then(|c| c.password_hash.clone());
     let password = input.password;
-    // The same work whether or not the address has a usable account.
-    let verified = password_work::run(&state, move || match &stored {
-        Some(h) => passwords::verify(&password, h),
-        None => passwords::verify_unknown_user(&password),
+    // The same work whether or not the address has a usable account. A hash made with
+    // older parameters is redone while the password is at hand (only after a match, so an
+    // unknown address still costs exactly one verification).
+    let (verified, rehashed) = password_work::run(&state, move || match stored {
+        Some(h) => {
+            let ok = passwords::verify(&password, &h);
+            let fresh = (ok && passwords::needs_rehash(&h))
+                .then(|| passwords::hash(&password).ok())
+                .flatten();
+            (ok, fresh.map(|f| (h, f)))
+        }
+        None => (passwords::verify_unknown_user(&password), None),
     })
     .await?;
+    if let (Some((stale, fresh)), Some(c)) = (rehashed, &found)
+        && state.store.rehash_password(c.user.id, stale, fresh).await?
+    {
+        tracing::info!(user = %c.user.id, "password hash redone with today's parameters");
+    }
     let user = match found {
         Some(c) if verified => c.user,
         _ => {
