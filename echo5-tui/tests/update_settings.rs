@@ -172,3 +172,35 @@ fn the_phone_country_is_checked_upper_cased_and_sent_alone() {
     assert!(requests(&fx).is_empty());
     assert!(s.overlay.is_none());
 }
+
+#[test]
+fn auto_assign_switches_after_a_confirmation_and_clears_to_none() {
+    use echo5_core::assignment::AutoAssign;
+    let mut s = on_tenant_screen('4');
+    for _ in 0..4 {
+        update(&mut s, key('j'));
+    }
+    // Off: x has nothing to clear; Enter offers round robin, and only y sends it.
+    assert!(update(&mut s, key('x')).is_empty());
+    assert!(s.overlay.is_none());
+    update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(s.overlay, Some(Overlay::Confirm(_))));
+    assert!(requests(&update(&mut s, code(KeyCode::Esc))).is_empty());
+    assert!(s.overlay.is_none());
+    update(&mut s, code(KeyCode::Enter));
+    let fx = update(&mut s, key('y'));
+    assert_eq!(
+        patch(&fx),
+        SettingsChange::AutoAssign(AutoAssign::RoundRobin)
+    );
+    let mut saved = open_arms_settings();
+    saved.auto_assign = AutoAssign::RoundRobin;
+    answer(&mut s, &requests(&fx)[0], Ok(Reply::SettingsSaved(saved)));
+    // On: Enter offers none, and so does x.
+    update(&mut s, code(KeyCode::Enter));
+    let fx = update(&mut s, key('y'));
+    assert_eq!(patch(&fx), SettingsChange::AutoAssign(AutoAssign::None));
+    update(&mut s, key('x'));
+    let fx = update(&mut s, key('y'));
+    assert_eq!(patch(&fx), SettingsChange::AutoAssign(AutoAssign::None));
+}

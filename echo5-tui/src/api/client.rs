@@ -666,6 +666,7 @@ pub fn settings_body(change: &SettingsChange) -> SettingsPatch {
         SettingsChange::SpamKeywords(k) => p.spam_keywords = Some(k.clone()),
         SettingsChange::ManagerEmail(e) => p.manager_email = Some(e.clone()),
         SettingsChange::DefaultCountry(c) => p.default_country = Some(c.clone()),
+        SettingsChange::AutoAssign(a) => p.auto_assign = Some(a.as_str().to_string()),
         SettingsChange::MetaAccessToken(t) => p.meta_access_token = secret_update(t),
         SettingsChange::GoogleAds(g) => p.google_ads = secret_update(g),
     }
@@ -721,6 +722,12 @@ mod tests {
     #[test]
     fn settings_bodies_match_the_patch_shape() {
         assert_eq!(body(SettingsChange::SlaHours(4)), json!({"sla_hours": 4}));
+        assert_eq!(
+            body(SettingsChange::AutoAssign(
+                echo5_core::assignment::AutoAssign::RoundRobin
+            )),
+            json!({"auto_assign": "round_robin"})
+        );
         assert_eq!(
             body(SettingsChange::ManagerEmail(None)),
             json!({"manager_email": null})

@@ -468,6 +468,7 @@ pub enum SettingsChange {
     ManagerEmail(Option<String>),
     /// ISO 3166 alpha-2, checked with core's rule.
     DefaultCountry(String),
+    AutoAssign(echo5_core::assignment::AutoAssign),
     /// `None` clears it.
     MetaAccessToken(Option<Secret<String>>),
     /// `None` clears it.

@@ -1,8 +1,10 @@
-//! Settings: SLA hours, spam keywords, manager email, and the two write-only secrets.
+//! Settings: SLA hours, spam keywords, manager email, phone country, auto-assignment, and
+//! the two write-only secrets.
 
 mod view;
 
 use crossterm::event::KeyCode;
+use echo5_core::assignment::AutoAssign;
 use echo5_core::secret::Secret;
 use echo5_core::settings::{GoogleAdsConfig, TenantSettings, check_country};
 use echo5_core::validate;
@@ -130,15 +132,17 @@ pub enum Row {
     SpamKeywords,
     ManagerEmail,
     DefaultCountry,
+    AutoAssign,
     Secret(SecretField),
 }
 
 impl Row {
-    pub const ALL: [Row; 6] = [
+    pub const ALL: [Row; 7] = [
         Row::SlaHours,
         Row::SpamKeywords,
         Row::ManagerEmail,
         Row::DefaultCountry,
+        Row::AutoAssign,
         Row::Secret(SecretField::MetaAccessToken),
         Row::Secret(SecretField::GoogleAds),
     ];
@@ -149,6 +153,7 @@ impl Row {
             Row::SpamKeywords => "Spam keywords",
             Row::ManagerEmail => "Manager email",
             Row::DefaultCountry => "Phone country",
+            Row::AutoAssign => "Auto-assign",
             Row::Secret(f) => f.label(),
         }
     }
@@ -166,8 +171,28 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
         return Vec::new();
     };
     match cmd {
+        // Two values: Enter offers the other one.
+        Cmd::Edit if row == Row::AutoAssign => {
+            let (next, message) = match cur.auto_assign {
+                AutoAssign::None => (
+                    AutoAssign::RoundRobin,
+                    "Give each new lead to the next active manager, in turn?",
+                ),
+                AutoAssign::RoundRobin => (
+                    AutoAssign::None,
+                    "Stop assigning new leads? They will wait unassigned.",
+                ),
+            };
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: format!("Auto-assign: {}", next.as_str()),
+                message: message.to_string(),
+                op: PendingOp::Settings(SettingsChange::AutoAssign(next)),
+            }));
+            return Vec::new();
+        }
         Cmd::Edit => {
             let (title, fields, purpose) = match row {
+                Row::AutoAssign => return Vec::new(),
                 Row::SlaHours => (
                     "SLA hours".to_string(),
                     vec![Field::new("Hours (1-720)", cur.sla_hours.to_string())],
@@ -230,6 +255,14 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                     );
                     return Vec::new();
                 }
+                Row::AutoAssign if cur.auto_assign == AutoAssign::None => {
+                    state.toast(ToastLevel::Info, "auto-assignment is already off");
+                    return Vec::new();
+                }
+                Row::AutoAssign => (
+                    "Stop assigning new leads? They will wait unassigned.".to_string(),
+                    SettingsChange::AutoAssign(AutoAssign::None),
+                ),
                 Row::SpamKeywords => (
                     "Remove every spam keyword?".to_string(),
                     SettingsChange::SpamKeywords(Vec::new()),

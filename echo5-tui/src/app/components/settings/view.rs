@@ -32,6 +32,9 @@ fn explain(f: Field) -> &'static str {
         Field::DefaultCountry => {
             "Phones without a country code are read as numbers of this country (ISO code) and stored in E.164."
         }
+        Field::AutoAssign => {
+            "round_robin: each new lead goes to the next active manager, in turn. none: leads wait unassigned. Enter switches."
+        }
         Field::Secret(SecretField::MetaAccessToken) => {
             "Write-only: Enter replaces it, x removes it. The daemon never shows it again."
         }
@@ -81,6 +84,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 Field::Secret(SecretField::MetaAccessToken) => secret_span(&s.meta_access_token),
                 Field::Secret(SecretField::GoogleAds) => secret_span(&s.google_ads),
                 Field::DefaultCountry => Span::raw(s.default_country.clone()),
+                Field::AutoAssign => match s.auto_assign {
+                    echo5_core::assignment::AutoAssign::None => Span::styled("none", theme::dim()),
+                    a => Span::raw(a.as_str()),
+                },
             };
             Row::new(vec![
                 Cell::from(format!(" {}", f.label())),
