@@ -127,6 +127,8 @@ fn a_manager_sees_their_lead_screens_and_nothing_of_settings_or_the_platform() {
     for k in ["m", "n", "a"] {
         assert!(keys.contains(&k.to_string()), "{k} missing: {keys:?}");
     }
+    // Erasing needs delete_leads, which a manager's role does not give.
+    refused(&mut s, key('D'));
 }
 
 #[test]
@@ -187,6 +189,21 @@ fn a_tenant_admin_has_the_tenant_screens_and_its_team_but_not_the_platform() {
     ] {
         assert!(v.contains(&shown), "{shown:?} missing");
     }
+    // A tenant admin may erase a lead: D asks to confirm.
+    let fx = update(&mut s, key('6'));
+    assert_eq!(s.screen, Screen::Leads);
+    settle(&mut s, fx);
+    assert!(!s.leads.rows().is_empty());
+    update(&mut s, key('D'));
+    assert!(
+        matches!(
+            s.overlay,
+            Some(echo5_tui::app::overlay::Overlay::Confirm(_))
+        ),
+        "{:?}",
+        s.overlay
+    );
+    update(&mut s, code(KeyCode::Esc));
     for hidden in [
         Screen::Dashboard,
         Screen::Platform,

@@ -237,6 +237,51 @@ fn m_moves_the_lead_to_a_picked_stage() {
 }
 
 #[test]
+fn shift_d_erases_the_lead_after_a_confirmation() {
+    let mut s = on_leads();
+    update(&mut s, key('j'));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    assert!(s.leads.view.detail_open);
+    // Asked first; n sends nothing and keeps the lead.
+    assert!(requests(&update(&mut s, key('D'))).is_empty());
+    match &s.overlay {
+        Some(Overlay::Confirm(c)) => assert!(c.message.contains("cannot be undone"), "{c:?}"),
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+    assert!(requests(&update(&mut s, key('n'))).is_empty());
+    assert!(s.overlay.is_none());
+    assert_eq!(s.leads.rows().len(), 6);
+    // y erases the lead under the cursor.
+    update(&mut s, key('D'));
+    let fx = update(&mut s, key('y'));
+    let req = requests(&fx);
+    assert_eq!(req[0].call, Call::DeleteLead { lead: lead_id(2) });
+    let more = answer(&mut s, &req[0], Ok(Reply::LeadErased { lead: lead_id(2) }));
+    assert_eq!(s.leads.rows().len(), 5);
+    assert!(s.leads.rows().iter().all(|l| l.id != lead_id(2)));
+    assert!(!s.leads.view.detail_open, "its pane closed with it");
+    assert!(s.toasts.iter().any(|t| t.text == "lead erased"));
+    assert!(calls(&more).contains(&Call::ListStages {
+        tenant: tenant_id(1)
+    }));
+    // The cursor stays in range after the last row goes.
+    update(&mut s, key('G'));
+    update(&mut s, key('D'));
+    let fx = update(&mut s, key('y'));
+    let last = match &requests(&fx)[0].call {
+        Call::DeleteLead { lead } => *lead,
+        other => panic!("{other:?}"),
+    };
+    answer(
+        &mut s,
+        &requests(&fx)[0],
+        Ok(Reply::LeadErased { lead: last }),
+    );
+    assert_eq!(s.leads.view.list.selected, 3);
+}
+
+#[test]
 fn n_adds_a_note_and_a_blank_one_is_refused() {
     let mut s = on_leads();
     update(&mut s, key('n'));

@@ -337,6 +337,10 @@ impl Client {
                 .send::<LeadDetail>(self.req(Method::GET, &format!("/api/v1/leads/{lead}")))
                 .await
                 .map(|d| Reply::Lead(Box::new(d))),
+            Call::DeleteLead { lead } => self
+                .send_empty(self.req(Method::DELETE, &format!("/api/v1/leads/{lead}")))
+                .await
+                .map(|()| Reply::LeadErased { lead: *lead }),
             Call::PatchLead { lead, change } => {
                 let body = lead_patch(change);
                 self.send::<LeadDetail>(

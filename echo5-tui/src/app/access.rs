@@ -115,6 +115,7 @@ pub fn cmd_need(screen: Screen, cmd: Cmd) -> Option<(Subject, Action, Place)> {
         (Screen::Leads, Cmd::MoveStage | Cmd::Notes | Cmd::Assign | Cmd::NotSpam | Cmd::Add)
         | (Screen::Breaches, Cmd::MoveStage | Cmd::Notes | Cmd::Assign)
         | (Screen::Overview, Cmd::Add) => (Subject::Leads, Write, T),
+        (Screen::Leads, Cmd::Delete) => (Subject::Leads, Delete, T),
         (Screen::Breaches, Cmd::Scope) => (Subject::Leads, Read, P),
         (Screen::Overview, Cmd::OpenLeads) => (Subject::Leads, Read, T),
         (Screen::Overview, Cmd::OpenAnalytics) => (Subject::Analytics, Read, T),

@@ -126,6 +126,9 @@ pub enum Reply {
     LeadSaved(Box<LeadDetail>),
     /// A lead entered by hand.
     LeadAdded(Box<LeadDetail>),
+    LeadErased {
+        lead: Uuid,
+    },
     NoteAdded {
         lead: Uuid,
         note: Note,

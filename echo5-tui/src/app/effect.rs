@@ -154,6 +154,10 @@ pub enum Call {
         lead: Uuid,
         change: LeadChange,
     },
+    /// Erases a lead for good (`DELETE /api/v1/leads/{id}`).
+    DeleteLead {
+        lead: Uuid,
+    },
     /// The first page of breaches, most overdue first; `tenant: None` for all tenants.
     ListBreaches {
         tenant: Option<Uuid>,

@@ -340,6 +340,10 @@ pub enum PendingOp {
         realm: UserRealm,
         user: Uuid,
     },
+    /// Erase a lead, its notes and its history.
+    EraseLead {
+        lead: Uuid,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

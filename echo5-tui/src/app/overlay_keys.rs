@@ -399,6 +399,7 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
             tenants::perform(state, op)
         }
         PendingOp::OverwriteCsv(path) => leads::export(state, path, true),
+        PendingOp::EraseLead { lead } => leads::erase(state, lead),
         op @ (PendingOp::User { .. } | PendingOp::DeleteUser { .. }) => users::perform(state, op),
     }
 }

@@ -1,7 +1,8 @@
 //! Leads: the selected tenant's leads page by page (All leads, every tenant's, is [`all`]),
 //! a search and filters sent to the daemon, new leads merged in live at the top, the detail
 //! pane with the lead's timeline (notes and stage moves), and what an operator does to a
-//! lead: move it, note it, assign it, clear a spam flag, enter one by hand, export the list.
+//! lead: move it, note it, assign it, clear a spam flag, enter one by hand, erase it, export
+//! the list.
 
 pub mod all;
 pub(crate) mod assignee;
@@ -82,6 +83,7 @@ const BINDINGS: &[Binding] = &[
     b(&[ch('u')], Cmd::NotSpam, "not spam (clear the flag)", false),
     b(&[ch('c')], Cmd::Add, "new lead", false),
     b(&[ch('e')], Cmd::Export, "export CSV", false),
+    b(&[ch('D')], Cmd::Delete, "erase lead", false),
 ];
 
 impl Component for LeadsScreen {
@@ -215,9 +217,10 @@ impl Component for LeadsScreen {
 
     fn touched_by(&self, call: &Call) -> Option<Resource> {
         match call {
-            Call::PatchLead { .. } | Call::CreateLead { .. } | Call::AddNote { .. } => {
-                Some(Resource::Leads)
-            }
+            Call::PatchLead { .. }
+            | Call::CreateLead { .. }
+            | Call::AddNote { .. }
+            | Call::DeleteLead { .. } => Some(Resource::Leads),
             // The export changes nothing on the daemon; its answer is found by its kind.
             _ => None,
         }
@@ -323,6 +326,12 @@ impl Component for LeadsScreen {
                     fetch(state, Resource::Leads, true).into_iter().collect();
                 out.extend(fetch(state, Resource::Stages, true));
                 out
+            }
+            Reply::LeadErased { lead } => {
+                state.toast(ToastLevel::Info, "lead erased");
+                forget(state, lead);
+                // Lead counts per stage changed.
+                fetch(state, Resource::Stages, true).into_iter().collect()
             }
             Reply::NoteAdded { lead, note } => {
                 state.toast(ToastLevel::Info, "note added");
@@ -519,6 +528,20 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                     current_name,
                 },
             )
+        }
+        Cmd::Delete => {
+            let Some(lead) = state.leads.selected() else {
+                return Vec::new();
+            };
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Erase lead".into(),
+                message: format!(
+                    "Erase {} with its notes and history? This cannot be undone. (y/n)",
+                    display_name(lead)
+                ),
+                op: PendingOp::EraseLead { lead: lead.id },
+            }));
+            Vec::new()
         }
         Cmd::Notes => {
             let Some(lead) = state.leads.selected().cloned() else {
@@ -882,4 +905,29 @@ fn parse_filters(state: &State, values: &[String]) -> Result<LeadFilters, String
         from,
         to,
     })
+}
+
+/// Sends the erasure of `lead` (confirmed in the modal).
+pub(crate) fn erase(state: &mut State, lead: Uuid) -> Vec<Effect> {
+    vec![mutate(state, Call::DeleteLead { lead }, Resource::Leads)]
+}
+
+/// Takes an erased lead out of the list and closes its pane; the cursor stays in place.
+fn forget(state: &mut State, lead: Uuid) {
+    if let Some(rows) = state.leads.remote.data.as_mut() {
+        rows.retain(|l| l.id != lead);
+        let len = rows.len();
+        let list = &mut state.leads.view.list;
+        list.selected = list.selected.min(len.saturating_sub(1));
+    }
+    if state
+        .leads
+        .detail
+        .data
+        .as_ref()
+        .is_some_and(|d| d.lead.id == lead)
+    {
+        state.leads.detail = Remote::default();
+        state.leads.view.detail_open = false;
+    }
 }
