@@ -5,7 +5,9 @@
 #     dominates), and GET /healthz measured *at the same time* — argon2 runs off the async
 #     runtime, so /healthz p99 must stay near its baseline;
 #  3. the cost of authorization on a filtered lead page: the same GET of a tenant's leads
-#     with the admin token and with a tenant admin's session, alternated twice.
+#     with the admin token and with a tenant admin's session, and beside them a manager's
+#     session on the same URL (the daemon adds "assigned to me" to the query: their 50
+#     leads), each round in another order.
 #
 # usage: [ROUNDS=2] bench/auth.sh [seconds per point, default 5] [connections for the page, default 16]
 set -euo pipefail
@@ -27,17 +29,30 @@ TOKEN=$(cat "$DIR/admin.token")
 PASSWORD='violet-Harbor-93-quietly-Lantern'
 EMAIL='bench.admin@open-arms.example'
 
-# A tenant admin of open-arms, through the invitation link the create answer carries.
-INVITE=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"$EMAIL\",\"name\":\"Bench Admin\",\"role\":\"admin\"}" \
-  "$BASE/api/v1/tenants/open-arms/users" | python3 -c 'import json,sys; print(json.load(sys.stdin)["invite_url"].split("#token=")[1])')
-curl -sf -H 'Content-Type: application/json' -d "{\"token\":\"$INVITE\",\"password\":\"$PASSWORD\"}" \
-  "$BASE/api/v1/auth/accept-invite" >/dev/null
-SESSION=$(curl -sf -H 'Content-Type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" \
-  "$BASE/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# Tenant users of open-arms, through the invitation link each create answer carries.
+user_session() { # email role -> session token
+  local invite
+  invite=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$1\",\"name\":\"Bench User\",\"role\":\"$2\"}" \
+    "$BASE/api/v1/tenants/open-arms/users" | python3 -c 'import json,sys; print(json.load(sys.stdin)["invite_url"].split("#token=")[1])')
+  curl -sf -H 'Content-Type: application/json' -d "{\"token\":\"$invite\",\"password\":\"$PASSWORD\"}" \
+    "$BASE/api/v1/auth/accept-invite" >/dev/null
+  curl -sf -H 'Content-Type: application/json' -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" \
+    "$BASE/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+SESSION=$(user_session "$EMAIL" admin)
+MANAGER=$(user_session bench.manager@open-arms.example manager)
+MANAGER_ID=$(curl -sf -H "Authorization: Bearer $MANAGER" "$BASE/api/v1/me" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["user"]["id"])')
 STAGE=$(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/tenants/open-arms/stages" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
 PAGE="$BASE/api/v1/tenants/open-arms/leads?stage=$STAGE&limit=50"
+# The manager is given the first 50 leads of the page.
+for lead in $(curl -sf -H "Authorization: Bearer $TOKEN" "$PAGE" |
+  python3 -c 'import json,sys; print(" ".join(l["id"] for l in json.load(sys.stdin)["data"]))'); do
+  curl -sf -X PATCH -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"assigned_to\":\"$MANAGER_ID\"}" "$BASE/api/v1/leads/$lead" >/dev/null
+done
 
 cat >"$DIR/login.lua" <<LUA
 wrk.method = "POST"
@@ -46,6 +61,7 @@ wrk.body = '{"email":"$EMAIL","password":"$PASSWORD"}'
 LUA
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$TOKEN" >"$DIR/admin.lua"
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$SESSION" >"$DIR/session.lua"
+printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$MANAGER" >"$DIR/manager.lua"
 
 # CPU time the daemon has used so far, in clock ticks (utime + stime of /proc/PID/stat):
 # per request it is steadier than req/s on a shared machine, so both are shown.
@@ -84,13 +100,13 @@ row "POST /api/v1/auth/login (correct), c4" "$(cat "$DIR/login.out")"
 # Warm the page's database pages and caches first, then alternate which credential goes
 # first (ABBA): on a shared machine whichever runs first in a pair was often the slower.
 wrk -t1 -c"$CONNS" -d3s "$PAGE" -s "$DIR/admin.lua" >/dev/null
+orders=("admin session manager" "manager session admin" "session admin manager")
 for round in $(seq "${ROUNDS:-2}"); do
-  if [ $((round % 2)) -eq 1 ]; then order="admin session"; else order="session admin"; fi
-  for who in $order; do
-    if [ "$who" = admin ]; then
-      bench "lead page, admin token, c$CONNS ($round)" "$CONNS" "$PAGE" "$DIR/admin.lua"
-    else
-      bench "lead page, tenant admin session, c$CONNS ($round)" "$CONNS" "$PAGE" "$DIR/session.lua"
-    fi
+  for who in ${orders[$(( (round - 1) % 3 ))]}; do
+    case $who in
+      admin) bench "lead page, admin token, c$CONNS ($round)" "$CONNS" "$PAGE" "$DIR/admin.lua" ;;
+      session) bench "lead page, tenant admin session, c$CONNS ($round)" "$CONNS" "$PAGE" "$DIR/session.lua" ;;
+      manager) bench "lead page, manager session, c$CONNS ($round)" "$CONNS" "$PAGE" "$DIR/manager.lua" ;;
+    esac
   done
 done
