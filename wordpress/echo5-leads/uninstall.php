@@ -18,4 +18,4 @@ foreach ( array( 'echo5_leads_url', 'echo5_leads_api_key', 'echo5_leads_db_versi
 }
 // The test-connection results kept per user for a few minutes.
 $wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s", $wpdb->esc_like( '_transient_echo5_leads_' ) . '%', $wpdb->esc_like( '_transient_timeout_echo5_leads_' ) . '%' ) );
-$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}echo5_leads_outbox" ); // phpcs:ignore Echo5WP.DB.PreparedSQL -- no input: the table name is ours.
+$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}echo5_leads_outbox" );

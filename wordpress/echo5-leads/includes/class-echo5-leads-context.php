@@ -54,7 +54,7 @@ final class Echo5_Leads_Context {
 		if ( ! isset( $_COOKIE[ self::COOKIE ] ) || ! is_string( $_COOKIE[ self::COOKIE ] ) ) {
 			return array();
 		}
-		$decoded = json_decode( wp_unslash( $_COOKIE[ self::COOKIE ] ), true ); // phpcs:ignore Echo5WP.Security.InputNotSanitized -- each field is cleaned below.
+		$decoded = json_decode( wp_unslash( $_COOKIE[ self::COOKIE ] ), true );
 		if ( ! is_array( $decoded ) ) {
 			return array();
 		}

@@ -154,7 +154,7 @@ final class Echo5_Leads_Outbox {
 		$table = self::table();
 		$done  = $wpdb->query(
 			$wpdb->prepare(
-				"INSERT IGNORE INTO {$table} (idempotency_key, source, form_id, form_name, payload, status, attempts, next_attempt_at, locked_until, expires_at, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, 0, %d, 0, %d, %d, %d)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is ours.
+				"INSERT IGNORE INTO {$table} (idempotency_key, source, form_id, form_name, payload, status, attempts, next_attempt_at, locked_until, expires_at, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, 0, %d, 0, %d, %d, %d)",
 				$idempotency_key,
 				substr( $source, 0, 32 ),
 				substr( $form_id, 0, 191 ),
@@ -186,7 +186,7 @@ final class Echo5_Leads_Outbox {
 		$due   = $force ? PHP_INT_MAX : $now;
 		$rows  = $wpdb->query(
 			$wpdb->prepare(
-				"UPDATE {$table} SET locked_until = %d, updated_at = %d WHERE id = %d AND status = %s AND locked_until <= %d AND next_attempt_at <= %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is ours.
+				"UPDATE {$table} SET locked_until = %d, updated_at = %d WHERE id = %d AND status = %s AND locked_until <= %d AND next_attempt_at <= %d",
 				$now + self::LOCK_SECONDS,
 				$now,
 				$id,
@@ -210,7 +210,7 @@ final class Echo5_Leads_Outbox {
 		$table = self::table();
 		$ids   = $wpdb->get_col(
 			$wpdb->prepare(
-				"SELECT id FROM {$table} WHERE status = %s AND next_attempt_at <= %d AND locked_until <= %d ORDER BY next_attempt_at, id LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is ours.
+				"SELECT id FROM {$table} WHERE status = %s AND next_attempt_at <= %d AND locked_until <= %d ORDER BY next_attempt_at, id LIMIT %d",
 				self::STATUS_QUEUED,
 				$now,
 				$now,
@@ -229,7 +229,7 @@ final class Echo5_Leads_Outbox {
 		global $wpdb;
 		$table = self::table();
 		$row   = $wpdb->get_row(
-			$wpdb->prepare( "SELECT * FROM {$table} WHERE id = %d", $id ), // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is ours.
+			$wpdb->prepare( "SELECT * FROM {$table} WHERE id = %d", $id ),
 			ARRAY_A
 		);
 		return is_array( $row ) ? $row : null;
@@ -303,7 +303,7 @@ final class Echo5_Leads_Outbox {
 	public static function count_attempt( int $id ): void {
 		global $wpdb;
 		$table = self::table();
-		$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET attempts = attempts + 1 WHERE id = %d", $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is ours.
+		$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET attempts = attempts + 1 WHERE id = %d", $id ) );
 	}
 
 	/**
@@ -342,7 +342,7 @@ final class Echo5_Leads_Outbox {
 		$table = self::table();
 		$wpdb->query(
 			$wpdb->prepare(
-				"DELETE FROM {$table} WHERE status = %s AND updated_at < %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is ours.
+				"DELETE FROM {$table} WHERE status = %s AND updated_at < %d",
 				self::STATUS_SENT,
 				time() - self::KEEP_SENT_SECONDS
 			)
@@ -361,7 +361,7 @@ final class Echo5_Leads_Outbox {
 		$table = self::table();
 		$rows  = $wpdb->get_results(
 			$wpdb->prepare(
-				"SELECT id, idempotency_key, source, form_id, form_name, payload, status, attempts, next_attempt_at, expires_at, last_status, last_error, created_at FROM {$table} WHERE status = %s ORDER BY id DESC LIMIT %d OFFSET %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the table name is ours.
+				"SELECT id, idempotency_key, source, form_id, form_name, payload, status, attempts, next_attempt_at, expires_at, last_status, last_error, created_at FROM {$table} WHERE status = %s ORDER BY id DESC LIMIT %d OFFSET %d",
 				$status,
 				$limit,
 				$offset
@@ -384,7 +384,7 @@ final class Echo5_Leads_Outbox {
 			self::STATUS_FAILED => 0,
 			self::STATUS_SENT   => 0,
 		);
-		$rows  = $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$table} GROUP BY status", ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- no input in this query.
+		$rows  = $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$table} GROUP BY status", ARRAY_A );
 		foreach ( (array) $rows as $row ) {
 			$out[ (string) $row['status'] ] = (int) $row['n'];
 		}

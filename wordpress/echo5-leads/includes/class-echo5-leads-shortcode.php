@@ -143,8 +143,7 @@ final class Echo5_Leads_Shortcode {
 	 */
 	public static function handle(): void {
 		if ( is_user_logged_in() ) {
-			$nonce = isset( $_POST['_echo5_nonce'] ) && is_string( $_POST['_echo5_nonce'] ) ? sanitize_text_field( wp_unslash( $_POST['_echo5_nonce'] ) ) : '';
-			if ( ! wp_verify_nonce( $nonce, self::ACTION ) ) {
+			if ( ! isset( $_POST['_echo5_nonce'] ) || ! wp_verify_nonce( sanitize_text_field( wp_unslash( $_POST['_echo5_nonce'] ) ), self::ACTION ) ) {
 				wp_die( esc_html__( 'This form has expired. Please reload the page and send it again.', 'echo5-leads' ), 403 );
 			}
 		}
