@@ -203,7 +203,7 @@ final class Echo5_Leads_Capture {
 						'source'    => 'wpforms',
 						'form_id'   => (string) self::get( $form_data, 'id', '' ),
 						'form_name' => (string) ( $settings['form_title'] ?? '' ),
-						'entry_id'  => (string) (int) $entry_id,
+						'entry_id'  => (int) $entry_id > 0 ? (string) (int) $entry_id : '',
 						'page_url'  => (string) ( $meta['page_url'] ?? '' ),
 					),
 					$out
