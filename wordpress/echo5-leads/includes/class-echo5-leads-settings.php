@@ -193,6 +193,8 @@ final class Echo5_Leads_Settings {
 			return;
 		}
 		echo '<div class="wrap"><h1>' . esc_html__( 'Echo5 Leads settings', 'echo5-leads' ) . '</h1>';
+		// A page outside Settings shows the "Settings saved" notice itself.
+		settings_errors();
 		self::render_test_result();
 		$editable = ! ( self::url_is_constant() && self::key_is_constant() );
 		echo '<form action="' . esc_url( admin_url( 'options.php' ) ) . '" method="post">';
