@@ -624,9 +624,11 @@ def bench(site, n):
         return took * 1000
 
     results = {}
-    for label, action, daemon_up in (("without the plugin (plain handler)", "echo5_test_plain", True),
+    for label, action, daemon_up in (("without the plugin (plugin deactivated, plain handler)", "echo5_test_plain", True),
+                                      ("plugin active, plain handler (the plugin's load cost)", "echo5_test_plain", True),
                                       ("plugin, daemon up", "echo5_leads_submit", True),
                                       ("plugin, daemon down", "echo5_leads_submit", False)):
+        site.wp("plugin", "off" if label.startswith("without") else "on")
         if not daemon_up:
             site.stop("echo5d")
         for i in range(5):  # warm PHP's opcode cache and the connections
