@@ -159,7 +159,8 @@ class StandIn:
 class Site:
     """MariaDB, WordPress on PHP's built-in server, echo5d, and Chromium."""
 
-    def __init__(self, wordpress, daemon_bin, keep):
+    def __init__(self, wordpress, daemon_bin, keep, fpm=False):
+        self.fpm = fpm
         self.tmp = tempfile.mkdtemp(prefix="echo5-wp-")
         self.keep = keep
         self.procs = {}
@@ -258,10 +259,63 @@ require_once ABSPATH . 'wp-settings.php';
             f.write(config)
         out = self.wp("install", "Contact")
         self.page_url = json.loads(out.strip().splitlines()[-1])["page_url"]
-        env = dict(os.environ, PHP_CLI_SERVER_WORKERS="4")
-        self.spawn("php", ["php", "-d", "variables_order=EGPCS", "-S", f"127.0.0.1:{self.wp_port}",
-                           "-t", self.docroot], env=env)
+        if self.fpm:
+            self.start_nginx_fpm()
+        else:
+            env = dict(os.environ, PHP_CLI_SERVER_WORKERS="4")
+            self.spawn("php", ["php", "-d", "variables_order=EGPCS", "-S", f"127.0.0.1:{self.wp_port}",
+                               "-t", self.docroot], env=env)
         wait_for("WordPress", lambda: request("GET", self.url + "/")[0] == 200)
+
+    def start_nginx_fpm(self):
+        """nginx and PHP-FPM (Debian's nginx-light and php8.2-fpm) instead of PHP's built-in
+        server: there the plugin's immediate send runs after fastcgi_finish_request()."""
+        t = self.tmp
+        with open(f"{t}/fpm.conf", "w") as f:
+            f.write(f"""[global]
+pid = {t}/fpm.pid
+error_log = {t}/fpm.log
+daemonize = no
+[www]
+listen = {t}/fpm.sock
+pm = static
+pm.max_children = 4
+clear_env = no
+catch_workers_output = yes
+""")
+        with open(f"{t}/nginx.conf", "w") as f:
+            f.write(f"""user root;
+daemon off;
+worker_processes 1;
+pid {t}/nginx.pid;
+error_log {t}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {t}/nginx-body;
+  fastcgi_temp_path {t}/nginx-fcgi;
+  proxy_temp_path {t}/nginx-proxy;
+  uwsgi_temp_path {t}/nginx-uwsgi;
+  scgi_temp_path {t}/nginx-scgi;
+  include /etc/nginx/mime.types;
+  server {{
+    listen 127.0.0.1:{self.wp_port};
+    root {self.docroot};
+    index index.php;
+    location / {{ try_files $uri $uri/ /index.php?$args; }}
+    location ~ \\.php$ {{
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+      fastcgi_param HTTP_HOST $http_host;
+      fastcgi_pass unix:{t}/fpm.sock;
+    }}
+  }}
+}}
+""")
+        fpm = next(p for p in ("/usr/sbin/php-fpm8.2", "/usr/sbin/php-fpm") if os.path.exists(p))
+        self.spawn("php-fpm", [fpm, "-R", "-F", "-y", f"{t}/fpm.conf"])
+        wait_for("PHP-FPM's socket", lambda: os.path.exists(f"{t}/fpm.sock"))
+        self.spawn("nginx", ["/usr/sbin/nginx", "-c", f"{t}/nginx.conf", "-p", t, "-e", f"{t}/nginx-error.log"])
 
     def wp(self, *args):
         """Runs wordpress/tests/wp.php in the site; its stdout."""
@@ -647,10 +701,11 @@ def main():
     ap.add_argument("--daemon", required=True, help="the echo5d binary")
     ap.add_argument("--keep", action="store_true", help="keep the temporary site for a look")
     ap.add_argument("--bench", type=int, default=0, help="time N form posts per variant instead of the cases")
+    ap.add_argument("--fpm", action="store_true", help="serve WordPress with nginx and PHP-FPM (installed by hand)")
     ap.add_argument("--only", default="", help="run only cases whose name contains this")
     args = ap.parse_args()
 
-    site = Site(args.wordpress, args.daemon, args.keep)
+    site = Site(args.wordpress, args.daemon, args.keep, args.fpm)
     passed = failed = 0
     try:
         t = time.time()
