@@ -20,6 +20,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -172,7 +173,10 @@ class Site:
 
     def spawn(self, name, args, env=None, log=None):
         out = open(os.path.join(self.tmp, f"{name}.log"), "ab")
-        p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.tmp)
+        # A process group of its own: PHP's server forks workers, PHP-FPM and nginx fork
+        # theirs, and stopping must end them all.
+        p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.tmp,
+                             start_new_session=True)
         self.procs[name] = p
         return p
 
@@ -185,6 +189,11 @@ class Site:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        if p:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)  # workers left behind by the leader
+            except ProcessLookupError:
+                pass
 
     def close(self):
         if self.driver:
