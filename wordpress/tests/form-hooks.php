@@ -407,7 +407,17 @@ $echo5_gf_form  = array(
 			'id'     => 2,
 			'label'  => 'Email',
 			'type'   => 'email',
-			'inputs' => null,
+			// With "Enable Email Confirmation": the address and its repeat.
+			'inputs' => array(
+				array(
+					'id'    => '2',
+					'label' => 'Enter Email',
+				),
+				array(
+					'id'    => '2.2',
+					'label' => 'Confirm Email',
+				),
+			),
 		),
 		(object) array(
 			'id'    => 3,
@@ -437,6 +447,7 @@ $echo5_gf_entry = array(
 	'1.3'        => 'John',
 	'1.6'        => 'Smith',
 	'2'          => 'john@example.com',
+	'2.2'        => 'john@example.com',
 	'3'          => '(555) 010-3000',
 	'4'          => 'Quote please',
 	'5.1'        => '1 Main St',

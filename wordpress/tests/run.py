@@ -506,6 +506,25 @@ def case_shortcode_lead_reaches_daemon(site):
     assert len(rows) == 1 and rows[0]["status"] == "sent" and rows[0]["lead_id"] == lead["id"], rows
 
 
+def case_shortcode_honeypot_and_invalid(site):
+    """A filled honeypot is answered like a success and stores nothing; a post without a
+    valid e-mail address is sent back with the error and stores nothing."""
+    before = len(site.outbox())
+    base = {"action": "echo5_leads_submit", "echo5_form_name": "Contact page", "echo5_page_url": site.page_url,
+            "echo5_anchor": "echo5-form-1", "echo5_name": "Bot", "echo5_email": "bot@example.com",
+            "echo5_message": "buy now"}
+    for extra, result in (({"echo5_website": "http://spam.example"}, "sent"),
+                          ({"echo5_email": "not-an-address"}, "invalid"),
+                          ({"echo5_name": ""}, "invalid")):
+        body = urllib.parse.urlencode({**base, **extra})
+        status, headers, _ = request("POST", site.url + "/wp-admin/admin-post.php", body,
+                                     {"Content-Type": "application/x-www-form-urlencoded"}, follow=False)
+        location = headers.get("Location", "")
+        assert status == 303 and f"echo5_leads={result}" in location, (extra, status, location)
+        assert location.startswith(site.page_url.split("?")[0]), location
+    assert len(site.outbox()) == before, "a refused post was stored"
+
+
 def case_daemon_down_then_cron(site):
     """With the daemon stopped, three submissions succeed for the visitor and are queued;
     when it is back and WP-Cron runs, each arrives exactly once."""
@@ -653,6 +672,7 @@ def case_uninstall(site):
 CASES = [
     case_settings_page,
     case_shortcode_lead_reaches_daemon,
+    case_shortcode_honeypot_and_invalid,
     case_daemon_down_then_cron,
     case_503_then_200,
     case_429_and_timeout,

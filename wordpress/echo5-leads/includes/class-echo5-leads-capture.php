@@ -260,6 +260,17 @@ final class Echo5_Leads_Capture {
 							);
 							continue;
 						}
+						if ( 'email' === $type ) {
+							// An e-mail field with confirmation: the address and its repeat.
+							$first = reset( $inputs );
+							$out[] = array(
+								'key'   => 'input_' . $id,
+								'label' => $label,
+								'type'  => 'email',
+								'value' => self::get( $entry, (string) self::get( $first, 'id', $id ), '' ),
+							);
+							continue;
+						}
 						// Address, checkboxes and the like: the sub-values together.
 						$parts = array();
 						foreach ( $inputs as $input ) {
