@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The WordPress plugin's gates: php -l on every file, PHP_CodeSniffer with the ruleset in
 # wordpress/phpcs.xml, then the end-to-end tests (wordpress/tests/run.py): a real WordPress
-# on MariaDB with the plugin active, served by PHP's built-in server, the real echo5d, and a
-# visitor in headless Chromium.
+# on MariaDB with the plugin active, served by PHP's built-in server and then by nginx +
+# PHP-FPM, the real echo5d, and a visitor in headless Chromium.
 #
 # Installs what it needs from Debian when missing (as root on a fresh Debian 12 machine):
-# php (cli, mysql, curl, mbstring, xml), mariadb-server, chromium + chromium-driver,
-# php-codesniffer; WordPress itself and its default theme are taken from Debian's packages
-# without installing them (their dependencies would bring Apache), unpacked into
-# $ECHO5_WP_CACHE (default /var/cache/echo5-ci). Selenium comes from PyPI into a venv under
-# target/. Prints what it does; each step is skipped when already done.
+# php (cli, mysql, curl, mbstring, xml, fpm), nginx-light, mariadb-server, chromium +
+# chromium-driver, php-codesniffer; WordPress itself and its default theme are taken from
+# Debian's packages without installing them (their dependencies would bring Apache),
+# unpacked into $ECHO5_WP_CACHE (default /var/cache/echo5-ci). Selenium comes from PyPI into
+# a venv under target/. Prints what it does; each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +19,8 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 venv="$target_dir/wp-venv"
 started=$(date +%s)
 
-packages=(php-cli php-mysql php-curl php-mbstring php-xml mariadb-server mariadb-client
-  chromium chromium-driver php-codesniffer python3-venv)
+packages=(php-cli php-mysql php-curl php-mbstring php-xml php-fpm nginx-light mariadb-server
+  mariadb-client chromium chromium-driver php-codesniffer python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -80,6 +80,11 @@ echo "wordpress: cargo build -p echo5d"
 cargo build -q -p echo5d
 
 echo "wordpress: setup took $(($(date +%s) - started)) s"
-"$venv/bin/python" wordpress/tests/run.py --wordpress "$wp_root/usr/share/wordpress" \
-  --daemon "$target_dir/debug/echo5d" "$@"
+# Twice: on PHP's built-in server (the plugin sends before the visitor's answer) and on
+# nginx + PHP-FPM (it sends after fastcgi_finish_request), the two paths a site may take.
+for server in builtin fpm; do
+  echo "wordpress: end-to-end tests on the $server server"
+  "$venv/bin/python" wordpress/tests/run.py --wordpress "$wp_root/usr/share/wordpress" \
+    --daemon "$target_dir/debug/echo5d" $([ "$server" = fpm ] && echo --fpm) "$@"
+done
 echo "wordpress: done in $(($(date +%s) - started)) s"

@@ -773,6 +773,9 @@ Echo5_Leads_Settings::field_url();
 Echo5_Leads_Settings::field_key();
 $echo5_html = ob_get_clean();
 echo5_check( 'constants: fields are read-only and not submitted', 2 === substr_count( $echo5_html, 'readonly="readonly"' ) && ! str_contains( $echo5_html, 'name=' ), $echo5_html );
+echo5_check( 'a save without the URL field (the constant sets it) keeps the stored URL', 'http://option.example' === Echo5_Leads_Settings::sanitize_url( null ) );
+echo5_check( 'a save with the key field blank keeps the stored key', 'e5_OPTIONKEY' === Echo5_Leads_Settings::sanitize_key( '' ) );
+echo5_check( 'a URL is kept without its trailing slash', 'https://leads.example.com' === Echo5_Leads_Settings::sanitize_url( ' https://leads.example.com/ ' ) );
 echo5_check( 'constants: the key shows masked', str_contains( $echo5_html, 'e5_CONST' ) && ! str_contains( $echo5_html, 'e5_CONSTANTKEYconstantkey0123456789' ), $echo5_html );
 
 // ---- the sender: answers, backoff, giving up ----------------------------------------------

@@ -739,7 +739,7 @@ def main():
     ap.add_argument("--daemon", required=True, help="the echo5d binary")
     ap.add_argument("--keep", action="store_true", help="keep the temporary site for a look")
     ap.add_argument("--bench", type=int, default=0, help="time N form posts per variant instead of the cases")
-    ap.add_argument("--fpm", action="store_true", help="serve WordPress with nginx and PHP-FPM (installed by hand)")
+    ap.add_argument("--fpm", action="store_true", help="serve WordPress with nginx and PHP-FPM instead of PHP's built-in server")
     ap.add_argument("--only", default="", help="run only cases whose name contains this")
     args = ap.parse_args()
 

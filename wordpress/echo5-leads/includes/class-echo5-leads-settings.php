@@ -113,6 +113,10 @@ final class Echo5_Leads_Settings {
 	 * @param mixed $value Submitted value.
 	 */
 	public static function sanitize_url( $value ): string {
+		if ( null === $value ) {
+			// Not in the form (the constant sets the URL): the stored option stays as it is.
+			return (string) get_option( self::OPTION_URL, '' );
+		}
 		$url = esc_url_raw( trim( (string) $value ), array( 'http', 'https' ) );
 		return untrailingslashit( $url );
 	}
