@@ -1,7 +1,6 @@
 <?php
 /**
  * Plugin Name:       Echo5 Leads
- * Plugin URI:        https://echo5.example/leads
  * Description:       Sends every form submission (Contact Form 7, WPForms, Gravity Forms, Elementor Pro, Fluent Forms, Ninja Forms and its own [echo5_form]) to an Echo5 Leads daemon, queueing it on the site until the daemon has it.
  * Version:           1.0.0
  * Requires at least: 6.1
