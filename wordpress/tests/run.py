@@ -660,6 +660,19 @@ def case_invalid_key_parks_failed(site):
     notice = wait_for("the retry's notice", lambda: d.find_elements(By.ID, "echo5-leads-result"))[0].text
     assert "Delivered" in notice, notice
     assert len(site.leads_with_email("badkey@example.com")) == 1
+    # Row actions without the row's nonce, or without a logged-in administrator, do nothing.
+    status = d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {method: 'POST', credentials: 'same-origin',"
+        " body: new URLSearchParams({action: 'echo5_leads_delete', id: arguments[1]})})"
+        ".then(r => done(r.status), () => done(0));",
+        site.url + "/wp-admin/admin-post.php", str(delete_id))
+    assert status == 403, f"a delete without its nonce answered {status}"
+    status, _, _ = request("POST", site.url + "/wp-admin/admin-post.php",
+                           urllib.parse.urlencode({"action": "echo5_leads_delete", "id": delete_id}),
+                           {"Content-Type": "application/x-www-form-urlencoded"}, follow=False)
+    assert status != 200 and status != 302, f"a logged-out delete answered {status}"
+    assert [r for r in site.outbox() if r["id"] == delete_id], "a refused delete removed the row"
     d.find_element(By.CSS_SELECTOR, f"#echo5-leads-row-{delete_id} button.button-link-delete").click()
     d.switch_to.alert.accept()
     notice = wait_for("the delete's notice", lambda: d.find_elements(By.ID, "echo5-leads-result"))[0].text
