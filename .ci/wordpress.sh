@@ -77,7 +77,7 @@ done <wordpress/tests/phpcs-fixtures/unsafe.expected
 echo "wordpress: the unsafe fixture is refused with $(wc -l <wordpress/tests/phpcs-fixtures/unsafe.expected) sniff codes"
 
 echo "wordpress: cargo build -p echo5d"
-cargo build -q -p echo5d
+CARGO_INCREMENTAL=0 cargo build -q -p echo5d
 
 echo "wordpress: setup took $(($(date +%s) - started)) s"
 # Twice: on PHP's built-in server (the plugin sends before the visitor's answer) and on
