@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assignment::{AutoAssign, check_auto_assign};
 use crate::error::DomainError;
+use crate::integrations::meta::validate_page_ids;
 use crate::patch::double_option;
 use crate::phone;
 use crate::secret::{MaskedSecret, Secret, SecretUpdate, Zeroize};
@@ -24,6 +25,10 @@ pub struct TenantSettings {
     /// active managers.
     #[serde(default)]
     pub auto_assign: AutoAssign,
+    /// The Facebook pages whose Lead Ads leads are this tenant's; a page belongs to at most
+    /// one tenant.
+    #[serde(default)]
+    pub meta_page_ids: Vec<String>,
     pub meta_access_token: MaskedSecret,
     pub google_ads: MaskedSecret,
 }
@@ -56,6 +61,8 @@ pub struct Settings {
     /// A code [`crate::phone::country`] knows, upper case.
     pub default_country: String,
     pub auto_assign: AutoAssign,
+    /// Checked by [`crate::integrations::meta::validate_page_ids`].
+    pub meta_page_ids: Vec<String>,
 }
 
 fn default_country() -> String {
@@ -70,6 +77,7 @@ impl Default for Settings {
             manager_email: None,
             default_country: default_country(),
             auto_assign: AutoAssign::None,
+            meta_page_ids: Vec::new(),
         }
     }
 }
@@ -132,6 +140,9 @@ pub struct SettingsInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<AutoAssign>))]
     pub auto_assign: Option<String>,
+    /// Facebook page ids (digits); left out: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_page_ids: Option<Vec<String>>,
     /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -165,6 +176,9 @@ pub struct SettingsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<AutoAssign>))]
     pub auto_assign: Option<String>,
+    /// Replaces the tenant's Facebook page ids (`[]` removes them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_page_ids: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_access_token: SecretUpdate<String>,
@@ -249,6 +263,10 @@ pub fn settings_from_input(
             Some(a) => check_auto_assign("auto_assign", a)?,
             None => AutoAssign::None,
         },
+        meta_page_ids: match &input.meta_page_ids {
+            Some(ids) => validate_page_ids("meta_page_ids", ids)?,
+            None => Vec::new(),
+        },
     };
     let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
     Ok((settings, secrets))
@@ -274,6 +292,9 @@ pub fn apply_settings_patch(
     }
     if let Some(a) = &patch.auto_assign {
         s.auto_assign = check_auto_assign("auto_assign", a)?;
+    }
+    if let Some(ids) = &patch.meta_page_ids {
+        s.meta_page_ids = validate_page_ids("meta_page_ids", ids)?;
     }
     let secrets = check_secrets(&patch.meta_access_token, &patch.google_ads)?;
     Ok((s, secrets))
