@@ -255,7 +255,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::db::open_writer(&dir.path().join("t.db")).unwrap();
         // No foreign keys on the counters: any ids do.
-        let (tenant, key) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (tenant, key) = (Uuid::from_u128(1), Some(Uuid::from_u128(2)));
         let one = |spam: u64| Counts {
             accepted: 1,
             spam,
