@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::assignment::{AutoAssign, check_auto_assign};
 use crate::error::DomainError;
-use crate::integrations::meta::validate_page_ids;
 use crate::patch::double_option;
 use crate::phone;
 use crate::secret::{MaskedSecret, Secret, SecretUpdate, Zeroize};
@@ -61,7 +60,7 @@ pub struct Settings {
     /// A code [`crate::phone::country`] knows, upper case.
     pub default_country: String,
     pub auto_assign: AutoAssign,
-    /// Checked by [`crate::integrations::meta::validate_page_ids`].
+    /// Checked by [`validate_page_ids`].
     pub meta_page_ids: Vec<String>,
 }
 
@@ -112,6 +111,41 @@ pub fn check_country(field: &str, v: &str) -> Result<String, DomainError> {
             ))
         }
     }
+}
+
+/// The most page ids one tenant holds.
+pub const PAGE_IDS_MAX: usize = 50;
+
+/// A tenant's `meta_page_ids`: each a Facebook page id (1–32 digits), no repeats, at most
+/// [`PAGE_IDS_MAX`]. Kept in the order given.
+pub fn validate_page_ids(field: &str, ids: &[String]) -> Result<Vec<String>, DomainError> {
+    if ids.len() > PAGE_IDS_MAX {
+        return Err(DomainError::invalid(
+            field,
+            "too_many",
+            format!("{field} holds at most {PAGE_IDS_MAX} page ids"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for (i, raw) in ids.iter().enumerate() {
+        let id = raw.trim();
+        if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DomainError::invalid(
+                format!("{field}[{i}]"),
+                "invalid_page_id",
+                format!("{field}[{i}] must be a Facebook page id: 1 to 32 digits"),
+            ));
+        }
+        if out.iter().any(|o| o == id) {
+            return Err(DomainError::invalid(
+                format!("{field}[{i}]"),
+                "duplicate_page_id",
+                format!("{field}[{i}] repeats page id {id}"),
+            ));
+        }
+        out.push(id.to_string());
+    }
+    Ok(out)
 }
 
 /// What to do with each stored secret; values already validated.
@@ -373,5 +407,26 @@ mod tests {
         }
         let input: SettingsInput = serde_json::from_str(r#"{"auto_assign":"nope"}"#).unwrap();
         assert!(settings_from_input(&input).is_err());
+    }
+
+    #[test]
+    fn page_ids_are_validated() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            validate_page_ids("meta_page_ids", &ids(&[" 123 ", "456"])).unwrap(),
+            ids(&["123", "456"])
+        );
+        for (bad, field) in [
+            (ids(&["12a"]), "meta_page_ids[0]"),
+            (ids(&["1", ""]), "meta_page_ids[1]"),
+            (ids(&["1", "1"]), "meta_page_ids[1]"),
+            (ids(&[&"9".repeat(33)]), "meta_page_ids[0]"),
+            (vec!["1".to_string(); PAGE_IDS_MAX + 1], "meta_page_ids"),
+        ] {
+            match validate_page_ids("meta_page_ids", &bad) {
+                Err(DomainError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
     }
 }
