@@ -102,5 +102,5 @@ for c in 1 16 64; do
   python3 -c "print(f'{\"  google / website\":<40} {100*$g/$w:>17.1f} %')"
 done
 COUNTS=$(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/tenants/open-arms/analytics" \
-  | python3 -c 'import json,sys; a=json.load(sys.stdin); print(", ".join(f"{c[\"key\"]} {c[\"count\"]}" for c in a["by_source"]))')
+  | python3 -c 'import json,sys; a=json.load(sys.stdin); print(", ".join(c["key"] + " " + str(c["count"]) for c in a["by_source"]))')
 echo "leads stored by source: $COUNTS"
