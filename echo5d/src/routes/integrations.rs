@@ -20,7 +20,7 @@ use echo5_core::leads::{IngestReceipt, Lead, new_lead_id};
 use echo5_data::TenantKey;
 use echo5_data::ingest::IngestStatus;
 use echo5_data::integrations::AdLeadRequest;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::Authorized;
@@ -74,7 +74,7 @@ async fn google_lead(
     let bytes = read_at_most(headers, body, INGEST_BODY_LIMIT).await?;
     let mut doc: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_body", format!("the body is not JSON: {e}")))?;
-    let webhook: WebhookLead = serde_json::from_value(doc.clone()).map_err(|e| {
+    let webhook = WebhookLead::deserialize(&doc).map_err(|e| {
         ApiError::bad_request(
             "invalid_body",
             format!("the body is not a WebhookLead: {e}"),
