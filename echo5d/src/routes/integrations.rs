@@ -44,7 +44,7 @@ fn wrong_google_key() -> ApiError {
 /// Takes a Google Ads lead form's `WebhookLead`. The key is checked before anything is
 /// stored; a `lead_id` already stored for the tenant answers 200 and stores nothing.
 #[utoipa::path(post, path = "/api/v1/hooks/google/{tenant}", tag = "hooks",
-    params(("tenant" = String, Path, description = "Tenant id or slug: the URL entered as the form's webhook URL")),
+    params(("tenant" = String, Path, description = "Tenant id (or slug, which costs a lookup): the URL entered as the form's webhook URL")),
     request_body(content = WebhookLead, description = "Google's WebhookLead JSON; google_key must be the tenant's Google Ads webhook key"),
     responses(
         (status = 200, description = "Stored (`created`, `duplicate` of a recent lead, `test`) or stored before (`already_stored`)", body = IngestReceipt),
@@ -81,15 +81,27 @@ async fn google_lead(
         )
     })?;
     // An unknown tenant is answered like a wrong key: the hook does not tell which tenants
-    // exist.
-    let tenant_id = match state.store.tenant_id(TenantKey::parse(tenant)).await {
-        Ok(id) => id,
-        Err(echo5_data::StoreError::Domain(echo5_core::DomainError::NotFound { .. })) => {
-            return Err(wrong_google_key());
-        }
+    // exist. A tenant named by id goes straight to its cached profile (no read); a slug is
+    // looked up first.
+    let not_found = |e: &echo5_data::StoreError| {
+        matches!(
+            e,
+            echo5_data::StoreError::Domain(echo5_core::DomainError::NotFound { .. })
+        )
+    };
+    let tenant_id = match TenantKey::parse(tenant) {
+        TenantKey::Id(id) => id,
+        slug => match state.store.tenant_id(slug).await {
+            Ok(id) => id,
+            Err(e) if not_found(&e) => return Err(wrong_google_key()),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let profile = match state.store.ingest_profile(tenant_id).await {
+        Ok(p) => p,
+        Err(e) if not_found(&e) => return Err(wrong_google_key()),
         Err(e) => return Err(e.into()),
     };
-    let profile = state.store.ingest_profile(tenant_id).await?;
     let Some(expected) = profile.google_webhook_key.as_ref() else {
         note_error(
             state,
