@@ -196,10 +196,14 @@ async fn a_wrong_or_missing_google_key_is_401_and_stores_nothing() {
             "no-google",
             webhook_lead("L-unset", GOOGLE_KEY, "a@example.com", false),
         ),
-        // A tenant that does not exist answers like a wrong key.
+        // A tenant that does not exist, by slug or by id, answers like a wrong key.
         (
             "nobody-here",
             webhook_lead("L-nobody", GOOGLE_KEY, "a@example.com", false),
+        ),
+        (
+            "0190c0de-0000-7000-8000-00000000dead",
+            webhook_lead("L-noid", GOOGLE_KEY, "a@example.com", false),
         ),
     ];
     for (tenant, body) in &cases {
