@@ -83,6 +83,15 @@ pub struct Lead {
     pub notes: Vec<Note>,
     /// The id of the user of the lead's tenant the lead is assigned to, or `null`.
     pub assigned_to: Option<Uuid>,
+    /// The ad platform's own id of the lead (Google's `lead_id`, Meta's leadgen id); one
+    /// lead per id, source and tenant. `null` for website and manual leads.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// A test the platform sent (Google's "send test data"). Stored like spam — flagged
+    /// `is_spam` with `spam_reason` `test` — so it is outside SLA, analytics, the dashboard
+    /// and duplicate detection, and hidden from listings unless spam is asked for.
+    #[serde(default)]
+    pub is_test: bool,
 }
 
 /// One note on a lead: who wrote what, when. Notes are appended, never overwritten.
@@ -180,6 +189,8 @@ impl Lead {
             duplicate_of: None,
             notes: Vec::new(),
             assigned_to: None,
+            external_id: None,
+            is_test: false,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod ingest;
+pub mod integrations;
 pub mod invites;
 pub mod keys;
 pub mod leads;

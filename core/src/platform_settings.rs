@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::DomainError;
 use crate::patch::double_option;
+use crate::secret::{MaskedSecret, SecretUpdate};
 use crate::settings::SettingsInput;
 use crate::stages::{self, StageKind};
 use crate::validate;
@@ -43,6 +44,15 @@ pub struct PlatformSettings {
     #[serde(deserialize_with = "required_nullable")]
     #[cfg_attr(feature = "openapi", schema(required = true, nullable = true, value_type = Option<String>))]
     pub operator_email: Option<String>,
+    /// The token Meta's webhook verification must present (`hub.verify_token`); `null`
+    /// (or left out of a PUT): every handshake is refused.
+    #[serde(default)]
+    pub meta_verify_token: Option<String>,
+    /// The Meta app's secret, which signs its lead notifications: shown masked, set with
+    /// PATCH (a string sets it, `null` clears it); a PUT keeps it (it may carry back the
+    /// masked object a GET returned).
+    #[serde(default)]
+    pub meta_app_secret: MaskedSecret,
 }
 
 /// An `Option` field that must be present (PUT replaces everything), `null` allowed.
@@ -68,6 +78,8 @@ impl Default for PlatformSettings {
             default_grace_hours: GRACE_HOURS_DEFAULT,
             operator_name: None,
             operator_email: None,
+            meta_verify_token: None,
+            meta_app_secret: MaskedSecret::unset(),
         }
     }
 }
@@ -102,6 +114,18 @@ pub struct PlatformSettingsPatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub operator_email: Option<Option<String>>,
+    /// Left out: unchanged; `null` clears it (handshakes are then refused).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub meta_verify_token: Option<Option<String>>,
+    /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub meta_app_secret: SecretUpdate<String>,
 }
 
 /// The pipeline template: 1..=50 stages, names valid and unique (case-insensitively), the
@@ -165,6 +189,36 @@ fn operator_name(v: Option<&str>) -> Result<Option<String>, DomainError> {
     }
 }
 
+fn meta_verify_token(v: Option<&str>) -> Result<Option<String>, DomainError> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(s.to_string()))
+        }
+        Some(_) => Err(DomainError::invalid(
+            "meta_verify_token",
+            "invalid_token",
+            "meta_verify_token must be 1 to 200 visible ASCII characters (no spaces)",
+        )),
+    }
+}
+
+/// The Meta app secret of a PATCH, checked: 1 to 200 visible ASCII characters (an app
+/// secret is 32 hex digits).
+pub fn check_meta_app_secret(u: &SecretUpdate<String>) -> Result<(), DomainError> {
+    if let SecretUpdate::Set(s) = u {
+        let s = s.expose();
+        if s.is_empty() || s.len() > 200 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(DomainError::invalid(
+                "meta_app_secret",
+                "invalid_secret",
+                "meta_app_secret must be 1 to 200 visible ASCII characters (no spaces)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn operator_email(v: Option<&str>) -> Result<Option<String>, DomainError> {
     match v.map(str::trim) {
         None | Some("") => Ok(None),
@@ -187,6 +241,9 @@ pub fn validate_settings(input: &PlatformSettings) -> Result<PlatformSettings, D
         default_grace_hours: grace_hours(input.default_grace_hours)?,
         operator_name: operator_name(input.operator_name.as_deref())?,
         operator_email: operator_email(input.operator_email.as_deref())?,
+        meta_verify_token: meta_verify_token(input.meta_verify_token.as_deref())?,
+        // Never part of the document: the store fills it in from the sealed column.
+        meta_app_secret: input.meta_app_secret.clone(),
     })
 }
 
@@ -217,6 +274,10 @@ pub fn apply_patch(
     if let Some(v) = &p.operator_email {
         s.operator_email = v.clone();
     }
+    if let Some(v) = &p.meta_verify_token {
+        s.meta_verify_token = v.clone();
+    }
+    check_meta_app_secret(&p.meta_app_secret)?;
     validate_settings(&s)
 }
 
@@ -243,6 +304,9 @@ pub fn changed_fields(old: &PlatformSettings, new: &PlatformSettings) -> Vec<&'s
     }
     if old.operator_email != new.operator_email {
         out.push("operator_email");
+    }
+    if old.meta_verify_token != new.meta_verify_token {
+        out.push("meta_verify_token");
     }
     out
 }

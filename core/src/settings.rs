@@ -24,6 +24,10 @@ pub struct TenantSettings {
     /// active managers.
     #[serde(default)]
     pub auto_assign: AutoAssign,
+    /// The Facebook pages whose Lead Ads leads are this tenant's; a page belongs to at most
+    /// one tenant.
+    #[serde(default)]
+    pub meta_page_ids: Vec<String>,
     pub meta_access_token: MaskedSecret,
     pub google_ads: MaskedSecret,
 }
@@ -56,6 +60,8 @@ pub struct Settings {
     /// A code [`crate::phone::country`] knows, upper case.
     pub default_country: String,
     pub auto_assign: AutoAssign,
+    /// Checked by [`validate_page_ids`].
+    pub meta_page_ids: Vec<String>,
 }
 
 fn default_country() -> String {
@@ -70,6 +76,7 @@ impl Default for Settings {
             manager_email: None,
             default_country: default_country(),
             auto_assign: AutoAssign::None,
+            meta_page_ids: Vec::new(),
         }
     }
 }
@@ -106,6 +113,41 @@ pub fn check_country(field: &str, v: &str) -> Result<String, DomainError> {
     }
 }
 
+/// The most page ids one tenant holds.
+pub const PAGE_IDS_MAX: usize = 50;
+
+/// A tenant's `meta_page_ids`: each a Facebook page id (1–32 digits), no repeats, at most
+/// [`PAGE_IDS_MAX`]. Kept in the order given.
+pub fn validate_page_ids(field: &str, ids: &[String]) -> Result<Vec<String>, DomainError> {
+    if ids.len() > PAGE_IDS_MAX {
+        return Err(DomainError::invalid(
+            field,
+            "too_many",
+            format!("{field} holds at most {PAGE_IDS_MAX} page ids"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for (i, raw) in ids.iter().enumerate() {
+        let id = raw.trim();
+        if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DomainError::invalid(
+                format!("{field}[{i}]"),
+                "invalid_page_id",
+                format!("{field}[{i}] must be a Facebook page id: 1 to 32 digits"),
+            ));
+        }
+        if out.iter().any(|o| o == id) {
+            return Err(DomainError::invalid(
+                format!("{field}[{i}]"),
+                "duplicate_page_id",
+                format!("{field}[{i}] repeats page id {id}"),
+            ));
+        }
+        out.push(id.to_string());
+    }
+    Ok(out)
+}
+
 /// What to do with each stored secret; values already validated.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SecretChanges {
@@ -132,6 +174,9 @@ pub struct SettingsInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<AutoAssign>))]
     pub auto_assign: Option<String>,
+    /// Facebook page ids (digits); left out: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_page_ids: Option<Vec<String>>,
     /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -165,6 +210,9 @@ pub struct SettingsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<AutoAssign>))]
     pub auto_assign: Option<String>,
+    /// Replaces the tenant's Facebook page ids (`[]` removes them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_page_ids: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_access_token: SecretUpdate<String>,
@@ -249,6 +297,10 @@ pub fn settings_from_input(
             Some(a) => check_auto_assign("auto_assign", a)?,
             None => AutoAssign::None,
         },
+        meta_page_ids: match &input.meta_page_ids {
+            Some(ids) => validate_page_ids("meta_page_ids", ids)?,
+            None => Vec::new(),
+        },
     };
     let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
     Ok((settings, secrets))
@@ -274,6 +326,9 @@ pub fn apply_settings_patch(
     }
     if let Some(a) = &patch.auto_assign {
         s.auto_assign = check_auto_assign("auto_assign", a)?;
+    }
+    if let Some(ids) = &patch.meta_page_ids {
+        s.meta_page_ids = validate_page_ids("meta_page_ids", ids)?;
     }
     let secrets = check_secrets(&patch.meta_access_token, &patch.google_ads)?;
     Ok((s, secrets))
@@ -352,5 +407,26 @@ mod tests {
         }
         let input: SettingsInput = serde_json::from_str(r#"{"auto_assign":"nope"}"#).unwrap();
         assert!(settings_from_input(&input).is_err());
+    }
+
+    #[test]
+    fn page_ids_are_validated() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            validate_page_ids("meta_page_ids", &ids(&[" 123 ", "456"])).unwrap(),
+            ids(&["123", "456"])
+        );
+        for (bad, field) in [
+            (ids(&["12a"]), "meta_page_ids[0]"),
+            (ids(&["1", ""]), "meta_page_ids[1]"),
+            (ids(&["1", "1"]), "meta_page_ids[1]"),
+            (ids(&[&"9".repeat(33)]), "meta_page_ids[0]"),
+            (vec!["1".to_string(); PAGE_IDS_MAX + 1], "meta_page_ids"),
+        ] {
+            match validate_page_ids("meta_page_ids", &bad) {
+                Err(DomainError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
     }
 }

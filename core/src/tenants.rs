@@ -264,6 +264,7 @@ mod tests {
                 manager_email: Some("boss@openarms.example".into()),
                 default_country: "US".into(),
                 auto_assign: crate::assignment::AutoAssign::None,
+                meta_page_ids: Vec::new(),
             },
         };
         let p: TenantPatch = serde_json::from_str(r#"{"settings":{"sla_hours":4}}"#).unwrap();

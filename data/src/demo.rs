@@ -48,6 +48,7 @@ impl Store {
                         manager_email: Some(t.manager_email.into()),
                         default_country: echo5_core::phone::DEFAULT_COUNTRY.into(),
                         auto_assign: echo5_core::assignment::AutoAssign::None,
+                        meta_page_ids: Vec::new(),
                     },
                 };
                 // The built-in pipeline, whatever the platform defaults: the demo leads are

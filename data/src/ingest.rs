@@ -156,7 +156,7 @@ fn key_reused() -> StoreError {
 }
 
 impl IngestStatus {
-    fn of(spam: bool, duplicate: bool) -> IngestStatus {
+    pub(crate) fn of(spam: bool, duplicate: bool) -> IngestStatus {
         match (spam, duplicate) {
             (true, _) => IngestStatus::Spam,
             (false, true) => IngestStatus::Duplicate,
@@ -174,7 +174,7 @@ thread_local! {
 
 /// The tenant's intake stage, remembered until the writer's generation changes: at the end
 /// of the batch, or when a job that may edit stages starts.
-fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
+pub(crate) fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, StoreError> {
     let generation = crate::writer::generation();
     let known = INTAKE.with_borrow_mut(|(seen, stages)| {
         if *seen != generation {
@@ -292,7 +292,7 @@ impl Store {
                 lead_days.add(k, n);
             }
             batch_usage.add(
-                (key.tenant_id, key.key_id, month),
+                (key.tenant_id, Some(key.key_id), month),
                 Counts {
                     accepted: 1,
                     spam: u64::from(status == IngestStatus::Spam),
@@ -330,6 +330,7 @@ impl Store {
         if let Some(p) = self.keyword_cache().get(tenant) {
             return Ok(p);
         }
+        let key = self.key();
         let profile = self
             .read(move |c| {
                 let t = crate::tenants::get(c, &crate::TenantKey::Id(tenant))?;
@@ -338,6 +339,8 @@ impl Store {
                     tenant: t.tref(),
                     spam_matcher: echo5_core::ingest::spam::Keywords::new(keywords),
                     home_country: t.fields.settings.home_country(),
+                    active: t.fields.active,
+                    google_webhook_key: crate::settings::google_webhook_key(c, &key, t.id)?,
                 })
             })
             .await?;

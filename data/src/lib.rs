@@ -17,6 +17,7 @@ mod db;
 pub mod demo;
 mod error;
 pub mod ingest;
+pub mod integrations;
 pub mod invites;
 pub mod keys;
 mod lead_days;
@@ -99,6 +100,8 @@ struct Inner {
     /// Analytics day counts of the leads in the running group commit (see `lead_days`).
     batch_lead_days: Arc<BatchLeadDays>,
     platform: crate::platform_settings::PlatformCache,
+    /// When each tenant's ad-platform source last recorded an error (see `integrations`).
+    error_notes: crate::integrations::ErrorNotes,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
     clock: Arc<dyn Clock>,
@@ -150,6 +153,7 @@ impl Store {
                 batch_lead_counts,
                 batch_lead_days,
                 platform,
+                error_notes: Default::default(),
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
                 path: path.to_path_buf(),
@@ -207,6 +211,10 @@ impl Store {
 
     pub(crate) fn platform_cache(&self) -> &crate::platform_settings::PlatformCache {
         &self.inner.platform
+    }
+
+    pub(crate) fn error_notes(&self) -> &crate::integrations::ErrorNotes {
+        &self.inner.error_notes
     }
 
     pub fn path(&self) -> &Path {
@@ -317,6 +325,11 @@ pub struct IngestProfile {
     pub spam_matcher: echo5_core::ingest::spam::Keywords,
     /// The country a phone without a country code is read in (`default_country`).
     pub home_country: echo5_core::phone::Country,
+    /// Whether the tenant takes leads (ad-platform hooks check it; API keys carry their own).
+    pub active: bool,
+    /// The key Google Ads lead forms must send (`settings.google_ads.webhook_key`), opened
+    /// once per change of the tenant, so a delivery costs no read or decryption.
+    pub google_webhook_key: Option<echo5_core::secret::Secret<String>>,
 }
 
 /// Each tenant's [`IngestProfile`], so ingest does not read it per submission. Cleared for

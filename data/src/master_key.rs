@@ -3,7 +3,7 @@
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::crypto::MasterKey;
 use echo5_core::keys;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -54,6 +54,24 @@ impl Store {
                             tenant_secrets += 1;
                         }
                     }
+                }
+                let platform: Option<Vec<u8>> = c
+                    .query_row(
+                        "SELECT meta_app_secret_enc FROM platform_settings WHERE id = 1",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .flatten();
+                if let Some(sealed) = platform {
+                    let aad = crate::platform_settings::META_APP_SECRET_AAD;
+                    let plain = old.open(aad, &sealed)?;
+                    let resealed = new.seal(aad, plain.expose())?;
+                    c.execute(
+                        "UPDATE platform_settings SET meta_app_secret_enc = ?1 WHERE id = 1",
+                        [resealed],
+                    )?;
+                    tenant_secrets += 1;
                 }
                 let keys: Vec<(String, String, Vec<u8>)> = c
                     .prepare("SELECT id, tenant_id, key_enc FROM api_keys")?

@@ -3,8 +3,8 @@
 //! leaves the request that carried it.
 
 use echo5_core::crypto::MasterKey;
-use echo5_core::secret::{SecretUpdate, last4};
-use echo5_core::settings::{SecretChanges, google_ads_last4};
+use echo5_core::secret::{Secret, SecretUpdate, last4};
+use echo5_core::settings::{GoogleAdsConfig, SecretChanges, google_ads_last4};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
@@ -75,4 +75,21 @@ pub(crate) fn secret_names(s: &SecretChanges) -> Vec<&'static str> {
         out.push("google_ads");
     }
     out
+}
+
+/// The tenant's Google Ads webhook key in clear, `None` when no Google Ads config is set.
+pub(crate) fn google_webhook_key(
+    conn: &Connection,
+    key: &MasterKey,
+    tenant: Uuid,
+) -> Result<Option<Secret<String>>, StoreError> {
+    let sealed: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT google_ads_enc FROM tenants WHERE id = ?1")?
+        .query_row([tenant.to_string()], |r| r.get(0))?;
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    let plain = key.open(&aad(tenant, "google_ads"), &sealed)?;
+    let cfg: GoogleAdsConfig = serde_json::from_slice(plain.expose())?;
+    Ok(Some(Secret::new(cfg.webhook_key.clone())))
 }

@@ -71,6 +71,7 @@ impl TenantRow {
                 manager_email: self.fields.settings.manager_email.clone(),
                 default_country: self.fields.settings.default_country.clone(),
                 auto_assign: self.fields.settings.auto_assign,
+                meta_page_ids: self.fields.settings.meta_page_ids.clone(),
                 meta_access_token: MaskedSecret::from_last4(self.meta_last4.clone()),
                 google_ads: MaskedSecret::from_last4(self.google_last4.clone()),
             },
@@ -83,14 +84,18 @@ impl TenantRow {
 }
 
 const COLUMNS: &str = "id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email, \
-                       meta_token_last4, google_ads_last4, default_country, auto_assign";
+                       meta_token_last4, google_ads_last4, default_country, auto_assign, meta_page_ids";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
+/// A row with its JSON columns (spam keywords, page ids) still as text.
+type RawRow = ((String, String), TenantRow);
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
     let id: String = r.get(0)?;
     let keywords: String = r.get(6)?;
+    let pages: String = r.get(12)?;
     let auto_assign: String = r.get(11)?;
     Ok((
-        keywords,
+        (keywords, pages),
         TenantRow {
             id: Uuid::parse_str(&id).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
@@ -107,6 +112,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
                     default_country: r.get(10)?,
                     // The column's CHECK admits only the values `parse` reads.
                     auto_assign: AutoAssign::parse(&auto_assign).unwrap_or_default(),
+                    meta_page_ids: Vec::new(),
                 },
             },
             meta_last4: r.get(8)?,
@@ -115,8 +121,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, TenantRow)> {
     ))
 }
 
-fn finish_row((keywords, mut row): (String, TenantRow)) -> Result<TenantRow, StoreError> {
+fn finish_row(((keywords, pages), mut row): RawRow) -> Result<TenantRow, StoreError> {
     row.fields.settings.spam_keywords = serde_json::from_str(&keywords)?;
+    row.fields.settings.meta_page_ids = serde_json::from_str(&pages)?;
     Ok(row)
 }
 
@@ -208,7 +215,43 @@ fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
     if old.settings.auto_assign != new.settings.auto_assign {
         out.push("settings.auto_assign");
     }
+    if old.settings.meta_page_ids != new.settings.meta_page_ids {
+        out.push("settings.meta_page_ids");
+    }
     out
+}
+
+/// Makes `pages` the tenant's Facebook pages: its column and the routing table. A page
+/// another tenant holds is a conflict naming the page (not the tenant, which the caller may
+/// not see).
+fn set_meta_pages(conn: &Connection, tenant: Uuid, pages: &[String]) -> Result<(), StoreError> {
+    let id = tenant.to_string();
+    for (i, page) in pages.iter().enumerate() {
+        let holder: Option<String> = conn
+            .prepare_cached("SELECT tenant_id FROM meta_pages WHERE page_id = ?1")?
+            .query_row([page], |r| r.get(0))
+            .optional()?;
+        if holder.is_some_and(|h| h != id) {
+            return Err(StoreError::Domain(DomainError::conflict_on(
+                format!("meta_page_ids[{i}]"),
+                "meta_page_taken",
+                format!(
+                    "Facebook page {page} is already connected to another tenant; a page's \
+                     leads go to one tenant, so remove it there first"
+                ),
+            )));
+        }
+    }
+    conn.prepare_cached("DELETE FROM meta_pages WHERE tenant_id = ?1")?
+        .execute([&id])?;
+    let mut add =
+        conn.prepare_cached("INSERT INTO meta_pages(page_id, tenant_id) VALUES (?1, ?2)")?;
+    for page in pages {
+        add.execute(params![page, id])?;
+    }
+    conn.prepare_cached("UPDATE tenants SET meta_page_ids = ?2 WHERE id = ?1")?
+        .execute(params![id, serde_json::to_string(pages)?])?;
+    Ok(())
 }
 
 /// A new tenant's pipeline: the platform's default stages (see `platform_settings`).
@@ -266,6 +309,9 @@ pub(crate) fn insert(
         fields.settings.auto_assign.as_str()
     ])?;
     apply_secrets(conn, key, id, secrets)?;
+    if !fields.settings.meta_page_ids.is_empty() {
+        set_meta_pages(conn, id, &fields.settings.meta_page_ids)?;
+    }
     insert_default_stages(conn, id, at, stages)?;
     get(conn, &TenantKey::Id(id))
 }
@@ -417,6 +463,9 @@ impl Store {
                 fields.settings.default_country,
                 fields.settings.auto_assign.as_str()
             ])?;
+            if fields.settings.meta_page_ids != before.fields.settings.meta_page_ids {
+                set_meta_pages(c, before.id, &fields.settings.meta_page_ids)?;
+            }
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
             let after = get(c, &TenantKey::Id(before.id))?;
             let mut changed: Vec<&str> = changed_fields(&before.fields, &after.fields);

@@ -66,10 +66,11 @@ impl UsageBuffer {
 
 /// The usage counts of the leads stored by the running group commit (accepted, spam,
 /// duplicates), written once per slot before its COMMIT (see [`crate::tally`]).
-pub(crate) type BatchUsage = BatchTally<Slot, Counts>;
+/// Leads from an ad platform come without an API key (`None`, stored as `''`).
+pub(crate) type BatchUsage = BatchTally<(Uuid, Option<Uuid>, String), Counts>;
 
 pub(crate) fn batch_usage() -> BatchUsage {
-    BatchTally::new(|conn, (tenant, key, month), c| bump(conn, *tenant, Some(*key), month, c))
+    BatchTally::new(|conn, (tenant, key, month), c| bump(conn, *tenant, *key, month, c))
 }
 
 /// Adds `delta` to a counter row inside the caller's transaction.
@@ -254,7 +255,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::db::open_writer(&dir.path().join("t.db")).unwrap();
         // No foreign keys on the counters: any ids do.
-        let (tenant, key) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (tenant, key) = (Uuid::from_u128(1), Some(Uuid::from_u128(2)));
         let one = |spam: u64| Counts {
             accepted: 1,
             spam,

@@ -600,3 +600,77 @@ async fn inactive_tenant_keys_are_refused_in_memory_and_after_reopen() {
         .unwrap();
     assert!(store.authenticate_key(&key).is_ok());
 }
+
+#[tokio::test]
+async fn the_meta_app_secret_and_google_key_are_sealed_and_survive_a_rotation() {
+    use echo5_core::secret::{Secret, SecretUpdate};
+    let f = open();
+    let b = tenant(
+        &f.store,
+        "Caring Hearts",
+        r#"{"google_ads":{"customer_id":"1234567890","conversion_action":"Lead","webhook_key":"wk_abcdefghijkl"}}"#,
+    )
+    .await;
+    let app_secret = "0123456789abcdef0123456789abcdef";
+    let set = SecretUpdate::Set(Secret::new(app_secret.to_string()));
+    let after = f
+        .store
+        .update_platform_settings(
+            "admin:t".into(),
+            AuditAction::PlatformSettingsUpdated,
+            set,
+            |cur| Ok(cur.clone()),
+        )
+        .await
+        .unwrap()
+        .value;
+    assert!(after.meta_app_secret.set);
+    assert_eq!(after.meta_app_secret.last4.as_deref(), Some("cdef"));
+    // Neither the document nor the column holds it in clear.
+    let (doc, sealed): (String, Vec<u8>) = f
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT settings, meta_app_secret_enc FROM platform_settings WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert!(!doc.contains(app_secret) && !doc.contains("meta_app_secret\":{\"set\":true"));
+    assert!(!String::from_utf8_lossy(&sealed).contains(app_secret));
+    let opened = f.store.meta_app_secret().await.unwrap().unwrap();
+    assert_eq!(opened.expose(), app_secret);
+    let profile = f.store.ingest_profile(b).await.unwrap();
+    assert_eq!(
+        profile
+            .google_webhook_key
+            .as_ref()
+            .map(|k| k.expose().as_str()),
+        Some("wk_abcdefghijkl")
+    );
+    let rot = f.store.rotate_master_key(mk(78)).await.unwrap();
+    assert_eq!(
+        rot.tenant_secrets, 2,
+        "the Google config and the app secret"
+    );
+    f.store.shutdown().await;
+    let clock: Arc<dyn Clock> = f.clock.clone();
+    let s = Store::open(&f.db(), mk(78), clock, StoreOptions::default()).unwrap();
+    assert_eq!(
+        s.meta_app_secret().await.unwrap().unwrap().expose(),
+        app_secret
+    );
+    assert_eq!(
+        s.ingest_profile(b)
+            .await
+            .unwrap()
+            .google_webhook_key
+            .as_ref()
+            .map(|k| k.expose().clone()),
+        Some("wk_abcdefghijkl".to_string())
+    );
+    assert!(s.platform_settings().await.unwrap().meta_app_secret.set);
+    s.shutdown().await;
+}

@@ -89,6 +89,7 @@ fn state() -> State {
                     manager_email: None,
                     default_country: "US".into(),
                     auto_assign: Default::default(),
+                    meta_page_ids: Vec::new(),
                     meta_access_token: MaskedSecret::unset(),
                     google_ads: MaskedSecret::unset(),
                 },

@@ -782,6 +782,25 @@ fn spam_markers_are_drawn_dim() {
     }
 }
 
+#[test]
+fn an_ad_platforms_test_lead_is_marked_t_with_its_source() {
+    let mut s = on_tenant_screen('6');
+    if let Some(leads) = s.leads.remote.data.as_mut() {
+        leads[3].source = echo5_core::leads::LeadSource::Google;
+        leads[3].is_test = true;
+        leads[3].is_spam = true;
+    }
+    for (w, h) in SIZES {
+        let buf = drawn(&s, w, h);
+        let row = row_of(&buf, "Kevin Walsh");
+        let mark = &buf[(1, row)];
+        assert_eq!(mark.symbol(), "t", "{w}x{h}: a test lead, not plain spam");
+        assert_eq!(mark.fg, Color::DarkGray, "{w}x{h}: the test mark's colour");
+        let line: String = (0..w).map(|x| buf[(x, row)].symbol()).collect();
+        assert!(line.contains("google"), "{w}x{h}: {line}");
+    }
+}
+
 // The SLA screen's news and the text that must fit.
 
 fn cursor_at(state: &State, w: u16, h: u16) -> (u16, u16) {

@@ -20,8 +20,8 @@ use crate::access::{self, At, Rule};
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
-    audit, dashboard, events, health, ingest, invites, keys, leads, logs, personal_tokens,
-    platform_settings, sessions, settings, sla, stages, tenants, usage, users,
+    audit, dashboard, events, health, ingest, integrations, invites, keys, leads, logs,
+    personal_tokens, platform_settings, sessions, settings, sla, stages, tenants, usage, users,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;
@@ -44,6 +44,7 @@ use echo5_core::authorization::Subject;
         (name = "settings", description = "Per-tenant settings; secrets are write-only and masked"),
         (name = "stages", description = "Per-tenant pipeline stages"),
         (name = "ingest", description = "What WordPress sites post leads to (API key auth)"),
+        (name = "hooks", description = "What Google Ads lead forms and Meta Lead Ads post leads to (authenticated by the platform's key or signature)"),
         (name = "keys", description = "Per-tenant API keys for ingest"),
         (name = "leads", description = "The leads workflow: list, move, notes, manual entry, export"),
         (name = "sla", description = "Leads waiting past their tenant's SLA"),
@@ -114,6 +115,23 @@ async fn head_not_allowed() -> Response {
     resp
 }
 
+/// The ad platforms' webhooks: no Echo5 credential, each proves itself (Google's
+/// `google_key` in the body, Meta's signature over the body); on the public listener, since
+/// the platforms must reach them.
+fn hook_routes() -> OpenApiRouter<AppState> {
+    access::open(
+        "the tenant's Google Ads webhook key (google_key in the body)",
+        OpenApiRouter::new().routes(routes!(integrations::google_hook)),
+    )
+    .merge(access::open(
+        "the Meta app's signature (X-Hub-Signature-256) for POST; the platform's meta_verify_token for the GET handshake",
+        OpenApiRouter::new().routes(routes!(
+            integrations::meta_handshake,
+            integrations::meta_hook
+        )),
+    ))
+}
+
 /// Health and the key check plugins use: no rule of their own (health needs no
 /// credential, the key check reads the key itself).
 fn open_routes() -> OpenApiRouter<AppState> {
@@ -134,6 +152,7 @@ fn open_routes() -> OpenApiRouter<AppState> {
 fn public_api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(ingest_routes())
+        .merge(hook_routes())
         .merge(open_routes())
 }
 
@@ -153,6 +172,7 @@ fn api() -> OpenApiRouter<AppState> {
             one().routes(routes!(leads::list_all_leads)),
         ))
         .merge(ingest_routes())
+        .merge(hook_routes())
         .merge(open_routes())
         // Tenants: the list and creating one are the platform's; a tenant's users read
         // their own tenant.
@@ -171,11 +191,13 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .merge(at(
             rule(S::Settings, At::Tenant),
-            one().routes(routes!(
-                settings::get_settings,
-                settings::put_settings,
-                settings::patch_settings
-            )),
+            one()
+                .routes(routes!(
+                    settings::get_settings,
+                    settings::put_settings,
+                    settings::patch_settings
+                ))
+                .routes(routes!(integrations::get_integrations)),
         ))
         .merge(at(
             rule(S::Stages, At::Tenant),

@@ -268,6 +268,7 @@ async fn settings_round_trip_and_secrets_stay_secret() {
             "manager_email": "director@caringhearts.example",
             "default_country": "US",
             "auto_assign": "none",
+            "meta_page_ids": [],
             "meta_access_token": {"set": true, "last4": "4242"},
             "google_ads": {"set": true, "last4": "7890"}
         })

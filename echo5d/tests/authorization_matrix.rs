@@ -54,6 +54,11 @@ const EXPECTED: &[(&str, &str)] = &[
     // Ingest: the key in the path is the credential (the target tenant's), whoever sends it.
     ("GET /api/v1/ingest/{key}",                         "ok  ok  ok  ok  ok  ok  ok  ok  ok  | ok  ok  ok  ok  ok  ok  ok  ok  ok"),
     ("POST /api/v1/ingest/{key}",                        "ok  ok  ok  ok  ok  ok  ok  ok  ok  | ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+    // Ad-platform hooks: the platform's own proof is the credential (Google's key in the
+    // body, Meta's signature, the verify token), never a principal; `{}` carries none.
+    ("POST /api/v1/hooks/google/{tenant}",               "401 401 401 401 401 401 401 401 401 | 401 401 401 401 401 401 401 401 401"),
+    ("GET /api/v1/hooks/meta",                           "403 403 403 403 403 403 403 403 403 | 403 403 403 403 403 403 403 403 403"),
+    ("POST /api/v1/hooks/meta",                          "401 401 401 401 401 401 401 401 401 | 401 401 401 401 401 401 401 401 401"),
     // The bearer must be an API key.
     ("GET /api/v1/key",                                  "401 401 401 401 401 401 401 401 ok  | 401 401 401 401 401 401 401 401 ok"),
     ("POST /api/v1/leads",                               "401 401 401 401 401 401 401 401 ok  | 401 401 401 401 401 401 401 401 ok"),
@@ -84,6 +89,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /api/v1/tenants/{tenant}/settings",            "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("PUT /api/v1/tenants/{tenant}/settings",            "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("PATCH /api/v1/tenants/{tenant}/settings",          "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("GET /api/v1/tenants/{tenant}/integrations",        "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("GET /api/v1/tenants/{tenant}/keys",                "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/tenants/{tenant}/keys",               "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("DELETE /api/v1/tenants/{tenant}/keys/{key_id}",    "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),

@@ -15,7 +15,10 @@
 //!   mutation is refused (400/403/404/409/422), a read may answer but shows nothing of B;
 //! - key-holder routes: the first tenant's API key, the second's ids wherever they fit;
 //! - ingest routes: the first tenant's API key, a body naming the second tenant; the lead
-//!   lands in the first tenant.
+//!   lands in the first tenant;
+//! - ad-platform hooks: the first tenant's Google Ads webhook key sent to the second
+//!   tenant's Google hook (401, nothing stored) and to its own (the lead lands in the first
+//!   tenant); a signed Meta notification for the first tenant's page (routed to it alone).
 //!
 //! Every answer is checked for bytes of the target tenant's data (id, slug, name, stage ids
 //! and names, key ids and prefixes, lead ids, e-mails and names) that the request did not
@@ -54,7 +57,13 @@ struct Side {
     user_email: String,
     user_name: String,
     token_id: String,
+    /// Its Google Ads webhook key and Facebook page.
+    google_key: String,
+    page_id: String,
 }
+
+/// The platform's Meta app secret in this test.
+const APP_SECRET: &str = "isolation-app-secret-qz7-0123456789";
 
 impl Side {
     async fn seed(s: &TestServer, label: &'static str, word: &str) -> Side {
@@ -168,7 +177,26 @@ impl Side {
             .json()
             .await
             .unwrap();
+        let google_key = format!("{}-google-key-qz7", word.to_lowercase());
+        let page_id = if word == "Alpha" {
+            "1000000001"
+        } else {
+            "2000000002"
+        }
+        .to_string();
+        let (st, v) = s
+            .patch(
+                &format!("/api/v1/tenants/{slug}/settings"),
+                &json!({"meta_page_ids": [page_id], "meta_access_token": format!("EAAG-{word}-token-qz7"),
+                        "google_ads": {"customer_id": "123-456-7890", "conversion_action": "lead",
+                                       "webhook_key": google_key}})
+                .to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
         Side {
+            google_key,
+            page_id,
             label,
             id,
             slug,
@@ -200,6 +228,7 @@ impl Side {
             self.user_email.clone(),
             self.user_name.clone(),
             self.token_id.clone(),
+            self.google_key.clone(),
         ];
         out.extend(self.stages.iter().cloned());
         out.extend(self.key_ids.iter().cloned());
@@ -231,7 +260,14 @@ impl Side {
     /// Everything observable about the tenant, to compare before and after a direction.
     async fn snapshot(&self, s: &TestServer) -> Value {
         let mut snap = Map::new();
-        for part in ["", "/stages", "/keys", "/settings", "/users"] {
+        for part in [
+            "",
+            "/stages",
+            "/keys",
+            "/settings",
+            "/users",
+            "/integrations",
+        ] {
             let (st, mut v) = s.get(&format!("/api/v1/tenants/{}{part}", self.id)).await;
             assert_eq!(st, StatusCode::OK, "{part}: {v}");
             // Using a key is not changing it.
@@ -239,6 +275,14 @@ impl Side {
                 for k in keys {
                     if let Some(o) = k.as_object_mut() {
                         o.remove("last_used_at");
+                        // A Google delivery with a wrong key is recorded as the target's
+                        // last error by design (it is how an operator learns a form sends
+                        // the wrong key); its leads and Meta's state must not change.
+                        if part == "/integrations" && o["source"] == "google" {
+                            o.remove("last_error");
+                            o.remove("last_error_at");
+                            o.remove("state");
+                        }
                     }
                 }
             }
@@ -320,6 +364,8 @@ enum Kind {
     Admin,
     KeyHolder,
     Ingest,
+    /// An ad platform's webhook (tag `hooks`): its own proof, no principal.
+    Hook,
 }
 
 struct Op {
@@ -463,6 +509,8 @@ fn operations(doc: &Value) -> (Vec<Op>, Vec<String>) {
                 .collect();
             let kind = if tags.contains(&"ingest") {
                 Kind::Ingest
+            } else if tags.contains(&"hooks") {
+                Kind::Hook
             } else if security.iter().any(|s| *s == "api_key")
                 && !security.iter().any(|s| *s == "admin_token")
             {
@@ -686,6 +734,82 @@ fn key_holder_probes(doc: &Value, op: &Op, me: &Side, them: &Side) -> Vec<Probe>
     }]
 }
 
+/// An ad-platform hook. Google's: my webhook key on their tenant's hook (refused), and on my
+/// own with a lead naming their ids (stored in mine). Meta's: a signed notification for my
+/// page (routed to me; their integration and data unchanged); its handshake without the
+/// verify token (refused).
+fn hook_probes(op: &Op, me: &Side, them: &Side, n: usize) -> Vec<(Probe, Option<String>)> {
+    let json_ct = vec![("content-type", "application/json".to_string())];
+    if op.path.contains("/hooks/google/") {
+        let email = format!("hook{n}.{}.qz7@example.net", me.label.to_lowercase());
+        let lead = |key: &str, lead_id: String| {
+            json!({"lead_id": lead_id, "google_key": key, "campaign_id": 1,
+                   "user_column_data": [
+                       {"column_id": "FULL_NAME", "string_value": format!("Hook Probe {n}")},
+                       {"column_id": "EMAIL", "string_value": email},
+                       {"column_name": "tenant", "column_id": "q1", "string_value": them.slug},
+                       {"column_name": "tenant_id", "column_id": "q2", "string_value": them.id}]})
+            .to_string()
+        };
+        return vec![
+            (
+                Probe {
+                    case: "hook-foreign-tenant",
+                    method: op.method.clone(),
+                    url: fill_path(op, |r| as_param(&them.value(r, false))),
+                    headers: json_ct.clone(),
+                    body: Some(lead(&me.google_key, format!("iso-foreign-{n}"))),
+                },
+                None,
+            ),
+            (
+                Probe {
+                    case: "ingest",
+                    method: op.method.clone(),
+                    url: fill_path(op, |r| as_param(&me.value(r, true))),
+                    headers: json_ct,
+                    body: Some(lead(&me.google_key, format!("iso-own-{n}"))),
+                },
+                Some(email.clone()),
+            ),
+        ];
+    }
+    if op.method == Method::GET {
+        return vec![(
+            Probe {
+                case: "hook-handshake",
+                method: Method::GET,
+                url: format!(
+                    "{}?hub.mode=subscribe&hub.challenge=1&hub.verify_token={}",
+                    op.path, them.google_key
+                ),
+                headers: Vec::new(),
+                body: None,
+            },
+            None,
+        )];
+    }
+    let body = json!({"object": "page", "entry": [{"id": me.page_id, "changes": [
+        {"field": "leadgen", "value": {"leadgen_id": format!("77000{n}"), "page_id": me.page_id,
+                                       "form_id": them.id}}]}]})
+    .to_string();
+    let mut headers = json_ct;
+    headers.push((
+        "x-hub-signature-256",
+        echo5_core::integrations::meta::signature(APP_SECRET.as_bytes(), body.as_bytes()),
+    ));
+    vec![(
+        Probe {
+            case: "hook-meta",
+            method: op.method.clone(),
+            url: op.path.clone(),
+            headers,
+            body: Some(body),
+        },
+        None,
+    )]
+}
+
 /// An ingest route: my API key, a submission that names their tenant every way it can.
 fn ingest_probe(op: &Op, me: &Side, them: &Side, n: usize) -> (Probe, String) {
     let email = format!("probe{n}.{}.qz7@example.net", me.label.to_lowercase());
@@ -797,6 +921,13 @@ async fn no_tenant_reaches_another_tenants_data() {
     // Every route is tried with the wrong credentials from one address on purpose; the
     // refused-credential throttle (tests/auth_flood.rs) would answer the later ones 429.
     let s = TestServer::start_with(|a| a.http.auth_failure_limit = 0).await;
+    let (st, v) = s
+        .patch(
+            "/api/v1/platform/settings",
+            &json!({"meta_app_secret": APP_SECRET}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
     let a = Side::seed(&s, "A", "Alpha").await;
     let b = Side::seed(&s, "B", "Bravo").await;
 
@@ -818,8 +949,9 @@ async fn no_tenant_reaches_another_tenants_data() {
             outside.push(format!("{} {}", op.method, op.path));
         }
     }
-    // Ingest last in each direction: its leads carry the other tenant's ids in `custom`.
-    in_matrix.sort_by_key(|op| op.kind == Kind::Ingest);
+    // Ingest (and the hooks, which store leads too) last in each direction: their leads
+    // carry the other tenant's ids in `custom`.
+    in_matrix.sort_by_key(|op| matches!(op.kind, Kind::Ingest | Kind::Hook));
 
     let mut failures = Vec::new();
     let mut requests = 0;
@@ -841,6 +973,10 @@ async fn no_tenant_reaches_another_tenants_data() {
                     probe_no += 1;
                     let (p, email) = ingest_probe(op, me, them, probe_no);
                     vec![(p, Some(email))]
+                }
+                Kind::Hook => {
+                    probe_no += 1;
+                    hook_probes(op, me, them, probe_no)
                 }
             };
             assert!(!probes.is_empty(), "{} {} got no probe", op.method, op.path);
@@ -886,6 +1022,12 @@ async fn no_tenant_reaches_another_tenants_data() {
                                 && lead.email.as_deref() == ingest_email.as_deref()
                                 && lead.stage_id.to_string() == me.stages[0]
                         }
+                    }
+                    "hook-foreign-tenant" => code == 401,
+                    "hook-handshake" => code == 403,
+                    "hook-meta" => {
+                        let v: Value = serde_json::from_str(&ans.text).unwrap_or(Value::Null);
+                        ans.status == StatusCode::OK && v["routed"] == 1 && v["unknown_pages"] == 0
                     }
                     other => panic!("unknown case {other}"),
                 };
@@ -934,6 +1076,8 @@ async fn no_tenant_reaches_another_tenants_data() {
         "/api/v1/tenants/{tenant}/stages/{stage_id}",
         "/api/v1/tenants/{tenant}/keys/{key_id}/reveal",
         "/api/v1/ingest/{key}",
+        "/api/v1/hooks/google/{tenant}",
+        "/api/v1/hooks/meta",
         "/api/v1/leads",
         "/api/v1/key",
     ] {

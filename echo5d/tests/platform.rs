@@ -39,7 +39,8 @@ async fn platform_settings_apply_to_new_tenants_and_are_validated_and_audited() 
                 {"name":"Qualified","kind":"open"},{"name":"Tour Scheduled","kind":"open"},
                 {"name":"Won","kind":"won"},{"name":"Lost","kind":"lost"}],
             "default_sla_hours": 24, "default_spam_keywords": [], "honeypot_fields": [],
-            "default_grace_hours": 24, "operator_name": null, "operator_email": null
+            "default_grace_hours": 24, "operator_name": null, "operator_email": null,
+            "meta_verify_token": null, "meta_app_secret": {"set": false, "last4": null}
         })
     );
     let (old, old_key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
@@ -132,6 +133,9 @@ async fn platform_settings_apply_to_new_tenants_and_are_validated_and_audited() 
     assert_eq!(st, StatusCode::OK, "{after}");
     full["default_spam_keywords"] = json!(["casino", "crypto loan"]);
     full["operator_email"] = json!("ops@echo5.example");
+    // Left out of the PUT: no verify token; the app secret is kept (never set here).
+    full["meta_verify_token"] = Value::Null;
+    full["meta_app_secret"] = json!({"set": false, "last4": null});
     assert_eq!(after, full, "normalised like tenant settings");
     assert_eq!(s.get(p).await.1, full);
     let (st, patched) = s.patch(p, r#"{"operator_name":null}"#).await;

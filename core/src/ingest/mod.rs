@@ -15,6 +15,7 @@ pub mod spam;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use aliases::Target;
 pub use body::{parse_body, parse_query, payload_from_pairs, try_payload_from_pairs};
 pub use normalize::{Normalized, normalize};
 pub use payload::{BodyError, Payload};

@@ -79,6 +79,64 @@ impl Normalized {
         self.name.is_some() || self.email.is_some() || self.phone.is_some()
     }
 
+    /// Sets a lead field from a value whose meaning the sender states (an ad platform's
+    /// column id, not a form's guessable label), cleaned and capped as [`normalize`] does.
+    /// The first value that survives cleaning wins; one that does not (a phone without a
+    /// digit, a blank) returns `false` so the caller can keep it in `custom`.
+    pub(crate) fn put(&mut self, target: Target, raw: &str) -> bool {
+        if self.slot(target).is_some() {
+            return false;
+        }
+        let Some((value, cut)) = clean(target, raw) else {
+            return false;
+        };
+        *self.slot(target) = Some(value);
+        if let Some(chars) = cut {
+            self.note_cut(target, chars);
+        }
+        true
+    }
+
+    /// Keeps a value in `custom` under `key`, cleaned as [`normalize`] keeps unmapped fields
+    /// (a key already there gets underscores in front, never overwritten).
+    pub(crate) fn put_custom(&mut self, key: &str, value: &Value) {
+        insert_unique(
+            &mut self.custom,
+            clean::single_line(key).into_owned(),
+            safe(value, 0),
+        );
+    }
+
+    /// `name` from first and last name when the sender gave no whole name, as [`normalize`]
+    /// does.
+    pub(crate) fn complete_name(&mut self) {
+        if self.name.is_some() {
+            return;
+        }
+        let parts: Vec<&str> = [&self.first_name, &self.last_name]
+            .into_iter()
+            .filter_map(|s| s.as_deref())
+            .collect();
+        if parts.is_empty() {
+            return;
+        }
+        let (name, was) = clean::cap(parts.join(" "), clean::NAME_MAX);
+        self.name = Some(name);
+        if let Some(chars) = was {
+            self.note_cut(Target::Name, chars);
+        }
+    }
+
+    fn note_cut(&mut self, target: Target, chars: usize) {
+        let entry = self
+            .custom
+            .entry(TRUNCATED_KEY.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(cut) = entry {
+            cut.insert(target.field().to_owned(), Value::from(chars));
+        }
+    }
+
     fn slot(&mut self, t: Target) -> &mut Option<String> {
         match t {
             Target::Name => &mut self.name,

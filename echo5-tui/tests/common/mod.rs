@@ -49,6 +49,7 @@ fn settings(sla: u32, email: &str, kw: &[&str], meta: bool) -> TenantSettings {
         manager_email: Some(email.into()),
         default_country: "US".into(),
         auto_assign: Default::default(),
+        meta_page_ids: Vec::new(),
         meta_access_token: if meta {
             MaskedSecret::from_last4(Some("1234".into()))
         } else {
@@ -653,6 +654,8 @@ pub fn platform_settings() -> PlatformSettings {
         default_grace_hours: 24,
         operator_name: Some("Agency Ops".into()),
         operator_email: None,
+        meta_verify_token: None,
+        meta_app_secret: Default::default(),
     }
 }
 

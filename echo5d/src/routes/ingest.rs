@@ -204,22 +204,26 @@ fn serialize_pairs(pairs: &[(String, String)]) -> String {
 }
 
 async fn read_limited(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
-    let too_large = ApiError::PayloadTooLarge {
-        limit: INGEST_BODY_LIMIT,
-    };
+    read_at_most(headers, body, INGEST_BODY_LIMIT).await
+}
+
+/// The body, refused (413) past `limit` bytes whether declared or sent.
+pub(crate) async fn read_at_most(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let too_large = ApiError::PayloadTooLarge { limit };
     // Refuse a declared oversize body before reading a byte of it.
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        && len > INGEST_BODY_LIMIT as u64
+        && len > limit as u64
     {
         return Err(too_large);
     }
-    match http_body_util::Limited::new(body, INGEST_BODY_LIMIT)
-        .collect()
-        .await
-    {
+    match http_body_util::Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large),
         Err(e) => Err(ApiError::bad_request(

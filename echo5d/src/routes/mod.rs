@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod events;
 pub mod health;
 pub mod ingest;
+pub mod integrations;
 pub mod invites;
 pub mod keys;
 pub mod leads;

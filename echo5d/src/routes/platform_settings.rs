@@ -7,6 +7,7 @@ use echo5_core::ErrorBody;
 use echo5_core::audit::AuditAction;
 use echo5_core::events::{Change, Changed};
 use echo5_core::platform_settings::{self, PlatformSettings, PlatformSettingsPatch};
+use echo5_core::secret::SecretUpdate;
 
 use crate::access::Authorized;
 use crate::error::ApiResult;
@@ -58,6 +59,8 @@ pub async fn put_platform_settings(
         .update_platform_settings(
             auth.actor(),
             AuditAction::PlatformSettingsReplaced,
+            // Write-only: a PUT keeps it; PATCH sets or clears it.
+            SecretUpdate::Keep,
             move |_| Ok(new),
         )
         .await?;
@@ -65,7 +68,8 @@ pub async fn put_platform_settings(
     Ok(Json(state.events.publish_all(changed)))
 }
 
-/// Changes any subset of the platform settings; `null` clears the operator name or e-mail.
+/// Changes any subset of the platform settings; `null` clears the operator name or e-mail,
+/// the Meta verify token or the Meta app secret (write-only, shown masked).
 #[utoipa::path(patch, path = "/api/v1/platform/settings", tag = "platform",
     request_body = PlatformSettingsPatch,
     security(("admin_token" = [])),
@@ -77,13 +81,16 @@ pub async fn put_platform_settings(
 pub async fn patch_platform_settings(
     State(state): State<AppState>,
     auth: Authorized,
-    ApiJson(patch): ApiJson<PlatformSettingsPatch>,
+    ApiJson(mut patch): ApiJson<PlatformSettingsPatch>,
 ) -> ApiResult<Json<PlatformSettings>> {
+    platform_settings::check_meta_app_secret(&patch.meta_app_secret)?;
+    let app_secret = std::mem::take(&mut patch.meta_app_secret);
     let changed = state
         .store
         .update_platform_settings(
             auth.actor(),
             AuditAction::PlatformSettingsUpdated,
+            app_secret,
             move |cur| platform_settings::apply_patch(cur, &patch),
         )
         .await?;

@@ -110,6 +110,9 @@ fn table(frame: &mut Frame, area: Rect, state: &State) {
             let stage = state.stages.name(l.stage_id).unwrap_or("?");
             let mark = if breached(state, l) {
                 Span::styled("!", theme::bad())
+            } else if l.is_test {
+                // An ad platform's test lead (stored like spam, kept out of every count).
+                Span::styled("t", theme::dim())
             } else if l.is_spam {
                 Span::styled("s", theme::dim())
             } else {
@@ -226,7 +229,14 @@ pub(crate) fn pane<'a>(
             "stage",
             stage_name(lead.stage_id).unwrap_or("?").to_string(),
         ),
-        field("source", lead.source.as_str().to_string()),
+        field(
+            "source",
+            if lead.is_test {
+                format!("{} (test lead)", lead.source.as_str())
+            } else {
+                lead.source.as_str().to_string()
+            },
+        ),
         field(
             "created",
             format!(
