@@ -4,7 +4,7 @@
 //! The daemon resolves the host, judges every address with [`AddressPolicy::check`] and
 //! connects only to addresses that passed, at create time and again at every send.
 
-use ipnet::IpNet;
+pub use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Why an address is refused.

@@ -149,7 +149,7 @@ fn lead_data(conn: &Connection, tenant: &str, lead: &str) -> Result<serde_json::
 
 const FAN_OUT_CURSOR: &str = "outbox_fanned_out";
 /// Messages fanned out per transaction.
-const FAN_OUT_BATCH: i64 = 500;
+pub const FAN_OUT_BATCH: i64 = 500;
 
 /// One delivery the worker may send now.
 pub struct DueDelivery {
@@ -224,65 +224,98 @@ pub(crate) fn disable(
 impl Store {
     /// Fans out every message written since the last fan-out: one pending delivery per
     /// active endpoint of its tenant that takes its type, due now. Returns how many messages
-    /// it handled (up to a batch; call again while it returns a full batch).
+    /// it handled (up to a batch; call again while it returns [`FAN_OUT_BATCH`]).
+    ///
+    /// Bodies are made on a reader (the lead's JSON for ingest's messages) and only the rows
+    /// are written by the writer. Only the one worker fans out, so the cursor read here is
+    /// still the cursor when the write runs.
     pub async fn outbox_fan_out(&self) -> Result<usize, StoreError> {
         let now = self.now().timestamp_millis();
-        self.write(move |c| {
-            let cursor: i64 = c
-                .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-                .query_row([FAN_OUT_CURSOR], |r| r.get::<_, String>(0))
-                .optional()?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let msgs: Vec<(i64, String, String, Option<String>, Option<String>, i64)> = c
-                .prepare_cached(
-                    "SELECT seq, tenant_id, event_type, lead_id, payload, created_at
-                     FROM outbox_messages WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                )?
-                .query_map(params![cursor, FAN_OUT_BATCH], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-                })?
-                .collect::<Result<_, _>>()?;
-            let Some(last) = msgs.last().map(|m| m.0) else {
-                return Ok(0);
-            };
-            let mut endpoints: HashMap<String, Vec<(String, EventMask)>> = HashMap::new();
-            for (seq, tenant, event, lead, payload, created) in &msgs {
-                if !endpoints.contains_key(tenant) {
-                    let list = c
-                        .prepare_cached(
-                            "SELECT id, events FROM webhooks WHERE tenant_id = ?1 AND active = 1",
-                        )?
-                        .query_map([tenant], |r| {
-                            Ok((r.get::<_, String>(0)?, mask_of(&r.get::<_, String>(1)?)))
-                        })?
-                        .collect::<Result<Vec<_>, _>>()?;
-                    endpoints.insert(tenant.clone(), list);
-                }
-                let Some(kind) = EventType::parse(event) else {
-                    continue;
-                };
-                let targets: Vec<&String> = endpoints[tenant]
-                    .iter()
-                    .filter(|(_, m)| m.wants(kind))
-                    .map(|(id, _)| id)
-                    .collect();
-                if targets.is_empty() {
-                    continue;
-                }
-                if payload.is_none() {
-                    let data = match lead {
-                        Some(l) => lead_data(c, tenant, l)?,
-                        None => serde_json::json!({}),
+        type Plan = (i64, Option<String>, Vec<String>, i64);
+        let (plans, last, n): (Vec<Plan>, Option<i64>, usize) = self
+            .read(move |c| {
+                let cursor: i64 = c
+                    .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                    .query_row([FAN_OUT_CURSOR], |r| r.get::<_, String>(0))
+                    .optional()?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let msgs: Vec<(i64, String, String, Option<String>, Option<String>, i64)> = c
+                    .prepare_cached(
+                        "SELECT seq, tenant_id, event_type, lead_id, payload IS NULL, created_at
+                         FROM outbox_messages WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    )?
+                    .query_map(params![cursor, FAN_OUT_BATCH], |r| {
+                        let missing: bool = r.get(4)?;
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            missing.then(String::new),
+                            r.get(5)?,
+                        ))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let last = msgs.last().map(|m| m.0);
+                let n = msgs.len();
+                let mut endpoints: HashMap<String, Vec<(String, EventMask)>> = HashMap::new();
+                let mut plans = Vec::new();
+                for (seq, tenant, event, lead, missing, created) in msgs {
+                    if !endpoints.contains_key(&tenant) {
+                        let list = c
+                            .prepare_cached(
+                                "SELECT id, events FROM webhooks WHERE tenant_id = ?1 AND active = 1",
+                            )?
+                            .query_map([&tenant], |r| {
+                                Ok((r.get::<_, String>(0)?, mask_of(&r.get::<_, String>(1)?)))
+                            })?
+                            .collect::<Result<Vec<_>, _>>()?;
+                        endpoints.insert(tenant.clone(), list);
+                    }
+                    let Some(kind) = EventType::parse(&event) else {
+                        continue;
                     };
-                    let body = message_body(kind, from_millis(*created), &data).to_string();
-                    c.prepare_cached("UPDATE outbox_messages SET payload = ?2 WHERE seq = ?1")?
-                        .execute(params![seq, body])?;
+                    let targets: Vec<String> = endpoints[&tenant]
+                        .iter()
+                        .filter(|(_, m)| m.wants(kind))
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    if targets.is_empty() {
+                        continue;
+                    }
+                    let body = match (missing, lead) {
+                        (Some(_), Some(l)) => Some(
+                            message_body(kind, from_millis(created), &lead_data(c, &tenant, &l)?)
+                                .to_string(),
+                        ),
+                        (Some(_), None) => Some(
+                            message_body(kind, from_millis(created), &serde_json::json!({}))
+                                .to_string(),
+                        ),
+                        (None, _) => None,
+                    };
+                    plans.push((seq, body, targets, created));
+                }
+                Ok((plans, last, n))
+            })
+            .await?;
+        let Some(last) = last else {
+            return Ok(0);
+        };
+        self.write(move |c| {
+            for (seq, body, targets, created) in &plans {
+                if let Some(b) = body {
+                    c.prepare_cached(
+                        "UPDATE outbox_messages SET payload = ?2 WHERE seq = ?1 AND payload IS NULL",
+                    )?
+                    .execute(params![seq, b])?;
                 }
                 for ep in targets {
                     c.prepare_cached(
                         "INSERT INTO outbox_deliveries(endpoint_id, message_seq, status, attempts, next_attempt_at, created_at)
-                         VALUES (?1, ?2, 'pending', 0, ?3, ?4) ON CONFLICT DO NOTHING",
+                         SELECT ?1, ?2, 'pending', 0, ?3, ?4 WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?1)
+                         ON CONFLICT DO NOTHING",
                     )?
                     .execute(params![ep, seq, now, created])?;
                 }
@@ -292,7 +325,7 @@ impl Store {
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             )?
             .execute(params![FAN_OUT_CURSOR, last.to_string()])?;
-            Ok(msgs.len())
+            Ok(n)
         })
         .await
     }

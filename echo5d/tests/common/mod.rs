@@ -82,6 +82,7 @@ pub fn args(dir: &std::path::Path) -> ServeArgs {
         smtp_url_file: None,
         http: Default::default(),
         sessions: Default::default(),
+        outbound: Default::default(),
     }
 }
 
