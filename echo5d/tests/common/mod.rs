@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod real_api;
+pub mod receiver;
 pub mod smtp;
 pub mod sse;
 
