@@ -539,3 +539,70 @@ async fn lead_changes_reach_the_endpoints_that_take_them() {
         json!({ "id": lead, "tenant_id": b["data"]["tenant_id"] })
     );
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled_and_its_manager_told() {
+    let smtp = common::smtp::SmtpSink::start().await;
+    let url = smtp.url();
+    let s = TestServer::start_with(move |a| {
+        allow_loopback(a);
+        a.smtp_url = Some(echo5_core::secret::Secret::new(url));
+        // A try a day: the fifth day passes within one message's schedule.
+        a.outbound.outbound_retry_schedule =
+            echo5_core::outbox::RetrySchedule::parse("0,86400,86400,86400,86400,86400,86400")
+                .unwrap();
+    })
+    .await;
+    let rx = Receiver::start().await;
+    rx.always("/down", Reply::Status(500));
+    let t = s
+        .tenant(r#"{"name":"Down Co","settings":{"manager_email":"boss@down.example"}}"#)
+        .await;
+    let slug = t["slug"].as_str().unwrap().to_string();
+    let (st, w) = s
+        .post(
+            &format!("/api/v1/tenants/{slug}/webhooks"),
+            &json!({ "url": rx.url("/down"), "events": ["*"] }).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{w}");
+    let id = w["id"].as_str().unwrap();
+    s.post(&format!("/api/v1/tenants/{slug}/webhooks/{id}/test"), "")
+        .await;
+    // Attempts on days 0..=4 fail and the endpoint stays; the one on day 5 disables it.
+    for day in 1..=5 {
+        attempts_recorded(&s, &slug, id, day).await;
+        let (_, w) = s
+            .get(&format!("/api/v1/tenants/{slug}/webhooks/{id}"))
+            .await;
+        assert_eq!(w["active"], true, "day {day}: {w}");
+        s.clock.advance(TimeDelta::days(1));
+    }
+    attempts_recorded(&s, &slug, id, 6).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let w = loop {
+        let (_, w) = s
+            .get(&format!("/api/v1/tenants/{slug}/webhooks/{id}"))
+            .await;
+        if w["active"] == false || std::time::Instant::now() > deadline {
+            break w;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(w["active"], false, "{w}");
+    assert_eq!(w["disabled_reason"], "failing");
+    let deadline = std::time::Instant::now() + WAIT;
+    while smtp.mails().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no notice mailed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mail = &smtp.mails()[0];
+    let text = mail.decoded();
+    assert!(text.contains("boss@down.example"), "{text}");
+    assert!(
+        text.contains("every delivery attempt has failed for 5 days"),
+        "{text}"
+    );
+    assert_eq!(deliveries(&s, &slug, id).await[0]["status"], "failed");
+    assert_eq!(rx.received("/down").len(), 6);
+}
