@@ -637,7 +637,7 @@ where
         state.mailer.clone(),
         state.sla_interval,
     ));
-    let outbox = tokio::spawn(crate::outbox_worker::run(state.clone()));
+    let outbox = crate::outbox_worker::spawn(state.clone());
     let auth_log = tokio::spawn(throttle.clone().log_loop());
     let forget_idle_keys = state
         .rate_limit
@@ -651,7 +651,7 @@ where
     .await;
     flusher.abort();
     monitor.abort();
-    outbox.abort();
+    outbox.stop();
     auth_log.abort();
     if let Some(t) = forget_idle_keys {
         t.abort();

@@ -29,7 +29,62 @@ pub const TICK: Duration = Duration::from_millis(200);
 
 type InFlight = Arc<Mutex<HashMap<Uuid, Vec<i64>>>>;
 
-/// Runs until the task is aborted (at shutdown).
+/// Niceness of the worker's thread: sending is background work, and under an ingest burst
+/// the scheduler gives the request threads the cores first (deliveries catch up after).
+pub const NICENESS: i32 = 10;
+
+/// The running worker; [`Worker::stop`] ends it.
+pub struct Worker(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Worker {
+    pub fn stop(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts the worker on a thread of its own with a single-threaded runtime, at
+/// [`NICENESS`]: its sends, signing and HTTP client never take a request thread's turn.
+/// Its database work still runs on the store's threads.
+pub fn spawn(state: AppState) -> Worker {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let started = std::thread::Builder::new()
+        .name("echo5-outbox".into())
+        .spawn(move || {
+            lower_priority();
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start the outbox worker's runtime; nothing will be sent");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                tokio::select! {
+                    _ = run(state) => {}
+                    _ = rx => {}
+                }
+            });
+        });
+    if let Err(e) = started {
+        tracing::error!(error = %e, "cannot spawn the outbox worker thread; nothing will be sent");
+    }
+    Worker(Some(tx))
+}
+
+/// Lowers this thread's scheduling priority (Linux: niceness is per thread).
+fn lower_priority() {
+    let me = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(me), NICENESS) {
+        tracing::debug!(error = %e, "cannot lower the outbox worker's priority");
+    }
+}
+
+/// Runs until dropped (at shutdown).
 pub async fn run(state: AppState) {
     let wake = state.store.outbox_wakeups();
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));

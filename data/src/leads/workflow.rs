@@ -175,7 +175,6 @@ impl Store {
                     },
                 )?;
                 let assigned_to = lead.assigned_to;
-                let subs = subs;
                 for (field, event) in [
                     ("stage_id", EventType::LeadStageChanged),
                     ("assigned_to", EventType::LeadAssigned),
