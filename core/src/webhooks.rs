@@ -215,6 +215,12 @@ pub fn secret_key(secret: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
         .map(zeroize::Zeroizing::new)
 }
 
+/// What a sealed endpoint secret is bound to (AES-GCM associated data): its tenant and
+/// endpoint, so a sealed secret copied to another row does not open there.
+pub fn secret_aad(tenant: Uuid, endpoint: Uuid) -> Vec<u8> {
+    format!("webhook|{tenant}|{endpoint}").into_bytes()
+}
+
 /// One Standard Webhooks signature: `v1,` + base64 of HMAC-SHA256(key, "{id}.{ts}.{body}").
 pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     use base64::Engine;

@@ -18,12 +18,15 @@ CREATE TABLE webhooks (
 ) STRICT;
 CREATE INDEX webhooks_tenant ON webhooks(tenant_id, created_at);
 
--- No foreign keys: a message outlives what it is about (a deleted lead) and costs ingest no
--- lookup. `payload` is the whole body; NULL for a lead message whose body is made from the
--- lead row when it is fanned out (ingest writes those: one short row per lead).
+-- No foreign keys and no index but the rowid: a message outlives what it is about (a deleted
+-- lead), and ingest pays one append per message. `id` is random (unique by construction) and
+-- looked up only through an endpoint's deliveries. `seq` is never reused: messages are never
+-- deleted from the end (a pruning must keep the newest). `payload` is the whole body; NULL for
+-- a lead message whose body is made from the lead row when it is fanned out (ingest writes
+-- those: one short row per lead).
 CREATE TABLE outbox_messages (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    id         TEXT NOT NULL UNIQUE,
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL,
     tenant_id  TEXT NOT NULL,
     event_type TEXT NOT NULL,
     lead_id    TEXT,

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod backup;
 pub mod dashboard;
 mod db;
+pub mod deliveries;
 pub mod demo;
 mod error;
 pub mod ingest;
@@ -234,6 +235,12 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Write jobs waiting for the writer now: background work (the outbox worker) waits
+    /// while the writer has a queue.
+    pub fn write_queue_depth(&self) -> usize {
+        self.inner.writer.queued()
     }
 
     pub fn writer_stats(&self) -> &WriterStats {

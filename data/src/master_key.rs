@@ -63,7 +63,7 @@ impl Store {
                     .collect::<Result<_, _>>()?;
                 for (id, tenant, secret, previous) in hooks {
                     let aad =
-                        crate::webhooks::secret_aad(Uuid::parse_str(&tenant)?, Uuid::parse_str(&id)?);
+                        echo5_core::webhooks::secret_aad(Uuid::parse_str(&tenant)?, Uuid::parse_str(&id)?);
                     let reseal = |sealed: &[u8]| -> Result<Vec<u8>, StoreError> {
                         Ok(new.seal(&aad, old.open(&aad, sealed)?.expose())?)
                     };

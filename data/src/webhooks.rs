@@ -8,7 +8,7 @@ use echo5_core::page::{self, Cursor, List, Page};
 use echo5_core::secret::Secret;
 use echo5_core::webhooks::{
     Attempt, Delivery, DeliveryStatus, EventMask, EventType, NewWebhook, PREVIOUS_SECRET_HOURS,
-    Recovered, Webhook, WebhookPatch, WebhookWithSecret,
+    Recovered, Webhook, WebhookPatch, WebhookWithSecret, secret_aad,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -17,11 +17,6 @@ use crate::Store;
 use crate::error::StoreError;
 use crate::outbox::{self, tenant_mask};
 use crate::tenants::{self, TenantKey};
-
-/// What a sealed secret is bound to: its tenant and endpoint.
-pub(crate) fn secret_aad(tenant: Uuid, endpoint: Uuid) -> Vec<u8> {
-    format!("webhook|{tenant}|{endpoint}").into_bytes()
-}
 
 const COLUMNS: &str = "id, tenant_id, url, events, description, active, disabled_reason, created_at, updated_at, previous_secret_expires_at";
 
@@ -118,10 +113,11 @@ fn delivery(conn: &Connection, endpoint: Uuid, seq: i64) -> Result<Delivery, Sto
 
 /// The seq of a message delivered to `endpoint`, by its `webhook-id`.
 fn seq_of(conn: &Connection, endpoint: Uuid, message_id: &str) -> Result<i64, StoreError> {
+    // Along the endpoint's deliveries: message ids have no index of their own.
     conn.prepare_cached(
-        "SELECT d.message_seq FROM outbox_messages m
-         JOIN outbox_deliveries d ON d.message_seq = m.seq AND d.endpoint_id = ?1
-         WHERE m.id = ?2",
+        "SELECT d.message_seq FROM outbox_deliveries d
+         JOIN outbox_messages m ON m.seq = d.message_seq
+         WHERE d.endpoint_id = ?1 AND m.id = ?2",
     )?
     .query_row(params![endpoint.to_string(), message_id], |r| r.get(0))
     .optional()?

@@ -9,7 +9,7 @@
 
 use echo5_core::outbox::parse_retry_after;
 use echo5_core::webhooks::{RESPONSE_KEPT_BYTES, signature_header};
-use echo5_data::outbox::{AttemptOutcome, AttemptRecord, Disabled, DueDelivery, FAN_OUT_BATCH};
+use echo5_data::deliveries::{AttemptOutcome, AttemptRecord, Disabled, DueDelivery, FAN_OUT_BATCH};
 use reqwest::StatusCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,11 @@ pub const MAX_IN_FLIGHT: usize = 64;
 pub const PER_ENDPOINT: usize = 8;
 /// How often the worker looks for due retries without being woken.
 pub const TICK: Duration = Duration::from_millis(200);
+/// Write jobs queued past which the writer counts as busy (an ingest burst): the worker then
+/// makes a pass at most every [`BUSY_PASS_EVERY`], so its fan-out and attempt records take
+/// few of the writer's turns; deliveries catch up when the burst ends.
+pub const BUSY_QUEUE: usize = 4;
+pub const BUSY_PASS_EVERY: Duration = Duration::from_millis(250);
 
 type InFlight = Arc<Mutex<HashMap<Uuid, Vec<i64>>>>;
 
@@ -90,11 +95,24 @@ pub async fn run(state: AppState) {
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let in_flight: InFlight = Arc::default();
     let mut warned = false;
+    let mut last_pass = Instant::now()
+        .checked_sub(BUSY_PASS_EVERY)
+        .unwrap_or_else(Instant::now);
     loop {
+        let busy = state.store.write_queue_depth() > BUSY_QUEUE;
+        if busy {
+            let next = last_pass + BUSY_PASS_EVERY;
+            if Instant::now() < next {
+                tokio::time::sleep_until(next.into()).await;
+                continue;
+            }
+        }
+        last_pass = Instant::now();
         let mut failed = false;
         loop {
             match state.store.outbox_fan_out().await {
-                Ok(n) if n as i64 == FAN_OUT_BATCH => continue,
+                // A busy writer gets one batch per pass.
+                Ok(n) if n as i64 == FAN_OUT_BATCH && !busy => continue,
                 Ok(_) => break,
                 Err(e) => {
                     failed = true;
