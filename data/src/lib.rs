@@ -237,12 +237,6 @@ impl Store {
         &self.inner.path
     }
 
-    /// Write jobs waiting for the writer now: background work (the outbox worker) waits
-    /// while the writer has a queue.
-    pub fn write_queue_depth(&self) -> usize {
-        self.inner.writer.queued()
-    }
-
     pub fn writer_stats(&self) -> &WriterStats {
         &self.inner.writer.stats
     }

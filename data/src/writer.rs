@@ -273,11 +273,6 @@ impl Writer {
         Writer { tx, stats }
     }
 
-    /// Jobs waiting in the queue now.
-    pub(crate) fn queued(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
-    }
-
     /// Queues `f` for the next group commit and waits for that commit.
     pub(crate) async fn call<F, T>(&self, f: F) -> Result<T, StoreError>
     where

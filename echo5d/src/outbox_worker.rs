@@ -26,11 +26,37 @@ pub const MAX_IN_FLIGHT: usize = 64;
 pub const PER_ENDPOINT: usize = 8;
 /// How often the worker looks for due retries without being woken.
 pub const TICK: Duration = Duration::from_millis(200);
-/// Write jobs queued past which the writer counts as busy (an ingest burst): the worker then
-/// makes a pass at most every [`BUSY_PASS_EVERY`], so its fan-out and attempt records take
-/// few of the writer's turns; deliveries catch up when the burst ends.
-pub const BUSY_QUEUE: usize = 4;
-pub const BUSY_PASS_EVERY: Duration = Duration::from_millis(250);
+/// Write jobs committed per second past which the writer counts as busy (an ingest burst):
+/// the worker then makes a pass (one fan-out batch, the deliveries due) at most every
+/// [`BUSY_PASS_EVERY`], so its fan-out and attempt records take few of the writer's turns;
+/// deliveries catch up when the burst ends.
+pub const BUSY_JOBS_PER_SEC: u64 = 1000;
+pub const BUSY_PASS_EVERY: Duration = Duration::from_secs(1);
+
+/// The writer's commit rate, sampled at most every 100 ms.
+struct WriterLoad {
+    at: Instant,
+    jobs: u64,
+    busy: bool,
+}
+
+impl WriterLoad {
+    fn busy(&mut self, state: &AppState) -> bool {
+        let elapsed = self.at.elapsed();
+        if elapsed >= Duration::from_millis(100) {
+            let jobs = state
+                .store
+                .writer_stats()
+                .jobs
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let rate = (jobs.saturating_sub(self.jobs)) as f64 / elapsed.as_secs_f64();
+            self.busy = rate > BUSY_JOBS_PER_SEC as f64;
+            self.at = Instant::now();
+            self.jobs = jobs;
+        }
+        self.busy
+    }
+}
 
 type InFlight = Arc<Mutex<HashMap<Uuid, Vec<i64>>>>;
 
@@ -98,12 +124,21 @@ pub async fn run(state: AppState) {
     let mut last_pass = Instant::now()
         .checked_sub(BUSY_PASS_EVERY)
         .unwrap_or_else(Instant::now);
+    let mut load = WriterLoad {
+        at: Instant::now(),
+        jobs: state
+            .store
+            .writer_stats()
+            .jobs
+            .load(std::sync::atomic::Ordering::Relaxed),
+        busy: false,
+    };
     loop {
-        let busy = state.store.write_queue_depth() > BUSY_QUEUE;
+        let busy = load.busy(&state);
         if busy {
             let next = last_pass + BUSY_PASS_EVERY;
             if Instant::now() < next {
-                tokio::time::sleep_until(next.into()).await;
+                tokio::time::sleep_until(next.min(Instant::now() + TICK).into()).await;
                 continue;
             }
         }
