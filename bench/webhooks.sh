@@ -141,23 +141,31 @@ for _ in $(seq "$ROUNDS"); do
   run "one endpoint (lead.created)" "$DIR/hook.lua" hook
 done
 HOOKED=$(awk '{s+=$2} END {print s}' "$DIR/hook")
+# The backlog left when the bursts end, drained with an idle writer: deliveries/s.
+DRAIN_FROM=$(rx_stats)
+DRAIN_T0=$(python3 -c 'import time; print(time.time())')
 # Every hooked lead's message delivered (wait up to 5 minutes).
 for _ in $(seq 3000); do
   got=$(rx_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
   [ "$got" -ge "$HOOKED" ] && break
   sleep 0.1
 done
-python3 - "$DIR/none" "$DIR/hook" "$(rx_stats)" "$HOOK_START" "$HOOKED" <<'PY'
+python3 - "$DIR/none" "$DIR/hook" "$(rx_stats)" "$HOOK_START" "$HOOKED" "$DRAIN_FROM" "$DRAIN_T0" <<'PY'
 import json, sys
 none = [float(l.split()[0]) for l in open(sys.argv[1])]
 hook = [float(l.split()[0]) for l in open(sys.argv[2])]
 st = json.loads(sys.argv[3]); start = float(sys.argv[4]); hooked = int(sys.argv[5])
+d0 = json.loads(sys.argv[6]); t0 = float(sys.argv[7])
 a, b = sum(none) / len(none), sum(hook) / len(hook)
 print(f"  mean leads/s: no endpoint {a:.0f}, one endpoint {b:.0f}: the outbox costs {100 * (a - b) / a:.1f} %")
 span = st["last"] - st["first"]
 print(f"  deliveries: {st['count']} received for {hooked} acknowledged leads; "
       f"{st['count'] / max(span, 1e-9):.0f} deliveries/s from the first to the last "
       f"({span:.1f} s; the ingest phases took {len(hook) + len(none)} x the point time)")
+drained = st["count"] - d0["count"]
+if drained > 0 and st["last"] > t0:
+    print(f"  backlog after the bursts: {drained} deliveries in {st['last'] - t0:.1f} s = "
+          f"{drained / (st['last'] - t0):.0f} deliveries/s with the writer idle")
 PY
 
 # End-to-end latency: leads posted one at a time, the 200's time against the arrival time.
