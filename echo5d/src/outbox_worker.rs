@@ -33,22 +33,30 @@ pub const TICK: Duration = Duration::from_millis(200);
 pub const BUSY_JOBS_PER_SEC: u64 = 1000;
 pub const BUSY_PASS_EVERY: Duration = Duration::from_secs(1);
 
-/// The writer's commit rate, sampled at most every 100 ms.
+/// Write jobs the worker itself has queued (attempt records): not the burst it yields to.
+static OWN_JOBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The writer's commit rate, less the worker's own jobs, sampled at most every 100 ms.
 struct WriterLoad {
     at: Instant,
     jobs: u64,
     busy: bool,
 }
 
+fn others_jobs(state: &AppState) -> u64 {
+    let all = state
+        .store
+        .writer_stats()
+        .jobs
+        .load(std::sync::atomic::Ordering::Relaxed);
+    all.saturating_sub(OWN_JOBS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 impl WriterLoad {
     fn busy(&mut self, state: &AppState) -> bool {
         let elapsed = self.at.elapsed();
         if elapsed >= Duration::from_millis(100) {
-            let jobs = state
-                .store
-                .writer_stats()
-                .jobs
-                .load(std::sync::atomic::Ordering::Relaxed);
+            let jobs = others_jobs(state);
             let rate = (jobs.saturating_sub(self.jobs)) as f64 / elapsed.as_secs_f64();
             self.busy = rate > BUSY_JOBS_PER_SEC as f64;
             self.at = Instant::now();
@@ -126,11 +134,7 @@ pub async fn run(state: AppState) {
         .unwrap_or_else(Instant::now);
     let mut load = WriterLoad {
         at: Instant::now(),
-        jobs: state
-            .store
-            .writer_stats()
-            .jobs
-            .load(std::sync::atomic::Ordering::Relaxed),
+        jobs: others_jobs(&state),
         busy: false,
     };
     loop {
@@ -145,6 +149,7 @@ pub async fn run(state: AppState) {
         last_pass = Instant::now();
         let mut failed = false;
         loop {
+            OWN_JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match state.store.outbox_fan_out().await {
                 // A busy writer gets one batch per pass.
                 Ok(n) if n as i64 == FAN_OUT_BATCH && !busy => continue,
@@ -367,6 +372,7 @@ pub async fn deliver(state: &AppState, d: DueDelivery) {
         error: answer.error,
         outcome,
     };
+    OWN_JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     match state.store.finish_attempt(record).await {
         Ok(Some(disabled)) => tell_manager(state, &disabled).await,
         Ok(None) => {}
