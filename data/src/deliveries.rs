@@ -128,7 +128,8 @@ impl Store {
                     .optional()?
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                let msgs: Vec<(i64, String, String, Option<String>, Option<String>, i64)> = c
+                type Msg = (i64, String, String, Option<String>, Option<String>, i64);
+                let msgs: Vec<Msg> = c
                     .prepare_cached(
                         "SELECT seq, tenant_id, event_type, lead_id, payload IS NULL, created_at
                          FROM outbox_messages WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -255,7 +256,8 @@ impl Store {
                 if room == 0 {
                     continue;
                 }
-                let rows: Vec<(i64, i64, String, String, Option<String>)> = c
+                type Due = (i64, i64, String, String, Option<String>);
+                let rows: Vec<Due> = c
                     .prepare_cached(
                         "SELECT d.message_seq, d.attempts, m.id, m.event_type, m.payload
                          FROM outbox_deliveries d JOIN outbox_messages m ON m.seq = d.message_seq
