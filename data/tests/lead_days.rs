@@ -322,12 +322,17 @@ async fn the_migration_backfills_what_the_writers_keep() {
             .query_row("SELECT count(*) FROM lead_days", [], |r| r.get(0))
             .unwrap();
         assert!(kept > 0);
-        // Back to the schema before 0018: no table, version one lower.
-        conn.execute_batch("DROP TABLE lead_days;").unwrap();
+        // Back to the schema before 0018: no table, and none of the migration after it
+        // (0019, the outbox), version two lower.
+        conn.execute_batch(
+            "DROP TABLE lead_days; DROP TABLE outbox_attempts; DROP TABLE outbox_deliveries;
+             DROP TABLE outbox_messages; DROP TABLE webhooks;",
+        )
+        .unwrap();
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        conn.execute_batch(&format!("PRAGMA user_version = {};", v - 1))
+        conn.execute_batch(&format!("PRAGMA user_version = {};", v - 2))
             .unwrap();
     }
     let clock = std::sync::Arc::new(echo5_core::clock::ManualClock::new(now));
