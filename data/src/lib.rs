@@ -14,6 +14,7 @@ pub mod audit;
 pub mod backup;
 pub mod dashboard;
 mod db;
+pub mod deliveries;
 pub mod demo;
 mod error;
 pub mod ingest;
@@ -23,6 +24,7 @@ pub mod keys;
 mod lead_days;
 pub mod leads;
 pub mod master_key;
+pub mod outbox;
 pub mod personal_tokens;
 pub mod platform_settings;
 mod reader;
@@ -35,6 +37,7 @@ mod tally;
 pub mod tenants;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 mod writer;
 
 pub use error::StoreError;
@@ -102,6 +105,10 @@ struct Inner {
     platform: crate::platform_settings::PlatformCache,
     /// When each tenant's ad-platform source last recorded an error (see `integrations`).
     error_notes: crate::integrations::ErrorNotes,
+    /// Which tenants' events someone takes (see `outbox`).
+    subscriptions: Arc<crate::outbox::Subscriptions>,
+    /// Woken when an outbox message or a delivery is queued, so the worker sends at once.
+    outbox_wake: Arc<tokio::sync::Notify>,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
     clock: Arc<dyn Clock>,
@@ -122,6 +129,7 @@ impl Store {
         let key = check_master_key(&conn, key)?;
         let keys = KeyIndex::load(&conn)?;
         let platform = crate::platform_settings::PlatformCache::loaded(&conn)?;
+        let subscriptions = Arc::new(crate::outbox::Subscriptions::load(&conn)?);
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
         // Every 10 ms: at full ingest the WAL gains ~150 pages in that time, and what this
@@ -154,6 +162,8 @@ impl Store {
                 batch_lead_days,
                 platform,
                 error_notes: Default::default(),
+                subscriptions,
+                outbox_wake: Arc::new(tokio::sync::Notify::new()),
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
                 path: path.to_path_buf(),
@@ -215,6 +225,21 @@ impl Store {
 
     pub(crate) fn error_notes(&self) -> &crate::integrations::ErrorNotes {
         &self.inner.error_notes
+    }
+
+    pub(crate) fn subscriptions(&self) -> Arc<crate::outbox::Subscriptions> {
+        self.inner.subscriptions.clone()
+    }
+
+    /// Tells the outbox worker there is something to send.
+    pub fn wake_outbox(&self) {
+        self.inner.outbox_wake.notify_one();
+    }
+
+    /// What the outbox worker waits on between passes.
+    pub fn outbox_wakeups(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.outbox_wake.clone()
+>>>>>>> webhooks
     }
 
     pub fn path(&self) -> &Path {

@@ -316,9 +316,13 @@ const UNDO_AFTER_0018: &str = "
     DROP INDEX leads_external;
     ALTER TABLE leads DROP COLUMN is_test;
     ALTER TABLE leads DROP COLUMN external_id;
+    DROP TABLE outbox_attempts;
+    DROP TABLE outbox_deliveries;
+    DROP TABLE outbox_messages;
+    DROP TABLE webhooks;
 ";
 /// How many migrations `UNDO_AFTER_0018` undoes.
-const MIGRATIONS_AFTER_0018: i64 = 1;
+const MIGRATIONS_AFTER_0018: i64 = 2;
 
 /// A database with leads, stage moves, spam and a reordered pipeline from before the
 /// counts were kept gets them from migration 0018: reopening a store runs it, and its

@@ -22,6 +22,7 @@ use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
     audit, dashboard, events, health, ingest, integrations, invites, keys, leads, logs,
     personal_tokens, platform_settings, sessions, settings, sla, stages, tenants, usage, users,
+    webhooks,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;
@@ -55,6 +56,7 @@ use echo5_core::authorization::Subject;
         (name = "system", description = "The daemon's own recent log lines"),
         (name = "auth", description = "Login, logout, invitations and password resets"),
         (name = "users", description = "Users, the caller's own account and personal tokens"),
+        (name = "webhooks", description = "Outgoing webhooks (Standard Webhooks) and their delivery log"),
     )
 )]
 struct ApiDoc;
@@ -216,6 +218,21 @@ fn api() -> OpenApiRouter<AppState> {
                 .routes(routes!(keys::rotate_key))
                 .routes(routes!(keys::reveal_key))
                 .routes(routes!(keys::revoke_key)),
+        ))
+        .merge(at(
+            rule(S::Webhooks, At::Tenant),
+            one()
+                .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+                .routes(routes!(
+                    webhooks::get_webhook,
+                    webhooks::patch_webhook,
+                    webhooks::delete_webhook
+                ))
+                .routes(routes!(webhooks::rotate_secret))
+                .routes(routes!(webhooks::test_webhook))
+                .routes(routes!(webhooks::list_deliveries))
+                .routes(routes!(webhooks::retry_delivery))
+                .routes(routes!(webhooks::recover)),
         ))
         .merge(at(
             rule(S::Leads, At::Tenant),
@@ -643,6 +660,7 @@ where
         state.mailer.clone(),
         state.sla_interval,
     ));
+    let outbox = crate::outbox_worker::spawn(state.clone());
     let auth_log = tokio::spawn(throttle.clone().log_loop());
     let forget_idle_keys = state
         .rate_limit
@@ -656,6 +674,7 @@ where
     .await;
     flusher.abort();
     monitor.abort();
+    outbox.stop();
     auth_log.abort();
     if let Some(t) = forget_idle_keys {
         t.abort();

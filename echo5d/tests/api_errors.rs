@@ -342,6 +342,31 @@ async fn openapi_covers_every_route() {
         ("/api/v1/tenants/{tenant}/integrations", &["get"]),
         ("/api/v1/hooks/google/{tenant}", &["post"]),
         ("/api/v1/hooks/meta", &["get", "post"]),
+        ("/api/v1/tenants/{tenant}/webhooks", &["get", "post"]),
+        (
+            "/api/v1/tenants/{tenant}/webhooks/{webhook_id}",
+            &["get", "patch", "delete"],
+        ),
+        (
+            "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/rotate-secret",
+            &["post"],
+        ),
+        (
+            "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/test",
+            &["post"],
+        ),
+        (
+            "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries",
+            &["get"],
+        ),
+        (
+            "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries/{message_id}/retry",
+            &["post"],
+        ),
+        (
+            "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/recover",
+            &["post"],
+        ),
     ];
     // Routes that take no credential (besides health): nothing to refuse with a 401.
     let no_credential = [

@@ -60,6 +60,10 @@ struct Side {
     /// Its Google Ads webhook key and Facebook page.
     google_key: String,
     page_id: String,
+    /// A webhook endpoint (loopback, nothing listening) and its test message's id.
+    webhook_id: String,
+    webhook_url: String,
+    message_id: String,
 }
 
 /// The platform's Meta app secret in this test.
@@ -194,9 +198,28 @@ impl Side {
             )
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
+        let webhook_url = format!("http://127.0.0.1:9/{}-hook-qz7", word.to_lowercase());
+        let (st, w) = s
+            .post(
+                &format!("/api/v1/tenants/{slug}/webhooks"),
+                &json!({"url": webhook_url, "events": ["webhook.test"]}).to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{w}");
+        let webhook_id = w["id"].as_str().unwrap().to_string();
+        let (st, d) = s
+            .post(
+                &format!("/api/v1/tenants/{slug}/webhooks/{webhook_id}/test"),
+                "",
+            )
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{d}");
         Side {
             google_key,
             page_id,
+            webhook_id,
+            webhook_url,
+            message_id: d["message_id"].as_str().unwrap().to_string(),
             label,
             id,
             slug,
@@ -229,6 +252,9 @@ impl Side {
             self.user_name.clone(),
             self.token_id.clone(),
             self.google_key.clone(),
+            self.webhook_id.clone(),
+            self.webhook_url.clone(),
+            self.message_id.clone(),
         ];
         out.extend(self.stages.iter().cloned());
         out.extend(self.key_ids.iter().cloned());
@@ -254,6 +280,8 @@ impl Side {
             Role::Search => json!(self.leads[0].1),
             Role::User => json!(self.user_id),
             Role::Token => json!(self.token_id),
+            Role::Webhook => json!(self.webhook_id),
+            Role::Message => json!(self.message_id),
         }
     }
 
@@ -267,6 +295,7 @@ impl Side {
             "/settings",
             "/users",
             "/integrations",
+            "/webhooks",
         ] {
             let (st, mut v) = s.get(&format!("/api/v1/tenants/{}{part}", self.id)).await;
             assert_eq!(st, StatusCode::OK, "{part}: {v}");
@@ -317,6 +346,10 @@ enum Role {
     User,
     /// A personal token of the tenant's user.
     Token,
+    /// A webhook endpoint of the tenant.
+    Webhook,
+    /// A message sent to that endpoint (its `webhook-id`).
+    Message,
 }
 
 /// A path parameter's role, from its name or, for a bare `{id}`, the segment before it.
@@ -329,6 +362,8 @@ fn path_role(path: &str, name: &str) -> Option<Role> {
         "lead" | "lead_id" => Some(Role::Lead),
         "user_id" => Some(Role::User),
         "token_id" => Some(Role::Token),
+        "webhook_id" => Some(Role::Webhook),
+        "message_id" => Some(Role::Message),
         _ => None,
     };
     if by_name.is_some() || name != "id" {
@@ -434,6 +469,7 @@ fn filler(doc: &Value, schema: &Value, depth: usize) -> Value {
     }
     match type_of(schema) {
         "string" if schema["format"] == "uuid" => json!(Uuid::nil().to_string()),
+        "string" if schema["format"] == "date-time" => json!("2026-01-01T00:00:00Z"),
         "string" => json!("isolation probe"),
         "integer" | "number" => schema.get("minimum").cloned().unwrap_or(json!(1)),
         "boolean" => json!(false),
@@ -920,7 +956,12 @@ async fn no_tenant_reaches_another_tenants_data() {
 
     // Every route is tried with the wrong credentials from one address on purpose; the
     // refused-credential throttle (tests/auth_flood.rs) would answer the later ones 429.
-    let s = TestServer::start_with(|a| a.http.auth_failure_limit = 0).await;
+    let s = TestServer::start_with(|a| {
+        a.http.auth_failure_limit = 0;
+        // The sides' webhook endpoints live on loopback.
+        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
     let (st, v) = s
         .patch(
             "/api/v1/platform/settings",
@@ -1075,6 +1116,7 @@ async fn no_tenant_reaches_another_tenants_data() {
     for must in [
         "/api/v1/tenants/{tenant}/stages/{stage_id}",
         "/api/v1/tenants/{tenant}/keys/{key_id}/reveal",
+        "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries/{message_id}/retry",
         "/api/v1/ingest/{key}",
         "/api/v1/hooks/google/{tenant}",
         "/api/v1/hooks/meta",
