@@ -50,8 +50,12 @@ bin="$target_dir/debug/echo5d"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 base="http://127.0.0.1:$port"
 # Every outgoing address denied: a generated webhook URL is refused (400 url_forbidden) and
-# nothing is ever sent from here.
+# nothing is ever sent from here. The refused-credential throttle is off: Schemathesis sends
+# hundreds of deliberately wrong credentials (and unsigned Meta notifications) from one
+# address, and the throttle's 429s would hide the routes behind them (echo5d/tests/auth_flood.rs
+# proves the throttle).
 NO_COLOR=1 "$bin" --demo --data-dir "$work/data" --listen "127.0.0.1:$port" --key-rate-limit 0 \
+  --auth-failure-limit 0 \
   --outbound-deny-cidr 0.0.0.0/0 --outbound-deny-cidr ::/0 \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!

@@ -9,6 +9,7 @@ use echo5_core::integrations::{Activity, IntegrationSource};
 use echo5_core::leads::Lead;
 use echo5_core::tenants::TenantRef;
 use echo5_core::usage::Month;
+use echo5_core::webhooks::EventType;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,6 +21,7 @@ use crate::error::StoreError;
 use crate::ingest::{IngestStatus, intake_stage};
 use crate::lead_days;
 use crate::leads::{self, RawBody};
+use crate::outbox;
 use crate::usage::Counts;
 
 /// What a test lead's `spam_reason` says.
@@ -138,87 +140,111 @@ impl Store {
         let contacts = recent.contacts(req.tenant_id, &req.lead);
         let custom = req.lead.custom.to_string();
         let month = Month::of(now).to_string();
-        self.write_unguarded(move |c| {
-            let AdLeadRequest {
-                tenant_id,
-                source,
-                mut lead,
-                raw,
-                content_type,
-            } = req;
-            let external = lead.external_id.clone().unwrap_or_default();
-            if let Some((id, spam, dup, test)) =
-                stored_external(c, tenant_id, source.as_str(), &external)?
-            {
-                let outcome = AdLeadOutcome {
-                    id,
-                    status: IngestStatus::of(spam, dup),
-                    created: false,
-                    assigned_to: None,
-                    is_test: test,
+        let subs = self.subscriptions();
+        let tenant = req.tenant_id;
+        let answer = self
+            .write_unguarded(move |c| {
+                let AdLeadRequest {
+                    tenant_id,
+                    source,
+                    mut lead,
+                    raw,
+                    content_type,
+                } = req;
+                let external = lead.external_id.clone().unwrap_or_default();
+                if let Some((id, spam, dup, test)) =
+                    stored_external(c, tenant_id, source.as_str(), &external)?
+                {
+                    let outcome = AdLeadOutcome {
+                        id,
+                        status: IngestStatus::of(spam, dup),
+                        created: false,
+                        assigned_to: None,
+                        is_test: test,
+                    };
+                    return Ok((outcome, (lead, raw)));
+                }
+                let mut windows = recent.lock();
+                windows.prune(now);
+                lead.tenant_id = tenant_id;
+                lead.source = source.lead_source();
+                lead.stage_id = intake_stage(c, tenant_id)?;
+                lead.stage_changed_at = lead.created_at;
+                lead.first_contacted_at = None;
+                if lead.is_test {
+                    lead.is_spam = true;
+                    lead.spam_reason = Some(TEST_REASON.to_string());
+                }
+                lead.duplicate_of = if lead.is_spam {
+                    None
+                } else {
+                    windows.original_of_contacts(&contacts, lead.created_at)
                 };
-                return Ok((outcome, (lead, raw)));
-            }
-            let mut windows = recent.lock();
-            windows.prune(now);
-            lead.tenant_id = tenant_id;
-            lead.source = source.lead_source();
-            lead.stage_id = intake_stage(c, tenant_id)?;
-            lead.stage_changed_at = lead.created_at;
-            lead.first_contacted_at = None;
-            if lead.is_test {
-                lead.is_spam = true;
-                lead.spam_reason = Some(TEST_REASON.to_string());
-            }
-            lead.duplicate_of = if lead.is_spam {
-                None
-            } else {
-                windows.original_of_contacts(&contacts, lead.created_at)
-            };
-            lead.assigned_to = if lead.is_spam {
-                None
-            } else {
-                leads::assignment::auto_assignee(c, tenant_id)?
-            };
-            let status = IngestStatus::of(lead.is_spam, lead.duplicate_of.is_some());
-            let bytes = leads::insert(
-                c,
-                &lead,
-                &custom,
-                Some(RawBody {
-                    bytes: &raw,
-                    content_type: &content_type,
-                    hash,
-                }),
-                None,
-            )?;
-            note_lead(c, tenant_id, source, now)?;
-            // Last, once nothing below can fail (see `ingest`).
-            lead_counts.add(leads::count_key(&lead), leads::count_of(&lead, bytes));
-            if let Some((k, n)) = lead_days::ingested(&lead) {
-                lead_days.add(k, n);
-            }
-            batch_usage.add(
-                (tenant_id, None, month),
-                Counts {
-                    accepted: 1,
-                    spam: u64::from(status == IngestStatus::Spam),
-                    duplicates: u64::from(status == IngestStatus::Duplicate),
-                    ..Counts::default()
-                },
-            );
-            windows.add_lead(&lead, &contacts, now);
-            let outcome = AdLeadOutcome {
-                id: lead.id,
-                status,
-                created: true,
-                assigned_to: lead.assigned_to,
-                is_test: lead.is_test,
-            };
-            Ok((outcome, (lead, raw)))
-        })
-        .await
-        .map(|(outcome, _spent): (AdLeadOutcome, (Lead, Vec<u8>))| outcome)
+                lead.assigned_to = if lead.is_spam {
+                    None
+                } else {
+                    leads::assignment::auto_assignee(c, tenant_id)?
+                };
+                let status = IngestStatus::of(lead.is_spam, lead.duplicate_of.is_some());
+                let bytes = leads::insert(
+                    c,
+                    &lead,
+                    &custom,
+                    Some(RawBody {
+                        bytes: &raw,
+                        content_type: &content_type,
+                        hash,
+                    }),
+                    None,
+                )?;
+                note_lead(c, tenant_id, source, now)?;
+                // Its outbox message, in this transaction, as for a website lead; spam and test
+                // leads are nobody's news.
+                if !lead.is_spam {
+                    outbox::record(
+                        c,
+                        &subs,
+                        tenant_id,
+                        EventType::LeadCreated,
+                        Some(lead.id),
+                        None,
+                        now,
+                    )?;
+                }
+                // Last, once nothing below can fail (see `ingest`).
+                lead_counts.add(leads::count_key(&lead), leads::count_of(&lead, bytes));
+                if let Some((k, n)) = lead_days::ingested(&lead) {
+                    lead_days.add(k, n);
+                }
+                batch_usage.add(
+                    (tenant_id, None, month),
+                    Counts {
+                        accepted: 1,
+                        spam: u64::from(status == IngestStatus::Spam),
+                        duplicates: u64::from(status == IngestStatus::Duplicate),
+                        ..Counts::default()
+                    },
+                );
+                windows.add_lead(&lead, &contacts, now);
+                let outcome = AdLeadOutcome {
+                    id: lead.id,
+                    status,
+                    created: true,
+                    assigned_to: lead.assigned_to,
+                    is_test: lead.is_test,
+                };
+                Ok((outcome, (lead, raw)))
+            })
+            .await
+            .map(|(outcome, _spent): (AdLeadOutcome, (Lead, Vec<u8>))| outcome);
+        if answer.as_ref().is_ok_and(|o| {
+            o.created
+                && o.status != IngestStatus::Spam
+                && self.subscriptions().wants(tenant, EventType::LeadCreated)
+        }) {
+            self.wake_outbox();
+        }
+        answer
     }
 
     /// The tenant whose Facebook page this is (`settings.meta_page_ids`), if any.

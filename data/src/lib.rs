@@ -239,7 +239,6 @@ impl Store {
     /// What the outbox worker waits on between passes.
     pub fn outbox_wakeups(&self) -> Arc<tokio::sync::Notify> {
         self.inner.outbox_wake.clone()
->>>>>>> webhooks
     }
 
     pub fn path(&self) -> &Path {

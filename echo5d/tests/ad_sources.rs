@@ -655,3 +655,48 @@ async fn meta_handshake_signatures_and_page_routing() {
     assert_error(&got, StatusCode::UNAUTHORIZED, "invalid_signature", None);
     s.stop().await;
 }
+
+/// A Google lead is announced like a website lead: its `lead.created` message is written
+/// with it and reaches the tenant's endpoint; a test lead is nobody's news.
+#[tokio::test]
+async fn a_google_lead_reaches_the_tenants_webhook_and_a_test_lead_does_not() {
+    use common::receiver::Receiver;
+    let s = TestServer::start_with(|a| {
+        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let rx = Receiver::start().await;
+    let tenant = google_tenant(&s, "open-arms", GOOGLE_KEY, 4).await;
+    let (st, w) = s
+        .post(
+            "/api/v1/tenants/open-arms/webhooks",
+            &json!({"url": rx.url("/crm"), "events": ["lead.created"]}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{w}");
+    let (st, test) = post_google(
+        &s,
+        &tenant,
+        &webhook_lead("TeSter-1", GOOGLE_KEY, "test@example.com", true),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{test}");
+    let (st, real) = post_google(
+        &s,
+        &tenant,
+        &webhook_lead("Cj0KCQ-real-1", GOOGLE_KEY, "maria@example.com", false),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{real}");
+    let got = rx.wait_for("/crm", 1, Duration::from_secs(20)).await;
+    let body = got[0].json();
+    assert_eq!(body["type"], "lead.created");
+    assert_eq!(body["data"]["id"], real["id"], "{body}");
+    assert_eq!(body["data"]["source"], "google");
+    assert_eq!(body["data"]["email"], "maria@example.com");
+    // The test lead was stored before the real one and sent nothing.
+    assert_eq!(
+        rx.wait_for("/crm", 1, Duration::from_secs(1)).await.len(),
+        1
+    );
+}
