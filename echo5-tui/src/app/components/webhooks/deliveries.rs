@@ -87,10 +87,10 @@ pub(crate) fn open(state: &mut State, webhook: Uuid) {
 pub struct DeliveriesScreen;
 
 const BINDINGS: &[Binding] = &[
-    b(&[ch('f')], Cmd::StatusFilter, "status filter", true),
+    b(&[ch('f')], Cmd::StatusFilter, "status", true),
     b(&[ch('r')], Cmd::Retry, "retry", true),
-    b(&[ch('R')], Cmd::Recover, "recover since…", true),
-    b(&[ch('t')], Cmd::Test, "send test", true),
+    b(&[ch('R')], Cmd::Recover, "recover since", true),
+    b(&[ch('t')], Cmd::Test, "test", true),
 ];
 
 impl Component for DeliveriesScreen {

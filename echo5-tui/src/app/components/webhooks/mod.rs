@@ -96,10 +96,10 @@ pub struct WebhooksScreen;
 
 const BINDINGS: &[Binding] = &[
     b(&[k(KeyCode::Enter)], Cmd::Open, "deliveries", true),
-    b(&[ch('c')], Cmd::Add, "new endpoint", true),
+    b(&[ch('c')], Cmd::Add, "new", true),
     b(&[ch('e')], Cmd::Edit, "edit", true),
-    b(&[ch('p')], Cmd::Active, "pause / resume", true),
-    b(&[ch('t')], Cmd::Test, "send test", true),
+    b(&[ch('p')], Cmd::Active, "pause/resume", true),
+    b(&[ch('t')], Cmd::Test, "test", true),
     b(&[ch('x'), ch('d')], Cmd::Delete, "delete", true),
     b(&[ch('R')], Cmd::Rotate, "rotate secret", false),
 ];
@@ -494,7 +494,7 @@ pub(crate) fn submit(
             let url = check_url(value(0))?;
             let description = check_description(value(1))?;
             state.overlay = Some(Overlay::PickEvents(PickEvents {
-                title: "Events to send".into(),
+                title: format!("Events sent to {}", short_url(&url)),
                 checked: ticks(&["*".to_string()]),
                 selected: 0,
                 then: EventsFor::Create { url, description },
@@ -511,7 +511,7 @@ pub(crate) fn submit(
                 .map(|w| w.events.clone())
                 .unwrap_or_default();
             state.overlay = Some(Overlay::PickEvents(PickEvents {
-                title: "Events to send".into(),
+                title: format!("Events sent to {}", short_url(&url)),
                 checked: ticks(&current),
                 selected: 0,
                 then: EventsFor::Edit {

@@ -17,26 +17,29 @@ use crate::app::components::frame::{empty_state, frame_block};
 use crate::theme;
 use crate::widgets::{ago, clip, countdown, message, printable};
 
-/// "active", "paused", or "disabled: 410 gone" / "disabled: failing 5d".
-pub fn endpoint_state_text(w: &Webhook) -> String {
+/// "active", "paused", or "disabled: 410 gone" / "disabled: failing 5d"; `short` for a
+/// narrow column ("off: 410 gone", "off: failing").
+pub fn endpoint_state_text(w: &Webhook, short: bool) -> String {
+    let off = if short { "off" } else { "disabled" };
     match endpoint_state(w) {
         EndpointState::Active => "active".into(),
         EndpointState::Paused => "paused".into(),
-        EndpointState::Disabled(r) => match r.as_str() {
-            "gone" => "disabled: 410 gone".into(),
-            "failing" => "disabled: failing 5d".into(),
-            other => format!("disabled: {}", printable(other)),
+        EndpointState::Disabled(r) => match (r.as_str(), short) {
+            ("gone", _) => format!("{off}: 410 gone"),
+            ("failing", true) => format!("{off}: failing"),
+            ("failing", false) => format!("{off}: failing 5d"),
+            (other, _) => format!("{off}: {}", printable(other)),
         },
     }
 }
 
-fn state_span(w: &Webhook, width: usize) -> Span<'static> {
+fn state_span(w: &Webhook, width: usize, short: bool) -> Span<'static> {
     let style = match endpoint_state(w) {
         EndpointState::Active => theme::ok(),
         EndpointState::Paused => theme::warn(),
         EndpointState::Disabled(_) => theme::bad(),
     };
-    Span::styled(clip(&endpoint_state_text(w), width), style)
+    Span::styled(clip(&endpoint_state_text(w, short), width), style)
 }
 
 /// `all events`, one event's name, or the first and how many more.
@@ -84,12 +87,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         return message(frame, area, block, text);
     }
     let narrow = area.width < 100;
-    let state_w = if narrow { 12 } else { 20 };
+    let state_w = if narrow { 13 } else { 20 };
     let body: Vec<Row> = rows
         .iter()
         .map(|x| {
             Row::new(vec![
-                Cell::from(state_span(x, state_w)),
+                Cell::from(state_span(x, state_w, narrow)),
                 Cell::from(printable(&x.url)),
                 Cell::from(events_text(&x.events)),
                 Cell::from(printable(&x.description)),
@@ -140,7 +143,7 @@ fn draw_endpoint_detail(frame: &mut Frame, area: Rect, state: &State, w: &Webhoo
     let lines = vec![
         Line::from(Span::styled("─".repeat(width), theme::dim())),
         Line::from(vec![
-            state_span(w, 24),
+            state_span(w, 24, false),
             Span::raw("  "),
             Span::raw(clip(&printable(&w.url), width.saturating_sub(26))),
         ]),
@@ -211,38 +214,28 @@ pub fn draw_deliveries(frame: &mut Frame, area: Rect, state: &State) {
     }
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let narrow = area.width < 100;
     let body: Vec<Row> = rows
         .iter()
         .map(|x| {
-            let mut cells = vec![
+            Row::new(vec![
                 Cell::from(delivery_span(x.status)),
                 Cell::from(x.event_type.as_str()),
                 Cell::from(ago(state.now, x.created_at)),
                 Cell::from(next_text(state.now, x.next_attempt_at)),
                 Cell::from(x.attempts.len().to_string()),
-            ];
-            if !narrow {
-                cells.push(Cell::from(Span::styled(
-                    printable(&x.message_id),
-                    theme::dim(),
-                )));
-            }
-            Row::new(cells)
+                Cell::from(Span::styled(printable(&x.message_id), theme::dim())),
+            ])
         })
         .collect();
-    let mut widths = vec![
+    let widths = [
         Constraint::Length(10),
         Constraint::Length(19),
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(5),
+        Constraint::Fill(1),
     ];
-    let mut header = vec!["STATUS", "TYPE", "CREATED", "NEXT", "TRIES"];
-    if !narrow {
-        widths.push(Constraint::Fill(1));
-        header.push("MESSAGE ID");
-    }
+    let header = ["STATUS", "TYPE", "CREATED", "NEXT", "TRIES", "MESSAGE ID"];
     let mut table = Table::new(body, widths)
         .header(Row::new(header).style(theme::header_row()))
         .row_highlight_style(theme::selected())
@@ -288,7 +281,7 @@ fn draw_attempts(frame: &mut Frame, area: Rect, x: &Delivery) {
             Row::new(vec![
                 Cell::from(Span::styled(when, theme::dim())),
                 Cell::from(code),
-                Cell::from(format!("{}ms", a.duration_ms)),
+                Cell::from(took(a.duration_ms)),
                 Cell::from(answer_text(a)),
             ])
         })
@@ -316,4 +309,13 @@ pub fn answer_text(a: &Attempt) -> String {
         (None, true) => String::new(),
     };
     clip(&printable(&text), 200)
+}
+
+/// How long an attempt took: `87ms`, `1.2s`, `15.0s`.
+fn took(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    }
 }
