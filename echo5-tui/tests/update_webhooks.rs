@@ -103,7 +103,7 @@ fn create_shows_the_secret_once_and_then_forgets_it() {
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(fx.is_empty(), "the events come first: {fx:?}");
     // "All events" is ticked to begin with.
-    assert_eq!(ticks(&s)[0], true);
+    assert!(ticks(&s)[0]);
     assert!(ticks(&s)[1..].iter().all(|t| !t));
     let fx = update(&mut s, code(KeyCode::Enter));
     let req = one_request(&fx);

@@ -64,14 +64,6 @@ pub fn next_status(s: Option<DeliveryStatus>) -> Option<DeliveryStatus> {
     }
 }
 
-pub fn status_word(s: DeliveryStatus) -> &'static str {
-    match s {
-        DeliveryStatus::Pending => "pending",
-        DeliveryStatus::Succeeded => "succeeded",
-        DeliveryStatus::Failed => "failed",
-    }
-}
-
 /// Opens `webhook`'s log: another endpoint's rows go, the status filter stays.
 pub(crate) fn open(state: &mut State, webhook: Uuid) {
     let d = &mut state.webhooks.deliveries;

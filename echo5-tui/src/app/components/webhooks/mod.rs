@@ -444,6 +444,9 @@ pub fn check_url(text: &str) -> Result<String, String> {
 
 pub fn check_description(text: &str) -> Result<String, String> {
     let d = text.trim();
+    if d.chars().any(char::is_control) {
+        return Err("the description cannot hold control characters".into());
+    }
     if d.chars().count() > DESCRIPTION_MAX_CHARS {
         return Err(format!(
             "the description is longer than {DESCRIPTION_MAX_CHARS} characters"

@@ -10,7 +10,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::deliveries::status_word;
 use super::{EndpointState, endpoint_state};
 use crate::app::State;
 use crate::app::components::frame::{empty_state, frame_block};
@@ -152,6 +151,14 @@ fn draw_endpoint_detail(frame: &mut Frame, area: Rect, state: &State, w: &Webhoo
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+pub fn status_word(s: DeliveryStatus) -> &'static str {
+    match s {
+        DeliveryStatus::Pending => "pending",
+        DeliveryStatus::Succeeded => "succeeded",
+        DeliveryStatus::Failed => "failed",
+    }
+}
+
 fn delivery_span(s: DeliveryStatus) -> Span<'static> {
     let style = match s {
         DeliveryStatus::Pending => theme::warn(),
@@ -223,7 +230,7 @@ pub fn draw_deliveries(frame: &mut Frame, area: Rect, state: &State) {
                 Cell::from(ago(state.now, x.created_at)),
                 Cell::from(next_text(state.now, x.next_attempt_at)),
                 Cell::from(x.attempts.len().to_string()),
-                Cell::from(Span::styled(printable(&x.message_id), theme::dim())),
+                Cell::from(Span::styled(id_tail(&x.message_id), theme::dim())),
             ])
         })
         .collect();
@@ -255,7 +262,7 @@ pub fn draw_deliveries(frame: &mut Frame, area: Rect, state: &State) {
 fn draw_attempts(frame: &mut Frame, area: Rect, x: &Delivery) {
     let title = format!(
         "Attempts · {} · {}",
-        clip(&printable(&x.message_id), 32),
+        clip(&printable(&x.message_id), 40),
         x.event_type.as_str()
     );
     let block = Block::bordered().title(Span::styled(format!(" {title} "), theme::title()));
@@ -318,4 +325,16 @@ fn took(ms: u64) -> String {
     } else {
         format!("{:.1}s", ms as f64 / 1000.0)
     }
+}
+
+/// A message id's end, which is what tells one from the next: ids begin with the time they
+/// were made, so neighbours share their start.
+fn id_tail(id: &str) -> String {
+    let id = printable(id);
+    let n = id.chars().count();
+    if n <= 20 {
+        return id;
+    }
+    let tail: String = id.chars().skip(n - 19).collect();
+    format!("…{tail}")
 }
