@@ -49,7 +49,10 @@ bin="$target_dir/debug/echo5d"
 # A free loopback port: bind 0, read it back, release it.
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 base="http://127.0.0.1:$port"
+# Every outgoing address denied: a generated webhook URL is refused (400 url_forbidden) and
+# nothing is ever sent from here.
 NO_COLOR=1 "$bin" --demo --data-dir "$work/data" --listen "127.0.0.1:$port" --key-rate-limit 0 \
+  --outbound-deny-cidr 0.0.0.0/0 --outbound-deny-cidr ::/0 \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 100); do

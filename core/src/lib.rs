@@ -22,6 +22,8 @@ pub mod invites;
 pub mod keys;
 pub mod leads;
 pub mod logs;
+pub mod outbound_guard;
+pub mod outbox;
 pub mod page;
 pub mod passwords;
 pub mod patch;

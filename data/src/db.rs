@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_users.sql"),
     include_str!("../migrations/0017_assignees.sql"),
     include_str!("../migrations/0018_lead_days.sql"),
+    include_str!("../migrations/0019_outbox.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see

@@ -20,7 +20,9 @@ use crate::error::StoreError;
 use crate::keys::KeyIdentity;
 use crate::lead_days;
 use crate::leads::{self, RawBody};
+use crate::outbox;
 use crate::usage::Counts;
+use echo5_core::webhooks::EventType;
 
 /// A retry with the same `Idempotency-Key` within this window gets the first answer.
 pub const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::hours(24);
@@ -209,7 +211,9 @@ impl Store {
         let contacts = recent.contacts(req.key.tenant_id, &req.lead);
         let custom = req.lead.custom.to_string();
         let month = Month::of(now).to_string();
-        self.write_unguarded(move |c| {
+        let subs = self.subscriptions();
+        let tenant = req.key.tenant_id;
+        let answer = self.write_unguarded(move |c| {
             // Duplicates and double submits are looked up in memory (see `recent`); the
             // guard is held for the whole job, which runs on the one writer thread anyway.
             let mut windows = recent.lock();
@@ -284,6 +288,10 @@ impl Store {
                 }),
                 Some(key.key_id),
             )?;
+            // Its outbox message, in this transaction; spam is nobody's news.
+            if !lead.is_spam {
+                outbox::record(c, &subs, key.tenant_id, EventType::LeadCreated, Some(lead.id), None, now)?;
+            }
             // Last, once nothing below can fail: the writer takes these back should the
             // job or its commit fail after all. The counts are written before the batch's
             // COMMIT (see `tally`).
@@ -318,7 +326,13 @@ impl Store {
         // dropping a lead's `custom` map and body there was ~2 % of the writer.
         .and_then(|(outcome, _spent): (Option<IngestOutcome>, (Lead, Vec<u8>))| {
             outcome.ok_or_else(key_reused)
-        })
+        });
+        if answer.as_ref().is_ok_and(|o| !o.replayed)
+            && self.subscriptions().wants(tenant, EventType::LeadCreated)
+        {
+            self.wake_outbox();
+        }
+        answer
     }
 
     /// The tenant's name and spam keywords, from memory after the first read; dropped from

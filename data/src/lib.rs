@@ -22,6 +22,7 @@ pub mod keys;
 mod lead_days;
 pub mod leads;
 pub mod master_key;
+pub mod outbox;
 pub mod personal_tokens;
 pub mod platform_settings;
 mod reader;
@@ -34,6 +35,7 @@ mod tally;
 pub mod tenants;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 mod writer;
 
 pub use error::StoreError;
@@ -99,6 +101,10 @@ struct Inner {
     /// Analytics day counts of the leads in the running group commit (see `lead_days`).
     batch_lead_days: Arc<BatchLeadDays>,
     platform: crate::platform_settings::PlatformCache,
+    /// Which tenants' events someone takes (see `outbox`).
+    subscriptions: Arc<crate::outbox::Subscriptions>,
+    /// Woken when an outbox message or a delivery is queued, so the worker sends at once.
+    outbox_wake: Arc<tokio::sync::Notify>,
     /// Dropping it stops the checkpoint thread.
     stop_checkpoints: std::sync::Mutex<Option<crossbeam_channel::Sender<()>>>,
     clock: Arc<dyn Clock>,
@@ -119,6 +125,7 @@ impl Store {
         let key = check_master_key(&conn, key)?;
         let keys = KeyIndex::load(&conn)?;
         let platform = crate::platform_settings::PlatformCache::loaded(&conn)?;
+        let subscriptions = Arc::new(crate::outbox::Subscriptions::load(&conn)?);
         let readers = Readers::spawn(path, opts.readers, opts.write_queue)?;
         let (stop_checkpoints, stop) = crossbeam_channel::bounded::<()>(1);
         // Every 10 ms: at full ingest the WAL gains ~150 pages in that time, and what this
@@ -150,6 +157,8 @@ impl Store {
                 batch_lead_counts,
                 batch_lead_days,
                 platform,
+                subscriptions,
+                outbox_wake: Arc::new(tokio::sync::Notify::new()),
                 stop_checkpoints: std::sync::Mutex::new(Some(stop_checkpoints)),
                 clock,
                 path: path.to_path_buf(),
@@ -207,6 +216,20 @@ impl Store {
 
     pub(crate) fn platform_cache(&self) -> &crate::platform_settings::PlatformCache {
         &self.inner.platform
+    }
+
+    pub(crate) fn subscriptions(&self) -> Arc<crate::outbox::Subscriptions> {
+        self.inner.subscriptions.clone()
+    }
+
+    /// Tells the outbox worker there is something to send.
+    pub fn wake_outbox(&self) {
+        self.inner.outbox_wake.notify_one();
+    }
+
+    /// What the outbox worker waits on between passes.
+    pub fn outbox_wakeups(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.outbox_wake.clone()
     }
 
     pub fn path(&self) -> &Path {

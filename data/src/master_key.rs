@@ -55,6 +55,25 @@ impl Store {
                         }
                     }
                 }
+                // Webhook signing secrets, the previous one too while it still signs.
+                type SealedWebhook = (String, String, Vec<u8>, Option<Vec<u8>>);
+                let hooks: Vec<SealedWebhook> = c
+                    .prepare("SELECT id, tenant_id, secret, previous_secret FROM webhooks")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<Result<_, _>>()?;
+                for (id, tenant, secret, previous) in hooks {
+                    let aad =
+                        crate::webhooks::secret_aad(Uuid::parse_str(&tenant)?, Uuid::parse_str(&id)?);
+                    let reseal = |sealed: &[u8]| -> Result<Vec<u8>, StoreError> {
+                        Ok(new.seal(&aad, old.open(&aad, sealed)?.expose())?)
+                    };
+                    let previous = previous.as_deref().map(reseal).transpose()?;
+                    c.execute(
+                        "UPDATE webhooks SET secret = ?2, previous_secret = ?3 WHERE id = ?1",
+                        params![id, reseal(&secret)?, previous],
+                    )?;
+                    tenant_secrets += 1 + usize::from(previous.is_some());
+                }
                 let keys: Vec<(String, String, Vec<u8>)> = c
                     .prepare("SELECT id, tenant_id, key_enc FROM api_keys")?
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::error::StoreError;
 use crate::tenants::{self, TenantKey, TenantRow};
+use echo5_core::webhooks::EventType;
 
 /// Records a breach of lead ?1 if it is still waiting in its tenant's intake stage.
 const RECORD_BREACH_SQL: &str = concat!(
@@ -293,7 +294,8 @@ impl Store {
         if candidates.is_empty() {
             return Ok(Changed::none(Vec::new()));
         }
-        self.write(move |c| {
+        let subs = self.subscriptions();
+        let written = self.write(move |c| {
             let mut recorded = Vec::new();
             let mut changes = Vec::new();
             for (b, sla_hours, recipient) in candidates {
@@ -334,6 +336,16 @@ impl Store {
                 let assigned_to: Option<String> = c
                     .prepare_cached("SELECT assigned_to FROM leads WHERE id = ?1")?
                     .query_row([b.lead_id.to_string()], |r| r.get(0))?;
+                if subs.wants(b.tenant.id, EventType::SlaBreached) {
+                    let id = b.lead_id;
+                    let lead = crate::leads::get(c, id)?;
+                    let data = serde_json::json!({
+                        "lead": lead,
+                        "deadline": b.deadline,
+                        "overdue_minutes": b.overdue_minutes,
+                    });
+                    crate::outbox::record(c, &subs, b.tenant.id, EventType::SlaBreached, Some(id), Some(&data), now)?;
+                }
                 changes.push(Change::SlaBreached {
                     tenant: b.tenant.clone(),
                     lead_id: b.lead_id,
@@ -351,7 +363,9 @@ impl Store {
                 changes,
             })
         })
-        .await
+        .await;
+        self.wake_outbox();
+        written
     }
 
     /// Alerts whose next attempt is due, oldest first.

@@ -21,7 +21,7 @@ use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
     audit, dashboard, events, health, ingest, invites, keys, leads, logs, personal_tokens,
-    platform_settings, sessions, settings, sla, stages, tenants, usage, users,
+    platform_settings, sessions, settings, sla, stages, tenants, usage, users, webhooks,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;
@@ -54,6 +54,7 @@ use echo5_core::authorization::Subject;
         (name = "system", description = "The daemon's own recent log lines"),
         (name = "auth", description = "Login, logout, invitations and password resets"),
         (name = "users", description = "Users, the caller's own account and personal tokens"),
+        (name = "webhooks", description = "Outgoing webhooks (Standard Webhooks) and their delivery log"),
     )
 )]
 struct ApiDoc;
@@ -194,6 +195,21 @@ fn api() -> OpenApiRouter<AppState> {
                 .routes(routes!(keys::rotate_key))
                 .routes(routes!(keys::reveal_key))
                 .routes(routes!(keys::revoke_key)),
+        ))
+        .merge(at(
+            rule(S::Webhooks, At::Tenant),
+            one()
+                .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+                .routes(routes!(
+                    webhooks::get_webhook,
+                    webhooks::patch_webhook,
+                    webhooks::delete_webhook
+                ))
+                .routes(routes!(webhooks::rotate_secret))
+                .routes(routes!(webhooks::test_webhook))
+                .routes(routes!(webhooks::list_deliveries))
+                .routes(routes!(webhooks::retry_delivery))
+                .routes(routes!(webhooks::recover)),
         ))
         .merge(at(
             rule(S::Leads, At::Tenant),
@@ -621,6 +637,7 @@ where
         state.mailer.clone(),
         state.sla_interval,
     ));
+    let outbox = tokio::spawn(crate::outbox_worker::run(state.clone()));
     let auth_log = tokio::spawn(throttle.clone().log_loop());
     let forget_idle_keys = state
         .rate_limit
@@ -634,6 +651,7 @@ where
     .await;
     flusher.abort();
     monitor.abort();
+    outbox.abort();
     auth_log.abort();
     if let Some(t) = forget_idle_keys {
         t.abort();

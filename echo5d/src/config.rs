@@ -5,6 +5,8 @@
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Parser, Subcommand};
+use echo5_core::outbound_guard::IpNet;
+use echo5_core::outbox::RetrySchedule;
 use echo5_core::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,6 +114,54 @@ pub struct ServeArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub sessions: SessionArgs,
+    #[command(flatten)]
+    pub outbound: OutboundArgs,
+}
+
+/// What the daemon sends out: webhooks now, every outbox message later.
+#[derive(Args, Clone, Debug)]
+pub struct OutboundArgs {
+    /// Longest a webhook attempt may take (connect, send, the receiver's answer); then it
+    /// counts as failed.
+    #[arg(long, env = "ECHO5_WEBHOOK_TIMEOUT", default_value = "15s", value_parser = duration_arg)]
+    pub webhook_timeout: Duration,
+    /// Seconds to wait before each attempt of an outbox message, the first counted from the
+    /// message, each later one from the attempt before; as many attempts as entries.
+    #[arg(
+        long,
+        env = "ECHO5_OUTBOUND_RETRY_SCHEDULE",
+        default_value = echo5_core::outbox::DEFAULT_SCHEDULE,
+        value_parser = schedule_arg
+    )]
+    pub outbound_retry_schedule: RetrySchedule,
+    /// An address range tenant URLs may reach although the address rule refuses it
+    /// (loopback, private, link-local...), e.g. a receiver on the office network.
+    /// Repeatable; the environment variable takes a comma-separated list.
+    #[arg(long, env = "ECHO5_OUTBOUND_ALLOW_CIDR", value_delimiter = ',', value_parser = cidr_arg)]
+    pub outbound_allow_cidr: Vec<IpNet>,
+    /// An address range tenant URLs may never reach, whatever else allows it (`0.0.0.0/0`
+    /// and `::/0` together turn every outgoing call off). Repeatable, as the allow list.
+    #[arg(long, env = "ECHO5_OUTBOUND_DENY_CIDR", value_delimiter = ',', value_parser = cidr_arg)]
+    pub outbound_deny_cidr: Vec<IpNet>,
+}
+
+impl Default for OutboundArgs {
+    fn default() -> Self {
+        OutboundArgs {
+            webhook_timeout: Duration::from_secs(15),
+            outbound_retry_schedule: RetrySchedule::default(),
+            outbound_allow_cidr: Vec::new(),
+            outbound_deny_cidr: Vec::new(),
+        }
+    }
+}
+
+fn schedule_arg(s: &str) -> Result<RetrySchedule, String> {
+    RetrySchedule::parse(s)
+}
+
+fn cidr_arg(s: &str) -> Result<IpNet, String> {
+    echo5_core::outbound_guard::parse_cidr(s)
 }
 
 /// How long users' login sessions last. Durations as for [`HttpArgs`].

@@ -12,6 +12,8 @@ pub mod extract;
 pub mod logs;
 pub mod mailer;
 pub mod monitor;
+pub mod outbound;
+pub mod outbox_worker;
 pub mod password_work;
 pub mod ratelimit;
 pub mod routes;

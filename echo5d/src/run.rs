@@ -152,6 +152,8 @@ async fn open(
                 sla_interval: std::time::Duration::from_secs(args.sla_interval.max(1)),
                 logs,
                 sessions: args.sessions.timeouts(),
+                outbound: crate::outbound::Outbound::new(&args.outbound)
+                    .map_err(StartError::Config)?,
             },
         ),
         data_dir: dir,

@@ -31,6 +31,8 @@ pub struct StateOptions {
     pub logs: Arc<LogRing>,
     /// How long users' sessions last (`--session-idle`, `--session-max`).
     pub sessions: SessionTimeouts,
+    /// The client and rules for tenant URLs (`--outbound-*`, `--webhook-timeout`).
+    pub outbound: crate::outbound::Outbound,
 }
 
 /// Cloned for every request (axum's `State`), so it is one `Arc`: one reference count to
@@ -61,6 +63,8 @@ pub struct Shared {
     pub sla_passes: AtomicU64,
     /// Recent log lines, for `GET /api/v1/system/logs`.
     pub logs: Arc<LogRing>,
+    /// The client and rules for tenant URLs.
+    pub outbound: Arc<crate::outbound::Outbound>,
     /// Hashes of the active admin tokens, checked without a database read per request.
     admin_tokens: Arc<RwLock<Vec<AdminTokenHash>>>,
     /// How long users' sessions last.
@@ -88,6 +92,7 @@ impl AppState {
             sla_interval: opts.sla_interval,
             sla_passes: AtomicU64::new(0),
             logs: opts.logs,
+            outbound: Arc::new(opts.outbound),
             store,
             rate_limit: KeyRateLimit::new(opts.key_rate_limit).map(Arc::new),
             admin_tokens: Arc::new(RwLock::new(admin_tokens)),

@@ -84,6 +84,17 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /api/v1/tenants/{tenant}/settings",            "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("PUT /api/v1/tenants/{tenant}/settings",            "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("PATCH /api/v1/tenants/{tenant}/settings",          "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    // manage_settings: the tenant's outgoing webhooks (a read-scoped token reads).
+    ("GET /api/v1/tenants/{tenant}/webhooks",            "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/webhooks",           "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("GET /api/v1/tenants/{tenant}/webhooks/{webhook_id}", "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("PATCH /api/v1/tenants/{tenant}/webhooks/{webhook_id}", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("DELETE /api/v1/tenants/{tenant}/webhooks/{webhook_id}", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/webhooks/{webhook_id}/rotate-secret", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/webhooks/{webhook_id}/test", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("GET /api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries", "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries/{message_id}/retry", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/webhooks/{webhook_id}/recover", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("GET /api/v1/tenants/{tenant}/keys",                "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/tenants/{tenant}/keys",               "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("DELETE /api/v1/tenants/{tenant}/keys/{key_id}",    "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
@@ -181,6 +192,10 @@ struct Side {
     lead_id: String,
     /// A user of the tenant, the target of `{user_id}`.
     user_id: String,
+    /// A webhook endpoint (on a loopback port nothing listens on) and the `webhook-id` of
+    /// its test message.
+    webhook_id: String,
+    message_id: String,
 }
 
 fn link_token(url: &str) -> String {
@@ -290,7 +305,10 @@ async fn side(s: &TestServer, word: &str) -> Side {
         "agent",
     )
     .await;
+    let (webhook_id, message_id) = webhook(s, &id).await;
     Side {
+        webhook_id,
+        message_id,
         id,
         key_secret,
         key_id: k2["id"].as_str().unwrap().to_string(),
@@ -298,6 +316,24 @@ async fn side(s: &TestServer, word: &str) -> Side {
         lead_id,
         user_id,
     }
+}
+
+/// An endpoint taking only test messages, and its test message's id.
+async fn webhook(s: &TestServer, tenant: &str) -> (String, String) {
+    let w = created(
+        s,
+        &format!("/api/v1/tenants/{tenant}/webhooks"),
+        json!({"url": "http://127.0.0.1:9/matrix", "events": ["webhook.test"]}),
+    )
+    .await;
+    let id = w["id"].as_str().unwrap().to_string();
+    let d = created(
+        s,
+        &format!("/api/v1/tenants/{tenant}/webhooks/{id}/test"),
+        json!({}),
+    )
+    .await;
+    (id, d["message_id"].as_str().unwrap().to_string())
 }
 
 async fn fresh_lead(s: &TestServer, key: &str) -> String {
@@ -394,6 +430,15 @@ async fn fill(
         };
         path = path.replace("{user_id}", &id);
     }
+    if path.contains("{webhook_id}") {
+        let id = if deleting {
+            webhook(s, &side.id).await.0
+        } else {
+            side.webhook_id.clone()
+        };
+        path = path.replace("{webhook_id}", &id);
+    }
+    path = path.replace("{message_id}", &side.message_id);
     // Nobody's token: whoever may delete hears 404, whoever may not 401/403.
     path = path.replace("{token_id}", &uuid::Uuid::new_v4().to_string());
     path = path.replace("{key}", &side.key_secret);
@@ -424,7 +469,12 @@ fn cell_of(status: StatusCode, body: &str) -> Result<Cell, String> {
 async fn every_operation_answers_each_principal_as_the_table_says() {
     // Dead credentials are refused hundreds of times from one address: without this the
     // refused-credential throttle (tests/auth_flood.rs) would answer the later ones 429.
-    let s = TestServer::start_with(|a| a.http.auth_failure_limit = 0).await;
+    let s = TestServer::start_with(|a| {
+        a.http.auth_failure_limit = 0;
+        // The side's webhook endpoints live on loopback.
+        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
     let table = expected();
 
     // Every operation of the document is in the table, and the table names only those.
@@ -563,7 +613,10 @@ async fn every_operation_answers_each_principal_as_the_table_says() {
 /// their own tenant assigned to nobody answers 404, as another tenant's lead does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_never_reaches_a_lead_not_assigned_to_them() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(|a| {
+        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
     let a = side(&s, "alpha").await;
     let users_a = format!("/api/v1/tenants/{}/users", a.id);
     user(&s, &users_a, "manager@matrix.example", "manager").await;

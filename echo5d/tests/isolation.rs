@@ -54,6 +54,10 @@ struct Side {
     user_email: String,
     user_name: String,
     token_id: String,
+    /// A webhook endpoint (loopback, nothing listening) and its test message's id.
+    webhook_id: String,
+    webhook_url: String,
+    message_id: String,
 }
 
 impl Side {
@@ -168,7 +172,26 @@ impl Side {
             .json()
             .await
             .unwrap();
+        let webhook_url = format!("http://127.0.0.1:9/{}-hook-qz7", word.to_lowercase());
+        let (st, w) = s
+            .post(
+                &format!("/api/v1/tenants/{slug}/webhooks"),
+                &json!({"url": webhook_url, "events": ["webhook.test"]}).to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{w}");
+        let webhook_id = w["id"].as_str().unwrap().to_string();
+        let (st, d) = s
+            .post(
+                &format!("/api/v1/tenants/{slug}/webhooks/{webhook_id}/test"),
+                "",
+            )
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{d}");
         Side {
+            webhook_id,
+            webhook_url,
+            message_id: d["message_id"].as_str().unwrap().to_string(),
             label,
             id,
             slug,
@@ -200,6 +223,9 @@ impl Side {
             self.user_email.clone(),
             self.user_name.clone(),
             self.token_id.clone(),
+            self.webhook_id.clone(),
+            self.webhook_url.clone(),
+            self.message_id.clone(),
         ];
         out.extend(self.stages.iter().cloned());
         out.extend(self.key_ids.iter().cloned());
@@ -225,13 +251,15 @@ impl Side {
             Role::Search => json!(self.leads[0].1),
             Role::User => json!(self.user_id),
             Role::Token => json!(self.token_id),
+            Role::Webhook => json!(self.webhook_id),
+            Role::Message => json!(self.message_id),
         }
     }
 
     /// Everything observable about the tenant, to compare before and after a direction.
     async fn snapshot(&self, s: &TestServer) -> Value {
         let mut snap = Map::new();
-        for part in ["", "/stages", "/keys", "/settings", "/users"] {
+        for part in ["", "/stages", "/keys", "/settings", "/users", "/webhooks"] {
             let (st, mut v) = s.get(&format!("/api/v1/tenants/{}{part}", self.id)).await;
             assert_eq!(st, StatusCode::OK, "{part}: {v}");
             // Using a key is not changing it.
@@ -273,6 +301,10 @@ enum Role {
     User,
     /// A personal token of the tenant's user.
     Token,
+    /// A webhook endpoint of the tenant.
+    Webhook,
+    /// A message sent to that endpoint (its `webhook-id`).
+    Message,
 }
 
 /// A path parameter's role, from its name or, for a bare `{id}`, the segment before it.
@@ -285,6 +317,8 @@ fn path_role(path: &str, name: &str) -> Option<Role> {
         "lead" | "lead_id" => Some(Role::Lead),
         "user_id" => Some(Role::User),
         "token_id" => Some(Role::Token),
+        "webhook_id" => Some(Role::Webhook),
+        "message_id" => Some(Role::Message),
         _ => None,
     };
     if by_name.is_some() || name != "id" {
@@ -388,6 +422,7 @@ fn filler(doc: &Value, schema: &Value, depth: usize) -> Value {
     }
     match type_of(schema) {
         "string" if schema["format"] == "uuid" => json!(Uuid::nil().to_string()),
+        "string" if schema["format"] == "date-time" => json!("2026-01-01T00:00:00Z"),
         "string" => json!("isolation probe"),
         "integer" | "number" => schema.get("minimum").cloned().unwrap_or(json!(1)),
         "boolean" => json!(false),
@@ -796,7 +831,12 @@ async fn no_tenant_reaches_another_tenants_data() {
 
     // Every route is tried with the wrong credentials from one address on purpose; the
     // refused-credential throttle (tests/auth_flood.rs) would answer the later ones 429.
-    let s = TestServer::start_with(|a| a.http.auth_failure_limit = 0).await;
+    let s = TestServer::start_with(|a| {
+        a.http.auth_failure_limit = 0;
+        // The sides' webhook endpoints live on loopback.
+        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
     let a = Side::seed(&s, "A", "Alpha").await;
     let b = Side::seed(&s, "B", "Bravo").await;
 
@@ -933,6 +973,7 @@ async fn no_tenant_reaches_another_tenants_data() {
     for must in [
         "/api/v1/tenants/{tenant}/stages/{stage_id}",
         "/api/v1/tenants/{tenant}/keys/{key_id}/reveal",
+        "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries/{message_id}/retry",
         "/api/v1/ingest/{key}",
         "/api/v1/leads",
         "/api/v1/key",

@@ -14,6 +14,7 @@ use crate::audit;
 use crate::error::StoreError;
 use crate::leads;
 use crate::tenants::{self, TenantKey};
+use echo5_core::webhooks::EventType;
 
 /// Deletes the lead `id` and everything that hangs off it, inside the caller's transaction:
 /// the row (its raw body is a column of it), and by the foreign keys' `ON DELETE CASCADE`
@@ -41,41 +42,56 @@ impl Store {
     ) -> Result<Changed<()>, StoreError> {
         let now = self.now();
         let recent = self.recent();
-        self.write(move |c| {
-            let lead = leads::get_within(c, id, reach)?;
-            let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
-            let submit: Option<(Option<String>, Option<Vec<u8>>)> = c
-                .prepare_cached("SELECT api_key_id, body_hash FROM leads WHERE id = ?1")?
-                .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            let submit = submit.and_then(|(key, hash)| {
-                let key = Uuid::parse_str(&key?).ok()?;
-                let hash: [u8; 16] = hash?.try_into().ok()?;
-                Some((key, hash))
-            });
-            erase(c, id)?;
-            let contacts = recent.contacts(lead.tenant_id, &lead);
-            recent.lock().forget_lead(id, &contacts, submit);
-            audit::record(
-                c,
-                now,
-                &AuditRecord {
-                    actor,
-                    action: AuditAction::LeadDeleted,
-                    tenant: Some(t.tref()),
-                    target: Some(id.to_string()),
-                    details: json!({}),
-                },
-            )?;
-            Ok(Changed::one(
-                (),
-                Change::LeadDeleted {
-                    tenant: t.tref(),
-                    lead_id: id,
-                    assigned_to: lead.assigned_to,
-                },
-            ))
-        })
-        .await
+        let subs = self.subscriptions();
+        let written = self
+            .write(move |c| {
+                let lead = leads::get_within(c, id, reach)?;
+                let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
+                let submit: Option<(Option<String>, Option<Vec<u8>>)> = c
+                    .prepare_cached("SELECT api_key_id, body_hash FROM leads WHERE id = ?1")?
+                    .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let submit = submit.and_then(|(key, hash)| {
+                    let key = Uuid::parse_str(&key?).ok()?;
+                    let hash: [u8; 16] = hash?.try_into().ok()?;
+                    Some((key, hash))
+                });
+                erase(c, id)?;
+                // An erased lead's message names it and nothing of it.
+                let data = json!({ "id": id, "tenant_id": t.id });
+                crate::outbox::record(
+                    c,
+                    &subs,
+                    t.id,
+                    EventType::LeadDeleted,
+                    Some(id),
+                    Some(&data),
+                    now,
+                )?;
+                let contacts = recent.contacts(lead.tenant_id, &lead);
+                recent.lock().forget_lead(id, &contacts, submit);
+                audit::record(
+                    c,
+                    now,
+                    &AuditRecord {
+                        actor,
+                        action: AuditAction::LeadDeleted,
+                        tenant: Some(t.tref()),
+                        target: Some(id.to_string()),
+                        details: json!({}),
+                    },
+                )?;
+                Ok(Changed::one(
+                    (),
+                    Change::LeadDeleted {
+                        tenant: t.tref(),
+                        lead_id: id,
+                        assigned_to: lead.assigned_to,
+                    },
+                ))
+            })
+            .await;
+        self.wake_outbox();
+        written
     }
 }

@@ -16,6 +16,7 @@ use crate::audit;
 use crate::error::StoreError;
 use crate::leads;
 use crate::tenants::{self, TenantKey};
+use echo5_core::webhooks::EventType;
 
 /// Fills each lead's `notes`, oldest first, with one query for all of them (a page of a
 /// listing, an export chunk, one lead).
@@ -109,31 +110,48 @@ impl Store {
     ) -> Result<Changed<Note>, StoreError> {
         let text = new.validate()?;
         let now = self.now();
-        self.write(move |c| {
-            let l = leads::get_within(c, lead, reach)?;
-            let t = tenants::get(c, &TenantKey::Id(l.tenant_id))?;
-            let note = insert(c, lead, &actor, text, now)?;
-            audit::record(
-                c,
-                now,
-                &AuditRecord {
-                    actor,
-                    action: AuditAction::LeadNoteAdded,
-                    tenant: Some(t.tref()),
-                    target: Some(lead.to_string()),
-                    // The text is the lead's business, not the log's: its size only.
-                    details: json!({ "note_id": note.id, "chars": note.text.chars().count() }),
-                },
-            )?;
-            let updated = Change::LeadUpdated {
-                tenant: t.tref(),
-                lead_id: lead,
-                changed: vec!["notes"],
-                assigned_to: l.assigned_to,
-                was_assigned_to: l.assigned_to,
-            };
-            Ok(Changed::one(note, updated))
-        })
-        .await
+        let subs = self.subscriptions();
+        let written = self
+            .write(move |c| {
+                let mut l = leads::get_within(c, lead, reach)?;
+                let t = tenants::get(c, &TenantKey::Id(l.tenant_id))?;
+                let note = insert(c, lead, &actor, text, now)?;
+                audit::record(
+                    c,
+                    now,
+                    &AuditRecord {
+                        actor,
+                        action: AuditAction::LeadNoteAdded,
+                        tenant: Some(t.tref()),
+                        target: Some(lead.to_string()),
+                        // The text is the lead's business, not the log's: its size only.
+                        details: json!({ "note_id": note.id, "chars": note.text.chars().count() }),
+                    },
+                )?;
+                if subs.wants(t.id, EventType::LeadUpdated) {
+                    l.notes.push(note.clone());
+                    let data = serde_json::to_value(&l)?;
+                    crate::outbox::record(
+                        c,
+                        &subs,
+                        t.id,
+                        EventType::LeadUpdated,
+                        Some(lead),
+                        Some(&data),
+                        now,
+                    )?;
+                }
+                let updated = Change::LeadUpdated {
+                    tenant: t.tref(),
+                    lead_id: lead,
+                    changed: vec!["notes"],
+                    assigned_to: l.assigned_to,
+                    was_assigned_to: l.assigned_to,
+                };
+                Ok(Changed::one(note, updated))
+            })
+            .await;
+        self.wake_outbox();
+        written
     }
 }

@@ -18,8 +18,10 @@ use crate::audit;
 use crate::error::StoreError;
 use crate::lead_days;
 use crate::leads;
+use crate::outbox;
 use crate::stages;
 use crate::tenants::{self, TenantKey};
+use echo5_core::webhooks::EventType;
 
 fn history(conn: &Connection, lead: Uuid) -> Result<Vec<StageMove>, StoreError> {
     let mut stmt = conn.prepare_cached(
@@ -92,55 +94,57 @@ impl Store {
     ) -> Result<Changed<LeadDetail>, StoreError> {
         patch.validate()?;
         let now = self.now();
-        self.write(move |c| {
-            let mut lead = leads::get_within(c, id, reach)?;
-            let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
-            // Out before the change (and its stage history) is written, back in after it.
-            lead_days::take_out(c, id)?;
-            let was_assigned_to = lead.assigned_to;
-            let mut changed: Vec<&str> = Vec::new();
-            if let Some(to) = patch.stage_id
-                && to != lead.stage_id
-            {
-                let pipeline = stages::load(c, t.id)?;
-                if !pipeline.iter().any(|s| s.id == to) {
-                    return Err(DomainError::invalid(
-                        "stage_id",
-                        "unknown_stage",
-                        format!("stage {to} is not in this lead's pipeline"),
-                    )
-                    .into());
-                }
-                let intake = stages::intake_of(&pipeline).map(|s| s.id);
-                lead.first_contacted_at = sla::first_contact_after_move(
-                    Some(lead.stage_id) == intake,
-                    Some(to) == intake,
-                    lead.first_contacted_at,
-                    now,
-                );
-                leads::record_stage_change(c, id, t.id, Some(lead.stage_id), to, now, &actor)?;
-                lead.stage_id = to;
-                lead.stage_changed_at = now;
-                changed.push("stage_id");
-            }
-            if let Some(spam) = patch.is_spam
-                && spam != lead.is_spam
-            {
-                lead.is_spam = spam;
-                lead.spam_reason = spam.then(|| "manual".to_string());
-                changed.push("is_spam");
-            }
-            if let Some(a) = patch.assigned_to {
-                // Unchanged is no change: a lead keeps a user deactivated since.
-                if let Some(user) = a
-                    && a != lead.assigned_to
+        let subs = self.subscriptions();
+        let written = self
+            .write(move |c| {
+                let mut lead = leads::get_within(c, id, reach)?;
+                let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
+                // Out before the change (and its stage history) is written, back in after it.
+                lead_days::take_out(c, id)?;
+                let was_assigned_to = lead.assigned_to;
+                let mut changed: Vec<&str> = Vec::new();
+                if let Some(to) = patch.stage_id
+                    && to != lead.stage_id
                 {
-                    leads::assignment::check(c, "assigned_to", t.id, user)?;
+                    let pipeline = stages::load(c, t.id)?;
+                    if !pipeline.iter().any(|s| s.id == to) {
+                        return Err(DomainError::invalid(
+                            "stage_id",
+                            "unknown_stage",
+                            format!("stage {to} is not in this lead's pipeline"),
+                        )
+                        .into());
+                    }
+                    let intake = stages::intake_of(&pipeline).map(|s| s.id);
+                    lead.first_contacted_at = sla::first_contact_after_move(
+                        Some(lead.stage_id) == intake,
+                        Some(to) == intake,
+                        lead.first_contacted_at,
+                        now,
+                    );
+                    leads::record_stage_change(c, id, t.id, Some(lead.stage_id), to, now, &actor)?;
+                    lead.stage_id = to;
+                    lead.stage_changed_at = now;
+                    changed.push("stage_id");
                 }
-                lead.assigned_to = a;
-                changed.push("assigned_to");
-            }
-            c.prepare_cached(
+                if let Some(spam) = patch.is_spam
+                    && spam != lead.is_spam
+                {
+                    lead.is_spam = spam;
+                    lead.spam_reason = spam.then(|| "manual".to_string());
+                    changed.push("is_spam");
+                }
+                if let Some(a) = patch.assigned_to {
+                    // Unchanged is no change: a lead keeps a user deactivated since.
+                    if let Some(user) = a
+                        && a != lead.assigned_to
+                    {
+                        leads::assignment::check(c, "assigned_to", t.id, user)?;
+                    }
+                    lead.assigned_to = a;
+                    changed.push("assigned_to");
+                }
+                c.prepare_cached(
                 "UPDATE leads SET stage_id = ?2, stage_changed_at = ?3, first_contacted_at = ?4,
                  assigned_to = ?5, is_spam = ?6, spam_reason = ?7 WHERE id = ?1",
             )?
@@ -153,35 +157,48 @@ impl Store {
                 lead.is_spam,
                 lead.spam_reason
             ])?;
-            lead_days::put_in(c, id)?;
-            audit::record(
-                c,
-                now,
-                &AuditRecord {
-                    actor,
-                    action: AuditAction::LeadUpdated,
-                    tenant: Some(t.tref()),
-                    target: Some(id.to_string()),
-                    details: json!({
-                        "changed": changed,
-                        "stage_id": lead.stage_id,
-                        "is_spam": lead.is_spam,
-                        "assigned_to": lead.assigned_to,
-                    }),
-                },
-            )?;
-            let assigned_to = lead.assigned_to;
-            let d = detail(c, lead, now)?;
-            let updated = Change::LeadUpdated {
-                tenant: t.tref(),
-                lead_id: id,
-                changed,
-                assigned_to,
-                was_assigned_to,
-            };
-            Ok(Changed::one(d, updated))
-        })
-        .await
+                lead_days::put_in(c, id)?;
+                audit::record(
+                    c,
+                    now,
+                    &AuditRecord {
+                        actor,
+                        action: AuditAction::LeadUpdated,
+                        tenant: Some(t.tref()),
+                        target: Some(id.to_string()),
+                        details: json!({
+                            "changed": changed,
+                            "stage_id": lead.stage_id,
+                            "is_spam": lead.is_spam,
+                            "assigned_to": lead.assigned_to,
+                        }),
+                    },
+                )?;
+                let assigned_to = lead.assigned_to;
+                let subs = subs;
+                for (field, event) in [
+                    ("stage_id", EventType::LeadStageChanged),
+                    ("assigned_to", EventType::LeadAssigned),
+                    ("is_spam", EventType::LeadUpdated),
+                ] {
+                    if changed.contains(&field) && subs.wants(t.id, event) {
+                        let data = serde_json::to_value(&lead)?;
+                        outbox::record(c, &subs, t.id, event, Some(id), Some(&data), now)?;
+                    }
+                }
+                let d = detail(c, lead, now)?;
+                let updated = Change::LeadUpdated {
+                    tenant: t.tref(),
+                    lead_id: id,
+                    changed,
+                    assigned_to,
+                    was_assigned_to,
+                };
+                Ok(Changed::one(d, updated))
+            })
+            .await;
+        self.wake_outbox();
+        written
     }
 
     /// Manual entry and imports: a lead with an optional past `created_at`.
@@ -193,7 +210,8 @@ impl Store {
     ) -> Result<Changed<LeadDetail>, StoreError> {
         let now = self.now();
         let recent = self.recent();
-        self.write(move |c| {
+        let subs = self.subscriptions();
+        let written = self.write(move |c| {
             let t = tenants::get(c, &tenant)?;
             let pipeline = stages::load(c, t.id)?;
             let intake = stages::intake_of(&pipeline)
@@ -250,9 +268,15 @@ impl Store {
                 spam: None,
                 assigned_to: lead.assigned_to,
             };
+            if subs.wants(t.id, EventType::LeadCreated) && !lead.is_spam {
+                let data = serde_json::to_value(&lead)?;
+                outbox::record(c, &subs, t.id, EventType::LeadCreated, Some(lead.id), Some(&data), now)?;
+            }
             let d = detail(c, lead, now)?;
             Ok(Changed::one(d, created))
         })
-        .await
+        .await;
+        self.wake_outbox();
+        written
     }
 }

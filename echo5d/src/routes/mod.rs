@@ -19,6 +19,7 @@ pub mod stages;
 pub mod tenants;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 pub use echo5_core::page::List;
 use serde::Deserialize;

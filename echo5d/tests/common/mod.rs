@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod real_api;
+pub mod receiver;
 pub mod smtp;
 pub mod sse;
 
@@ -82,6 +83,7 @@ pub fn args(dir: &std::path::Path) -> ServeArgs {
         smtp_url_file: None,
         http: Default::default(),
         sessions: Default::default(),
+        outbound: Default::default(),
     }
 }
 

@@ -1,0 +1,506 @@
+//! The outbox: messages written in the transaction of the change that causes them, fanned
+//! out to the endpoints that take them, and the delivery queue the daemon's worker drains.
+//!
+//! - [`record`] is called inside a write job (ingest, a lead change, an SLA breach). It
+//!   writes a message only when [`Subscriptions`] says someone takes that event for that
+//!   tenant, so a tenant without endpoints pays one map lookup.
+//! - [`Store::outbox_fan_out`] turns messages past the fan-out cursor into one pending
+//!   delivery per subscribed active endpoint, and moves the cursor, in one transaction: a
+//!   crash before it leaves the messages to be fanned out after the restart.
+//! - [`Store::due_deliveries`] and [`Store::finish_attempt`] are the worker's queue.
+
+use chrono::{DateTime, Utc};
+use echo5_core::clock::from_millis;
+use echo5_core::outbox::FAILING_DISABLE_AFTER;
+use echo5_core::webhooks::{EventMask, EventType, message_body};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::Store;
+use crate::error::StoreError;
+
+/// Which event types each tenant's active endpoints take, kept in memory so a write that
+/// nobody listens to writes no message.
+#[derive(Default)]
+pub(crate) struct Subscriptions(RwLock<HashMap<Uuid, EventMask>>);
+
+impl Subscriptions {
+    pub(crate) fn load(conn: &Connection) -> Result<Subscriptions, StoreError> {
+        let mut map: HashMap<Uuid, EventMask> = HashMap::new();
+        let mut stmt = conn.prepare("SELECT tenant_id, events FROM webhooks WHERE active = 1")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (t, events) = row?;
+            if let Ok(t) = Uuid::parse_str(&t) {
+                let m = mask_of(&events);
+                map.entry(t).and_modify(|e| *e = e.union(m)).or_insert(m);
+            }
+        }
+        Ok(Subscriptions(RwLock::new(map)))
+    }
+
+    pub(crate) fn wants(&self, tenant: Uuid, event: EventType) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&tenant)
+            .is_some_and(|m| m.wants(event))
+    }
+
+    /// Adds event types (inside the job that adds or widens an endpoint, before its commit:
+    /// a message too many is harmless, one too few would be lost).
+    pub(crate) fn widen(&self, tenant: Uuid, mask: EventMask) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        let e = map.entry(tenant).or_default();
+        *e = e.union(mask);
+    }
+
+    /// The exact set, read after a change is committed (narrowing happens only here).
+    pub(crate) fn set(&self, tenant: Uuid, mask: EventMask) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if mask == EventMask::default() {
+            map.remove(&tenant);
+        } else {
+            map.insert(tenant, mask);
+        }
+    }
+}
+
+pub(crate) fn mask_of(events_json: &str) -> EventMask {
+    let names: Vec<String> = serde_json::from_str(events_json).unwrap_or_default();
+    EventMask::from_names(&names)
+}
+
+/// The union of a tenant's active endpoints' event types, as the database has it.
+pub(crate) fn tenant_mask(conn: &Connection, tenant: Uuid) -> Result<EventMask, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT events FROM webhooks WHERE tenant_id = ?1 AND active = 1")?;
+    let rows = stmt.query_map([tenant.to_string()], |r| r.get::<_, String>(0))?;
+    let mut m = EventMask::default();
+    for r in rows {
+        m = m.union(mask_of(&r?));
+    }
+    Ok(m)
+}
+
+/// Writes a message in the caller's transaction if anyone takes `event` from `tenant`.
+/// `data` is the message's `data`; `None` with a `lead` makes it from the lead row when it
+/// is fanned out (ingest: no JSON built on the writer thread). Returns whether it wrote.
+pub(crate) fn record(
+    conn: &Connection,
+    subs: &Subscriptions,
+    tenant: Uuid,
+    event: EventType,
+    lead: Option<Uuid>,
+    data: Option<&serde_json::Value>,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    if !subs.wants(tenant, event) {
+        return Ok(false);
+    }
+    insert_message(conn, tenant, event, lead, data, at)?;
+    Ok(true)
+}
+
+/// The message row itself; returns its seq and id.
+pub(crate) fn insert_message(
+    conn: &Connection,
+    tenant: Uuid,
+    event: EventType,
+    lead: Option<Uuid>,
+    data: Option<&serde_json::Value>,
+    at: DateTime<Utc>,
+) -> Result<(i64, String), StoreError> {
+    let id = echo5_core::webhooks::new_message_id();
+    let payload = data.map(|d| message_body(event, at, d).to_string());
+    conn.prepare_cached(
+        "INSERT INTO outbox_messages(id, tenant_id, event_type, lead_id, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        tenant.to_string(),
+        event.as_str(),
+        lead.map(|l| l.to_string()),
+        payload,
+        at.timestamp_millis()
+    ])?;
+    Ok((conn.last_insert_rowid(), id))
+}
+
+/// The lead as the API shows it (no raw body), or its ids alone once it is gone.
+fn lead_data(conn: &Connection, tenant: &str, lead: &str) -> Result<serde_json::Value, StoreError> {
+    let found = match Uuid::parse_str(lead) {
+        Ok(id) => match crate::leads::get(conn, id) {
+            Ok(l) => Some(l),
+            Err(StoreError::Domain(_)) => None,
+            Err(e) => return Err(e),
+        },
+        Err(_) => None,
+    };
+    Ok(match found {
+        Some(l) => serde_json::to_value(&l)?,
+        None => serde_json::json!({ "id": lead, "tenant_id": tenant }),
+    })
+}
+
+const FAN_OUT_CURSOR: &str = "outbox_fanned_out";
+/// Messages fanned out per transaction.
+pub const FAN_OUT_BATCH: i64 = 500;
+
+/// One delivery the worker may send now.
+pub struct DueDelivery {
+    pub endpoint_id: Uuid,
+    pub tenant_id: Uuid,
+    pub url: String,
+    /// HMAC keys: the current secret's, then the previous one's while it still signs.
+    pub keys: Vec<Zeroizing<Vec<u8>>>,
+    pub message_seq: i64,
+    pub message_id: String,
+    pub event_type: String,
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// How an attempt ended, as the worker judged it with the schedule.
+#[derive(Debug, Clone)]
+pub enum AttemptOutcome {
+    Succeeded,
+    /// Failed; tried again at this time.
+    Retry(DateTime<Utc>),
+    /// Failed, and the schedule is spent.
+    GaveUp,
+    /// The receiver answered 410: the endpoint is disabled at once.
+    Gone,
+}
+
+/// One attempt as recorded.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub endpoint_id: Uuid,
+    pub message_seq: i64,
+    pub at: DateTime<Utc>,
+    pub status_code: Option<u16>,
+    pub duration_ms: u64,
+    pub response: String,
+    pub error: Option<String>,
+    pub outcome: AttemptOutcome,
+}
+
+/// An endpoint the daemon just disabled, for the notice to its tenant's manager.
+#[derive(Debug, Clone)]
+pub struct Disabled {
+    pub endpoint_id: Uuid,
+    pub tenant_id: Uuid,
+    pub tenant_name: String,
+    pub url: String,
+    pub reason: &'static str,
+    pub manager_email: Option<String>,
+}
+
+/// Disables an endpoint and fails its pending deliveries (in the caller's transaction).
+pub(crate) fn disable(
+    conn: &Connection,
+    endpoint: Uuid,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE webhooks SET active = 0, disabled_reason = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![endpoint.to_string(), reason, at.timestamp_millis()])?;
+    conn.prepare_cached(
+        "UPDATE outbox_deliveries SET status = 'failed', next_attempt_at = NULL
+         WHERE endpoint_id = ?1 AND status = 'pending'",
+    )?
+    .execute([endpoint.to_string()])?;
+    Ok(())
+}
+
+impl Store {
+    /// Fans out every message written since the last fan-out: one pending delivery per
+    /// active endpoint of its tenant that takes its type, due now. Returns how many messages
+    /// it handled (up to a batch; call again while it returns [`FAN_OUT_BATCH`]).
+    ///
+    /// Bodies are made on a reader (the lead's JSON for ingest's messages) and only the rows
+    /// are written by the writer. Only the one worker fans out, so the cursor read here is
+    /// still the cursor when the write runs.
+    pub async fn outbox_fan_out(&self) -> Result<usize, StoreError> {
+        let now = self.now().timestamp_millis();
+        type Plan = (i64, Option<String>, Vec<String>, i64);
+        let (plans, last, n): (Vec<Plan>, Option<i64>, usize) = self
+            .read(move |c| {
+                let cursor: i64 = c
+                    .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                    .query_row([FAN_OUT_CURSOR], |r| r.get::<_, String>(0))
+                    .optional()?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let msgs: Vec<(i64, String, String, Option<String>, Option<String>, i64)> = c
+                    .prepare_cached(
+                        "SELECT seq, tenant_id, event_type, lead_id, payload IS NULL, created_at
+                         FROM outbox_messages WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    )?
+                    .query_map(params![cursor, FAN_OUT_BATCH], |r| {
+                        let missing: bool = r.get(4)?;
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            missing.then(String::new),
+                            r.get(5)?,
+                        ))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let last = msgs.last().map(|m| m.0);
+                let n = msgs.len();
+                let mut endpoints: HashMap<String, Vec<(String, EventMask)>> = HashMap::new();
+                let mut plans = Vec::new();
+                for (seq, tenant, event, lead, missing, created) in msgs {
+                    if !endpoints.contains_key(&tenant) {
+                        let list = c
+                            .prepare_cached(
+                                "SELECT id, events FROM webhooks WHERE tenant_id = ?1 AND active = 1",
+                            )?
+                            .query_map([&tenant], |r| {
+                                Ok((r.get::<_, String>(0)?, mask_of(&r.get::<_, String>(1)?)))
+                            })?
+                            .collect::<Result<Vec<_>, _>>()?;
+                        endpoints.insert(tenant.clone(), list);
+                    }
+                    let Some(kind) = EventType::parse(&event) else {
+                        continue;
+                    };
+                    let targets: Vec<String> = endpoints[&tenant]
+                        .iter()
+                        .filter(|(_, m)| m.wants(kind))
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    if targets.is_empty() {
+                        continue;
+                    }
+                    let body = match (missing, lead) {
+                        (Some(_), Some(l)) => Some(
+                            message_body(kind, from_millis(created), &lead_data(c, &tenant, &l)?)
+                                .to_string(),
+                        ),
+                        (Some(_), None) => Some(
+                            message_body(kind, from_millis(created), &serde_json::json!({}))
+                                .to_string(),
+                        ),
+                        (None, _) => None,
+                    };
+                    plans.push((seq, body, targets, created));
+                }
+                Ok((plans, last, n))
+            })
+            .await?;
+        let Some(last) = last else {
+            return Ok(0);
+        };
+        self.write(move |c| {
+            for (seq, body, targets, created) in &plans {
+                if let Some(b) = body {
+                    c.prepare_cached(
+                        "UPDATE outbox_messages SET payload = ?2 WHERE seq = ?1 AND payload IS NULL",
+                    )?
+                    .execute(params![seq, b])?;
+                }
+                for ep in targets {
+                    c.prepare_cached(
+                        "INSERT INTO outbox_deliveries(endpoint_id, message_seq, status, attempts, next_attempt_at, created_at)
+                         SELECT ?1, ?2, 'pending', 0, ?3, ?4 WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?1)
+                         ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![ep, seq, now, created])?;
+                }
+            }
+            c.prepare_cached(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![FAN_OUT_CURSOR, last.to_string()])?;
+            Ok(n)
+        })
+        .await
+    }
+
+    /// Deliveries due now, at most `room(endpoint)` per active endpoint, skipping the
+    /// messages `busy` says are in flight.
+    pub async fn due_deliveries(
+        &self,
+        per_endpoint: usize,
+        busy: HashMap<Uuid, Vec<i64>>,
+        total: usize,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        let now = self.now();
+        let key = self.key();
+        self.read(move |c| {
+            type Row = (String, String, String, Vec<u8>, Option<Vec<u8>>, Option<i64>);
+            let endpoints: Vec<Row> = c
+                .prepare_cached(
+                    "SELECT id, tenant_id, url, secret, previous_secret, previous_secret_expires_at
+                     FROM webhooks WHERE active = 1",
+                )?
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut out = Vec::new();
+            for (id, tenant, url, secret, previous, prev_until) in endpoints {
+                if out.len() >= total {
+                    break;
+                }
+                let (Ok(ep), Ok(tenant_id)) = (Uuid::parse_str(&id), Uuid::parse_str(&tenant))
+                else {
+                    continue;
+                };
+                let in_flight = busy.get(&ep).map_or(&[][..], |v| v.as_slice());
+                let room = per_endpoint
+                    .saturating_sub(in_flight.len())
+                    .min(total - out.len());
+                if room == 0 {
+                    continue;
+                }
+                let rows: Vec<(i64, i64, String, String, Option<String>)> = c
+                    .prepare_cached(
+                        "SELECT d.message_seq, d.attempts, m.id, m.event_type, m.payload
+                         FROM outbox_deliveries d JOIN outbox_messages m ON m.seq = d.message_seq
+                         WHERE d.endpoint_id = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2
+                         ORDER BY d.next_attempt_at LIMIT ?3",
+                    )?
+                    .query_map(
+                        params![id, now.timestamp_millis(), (room + in_flight.len()) as i64],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    )?
+                    .collect::<Result<_, _>>()?;
+                let rows: Vec<_> = rows
+                    .into_iter()
+                    .filter(|r| !in_flight.contains(&r.0))
+                    .take(room)
+                    .collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                let mut keys = Vec::new();
+                let aad = crate::webhooks::secret_aad(tenant_id, ep);
+                let open = |sealed: &[u8]| -> Result<Zeroizing<Vec<u8>>, StoreError> {
+                    let text = key.open_string(&aad, sealed)?;
+                    echo5_core::webhooks::secret_key(text.expose())
+                        .ok_or_else(|| StoreError::Internal(format!("webhook {ep}: stored secret unreadable")))
+                };
+                keys.push(open(&secret)?);
+                if let (Some(p), Some(until)) = (previous, prev_until)
+                    && until > now.timestamp_millis()
+                {
+                    keys.push(open(&p)?);
+                }
+                for (seq, attempts, msg_id, event, payload) in rows {
+                    out.push(DueDelivery {
+                        endpoint_id: ep,
+                        tenant_id,
+                        url: url.clone(),
+                        keys: keys.clone(),
+                        message_seq: seq,
+                        message_id: msg_id,
+                        event_type: event,
+                        body: payload.unwrap_or_else(|| "{}".into()),
+                        attempts: attempts.max(0) as u32,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Records an attempt and what follows from it: the delivery's new status and time, the
+    /// endpoint disabled on a 410 or after failing every attempt for five days. Returns the
+    /// endpoint if this attempt disabled it.
+    pub async fn finish_attempt(&self, a: AttemptRecord) -> Result<Option<Disabled>, StoreError> {
+        let subs = self.subscriptions();
+        let disabled = self
+            .write(move |c| {
+                let ep = a.endpoint_id.to_string();
+                c.prepare_cached(
+                    "INSERT INTO outbox_attempts(endpoint_id, message_seq, at, status_code, duration_ms, response, error)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    ep,
+                    a.message_seq,
+                    a.at.timestamp_millis(),
+                    a.status_code,
+                    a.duration_ms as i64,
+                    a.response,
+                    a.error
+                ])?;
+                let (status, next) = match &a.outcome {
+                    AttemptOutcome::Succeeded => ("succeeded", None),
+                    AttemptOutcome::Retry(t) => ("pending", Some(t.timestamp_millis())),
+                    AttemptOutcome::GaveUp | AttemptOutcome::Gone => ("failed", None),
+                };
+                c.prepare_cached(
+                    "UPDATE outbox_deliveries SET status = ?3, attempts = attempts + 1, next_attempt_at = ?4
+                     WHERE endpoint_id = ?1 AND message_seq = ?2",
+                )?
+                .execute(params![ep, a.message_seq, status, next])?;
+                let reason = match &a.outcome {
+                    AttemptOutcome::Succeeded => {
+                        c.prepare_cached(
+                            "UPDATE webhooks SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL",
+                        )?
+                        .execute([&ep])?;
+                        return Ok(None);
+                    }
+                    AttemptOutcome::Gone => "gone",
+                    _ => {
+                        c.prepare_cached(
+                            "UPDATE webhooks SET failing_since = COALESCE(failing_since, ?2) WHERE id = ?1",
+                        )?
+                        .execute(params![ep, a.at.timestamp_millis()])?;
+                        let since: Option<i64> = c
+                            .prepare_cached("SELECT failing_since FROM webhooks WHERE id = ?1 AND active = 1")?
+                            .query_row([&ep], |r| r.get(0))
+                            .optional()?
+                            .flatten();
+                        match since {
+                            Some(s) if a.at - from_millis(s) >= FAILING_DISABLE_AFTER => "failing",
+                            _ => return Ok(None),
+                        }
+                    }
+                };
+                let row: Option<(String, String)> = c
+                    .prepare_cached("SELECT tenant_id, url FROM webhooks WHERE id = ?1 AND active = 1")?
+                    .query_row([&ep], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let Some((tenant, url)) = row else {
+                    return Ok(None);
+                };
+                disable(c, a.endpoint_id, reason, a.at)?;
+                let tenant_id = Uuid::parse_str(&tenant)
+                    .map_err(|e| StoreError::Internal(format!("tenant id: {e}")))?;
+                let t = crate::tenants::get(c, &crate::TenantKey::Id(tenant_id))?;
+                Ok(Some(Disabled {
+                    endpoint_id: a.endpoint_id,
+                    tenant_id,
+                    tenant_name: t.fields.name.clone(),
+                    url,
+                    reason,
+                    manager_email: t.fields.settings.manager_email.clone(),
+                }))
+            })
+            .await?;
+        if let Some(d) = &disabled {
+            let tenant = d.tenant_id;
+            let mask = self.read(move |c| tenant_mask(c, tenant)).await?;
+            subs.set(tenant, mask);
+        }
+        Ok(disabled)
+    }
+}

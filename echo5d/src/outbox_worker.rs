@@ -1,0 +1,303 @@
+//! The outbox worker: fans new messages out to their endpoints and sends due deliveries,
+//! at most [`MAX_IN_FLIGHT`] at once and [`PER_ENDPOINT`] per endpoint, so a slow receiver
+//! holds only its own deliveries. Every attempt is recorded; the schedule, `Retry-After`,
+//! 410 and the five-day rule decide what follows.
+//!
+//! Database work runs on the store's threads; the sends are tokio tasks. Times come from
+//! the store's clock (tests drive the schedule with a manual clock); the worker looks for
+//! due work when woken (a message or retry was queued, a send ended) and every [`TICK`].
+
+use echo5_core::outbox::parse_retry_after;
+use echo5_core::webhooks::{RESPONSE_KEPT_BYTES, signature_header};
+use echo5_data::outbox::{AttemptOutcome, AttemptRecord, Disabled, DueDelivery, FAN_OUT_BATCH};
+use reqwest::StatusCode;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::outbound::{Outbound, UrlRefused, host_of, refusal_in, resolve_checked};
+use crate::state::AppState;
+
+/// Sends in flight at once, over every endpoint.
+pub const MAX_IN_FLIGHT: usize = 64;
+/// Sends in flight at once to one endpoint.
+pub const PER_ENDPOINT: usize = 8;
+/// How often the worker looks for due retries without being woken.
+pub const TICK: Duration = Duration::from_millis(200);
+
+type InFlight = Arc<Mutex<HashMap<Uuid, Vec<i64>>>>;
+
+/// Runs until the task is aborted (at shutdown).
+pub async fn run(state: AppState) {
+    let wake = state.store.outbox_wakeups();
+    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let in_flight: InFlight = Arc::default();
+    let mut warned = false;
+    loop {
+        let mut failed = false;
+        loop {
+            match state.store.outbox_fan_out().await {
+                Ok(n) if n as i64 == FAN_OUT_BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    failed = true;
+                    if !warned {
+                        tracing::warn!(error = %e, "outbox fan-out failed; will retry");
+                    }
+                    break;
+                }
+            }
+        }
+        let free = permits.available_permits();
+        if free > 0 {
+            let busy = in_flight.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            match state.store.due_deliveries(PER_ENDPOINT, busy, free).await {
+                Ok(due) => {
+                    for d in due {
+                        let Ok(permit) = permits.clone().try_acquire_owned() else {
+                            break;
+                        };
+                        in_flight
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .entry(d.endpoint_id)
+                            .or_default()
+                            .push(d.message_seq);
+                        let state = state.clone();
+                        let in_flight = in_flight.clone();
+                        tokio::spawn(async move {
+                            let (ep, seq) = (d.endpoint_id, d.message_seq);
+                            deliver(&state, d).await;
+                            let mut map = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                            if let Some(v) = map.get_mut(&ep) {
+                                v.retain(|s| *s != seq);
+                                if v.is_empty() {
+                                    map.remove(&ep);
+                                }
+                            }
+                            drop(map);
+                            drop(permit);
+                            state.store.wake_outbox();
+                        });
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    if !warned {
+                        tracing::warn!(error = %e, "cannot read the outbox queue; will retry");
+                    }
+                }
+            }
+        }
+        warned = failed;
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(TICK) => {}
+        }
+    }
+}
+
+/// What came back from one send.
+struct Answer {
+    status: Option<StatusCode>,
+    retry_after: Option<String>,
+    body: String,
+    error: Option<String>,
+}
+
+async fn send(out: &Outbound, d: &DueDelivery, timestamp: i64) -> Answer {
+    let failed = |error: String| Answer {
+        status: None,
+        retry_after: None,
+        body: String::new(),
+        error: Some(error),
+    };
+    // A literal address never reaches the resolver: judge it here. Names are judged by the
+    // client's resolver as it connects.
+    let host = match host_of(&d.url) {
+        Ok(h) => h,
+        Err(e) => return failed(e.to_string()),
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok()
+        && let Err(e) = resolve_checked(&out.policy, bare).await
+    {
+        return failed(e.to_string());
+    }
+    let keys: Vec<&[u8]> = d.keys.iter().map(|k| k.as_slice()).collect();
+    let signature = signature_header(&keys, &d.message_id, timestamp, d.body.as_bytes());
+    let sent = out
+        .client
+        .post(&d.url)
+        .timeout(out.timeout)
+        .header("content-type", "application/json")
+        .header("webhook-id", &d.message_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(d.body.clone())
+        .send()
+        .await;
+    let mut resp = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(r) = refusal_in(&e) {
+                return failed(match r {
+                    UrlRefused::Forbidden { .. } => r.to_string(),
+                    other => other.to_string(),
+                });
+            }
+            let what = if e.is_timeout() {
+                format!("timeout: no answer within {} s", out.timeout.as_secs_f64())
+            } else if e.is_connect() {
+                format!("connection failed: {}", chain(&e))
+            } else {
+                chain(&e)
+            };
+            return failed(what);
+        }
+    };
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut kept: Vec<u8> = Vec::new();
+    let mut error = None;
+    while kept.len() < RESPONSE_KEPT_BYTES {
+        match resp.chunk().await {
+            Ok(Some(c)) => {
+                kept.extend_from_slice(&c[..c.len().min(RESPONSE_KEPT_BYTES - kept.len())])
+            }
+            Ok(None) => break,
+            Err(e) => {
+                if e.is_timeout() {
+                    error = Some(format!(
+                        "timeout: the answer did not finish within {} s",
+                        out.timeout.as_secs_f64()
+                    ));
+                }
+                break;
+            }
+        }
+    }
+    Answer {
+        status: Some(status),
+        retry_after,
+        body: String::from_utf8_lossy(&kept).into_owned(),
+        error,
+    }
+}
+
+/// An error with its causes, on one line.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    out
+}
+
+/// One attempt: send, judge, record, and tell the manager if it disabled the endpoint.
+pub async fn deliver(state: &AppState, d: DueDelivery) {
+    let out = &state.outbound;
+    let at = state.store.now();
+    let started = Instant::now();
+    let answer = send(out, &d, at.timestamp()).await;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let made = d.attempts as usize + 1;
+    let outcome = match answer.status {
+        Some(s) if s.is_success() => AttemptOutcome::Succeeded,
+        Some(StatusCode::GONE) => AttemptOutcome::Gone,
+        status => {
+            let floor = match status {
+                Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) => answer
+                    .retry_after
+                    .as_deref()
+                    .and_then(|v| parse_retry_after(v, at)),
+                _ => None,
+            };
+            // Measured from when the attempt ended on the store's clock.
+            match out.schedule.next_attempt(made, state.store.now(), floor) {
+                Some(t) => AttemptOutcome::Retry(t),
+                None => AttemptOutcome::GaveUp,
+            }
+        }
+    };
+    tracing::debug!(
+        endpoint = %d.endpoint_id,
+        message = %d.message_id,
+        status = answer.status.map(|s| s.as_u16()),
+        attempt = made,
+        "webhook attempt"
+    );
+    if !matches!(outcome, AttemptOutcome::Succeeded) {
+        tracing::info!(
+            endpoint = %d.endpoint_id,
+            message = %d.message_id,
+            status = answer.status.map(|s| s.as_u16()),
+            attempt = made,
+            error = answer.error.as_deref().unwrap_or(""),
+            "webhook attempt failed"
+        );
+    }
+    let record = AttemptRecord {
+        endpoint_id: d.endpoint_id,
+        message_seq: d.message_seq,
+        at,
+        status_code: answer.status.map(|s| s.as_u16()),
+        duration_ms,
+        response: answer.body,
+        error: answer.error,
+        outcome,
+    };
+    match state.store.finish_attempt(record).await {
+        Ok(Some(disabled)) => tell_manager(state, &disabled).await,
+        Ok(None) => {}
+        Err(e) => {
+            // Not recorded: the delivery stays due and is sent again (at least once).
+            tracing::warn!(error = %e, endpoint = %d.endpoint_id, "cannot record a webhook attempt");
+        }
+    }
+}
+
+/// The notice to the tenant's manager that an endpoint was disabled.
+async fn tell_manager(state: &AppState, d: &Disabled) {
+    tracing::warn!(endpoint = %d.endpoint_id, tenant = %d.tenant_id, reason = d.reason, "webhook endpoint disabled");
+    let Some(to) = &d.manager_email else {
+        return;
+    };
+    let why = match d.reason {
+        "gone" => "the receiver answered 410 Gone".to_string(),
+        _ => "every delivery attempt has failed for 5 days".to_string(),
+    };
+    let body = format!(
+        "The webhook endpoint {url} of {tenant} was disabled: {why}.\n\n\
+         Nothing more is sent to it until it is enabled again (PATCH it with \"active\": true); \
+         messages it missed can then be sent with a recover.\n\nEndpoint id: {id}\n",
+        url = d.url,
+        tenant = d.tenant_name,
+        id = d.endpoint_id,
+    );
+    match state
+        .mailer
+        .send_text(to, "Echo5: a webhook endpoint was disabled", body)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(endpoint = %d.endpoint_id, "webhook disabled notice (no SMTP configured; logged only)")
+        }
+        Err(e) => {
+            tracing::warn!(endpoint = %d.endpoint_id, error = %e, "webhook disabled notice not sent")
+        }
+    }
+}
