@@ -173,16 +173,21 @@ fn the_create_form_refuses_what_is_no_url_and_keeps_what_was_typed() {
     assert_eq!(form_error(&s), "the URL is required");
     typ(&mut s, "ftp://crm.example");
     update(&mut s, code(KeyCode::Enter));
-    assert!(form_error(&s).contains("https://"), "{}", form_error(&s));
+    // Core's rule, the one the daemon applies.
+    assert_eq!(form_error(&s), "url must be http:// or https://");
     match &s.overlay {
         Some(Overlay::Form(f)) => assert_eq!(f.fields[0].input.text(), "ftp://crm.example"),
         other => panic!("{other:?}"),
     }
     let mut s = on_webhooks();
     update(&mut s, key('c'));
-    typ(&mut s, "https://");
+    typ(&mut s, "https://user:pw@crm.example/hook");
     update(&mut s, code(KeyCode::Enter));
-    assert_eq!(form_error(&s), "the URL has no host");
+    assert!(
+        form_error(&s).contains("user or password"),
+        "{}",
+        form_error(&s)
+    );
 }
 
 #[test]

@@ -9,9 +9,7 @@ mod view;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use echo5_core::secret::Secret;
-use echo5_core::webhooks::{
-    DESCRIPTION_MAX_CHARS, EventType, NewWebhook, URL_MAX_CHARS, Webhook, WebhookPatch,
-};
+use echo5_core::webhooks::{EventType, NewWebhook, Webhook, WebhookPatch};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use uuid::Uuid;
@@ -417,42 +415,23 @@ pub(crate) fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
     vec![mutate(state, call, Resource::Webhooks)]
 }
 
-/// An endpoint URL as typed: http(s), a host, no spaces, not too long. Whether its address
-/// may be reached is the daemon's to say (it refuses private addresses: `url_forbidden`).
-pub fn check_url(text: &str) -> Result<String, String> {
-    let url = text.trim();
+/// The URL and description of the form before the events, checked with core's rules for
+/// an endpoint (the same the daemon applies). Whether the URL's address may be reached is
+/// the daemon's to say: it resolves the name and refuses private addresses
+/// (`url_forbidden`).
+pub fn check_form(url: &str, description: &str) -> Result<(String, String), String> {
+    let (url, description) = (url.trim(), description.trim());
     if url.is_empty() {
         return Err("the URL is required".into());
     }
-    if url.chars().count() > URL_MAX_CHARS {
-        return Err(format!("the URL is longer than {URL_MAX_CHARS} characters"));
+    WebhookPatch {
+        url: Some(url.to_string()),
+        description: Some(description.to_string()),
+        ..WebhookPatch::default()
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the URL cannot hold spaces".into());
-    }
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .ok_or("the URL must start with https:// or http://")?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || host.starts_with(':') {
-        return Err("the URL has no host".into());
-    }
-    Ok(url.to_string())
-}
-
-pub fn check_description(text: &str) -> Result<String, String> {
-    let d = text.trim();
-    if d.chars().any(char::is_control) {
-        return Err("the description cannot hold control characters".into());
-    }
-    if d.chars().count() > DESCRIPTION_MAX_CHARS {
-        return Err(format!(
-            "the description is longer than {DESCRIPTION_MAX_CHARS} characters"
-        ));
-    }
-    Ok(d.to_string())
+    .validate()
+    .map_err(|e| e.to_string())?;
+    Ok((url.to_string(), description.to_string()))
 }
 
 /// The chooser's lines: "all events" first, then each type.
@@ -494,8 +473,7 @@ pub(crate) fn submit(
     let value = |i: usize| values.get(i).map(String::as_str).unwrap_or_default();
     match purpose {
         Purpose::CreateWebhook => {
-            let url = check_url(value(0))?;
-            let description = check_description(value(1))?;
+            let (url, description) = check_form(value(0), value(1))?;
             state.overlay = Some(Overlay::PickEvents(PickEvents {
                 title: format!("Events sent to {}", short_url(&url)),
                 checked: ticks(&["*".to_string()]),
@@ -506,8 +484,7 @@ pub(crate) fn submit(
             Ok(Vec::new())
         }
         Purpose::EditWebhook { webhook } => {
-            let url = check_url(value(0))?;
-            let description = check_description(value(1))?;
+            let (url, description) = check_form(value(0), value(1))?;
             let current = state
                 .webhooks
                 .find(webhook)
