@@ -221,6 +221,7 @@ pub fn draw_deliveries(frame: &mut Frame, area: Rect, state: &State) {
     }
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let narrow = area.width < 100;
     let body: Vec<Row> = rows
         .iter()
         .map(|x| {
@@ -230,7 +231,10 @@ pub fn draw_deliveries(frame: &mut Frame, area: Rect, state: &State) {
                 Cell::from(ago(state.now, x.created_at)),
                 Cell::from(next_text(state.now, x.next_attempt_at)),
                 Cell::from(x.attempts.len().to_string()),
-                Cell::from(Span::styled(id_tail(&x.message_id), theme::dim())),
+                Cell::from(Span::styled(
+                    id_tail(&x.message_id, if narrow { 20 } else { 40 }),
+                    theme::dim(),
+                )),
             ])
         })
         .collect();
@@ -327,14 +331,14 @@ fn took(ms: u64) -> String {
     }
 }
 
-/// A message id's end, which is what tells one from the next: ids begin with the time they
-/// were made, so neighbours share their start.
-fn id_tail(id: &str) -> String {
+/// A message id in `width` characters, cut at the start when longer: ids begin with the
+/// time they were made, so neighbours share their start and differ at the end.
+fn id_tail(id: &str, width: usize) -> String {
     let id = printable(id);
     let n = id.chars().count();
-    if n <= 20 {
+    if n <= width {
         return id;
     }
-    let tail: String = id.chars().skip(n - 19).collect();
+    let tail: String = id.chars().skip(n - width.saturating_sub(1)).collect();
     format!("…{tail}")
 }
