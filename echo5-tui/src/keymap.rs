@@ -76,6 +76,14 @@ pub enum Cmd {
     Role,
     /// Team: toggle one of a user's permissions.
     Permission,
+    /// Webhooks: send a test message to the selected endpoint.
+    Test,
+    /// Deliveries: send the selected message again.
+    Retry,
+    /// Deliveries: send again every failed message since a time.
+    Recover,
+    /// Deliveries: the next status filter (all, pending, succeeded, failed).
+    StatusFilter,
     // Inside dialogs.
     Confirm,
     Cancel,

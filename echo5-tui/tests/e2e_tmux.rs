@@ -52,6 +52,8 @@ struct Harness {
     /// Where tmux put the socket; tmux leaves the file behind after kill-server.
     socket_path: Option<PathBuf>,
     daemon: Option<Child>,
+    /// Flags the daemon starts with besides the harness's own.
+    daemon_args: Vec<String>,
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
 }
@@ -90,6 +92,7 @@ impl Harness {
             socket,
             socket_path: None,
             daemon: None,
+            daemon_args: Vec::new(),
             rt,
             http,
         }
@@ -119,6 +122,7 @@ impl Harness {
             // SLA passes every second, so a backdated lead's breach is found at once.
             .arg("--sla-interval")
             .arg("1")
+            .args(&self.daemon_args)
             .env_remove("ECHO5_MASTER_KEY")
             .env_remove("ECHO5_MASTER_KEY_FILE")
             .stdin(Stdio::null())
@@ -1191,4 +1195,153 @@ fn staff_log_in_a_manager_sees_their_leads_an_agent_cannot_move_one() {
     h.wait_text("not allowed");
     let stage_after = h.api(&format!("/api/v1/leads/{}", ids[1]))["stage_id"].clone();
     assert_eq!(stage_before, stage_after, "an agent moved a lead");
+}
+
+/// A loopback webhook receiver: answers `200 ok` to every request and keeps each one's
+/// head and body, as text.
+struct Receiver {
+    port: u16,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+fn receiver() -> Receiver {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
+    let port = listener.local_addr().expect("receiver addr").port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = got.clone();
+    // Lives as long as the test process; it only ever answers on loopback.
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut reader = BufReader::new(conn.try_clone().expect("clone the connection"));
+            let mut head = String::new();
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            store
+                .lock()
+                .expect("receiver store")
+                .push((head, String::from_utf8_lossy(&body).into_owned()));
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    Receiver { port, got }
+}
+
+/// The `name:` header's value in a request head, as the receiver kept it.
+fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// The first `whsec_` secret on the screen.
+fn webhook_secret_on(screen: &str) -> Option<String> {
+    screen
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "_+/=".contains(c)))
+        .find(|w| w.starts_with("whsec_") && w.len() > 20)
+        .map(str::to_string)
+}
+
+#[test]
+fn a_webhook_endpoint_made_in_the_console_gets_its_test_message() {
+    let rx = receiver();
+    let mut h = Harness::new();
+    // The receiver is on loopback, which the address rule refuses unless allowed.
+    h.daemon_args = vec!["--outbound-allow-cidr".into(), "127.0.0.0/8".into()];
+    h.start_daemon();
+    let timings = h.dir.path().join("timings.txt");
+    h.start_console(&timings);
+    h.wait_for("the dashboard, connected", STEP, |s| {
+        s.contains("Caring Hearts") && header(s).contains("connected")
+    });
+    h.typ(":tenant caring");
+    h.press("Enter");
+    h.wait_text("tenant Caring Hearts");
+    h.typ(":webhooks");
+    h.press("Enter");
+    h.wait_text("No webhook endpoints yet");
+
+    // New endpoint: URL and description, then the events (all, as offered), then the
+    // secret once.
+    let url = format!("http://127.0.0.1:{}/hook", rx.port);
+    h.typ("c");
+    h.wait_text("New webhook endpoint");
+    h.typ(&url);
+    h.press("Tab");
+    h.typ("e2e receiver");
+    h.press("Enter");
+    h.wait_text("Events sent to");
+    h.press("Enter");
+    let shown = h.wait_text("will not be shown again");
+    let secret = webhook_secret_on(&shown).expect("a whsec_ secret in the modal");
+    let listed = h.api_until(
+        "/api/v1/tenants/caring-hearts/webhooks",
+        "the new endpoint",
+        |v| {
+            v["data"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|w| w["url"] == url.as_str()))
+        },
+    );
+    assert!(
+        !listed.to_string().contains(&secret),
+        "the list shows the secret: {listed:#}"
+    );
+    h.press("Enter");
+    let after = h.wait_for("the secret modal to close", STEP, |s| {
+        !s.contains("will not be shown again")
+    });
+    assert!(
+        !after.contains(&secret),
+        "the secret stayed on screen:\n{after}"
+    );
+    h.wait_text("e2e receiver");
+
+    // A test message, then its delivery in the log: succeeded, with the receiver's 200.
+    h.typ("t");
+    h.wait_text("test message queued");
+    h.press("Enter");
+    h.wait_text("Deliveries ·");
+    h.wait_for("the test message delivered", STEP, |s| {
+        s.lines()
+            .any(|l| l.contains("succeeded") && l.contains("webhook.test"))
+    });
+    h.wait_for("the attempt with the receiver's 200", STEP, |s| {
+        s.lines().any(|l| l.contains(" 200 ") && l.contains("ok"))
+    });
+
+    // What the receiver got: a signed `webhook.test` message, the signature made with the
+    // secret the modal showed.
+    let got = rx.got.lock().expect("receiver store").clone();
+    let (head, body) = got
+        .iter()
+        .find(|(_, b)| b.contains("webhook.test"))
+        .unwrap_or_else(|| panic!("the receiver got no test message: {got:?}"));
+    let id = header_value(head, "webhook-id").expect("webhook-id");
+    let ts: i64 = header_value(head, "webhook-timestamp")
+        .and_then(|t| t.parse().ok())
+        .expect("webhook-timestamp");
+    let sig = header_value(head, "webhook-signature").expect("webhook-signature");
+    let key = echo5_core::webhooks::secret_key(&secret).expect("the shown secret is a whsec_");
+    let want = echo5_core::webhooks::sign(&key, id, ts, body.as_bytes());
+    assert!(
+        sig.split(' ').any(|s| s == want),
+        "signature {sig} is not made with the shown secret ({want})"
+    );
+    h.typ("q");
 }

@@ -1303,3 +1303,91 @@ fn team_permission_chooser() {
     update(&mut s, key('j'));
     check("team_permission", &s);
 }
+
+fn on_webhooks() -> State {
+    let mut s = on_tenant_screen('4');
+    update(&mut s, key(':'));
+    typ(&mut s, "webhooks");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    s
+}
+
+#[test]
+fn webhooks_active_paused_and_disabled() {
+    let mut s = on_webhooks();
+    // The disabled one selected: its reason shows in full under the table.
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    check("webhooks", &s);
+}
+
+#[test]
+fn webhooks_events_chooser() {
+    let mut s = on_webhooks();
+    update(&mut s, key('c'));
+    typ(&mut s, "https://crm.example/hook");
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('j'));
+    update(&mut s, key(' '));
+    check("webhooks_events", &s);
+}
+
+#[test]
+fn webhooks_secret_modal_says_it_is_shown_once() {
+    let mut s = on_webhooks();
+    update(&mut s, key('R'));
+    let fx = update(&mut s, key('y'));
+    let req = requests(&fx).into_iter().next().expect("a rotation");
+    answer(&mut s, &req, Ok(webhook_secret(0, true)));
+    s.toasts.clear();
+    for (w, h) in SIZES {
+        let text = render(&s, w, h);
+        assert!(
+            text.contains(FAKE_WEBHOOK_SECRET),
+            "{w}x{h}: the secret is cut"
+        );
+        assert!(text.contains("will not be shown again"), "{w}x{h}");
+    }
+    check("webhooks_secret", &s);
+}
+
+#[test]
+fn webhook_deliveries_with_attempts_and_a_hostile_answer() {
+    let mut s = on_webhooks();
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    // The first message's receiver answered with terminal escapes: they are drawn as
+    // harmless text, and not one control character reaches a cell.
+    for (w, h) in SIZES {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("backend");
+        terminal.draw(|f| echo5_tui::ui::draw(f, &s)).expect("draw");
+        let buf = terminal.backend().buffer();
+        for cell in buf.content() {
+            assert!(
+                !cell.symbol().chars().any(|c| c.is_control()),
+                "{w}x{h}: control character {:?} drawn",
+                cell.symbol()
+            );
+        }
+        let text = render(&s, w, h);
+        assert!(
+            text.contains("\u{fffd}[2J"),
+            "{w}x{h}: escape not shown as text"
+        );
+    }
+    check("webhook_deliveries", &s);
+}
+
+#[test]
+fn webhook_deliveries_filtered_to_pending() {
+    let mut s = on_webhooks();
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    let fx = update(&mut s, key('f'));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    check("webhook_deliveries_pending", &s);
+}

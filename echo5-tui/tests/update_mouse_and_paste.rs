@@ -26,12 +26,27 @@ fn every_screen() -> Vec<State> {
         settle(&mut s, fx);
         s
     };
+    let webhooks = {
+        let mut s = on_command("tenant open-arms");
+        update(&mut s, key(':'));
+        typ(&mut s, "webhooks");
+        let fx = update(&mut s, code(KeyCode::Enter));
+        settle(&mut s, fx);
+        s
+    };
+    // Enter on an endpoint opens its deliveries.
+    let deliveries = {
+        let mut s = webhooks.clone();
+        let fx = update(&mut s, code(KeyCode::Enter));
+        settle(&mut s, fx);
+        s
+    };
     ('1'..='8')
         .map(on_tenant_screen)
         .chain(["platform", "all", "usage", "audit", "logs", "global"].map(on_command))
         .chain([overview])
         .chain(["users"].map(on_command))
-        .chain([team])
+        .chain([team, webhooks, deliveries])
         .collect()
 }
 

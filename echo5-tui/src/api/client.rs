@@ -3,6 +3,7 @@
 
 mod sessions;
 mod users;
+mod webhooks;
 
 use echo5_core::analytics::{Analytics, GlobalAnalytics};
 use echo5_core::keys::{ApiKey, ApiKeyWithSecret, NewApiKey, RotateApiKey, RotatedApiKey};
@@ -476,6 +477,37 @@ impl Client {
                 change,
             } => self.patch_user(*realm, *user, change).await,
             Call::DeleteUser { realm, user } => self.delete_user(*realm, *user).await,
+            Call::ListWebhooks { tenant } => self.list_webhooks(*tenant).await,
+            Call::CreateWebhook { tenant, new } => self.create_webhook(*tenant, new).await,
+            Call::PatchWebhook {
+                tenant,
+                webhook,
+                patch,
+            } => self.patch_webhook(*tenant, *webhook, patch).await,
+            Call::DeleteWebhook { tenant, webhook } => self.delete_webhook(*tenant, *webhook).await,
+            Call::RotateWebhookSecret { tenant, webhook } => {
+                self.rotate_webhook_secret(*tenant, *webhook).await
+            }
+            Call::TestWebhook { tenant, webhook } => self.test_webhook(*tenant, *webhook).await,
+            Call::ListDeliveries {
+                tenant,
+                webhook,
+                status,
+                cursor,
+            } => {
+                self.list_deliveries(*tenant, *webhook, *status, cursor.as_deref())
+                    .await
+            }
+            Call::RetryDelivery {
+                tenant,
+                webhook,
+                message_id,
+            } => self.retry_delivery(*tenant, *webhook, message_id).await,
+            Call::RecoverWebhook {
+                tenant,
+                webhook,
+                since,
+            } => self.recover_webhook(*tenant, *webhook, *since).await,
             Call::RevokeKey { tenant, key } => {
                 let path = format!("{}/{key}", keys_path(*tenant));
                 self.send::<ApiKey>(self.req(Method::DELETE, &path))

@@ -87,6 +87,7 @@ pub fn screen_need(screen: Screen) -> (Subject, Place) {
         Screen::GlobalAnalytics => (Subject::Analytics, P),
         Screen::Team => (Subject::Users, T),
         Screen::Users => (Subject::PlatformUsers, P),
+        Screen::Webhooks | Screen::Deliveries => (Subject::Webhooks, T),
     }
 }
 
@@ -139,6 +140,11 @@ pub fn cmd_need(screen: Screen, cmd: Cmd) -> Option<(Subject, Action, Place)> {
         }
         (Screen::Users, Cmd::Delete) => (Subject::PlatformUsers, Delete, P),
         (Screen::Users, Cmd::Add | Cmd::Active) => (Subject::PlatformUsers, Write, P),
+        (Screen::Webhooks, Cmd::Delete) => (Subject::Webhooks, Delete, T),
+        (Screen::Webhooks, Cmd::Add | Cmd::Edit | Cmd::Active | Cmd::Rotate | Cmd::Test)
+        | (Screen::Deliveries, Cmd::Retry | Cmd::Recover | Cmd::Test) => {
+            (Subject::Webhooks, Write, T)
+        }
         _ => return None,
     };
     Some(need)
@@ -189,6 +195,7 @@ pub fn resource_need(res: Resource) -> (Subject, Place) {
         Resource::Audit => (Subject::Audit, P),
         Resource::Team | Resource::Assignees => (Subject::Users, T),
         Resource::PlatformUsers => (Subject::PlatformUsers, P),
+        Resource::Webhooks | Resource::Deliveries => (Subject::Webhooks, T),
     }
 }
 

@@ -22,6 +22,7 @@ use echo5_core::logs::LogLine;
 use echo5_core::platform_settings::PlatformSettings;
 use echo5_core::usage::UsageReport;
 use echo5_core::users::User;
+use echo5_core::webhooks::{Delivery, Recovered, Webhook};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -177,6 +178,22 @@ pub enum Reply {
     },
     UserSaved(Box<User>),
     UserDeleted,
+    Webhooks(Vec<Webhook>),
+    /// An endpoint with its signing secret: created, or the new secret of a rotation. The
+    /// secret is unwrapped from the wire type at once so no `Debug` of an action shows it.
+    WebhookSecret {
+        webhook: Box<Webhook>,
+        secret: Secret<String>,
+        rotated: bool,
+    },
+    WebhookSaved(Box<Webhook>),
+    WebhookDeleted,
+    /// A test message is queued for the endpoint.
+    WebhookTested,
+    Deliveries(Page<Delivery>),
+    /// The message is queued to be sent again.
+    DeliveryRetried,
+    Recovered(Recovered),
 }
 
 /// Why a key's full value came back, which decides what the modal says about it.

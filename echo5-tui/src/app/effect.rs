@@ -15,6 +15,7 @@ use echo5_core::logs::LogLevel;
 use echo5_core::platform_settings::{PlatformSettingsPatch, StageTemplate};
 use echo5_core::usage::Month;
 use echo5_core::users::Role;
+use echo5_core::webhooks::{DeliveryStatus, NewWebhook, WebhookPatch};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -261,6 +262,54 @@ pub enum Call {
         realm: UserRealm,
         user: Uuid,
     },
+    /// A tenant's webhook endpoints (never their secrets).
+    ListWebhooks {
+        tenant: Uuid,
+    },
+    /// The answer carries the signing secret, this once.
+    CreateWebhook {
+        tenant: Uuid,
+        new: NewWebhook,
+    },
+    /// Only the fields set are sent.
+    PatchWebhook {
+        tenant: Uuid,
+        webhook: Uuid,
+        patch: WebhookPatch,
+    },
+    DeleteWebhook {
+        tenant: Uuid,
+        webhook: Uuid,
+    },
+    /// The answer carries the new secret, this once; the old one signs too for 24 h.
+    RotateWebhookSecret {
+        tenant: Uuid,
+        webhook: Uuid,
+    },
+    /// Sends a `webhook.test` message to the endpoint.
+    TestWebhook {
+        tenant: Uuid,
+        webhook: Uuid,
+    },
+    /// One page of an endpoint's deliveries, newest first; `status: None` for all.
+    ListDeliveries {
+        tenant: Uuid,
+        webhook: Uuid,
+        status: Option<DeliveryStatus>,
+        cursor: Option<String>,
+    },
+    /// Sends one message to the endpoint again.
+    RetryDelivery {
+        tenant: Uuid,
+        webhook: Uuid,
+        message_id: String,
+    },
+    /// Sends again every message to the endpoint that failed since `since`.
+    RecoverWebhook {
+        tenant: Uuid,
+        webhook: Uuid,
+        since: DateTime<Utc>,
+    },
 }
 
 /// A user to invite, as the Team and Users screens' form gives it.
@@ -454,6 +503,8 @@ impl Call {
                 | Call::GetTenant { .. }
                 | Call::ListUsers { .. }
                 | Call::ListAssignees { .. }
+                | Call::ListWebhooks { .. }
+                | Call::ListDeliveries { .. }
                 // Session calls are not data changes the "saving" marker waits for.
                 | Call::Login { .. }
                 | Call::Logout

@@ -31,7 +31,7 @@ use std::collections::HashMap;
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
     analytics, audit, dashboard, keys, leads, logs, platform_settings, settings, sla, stages,
-    tenants, usage, users,
+    tenants, usage, users, webhooks,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
@@ -67,6 +67,10 @@ pub enum Screen {
     Team,
     /// Platform users (owners).
     Users,
+    /// The selected tenant's webhook endpoints.
+    Webhooks,
+    /// One endpoint's delivery log, opened from Webhooks.
+    Deliveries,
 }
 
 /// What a request's answer may overwrite; used for latest-wins ordering. Each belongs to
@@ -100,6 +104,10 @@ pub enum Resource {
     /// A lead's tenant's users, for the assignee chooser.
     Assignees,
     PlatformUsers,
+    /// The selected tenant's webhook endpoints.
+    Webhooks,
+    /// The delivery log of the endpoint opened on the Webhooks screen.
+    Deliveries,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -150,6 +158,7 @@ pub struct State {
     pub audit: audit::Audit,
     pub team: users::Users,
     pub platform_users: users::Users,
+    pub webhooks: webhooks::Webhooks,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -208,6 +217,7 @@ impl State {
             audit: Default::default(),
             team: Default::default(),
             platform_users: Default::default(),
+            webhooks: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

@@ -46,6 +46,51 @@ pub enum Overlay {
     ShowInvite(ShownInvite),
     /// A user's role, or the permission to toggle, chosen from a list.
     PickUser(PickUser),
+    /// Which event types a webhook endpoint is sent.
+    PickEvents(PickEvents),
+    /// Webhook signing secrets waiting to be read, oldest first. The daemon never shows a
+    /// secret again, so only Enter or Esc dismisses one, and it leaves the state for good.
+    ShowWebhookSecret(Vec<ShownWebhookSecret>),
+}
+
+/// A webhook endpoint's signing secret on its way to the operator's eyes: drawn only by
+/// its modal, redacted in `Debug`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownWebhookSecret {
+    pub url: String,
+    pub secret: Secret<String>,
+    /// A new secret of a rotation (else a new endpoint's).
+    pub rotated: bool,
+    /// After a rotation, until when the old secret keeps signing too.
+    pub previous_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The event chooser of a webhook endpoint: "all events" first, then each type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickEvents {
+    pub title: String,
+    /// Ticked or not, for "*" and then each of [`echo5_core::webhooks::EventType::ALL`].
+    pub checked: Vec<bool>,
+    pub selected: usize,
+    /// What the chosen events complete.
+    pub then: EventsFor,
+    /// Why Enter was refused (nothing ticked).
+    pub error: Option<String>,
+}
+
+/// The endpoint the chosen events are for: a new one, or one being edited, with what the
+/// form before the chooser said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventsFor {
+    Create {
+        url: String,
+        description: String,
+    },
+    Edit {
+        webhook: Uuid,
+        url: String,
+        description: String,
+    },
 }
 
 /// The login dialog. The password lives in a [`Secret`] (redacted in `Debug`, wiped when
@@ -272,6 +317,16 @@ pub enum Purpose {
     InviteUser {
         realm: UserRealm,
     },
+    /// A new webhook endpoint's URL and description (its events are chosen next).
+    CreateWebhook,
+    /// An endpoint's URL and description (its events are chosen next).
+    EditWebhook {
+        webhook: Uuid,
+    },
+    /// Since when an endpoint's failed messages are sent again.
+    RecoverWebhook {
+        webhook: Uuid,
+    },
 }
 
 /// The All leads tenant filter: tick any number of tenants; none ticked means all.
@@ -343,6 +398,12 @@ pub enum PendingOp {
     /// Erase a lead, its notes and its history.
     EraseLead {
         lead: Uuid,
+    },
+    DeleteWebhook {
+        webhook: Uuid,
+    },
+    RotateWebhookSecret {
+        webhook: Uuid,
     },
 }
 

@@ -7,7 +7,7 @@ use super::components::analytics::global as global_analytics;
 use super::components::leads::{self, all as all_leads};
 use super::components::{
     REGISTRY, audit, keys, platform_settings as platform, settings, sla, stages as pipeline,
-    tenants, users,
+    tenants, users, webhooks,
 };
 use super::effect::{Call, Effect};
 use super::overlay::{
@@ -102,6 +102,17 @@ pub(crate) fn on_key(state: &mut State, overlay: Overlay, key: KeyEvent) -> Vec<
             Vec::new()
         }
         Overlay::PickUser(p) => pick_user(state, p, key),
+        Overlay::PickEvents(p) => webhooks::pick_events_key(state, p, key),
+        Overlay::ShowWebhookSecret(mut shown) => {
+            // Like a new key: only an explicit Enter or Esc lets a secret go.
+            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) && !shown.is_empty() {
+                shown.remove(0);
+            }
+            if !shown.is_empty() {
+                state.overlay = Some(Overlay::ShowWebhookSecret(shown));
+            }
+            Vec::new()
+        }
         Overlay::Confirm(c) => match (key.code, keymap::dialog(&key)) {
             (KeyCode::Char('y') | KeyCode::Char('Y'), _) | (_, Some(Cmd::Confirm)) => {
                 perform(state, c.op)
@@ -268,6 +279,9 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                     tenants::submit(state, form.purpose, &values)
                 }
                 Purpose::InviteUser { .. } => users::submit(state, form.purpose, &values),
+                Purpose::CreateWebhook
+                | Purpose::EditWebhook { .. }
+                | Purpose::RecoverWebhook { .. } => webhooks::submit(state, form.purpose, &values),
                 Purpose::Platform(_)
                 | Purpose::AddDefaultStage
                 | Purpose::RenameDefaultStage { .. } => {
@@ -401,6 +415,9 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
         PendingOp::OverwriteCsv(path) => leads::export(state, path, true),
         PendingOp::EraseLead { lead } => leads::erase(state, lead),
         op @ (PendingOp::User { .. } | PendingOp::DeleteUser { .. }) => users::perform(state, op),
+        op @ (PendingOp::DeleteWebhook { .. } | PendingOp::RotateWebhookSecret { .. }) => {
+            webhooks::perform(state, op)
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! whose call it was stores the data.
 
 use super::action::{ApiError, ApiReply, Reply};
-use super::components::{self, keys, owner_of};
+use super::components::{self, keys, owner_of, webhooks};
 use super::effect::{Effect, Scope};
 use super::request::{fetch, inflight_of, refresh_screen, schedule_poll};
 use super::state::{Conn, DOWN_AFTER, ToastLevel};
@@ -48,6 +48,11 @@ pub(crate) fn on_reply(state: &mut State, r: ApiReply) -> Vec<Effect> {
                 secret,
                 origin,
             }) => keys::show_secret(state, key, secret, origin),
+            Ok(Reply::WebhookSecret {
+                webhook,
+                secret,
+                rotated,
+            }) => webhooks::show_secret(state, &webhook, secret, rotated),
             Err(e) if r.call.is_mutation() => {
                 let text = describe(state, &e);
                 state.toast(ToastLevel::Error, format!("not saved: {text}"));

@@ -73,6 +73,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             ("^C".into(), "quit"),
         ],
         Some(Overlay::ShowInvite(_)) => vec![("Enter/Esc".into(), "dismiss (shown once)")],
+        Some(Overlay::ShowWebhookSecret(_)) => {
+            vec![("Enter/Esc".into(), "dismiss (never shown again)")]
+        }
+        Some(Overlay::PickEvents(_)) => vec![
+            ("Space".into(), "tick"),
+            ("j/k".into(), "choose"),
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+        ],
         Some(Overlay::PickUser(_)) => vec![
             ("j/k".into(), "choose"),
             ("Enter".into(), "save"),

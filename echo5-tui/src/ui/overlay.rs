@@ -10,9 +10,10 @@ use crate::app::State;
 use crate::app::access;
 use crate::app::bindings;
 use crate::app::components::keys::IngestUrls;
+use crate::app::components::webhooks::{event_choices, until_text};
 use crate::app::overlay::{
-    Field, Form, Login, MoveTo, Overlay, Palette, PickStage, PickTenants, PickUser, ShownInvite,
-    ShownKey, TypeToConfirm, UserPick,
+    Field, Form, Login, MoveTo, Overlay, Palette, PickEvents, PickStage, PickTenants, PickUser,
+    ShownInvite, ShownKey, ShownWebhookSecret, TypeToConfirm, UserPick,
 };
 use crate::theme;
 use crate::widgets::{printable, wrap_words};
@@ -37,6 +38,12 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
             }
         }
         Some(Overlay::TypeToConfirm(c)) => type_to_confirm(frame, body, c),
+        Some(Overlay::PickEvents(p)) => pick_events(frame, body, p),
+        Some(Overlay::ShowWebhookSecret(queue)) => {
+            if let Some(first) = queue.first() {
+                show_webhook_secret(frame, body, first, queue.len() - 1);
+            }
+        }
         Some(Overlay::Confirm(c)) => {
             let area = centered(body, 60, 7);
             frame.render_widget(Clear, area);
@@ -639,6 +646,121 @@ fn show_key(frame: &mut Frame, body: Rect, base_url: &str, k: &ShownKey, more: u
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines).block(dialog_block(&title).border_style(theme::warn())),
+        area,
+    );
+}
+
+/// The events of a webhook endpoint: "all events", then each type, ticked with Space.
+fn pick_events(frame: &mut Frame, body: Rect, p: &PickEvents) {
+    let choices = event_choices();
+    let rows = choices.len() + usize::from(p.error.is_some());
+    let h = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(5);
+    let area = centered(body, 52, h);
+    frame.render_widget(Clear, area);
+    let block = dialog_block(&p.title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("Space", theme::key()),
+            Span::styled(" ticks, ", theme::dim()),
+            Span::styled("Enter", theme::key()),
+            Span::styled(" saves, ", theme::dim()),
+            Span::styled("Esc", theme::key()),
+            Span::styled(" cancels", theme::dim()),
+        ])),
+        Rect { height: 1, ..inner },
+    );
+    let mut items: Vec<ListItem> = choices
+        .iter()
+        .zip(&p.checked)
+        .map(|(c, on)| {
+            let name = if *c == "*" {
+                "* all events (and types added later)".to_string()
+            } else {
+                (*c).to_string()
+            };
+            ListItem::new(Line::from(vec![
+                Span::raw(if *on { "  [x] " } else { "  [ ] " }),
+                Span::raw(name),
+            ]))
+        })
+        .collect();
+    if let Some(e) = &p.error {
+        items.push(ListItem::new(Span::styled(format!("  {e}"), theme::bad())));
+    }
+    let mut ls = ListState::default().with_selected(Some(p.selected));
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(theme::selected()),
+        Rect {
+            y: inner.y + 2,
+            height: inner.height.saturating_sub(2),
+            ..inner
+        },
+        &mut ls,
+    );
+}
+
+/// The one place a webhook signing secret is drawn, alone on its line so it can be
+/// selected and copied. The daemon keeps only what it needs to sign: it is never shown
+/// again, and the modal says so.
+fn show_webhook_secret(frame: &mut Frame, body: Rect, s: &ShownWebhookSecret, more: usize) {
+    let title = if s.rotated {
+        "New signing secret (rotated)"
+    } else {
+        "New webhook endpoint"
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(
+            "Copy this signing secret now: it will not be shown again.",
+            theme::warn(),
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            format!("  {}", s.secret.expose()),
+            theme::key(),
+        )),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("endpoint ", theme::dim()),
+            Span::raw(clip_to(&printable(&s.url), 70)),
+        ]),
+        Line::from(Span::styled(
+            "The receiver checks webhook-signature with it (Standard Webhooks).",
+            theme::dim(),
+        )),
+    ];
+    if s.rotated {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "The old secret signs too until {}.",
+                until_text(s.previous_until)
+            ),
+            theme::dim(),
+        )));
+    }
+    lines.push(Line::raw(""));
+    let mut last = vec![
+        Span::styled("Enter/Esc", theme::key()),
+        Span::raw(" dismiss"),
+    ];
+    if more > 0 {
+        last.push(Span::styled(
+            format!("   {more} more secret(s) after this"),
+            theme::warn(),
+        ));
+    }
+    lines.push(Line::from(last));
+    // Wide enough for the secret, so it is never wrapped or cut when copied.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let area = centered(
+        body,
+        widest.saturating_add(2).max(64),
+        lines.len() as u16 + 2,
+    );
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(dialog_block(title).border_style(theme::warn())),
         area,
     );
 }

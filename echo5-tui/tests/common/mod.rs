@@ -316,6 +316,18 @@ pub fn canned(call: &Call) -> Option<Reply> {
             realm: UserRealm::Platform,
         } => Some(Reply::Users(platform_users())),
         Call::ListAssignees { .. } => Some(Reply::Users(team())),
+        Call::ListWebhooks { .. } => Some(Reply::Webhooks(webhooks())),
+        Call::ListDeliveries {
+            status,
+            cursor: None,
+            ..
+        } => Some(Reply::Deliveries(Page {
+            data: deliveries()
+                .into_iter()
+                .filter(|d| status.is_none_or(|s| d.status == s))
+                .collect(),
+            next_cursor: None,
+        })),
         _ => None,
     }
 }
@@ -990,5 +1002,117 @@ pub fn http_error(status: u16, code: &str, message: &str) -> ApiError {
             message: message.into(),
             field: None,
         },
+    }
+}
+
+pub fn webhook_id(n: u128) -> Uuid {
+    Uuid::from_u128(0x6000 + n)
+}
+
+/// A made-up signing secret of the real shape, fixed so snapshots are stable.
+pub const FAKE_WEBHOOK_SECRET: &str = "whsec_RkFLRWZha2Vfc25hcHNob3RPTkxZ";
+
+/// Open Arms' webhook endpoints: one active for every event, one paused by a user, one
+/// the daemon disabled after a 410.
+pub fn webhooks() -> Vec<echo5_core::webhooks::Webhook> {
+    use echo5_core::webhooks::Webhook;
+    let w = |n: u128, url: &str, events: &[&str], desc: &str| Webhook {
+        id: webhook_id(n),
+        tenant_id: tenant_id(1),
+        url: url.into(),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        description: desc.into(),
+        active: true,
+        disabled_reason: None,
+        created_at: now() - chrono::TimeDelta::days(10 + n as i64),
+        updated_at: now() - chrono::TimeDelta::days(n as i64),
+        previous_secret_expires_at: None,
+    };
+    let crm = w(
+        1,
+        "https://crm.openarms.example/api/echo5/leads",
+        &["*"],
+        "CRM intake",
+    );
+    let mut zap = w(
+        2,
+        "https://hooks.zapier.example/hooks/catch/1234/abcd",
+        &["lead.created", "lead.stage_changed"],
+        "Zapier: leads sheet",
+    );
+    zap.active = false;
+    let mut n8n = w(
+        3,
+        "https://n8n.oldagency.example/webhook/breaches",
+        &["sla.breached"],
+        "old n8n flow",
+    );
+    n8n.active = false;
+    n8n.disabled_reason = Some("gone".into());
+    vec![crm, zap, n8n]
+}
+
+/// What a receiver may answer: an attacker's terminal escapes (clear screen, set the
+/// title, a hyperlink) and line breaks, which must never reach the terminal.
+pub const HOSTILE_ANSWER: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}<html>\r\nbad\u{1b}[31m gateway\u{1b}]8;;http://evil.example\u{7}x";
+
+/// The CRM endpoint's deliveries, newest first: one failing with a hostile answer, one
+/// retrying after a timeout, one delivered.
+pub fn deliveries() -> Vec<echo5_core::webhooks::Delivery> {
+    use echo5_core::webhooks::{Attempt, Delivery, DeliveryStatus, EventType};
+    let m = chrono::TimeDelta::minutes;
+    let attempt =
+        |ago: i64, code: Option<u16>, ms: u64, response: &str, error: Option<&str>| Attempt {
+            at: now() - m(ago),
+            status_code: code,
+            duration_ms: ms,
+            response: response.into(),
+            error: error.map(str::to_string),
+        };
+    vec![
+        Delivery {
+            message_id: "msg_2x7QfailHostile".into(),
+            event_type: EventType::SlaBreached,
+            status: DeliveryStatus::Failed,
+            created_at: now() - m(300),
+            next_attempt_at: None,
+            attempts: vec![
+                attempt(300, Some(502), 120, HOSTILE_ANSWER, None),
+                attempt(295, None, 15_000, "", Some("timeout")),
+                attempt(60, Some(500), 87, "internal error", None),
+            ],
+        },
+        Delivery {
+            message_id: "msg_2x7PpendRetry".into(),
+            event_type: EventType::LeadStageChanged,
+            status: DeliveryStatus::Pending,
+            created_at: now() - m(20),
+            next_attempt_at: Some(now() + m(10)),
+            attempts: vec![
+                attempt(20, None, 3, "", Some("connection refused")),
+                attempt(19, Some(503), 41, "busy", None),
+            ],
+        },
+        Delivery {
+            message_id: "msg_2x7Nsucceeded".into(),
+            event_type: EventType::LeadCreated,
+            status: DeliveryStatus::Succeeded,
+            created_at: now() - m(90),
+            next_attempt_at: None,
+            attempts: vec![attempt(90, Some(200), 35, "{\"ok\":true}", None)],
+        },
+    ]
+}
+
+/// The daemon's answer to a create or a rotation of `webhooks()[n]`: it with a secret.
+pub fn webhook_secret(n: usize, rotated: bool) -> Reply {
+    let mut w = webhooks()[n].clone();
+    if rotated {
+        w.previous_secret_expires_at = Some(now() + chrono::TimeDelta::hours(24));
+    }
+    Reply::WebhookSecret {
+        webhook: Box::new(w),
+        secret: Secret::new(FAKE_WEBHOOK_SECRET.to_string()),
+        rotated,
     }
 }

@@ -21,6 +21,7 @@ pub mod stages;
 pub mod tenants;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -108,6 +109,8 @@ pub static REGISTRY: &[ScreenDesc] = &[
     ScreenDesc { aliases: &["analytics-all", "all-analytics"], ..screen(Screen::GlobalAnalytics, "Analytics (all)", "AllAn", "global", "analytics across clients, per client", false, Hidden, &analytics::global::GlobalAnalyticsScreen) },
     ScreenDesc { aliases: &["users-tenant"], ..screen(Screen::Team, "Team", "Team", "team", "users of the selected tenant", true, Hidden, &users::TeamScreen) },
     ScreenDesc { aliases: &["platform-users"], ..screen(Screen::Users, "Users", "Users", "users", "platform users (owners)", false, Hidden, &users::PlatformUsersScreen) },
+    ScreenDesc { aliases: &["hooks", "webhook"], ..screen(Screen::Webhooks, "Webhooks", "Hooks", "webhooks", "webhook endpoints of the selected tenant", true, Hidden, &webhooks::WebhooksScreen) },
+    screen(Screen::Deliveries, "Deliveries", "Deliv", "deliveries", "delivery log of the endpoint opened on Webhooks", true, Hidden, &webhooks::deliveries::DeliveriesScreen),
 ];
 
 // A screen's and a resource's names and behaviour are read from the registry, so their
@@ -388,6 +391,8 @@ mod tests {
             Audit,
             Team,
             PlatformUsers,
+            Webhooks,
+            Deliveries,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY
