@@ -261,6 +261,9 @@ async fn send(out: &Outbound, d: &DueDelivery, timestamp: i64) -> Answer {
                     other => other.to_string(),
                 });
             }
+            // The endpoint id names it in logs; its URL may carry a capability (Zapier's,
+            // Make's hook URLs do), so it stays out of the error text.
+            let e = e.without_url();
             let what = if e.is_timeout() {
                 format!("timeout: no answer within {} s", out.timeout.as_secs_f64())
             } else if e.is_connect() {
