@@ -625,29 +625,7 @@ fn show_key(frame: &mut Frame, body: Rect, base_url: &str, k: &ShownKey, more: u
         Line::from(Span::styled(format!("  {}", urls.key_in_url), theme::key())),
         Line::raw(""),
     ]);
-    let mut last = vec![
-        Span::styled("Enter/Esc", theme::key()),
-        Span::raw(" dismiss"),
-    ];
-    if more > 0 {
-        last.push(Span::styled(
-            format!("   {more} more key(s) after this"),
-            theme::warn(),
-        ));
-    }
-    lines.push(Line::from(last));
-    // Wide enough for the longest URL, so it is never wrapped or cut when copied.
-    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
-    let area = centered(
-        body,
-        widest.saturating_add(2).max(64),
-        lines.len() as u16 + 2,
-    );
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(dialog_block(&title).border_style(theme::warn())),
-        area,
-    );
+    shown_once(frame, body, &title, lines, more, "key(s)");
 }
 
 /// The events of a webhook endpoint: "all events", then each type, ticked with Space.
@@ -740,18 +718,31 @@ fn show_webhook_secret(frame: &mut Frame, body: Rect, s: &ShownWebhookSecret, mo
         )));
     }
     lines.push(Line::raw(""));
+    shown_once(frame, body, title, lines, more, "secret(s)");
+}
+
+/// The end of a dialog that shows something once (a new key, a webhook secret): the
+/// dismiss line with how many more wait, and a box wide enough for the longest line, so a
+/// key or URL is never wrapped or cut when copied.
+fn shown_once(
+    frame: &mut Frame,
+    body: Rect,
+    title: &str,
+    mut lines: Vec<Line<'static>>,
+    more: usize,
+    what: &str,
+) {
     let mut last = vec![
         Span::styled("Enter/Esc", theme::key()),
         Span::raw(" dismiss"),
     ];
     if more > 0 {
         last.push(Span::styled(
-            format!("   {more} more secret(s) after this"),
+            format!("   {more} more {what} after this"),
             theme::warn(),
         ));
     }
     lines.push(Line::from(last));
-    // Wide enough for the secret, so it is never wrapped or cut when copied.
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
     let area = centered(
         body,
