@@ -17,6 +17,8 @@ pub enum Reply {
     WithHeaders(u16, Vec<(&'static str, String)>),
     /// Waits this long, then answers 200.
     Slow(Duration),
+    /// Answers 200 only once the test calls `notify_waiters` on it.
+    Held(Arc<tokio::sync::Notify>),
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +162,10 @@ async fn answer(inner: Arc<Mutex<Inner>>, uri: Uri, headers: HeaderMap, body: By
         Reply::Slow(d) => {
             tokio::time::sleep(d).await;
             (StatusCode::OK, "late").into_response()
+        }
+        Reply::Held(gate) => {
+            gate.notified().await;
+            (StatusCode::OK, "released").into_response()
         }
     }
 }
