@@ -8,6 +8,8 @@
 #        ECHO5D_BIN=/path/to/older/echo5d bench/ad_sources.sh 5   (measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 SECS=${1:-5}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 BIN=${ECHO5D_BIN:-./target/release/echo5d}
@@ -30,26 +32,7 @@ KEY=$(curl -sf -H "Authorization: Bearer $TOKEN" -X POST "$BASE/api/v1/tenants/o
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
 # Website: the body of bench/ingest.sh.
-cat >"$DIR/lead.lua" <<LUA
-local n = 0
-local seed = tostring(os.time()) .. tostring(math.random(1000000))
-local area = tostring(200 + os.time() % 800)
-local msg = "My mother is 84 and needs help with bathing, meals and medication reminders a few days a week. " ..
-  "She lives alone in Springfield and we worry about falls. Do you have caregivers available on weekday mornings? " ..
-  "We would also like to know about your rates, whether you accept long-term care insurance, and how soon someone " ..
-  "could visit for an assessment. Please call me after 5pm or reply by e-mail. Thank you so much for your help."
-local head = "POST /api/v1/leads HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\nX-API-Key: $KEY\\r\\n" ..
-  "Content-Type: application/json\\r\\nContent-Length: "
-local tail = '","your-message":"' .. msg .. '","page_url":"https://www.openarms.example/contact/",' ..
-  '"utm_source":"google","utm_medium":"cpc","utm_campaign":"home-care-search","gclid":"Cj0KCQjw'
-request = function()
-  n = n + 1
-  local body = '{"your-name":"Jane Doe ' .. n .. '","your-email":"jane.' .. seed .. '.' .. n .. '@example.com",' ..
-    '"your-tel":"(' .. area .. ') ' .. string.format("%03d-%04d", math.floor(n / 10000) % 1000, n % 10000) ..
-    tail .. n .. '","checkbox-1":["Bathing","Meals"]}'
-  return head .. #body .. "\\r\\n\\r\\n" .. body
-end
-LUA
+write_lead_lua "$PORT" "$KEY" "$DIR/lead.lua"
 
 # Google: a WebhookLead with the standard columns, a custom question and the ad ids (~900
 # bytes); lead_id, e-mail and phone differ per request (another seed per wrk run). The URL

@@ -7,6 +7,8 @@
 #        ECHO5D_BIN=/path/to/older/echo5d bench/ingest.sh 5   (measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 SECS=${1:-5}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 # ECHO5D_BIN: another build to measure (A/B against an older commit in the same session).
@@ -27,30 +29,7 @@ curl -sf -H "Authorization: Bearer $TOKEN" -d '{"name":"Open Arms","settings":{"
 KEY=$(curl -sf -H "Authorization: Bearer $TOKEN" -X POST "$BASE/api/v1/tenants/open-arms/keys" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
-# Each body is different (name, e-mail, phone, gclid), so every request is a real insert of a
-# new lead: not a double submit, and not a duplicate (same e-mail or phone) of an earlier one.
-# The request is built in one concatenation, not by wrk.format: the load tool shares the two
-# cores with the daemon, and its per-request cost should be close to that of the healthz run.
-cat >"$DIR/lead.lua" <<LUA
-local n = 0
-local seed = tostring(os.time()) .. tostring(math.random(1000000))
-local area = tostring(200 + os.time() % 800)
-local msg = "My mother is 84 and needs help with bathing, meals and medication reminders a few days a week. " ..
-  "She lives alone in Springfield and we worry about falls. Do you have caregivers available on weekday mornings? " ..
-  "We would also like to know about your rates, whether you accept long-term care insurance, and how soon someone " ..
-  "could visit for an assessment. Please call me after 5pm or reply by e-mail. Thank you so much for your help."
-local head = "POST /api/v1/leads HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\nX-API-Key: $KEY\\r\\n" ..
-  "Content-Type: application/json\\r\\nContent-Length: "
-local tail = '","your-message":"' .. msg .. '","page_url":"https://www.openarms.example/contact/",' ..
-  '"utm_source":"google","utm_medium":"cpc","utm_campaign":"home-care-search","gclid":"Cj0KCQjw'
-request = function()
-  n = n + 1
-  local body = '{"your-name":"Jane Doe ' .. n .. '","your-email":"jane.' .. seed .. '.' .. n .. '@example.com",' ..
-    '"your-tel":"(' .. area .. ') ' .. string.format("%03d-%04d", math.floor(n / 10000) % 1000, n % 10000) ..
-    tail .. n .. '","checkbox-1":["Bathing","Meals"]}'
-  return head .. #body .. "\\r\\n\\r\\n" .. body
-end
-LUA
+write_lead_lua "$PORT" "$KEY" "$DIR/lead.lua"
 
 # CPU time the daemon has used so far, in clock ticks (utime + stime of /proc/PID/stat).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }

@@ -13,6 +13,8 @@
 #        ROUNDS=3 bench/webhooks.sh 5;  ECHO5D_BIN=/path/to/echo5d bench/webhooks.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 SECS=${1:-5}
 ROUNDS=${ROUNDS:-2}
 LATENCY_LEADS=${LATENCY_LEADS:-300}
@@ -90,28 +92,7 @@ api -d "{\"url\":\"http://127.0.0.1:$RX_PORT/crm\",\"events\":[\"lead.created\"]
   "$BASE/api/v1/tenants/hooked/webhooks" >/dev/null
 
 # The same ~1 KB Contact Form 7 body as bench/ingest.sh, every one a new lead.
-lua() { # key file
-cat >"$2" <<LUA
-local n = 0
-local seed = tostring(os.time()) .. tostring(math.random(1000000))
-local area = tostring(200 + os.time() % 800)
-local msg = "My mother is 84 and needs help with bathing, meals and medication reminders a few days a week. " ..
-  "She lives alone in Springfield and we worry about falls. Do you have caregivers available on weekday mornings? " ..
-  "We would also like to know about your rates, whether you accept long-term care insurance, and how soon someone " ..
-  "could visit for an assessment. Please call me after 5pm or reply by e-mail. Thank you so much for your help."
-local head = "POST /api/v1/leads HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\nX-API-Key: $1\\r\\n" ..
-  "Content-Type: application/json\\r\\nContent-Length: "
-local tail = '","your-message":"' .. msg .. '","page_url":"https://www.openarms.example/contact/",' ..
-  '"utm_source":"google","utm_medium":"cpc","utm_campaign":"home-care-search","gclid":"Cj0KCQjw'
-request = function()
-  n = n + 1
-  local body = '{"your-name":"Jane Doe ' .. n .. '","your-email":"jane.' .. seed .. '.' .. n .. '@example.com",' ..
-    '"your-tel":"(' .. area .. ') ' .. string.format("%03d-%04d", math.floor(n / 10000) % 1000, n % 10000) ..
-    tail .. n .. '","checkbox-1":["Bathing","Meals"]}'
-  return head .. #body .. "\\r\\n\\r\\n" .. body
-end
-LUA
-}
+lua() { write_lead_lua "$PORT" "$1" "$2"; }
 lua "$KEY_NONE" "$DIR/none.lua"
 lua "$KEY_HOOK" "$DIR/hook.lua"
 
