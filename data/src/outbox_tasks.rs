@@ -144,6 +144,35 @@ pub(crate) fn scrub_lead(
     Ok(())
 }
 
+/// Up to `batch` finished tasks last changed before `cutoff`: removed, or, for a task with
+/// a dedup key (which must keep refusing its key), emptied of its payload. Returns how
+/// many it handled.
+pub(crate) fn prune(
+    conn: &Connection,
+    cutoff: DateTime<Utc>,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    let at = cutoff.timestamp_millis();
+    let removed = conn
+        .prepare_cached(
+            "DELETE FROM outbox_tasks WHERE rowid IN (
+                 SELECT rowid FROM outbox_tasks
+                 WHERE status IN ('succeeded', 'failed') AND updated_at < ?1 AND dedup_key IS NULL
+                 LIMIT ?2)",
+        )?
+        .execute(params![at, batch as i64])?;
+    let emptied = conn
+        .prepare_cached(
+            "UPDATE outbox_tasks SET payload = '{}' WHERE rowid IN (
+                 SELECT rowid FROM outbox_tasks
+                 WHERE status IN ('succeeded', 'failed') AND updated_at < ?1
+                   AND dedup_key IS NOT NULL AND payload != '{}'
+                 LIMIT ?2)",
+        )?
+        .execute(params![at, (batch - removed) as i64])?;
+    Ok(removed + emptied)
+}
+
 /// Resumes a parked group in the caller's transaction: its tasks are due at `now`.
 pub(crate) fn release_group_in(
     conn: &Connection,
