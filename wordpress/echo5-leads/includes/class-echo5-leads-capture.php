@@ -356,6 +356,11 @@ final class Echo5_Leads_Capture {
 	 * `$form_data` is the posted form: input names as keys (`names[first_name]` arrives as
 	 * `names => [first_name, last_name]`), plus Fluent's own underscore fields.
 	 *
+	 * Spam: Fluent's honeypot and CAPTCHAs refuse a submission before the hook, and so do
+	 * Akismet and CleanTalk set to "validation failed" or "mark as spam and skip processing".
+	 * Set to "mark as spam", they store the entry with status `spam` and the hook fires for
+	 * it; the arguments do not say so, so the entry's row is read (`fluentform_submissions`).
+	 *
 	 * @param int    $insert_id Submission id.
 	 * @param array  $form_data Posted data.
 	 * @param object $form      Form: `id`, `title`.
@@ -363,6 +368,9 @@ final class Echo5_Leads_Capture {
 	public static function fluent_forms( $insert_id, $form_data = array(), $form = null ): void {
 		self::guarded(
 			static function () use ( $insert_id, $form_data, $form ) {
+				if ( self::fluent_forms_spam( (int) $insert_id ) ) {
+					return;
+				}
 				$out = array();
 				foreach ( (array) $form_data as $name => $value ) {
 					$name = (string) $name;
@@ -407,6 +415,24 @@ final class Echo5_Leads_Capture {
 				);
 			}
 		);
+	}
+
+	/**
+	 * Whether Fluent Forms stored an entry as spam (`status` of its `fluentform_submissions`
+	 * row). No row, or no table, is not spam: the lead is kept.
+	 *
+	 * @param int $insert_id The entry's id.
+	 */
+	private static function fluent_forms_spam( int $insert_id ): bool {
+		global $wpdb;
+		if ( $insert_id <= 0 ) {
+			return false;
+		}
+		$table  = $wpdb->prefix . 'fluentform_submissions';
+		$quiet  = $wpdb->suppress_errors( true );
+		$status = $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$table} WHERE id = %d", $insert_id ) );
+		$wpdb->suppress_errors( $quiet );
+		return 'spam' === $status;
 	}
 
 	/**
