@@ -36,7 +36,8 @@ final class Echo5_Leads_Capture {
 	 *
 	 * @param array $form   See Echo5_Leads_Payload::build.
 	 * @param array $fields See Echo5_Leads_Payload::build.
-	 * @return int The outbox row id, 0 when nothing was stored (a repeat, or filtered out).
+	 * @return int The outbox row id, 0 when nothing was stored (a repeat, or filtered out),
+	 *             Echo5_Leads_Outbox::NOT_STORED when the database refused it.
 	 */
 	public static function store( array $form, array $fields ): int {
 		$payload = Echo5_Leads_Payload::build( $form, $fields );
@@ -50,9 +51,11 @@ final class Echo5_Leads_Capture {
 		if ( ! is_array( $payload ) ) {
 			return 0;
 		}
-		$json = wp_json_encode( $payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES );
+		// Bytes that are not UTF-8 (a form plugin passing Latin-1) become U+FFFD rather than
+		// losing the whole submission.
+		$json = wp_json_encode( $payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE );
 		if ( false === $json ) {
-			return 0;
+			return Echo5_Leads_Outbox::NOT_STORED;
 		}
 		$key = Echo5_Leads_Payload::idempotency_key( (string) ( $form['source'] ?? '' ), (string) ( $form['form_id'] ?? '' ), (string) ( $form['entry_id'] ?? '' ) );
 		$id  = Echo5_Leads_Outbox::enqueue( $key, (string) ( $form['source'] ?? '' ), (string) ( $form['form_id'] ?? '' ), (string) ( $form['form_name'] ?? '' ), $json );

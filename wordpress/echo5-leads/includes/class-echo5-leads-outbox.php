@@ -37,6 +37,11 @@ final class Echo5_Leads_Outbox {
 	const KEEP_SENT_SECONDS = 7 * DAY_IN_SECONDS;
 
 	/**
+	 * What enqueue() returns when the database did not take the row.
+	 */
+	const NOT_STORED = -1;
+
+	/**
 	 * Hooks: the cron interval, and the schema and schedule kept in place.
 	 */
 	public static function register(): void {
@@ -209,7 +214,9 @@ final class Echo5_Leads_Outbox {
   KEY status_next (status,next_attempt_at)
 ) {$charset};"
 		);
-		update_option( self::DB_VERSION_OPTION, self::DB_VERSION, false );
+		// Autoloaded: maintain() reads it on every request, and a non-autoloaded option costs
+		// a query each time.
+		update_option( self::DB_VERSION_OPTION, self::DB_VERSION, true );
 	}
 
 	/**
@@ -221,7 +228,8 @@ final class Echo5_Leads_Outbox {
 	 * @param string $form_id         The form's id in its plugin.
 	 * @param string $form_name       The form's name.
 	 * @param string $payload_json    The exact body to send, every time.
-	 * @return int The new row's id, or 0 when the key was already stored.
+	 * @return int The new row's id, 0 when the key was already stored, or self::NOT_STORED
+	 *             when the database refused the row (logged).
 	 */
 	public static function enqueue( string $idempotency_key, string $source, string $form_id, string $form_name, string $payload_json ): int {
 		global $wpdb;
@@ -242,6 +250,11 @@ final class Echo5_Leads_Outbox {
 				$now
 			)
 		);
+		if ( false === $done ) {
+			// The site's log is the only place to tell; the caller tells the visitor.
+			error_log( 'echo5-leads: could not store a submission: ' . $wpdb->last_error ); // phpcs:ignore Generic.PHP.ForbiddenFunctions.Found -- see above.
+			return self::NOT_STORED;
+		}
 		if ( 1 !== $done ) {
 			return 0;
 		}
