@@ -820,6 +820,42 @@ echo5_check( 'a send: the redirect is not followed and parks the row', 1 === cou
 echo5_check( 'a send: the stored body and its Idempotency-Key', '{"email":"redirect@example.com"}' === $echo5_http[0][1]['body'] && str_starts_with( $echo5_http[0][1]['headers']['Idempotency-Key'], 'wp-test-redirect-' ) );
 remove_filter( 'pre_http_request', $echo5_stub, 10 );
 
+// ---- storing: bytes that are not UTF-8, a database that refuses the row ---------------------
+
+$echo5_form   = array(
+	'source'    => 'test',
+	'form_id'   => 'f',
+	'form_name' => 'Latin-1 form',
+	'entry_id'  => '',
+);
+$echo5_fields = array(
+	array(
+		'key'   => 'name',
+		'label' => '',
+		'type'  => 'text',
+		'value' => "Ren\xe9e Dupont",
+	),
+	array(
+		'key'   => 'email',
+		'label' => '',
+		'type'  => 'email',
+		'value' => 'renee@example.com',
+	),
+);
+echo5_new_rows(); // The rows queued by hand above are not this case's.
+echo5_check( 'a Latin-1 value: stored', Echo5_Leads_Capture::store( $echo5_form, $echo5_fields ) > 0 );
+$echo5_rows = echo5_new_rows();
+$echo5_got  = 1 === count( $echo5_rows ) ? json_decode( $echo5_rows[0]['payload'], true ) : array();
+echo5_check( 'a Latin-1 value: the byte becomes U+FFFD, the rest is kept', "Ren\u{FFFD}e Dupont" === ( $echo5_got['name'] ?? null ), wp_json_encode( $echo5_got ) );
+$table = Echo5_Leads_Outbox::table();
+$wpdb->query( "RENAME TABLE {$table} TO {$table}_away" );
+$echo5_quiet = $wpdb->suppress_errors( true );
+$echo5_fields[1]['value'] = 'refused@example.com';
+$echo5_id = Echo5_Leads_Capture::store( $echo5_form, $echo5_fields );
+$wpdb->suppress_errors( $echo5_quiet );
+$wpdb->query( "RENAME TABLE {$table}_away TO {$table}" );
+echo5_check( 'a refused INSERT is reported as not stored, not as a repeat', Echo5_Leads_Outbox::NOT_STORED === $echo5_id, (string) $echo5_id );
+
 // ---- the sender: answers, backoff, giving up ----------------------------------------------
 
 remove_all_filters( 'echo5_leads_retry_delay' );

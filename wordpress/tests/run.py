@@ -334,6 +334,10 @@ http {{
             raise AssertionError(f"wp.php {args}: {r.stderr}{r.stdout}")
         return r.stdout
 
+    def sql(self, statement):
+        """Runs SQL in the site's database as root (to break things on purpose)."""
+        subprocess.run(["mariadb", f"--socket={self.sock}", "-uroot", "wp", "-e", statement], check=True)
+
     def outbox(self):
         return json.loads(self.wp("outbox").strip() or "[]") or []
 
@@ -539,6 +543,26 @@ def case_shortcode_honeypot_and_invalid(site):
     assert len(site.outbox()) == before, "a refused post was stored"
 
 
+def case_store_failure_is_not_thanked(site):
+    """A database that refuses the outbox row: the visitor is told to try again, not thanked
+    for a lead that exists nowhere."""
+    body = urllib.parse.urlencode({
+        "action": "echo5_leads_submit", "echo5_form_name": "Contact page", "echo5_page_url": site.page_url,
+        "echo5_anchor": "echo5-form-1", "echo5_name": "Lost Visitor", "echo5_email": "lost@example.com",
+        "echo5_message": "nowhere"})
+    site.sql("RENAME TABLE wp_echo5_leads_outbox TO wp_echo5_leads_outbox_away")
+    try:
+        status, headers, _ = request("POST", site.url + "/wp-admin/admin-post.php", body,
+                                     {"Content-Type": "application/x-www-form-urlencoded"}, follow=False)
+    finally:
+        site.sql("RENAME TABLE wp_echo5_leads_outbox_away TO wp_echo5_leads_outbox")
+    location = headers.get("Location", "")
+    assert status == 303 and "echo5_leads=error" in location, (status, location)
+    status, _, page = request("GET", location.split("#")[0])
+    assert status == 200 and b"could not be saved" in page, status
+    assert not [r for r in site.outbox() if "lost@example.com" in r["payload"]]
+
+
 def case_daemon_down_then_cron(site):
     """With the daemon stopped, three submissions succeed for the visitor and are queued;
     when it is back and WP-Cron runs, each arrives exactly once."""
@@ -700,6 +724,7 @@ CASES = [
     case_settings_page,
     case_shortcode_lead_reaches_daemon,
     case_shortcode_honeypot_and_invalid,
+    case_store_failure_is_not_thanked,
     case_daemon_down_then_cron,
     case_503_then_200,
     case_429_and_timeout,
