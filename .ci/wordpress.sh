@@ -10,6 +10,7 @@
 # Debian's packages without installing them (their dependencies would bring Apache),
 # unpacked into $ECHO5_WP_CACHE (default /var/cache/echo5-ci). Selenium comes from PyPI into
 # a venv under target/. Prints what it does; each step is skipped when already done.
+# ECHO5_WP_SETUP_ONLY=1 stops after that setup (bench/wordpress.sh uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +59,12 @@ if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ 
   mkdir -p "$target_dir"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "selenium==$SELENIUM_VERSION"
+fi
+
+# bench/wordpress.sh needs the same site parts and nothing else.
+if [ -n "${ECHO5_WP_SETUP_ONLY:-}" ]; then
+  echo "wordpress: setup done in $(($(date +%s) - started)) s"
+  exit 0
 fi
 
 echo "wordpress: php -l"
