@@ -714,6 +714,33 @@ def case_form_plugin_hooks(site):
     assert r.returncode == 0, f"form-hooks.php failed:\n{r.stdout}\n{r.stderr}"
 
 
+def case_multisite(site):
+    """On a multisite network (a second WordPress, same database, prefix ms_; driven from the
+    command line, so its port in the domain does not matter): network activation makes a
+    table and a retry event on every site and on a site added later, a site's submission
+    stays in its table, a deleted site's table goes, network deactivation stops every
+    event, and uninstall cleans every site (wordpress/tests/multisite.php)."""
+    docroot = os.path.join(site.tmp, "wordpress-ms")
+    shutil.copytree(site.docroot, docroot, symlinks=True)
+    config_path = os.path.join(docroot, "wp-config.php")
+    with open(config_path) as f:
+        config = f.read()
+    config = config.replace("$table_prefix = 'wp_';", "$table_prefix = 'ms_';\n"
+                            "define( 'WP_ALLOW_MULTISITE', true );\n"
+                            "if ( file_exists( __DIR__ . '/ms-on.php' ) ) {\n\trequire __DIR__ . '/ms-on.php';\n}")
+    assert "ms-on.php" in config, "the test site's wp-config.php changed shape"
+    with open(config_path, "w") as f:
+        f.write(config)
+    script = os.path.join(HERE, "multisite.php")
+    for step in ("install", "check"):
+        r = subprocess.run(["php", script, docroot, site.url, step], capture_output=True, text=True)
+        if step == "check":
+            sys.stdout.write("".join("#   " + line + "\n" for line in r.stdout.splitlines()))
+        assert r.returncode == 0, f"multisite.php {step} failed:\n{r.stdout}\n{r.stderr}"
+    # WordPress answers a network it cannot load with an error page and exit status 0.
+    assert r.stdout.rstrip().endswith(" passed, 0 failed") and "\nok - " in "\n" + r.stdout, r.stdout[-2000:]
+
+
 def case_uninstall(site):
     """Uninstall removes the table, the options and the cron event."""
     left = json.loads(site.wp("uninstall").strip().splitlines()[-1])
@@ -730,6 +757,7 @@ CASES = [
     case_429_and_timeout,
     case_invalid_key_parks_failed,
     case_form_plugin_hooks,
+    case_multisite,
     case_uninstall,
 ]
 
