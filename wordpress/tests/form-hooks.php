@@ -124,6 +124,14 @@ $echo5_session = array(
 $_SERVER['REMOTE_ADDR']     = '203.0.113.50';
 $_SERVER['HTTP_USER_AGENT'] = 'Visitor UA';
 echo5_new_rows();
+// No hook may touch the network: every request WordPress would make while the hooks below
+// fire is recorded and refused.
+$echo5_hook_http  = array();
+$echo5_hook_guard = static function ( $pre, $args, $url ) use ( &$echo5_hook_http ) {
+	$echo5_hook_http[] = $url;
+	return new WP_Error( 'echo5_test', 'no network I/O in a hook' );
+};
+add_filter( 'pre_http_request', $echo5_hook_guard, 10, 3 );
 
 // ---- Contact Form 7: wpcf7_submit( $contact_form, $result ) -------------------------------
 
@@ -772,6 +780,9 @@ echo5_expect_payload(
 	),
 	'/^wp-[a-z0-9]+-ninjaforms-1-entry-77$/'
 );
+
+remove_filter( 'pre_http_request', $echo5_hook_guard, 10 );
+echo5_check( 'no hook made a network request (sends wait for the end of the request)', array() === $echo5_hook_http, wp_json_encode( $echo5_hook_http ) );
 
 // ---- wp-config.php constants ----------------------------------------------------------------
 
