@@ -197,9 +197,10 @@ pub(crate) fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, Stor
 impl Store {
     /// Stores a submission and returns only after its transaction is durable.
     ///
-    /// A retry with the same `Idempotency-Key` (8 days, `IDEMPOTENCY_WINDOW`) or a byte-identical body from the same
-    /// key (10 min) stores nothing and gets the first answer. The same `Idempotency-Key` with
-    /// another body stores nothing either and is refused (`idempotency_key_reused`).
+    /// A retry with the same `Idempotency-Key` (8 days, `IDEMPOTENCY_WINDOW`) or a
+    /// byte-identical body from the same key (10 min) stores nothing and gets the first
+    /// answer. The same `Idempotency-Key` with another body stores nothing either and is
+    /// refused (`idempotency_key_reused`).
     pub async fn ingest(&self, req: IngestRequest) -> Result<IngestOutcome, StoreError> {
         let now = self.now();
         let recent = self.recent();

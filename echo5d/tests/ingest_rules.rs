@@ -340,19 +340,19 @@ async fn an_idempotency_key_outlives_the_plugins_retry_window() {
     let (t, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
     let body = r#"{"name":"Ann","email":"ann@example.com","message":"Call me"}"#;
-    let send = || async {
-        let r = s
+    let send = || {
+        let req = s
             .client
             .post(s.url("/api/v1/leads"))
             .header("x-api-key", &key)
             .header("idempotency-key", "wp-site-shortcode-0-entry-7")
             .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        r.json::<Value>().await.unwrap()
+            .body(body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
     };
     let first = send().await;
     assert_eq!(first["status"], "created");
@@ -369,11 +369,19 @@ async fn an_idempotency_key_outlives_the_plugins_retry_window() {
     assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 1);
 
     // Past the window the record is pruned and the key is a new request.
-    s.clock.advance(IDEMPOTENCY_WINDOW - TimeDelta::days(7) - TimeDelta::hours(1) + TimeDelta::minutes(1));
+    s.clock.advance(
+        IDEMPOTENCY_WINDOW - TimeDelta::days(7) - TimeDelta::hours(1) + TimeDelta::minutes(1),
+    );
     assert_eq!(s.state.store.prune_idempotency().await.unwrap(), 1);
     let later = send().await;
-    assert_ne!(later["id"], first["id"], "after the window the key is forgotten");
-    assert_eq!(later["status"], "duplicate", "the same person again, linked");
+    assert_ne!(
+        later["id"], first["id"],
+        "after the window the key is forgotten"
+    );
+    assert_eq!(
+        later["status"], "duplicate",
+        "the same person again, linked"
+    );
     assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 2);
     s.stop().await;
 }
