@@ -81,7 +81,8 @@ phpcs --standard=wordpress/phpcs.xml -q
 # but the plugin's PHP 8.1 cannot run) and newer-syntax.inc (8.3/8.4 syntax, which PHP 8.2
 # cannot parse, so it is not a .php file).
 for expected in wordpress/tests/phpcs-fixtures/*.expected; do
-  fixture=$(ls "${expected%.expected}".php "${expected%.expected}".inc 2>/dev/null | head -1)
+  fixture="${expected%.expected}.php"
+  [ -f "$fixture" ] || fixture="${expected%.expected}.inc"
   report=$(phpcs --standard=wordpress/phpcs/Echo5WP --extensions=php,inc --report=emacs -s "$fixture" || true)
   while IFS= read -r code; do
     grep -q "($code)" <<<"$report" || { echo "phpcs: $code not reported for $fixture"; echo "$report"; exit 1; }
