@@ -157,7 +157,7 @@ async fn run(
 /// a realistic stage spread, 3 % spam, 2 % of older leads forgotten in intake (overdue).
 /// Steps run an hour of the clock at a time, concurrently within the hour, so the
 /// writer's group commit batches them as it batches live traffic.
-pub(crate) async fn generate(
+async fn generate(
     store: &Store,
     clock: &ManualClock,
     now: DateTime<Utc>,
