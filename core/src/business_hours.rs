@@ -10,7 +10,9 @@
 //! nominal open time) whenever the coming week holds no holiday and no clock change — so a
 //! 720-hour SLA over 10 open hours a day costs about a dozen jumps, not ninety days.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -241,7 +243,9 @@ impl Calendar {
     }
 
     fn local_date(&self, ms: i64) -> NaiveDate {
-        self.tz.from_utc_datetime(&from_ms(ms).naive_utc()).date_naive()
+        self.tz
+            .from_utc_datetime(&from_ms(ms).naive_utc())
+            .date_naive()
     }
 
     fn offset_ms(&self, ms: i64) -> i64 {
@@ -441,7 +445,9 @@ impl Calendar {
                     cur = o;
                 }
             }
-            let Some(p) = d.pred_opt() else { return (cur, cur) };
+            let Some(p) = d.pred_opt() else {
+                return (cur, cur);
+            };
             d = p;
         }
     }
@@ -523,12 +529,18 @@ mod tests {
     /// The business clock by brute force: every minute whose local time is inside its
     /// day's hours (holidays closed) counts.
     fn open_minute(cal: &Calendar, m: i64) -> bool {
-        let local = cal.tz.from_utc_datetime(&from_ms(m).naive_utc()).naive_local();
+        let local = cal
+            .tz
+            .from_utc_datetime(&from_ms(m).naive_utc())
+            .naive_local();
         let d = local.date();
         let Some((o, c)) = cal.days[d.weekday().num_days_from_monday() as usize] else {
             return false;
         };
-        let minute = local.time().signed_duration_since(NaiveTime::MIN).num_minutes() as u32;
+        let minute = local
+            .time()
+            .signed_duration_since(NaiveTime::MIN)
+            .num_minutes() as u32;
         !cal.is_holiday(d) && o <= minute && minute < c
     }
 
@@ -576,19 +588,64 @@ mod tests {
         // (case, start, SLA, deadline)
         let table = [
             // The contract's example: Friday 17:30, 4 h, breaches Monday 11:30 (EST, -5).
-            ("friday evening", "2026-02-13T17:30:00-05:00", h(4), "2026-02-16T11:30:00-05:00"),
-            ("overnight", "2026-02-10T20:00:00-05:00", h(4), "2026-02-11T12:00:00-05:00"),
-            ("before opening", "2026-02-10T06:15:00-05:00", h(4), "2026-02-10T12:00:00-05:00"),
-            ("saturday", "2026-02-14T10:00:00-05:00", h(4), "2026-02-16T12:00:00-05:00"),
-            ("used up at closing", "2026-02-10T14:00:00-05:00", h(4), "2026-02-10T18:00:00-05:00"),
+            (
+                "friday evening",
+                "2026-02-13T17:30:00-05:00",
+                h(4),
+                "2026-02-16T11:30:00-05:00",
+            ),
+            (
+                "overnight",
+                "2026-02-10T20:00:00-05:00",
+                h(4),
+                "2026-02-11T12:00:00-05:00",
+            ),
+            (
+                "before opening",
+                "2026-02-10T06:15:00-05:00",
+                h(4),
+                "2026-02-10T12:00:00-05:00",
+            ),
+            (
+                "saturday",
+                "2026-02-14T10:00:00-05:00",
+                h(4),
+                "2026-02-16T12:00:00-05:00",
+            ),
+            (
+                "used up at closing",
+                "2026-02-10T14:00:00-05:00",
+                h(4),
+                "2026-02-10T18:00:00-05:00",
+            ),
             // Friday 3 July is a holiday: Thursday 17:00 + 4 h is Monday 11:00.
-            ("holiday", "2026-07-02T17:00:00-04:00", h(4), "2026-07-06T11:00:00-04:00"),
+            (
+                "holiday",
+                "2026-07-02T17:00:00-04:00",
+                h(4),
+                "2026-07-06T11:00:00-04:00",
+            ),
             // Over the spring change (Sunday 8 March): Friday in EST, Monday in EDT.
-            ("spring forward", "2026-03-06T17:30:00-05:00", h(4), "2026-03-09T11:30:00-04:00"),
+            (
+                "spring forward",
+                "2026-03-06T17:30:00-05:00",
+                h(4),
+                "2026-03-09T11:30:00-04:00",
+            ),
             // Over the autumn change (Sunday 1 November).
-            ("fall back", "2026-10-30T17:30:00-04:00", h(4), "2026-11-02T11:30:00-05:00"),
+            (
+                "fall back",
+                "2026-10-30T17:30:00-04:00",
+                h(4),
+                "2026-11-02T11:30:00-05:00",
+            ),
             // 720 h = 14 weeks of 50 h + 20 h, over the March change.
-            ("720 h", "2026-01-05T08:00:00-05:00", h(720), "2026-04-14T18:00:00-04:00"),
+            (
+                "720 h",
+                "2026-01-05T08:00:00-05:00",
+                h(720),
+                "2026-04-14T18:00:00-04:00",
+            ),
         ];
         for (case, start, sla, want) in table {
             let got = ny.deadline(utc(start), sla);
@@ -619,7 +676,10 @@ mod tests {
             utc("2026-11-01T11:00:00-05:00")
         );
         assert_eq!(
-            ny.elapsed(utc("2026-10-31T00:00:00-04:00"), utc("2026-11-02T00:00:00-05:00")),
+            ny.elapsed(
+                utc("2026-10-31T00:00:00-04:00"),
+                utc("2026-11-02T00:00:00-05:00")
+            ),
             h(49)
         );
         for start in ["2026-03-07T12:00:00-05:00", "2026-10-31T12:00:00-04:00"] {
@@ -635,7 +695,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            gap.elapsed(utc("2026-03-08T00:00:00-05:00"), utc("2026-03-09T00:00:00-04:00")),
+            gap.elapsed(
+                utc("2026-03-08T00:00:00-05:00"),
+                utc("2026-03-09T00:00:00-04:00")
+            ),
             h(1)
         );
         let twice = Calendar::new(&hours(
@@ -645,7 +708,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            twice.elapsed(utc("2026-11-01T00:00:00-04:00"), utc("2026-11-02T00:00:00-05:00")),
+            twice.elapsed(
+                utc("2026-11-01T00:00:00-04:00"),
+                utc("2026-11-02T00:00:00-05:00")
+            ),
             TimeDelta::minutes(150)
         );
     }
@@ -661,7 +727,10 @@ mod tests {
         assert_eq!(cut, utc("2026-02-13T14:00:00.001-05:00"));
         // At Monday 09:00 with Friday's closing still behind: 1 h on Monday, 3 h on Friday.
         let now = utc("2026-02-16T09:00:00-05:00");
-        assert_eq!(ny.breach_cutoff(now, h(4)), utc("2026-02-13T15:00:00-05:00"));
+        assert_eq!(
+            ny.breach_cutoff(now, h(4)),
+            utc("2026-02-13T15:00:00-05:00")
+        );
         // Monday 08:00 exactly, 10 h: the reading held over the weekend ends at Friday's
         // opening, and the clock has been stopped since Friday 18:00.
         let now = utc("2026-02-16T08:00:00-05:00");
@@ -688,35 +757,97 @@ mod tests {
 
     #[test]
     fn the_720_hour_sla_matches_minute_by_minute_counting() {
-        let ny = weekdays("America/New_York", "08:00", "18:00", &["2026-02-16", "2026-05-25"]);
+        let ny = weekdays(
+            "America/New_York",
+            "08:00",
+            "18:00",
+            &["2026-02-16", "2026-05-25"],
+        );
         let start = utc("2026-01-09T13:17:00-05:00");
         let want = brute_deadline(&ny, start.timestamp_millis(), 720 * 60);
-        assert_eq!(ny.deadline(start, TimeDelta::hours(720)).timestamp_millis(), want);
+        assert_eq!(
+            ny.deadline(start, TimeDelta::hours(720)).timestamp_millis(),
+            want
+        );
         check_agreement(&ny, start, TimeDelta::hours(720));
     }
 
     #[test]
     fn validation_names_the_field_at_fault() {
-        let ok = hours("Europe/London", &[("mon", "08:00", "18:00")], &["2026-12-25", "2026-01-01", "2026-12-25"]);
+        let ok = hours(
+            "Europe/London",
+            &[("mon", "08:00", "18:00")],
+            &["2026-12-25", "2026-01-01", "2026-12-25"],
+        );
         let v = validate("business_hours", &ok).unwrap();
-        assert_eq!(v.holidays, ["2026-01-01", "2026-12-25"], "sorted, each once");
+        assert_eq!(
+            v.holidays,
+            ["2026-01-01", "2026-12-25"],
+            "sorted, each once"
+        );
         let midnight = hours("UTC", &[("sat", "00:00", "24:00")], &[]);
         assert!(validate("business_hours", &midnight).is_ok());
         let cases = [
-            (hours("Mars/Olympus", &[("mon", "08:00", "18:00")], &[]), "business_hours.timezone", "unknown_time_zone"),
-            (hours("UTC", &[("mon", "08:00", "25:00")], &[]), "business_hours.week.mon[1]", "invalid_time"),
-            (hours("UTC", &[("tue", "24:00", "24:00")], &[]), "business_hours.week.tue[0]", "invalid_time"),
-            (hours("UTC", &[("wed", "8:00", "18:00")], &[]), "business_hours.week.wed[0]", "invalid_time"),
-            (hours("UTC", &[("thu", "08:00", "24:30")], &[]), "business_hours.week.thu[1]", "invalid_time"),
-            (hours("UTC", &[("fri", "18:00", "08:00")], &[]), "business_hours.week.fri", "end_before_start"),
-            (hours("UTC", &[("sat", "09:00", "09:00")], &[]), "business_hours.week.sat", "end_before_start"),
-            (hours("UTC", &[], &[]), "business_hours.week", "no_open_hours"),
-            (hours("UTC", &[("mon", "08:00", "18:00")], &["2026-02-30"]), "business_hours.holidays[0]", "invalid_date"),
-            (hours("UTC", &[("mon", "08:00", "18:00")], &["2026-01-01", "26-1-1"]), "business_hours.holidays[1]", "invalid_date"),
+            (
+                hours("Mars/Olympus", &[("mon", "08:00", "18:00")], &[]),
+                "business_hours.timezone",
+                "unknown_time_zone",
+            ),
+            (
+                hours("UTC", &[("mon", "08:00", "25:00")], &[]),
+                "business_hours.week.mon[1]",
+                "invalid_time",
+            ),
+            (
+                hours("UTC", &[("tue", "24:00", "24:00")], &[]),
+                "business_hours.week.tue[0]",
+                "invalid_time",
+            ),
+            (
+                hours("UTC", &[("wed", "8:00", "18:00")], &[]),
+                "business_hours.week.wed[0]",
+                "invalid_time",
+            ),
+            (
+                hours("UTC", &[("thu", "08:00", "24:30")], &[]),
+                "business_hours.week.thu[1]",
+                "invalid_time",
+            ),
+            (
+                hours("UTC", &[("fri", "18:00", "08:00")], &[]),
+                "business_hours.week.fri",
+                "end_before_start",
+            ),
+            (
+                hours("UTC", &[("sat", "09:00", "09:00")], &[]),
+                "business_hours.week.sat",
+                "end_before_start",
+            ),
+            (
+                hours("UTC", &[], &[]),
+                "business_hours.week",
+                "no_open_hours",
+            ),
+            (
+                hours("UTC", &[("mon", "08:00", "18:00")], &["2026-02-30"]),
+                "business_hours.holidays[0]",
+                "invalid_date",
+            ),
+            (
+                hours(
+                    "UTC",
+                    &[("mon", "08:00", "18:00")],
+                    &["2026-01-01", "26-1-1"],
+                ),
+                "business_hours.holidays[1]",
+                "invalid_date",
+            ),
         ];
         for (bh, field, code) in cases {
             match validate("business_hours", &bh) {
-                Err(DomainError::Invalid { field: f, code: c, .. }) => {
+                Err(DomainError::Invalid {
+                    field: f, code: c, ..
+                }) => {
                     assert_eq!((f.as_str(), c), (field, code), "{bh:?}")
                 }
                 other => panic!("{bh:?}: {other:?}"),
@@ -726,7 +857,10 @@ mod tests {
         one.week.sun = Some(vec!["08:00".into()]);
         assert!(matches!(
             validate("business_hours", &one),
-            Err(DomainError::Invalid { code: "invalid_hours", .. })
+            Err(DomainError::Invalid {
+                code: "invalid_hours",
+                ..
+            })
         ));
         let mut many = hours("UTC", &[("mon", "08:00", "18:00")], &[]);
         many.holidays = vec!["2026-01-01".into(); HOLIDAYS_MAX + 1];

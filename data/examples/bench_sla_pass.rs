@@ -257,7 +257,9 @@ async fn main() {
                 .timestamp_millis();
         }
         let ns = t.elapsed().as_nanos() as f64 / n as f64;
-        println!("core deadline, {sla:>3} h SLA (New York, weekdays)    {ns:>8.0} ns per lead   ({sink:x})");
+        println!(
+            "core deadline, {sla:>3} h SLA (New York, weekdays)    {ns:>8.0} ns per lead   ({sink:x})"
+        );
     }
 
     // Warm-up: each variant's first pass records the breaches it finds (once per lead);

@@ -177,9 +177,13 @@ fn tenant_analytics(
     // Minutes to first contact on the SLA clock: business minutes where the tenant has
     // business hours.
     let rule = SlaRule::of(&t.fields.settings);
-    Ok(analytics::compute_on(&pipeline, &facts, from, to, |a, b| {
-        rule.elapsed(a, b)
-    }))
+    Ok(analytics::compute_on(
+        &pipeline,
+        &facts,
+        from,
+        to,
+        |a, b| rule.elapsed(a, b),
+    ))
 }
 
 impl Store {

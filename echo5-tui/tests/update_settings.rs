@@ -254,7 +254,11 @@ fn business_hours_are_edited_as_json_checked_with_core_and_cleared() {
         panic!("{fx:?}")
     };
     assert_eq!(b.timezone, "Europe/London");
-    assert_eq!(b.holidays, ["2026-12-25", "2026-12-28"], "normalised by core");
+    assert_eq!(
+        b.holidays,
+        ["2026-12-25", "2026-12-28"],
+        "normalised by core"
+    );
     let mut saved = open_arms_settings();
     saved.business_hours = Some(b);
     answer(&mut s, &requests(&fx)[0], Ok(Reply::SettingsSaved(saved)));

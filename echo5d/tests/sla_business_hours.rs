@@ -86,7 +86,13 @@ async fn all_agree(s: &TestServer, rule: &SlaRule, leads: &[Case], now: DateTime
     // The monitor's alert set.
     let mut alerted = BTreeSet::new();
     for c in leads {
-        if s.state.store.alert_state(c.id.parse().unwrap()).await.unwrap().is_some() {
+        if s.state
+            .store
+            .alert_state(c.id.parse().unwrap())
+            .await
+            .unwrap()
+            .is_some()
+        {
             alerted.insert(c.id.clone());
         }
     }
@@ -106,7 +112,12 @@ async fn all_agree(s: &TestServer, rule: &SlaRule, leads: &[Case], now: DateTime
     // A lead's own SLA state.
     for c in leads {
         let (_, l) = s.get(&format!("/api/v1/leads/{}", c.id)).await;
-        assert_eq!(l["in_breach"], json!(core.contains(&c.id)), "{} at {now}", c.id);
+        assert_eq!(
+            l["in_breach"],
+            json!(core.contains(&c.id)),
+            "{} at {now}",
+            c.id
+        );
     }
     // The `breached` filter, both ways.
     let (_, page) = s
@@ -136,11 +147,7 @@ async fn all_agree(s: &TestServer, rule: &SlaRule, leads: &[Case], now: DateTime
         .find(|t| t["tenant"]["slug"] == "open-arms")
         .unwrap()
         .clone();
-    assert_eq!(
-        row["in_breach"],
-        json!(core.len()),
-        "dashboard at {now}"
-    );
+    assert_eq!(row["in_breach"], json!(core.len()), "dashboard at {now}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,13 +264,19 @@ async fn business_hours_are_validated_audited_and_cleared_with_null() {
         .await;
     assert_eq!(status, StatusCode::OK, "{got}");
     assert_eq!(got["business_hours"]["timezone"], "America/New_York");
-    assert_eq!(got["business_hours"]["week"]["mon"], json!(["08:00", "18:00"]));
+    assert_eq!(
+        got["business_hours"]["week"]["mon"],
+        json!(["08:00", "18:00"])
+    );
     assert_eq!(got["business_hours"]["holidays"], json!(["2026-06-09"]));
     // Kept by a change of another setting; shown on the tenant too.
     let (_, got) = s.patch(path, r#"{"sla_hours":8}"#).await;
     assert_eq!(got["business_hours"]["timezone"], "America/New_York");
     let (_, t) = s.get("/api/v1/tenants/open-arms").await;
-    assert_eq!(t["settings"]["business_hours"]["week"]["fri"], json!(["08:00", "18:00"]));
+    assert_eq!(
+        t["settings"]["business_hours"]["week"]["fri"],
+        json!(["08:00", "18:00"])
+    );
     // The audit names the field, not its value.
     let (_, audit) = s.get("/api/v1/audit?limit=10").await;
     let named = audit["data"]

@@ -333,8 +333,9 @@ pub(crate) fn submit(
             )
         }
         Purpose::BusinessHours => {
-            let b: BusinessHours = serde_json::from_str(first)
-                .map_err(|e| format!("business hours must be JSON like {BUSINESS_HOURS_EXAMPLE}: {e}"))?;
+            let b: BusinessHours = serde_json::from_str(first).map_err(|e| {
+                format!("business hours must be JSON like {BUSINESS_HOURS_EXAMPLE}: {e}")
+            })?;
             SettingsChange::BusinessHours(Some(
                 business_hours::validate("business_hours", &b).map_err(|e| e.to_string())?,
             ))
