@@ -4,13 +4,13 @@
 //! of the lead it repeats.
 //!
 //! [`SlaRule`] is the one rule: the monitor, the breach lists, a lead's `in_breach`, the
-//! `breached` filter, the dashboard and analytics all ask it.
+//! `breached` filter, the dashboard, analytics and the console's leads table all ask it.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::business_hours::Calendar;
+use crate::business_hours::{BusinessHours, Calendar};
 use crate::settings::Settings;
 use crate::tenants::TenantRef;
 
@@ -37,12 +37,13 @@ impl SlaRule {
     /// The rule a tenant's settings make. Stored business hours were validated when saved;
     /// ones that no longer compile (a time zone a later tz database dropped) count every hour.
     pub fn of(settings: &Settings) -> SlaRule {
-        let hours = settings.sla_hours;
-        match settings
-            .business_hours
-            .as_ref()
-            .and_then(|b| Calendar::new(b).ok())
-        {
+        SlaRule::new(settings.sla_hours, settings.business_hours.as_ref())
+    }
+
+    /// The rule of `sla_hours` and optional business hours, as a tenant's settings hold
+    /// them (the console builds it from the settings answer).
+    pub fn new(hours: u32, business_hours: Option<&BusinessHours>) -> SlaRule {
+        match business_hours.and_then(|b| Calendar::new(b).ok()) {
             Some(calendar) => SlaRule::Business { hours, calendar },
             None => SlaRule::Hours(hours),
         }

@@ -1406,7 +1406,7 @@ fn settings_with_business_hours() {
     update(&mut s, key('G'));
     update(&mut s, key('k'));
     update(&mut s, key('k'));
-    let text = render(&s, 80, 24);
+    let text = render(&s, 120, 40);
     assert!(
         text.contains("America/New_York · mon-fri 08:00-18:00, sat 09:00-13:00 · 2 holidays"),
         "{text}"
