@@ -39,9 +39,10 @@ const ASSIGNED_BREACH_KEYS_SQL: &str =
        AND duplicate_of IS NULL AND created_at < ?3 AND (created_at, id) > (?4, ?5)
      ORDER BY created_at, id LIMIT ?6";
 
-/// (deadline ms, lead id) of one tenant's breached leads that `reach` covers, after the
-/// page cursor `after` (deadline ms, id), smallest first: at least `limit` of them when
-/// there are, read from the `leads_tenant_stage` index alone, no table rows.
+/// (deadline ms, lead id) of one tenant's breached leads (given as tenant id and intake
+/// stage id) that `reach` covers, after the page cursor `after` (deadline ms, id), smallest
+/// first: at least `limit` of them when there are, read from the `leads_tenant_stage` index
+/// alone, no table rows.
 ///
 /// The index is in arrival order and deadlines never go down with arrival, so the leads
 /// whose deadline is not before the cursor's start at one arrival instant (the rule's
@@ -51,8 +52,7 @@ const ASSIGNED_BREACH_KEYS_SQL: &str =
 /// keys are all here.
 fn breach_keys(
     conn: &Connection,
-    tenant: Uuid,
-    intake: Uuid,
+    (tenant, intake): (Uuid, Uuid),
     rule: &SlaRule,
     now: DateTime<Utc>,
     after: Option<&Cursor>,
@@ -220,8 +220,7 @@ impl Store {
                 let rule = SlaRule::of(&t.fields.settings);
                 for (deadline, id) in breach_keys(
                     c,
-                    t.id,
-                    intake,
+                    (t.id, intake),
                     &rule,
                     now,
                     cursor.as_ref(),

@@ -260,7 +260,7 @@ fn business_hours_are_edited_as_json_checked_with_core_and_cleared() {
         "normalised by core"
     );
     let mut saved = open_arms_settings();
-    saved.business_hours = Some(b);
+    saved.business_hours = Some(*b);
     answer(&mut s, &requests(&fx)[0], Ok(Reply::SettingsSaved(saved)));
     // Set: x asks first, then clears with null.
     assert!(update(&mut s, key('x')).is_empty());

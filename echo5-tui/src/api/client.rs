@@ -699,7 +699,7 @@ pub fn settings_body(change: &SettingsChange) -> SettingsPatch {
     let mut p = SettingsPatch::default();
     match change {
         SettingsChange::SlaHours(h) => p.sla_hours = Some(*h),
-        SettingsChange::BusinessHours(b) => p.business_hours = Some(b.clone()),
+        SettingsChange::BusinessHours(b) => p.business_hours = Some(b.as_deref().cloned()),
         SettingsChange::SpamKeywords(k) => p.spam_keywords = Some(k.clone()),
         SettingsChange::ManagerEmail(e) => p.manager_email = Some(e.clone()),
         SettingsChange::DefaultCountry(c) => p.default_country = Some(c.clone()),

@@ -336,9 +336,9 @@ pub(crate) fn submit(
             let b: BusinessHours = serde_json::from_str(first).map_err(|e| {
                 format!("business hours must be JSON like {BUSINESS_HOURS_EXAMPLE}: {e}")
             })?;
-            SettingsChange::BusinessHours(Some(
+            SettingsChange::BusinessHours(Some(Box::new(
                 business_hours::validate("business_hours", &b).map_err(|e| e.to_string())?,
-            ))
+            )))
         }
         Purpose::SpamKeywords => {
             let words: Vec<String> = first
