@@ -53,9 +53,15 @@ pub enum AuditAction {
     LeadDeleted,
     LeadNoteAdded,
     LeadUpdated,
+    /// The nightly retention job erased leads past their plan's window (one row per tenant
+    /// and run, with the count).
+    LeadsRetentionErased,
     MasterKeyRotated,
     PersonalTokenCreated,
     PersonalTokenDeleted,
+    PlanCreated,
+    PlanDeleted,
+    PlanUpdated,
     PlatformSettingsReplaced,
     PlatformSettingsUpdated,
     SessionEnded,
@@ -77,7 +83,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::AdminTokenCreated,
         AuditAction::AuthLinkCreated,
         AuditAction::AuthLinkUsed,
@@ -90,9 +96,13 @@ impl AuditAction {
         AuditAction::LeadDeleted,
         AuditAction::LeadNoteAdded,
         AuditAction::LeadUpdated,
+        AuditAction::LeadsRetentionErased,
         AuditAction::MasterKeyRotated,
         AuditAction::PersonalTokenCreated,
         AuditAction::PersonalTokenDeleted,
+        AuditAction::PlanCreated,
+        AuditAction::PlanDeleted,
+        AuditAction::PlanUpdated,
         AuditAction::PlatformSettingsReplaced,
         AuditAction::PlatformSettingsUpdated,
         AuditAction::SessionEnded,
@@ -127,9 +137,13 @@ impl AuditAction {
             AuditAction::LeadDeleted => "lead.deleted",
             AuditAction::LeadNoteAdded => "lead.note_added",
             AuditAction::LeadUpdated => "lead.updated",
+            AuditAction::LeadsRetentionErased => "leads.retention_erased",
             AuditAction::MasterKeyRotated => "master_key.rotated",
             AuditAction::PersonalTokenCreated => "personal_token.created",
             AuditAction::PersonalTokenDeleted => "personal_token.deleted",
+            AuditAction::PlanCreated => "plan.created",
+            AuditAction::PlanDeleted => "plan.deleted",
+            AuditAction::PlanUpdated => "plan.updated",
             AuditAction::PlatformSettingsReplaced => "platform.settings.replaced",
             AuditAction::PlatformSettingsUpdated => "platform.settings.updated",
             AuditAction::SessionEnded => "session.ended",

@@ -23,6 +23,7 @@ use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
 use crate::Store;
+use echo5_core::plans::HardLimit;
 use crate::audit;
 use crate::error::StoreError;
 use crate::tenants::{self, TenantKey, TenantRow};
@@ -424,6 +425,7 @@ impl Store {
         let (created, entry) = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
+                crate::plans::check_limit(c, t.id, HardLimit::ApiKeys, now)?;
                 let (created, entry) = insert_key(c, &mk, &t, label, None, now)?;
                 audit::record(
                     c,

@@ -26,6 +26,7 @@ pub mod leads;
 pub mod master_key;
 pub mod outbox;
 pub mod personal_tokens;
+pub mod plans;
 pub mod platform_settings;
 mod reader;
 mod recent;

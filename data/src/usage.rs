@@ -69,6 +69,14 @@ impl UsageBuffer {
 /// Leads from an ad platform come without an API key (`None`, stored as `''`).
 pub(crate) type BatchUsage = BatchTally<(Uuid, Option<Uuid>, String), Counts>;
 
+impl BatchUsage {
+    /// The leads of `tenant` in `month` the running batch has counted so far (its earlier
+    /// jobs, and the running one), not yet in `usage_counters`.
+    pub(crate) fn staged_accepted(&self, tenant: Uuid, month: &str) -> u64 {
+        self.staged_sum(|(t, _, m), c| if *t == tenant && m == month { c.accepted } else { 0 })
+    }
+}
+
 pub(crate) fn batch_usage() -> BatchUsage {
     BatchTally::new(|conn, (tenant, key, month), c| bump(conn, *tenant, *key, month, c))
 }

@@ -16,6 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::Store;
+use echo5_core::plans::HardLimit;
 use crate::audit;
 use crate::error::StoreError;
 use crate::tenants::{self, TenantKey, TenantRow};
@@ -261,6 +262,9 @@ impl Store {
                 )));
             }
             let tenant = scope_tenant(c, &scope)?;
+            if let Some(t) = &tenant {
+                crate::plans::check_limit(c, t.id, HardLimit::Users, now)?;
+            }
             if find_by_email(c, &fields.email)?.is_some() {
                 return Err(email_taken());
             }

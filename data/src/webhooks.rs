@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::Store;
+use echo5_core::plans::HardLimit;
 use crate::error::StoreError;
 use crate::outbox::{self, tenant_mask};
 use crate::tenants::{self, TenantKey};
@@ -149,6 +150,7 @@ impl Store {
         let webhook = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
+                crate::plans::check_limit(c, t.id, HardLimit::Webhooks, now)?;
                 let id = Uuid::now_v7();
                 let sealed = key.seal(&secret_aad(t.id, id), sealed_secret.expose().as_bytes())?;
                 let active = new.active.unwrap_or(true);

@@ -11,6 +11,8 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::audit;
+use crate::recent::Recent;
+use echo5_core::leads::Lead;
 use crate::error::StoreError;
 use crate::leads;
 use crate::tenants::{self, TenantKey};
@@ -27,6 +29,24 @@ pub(crate) fn erase(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
     crate::lead_days::take_out(conn, id)?;
     conn.prepare_cached("DELETE FROM leads WHERE id = ?1")?
         .execute([id.to_string()])?;
+    Ok(())
+}
+
+/// [`erase`], and the lead forgotten in the duplicate and double-submit windows: what every
+/// erasure of a stored lead does (`DELETE /api/v1/leads/{id}`, the retention job).
+pub(crate) fn erase_remembered(conn: &Connection, recent: &Recent, lead: &Lead) -> Result<(), StoreError> {
+    let submit: Option<(Option<String>, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT api_key_id, body_hash FROM leads WHERE id = ?1")?
+        .query_row([lead.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let submit = submit.and_then(|(key, hash)| {
+        let key = Uuid::parse_str(&key?).ok()?;
+        let hash: [u8; 16] = hash?.try_into().ok()?;
+        Some((key, hash))
+    });
+    erase(conn, lead.id)?;
+    let contacts = recent.contacts(lead.tenant_id, lead);
+    recent.lock().forget_lead(lead.id, &contacts, submit);
     Ok(())
 }
 
@@ -47,16 +67,7 @@ impl Store {
             .write(move |c| {
                 let lead = leads::get_within(c, id, reach)?;
                 let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
-                let submit: Option<(Option<String>, Option<Vec<u8>>)> = c
-                    .prepare_cached("SELECT api_key_id, body_hash FROM leads WHERE id = ?1")?
-                    .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                let submit = submit.and_then(|(key, hash)| {
-                    let key = Uuid::parse_str(&key?).ok()?;
-                    let hash: [u8; 16] = hash?.try_into().ok()?;
-                    Some((key, hash))
-                });
-                erase(c, id)?;
+                erase_remembered(c, &recent, &lead)?;
                 // An erased lead's message names it and nothing of it.
                 let data = json!({ "id": id, "tenant_id": t.id });
                 crate::outbox::record(
@@ -68,8 +79,6 @@ impl Store {
                     Some(&data),
                     now,
                 )?;
-                let contacts = recent.contacts(lead.tenant_id, &lead);
-                recent.lock().forget_lead(id, &contacts, submit);
                 audit::record(
                     c,
                     now,

@@ -1,0 +1,37 @@
+-- Plans: what a tenant pays and its limits (NULL: no limit).
+CREATE TABLE plans (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    price_cents     INTEGER NOT NULL CHECK (price_cents >= 0),
+    currency        TEXT NOT NULL,
+    leads_per_month INTEGER,
+    users           INTEGER,
+    api_keys        INTEGER,
+    webhooks        INTEGER,
+    retention_days  INTEGER,
+    created_at      INTEGER NOT NULL
+) STRICT;
+
+-- A tenant's plan (NULL: none, no limits) and its Stripe customer. Deleting a plan a tenant
+-- is on is refused in code (409), so the reference never dangles.
+ALTER TABLE tenants ADD COLUMN plan_id TEXT REFERENCES plans(id);
+ALTER TABLE tenants ADD COLUMN stripe_customer_id TEXT;
+
+-- A lead stored past its tenant's monthly limit (leads are never refused for a plan).
+-- A constant default: adding it rewrites no row.
+ALTER TABLE leads ADD COLUMN over_plan INTEGER NOT NULL DEFAULT 0;
+
+-- The 80 % / 100 % notices of `leads_per_month`, one row per tenant, month and threshold:
+-- the row is written in the transaction of the lead that crossed it, so a notice is queued
+-- once a month whatever the concurrency; `sent_at` is set when it has gone out.
+CREATE TABLE plan_notices (
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    month      TEXT NOT NULL,
+    threshold  INTEGER NOT NULL CHECK (threshold IN (80, 100)),
+    created_at INTEGER NOT NULL,
+    sent_at    INTEGER,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (tenant_id, month, threshold)
+) STRICT;
+CREATE INDEX plan_notices_unsent ON plan_notices(created_at) WHERE sent_at IS NULL;
