@@ -565,9 +565,6 @@ impl Store {
     /// answers; tenants without a plan are left out.
     pub async fn plan_use(&self, month: Month) -> Result<HashMap<Uuid, PlanUse>, StoreError> {
         let now = self.now();
-        if let Err(e) = self.flush_coalesced().await {
-            tracing::warn!(error = %e, "plan use read without flushing buffered counts");
-        }
         self.read(move |c| {
             let rows: Vec<(String, Plan)> = c
                 .prepare_cached(&format!(

@@ -194,6 +194,7 @@ fn usage(
             active: usage::is_active(last_lead_at, reference),
             last_lead_at,
             keys,
+            plan: None,
         });
     }
     Ok(out)
@@ -225,12 +226,18 @@ impl Store {
             tracing::warn!(error = %e, "usage read without flushing buffered counts");
         }
         let now = self.now();
-        self.read(move |c| {
-            let mut rows = tenants::one_or_all(c, tenant.as_ref())?;
-            rows.sort_by(|a, b| a.fields.slug.cmp(&b.fields.slug));
-            usage(c, &rows, month, now)
-        })
-        .await
+        let mut plans = self.plan_use(month).await?;
+        let mut out = self
+            .read(move |c| {
+                let mut rows = tenants::one_or_all(c, tenant.as_ref())?;
+                rows.sort_by(|a, b| a.fields.slug.cmp(&b.fields.slug));
+                usage(c, &rows, month, now)
+            })
+            .await?;
+        for t in &mut out {
+            t.plan = plans.remove(&t.tenant.id);
+        }
+        Ok(out)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod outbound;
 pub mod outbox_worker;
 pub mod password_work;
+pub mod plan_jobs;
 pub mod ratelimit;
 pub mod routes;
 pub mod run;

@@ -743,6 +743,7 @@ pub fn usage(month: &str) -> UsageReport {
         last_lead_at: active.then(|| now() - chrono::TimeDelta::hours(3 + t as i64)),
         active,
         keys,
+        plan: None,
     };
     let tenants = vec![
         row(
