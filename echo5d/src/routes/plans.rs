@@ -50,8 +50,8 @@ pub async fn create_plan(
 
 /// Changes any subset of a plan; inside `limits`, `null` removes a limit and a limit left
 /// out is kept. Tenants on the plan are held to the new limits from the next request on.
-#[utoipa::path(patch, path = "/api/v1/platform/plans/{id}", tag = "platform", request_body = PlanPatch,
-    params(("id" = String, Path, description = "Plan id")),
+#[utoipa::path(patch, path = "/api/v1/platform/plans/{plan_id}", tag = "platform", request_body = PlanPatch,
+    params(("plan_id" = String, Path, description = "Plan id")),
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "The plan after the change", body = Plan),
@@ -74,8 +74,8 @@ pub async fn patch_plan(
 }
 
 /// Deletes a plan no tenant is on.
-#[utoipa::path(delete, path = "/api/v1/platform/plans/{id}", tag = "platform",
-    params(("id" = String, Path, description = "Plan id")),
+#[utoipa::path(delete, path = "/api/v1/platform/plans/{plan_id}", tag = "platform",
+    params(("plan_id" = String, Path, description = "Plan id")),
     security(("admin_token" = [])),
     responses(
         (status = 204, description = "Deleted"),
