@@ -304,6 +304,29 @@ pub fn thresholds_crossed(before: u64, after: u64, limit: Option<u64>) -> Vec<Th
         .collect()
 }
 
+/// The subject and text of a notice that `name` (`slug`) reached `threshold` of its
+/// `limit` leads in `month` with `used`.
+pub fn notice_mail(
+    name: &str,
+    slug: &str,
+    month: &str,
+    threshold: Threshold,
+    used: u64,
+    limit: u64,
+) -> (String, String) {
+    let subject = match threshold {
+        Threshold::Eighty => format!("{name}: 80 % of this month's leads used"),
+        Threshold::Hundred => format!("{name}: this month's lead limit reached"),
+    };
+    let text = format!(
+        "Client {name} ({slug}) has received {used} leads in {month}; its plan includes \
+         {limit} a month ({pct} % reached).\n\nLeads past the limit are still accepted and \
+         marked over plan.\n",
+        pct = threshold.percent(),
+    );
+    (subject, text)
+}
+
 /// The oldest creation time a lead may have to stay: leads created strictly before it are
 /// past the retention window. `None`: no retention limit, nothing is erased.
 pub fn retention_cutoff(now: DateTime<Utc>, retention_days: Option<u32>) -> Option<DateTime<Utc>> {

@@ -22,16 +22,12 @@ ALTER TABLE tenants ADD COLUMN stripe_customer_id TEXT;
 ALTER TABLE leads ADD COLUMN over_plan INTEGER NOT NULL DEFAULT 0;
 
 -- The 80 % / 100 % notices of `leads_per_month`, one row per tenant, month and threshold:
--- the row is written in the transaction of the lead that crossed it, so a notice is queued
--- once a month whatever the concurrency; `sent_at` is set when it has gone out.
+-- written in the transaction of the lead that crossed it, with the notice's mail tasks
+-- (outbox_tasks), so a notice is queued once a month whatever the concurrency.
 CREATE TABLE plan_notices (
     tenant_id  TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     month      TEXT NOT NULL,
     threshold  INTEGER NOT NULL CHECK (threshold IN (80, 100)),
     created_at INTEGER NOT NULL,
-    sent_at    INTEGER,
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
     PRIMARY KEY (tenant_id, month, threshold)
 ) STRICT;
-CREATE INDEX plan_notices_unsent ON plan_notices(created_at) WHERE sent_at IS NULL;

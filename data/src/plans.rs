@@ -1,7 +1,8 @@
 //! Plans as stored, a tenant's plan and Stripe customer, and what the limits need from the
 //! database: the hard-limit checks (inside the write job that inserts, so two concurrent
 //! creates cannot both pass), the `over_plan` flag and the 80 %/100 % notices of ingest
-//! (inside the lead's own group-commit job, counted from the usage counters), the
+//! (inside the lead's own group-commit job, counted from the usage counters; the notices
+//! go out as outbox mail tasks queued in that transaction), the
 //! retention erasure and the plan use of the usage answers.
 
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::leads::Lead;
+use echo5_core::outbox_tasks::{MailTask, NewTask};
 use echo5_core::plans::{
     self, HardLimit, Plan, PlanFields, PlanLimits, PlanUse, Threshold, Use,
 };
@@ -252,31 +254,17 @@ pub(crate) fn ingest_check(
     };
     let before = stored + batch.staged_accepted(tenant, month);
     for t in plans::thresholds_crossed(before, before + 1, Some(limit)) {
-        c.prepare_cached(
-            "INSERT INTO plan_notices(tenant_id, month, threshold, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![tenant.to_string(), month, t.percent(), now.timestamp_millis()])?;
+        let first = c
+            .prepare_cached(
+                "INSERT INTO plan_notices(tenant_id, month, threshold, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![tenant.to_string(), month, t.percent(), now.timestamp_millis()])?;
+        if first == 1 {
+            queue_notice(c, tenant, month, t, before + 1, limit, now)?;
+        }
     }
     Ok(plans::lead_over_plan(before, Some(limit)))
-}
-
-/// A plan notice to send: its key and the mails (one per recipient).
-#[derive(Debug, Clone)]
-pub struct DueNotice {
-    pub tenant_id: Uuid,
-    pub month: String,
-    pub threshold: Threshold,
-    pub attempts: u32,
-    pub mails: Vec<NoticeMail>,
-}
-
-/// One mail, in the shape of the outbox's mail task payload (`to`, `subject`, `text`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NoticeMail {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
 }
 
 /// Who is told about a tenant's plan: the platform's operator address, its owners and the
@@ -300,36 +288,35 @@ fn notice_recipients(c: &Connection, tenant: Uuid) -> Result<Vec<String>, StoreE
     Ok(out)
 }
 
-/// The mails of one notice: what the tenant used of which limit, in plain text.
-pub(crate) fn notice_mails(
+/// Queues the mails of a notice (one outbox mail task per recipient, deduplicated per
+/// tenant, month, threshold and address) in the caller's transaction: they go out with
+/// the outbox's retries, across SMTP outages and restarts.
+fn queue_notice(
     c: &Connection,
-    tenant: &TenantRow,
+    tenant: Uuid,
     month: &str,
     threshold: Threshold,
-) -> Result<Vec<NoticeMail>, StoreError> {
-    let limit = tenant_limits(c, tenant.id)?.and_then(|l| l.leads_per_month);
-    let used = counted(c, tenant.id, month)?;
-    let name = &tenant.fields.name;
-    let subject = match threshold {
-        Threshold::Eighty => format!("{name}: 80 % of this month's leads used"),
-        Threshold::Hundred => format!("{name}: this month's lead limit reached"),
-    };
-    let limit_text = limit.map_or("no limit".to_string(), |l| l.to_string());
-    let text = format!(
-        "Client {name} ({slug}) has received {used} leads in {month}; its plan includes \
-         {limit_text} a month ({pct} % reached).\n\nLeads past the limit are still \
-         accepted and marked over plan.\n",
-        slug = tenant.fields.slug,
-        pct = threshold.percent(),
-    );
-    Ok(notice_recipients(c, tenant.id)?
-        .into_iter()
-        .map(|to| NoticeMail {
-            to,
-            subject: subject.clone(),
-            text: text.clone(),
-        })
-        .collect())
+    used: u64,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let t = tenants::get(c, &TenantKey::Id(tenant))?;
+    let mail = plans::notice_mail(&t.fields.name, &t.fields.slug, month, threshold, used, limit);
+    for to in notice_recipients(c, tenant)? {
+        let task = MailTask {
+            to: to.clone(),
+            subject: mail.0.clone(),
+            text: mail.1.clone(),
+        };
+        crate::outbox_tasks::enqueue(
+            c,
+            &NewTask::mail(&task, now)
+                .tenant(tenant)
+                .dedup(format!("plan_notice:{tenant}:{month}:{}:{}", threshold.percent(), to.to_lowercase())),
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 /// The number of leads one retention job erases at most: small enough that the writer is
@@ -412,70 +399,17 @@ impl Store {
         .await
     }
 
-    /// Notices not sent yet, oldest first, with their mails built now.
-    pub async fn due_plan_notices(&self, limit: usize) -> Result<Vec<DueNotice>, StoreError> {
-        self.read(move |c| {
-            let rows: Vec<(String, String, u32, u32)> = c
-                .prepare_cached(
-                    "SELECT tenant_id, month, threshold, attempts FROM plan_notices
-                     WHERE sent_at IS NULL ORDER BY created_at LIMIT ?1",
-                )?
-                .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<Result<_, _>>()?;
-            let mut out = Vec::new();
-            for (t, month, pct, attempts) in rows {
-                let tenant_id = Uuid::parse_str(&t)?;
-                let Some(threshold) = Threshold::from_percent(pct) else {
-                    continue;
-                };
-                let Some(row) = tenants::find(c, &TenantKey::Id(tenant_id))? else {
-                    continue;
-                };
-                let mails = notice_mails(c, &row, &month, threshold)?;
-                out.push(DueNotice { tenant_id, month, threshold, attempts, mails });
-            }
-            Ok(out)
-        })
-        .await
-    }
-
-    /// Records a notice's sending: sent (`error` None), or an attempt that failed.
-    pub async fn finish_plan_notice(
-        &self,
-        tenant: Uuid,
-        month: String,
-        threshold: Threshold,
-        error: Option<String>,
-    ) -> Result<(), StoreError> {
-        let now = self.now().timestamp_millis();
-        self.write(move |c| {
-            c.prepare_cached(
-                "UPDATE plan_notices SET attempts = attempts + 1, last_error = ?4,
-                 sent_at = CASE WHEN ?4 IS NULL THEN ?5 END
-                 WHERE tenant_id = ?1 AND month = ?2 AND threshold = ?3",
-            )?
-            .execute(params![tenant.to_string(), month, threshold.percent(), error, now])?;
-            Ok(())
-        })
-        .await
-    }
-
     /// The plan notices recorded for a tenant in a month (thresholds, in order).
-    pub async fn plan_notices(&self, tenant: Uuid, month: Month) -> Result<Vec<(Threshold, bool)>, StoreError> {
+    pub async fn plan_notices(&self, tenant: Uuid, month: Month) -> Result<Vec<Threshold>, StoreError> {
         self.read(move |c| {
-            let rows: Vec<(u32, Option<i64>)> = c
+            let rows: Vec<u32> = c
                 .prepare_cached(
-                    "SELECT threshold, sent_at FROM plan_notices WHERE tenant_id = ?1 AND month = ?2
+                    "SELECT threshold FROM plan_notices WHERE tenant_id = ?1 AND month = ?2
                      ORDER BY threshold",
                 )?
-                .query_map(params![tenant.to_string(), month.to_string()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
+                .query_map(params![tenant.to_string(), month.to_string()], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|(p, s)| Threshold::from_percent(p).map(|t| (t, s.is_some())))
-                .collect())
+            Ok(rows.into_iter().filter_map(Threshold::from_percent).collect())
         })
         .await
     }

@@ -250,8 +250,8 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
     assert_eq!(
         s.state.store.plan_notices(tenant, month).await.unwrap(),
         [
-            (echo5_core::plans::Threshold::Eighty, true),
-            (echo5_core::plans::Threshold::Hundred, true)
+            echo5_core::plans::Threshold::Eighty,
+            echo5_core::plans::Threshold::Hundred
         ]
     );
 
