@@ -342,6 +342,55 @@ pub fn past_retention(
     retention_cutoff(now, retention_days).is_some_and(|c| created_at < c)
 }
 
+/// The outbox group of the Stripe reports: a refused key parks them all until the key
+/// changes.
+pub const STRIPE_GROUP: &str = "stripe";
+
+/// One usage report to Stripe, as its outbox task holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeterEvent {
+    pub tenant_id: Uuid,
+    pub stripe_customer_id: String,
+    pub event_name: String,
+    /// Leads accepted since the tenant's previous report.
+    pub value: u64,
+    /// When the report was made (Stripe's `timestamp`), the same on every retry.
+    pub timestamp: DateTime<Utc>,
+}
+
+impl MeterEvent {
+    /// The form fields of `POST /v1/billing/meter_events`, with the report's `identifier`.
+    pub fn form(&self, identifier: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("event_name", self.event_name.clone()),
+            ("payload[stripe_customer_id]", self.stripe_customer_id.clone()),
+            ("payload[value]", self.value.to_string()),
+            ("identifier", identifier.to_string()),
+            ("timestamp", self.timestamp.timestamp().to_string()),
+        ]
+    }
+}
+
+/// What a billing sync reported for one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Report {
+    pub tenant_id: Uuid,
+    pub stripe_customer_id: String,
+    pub value: u64,
+    /// The report's Stripe `identifier` (its outbox task's id).
+    pub identifier: Uuid,
+}
+
+/// `POST /api/v1/platform/billing/sync`: the reports queued now (tenants with nothing new
+/// are left out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncAnswer {
+    pub reports: Vec<Report>,
+}
+
 /// A tenant's plan with its use, as the usage answers show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -31,3 +31,11 @@ CREATE TABLE plan_notices (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, month, threshold)
 ) STRICT;
+
+-- Stripe usage reports: the platform's secret key (sealed under the master key like the
+-- Meta app secret), and per tenant the leads reported so far, written in the transaction
+-- that queues a report's outbox task, so a restart mid-sync never reports a lead twice
+-- or never.
+ALTER TABLE platform_settings ADD COLUMN stripe_secret_key_enc BLOB;
+ALTER TABLE platform_settings ADD COLUMN stripe_secret_key_last4 TEXT;
+ALTER TABLE tenants ADD COLUMN stripe_reported_leads INTEGER NOT NULL DEFAULT 0;

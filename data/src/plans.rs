@@ -10,9 +10,9 @@ use echo5_core::DomainError;
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::leads::Lead;
-use echo5_core::outbox_tasks::{MailTask, NewTask};
+use echo5_core::outbox_tasks::{MailTask, NewTask, TaskKind};
 use echo5_core::plans::{
-    self, HardLimit, Plan, PlanFields, PlanLimits, PlanUse, Threshold, Use,
+    self, HardLimit, MeterEvent, Plan, PlanFields, PlanLimits, PlanUse, Report, Threshold, Use,
 };
 use echo5_core::tenants::BillingPatch;
 use echo5_core::usage::Month;
@@ -493,6 +493,67 @@ impl Store {
             out.push(Erased { tenant, leads: total });
         }
         Ok(out)
+    }
+
+    /// Queues, for every tenant with a Stripe customer, one report of the leads accepted
+    /// since its previous report (an outbox task whose id is the report's `identifier`),
+    /// and moves the tenant's reported mark in the same transaction: a restart before the
+    /// commit reports nothing, after it the task is there to send, so every accepted lead
+    /// is reported exactly once. Nothing is queued while no meter event name is set.
+    pub async fn billing_sync(&self) -> Result<Vec<Report>, StoreError> {
+        let now = self.now();
+        let reports = self
+            .write(move |c| {
+                let Some(event_name) = crate::platform_settings::load(c)?.stripe_meter_event_name
+                else {
+                    return Ok(Vec::new());
+                };
+                let rows: Vec<(String, String, i64, i64)> = c
+                    .prepare_cached(
+                        "SELECT t.id, t.stripe_customer_id, t.stripe_reported_leads,
+                                (SELECT coalesce(sum(u.accepted), 0) FROM usage_counters u
+                                 WHERE u.tenant_id = t.id)
+                         FROM tenants t WHERE t.stripe_customer_id IS NOT NULL ORDER BY t.id",
+                    )?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<Result<_, _>>()?;
+                let mut out = Vec::new();
+                for (t, customer, reported, total) in rows {
+                    if total <= reported {
+                        continue;
+                    }
+                    let tenant = Uuid::parse_str(&t)?;
+                    let event = MeterEvent {
+                        tenant_id: tenant,
+                        stripe_customer_id: customer.clone(),
+                        event_name: event_name.clone(),
+                        value: (total - reported) as u64,
+                        timestamp: now,
+                    };
+                    let task = NewTask::new(TaskKind::StripeMeterEvent, serde_json::to_value(&event)?, now)
+                        .tenant(tenant)
+                        .group(plans::STRIPE_GROUP)
+                        // One report per high-water mark, ever.
+                        .dedup(format!("stripe:{tenant}:{total}"));
+                    let Some(id) = crate::outbox_tasks::enqueue(c, &task, now)? else {
+                        continue;
+                    };
+                    c.prepare_cached("UPDATE tenants SET stripe_reported_leads = ?2 WHERE id = ?1")?
+                        .execute(params![t, total])?;
+                    out.push(Report {
+                        tenant_id: tenant,
+                        stripe_customer_id: customer,
+                        value: event.value,
+                        identifier: id,
+                    });
+                }
+                Ok(out)
+            })
+            .await?;
+        if !reports.is_empty() {
+            self.wake_outbox();
+        }
+        Ok(reports)
     }
 
     /// Each tenant's plan with its use now (leads: `month`'s accepted), for the usage

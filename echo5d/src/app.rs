@@ -285,7 +285,8 @@ fn api() -> OpenApiRouter<AppState> {
             rule(S::Plans, At::Platform),
             one()
                 .routes(routes!(plans::list_plans, plans::create_plan))
-                .routes(routes!(plans::patch_plan, plans::delete_plan)),
+                .routes(routes!(plans::patch_plan, plans::delete_plan))
+                .routes(routes!(plans::billing_sync)),
         ))
         .merge(at(
             rule(S::Usage, At::Platform),

@@ -143,6 +143,9 @@ pub struct OutboundArgs {
     /// and `::/0` together turn every outgoing call off). Repeatable, as the allow list.
     #[arg(long, env = "ECHO5_OUTBOUND_DENY_CIDR", value_delimiter = ',', value_parser = cidr_arg)]
     pub outbound_deny_cidr: Vec<IpNet>,
+    /// Where usage reports (Stripe meter events) are sent: Stripe's API, or a stand-in.
+    #[arg(long, env = "ECHO5_STRIPE_API_URL", default_value = "https://api.stripe.com")]
+    pub stripe_api_url: String,
 }
 
 impl Default for OutboundArgs {
@@ -152,6 +155,7 @@ impl Default for OutboundArgs {
             outbound_retry_schedule: RetrySchedule::default(),
             outbound_allow_cidr: Vec::new(),
             outbound_deny_cidr: Vec::new(),
+            stripe_api_url: "https://api.stripe.com".into(),
         }
     }
 }

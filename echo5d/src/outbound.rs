@@ -124,6 +124,8 @@ pub struct Outbound {
     pub client: reqwest::Client,
     pub timeout: Duration,
     pub schedule: RetrySchedule,
+    /// `--stripe-api-url`, without a trailing slash.
+    pub stripe_api_url: String,
 }
 
 impl fmt::Debug for Outbound {
@@ -156,6 +158,7 @@ impl Outbound {
             client,
             timeout: args.webhook_timeout,
             schedule: args.outbound_retry_schedule.clone(),
+            stripe_api_url: args.stripe_api_url.trim_end_matches('/').to_string(),
         })
     }
 

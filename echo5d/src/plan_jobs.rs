@@ -1,8 +1,13 @@
 //! The plans' background jobs: the nightly retention erasure of leads past their plan's
-//! window. (The 80 %/100 % notices are outbox mail tasks, queued by ingest.)
+//! window, the hourly usage report to Stripe, and the outbox task that sends one report.
+//! (The 80 %/100 % notices are outbox mail tasks, queued by ingest.)
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use std::time::Duration;
+
+use echo5_core::outbox_tasks::TaskResult;
+use echo5_core::plans::MeterEvent;
+use echo5_data::outbox_tasks::Task;
 
 use crate::state::AppState;
 
@@ -40,11 +45,112 @@ fn until_next_run(now: DateTime<Utc>) -> Duration {
     (next - now).to_std().unwrap_or(Duration::from_secs(3600))
 }
 
-/// The nightly retention job, until aborted.
+/// How often usage is reported to Stripe.
+const BILLING_SYNC: Duration = Duration::from_secs(3600);
+
+/// Queues a usage report per tenant with leads accepted since its previous one.
+pub async fn billing_sync(state: &AppState) {
+    match state.store.billing_sync().await {
+        Ok(r) if !r.is_empty() => {
+            tracing::info!(reports = r.len(), leads = r.iter().map(|r| r.value).sum::<u64>(), "usage reports queued")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "usage reports not queued; will retry at the next sync"),
+    }
+}
+
+/// The nightly retention job and the hourly billing sync, until aborted.
 pub async fn run(state: AppState) {
+    let billing = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(BILLING_SYNC);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                billing_sync(&state).await;
+            }
+        })
+    };
+    let _billing = AbortOnDrop(billing);
     loop {
         tokio::time::sleep(until_next_run(Utc::now())).await;
         retention_pass(&state).await;
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sends one usage report: `POST {stripe}/v1/billing/meter_events` with the secret key as
+/// bearer and the task's id as the `identifier`, so a retry of a report that did arrive
+/// is recognised by Stripe as the same event. A refused key (401/403) parks every report
+/// until the key changes; 429 and 5xx are retried on the schedule.
+pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
+    let event: MeterEvent = match serde_json::from_value(task.payload.clone()) {
+        Ok(e) => e,
+        Err(e) => {
+            return TaskResult::Fail {
+                error: format!("unreadable meter event task: {e}"),
+            };
+        }
+    };
+    let key = match state.store.stripe_secret_key().await {
+        Ok(Some(k)) => k,
+        Ok(None) => {
+            return TaskResult::Park {
+                error: "no stripe_secret_key is set".into(),
+            };
+        }
+        Err(e) => {
+            return TaskResult::Retry {
+                error: format!("cannot read the Stripe key: {e}"),
+                not_before: None,
+            };
+        }
+    };
+    let url = format!("{}/v1/billing/meter_events", state.outbound.stripe_api_url);
+    let sent = state
+        .outbound
+        .client
+        .post(&url)
+        .bearer_auth(key.expose())
+        .form(&event.form(&task.id.to_string()))
+        .timeout(state.outbound.timeout)
+        .send()
+        .await;
+    let resp = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            return TaskResult::Retry {
+                error: format!("Stripe unreachable: {e}"),
+                not_before: None,
+            };
+        }
+    };
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    let detail: String = body.chars().take(300).collect();
+    match status.as_u16() {
+        200..=299 => TaskResult::Done,
+        // The same identifier already reached Stripe (an earlier attempt whose answer
+        // was lost): the report is in.
+        400 | 409 if body.contains("identifier") && body.contains("already") => TaskResult::Done,
+        401 | 403 => TaskResult::Park {
+            error: format!("Stripe refused the key ({status}): {detail}"),
+        },
+        429 | 500..=599 => TaskResult::Retry {
+            error: format!("Stripe answered {status}: {detail}"),
+            not_before: None,
+        },
+        _ => TaskResult::Fail {
+            error: format!("Stripe refused the report ({status}): {detail}"),
+        },
     }
 }
 

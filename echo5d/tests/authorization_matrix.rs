@@ -82,6 +82,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /api/v1/platform/plans",                      "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("PATCH /api/v1/platform/plans/{plan_id}",           "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("DELETE /api/v1/platform/plans/{plan_id}",          "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
+    ("POST /api/v1/platform/billing/sync",               "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("GET /api/v1/system/logs",                          "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("GET /api/v1/system/logs/stream",                   "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     // The tenant record: any user of the tenant reads it; only the platform changes it.

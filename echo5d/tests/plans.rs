@@ -439,3 +439,132 @@ async fn plans_crud_the_tenant_fields_and_the_usage_answers() {
     assert_eq!(audit["data"][0]["target"], pro);
     s.stop().await;
 }
+
+/// The identifiers and values a Stripe stand-in received, by identifier (retries of one
+/// report carry the same identifier and the same value).
+fn meter_events(r: &common::receiver::Receiver) -> std::collections::BTreeMap<String, (String, u64)> {
+    let mut out = std::collections::BTreeMap::new();
+    for req in r.received("/v1/billing/meter_events") {
+        assert_eq!(req.header("authorization"), "Bearer sk_test_standin", "bearer auth");
+        assert!(req.header("content-type").starts_with("application/x-www-form-urlencoded"));
+        let form: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_bytes(&req.body).expect("a form body");
+        assert_eq!(form["event_name"], "echo5_leads");
+        assert!(form["timestamp"].parse::<i64>().is_ok(), "{form:?}");
+        let value: u64 = form["payload[value]"].parse().unwrap();
+        let id = form["identifier"].clone();
+        let entry = (form["payload[stripe_customer_id]"].clone(), value);
+        if let Some(seen) = out.get(&id) {
+            assert_eq!(seen, &entry, "a retry carries the same report");
+        }
+        out.insert(id, entry);
+    }
+    out
+}
+
+async fn accepted(s: &TestServer, tenant: &str) -> u64 {
+    // Every month the test has run through.
+    let mut total = 0;
+    for m in ["2026-05", "2026-06", "2026-07", "2026-08"] {
+        let (_, u) = s.get(&format!("/api/v1/tenants/{tenant}/usage?month={m}")).await;
+        total += u["accepted"].as_u64().unwrap_or(0);
+    }
+    total
+}
+
+/// Moves the manual clock along the retry schedule until the stand-in has `n` distinct
+/// reports that it answered 200.
+async fn until_reported(s: &TestServer, r: &common::receiver::Receiver, sum: u64) {
+    for _ in 0..200 {
+        let got: u64 = meter_events(r).values().map(|(_, v)| v).sum();
+        let pending = s
+            .state
+            .store
+            .tasks(Default::default(), 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.kind == "stripe_meter_event" && t.status != echo5_core::outbox_tasks::TaskStatus::Succeeded);
+        if got == sum && !pending {
+            return;
+        }
+        s.clock.advance(TimeDelta::seconds(2));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("reports: {:?}", meter_events(r));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meter_events_reach_stripe_once_per_report_and_add_up_to_the_accepted_leads() {
+    use common::receiver::{Receiver, Reply};
+    let stripe = Receiver::start().await;
+    // The first attempts fail: retried with the same identifier.
+    stripe.plan(
+        "/v1/billing/meter_events",
+        vec![Reply::Status(500), Reply::Status(503), Reply::Status(429)],
+    );
+    let adjust = |a: &mut echo5d::config::ServeArgs, url: String| {
+        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
+        a.outbound.outbound_retry_schedule =
+            echo5_core::outbox::RetrySchedule::parse("0,1,1,1,1,1,1,1,1,1").unwrap();
+        a.outbound.stripe_api_url = url;
+    };
+    let url = stripe.base.clone();
+    let s = TestServer::start_with(|a| adjust(a, url.clone())).await;
+    let (st, _) = s
+        .patch(
+            "/api/v1/platform/settings",
+            r#"{"stripe_secret_key":"sk_test_standin","stripe_meter_event_name":"echo5_leads"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, settings) = s.get("/api/v1/platform/settings").await;
+    assert_eq!(settings["stripe_secret_key"]["set"], true, "{settings}");
+    assert!(!settings.to_string().contains("sk_test_standin"), "the key is write-only");
+
+    let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    let (_, unbilled) = s.tenant_with_key(r#"{"name":"No Customer"}"#).await;
+    let (st, _) = s
+        .patch("/api/v1/tenants/open-arms", r#"{"stripe_customer_id":"cus_OpenArms1"}"#)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    for i in 0..7 {
+        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&unbilled, Some("application/json"), lead(i).as_bytes()).await;
+    }
+    let (st, sync) = s.post("/api/v1/platform/billing/sync", "{}").await;
+    assert_eq!(st, StatusCode::OK, "{sync}");
+    assert_eq!(sync["reports"].as_array().unwrap().len(), 1, "{sync}");
+    assert_eq!(sync["reports"][0]["value"], 7);
+    // Nothing new: nothing queued.
+    let (_, again) = s.post("/api/v1/platform/billing/sync", "{}").await;
+    assert_eq!(again["reports"], json!([]));
+    until_reported(&s, &stripe, 7).await;
+    assert!(stripe.received("/v1/billing/meter_events").len() >= 4, "three failures, then the report");
+    assert_eq!(meter_events(&stripe).len(), 1);
+
+    // More leads, a report queued, and the daemon stopped before it is sent (its Stripe
+    // answers fail); after the restart the same report goes out, once.
+    stripe.plan("/v1/billing/meter_events", vec![Reply::Status(500); 2]);
+    for i in 10..15 {
+        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+    }
+    let (_, sync) = s.post("/api/v1/platform/billing/sync", "{}").await;
+    assert_eq!(sync["reports"][0]["value"], 5);
+    let clock = s.clock.clone();
+    let dir = s.stop().await;
+    let url = stripe.base.clone();
+    let s = TestServer::start_in(dir, clock, |a| adjust(a, url.clone())).await;
+    for i in 20..23 {
+        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+    }
+    echo5d::plan_jobs::billing_sync(&s.state).await;
+    until_reported(&s, &stripe, 15).await;
+    let events = meter_events(&stripe);
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events.values().all(|(c, _)| c == "cus_OpenArms1"));
+    let sum: u64 = events.values().map(|(_, v)| v).sum();
+    assert_eq!(sum, accepted(&s, "open-arms").await);
+    assert_eq!(sum, 15);
+    s.stop().await;
+}

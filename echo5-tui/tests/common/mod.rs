@@ -668,6 +668,8 @@ pub fn platform_settings() -> PlatformSettings {
         operator_email: None,
         meta_verify_token: None,
         meta_app_secret: Default::default(),
+        stripe_meter_event_name: None,
+        stripe_secret_key: Default::default(),
     }
 }
 

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use echo5_core::ErrorBody;
 use echo5_core::page::List;
-use echo5_core::plans::{self, NewPlan, Plan, PlanPatch};
+use echo5_core::plans::{self, NewPlan, Plan, PlanPatch, SyncAnswer};
 
 use crate::access::Authorized;
 use crate::error::ApiResult;
@@ -90,4 +90,21 @@ pub async fn delete_plan(
     let id = path_id(&id, "plan")?;
     state.store.delete_plan(auth.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reports usage to Stripe now (the hourly job does the same): per tenant with a
+/// `stripe_customer_id`, the leads accepted since its previous report, queued as one meter
+/// event through the outbox. Needs `stripe_meter_event_name` (else nothing is queued) and
+/// `stripe_secret_key` in the platform settings.
+#[utoipa::path(post, path = "/api/v1/platform/billing/sync", tag = "platform",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The reports queued (each with its Stripe identifier)", body = SyncAnswer),
+        (status = 401, description = "Missing or invalid admin token", body = ErrorBody)))]
+pub async fn billing_sync(
+    State(state): State<AppState>,
+    _auth: Authorized,
+) -> ApiResult<Json<SyncAnswer>> {
+    let reports = state.store.billing_sync().await?;
+    Ok(Json(SyncAnswer { reports }))
 }
