@@ -67,6 +67,8 @@ pub fn tenants() -> Vec<Tenant> {
         active,
         created_at: now() - chrono::TimeDelta::days(30 - n as i64),
         settings: s,
+        plan_id: None,
+        stripe_customer_id: None,
     };
     vec![
         t(
