@@ -104,19 +104,39 @@ pub struct PlanPatch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitsPatch {
-    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, nullable = true))]
     pub leads_per_month: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, nullable = true))]
     pub users: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, nullable = true))]
     pub api_keys: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, nullable = true))]
     pub webhooks: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, nullable = true))]
     pub retention_days: Option<Option<u32>>,
 }
@@ -364,7 +384,10 @@ impl MeterEvent {
     pub fn form(&self, identifier: &str) -> Vec<(&'static str, String)> {
         vec![
             ("event_name", self.event_name.clone()),
-            ("payload[stripe_customer_id]", self.stripe_customer_id.clone()),
+            (
+                "payload[stripe_customer_id]",
+                self.stripe_customer_id.clone(),
+            ),
             ("payload[value]", self.value.to_string()),
             ("identifier", identifier.to_string()),
             ("timestamp", self.timestamp.timestamp().to_string()),
@@ -550,16 +573,43 @@ mod tests {
             name: "x".into(),
             ..NewPlan::default()
         };
-        assert_eq!(bad(NewPlan { name: " ".into(), ..base() }), "name");
-        assert_eq!(bad(NewPlan { currency: Some("EURO".into()), ..base() }), "currency");
-        assert_eq!(bad(NewPlan { price_cents: PRICE_CENTS_MAX + 1, ..base() }), "price_cents");
-        let limits = |l: PlanLimits| NewPlan { limits: l, ..base() };
         assert_eq!(
-            bad(limits(PlanLimits { retention_days: Some(0), ..PlanLimits::default() })),
+            bad(NewPlan {
+                name: " ".into(),
+                ..base()
+            }),
+            "name"
+        );
+        assert_eq!(
+            bad(NewPlan {
+                currency: Some("EURO".into()),
+                ..base()
+            }),
+            "currency"
+        );
+        assert_eq!(
+            bad(NewPlan {
+                price_cents: PRICE_CENTS_MAX + 1,
+                ..base()
+            }),
+            "price_cents"
+        );
+        let limits = |l: PlanLimits| NewPlan {
+            limits: l,
+            ..base()
+        };
+        assert_eq!(
+            bad(limits(PlanLimits {
+                retention_days: Some(0),
+                ..PlanLimits::default()
+            })),
             "limits.retention_days"
         );
         assert_eq!(
-            bad(limits(PlanLimits { users: Some(LIMIT_MAX + 1), ..PlanLimits::default() })),
+            bad(limits(PlanLimits {
+                users: Some(LIMIT_MAX + 1),
+                ..PlanLimits::default()
+            })),
             "limits.users"
         );
 
@@ -586,8 +636,14 @@ mod tests {
         assert_eq!(
             revenue(&all),
             vec![
-                Revenue { currency: "EUR".into(), cents: 150 },
-                Revenue { currency: "USD".into(), cents: 250 }
+                Revenue {
+                    currency: "EUR".into(),
+                    cents: 150
+                },
+                Revenue {
+                    currency: "USD".into(),
+                    cents: 250
+                }
             ]
         );
     }

@@ -264,7 +264,8 @@ fn meter_event_name(v: Option<&str>) -> Result<Option<String>, DomainError> {
         None | Some("") => Ok(None),
         Some(s)
             if s.len() <= 100
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') =>
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') =>
         {
             Ok(Some(s.to_string()))
         }

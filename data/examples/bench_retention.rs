@@ -30,7 +30,12 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
 }
 
 /// 16 callers ingesting one lead after another until `stop`; every call's latency.
-async fn ingest_until(store: &Store, keys: &[KeyIdentity], stop: Arc<AtomicBool>, seq: Arc<AtomicU64>) -> Vec<Duration> {
+async fn ingest_until(
+    store: &Store,
+    keys: &[KeyIdentity],
+    stop: Arc<AtomicBool>,
+    seq: Arc<AtomicU64>,
+) -> Vec<Duration> {
     let mut tasks = Vec::new();
     for c in 0..CALLERS {
         let store = store.clone();
@@ -46,7 +51,8 @@ async fn ingest_until(store: &Store, keys: &[KeyIdentity], stop: Arc<AtomicBool>
                 l.name = Some(format!("Bench {n}"));
                 l.email = Some(format!("bench{n}@example.com"));
                 l.phone = Some(format!("+1666{:07}", n % 10_000_000));
-                l.message = Some("Looking for in-home care for my mother, three days a week.".into());
+                l.message =
+                    Some("Looking for in-home care for my mother, three days a week.".into());
                 l.source = LeadSource::Website;
                 let raw = serde_json::to_vec(&l.name).unwrap_or_default();
                 let t = Instant::now();
@@ -98,7 +104,9 @@ async fn main() {
     // Where the retention window must start for `share` % of the leads to be past it.
     let (total, edge): (i64, i64) = {
         let c = rusqlite::Connection::open(&path).expect("open");
-        let total: i64 = c.query_row("SELECT count(*) FROM leads", [], |r| r.get(0)).expect("count");
+        let total: i64 = c
+            .query_row("SELECT count(*) FROM leads", [], |r| r.get(0))
+            .expect("count");
         let edge: i64 = c
             .query_row(
                 "SELECT created_at FROM leads ORDER BY created_at LIMIT 1 OFFSET ?1",
@@ -113,7 +121,9 @@ async fn main() {
     // The clock stands where `days` days back is the edge: the oldest `share` % are past it.
     let clock = Arc::new(ManualClock::new(edge + TimeDelta::days(days)));
     let store = Store::open(&path, key, clock.clone(), StoreOptions::default()).expect("open");
-    println!("{total} leads; erasing those created before {edge} ({share} %, retention_days {days})");
+    println!(
+        "{total} leads; erasing those created before {edge} ({share} %, retention_days {days})"
+    );
 
     let plan = store
         .create_plan(
@@ -164,7 +174,10 @@ async fn main() {
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
-    let erased = store.erase_past_retention("bench").await.expect("retention");
+    let erased = store
+        .erase_past_retention("bench")
+        .await
+        .expect("retention");
     let took = started.elapsed();
     stop.store(true, Ordering::Relaxed);
     let beside = callers.await.expect("callers");
@@ -175,7 +188,11 @@ async fn main() {
         n as f64 / took.as_secs_f64(),
         echo5_data::plans::RETENTION_BATCH
     );
-    report("ingest c16 beside the retention job", beside, took.as_secs_f64() + 0.5);
+    report(
+        "ingest c16 beside the retention job",
+        beside,
+        took.as_secs_f64() + 0.5,
+    );
 
     // The same callers for the same time, without it.
     let stop = Arc::new(AtomicBool::new(false));
@@ -187,6 +204,10 @@ async fn main() {
     tokio::time::sleep(window).await;
     stop.store(true, Ordering::Relaxed);
     let alone = callers.await.expect("callers");
-    report("ingest c16 alone (same duration)", alone, window.as_secs_f64());
+    report(
+        "ingest c16 alone (same duration)",
+        alone,
+        window.as_secs_f64(),
+    );
     store.shutdown().await;
 }

@@ -23,10 +23,10 @@ use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
 use crate::Store;
-use echo5_core::plans::HardLimit;
 use crate::audit;
 use crate::error::StoreError;
 use crate::tenants::{self, TenantKey, TenantRow};
+use echo5_core::plans::HardLimit;
 
 /// Who a presented key belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,12 +73,11 @@ fn get(c: &Connection, id: Uuid) -> Result<Plan, StoreError> {
 }
 
 fn all(c: &Connection) -> Result<Vec<Plan>, StoreError> {
-    Ok(c
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM plans p ORDER BY p.price_cents, p.name, p.id"
-        ))?
-        .query_map([], from_row)?
-        .collect::<Result<_, _>>()?)
+    Ok(c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM plans p ORDER BY p.price_cents, p.name, p.id"
+    ))?
+    .query_map([], from_row)?
+    .collect::<Result<_, _>>()?)
 }
 
 fn write_fields(c: &Connection, id: Uuid, f: &PlanFields) -> Result<(), StoreError> {
@@ -101,7 +100,13 @@ fn write_fields(c: &Connection, id: Uuid, f: &PlanFields) -> Result<(), StoreErr
     Ok(())
 }
 
-fn plan_audit(c: &Connection, now: DateTime<Utc>, actor: String, action: AuditAction, p: &Plan) -> Result<(), StoreError> {
+fn plan_audit(
+    c: &Connection,
+    now: DateTime<Utc>,
+    actor: String,
+    action: AuditAction,
+    p: &Plan,
+) -> Result<(), StoreError> {
     audit::record(
         c,
         now,
@@ -117,19 +122,26 @@ fn plan_audit(c: &Connection, now: DateTime<Utc>, actor: String, action: AuditAc
 }
 
 /// The limits of the tenant's plan; `None` when it has no plan.
-pub(crate) fn tenant_limits(c: &Connection, tenant: Uuid) -> Result<Option<PlanLimits>, StoreError> {
-    Ok(c
-        .prepare_cached(
-            "SELECT p.leads_per_month, p.users, p.api_keys, p.webhooks, p.retention_days
+pub(crate) fn tenant_limits(
+    c: &Connection,
+    tenant: Uuid,
+) -> Result<Option<PlanLimits>, StoreError> {
+    Ok(c.prepare_cached(
+        "SELECT p.leads_per_month, p.users, p.api_keys, p.webhooks, p.retention_days
              FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?1",
-        )?
-        .query_row([tenant.to_string()], |r| limits_at(r, 0))
-        .optional()?)
+    )?
+    .query_row([tenant.to_string()], |r| limits_at(r, 0))
+    .optional()?)
 }
 
 /// How many of `which` the tenant has now: its users, its live API keys (neither revoked
 /// nor expired), its webhook endpoints.
-fn used(c: &Connection, tenant: Uuid, which: HardLimit, now: DateTime<Utc>) -> Result<u64, StoreError> {
+fn used(
+    c: &Connection,
+    tenant: Uuid,
+    which: HardLimit,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
     let t = tenant.to_string();
     let n: i64 = match which {
         HardLimit::Users => c
@@ -242,10 +254,13 @@ pub(crate) fn ingest_check(
         Some((limit, _, stored)) => (limit, stored),
         None => {
             let limit = tenant_limits(c, tenant)?.and_then(|l| l.leads_per_month);
-            let stored = if limit.is_some() { counted(c, tenant, month)? } else { 0 };
-            LEAD_LIMITS.with_borrow_mut(|(_, m)| {
-                m.insert(tenant, (limit, month.to_string(), stored))
-            });
+            let stored = if limit.is_some() {
+                counted(c, tenant, month)?
+            } else {
+                0
+            };
+            LEAD_LIMITS
+                .with_borrow_mut(|(_, m)| m.insert(tenant, (limit, month.to_string(), stored)));
             (limit, stored)
         }
     };
@@ -301,7 +316,14 @@ fn queue_notice(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let t = tenants::get(c, &TenantKey::Id(tenant))?;
-    let mail = plans::notice_mail(&t.fields.name, &t.fields.slug, month, threshold, used, limit);
+    let mail = plans::notice_mail(
+        &t.fields.name,
+        &t.fields.slug,
+        month,
+        threshold,
+        used,
+        limit,
+    );
     for to in notice_recipients(c, tenant)? {
         let task = MailTask {
             to: to.clone(),
@@ -310,9 +332,11 @@ fn queue_notice(
         };
         crate::outbox_tasks::enqueue(
             c,
-            &NewTask::mail(&task, now)
-                .tenant(tenant)
-                .dedup(format!("plan_notice:{tenant}:{month}:{}:{}", threshold.percent(), to.to_lowercase())),
+            &NewTask::mail(&task, now).tenant(tenant).dedup(format!(
+                "plan_notice:{tenant}:{month}:{}:{}",
+                threshold.percent(),
+                to.to_lowercase()
+            )),
             now,
         )?;
     }
@@ -356,7 +380,12 @@ impl Store {
     }
 
     /// Read-modify-write of a plan in one transaction.
-    pub async fn update_plan<F>(&self, actor: String, id: Uuid, change: F) -> Result<Plan, StoreError>
+    pub async fn update_plan<F>(
+        &self,
+        actor: String,
+        id: Uuid,
+        change: F,
+    ) -> Result<Plan, StoreError>
     where
         F: FnOnce(&PlanFields) -> Result<PlanFields, DomainError> + Send + 'static,
     {
@@ -400,7 +429,11 @@ impl Store {
     }
 
     /// The plan notices recorded for a tenant in a month (thresholds, in order).
-    pub async fn plan_notices(&self, tenant: Uuid, month: Month) -> Result<Vec<Threshold>, StoreError> {
+    pub async fn plan_notices(
+        &self,
+        tenant: Uuid,
+        month: Month,
+    ) -> Result<Vec<Threshold>, StoreError> {
         self.read(move |c| {
             let rows: Vec<u32> = c
                 .prepare_cached(
@@ -409,7 +442,10 @@ impl Store {
                 )?
                 .query_map(params![tenant.to_string(), month.to_string()], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            Ok(rows.into_iter().filter_map(Threshold::from_percent).collect())
+            Ok(rows
+                .into_iter()
+                .filter_map(Threshold::from_percent)
+                .collect())
         })
         .await
     }
@@ -490,7 +526,10 @@ impl Store {
                 })
                 .await?;
             }
-            out.push(Erased { tenant, leads: total });
+            out.push(Erased {
+                tenant,
+                leads: total,
+            });
         }
         Ok(out)
     }
@@ -530,16 +569,22 @@ impl Store {
                         value: (total - reported) as u64,
                         timestamp: now,
                     };
-                    let task = NewTask::new(TaskKind::StripeMeterEvent, serde_json::to_value(&event)?, now)
-                        .tenant(tenant)
-                        .group(plans::STRIPE_GROUP)
-                        // One report per high-water mark, ever.
-                        .dedup(format!("stripe:{tenant}:{total}"));
+                    let task = NewTask::new(
+                        TaskKind::StripeMeterEvent,
+                        serde_json::to_value(&event)?,
+                        now,
+                    )
+                    .tenant(tenant)
+                    .group(plans::STRIPE_GROUP)
+                    // One report per high-water mark, ever.
+                    .dedup(format!("stripe:{tenant}:{total}"));
                     let Some(id) = crate::outbox_tasks::enqueue(c, &task, now)? else {
                         continue;
                     };
-                    c.prepare_cached("UPDATE tenants SET stripe_reported_leads = ?2 WHERE id = ?1")?
-                        .execute(params![t, total])?;
+                    c.prepare_cached(
+                        "UPDATE tenants SET stripe_reported_leads = ?2 WHERE id = ?1",
+                    )?
+                    .execute(params![t, total])?;
                     out.push(Report {
                         tenant_id: tenant,
                         stripe_customer_id: customer,
@@ -569,15 +614,18 @@ impl Store {
                     let t: String = r.get(0)?;
                     // The plan's columns start at 1.
                     let id: String = r.get(1)?;
-                    Ok((t, Plan {
-                        id: Uuid::parse_str(&id).unwrap_or_default(),
-                        name: r.get(2)?,
-                        price_cents: r.get::<_, i64>(3)?.max(0) as u64,
-                        currency: r.get(4)?,
-                        limits: limits_at(r, 5)?,
-                        created_at: from_millis(r.get(10)?),
-                        tenants: 0,
-                    }))
+                    Ok((
+                        t,
+                        Plan {
+                            id: Uuid::parse_str(&id).unwrap_or_default(),
+                            name: r.get(2)?,
+                            price_cents: r.get::<_, i64>(3)?.max(0) as u64,
+                            currency: r.get(4)?,
+                            limits: limits_at(r, 5)?,
+                            created_at: from_millis(r.get(10)?),
+                            tenants: 0,
+                        },
+                    ))
                 })?
                 .collect::<Result<_, _>>()?;
             let mut out = HashMap::new();

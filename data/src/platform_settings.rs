@@ -29,14 +29,22 @@ pub struct PlatformSecrets {
 /// The stored settings, or the built-in defaults when none were ever saved; the Meta app
 /// secret shown masked from its own column.
 pub(crate) fn load(conn: &Connection) -> Result<PlatformSettings, StoreError> {
-    type Row = (String, Option<Vec<u8>>, Option<String>, Option<Vec<u8>>, Option<String>);
+    type Row = (
+        String,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+    );
     let row: Option<Row> = conn
         .prepare_cached(
             "SELECT settings, meta_app_secret_enc, meta_app_secret_last4,
                     stripe_secret_key_enc, stripe_secret_key_last4
              FROM platform_settings WHERE id = 1",
         )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_row([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
     let masked = |sealed: Option<Vec<u8>>, last4: Option<String>| {
         if sealed.is_some() {
@@ -96,7 +104,9 @@ fn open_secret(
     aad: &[u8],
 ) -> Result<Option<Secret<String>>, StoreError> {
     let sealed: Option<Vec<u8>> = c
-        .prepare_cached(&format!("SELECT {column}_enc FROM platform_settings WHERE id = 1"))?
+        .prepare_cached(&format!(
+            "SELECT {column}_enc FROM platform_settings WHERE id = 1"
+        ))?
         .query_row([], |r| r.get(0))
         .optional()?
         .flatten();

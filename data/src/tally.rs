@@ -52,7 +52,11 @@ impl<K: Hash + Eq + Send, C: Tally> BatchTally<K, C> {
     /// one (writer thread only).
     pub(crate) fn staged_sum(&self, f: impl Fn(&K, &C) -> u64) -> u64 {
         let s = self.staged();
-        s.batch.iter().chain(s.job.iter()).map(|(k, c)| f(k, c)).sum()
+        s.batch
+            .iter()
+            .chain(s.job.iter())
+            .map(|(k, c)| f(k, c))
+            .sum()
     }
 
     /// Counts `delta` for the running job (writer thread only).

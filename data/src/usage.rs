@@ -73,7 +73,13 @@ impl BatchUsage {
     /// The leads of `tenant` in `month` the running batch has counted so far (its earlier
     /// jobs, and the running one), not yet in `usage_counters`.
     pub(crate) fn staged_accepted(&self, tenant: Uuid, month: &str) -> u64 {
-        self.staged_sum(|(t, _, m), c| if *t == tenant && m == month { c.accepted } else { 0 })
+        self.staged_sum(|(t, _, m), c| {
+            if *t == tenant && m == month {
+                c.accepted
+            } else {
+                0
+            }
+        })
     }
 }
 

@@ -16,10 +16,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::Store;
-use echo5_core::plans::HardLimit;
 use crate::audit;
 use crate::error::StoreError;
 use crate::tenants::{self, TenantKey, TenantRow};
+use echo5_core::plans::HardLimit;
 
 /// Which users a request may reach: the platform's, one tenant's, or any (for a user's own
 /// account and for credentials, which name the user by id). A user outside the scope is

@@ -14,10 +14,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::Store;
-use echo5_core::plans::HardLimit;
 use crate::error::StoreError;
 use crate::outbox::{self, tenant_mask};
 use crate::tenants::{self, TenantKey};
+use echo5_core::plans::HardLimit;
 
 const COLUMNS: &str = "id, tenant_id, url, events, description, active, disabled_reason, created_at, updated_at, previous_secret_expires_at";
 

@@ -1425,6 +1425,11 @@ fn usage_with_plans_shows_use_against_limits_and_revenue() {
     let text = render(&s, 120, 40);
     assert!(text.contains("revenue 49.00 EUR/month"), "{text}");
     assert!(text.contains("[Pro]"), "{text}");
-    assert!(text.contains("leads 1,284/1,000") && text.contains("users 4/—") && text.contains("keys 2/3"), "{text}");
+    assert!(
+        text.contains("leads 1,284/1,000")
+            && text.contains("users 4/—")
+            && text.contains("keys 2/3"),
+        "{text}"
+    );
     check("usage_plans", &s);
 }

@@ -21,8 +21,8 @@ use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
     audit, dashboard, events, health, ingest, integrations, invites, keys, leads, logs,
-    personal_tokens, plans, platform_settings, sessions, settings, sla, stages, tenants, usage, users,
-    webhooks,
+    personal_tokens, plans, platform_settings, sessions, settings, sla, stages, tenants, usage,
+    users, webhooks,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;

@@ -144,7 +144,11 @@ pub struct OutboundArgs {
     #[arg(long, env = "ECHO5_OUTBOUND_DENY_CIDR", value_delimiter = ',', value_parser = cidr_arg)]
     pub outbound_deny_cidr: Vec<IpNet>,
     /// Where usage reports (Stripe meter events) are sent: Stripe's API, or a stand-in.
-    #[arg(long, env = "ECHO5_STRIPE_API_URL", default_value = "https://api.stripe.com")]
+    #[arg(
+        long,
+        env = "ECHO5_STRIPE_API_URL",
+        default_value = "https://api.stripe.com"
+    )]
     pub stripe_api_url: String,
 }
 

@@ -23,7 +23,11 @@ pub async fn retention_pass(state: &AppState) -> u64 {
             for e in erased.iter().filter(|e| e.leads > 0) {
                 tracing::info!(tenant = %e.tenant, erased = e.leads, "leads past the plan's retention erased");
             }
-            tracing::info!(erased = total, ms = started.elapsed().as_millis() as u64, "retention pass done");
+            tracing::info!(
+                erased = total,
+                ms = started.elapsed().as_millis() as u64,
+                "retention pass done"
+            );
             total
         }
         Err(e) => {
@@ -41,7 +45,11 @@ fn until_next_run(now: DateTime<Utc>) -> Duration {
         .and_then(|t| t.with_second(0))
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(now);
-    let next = if today > now { today } else { today + TimeDelta::days(1) };
+    let next = if today > now {
+        today
+    } else {
+        today + TimeDelta::days(1)
+    };
     (next - now).to_std().unwrap_or(Duration::from_secs(3600))
 }
 
@@ -52,10 +60,16 @@ const BILLING_SYNC: Duration = Duration::from_secs(3600);
 pub async fn billing_sync(state: &AppState) {
     match state.store.billing_sync().await {
         Ok(r) if !r.is_empty() => {
-            tracing::info!(reports = r.len(), leads = r.iter().map(|r| r.value).sum::<u64>(), "usage reports queued")
+            tracing::info!(
+                reports = r.len(),
+                leads = r.iter().map(|r| r.value).sum::<u64>(),
+                "usage reports queued"
+            )
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "usage reports not queued; will retry at the next sync"),
+        Err(e) => {
+            tracing::warn!(error = %e, "usage reports not queued; will retry at the next sync")
+        }
     }
 }
 
@@ -164,6 +178,9 @@ mod tests {
         let at = |h, m| Utc.with_ymd_and_hms(2026, 12, 6, h, m, 0).unwrap();
         assert_eq!(until_next_run(at(2, 0)), Duration::from_secs(3600));
         assert_eq!(until_next_run(at(3, 0)), Duration::from_secs(24 * 3600));
-        assert_eq!(until_next_run(at(23, 30)), Duration::from_secs(3 * 3600 + 1800));
+        assert_eq!(
+            until_next_run(at(23, 30)),
+            Duration::from_secs(3 * 3600 + 1800)
+        );
     }
 }

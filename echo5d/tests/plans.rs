@@ -38,7 +38,12 @@ fn lead(n: usize) -> String {
 
 #[track_caller]
 fn assert_limit(got: &(StatusCode, Value), limit: &str, value: u64, used: u64) {
-    assert_error(got, StatusCode::PAYMENT_REQUIRED, "plan_limit_reached", Some(&format!("limits.{limit}")));
+    assert_error(
+        got,
+        StatusCode::PAYMENT_REQUIRED,
+        "plan_limit_reached",
+        Some(&format!("limits.{limit}")),
+    );
     assert_eq!(got.1["error"]["limit"], limit, "{}", got.1);
     assert_eq!(got.1["error"]["value"], value, "{}", got.1);
     assert_eq!(got.1["error"]["used"], used, "{}", got.1);
@@ -51,8 +56,12 @@ async fn hard_limits_allow_the_nth_and_refuse_the_next_with_402() {
     })
     .await;
     s.tenant(r#"{"name":"Open Arms"}"#).await;
-    let p = plan(&s, json!({"name": "Small", "price_cents": 1900,
-        "limits": {"users": 2, "api_keys": 2, "webhooks": 1}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Small", "price_cents": 1900,
+        "limits": {"users": 2, "api_keys": 2, "webhooks": 1}}),
+    )
+    .await;
     on_plan(&s, "open-arms", &p).await;
 
     for i in 0..2 {
@@ -65,7 +74,9 @@ async fn hard_limits_allow_the_nth_and_refuse_the_next_with_402() {
     // A revoked key frees its place.
     let (_, keys) = s.get("/api/v1/tenants/open-arms/keys").await;
     let first = keys["data"][0]["id"].as_str().unwrap().to_string();
-    let (st, _) = s.delete(&format!("/api/v1/tenants/open-arms/keys/{first}")).await;
+    let (st, _) = s
+        .delete(&format!("/api/v1/tenants/open-arms/keys/{first}"))
+        .await;
     assert!(st.is_success(), "{st}");
     let (st, k) = s.post("/api/v1/tenants/open-arms/keys", "{}").await;
     assert_eq!(st, StatusCode::CREATED, "{k}");
@@ -74,7 +85,8 @@ async fn hard_limits_allow_the_nth_and_refuse_the_next_with_402() {
         let (st, u) = s
             .post(
                 "/api/v1/tenants/open-arms/users",
-                &json!({"email": format!("u{i}@openarms.example"), "name": "U", "role": "agent"}).to_string(),
+                &json!({"email": format!("u{i}@openarms.example"), "name": "U", "role": "agent"})
+                    .to_string(),
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "user {i}: {u}");
@@ -95,7 +107,10 @@ async fn hard_limits_allow_the_nth_and_refuse_the_next_with_402() {
 
     // Raising the limit lets the next one through; null removes it.
     let (st, _) = s
-        .patch(&format!("/api/v1/platform/plans/{p}"), r#"{"limits":{"webhooks":null}}"#)
+        .patch(
+            &format!("/api/v1/platform/plans/{p}"),
+            r#"{"limits":{"webhooks":null}}"#,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     let (st, w) = s.post("/api/v1/tenants/open-arms/webhooks", &hook).await;
@@ -117,8 +132,14 @@ async fn concurrent_creates_cannot_pass_the_limit_together() {
             .send()
     });
     let answers = futures_join(calls).await;
-    let created = answers.iter().filter(|st| **st == StatusCode::CREATED).count();
-    let refused = answers.iter().filter(|st| **st == StatusCode::PAYMENT_REQUIRED).count();
+    let created = answers
+        .iter()
+        .filter(|st| **st == StatusCode::CREATED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|st| **st == StatusCode::PAYMENT_REQUIRED)
+        .count();
     assert_eq!((created, refused), (3, 9), "{answers:?}");
     let (_, keys) = s.get("/api/v1/tenants/busy/keys").await;
     assert_eq!(keys["data"].as_array().unwrap().len(), 3);
@@ -141,31 +162,51 @@ where
 async fn leads_past_the_monthly_limit_are_stored_and_flagged() {
     let s = TestServer::start().await;
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
-    let p = plan(&s, json!({"name": "Three leads", "limits": {"leads_per_month": 3}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Three leads", "limits": {"leads_per_month": 3}}),
+    )
+    .await;
     on_plan(&s, "open-arms", &p).await;
     let mut flags = Vec::new();
     for i in 0..5 {
-        let (st, r) = s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        let (st, r) = s
+            .submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
         assert_eq!(st, StatusCode::OK, "leads are never refused: {r}");
-        let (st, l) = s.get(&format!("/api/v1/leads/{}", r["id"].as_str().unwrap())).await;
+        let (st, l) = s
+            .get(&format!("/api/v1/leads/{}", r["id"].as_str().unwrap()))
+            .await;
         assert_eq!(st, StatusCode::OK, "{l}");
-        flags.push(l["over_plan"].as_bool().expect("over_plan in the lead's JSON"));
+        flags.push(
+            l["over_plan"]
+                .as_bool()
+                .expect("over_plan in the lead's JSON"),
+        );
     }
     assert_eq!(flags, [false, false, false, true, true]);
     // A retry of a stored lead is a replay, not another lead.
-    let (_, again) = s.submit(&key, Some("application/json"), lead(0).as_bytes()).await;
+    let (_, again) = s
+        .submit(&key, Some("application/json"), lead(0).as_bytes())
+        .await;
     assert_eq!(again["status"], "created");
 
     // A new month starts from zero.
     s.clock.advance(TimeDelta::days(31));
-    let (_, r) = s.submit(&key, Some("application/json"), lead(9).as_bytes()).await;
+    let (_, r) = s
+        .submit(&key, Some("application/json"), lead(9).as_bytes())
+        .await;
     assert!(!s.lead(&r).await.over_plan);
 
     // Without a plan nothing is over.
-    let (st, _) = s.patch("/api/v1/tenants/open-arms", r#"{"plan_id":null}"#).await;
+    let (st, _) = s
+        .patch("/api/v1/tenants/open-arms", r#"{"plan_id":null}"#)
+        .await;
     assert_eq!(st, StatusCode::OK);
     for i in 10..15 {
-        let (_, r) = s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        let (_, r) = s
+            .submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
         assert!(!s.lead(&r).await.over_plan);
     }
     s.stop().await;
@@ -199,7 +240,10 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
     })
     .await;
     let (st, _) = s
-        .patch("/api/v1/platform/settings", r#"{"operator_email":"ops@agency.example"}"#)
+        .patch(
+            "/api/v1/platform/settings",
+            r#"{"operator_email":"ops@agency.example"}"#,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
@@ -216,7 +260,11 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
         r#"{"email":"agent@openarms.example","name":"Agent","role":"agent"}"#,
     )
     .await;
-    let p = plan(&s, json!({"name": "Five", "limits": {"leads_per_month": 5}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Five", "limits": {"leads_per_month": 5}}),
+    )
+    .await;
     on_plan(&s, "open-arms", &p).await;
     let month = echo5_core::usage::Month::of(echo5_core::clock::Clock::now(&*s.clock));
     let tenant: uuid::Uuid = s.get("/api/v1/tenants/open-arms").await.1["id"]
@@ -226,27 +274,42 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
         .unwrap();
 
     for i in 0..3 {
-        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(notices(&smtp).is_empty(), "nothing below 80 %");
-    s.submit(&key, Some("application/json"), lead(3).as_bytes()).await; // 4 of 5: 80 %
+    s.submit(&key, Some("application/json"), lead(3).as_bytes())
+        .await; // 4 of 5: 80 %
     let mails = wait_for_mails(&smtp, 2).await;
     assert_eq!(mails.len(), 2, "{mails:?}");
     let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
     assert_eq!(to, ["boss@openarms.example", "ops@agency.example"]);
-    assert!(mails[0].decoded().contains("80 %"), "{}", mails[0].decoded());
+    assert!(
+        mails[0].decoded().contains("80 %"),
+        "{}",
+        mails[0].decoded()
+    );
 
     for i in 4..12 {
-        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     let mails = wait_for_mails(&smtp, 4).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let mails_after = notices(&smtp);
     assert_eq!(mails.len(), 4, "{mails:?}");
-    assert_eq!(mails_after.len(), 4, "one 100 % notice, not one per lead past it");
-    assert!(mails_after[3].decoded().contains("limit reached"), "{}", mails_after[3].decoded());
+    assert_eq!(
+        mails_after.len(),
+        4,
+        "one 100 % notice, not one per lead past it"
+    );
+    assert!(
+        mails_after[3].decoded().contains("limit reached"),
+        "{}",
+        mails_after[3].decoded()
+    );
     assert_eq!(
         s.state.store.plan_notices(tenant, month).await.unwrap(),
         [
@@ -258,7 +321,8 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
     // Next month: told again, once each.
     s.clock.advance(TimeDelta::days(32));
     for i in 20..30 {
-        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     let mails = wait_for_mails(&smtp, 8).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -274,13 +338,24 @@ fn counts_match_rows(db: &std::path::Path) {
     let q = |sql: &str| -> Vec<(String, String, i64, i64, i64, i64)> {
         c.prepare(sql)
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
     };
-    let counters = q("SELECT tenant_id, stage_id, is_spam, leads, duplicates, bytes FROM lead_counts
-                      WHERE leads != 0 OR bytes != 0 ORDER BY 1, 2, 3");
+    let counters = q(
+        "SELECT tenant_id, stage_id, is_spam, leads, duplicates, bytes FROM lead_counts
+                      WHERE leads != 0 OR bytes != 0 ORDER BY 1, 2, 3",
+    );
     // A lead's bytes as the delete trigger of `lead_counts` takes them out.
     let bytes = "coalesce(octet_length(raw), 0) + octet_length(custom) + coalesce(octet_length(name), 0) + coalesce(octet_length(first_name), 0) + coalesce(octet_length(last_name), 0) + coalesce(octet_length(email), 0) + coalesce(octet_length(phone), 0) + coalesce(octet_length(message), 0) + coalesce(octet_length(company), 0) + coalesce(octet_length(form_name), 0) + coalesce(octet_length(page_url), 0) + coalesce(octet_length(referrer), 0) + coalesce(octet_length(utm_source), 0) + coalesce(octet_length(utm_medium), 0) + coalesce(octet_length(utm_campaign), 0) + coalesce(octet_length(utm_term), 0) + coalesce(octet_length(utm_content), 0) + coalesce(octet_length(gclid), 0) + coalesce(octet_length(fbclid), 0) + coalesce(octet_length(ip), 0) + coalesce(octet_length(user_agent), 0) + coalesce(octet_length(raw_content_type), 0) + coalesce(octet_length(spam_reason), 0) + coalesce(octet_length(notes), 0) + coalesce(octet_length(assigned_to), 0)";
     let rows = q(&format!(
@@ -295,7 +370,11 @@ async fn retention_erases_exactly_the_leads_past_the_window_and_keeps_the_counte
     let s = TestServer::start().await;
     let (t, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     let (_, other_key) = s.tenant_with_key(r#"{"name":"No Plan"}"#).await;
-    let p = plan(&s, json!({"name": "Thirty days", "limits": {"retention_days": 30}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Thirty days", "limits": {"retention_days": 30}}),
+    )
+    .await;
     on_plan(&s, "open-arms", &p).await;
     let (_, stages) = s.get("/api/v1/tenants/open-arms/stages").await;
     let second_stage = stages["data"][1]["id"].as_str().unwrap().to_string();
@@ -303,43 +382,66 @@ async fn retention_erases_exactly_the_leads_past_the_window_and_keeps_the_counte
     // Ingested now, then 30 days pass: these are past the window by the time the job runs.
     let mut old = Vec::new();
     for i in 0..450 {
-        let (_, r) = s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        let (_, r) = s
+            .submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
         old.push(r["id"].as_str().unwrap().to_string());
     }
     // A duplicate and a spam lead among the old ones, and one moved along the pipeline.
     let dup = json!({"name": "Again", "email": "lead0@example.com", "message": "me again"});
-    let (_, d) = s.submit(&key, Some("application/json"), dup.to_string().as_bytes()).await;
+    let (_, d) = s
+        .submit(&key, Some("application/json"), dup.to_string().as_bytes())
+        .await;
     assert_eq!(d["status"], "duplicate", "{d}");
     let (st, _) = s
-        .patch(&format!("/api/v1/leads/{}", old[1]), &json!({"stage_id": second_stage}).to_string())
+        .patch(
+            &format!("/api/v1/leads/{}", old[1]),
+            &json!({"stage_id": second_stage}).to_string(),
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     for i in 0..10 {
-        s.submit(&other_key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&other_key, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     s.clock.advance(TimeDelta::days(30) + TimeDelta::seconds(2));
     let now = echo5_core::clock::Clock::now(&*s.clock);
     let edge = now - TimeDelta::days(30);
     let backdated = |at: chrono::DateTime<chrono::Utc>, n: &str| {
-        json!({"name": n, "email": format!("{n}@example.com"), "created_at": at.to_rfc3339()}).to_string()
+        json!({"name": n, "email": format!("{n}@example.com"), "created_at": at.to_rfc3339()})
+            .to_string()
     };
     let (st, inside) = s
-        .post("/api/v1/tenants/open-arms/leads", &backdated(edge + TimeDelta::seconds(1), "inside"))
+        .post(
+            "/api/v1/tenants/open-arms/leads",
+            &backdated(edge + TimeDelta::seconds(1), "inside"),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{inside}");
     let (_, outside) = s
-        .post("/api/v1/tenants/open-arms/leads", &backdated(edge - TimeDelta::seconds(1), "outside"))
+        .post(
+            "/api/v1/tenants/open-arms/leads",
+            &backdated(edge - TimeDelta::seconds(1), "outside"),
+        )
         .await;
-    let (_, fresh) = s.submit(&key, Some("application/json"), lead(1000).as_bytes()).await;
+    let (_, fresh) = s
+        .submit(&key, Some("application/json"), lead(1000).as_bytes())
+        .await;
     let usage_before = s.get("/api/v1/tenants/open-arms/usage").await.1;
 
     let erased = echo5d::plan_jobs::retention_pass(&s.state).await;
-    assert_eq!(erased, 452, "450 + the duplicate + the backdated one outside");
+    assert_eq!(
+        erased, 452,
+        "450 + the duplicate + the backdated one outside"
+    );
     for id in [&old[0], &old[1], &old[449], outside["id"].as_str().unwrap()] {
         let (st, _) = s.get(&format!("/api/v1/leads/{id}")).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{id} is past the window");
     }
-    for id in [inside["id"].as_str().unwrap(), fresh["id"].as_str().unwrap()] {
+    for id in [
+        inside["id"].as_str().unwrap(),
+        fresh["id"].as_str().unwrap(),
+    ] {
         let (st, _) = s.get(&format!("/api/v1/leads/{id}")).await;
         assert_eq!(st, StatusCode::OK, "{id} is inside the window");
     }
@@ -376,34 +478,53 @@ async fn plans_crud_the_tenant_fields_and_the_usage_answers() {
     let s = TestServer::start().await;
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     s.tenant(r#"{"name":"Free Rider"}"#).await;
-    let pro = plan(&s, json!({"name": "Pro", "price_cents": 4900, "currency": "eur",
-        "limits": {"leads_per_month": 1000, "api_keys": 5}})).await;
+    let pro = plan(
+        &s,
+        json!({"name": "Pro", "price_cents": 4900, "currency": "eur",
+        "limits": {"leads_per_month": 1000, "api_keys": 5}}),
+    )
+    .await;
     let (st, list) = s.get("/api/v1/platform/plans").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(list["data"][0]["currency"], "EUR");
     assert_eq!(list["data"][0]["limits"]["users"], Value::Null);
 
     assert_error(
-        &s.post("/api/v1/platform/plans", r#"{"name":"Bad","limits":{"retention_days":0}}"#).await,
+        &s.post(
+            "/api/v1/platform/plans",
+            r#"{"name":"Bad","limits":{"retention_days":0}}"#,
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_limit",
         Some("limits.retention_days"),
     );
     assert_error(
-        &s.patch("/api/v1/tenants/open-arms", &json!({"plan_id": uuid::Uuid::now_v7()}).to_string()).await,
+        &s.patch(
+            "/api/v1/tenants/open-arms",
+            &json!({"plan_id": uuid::Uuid::now_v7()}).to_string(),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unknown_plan",
         Some("plan_id"),
     );
     assert_error(
-        &s.patch("/api/v1/tenants/open-arms", r#"{"stripe_customer_id":"bob"}"#).await,
+        &s.patch(
+            "/api/v1/tenants/open-arms",
+            r#"{"stripe_customer_id":"bob"}"#,
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_stripe_customer",
         Some("stripe_customer_id"),
     );
     on_plan(&s, "open-arms", &pro).await;
     let (st, t) = s
-        .patch("/api/v1/tenants/open-arms", r#"{"stripe_customer_id":"cus_NffrFeUfNV2Hib"}"#)
+        .patch(
+            "/api/v1/tenants/open-arms",
+            r#"{"stripe_customer_id":"cus_NffrFeUfNV2Hib"}"#,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(t["stripe_customer_id"], "cus_NffrFeUfNV2Hib");
@@ -416,22 +537,35 @@ async fn plans_crud_the_tenant_fields_and_the_usage_answers() {
         None,
     );
     for i in 0..3 {
-        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     let (st, u) = s.get("/api/v1/usage").await;
     assert_eq!(st, StatusCode::OK, "{u}");
-    let oa = u["tenants"].as_array().unwrap().iter().find(|t| t["tenant"]["slug"] == "open-arms").unwrap();
+    let oa = u["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"]["slug"] == "open-arms")
+        .unwrap();
     assert_eq!(oa["plan"]["plan_name"], "Pro");
     assert_eq!(oa["plan"]["limits"]["leads_per_month"], 1000);
     assert_eq!(oa["plan"]["used"]["leads_this_month"], 3);
     assert_eq!(oa["plan"]["used"]["api_keys"], 1);
-    let free = u["tenants"].as_array().unwrap().iter().find(|t| t["tenant"]["slug"] == "free-rider").unwrap();
+    let free = u["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"]["slug"] == "free-rider")
+        .unwrap();
     assert_eq!(free["plan"], Value::Null);
     assert_eq!(u["revenue"], json!([{"currency": "EUR", "cents": 4900}]));
     let (_, one) = s.get("/api/v1/tenants/open-arms/usage").await;
     assert_eq!(one["plan"]["price_cents"], 4900);
 
-    let (st, _) = s.patch("/api/v1/tenants/open-arms", r#"{"plan_id":null}"#).await;
+    let (st, _) = s
+        .patch("/api/v1/tenants/open-arms", r#"{"plan_id":null}"#)
+        .await;
     assert_eq!(st, StatusCode::OK);
     let (st, _) = s.delete(&format!("/api/v1/platform/plans/{pro}")).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
@@ -442,11 +576,20 @@ async fn plans_crud_the_tenant_fields_and_the_usage_answers() {
 
 /// The identifiers and values a Stripe stand-in received, by identifier (retries of one
 /// report carry the same identifier and the same value).
-fn meter_events(r: &common::receiver::Receiver) -> std::collections::BTreeMap<String, (String, u64)> {
+fn meter_events(
+    r: &common::receiver::Receiver,
+) -> std::collections::BTreeMap<String, (String, u64)> {
     let mut out = std::collections::BTreeMap::new();
     for req in r.received("/v1/billing/meter_events") {
-        assert_eq!(req.header("authorization"), "Bearer sk_test_standin", "bearer auth");
-        assert!(req.header("content-type").starts_with("application/x-www-form-urlencoded"));
+        assert_eq!(
+            req.header("authorization"),
+            "Bearer sk_test_standin",
+            "bearer auth"
+        );
+        assert!(
+            req.header("content-type")
+                .starts_with("application/x-www-form-urlencoded")
+        );
         let form: std::collections::HashMap<String, String> =
             serde_urlencoded::from_bytes(&req.body).expect("a form body");
         assert_eq!(form["event_name"], "echo5_leads");
@@ -466,7 +609,9 @@ async fn accepted(s: &TestServer, tenant: &str) -> u64 {
     // Every month the test has run through.
     let mut total = 0;
     for m in ["2026-05", "2026-06", "2026-07", "2026-08"] {
-        let (_, u) = s.get(&format!("/api/v1/tenants/{tenant}/usage?month={m}")).await;
+        let (_, u) = s
+            .get(&format!("/api/v1/tenants/{tenant}/usage?month={m}"))
+            .await;
         total += u["accepted"].as_u64().unwrap_or(0);
     }
     total
@@ -484,7 +629,10 @@ async fn until_reported(s: &TestServer, r: &common::receiver::Receiver, sum: u64
             .await
             .unwrap()
             .iter()
-            .any(|t| t.kind == "stripe_meter_event" && t.status != echo5_core::outbox_tasks::TaskStatus::Succeeded);
+            .any(|t| {
+                t.kind == "stripe_meter_event"
+                    && t.status != echo5_core::outbox_tasks::TaskStatus::Succeeded
+            });
         if got == sum && !pending {
             return;
         }
@@ -520,17 +668,25 @@ async fn meter_events_reach_stripe_once_per_report_and_add_up_to_the_accepted_le
     assert_eq!(st, StatusCode::OK);
     let (_, settings) = s.get("/api/v1/platform/settings").await;
     assert_eq!(settings["stripe_secret_key"]["set"], true, "{settings}");
-    assert!(!settings.to_string().contains("sk_test_standin"), "the key is write-only");
+    assert!(
+        !settings.to_string().contains("sk_test_standin"),
+        "the key is write-only"
+    );
 
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     let (_, unbilled) = s.tenant_with_key(r#"{"name":"No Customer"}"#).await;
     let (st, _) = s
-        .patch("/api/v1/tenants/open-arms", r#"{"stripe_customer_id":"cus_OpenArms1"}"#)
+        .patch(
+            "/api/v1/tenants/open-arms",
+            r#"{"stripe_customer_id":"cus_OpenArms1"}"#,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     for i in 0..7 {
-        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
-        s.submit(&unbilled, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
+        s.submit(&unbilled, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     let (st, sync) = s.post("/api/v1/platform/billing/sync", "{}").await;
     assert_eq!(st, StatusCode::OK, "{sync}");
@@ -540,14 +696,18 @@ async fn meter_events_reach_stripe_once_per_report_and_add_up_to_the_accepted_le
     let (_, again) = s.post("/api/v1/platform/billing/sync", "{}").await;
     assert_eq!(again["reports"], json!([]));
     until_reported(&s, &stripe, 7).await;
-    assert!(stripe.received("/v1/billing/meter_events").len() >= 4, "three failures, then the report");
+    assert!(
+        stripe.received("/v1/billing/meter_events").len() >= 4,
+        "three failures, then the report"
+    );
     assert_eq!(meter_events(&stripe).len(), 1);
 
     // More leads, a report queued, and the daemon stopped before it is sent (its Stripe
     // answers fail); after the restart the same report goes out, once.
     stripe.plan("/v1/billing/meter_events", vec![Reply::Status(500); 2]);
     for i in 10..15 {
-        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     let (_, sync) = s.post("/api/v1/platform/billing/sync", "{}").await;
     assert_eq!(sync["reports"][0]["value"], 5);
@@ -556,7 +716,8 @@ async fn meter_events_reach_stripe_once_per_report_and_add_up_to_the_accepted_le
     let url = stripe.base.clone();
     let s = TestServer::start_in(dir, clock, |a| adjust(a, url.clone())).await;
     for i in 20..23 {
-        s.submit(&key, Some("application/json"), lead(i).as_bytes()).await;
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
     }
     echo5d::plan_jobs::billing_sync(&s.state).await;
     until_reported(&s, &stripe, 15).await;

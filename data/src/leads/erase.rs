@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::audit;
-use crate::recent::Recent;
-use echo5_core::leads::Lead;
 use crate::error::StoreError;
 use crate::leads;
+use crate::recent::Recent;
 use crate::tenants::{self, TenantKey};
+use echo5_core::leads::Lead;
 use echo5_core::webhooks::EventType;
 
 /// Deletes the lead `id` and everything that hangs off it, inside the caller's transaction:
@@ -34,7 +34,11 @@ pub(crate) fn erase(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
 
 /// [`erase`], and the lead forgotten in the duplicate and double-submit windows: what every
 /// erasure of a stored lead does (`DELETE /api/v1/leads/{id}`, the retention job).
-pub(crate) fn erase_remembered(conn: &Connection, recent: &Recent, lead: &Lead) -> Result<(), StoreError> {
+pub(crate) fn erase_remembered(
+    conn: &Connection,
+    recent: &Recent,
+    lead: &Lead,
+) -> Result<(), StoreError> {
     let submit: Option<(Option<String>, Option<Vec<u8>>)> = conn
         .prepare_cached("SELECT api_key_id, body_hash FROM leads WHERE id = ?1")?
         .query_row([lead.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))

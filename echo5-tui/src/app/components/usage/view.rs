@@ -40,9 +40,8 @@ fn at_limit(p: &PlanUse) -> bool {
 /// The selected tenant's plan and its use against each limit, in one line.
 fn plan_line(p: &PlanUse) -> Line<'static> {
     let d = |s: String| Span::styled(s, theme::dim());
-    let v = |s: String, full: bool| {
-        Span::styled(s, if full { theme::bad() } else { theme::title() })
-    };
+    let v =
+        |s: String, full: bool| Span::styled(s, if full { theme::bad() } else { theme::title() });
     let l = &p.limits;
     let u = &p.used;
     Line::from(vec![
@@ -50,13 +49,22 @@ fn plan_line(p: &PlanUse) -> Line<'static> {
         Span::styled(clip(&p.plan_name, 24), theme::title()),
         d(format!(" · {}/month", money(p.price_cents, &p.currency))),
         d(" · leads ".into()),
-        v(of(u.leads_this_month, l.leads_per_month), l.leads_per_month.is_some_and(|x| u.leads_this_month >= x)),
+        v(
+            of(u.leads_this_month, l.leads_per_month),
+            l.leads_per_month.is_some_and(|x| u.leads_this_month >= x),
+        ),
         d(" · users ".into()),
         v(of(u.users, l.users), l.users.is_some_and(|x| u.users >= x)),
         d(" · keys ".into()),
-        v(of(u.api_keys, l.api_keys), l.api_keys.is_some_and(|x| u.api_keys >= x)),
+        v(
+            of(u.api_keys, l.api_keys),
+            l.api_keys.is_some_and(|x| u.api_keys >= x),
+        ),
         d(" · webhooks ".into()),
-        v(of(u.webhooks, l.webhooks), l.webhooks.is_some_and(|x| u.webhooks >= x)),
+        v(
+            of(u.webhooks, l.webhooks),
+            l.webhooks.is_some_and(|x| u.webhooks >= x),
+        ),
         d(match l.retention_days {
             Some(days) => format!(" · kept {days} d"),
             None => String::new(),
@@ -183,7 +191,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                     Span::raw(format!(" {} ", clip(&t.tenant.name, 24))),
                     Span::styled(
                         format!("[{}]", clip(&p.plan_name, 12)),
-                        if at_limit(p) { theme::bad() } else { theme::dim() },
+                        if at_limit(p) {
+                            theme::bad()
+                        } else {
+                            theme::dim()
+                        },
                     ),
                 ]),
                 None => Line::from(format!(" {}", clip(&t.tenant.name, 24))),
