@@ -211,13 +211,17 @@ pub(crate) fn set_billing(
     Ok(changed)
 }
 
+/// A tenant's `leads_per_month`, and the month and its accepted count as the usage
+/// counters held them when read.
+type LeadLimit = (Option<u64>, String, u64);
+
 thread_local! {
     /// Per tenant, on the writer thread: its `leads_per_month` and the month's accepted
     /// count as the usage counters held when first read, until the writer's generation
     /// changes (the end of a batch, or a job that may change a plan). The batch's own
     /// leads are added from the batch's staged usage, so the count is exact without a
     /// query per lead.
-    static LEAD_LIMITS: RefCell<(u64, HashMap<Uuid, (Option<u64>, String, u64)>)> =
+    static LEAD_LIMITS: RefCell<(u64, HashMap<Uuid, LeadLimit>)> =
         RefCell::new((u64::MAX, HashMap::new()));
 }
 
