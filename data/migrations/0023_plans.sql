@@ -12,9 +12,9 @@ CREATE TABLE plans (
     created_at      INTEGER NOT NULL
 ) STRICT;
 
--- A tenant's plan (NULL: none, no limits) and its Stripe customer. Deleting a plan a tenant
--- is on is refused in code (409), so the reference never dangles.
-ALTER TABLE tenants ADD COLUMN plan_id TEXT REFERENCES plans(id);
+-- A tenant's plan (NULL: none, no limits) and its Stripe customer. The plan is checked in
+-- code: setting an unknown one is 422, deleting a plan a tenant is on 409.
+ALTER TABLE tenants ADD COLUMN plan_id TEXT;
 ALTER TABLE tenants ADD COLUMN stripe_customer_id TEXT;
 
 -- A lead stored past its tenant's monthly limit (leads are never refused for a plan).
