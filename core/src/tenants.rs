@@ -98,6 +98,13 @@ pub struct TenantReplace {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub created_at: Option<serde::de::IgnoredAny>,
+    /// Accepted and ignored (a PUT keeps them; PATCH sets them).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub plan_id: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub stripe_customer_id: Option<serde::de::IgnoredAny>,
 }
 
 fn yes() -> bool {
