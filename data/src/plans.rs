@@ -14,7 +14,6 @@ use echo5_core::outbox_tasks::{MailTask, NewTask, TaskKind};
 use echo5_core::plans::{
     self, HardLimit, MeterEvent, Plan, PlanFields, PlanLimits, PlanUse, Report, Threshold, Use,
 };
-use echo5_core::tenants::BillingPatch;
 use echo5_core::usage::Month;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
@@ -25,7 +24,7 @@ use uuid::Uuid;
 use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
-use crate::tenants::{self, TenantKey, TenantRow};
+use crate::tenants::{self, TenantKey};
 use crate::usage::BatchUsage;
 
 const COLUMNS: &str = "p.id, p.name, p.price_cents, p.currency, p.leads_per_month, p.users, \
@@ -174,41 +173,6 @@ pub(crate) fn check_limit(
     };
     plans::check_create(which, used(c, tenant, which, now)?, Some(limit))?;
     Ok(())
-}
-
-/// Sets the billing part of a tenant PATCH; returns the names of the fields it changed, for
-/// the audit row. A plan that does not exist is 422 `unknown_plan`.
-pub(crate) fn set_billing(
-    c: &Connection,
-    tenant: &TenantRow,
-    b: &BillingPatch,
-) -> Result<Vec<&'static str>, StoreError> {
-    let mut changed = Vec::new();
-    if let Some(plan) = b.plan_id {
-        if let Some(p) = plan
-            && get(c, p).is_err()
-        {
-            return Err(DomainError::invalid(
-                "plan_id",
-                "unknown_plan",
-                format!("there is no plan {p}; GET /api/v1/platform/plans lists them"),
-            )
-            .into());
-        }
-        if plan != tenant.plan_id {
-            c.prepare_cached("UPDATE tenants SET plan_id = ?2 WHERE id = ?1")?
-                .execute(params![tenant.id.to_string(), plan.map(|p| p.to_string())])?;
-            changed.push("plan_id");
-        }
-    }
-    if let Some(cus) = &b.stripe_customer_id
-        && *cus != tenant.stripe_customer_id
-    {
-        c.prepare_cached("UPDATE tenants SET stripe_customer_id = ?2 WHERE id = ?1")?
-            .execute(params![tenant.id.to_string(), cus])?;
-        changed.push("stripe_customer_id");
-    }
-    Ok(changed)
 }
 
 /// A tenant's `leads_per_month`, and the month and its accepted count as the usage

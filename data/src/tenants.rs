@@ -325,6 +325,47 @@ pub(crate) fn insert(
     get(conn, &TenantKey::Id(id))
 }
 
+/// Sets the billing part of a tenant PATCH; returns the names of the fields it changed, for
+/// the audit row. A plan that does not exist is 422 `unknown_plan`.
+fn set_billing(
+    c: &Connection,
+    tenant: &TenantRow,
+    b: &BillingPatch,
+) -> Result<Vec<&'static str>, StoreError> {
+    let mut changed = Vec::new();
+    if let Some(plan) = b.plan_id {
+        let known = |p: Uuid| -> Result<bool, StoreError> {
+            Ok(c.prepare_cached("SELECT 1 FROM plans WHERE id = ?1")?
+                .query_row([p.to_string()], |_| Ok(()))
+                .optional()?
+                .is_some())
+        };
+        if let Some(p) = plan
+            && !known(p)?
+        {
+            return Err(DomainError::invalid(
+                "plan_id",
+                "unknown_plan",
+                format!("there is no plan {p}; GET /api/v1/platform/plans lists them"),
+            )
+            .into());
+        }
+        if plan != tenant.plan_id {
+            c.prepare_cached("UPDATE tenants SET plan_id = ?2 WHERE id = ?1")?
+                .execute(params![tenant.id.to_string(), plan.map(|p| p.to_string())])?;
+            changed.push("plan_id");
+        }
+    }
+    if let Some(cus) = &b.stripe_customer_id
+        && *cus != tenant.stripe_customer_id
+    {
+        c.prepare_cached("UPDATE tenants SET stripe_customer_id = ?2 WHERE id = ?1")?
+            .execute(params![tenant.id.to_string(), cus])?;
+        changed.push("stripe_customer_id");
+    }
+    Ok(changed)
+}
+
 /// Orders the commits of tenant changes: taken inside the writing transaction, on the one
 /// writer thread, so a later commit always holds a larger number.
 pub(crate) fn tenant_change() -> u64 {
@@ -473,7 +514,7 @@ impl Store {
         self.write(move |c| {
             let before = get(c, &tenant)?;
             let (fields, secrets) = change(&before.fields)?;
-            let billing_changed = crate::plans::set_billing(c, &before, &billing)?;
+            let billing_changed = set_billing(c, &before, &billing)?;
             if fields.slug != before.fields.slug && slug_taken(c, &fields.slug, Some(before.id))? {
                 return Err(slug_conflict(&fields.slug));
             }
