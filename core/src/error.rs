@@ -41,6 +41,16 @@ pub enum DomainError {
         message: String,
         field: Option<String>,
     },
+    /// Creating one more user, API key or webhook would pass the tenant's plan (HTTP 402
+    /// `plan_limit_reached`, naming the limit, its value and the use).
+    #[error(
+        "the tenant's plan allows {value} {limit}, and {used} exist; raise the plan's limit or remove one first"
+    )]
+    PlanLimit {
+        limit: &'static str,
+        value: u64,
+        used: u64,
+    },
 }
 
 impl DomainError {

@@ -92,6 +92,10 @@ pub struct Lead {
     /// and duplicate detection, and hidden from listings unless spam is asked for.
     #[serde(default)]
     pub is_test: bool,
+    /// Stored past its tenant's monthly lead limit (`leads_per_month` of its plan): leads
+    /// are never refused for a plan, they are marked.
+    #[serde(default)]
+    pub over_plan: bool,
 }
 
 /// One note on a lead: who wrote what, when. Notes are appended, never overwritten.
@@ -191,6 +195,7 @@ impl Lead {
             assigned_to: None,
             external_id: None,
             is_test: false,
+            over_plan: false,
         }
     }
 }

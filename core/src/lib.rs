@@ -32,6 +32,7 @@ pub mod passwords;
 pub mod patch;
 pub mod personal_tokens;
 pub mod phone;
+pub mod plans;
 pub mod platform_settings;
 pub mod secret;
 pub mod sessions;

@@ -21,14 +21,18 @@ use uuid::Uuid;
 pub enum TaskKind {
     /// A plain-text mail (payload [`MailTask`]).
     Mail,
+    /// One usage report to Stripe (payload `crate::plans::MeterEvent`); the task's id is
+    /// the report's `identifier`, the same on every retry.
+    StripeMeterEvent,
 }
 
 impl TaskKind {
-    pub const ALL: &'static [TaskKind] = &[TaskKind::Mail];
+    pub const ALL: &'static [TaskKind] = &[TaskKind::Mail, TaskKind::StripeMeterEvent];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::Mail => "mail",
+            TaskKind::StripeMeterEvent => "stripe_meter_event",
         }
     }
 

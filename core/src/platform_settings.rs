@@ -53,6 +53,13 @@ pub struct PlatformSettings {
     /// masked object a GET returned).
     #[serde(default)]
     pub meta_app_secret: MaskedSecret,
+    /// The Stripe meter usage is reported to (its `event_name`); `null`: no reports.
+    #[serde(default)]
+    pub stripe_meter_event_name: Option<String>,
+    /// The Stripe secret key the usage reports are sent with: shown masked, set with PATCH
+    /// (a string sets it, `null` clears it); a PUT keeps it.
+    #[serde(default)]
+    pub stripe_secret_key: MaskedSecret,
 }
 
 /// An `Option` field that must be present (PUT replaces everything), `null` allowed.
@@ -80,6 +87,8 @@ impl Default for PlatformSettings {
             operator_email: None,
             meta_verify_token: None,
             meta_app_secret: MaskedSecret::unset(),
+            stripe_meter_event_name: None,
+            stripe_secret_key: MaskedSecret::unset(),
         }
     }
 }
@@ -126,6 +135,18 @@ pub struct PlatformSettingsPatch {
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_app_secret: SecretUpdate<String>,
+    /// Left out: unchanged; `null` clears it (no usage reports).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub stripe_meter_event_name: Option<Option<String>>,
+    /// A string (`sk_…` or `rk_…`) sets it, `null` clears it, left out keeps it.
+    #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub stripe_secret_key: SecretUpdate<String>,
 }
 
 /// The pipeline template: 1..=50 stages, names valid and unique (case-insensitively), the
@@ -219,6 +240,43 @@ pub fn check_meta_app_secret(u: &SecretUpdate<String>) -> Result<(), DomainError
     Ok(())
 }
 
+/// The Stripe secret key of a PATCH, checked: `sk_…` or `rk_…`, visible ASCII, at most 255.
+pub fn check_stripe_secret_key(u: &SecretUpdate<String>) -> Result<(), DomainError> {
+    if let SecretUpdate::Set(s) = u {
+        let s = s.expose();
+        let ok = s.len() <= 255
+            && (s.starts_with("sk_") || s.starts_with("rk_"))
+            && s.len() > 3
+            && s.bytes().all(|b| b.is_ascii_graphic());
+        if !ok {
+            return Err(DomainError::invalid(
+                "stripe_secret_key",
+                "invalid_secret",
+                "stripe_secret_key is a Stripe secret or restricted key (sk_… or rk_…)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn meter_event_name(v: Option<&str>) -> Result<Option<String>, DomainError> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s)
+            if s.len() <= 100
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') =>
+        {
+            Ok(Some(s.to_string()))
+        }
+        Some(_) => Err(DomainError::invalid(
+            "stripe_meter_event_name",
+            "invalid_event_name",
+            "stripe_meter_event_name is the meter's event name: up to 100 letters, digits, _ - .",
+        )),
+    }
+}
+
 fn operator_email(v: Option<&str>) -> Result<Option<String>, DomainError> {
     match v.map(str::trim) {
         None | Some("") => Ok(None),
@@ -244,6 +302,8 @@ pub fn validate_settings(input: &PlatformSettings) -> Result<PlatformSettings, D
         meta_verify_token: meta_verify_token(input.meta_verify_token.as_deref())?,
         // Never part of the document: the store fills it in from the sealed column.
         meta_app_secret: input.meta_app_secret.clone(),
+        stripe_meter_event_name: meter_event_name(input.stripe_meter_event_name.as_deref())?,
+        stripe_secret_key: input.stripe_secret_key.clone(),
     })
 }
 
@@ -277,7 +337,11 @@ pub fn apply_patch(
     if let Some(v) = &p.meta_verify_token {
         s.meta_verify_token = v.clone();
     }
+    if let Some(v) = &p.stripe_meter_event_name {
+        s.stripe_meter_event_name = v.clone();
+    }
     check_meta_app_secret(&p.meta_app_secret)?;
+    check_stripe_secret_key(&p.stripe_secret_key)?;
     validate_settings(&s)
 }
 
@@ -307,6 +371,9 @@ pub fn changed_fields(old: &PlatformSettings, new: &PlatformSettings) -> Vec<&'s
     }
     if old.meta_verify_token != new.meta_verify_token {
         out.push("meta_verify_token");
+    }
+    if old.stripe_meter_event_name != new.stripe_meter_event_name {
+        out.push("stripe_meter_event_name");
     }
     out
 }

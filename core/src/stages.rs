@@ -315,6 +315,7 @@ mod tests {
         match e {
             DomainError::Invalid { code, .. } | DomainError::Conflict { code, .. } => code,
             DomainError::NotFound { .. } => "not_found",
+            DomainError::PlanLimit { .. } => "plan_limit_reached",
         }
     }
 

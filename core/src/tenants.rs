@@ -22,6 +22,12 @@ pub struct Tenant {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub settings: TenantSettings,
+    /// The tenant's plan (`null`: none, no limits); set by the platform.
+    #[serde(default)]
+    pub plan_id: Option<Uuid>,
+    /// The tenant's Stripe customer (`cus_…`), which usage is reported for.
+    #[serde(default)]
+    pub stripe_customer_id: Option<String>,
 }
 
 /// A tenant as named inside other resources (audit rows, dashboard, breaches, all-leads).
@@ -92,6 +98,13 @@ pub struct TenantReplace {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub created_at: Option<serde::de::IgnoredAny>,
+    /// Accepted and ignored (a PUT keeps them; PATCH sets them).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub plan_id: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub stripe_customer_id: Option<serde::de::IgnoredAny>,
 }
 
 fn yes() -> bool {
@@ -111,6 +124,63 @@ pub struct TenantPatch {
     pub active: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsPatch>,
+    /// The platform's alone to set: a plan id, or `null` for none.
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>, nullable = true))]
+    pub plan_id: Option<Option<Uuid>>,
+    /// The platform's alone to set: `cus_…`, or `null` for none.
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable = true))]
+    pub stripe_customer_id: Option<Option<String>>,
+}
+
+/// The billing part of a tenant PATCH: the platform's alone to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BillingPatch {
+    pub plan_id: Option<Option<Uuid>>,
+    pub stripe_customer_id: Option<Option<String>>,
+}
+
+impl BillingPatch {
+    pub fn is_empty(&self) -> bool {
+        self.plan_id.is_none() && self.stripe_customer_id.is_none()
+    }
+}
+
+impl TenantPatch {
+    /// The billing fields, validated (a Stripe customer id is `cus_` and letters/digits).
+    pub fn billing(&self) -> Result<BillingPatch, DomainError> {
+        let stripe = match &self.stripe_customer_id {
+            Some(Some(c)) => {
+                let c = c.trim();
+                let ok = c.len() <= 255
+                    && c.strip_prefix("cus_").is_some_and(|r| {
+                        !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric())
+                    });
+                if !ok {
+                    return Err(DomainError::invalid(
+                        "stripe_customer_id",
+                        "invalid_stripe_customer",
+                        "a Stripe customer id looks like cus_NffrFeUfNV2Hib",
+                    ));
+                }
+                Some(Some(c.to_string()))
+            }
+            other => other.clone(),
+        };
+        Ok(BillingPatch {
+            plan_id: self.plan_id,
+            stripe_customer_id: stripe,
+        })
+    }
 }
 
 fn name(v: &str) -> Result<String, DomainError> {

@@ -117,6 +117,10 @@ pub struct TenantUsage {
     pub active: bool,
     /// Per key, keys with activity in the month only, by key id.
     pub keys: Vec<KeyUsage>,
+    /// The tenant's plan, its limits and what it uses of each now (leads: this month's),
+    /// and its price (the platform's monthly revenue from it); `null` without a plan.
+    #[serde(default)]
+    pub plan: Option<crate::plans::PlanUse>,
 }
 
 /// The totals over every tenant.
@@ -141,6 +145,10 @@ pub struct UsageReport {
     pub totals: UsageTotals,
     /// Every tenant, in slug order.
     pub tenants: Vec<TenantUsage>,
+    /// The platform's monthly revenue: the plan prices of every tenant on a plan, per
+    /// currency.
+    #[serde(default)]
+    pub revenue: Vec<crate::plans::Revenue>,
 }
 
 impl UsageReport {
@@ -158,6 +166,7 @@ impl UsageReport {
             month: month.to_string(),
             active_tenants: tenants.iter().filter(|t| t.active).count() as u64,
             totals,
+            revenue: crate::plans::revenue(tenants.iter().filter_map(|t| t.plan.as_ref())),
             tenants,
         }
     }

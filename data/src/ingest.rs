@@ -271,6 +271,9 @@ impl Store {
                 }
                 return Ok((Some(first), (lead, raw)));
             }
+            // After the replay checks, so a replay is never counted against the plan.
+            lead.over_plan =
+                crate::plans::ingest_check(c, key.tenant_id, &month, &batch_usage, now)?;
             // After the replay checks, so a retry never takes a manager's turn; spam takes
             // nobody's.
             lead.assigned_to = if lead.is_spam {

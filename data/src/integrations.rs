@@ -185,6 +185,8 @@ impl Store {
                 } else {
                     leads::assignment::auto_assignee(c, tenant_id)?
                 };
+                lead.over_plan =
+                    crate::plans::ingest_check(c, tenant_id, &month, &batch_usage, now)?;
                 let status = IngestStatus::of(lead.is_spam, lead.duplicate_of.is_some());
                 let bytes = leads::insert(
                     c,

@@ -26,6 +26,7 @@ use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
 use crate::tenants::{self, TenantKey, TenantRow};
+use echo5_core::plans::HardLimit;
 
 /// Who a presented key belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -424,6 +425,7 @@ impl Store {
         let (created, entry) = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
+                crate::plans::check_limit(c, t.id, HardLimit::ApiKeys, now)?;
                 let (created, entry) = insert_key(c, &mk, &t, label, None, now)?;
                 audit::record(
                     c,

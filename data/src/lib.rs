@@ -27,6 +27,7 @@ pub mod master_key;
 pub mod outbox;
 pub mod outbox_tasks;
 pub mod personal_tokens;
+pub mod plans;
 pub mod platform_settings;
 mod reader;
 mod recent;

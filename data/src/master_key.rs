@@ -55,23 +55,28 @@ impl Store {
                         }
                     }
                 }
-                let platform: Option<Vec<u8>> = c
-                    .query_row(
-                        "SELECT meta_app_secret_enc FROM platform_settings WHERE id = 1",
-                        [],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .flatten();
-                if let Some(sealed) = platform {
-                    let aad = crate::platform_settings::META_APP_SECRET_AAD;
-                    let plain = old.open(aad, &sealed)?;
-                    let resealed = new.seal(aad, plain.expose())?;
-                    c.execute(
-                        "UPDATE platform_settings SET meta_app_secret_enc = ?1 WHERE id = 1",
-                        [resealed],
-                    )?;
-                    tenant_secrets += 1;
+                // The platform's sealed secrets.
+                for (column, aad) in [
+                    ("meta_app_secret_enc", crate::platform_settings::META_APP_SECRET_AAD),
+                    ("stripe_secret_key_enc", crate::platform_settings::STRIPE_SECRET_KEY_AAD),
+                ] {
+                    let platform: Option<Vec<u8>> = c
+                        .query_row(
+                            &format!("SELECT {column} FROM platform_settings WHERE id = 1"),
+                            [],
+                            |r| r.get(0),
+                        )
+                        .optional()?
+                        .flatten();
+                    if let Some(sealed) = platform {
+                        let plain = old.open(aad, &sealed)?;
+                        let resealed = new.seal(aad, plain.expose())?;
+                        c.execute(
+                            &format!("UPDATE platform_settings SET {column} = ?1 WHERE id = 1"),
+                            [resealed],
+                        )?;
+                        tenant_secrets += 1;
+                    }
                 }
                 // Webhook signing secrets, the previous one too while it still signs.
                 type SealedWebhook = (String, String, Vec<u8>, Option<Vec<u8>>);

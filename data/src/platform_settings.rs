@@ -16,60 +16,107 @@ use crate::error::StoreError;
 
 /// What the sealed Meta app secret is bound to.
 pub(crate) const META_APP_SECRET_AAD: &[u8] = b"platform:meta_app_secret";
+/// What the sealed Stripe secret key is bound to.
+pub(crate) const STRIPE_SECRET_KEY_AAD: &[u8] = b"platform:stripe_secret_key";
+
+/// The write-only secrets of a settings write.
+#[derive(Debug, Default)]
+pub struct PlatformSecrets {
+    pub meta_app_secret: SecretUpdate<String>,
+    pub stripe_secret_key: SecretUpdate<String>,
+}
 
 /// The stored settings, or the built-in defaults when none were ever saved; the Meta app
 /// secret shown masked from its own column.
 pub(crate) fn load(conn: &Connection) -> Result<PlatformSettings, StoreError> {
-    let row: Option<(String, Option<Vec<u8>>, Option<String>)> = conn
+    type Row = (
+        String,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+    );
+    let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT settings, meta_app_secret_enc, meta_app_secret_last4
+            "SELECT settings, meta_app_secret_enc, meta_app_secret_last4,
+                    stripe_secret_key_enc, stripe_secret_key_last4
              FROM platform_settings WHERE id = 1",
         )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
+    let masked = |sealed: Option<Vec<u8>>, last4: Option<String>| {
+        if sealed.is_some() {
+            MaskedSecret {
+                set: true,
+                last4: last4.filter(|l| !l.is_empty()),
+            }
+        } else {
+            MaskedSecret::unset()
+        }
+    };
     match row {
-        Some((d, sealed, last4)) => {
+        Some((d, sealed, last4, stripe, stripe_last4)) => {
             let mut s: PlatformSettings = serde_json::from_str(&d)?;
-            s.meta_app_secret = if sealed.is_some() {
-                MaskedSecret {
-                    set: true,
-                    last4: last4.filter(|l| !l.is_empty()),
-                }
-            } else {
-                MaskedSecret::unset()
-            };
+            s.meta_app_secret = masked(sealed, last4);
+            s.stripe_secret_key = masked(stripe, stripe_last4);
             Ok(s)
         }
         None => Ok(PlatformSettings::default()),
     }
 }
 
-/// Sets or clears the sealed Meta app secret; whether it changed.
-fn apply_app_secret(
+/// Sets or clears a sealed platform secret (`column`_enc and `column`_last4); whether it
+/// changed.
+fn apply_secret(
     conn: &Connection,
     key: &MasterKey,
+    column: &str,
+    aad: &[u8],
     u: &SecretUpdate<String>,
 ) -> Result<bool, StoreError> {
     match u {
         SecretUpdate::Keep => Ok(false),
         SecretUpdate::Clear => {
             conn.execute(
-                "UPDATE platform_settings SET meta_app_secret_enc = NULL,
-                 meta_app_secret_last4 = NULL WHERE id = 1",
+                &format!("UPDATE platform_settings SET {column}_enc = NULL, {column}_last4 = NULL WHERE id = 1"),
                 [],
             )?;
             Ok(true)
         }
         SecretUpdate::Set(secret) => {
-            let sealed = key.seal(META_APP_SECRET_AAD, secret.expose().as_bytes())?;
+            let sealed = key.seal(aad, secret.expose().as_bytes())?;
             conn.execute(
-                "UPDATE platform_settings SET meta_app_secret_enc = ?1,
-                 meta_app_secret_last4 = ?2 WHERE id = 1",
+                &format!("UPDATE platform_settings SET {column}_enc = ?1, {column}_last4 = ?2 WHERE id = 1"),
                 params![sealed, last4(secret.expose())],
             )?;
             Ok(true)
         }
     }
+}
+
+/// A sealed platform secret in clear; `None` when it is not set.
+fn open_secret(
+    c: &Connection,
+    key: &MasterKey,
+    column: &str,
+    aad: &[u8],
+) -> Result<Option<Secret<String>>, StoreError> {
+    let sealed: Option<Vec<u8>> = c
+        .prepare_cached(&format!(
+            "SELECT {column}_enc FROM platform_settings WHERE id = 1"
+        ))?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    let plain = key.open(aad, &sealed)?;
+    let text = String::from_utf8(plain.expose().clone())
+        .map_err(|e| StoreError::Internal(format!("{column} is not text: {e}")))?;
+    Ok(Some(Secret::new(text)))
 }
 
 /// The settings in memory: ingest reads the honeypot names on every submission.
@@ -107,21 +154,15 @@ impl Store {
     /// it is not set. Read and opened per call: notifications are few.
     pub async fn meta_app_secret(&self) -> Result<Option<Secret<String>>, StoreError> {
         let key = self.key();
-        self.read(move |c| {
-            let sealed: Option<Vec<u8>> = c
-                .prepare_cached("SELECT meta_app_secret_enc FROM platform_settings WHERE id = 1")?
-                .query_row([], |r| r.get(0))
-                .optional()?
-                .flatten();
-            let Some(sealed) = sealed else {
-                return Ok(None);
-            };
-            let plain = key.open(META_APP_SECRET_AAD, &sealed)?;
-            let text = String::from_utf8(plain.expose().clone())
-                .map_err(|e| StoreError::Internal(format!("meta app secret is not text: {e}")))?;
-            Ok(Some(Secret::new(text)))
-        })
-        .await
+        self.read(move |c| open_secret(c, &key, "meta_app_secret", META_APP_SECRET_AAD))
+            .await
+    }
+
+    /// The Stripe secret key in clear, for a usage report; `None` when it is not set.
+    pub async fn stripe_secret_key(&self) -> Result<Option<Secret<String>>, StoreError> {
+        let key = self.key();
+        self.read(move |c| open_secret(c, &key, "stripe_secret_key", STRIPE_SECRET_KEY_AAD))
+            .await
     }
 
     /// Read-modify-write of the platform settings in one transaction, audited. Returns the
@@ -136,6 +177,26 @@ impl Store {
     where
         F: FnOnce(&PlatformSettings) -> Result<PlatformSettings, DomainError> + Send + 'static,
     {
+        let secrets = PlatformSecrets {
+            meta_app_secret: app_secret,
+            stripe_secret_key: SecretUpdate::Keep,
+        };
+        self.update_platform_settings_with(actor, action, secrets, change)
+            .await
+    }
+
+    /// [`update_platform_settings`](Self::update_platform_settings) with every write-only
+    /// secret.
+    pub async fn update_platform_settings_with<F>(
+        &self,
+        actor: String,
+        action: AuditAction,
+        secrets: PlatformSecrets,
+        change: F,
+    ) -> Result<Changed<PlatformSettings>, StoreError>
+    where
+        F: FnOnce(&PlatformSettings) -> Result<PlatformSettings, DomainError> + Send + 'static,
+    {
         let now = self.now();
         let key = self.key();
         let (after, changed) = self
@@ -144,6 +205,7 @@ impl Store {
                 let mut after = change(&before)?;
                 // The document never holds the secret, not even masked.
                 after.meta_app_secret = MaskedSecret::unset();
+                after.stripe_secret_key = MaskedSecret::unset();
                 c.prepare_cached(
                     "INSERT INTO platform_settings(id, settings, updated_at) VALUES (1, ?1, ?2)
                      ON CONFLICT(id) DO UPDATE SET settings = excluded.settings,
@@ -153,11 +215,27 @@ impl Store {
                     serde_json::to_string(&after)?,
                     now.timestamp_millis()
                 ])?;
-                let secret_changed = apply_app_secret(c, &key, &app_secret)?;
+                let secret_changed = apply_secret(
+                    c,
+                    &key,
+                    "meta_app_secret",
+                    META_APP_SECRET_AAD,
+                    &secrets.meta_app_secret,
+                )?;
+                let stripe_changed = apply_secret(
+                    c,
+                    &key,
+                    "stripe_secret_key",
+                    STRIPE_SECRET_KEY_AAD,
+                    &secrets.stripe_secret_key,
+                )?;
                 let after = load(c)?;
                 let mut changed = platform_settings::changed_fields(&before, &after);
                 if secret_changed {
                     changed.push("meta_app_secret");
+                }
+                if stripe_changed {
+                    changed.push("stripe_secret_key");
                 }
                 audit::record(
                     c,

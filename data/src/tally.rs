@@ -48,6 +48,17 @@ impl<K: Hash + Eq + Send, C: Tally> BatchTally<K, C> {
         self.staged.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sums `f` over what the running batch has staged: its succeeded jobs and the running
+    /// one (writer thread only).
+    pub(crate) fn staged_sum(&self, f: impl Fn(&K, &C) -> u64) -> u64 {
+        let s = self.staged();
+        s.batch
+            .iter()
+            .chain(s.job.iter())
+            .map(|(k, c)| f(k, c))
+            .sum()
+    }
+
     /// Counts `delta` for the running job (writer thread only).
     pub(crate) fn add(&self, key: K, delta: C) {
         self.staged().job.entry(key).or_default().add(&delta);

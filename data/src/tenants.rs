@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 use {
     echo5_core::settings::{SecretChanges, Settings, TenantSettings},
-    echo5_core::tenants::{Tenant, TenantFields, TenantRef},
+    echo5_core::tenants::{BillingPatch, Tenant, TenantFields, TenantRef},
 };
 
 use crate::Store;
@@ -55,6 +55,8 @@ pub(crate) struct TenantRow {
     pub fields: TenantFields,
     pub meta_last4: Option<String>,
     pub google_last4: Option<String>,
+    pub plan_id: Option<Uuid>,
+    pub stripe_customer_id: Option<String>,
 }
 
 impl TenantRow {
@@ -76,6 +78,8 @@ impl TenantRow {
                 meta_access_token: MaskedSecret::from_last4(self.meta_last4.clone()),
                 google_ads: MaskedSecret::from_last4(self.google_last4.clone()),
             },
+            plan_id: self.plan_id,
+            stripe_customer_id: self.stripe_customer_id.clone(),
         }
     }
 
@@ -86,7 +90,7 @@ impl TenantRow {
 
 const COLUMNS: &str = "id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email, \
                        meta_token_last4, google_ads_last4, default_country, auto_assign, meta_page_ids, \
-                       business_hours";
+                       business_hours, plan_id, stripe_customer_id";
 
 /// A row with its JSON columns (spam keywords, page ids, business hours) still as text.
 type RawRow = ((String, String, Option<String>), TenantRow);
@@ -121,6 +125,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
             },
             meta_last4: r.get(8)?,
             google_last4: r.get(9)?,
+            plan_id: r
+                .get::<_, Option<String>>(14)?
+                .and_then(|p| Uuid::parse_str(&p).ok()),
+            stripe_customer_id: r.get(15)?,
         },
     ))
 }
@@ -333,6 +341,47 @@ pub(crate) fn insert(
     get(conn, &TenantKey::Id(id))
 }
 
+/// Sets the billing part of a tenant PATCH; returns the names of the fields it changed, for
+/// the audit row. A plan that does not exist is 422 `unknown_plan`.
+fn set_billing(
+    c: &Connection,
+    tenant: &TenantRow,
+    b: &BillingPatch,
+) -> Result<Vec<&'static str>, StoreError> {
+    let mut changed = Vec::new();
+    if let Some(plan) = b.plan_id {
+        let known = |p: Uuid| -> Result<bool, StoreError> {
+            Ok(c.prepare_cached("SELECT 1 FROM plans WHERE id = ?1")?
+                .query_row([p.to_string()], |_| Ok(()))
+                .optional()?
+                .is_some())
+        };
+        if let Some(p) = plan
+            && !known(p)?
+        {
+            return Err(DomainError::invalid(
+                "plan_id",
+                "unknown_plan",
+                format!("there is no plan {p}; GET /api/v1/platform/plans lists them"),
+            )
+            .into());
+        }
+        if plan != tenant.plan_id {
+            c.prepare_cached("UPDATE tenants SET plan_id = ?2 WHERE id = ?1")?
+                .execute(params![tenant.id.to_string(), plan.map(|p| p.to_string())])?;
+            changed.push("plan_id");
+        }
+    }
+    if let Some(cus) = &b.stripe_customer_id
+        && *cus != tenant.stripe_customer_id
+    {
+        c.prepare_cached("UPDATE tenants SET stripe_customer_id = ?2 WHERE id = ?1")?
+            .execute(params![tenant.id.to_string(), cus])?;
+        changed.push("stripe_customer_id");
+    }
+    Ok(changed)
+}
+
 /// Orders the commits of tenant changes: taken inside the writing transaction, on the one
 /// writer thread, so a later commit always holds a larger number.
 pub(crate) fn tenant_change() -> u64 {
@@ -456,11 +505,32 @@ impl Store {
             + Send
             + 'static,
     {
+        self.update_tenant_billing(actor, tenant, action, change, BillingPatch::default())
+            .await
+    }
+
+    /// [`update_tenant`](Self::update_tenant) that also sets the tenant's plan and Stripe
+    /// customer (the platform's part of a PATCH), in the same transaction. A plan that does
+    /// not exist is 422 `unknown_plan`.
+    pub async fn update_tenant_billing<F>(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        action: AuditAction,
+        change: F,
+        billing: BillingPatch,
+    ) -> Result<Changed<Tenant>, StoreError>
+    where
+        F: FnOnce(&TenantFields) -> Result<(TenantFields, SecretChanges), DomainError>
+            + Send
+            + 'static,
+    {
         let key = self.key();
         let now = self.now();
         self.write(move |c| {
             let before = get(c, &tenant)?;
             let (fields, secrets) = change(&before.fields)?;
+            let billing_changed = set_billing(c, &before, &billing)?;
             if fields.slug != before.fields.slug && slug_taken(c, &fields.slug, Some(before.id))? {
                 return Err(slug_conflict(&fields.slug));
             }
@@ -488,6 +558,7 @@ impl Store {
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
             let after = get(c, &TenantKey::Id(before.id))?;
             let mut changed: Vec<&str> = changed_fields(&before.fields, &after.fields);
+            changed.extend(billing_changed);
             changed.extend(secrets_changed.iter().map(|s| match *s {
                 "meta_access_token" => "settings.meta_access_token",
                 _ => "settings.google_ads",

@@ -69,6 +69,20 @@ impl UsageBuffer {
 /// Leads from an ad platform come without an API key (`None`, stored as `''`).
 pub(crate) type BatchUsage = BatchTally<(Uuid, Option<Uuid>, String), Counts>;
 
+impl BatchUsage {
+    /// The leads of `tenant` in `month` the running batch has counted so far (its earlier
+    /// jobs, and the running one), not yet in `usage_counters`.
+    pub(crate) fn staged_accepted(&self, tenant: Uuid, month: &str) -> u64 {
+        self.staged_sum(|(t, _, m), c| {
+            if *t == tenant && m == month {
+                c.accepted
+            } else {
+                0
+            }
+        })
+    }
+}
+
 pub(crate) fn batch_usage() -> BatchUsage {
     BatchTally::new(|conn, (tenant, key, month), c| bump(conn, *tenant, *key, month, c))
 }
@@ -186,6 +200,7 @@ fn usage(
             active: usage::is_active(last_lead_at, reference),
             last_lead_at,
             keys,
+            plan: None,
         });
     }
     Ok(out)
@@ -217,12 +232,18 @@ impl Store {
             tracing::warn!(error = %e, "usage read without flushing buffered counts");
         }
         let now = self.now();
-        self.read(move |c| {
-            let mut rows = tenants::one_or_all(c, tenant.as_ref())?;
-            rows.sort_by(|a, b| a.fields.slug.cmp(&b.fields.slug));
-            usage(c, &rows, month, now)
-        })
-        .await
+        let mut plans = self.plan_use(month).await?;
+        let mut out = self
+            .read(move |c| {
+                let mut rows = tenants::one_or_all(c, tenant.as_ref())?;
+                rows.sort_by(|a, b| a.fields.slug.cmp(&b.fields.slug));
+                usage(c, &rows, month, now)
+            })
+            .await?;
+        for t in &mut out {
+            t.plan = plans.remove(&t.tenant.id);
+        }
+        Ok(out)
     }
 }
 

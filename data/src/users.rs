@@ -19,6 +19,7 @@ use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
 use crate::tenants::{self, TenantKey, TenantRow};
+use echo5_core::plans::HardLimit;
 
 /// Which users a request may reach: the platform's, one tenant's, or any (for a user's own
 /// account and for credentials, which name the user by id). A user outside the scope is
@@ -261,6 +262,9 @@ impl Store {
                 )));
             }
             let tenant = scope_tenant(c, &scope)?;
+            if let Some(t) = &tenant {
+                crate::plans::check_limit(c, t.id, HardLimit::Users, now)?;
+            }
             if find_by_email(c, &fields.email)?.is_some() {
                 return Err(email_taken());
             }

@@ -20,6 +20,7 @@ use crate::audit;
 use crate::error::StoreError;
 use crate::outbox::{self, tenant_mask};
 use crate::tenants::{self, TenantKey};
+use echo5_core::plans::HardLimit;
 
 const COLUMNS: &str = "id, tenant_id, url, events, description, active, disabled_reason, created_at, updated_at, previous_secret_expires_at";
 
@@ -170,6 +171,7 @@ impl Store {
         let webhook = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
+                crate::plans::check_limit(c, t.id, HardLimit::Webhooks, now)?;
                 let id = Uuid::now_v7();
                 let sealed = key.seal(&secret_aad(t.id, id), sealed_secret.expose().as_bytes())?;
                 let active = new.active.unwrap_or(true);

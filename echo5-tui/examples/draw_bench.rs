@@ -94,6 +94,8 @@ fn state() -> State {
                     meta_access_token: MaskedSecret::unset(),
                     google_ads: MaskedSecret::unset(),
                 },
+                plan_id: None,
+                stripe_customer_id: None,
             })
             .collect(),
     );

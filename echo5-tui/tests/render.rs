@@ -1413,3 +1413,45 @@ fn settings_with_business_hours() {
     );
     check("settings_business_hours", &s);
 }
+
+#[test]
+fn usage_with_plans_shows_use_against_limits_and_revenue() {
+    use echo5_core::plans::{PlanLimits, PlanUse, Use};
+    let mut s = on_command("usage");
+    let report = s.usage.remote.data.as_mut().expect("usage loaded");
+    let first = &mut report.tenants[0];
+    first.plan = Some(PlanUse {
+        plan_id: uuid::Uuid::from_u128(7),
+        plan_name: "Pro".into(),
+        price_cents: 4900,
+        currency: "EUR".into(),
+        limits: PlanLimits {
+            leads_per_month: Some(1000),
+            users: None,
+            api_keys: Some(3),
+            webhooks: Some(2),
+            retention_days: Some(365),
+        },
+        used: Use {
+            leads_this_month: 1284,
+            users: 4,
+            api_keys: 2,
+            webhooks: 0,
+        },
+    });
+    let tenants = report.tenants.clone();
+    *report = echo5_core::usage::UsageReport::new(
+        echo5_core::usage::Month::parse(&report.month).expect("month"),
+        tenants,
+    );
+    let text = render(&s, 120, 40);
+    assert!(text.contains("revenue 49.00 EUR/month"), "{text}");
+    assert!(text.contains("[Pro]"), "{text}");
+    assert!(
+        text.contains("leads 1,284/1,000")
+            && text.contains("users 4/—")
+            && text.contains("keys 2/3"),
+        "{text}"
+    );
+    check("usage_plans", &s);
+}

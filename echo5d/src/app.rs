@@ -21,8 +21,8 @@ use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
     audit, dashboard, events, health, ingest, integrations, invites, keys, leads, logs,
-    personal_tokens, platform_settings, sessions, settings, sla, stages, tenants, usage, users,
-    webhooks,
+    personal_tokens, plans, platform_settings, sessions, settings, sla, stages, tenants, usage,
+    users, webhooks,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;
@@ -280,6 +280,13 @@ fn api() -> OpenApiRouter<AppState> {
                 platform_settings::put_platform_settings,
                 platform_settings::patch_platform_settings
             )),
+        ))
+        .merge(at(
+            rule(S::Plans, At::Platform),
+            one()
+                .routes(routes!(plans::list_plans, plans::create_plan))
+                .routes(routes!(plans::patch_plan, plans::delete_plan))
+                .routes(routes!(plans::billing_sync)),
         ))
         .merge(at(
             rule(S::Usage, At::Platform),
@@ -661,6 +668,7 @@ where
         state.sla_interval,
     ));
     let outbox = crate::outbox_worker::spawn(state.clone());
+    let plan_jobs = tokio::spawn(crate::plan_jobs::run(state.clone()));
     let auth_log = tokio::spawn(throttle.clone().log_loop());
     let forget_idle_keys = state
         .rate_limit
@@ -674,6 +682,7 @@ where
     .await;
     flusher.abort();
     monitor.abort();
+    plan_jobs.abort();
     outbox.stop();
     auth_log.abort();
     if let Some(t) = forget_idle_keys {

@@ -148,6 +148,13 @@ pub struct OutboundArgs {
     #[arg(long, env = "ECHO5_OUTBOX_KEEP_DAYS", default_value_t = echo5_core::outbox::DEFAULT_KEEP_DAYS,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub outbox_keep_days: u32,
+    /// Where usage reports (Stripe meter events) are sent: Stripe's API, or a stand-in.
+    #[arg(
+        long,
+        env = "ECHO5_STRIPE_API_URL",
+        default_value = "https://api.stripe.com"
+    )]
+    pub stripe_api_url: String,
 }
 
 impl Default for OutboundArgs {
@@ -158,6 +165,7 @@ impl Default for OutboundArgs {
             outbound_allow_cidr: Vec::new(),
             outbound_deny_cidr: Vec::new(),
             outbox_keep_days: echo5_core::outbox::DEFAULT_KEEP_DAYS,
+            stripe_api_url: "https://api.stripe.com".into(),
         }
     }
 }

@@ -164,6 +164,12 @@ impl ApiError {
                     message,
                     field,
                 } => (StatusCode::CONFLICT, code, message.clone(), field.clone()),
+                DomainError::PlanLimit { limit, .. } => (
+                    StatusCode::PAYMENT_REQUIRED,
+                    "plan_limit_reached",
+                    d.to_string(),
+                    Some(format!("limits.{limit}")),
+                ),
             },
             ApiError::Store(e) => match e {
                 StoreError::QueueFull => (
@@ -241,7 +247,18 @@ impl IntoResponse for ApiError {
         {
             tracing::error!(error = %e, "request failed")
         }
-        let mut resp = error_response(status, code, message, field);
+        let mut resp = match &self {
+            // The body also names the limit, its value and the use, for clients to show.
+            ApiError::Domain(DomainError::PlanLimit { limit, value, used }) => (
+                status,
+                Json(serde_json::json!({ "error": {
+                    "code": code, "message": message, "field": field,
+                    "limit": limit, "value": value, "used": used,
+                }})),
+            )
+                .into_response(),
+            _ => error_response(status, code, message, field),
+        };
         match self {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::AuthThrottled { retry_after_secs }

@@ -16,6 +16,7 @@ pub mod outbound;
 pub mod outbox_tasks;
 pub mod outbox_worker;
 pub mod password_work;
+pub mod plan_jobs;
 pub mod ratelimit;
 pub mod routes;
 pub mod run;

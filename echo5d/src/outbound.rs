@@ -126,6 +126,8 @@ pub struct Outbound {
     pub schedule: RetrySchedule,
     /// How long the delivery log and finished tasks are kept.
     pub keep: chrono::TimeDelta,
+    /// `--stripe-api-url`, without a trailing slash.
+    pub stripe_api_url: String,
 }
 
 impl fmt::Debug for Outbound {
@@ -159,6 +161,7 @@ impl Outbound {
             timeout: args.webhook_timeout,
             schedule: args.outbound_retry_schedule.clone(),
             keep: chrono::TimeDelta::days(args.outbox_keep_days.into()),
+            stripe_api_url: args.stripe_api_url.trim_end_matches('/').to_string(),
         })
     }
 

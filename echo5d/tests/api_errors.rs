@@ -334,6 +334,9 @@ async fn openapi_covers_every_route() {
         ("/api/v1/me/tokens/{token_id}", &["delete"]),
         ("/api/v1/platform/users", &["get", "post"]),
         ("/api/v1/platform/users/{user_id}", &["patch", "delete"]),
+        ("/api/v1/platform/plans", &["get", "post"]),
+        ("/api/v1/platform/plans/{plan_id}", &["patch", "delete"]),
+        ("/api/v1/platform/billing/sync", &["post"]),
         ("/api/v1/tenants/{tenant}/users", &["get", "post"]),
         (
             "/api/v1/tenants/{tenant}/users/{user_id}",

@@ -78,6 +78,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST /api/v1/platform/users",                      "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("PATCH /api/v1/platform/users/{user_id}",           "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("DELETE /api/v1/platform/users/{user_id}",          "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
+    ("GET /api/v1/platform/plans",                       "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
+    ("POST /api/v1/platform/plans",                      "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
+    ("PATCH /api/v1/platform/plans/{plan_id}",           "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
+    ("DELETE /api/v1/platform/plans/{plan_id}",          "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
+    ("POST /api/v1/platform/billing/sync",               "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("GET /api/v1/system/logs",                          "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     ("GET /api/v1/system/logs/stream",                   "ok  ok  403 403 403 403 401 401 401 | ok  ok  403 403 403 403 401 401 401"),
     // The tenant record: any user of the tenant reads it; only the platform changes it.
@@ -443,6 +448,11 @@ async fn fill(
             side.webhook_id.clone()
         };
         path = path.replace("{webhook_id}", &id);
+    }
+    if path.contains("{plan_id}") {
+        // A plan of its own for each call (deletes eat theirs).
+        let p = created(s, "/api/v1/platform/plans", json!({"name": "Matrix plan"})).await;
+        path = path.replace("{plan_id}", p["id"].as_str().unwrap());
     }
     path = path.replace("{message_id}", &side.message_id);
     // Nobody's token: whoever may delete hears 404, whoever may not 401/403.

@@ -282,6 +282,7 @@ impl Side {
             Role::Token => json!(self.token_id),
             Role::Webhook => json!(self.webhook_id),
             Role::Message => json!(self.message_id),
+            Role::Plan => json!(uuid::Uuid::nil()),
         }
     }
 
@@ -350,6 +351,9 @@ enum Role {
     Webhook,
     /// A message sent to that endpoint (its `webhook-id`).
     Message,
+    /// A plan: the platform's, no tenant's; every tenant principal is refused before it
+    /// is looked up, so any id does.
+    Plan,
 }
 
 /// A path parameter's role, from its name or, for a bare `{id}`, the segment before it.
@@ -364,6 +368,7 @@ fn path_role(path: &str, name: &str) -> Option<Role> {
         "token_id" => Some(Role::Token),
         "webhook_id" => Some(Role::Webhook),
         "message_id" => Some(Role::Message),
+        "plan_id" => Some(Role::Plan),
         _ => None,
     };
     if by_name.is_some() || name != "id" {

@@ -40,7 +40,8 @@ async fn platform_settings_apply_to_new_tenants_and_are_validated_and_audited() 
                 {"name":"Won","kind":"won"},{"name":"Lost","kind":"lost"}],
             "default_sla_hours": 24, "default_spam_keywords": [], "honeypot_fields": [],
             "default_grace_hours": 24, "operator_name": null, "operator_email": null,
-            "meta_verify_token": null, "meta_app_secret": {"set": false, "last4": null}
+            "meta_verify_token": null, "meta_app_secret": {"set": false, "last4": null},
+            "stripe_meter_event_name": null, "stripe_secret_key": {"set": false, "last4": null}
         })
     );
     let (old, old_key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
@@ -136,6 +137,8 @@ async fn platform_settings_apply_to_new_tenants_and_are_validated_and_audited() 
     // Left out of the PUT: no verify token; the app secret is kept (never set here).
     full["meta_verify_token"] = Value::Null;
     full["meta_app_secret"] = json!({"set": false, "last4": null});
+    full["stripe_meter_event_name"] = Value::Null;
+    full["stripe_secret_key"] = json!({"set": false, "last4": null});
     assert_eq!(after, full, "normalised like tenant settings");
     assert_eq!(s.get(p).await.1, full);
     let (st, patched) = s.patch(p, r#"{"operator_name":null}"#).await;

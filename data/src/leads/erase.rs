@@ -14,7 +14,9 @@ use crate::Store;
 use crate::audit;
 use crate::error::StoreError;
 use crate::leads;
+use crate::recent::Recent;
 use crate::tenants::{self, TenantKey};
+use echo5_core::leads::Lead;
 use echo5_core::webhooks::EventType;
 
 /// Deletes the lead `id` and everything that hangs off it, inside the caller's transaction:
@@ -30,6 +32,29 @@ pub(crate) fn erase(conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<(
     conn.prepare_cached("DELETE FROM leads WHERE id = ?1")?
         .execute([id.to_string()])?;
     crate::outbox_tasks::scrub_lead(conn, id, now)?;
+    Ok(())
+}
+
+/// [`erase`], and the lead forgotten in the duplicate and double-submit windows: what every
+/// erasure of a stored lead does (`DELETE /api/v1/leads/{id}`, the retention job).
+pub(crate) fn erase_remembered(
+    conn: &Connection,
+    recent: &Recent,
+    lead: &Lead,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let submit: Option<(Option<String>, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT api_key_id, body_hash FROM leads WHERE id = ?1")?
+        .query_row([lead.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let submit = submit.and_then(|(key, hash)| {
+        let key = Uuid::parse_str(&key?).ok()?;
+        let hash: [u8; 16] = hash?.try_into().ok()?;
+        Some((key, hash))
+    });
+    erase(conn, lead.id, now)?;
+    let contacts = recent.contacts(lead.tenant_id, lead);
+    recent.lock().forget_lead(lead.id, &contacts, submit);
     Ok(())
 }
 
@@ -50,16 +75,7 @@ impl Store {
             .write(move |c| {
                 let lead = leads::get_within(c, id, reach)?;
                 let t = tenants::get(c, &TenantKey::Id(lead.tenant_id))?;
-                let submit: Option<(Option<String>, Option<Vec<u8>>)> = c
-                    .prepare_cached("SELECT api_key_id, body_hash FROM leads WHERE id = ?1")?
-                    .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                let submit = submit.and_then(|(key, hash)| {
-                    let key = Uuid::parse_str(&key?).ok()?;
-                    let hash: [u8; 16] = hash?.try_into().ok()?;
-                    Some((key, hash))
-                });
-                erase(c, id, now)?;
+                erase_remembered(c, &recent, &lead, now)?;
                 // An erased lead's message names it and nothing of it.
                 let data = json!({ "id": id, "tenant_id": t.id });
                 crate::outbox::record(
@@ -71,8 +87,6 @@ impl Store {
                     Some(&data),
                     now,
                 )?;
-                let contacts = recent.contacts(lead.tenant_id, &lead);
-                recent.lock().forget_lead(id, &contacts, submit);
                 audit::record(
                     c,
                     now,

@@ -74,9 +74,9 @@ pub(crate) fn insert(
             name, first_name, last_name, email, phone, message, company, source, form_name, page_url,
             referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, ip,
             user_agent, custom, raw, raw_content_type, is_spam, spam_reason, duplicate_of,
-            assigned_to, api_key_id, body_hash, is_test, external_id)
+            assigned_to, api_key_id, body_hash, is_test, external_id, over_plan)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-            ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37)",
+            ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
     )?
     .execute(params![
         &*l.id.hyphenated().encode_lower(&mut id_buf),
@@ -118,6 +118,7 @@ pub(crate) fn insert(
         raw.map(|r| r.hash.to_vec()),
         l.is_test,
         l.external_id,
+        l.over_plan,
     ])?;
     // Computed, not read back (a query per stored lead, ~4 % of the writer; `RETURNING` is
     // worse: SQLite runs it as a trigger, which brings the statement journal back).
@@ -255,7 +256,7 @@ pub(crate) fn record_stage_change(
 pub(crate) const COLUMNS: &str = "id, tenant_id, created_at, stage_id, stage_changed_at, first_contacted_at, \
     name, first_name, last_name, email, phone, message, company, source, form_name, page_url, \
     referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, ip, \
-    user_agent, custom, is_spam, spam_reason, duplicate_of, assigned_to, is_test, external_id";
+    user_agent, custom, is_spam, spam_reason, duplicate_of, assigned_to, is_test, external_id, over_plan";
 
 fn uuid_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
     let s: String = r.get(i)?;
@@ -307,6 +308,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
             .and_then(|s| Uuid::parse_str(&s).ok()),
         is_test: r.get(31)?,
         external_id: r.get(32)?,
+        over_plan: r.get(33)?,
     })
 }
 

@@ -68,6 +68,8 @@ pub fn tenants() -> Vec<Tenant> {
         active,
         created_at: now() - chrono::TimeDelta::days(30 - n as i64),
         settings: s,
+        plan_id: None,
+        stripe_customer_id: None,
     };
     vec![
         t(
@@ -669,6 +671,8 @@ pub fn platform_settings() -> PlatformSettings {
         operator_email: None,
         meta_verify_token: None,
         meta_app_secret: Default::default(),
+        stripe_meter_event_name: None,
+        stripe_secret_key: Default::default(),
     }
 }
 
@@ -744,6 +748,7 @@ pub fn usage(month: &str) -> UsageReport {
         last_lead_at: active.then(|| now() - chrono::TimeDelta::hours(3 + t as i64)),
         active,
         keys,
+        plan: None,
     };
     let tenants = vec![
         row(

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod leads;
 pub mod logs;
 pub mod personal_tokens;
+pub mod plans;
 pub mod platform_settings;
 pub mod sessions;
 pub mod settings;

@@ -8,6 +8,7 @@ use echo5_core::audit::AuditAction;
 use echo5_core::events::{Change, Changed};
 use echo5_core::platform_settings::{self, PlatformSettings, PlatformSettingsPatch};
 use echo5_core::secret::SecretUpdate;
+use echo5_data::platform_settings::PlatformSecrets;
 
 use crate::access::Authorized;
 use crate::error::ApiResult;
@@ -84,16 +85,28 @@ pub async fn patch_platform_settings(
     ApiJson(mut patch): ApiJson<PlatformSettingsPatch>,
 ) -> ApiResult<Json<PlatformSettings>> {
     platform_settings::check_meta_app_secret(&patch.meta_app_secret)?;
-    let app_secret = std::mem::take(&mut patch.meta_app_secret);
+    platform_settings::check_stripe_secret_key(&patch.stripe_secret_key)?;
+    let secrets = PlatformSecrets {
+        meta_app_secret: std::mem::take(&mut patch.meta_app_secret),
+        stripe_secret_key: std::mem::take(&mut patch.stripe_secret_key),
+    };
+    let new_stripe_key = matches!(secrets.stripe_secret_key, SecretUpdate::Set(_));
     let changed = state
         .store
-        .update_platform_settings(
+        .update_platform_settings_with(
             auth.actor(),
             AuditAction::PlatformSettingsUpdated,
-            app_secret,
+            secrets,
             move |cur| platform_settings::apply_patch(cur, &patch),
         )
         .await?;
+    // Reports parked on a refused key go out with the new one.
+    if new_stripe_key {
+        state
+            .store
+            .release_group(echo5_core::plans::STRIPE_GROUP.to_string())
+            .await?;
+    }
     tracing::info!(changed = ?changed_fields(&changed), "platform settings updated");
     Ok(Json(state.events.publish_all(changed)))
 }

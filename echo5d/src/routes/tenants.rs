@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::PageParams;
 use crate::access::Authorized;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -109,7 +109,8 @@ pub async fn replace_tenant(
     Ok(Json(state.events.publish_all(t)))
 }
 
-/// Changes any subset of a tenant, e.g. `{"settings": {"sla_hours": 4}}`.
+/// Changes any subset of a tenant, e.g. `{"settings": {"sla_hours": 4}}`. `plan_id` and
+/// `stripe_customer_id` are the platform's alone (403 for a tenant's users).
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}", tag = "tenants", request_body = TenantPatch,
     params(("tenant" = String, Path, description = "Tenant id or slug")),
     security(("admin_token" = [])),
@@ -118,21 +119,32 @@ pub async fn replace_tenant(
         (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
         (status = 401, description = "Missing or invalid admin token", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 403, description = "A tenant user setting plan_id or stripe_customer_id", body = ErrorBody),
         (status = 409, description = "Slug already taken", body = ErrorBody),
-        (status = 422, description = "A value breaks a rule", body = ErrorBody)))]
+        (status = 422, description = "A value breaks a rule (an unknown plan_id)", body = ErrorBody)))]
 pub async fn patch_tenant(
     State(state): State<AppState>,
     auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(patch): ApiJson<TenantPatch>,
 ) -> ApiResult<Json<Tenant>> {
+    let billing = patch.billing()?;
+    // A tenant's plan and Stripe customer are the platform's to set, not its own admins'.
+    if !billing.is_empty() && !auth.principal.is_platform() {
+        return Err(ApiError::Forbidden {
+            code: "forbidden",
+            message: "only the platform owner sets a tenant's plan_id and stripe_customer_id"
+                .into(),
+        });
+    }
     let t = state
         .store
-        .update_tenant(
+        .update_tenant_billing(
             auth.actor(),
             TenantKey::parse(&tenant),
             AuditAction::TenantUpdated,
             move |cur| tenants::apply_patch(cur, &patch),
+            billing,
         )
         .await?;
     // The slug may have changed: paths naming the tenant are looked up again.

@@ -275,6 +275,7 @@ pub async fn list_tenant_users(
     params(("tenant" = String, Path, description = "Tenant id or slug")),
     security(("admin_token" = [])),
     responses(
+        (status = 402, description = "The tenant's plan allows no more (`plan_limit_reached`, naming the limit, its value and the use)", body = ErrorBody),
         (status = 201, description = "Created, with the invitation link", body = UserCreated),
         (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
         (status = 401, description = "Missing or invalid credential", body = ErrorBody),

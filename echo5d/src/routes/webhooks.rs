@@ -70,6 +70,7 @@ pub async fn list_webhooks(
     params(("tenant" = String, Path, description = "Tenant id or slug")),
     security(("admin_token" = [])),
     responses(
+        (status = 402, description = "The tenant's plan allows no more (`plan_limit_reached`, naming the limit, its value and the use)", body = ErrorBody),
         (status = 201, description = "Created; `secret` signs every message", body = WebhookWithSecret),
         (status = 400, description = "Unreadable body, or a URL whose host is refused (`url_forbidden`) or does not resolve", body = ErrorBody),
         (status = 401, description = "Missing or invalid credential", body = ErrorBody),

@@ -12,7 +12,76 @@ use crate::app::components::format::{grouped, human_bytes};
 use crate::app::components::frame::{empty_state, frame_block};
 use crate::theme;
 use crate::widgets::{ago, clip, message};
+use echo5_core::plans::{PlanUse, Revenue};
 use echo5_core::usage::{TenantUsage, UsageReport};
+
+/// A price in its currency's minor unit, as `49.00 EUR`.
+pub fn money(cents: u64, currency: &str) -> String {
+    format!("{}.{:02} {currency}", grouped(cents / 100), cents % 100)
+}
+
+/// `used/limit`, or `used/—` without a limit.
+fn of(used: u64, limit: Option<u64>) -> String {
+    match limit {
+        Some(l) => format!("{}/{}", grouped(used), grouped(l)),
+        None => format!("{}/—", grouped(used)),
+    }
+}
+
+/// Whether any limit is reached (the leads one counts from its 100 %).
+fn at_limit(p: &PlanUse) -> bool {
+    let reached = |used: u64, limit: Option<u64>| limit.is_some_and(|l| used >= l);
+    reached(p.used.leads_this_month, p.limits.leads_per_month)
+        || reached(p.used.users, p.limits.users)
+        || reached(p.used.api_keys, p.limits.api_keys)
+        || reached(p.used.webhooks, p.limits.webhooks)
+}
+
+/// The selected tenant's plan and its use against each limit, in one line.
+fn plan_line(p: &PlanUse) -> Line<'static> {
+    let d = |s: String| Span::styled(s, theme::dim());
+    let v =
+        |s: String, full: bool| Span::styled(s, if full { theme::bad() } else { theme::title() });
+    let l = &p.limits;
+    let u = &p.used;
+    Line::from(vec![
+        d(" plan ".into()),
+        Span::styled(clip(&p.plan_name, 24), theme::title()),
+        d(format!(" · {}/month", money(p.price_cents, &p.currency))),
+        d(" · leads ".into()),
+        v(
+            of(u.leads_this_month, l.leads_per_month),
+            l.leads_per_month.is_some_and(|x| u.leads_this_month >= x),
+        ),
+        d(" · users ".into()),
+        v(of(u.users, l.users), l.users.is_some_and(|x| u.users >= x)),
+        d(" · keys ".into()),
+        v(
+            of(u.api_keys, l.api_keys),
+            l.api_keys.is_some_and(|x| u.api_keys >= x),
+        ),
+        d(" · webhooks ".into()),
+        v(
+            of(u.webhooks, l.webhooks),
+            l.webhooks.is_some_and(|x| u.webhooks >= x),
+        ),
+        d(match l.retention_days {
+            Some(days) => format!(" · kept {days} d"),
+            None => String::new(),
+        }),
+    ])
+}
+
+fn revenue_spans(r: &[Revenue]) -> Vec<Span<'static>> {
+    if r.is_empty() {
+        return Vec::new();
+    }
+    let all: Vec<String> = r.iter().map(|r| money(r.cents, &r.currency)).collect();
+    vec![
+        Span::styled("  ·  revenue ", theme::dim()),
+        Span::styled(format!("{}/month", all.join(" + ")), theme::title()),
+    ]
+}
 
 /// Room the keys pane needs below the table to be worth showing.
 const KEYS_MIN_BODY: u16 = 28;
@@ -21,15 +90,15 @@ fn totals_lines(u: &UsageReport, label: String, wide: bool) -> Vec<Line<'static>
     let t = &u.totals;
     let n = |v: u64| Span::styled(grouped(v), theme::title());
     let d = |s: &'static str| Span::styled(s, theme::dim());
+    let mut first = vec![
+        Span::styled(format!(" {label}"), theme::header_row()),
+        d("  ·  active tenants "),
+        n(u.active_tenants),
+    ];
+    first.extend(revenue_spans(&u.revenue));
+    first.extend([d("  ·  "), Span::styled("h/l", theme::key()), d(" month")]);
     vec![
-        Line::from(vec![
-            Span::styled(format!(" {label}"), theme::header_row()),
-            d("  ·  active tenants "),
-            n(u.active_tenants),
-            d("  ·  "),
-            Span::styled("h/l", theme::key()),
-            d(" month"),
-        ]),
+        Line::from(first),
         Line::from(vec![
             d(" accepted "),
             n(t.accepted),
@@ -75,7 +144,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let rows = state.usage.filtered();
     let selected = rows.get(state.usage.view.selected).copied();
     let keys_h = match selected {
-        Some(t) if area.height >= KEYS_MIN_BODY => (t.keys.len() as u16).clamp(1, 8) + 3,
+        Some(t) if area.height >= KEYS_MIN_BODY => {
+            (t.keys.len() as u16).clamp(1, 8) + 3 + u16::from(t.plan.is_some())
+        }
         _ => 0,
     };
     let [head, table_area, keys_area] = Layout::vertical([
@@ -115,8 +186,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .iter()
         .map(|t| {
             let c = t;
+            let name = match &t.plan {
+                Some(p) => Line::from(vec![
+                    Span::raw(format!(" {} ", clip(&t.tenant.name, 24))),
+                    Span::styled(
+                        format!("[{}]", clip(&p.plan_name, 12)),
+                        if at_limit(p) {
+                            theme::bad()
+                        } else {
+                            theme::dim()
+                        },
+                    ),
+                ]),
+                None => Line::from(format!(" {}", clip(&t.tenant.name, 24))),
+            };
             let mut cells = vec![
-                Cell::from(format!(" {}", clip(&t.tenant.name, 24))),
+                Cell::from(name),
                 num(c.accepted, if wide { 8 } else { 7 }),
                 num(c.spam, if wide { 6 } else { 5 }),
                 num(c.duplicates, if wide { 6 } else { 5 }),
@@ -206,6 +291,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
 }
 
 fn keys(frame: &mut Frame, area: Rect, t: &TenantUsage) {
+    let area = match &t.plan {
+        Some(p) => {
+            let [line, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+            frame.render_widget(Paragraph::new(plan_line(p)), line);
+            rest
+        }
+        None => area,
+    };
     let block = Block::new()
         .borders(Borders::TOP)
         .border_style(theme::dim())
