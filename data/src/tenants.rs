@@ -10,7 +10,7 @@ use echo5_core::crypto::MasterKey;
 use echo5_core::events::{Change, Changed, TenantPart};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::platform_settings::StageTemplate;
-use echo5_core::secret::MaskedSecret;
+use echo5_core::secret::{MaskedSecret, SecretUpdate};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -467,6 +467,10 @@ impl Store {
                 set_meta_pages(c, before.id, &fields.settings.meta_page_ids)?;
             }
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
+            // A new Meta token ends a breakage: the fetches it parked resume.
+            if matches!(secrets.meta_access_token, SecretUpdate::Set(_)) {
+                crate::integrations::meta_graph::token_replaced(c, before.id, now)?;
+            }
             let after = get(c, &TenantKey::Id(before.id))?;
             let mut changed: Vec<&str> = changed_fields(&before.fields, &after.fields);
             changed.extend(secrets_changed.iter().map(|s| match *s {

@@ -143,6 +143,14 @@ pub struct OutboundArgs {
     /// and `::/0` together turn every outgoing call off). Repeatable, as the allow list.
     #[arg(long, env = "ECHO5_OUTBOUND_DENY_CIDR", value_delimiter = ',', value_parser = cidr_arg)]
     pub outbound_deny_cidr: Vec<IpNet>,
+    /// Where Meta's Graph API is reached for lead fetches and backfills (an operator's
+    /// setting, so the address rule for tenant URLs does not apply to it).
+    #[arg(
+        long,
+        env = "ECHO5_META_GRAPH_URL",
+        default_value = echo5_core::integrations::meta_graph::DEFAULT_GRAPH_URL
+    )]
+    pub meta_graph_url: String,
 }
 
 impl Default for OutboundArgs {
@@ -152,6 +160,7 @@ impl Default for OutboundArgs {
             outbound_retry_schedule: RetrySchedule::default(),
             outbound_allow_cidr: Vec::new(),
             outbound_deny_cidr: Vec::new(),
+            meta_graph_url: echo5_core::integrations::meta_graph::DEFAULT_GRAPH_URL.into(),
         }
     }
 }

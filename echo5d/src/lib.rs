@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod logs;
+pub mod meta_graph;
 pub mod mailer;
 pub mod monitor;
 pub mod outbound;
