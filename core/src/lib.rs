@@ -25,6 +25,7 @@ pub mod leads;
 pub mod logs;
 pub mod outbound_guard;
 pub mod outbox;
+pub mod outbox_tasks;
 pub mod page;
 pub mod passwords;
 pub mod patch;

@@ -192,6 +192,30 @@ pub const SECRET_BYTES: usize = 24;
 /// How long the previous secret keeps signing after a rotation.
 pub const PREVIOUS_SECRET_HOURS: i64 = 24;
 
+/// The mail telling a tenant's manager that the daemon disabled one of its endpoints
+/// (`reason`: `gone` after a 410, `failing` after five days of failed attempts).
+pub fn disabled_notice(
+    to: &str,
+    tenant_name: &str,
+    url: &str,
+    endpoint: Uuid,
+    reason: &str,
+) -> crate::outbox_tasks::MailTask {
+    let why = match reason {
+        "gone" => "the receiver answered 410 Gone",
+        _ => "every delivery attempt has failed for 5 days",
+    };
+    crate::outbox_tasks::MailTask {
+        to: to.to_string(),
+        subject: "Echo5: a webhook endpoint was disabled".to_string(),
+        text: format!(
+            "The webhook endpoint {url} of {tenant_name} was disabled: {why}.\n\n\
+             Nothing more is sent to it until it is enabled again (PATCH it with \"active\": true); \
+             messages it missed can then be sent with a recover.\n\nEndpoint id: {endpoint}\n"
+        ),
+    }
+}
+
 /// A new endpoint secret: `whsec_` + base64 of 24 bytes from the OS RNG.
 pub fn generate_secret() -> Result<Secret<String>, CryptoError> {
     use base64::Engine;

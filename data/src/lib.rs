@@ -25,6 +25,7 @@ mod lead_days;
 pub mod leads;
 pub mod master_key;
 pub mod outbox;
+pub mod outbox_tasks;
 pub mod personal_tokens;
 pub mod platform_settings;
 mod reader;
