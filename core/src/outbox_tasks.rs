@@ -21,14 +21,26 @@ use uuid::Uuid;
 pub enum TaskKind {
     /// A plain-text mail (payload [`MailTask`]).
     Mail,
+    /// One Meta lead from the Graph API by its leadgen id (payload
+    /// [`crate::integrations::meta_graph::LeadFetch`]), group `meta:<tenant>`.
+    MetaLeadFetch,
+    /// One page of a Meta form's leads, a backfill (payload
+    /// [`crate::integrations::meta_graph::FormSync`]), group `meta:<tenant>`.
+    MetaFormSync,
 }
 
 impl TaskKind {
-    pub const ALL: &'static [TaskKind] = &[TaskKind::Mail];
+    pub const ALL: &'static [TaskKind] = &[
+        TaskKind::Mail,
+        TaskKind::MetaLeadFetch,
+        TaskKind::MetaFormSync,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::Mail => "mail",
+            TaskKind::MetaLeadFetch => "meta_lead_fetch",
+            TaskKind::MetaFormSync => "meta_form_sync",
         }
     }
 

@@ -468,9 +468,8 @@ impl Store {
             }
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
             // A new Meta token ends a breakage: the fetches it parked resume.
-            if matches!(secrets.meta_access_token, SecretUpdate::Set(_)) {
-                crate::integrations::meta_graph::token_replaced(c, before.id, now)?;
-            }
+            let resumed = matches!(secrets.meta_access_token, SecretUpdate::Set(_))
+                && crate::integrations::meta_graph::token_replaced(c, before.id, now)?;
             let after = get(c, &TenantKey::Id(before.id))?;
             let mut changed: Vec<&str> = changed_fields(&before.fields, &after.fields);
             changed.extend(secrets_changed.iter().map(|s| match *s {
@@ -498,10 +497,13 @@ impl Store {
                 tenant: after.tref(),
                 part,
             };
-            Ok((Changed::one(after.view(), updated), tenant_change()))
+            Ok((Changed::one(after.view(), updated), tenant_change(), resumed))
         })
         .await
-        .map(|(t, change)| {
+        .map(|(t, change, resumed)| {
+            if resumed {
+                self.wake_outbox();
+            }
             self.keyword_cache().forget(t.value.id);
             // Its keys are refused (or honoured again) from the next request on, without a
             // read per request (see `keys`).

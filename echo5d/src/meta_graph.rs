@@ -9,7 +9,7 @@
 //! (task group `meta:<tenant>`), marks the integration broken and queues one alert for the
 //! tenant's manager; saving a new token releases the group.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use echo5_core::integrations::IntegrationSource;
 use echo5_core::integrations::meta::{self, GraphLead};
 use echo5_core::integrations::meta_graph::{
@@ -17,26 +17,12 @@ use echo5_core::integrations::meta_graph::{
 };
 use echo5_core::leads::{Lead, new_lead_id};
 use echo5_core::outbox::parse_retry_after;
+use echo5_core::outbox_tasks::{NewTask, TaskKind, TaskResult};
+use echo5_data::outbox_tasks::Task;
 use echo5_data::integrations::AdLeadRequest;
 use uuid::Uuid;
 
 use crate::state::AppState;
-
-/// What one fetch asks of the task queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    Retry {
-        error: String,
-        not_before: Option<DateTime<Utc>>,
-    },
-    Park {
-        error: String,
-    },
-    Fail {
-        error: String,
-    },
-}
 
 /// Largest Graph answer read: one lead is a few KiB, a page of [`PAGE_LIMIT`] a few hundred.
 pub const ANSWER_LIMIT: usize = 4 * 1024 * 1024;
@@ -116,7 +102,7 @@ fn failure(e: reqwest::Error) -> String {
 
 /// The tenant's token, or the outcome when it cannot be had: none set parks the fetches
 /// as a refused token does (saving one releases them).
-async fn token(state: &AppState, tenant: Uuid) -> Result<echo5_core::secret::Secret<String>, Outcome> {
+async fn token(state: &AppState, tenant: Uuid) -> Result<echo5_core::secret::Secret<String>, TaskResult> {
     match state.store.meta_access_token(tenant).await {
         Ok(Some(t)) => Ok(t),
         Ok(None) => Err(refused(
@@ -125,7 +111,7 @@ async fn token(state: &AppState, tenant: Uuid) -> Result<echo5_core::secret::Sec
             "the tenant has no Meta access token (settings.meta_access_token)".into(),
         )
         .await),
-        Err(e) => Err(Outcome::Retry {
+        Err(e) => Err(TaskResult::Retry {
             error: format!("cannot read the tenant's Meta token: {e}"),
             not_before: None,
         }),
@@ -134,7 +120,7 @@ async fn token(state: &AppState, tenant: Uuid) -> Result<echo5_core::secret::Sec
 
 /// Meta refused the token: the integration is marked broken (and the manager's alert
 /// queued, once per breakage) and the tenant's fetches park.
-async fn refused(state: &AppState, tenant: Uuid, error: String) -> Outcome {
+async fn refused(state: &AppState, tenant: Uuid, error: String) -> TaskResult {
     tracing::warn!(tenant = %tenant, error = %error, "meta token refused; the tenant's lead fetches are parked until it is replaced");
     if let Err(e) = state
         .store
@@ -142,20 +128,20 @@ async fn refused(state: &AppState, tenant: Uuid, error: String) -> Outcome {
         .await
     {
         // Not recorded: the fetch is tried again on the schedule, and breaks it then.
-        return Outcome::Retry {
+        return TaskResult::Retry {
             error: format!("{error} (and the broken state could not be recorded: {e})"),
             not_before: None,
         };
     }
-    Outcome::Park { error }
+    TaskResult::Park { error }
 }
 
 /// An answer that is not a success, judged.
-async fn judged(state: &AppState, tenant: Uuid, a: &Answer) -> Option<Outcome> {
+async fn judged(state: &AppState, tenant: Uuid, a: &Answer) -> Option<TaskResult> {
     match meta_graph::verdict(a.status, &a.body) {
         Verdict::Ok => None,
         Verdict::TokenInvalid(error) => Some(refused(state, tenant, error).await),
-        Verdict::Retry(error) => Some(Outcome::Retry {
+        Verdict::Retry(error) => Some(TaskResult::Retry {
             error,
             not_before: a
                 .retry_after
@@ -165,7 +151,7 @@ async fn judged(state: &AppState, tenant: Uuid, a: &Answer) -> Option<Outcome> {
         }),
         Verdict::Permanent(error) => {
             note_error(state, tenant, &error).await;
-            Some(Outcome::Fail { error })
+            Some(TaskResult::Fail { error })
         }
     }
 }
@@ -181,11 +167,16 @@ async fn note_error(state: &AppState, tenant: Uuid, message: &str) {
 }
 
 /// Fetches one announced lead and stores it.
-pub async fn fetch_lead(state: &AppState, tenant: Uuid, payload: &serde_json::Value) -> Outcome {
-    let job: LeadFetch = match serde_json::from_value(payload.clone()) {
+pub async fn fetch_lead(state: &AppState, task: &Task) -> TaskResult {
+    let Some(tenant) = task.tenant_id else {
+        return TaskResult::Fail {
+            error: "a lead fetch without a tenant".into(),
+        };
+    };
+    let job: LeadFetch = match serde_json::from_value(task.payload.clone()) {
         Ok(j) => j,
         Err(e) => {
-            return Outcome::Fail {
+            return TaskResult::Fail {
                 error: format!("not a lead fetch: {e}"),
             };
         }
@@ -199,12 +190,12 @@ pub async fn fetch_lead(state: &AppState, tenant: Uuid, payload: &serde_json::Va
         &[("fields", LEAD_FIELDS)],
     ) {
         Ok(u) => u,
-        Err(error) => return Outcome::Fail { error },
+        Err(error) => return TaskResult::Fail { error },
     };
     let answer = match get(state, url, token.expose()).await {
         Ok(a) => a,
         Err(error) => {
-            return Outcome::Retry {
+            return TaskResult::Retry {
                 error,
                 not_before: None,
             };
@@ -216,7 +207,7 @@ pub async fn fetch_lead(state: &AppState, tenant: Uuid, payload: &serde_json::Va
     let mut lead = match meta_graph::parse_lead(&answer.body) {
         Ok(l) => l,
         Err(error) => {
-            return Outcome::Retry {
+            return TaskResult::Retry {
                 error,
                 not_before: None,
             };
@@ -226,23 +217,50 @@ pub async fn fetch_lead(state: &AppState, tenant: Uuid, payload: &serde_json::Va
     // The lead is the one asked for, whatever the answer calls it.
     lead.id = Some(job.leadgen_id.clone());
     match store(state, tenant, &lead, answer.body).await {
-        Ok(_) => Outcome::Done,
+        Ok(_) => TaskResult::Done,
         Err(o) => o,
     }
 }
 
-/// Reads one page of a form's leads created after `since`, stores each, and returns the
-/// task for the next page, if there is one.
-pub async fn sync_page(
+/// Reads one page of a form's leads created after `since`, stores each, and queues the
+/// next page, if there is one.
+pub async fn sync_page(state: &AppState, task: &Task) -> TaskResult {
+    let Some(tenant) = task.tenant_id else {
+        return TaskResult::Fail {
+            error: "a form sync without a tenant".into(),
+        };
+    };
+    let (result, next) = read_page(state, tenant, &task.payload).await;
+    if let (TaskResult::Done, Some(next)) = (&result, next) {
+        let t = NewTask::new(
+            TaskKind::MetaFormSync,
+            serde_json::to_value(&next).unwrap_or_default(),
+            state.store.now(),
+        )
+        .tenant(tenant)
+        .group(meta_graph::task_group(tenant))
+        .dedup(next.dedup_key(tenant));
+        if let Err(e) = state.store.enqueue_task(t).await {
+            // This page is read again on the schedule, and queues its next one then.
+            return TaskResult::Retry {
+                error: format!("cannot queue the next page: {e}"),
+                not_before: None,
+            };
+        }
+    }
+    result
+}
+
+async fn read_page(
     state: &AppState,
     tenant: Uuid,
     payload: &serde_json::Value,
-) -> (Outcome, Option<FormSync>) {
+) -> (TaskResult, Option<FormSync>) {
     let job: FormSync = match serde_json::from_value(payload.clone()) {
         Ok(j) => j,
         Err(e) => {
             let error = format!("not a form sync: {e}");
-            return (Outcome::Fail { error }, None);
+            return (TaskResult::Fail { error }, None);
         }
     };
     let token = match token(state, tenant).await {
@@ -266,12 +284,12 @@ pub async fn sync_page(
         .url(&meta_graph::form_leads_path(&job.form_id), &query)
     {
         Ok(u) => u,
-        Err(error) => return (Outcome::Fail { error }, None),
+        Err(error) => return (TaskResult::Fail { error }, None),
     };
     let answer = match get(state, url, token.expose()).await {
         Ok(a) => a,
         Err(error) => {
-            let o = Outcome::Retry {
+            let o = TaskResult::Retry {
                 error,
                 not_before: None,
             };
@@ -284,7 +302,7 @@ pub async fn sync_page(
     let page: LeadsPage = match serde_json::from_slice(&answer.body) {
         Ok(p) => p,
         Err(e) => {
-            let o = Outcome::Retry {
+            let o = TaskResult::Retry {
                 error: format!("the Graph answer is not a page of leads: {e}"),
                 not_before: None,
             };
@@ -300,15 +318,15 @@ pub async fn sync_page(
             return (o, None);
         }
     }
-    (Outcome::Done, page.after().map(|a| job.next(a)))
+    (TaskResult::Done, page.after().map(|a| job.next(a)))
 }
 
 /// Maps and stores one Graph lead (once per leadgen id and tenant).
-async fn store(state: &AppState, tenant: Uuid, g: &GraphLead, raw: Vec<u8>) -> Result<bool, Outcome> {
+async fn store(state: &AppState, tenant: Uuid, g: &GraphLead, raw: Vec<u8>) -> Result<bool, TaskResult> {
     let ad = match meta::map_lead(g) {
         Ok(a) => a,
         Err(e) => {
-            return Err(Outcome::Fail {
+            return Err(TaskResult::Fail {
                 error: format!("the Graph lead cannot be stored: {e}"),
             });
         }
@@ -316,14 +334,14 @@ async fn store(state: &AppState, tenant: Uuid, g: &GraphLead, raw: Vec<u8>) -> R
     let profile = match state.store.ingest_profile(tenant).await {
         Ok(p) => p,
         Err(e) => {
-            return Err(Outcome::Retry {
+            return Err(TaskResult::Retry {
                 error: format!("cannot read the tenant: {e}"),
                 not_before: None,
             });
         }
     };
     if !profile.active {
-        return Err(Outcome::Fail {
+        return Err(TaskResult::Fail {
             error: "the tenant is inactive and takes no leads".into(),
         });
     }
@@ -345,7 +363,7 @@ async fn store(state: &AppState, tenant: Uuid, g: &GraphLead, raw: Vec<u8>) -> R
             content_type: "application/json".into(),
         })
         .await
-        .map_err(|e| Outcome::Retry {
+        .map_err(|e| TaskResult::Retry {
             error: format!("cannot store the lead: {e}"),
             not_before: None,
         })?;

@@ -91,6 +91,34 @@ impl FormSync {
     }
 }
 
+/// `POST /api/v1/tenants/{t}/integrations/meta/sync`: read again every lead of the forms
+/// seen that Meta created after `since`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MetaSync {
+    pub since: DateTime<Utc>,
+}
+
+/// The answer to a sync: how many forms are read (one task per form, then one per page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MetaSyncQueued {
+    pub forms: usize,
+}
+
+/// The rules of a sync's `since`: not in the future (as of `now`).
+pub fn check_since(since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), crate::DomainError> {
+    if since > now {
+        return Err(crate::DomainError::invalid(
+            "since",
+            "invalid_since",
+            "since is in the future; name the moment from which leads are read again",
+        ));
+    }
+    Ok(())
+}
+
 /// The lead fields asked for: everything [`super::meta::map_lead`] reads.
 pub const LEAD_FIELDS: &str = "id,created_time,field_data,form_id,ad_id,ad_name,adset_id,\
 adset_name,campaign_id,campaign_name,is_organic,platform";

@@ -4,12 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::integrations::IntegrationSource;
+use echo5_core::integrations::meta::Leadgen;
+use echo5_core::integrations::meta_graph::{self, FormSync, LeadFetch};
+use echo5_core::outbox_tasks::{MailTask, NewTask, TaskKind};
 use echo5_core::secret::Secret;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
+use crate::outbox_tasks::{enqueue, release_group_in};
 use crate::settings::aad;
 
 /// Records a form a tenant's notification named (once; the first sighting is kept).
@@ -82,10 +86,11 @@ pub(crate) fn mark_broken(
 
 /// The tenant's token was replaced (in the caller's transaction): the broken state ends.
 /// Returns whether it was broken.
+/// Its parked fetches are released (due now); the caller wakes the worker after the commit.
 pub(crate) fn token_replaced(
     conn: &Connection,
     tenant: Uuid,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let n = conn
         .prepare_cached(
@@ -93,7 +98,8 @@ pub(crate) fn token_replaced(
              WHERE tenant_id = ?1 AND source = 'meta' AND broken_at IS NOT NULL",
         )?
         .execute([tenant.to_string()])?;
-    Ok(n > 0)
+    let released = release_group_in(conn, &meta_graph::task_group(tenant), now)?;
+    Ok(n > 0 || released > 0)
 }
 
 impl Store {
@@ -131,8 +137,105 @@ impl Store {
         link: String,
     ) -> Result<Option<Breakage>, StoreError> {
         let now = self.now();
-        let _ = link;
-        self.write(move |c| mark_broken(c, tenant, &error, now)).await
+        let broke = self
+            .write(move |c| {
+                let Some(b) = mark_broken(c, tenant, &error, now)? else {
+                    return Ok(None);
+                };
+                if let Some(to) = b.manager_email.clone() {
+                    let (subject, text) = meta_graph::broken_notice(&b.tenant_name, &error, &link);
+                    let mail = NewTask::mail(&MailTask { to, subject, text }, now)
+                        .tenant(tenant)
+                        .dedup(format!("meta-broken:{tenant}:{}", b.number));
+                    enqueue(c, &mail, now)?;
+                }
+                Ok(Some(b))
+            })
+            .await?;
+        if broke.is_some() {
+            self.wake_outbox();
+        }
+        Ok(broke)
+    }
+
+    /// Records a Meta notification's leads routed to their tenants, in one transaction: the
+    /// forms they name (a backfill reads those) and one fetch task per (tenant, leadgen id)
+    /// — a repeat of a notification queues nothing. Returns how many fetches were queued.
+    pub async fn record_meta_notification(
+        &self,
+        routed: Vec<(Uuid, Leadgen)>,
+    ) -> Result<usize, StoreError> {
+        if routed.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let queued = self
+            .write(move |c| {
+                let mut queued = 0;
+                for (tenant, lg) in &routed {
+                    if let Some(form) = lg.form_id.as_deref() {
+                        note_form(c, *tenant, form, now)?;
+                    }
+                    let job = LeadFetch::of(lg);
+                    let task = NewTask::new(
+                        TaskKind::MetaLeadFetch,
+                        serde_json::to_value(&job)?,
+                        now,
+                    )
+                    .tenant(*tenant)
+                    .group(meta_graph::task_group(*tenant))
+                    .dedup(job.dedup_key(*tenant));
+                    if enqueue(c, &task, now)?.is_some() {
+                        queued += 1;
+                    }
+                }
+                Ok(queued)
+            })
+            .await?;
+        if queued > 0 {
+            self.wake_outbox();
+        }
+        Ok(queued)
+    }
+
+    /// Queues a backfill: one task per form the tenant's notifications have named, each
+    /// reading the form's leads created after `since` page by page. Returns how many forms.
+    pub async fn queue_meta_sync(
+        &self,
+        tenant: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let now = self.now();
+        let request = Uuid::new_v4().to_string();
+        let forms = self
+            .write(move |c| {
+                let forms: Vec<String> = c
+                    .prepare_cached(
+                        "SELECT form_id FROM meta_forms WHERE tenant_id = ?1
+                         ORDER BY first_seen_at, form_id",
+                    )?
+                    .query_map([tenant.to_string()], |r| r.get::<_, String>(0))?
+                    .collect::<Result<_, _>>()?;
+                for form_id in &forms {
+                    let job = FormSync {
+                        form_id: form_id.clone(),
+                        since: since.timestamp(),
+                        after: None,
+                        request: request.clone(),
+                    };
+                    let task = NewTask::new(TaskKind::MetaFormSync, serde_json::to_value(&job)?, now)
+                        .tenant(tenant)
+                        .group(meta_graph::task_group(tenant))
+                        .dedup(job.dedup_key(tenant));
+                    enqueue(c, &task, now)?;
+                }
+                Ok(forms.len())
+            })
+            .await?;
+        if forms > 0 {
+            self.wake_outbox();
+        }
+        Ok(forms)
     }
 
     /// The lead forms the tenant's notifications have named, oldest sighting first.

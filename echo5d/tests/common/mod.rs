@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod graph;
 pub mod real_api;
 pub mod receiver;
 pub mod smtp;
