@@ -469,7 +469,7 @@ impl Store {
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
             // A new Meta token ends a breakage: the fetches it parked resume.
             let resumed = matches!(secrets.meta_access_token, SecretUpdate::Set(_))
-                && crate::integrations::meta_graph::token_replaced(c, before.id, now)?;
+                && crate::settings::meta_token_replaced(c, before.id, now)?;
             let after = get(c, &TenantKey::Id(before.id))?;
             let mut changed: Vec<&str> = changed_fields(&before.fields, &after.fields);
             changed.extend(secrets_changed.iter().map(|s| match *s {
@@ -497,7 +497,11 @@ impl Store {
                 tenant: after.tref(),
                 part,
             };
-            Ok((Changed::one(after.view(), updated), tenant_change(), resumed))
+            Ok((
+                Changed::one(after.view(), updated),
+                tenant_change(),
+                resumed,
+            ))
         })
         .await
         .map(|(t, change, resumed)| {

@@ -46,7 +46,11 @@ fn s_asks_first_and_syncs_meta_only_when_confirmed() {
     let since = match &s.overlay {
         Some(Overlay::Confirm(c)) => {
             assert!(c.message.contains("90 days"), "{}", c.message);
-            assert!(c.message.contains("refuses"), "a broken source says so: {}", c.message);
+            assert!(
+                c.message.contains("refuses"),
+                "a broken source says so: {}",
+                c.message
+            );
             match c.op {
                 PendingOp::SyncMeta { since } => since,
                 ref other => panic!("{other:?}"),
@@ -73,8 +77,15 @@ fn s_asks_first_and_syncs_meta_only_when_confirmed() {
         }
     );
     // The answer is told and the sources are fetched again.
-    let more = answer(&mut s, sync, Ok(Reply::MetaSyncQueued(MetaSyncQueued { forms: 3 })));
-    assert_eq!(toasts(&s), vec!["Meta sync queued for 3 lead forms".to_string()]);
+    let more = answer(
+        &mut s,
+        sync,
+        Ok(Reply::MetaSyncQueued(MetaSyncQueued { forms: 3 })),
+    );
+    assert_eq!(
+        toasts(&s),
+        vec!["Meta sync queued for 3 lead forms".to_string()]
+    );
     assert!(
         calls(&more)
             .iter()

@@ -18,8 +18,8 @@ use echo5_core::integrations::meta_graph::{
 use echo5_core::leads::{Lead, new_lead_id};
 use echo5_core::outbox::parse_retry_after;
 use echo5_core::outbox_tasks::{NewTask, TaskKind, TaskResult};
-use echo5_data::outbox_tasks::Task;
 use echo5_data::integrations::AdLeadRequest;
+use echo5_data::outbox_tasks::Task;
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -102,7 +102,10 @@ fn failure(e: reqwest::Error) -> String {
 
 /// The tenant's token, or the outcome when it cannot be had: none set parks the fetches
 /// as a refused token does (saving one releases them).
-async fn token(state: &AppState, tenant: Uuid) -> Result<echo5_core::secret::Secret<String>, TaskResult> {
+async fn token(
+    state: &AppState,
+    tenant: Uuid,
+) -> Result<echo5_core::secret::Secret<String>, TaskResult> {
     match state.store.meta_access_token(tenant).await {
         Ok(Some(t)) => Ok(t),
         Ok(None) => Err(refused(
@@ -322,7 +325,12 @@ async fn read_page(
 }
 
 /// Maps and stores one Graph lead (once per leadgen id and tenant).
-async fn store(state: &AppState, tenant: Uuid, g: &GraphLead, raw: Vec<u8>) -> Result<bool, TaskResult> {
+async fn store(
+    state: &AppState,
+    tenant: Uuid,
+    g: &GraphLead,
+    raw: Vec<u8>,
+) -> Result<bool, TaskResult> {
     let ad = match meta::map_lead(g) {
         Ok(a) => a,
         Err(e) => {
@@ -373,4 +381,3 @@ async fn store(state: &AppState, tenant: Uuid, g: &GraphLead, raw: Vec<u8>) -> R
     }
     Ok(outcome.created)
 }
-

@@ -89,7 +89,9 @@ async fn post_signed(s: &TestServer, body: &str, secret: &str) -> (StatusCode, V
 /// The tenant's leads with this external id (spam included).
 async fn leads_with(s: &TestServer, tenant: Uuid, external: &str) -> Vec<Value> {
     let (st, v) = s
-        .get(&format!("/api/v1/tenants/{tenant}/leads?spam=all&limit=200"))
+        .get(&format!(
+            "/api/v1/tenants/{tenant}/leads?spam=all&limit=200"
+        ))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     v["data"]
@@ -106,7 +108,9 @@ async fn wait_lead(s: &TestServer, tenant: Uuid, external: &str) -> Value {
     loop {
         let got = leads_with(s, tenant, external).await;
         if let Some(l) = got.first() {
-            let (_, detail) = s.get(&format!("/api/v1/leads/{}", l["id"].as_str().unwrap())).await;
+            let (_, detail) = s
+                .get(&format!("/api/v1/leads/{}", l["id"].as_str().unwrap()))
+                .await;
             return detail;
         }
         assert!(Instant::now() < deadline, "lead {external} never arrived");
@@ -159,11 +163,17 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_leadgen_notification_becomes_a_lead_with_mapped_fields_and_ad_ids() {
     let graph = Graph::start(TOKEN).await;
-    graph.add_lead(graph_lead("900000000000001", FORM, 1_780_000_000, "Jane.Doe@Example.com"));
+    graph.add_lead(graph_lead(
+        "900000000000001",
+        FORM,
+        1_780_000_000,
+        "Jane.Doe@Example.com",
+    ));
     let s = server(&graph, None).await;
     let tenant = meta_tenant(&s, "open-arms", PAGE, TOKEN).await;
 
-    let (st, r, took) = post_signed(&s, &notification(PAGE, &["900000000000001"]), APP_SECRET).await;
+    let (st, r, took) =
+        post_signed(&s, &notification(PAGE, &["900000000000001"]), APP_SECRET).await;
     assert_eq!(st, StatusCode::OK, "{r}");
     assert_eq!(r, json!({"leads": 1, "routed": 1, "unknown_pages": 0}));
     assert!(took < Duration::from_secs(2), "answered in {took:?}");
@@ -175,7 +185,10 @@ async fn a_signed_leadgen_notification_becomes_a_lead_with_mapped_fields_and_ad_
     assert_eq!(lead["phone"], "+15125550123");
     assert_eq!(lead["custom"]["city"], "Austin");
     assert_eq!(lead["custom"]["zip_code"], "78701");
-    assert_eq!(lead["custom"]["which_services?"], json!(["bathing", "meals"]));
+    assert_eq!(
+        lead["custom"]["which_services?"],
+        json!(["bathing", "meals"])
+    );
     let ids = &lead["custom"]["meta_ads"];
     assert_eq!(ids["leadgen_id"], "900000000000001");
     assert_eq!(ids["form_id"], FORM);
@@ -190,7 +203,11 @@ async fn a_signed_leadgen_notification_becomes_a_lead_with_mapped_fields_and_ad_
     let asked = graph.asked_for("/v21.0/900000000000001");
     assert_eq!(asked.len(), 1, "{asked:?}");
     assert!(asked[0].token_ok);
-    assert!(asked[0].query["fields"].contains("field_data"), "{:?}", asked[0].query);
+    assert!(
+        asked[0].query["fields"].contains("field_data"),
+        "{:?}",
+        asked[0].query
+    );
     let m = meta_state(&s, tenant).await;
     assert_eq!(m["state"], "ok", "{m}");
     // The token is never written to a log line nor kept with the task.
@@ -198,14 +215,22 @@ async fn a_signed_leadgen_notification_becomes_a_lead_with_mapped_fields_and_ad_
     let tasks = fetch_tasks(&s, tenant).await;
     assert_eq!(tasks.len(), 1);
     assert!(!tasks[0].payload.to_string().contains(TOKEN));
-    assert_eq!(tasks[0].group.as_deref(), Some(format!("meta:{tenant}").as_str()));
+    assert_eq!(
+        tasks[0].group.as_deref(),
+        Some(format!("meta:{tenant}").as_str())
+    );
     s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_signature_is_401_and_stores_and_queues_nothing() {
     let graph = Graph::start(TOKEN).await;
-    graph.add_lead(graph_lead("900000000000002", FORM, 1_780_000_000, "a@example.com"));
+    graph.add_lead(graph_lead(
+        "900000000000002",
+        FORM,
+        1_780_000_000,
+        "a@example.com",
+    ));
     let s = server(&graph, None).await;
     let tenant = meta_tenant(&s, "open-arms", PAGE, TOKEN).await;
     let body = notification(PAGE, &["900000000000002"]);
@@ -216,19 +241,30 @@ async fn a_wrong_signature_is_401_and_stores_and_queues_nothing() {
     assert!(fetch_tasks(&s, tenant).await.is_empty());
     assert!(graph.asked().is_empty());
     assert!(leads_with(&s, tenant, "900000000000002").await.is_empty());
-    assert_eq!(s.state.store.meta_forms(tenant).await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        s.state.store.meta_forms(tenant).await.unwrap(),
+        Vec::<String>::new()
+    );
     s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_leadgen_id_three_times_gives_one_fetch_and_one_lead() {
     let graph = Graph::start(TOKEN).await;
-    graph.add_lead(graph_lead("900000000000003", FORM, 1_780_000_000, "b@example.com"));
+    graph.add_lead(graph_lead(
+        "900000000000003",
+        FORM,
+        1_780_000_000,
+        "b@example.com",
+    ));
     let s = server(&graph, None).await;
     let tenant = meta_tenant(&s, "open-arms", PAGE, TOKEN).await;
     let body = notification(PAGE, &["900000000000003"]);
     // Twice at once, and once more after the lead is stored (Meta retries for 36 hours).
-    let (a, b) = tokio::join!(post_signed(&s, &body, APP_SECRET), post_signed(&s, &body, APP_SECRET));
+    let (a, b) = tokio::join!(
+        post_signed(&s, &body, APP_SECRET),
+        post_signed(&s, &body, APP_SECRET)
+    );
     assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK));
     wait_lead(&s, tenant, "900000000000003").await;
     let (st, _, _) = post_signed(&s, &body, APP_SECRET).await;
@@ -243,22 +279,38 @@ async fn the_same_leadgen_id_three_times_gives_one_fetch_and_one_lead() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_graph_api_down_for_a_while_then_up_the_lead_arrives() {
     let graph = Graph::start(TOKEN).await;
-    graph.add_lead(graph_lead("900000000000004", FORM, 1_780_000_000, "c@example.com"));
+    graph.add_lead(graph_lead(
+        "900000000000004",
+        FORM,
+        1_780_000_000,
+        "c@example.com",
+    ));
     graph.set_mode(Mode::Status(503));
     let s = server(&graph, None).await;
     let tenant = meta_tenant(&s, "open-arms", PAGE, TOKEN).await;
     let (st, _, _) = post_signed(&s, &notification(PAGE, &["900000000000004"]), APP_SECRET).await;
     assert_eq!(st, StatusCode::OK);
     // The default schedule: at once, then 5 s, then 5 min after the attempt before.
-    graph.wait_asked("/v21.0/900000000000004", 1, Duration::from_secs(10)).await;
+    graph
+        .wait_asked("/v21.0/900000000000004", 1, Duration::from_secs(10))
+        .await;
     s.clock.advance(TimeDelta::seconds(5));
-    graph.wait_asked("/v21.0/900000000000004", 2, Duration::from_secs(10)).await;
+    graph
+        .wait_asked("/v21.0/900000000000004", 2, Duration::from_secs(10))
+        .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(graph.asked_for("/v21.0/900000000000004").len(), 2, "nothing before its time");
+    assert_eq!(
+        graph.asked_for("/v21.0/900000000000004").len(),
+        2,
+        "nothing before its time"
+    );
     assert!(leads_with(&s, tenant, "900000000000004").await.is_empty());
     let t = &fetch_tasks(&s, tenant).await[0];
     assert_eq!(t.attempts, 2);
-    assert!(t.last_error.as_deref().unwrap_or("").contains("HTTP 503"), "{t:?}");
+    assert!(
+        t.last_error.as_deref().unwrap_or("").contains("HTTP 503"),
+        "{t:?}"
+    );
     assert!(!t.last_error.as_deref().unwrap_or("").contains(TOKEN));
 
     graph.set_mode(Mode::Up);
@@ -274,7 +326,12 @@ async fn a_refused_token_breaks_the_integration_alerts_once_and_a_new_token_resu
     let smtp = SmtpSink::start().await;
     let graph = Graph::start("EAAG-the-new-token-0002").await;
     for id in ["900000000000005", "900000000000006", "900000000000007"] {
-        graph.add_lead(graph_lead(id, FORM, 1_780_000_000, &format!("{id}@example.com")));
+        graph.add_lead(graph_lead(
+            id,
+            FORM,
+            1_780_000_000,
+            &format!("{id}@example.com"),
+        ));
     }
     let s = server(&graph, Some(&smtp)).await;
     let tenant = meta_tenant(&s, "open-arms", PAGE, TOKEN).await;
@@ -292,14 +349,19 @@ async fn a_refused_token_breaks_the_integration_alerts_once_and_a_new_token_resu
     let m = meta_state(&s, tenant).await;
     assert!(m["last_error"].as_str().unwrap().contains("190"), "{m}");
     assert!(m["broken_since"].is_string(), "{m}");
-    eventually("the manager is mailed", || async { !smtp.mails().is_empty() }).await;
+    eventually("the manager is mailed", || async {
+        !smtp.mails().is_empty()
+    })
+    .await;
     // Every fetch of the tenant waits parked, a lead announced now too; time passing
     // changes nothing, and nobody is mailed twice.
     let (st, _, _) = post_signed(&s, &notification(PAGE, &["900000000000007"]), APP_SECRET).await;
     assert_eq!(st, StatusCode::OK);
     eventually("every fetch parked", || async {
         let t = fetch_tasks(&s, tenant).await;
-        t.len() == 3 && t.iter().all(|t| t.status == echo5_core::outbox_tasks::TaskStatus::Parked)
+        t.len() == 3
+            && t.iter()
+                .all(|t| t.status == echo5_core::outbox_tasks::TaskStatus::Parked)
     })
     .await;
     let asked = graph.asked().len();
@@ -338,17 +400,40 @@ async fn a_backfill_pulls_a_lead_the_webhook_missed_once() {
     let graph = Graph::start(TOKEN).await;
     let t0 = common::t0().timestamp();
     // Delivered by the webhook; missed by it; and one older than the sync's `since`.
-    graph.add_lead(graph_lead("900000000000010", FORM, t0 - 60, "seen@example.com"));
-    graph.add_lead(graph_lead("900000000000011", FORM, t0 - 120, "missed@example.com"));
-    graph.add_lead(graph_lead("900000000000012", FORM, t0 - 180, "missed2@example.com"));
-    graph.add_lead(graph_lead("900000000000013", FORM, t0 - 86_400 * 3, "old@example.com"));
+    graph.add_lead(graph_lead(
+        "900000000000010",
+        FORM,
+        t0 - 60,
+        "seen@example.com",
+    ));
+    graph.add_lead(graph_lead(
+        "900000000000011",
+        FORM,
+        t0 - 120,
+        "missed@example.com",
+    ));
+    graph.add_lead(graph_lead(
+        "900000000000012",
+        FORM,
+        t0 - 180,
+        "missed2@example.com",
+    ));
+    graph.add_lead(graph_lead(
+        "900000000000013",
+        FORM,
+        t0 - 86_400 * 3,
+        "old@example.com",
+    ));
     graph.set_page_size(1);
     let s = server(&graph, None).await;
     let tenant = meta_tenant(&s, "open-arms", PAGE, TOKEN).await;
     let (st, _, _) = post_signed(&s, &notification(PAGE, &["900000000000010"]), APP_SECRET).await;
     assert_eq!(st, StatusCode::OK);
     wait_lead(&s, tenant, "900000000000010").await;
-    assert_eq!(s.state.store.meta_forms(tenant).await.unwrap(), vec![FORM.to_string()]);
+    assert_eq!(
+        s.state.store.meta_forms(tenant).await.unwrap(),
+        vec![FORM.to_string()]
+    );
 
     let since = (common::t0() - TimeDelta::days(1)).to_rfc3339();
     let sync = format!("/api/v1/tenants/{tenant}/integrations/meta/sync");
@@ -360,40 +445,79 @@ async fn a_backfill_pulls_a_lead_the_webhook_missed_once() {
         wait_lead(&s, tenant, "900000000000012").await;
     }
     // Both syncs read every page (one lead each); the second stored nothing new.
-    graph.wait_asked(&format!("/v21.0/{FORM}/leads"), 6, Duration::from_secs(10)).await;
+    graph
+        .wait_asked(&format!("/v21.0/{FORM}/leads"), 6, Duration::from_secs(10))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for id in ["900000000000010", "900000000000011", "900000000000012"] {
         assert_eq!(leads_with(&s, tenant, id).await.len(), 1, "{id}");
     }
-    assert!(leads_with(&s, tenant, "900000000000013").await.is_empty(), "older than since");
+    assert!(
+        leads_with(&s, tenant, "900000000000013").await.is_empty(),
+        "older than since"
+    );
     let pages = graph.asked_for(&format!("/v21.0/{FORM}/leads"));
     assert!(pages.iter().all(|p| p.token_ok));
-    assert!(pages[0].query["filtering"].contains("GREATER_THAN"), "{:?}", pages[0].query);
+    assert!(
+        pages[0].query["filtering"].contains("GREATER_THAN"),
+        "{:?}",
+        pages[0].query
+    );
     assert_eq!(pages[0].query.get("after"), None);
-    assert_eq!(pages[1].query.get("after").map(String::as_str), Some("cur-1"));
+    assert_eq!(
+        pages[1].query.get("after").map(String::as_str),
+        Some("cur-1")
+    );
 
     // The rules of the request.
     let (st, r) = s
-        .post(&sync, &json!({"since": (common::t0() + TimeDelta::days(1)).to_rfc3339()}).to_string())
+        .post(
+            &sync,
+            &json!({"since": (common::t0() + TimeDelta::days(1)).to_rfc3339()}).to_string(),
+        )
         .await;
-    assert_eq!((st, r["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_since")), "{r}");
-    let (st, r) = s.post(&sync, r#"{"since":"2026-01-01T00:00:00Z","x":1}"#).await;
+    assert_eq!(
+        (st, r["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_since")),
+        "{r}"
+    );
+    let (st, r) = s
+        .post(&sync, r#"{"since":"2026-01-01T00:00:00Z","x":1}"#)
+        .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{r}");
     s.tenant(r#"{"name":"No Meta","slug":"no-meta"}"#).await;
     let (st, r) = s
-        .post("/api/v1/tenants/no-meta/integrations/meta/sync", r#"{"since":"2026-01-01T00:00:00Z"}"#)
+        .post(
+            "/api/v1/tenants/no-meta/integrations/meta/sync",
+            r#"{"since":"2026-01-01T00:00:00Z"}"#,
+        )
         .await;
-    assert_eq!((st, r["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("meta_not_configured")), "{r}");
+    assert_eq!(
+        (st, r["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("meta_not_configured")),
+        "{r}"
+    );
     s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_tenants_page_never_lands_a_lead_in_another_tenant() {
     let graph = Graph::start(TOKEN).await;
-    graph.add_lead(graph_lead("900000000000020", FORM, 1_780_000_000, "a@example.com"));
+    graph.add_lead(graph_lead(
+        "900000000000020",
+        FORM,
+        1_780_000_000,
+        "a@example.com",
+    ));
     let s = server(&graph, None).await;
     let a = meta_tenant(&s, "open-arms", PAGE, TOKEN).await;
-    let b = meta_tenant(&s, "caring-hearts", "222222222", "EAAG-caring-hearts-token-9").await;
+    let b = meta_tenant(
+        &s,
+        "caring-hearts",
+        "222222222",
+        "EAAG-caring-hearts-token-9",
+    )
+    .await;
     let (st, r, _) = post_signed(&s, &notification(PAGE, &["900000000000020"]), APP_SECRET).await;
     assert_eq!(st, StatusCode::OK, "{r}");
     wait_lead(&s, a, "900000000000020").await;
@@ -408,11 +532,20 @@ async fn one_tenants_page_never_lands_a_lead_in_another_tenant() {
             r#"{"since":"2026-01-01T00:00:00Z"}"#,
         )
         .await;
-    assert_eq!((st, r["forms"].as_u64()), (StatusCode::ACCEPTED, Some(0)), "{r}");
+    assert_eq!(
+        (st, r["forms"].as_u64()),
+        (StatusCode::ACCEPTED, Some(0)),
+        "{r}"
+    );
     assert!(graph.asked().iter().all(|q| q.token_ok));
     // The same leadgen id on B's page is B's own lead, fetched with B's token.
     graph.set_token("EAAG-caring-hearts-token-9");
-    let (st, _, _) = post_signed(&s, &notification("222222222", &["900000000000020"]), APP_SECRET).await;
+    let (st, _, _) = post_signed(
+        &s,
+        &notification("222222222", &["900000000000020"]),
+        APP_SECRET,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     wait_lead(&s, b, "900000000000020").await;
     assert_eq!(leads_with(&s, a, "900000000000020").await.len(), 1);

@@ -674,11 +674,17 @@ async fn a_disabled_endpoints_notice_waits_out_an_smtp_outage_and_a_restart_and_
         if let Some(t) = tasks.into_iter().find(|t| t.attempts >= 1) {
             break t;
         }
-        assert!(std::time::Instant::now() < deadline, "the notice was never tried");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the notice was never tried"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(task.status, TaskStatus::Pending, "{task:?}");
-    assert!(task.last_error.as_deref().unwrap_or("").contains("451"), "{task:?}");
+    assert!(
+        task.last_error.as_deref().unwrap_or("").contains("451"),
+        "{task:?}"
+    );
     assert!(smtp.mails().is_empty());
 
     // A restart keeps it; the server comes back; the next attempt on the schedule sends it.
@@ -698,7 +704,12 @@ async fn a_disabled_endpoints_notice_waits_out_an_smtp_outage_and_a_restart_and_
     assert!(text.contains(&id), "{text}");
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let tasks = s.state.store.tasks(TaskFilter::default(), 10).await.unwrap();
+        let tasks = s
+            .state
+            .store
+            .tasks(TaskFilter::default(), 10)
+            .await
+            .unwrap();
         assert_eq!(tasks.len(), 1, "one notice: {tasks:?}");
         if tasks[0].status == TaskStatus::Succeeded {
             break;

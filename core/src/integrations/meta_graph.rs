@@ -324,7 +324,12 @@ mod tests {
             "fbtrace_id": "AbCdEf"}}));
         match verdict(400, &expired) {
             Verdict::TokenInvalid(t) => {
-                assert!(t.starts_with("Graph API error 190/463 (OAuthException), HTTP 400: Error validating"), "{t}")
+                assert!(
+                    t.starts_with(
+                        "Graph API error 190/463 (OAuthException), HTTP 400: Error validating"
+                    ),
+                    "{t}"
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -332,14 +337,20 @@ mod tests {
             "type": "OAuthException", "code": 190}}));
         assert!(matches!(verdict(401, &invalid), Verdict::TokenInvalid(_)));
         for code in THROTTLE_CODES {
-            let b = body(json!({"error": {"message": "limit", "type": "OAuthException", "code": code}}));
+            let b = body(
+                json!({"error": {"message": "limit", "type": "OAuthException", "code": code}}),
+            );
             assert!(matches!(verdict(400, &b), Verdict::Retry(_)), "{code}");
         }
-        assert!(matches!(verdict(500, b"oops"), Verdict::Retry(t) if t == "Graph API answered HTTP 500"));
+        assert!(
+            matches!(verdict(500, b"oops"), Verdict::Retry(t) if t == "Graph API answered HTTP 500")
+        );
         assert!(matches!(verdict(503, b""), Verdict::Retry(_)));
         assert!(matches!(verdict(429, b""), Verdict::Retry(_)));
-        let missing = body(json!({"error": {"message": "Unsupported get request. Object with ID '1' does not exist",
-            "type": "GraphMethodException", "code": 100, "error_subcode": 33}}));
+        let missing = body(
+            json!({"error": {"message": "Unsupported get request. Object with ID '1' does not exist",
+            "type": "GraphMethodException", "code": 100, "error_subcode": 33}}),
+        );
         assert!(matches!(verdict(400, &missing), Verdict::Permanent(_)));
         assert!(matches!(verdict(404, b"<html>"), Verdict::Permanent(_)));
         assert_eq!(verdict(200, b"{}"), Verdict::Ok);

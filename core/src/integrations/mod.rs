@@ -206,7 +206,11 @@ mod tests {
             )
             .state
         };
-        assert_eq!(broken(vec![]), IntegrationState::Broken, "a newer lead does not hide it");
+        assert_eq!(
+            broken(vec![]),
+            IntegrationState::Broken,
+            "a newer lead does not hide it"
+        );
         assert_eq!(
             broken(vec!["settings.meta_access_token".into()]),
             IntegrationState::NotConfigured

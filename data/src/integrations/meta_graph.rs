@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::outbox_tasks::{enqueue, release_group_in};
+use crate::outbox_tasks::enqueue;
 use crate::settings::aad;
 
 /// Records a form a tenant's notification named (once; the first sighting is kept).
@@ -82,24 +82,6 @@ pub(crate) fn mark_broken(
         tenant_name,
         manager_email,
     }))
-}
-
-/// The tenant's token was replaced (in the caller's transaction): the broken state ends.
-/// Returns whether it was broken.
-/// Its parked fetches are released (due now); the caller wakes the worker after the commit.
-pub(crate) fn token_replaced(
-    conn: &Connection,
-    tenant: Uuid,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE integrations SET broken_at = NULL
-             WHERE tenant_id = ?1 AND source = 'meta' AND broken_at IS NOT NULL",
-        )?
-        .execute([tenant.to_string()])?;
-    let released = release_group_in(conn, &meta_graph::task_group(tenant), now)?;
-    Ok(n > 0 || released > 0)
 }
 
 impl Store {
@@ -177,14 +159,11 @@ impl Store {
                         note_form(c, *tenant, form, now)?;
                     }
                     let job = LeadFetch::of(lg);
-                    let task = NewTask::new(
-                        TaskKind::MetaLeadFetch,
-                        serde_json::to_value(&job)?,
-                        now,
-                    )
-                    .tenant(*tenant)
-                    .group(meta_graph::task_group(*tenant))
-                    .dedup(job.dedup_key(*tenant));
+                    let task =
+                        NewTask::new(TaskKind::MetaLeadFetch, serde_json::to_value(&job)?, now)
+                            .tenant(*tenant)
+                            .group(meta_graph::task_group(*tenant))
+                            .dedup(job.dedup_key(*tenant));
                     if enqueue(c, &task, now)?.is_some() {
                         queued += 1;
                     }
@@ -223,10 +202,11 @@ impl Store {
                         after: None,
                         request: request.clone(),
                     };
-                    let task = NewTask::new(TaskKind::MetaFormSync, serde_json::to_value(&job)?, now)
-                        .tenant(tenant)
-                        .group(meta_graph::task_group(tenant))
-                        .dedup(job.dedup_key(tenant));
+                    let task =
+                        NewTask::new(TaskKind::MetaFormSync, serde_json::to_value(&job)?, now)
+                            .tenant(tenant)
+                            .group(meta_graph::task_group(tenant))
+                            .dedup(job.dedup_key(tenant));
                     enqueue(c, &task, now)?;
                 }
                 Ok(forms.len())

@@ -30,8 +30,8 @@ use std::collections::HashMap;
 
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
-    analytics, audit, dashboard, integrations, keys, leads, logs, platform_settings, settings,
-    sla, stages, tenants, usage, users, webhooks,
+    analytics, audit, dashboard, integrations, keys, leads, logs, platform_settings, settings, sla,
+    stages, tenants, usage, users, webhooks,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,

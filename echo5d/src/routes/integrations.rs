@@ -325,7 +325,12 @@ async fn meta_notification(
     // and leadgen id, however often Meta repeats it) before Meta hears 200, and the outbox
     // worker fetches and stores it.
     let queued = state.store.record_meta_notification(routed).await?;
-    tracing::debug!(leads = receipt.leads, routed = receipt.routed, queued, "meta notification");
+    tracing::debug!(
+        leads = receipt.leads,
+        routed = receipt.routed,
+        queued,
+        "meta notification"
+    );
     Ok(receipt)
 }
 

@@ -105,9 +105,8 @@ impl Graph {
         g.leads.insert(id.clone(), lead);
         let mut ids = g.forms.remove(&form).unwrap_or_default();
         ids.push(id);
-        let created = |g: &Inner, id: &String| {
-            g.leads[id]["created_time"].as_str().unwrap().to_string()
-        };
+        let created =
+            |g: &Inner, id: &String| g.leads[id]["created_time"].as_str().unwrap().to_string();
         ids.sort_by(|a, b| created(&g, b).cmp(&created(&g, a)));
         g.forms.insert(form, ids);
     }
@@ -130,7 +129,10 @@ impl Graph {
     }
 
     pub fn asked_for(&self, path: &str) -> Vec<Asked> {
-        self.asked().into_iter().filter(|a| a.path == path).collect()
+        self.asked()
+            .into_iter()
+            .filter(|a| a.path == path)
+            .collect()
     }
 
     /// Waits (up to `within`) until `path` was asked `n` times.
@@ -188,7 +190,12 @@ fn answer(inner: &Mutex<Inner>, uri: &Uri) -> Response {
     });
     match g.mode.clone() {
         Some(Mode::Status(s)) => {
-            return error(s, 2, "OAuthException", "An unexpected error has occurred. Please retry your request later.");
+            return error(
+                s,
+                2,
+                "OAuthException",
+                "An unexpected error has occurred. Please retry your request later.",
+            );
         }
         Some(Mode::Up) | None => {}
     }

@@ -78,8 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     ];
     let mut table = Table::new(rows, widths)
         .header(
-            Row::new(vec!["SOURCE", "STATE", "LAST LEAD", "LAST ERROR"])
-                .style(theme::header_row()),
+            Row::new(vec!["SOURCE", "STATE", "LAST LEAD", "LAST ERROR"]).style(theme::header_row()),
         )
         .row_highlight_style(theme::selected());
     if state.is_stale() {
@@ -106,7 +105,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         )));
     }
     if let Some(e) = &sel.last_error {
-        lines.push(Line::from(format!("Last error: {}", clip(&printable(e), 400))));
+        lines.push(Line::from(format!(
+            "Last error: {}",
+            clip(&printable(e), 400)
+        )));
     }
     if !sel.missing.is_empty() {
         let missing: Vec<String> = sel.missing.iter().map(|m| printable(m)).collect();
