@@ -722,3 +722,63 @@ async fn a_disabled_endpoints_notice_waits_out_an_smtp_outage_and_a_restart_and_
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(smtp.mails().len(), 1);
 }
+
+#[tokio::test]
+async fn endpoint_changes_are_audited_without_the_urls_path_or_the_secret() {
+    let s = TestServer::start_with(allow_loopback).await;
+    let rx = Receiver::start().await;
+    let capability = "/hooks/catch/42/s3cr3t-capability";
+    let (slug, _, w) = setup(&s, "Audit Co", &rx.url(capability), json!(["lead.created"])).await;
+    let id = w["id"].as_str().unwrap().to_string();
+    let secret = w["secret"].as_str().unwrap().to_string();
+    let base = format!("/api/v1/tenants/{slug}/webhooks/{id}");
+    let (st, _) = s
+        .patch(
+            &base,
+            &json!({ "events": ["*"], "active": false }).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, rotated) = s.post(&format!("{base}/rotate-secret"), "").await;
+    assert_eq!(st, StatusCode::OK, "{rotated}");
+    let (st, _) = s.delete(&base).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+
+    let (st, page) = s.get(&format!("/api/v1/audit?tenant={slug}")).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    let rows: Vec<&Value> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["target"] == id.as_str())
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "webhook.deleted",
+            "webhook.secret_rotated",
+            "webhook.updated",
+            "webhook.created"
+        ],
+        "{page}"
+    );
+    let origin = rx.url("").trim_end_matches('/').to_string();
+    assert_eq!(rows[3]["details"]["origin"], origin.as_str(), "{}", rows[3]);
+    assert_eq!(rows[3]["details"]["events"], json!(["lead.created"]));
+    assert_eq!(
+        rows[2]["details"],
+        json!({ "events": ["*"], "active": false })
+    );
+    assert!(
+        rows.iter().all(|r| r["by"]["kind"] == "admin_token"),
+        "{page}"
+    );
+    let text = page.to_string();
+    assert!(!text.contains("s3cr3t-capability"), "{text}");
+    assert!(!text.contains(&secret), "{text}");
+    assert!(
+        !text.contains(rotated["secret"].as_str().unwrap()),
+        "{text}"
+    );
+}
