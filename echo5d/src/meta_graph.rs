@@ -127,7 +127,11 @@ async fn refused(state: &AppState, tenant: Uuid, error: String) -> TaskResult {
     tracing::warn!(tenant = %tenant, error = %error, "meta token refused; the tenant's lead fetches are parked until it is replaced");
     if let Err(e) = state
         .store
-        .meta_token_refused(tenant, error.clone(), state.public_url.to_string())
+        .meta_token_refused(
+            tenant,
+            error.clone(),
+            format!("{}/api/v1/tenants/{tenant}/integrations", state.public_url),
+        )
         .await
     {
         // Not recorded: the fetch is tried again on the schedule, and breaks it then.
@@ -144,19 +148,30 @@ async fn judged(state: &AppState, tenant: Uuid, a: &Answer) -> Option<TaskResult
     match meta_graph::verdict(a.status, &a.body) {
         Verdict::Ok => None,
         Verdict::TokenInvalid(error) => Some(refused(state, tenant, error).await),
-        Verdict::Retry(error) => Some(TaskResult::Retry {
-            error,
-            not_before: a
+        Verdict::Retry(error) => {
+            let not_before = a
                 .retry_after
                 .as_deref()
                 .and_then(|v| parse_retry_after(v, state.store.now()))
-                .map(|d| state.store.now() + d),
-        }),
+                .map(|d| state.store.now() + d);
+            Some(retry(state, tenant, error, not_before).await)
+        }
         Verdict::Permanent(error) => {
             note_error(state, tenant, &error).await;
             Some(TaskResult::Fail { error })
         }
     }
+}
+
+/// A fetch to try again on the schedule; the integration shows why meanwhile.
+async fn retry(
+    state: &AppState,
+    tenant: Uuid,
+    error: String,
+    not_before: Option<DateTime<chrono::Utc>>,
+) -> TaskResult {
+    note_error(state, tenant, &error).await;
+    TaskResult::Retry { error, not_before }
 }
 
 async fn note_error(state: &AppState, tenant: Uuid, message: &str) {
@@ -197,12 +212,7 @@ pub async fn fetch_lead(state: &AppState, task: &Task) -> TaskResult {
     };
     let answer = match get(state, url, token.expose()).await {
         Ok(a) => a,
-        Err(error) => {
-            return TaskResult::Retry {
-                error,
-                not_before: None,
-            };
-        }
+        Err(error) => return retry(state, tenant, error, None).await,
     };
     if let Some(o) = judged(state, tenant, &answer).await {
         return o;
@@ -291,13 +301,7 @@ async fn read_page(
     };
     let answer = match get(state, url, token.expose()).await {
         Ok(a) => a,
-        Err(error) => {
-            let o = TaskResult::Retry {
-                error,
-                not_before: None,
-            };
-            return (o, None);
-        }
+        Err(error) => return (retry(state, tenant, error, None).await, None),
     };
     if let Some(o) = judged(state, tenant, &answer).await {
         return (o, None);

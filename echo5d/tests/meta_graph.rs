@@ -294,6 +294,11 @@ async fn the_graph_api_down_for_a_while_then_up_the_lead_arrives() {
     graph
         .wait_asked("/v21.0/900000000000004", 1, Duration::from_secs(10))
         .await;
+    // The next attempt is counted from when this one is recorded.
+    eventually("the first attempt is recorded", || async {
+        fetch_tasks(&s, tenant).await[0].attempts == 1
+    })
+    .await;
     s.clock.advance(TimeDelta::seconds(5));
     graph
         .wait_asked("/v21.0/900000000000004", 2, Duration::from_secs(10))
@@ -312,12 +317,20 @@ async fn the_graph_api_down_for_a_while_then_up_the_lead_arrives() {
         "{t:?}"
     );
     assert!(!t.last_error.as_deref().unwrap_or("").contains(TOKEN));
+    // The operator sees why meanwhile.
+    let m = meta_state(&s, tenant).await;
+    assert_eq!(m["state"], "failing", "{m}");
+    assert!(
+        m["last_error"].as_str().unwrap().contains("HTTP 503"),
+        "{m}"
+    );
 
     graph.set_mode(Mode::Up);
     s.clock.advance(TimeDelta::seconds(300));
     let lead = wait_lead(&s, tenant, "900000000000004").await;
     assert_eq!(lead["email"], "c@example.com");
     assert_eq!(graph.asked_for("/v21.0/900000000000004").len(), 3);
+    assert_eq!(meta_state(&s, tenant).await["state"], "ok");
     s.stop().await;
 }
 

@@ -204,6 +204,9 @@ pub struct GraphError {
     pub code: Option<i64>,
     #[serde(default)]
     pub error_subcode: Option<i64>,
+    /// Meta's own hint that asking again may work.
+    #[serde(default)]
+    pub is_transient: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -213,9 +216,10 @@ struct ErrorEnvelope {
 
 /// The token is invalid or expired (`OAuthException`, code 190).
 pub const CODE_TOKEN_INVALID: i64 = 190;
-/// Throttling: application (4), user (17), page (32), custom rate limits (613), and the
-/// business use case limit (80001).
-pub const THROTTLE_CODES: [i64; 5] = [4, 17, 32, 613, 80001];
+/// Worth asking again: an unknown (1) or temporary (2) API error, and throttling —
+/// application (4), user (17), page (32), custom rate limits (613), and the business use
+/// case limit (80001).
+pub const RETRY_CODES: [i64; 7] = [1, 2, 4, 17, 32, 613, 80001];
 
 /// What an answer of the Graph API means for the fetch that asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,7 +246,8 @@ pub fn verdict(status: u16, body: &[u8]) -> Verdict {
     let text = describe(status, err.as_ref());
     match err.as_ref().and_then(|e| e.code) {
         Some(CODE_TOKEN_INVALID) => Verdict::TokenInvalid(text),
-        Some(c) if THROTTLE_CODES.contains(&c) => Verdict::Retry(text),
+        Some(c) if RETRY_CODES.contains(&c) => Verdict::Retry(text),
+        _ if err.as_ref().and_then(|e| e.is_transient) == Some(true) => Verdict::Retry(text),
         _ if status >= 500 || status == 429 || status == 408 => Verdict::Retry(text),
         // An OAuthException without a code is still the token's: Meta sends 190 for it,
         // but older answers carried only the type.
@@ -262,7 +267,7 @@ fn describe(status: u16, err: Option<&GraphError>) -> String {
     let Some(e) = err else {
         return format!("Graph API answered HTTP {status}");
     };
-    let mut out = format!("Graph API error");
+    let mut out = String::from("Graph API error");
     if let Some(c) = e.code {
         out.push_str(&format!(" {c}"));
         if let Some(s) = e.error_subcode {
@@ -299,7 +304,8 @@ pub fn parse_lead(body: &[u8]) -> Result<GraphLead, String> {
 pub fn broken_notice(tenant_name: &str, error: &str, public_url: &str) -> (String, String) {
     let subject = format!("Echo5: Meta leads for {tenant_name} are on hold");
     let text = format!(
-        "Meta refused the access token of {tenant_name}: {error}\n\n\
+        "Meta leads for {tenant_name} cannot be fetched with the tenant's access token: \
+         {error}\n\n\
          Leads from Facebook and Instagram lead forms are not being fetched. They are kept \
          and fetched as soon as a new token is saved in the tenant's settings \
          (settings.meta_access_token).\n\n{public_url}\n"
@@ -336,7 +342,7 @@ mod tests {
         let invalid = body(json!({"error": {"message": "Invalid OAuth access token.",
             "type": "OAuthException", "code": 190}}));
         assert!(matches!(verdict(401, &invalid), Verdict::TokenInvalid(_)));
-        for code in THROTTLE_CODES {
+        for code in RETRY_CODES {
             let b = body(
                 json!({"error": {"message": "limit", "type": "OAuthException", "code": code}}),
             );
@@ -353,6 +359,8 @@ mod tests {
         );
         assert!(matches!(verdict(400, &missing), Verdict::Permanent(_)));
         assert!(matches!(verdict(404, b"<html>"), Verdict::Permanent(_)));
+        let transient = body(json!({"error": {"message": "x", "code": 368, "is_transient": true}}));
+        assert!(matches!(verdict(400, &transient), Verdict::Retry(_)));
         assert_eq!(verdict(200, b"{}"), Verdict::Ok);
         // Control characters in Meta's message do not reach a log line.
         let nasty = body(json!({"error": {"message": "a\nb\u{1b}[31m", "code": 1}}));
