@@ -107,7 +107,7 @@ impl Graph {
         ids.push(id);
         let created =
             |g: &Inner, id: &String| g.leads[id]["created_time"].as_str().unwrap().to_string();
-        ids.sort_by(|a, b| created(&g, b).cmp(&created(&g, a)));
+        ids.sort_by_key(|id| std::cmp::Reverse(created(&g, id)));
         g.forms.insert(form, ids);
     }
 
