@@ -363,7 +363,7 @@ mod tests {
         assert!(matches!(verdict(400, &transient), Verdict::Retry(_)));
         assert_eq!(verdict(200, b"{}"), Verdict::Ok);
         // Control characters in Meta's message do not reach a log line.
-        let nasty = body(json!({"error": {"message": "a\nb\u{1b}[31m", "code": 1}}));
+        let nasty = body(json!({"error": {"message": "a\nb\u{1b}[31m", "code": 10}}));
         let Verdict::Permanent(t) = verdict(400, &nasty) else {
             panic!()
         };
