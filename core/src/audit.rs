@@ -74,10 +74,14 @@ pub enum AuditAction {
     UserDeleted,
     UserPasswordSet,
     UserUpdated,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookSecretRotated,
+    WebhookUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::AdminTokenCreated,
         AuditAction::AuthLinkCreated,
         AuditAction::AuthLinkUsed,
@@ -111,6 +115,10 @@ impl AuditAction {
         AuditAction::UserDeleted,
         AuditAction::UserPasswordSet,
         AuditAction::UserUpdated,
+        AuditAction::WebhookCreated,
+        AuditAction::WebhookDeleted,
+        AuditAction::WebhookSecretRotated,
+        AuditAction::WebhookUpdated,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -148,6 +156,10 @@ impl AuditAction {
             AuditAction::UserDeleted => "user.deleted",
             AuditAction::UserPasswordSet => "user.password_set",
             AuditAction::UserUpdated => "user.updated",
+            AuditAction::WebhookCreated => "webhook.created",
+            AuditAction::WebhookDeleted => "webhook.deleted",
+            AuditAction::WebhookSecretRotated => "webhook.secret_rotated",
+            AuditAction::WebhookUpdated => "webhook.updated",
         }
     }
 
@@ -238,6 +250,10 @@ mod tests {
                 "user.deleted",
                 "user.password_set",
                 "user.updated",
+                "webhook.created",
+                "webhook.deleted",
+                "webhook.secret_rotated",
+                "webhook.updated",
             ]
         );
     }

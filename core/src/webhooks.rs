@@ -350,6 +350,15 @@ fn check_url(url: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Where an endpoint sends, for the audit log: scheme, host and port, without the path and
+/// query (hook URLs such as Zapier's carry a capability there).
+pub fn url_origin(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => "(unreadable)".to_string(),
+    }
+}
+
 fn check_events(events: &[String]) -> Result<(), DomainError> {
     let bad = |m: String| DomainError::invalid("events", "invalid_events", m);
     if events.is_empty() {
@@ -425,6 +434,19 @@ impl WebhookPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audited_origin_leaves_out_the_path_and_query() {
+        assert_eq!(
+            url_origin("https://hooks.zapier.com/hooks/catch/123/abc?token=s3cret"),
+            "https://hooks.zapier.com"
+        );
+        assert_eq!(
+            url_origin("http://127.0.0.1:8080/x#frag"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(url_origin("not a url"), "(unreadable)");
+    }
 
     #[test]
     fn secrets_have_the_documented_shape() {

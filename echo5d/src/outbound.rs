@@ -124,6 +124,8 @@ pub struct Outbound {
     pub client: reqwest::Client,
     pub timeout: Duration,
     pub schedule: RetrySchedule,
+    /// How long the delivery log and finished tasks are kept.
+    pub keep: chrono::TimeDelta,
     /// Meta's Graph API (`--meta-graph-url`).
     pub graph: Graph,
 }
@@ -158,6 +160,7 @@ impl Outbound {
             client,
             timeout: args.webhook_timeout,
             schedule: args.outbound_retry_schedule.clone(),
+            keep: chrono::TimeDelta::days(args.outbox_keep_days.into()),
             graph: Graph::new(&args.meta_graph_url, args.webhook_timeout)?,
         })
     }

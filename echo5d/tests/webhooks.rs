@@ -674,11 +674,17 @@ async fn a_disabled_endpoints_notice_waits_out_an_smtp_outage_and_a_restart_and_
         if let Some(t) = tasks.into_iter().find(|t| t.attempts >= 1) {
             break t;
         }
-        assert!(std::time::Instant::now() < deadline, "the notice was never tried");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the notice was never tried"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(task.status, TaskStatus::Pending, "{task:?}");
-    assert!(task.last_error.as_deref().unwrap_or("").contains("451"), "{task:?}");
+    assert!(
+        task.last_error.as_deref().unwrap_or("").contains("451"),
+        "{task:?}"
+    );
     assert!(smtp.mails().is_empty());
 
     // A restart keeps it; the server comes back; the next attempt on the schedule sends it.
@@ -698,7 +704,12 @@ async fn a_disabled_endpoints_notice_waits_out_an_smtp_outage_and_a_restart_and_
     assert!(text.contains(&id), "{text}");
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let tasks = s.state.store.tasks(TaskFilter::default(), 10).await.unwrap();
+        let tasks = s
+            .state
+            .store
+            .tasks(TaskFilter::default(), 10)
+            .await
+            .unwrap();
         assert_eq!(tasks.len(), 1, "one notice: {tasks:?}");
         if tasks[0].status == TaskStatus::Succeeded {
             break;
@@ -710,4 +721,137 @@ async fn a_disabled_endpoints_notice_waits_out_an_smtp_outage_and_a_restart_and_
     s.clock.advance(TimeDelta::minutes(5));
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(smtp.mails().len(), 1);
+}
+
+#[tokio::test]
+async fn endpoint_changes_are_audited_without_the_urls_path_or_the_secret() {
+    let s = TestServer::start_with(allow_loopback).await;
+    let rx = Receiver::start().await;
+    let capability = "/hooks/catch/42/s3cr3t-capability";
+    let (slug, _, w) = setup(&s, "Audit Co", &rx.url(capability), json!(["lead.created"])).await;
+    let id = w["id"].as_str().unwrap().to_string();
+    let secret = w["secret"].as_str().unwrap().to_string();
+    let base = format!("/api/v1/tenants/{slug}/webhooks/{id}");
+    let (st, _) = s
+        .patch(
+            &base,
+            &json!({ "events": ["*"], "active": false }).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, rotated) = s.post(&format!("{base}/rotate-secret"), "").await;
+    assert_eq!(st, StatusCode::OK, "{rotated}");
+    let (st, _) = s.delete(&base).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+
+    let (st, page) = s.get(&format!("/api/v1/audit?tenant={slug}")).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    let rows: Vec<&Value> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["target"] == id.as_str())
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "webhook.deleted",
+            "webhook.secret_rotated",
+            "webhook.updated",
+            "webhook.created"
+        ],
+        "{page}"
+    );
+    let origin = rx.url("").trim_end_matches('/').to_string();
+    assert_eq!(rows[3]["details"]["origin"], origin.as_str(), "{}", rows[3]);
+    assert_eq!(rows[3]["details"]["events"], json!(["lead.created"]));
+    assert_eq!(
+        rows[2]["details"],
+        json!({ "events": ["*"], "active": false })
+    );
+    assert!(
+        rows.iter().all(|r| r["by"]["kind"] == "admin_token"),
+        "{page}"
+    );
+    let text = page.to_string();
+    assert!(!text.contains("s3cr3t-capability"), "{text}");
+    assert!(!text.contains(&secret), "{text}");
+    assert!(
+        !text.contains(rotated["secret"].as_str().unwrap()),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn erasing_a_lead_scrubs_the_messages_and_tasks_already_built_about_it() {
+    use echo5_core::outbox_tasks::{ERASED, MailTask, NewTask, TaskStatus};
+    use echo5_data::outbox_tasks::TaskFilter;
+
+    let s = TestServer::start_with(allow_loopback).await;
+    let rx = Receiver::start().await;
+    rx.plan("/crm", vec![Reply::Status(500)]);
+    let (slug, key, w) = setup(&s, "Erase Co", &rx.url("/crm"), json!(["*"])).await;
+    let id = w["id"].as_str().unwrap();
+    let receipt = submit(&s, &key, 77).await;
+    let lead = receipt["id"].as_str().unwrap().to_string();
+    // The first attempt fails with the lead's body built and stored for the retry.
+    let first = rx.wait_for("/crm", 1, WAIT).await;
+    let text = |r: &common::receiver::Received| String::from_utf8_lossy(&r.body).into_owned();
+    assert!(text(&first[0]).contains("Lead 77"), "{}", text(&first[0]));
+    attempts_recorded(&s, &slug, id, 1).await;
+    // A notice about the lead, not yet sent.
+    let task = s
+        .state
+        .store
+        .enqueue_task(
+            NewTask::mail(
+                &MailTask {
+                    to: "boss@erase.example".into(),
+                    subject: "New lead: Lead 77".into(),
+                    text: "lead77@example.com".into(),
+                },
+                s.clock.now() + TimeDelta::hours(1),
+            )
+            .lead(lead.parse().unwrap()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    let (st, body) = s.delete(&format!("/api/v1/leads/{lead}")).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+
+    // The retry of the built message names the lead by id only; lead.deleted follows.
+    s.clock.advance(TimeDelta::seconds(5));
+    let got = rx.wait_for("/crm", 3, WAIT).await;
+    let retry = got
+        .iter()
+        .skip(1)
+        .find(|r| r.header("webhook-id") == first[0].header("webhook-id"))
+        .expect("the retry of the first message");
+    let b = retry.json();
+    assert_eq!(b["type"], "lead.created");
+    assert_eq!(b["timestamp"], first[0].json()["timestamp"]);
+    assert_eq!(b["data"]["id"], lead.as_str());
+    assert_eq!(b["data"].as_object().unwrap().len(), 2, "{b}");
+    let all: String = got.iter().skip(1).map(text).collect();
+    assert!(
+        !all.contains("Lead 77") && !all.contains("lead77@"),
+        "{all}"
+    );
+    assert!(got.iter().any(|r| r.json()["type"] == "lead.deleted"));
+
+    let t = s
+        .state
+        .store
+        .tasks(TaskFilter::default(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.id == task)
+        .unwrap();
+    assert_eq!(t.status, TaskStatus::Failed);
+    assert_eq!(t.last_error.as_deref(), Some(ERASED));
+    assert_eq!(t.payload, json!({}));
 }
