@@ -2,15 +2,18 @@
 # Ad-platform lead benchmark: the Google Ads lead form hook (POST /api/v1/hooks/google/{tenant},
 # a real-shaped WebhookLead, every lead_id and contact different so each is a real insert)
 # beside website ingest (POST /api/v1/leads, the ~1 KB Contact Form 7 body of bench/ingest.sh)
-# at concurrency 1, 16 and 64 in the same run, against the same daemon and tenant.
+# at concurrency 1, 16 and 64 in the same run, against the same daemon and tenant; then the
+# Meta webhook-to-stored-lead latency (signed notification → outbox → Graph API fetch from a
+# local stand-in → stored) beside the Google hook's, N leads each (bench/meta_latency.py).
 #
-# usage: bench/ad_sources.sh [seconds per point, default 5]
+# usage: bench/ad_sources.sh [seconds per point, default 5] [Meta leads per round, default 300]
 #        ECHO5D_BIN=/path/to/older/echo5d bench/ad_sources.sh 5   (measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 SECS=${1:-5}
+META_N=${2:-300}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 BIN=${ECHO5D_BIN:-./target/release/echo5d}
 [ -n "${ECHO5D_BIN:-}" ] || cargo build --release -q -p echo5d
@@ -18,7 +21,9 @@ BIN=${ECHO5D_BIN:-./target/release/echo5d}
 DIR=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
+GPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" --data-dir "$DIR" --listen "127.0.0.1:$PORT" --key-rate-limit 0 --log warn \
+  --meta-graph-url "http://127.0.0.1:$GPORT" \
   >/dev/null 2>"$DIR/daemon.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
@@ -92,3 +97,15 @@ done
 COUNTS=$(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/tenants/open-arms/analytics" \
   | python3 -c 'import json,sys; a=json.load(sys.stdin); print(", ".join(c["key"] + " " + str(c["count"]) for c in a["by_source"]))')
 echo "leads stored by source: $COUNTS"
+
+# Meta: the platform's app secret, the tenant's page and token; the Graph API stand-in is
+# served by the script on $GPORT.
+APP_SECRET="bench-meta-app-secret-0123456789"
+META_TOKEN="EAAGbench-open-arms-token-0001"
+curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" -X PATCH -d '{"meta_app_secret":"'"$APP_SECRET"'"}' \
+  "$BASE/api/v1/platform/settings"
+curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" -X PATCH \
+  -d '{"meta_page_ids":["111111111"],"meta_access_token":"'"$META_TOKEN"'"}' \
+  "$BASE/api/v1/tenants/open-arms/settings"
+echo
+python3 bench/meta_latency.py "$BASE" "$TOKEN" "$TENANT" "$GKEY" "$APP_SECRET" "$META_TOKEN" 111111111 "$GPORT" "$META_N"

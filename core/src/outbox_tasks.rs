@@ -24,15 +24,28 @@ pub enum TaskKind {
     /// One usage report to Stripe (payload `crate::plans::MeterEvent`); the task's id is
     /// the report's `identifier`, the same on every retry.
     StripeMeterEvent,
+    /// One Meta lead from the Graph API by its leadgen id (payload
+    /// [`crate::integrations::meta_graph::LeadFetch`]), group `meta:<tenant>`.
+    MetaLeadFetch,
+    /// One page of a Meta form's leads, a backfill (payload
+    /// [`crate::integrations::meta_graph::FormSync`]), group `meta:<tenant>`.
+    MetaFormSync,
 }
 
 impl TaskKind {
-    pub const ALL: &'static [TaskKind] = &[TaskKind::Mail, TaskKind::StripeMeterEvent];
+    pub const ALL: &'static [TaskKind] = &[
+        TaskKind::Mail,
+        TaskKind::StripeMeterEvent,
+        TaskKind::MetaLeadFetch,
+        TaskKind::MetaFormSync,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::Mail => "mail",
             TaskKind::StripeMeterEvent => "stripe_meter_event",
+            TaskKind::MetaLeadFetch => "meta_lead_fetch",
+            TaskKind::MetaFormSync => "meta_form_sync",
         }
     }
 

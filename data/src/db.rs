@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0021_outbox_tasks.sql"),
     include_str!("../migrations/0022_business_hours.sql"),
     include_str!("../migrations/0023_plans.sql"),
+    include_str!("../migrations/0024_meta_graph.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see

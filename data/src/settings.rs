@@ -2,13 +2,16 @@
 //! sealed under the master key inside the writer transaction, so a secret in clear never
 //! leaves the request that carried it.
 
+use chrono::{DateTime, Utc};
 use echo5_core::crypto::MasterKey;
+use echo5_core::integrations::meta_graph::task_group;
 use echo5_core::secret::{Secret, SecretUpdate, last4};
 use echo5_core::settings::{GoogleAdsConfig, SecretChanges, google_ads_last4};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use crate::error::StoreError;
+use crate::outbox_tasks::release_group_in;
 
 /// What a sealed tenant secret is bound to: its tenant and its field, so a sealed value
 /// copied to another tenant or field does not open.
@@ -92,4 +95,22 @@ pub(crate) fn google_webhook_key(
     let plain = key.open(&aad(tenant, "google_ads"), &sealed)?;
     let cfg: GoogleAdsConfig = serde_json::from_slice(plain.expose())?;
     Ok(Some(Secret::new(cfg.webhook_key.clone())))
+}
+
+/// The tenant's Meta token was replaced (in the caller's transaction): the integration's
+/// broken state ends and its parked fetches are released, due now. Returns whether anything
+/// resumed (the caller wakes the outbox worker after the commit).
+pub(crate) fn meta_token_replaced(
+    conn: &Connection,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE integrations SET broken_at = NULL
+             WHERE tenant_id = ?1 AND source = 'meta' AND broken_at IS NOT NULL",
+        )?
+        .execute([tenant.to_string()])?;
+    let released = release_group_in(conn, &task_group(tenant), now)?;
+    Ok(n > 0 || released > 0)
 }

@@ -10,7 +10,7 @@ use echo5_core::crypto::MasterKey;
 use echo5_core::events::{Change, Changed, TenantPart};
 use echo5_core::page::{self, Cursor, Page};
 use echo5_core::platform_settings::StageTemplate;
-use echo5_core::secret::MaskedSecret;
+use echo5_core::secret::{MaskedSecret, SecretUpdate};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -556,6 +556,9 @@ impl Store {
                 set_meta_pages(c, before.id, &fields.settings.meta_page_ids)?;
             }
             let secrets_changed = apply_secrets(c, &key, before.id, &secrets)?;
+            // A new Meta token ends a breakage: the fetches it parked resume.
+            let resumed = matches!(secrets.meta_access_token, SecretUpdate::Set(_))
+                && crate::settings::meta_token_replaced(c, before.id, now)?;
             let after = get(c, &TenantKey::Id(before.id))?;
             let mut changed: Vec<&str> = changed_fields(&before.fields, &after.fields);
             changed.extend(billing_changed);
@@ -584,10 +587,17 @@ impl Store {
                 tenant: after.tref(),
                 part,
             };
-            Ok((Changed::one(after.view(), updated), tenant_change()))
+            Ok((
+                Changed::one(after.view(), updated),
+                tenant_change(),
+                resumed,
+            ))
         })
         .await
-        .map(|(t, change)| {
+        .map(|(t, change, resumed)| {
+            if resumed {
+                self.wake_outbox();
+            }
             self.keyword_cache().forget(t.value.id);
             // Its keys are refused (or honoured again) from the next request on, without a
             // read per request (see `keys`).

@@ -84,6 +84,8 @@ pub enum Cmd {
     Recover,
     /// Deliveries: the next status filter (all, pending, succeeded, failed).
     StatusFilter,
+    /// Integrations: read the selected source's leads again (Meta backfill).
+    Sync,
     // Inside dialogs.
     Confirm,
     Cancel,

@@ -41,12 +41,20 @@ fn every_screen() -> Vec<State> {
         settle(&mut s, fx);
         s
     };
+    let integrations = {
+        let mut s = on_command("tenant open-arms");
+        update(&mut s, key(':'));
+        typ(&mut s, "integrations");
+        let fx = update(&mut s, code(KeyCode::Enter));
+        settle(&mut s, fx);
+        s
+    };
     ('1'..='8')
         .map(on_tenant_screen)
         .chain(["platform", "all", "usage", "audit", "logs", "global"].map(on_command))
         .chain([overview])
         .chain(["users"].map(on_command))
-        .chain([team, webhooks, deliveries])
+        .chain([team, webhooks, deliveries, integrations])
         .collect()
 }
 

@@ -199,7 +199,8 @@ fn api() -> OpenApiRouter<AppState> {
                     settings::put_settings,
                     settings::patch_settings
                 ))
-                .routes(routes!(integrations::get_integrations)),
+                .routes(routes!(integrations::get_integrations))
+                .routes(routes!(integrations::sync_meta)),
         ))
         .merge(at(
             rule(S::Stages, At::Tenant),

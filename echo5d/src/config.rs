@@ -155,6 +155,14 @@ pub struct OutboundArgs {
         default_value = "https://api.stripe.com"
     )]
     pub stripe_api_url: String,
+    /// Where Meta's Graph API is reached for lead fetches and backfills (an operator's
+    /// setting, so the address rule for tenant URLs does not apply to it).
+    #[arg(
+        long,
+        env = "ECHO5_META_GRAPH_URL",
+        default_value = echo5_core::integrations::meta_graph::DEFAULT_GRAPH_URL
+    )]
+    pub meta_graph_url: String,
 }
 
 impl Default for OutboundArgs {
@@ -166,6 +174,7 @@ impl Default for OutboundArgs {
             outbound_deny_cidr: Vec::new(),
             outbox_keep_days: echo5_core::outbox::DEFAULT_KEEP_DAYS,
             stripe_api_url: "https://api.stripe.com".into(),
+            meta_graph_url: echo5_core::integrations::meta_graph::DEFAULT_GRAPH_URL.into(),
         }
     }
 }

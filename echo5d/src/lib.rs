@@ -11,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod logs;
 pub mod mailer;
+pub mod meta_graph;
 pub mod monitor;
 pub mod outbound;
 pub mod outbox_tasks;

@@ -128,6 +128,8 @@ pub struct Outbound {
     pub keep: chrono::TimeDelta,
     /// `--stripe-api-url`, without a trailing slash.
     pub stripe_api_url: String,
+    /// Meta's Graph API (`--meta-graph-url`).
+    pub graph: Graph,
 }
 
 impl fmt::Debug for Outbound {
@@ -162,6 +164,7 @@ impl Outbound {
             schedule: args.outbound_retry_schedule.clone(),
             keep: chrono::TimeDelta::days(args.outbox_keep_days.into()),
             stripe_api_url: args.stripe_api_url.trim_end_matches('/').to_string(),
+            graph: Graph::new(&args.meta_graph_url, args.webhook_timeout)?,
         })
     }
 
@@ -169,6 +172,47 @@ impl Outbound {
     pub async fn check_url(&self, url: &str) -> Result<(), UrlRefused> {
         let host = host_of(url)?;
         resolve_checked(&self.policy, &host).await.map(|_| ())
+    }
+}
+
+/// Meta's Graph API: an operator-set origin (`--meta-graph-url`), so no address rule; its
+/// own client, which never follows a redirect (a redirect would carry the access token
+/// elsewhere).
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub client: reqwest::Client,
+    /// The origin, without a trailing slash.
+    pub base: String,
+    pub timeout: Duration,
+}
+
+impl Graph {
+    pub fn new(base: &str, timeout: Duration) -> Result<Graph, String> {
+        let base = base.trim().trim_end_matches('/').to_string();
+        let parsed = Url::parse(&base).map_err(|e| format!("--meta-graph-url {base:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!("--meta-graph-url {base:?} is not an http(s) URL"));
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .user_agent(concat!("Echo5/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the Graph API HTTP client: {e}"))?;
+        Ok(Graph {
+            client,
+            base,
+            timeout,
+        })
+    }
+
+    /// `{base}{path}` with the query pairs; the access token is added by the caller.
+    pub fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, String> {
+        let mut url = Url::parse(&format!("{}{path}", self.base))
+            .map_err(|e| format!("cannot build a Graph API URL: {e}"))?;
+        url.query_pairs_mut().extend_pairs(query);
+        Ok(url)
     }
 }
 

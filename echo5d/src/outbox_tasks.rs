@@ -18,6 +18,8 @@ pub async fn run_task(state: &AppState, task: &Task) -> TaskResult {
     match kind {
         TaskKind::Mail => mail(state, task).await,
         TaskKind::StripeMeterEvent => crate::plan_jobs::stripe_meter_event(state, task).await,
+        TaskKind::MetaLeadFetch => crate::meta_graph::fetch_lead(state, task).await,
+        TaskKind::MetaFormSync => crate::meta_graph::sync_page(state, task).await,
     }
 }
 

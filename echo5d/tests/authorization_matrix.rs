@@ -95,6 +95,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("PUT /api/v1/tenants/{tenant}/settings",            "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("PATCH /api/v1/tenants/{tenant}/settings",          "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("GET /api/v1/tenants/{tenant}/integrations",        "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/integrations/meta/sync", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     // manage_settings: the tenant's outgoing webhooks (a read-scoped token reads).
     ("GET /api/v1/tenants/{tenant}/webhooks",            "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/tenants/{tenant}/webhooks",           "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),

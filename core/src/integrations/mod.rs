@@ -5,6 +5,7 @@
 
 pub mod google;
 pub mod meta;
+pub mod meta_graph;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -60,6 +61,9 @@ pub enum IntegrationState {
     Ok,
     /// The last thing that happened was an error (see `last_error`).
     Failing,
+    /// The platform refused the tenant's credential (Meta's access token): fetches wait
+    /// until it is replaced (see `last_error`).
+    Broken,
 }
 
 /// `GET /api/v1/tenants/{t}/integrations`: one entry per source.
@@ -73,6 +77,9 @@ pub struct Integration {
     /// What went wrong last, in words for the operator (never a secret or lead text).
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
+    /// Since when the platform refuses the tenant's credential; fetches are on hold until
+    /// it is replaced.
+    pub broken_since: Option<DateTime<Utc>>,
     /// The settings this source still needs, by name (`google_ads.webhook_key`,
     /// `meta_page_ids`, …); empty when configured.
     pub missing: Vec<String>,
@@ -90,13 +97,17 @@ pub struct Activity {
     pub last_lead_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
+    pub broken_since: Option<DateTime<Utc>>,
 }
 
-/// A source's state: not configured while something is missing; otherwise whichever of the
-/// last lead and the last error is the newer decides.
+/// A source's state: not configured while something is missing; broken while the platform
+/// refuses the tenant's credential; otherwise whichever of the last lead and the last error
+/// is the newer decides.
 pub fn integration(source: IntegrationSource, missing: Vec<String>, a: Activity) -> Integration {
     let state = if !missing.is_empty() {
         IntegrationState::NotConfigured
+    } else if a.broken_since.is_some() {
+        IntegrationState::Broken
     } else {
         match (a.last_lead_at, a.last_error_at) {
             (None, None) => IntegrationState::Waiting,
@@ -112,6 +123,7 @@ pub fn integration(source: IntegrationSource, missing: Vec<String>, a: Activity)
         last_lead_at: a.last_lead_at,
         last_error: a.last_error,
         last_error_at: a.last_error_at,
+        broken_since: a.broken_since,
         missing,
     }
 }
@@ -167,6 +179,7 @@ mod tests {
                     last_lead_at: l,
                     last_error: e.map(|_| "x".into()),
                     last_error_at: e,
+                    broken_since: None,
                 },
             )
             .state
@@ -180,6 +193,28 @@ mod tests {
         assert_eq!(st(&[], None, t(5)), IntegrationState::Failing);
         assert_eq!(st(&[], t(6), t(5)), IntegrationState::Ok);
         assert_eq!(st(&[], t(5), t(6)), IntegrationState::Failing);
+        let broken = |missing: Vec<String>| {
+            integration(
+                IntegrationSource::Meta,
+                missing,
+                Activity {
+                    last_lead_at: t(9),
+                    last_error: Some("190".into()),
+                    last_error_at: t(5),
+                    broken_since: t(5),
+                },
+            )
+            .state
+        };
+        assert_eq!(
+            broken(vec![]),
+            IntegrationState::Broken,
+            "a newer lead does not hide it"
+        );
+        assert_eq!(
+            broken(vec!["settings.meta_access_token".into()]),
+            IntegrationState::NotConfigured
+        );
     }
 
     #[test]

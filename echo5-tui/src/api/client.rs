@@ -1,6 +1,7 @@
 //! One method per admin API call, returning core's wire types. Sessions and users have
 //! their own files below (`client/sessions.rs`, `client/users.rs`).
 
+mod integrations;
 mod sessions;
 mod users;
 mod webhooks;
@@ -508,6 +509,8 @@ impl Client {
                 webhook,
                 since,
             } => self.recover_webhook(*tenant, *webhook, *since).await,
+            Call::ListIntegrations { tenant } => self.list_integrations(*tenant).await,
+            Call::SyncMeta { tenant, since } => self.sync_meta(*tenant, *since).await,
             Call::RevokeKey { tenant, key } => {
                 let path = format!("{}/{key}", keys_path(*tenant));
                 self.send::<ApiKey>(self.req(Method::DELETE, &path))

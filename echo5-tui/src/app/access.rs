@@ -75,7 +75,7 @@ pub fn screen_need(screen: Screen) -> (Subject, Place) {
         Screen::Dashboard => (Subject::Tenant, P),
         Screen::Tenants | Screen::Overview => (Subject::Tenant, T),
         Screen::Pipeline => (Subject::Stages, T),
-        Screen::Settings => (Subject::Settings, T),
+        Screen::Settings | Screen::Integrations => (Subject::Settings, T),
         Screen::Keys => (Subject::Keys, T),
         Screen::Leads | Screen::Breaches => (Subject::Leads, T),
         Screen::Analytics => (Subject::Analytics, T),
@@ -109,7 +109,9 @@ pub fn cmd_need(screen: Screen, cmd: Cmd) -> Option<(Subject, Action, Place)> {
         (Screen::Pipeline, Cmd::Add | Cmd::Rename | Cmd::MoveUp | Cmd::MoveDown | Cmd::Kind) => {
             (Subject::Stages, Write, T)
         }
-        (Screen::Settings, Cmd::Edit | Cmd::Clear) => (Subject::Settings, Write, T),
+        (Screen::Settings, Cmd::Edit | Cmd::Clear) | (Screen::Integrations, Cmd::Sync) => {
+            (Subject::Settings, Write, T)
+        }
         (Screen::Keys, Cmd::Add | Cmd::Rotate | Cmd::Reveal | Cmd::Delete) => {
             (Subject::Keys, Write, T)
         }
@@ -179,7 +181,7 @@ pub fn resource_need(res: Resource) -> (Subject, Place) {
         Resource::Tenants => (Subject::Tenant, T),
         Resource::Dashboard => (Subject::Tenant, P),
         Resource::Stages | Resource::BreachStages => (Subject::Stages, T),
-        Resource::Settings => (Subject::Settings, T),
+        Resource::Settings | Resource::Integrations => (Subject::Settings, T),
         Resource::Keys => (Subject::Keys, T),
         Resource::Leads
         | Resource::LeadDetail

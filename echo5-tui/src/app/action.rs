@@ -194,6 +194,9 @@ pub enum Reply {
     /// The message is queued to be sent again.
     DeliveryRetried,
     Recovered(Recovered),
+    Integrations(Vec<echo5_core::integrations::Integration>),
+    /// A Meta backfill is queued for this many forms.
+    MetaSyncQueued(echo5_core::integrations::meta_graph::MetaSyncQueued),
 }
 
 /// Why a key's full value came back, which decides what the modal says about it.

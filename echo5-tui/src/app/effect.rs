@@ -310,6 +310,15 @@ pub enum Call {
         webhook: Uuid,
         since: DateTime<Utc>,
     },
+    /// A tenant's ad sources and where each stands.
+    ListIntegrations {
+        tenant: Uuid,
+    },
+    /// Reads the tenant's Meta leads created since `since` again (a backfill).
+    SyncMeta {
+        tenant: Uuid,
+        since: DateTime<Utc>,
+    },
 }
 
 /// A user to invite, as the Team and Users screens' form gives it.
@@ -505,6 +514,7 @@ impl Call {
                 | Call::ListAssignees { .. }
                 | Call::ListWebhooks { .. }
                 | Call::ListDeliveries { .. }
+                | Call::ListIntegrations { .. }
                 // Session calls are not data changes the "saving" marker waits for.
                 | Call::Login { .. }
                 | Call::Logout

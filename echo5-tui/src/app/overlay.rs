@@ -406,6 +406,10 @@ pub enum PendingOp {
     RotateWebhookSecret {
         webhook: Uuid,
     },
+    /// Read the tenant's Meta leads since this time again.
+    SyncMeta {
+        since: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::components::analytics::global as global_analytics;
 use super::components::leads::{self, all as all_leads};
 use super::components::{
-    REGISTRY, audit, keys, platform_settings as platform, settings, sla, stages as pipeline,
-    tenants, users, webhooks,
+    REGISTRY, audit, integrations, keys, platform_settings as platform, settings, sla,
+    stages as pipeline, tenants, users, webhooks,
 };
 use super::effect::{Call, Effect};
 use super::overlay::{
@@ -418,6 +418,7 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
         op @ (PendingOp::DeleteWebhook { .. } | PendingOp::RotateWebhookSecret { .. }) => {
             webhooks::perform(state, op)
         }
+        PendingOp::SyncMeta { since } => integrations::sync(state, since),
     }
 }
 

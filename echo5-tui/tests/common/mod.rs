@@ -320,6 +320,7 @@ pub fn canned(call: &Call) -> Option<Reply> {
         } => Some(Reply::Users(platform_users())),
         Call::ListAssignees { .. } => Some(Reply::Users(team())),
         Call::ListWebhooks { .. } => Some(Reply::Webhooks(webhooks())),
+        Call::ListIntegrations { .. } => Some(Reply::Integrations(integrations())),
         Call::ListDeliveries {
             status,
             cursor: None,
@@ -1121,4 +1122,34 @@ pub fn webhook_secret(n: usize, rotated: bool) -> Reply {
         secret: Secret::new(FAKE_WEBHOOK_SECRET.to_string()),
         rotated,
     }
+}
+
+/// A tenant's ad sources: Google taking leads; Meta broken by a refused token, its error
+/// carrying an escape sequence (as text from another party may).
+pub fn integrations() -> Vec<echo5_core::integrations::Integration> {
+    use echo5_core::integrations::{Integration, IntegrationSource, IntegrationState};
+    vec![
+        Integration {
+            source: IntegrationSource::Google,
+            state: IntegrationState::Ok,
+            last_lead_at: Some(now() - chrono::TimeDelta::minutes(12)),
+            last_error: None,
+            last_error_at: None,
+            broken_since: None,
+            missing: Vec::new(),
+        },
+        Integration {
+            source: IntegrationSource::Meta,
+            state: IntegrationState::Broken,
+            last_lead_at: Some(now() - chrono::TimeDelta::hours(26)),
+            last_error: Some(
+                "Graph API error 190/463 (OAuthException), HTTP 400: Error validating access \
+                 token: Session has expired\u{1b}[31m"
+                    .into(),
+            ),
+            last_error_at: Some(now() - chrono::TimeDelta::hours(2)),
+            broken_since: Some(now() - chrono::TimeDelta::hours(2)),
+            missing: Vec::new(),
+        },
+    ]
 }

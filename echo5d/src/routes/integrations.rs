@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use echo5_core::ErrorBody;
 use echo5_core::integrations::google::{self, WebhookLead};
-use echo5_core::integrations::meta::{self, Leadgen, Notification};
+use echo5_core::integrations::meta::{self, Notification};
+use echo5_core::integrations::meta_graph::{self, MetaSync, MetaSyncQueued};
 use echo5_core::integrations::{self, IntegrationSource, Integrations};
 use echo5_core::leads::{IngestReceipt, Lead, new_lead_id};
 use echo5_data::TenantKey;
@@ -25,7 +26,7 @@ use uuid::Uuid;
 
 use crate::access::Authorized;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::query_pairs;
+use crate::extract::{ApiJson, query_pairs};
 use crate::routes::ingest::{INGEST_BODY_LIMIT, read_at_most};
 use crate::state::AppState;
 
@@ -305,11 +306,12 @@ async fn meta_notification(
         routed: 0,
         unknown_pages: 0,
     };
-    for lg in &leads {
+    let mut routed = Vec::new();
+    for lg in leads {
         match state.store.tenant_of_meta_page(lg.page_id.clone()).await? {
             Some(tenant) => {
                 receipt.routed += 1;
-                queue_graph_fetch(state, tenant, lg).await;
+                routed.push((tenant, lg));
             }
             None => {
                 receipt.unknown_pages += 1;
@@ -319,28 +321,17 @@ async fn meta_notification(
             }
         }
     }
+    // One transaction for the notification: each lead's fetch is queued (once per tenant
+    // and leadgen id, however often Meta repeats it) before Meta hears 200, and the outbox
+    // worker fetches and stores it.
+    let queued = state.store.record_meta_notification(routed).await?;
+    tracing::debug!(
+        leads = receipt.leads,
+        routed = receipt.routed,
+        queued,
+        "meta notification"
+    );
     Ok(receipt)
-}
-
-/// Where a routed leadgen is to be queued for its Graph API fetch (`GET
-/// {graph}/v21.0/{leadgen_id}?fields=…&access_token=<tenant's token>`) through the outbox,
-/// whose worker then maps the answer with `meta::map_lead` and stores it with
-/// `Store::ingest_ad_lead` (once per leadgen id and tenant). The outbox is not in this
-/// daemon yet, so nothing is fetched: the lead is not stored, and the tenant's Meta
-/// integration shows it as an error rather than pretending it arrived.
-async fn queue_graph_fetch(state: &AppState, tenant: Uuid, lg: &Leadgen) {
-    tracing::warn!(tenant = %tenant, page = %lg.page_id, leadgen = %lg.leadgen_id, "meta lead announced; the Graph API fetch is not built yet, so it is not stored");
-    note_error(
-        state,
-        tenant,
-        IntegrationSource::Meta,
-        &format!(
-            "lead {} was announced for page {}, but fetching Meta leads from the Graph API \
-             is not available yet; it was not stored",
-            lg.leadgen_id, lg.page_id
-        ),
-    )
-    .await;
 }
 
 /// Per source (google, meta): its state, when its last lead was stored, its last error, and
@@ -367,4 +358,40 @@ pub async fn get_integrations(
         .map(|(source, activity, missing)| integrations::integration(source, missing, activity))
         .collect();
     Ok(Json(Integrations { data }))
+}
+
+/// Reads Meta leads again: every lead created after `since` on the forms the tenant's
+/// notifications have named, page by page, through the outbox (retried on the schedule;
+/// parked with the tenant's other fetches while Meta refuses its token). A lead already
+/// stored (by the webhook or an earlier sync) is not stored again.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/integrations/meta/sync", tag = "settings",
+    request_body = MetaSync,
+    params(("tenant" = String, Path, description = "Tenant id or slug")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 202, description = "How many forms are read", body = MetaSyncQueued),
+        (status = 400, description = "Unreadable body or unknown field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+        (status = 403, description = "Not allowed to manage the tenant's settings", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "The tenant has no Meta access token (`meta_not_configured`)", body = ErrorBody),
+        (status = 422, description = "since is in the future (`invalid_since`)", body = ErrorBody)))]
+pub async fn sync_meta(
+    State(state): State<AppState>,
+    _auth: Authorized,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<MetaSync>,
+) -> ApiResult<(StatusCode, Json<MetaSyncQueued>)> {
+    let id = state.store.tenant_id(TenantKey::parse(&tenant)).await?;
+    meta_graph::check_since(body.since, state.store.now())?;
+    if state.store.meta_access_token(id).await?.is_none() {
+        return Err(echo5_core::DomainError::conflict_on(
+            "settings.meta_access_token",
+            "meta_not_configured",
+            "the tenant has no Meta access token (settings.meta_access_token); set one first",
+        )
+        .into());
+    }
+    let forms = state.store.queue_meta_sync(id, body.since).await?;
+    Ok((StatusCode::ACCEPTED, Json(MetaSyncQueued { forms })))
 }

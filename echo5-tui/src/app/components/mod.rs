@@ -11,6 +11,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod format;
 pub mod frame;
+pub mod integrations;
 pub mod keys;
 pub mod leads;
 pub mod logs;
@@ -111,6 +112,7 @@ pub static REGISTRY: &[ScreenDesc] = &[
     ScreenDesc { aliases: &["platform-users"], ..screen(Screen::Users, "Users", "Users", "users", "platform users (owners)", false, Hidden, &users::PlatformUsersScreen) },
     ScreenDesc { aliases: &["hooks", "webhook"], ..screen(Screen::Webhooks, "Webhooks", "Hooks", "webhooks", "webhook endpoints of the selected tenant", true, Hidden, &webhooks::WebhooksScreen) },
     screen(Screen::Deliveries, "Deliveries", "Deliv", "deliveries", "delivery log of the endpoint opened on Webhooks", true, Hidden, &webhooks::deliveries::DeliveriesScreen),
+    ScreenDesc { aliases: &["ads", "sources"], ..screen(Screen::Integrations, "Integrations", "Integ", "integrations", "ad sources of the selected tenant: state, last lead, last error, sync", true, Hidden, &integrations::IntegrationsScreen) },
 ];
 
 // A screen's and a resource's names and behaviour are read from the registry, so their
@@ -393,6 +395,7 @@ mod tests {
             PlatformUsers,
             Webhooks,
             Deliveries,
+            Integrations,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY

@@ -2,6 +2,8 @@
 //! same group-commit writer as website leads, each platform lead id once per tenant), the
 //! page → tenant routing of Meta notifications, and what each source last did per tenant.
 
+pub mod meta_graph;
+
 use chrono::{DateTime, Utc};
 use echo5_core::clock::from_millis;
 use echo5_core::events::Change;
@@ -301,8 +303,8 @@ impl Store {
             let id = tenant.to_string();
             let mut activity: HashMap<String, Activity> = HashMap::new();
             let mut stmt = c.prepare_cached(
-                "SELECT source, last_lead_at, last_error, last_error_at FROM integrations
-                 WHERE tenant_id = ?1",
+                "SELECT source, last_lead_at, last_error, last_error_at, broken_at
+                 FROM integrations WHERE tenant_id = ?1",
             )?;
             let rows = stmt.query_map([&id], |r| {
                 Ok((
@@ -311,6 +313,7 @@ impl Store {
                         last_lead_at: r.get::<_, Option<i64>>(1)?.map(from_millis),
                         last_error: r.get(2)?,
                         last_error_at: r.get::<_, Option<i64>>(3)?.map(from_millis),
+                        broken_since: r.get::<_, Option<i64>>(4)?.map(from_millis),
                     },
                 ))
             })?;
