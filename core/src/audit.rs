@@ -54,6 +54,9 @@ pub enum AuditAction {
     LeadNoteAdded,
     LeadUpdated,
     MasterKeyRotated,
+    NotificationsReplaced,
+    NotificationsTested,
+    NotificationsUpdated,
     PersonalTokenCreated,
     PersonalTokenDeleted,
     PlatformSettingsReplaced,
@@ -77,7 +80,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::AdminTokenCreated,
         AuditAction::AuthLinkCreated,
         AuditAction::AuthLinkUsed,
@@ -91,6 +94,9 @@ impl AuditAction {
         AuditAction::LeadNoteAdded,
         AuditAction::LeadUpdated,
         AuditAction::MasterKeyRotated,
+        AuditAction::NotificationsReplaced,
+        AuditAction::NotificationsTested,
+        AuditAction::NotificationsUpdated,
         AuditAction::PersonalTokenCreated,
         AuditAction::PersonalTokenDeleted,
         AuditAction::PlatformSettingsReplaced,
@@ -128,6 +134,9 @@ impl AuditAction {
             AuditAction::LeadNoteAdded => "lead.note_added",
             AuditAction::LeadUpdated => "lead.updated",
             AuditAction::MasterKeyRotated => "master_key.rotated",
+            AuditAction::NotificationsReplaced => "notifications.replaced",
+            AuditAction::NotificationsTested => "notifications.tested",
+            AuditAction::NotificationsUpdated => "notifications.updated",
             AuditAction::PersonalTokenCreated => "personal_token.created",
             AuditAction::PersonalTokenDeleted => "personal_token.deleted",
             AuditAction::PlatformSettingsReplaced => "platform.settings.replaced",

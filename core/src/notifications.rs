@@ -549,7 +549,7 @@ pub fn resolve(
     let email = match &c.email {
         None => None,
         Some(e) => Some(EmailChannel {
-            to: check_list("channels.email.to", &e.to, |f, v| validate::email(f, v))?,
+            to: check_list("channels.email.to", &e.to, validate::email)?,
         }),
     };
     let slack = match &c.slack {
@@ -1351,6 +1351,78 @@ pub fn sample_context_branded(
         },
         link: link.to_string(),
     })
+}
+
+/// One message to one recipient over one channel, rendered: the payload of one outbox task.
+/// Secrets (the Slack URL, the Twilio token, the SendGrid key) are not in it; the sender
+/// opens them when it sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub tenant_id: Uuid,
+    /// The event (`sla.breached`, …), or `test`.
+    pub event: String,
+    pub channel: Channel,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    #[serde(default)]
+    pub from_name: Option<String>,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+/// The notices of one event: its template rendered once with `ctx`, one notice per send.
+/// A template that fails on real data (it passed its check at save) falls back to the
+/// default, so the alert still goes out; the error is returned for the log.
+pub fn notices(
+    doc: &Notifications,
+    tenant_id: Uuid,
+    tenant_name: &str,
+    event: NotifyEvent,
+    ctx: &Value,
+    sends: &[Send],
+) -> (Vec<Notice>, Option<TemplateError>) {
+    if sends.is_empty() {
+        return (Vec::new(), None);
+    }
+    let (rendered, err) = match render(doc, event, ctx) {
+        Ok(r) => (r, None),
+        Err(e) => {
+            let fallback = render(&Notifications::default(), event, ctx).unwrap_or(Rendered {
+                subject: format!("[Echo5] {}", event.as_str()),
+                text: event.as_str().to_string(),
+                html: String::new(),
+            });
+            (fallback, Some(e))
+        }
+    };
+    let branding = branding_vars(&doc.branding, tenant_name);
+    let from_name = branding["from_name"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let out = sends
+        .iter()
+        .map(|s| Notice {
+            tenant_id,
+            event: event.as_str().to_string(),
+            channel: s.channel,
+            to: s.to.clone(),
+            subject: rendered.subject.clone(),
+            text: rendered.text.clone(),
+            html: rendered.html.clone(),
+            from_name: from_name.clone(),
+            reply_to: doc.branding.reply_to.clone(),
+        })
+        .collect();
+    (out, err)
+}
+
+/// The key that makes a notice one task ever: the event, what it is about (a lead, a lead
+/// and a step, a tenant's day), the channel and the recipient.
+pub fn dedup_key(event: &str, about: &str, n: &Notice) -> String {
+    format!("notify:{event}:{about}:{}:{}", n.channel.as_str(), n.to)
 }
 
 #[cfg(test)]
