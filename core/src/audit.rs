@@ -77,10 +77,14 @@ pub enum AuditAction {
     UserDeleted,
     UserPasswordSet,
     UserUpdated,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookSecretRotated,
+    WebhookUpdated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::AdminTokenCreated,
         AuditAction::AuthLinkCreated,
         AuditAction::AuthLinkUsed,
@@ -117,6 +121,10 @@ impl AuditAction {
         AuditAction::UserDeleted,
         AuditAction::UserPasswordSet,
         AuditAction::UserUpdated,
+        AuditAction::WebhookCreated,
+        AuditAction::WebhookDeleted,
+        AuditAction::WebhookSecretRotated,
+        AuditAction::WebhookUpdated,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -157,6 +165,10 @@ impl AuditAction {
             AuditAction::UserDeleted => "user.deleted",
             AuditAction::UserPasswordSet => "user.password_set",
             AuditAction::UserUpdated => "user.updated",
+            AuditAction::WebhookCreated => "webhook.created",
+            AuditAction::WebhookDeleted => "webhook.deleted",
+            AuditAction::WebhookSecretRotated => "webhook.secret_rotated",
+            AuditAction::WebhookUpdated => "webhook.updated",
         }
     }
 
@@ -247,6 +259,10 @@ mod tests {
                 "user.deleted",
                 "user.password_set",
                 "user.updated",
+                "webhook.created",
+                "webhook.deleted",
+                "webhook.secret_rotated",
+                "webhook.updated",
             ]
         );
     }

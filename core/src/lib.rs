@@ -26,6 +26,7 @@ pub mod logs;
 pub mod notifications;
 pub mod outbound_guard;
 pub mod outbox;
+pub mod outbox_tasks;
 pub mod page;
 pub mod passwords;
 pub mod patch;

@@ -192,6 +192,30 @@ pub const SECRET_BYTES: usize = 24;
 /// How long the previous secret keeps signing after a rotation.
 pub const PREVIOUS_SECRET_HOURS: i64 = 24;
 
+/// The mail telling a tenant's manager that the daemon disabled one of its endpoints
+/// (`reason`: `gone` after a 410, `failing` after five days of failed attempts).
+pub fn disabled_notice(
+    to: &str,
+    tenant_name: &str,
+    url: &str,
+    endpoint: Uuid,
+    reason: &str,
+) -> crate::outbox_tasks::MailTask {
+    let why = match reason {
+        "gone" => "the receiver answered 410 Gone",
+        _ => "every delivery attempt has failed for 5 days",
+    };
+    crate::outbox_tasks::MailTask {
+        to: to.to_string(),
+        subject: "Echo5: a webhook endpoint was disabled".to_string(),
+        text: format!(
+            "The webhook endpoint {url} of {tenant_name} was disabled: {why}.\n\n\
+             Nothing more is sent to it until it is enabled again (PATCH it with \"active\": true); \
+             messages it missed can then be sent with a recover.\n\nEndpoint id: {endpoint}\n"
+        ),
+    }
+}
+
 /// A new endpoint secret: `whsec_` + base64 of 24 bytes from the OS RNG.
 pub fn generate_secret() -> Result<Secret<String>, CryptoError> {
     use base64::Engine;
@@ -326,6 +350,15 @@ fn check_url(url: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Where an endpoint sends, for the audit log: scheme, host and port, without the path and
+/// query (hook URLs such as Zapier's carry a capability there).
+pub fn url_origin(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => "(unreadable)".to_string(),
+    }
+}
+
 fn check_events(events: &[String]) -> Result<(), DomainError> {
     let bad = |m: String| DomainError::invalid("events", "invalid_events", m);
     if events.is_empty() {
@@ -401,6 +434,19 @@ impl WebhookPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audited_origin_leaves_out_the_path_and_query() {
+        assert_eq!(
+            url_origin("https://hooks.zapier.com/hooks/catch/123/abc?token=s3cret"),
+            "https://hooks.zapier.com"
+        );
+        assert_eq!(
+            url_origin("http://127.0.0.1:8080/x#frag"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(url_origin("not a url"), "(unreadable)");
+    }
 
     #[test]
     fn secrets_have_the_documented_shape() {

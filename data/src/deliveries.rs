@@ -9,7 +9,8 @@
 use chrono::{DateTime, Utc};
 use echo5_core::clock::from_millis;
 use echo5_core::outbox::FAILING_DISABLE_AFTER;
-use echo5_core::webhooks::{EventMask, EventType, message_body, secret_aad};
+use echo5_core::outbox_tasks::NewTask;
+use echo5_core::webhooks::{EventMask, EventType, disabled_notice, message_body, secret_aad};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -79,15 +80,12 @@ pub struct AttemptRecord {
     pub outcome: AttemptOutcome,
 }
 
-/// An endpoint the daemon just disabled, for the notice to its tenant's manager.
+/// An endpoint the daemon just disabled (its manager's notice is already queued).
 #[derive(Debug, Clone)]
 pub struct Disabled {
     pub endpoint_id: Uuid,
     pub tenant_id: Uuid,
-    pub tenant_name: String,
-    pub url: String,
     pub reason: &'static str,
-    pub manager_email: Option<String>,
 }
 
 /// Disables an endpoint and fails its pending deliveries (in the caller's transaction).
@@ -376,13 +374,16 @@ impl Store {
                 let tenant_id = Uuid::parse_str(&tenant)
                     .map_err(|e| StoreError::Internal(format!("tenant id: {e}")))?;
                 let t = crate::tenants::get(c, &crate::TenantKey::Id(tenant_id))?;
+                // The notice is queued with the change: it survives an SMTP outage and a
+                // restart, and is sent once.
+                if let Some(to) = &t.fields.settings.manager_email {
+                    let mail = disabled_notice(to, &t.fields.name, &url, a.endpoint_id, reason);
+                    crate::outbox_tasks::enqueue(c, &NewTask::mail(&mail, a.at).tenant(tenant_id), a.at)?;
+                }
                 Ok(Some(Disabled {
                     endpoint_id: a.endpoint_id,
                     tenant_id,
-                    tenant_name: t.fields.name.clone(),
-                    url,
                     reason,
-                    manager_email: t.fields.settings.manager_email.clone(),
                 }))
             })
             .await?;

@@ -26,6 +26,7 @@ pub mod leads;
 pub mod master_key;
 pub mod notifications;
 pub mod outbox;
+pub mod outbox_tasks;
 pub mod personal_tokens;
 pub mod platform_settings;
 mod reader;

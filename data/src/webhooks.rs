@@ -3,17 +3,20 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use echo5_core::DomainError;
+use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::clock::from_millis;
 use echo5_core::page::{self, Cursor, List, Page};
 use echo5_core::secret::Secret;
 use echo5_core::webhooks::{
     Attempt, Delivery, DeliveryStatus, EventMask, EventType, NewWebhook, PREVIOUS_SECRET_HOURS,
-    Recovered, Webhook, WebhookPatch, WebhookWithSecret, secret_aad,
+    Recovered, Webhook, WebhookPatch, WebhookWithSecret, secret_aad, url_origin,
 };
 use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::Store;
+use crate::audit;
 use crate::error::StoreError;
 use crate::outbox::{self, tenant_mask};
 use crate::tenants::{self, TenantKey};
@@ -126,6 +129,23 @@ fn seq_of(conn: &Connection, endpoint: Uuid, message_id: &str) -> Result<i64, St
     }))
 }
 
+/// An audit row about an endpoint; never its URL's path or query, never its secret.
+fn webhook_audit(
+    actor: String,
+    action: AuditAction,
+    t: &tenants::TenantRow,
+    id: Uuid,
+    details: serde_json::Value,
+) -> AuditRecord {
+    AuditRecord {
+        actor,
+        action,
+        tenant: Some(t.tref()),
+        target: Some(id.to_string()),
+        details,
+    }
+}
+
 impl Store {
     /// After an endpoint change commits: the tenant's exact subscriptions.
     async fn refresh_subscriptions(&self, tenant: Uuid) -> Result<(), StoreError> {
@@ -137,6 +157,7 @@ impl Store {
     /// Creates an endpoint; the answer carries its secret, shown this once.
     pub async fn create_webhook(
         &self,
+        actor: String,
         tenant: TenantKey,
         new: NewWebhook,
     ) -> Result<WebhookWithSecret, StoreError> {
@@ -169,6 +190,17 @@ impl Store {
                 if active {
                     subs.widen(t.id, EventMask::from_names(&new.events));
                 }
+                audit::record(
+                    c,
+                    now,
+                    &webhook_audit(
+                        actor,
+                        AuditAction::WebhookCreated,
+                        &t,
+                        id,
+                        json!({ "origin": url_origin(&new.url), "events": new.events, "active": active }),
+                    ),
+                )?;
                 get(c, t.id, id)
             })
             .await?;
@@ -204,17 +236,32 @@ impl Store {
     /// Changes an endpoint; `active: true` also clears what disabled it.
     pub async fn patch_webhook(
         &self,
+        actor: String,
         tenant: TenantKey,
         id: Uuid,
         patch: WebhookPatch,
     ) -> Result<Webhook, StoreError> {
         patch.validate()?;
-        let now = self.now().timestamp_millis();
+        let at = self.now();
+        let now = at.timestamp_millis();
         let subs = self.subscriptions();
         let w = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
                 let mut w = get(c, t.id, id)?;
+                let mut changed = serde_json::Map::new();
+                if let Some(u) = &patch.url {
+                    changed.insert("origin".into(), json!(url_origin(u)));
+                }
+                if let Some(e) = &patch.events {
+                    changed.insert("events".into(), json!(e));
+                }
+                if patch.description.is_some() {
+                    changed.insert("description".into(), json!(true));
+                }
+                if let Some(a) = patch.active {
+                    changed.insert("active".into(), json!(a));
+                }
                 if let Some(u) = patch.url {
                     w.url = u;
                 }
@@ -247,6 +294,17 @@ impl Store {
                 if w.active {
                     subs.widen(t.id, EventMask::from_names(&w.events));
                 }
+                audit::record(
+                    c,
+                    at,
+                    &webhook_audit(
+                        actor,
+                        AuditAction::WebhookUpdated,
+                        &t,
+                        id,
+                        serde_json::Value::Object(changed),
+                    ),
+                )?;
                 get(c, t.id, id)
             })
             .await?;
@@ -255,11 +313,28 @@ impl Store {
     }
 
     /// Deletes an endpoint with its deliveries and attempts.
-    pub async fn delete_webhook(&self, tenant: TenantKey, id: Uuid) -> Result<(), StoreError> {
+    pub async fn delete_webhook(
+        &self,
+        actor: String,
+        tenant: TenantKey,
+        id: Uuid,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
         let t = self
             .write(move |c| {
                 let t = tenants::get(c, &tenant)?;
-                get(c, t.id, id)?;
+                let w = get(c, t.id, id)?;
+                audit::record(
+                    c,
+                    now,
+                    &webhook_audit(
+                        actor,
+                        AuditAction::WebhookDeleted,
+                        &t,
+                        id,
+                        json!({ "origin": url_origin(&w.url) }),
+                    ),
+                )?;
                 c.prepare_cached("DELETE FROM outbox_attempts WHERE endpoint_id = ?1")?
                     .execute([id.to_string()])?;
                 c.prepare_cached("DELETE FROM webhooks WHERE id = ?1")?
@@ -273,6 +348,7 @@ impl Store {
     /// A new secret; the current one becomes the previous one and keeps signing for 24 h.
     pub async fn rotate_webhook_secret(
         &self,
+        actor: String,
         tenant: TenantKey,
         id: Uuid,
     ) -> Result<WebhookWithSecret, StoreError> {
@@ -295,6 +371,17 @@ impl Store {
                     (now + TimeDelta::hours(PREVIOUS_SECRET_HOURS)).timestamp_millis(),
                     now.timestamp_millis()
                 ])?;
+                audit::record(
+                    c,
+                    now,
+                    &webhook_audit(
+                        actor,
+                        AuditAction::WebhookSecretRotated,
+                        &t,
+                        id,
+                        json!({ "previous_signs_for_hours": PREVIOUS_SECRET_HOURS }),
+                    ),
+                )?;
                 get(c, t.id, id)
             })
             .await?;

@@ -48,6 +48,7 @@ async fn only_subscribed_tenants_get_messages_and_fan_out_makes_deliveries() {
     let w = f
         .store
         .create_webhook(
+            "admin:test".into(),
             loud.id.into(),
             hook("https://crm.example/in", &["lead.created"]),
         )
@@ -56,6 +57,7 @@ async fn only_subscribed_tenants_get_messages_and_fan_out_makes_deliveries() {
     let other = f
         .store
         .create_webhook(
+            "admin:test".into(),
             loud.id.into(),
             hook("https://zap.example/in", &["sla.breached"]),
         )
@@ -105,6 +107,7 @@ async fn only_subscribed_tenants_get_messages_and_fan_out_makes_deliveries() {
     // Paused: nothing more is written for the tenant.
     f.store
         .patch_webhook(
+            "admin:test".into(),
             loud.id.into(),
             w.webhook.id,
             WebhookPatch {
@@ -126,12 +129,16 @@ async fn webhook_secrets_survive_a_master_key_rotation() {
         .unwrap();
     let w = f
         .store
-        .create_webhook(t.id.into(), hook("https://crm.example/in", &["*"]))
+        .create_webhook(
+            "admin:test".into(),
+            t.id.into(),
+            hook("https://crm.example/in", &["*"]),
+        )
         .await
         .unwrap();
     let rotated = f
         .store
-        .rotate_webhook_secret(t.id.into(), w.webhook.id)
+        .rotate_webhook_secret("admin:test".into(), t.id.into(), w.webhook.id)
         .await
         .unwrap();
     let r = f.store.rotate_master_key(master_key(7)).await.unwrap();

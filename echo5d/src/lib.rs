@@ -13,6 +13,7 @@ pub mod logs;
 pub mod mailer;
 pub mod monitor;
 pub mod outbound;
+pub mod outbox_tasks;
 pub mod outbox_worker;
 pub mod password_work;
 pub mod ratelimit;

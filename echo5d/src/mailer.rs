@@ -1,5 +1,6 @@
 //! Alert mail: SMTP when a server is configured, a log line (ids only) when not.
 
+use echo5_core::outbox_tasks::MailTask;
 use echo5_core::secret::Secret;
 use echo5_data::sla::{AlertOutcome, DueAlert, alert_backoff};
 use lettre::message::{Mailbox, header::ContentType};
@@ -8,6 +9,18 @@ use std::time::Duration;
 
 /// Longest one delivery attempt may take, from connecting to the server's last answer.
 pub const SEND_DEADLINE: Duration = Duration::from_secs(20);
+
+/// How sending an outbox mail task ended.
+#[derive(Debug)]
+pub(crate) enum MailSent {
+    Sent,
+    /// No SMTP server is configured: nothing was sent.
+    NotConfigured,
+    /// Refused for good (a bad address, a 5xx answer).
+    Refused(String),
+    /// Failed for now (connection, timeout, a 4xx answer).
+    Failed(String),
+}
 
 /// Sends alert mail, or logs it when no SMTP server is configured.
 pub struct Mailer {
@@ -72,6 +85,39 @@ impl Mailer {
         match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
             Ok(sent) => sent.map(|_| true).map_err(|e| e.to_string()),
             Err(_) => Err(format!(
+                "no answer from the SMTP server within {} s",
+                SEND_DEADLINE.as_secs()
+            )),
+        }
+    }
+
+    /// Sends one outbox mail task; `message_id` (the task's id) is the same on every
+    /// attempt, so a resend after a crash is recognisable as the same mail.
+    pub(crate) async fn send_task(&self, mail: &MailTask, message_id: &str) -> MailSent {
+        let Some(transport) = &self.transport else {
+            return MailSent::NotConfigured;
+        };
+        let to: Mailbox = match mail.to.parse() {
+            Ok(t) => t,
+            Err(e) => return MailSent::Refused(format!("bad recipient: {e}")),
+        };
+        let msg = match Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<task-{message_id}@echo5>")))
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.text.clone())
+        {
+            Ok(m) => m,
+            Err(e) => return MailSent::Refused(e.to_string()),
+        };
+        match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
+            Ok(Ok(_)) => MailSent::Sent,
+            // A 5xx answer (unknown mailbox, refused sender) is the same on every retry.
+            Ok(Err(e)) if e.is_permanent() => MailSent::Refused(e.to_string()),
+            Ok(Err(e)) => MailSent::Failed(e.to_string()),
+            Err(_) => MailSent::Failed(format!(
                 "no answer from the SMTP server within {} s",
                 SEND_DEADLINE.as_secs()
             )),

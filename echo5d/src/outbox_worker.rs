@@ -1,23 +1,27 @@
 //! The outbox worker: fans new messages out to their endpoints and sends due deliveries,
 //! at most [`MAX_IN_FLIGHT`] at once and [`PER_ENDPOINT`] per endpoint, so a slow receiver
 //! holds only its own deliveries. Every attempt is recorded; the schedule, `Retry-After`,
-//! 410 and the five-day rule decide what follows.
+//! 410 and the five-day rule decide what follows. It runs the outbox's tasks (mail notices,
+//! provider calls) from the same permits, on the same schedule.
 //!
 //! Database work runs on the store's threads; the sends are tokio tasks. Times come from
 //! the store's clock (tests drive the schedule with a manual clock); the worker looks for
 //! due work when woken (a message or retry was queued, a send ended) and every [`TICK`].
 
 use echo5_core::outbox::parse_retry_after;
+use echo5_core::outbox_tasks::{TaskOutcome, outcome};
 use echo5_core::webhooks::{RESPONSE_KEPT_BYTES, signature_header};
-use echo5_data::deliveries::{AttemptOutcome, AttemptRecord, Disabled, DueDelivery, FAN_OUT_BATCH};
+use echo5_data::deliveries::{AttemptOutcome, AttemptRecord, DueDelivery, FAN_OUT_BATCH};
+use echo5_data::outbox_tasks::Task;
 use reqwest::StatusCode;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::outbound::{Outbound, UrlRefused, host_of, refusal_in, resolve_checked};
+use crate::outbox_tasks::run_task;
 use crate::state::AppState;
 
 /// Sends in flight at once, over every endpoint.
@@ -128,6 +132,7 @@ pub async fn run(state: AppState) {
     let wake = state.store.outbox_wakeups();
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let in_flight: InFlight = Arc::default();
+    let tasks_running: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
     let mut warned = false;
     let mut last_pass = Instant::now()
         .checked_sub(BUSY_PASS_EVERY)
@@ -200,6 +205,46 @@ pub async fn run(state: AppState) {
                     failed = true;
                     if !warned {
                         tracing::warn!(error = %e, "cannot read the outbox queue; will retry");
+                    }
+                }
+            }
+        }
+        let free = permits.available_permits();
+        if free > 0 {
+            let running: Vec<Uuid> = tasks_running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .copied()
+                .collect();
+            match state.store.due_tasks(free, running).await {
+                Ok(due) => {
+                    for task in due {
+                        let Ok(permit) = permits.clone().try_acquire_owned() else {
+                            break;
+                        };
+                        tasks_running
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(task.id);
+                        let state = state.clone();
+                        let tasks_running = tasks_running.clone();
+                        tokio::spawn(async move {
+                            let id = task.id;
+                            run_one(&state, task).await;
+                            tasks_running
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .remove(&id);
+                            drop(permit);
+                            state.store.wake_outbox();
+                        });
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    if !warned {
+                        tracing::warn!(error = %e, "cannot read the outbox's tasks; will retry");
                     }
                 }
             }
@@ -377,7 +422,9 @@ pub async fn deliver(state: &AppState, d: DueDelivery) {
     };
     OWN_JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     match state.store.finish_attempt(record).await {
-        Ok(Some(disabled)) => tell_manager(state, &disabled).await,
+        Ok(Some(d)) => {
+            tracing::warn!(endpoint = %d.endpoint_id, tenant = %d.tenant_id, reason = d.reason, "webhook endpoint disabled");
+        }
         Ok(None) => {}
         Err(e) => {
             // Not recorded: the delivery stays due and is sent again (at least once).
@@ -386,35 +433,27 @@ pub async fn deliver(state: &AppState, d: DueDelivery) {
     }
 }
 
-/// The notice to the tenant's manager that an endpoint was disabled.
-async fn tell_manager(state: &AppState, d: &Disabled) {
-    tracing::warn!(endpoint = %d.endpoint_id, tenant = %d.tenant_id, reason = d.reason, "webhook endpoint disabled");
-    let Some(to) = &d.manager_email else {
-        return;
-    };
-    let why = match d.reason {
-        "gone" => "the receiver answered 410 Gone".to_string(),
-        _ => "every delivery attempt has failed for 5 days".to_string(),
-    };
-    let body = format!(
-        "The webhook endpoint {url} of {tenant} was disabled: {why}.\n\n\
-         Nothing more is sent to it until it is enabled again (PATCH it with \"active\": true); \
-         messages it missed can then be sent with a recover.\n\nEndpoint id: {id}\n",
-        url = d.url,
-        tenant = d.tenant_name,
-        id = d.endpoint_id,
-    );
-    match state
-        .mailer
-        .send_text(to, "Echo5: a webhook endpoint was disabled", body)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::info!(endpoint = %d.endpoint_id, "webhook disabled notice (no SMTP configured; logged only)")
-        }
-        Err(e) => {
-            tracing::warn!(endpoint = %d.endpoint_id, error = %e, "webhook disabled notice not sent")
-        }
+/// One run of a task: its handler, then the schedule decides what follows, and the store
+/// records it. A run that cannot be recorded is run again (at least once).
+pub async fn run_one(state: &AppState, task: Task) {
+    let result = run_task(state, &task).await;
+    let made = task.attempts as usize + 1;
+    let next = state
+        .outbound
+        .schedule
+        .next_attempt(made, state.store.now(), None);
+    let outcome = outcome(result, next, task.group.is_some());
+    if !matches!(outcome, TaskOutcome::Succeeded) {
+        tracing::info!(
+            task = %task.id,
+            kind = %task.kind,
+            attempt = made,
+            outcome = ?outcome,
+            "outbox task did not succeed"
+        );
+    }
+    OWN_JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Err(e) = state.store.finish_task(task.id, outcome).await {
+        tracing::warn!(error = %e, task = %task.id, "cannot record an outbox task's run");
     }
 }

@@ -632,3 +632,153 @@ async fn an_endpoint_failing_every_attempt_for_five_days_is_disabled_and_its_man
     assert_eq!(deliveries(&s, &slug, id).await[0]["status"], "failed");
     assert_eq!(rx.received("/down").len(), 6);
 }
+
+#[tokio::test]
+async fn a_disabled_endpoints_notice_waits_out_an_smtp_outage_and_a_restart_and_is_sent_once() {
+    use echo5_core::outbox_tasks::TaskStatus;
+    use echo5_data::outbox_tasks::TaskFilter;
+    use std::sync::atomic::Ordering;
+
+    let smtp = common::smtp::SmtpSink::start().await;
+    smtp.failing.store(true, Ordering::SeqCst);
+    let url = smtp.url();
+    let flags = move |a: &mut echo5d::config::ServeArgs| {
+        allow_loopback(a);
+        a.smtp_url = Some(echo5_core::secret::Secret::new(url.clone()));
+        a.outbound.outbound_retry_schedule =
+            echo5_core::outbox::RetrySchedule::parse("0,5,5,5,5,5").unwrap();
+    };
+    let s = TestServer::start_with(flags.clone()).await;
+    let rx = Receiver::start().await;
+    rx.always("/gone", Reply::Status(410));
+    let t = s
+        .tenant(r#"{"name":"Gone Co","settings":{"manager_email":"boss@gone.example"}}"#)
+        .await;
+    let slug = t["slug"].as_str().unwrap().to_string();
+    let (st, w) = s
+        .post(
+            &format!("/api/v1/tenants/{slug}/webhooks"),
+            &json!({ "url": rx.url("/gone"), "events": ["*"] }).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{w}");
+    let id = w["id"].as_str().unwrap().to_string();
+    s.post(&format!("/api/v1/tenants/{slug}/webhooks/{id}/test"), "")
+        .await;
+
+    // The SMTP server refuses (451): the notice stays queued with the error.
+    let store = s.state.store.clone();
+    let deadline = std::time::Instant::now() + WAIT;
+    let task = loop {
+        let tasks = store.tasks(TaskFilter::default(), 10).await.unwrap();
+        if let Some(t) = tasks.into_iter().find(|t| t.attempts >= 1) {
+            break t;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the notice was never tried"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(task.status, TaskStatus::Pending, "{task:?}");
+    assert!(
+        task.last_error.as_deref().unwrap_or("").contains("451"),
+        "{task:?}"
+    );
+    assert!(smtp.mails().is_empty());
+
+    // A restart keeps it; the server comes back; the next attempt on the schedule sends it.
+    let clock = s.clock.clone();
+    let dir = s.stop().await;
+    smtp.failing.store(false, Ordering::SeqCst);
+    let s = TestServer::start_in(dir, clock, flags).await;
+    s.clock.advance(TimeDelta::seconds(5));
+    let deadline = std::time::Instant::now() + WAIT;
+    while smtp.mails().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no notice mailed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let text = smtp.mails()[0].decoded();
+    assert!(text.contains("boss@gone.example"), "{text}");
+    assert!(text.contains("410 Gone"), "{text}");
+    assert!(text.contains(&id), "{text}");
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let tasks = s
+            .state
+            .store
+            .tasks(TaskFilter::default(), 10)
+            .await
+            .unwrap();
+        assert_eq!(tasks.len(), 1, "one notice: {tasks:?}");
+        if tasks[0].status == TaskStatus::Succeeded {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{tasks:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Later passes send nothing more.
+    s.clock.advance(TimeDelta::minutes(5));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.mails().len(), 1);
+}
+
+#[tokio::test]
+async fn endpoint_changes_are_audited_without_the_urls_path_or_the_secret() {
+    let s = TestServer::start_with(allow_loopback).await;
+    let rx = Receiver::start().await;
+    let capability = "/hooks/catch/42/s3cr3t-capability";
+    let (slug, _, w) = setup(&s, "Audit Co", &rx.url(capability), json!(["lead.created"])).await;
+    let id = w["id"].as_str().unwrap().to_string();
+    let secret = w["secret"].as_str().unwrap().to_string();
+    let base = format!("/api/v1/tenants/{slug}/webhooks/{id}");
+    let (st, _) = s
+        .patch(
+            &base,
+            &json!({ "events": ["*"], "active": false }).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, rotated) = s.post(&format!("{base}/rotate-secret"), "").await;
+    assert_eq!(st, StatusCode::OK, "{rotated}");
+    let (st, _) = s.delete(&base).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+
+    let (st, page) = s.get(&format!("/api/v1/audit?tenant={slug}")).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    let rows: Vec<&Value> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["target"] == id.as_str())
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "webhook.deleted",
+            "webhook.secret_rotated",
+            "webhook.updated",
+            "webhook.created"
+        ],
+        "{page}"
+    );
+    let origin = rx.url("").trim_end_matches('/').to_string();
+    assert_eq!(rows[3]["details"]["origin"], origin.as_str(), "{}", rows[3]);
+    assert_eq!(rows[3]["details"]["events"], json!(["lead.created"]));
+    assert_eq!(
+        rows[2]["details"],
+        json!({ "events": ["*"], "active": false })
+    );
+    assert!(
+        rows.iter().all(|r| r["by"]["kind"] == "admin_token"),
+        "{page}"
+    );
+    let text = page.to_string();
+    assert!(!text.contains("s3cr3t-capability"), "{text}");
+    assert!(!text.contains(&secret), "{text}");
+    assert!(
+        !text.contains(rotated["secret"].as_str().unwrap()),
+        "{text}"
+    );
+}

@@ -78,7 +78,7 @@ pub async fn list_webhooks(
         (status = 422, description = "Bad URL, event type or description", body = ErrorBody)))]
 pub async fn create_webhook(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path(tenant): Path<String>,
     ApiJson(new): ApiJson<NewWebhook>,
 ) -> ApiResult<Response> {
@@ -87,7 +87,10 @@ pub async fn create_webhook(
     // An unknown tenant is 404 before any name is looked up.
     state.store.tenant_id(tenant.clone()).await?;
     check_url(&state, &new.url).await?;
-    let created = state.store.create_webhook(tenant, new).await?;
+    let created = state
+        .store
+        .create_webhook(auth.actor(), tenant, new)
+        .await?;
     tracing::info!(webhook = %created.webhook.id, tenant = %created.webhook.tenant_id, "webhook endpoint created");
     Ok(no_store(StatusCode::CREATED, created))
 }
@@ -132,7 +135,7 @@ pub async fn get_webhook(
         (status = 422, description = "Bad URL, event type or description", body = ErrorBody)))]
 pub async fn patch_webhook(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path((tenant, id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> ApiResult<Json<Webhook>> {
@@ -143,7 +146,12 @@ pub async fn patch_webhook(
     if let Some(url) = &patch.url {
         check_url(&state, url).await?;
     }
-    Ok(Json(state.store.patch_webhook(tenant, id, patch).await?))
+    Ok(Json(
+        state
+            .store
+            .patch_webhook(auth.actor(), tenant, id, patch)
+            .await?,
+    ))
 }
 
 /// Deletes an endpoint with its delivery log.
@@ -158,13 +166,13 @@ pub async fn patch_webhook(
         (status = 404, description = "No such tenant or endpoint", body = ErrorBody)))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path((tenant, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "webhook")?;
     state
         .store
-        .delete_webhook(TenantKey::parse(&tenant), id)
+        .delete_webhook(auth.actor(), TenantKey::parse(&tenant), id)
         .await?;
     tracing::info!(webhook = %id, "webhook endpoint deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -183,13 +191,13 @@ pub async fn delete_webhook(
         (status = 404, description = "No such tenant or endpoint", body = ErrorBody)))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
-    _auth: Authorized,
+    auth: Authorized,
     Path((tenant, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let id = path_id(&id, "webhook")?;
     let rotated = state
         .store
-        .rotate_webhook_secret(TenantKey::parse(&tenant), id)
+        .rotate_webhook_secret(auth.actor(), TenantKey::parse(&tenant), id)
         .await?;
     tracing::info!(webhook = %id, "webhook secret rotated");
     Ok(no_store(StatusCode::OK, rotated))
