@@ -21,14 +21,18 @@ use uuid::Uuid;
 pub enum TaskKind {
     /// A plain-text mail (payload [`MailTask`]).
     Mail,
+    /// A tenant's notification (e-mail, Slack or SMS) to one recipient; payload
+    /// `echo5_core::notifications::Notice`.
+    Notification,
 }
 
 impl TaskKind {
-    pub const ALL: &'static [TaskKind] = &[TaskKind::Mail];
+    pub const ALL: &'static [TaskKind] = &[TaskKind::Mail, TaskKind::Notification];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::Mail => "mail",
+            TaskKind::Notification => "notification",
         }
     }
 

@@ -13,6 +13,7 @@ use echo5_core::notifications::{
     self as n, ChannelSecrets, ContextParts, Notice, Notifications, NotificationsInput,
     NotifyEvent, Resolved,
 };
+use echo5_core::outbox_tasks::{NewTask, TaskKind};
 use echo5_core::secret::Secret;
 use echo5_core::sla::Breach;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -144,8 +145,10 @@ fn enqueue_notice(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let _ = (conn, serde_json::to_value(notice)?, key, now);
-    Ok(true)
+    let task = NewTask::new(TaskKind::Notification, serde_json::to_value(notice)?, now)
+        .tenant(notice.tenant_id)
+        .dedup(key);
+    Ok(crate::outbox_tasks::enqueue(conn, &task, now)?.is_some())
 }
 
 /// Queues each notice as its own outbox task, keyed so it is queued once ever.

@@ -20,9 +20,9 @@ use crate::access::{self, At, Rule};
 use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
-    audit, dashboard, events, health, ingest, integrations, invites, keys, leads, logs, notifications,
-    personal_tokens, platform_settings, sessions, settings, sla, stages, tenants, usage, users,
-    webhooks,
+    audit, dashboard, events, health, ingest, integrations, invites, keys, leads, logs,
+    notifications, personal_tokens, platform_settings, sessions, settings, sla, stages, tenants,
+    usage, users, webhooks,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;

@@ -143,7 +143,17 @@ pub struct OutboundArgs {
     /// and `::/0` together turn every outgoing call off). Repeatable, as the allow list.
     #[arg(long, env = "ECHO5_OUTBOUND_DENY_CIDR", value_delimiter = ',', value_parser = cidr_arg)]
     pub outbound_deny_cidr: Vec<IpNet>,
+    /// Base URL of the SendGrid v3 API, for tenants that send their e-mail notifications
+    /// through SendGrid (tests point it at a local stand-in).
+    #[arg(long, env = "ECHO5_SENDGRID_API_URL", default_value = DEFAULT_SENDGRID_API_URL)]
+    pub sendgrid_api_url: String,
+    /// Base URL of the Twilio REST API, for SMS notifications.
+    #[arg(long, env = "ECHO5_TWILIO_API_URL", default_value = DEFAULT_TWILIO_API_URL)]
+    pub twilio_api_url: String,
 }
+
+pub const DEFAULT_SENDGRID_API_URL: &str = "https://api.sendgrid.com";
+pub const DEFAULT_TWILIO_API_URL: &str = "https://api.twilio.com";
 
 impl Default for OutboundArgs {
     fn default() -> Self {
@@ -152,6 +162,8 @@ impl Default for OutboundArgs {
             outbound_retry_schedule: RetrySchedule::default(),
             outbound_allow_cidr: Vec::new(),
             outbound_deny_cidr: Vec::new(),
+            sendgrid_api_url: DEFAULT_SENDGRID_API_URL.into(),
+            twilio_api_url: DEFAULT_TWILIO_API_URL.into(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod logs;
 pub mod mailer;
 pub mod monitor;
+pub mod notifications;
 pub mod outbound;
 pub mod outbox_tasks;
 pub mod outbox_worker;

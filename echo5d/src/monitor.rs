@@ -48,7 +48,11 @@ pub async fn record_breaches(state: &AppState) {
 /// Queues the notices due now: escalation steps and daily digests on each pass.
 pub async fn notify_pass(state: &AppState) {
     let links = state.clone();
-    match state.store.escalate(move |lead| links.lead_link(lead)).await {
+    match state
+        .store
+        .escalate(move |lead| links.lead_link(lead))
+        .await
+    {
         Ok(0) => {}
         Ok(n) => tracing::info!(notices = n, "SLA escalation notices queued"),
         Err(e) => tracing::warn!(error = %e, "escalation pass failed; will retry"),

@@ -124,6 +124,9 @@ pub struct Outbound {
     pub client: reqwest::Client,
     pub timeout: Duration,
     pub schedule: RetrySchedule,
+    /// SendGrid's and Twilio's API base URLs (`--sendgrid-api-url`, `--twilio-api-url`).
+    pub sendgrid_api_url: String,
+    pub twilio_api_url: String,
 }
 
 impl fmt::Debug for Outbound {
@@ -156,6 +159,8 @@ impl Outbound {
             client,
             timeout: args.webhook_timeout,
             schedule: args.outbound_retry_schedule.clone(),
+            sendgrid_api_url: args.sendgrid_api_url.trim_end_matches('/').to_string(),
+            twilio_api_url: args.twilio_api_url.trim_end_matches('/').to_string(),
         })
     }
 

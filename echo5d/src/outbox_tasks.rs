@@ -17,6 +17,7 @@ pub async fn run_task(state: &AppState, task: &Task) -> TaskResult {
     };
     match kind {
         TaskKind::Mail => mail(state, task).await,
+        TaskKind::Notification => crate::notifications::run(state, task).await,
     }
 }
 

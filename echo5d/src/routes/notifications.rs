@@ -89,10 +89,7 @@ pub async fn get_notifications(
     Path(tenant): Path<String>,
 ) -> ApiResult<Json<Notifications>> {
     Ok(Json(
-        state
-            .store
-            .notifications(TenantKey::parse(&tenant))
-            .await?,
+        state.store.notifications(TenantKey::parse(&tenant)).await?,
     ))
 }
 
@@ -213,7 +210,11 @@ pub async fn test_notification(
         .notification_test(auth.actor(), TenantKey::parse(&tenant), req.channel, link)
         .await?;
     state.store.wake_outbox();
-    tracing::info!(channel = req.channel.as_str(), queued, "notification test queued");
+    tracing::info!(
+        channel = req.channel.as_str(),
+        queued,
+        "notification test queued"
+    );
     Ok((StatusCode::ACCEPTED, Json(TestQueued { queued })))
 }
 
