@@ -638,7 +638,9 @@ impl Store {
                         )?
                         .collect::<Result<_, _>>()?;
                     let newest = rows.iter().map(|r| r.1).max().unwrap_or(mark).max(mark);
-                    if rows.iter().any(|r| r.1 > mark) {
+                    // Leads inside the overlap are offered again; their dedup keys keep
+                    // each notice to one.
+                    if !rows.is_empty() {
                         out.push((tenant, rows.into_iter().map(|r| r.0).collect(), newest));
                     }
                 }
