@@ -310,6 +310,20 @@ pub enum Call {
         webhook: Uuid,
         since: DateTime<Utc>,
     },
+    /// A tenant's notification settings (secrets masked).
+    GetNotifications {
+        tenant: Uuid,
+    },
+    /// Queues a test message over one channel.
+    TestNotification {
+        tenant: Uuid,
+        channel: echo5_core::notifications::Channel,
+    },
+    /// Renders an event's template with a sample lead (changes nothing).
+    PreviewNotification {
+        tenant: Uuid,
+        event: echo5_core::notifications::NotifyEvent,
+    },
 }
 
 /// A user to invite, as the Team and Users screens' form gives it.
@@ -505,6 +519,8 @@ impl Call {
                 | Call::ListAssignees { .. }
                 | Call::ListWebhooks { .. }
                 | Call::ListDeliveries { .. }
+                | Call::GetNotifications { .. }
+                | Call::PreviewNotification { .. }
                 // Session calls are not data changes the "saving" marker waits for.
                 | Call::Login { .. }
                 | Call::Logout

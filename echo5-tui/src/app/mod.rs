@@ -30,8 +30,8 @@ use std::collections::HashMap;
 
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
-    analytics, audit, dashboard, keys, leads, logs, platform_settings, settings, sla, stages,
-    tenants, usage, users, webhooks,
+    analytics, audit, dashboard, keys, leads, logs, notifications, platform_settings, settings,
+    sla, stages, tenants, usage, users, webhooks,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
@@ -71,6 +71,8 @@ pub enum Screen {
     Webhooks,
     /// One endpoint's delivery log, opened from Webhooks.
     Deliveries,
+    /// The selected tenant's notifications: channels, rules, escalation, previews.
+    Notifications,
 }
 
 /// What a request's answer may overwrite; used for latest-wins ordering. Each belongs to
@@ -108,6 +110,10 @@ pub enum Resource {
     Webhooks,
     /// The delivery log of the endpoint opened on the Webhooks screen.
     Deliveries,
+    /// The selected tenant's notification settings.
+    Notifications,
+    /// One event's template rendered with a sample lead, on the Notifications screen.
+    NotificationPreview,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -159,6 +165,7 @@ pub struct State {
     pub team: users::Users,
     pub platform_users: users::Users,
     pub webhooks: webhooks::Webhooks,
+    pub notifications: notifications::Notifications,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -218,6 +225,7 @@ impl State {
             team: Default::default(),
             platform_users: Default::default(),
             webhooks: Default::default(),
+            notifications: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

@@ -14,6 +14,7 @@ pub mod frame;
 pub mod keys;
 pub mod leads;
 pub mod logs;
+pub mod notifications;
 pub mod platform_settings;
 pub mod settings;
 pub mod sla;
@@ -111,6 +112,7 @@ pub static REGISTRY: &[ScreenDesc] = &[
     ScreenDesc { aliases: &["platform-users"], ..screen(Screen::Users, "Users", "Users", "users", "platform users (owners)", false, Hidden, &users::PlatformUsersScreen) },
     ScreenDesc { aliases: &["hooks", "webhook"], ..screen(Screen::Webhooks, "Webhooks", "Hooks", "webhooks", "webhook endpoints of the selected tenant", true, Hidden, &webhooks::WebhooksScreen) },
     screen(Screen::Deliveries, "Deliveries", "Deliv", "deliveries", "delivery log of the endpoint opened on Webhooks", true, Hidden, &webhooks::deliveries::DeliveriesScreen),
+    ScreenDesc { aliases: &["notify", "alerts"], ..screen(Screen::Notifications, "Notifications", "Notif", "notifications", "notification channels, rules and templates of the selected tenant", true, Hidden, &notifications::NotificationsScreen) },
 ];
 
 // A screen's and a resource's names and behaviour are read from the registry, so their
@@ -393,6 +395,8 @@ mod tests {
             PlatformUsers,
             Webhooks,
             Deliveries,
+            Notifications,
+            NotificationPreview,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY
