@@ -17,6 +17,10 @@ pub const MAX_RETRY_AFTER_SECS: i64 = 86_400;
 /// Most attempts a schedule may have.
 pub const MAX_ATTEMPTS: usize = 50;
 
+/// Days the delivery log and finished tasks are kept by default (`--outbox-keep-days`):
+/// a month of "what did we send them?" beside the 27.5 h a message's schedule lasts.
+pub const DEFAULT_KEEP_DAYS: u32 = 30;
+
 /// How long an endpoint may fail every attempt before it is disabled.
 pub const FAILING_DISABLE_AFTER: TimeDelta = TimeDelta::days(5);
 

@@ -81,6 +81,9 @@ impl TaskStatus {
 pub struct NewTask {
     pub kind: TaskKind,
     pub tenant_id: Option<Uuid>,
+    /// The lead the task is about, if any: erasing the lead scrubs the task's payload and
+    /// ends it unsent (its text may hold the lead's name or e-mail).
+    pub lead_id: Option<Uuid>,
     pub group: Option<String>,
     pub dedup_key: Option<String>,
     pub payload: serde_json::Value,
@@ -94,6 +97,7 @@ impl NewTask {
         NewTask {
             kind,
             tenant_id: None,
+            lead_id: None,
             group: None,
             dedup_key: None,
             payload,
@@ -103,6 +107,11 @@ impl NewTask {
 
     pub fn tenant(mut self, tenant: Uuid) -> NewTask {
         self.tenant_id = Some(tenant);
+        self
+    }
+
+    pub fn lead(mut self, lead: Uuid) -> NewTask {
+        self.lead_id = Some(lead);
         self
     }
 
@@ -182,6 +191,9 @@ pub fn outcome(result: TaskResult, next: Option<DateTime<Utc>>, grouped: bool) -
         TaskResult::Park { error } | TaskResult::Fail { error } => TaskOutcome::Failed { error },
     }
 }
+
+/// The error an erased lead's unsent tasks end with.
+pub const ERASED: &str = "not sent: the lead it is about was erased";
 
 /// Longest error text kept with a task.
 pub const ERROR_KEPT_CHARS: usize = 1000;

@@ -395,3 +395,132 @@ impl Store {
         Ok(disabled)
     }
 }
+
+/// What one pruning pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub messages: usize,
+    pub tasks: usize,
+}
+
+/// Messages pruned per write job: a pass never holds the writer for long.
+pub const PRUNE_BATCH: usize = 2000;
+
+impl Store {
+    /// Removes what the delivery log and the task queue keep past `cutoff`, a batch per
+    /// write job until nothing is left: messages created before it with their deliveries and
+    /// attempts (never one still pending for some endpoint, never one not yet fanned out,
+    /// never the newest — its seq must not be reused), and finished tasks last changed
+    /// before it (`outbox_tasks::prune`).
+    pub async fn prune_outbox(&self, cutoff: DateTime<Utc>) -> Result<Pruned, StoreError> {
+        let mut out = Pruned::default();
+        let mut after = 0i64;
+        loop {
+            let (n, last) = self
+                .write(move |c| prune_messages(c, cutoff.timestamp_millis(), after))
+                .await?;
+            out.messages += n;
+            match last {
+                Some(l) => after = l,
+                None => break,
+            }
+        }
+        loop {
+            let n = self
+                .write(move |c| crate::outbox_tasks::prune(c, cutoff, PRUNE_BATCH))
+                .await?;
+            out.tasks += n;
+            if n < PRUNE_BATCH {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One batch of [`Store::prune_outbox`] from the front of the message table past seq
+/// `after`: returns how many messages it removed and, when there may be more, the last seq
+/// it looked at. Messages are in time order, so the walk stops at the first one too young.
+fn prune_messages(
+    conn: &Connection,
+    cutoff: i64,
+    after: i64,
+) -> Result<(usize, Option<i64>), StoreError> {
+    let cursor: i64 = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([FAN_OUT_CURSOR], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let newest: i64 = conn
+        .prepare_cached("SELECT COALESCE(max(seq), 0) FROM outbox_messages")?
+        .query_row([], |r| r.get(0))?;
+    let limit = cursor.min(newest - 1);
+    let mut seqs: Vec<i64> = Vec::new();
+    let mut more = false;
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, created_at FROM outbox_messages WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query(params![after, limit])?;
+        while let Some(r) = rows.next()? {
+            let (seq, at): (i64, i64) = (r.get(0)?, r.get(1)?);
+            if at >= cutoff {
+                break;
+            }
+            seqs.push(seq);
+            if seqs.len() == PRUNE_BATCH {
+                more = true;
+                break;
+            }
+        }
+    }
+    let (Some(&lo), Some(&hi)) = (seqs.first(), seqs.last()) else {
+        return Ok((0, None));
+    };
+    // Per endpoint, along its own indexes: deliveries have no index by message alone.
+    let endpoints: Vec<String> = conn
+        .prepare_cached("SELECT id FROM webhooks")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut keep: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    for ep in &endpoints {
+        let pending = conn
+            .prepare_cached(
+                "SELECT message_seq FROM outbox_deliveries
+                 WHERE endpoint_id = ?1 AND status = 'pending' AND message_seq BETWEEN ?2 AND ?3",
+            )?
+            .query_map(params![ep, lo, hi], |r| r.get::<_, i64>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        keep.extend(pending);
+    }
+    // Runs of seqs with no kept message inside: a message still pending for one endpoint
+    // keeps every endpoint's record of it.
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &seq in seqs.iter().filter(|s| !keep.contains(s)) {
+        match runs.last_mut() {
+            Some((_, end)) if !keep.iter().any(|k| *k > *end && *k < seq) => *end = seq,
+            _ => runs.push((seq, seq)),
+        }
+    }
+    for ep in &endpoints {
+        for &(from, to) in &runs {
+            conn.prepare_cached(
+                "DELETE FROM outbox_attempts WHERE endpoint_id = ?1 AND message_seq BETWEEN ?2 AND ?3",
+            )?
+            .execute(params![ep, from, to])?;
+            conn.prepare_cached(
+                "DELETE FROM outbox_deliveries WHERE endpoint_id = ?1 AND message_seq BETWEEN ?2 AND ?3",
+            )?
+            .execute(params![ep, from, to])?;
+        }
+    }
+    let mut removed = 0;
+    let mut del = conn.prepare_cached("DELETE FROM outbox_messages WHERE seq = ?1")?;
+    for seq in &seqs {
+        if !keep.contains(seq) {
+            removed += del.execute([seq])?;
+        }
+    }
+    Ok((removed, more.then_some(hi)))
+}

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use echo5_core::clock::from_millis;
-use echo5_core::outbox_tasks::{ERROR_KEPT_CHARS, NewTask, TaskKind, TaskOutcome, TaskStatus};
+use echo5_core::outbox_tasks::{
+    ERASED, ERROR_KEPT_CHARS, NewTask, TaskKind, TaskOutcome, TaskStatus,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use uuid::Uuid;
@@ -93,8 +95,8 @@ pub(crate) fn enqueue(
     let n = conn
         .prepare_cached(
             "INSERT INTO outbox_tasks(id, kind, tenant_id, grp, dedup_key, payload, status,
-                                      next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                                      next_attempt_at, created_at, updated_at, lead_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
              ON CONFLICT DO NOTHING",
         )?
         .execute(params![
@@ -107,8 +109,68 @@ pub(crate) fn enqueue(
             status.as_str(),
             next,
             now.timestamp_millis(),
+            t.lead_id.map(|u| u.to_string()),
         ])?;
     Ok((n == 1).then_some(id))
+}
+
+/// Forgets what the outbox holds about an erased lead, in the erasure's transaction: the
+/// bodies of messages already built about it keep their type and time and name the lead by
+/// id only (a retry sends that), and its tasks lose their payload; those not yet sent end
+/// failed with [`ERASED`].
+pub(crate) fn scrub_lead(
+    conn: &Connection,
+    lead: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = lead.to_string();
+    conn.prepare_cached(
+        "UPDATE outbox_messages
+         SET payload = json_object('type', json_extract(payload, '$.type'),
+                                   'timestamp', json_extract(payload, '$.timestamp'),
+                                   'data', json_object('id', lead_id, 'tenant_id', tenant_id))
+         WHERE lead_id = ?1 AND payload IS NOT NULL",
+    )?
+    .execute([&id])?;
+    conn.prepare_cached(
+        "UPDATE outbox_tasks
+         SET payload = '{}', updated_at = ?2,
+             status = CASE WHEN status IN ('pending', 'parked') THEN 'failed' ELSE status END,
+             last_error = CASE WHEN status IN ('pending', 'parked') THEN ?3 ELSE last_error END,
+             next_attempt_at = NULL
+         WHERE lead_id = ?1",
+    )?
+    .execute(params![id, now.timestamp_millis(), ERASED])?;
+    Ok(())
+}
+
+/// Up to `batch` finished tasks last changed before `cutoff`: removed, or, for a task with
+/// a dedup key (which must keep refusing its key), emptied of its payload. Returns how
+/// many it handled.
+pub(crate) fn prune(
+    conn: &Connection,
+    cutoff: DateTime<Utc>,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    let at = cutoff.timestamp_millis();
+    let removed = conn
+        .prepare_cached(
+            "DELETE FROM outbox_tasks WHERE rowid IN (
+                 SELECT rowid FROM outbox_tasks
+                 WHERE status IN ('succeeded', 'failed') AND updated_at < ?1 AND dedup_key IS NULL
+                 LIMIT ?2)",
+        )?
+        .execute(params![at, batch as i64])?;
+    let emptied = conn
+        .prepare_cached(
+            "UPDATE outbox_tasks SET payload = '{}' WHERE rowid IN (
+                 SELECT rowid FROM outbox_tasks
+                 WHERE status IN ('succeeded', 'failed') AND updated_at < ?1
+                   AND dedup_key IS NOT NULL AND payload != '{}'
+                 LIMIT ?2)",
+        )?
+        .execute(params![at, (batch - removed) as i64])?;
+    Ok(removed + emptied)
 }
 
 /// Resumes a parked group in the caller's transaction: its tasks are due at `now`.

@@ -143,6 +143,11 @@ pub struct OutboundArgs {
     /// and `::/0` together turn every outgoing call off). Repeatable, as the allow list.
     #[arg(long, env = "ECHO5_OUTBOUND_DENY_CIDR", value_delimiter = ',', value_parser = cidr_arg)]
     pub outbound_deny_cidr: Vec<IpNet>,
+    /// Days the delivery log and finished outbox tasks are kept; older ones are pruned
+    /// hourly (a message still being retried is kept until it ends).
+    #[arg(long, env = "ECHO5_OUTBOX_KEEP_DAYS", default_value_t = echo5_core::outbox::DEFAULT_KEEP_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub outbox_keep_days: u32,
     /// Base URL of the SendGrid v3 API, for tenants that send their e-mail notifications
     /// through SendGrid (tests point it at a local stand-in).
     #[arg(long, env = "ECHO5_SENDGRID_API_URL", default_value = DEFAULT_SENDGRID_API_URL)]
@@ -162,6 +167,7 @@ impl Default for OutboundArgs {
             outbound_retry_schedule: RetrySchedule::default(),
             outbound_allow_cidr: Vec::new(),
             outbound_deny_cidr: Vec::new(),
+            outbox_keep_days: echo5_core::outbox::DEFAULT_KEEP_DAYS,
             sendgrid_api_url: DEFAULT_SENDGRID_API_URL.into(),
             twilio_api_url: DEFAULT_TWILIO_API_URL.into(),
         }

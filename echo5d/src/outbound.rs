@@ -124,6 +124,8 @@ pub struct Outbound {
     pub client: reqwest::Client,
     pub timeout: Duration,
     pub schedule: RetrySchedule,
+    /// How long the delivery log and finished tasks are kept.
+    pub keep: chrono::TimeDelta,
     /// SendGrid's and Twilio's API base URLs (`--sendgrid-api-url`, `--twilio-api-url`).
     pub sendgrid_api_url: String,
     pub twilio_api_url: String,
@@ -159,6 +161,7 @@ impl Outbound {
             client,
             timeout: args.webhook_timeout,
             schedule: args.outbound_retry_schedule.clone(),
+            keep: chrono::TimeDelta::days(args.outbox_keep_days.into()),
             sendgrid_api_url: args.sendgrid_api_url.trim_end_matches('/').to_string(),
             twilio_api_url: args.twilio_api_url.trim_end_matches('/').to_string(),
         })

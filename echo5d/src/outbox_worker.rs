@@ -37,6 +37,9 @@ pub const TICK: Duration = Duration::from_millis(200);
 pub const BUSY_JOBS_PER_SEC: u64 = 1000;
 pub const BUSY_PASS_EVERY: Duration = Duration::from_secs(1);
 
+/// How often, on the store's clock, the delivery log and finished tasks are pruned.
+pub const PRUNE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// Write jobs the worker itself has queued (attempt records): not the burst it yields to.
 static OWN_JOBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -142,8 +145,15 @@ pub async fn run(state: AppState) {
         jobs: others_jobs(&state),
         busy: false,
     };
+    let pruning = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut last_prune: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
         let busy = load.busy(&state);
+        let now = state.store.now();
+        if !busy && last_prune.is_none_or(|at| now - at >= PRUNE_EVERY) {
+            last_prune = Some(now);
+            prune(&state, &pruning, now - state.outbound.keep);
+        }
         if busy {
             let next = last_pass + BUSY_PASS_EVERY;
             if Instant::now() < next {
@@ -456,4 +466,28 @@ pub async fn run_one(state: &AppState, task: Task) {
     if let Err(e) = state.store.finish_task(task.id, outcome).await {
         tracing::warn!(error = %e, task = %task.id, "cannot record an outbox task's run");
     }
+}
+
+/// Prunes what is older than `cutoff` on a task of its own (one pass at a time), so a long
+/// first pruning never holds deliveries up.
+fn prune(
+    state: &AppState,
+    running: &Arc<std::sync::atomic::AtomicBool>,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) {
+    use std::sync::atomic::Ordering;
+    if running.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let (state, running) = (state.clone(), running.clone());
+    tokio::spawn(async move {
+        match state.store.prune_outbox(cutoff).await {
+            Ok(p) if p.messages + p.tasks > 0 => {
+                tracing::info!(messages = p.messages, tasks = p.tasks, "outbox pruned");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot prune the outbox; will try again"),
+        }
+        running.store(false, Ordering::Release);
+    });
 }

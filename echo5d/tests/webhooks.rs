@@ -782,3 +782,76 @@ async fn endpoint_changes_are_audited_without_the_urls_path_or_the_secret() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn erasing_a_lead_scrubs_the_messages_and_tasks_already_built_about_it() {
+    use echo5_core::outbox_tasks::{ERASED, MailTask, NewTask, TaskStatus};
+    use echo5_data::outbox_tasks::TaskFilter;
+
+    let s = TestServer::start_with(allow_loopback).await;
+    let rx = Receiver::start().await;
+    rx.plan("/crm", vec![Reply::Status(500)]);
+    let (slug, key, w) = setup(&s, "Erase Co", &rx.url("/crm"), json!(["*"])).await;
+    let id = w["id"].as_str().unwrap();
+    let receipt = submit(&s, &key, 77).await;
+    let lead = receipt["id"].as_str().unwrap().to_string();
+    // The first attempt fails with the lead's body built and stored for the retry.
+    let first = rx.wait_for("/crm", 1, WAIT).await;
+    let text = |r: &common::receiver::Received| String::from_utf8_lossy(&r.body).into_owned();
+    assert!(text(&first[0]).contains("Lead 77"), "{}", text(&first[0]));
+    attempts_recorded(&s, &slug, id, 1).await;
+    // A notice about the lead, not yet sent.
+    let task = s
+        .state
+        .store
+        .enqueue_task(
+            NewTask::mail(
+                &MailTask {
+                    to: "boss@erase.example".into(),
+                    subject: "New lead: Lead 77".into(),
+                    text: "lead77@example.com".into(),
+                },
+                s.clock.now() + TimeDelta::hours(1),
+            )
+            .lead(lead.parse().unwrap()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    let (st, body) = s.delete(&format!("/api/v1/leads/{lead}")).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+
+    // The retry of the built message names the lead by id only; lead.deleted follows.
+    s.clock.advance(TimeDelta::seconds(5));
+    let got = rx.wait_for("/crm", 3, WAIT).await;
+    let retry = got
+        .iter()
+        .skip(1)
+        .find(|r| r.header("webhook-id") == first[0].header("webhook-id"))
+        .expect("the retry of the first message");
+    let b = retry.json();
+    assert_eq!(b["type"], "lead.created");
+    assert_eq!(b["timestamp"], first[0].json()["timestamp"]);
+    assert_eq!(b["data"]["id"], lead.as_str());
+    assert_eq!(b["data"].as_object().unwrap().len(), 2, "{b}");
+    let all: String = got.iter().skip(1).map(text).collect();
+    assert!(
+        !all.contains("Lead 77") && !all.contains("lead77@"),
+        "{all}"
+    );
+    assert!(got.iter().any(|r| r.json()["type"] == "lead.deleted"));
+
+    let t = s
+        .state
+        .store
+        .tasks(TaskFilter::default(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.id == task)
+        .unwrap();
+    assert_eq!(t.status, TaskStatus::Failed);
+    assert_eq!(t.last_error.as_deref(), Some(ERASED));
+    assert_eq!(t.payload, json!({}));
+}

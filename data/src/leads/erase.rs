@@ -2,6 +2,7 @@
 //! alert, in one transaction that keeps every counter right and writes an audit row that
 //! names the lead by id only.
 
+use chrono::{DateTime, Utc};
 use echo5_core::audit::{AuditAction, AuditRecord};
 use echo5_core::authorization::Reach;
 use echo5_core::events::{Change, Changed};
@@ -22,11 +23,13 @@ use echo5_core::webhooks::EventType;
 /// kept by its delete trigger (migration 0010), so the counts and the storage bytes of the
 /// usage report drop with the row; the per-day analytics counts are taken out first, while
 /// the stage history they read still exists. Every counter of stored leads that is added to
-/// this function stays right with it.
-pub(crate) fn erase(conn: &Connection, id: Uuid) -> Result<(), StoreError> {
+/// this function stays right with it. What the outbox holds about the lead (built message
+/// bodies, tasks) is scrubbed too (`outbox_tasks::scrub_lead`).
+pub(crate) fn erase(conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     crate::lead_days::take_out(conn, id)?;
     conn.prepare_cached("DELETE FROM leads WHERE id = ?1")?
         .execute([id.to_string()])?;
+    crate::outbox_tasks::scrub_lead(conn, id, now)?;
     Ok(())
 }
 
@@ -56,7 +59,7 @@ impl Store {
                     let hash: [u8; 16] = hash?.try_into().ok()?;
                     Some((key, hash))
                 });
-                erase(c, id)?;
+                erase(c, id, now)?;
                 // An erased lead's message names it and nothing of it.
                 let data = json!({ "id": id, "tenant_id": t.id });
                 crate::outbox::record(
