@@ -1359,6 +1359,9 @@ pub fn sample_context_branded(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     pub tenant_id: Uuid,
+    /// The lead it is about, so erasing the lead scrubs the notice too.
+    #[serde(default)]
+    pub lead_id: Option<Uuid>,
     /// The event (`sla.breached`, …), or `test`.
     pub event: String,
     pub channel: Channel,
@@ -1402,10 +1405,14 @@ pub fn notices(
         .as_str()
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let lead_id = ctx["lead"]["id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok());
     let out = sends
         .iter()
         .map(|s| Notice {
             tenant_id,
+            lead_id,
             event: event.as_str().to_string(),
             channel: s.channel,
             to: s.to.clone(),

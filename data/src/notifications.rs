@@ -145,9 +145,12 @@ fn enqueue_notice(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let task = NewTask::new(TaskKind::Notification, serde_json::to_value(notice)?, now)
+    let mut task = NewTask::new(TaskKind::Notification, serde_json::to_value(notice)?, now)
         .tenant(notice.tenant_id)
         .dedup(key);
+    if let Some(lead) = notice.lead_id {
+        task = task.lead(lead);
+    }
     Ok(crate::outbox_tasks::enqueue(conn, &task, now)?.is_some())
 }
 
@@ -473,6 +476,8 @@ impl Store {
                 &sends,
             );
             for notice in &mut notices {
+                // About the sample lead, which is no lead of the tenant's.
+                notice.lead_id = None;
                 notice.event = "test".into();
                 notice.subject = format!("[test] {}", notice.subject);
             }
