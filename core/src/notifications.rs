@@ -161,7 +161,7 @@ pub struct SendgridChannel {
 
 /// An escalation step: `after_hours` after the breach, to `to` (e-mail addresses, phone
 /// numbers in E.164, or ids of the tenant's users) over `channels`. An empty `to` means the
-/// channels' own recipients.
+/// channels' own recipients; empty `channels`, those of the `sla.escalated` rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -169,6 +169,7 @@ pub struct EscalationStep {
     pub after_hours: u32,
     #[serde(default)]
     pub to: Vec<String>,
+    #[serde(default)]
     pub channels: Vec<Channel>,
 }
 
@@ -720,11 +721,18 @@ pub fn resolve(
                 format!("{field}.after_hours repeats an earlier step's offset"),
             ));
         }
-        if step.channels.is_empty() {
+        // A step without channels of its own uses the `sla.escalated` rule's.
+        if step.channels.is_empty()
+            && rules
+                .get(&NotifyEvent::SlaEscalated)
+                .is_none_or(|r: &Vec<Channel>| r.is_empty())
+        {
             return Err(DomainError::invalid(
                 format!("{field}.channels"),
                 "blank",
-                format!("{field}.channels must name at least one channel"),
+                format!(
+                    "{field}.channels must name at least one channel (or rules.sla.escalated must)"
+                ),
             ));
         }
         check_channels(&format!("{field}.channels"), &step.channels)?;
@@ -928,8 +936,8 @@ pub fn sends(
     user_email: &dyn Fn(Uuid) -> Option<String>,
 ) -> Vec<Send> {
     let chans: Vec<Channel> = match step {
-        Some(s) => s.channels.clone(),
-        None => doc.rules.get(&event).cloned().unwrap_or_default(),
+        Some(s) if !s.channels.is_empty() => s.channels.clone(),
+        _ => doc.rules.get(&event).cloned().unwrap_or_default(),
     };
     let default_emails = || {
         let mut v: Vec<String> = manager_email.map(str::to_string).into_iter().collect();
@@ -1782,6 +1790,21 @@ mod tests {
         assert_eq!(
             got,
             ["boss@example.com", "agent@example.com", "+14155550101"]
+        );
+        // A step without channels takes the sla.escalated rule's.
+        r.rules.insert(NotifyEvent::SlaEscalated, vec![Channel::Slack]);
+        let bare = EscalationStep {
+            after_hours: 3,
+            to: vec![],
+            channels: vec![],
+        };
+        let esc = sends(&r, NotifyEvent::SlaEscalated, None, Some(&bare), &lookup);
+        assert_eq!(
+            esc,
+            [Send {
+                channel: Channel::Slack,
+                to: "slack".into()
+            }]
         );
     }
 
