@@ -1792,7 +1792,8 @@ mod tests {
             ["boss@example.com", "agent@example.com", "+14155550101"]
         );
         // A step without channels takes the sla.escalated rule's.
-        r.rules.insert(NotifyEvent::SlaEscalated, vec![Channel::Slack]);
+        r.rules
+            .insert(NotifyEvent::SlaEscalated, vec![Channel::Slack]);
         let bare = EscalationStep {
             after_hours: 3,
             to: vec![],
