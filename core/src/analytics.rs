@@ -147,6 +147,19 @@ pub fn compute(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Analytics {
+    compute_on(pipeline, leads, from, to, |a, b| b - a)
+}
+
+/// [`compute`] with the minutes to first contact measured by `clock(created, contacted)`:
+/// the tenant's SLA clock ([`crate::sla::SlaRule::elapsed`]), business time where it has
+/// business hours.
+pub fn compute_on(
+    pipeline: &[Stage],
+    leads: &[LeadFacts],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    clock: impl Fn(DateTime<Utc>, DateTime<Utc>) -> chrono::TimeDelta,
+) -> Analytics {
     let funnel: Vec<&Stage> = pipeline
         .iter()
         .filter(|s| s.kind != StageKind::Lost)
@@ -177,7 +190,7 @@ pub fn compute(
         *counts.per_day.entry(l.created_at.date_naive()).or_default() += 1;
         if let Some(fc) = l.first_contacted_at {
             counts.contacted += 1;
-            contact_minutes.push((fc - l.created_at).num_seconds() as f64 / 60.0);
+            contact_minutes.push(clock(l.created_at, fc).num_seconds() as f64 / 60.0);
         }
     }
     contact_minutes.sort_by(|a, b| a.total_cmp(b));

@@ -31,6 +31,12 @@ use crate::sharded::{DigestState, ShardedMap};
 pub const DUPLICATE_WINDOW: TimeDelta = TimeDelta::days(30);
 /// A byte-identical body from the same key within this window is a double submit.
 pub const DOUBLE_SUBMIT_WINDOW: TimeDelta = TimeDelta::minutes(10);
+/// A retry with the same `Idempotency-Key` within this window gets the first answer; the
+/// record is pruned after it. It covers the longest retry schedule of a client Echo5 ships:
+/// the WordPress plugin retries a submission for 7 days (`Echo5_Leads_Sender::GIVE_UP_AFTER`),
+/// and a retry whose first answer was lost must still find its record on the last day. The
+/// extra day is slack for a site's clock and WP-Cron running late.
+pub const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::days(8);
 
 /// What an earlier submission was answered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

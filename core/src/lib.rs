@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod assignment;
 pub mod audit;
 pub mod authorization;
+pub mod business_hours;
 pub mod chunked;
 pub mod clock;
 pub mod crypto;

@@ -1,9 +1,11 @@
-//! A tenant's settings: the SLA, spam keywords and manager e-mail, and the secrets (Meta
-//! access token, Google Ads config) that are write-only and shown masked.
+//! A tenant's settings: the SLA (and the business hours it counts in), spam keywords and
+//! manager e-mail, and the secrets (Meta access token, Google Ads config) that are
+//! write-only and shown masked.
 
 use serde::{Deserialize, Serialize};
 
 use crate::assignment::{AutoAssign, check_auto_assign};
+use crate::business_hours::{self, BusinessHours};
 use crate::error::DomainError;
 use crate::patch::double_option;
 use crate::phone;
@@ -28,6 +30,9 @@ pub struct TenantSettings {
     /// one tenant.
     #[serde(default)]
     pub meta_page_ids: Vec<String>,
+    /// When set, the SLA clock counts only these opening hours; `null`: every hour.
+    #[serde(default)]
+    pub business_hours: Option<BusinessHours>,
     pub meta_access_token: MaskedSecret,
     pub google_ads: MaskedSecret,
 }
@@ -62,6 +67,8 @@ pub struct Settings {
     pub auto_assign: AutoAssign,
     /// Checked by [`validate_page_ids`].
     pub meta_page_ids: Vec<String>,
+    /// Checked by [`business_hours::validate`]; `None`: the SLA counts every hour.
+    pub business_hours: Option<BusinessHours>,
 }
 
 fn default_country() -> String {
@@ -77,6 +84,7 @@ impl Default for Settings {
             default_country: default_country(),
             auto_assign: AutoAssign::None,
             meta_page_ids: Vec::new(),
+            business_hours: None,
         }
     }
 }
@@ -177,6 +185,9 @@ pub struct SettingsInput {
     /// Facebook page ids (digits); left out: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_page_ids: Option<Vec<String>>,
+    /// Opening hours the SLA clock counts in; left out or `null`: every hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<BusinessHours>,
     /// A string sets it, `null` clears it, left out (or the masked object) keeps it.
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -213,6 +224,14 @@ pub struct SettingsPatch {
     /// Replaces the tenant's Facebook page ids (`[]` removes them all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_page_ids: Option<Vec<String>>,
+    /// Left out: unchanged; `null` clears it (the SLA counts every hour again).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<BusinessHours>))]
+    pub business_hours: Option<Option<BusinessHours>>,
     #[serde(default, skip_serializing_if = "SecretUpdate::is_keep")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub meta_access_token: SecretUpdate<String>,
@@ -301,6 +320,11 @@ pub fn settings_from_input(
             Some(ids) => validate_page_ids("meta_page_ids", ids)?,
             None => Vec::new(),
         },
+        business_hours: input
+            .business_hours
+            .as_ref()
+            .map(|b| business_hours::validate("business_hours", b))
+            .transpose()?,
     };
     let secrets = check_secrets(&input.meta_access_token, &input.google_ads)?;
     Ok((settings, secrets))
@@ -329,6 +353,12 @@ pub fn apply_settings_patch(
     }
     if let Some(ids) = &patch.meta_page_ids {
         s.meta_page_ids = validate_page_ids("meta_page_ids", ids)?;
+    }
+    if let Some(b) = &patch.business_hours {
+        s.business_hours = b
+            .as_ref()
+            .map(|b| business_hours::validate("business_hours", b))
+            .transpose()?;
     }
     let secrets = check_secrets(&patch.meta_access_token, &patch.google_ads)?;
     Ok((s, secrets))

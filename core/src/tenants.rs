@@ -265,6 +265,7 @@ mod tests {
                 default_country: "US".into(),
                 auto_assign: crate::assignment::AutoAssign::None,
                 meta_page_ids: Vec::new(),
+                business_hours: None,
             },
         };
         let p: TenantPatch = serde_json::from_str(r#"{"settings":{"sla_hours":4}}"#).unwrap();

@@ -7,7 +7,7 @@ use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::dashboard::{Counts, Dashboard, TenantDashboard};
 use echo5_core::leads::LeadSource;
-use echo5_core::sla;
+use echo5_core::sla::SlaRule;
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -56,9 +56,11 @@ fn tenant_counts(
     let (in_breach, oldest) = match stages::intake_of(&pipeline) {
         Some(intake) => {
             let sid = intake.id.to_string();
-            let cutoff = sla::breach_cutoff(now, t.fields.settings.sla_hours).timestamp_millis();
-            // Leads carrying an SLA in the intake stage, minus those still inside it (a
-            // range of at most `sla_hours` of arrivals), leaves those in breach.
+            let cutoff = SlaRule::of(&t.fields.settings)
+                .breach_cutoff(now)
+                .timestamp_millis();
+            // Leads carrying an SLA in the intake stage, minus those still inside it (the
+            // arrivals since the rule's cutoff), leaves those in breach.
             let carrying: i64 = conn
                 .prepare_cached(
                     "SELECT coalesce(sum(leads - duplicates), 0) FROM lead_counts
@@ -172,7 +174,16 @@ fn tenant_analytics(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(analytics::compute(&pipeline, &facts, from, to))
+    // Minutes to first contact on the SLA clock: business minutes where the tenant has
+    // business hours.
+    let rule = SlaRule::of(&t.fields.settings);
+    Ok(analytics::compute_on(
+        &pipeline,
+        &facts,
+        from,
+        to,
+        |a, b| rule.elapsed(a, b),
+    ))
 }
 
 impl Store {

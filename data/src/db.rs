@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0019_outbox.sql"),
     include_str!("../migrations/0020_ad_sources.sql"),
     include_str!("../migrations/0021_outbox_tasks.sql"),
+    include_str!("../migrations/0022_business_hours.sql"),
     include_str!("../migrations/0025_notifications.sql"),
 ];
 

@@ -49,6 +49,7 @@ impl Store {
                         default_country: echo5_core::phone::DEFAULT_COUNTRY.into(),
                         auto_assign: echo5_core::assignment::AutoAssign::None,
                         meta_page_ids: Vec::new(),
+                        business_hours: None,
                     },
                 };
                 // The built-in pipeline, whatever the platform defaults: the demo leads are

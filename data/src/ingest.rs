@@ -2,7 +2,7 @@
 //! intake stage, stage history and usage counters — all in the one group-commit transaction
 //! whose fsync the caller waits for before answering 200.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use echo5_core::DomainError;
 use echo5_core::dedup::Answer;
 use echo5_core::events::Change;
@@ -24,9 +24,7 @@ use crate::outbox;
 use crate::usage::Counts;
 use echo5_core::webhooks::EventType;
 
-/// A retry with the same `Idempotency-Key` within this window gets the first answer.
-pub const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::hours(24);
-pub use echo5_core::dedup::{DOUBLE_SUBMIT_WINDOW, DUPLICATE_WINDOW};
+pub use echo5_core::dedup::{DOUBLE_SUBMIT_WINDOW, DUPLICATE_WINDOW, IDEMPOTENCY_WINDOW};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -151,9 +149,12 @@ fn key_reused() -> StoreError {
     StoreError::Domain(DomainError::invalid(
         "Idempotency-Key",
         "idempotency_key_reused",
-        "this Idempotency-Key was already used, within the last 24 hours, with a different \
-         request body; nothing was stored. Send a retry with exactly the same body, or use a \
-         new Idempotency-Key for a new submission",
+        format!(
+            "this Idempotency-Key was already used, within the last {} days, with a different \
+             request body; nothing was stored. Send a retry with exactly the same body, or use \
+             a new Idempotency-Key for a new submission",
+            IDEMPOTENCY_WINDOW.num_days()
+        ),
     ))
 }
 
@@ -196,9 +197,10 @@ pub(crate) fn intake_stage(conn: &Connection, tenant: Uuid) -> Result<Uuid, Stor
 impl Store {
     /// Stores a submission and returns only after its transaction is durable.
     ///
-    /// A retry with the same `Idempotency-Key` (24 h) or a byte-identical body from the same
-    /// key (10 min) stores nothing and gets the first answer. The same `Idempotency-Key` with
-    /// another body stores nothing either and is refused (`idempotency_key_reused`).
+    /// A retry with the same `Idempotency-Key` (8 days, `IDEMPOTENCY_WINDOW`) or a
+    /// byte-identical body from the same key (10 min) stores nothing and gets the first
+    /// answer. The same `Idempotency-Key` with another body stores nothing either and is
+    /// refused (`idempotency_key_reused`).
     pub async fn ingest(&self, req: IngestRequest) -> Result<IngestOutcome, StoreError> {
         let now = self.now();
         let recent = self.recent();

@@ -6,7 +6,7 @@ use echo5_core::authorization::Reach;
 use echo5_core::clock::from_millis;
 use echo5_core::events::{Change, Changed};
 use echo5_core::page::{self, Cursor, Page};
-use echo5_core::sla::{self, Breach};
+use echo5_core::sla::{self, Breach, SlaRule};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -39,25 +39,37 @@ const ASSIGNED_BREACH_KEYS_SQL: &str =
        AND duplicate_of IS NULL AND created_at < ?3 AND (created_at, id) > (?4, ?5)
      ORDER BY created_at, id LIMIT ?6";
 
-/// (created_at ms, lead id) of one tenant's breached leads that `reach` covers after
-/// `after`, in deadline order: for every lead, read from the `leads_tenant_stage` index
+/// (deadline ms, lead id) of one tenant's breached leads (given as tenant id and intake
+/// stage id) that `reach` covers, after the page cursor `after` (deadline ms, id), smallest
+/// first: at least `limit` of them when there are, read from the `leads_tenant_stage` index
 /// alone, no table rows.
+///
+/// The index is in arrival order and deadlines never go down with arrival, so the leads
+/// whose deadline is not before the cursor's start at one arrival instant (the rule's
+/// cutoff at the cursor's deadline). Under business hours many arrivals share a deadline
+/// (every lead of one weekend), in an id order that is not the arrival order: those before
+/// the cursor are skipped, and the last deadline read is read to its end, so the smallest
+/// keys are all here.
 fn breach_keys(
     conn: &Connection,
-    tenant: Uuid,
-    intake: Uuid,
-    cutoff: i64,
-    after: (i64, String),
+    (tenant, intake): (Uuid, Uuid),
+    rule: &SlaRule,
+    now: DateTime<Utc>,
+    after: Option<&Cursor>,
     limit: usize,
     reach: Reach,
 ) -> Result<Vec<(i64, String)>, StoreError> {
+    let cutoff = rule.breach_cutoff(now).timestamp_millis();
+    let from = after.map_or(i64::MIN, |cur| {
+        rule.breach_cutoff(from_millis(cur.ts)).timestamp_millis()
+    });
     let mut args: Vec<rusqlite::types::Value> = vec![
         tenant.to_string().into(),
         intake.to_string().into(),
         cutoff.into(),
-        after.0.into(),
-        after.1.into(),
-        (limit as i64).into(),
+        from.into(),
+        String::new().into(),
+        i64::MAX.into(),
     ];
     let sql = match reach {
         Reach::All => BREACH_KEYS_SQL,
@@ -67,26 +79,35 @@ fn breach_keys(
         }
     };
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let mut out: Vec<(i64, String)> = Vec::with_capacity(limit);
+    while let Some(r) = rows.next()? {
+        let (created, id): (i64, String) = (r.get(0)?, r.get(1)?);
+        let deadline = rule.deadline(from_millis(created)).timestamp_millis();
+        if out.len() >= limit && out.last().is_some_and(|l| l.0 < deadline) {
+            break;
+        }
+        if after.is_some_and(|cur| (deadline, id.as_str()) <= (cur.ts, cur.id.as_str())) {
+            continue;
+        }
+        out.push((deadline, id));
+    }
+    out.sort();
+    Ok(out)
 }
 
-/// One tenant's breached leads in deadline order after `after` (created_at ms, id), at most
+/// One tenant's breached leads in arrival order after `after` (created_at ms, id), at most
 /// `limit`. Reads only the `leads_tenant_stage` index and the rows it returns.
 fn tenant_breaches(
     conn: &Connection,
     t: &TenantRow,
+    rule: &SlaRule,
     now: DateTime<Utc>,
     after: Option<(i64, String)>,
     limit: usize,
 ) -> Result<Vec<Breach>, StoreError> {
     let intake = crate::stages::intake(conn, t.id)?;
-    let sla_hours = t.fields.settings.sla_hours;
-    let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
+    let cutoff = rule.breach_cutoff(now).timestamp_millis();
     let (after_ts, after_id) = after.unwrap_or((i64::MIN, String::new()));
     let mut stmt = conn.prepare_cached(
         "SELECT id, name, email, phone, created_at, assigned_to FROM leads INDEXED BY leads_tenant_stage
@@ -119,7 +140,7 @@ fn tenant_breaches(
     rows.into_iter()
         .map(|(id, name, email, phone, created, assigned_to)| {
             let created_at = from_millis(created);
-            let deadline = sla::deadline(created_at, sla_hours);
+            let deadline = rule.deadline(created_at);
             Ok(Breach {
                 lead_id: Uuid::parse_str(&id)?,
                 tenant: t.tref(),
@@ -196,19 +217,17 @@ impl Store {
                 let Some(&intake) = intakes.get(&t.id) else {
                     continue;
                 };
-                let sla_hours = t.fields.settings.sla_hours;
-                let sla_ms = TimeDelta::hours(sla_hours as i64).num_milliseconds();
-                let cutoff = sla::breach_cutoff(now, sla_hours).timestamp_millis();
-                // The cursor is (deadline, id); this tenant's rows after it start at
-                // created_at = deadline - its SLA.
-                let after = cursor
-                    .as_ref()
-                    .map(|cur| (cur.ts - sla_ms, cur.id.clone()))
-                    .unwrap_or((i64::MIN, String::new()));
-                for (created, id) in
-                    breach_keys(c, t.id, intake, cutoff, after, limit as usize + 1, reach)?
-                {
-                    keys.push((created + sla_ms, id, i));
+                let rule = SlaRule::of(&t.fields.settings);
+                for (deadline, id) in breach_keys(
+                    c,
+                    (t.id, intake),
+                    &rule,
+                    now,
+                    cursor.as_ref(),
+                    limit as usize + 1,
+                    reach,
+                )? {
+                    keys.push((deadline, id, i));
                 }
             }
             keys.sort();
@@ -258,13 +277,15 @@ impl Store {
     ) -> Result<Changed<Vec<NewBreach>>, StoreError> {
         let now = self.now();
         // Candidates come from a reader so a large first pass never holds the writer.
-        let candidates: Vec<(Breach, u32, Option<String>)> = self
+        let candidates: Vec<(Breach, u32, i64, Option<String>)> = self
             .read(move |c| {
                 let mut out = Vec::new();
                 for t in tenants::all(c)? {
+                    let rule = SlaRule::of(&t.fields.settings);
+                    let cutoff = rule.breach_cutoff(now).timestamp_millis();
                     let mut after = None;
                     loop {
-                        let page = tenant_breaches(c, &t, now, after.clone(), 500)?;
+                        let page = tenant_breaches(c, &t, &rule, now, after.clone(), 500)?;
                         let last = page
                             .last()
                             .map(|b| (b.created_at.timestamp_millis(), b.lead_id.to_string()));
@@ -277,7 +298,8 @@ impl Store {
                             if recorded.is_none() {
                                 out.push((
                                     b,
-                                    t.fields.settings.sla_hours,
+                                    rule.hours(),
+                                    cutoff,
                                     t.fields.settings.manager_email.clone(),
                                 ));
                             }
@@ -300,7 +322,7 @@ impl Store {
             let mut changes = Vec::new();
             // Each tenant's notification settings, read once per pass.
             let mut notify_docs = std::collections::HashMap::new();
-            for (b, sla_hours, recipient) in candidates {
+            for (b, sla_hours, cutoff, recipient) in candidates {
                 // Still waiting in intake? It may have moved since the read.
                 let inserted = c
                     .prepare_cached(RECORD_BREACH_SQL)?
@@ -308,7 +330,7 @@ impl Store {
                         b.lead_id.to_string(),
                         b.deadline.timestamp_millis(),
                         now.timestamp_millis(),
-                        sla::breach_cutoff(now, sla_hours).timestamp_millis()
+                        cutoff
                     ])?;
                 if inserted == 0 {
                     continue;

@@ -72,6 +72,7 @@ impl TenantRow {
                 default_country: self.fields.settings.default_country.clone(),
                 auto_assign: self.fields.settings.auto_assign,
                 meta_page_ids: self.fields.settings.meta_page_ids.clone(),
+                business_hours: self.fields.settings.business_hours.clone(),
                 meta_access_token: MaskedSecret::from_last4(self.meta_last4.clone()),
                 google_ads: MaskedSecret::from_last4(self.google_last4.clone()),
             },
@@ -84,18 +85,20 @@ impl TenantRow {
 }
 
 const COLUMNS: &str = "id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email, \
-                       meta_token_last4, google_ads_last4, default_country, auto_assign, meta_page_ids";
+                       meta_token_last4, google_ads_last4, default_country, auto_assign, meta_page_ids, \
+                       business_hours";
 
-/// A row with its JSON columns (spam keywords, page ids) still as text.
-type RawRow = ((String, String), TenantRow);
+/// A row with its JSON columns (spam keywords, page ids, business hours) still as text.
+type RawRow = ((String, String, Option<String>), TenantRow);
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
     let id: String = r.get(0)?;
     let keywords: String = r.get(6)?;
     let pages: String = r.get(12)?;
+    let hours: Option<String> = r.get(13)?;
     let auto_assign: String = r.get(11)?;
     Ok((
-        (keywords, pages),
+        (keywords, pages, hours),
         TenantRow {
             id: Uuid::parse_str(&id).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
@@ -113,6 +116,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
                     // The column's CHECK admits only the values `parse` reads.
                     auto_assign: AutoAssign::parse(&auto_assign).unwrap_or_default(),
                     meta_page_ids: Vec::new(),
+                    business_hours: None,
                 },
             },
             meta_last4: r.get(8)?,
@@ -121,9 +125,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
     ))
 }
 
-fn finish_row(((keywords, pages), mut row): RawRow) -> Result<TenantRow, StoreError> {
+fn finish_row(((keywords, pages, hours), mut row): RawRow) -> Result<TenantRow, StoreError> {
     row.fields.settings.spam_keywords = serde_json::from_str(&keywords)?;
     row.fields.settings.meta_page_ids = serde_json::from_str(&pages)?;
+    row.fields.settings.business_hours = hours.as_deref().map(serde_json::from_str).transpose()?;
     Ok(row)
 }
 
@@ -179,6 +184,14 @@ fn slug_taken(conn: &Connection, slug: &str, except: Option<Uuid>) -> Result<boo
     })
 }
 
+/// The `business_hours` column: the setting as JSON, NULL when unset.
+fn business_hours_json(s: &Settings) -> Result<Option<String>, StoreError> {
+    Ok(s.business_hours
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?)
+}
+
 fn slug_conflict(slug: &str) -> StoreError {
     StoreError::Domain(DomainError::conflict_on(
         "slug",
@@ -217,6 +230,9 @@ fn changed_fields(old: &TenantFields, new: &TenantFields) -> Vec<&'static str> {
     }
     if old.settings.meta_page_ids != new.settings.meta_page_ids {
         out.push("settings.meta_page_ids");
+    }
+    if old.settings.business_hours != new.settings.business_hours {
+        out.push("settings.business_hours");
     }
     out
 }
@@ -293,8 +309,8 @@ pub(crate) fn insert(
     let id = Uuid::now_v7();
     conn.prepare_cached(
         "INSERT INTO tenants(id, slug, name, active, created_at, sla_hours, spam_keywords, manager_email,
-                             default_country, auto_assign)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                             default_country, auto_assign, business_hours)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         id.to_string(),
@@ -306,7 +322,8 @@ pub(crate) fn insert(
         serde_json::to_string(&fields.settings.spam_keywords)?,
         fields.settings.manager_email,
         fields.settings.default_country,
-        fields.settings.auto_assign.as_str()
+        fields.settings.auto_assign.as_str(),
+        business_hours_json(&fields.settings)?
     ])?;
     apply_secrets(conn, key, id, secrets)?;
     if !fields.settings.meta_page_ids.is_empty() {
@@ -449,7 +466,8 @@ impl Store {
             }
             c.prepare_cached(
                 "UPDATE tenants SET slug = ?2, name = ?3, active = ?4, sla_hours = ?5,
-                 spam_keywords = ?6, manager_email = ?7, default_country = ?8, auto_assign = ?9
+                 spam_keywords = ?6, manager_email = ?7, default_country = ?8, auto_assign = ?9,
+                 business_hours = ?10
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -461,7 +479,8 @@ impl Store {
                 serde_json::to_string(&fields.settings.spam_keywords)?,
                 fields.settings.manager_email,
                 fields.settings.default_country,
-                fields.settings.auto_assign.as_str()
+                fields.settings.auto_assign.as_str(),
+                business_hours_json(&fields.settings)?
             ])?;
             if fields.settings.meta_page_ids != before.fields.settings.meta_page_ids {
                 set_meta_pages(c, before.id, &fields.settings.meta_page_ids)?;

@@ -90,6 +90,7 @@ fn state() -> State {
                     default_country: "US".into(),
                     auto_assign: Default::default(),
                     meta_page_ids: Vec::new(),
+                    business_hours: None,
                     meta_access_token: MaskedSecret::unset(),
                     google_ads: MaskedSecret::unset(),
                 },

@@ -1409,3 +1409,25 @@ fn notifications_with_a_preview() {
     s.toasts.clear();
     check("notifications", &s);
 }
+
+#[test]
+fn settings_with_business_hours() {
+    let mut s = on_tenant_screen('4');
+    if let Some(set) = s.settings.remote.data.as_mut() {
+        set.business_hours = Some(
+            serde_json::from_str(
+                r#"{"timezone":"America/New_York","week":{"mon":["08:00","18:00"],"tue":["08:00","18:00"],"wed":["08:00","18:00"],"thu":["08:00","18:00"],"fri":["08:00","18:00"],"sat":["09:00","13:00"]},"holidays":["2026-12-25","2027-01-01"]}"#,
+            )
+            .unwrap(),
+        );
+    }
+    update(&mut s, key('G'));
+    update(&mut s, key('k'));
+    update(&mut s, key('k'));
+    let text = render(&s, 120, 40);
+    assert!(
+        text.contains("America/New_York · mon-fri 08:00-18:00, sat 09:00-13:00 · 2 holidays"),
+        "{text}"
+    );
+    check("settings_business_hours", &s);
+}

@@ -204,3 +204,67 @@ fn auto_assign_switches_after_a_confirmation_and_clears_to_none() {
     let fx = update(&mut s, key('y'));
     assert_eq!(patch(&fx), SettingsChange::AutoAssign(AutoAssign::None));
 }
+
+/// The business-hours row: the one above the two secrets.
+fn to_business_hours(s: &mut echo5_tui::app::State) {
+    update(s, key('G'));
+    update(s, key('k'));
+    update(s, key('k'));
+}
+
+#[test]
+fn business_hours_are_edited_as_json_checked_with_core_and_cleared() {
+    let mut s = on_tenant_screen('4');
+    to_business_hours(&mut s);
+    // Not set: x says so and sends nothing.
+    assert!(update(&mut s, key('x')).is_empty());
+    assert!(s.overlay.is_none());
+    update(&mut s, code(KeyCode::Enter));
+    match &s.overlay {
+        Some(Overlay::Form(f)) => assert!(
+            f.fields[0].input.text().contains("\"timezone\""),
+            "an example to edit"
+        ),
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, ctrl('u'));
+    typ(
+        &mut s,
+        r#"{"timezone":"Europe/London","week":{"mon":["09:00","25:00"]}}"#,
+    );
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    match &s.overlay {
+        Some(Overlay::Form(f)) => assert!(
+            f.error.as_deref().unwrap_or("").contains("week.mon[1]"),
+            "{:?}",
+            f.error
+        ),
+        other => panic!("{other:?}"),
+    }
+    update(&mut s, ctrl('u'));
+    typ(&mut s, "not json");
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    update(&mut s, ctrl('u'));
+    typ(
+        &mut s,
+        r#"{"timezone":"Europe/London","week":{"mon":["09:00","17:30"]},"holidays":["2026-12-28","2026-12-25"]}"#,
+    );
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let SettingsChange::BusinessHours(Some(b)) = patch(&fx) else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(b.timezone, "Europe/London");
+    assert_eq!(
+        b.holidays,
+        ["2026-12-25", "2026-12-28"],
+        "normalised by core"
+    );
+    let mut saved = open_arms_settings();
+    saved.business_hours = Some(*b);
+    answer(&mut s, &requests(&fx)[0], Ok(Reply::SettingsSaved(saved)));
+    // Set: x asks first, then clears with null.
+    assert!(update(&mut s, key('x')).is_empty());
+    assert!(matches!(s.overlay, Some(Overlay::Confirm(_))));
+    let fx = update(&mut s, key('y'));
+    assert_eq!(patch(&fx), SettingsChange::BusinessHours(None));
+}

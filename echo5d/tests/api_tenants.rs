@@ -269,6 +269,7 @@ async fn settings_round_trip_and_secrets_stay_secret() {
             "default_country": "US",
             "auto_assign": "none",
             "meta_page_ids": [],
+            "business_hours": null,
             "meta_access_token": {"set": true, "last4": "4242"},
             "google_ads": {"set": true, "last4": "7890"}
         })

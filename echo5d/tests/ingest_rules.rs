@@ -321,17 +321,68 @@ async fn double_submits_and_idempotency_keys_return_the_first_answer() {
         .unwrap();
     assert_eq!(changed.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 3);
-    s.clock.advance(TimeDelta::hours(2));
-    let expired: Value = with_idem("retry-1", r#"{"name":"Ann C","email":"ann@example.com"}"#)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(
-        expired["id"], first["id"],
-        "after 24 h the key is forgotten"
+    // How long a key is kept: see `an_idempotency_key_outlives_the_plugins_retry_window`.
+    s.stop().await;
+}
+
+/// The WordPress plugin retries a submission for 7 days. A lead stored by the daemon whose
+/// answer was lost, retried on the plugin's last day, is answered with the first lead and
+/// stored nothing new; once the window (`IDEMPOTENCY_WINDOW`, 8 days) is over, pruning drops
+/// the record and the same key is a new request.
+#[tokio::test]
+async fn an_idempotency_key_outlives_the_plugins_retry_window() {
+    use echo5_core::dedup::IDEMPOTENCY_WINDOW;
+    assert!(
+        IDEMPOTENCY_WINDOW >= TimeDelta::days(7) + TimeDelta::hours(1),
+        "the window covers the plugin's 7 days of retries"
     );
+    let s = TestServer::start().await;
+    let (t, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    let tid: uuid::Uuid = t["id"].as_str().unwrap().parse().unwrap();
+    let body = r#"{"name":"Ann","email":"ann@example.com","message":"Call me"}"#;
+    let send = || {
+        let req = s
+            .client
+            .post(s.url("/api/v1/leads"))
+            .header("x-api-key", &key)
+            .header("idempotency-key", "wp-site-shortcode-0-entry-7")
+            .header("content-type", "application/json")
+            .body(body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let first = send().await;
+    assert_eq!(first["status"], "created");
+
+    // The plugin's last retry, 7 days and an hour later (its hourly step ran late).
+    s.clock.advance(TimeDelta::days(7) + TimeDelta::hours(1));
+    assert_eq!(
+        s.state.store.prune_idempotency().await.unwrap(),
+        0,
+        "the pruning keeps the record inside the window"
+    );
+    let replay = send().await;
+    assert_eq!(replay, first, "the retry gets the first lead");
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 1);
+
+    // Past the window the record is pruned and the key is a new request.
+    s.clock.advance(
+        IDEMPOTENCY_WINDOW - TimeDelta::days(7) - TimeDelta::hours(1) + TimeDelta::minutes(1),
+    );
+    assert_eq!(s.state.store.prune_idempotency().await.unwrap(), 1);
+    let later = send().await;
+    assert_ne!(
+        later["id"], first["id"],
+        "after the window the key is forgotten"
+    );
+    assert_eq!(
+        later["status"], "duplicate",
+        "the same person again, linked"
+    );
+    assert_eq!(s.state.store.count_leads(tid).await.unwrap(), 2);
     s.stop().await;
 }
 

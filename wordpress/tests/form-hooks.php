@@ -124,6 +124,14 @@ $echo5_session = array(
 $_SERVER['REMOTE_ADDR']     = '203.0.113.50';
 $_SERVER['HTTP_USER_AGENT'] = 'Visitor UA';
 echo5_new_rows();
+// No hook may touch the network: every request WordPress would make while the hooks below
+// fire is recorded and refused.
+$echo5_hook_http  = array();
+$echo5_hook_guard = static function ( $pre, $args, $url ) use ( &$echo5_hook_http ) {
+	$echo5_hook_http[] = $url;
+	return new WP_Error( 'echo5_test', 'no network I/O in a hook' );
+};
+add_filter( 'pre_http_request', $echo5_hook_guard, 10, 3 );
 
 // ---- Contact Form 7: wpcf7_submit( $contact_form, $result ) -------------------------------
 
@@ -640,6 +648,11 @@ $echo5_fluent_form = (object) array(
 	'id'    => 2,
 	'title' => 'Contact Form Demo',
 );
+// Fluent's entries table as its Submission model has it (the columns read here): entry 9 a
+// clean one, entry 10 what Akismet or CleanTalk set to "mark as spam" stored.
+$table = $wpdb->prefix . 'fluentform_submissions';
+$wpdb->query( "CREATE TABLE IF NOT EXISTS {$table} (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, form_id int(11) NOT NULL, status varchar(45) DEFAULT 'unread', PRIMARY KEY  (id))" );
+$wpdb->query( $wpdb->prepare( "INSERT INTO {$table} (id, form_id, status) VALUES (9, 2, %s), (10, 2, %s)", 'unread', 'spam' ) );
 do_action( 'fluentform/submission_inserted', 9, $echo5_fluent_data, $echo5_fluent_form );
 // Fluent fires its legacy name too, for the same submission.
 do_action( 'fluentform_submission_inserted', 9, $echo5_fluent_data, $echo5_fluent_form );
@@ -673,6 +686,13 @@ echo5_expect_payload(
 	),
 	'/^wp-[a-z0-9]+-fluentforms-2-entry-9$/'
 );
+do_action( 'fluentform/submission_inserted', 10, $echo5_fluent_data, $echo5_fluent_form );
+do_action( 'fluentform_submission_inserted', 10, $echo5_fluent_data, $echo5_fluent_form );
+echo5_check( 'fluentforms: an entry Fluent stored as spam is skipped', 0 === count( echo5_new_rows() ) );
+$wpdb->query( "DROP TABLE IF EXISTS {$table}" );
+// Without Fluent's table (or its row) nothing says spam: the lead is kept.
+do_action( 'fluentform/submission_inserted', 11, $echo5_fluent_data, $echo5_fluent_form );
+echo5_check( 'fluentforms: no entries table, the entry is kept', 1 === count( echo5_new_rows() ) );
 
 // ---- Ninja Forms: ninja_forms_after_submission( $form_data ) ------------------------------
 
@@ -761,6 +781,9 @@ echo5_expect_payload(
 	'/^wp-[a-z0-9]+-ninjaforms-1-entry-77$/'
 );
 
+remove_filter( 'pre_http_request', $echo5_hook_guard, 10 );
+echo5_check( 'no hook made a network request (sends wait for the end of the request)', array() === $echo5_hook_http, wp_json_encode( $echo5_hook_http ) );
+
 // ---- wp-config.php constants ----------------------------------------------------------------
 
 $echo5_saved = array( get_option( 'echo5_leads_url', '' ), get_option( 'echo5_leads_api_key', '' ) );
@@ -777,6 +800,72 @@ echo5_check( 'a save without the URL field (the constant sets it) keeps the stor
 echo5_check( 'a save with the key field blank keeps the stored key', 'e5_OPTIONKEY' === Echo5_Leads_Settings::sanitize_key( '' ) );
 echo5_check( 'a URL is kept without its trailing slash', 'https://leads.example.com' === Echo5_Leads_Settings::sanitize_url( ' https://leads.example.com/ ' ) );
 echo5_check( 'constants: the key shows masked', str_contains( $echo5_html, 'e5_CONST' ) && ! str_contains( $echo5_html, 'e5_CONSTANTKEYconstantkey0123456789' ), $echo5_html );
+echo5_check( 'a daemon key shows its 8-character prefix only', 'e5_01234' . str_repeat( '•', 12 ) === Echo5_Leads_Settings::mask( 'e5_0123456789abcdef0123456789abcdef' ) );
+echo5_check( 'a short key shows at most a quarter of itself', 'e5' . str_repeat( '•', 12 ) === Echo5_Leads_Settings::mask( 'e5_secret' ), Echo5_Leads_Settings::mask( 'e5_secret' ) );
+
+// ---- outgoing requests: the key never follows a redirect ------------------------------------
+
+$echo5_http = array();
+$echo5_stub = static function ( $pre, $args, $url ) use ( &$echo5_http ) {
+	$echo5_http[] = array( $url, $args );
+	return array(
+		'response' => array(
+			'code'    => 302,
+			'message' => 'Found',
+		),
+		'headers'  => array( 'location' => 'http://elsewhere.example/api/v1/key' ),
+		'body'     => '',
+		'cookies'  => array(),
+		'filename' => null,
+	);
+};
+add_filter( 'pre_http_request', $echo5_stub, 10, 3 );
+$echo5_test = Echo5_Leads_Settings::test_connection();
+echo5_check( 'test connection: a redirect is not followed', 1 === count( $echo5_http ) && 0 === $echo5_http[0][1]['redirection'], wp_json_encode( $echo5_http ) );
+echo5_check( 'test connection: a redirect is reported, not taken for success', false === $echo5_test['ok'] && str_contains( $echo5_test['message'], 'http://elsewhere.example/api/v1/key' ), wp_json_encode( $echo5_test ) );
+$echo5_http = array();
+$echo5_id   = Echo5_Leads_Outbox::enqueue( 'wp-test-redirect-' . wp_generate_uuid4(), 'test', 'f', 'Redirect', '{"email":"redirect@example.com"}' );
+$GLOBALS['echo5_rows'][] = $echo5_id;
+$echo5_result            = Echo5_Leads_Sender::attempt( $echo5_id, 3 );
+echo5_check( 'a send: the redirect is not followed and parks the row', 1 === count( $echo5_http ) && 0 === $echo5_http[0][1]['redirection'] && 'failed' === $echo5_result, wp_json_encode( $echo5_http ) );
+echo5_check( 'a send: the stored body and its Idempotency-Key', '{"email":"redirect@example.com"}' === $echo5_http[0][1]['body'] && str_starts_with( $echo5_http[0][1]['headers']['Idempotency-Key'], 'wp-test-redirect-' ) );
+remove_filter( 'pre_http_request', $echo5_stub, 10 );
+
+// ---- storing: bytes that are not UTF-8, a database that refuses the row ---------------------
+
+$echo5_form   = array(
+	'source'    => 'test',
+	'form_id'   => 'f',
+	'form_name' => 'Latin-1 form',
+	'entry_id'  => '',
+);
+$echo5_fields = array(
+	array(
+		'key'   => 'name',
+		'label' => '',
+		'type'  => 'text',
+		'value' => "Ren\xe9e Dupont",
+	),
+	array(
+		'key'   => 'email',
+		'label' => '',
+		'type'  => 'email',
+		'value' => 'renee@example.com',
+	),
+);
+echo5_new_rows(); // The rows queued by hand above are not this case's.
+echo5_check( 'a Latin-1 value: stored', Echo5_Leads_Capture::store( $echo5_form, $echo5_fields ) > 0 );
+$echo5_rows = echo5_new_rows();
+$echo5_got  = 1 === count( $echo5_rows ) ? json_decode( $echo5_rows[0]['payload'], true ) : array();
+echo5_check( 'a Latin-1 value: the byte becomes U+FFFD, the rest is kept', "Ren\u{FFFD}e Dupont" === ( $echo5_got['name'] ?? null ), wp_json_encode( $echo5_got ) );
+$table = Echo5_Leads_Outbox::table();
+$wpdb->query( "RENAME TABLE {$table} TO {$table}_away" );
+$echo5_quiet = $wpdb->suppress_errors( true );
+$echo5_fields[1]['value'] = 'refused@example.com';
+$echo5_id = Echo5_Leads_Capture::store( $echo5_form, $echo5_fields );
+$wpdb->suppress_errors( $echo5_quiet );
+$wpdb->query( "RENAME TABLE {$table}_away TO {$table}" );
+echo5_check( 'a refused INSERT is reported as not stored, not as a repeat', Echo5_Leads_Outbox::NOT_STORED === $echo5_id, (string) $echo5_id );
 
 // ---- the sender: answers, backoff, giving up ----------------------------------------------
 
@@ -839,6 +928,7 @@ $wpdb->update( Echo5_Leads_Outbox::table(), array( 'expires_at' => time() + 30, 
 $echo5_result = Echo5_Leads_Sender::attempt( $echo5_id, 3 );
 $echo5_row    = Echo5_Leads_Outbox::get( $echo5_id );
 echo5_check( 'past 7 days: parked as failed', 'failed' === $echo5_result && 'failed' === $echo5_row['status'] && str_starts_with( $echo5_row['last_error'], 'Gave up after 7 days' ), wp_json_encode( $echo5_row ) );
+echo5_check( 'the retry window is 7 days, inside the daemon\'s 8 days of Idempotency-Keys', 7 * DAY_IN_SECONDS === Echo5_Leads_Sender::GIVE_UP_AFTER && Echo5_Leads_Sender::GIVE_UP_AFTER < 8 * DAY_IN_SECONDS );
 echo5_check( 'the attempts are counted', 2 === (int) $echo5_row['attempts'] );
 
 // Nothing this script queued may reach a daemon or stay behind.

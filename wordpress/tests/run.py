@@ -334,6 +334,10 @@ http {{
             raise AssertionError(f"wp.php {args}: {r.stderr}{r.stdout}")
         return r.stdout
 
+    def sql(self, statement):
+        """Runs SQL in the site's database as root (to break things on purpose)."""
+        subprocess.run(["mariadb", f"--socket={self.sock}", "-uroot", "wp", "-e", statement], check=True)
+
     def outbox(self):
         return json.loads(self.wp("outbox").strip() or "[]") or []
 
@@ -539,6 +543,26 @@ def case_shortcode_honeypot_and_invalid(site):
     assert len(site.outbox()) == before, "a refused post was stored"
 
 
+def case_store_failure_is_not_thanked(site):
+    """A database that refuses the outbox row: the visitor is told to try again, not thanked
+    for a lead that exists nowhere."""
+    body = urllib.parse.urlencode({
+        "action": "echo5_leads_submit", "echo5_form_name": "Contact page", "echo5_page_url": site.page_url,
+        "echo5_anchor": "echo5-form-1", "echo5_name": "Lost Visitor", "echo5_email": "lost@example.com",
+        "echo5_message": "nowhere"})
+    site.sql("RENAME TABLE wp_echo5_leads_outbox TO wp_echo5_leads_outbox_away")
+    try:
+        status, headers, _ = request("POST", site.url + "/wp-admin/admin-post.php", body,
+                                     {"Content-Type": "application/x-www-form-urlencoded"}, follow=False)
+    finally:
+        site.sql("RENAME TABLE wp_echo5_leads_outbox_away TO wp_echo5_leads_outbox")
+    location = headers.get("Location", "")
+    assert status == 303 and "echo5_leads=error" in location, (status, location)
+    status, _, page = request("GET", location.split("#")[0])
+    assert status == 200 and b"could not be saved" in page, status
+    assert not [r for r in site.outbox() if "lost@example.com" in r["payload"]]
+
+
 def case_daemon_down_then_cron(site):
     """With the daemon stopped, three submissions succeed for the visitor and are queued;
     when it is back and WP-Cron runs, each arrives exactly once."""
@@ -690,6 +714,33 @@ def case_form_plugin_hooks(site):
     assert r.returncode == 0, f"form-hooks.php failed:\n{r.stdout}\n{r.stderr}"
 
 
+def case_multisite(site):
+    """On a multisite network (a second WordPress, same database, prefix ms_; driven from the
+    command line, so its port in the domain does not matter): network activation makes a
+    table and a retry event on every site and on a site added later, a site's submission
+    stays in its table, a deleted site's table goes, network deactivation stops every
+    event, and uninstall cleans every site (wordpress/tests/multisite.php)."""
+    docroot = os.path.join(site.tmp, "wordpress-ms")
+    shutil.copytree(site.docroot, docroot, symlinks=True)
+    config_path = os.path.join(docroot, "wp-config.php")
+    with open(config_path) as f:
+        config = f.read()
+    config = config.replace("$table_prefix = 'wp_';", "$table_prefix = 'ms_';\n"
+                            "define( 'WP_ALLOW_MULTISITE', true );\n"
+                            "if ( file_exists( __DIR__ . '/ms-on.php' ) ) {\n\trequire __DIR__ . '/ms-on.php';\n}")
+    assert "ms-on.php" in config, "the test site's wp-config.php changed shape"
+    with open(config_path, "w") as f:
+        f.write(config)
+    script = os.path.join(HERE, "multisite.php")
+    for step in ("install", "check"):
+        r = subprocess.run(["php", script, docroot, site.url, step], capture_output=True, text=True)
+        if step == "check":
+            sys.stdout.write("".join("#   " + line + "\n" for line in r.stdout.splitlines()))
+        assert r.returncode == 0, f"multisite.php {step} failed:\n{r.stdout}\n{r.stderr}"
+    # WordPress answers a network it cannot load with an error page and exit status 0.
+    assert r.stdout.rstrip().endswith(" passed, 0 failed") and "\nok - " in "\n" + r.stdout, r.stdout[-2000:]
+
+
 def case_uninstall(site):
     """Uninstall removes the table, the options and the cron event."""
     left = json.loads(site.wp("uninstall").strip().splitlines()[-1])
@@ -700,11 +751,13 @@ CASES = [
     case_settings_page,
     case_shortcode_lead_reaches_daemon,
     case_shortcode_honeypot_and_invalid,
+    case_store_failure_is_not_thanked,
     case_daemon_down_then_cron,
     case_503_then_200,
     case_429_and_timeout,
     case_invalid_key_parks_failed,
     case_form_plugin_hooks,
+    case_multisite,
     case_uninstall,
 ]
 

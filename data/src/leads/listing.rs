@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use echo5_core::authorization::Reach;
 use echo5_core::leads::{Lead, LeadQuery, SpamFilter};
 use echo5_core::page::{self, Cursor, Page};
-use echo5_core::sla;
+use echo5_core::sla::SlaRule;
 use rusqlite::params_from_iter;
 use rusqlite::types::Value as Sql;
 use uuid::Uuid;
@@ -82,7 +82,9 @@ pub(crate) fn listing_sql_with(
         }
     }
     if let Some(b) = q.breached {
-        let cutoff = sla::breach_cutoff(now, tenant.fields.settings.sla_hours).timestamp_millis();
+        let cutoff = SlaRule::of(&tenant.fields.settings)
+            .breach_cutoff(now)
+            .timestamp_millis();
         let cond = "(stage_id = ? AND is_spam = 0 AND duplicate_of IS NULL AND created_at < ?)";
         if b {
             sql.push_str(&format!(" AND {cond}"));

@@ -52,9 +52,8 @@ fn history(conn: &Connection, lead: Uuid) -> Result<Vec<StageMove>, StoreError> 
 fn detail(conn: &Connection, lead: Lead, now: DateTime<Utc>) -> Result<LeadDetail, StoreError> {
     let t = tenants::get(conn, &TenantKey::Id(lead.tenant_id))?;
     let intake = stages::intake(conn, t.id)?;
-    let in_breach = sla::is_breached(
+    let in_breach = sla::SlaRule::of(&t.fields.settings).is_breached(
         now,
-        t.fields.settings.sla_hours,
         sla::SlaFacts {
             created_at: lead.created_at,
             in_intake: lead.stage_id == intake,

@@ -707,6 +707,7 @@ pub fn settings_body(change: &SettingsChange) -> SettingsPatch {
     let mut p = SettingsPatch::default();
     match change {
         SettingsChange::SlaHours(h) => p.sla_hours = Some(*h),
+        SettingsChange::BusinessHours(b) => p.business_hours = Some(b.as_deref().cloned()),
         SettingsChange::SpamKeywords(k) => p.spam_keywords = Some(k.clone()),
         SettingsChange::ManagerEmail(e) => p.manager_email = Some(e.clone()),
         SettingsChange::DefaultCountry(c) => p.default_country = Some(c.clone()),
@@ -766,6 +767,11 @@ mod tests {
     #[test]
     fn settings_bodies_match_the_patch_shape() {
         assert_eq!(body(SettingsChange::SlaHours(4)), json!({"sla_hours": 4}));
+        assert_eq!(
+            body(SettingsChange::BusinessHours(None)),
+            json!({"business_hours": null}),
+            "null clears business hours"
+        );
         assert_eq!(
             body(SettingsChange::AutoAssign(
                 echo5_core::assignment::AutoAssign::RoundRobin

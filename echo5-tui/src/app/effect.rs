@@ -534,6 +534,8 @@ impl Call {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SettingsChange {
     SlaHours(u32),
+    /// `None` clears it (the SLA counts every hour). Boxed: calls stay small.
+    BusinessHours(Option<Box<echo5_core::business_hours::BusinessHours>>),
     SpamKeywords(Vec<String>),
     /// `None` clears it.
     ManagerEmail(Option<String>),

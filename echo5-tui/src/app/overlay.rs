@@ -281,6 +281,7 @@ pub enum Purpose {
         stage: Uuid,
     },
     SlaHours,
+    BusinessHours,
     SpamKeywords,
     ManagerEmail,
     DefaultCountry,

@@ -50,6 +50,7 @@ fn settings(sla: u32, email: &str, kw: &[&str], meta: bool) -> TenantSettings {
         default_country: "US".into(),
         auto_assign: Default::default(),
         meta_page_ids: Vec::new(),
+        business_hours: None,
         meta_access_token: if meta {
             MaskedSecret::from_last4(Some("1234".into()))
         } else {

@@ -42,7 +42,7 @@ fn is_key_param(name: &str) -> bool {
         content((Object = "application/json"), (Object = "application/x-www-form-urlencoded"),
                 (Object = "multipart/form-data"), (String = "text/plain"))),
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and the same body within 24 h get the first answer; the same key with another body is refused (422)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and the same body within 8 days get the first answer; the same key with another body is refused (422)"),
         ("api_key" = Option<String>, Query, description = "The API key, when it cannot go in a header")),
     security(("api_key" = [])),
     responses(

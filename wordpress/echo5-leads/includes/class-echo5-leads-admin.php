@@ -107,7 +107,15 @@ final class Echo5_Leads_Admin {
 			)
 		);
 		self::render_table( Echo5_Leads_Outbox::STATUS_FAILED, __( 'Failed', 'echo5-leads' ), __( 'The daemon refused these; they are not retried by themselves. Fix the cause (often the API key) and retry.', 'echo5-leads' ) );
-		self::render_table( Echo5_Leads_Outbox::STATUS_QUEUED, __( 'Queued', 'echo5-leads' ), __( 'Waiting for their next attempt; retried for 7 days.', 'echo5-leads' ) );
+		self::render_table(
+			Echo5_Leads_Outbox::STATUS_QUEUED,
+			__( 'Queued', 'echo5-leads' ),
+			sprintf(
+				/* translators: %d: number of days. */
+				__( 'Waiting for their next attempt; retried for %d days.', 'echo5-leads' ),
+				intdiv( Echo5_Leads_Sender::GIVE_UP_AFTER, DAY_IN_SECONDS )
+			)
+		);
 		echo '</div>';
 	}
 
@@ -185,7 +193,7 @@ final class Echo5_Leads_Admin {
 	}
 
 	/**
-	 * Retry: back to the queue with a fresh 7 days, and one attempt right now.
+	 * Retry: back to the queue with a fresh retry window, and one attempt right now.
 	 */
 	public static function handle_retry(): void {
 		$id = self::checked_row_id( self::RETRY_ACTION );

@@ -36,7 +36,8 @@ final class Echo5_Leads_Capture {
 	 *
 	 * @param array $form   See Echo5_Leads_Payload::build.
 	 * @param array $fields See Echo5_Leads_Payload::build.
-	 * @return int The outbox row id, 0 when nothing was stored (a repeat, or filtered out).
+	 * @return int The outbox row id, 0 when nothing was stored (a repeat, or filtered out),
+	 *             Echo5_Leads_Outbox::NOT_STORED when the database refused it.
 	 */
 	public static function store( array $form, array $fields ): int {
 		$payload = Echo5_Leads_Payload::build( $form, $fields );
@@ -50,9 +51,11 @@ final class Echo5_Leads_Capture {
 		if ( ! is_array( $payload ) ) {
 			return 0;
 		}
-		$json = wp_json_encode( $payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES );
+		// Bytes that are not UTF-8 (a form plugin passing Latin-1) become U+FFFD rather than
+		// losing the whole submission.
+		$json = wp_json_encode( $payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE );
 		if ( false === $json ) {
-			return 0;
+			return Echo5_Leads_Outbox::NOT_STORED;
 		}
 		$key = Echo5_Leads_Payload::idempotency_key( (string) ( $form['source'] ?? '' ), (string) ( $form['form_id'] ?? '' ), (string) ( $form['entry_id'] ?? '' ) );
 		$id  = Echo5_Leads_Outbox::enqueue( $key, (string) ( $form['source'] ?? '' ), (string) ( $form['form_id'] ?? '' ), (string) ( $form['form_name'] ?? '' ), $json );
@@ -356,6 +359,11 @@ final class Echo5_Leads_Capture {
 	 * `$form_data` is the posted form: input names as keys (`names[first_name]` arrives as
 	 * `names => [first_name, last_name]`), plus Fluent's own underscore fields.
 	 *
+	 * Spam: Fluent's honeypot and CAPTCHAs refuse a submission before the hook, and so do
+	 * Akismet and CleanTalk set to "validation failed" or "mark as spam and skip processing".
+	 * Set to "mark as spam", they store the entry with status `spam` and the hook fires for
+	 * it; the arguments do not say so, so the entry's row is read (`fluentform_submissions`).
+	 *
 	 * @param int    $insert_id Submission id.
 	 * @param array  $form_data Posted data.
 	 * @param object $form      Form: `id`, `title`.
@@ -363,6 +371,9 @@ final class Echo5_Leads_Capture {
 	public static function fluent_forms( $insert_id, $form_data = array(), $form = null ): void {
 		self::guarded(
 			static function () use ( $insert_id, $form_data, $form ) {
+				if ( self::fluent_forms_spam( (int) $insert_id ) ) {
+					return;
+				}
 				$out = array();
 				foreach ( (array) $form_data as $name => $value ) {
 					$name = (string) $name;
@@ -407,6 +418,24 @@ final class Echo5_Leads_Capture {
 				);
 			}
 		);
+	}
+
+	/**
+	 * Whether Fluent Forms stored an entry as spam (`status` of its `fluentform_submissions`
+	 * row). No row, or no table, is not spam: the lead is kept.
+	 *
+	 * @param int $insert_id The entry's id.
+	 */
+	private static function fluent_forms_spam( int $insert_id ): bool {
+		global $wpdb;
+		if ( $insert_id <= 0 ) {
+			return false;
+		}
+		$table  = $wpdb->prefix . 'fluentform_submissions';
+		$quiet  = $wpdb->suppress_errors( true );
+		$status = $wpdb->get_var( $wpdb->prepare( "SELECT status FROM {$table} WHERE id = %d", $insert_id ) );
+		$wpdb->suppress_errors( $quiet );
+		return 'spam' === $status;
 	}
 
 	/**

@@ -37,11 +37,20 @@ final class Echo5_Leads_Outbox {
 	const KEEP_SENT_SECONDS = 7 * DAY_IN_SECONDS;
 
 	/**
+	 * What enqueue() returns when the database did not take the row.
+	 */
+	const NOT_STORED = -1;
+
+	/**
 	 * Hooks: the cron interval, and the schema and schedule kept in place.
 	 */
 	public static function register(): void {
 		add_filter( 'cron_schedules', array( __CLASS__, 'cron_schedules' ) );
 		add_action( 'init', array( __CLASS__, 'maintain' ) );
+		// Multisite: a site made while the plugin is network-active gets its table at once, and
+		// a deleted site's table goes with the site's own tables.
+		add_action( 'wp_initialize_site', array( __CLASS__, 'initialize_site' ), 200 );
+		add_filter( 'wpmu_drop_tables', array( __CLASS__, 'drop_tables' ) );
 	}
 
 	/**
@@ -68,18 +77,89 @@ final class Echo5_Leads_Outbox {
 	}
 
 	/**
-	 * Creates or upgrades the table and schedules the retry event.
+	 * Creates or upgrades the table and schedules the retry event: on this site, or, when an
+	 * administrator network-activates the plugin, on every site of the network (each site has
+	 * its own table, options and cron, as each has its own forms).
+	 *
+	 * @param bool $network_wide Whether the plugin is being network-activated.
 	 */
-	public static function activate(): void {
-		self::install_schema();
-		self::schedule();
+	public static function activate( $network_wide = false ): void {
+		self::each_site(
+			(bool) $network_wide,
+			static function () {
+				self::install_schema();
+				self::schedule();
+			}
+		);
 	}
 
 	/**
-	 * Stops the retry event; the queued rows stay for when the plugin comes back.
+	 * Stops the retry event (on every site when network-deactivated); the queued rows stay
+	 * for when the plugin comes back.
+	 *
+	 * @param bool $network_wide Whether the plugin is being network-deactivated.
 	 */
-	public static function deactivate(): void {
-		wp_clear_scheduled_hook( self::CRON_HOOK );
+	public static function deactivate( $network_wide = false ): void {
+		self::each_site(
+			(bool) $network_wide,
+			static function () {
+				wp_clear_scheduled_hook( self::CRON_HOOK );
+			}
+		);
+	}
+
+	/**
+	 * A new site of a network where the plugin is network-active: its table and cron now,
+	 * before its first form is submitted.
+	 *
+	 * @param WP_Site $site The new site.
+	 */
+	public static function initialize_site( $site ): void {
+		if ( ! function_exists( 'is_plugin_active_for_network' ) ) {
+			require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		}
+		if ( ! is_object( $site ) || ! isset( $site->blog_id ) || ! is_plugin_active_for_network( plugin_basename( ECHO5_LEADS_FILE ) ) ) {
+			return;
+		}
+		switch_to_blog( (int) $site->blog_id );
+		self::install_schema();
+		self::schedule();
+		restore_current_blog();
+	}
+
+	/**
+	 * Adds the outbox table to the tables WordPress drops with a deleted site.
+	 *
+	 * @param string[] $tables The site's tables.
+	 * @return string[]
+	 */
+	public static function drop_tables( $tables ): array {
+		$tables   = is_array( $tables ) ? $tables : array();
+		$tables[] = self::table();
+		return $tables;
+	}
+
+	/**
+	 * Runs `$work` on this site, or on every site of the network.
+	 *
+	 * @param bool     $network_wide Every site.
+	 * @param callable $work         What to do on each.
+	 */
+	private static function each_site( bool $network_wide, callable $work ): void {
+		if ( ! $network_wide || ! is_multisite() ) {
+			$work();
+			return;
+		}
+		foreach ( get_sites(
+			array(
+				'fields' => 'ids',
+				'number' => 0,
+			)
+		) as $blog_id ) {
+			switch_to_blog( (int) $blog_id );
+			$work();
+			restore_current_blog();
+		}
 	}
 
 	/**
@@ -134,7 +214,9 @@ final class Echo5_Leads_Outbox {
   KEY status_next (status,next_attempt_at)
 ) {$charset};"
 		);
-		update_option( self::DB_VERSION_OPTION, self::DB_VERSION, false );
+		// Autoloaded: maintain() reads it on every request, and a non-autoloaded option costs
+		// a query each time.
+		update_option( self::DB_VERSION_OPTION, self::DB_VERSION, true );
 	}
 
 	/**
@@ -146,7 +228,8 @@ final class Echo5_Leads_Outbox {
 	 * @param string $form_id         The form's id in its plugin.
 	 * @param string $form_name       The form's name.
 	 * @param string $payload_json    The exact body to send, every time.
-	 * @return int The new row's id, or 0 when the key was already stored.
+	 * @return int The new row's id, 0 when the key was already stored, or self::NOT_STORED
+	 *             when the database refused the row (logged).
 	 */
 	public static function enqueue( string $idempotency_key, string $source, string $form_id, string $form_name, string $payload_json ): int {
 		global $wpdb;
@@ -167,6 +250,11 @@ final class Echo5_Leads_Outbox {
 				$now
 			)
 		);
+		if ( false === $done ) {
+			// The site's log is the only place to tell; the caller tells the visitor.
+			error_log( 'echo5-leads: could not store a submission: ' . $wpdb->last_error ); // phpcs:ignore Generic.PHP.ForbiddenFunctions.Found -- see above.
+			return self::NOT_STORED;
+		}
 		if ( 1 !== $done ) {
 			return 0;
 		}

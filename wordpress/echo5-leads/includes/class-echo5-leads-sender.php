@@ -16,7 +16,10 @@ if ( ! defined( 'ABSPATH' ) ) {
 final class Echo5_Leads_Sender {
 
 	/**
-	 * Automatic retries stop this long after the submission (or after an admin's retry).
+	 * Automatic retries stop this long after the submission (or after an admin's retry). The
+	 * daemon keeps an Idempotency-Key for longer (8 days, `IDEMPOTENCY_WINDOW` in its
+	 * echo5_core::dedup), so a retry whose first answer was lost is never a second lead; do
+	 * not raise this past that window.
 	 */
 	const GIVE_UP_AFTER = 7 * DAY_IN_SECONDS;
 
@@ -175,8 +178,9 @@ final class Echo5_Leads_Sender {
 				$next = time() + self::delay( $attempts, $outcome['retry_after'] );
 				if ( $next > (int) $row['expires_at'] ) {
 					$error = sprintf(
-						/* translators: %s: the last error. */
-						__( 'Gave up after 7 days of retries. Last error: %s', 'echo5-leads' ),
+						/* translators: 1: number of days, 2: the last error. */
+						__( 'Gave up after %1$d days of retries. Last error: %2$s', 'echo5-leads' ),
+						intdiv( self::GIVE_UP_AFTER, DAY_IN_SECONDS ),
 						$outcome['error']
 					);
 					Echo5_Leads_Outbox::mark_failed( $id, $outcome['status'], $error );

@@ -69,7 +69,8 @@ final class Echo5_Leads_Settings {
 
 	/**
 	 * A key as the page shows it: its display prefix (the daemon shows the same 8 characters)
-	 * and dots, never the secret.
+	 * and dots, never the secret. A key too short to be one of the daemon's shows at most a
+	 * quarter of itself, so a mistyped short value is not shown whole either.
 	 *
 	 * @param string $key The key.
 	 */
@@ -77,7 +78,7 @@ final class Echo5_Leads_Settings {
 		if ( '' === $key ) {
 			return '';
 		}
-		return substr( $key, 0, 8 ) . str_repeat( '•', 12 );
+		return substr( $key, 0, min( 8, intdiv( strlen( $key ), 4 ) ) ) . str_repeat( '•', 12 );
 	}
 
 	/**
@@ -252,8 +253,10 @@ final class Echo5_Leads_Settings {
 		$response = wp_remote_get(
 			self::url() . '/api/v1/key',
 			array(
-				'timeout' => self::TEST_TIMEOUT,
-				'headers' => array(
+				'timeout'     => self::TEST_TIMEOUT,
+				// A redirect is not followed: the key would go to whatever address it names.
+				'redirection' => 0,
+				'headers'     => array(
 					'X-API-Key' => self::api_key(),
 					'Accept'    => 'application/json',
 				),
@@ -268,14 +271,24 @@ final class Echo5_Leads_Settings {
 		}
 		$code = (int) wp_remote_retrieve_response_code( $response );
 		$body = json_decode( (string) wp_remote_retrieve_body( $response ), true );
-		if ( 200 === $code && is_array( $body ) && isset( $body['tenant']['name'] ) ) {
+		if ( $code >= 300 && $code < 400 ) {
+			return array(
+				'ok'      => false,
+				'message' => sprintf(
+					/* translators: %s: the address the daemon URL redirects to. */
+					__( 'The daemon URL redirects to %s; set that address instead.', 'echo5-leads' ),
+					(string) wp_remote_retrieve_header( $response, 'location' )
+				),
+			);
+		}
+		if ( 200 === $code && is_array( $body ) && isset( $body['tenant']['name'] ) && is_scalar( $body['tenant']['name'] ) ) {
 			return array(
 				'ok'      => true,
 				'message' => sprintf(
 					/* translators: 1: tenant name, 2: tenant slug. */
 					__( 'Connected. This key belongs to %1$s (%2$s).', 'echo5-leads' ),
 					(string) $body['tenant']['name'],
-					(string) ( $body['tenant']['slug'] ?? '' )
+					is_scalar( $body['tenant']['slug'] ?? null ) ? (string) $body['tenant']['slug'] : ''
 				),
 			);
 		}

@@ -64,6 +64,8 @@ final class Echo5_Leads_Shortcode {
 			$out .= '<p class="echo5-form-success" role="status">' . esc_html( $atts['success'] ) . '</p>';
 		} elseif ( 'invalid' === $result ) {
 			$out .= '<p class="echo5-form-error" role="alert">' . esc_html__( 'Please give your name and a valid e-mail address.', 'echo5-leads' ) . '</p>';
+		} elseif ( 'error' === $result ) {
+			$out .= '<p class="echo5-form-error" role="alert">' . esc_html__( 'Sorry, your message could not be saved. Please try again in a moment.', 'echo5-leads' ) . '</p>';
 		}
 		$out .= '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
 		$out .= '<input type="hidden" name="action" value="' . esc_attr( self::ACTION ) . '" />';
@@ -166,7 +168,7 @@ final class Echo5_Leads_Shortcode {
 			wp_safe_redirect( add_query_arg( self::RESULT_ARG, 'invalid', $back ) . '#' . $anchor, 303 );
 			exit;
 		}
-		Echo5_Leads_Capture::store(
+		$stored = Echo5_Leads_Capture::store(
 			array(
 				'source'    => 'shortcode',
 				'form_id'   => 'echo5_form',
@@ -205,9 +207,12 @@ final class Echo5_Leads_Shortcode {
 				),
 			)
 		);
+		// Only a stored submission is a success: the visitor is never thanked for a lead that
+		// exists nowhere (the database refused the row).
+		$result = Echo5_Leads_Outbox::NOT_STORED === $stored ? 'error' : 'sent';
 		// The immediate send runs at shutdown: under PHP-FPM after the redirect has reached the
 		// visitor, elsewhere just before.
-		wp_safe_redirect( add_query_arg( self::RESULT_ARG, 'sent', $back ) . '#' . $anchor, 303 );
+		wp_safe_redirect( add_query_arg( self::RESULT_ARG, $result, $back ) . '#' . $anchor, 303 );
 		exit;
 	}
 

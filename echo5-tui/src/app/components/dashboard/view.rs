@@ -1,5 +1,6 @@
 //! Dashboard: one row per tenant with its lead counts and SLA state, and a totals row.
 
+use echo5_core::sla::SlaRule;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
@@ -48,7 +49,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             };
             let oldest = match t.oldest_waiting {
                 Some(at) => {
-                    let overdue = (state.now - at).num_hours() >= i64::from(t.sla_hours);
+                    // Core's rule, with the client's business hours when the tenant
+                    // list has them.
+                    let hours = state
+                        .tenants
+                        .remote
+                        .data
+                        .iter()
+                        .flatten()
+                        .find(|x| x.id == t.tenant.id)
+                        .and_then(|x| x.settings.business_hours.as_ref());
+                    let overdue = SlaRule::new(t.sla_hours, hours).deadline(at) < state.now;
                     let text = ago(state.now, at);
                     if overdue {
                         Span::styled(text, theme::bad())

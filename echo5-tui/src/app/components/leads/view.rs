@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use echo5_core::audit::actor_name;
 use echo5_core::leads::{Lead, LeadDetail, Note, SpamFilter, StageMove};
-use echo5_core::sla::{SlaFacts, is_breached};
+use echo5_core::sla::{SlaFacts, SlaRule};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -36,8 +36,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
-/// Whether a lead is past its tenant's SLA at the console's clock (intake is the first
-/// stage; spam and duplicates carry no SLA).
+/// Whether a lead is past its tenant's SLA at the console's clock, by core's rule (business
+/// hours included; intake is the first stage; spam and duplicates carry no SLA).
 fn breached(state: &State, l: &Lead) -> bool {
     let intake = state
         .stages
@@ -53,11 +53,10 @@ fn breached(state: &State, l: &Lead) -> bool {
         .iter()
         .flatten()
         .find(|t| t.id == l.tenant_id)
-        .map(|t| t.settings.sla_hours);
+        .map(|t| SlaRule::new(t.settings.sla_hours, t.settings.business_hours.as_ref()));
     match (intake, sla) {
-        (Some(intake), Some(sla)) => is_breached(
+        (Some(intake), Some(sla)) => sla.is_breached(
             state.now,
-            sla,
             SlaFacts {
                 created_at: l.created_at,
                 in_intake: l.stage_id == intake,

@@ -1,10 +1,11 @@
-//! Settings: SLA hours, spam keywords, manager email, phone country, auto-assignment, and
-//! the two write-only secrets.
+//! Settings: SLA hours, business hours, spam keywords, manager email, phone country,
+//! auto-assignment, and the two write-only secrets.
 
 mod view;
 
 use crossterm::event::KeyCode;
 use echo5_core::assignment::AutoAssign;
+use echo5_core::business_hours::{self, BusinessHours};
 use echo5_core::secret::Secret;
 use echo5_core::settings::{GoogleAdsConfig, TenantSettings, check_country};
 use echo5_core::validate;
@@ -126,9 +127,13 @@ fn store_settings(state: &mut State, id: u64, s: TenantSettings) {
     state.settings.remote.store(s, now);
 }
 
+/// What the business-hours form starts with when none are set.
+const BUSINESS_HOURS_EXAMPLE: &str = r#"{"timezone":"America/New_York","week":{"mon":["08:00","18:00"],"tue":["08:00","18:00"],"wed":["08:00","18:00"],"thu":["08:00","18:00"],"fri":["08:00","18:00"]},"holidays":[]}"#;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Row {
     SlaHours,
+    BusinessHours,
     SpamKeywords,
     ManagerEmail,
     DefaultCountry,
@@ -137,12 +142,13 @@ pub enum Row {
 }
 
 impl Row {
-    pub const ALL: [Row; 7] = [
+    pub const ALL: [Row; 8] = [
         Row::SlaHours,
         Row::SpamKeywords,
         Row::ManagerEmail,
         Row::DefaultCountry,
         Row::AutoAssign,
+        Row::BusinessHours,
         Row::Secret(SecretField::MetaAccessToken),
         Row::Secret(SecretField::GoogleAds),
     ];
@@ -150,6 +156,7 @@ impl Row {
     pub fn label(self) -> &'static str {
         match self {
             Row::SlaHours => "SLA hours",
+            Row::BusinessHours => "Business hours",
             Row::SpamKeywords => "Spam keywords",
             Row::ManagerEmail => "Manager email",
             Row::DefaultCountry => "Phone country",
@@ -197,6 +204,17 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                     "SLA hours".to_string(),
                     vec![Field::new("Hours (1-720)", cur.sla_hours.to_string())],
                     Purpose::SlaHours,
+                ),
+                Row::BusinessHours => (
+                    "Business hours".to_string(),
+                    vec![Field::new(
+                        "JSON: {\"timezone\", \"week\": {\"mon\": [\"08:00\", \"18:00\"], …}, \"holidays\"}",
+                        cur.business_hours
+                            .as_ref()
+                            .and_then(|b| serde_json::to_string(b).ok())
+                            .unwrap_or_else(|| BUSINESS_HOURS_EXAMPLE.to_string()),
+                    )],
+                    Purpose::BusinessHours,
                 ),
                 Row::SpamKeywords => (
                     "Spam keywords".to_string(),
@@ -255,6 +273,14 @@ fn on_cmd(state: &mut State, cmd: Cmd) -> Vec<Effect> {
                     );
                     return Vec::new();
                 }
+                Row::BusinessHours if cur.business_hours.is_none() => {
+                    state.toast(ToastLevel::Info, "business hours are not set");
+                    return Vec::new();
+                }
+                Row::BusinessHours => (
+                    "Clear the business hours? The SLA will count every hour again.".to_string(),
+                    SettingsChange::BusinessHours(None),
+                ),
                 Row::AutoAssign if cur.auto_assign == AutoAssign::None => {
                     state.toast(ToastLevel::Info, "auto-assignment is already off");
                     return Vec::new();
@@ -305,6 +331,14 @@ pub(crate) fn submit(
             SettingsChange::SlaHours(
                 validate::sla_hours("sla_hours", h).map_err(|e| e.to_string())?,
             )
+        }
+        Purpose::BusinessHours => {
+            let b: BusinessHours = serde_json::from_str(first).map_err(|e| {
+                format!("business hours must be JSON like {BUSINESS_HOURS_EXAMPLE}: {e}")
+            })?;
+            SettingsChange::BusinessHours(Some(Box::new(
+                business_hours::validate("business_hours", &b).map_err(|e| e.to_string())?,
+            )))
         }
         Purpose::SpamKeywords => {
             let words: Vec<String> = first

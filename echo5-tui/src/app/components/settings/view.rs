@@ -1,5 +1,6 @@
 //! Settings: one row per field; secrets only ever as `set ••••1234`.
 
+use echo5_core::business_hours::BusinessHours;
 use echo5_core::secret::MaskedSecret;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,7 +11,7 @@ use super::Row as Field;
 use crate::app::components::frame::{empty_state, frame_block};
 use crate::app::{SecretField, State};
 use crate::theme;
-use crate::widgets::message;
+use crate::widgets::{message, printable};
 
 pub fn masked(m: &MaskedSecret) -> String {
     match (m.set, &m.last4) {
@@ -24,6 +25,9 @@ fn explain(f: Field) -> &'static str {
     match f {
         Field::SlaHours => {
             "A lead still in the intake stage this many hours after it arrived is in breach (1-720)."
+        }
+        Field::BusinessHours => {
+            "When set, the SLA clock counts only these opening hours (local time, holidays closed). Enter edits as JSON, x clears: every hour counts."
         }
         Field::SpamKeywords => {
             "Case-insensitive words or phrases; a lead containing one is stored flagged as spam."
@@ -69,6 +73,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .map(|f| {
             let value = match f {
                 Field::SlaHours => Span::raw(format!("{} h", s.sla_hours)),
+                Field::BusinessHours => match &s.business_hours {
+                    Some(b) => Span::raw(printable(&business_hours_summary(b))),
+                    None => Span::styled("not set (every hour counts)", theme::dim()),
+                },
                 Field::SpamKeywords if s.spam_keywords.is_empty() => {
                     Span::styled("none", theme::dim())
                 }
@@ -118,6 +126,47 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             help_area,
         );
     }
+}
+
+/// `America/New_York · mon-fri 08:00-18:00 · 2 holidays`: days with the same hours run
+/// together.
+pub fn business_hours_summary(b: &BusinessHours) -> String {
+    let w = &b.week;
+    let days = [
+        ("mon", &w.mon),
+        ("tue", &w.tue),
+        ("wed", &w.wed),
+        ("thu", &w.thu),
+        ("fri", &w.fri),
+        ("sat", &w.sat),
+        ("sun", &w.sun),
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < days.len() {
+        let Some(h) = days[i].1 else {
+            i += 1;
+            continue;
+        };
+        let mut j = i;
+        while j + 1 < days.len() && days[j + 1].1.as_ref() == Some(h) {
+            j += 1;
+        }
+        let span = if i == j {
+            days[i].0.to_string()
+        } else {
+            format!("{}-{}", days[i].0, days[j].0)
+        };
+        parts.push(format!("{span} {}", h.join("-")));
+        i = j + 1;
+    }
+    let mut out = format!("{} · {}", b.timezone, parts.join(", "));
+    match b.holidays.len() {
+        0 => {}
+        1 => out.push_str(" · 1 holiday"),
+        n => out.push_str(&format!(" · {n} holidays")),
+    }
+    out
 }
 
 fn secret_span(m: &MaskedSecret) -> Span<'static> {
