@@ -57,6 +57,9 @@ pub enum AuditAction {
     /// and run, with the count).
     LeadsRetentionErased,
     MasterKeyRotated,
+    NotificationsReplaced,
+    NotificationsTested,
+    NotificationsUpdated,
     PersonalTokenCreated,
     PersonalTokenDeleted,
     PlanCreated,
@@ -87,7 +90,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::AdminTokenCreated,
         AuditAction::AuthLinkCreated,
         AuditAction::AuthLinkUsed,
@@ -102,6 +105,9 @@ impl AuditAction {
         AuditAction::LeadUpdated,
         AuditAction::LeadsRetentionErased,
         AuditAction::MasterKeyRotated,
+        AuditAction::NotificationsReplaced,
+        AuditAction::NotificationsTested,
+        AuditAction::NotificationsUpdated,
         AuditAction::PersonalTokenCreated,
         AuditAction::PersonalTokenDeleted,
         AuditAction::PlanCreated,
@@ -147,6 +153,9 @@ impl AuditAction {
             AuditAction::LeadUpdated => "lead.updated",
             AuditAction::LeadsRetentionErased => "leads.retention_erased",
             AuditAction::MasterKeyRotated => "master_key.rotated",
+            AuditAction::NotificationsReplaced => "notifications.replaced",
+            AuditAction::NotificationsTested => "notifications.tested",
+            AuditAction::NotificationsUpdated => "notifications.updated",
             AuditAction::PersonalTokenCreated => "personal_token.created",
             AuditAction::PersonalTokenDeleted => "personal_token.deleted",
             AuditAction::PlanCreated => "plan.created",
@@ -245,6 +254,9 @@ mod tests {
                 "lead.updated",
                 "leads.retention_erased",
                 "master_key.rotated",
+                "notifications.replaced",
+                "notifications.tested",
+                "notifications.updated",
                 "personal_token.created",
                 "personal_token.deleted",
                 "plan.created",

@@ -24,6 +24,7 @@ pub mod invites;
 pub mod keys;
 pub mod leads;
 pub mod logs;
+pub mod notifications;
 pub mod outbound_guard;
 pub mod outbox;
 pub mod outbox_tasks;

@@ -30,6 +30,9 @@ pub enum TaskKind {
     /// One page of a Meta form's leads, a backfill (payload
     /// [`crate::integrations::meta_graph::FormSync`]), group `meta:<tenant>`.
     MetaFormSync,
+    /// A tenant's notification (e-mail, Slack or SMS) to one recipient; payload
+    /// `echo5_core::notifications::Notice`.
+    Notification,
 }
 
 impl TaskKind {
@@ -38,6 +41,7 @@ impl TaskKind {
         TaskKind::StripeMeterEvent,
         TaskKind::MetaLeadFetch,
         TaskKind::MetaFormSync,
+        TaskKind::Notification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl TaskKind {
             TaskKind::StripeMeterEvent => "stripe_meter_event",
             TaskKind::MetaLeadFetch => "meta_lead_fetch",
             TaskKind::MetaFormSync => "meta_form_sync",
+            TaskKind::Notification => "notification",
         }
     }
 

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0022_business_hours.sql"),
     include_str!("../migrations/0023_plans.sql"),
     include_str!("../migrations/0024_meta_graph.sql"),
+    include_str!("../migrations/0025_notifications.sql"),
 ];
 
 /// The migration whose hook rewrites the source CHECK (see

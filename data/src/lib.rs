@@ -24,6 +24,7 @@ pub mod keys;
 mod lead_days;
 pub mod leads;
 pub mod master_key;
+pub mod notifications;
 pub mod outbox;
 pub mod outbox_tasks;
 pub mod personal_tokens;

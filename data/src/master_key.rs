@@ -97,6 +97,8 @@ impl Store {
                     )?;
                     tenant_secrets += 1 + usize::from(previous.is_some());
                 }
+                // Notification channel secrets (Slack URL, Twilio token, SendGrid key).
+                tenant_secrets += crate::notifications::reseal_all(c, &old, &new)?;
                 let keys: Vec<(String, String, Vec<u8>)> = c
                     .prepare("SELECT id, tenant_id, key_enc FROM api_keys")?
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?

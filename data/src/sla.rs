@@ -320,6 +320,8 @@ impl Store {
         let written = self.write(move |c| {
             let mut recorded = Vec::new();
             let mut changes = Vec::new();
+            // Each tenant's notification settings, read once per pass.
+            let mut notify_docs = std::collections::HashMap::new();
             for (b, sla_hours, cutoff, recipient) in candidates {
                 // Still waiting in intake? It may have moved since the read.
                 let inserted = c
@@ -340,6 +342,17 @@ impl Store {
                     sla_hours,
                     &link(b.lead_id),
                 );
+                // A tenant with notification settings is told through its channels, in
+                // this transaction; the plain alert is kept as skipped (one row per breach).
+                let notified = crate::notifications::on_breach(
+                    c,
+                    &mut notify_docs,
+                    &b,
+                    sla_hours,
+                    &link(b.lead_id),
+                    now,
+                )?;
+                let recipient = if notified { None } else { recipient };
                 let status = if recipient.is_some() { "pending" } else { "skipped" };
                 c.prepare_cached(
                     "INSERT INTO alerts(lead_id, tenant_id, recipient, subject, body, status, next_attempt_at, created_at)
@@ -354,6 +367,7 @@ impl Store {
                     status,
                     now.timestamp_millis()
                 ])?;
+                let alert_id = c.last_insert_rowid();
                 // Read again: the lead may have been reassigned since the candidates' read.
                 let assigned_to: Option<String> = c
                     .prepare_cached("SELECT assigned_to FROM leads WHERE id = ?1")?
@@ -375,10 +389,7 @@ impl Store {
                     overdue_minutes: b.overdue_minutes,
                     assigned_to: assigned_to.and_then(|a| Uuid::parse_str(&a).ok()),
                 });
-                recorded.push(NewBreach {
-                    alert_id: c.last_insert_rowid(),
-                    breach: b,
-                });
+                recorded.push(NewBreach { alert_id, breach: b });
             }
             Ok(Changed {
                 value: recorded,

@@ -1393,6 +1393,24 @@ fn webhook_deliveries_filtered_to_pending() {
 }
 
 #[test]
+fn notifications_with_a_preview() {
+    let mut s = on_tenant_screen('4');
+    update(&mut s, key(':'));
+    typ(&mut s, "notifications");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    // The sla.breached rule selected and previewed (the sample text carries an escape
+    // sequence, drawn as a replacement character).
+    for _ in 0..4 {
+        update(&mut s, key('j'));
+    }
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    s.toasts.clear();
+    check("notifications", &s);
+}
+
+#[test]
 fn settings_with_business_hours() {
     let mut s = on_tenant_screen('4');
     if let Some(set) = s.settings.remote.data.as_mut() {

@@ -34,6 +34,14 @@ fn every_screen() -> Vec<State> {
         settle(&mut s, fx);
         s
     };
+    let notifications = {
+        let mut s = on_command("tenant open-arms");
+        update(&mut s, key(':'));
+        typ(&mut s, "notifications");
+        let fx = update(&mut s, code(KeyCode::Enter));
+        settle(&mut s, fx);
+        s
+    };
     // Enter on an endpoint opens its deliveries.
     let deliveries = {
         let mut s = webhooks.clone();
@@ -54,7 +62,7 @@ fn every_screen() -> Vec<State> {
         .chain(["platform", "all", "usage", "audit", "logs", "global"].map(on_command))
         .chain([overview])
         .chain(["users"].map(on_command))
-        .chain([team, webhooks, deliveries, integrations])
+        .chain([team, webhooks, deliveries, integrations, notifications])
         .collect()
 }
 

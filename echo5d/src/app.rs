@@ -21,8 +21,8 @@ use crate::error::error_response;
 use crate::extract::JSON_BODY_LIMIT;
 use crate::routes::{
     audit, dashboard, events, health, ingest, integrations, invites, keys, leads, logs,
-    personal_tokens, plans, platform_settings, sessions, settings, sla, stages, tenants, usage,
-    users, webhooks,
+    notifications, personal_tokens, plans, platform_settings, sessions, settings, sla, stages,
+    tenants, usage, users, webhooks,
 };
 use crate::server::{self, ServerLimits};
 use crate::state::AppState;
@@ -57,6 +57,7 @@ use echo5_core::authorization::Subject;
         (name = "auth", description = "Login, logout, invitations and password resets"),
         (name = "users", description = "Users, the caller's own account and personal tokens"),
         (name = "webhooks", description = "Outgoing webhooks (Standard Webhooks) and their delivery log"),
+        (name = "notifications", description = "Per-tenant notifications: e-mail, Slack and SMS channels, rules, escalation, branding and templates"),
     )
 )]
 struct ApiDoc;
@@ -234,6 +235,17 @@ fn api() -> OpenApiRouter<AppState> {
                 .routes(routes!(webhooks::list_deliveries))
                 .routes(routes!(webhooks::retry_delivery))
                 .routes(routes!(webhooks::recover)),
+        ))
+        .merge(at(
+            rule(S::Notifications, At::Tenant),
+            one()
+                .routes(routes!(
+                    notifications::get_notifications,
+                    notifications::put_notifications,
+                    notifications::patch_notifications
+                ))
+                .routes(routes!(notifications::test_notification))
+                .routes(routes!(notifications::preview_notification)),
         ))
         .merge(at(
             rule(S::Leads, At::Tenant),

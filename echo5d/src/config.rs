@@ -163,7 +163,17 @@ pub struct OutboundArgs {
         default_value = echo5_core::integrations::meta_graph::DEFAULT_GRAPH_URL
     )]
     pub meta_graph_url: String,
+    /// Base URL of the SendGrid v3 API, for tenants that send their e-mail notifications
+    /// through SendGrid (tests point it at a local stand-in).
+    #[arg(long, env = "ECHO5_SENDGRID_API_URL", default_value = DEFAULT_SENDGRID_API_URL)]
+    pub sendgrid_api_url: String,
+    /// Base URL of the Twilio REST API, for SMS notifications.
+    #[arg(long, env = "ECHO5_TWILIO_API_URL", default_value = DEFAULT_TWILIO_API_URL)]
+    pub twilio_api_url: String,
 }
+
+pub const DEFAULT_SENDGRID_API_URL: &str = "https://api.sendgrid.com";
+pub const DEFAULT_TWILIO_API_URL: &str = "https://api.twilio.com";
 
 impl Default for OutboundArgs {
     fn default() -> Self {
@@ -175,6 +185,8 @@ impl Default for OutboundArgs {
             outbox_keep_days: echo5_core::outbox::DEFAULT_KEEP_DAYS,
             stripe_api_url: "https://api.stripe.com".into(),
             meta_graph_url: echo5_core::integrations::meta_graph::DEFAULT_GRAPH_URL.into(),
+            sendgrid_api_url: DEFAULT_SENDGRID_API_URL.into(),
+            twilio_api_url: DEFAULT_TWILIO_API_URL.into(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod mailer;
 pub mod meta_graph;
 pub mod monitor;
+pub mod notifications;
 pub mod outbound;
 pub mod outbox_tasks;
 pub mod outbox_worker;

@@ -1,9 +1,10 @@
 //! Alert mail: SMTP when a server is configured, a log line (ids only) when not.
 
+use echo5_core::notifications::Notice;
 use echo5_core::outbox_tasks::MailTask;
 use echo5_core::secret::Secret;
 use echo5_data::sla::{AlertOutcome, DueAlert, alert_backoff};
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
@@ -115,6 +116,50 @@ impl Mailer {
         match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
             Ok(Ok(_)) => MailSent::Sent,
             // A 5xx answer (unknown mailbox, refused sender) is the same on every retry.
+            Ok(Err(e)) if e.is_permanent() => MailSent::Refused(e.to_string()),
+            Ok(Err(e)) => MailSent::Failed(e.to_string()),
+            Err(_) => MailSent::Failed(format!(
+                "no answer from the SMTP server within {} s",
+                SEND_DEADLINE.as_secs()
+            )),
+        }
+    }
+
+    /// Sends a tenant's notification: text and HTML parts, the tenant's sender name and
+    /// reply-to, and a Message-ID that is the same on every attempt.
+    pub(crate) async fn send_notice(&self, n: &Notice, message_id: &str) -> MailSent {
+        let Some(transport) = &self.transport else {
+            return MailSent::NotConfigured;
+        };
+        let to: Mailbox = match n.to.parse() {
+            Ok(t) => t,
+            Err(e) => return MailSent::Refused(format!("bad recipient: {e}")),
+        };
+        let from = match &n.from_name {
+            Some(name) => Mailbox::new(Some(name.clone()), self.from.email.clone()),
+            None => self.from.clone(),
+        };
+        let mut b = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(n.subject.clone())
+            .message_id(Some(format!("<notice-{message_id}@echo5>")));
+        if let Some(r) = n
+            .reply_to
+            .as_deref()
+            .and_then(|r| r.parse::<Mailbox>().ok())
+        {
+            b = b.reply_to(r);
+        }
+        let msg = match b.multipart(MultiPart::alternative_plain_html(
+            n.text.clone(),
+            n.html.clone(),
+        )) {
+            Ok(m) => m,
+            Err(e) => return MailSent::Refused(e.to_string()),
+        };
+        match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
+            Ok(Ok(_)) => MailSent::Sent,
             Ok(Err(e)) if e.is_permanent() => MailSent::Refused(e.to_string()),
             Ok(Err(e)) => MailSent::Failed(e.to_string()),
             Err(_) => MailSent::Failed(format!(

@@ -1,4 +1,5 @@
-//! Background SLA monitor: records new breaches once, announces them, and delivers the
+//! Background SLA monitor: records new breaches once, announces them, queues the tenants'
+//! notifications (escalations, new leads, daily digests), and delivers the
 //! queued alert e-mails with retries. The queue lives in the database, so an alert that
 //! could not be sent before a restart is sent after it.
 
@@ -41,6 +42,37 @@ pub async fn record_breaches(state: &AppState) {
             state.events.publish_all(new);
         }
         Err(e) => tracing::warn!(error = %e, "SLA monitor pass failed; will retry"),
+    }
+}
+
+/// Queues the notices due now: escalation steps and daily digests on each pass.
+pub async fn notify_pass(state: &AppState) {
+    let links = state.clone();
+    match state
+        .store
+        .escalate(move |lead| links.lead_link(lead))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(notices = n, "SLA escalation notices queued"),
+        Err(e) => tracing::warn!(error = %e, "escalation pass failed; will retry"),
+    }
+    match state.store.send_digests(state.public_url.to_string()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(notices = n, "daily digests queued"),
+        Err(e) => tracing::warn!(error = %e, "digest pass failed; will retry"),
+    }
+}
+
+/// Queues `lead.created` notices for tenants whose rules ask for them.
+pub async fn announce_leads(state: &AppState) {
+    let links = state.clone();
+    if let Err(e) = state
+        .store
+        .announce_new_leads(move |lead| links.lead_link(lead))
+        .await
+    {
+        tracing::warn!(error = %e, "new-lead notices not queued; will retry");
     }
 }
 
@@ -97,8 +129,10 @@ pub async fn run(state: AppState, mailer: std::sync::Arc<Mailer>, interval: Dura
         let pass = last_pass.is_none_or(|t| t.elapsed() >= interval);
         if pass {
             record_breaches(&state).await;
+            notify_pass(&state).await;
             last_pass = Some(tokio::time::Instant::now());
         }
+        announce_leads(&state).await;
         deliver_alerts(&state, &mailer).await;
         if pass {
             state.sla_passes.fetch_add(1, Ordering::Relaxed);

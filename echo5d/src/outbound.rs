@@ -130,6 +130,9 @@ pub struct Outbound {
     pub stripe_api_url: String,
     /// Meta's Graph API (`--meta-graph-url`).
     pub graph: Graph,
+    /// SendGrid's and Twilio's API base URLs (`--sendgrid-api-url`, `--twilio-api-url`).
+    pub sendgrid_api_url: String,
+    pub twilio_api_url: String,
 }
 
 impl fmt::Debug for Outbound {
@@ -165,6 +168,8 @@ impl Outbound {
             keep: chrono::TimeDelta::days(args.outbox_keep_days.into()),
             stripe_api_url: args.stripe_api_url.trim_end_matches('/').to_string(),
             graph: Graph::new(&args.meta_graph_url, args.webhook_timeout)?,
+            sendgrid_api_url: args.sendgrid_api_url.trim_end_matches('/').to_string(),
+            twilio_api_url: args.twilio_api_url.trim_end_matches('/').to_string(),
         })
     }
 

@@ -20,6 +20,7 @@ pub async fn run_task(state: &AppState, task: &Task) -> TaskResult {
         TaskKind::StripeMeterEvent => crate::plan_jobs::stripe_meter_event(state, task).await,
         TaskKind::MetaLeadFetch => crate::meta_graph::fetch_lead(state, task).await,
         TaskKind::MetaFormSync => crate::meta_graph::sync_page(state, task).await,
+        TaskKind::Notification => crate::notifications::run(state, task).await,
     }
 }
 

@@ -107,6 +107,12 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET /api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries", "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries/{message_id}/retry", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/tenants/{tenant}/webhooks/{webhook_id}/recover", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    // manage_settings: the tenant's notifications (a read-scoped token reads).
+    ("GET /api/v1/tenants/{tenant}/notifications",       "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("PUT /api/v1/tenants/{tenant}/notifications",       "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("PATCH /api/v1/tenants/{tenant}/notifications",     "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/notifications/test", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
+    ("POST /api/v1/tenants/{tenant}/notifications/preview", "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("GET /api/v1/tenants/{tenant}/keys",                "ok  ok  ok  403 403 ok  401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("POST /api/v1/tenants/{tenant}/keys",               "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),
     ("DELETE /api/v1/tenants/{tenant}/keys/{key_id}",    "ok  ok  ok  403 403 403 401 401 401 | ok  ok  404 404 404 404 401 401 401"),

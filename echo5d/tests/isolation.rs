@@ -60,6 +60,8 @@ struct Side {
     /// Its Google Ads webhook key and Facebook page.
     google_key: String,
     page_id: String,
+    /// A recipient of its notifications.
+    notify_email: String,
     /// A webhook endpoint (loopback, nothing listening) and its test message's id.
     webhook_id: String,
     webhook_url: String,
@@ -214,7 +216,19 @@ impl Side {
             )
             .await;
         assert_eq!(st, StatusCode::ACCEPTED, "{d}");
+        let notify_email = format!("{}-alerts-qz7@example.com", word.to_lowercase());
+        let (st, nd) = s
+            .put(
+                &format!("/api/v1/tenants/{slug}/notifications"),
+                &json!({"channels": {"email": {"to": [notify_email]}},
+                        "rules": {"sla.breached": ["email"]},
+                        "escalation": [{"after_hours": 2, "to": [u["id"]], "channels": ["email"]}]})
+                .to_string(),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{nd}");
         Side {
+            notify_email,
             google_key,
             page_id,
             webhook_id,
@@ -255,6 +269,7 @@ impl Side {
             self.webhook_id.clone(),
             self.webhook_url.clone(),
             self.message_id.clone(),
+            self.notify_email.clone(),
         ];
         out.extend(self.stages.iter().cloned());
         out.extend(self.key_ids.iter().cloned());
@@ -297,6 +312,7 @@ impl Side {
             "/users",
             "/integrations",
             "/webhooks",
+            "/notifications",
         ] {
             let (st, mut v) = s.get(&format!("/api/v1/tenants/{}{part}", self.id)).await;
             assert_eq!(st, StatusCode::OK, "{part}: {v}");

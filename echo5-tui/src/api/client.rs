@@ -2,6 +2,7 @@
 //! their own files below (`client/sessions.rs`, `client/users.rs`).
 
 mod integrations;
+mod notifications;
 mod sessions;
 mod users;
 mod webhooks;
@@ -490,6 +491,13 @@ impl Client {
                 self.rotate_webhook_secret(*tenant, *webhook).await
             }
             Call::TestWebhook { tenant, webhook } => self.test_webhook(*tenant, *webhook).await,
+            Call::GetNotifications { tenant } => self.get_notifications(*tenant).await,
+            Call::TestNotification { tenant, channel } => {
+                self.test_notification(*tenant, *channel).await
+            }
+            Call::PreviewNotification { tenant, event } => {
+                self.preview_notification(*tenant, *event).await
+            }
             Call::ListDeliveries {
                 tenant,
                 webhook,

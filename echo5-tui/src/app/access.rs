@@ -88,6 +88,7 @@ pub fn screen_need(screen: Screen) -> (Subject, Place) {
         Screen::Team => (Subject::Users, T),
         Screen::Users => (Subject::PlatformUsers, P),
         Screen::Webhooks | Screen::Deliveries => (Subject::Webhooks, T),
+        Screen::Notifications => (Subject::Notifications, T),
     }
 }
 
@@ -143,6 +144,7 @@ pub fn cmd_need(screen: Screen, cmd: Cmd) -> Option<(Subject, Action, Place)> {
         (Screen::Users, Cmd::Delete) => (Subject::PlatformUsers, Delete, P),
         (Screen::Users, Cmd::Add | Cmd::Active) => (Subject::PlatformUsers, Write, P),
         (Screen::Webhooks, Cmd::Delete) => (Subject::Webhooks, Delete, T),
+        (Screen::Notifications, Cmd::Test) => (Subject::Notifications, Write, T),
         (Screen::Webhooks, Cmd::Add | Cmd::Edit | Cmd::Active | Cmd::Rotate | Cmd::Test)
         | (Screen::Deliveries, Cmd::Retry | Cmd::Recover | Cmd::Test) => {
             (Subject::Webhooks, Write, T)
@@ -198,6 +200,7 @@ pub fn resource_need(res: Resource) -> (Subject, Place) {
         Resource::Team | Resource::Assignees => (Subject::Users, T),
         Resource::PlatformUsers => (Subject::PlatformUsers, P),
         Resource::Webhooks | Resource::Deliveries => (Subject::Webhooks, T),
+        Resource::Notifications | Resource::NotificationPreview => (Subject::Notifications, T),
     }
 }
 

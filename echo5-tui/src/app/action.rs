@@ -190,6 +190,10 @@ pub enum Reply {
     WebhookDeleted,
     /// A test message is queued for the endpoint.
     WebhookTested,
+    Notifications(Box<echo5_core::notifications::Notifications>),
+    /// How many test messages were queued.
+    NotificationTested(usize),
+    NotificationPreview(Box<echo5_core::notifications::Rendered>),
     Deliveries(Page<Delivery>),
     /// The message is queued to be sent again.
     DeliveryRetried,

@@ -319,6 +319,20 @@ pub enum Call {
         tenant: Uuid,
         since: DateTime<Utc>,
     },
+    /// A tenant's notification settings (secrets masked).
+    GetNotifications {
+        tenant: Uuid,
+    },
+    /// Queues a test message over one channel.
+    TestNotification {
+        tenant: Uuid,
+        channel: echo5_core::notifications::Channel,
+    },
+    /// Renders an event's template with a sample lead (changes nothing).
+    PreviewNotification {
+        tenant: Uuid,
+        event: echo5_core::notifications::NotifyEvent,
+    },
 }
 
 /// A user to invite, as the Team and Users screens' form gives it.
@@ -515,6 +529,8 @@ impl Call {
                 | Call::ListWebhooks { .. }
                 | Call::ListDeliveries { .. }
                 | Call::ListIntegrations { .. }
+                | Call::GetNotifications { .. }
+                | Call::PreviewNotification { .. }
                 // Session calls are not data changes the "saving" marker waits for.
                 | Call::Login { .. }
                 | Call::Logout

@@ -30,8 +30,8 @@ use std::collections::HashMap;
 
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
-    analytics, audit, dashboard, integrations, keys, leads, logs, platform_settings, settings, sla,
-    stages, tenants, usage, users, webhooks,
+    analytics, audit, dashboard, integrations, keys, leads, logs, notifications, platform_settings,
+    settings, sla, stages, tenants, usage, users, webhooks,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
@@ -73,6 +73,8 @@ pub enum Screen {
     Deliveries,
     /// The selected tenant's ad sources (Google Ads, Meta Lead Ads).
     Integrations,
+    /// The selected tenant's notifications: channels, rules, escalation, previews.
+    Notifications,
 }
 
 /// What a request's answer may overwrite; used for latest-wins ordering. Each belongs to
@@ -112,6 +114,10 @@ pub enum Resource {
     Deliveries,
     /// The selected tenant's ad sources and where each stands.
     Integrations,
+    /// The selected tenant's notification settings.
+    Notifications,
+    /// One event's template rendered with a sample lead, on the Notifications screen.
+    NotificationPreview,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -164,6 +170,7 @@ pub struct State {
     pub platform_users: users::Users,
     pub webhooks: webhooks::Webhooks,
     pub integrations: integrations::Integrations,
+    pub notifications: notifications::Notifications,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -224,6 +231,7 @@ impl State {
             platform_users: Default::default(),
             webhooks: Default::default(),
             integrations: Default::default(),
+            notifications: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

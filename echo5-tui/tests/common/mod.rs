@@ -321,6 +321,14 @@ pub fn canned(call: &Call) -> Option<Reply> {
         Call::ListAssignees { .. } => Some(Reply::Users(team())),
         Call::ListWebhooks { .. } => Some(Reply::Webhooks(webhooks())),
         Call::ListIntegrations { .. } => Some(Reply::Integrations(integrations())),
+        Call::GetNotifications { .. } => Some(Reply::Notifications(Box::new(notifications()))),
+        Call::PreviewNotification { event, .. } => Some(Reply::NotificationPreview(Box::new(
+            echo5_core::notifications::Rendered {
+                subject: format!("[Open Arms] {} preview", event.as_str()),
+                text: "Jane <Sample> Doe waited\x1b[31m past the SLA.\nOpen the lead: https://echo5.example/l".into(),
+                html: "<p>Jane &lt;Sample&gt; Doe</p>".into(),
+            },
+        ))),
         Call::ListDeliveries {
             status,
             cursor: None,
@@ -1152,4 +1160,26 @@ pub fn integrations() -> Vec<echo5_core::integrations::Integration> {
             missing: Vec::new(),
         },
     ]
+}
+
+/// Open Arms' notification settings: e-mail to one more address, Slack set up (URL
+/// masked), no SMS; breaches to e-mail and Slack; two escalation steps; a digest at 08:00.
+pub fn notifications() -> echo5_core::notifications::Notifications {
+    serde_json::from_value(serde_json::json!({
+        "channels": {
+            "email": {"to": ["ops@openarms.example"]},
+            "slack": {"webhook_url": {"set": true, "last4": "cret"}},
+            "sms": null,
+            "sendgrid": null
+        },
+        "rules": {"sla.breached": ["email", "slack"], "digest.daily": ["email"]},
+        "escalation": [
+            {"after_hours": 2, "to": [], "channels": ["slack"]},
+            {"after_hours": 8, "to": ["owner@openarms.example"], "channels": ["email"]}
+        ],
+        "branding": {"display_name": "Open Arms Care"},
+        "templates": {"sla.breached": {"subject": "Breach: {{ lead.name }}"}},
+        "digest": {"time": "08:00", "timezone": "America/Chicago"}
+    }))
+    .expect("a valid notifications document")
 }

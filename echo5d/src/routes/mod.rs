@@ -11,6 +11,7 @@ pub mod invites;
 pub mod keys;
 pub mod leads;
 pub mod logs;
+pub mod notifications;
 pub mod personal_tokens;
 pub mod plans;
 pub mod platform_settings;

@@ -15,6 +15,7 @@ pub mod integrations;
 pub mod keys;
 pub mod leads;
 pub mod logs;
+pub mod notifications;
 pub mod platform_settings;
 pub mod settings;
 pub mod sla;
@@ -113,6 +114,7 @@ pub static REGISTRY: &[ScreenDesc] = &[
     ScreenDesc { aliases: &["hooks", "webhook"], ..screen(Screen::Webhooks, "Webhooks", "Hooks", "webhooks", "webhook endpoints of the selected tenant", true, Hidden, &webhooks::WebhooksScreen) },
     screen(Screen::Deliveries, "Deliveries", "Deliv", "deliveries", "delivery log of the endpoint opened on Webhooks", true, Hidden, &webhooks::deliveries::DeliveriesScreen),
     ScreenDesc { aliases: &["ads", "sources"], ..screen(Screen::Integrations, "Integrations", "Integ", "integrations", "ad sources of the selected tenant: state, last lead, last error, sync", true, Hidden, &integrations::IntegrationsScreen) },
+    ScreenDesc { aliases: &["notify", "alerts"], ..screen(Screen::Notifications, "Notifications", "Notif", "notifications", "notification channels, rules and templates of the selected tenant", true, Hidden, &notifications::NotificationsScreen) },
 ];
 
 // A screen's and a resource's names and behaviour are read from the registry, so their
@@ -396,6 +398,8 @@ mod tests {
             Webhooks,
             Deliveries,
             Integrations,
+            Notifications,
+            NotificationPreview,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY
