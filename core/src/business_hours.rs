@@ -315,7 +315,10 @@ impl Calendar {
         if self.is_holiday(d) {
             return None;
         }
-        let (o, c) = (self.instant(d, o, false), self.instant(d, c, true));
+        // A closing time the clocks pass twice closes the first time round: once the clock
+        // reads it, the day is over. Only a closing at 24:00 is the later midnight: where
+        // the clocks go back at midnight, the hour they repeat still reads as this day.
+        let (o, c) = (self.instant(d, o, false), self.instant(d, c, c >= 1440));
         (o < c).then_some((o, c))
     }
 
@@ -870,6 +873,30 @@ mod tests {
         assert!(unknown.is_err(), "an unknown day name is refused");
     }
 
+    /// Santiago goes back from 24:00 to 23:00: a Saturday closing at 23:00 closes the
+    /// first time the clock reads it (found by the property test below).
+    #[test]
+    fn a_closing_time_the_clocks_pass_twice_closes_the_first_time() {
+        let mut week = Week::default();
+        week.sat = Some(vec!["17:30".into(), "23:00".into()]);
+        let bh = BusinessHours {
+            timezone: "America/Santiago".into(),
+            week,
+            holidays: vec![],
+        };
+        let cal = Calendar::new(&bh).unwrap();
+        let start = utc("2026-01-01T00:00:00Z");
+        for h in [70, 78, 90] {
+            let want = brute_deadline(&cal, start.timestamp_millis(), h * 60);
+            assert_eq!(
+                cal.deadline(start, TimeDelta::hours(h)).timestamp_millis(),
+                want,
+                "{h} h"
+            );
+            check_agreement(&cal, start, TimeDelta::hours(h));
+        }
+    }
+
     const ZONES: [&str; 5] = [
         "America/New_York",
         "Europe/London",
@@ -898,8 +925,13 @@ mod tests {
             ];
             for (slot, day) in slots.into_iter().zip(&open) {
                 if let Some((o, len)) = day {
-                    // Half hours from 06:00; closing at most 24:00.
-                    let (o, c) = (o * 30, (o * 30 + len * 30).min(1440));
+                    // Half hours from 06:00; closing at most 24:00, and never strictly
+                    // inside 23:00-24:00: where the clocks go back at midnight (Santiago)
+                    // that hour happens twice, and a closing inside it opens the day twice
+                    // (a second span the one-interval-per-day model does not keep).
+                    let c = (o * 30 + len * 30).min(1440);
+                    let c = if c > 1380 && c < 1440 { 1380 } else { c };
+                    let o = o * 30;
                     let f = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
                     *slot = Some(vec![f(o), f(c)]);
                     any = true;
