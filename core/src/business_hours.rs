@@ -877,11 +877,12 @@ mod tests {
     /// first time the clock reads it (found by the property test below).
     #[test]
     fn a_closing_time_the_clocks_pass_twice_closes_the_first_time() {
-        let mut week = Week::default();
-        week.sat = Some(vec!["17:30".into(), "23:00".into()]);
         let bh = BusinessHours {
             timezone: "America/Santiago".into(),
-            week,
+            week: Week {
+                sat: Some(vec!["17:30".into(), "23:00".into()]),
+                ..Default::default()
+            },
             holidays: vec![],
         };
         let cal = Calendar::new(&bh).unwrap();

@@ -23,6 +23,20 @@ pub(crate) enum MailSent {
     Failed(String),
 }
 
+/// Hands one message to the SMTP server, the whole exchange bounded by [`SEND_DEADLINE`].
+async fn submit(transport: &AsyncSmtpTransport<Tokio1Executor>, msg: Message) -> MailSent {
+    match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
+        Ok(Ok(_)) => MailSent::Sent,
+        // A 5xx answer (unknown mailbox, refused sender) is the same on every retry.
+        Ok(Err(e)) if e.is_permanent() => MailSent::Refused(e.to_string()),
+        Ok(Err(e)) => MailSent::Failed(e.to_string()),
+        Err(_) => MailSent::Failed(format!(
+            "no answer from the SMTP server within {} s",
+            SEND_DEADLINE.as_secs()
+        )),
+    }
+}
+
 /// Sends alert mail, or logs it when no SMTP server is configured.
 pub struct Mailer {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
@@ -83,12 +97,10 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| e.to_string())?;
-        match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
-            Ok(sent) => sent.map(|_| true).map_err(|e| e.to_string()),
-            Err(_) => Err(format!(
-                "no answer from the SMTP server within {} s",
-                SEND_DEADLINE.as_secs()
-            )),
+        match submit(transport, msg).await {
+            MailSent::Sent => Ok(true),
+            MailSent::NotConfigured => Ok(false),
+            MailSent::Refused(e) | MailSent::Failed(e) => Err(e),
         }
     }
 
@@ -113,16 +125,7 @@ impl Mailer {
             Ok(m) => m,
             Err(e) => return MailSent::Refused(e.to_string()),
         };
-        match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
-            Ok(Ok(_)) => MailSent::Sent,
-            // A 5xx answer (unknown mailbox, refused sender) is the same on every retry.
-            Ok(Err(e)) if e.is_permanent() => MailSent::Refused(e.to_string()),
-            Ok(Err(e)) => MailSent::Failed(e.to_string()),
-            Err(_) => MailSent::Failed(format!(
-                "no answer from the SMTP server within {} s",
-                SEND_DEADLINE.as_secs()
-            )),
-        }
+        submit(transport, msg).await
     }
 
     /// Sends a tenant's notification: text and HTML parts, the tenant's sender name and
@@ -158,15 +161,7 @@ impl Mailer {
             Ok(m) => m,
             Err(e) => return MailSent::Refused(e.to_string()),
         };
-        match tokio::time::timeout(SEND_DEADLINE, transport.send(msg)).await {
-            Ok(Ok(_)) => MailSent::Sent,
-            Ok(Err(e)) if e.is_permanent() => MailSent::Refused(e.to_string()),
-            Ok(Err(e)) => MailSent::Failed(e.to_string()),
-            Err(_) => MailSent::Failed(format!(
-                "no answer from the SMTP server within {} s",
-                SEND_DEADLINE.as_secs()
-            )),
-        }
+        submit(transport, msg).await
     }
 
     pub(crate) async fn deliver(&self, a: &DueAlert) -> AlertOutcome {

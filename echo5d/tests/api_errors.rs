@@ -343,6 +343,13 @@ async fn openapi_covers_every_route() {
             &["get", "patch", "delete"],
         ),
         ("/api/v1/tenants/{tenant}/integrations", &["get"]),
+        ("/api/v1/tenants/{tenant}/integrations/meta/sync", &["post"]),
+        (
+            "/api/v1/tenants/{tenant}/notifications",
+            &["get", "put", "patch"],
+        ),
+        ("/api/v1/tenants/{tenant}/notifications/test", &["post"]),
+        ("/api/v1/tenants/{tenant}/notifications/preview", &["post"]),
         ("/api/v1/hooks/google/{tenant}", &["post"]),
         ("/api/v1/hooks/meta", &["get", "post"]),
         ("/api/v1/tenants/{tenant}/webhooks", &["get", "post"]),
