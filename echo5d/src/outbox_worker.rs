@@ -146,12 +146,14 @@ pub async fn run(state: AppState) {
         busy: false,
     };
     let pruning = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut last_prune: Option<chrono::DateTime<chrono::Utc>> = None;
+    // The first pruning an hour after the start: a start is busy enough (and restarts in a
+    // row would each prune again).
+    let mut last_prune = state.store.now();
     loop {
         let busy = load.busy(&state);
         let now = state.store.now();
-        if !busy && last_prune.is_none_or(|at| now - at >= PRUNE_EVERY) {
-            last_prune = Some(now);
+        if !busy && now - last_prune >= PRUNE_EVERY {
+            last_prune = now;
             prune(&state, &pruning, now - state.outbound.keep);
         }
         if busy {

@@ -80,6 +80,9 @@ pub async fn run(state: AppState) {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(BILLING_SYNC);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is at once: the first report is an hour after the start, so a
+            // start (or a restart loop) writes nothing it need not.
+            tick.tick().await;
             loop {
                 tick.tick().await;
                 billing_sync(&state).await;
