@@ -132,7 +132,8 @@ pub async fn put_notifications(
 /// merge key by key, `null` removes a key (a channel, a rule, a template), anything else
 /// replaces it (`escalation` as a whole).
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/notifications", tag = "notifications",
-    request_body = NotificationsInput,
+    request_body(content = Object, content_type = "application/json",
+        description = "A JSON merge patch (RFC 7396) of the notifications document (its fields as in PUT; `null` removes one)"),
     params(("tenant" = String, Path, description = "Tenant id or slug")),
     security(("admin_token" = [])),
     responses(
