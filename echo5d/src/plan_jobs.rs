@@ -105,9 +105,11 @@ impl Drop for AbortOnDrop {
 }
 
 /// Sends one usage report: `POST {stripe}/v1/billing/meter_events` with the secret key as
-/// bearer and the task's id as the `identifier`, so a retry of a report that did arrive
-/// is recognised by Stripe as the same event. A refused key (401/403) parks every report
-/// until the key changes; 429 and 5xx are retried on the schedule.
+/// bearer and the task's id as both the `identifier` and the `Idempotency-Key`. Stripe
+/// replays its first answer to a retry carrying the same key (for 24 hours), and
+/// refuses a second event with the same identifier, so a retry of a report that did
+/// arrive counts once either way. A refused key (401/403) parks every report until the key
+/// changes; 429 and 5xx are retried on the schedule.
 pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
     let event: MeterEvent = match serde_json::from_value(task.payload.clone()) {
         Ok(e) => e,
@@ -132,12 +134,14 @@ pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
         }
     };
     let url = format!("{}/v1/billing/meter_events", state.outbound.stripe_api_url);
+    let identifier = task.id.to_string();
     let sent = state
         .outbound
         .client
         .post(&url)
         .bearer_auth(key.expose())
-        .form(&event.form(&task.id.to_string()))
+        .header("Idempotency-Key", &identifier)
+        .form(&event.form(&identifier))
         .timeout(state.outbound.timeout)
         .send()
         .await;
@@ -156,7 +160,7 @@ pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
     match status.as_u16() {
         200..=299 => TaskResult::Done,
         // The same identifier already reached Stripe (an earlier attempt whose answer
-        // was lost): the report is in.
+        // was lost, retried after Stripe forgot its idempotency key): the report is in.
         400 | 409 if body.contains("identifier") && body.contains("already") => TaskResult::Done,
         401 | 403 => TaskResult::Park {
             error: format!("Stripe refused the key ({status}): {detail}"),

@@ -596,6 +596,11 @@ fn meter_events(
         assert!(form["timestamp"].parse::<i64>().is_ok(), "{form:?}");
         let value: u64 = form["payload[value]"].parse().unwrap();
         let id = form["identifier"].clone();
+        assert_eq!(
+            req.header("idempotency-key"),
+            id,
+            "Stripe's idempotency key is the report's identifier"
+        );
         let entry = (form["payload[stripe_customer_id]"].clone(), value);
         if let Some(seen) = out.get(&id) {
             assert_eq!(seen, &entry, "a retry carries the same report");
