@@ -70,7 +70,7 @@ pub struct PlanFields {
 }
 
 /// `POST /api/v1/platform/plans`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPlan {
@@ -86,7 +86,7 @@ pub struct NewPlan {
 
 /// `PATCH …/plans/{id}`: any subset; inside `limits`, a limit left out is kept and `null`
 /// removes it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlanPatch {
@@ -100,7 +100,7 @@ pub struct PlanPatch {
     pub limits: Option<LimitsPatch>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitsPatch {

@@ -86,6 +86,8 @@ pub enum Cmd {
     StatusFilter,
     /// Integrations: read the selected source's leads again (Meta backfill).
     Sync,
+    /// Plans: a client's Stripe customer.
+    Billing,
     // Inside dialogs.
     Confirm,
     Cancel,

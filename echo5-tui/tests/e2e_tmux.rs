@@ -1345,3 +1345,96 @@ fn a_webhook_endpoint_made_in_the_console_gets_its_test_message() {
     );
     h.typ("q");
 }
+
+#[test]
+fn a_plan_made_in_the_console_limits_its_client_on_the_real_daemon() {
+    let mut h = Harness::new();
+    h.start_daemon();
+    let timings = h.dir.path().join("timings.txt");
+    h.start_console(&timings);
+    h.wait_for("the dashboard, connected", STEP, |s| {
+        s.contains("Caring Hearts") && header(s).contains("connected")
+    });
+    let keys = h.api("/api/v1/tenants/caring-hearts/keys");
+    let live = keys["data"].as_array().map_or(0, |a| {
+        a.iter().filter(|k| k["revoked_at"].is_null()).count()
+    });
+    h.typ(":plans");
+    h.press("Enter");
+    h.wait_text("No plans yet");
+
+    // A plan whose key limit is the keys the client already has.
+    h.typ("c");
+    h.wait_text("New plan");
+    h.typ("Solo");
+    h.press("Tab");
+    h.typ("29.5");
+    h.press("Tab");
+    h.press("Tab");
+    h.typ("1,000");
+    h.press("Tab");
+    h.press("Tab");
+    h.typ(&live.to_string());
+    h.press("Tab");
+    h.press("Tab");
+    h.typ("30");
+    h.press("Enter");
+    let listed = h.api_until("/api/v1/platform/plans", "the new plan", |v| {
+        v["data"][0]["name"] == "Solo"
+    });
+    let plan = &listed["data"][0];
+    assert_eq!(plan["price_cents"], 2950, "{plan:#}");
+    assert_eq!(plan["currency"], "EUR");
+    assert_eq!(plan["limits"]["leads_per_month"], 1000);
+    assert_eq!(plan["limits"]["users"], Value::Null);
+    assert_eq!(plan["limits"]["api_keys"], live as u64);
+    assert_eq!(plan["limits"]["retention_days"], 30);
+    let id = plan["id"].as_str().expect("an id").to_string();
+    h.wait_text("29.50 EUR");
+
+    // Caring Hearts on it: one more key is refused, in the daemon's words.
+    h.typ("a");
+    h.wait_text("Put a client on Solo");
+    h.typ("caring");
+    h.press("Enter");
+    h.api_until(
+        "/api/v1/tenants/caring-hearts",
+        "Caring Hearts on Solo",
+        |v| v["plan_id"] == id.as_str(),
+    );
+    h.wait_text("is on the plan \"Solo\"");
+    h.typ(":tenant caring");
+    h.press("Enter");
+    h.wait_text("tenant Caring Hearts");
+    h.typ("5");
+    h.wait_text("create key");
+    h.typ("c");
+    h.press("Enter");
+    h.wait_text(&format!("the tenant's plan allows {live} api_keys"));
+    let after = h.api("/api/v1/tenants/caring-hearts/keys");
+    assert_eq!(after["data"], keys["data"], "no key was made");
+
+    // Off the plan, and the plan deleted after a yes.
+    h.typ(":plans");
+    h.press("Enter");
+    h.wait_text("29.50 EUR");
+    h.typ("u");
+    h.wait_text("Take a client off its plan");
+    h.press("Enter");
+    h.api_until(
+        "/api/v1/tenants/caring-hearts",
+        "Caring Hearts off Solo",
+        |v| v["plan_id"].is_null(),
+    );
+    h.wait_for("no client on Solo", STEP, |s| {
+        s.contains("clients: no client")
+    });
+    h.typ("x");
+    h.wait_text("Delete plan");
+    h.press("Enter");
+    h.api_until("/api/v1/platform/plans", "no plan", |v| {
+        v["data"].as_array().is_some_and(|a| a.is_empty())
+    });
+    h.wait_text("No plans yet");
+    h.typ("q");
+}

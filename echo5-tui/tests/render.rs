@@ -1486,3 +1486,17 @@ fn integrations_google_ok_meta_broken() {
     update(&mut s, key('j'));
     check("integrations", &s);
 }
+
+#[test]
+fn plans_with_their_clients_and_the_selected_clients_billing() {
+    let mut s = on_command("tenant open-arms");
+    update(&mut s, key(':'));
+    typ(&mut s, "plans");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    settle(&mut s, fx);
+    update(&mut s, key('j'));
+    s.toasts.clear();
+    check("plans", &s);
+    update(&mut s, key('e'));
+    check("plans_edit", &s);
+}

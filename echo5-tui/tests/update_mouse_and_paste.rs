@@ -62,6 +62,7 @@ fn every_screen() -> Vec<State> {
         .chain(["platform", "all", "usage", "audit", "logs", "global"].map(on_command))
         .chain([overview])
         .chain(["users"].map(on_command))
+        .chain(["plans"].map(on_command))
         .chain([team, webhooks, deliveries, integrations, notifications])
         .collect()
 }

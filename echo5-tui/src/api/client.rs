@@ -3,6 +3,7 @@
 
 mod integrations;
 mod notifications;
+mod plans;
 mod sessions;
 mod users;
 mod webhooks;
@@ -519,6 +520,10 @@ impl Client {
             } => self.recover_webhook(*tenant, *webhook, *since).await,
             Call::ListIntegrations { tenant } => self.list_integrations(*tenant).await,
             Call::SyncMeta { tenant, since } => self.sync_meta(*tenant, *since).await,
+            Call::ListPlans => self.list_plans().await,
+            Call::CreatePlan { new } => self.create_plan(new).await,
+            Call::PatchPlan { plan, patch } => self.patch_plan(*plan, patch).await,
+            Call::DeletePlan { plan } => self.delete_plan(*plan).await,
             Call::RevokeKey { tenant, key } => {
                 let path = format!("{}/{key}", keys_path(*tenant));
                 self.send::<ApiKey>(self.req(Method::DELETE, &path))
@@ -652,6 +657,8 @@ pub fn tenant_patch(change: &TenantChange) -> TenantPatch {
     match change {
         TenantChange::Name(n) => p.name = Some(n.clone()),
         TenantChange::Active(a) => p.active = Some(*a),
+        TenantChange::Plan(plan) => p.plan_id = Some(*plan),
+        TenantChange::StripeCustomer(c) => p.stripe_customer_id = Some(c.clone()),
     }
     p
 }
@@ -842,6 +849,17 @@ mod tests {
         assert_eq!(v.ok(), Some(json!({"active": false})));
         let v = serde_json::to_value(tenant_patch(&TenantChange::Name("Open Arms".into())));
         assert_eq!(v.ok(), Some(json!({"name": "Open Arms"})));
+        let plan = Uuid::from_u128(7);
+        let v = serde_json::to_value(tenant_patch(&TenantChange::Plan(Some(plan))));
+        assert_eq!(v.ok(), Some(json!({"plan_id": plan})));
+        let v = serde_json::to_value(tenant_patch(&TenantChange::Plan(None)));
+        assert_eq!(
+            v.ok(),
+            Some(json!({"plan_id": null})),
+            "null takes the plan off"
+        );
+        let v = serde_json::to_value(tenant_patch(&TenantChange::StripeCustomer(None)));
+        assert_eq!(v.ok(), Some(json!({"stripe_customer_id": null})));
         assert_eq!(
             global_analytics_query(&["a".into(), "b".into()], 7),
             vec![("days", "7".to_string()), ("tenant", "a,b".to_string())]

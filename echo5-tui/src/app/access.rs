@@ -89,6 +89,7 @@ pub fn screen_need(screen: Screen) -> (Subject, Place) {
         Screen::Users => (Subject::PlatformUsers, P),
         Screen::Webhooks | Screen::Deliveries => (Subject::Webhooks, T),
         Screen::Notifications => (Subject::Notifications, T),
+        Screen::Plans => (Subject::Plans, P),
     }
 }
 
@@ -144,6 +145,10 @@ pub fn cmd_need(screen: Screen, cmd: Cmd) -> Option<(Subject, Action, Place)> {
         (Screen::Users, Cmd::Delete) => (Subject::PlatformUsers, Delete, P),
         (Screen::Users, Cmd::Add | Cmd::Active) => (Subject::PlatformUsers, Write, P),
         (Screen::Webhooks, Cmd::Delete) => (Subject::Webhooks, Delete, T),
+        (Screen::Plans, Cmd::Delete) => (Subject::Plans, Delete, P),
+        (Screen::Plans, Cmd::Add | Cmd::Edit | Cmd::Assign | Cmd::Clear | Cmd::Billing) => {
+            (Subject::Plans, Write, P)
+        }
         (Screen::Notifications, Cmd::Test) => (Subject::Notifications, Write, T),
         (Screen::Webhooks, Cmd::Add | Cmd::Edit | Cmd::Active | Cmd::Rotate | Cmd::Test)
         | (Screen::Deliveries, Cmd::Retry | Cmd::Recover | Cmd::Test) => {
@@ -201,6 +206,7 @@ pub fn resource_need(res: Resource) -> (Subject, Place) {
         Resource::PlatformUsers => (Subject::PlatformUsers, P),
         Resource::Webhooks | Resource::Deliveries => (Subject::Webhooks, T),
         Resource::Notifications | Resource::NotificationPreview => (Subject::Notifications, T),
+        Resource::Plans => (Subject::Plans, P),
     }
 }
 

@@ -201,6 +201,10 @@ pub enum Reply {
     Integrations(Vec<echo5_core::integrations::Integration>),
     /// A Meta backfill is queued for this many forms.
     MetaSyncQueued(echo5_core::integrations::meta_graph::MetaSyncQueued),
+    Plans(Vec<echo5_core::plans::Plan>),
+    /// A plan created or changed, as the daemon stored it.
+    PlanSaved(Box<echo5_core::plans::Plan>),
+    PlanDeleted,
 }
 
 /// Why a key's full value came back, which decides what the modal says about it.

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use echo5_core::authorization::Permission;
 use echo5_core::logs::LogLevel;
+use echo5_core::plans::{NewPlan, PlanPatch};
 use echo5_core::platform_settings::{PlatformSettingsPatch, StageTemplate};
 use echo5_core::usage::Month;
 use echo5_core::users::Role;
@@ -333,6 +334,20 @@ pub enum Call {
         tenant: Uuid,
         event: echo5_core::notifications::NotifyEvent,
     },
+    /// Every plan, with how many tenants are on each.
+    ListPlans,
+    CreatePlan {
+        new: NewPlan,
+    },
+    /// Only the fields that changed are sent.
+    PatchPlan {
+        plan: Uuid,
+        patch: PlanPatch,
+    },
+    /// Refused (409 `plan_in_use`) while a tenant is on it.
+    DeletePlan {
+        plan: Uuid,
+    },
 }
 
 /// A user to invite, as the Team and Users screens' form gives it.
@@ -365,6 +380,10 @@ pub enum UserRealm {
 pub enum TenantChange {
     Name(String),
     Active(bool),
+    /// The client's plan; `None` takes it off its plan (no limits).
+    Plan(Option<Uuid>),
+    /// The Stripe customer its usage is reported for (`cus_…`); `None` stops the reports.
+    StripeCustomer(Option<String>),
 }
 
 /// One platform setting changed from the Platform screen.
@@ -531,6 +550,7 @@ impl Call {
                 | Call::ListIntegrations { .. }
                 | Call::GetNotifications { .. }
                 | Call::PreviewNotification { .. }
+                | Call::ListPlans
                 // Session calls are not data changes the "saving" marker waits for.
                 | Call::Login { .. }
                 | Call::Logout

@@ -30,8 +30,8 @@ use std::collections::HashMap;
 
 pub use action::{Action, ApiError, ApiReply, LogMsg, Reply, SecretOrigin, StreamMsg};
 use components::{
-    analytics, audit, dashboard, integrations, keys, leads, logs, notifications, platform_settings,
-    settings, sla, stages, tenants, usage, users, webhooks,
+    analytics, audit, dashboard, integrations, keys, leads, logs, notifications, plans,
+    platform_settings, settings, sla, stages, tenants, usage, users, webhooks,
 };
 pub use effect::{
     Call, Effect, LeadChange, PlatformChange, Request, Scope, SecretField, SettingsChange,
@@ -75,6 +75,8 @@ pub enum Screen {
     Integrations,
     /// The selected tenant's notifications: channels, rules, escalation, previews.
     Notifications,
+    /// The platform's plans, and which clients are on each.
+    Plans,
 }
 
 /// What a request's answer may overwrite; used for latest-wins ordering. Each belongs to
@@ -118,6 +120,7 @@ pub enum Resource {
     Notifications,
     /// One event's template rendered with a sample lead, on the Notifications screen.
     NotificationPreview,
+    Plans,
 }
 
 /// Everything the console knows. Only [`update()`] changes it; the UI only reads it. What a
@@ -171,6 +174,7 @@ pub struct State {
     pub webhooks: webhooks::Webhooks,
     pub integrations: integrations::Integrations,
     pub notifications: notifications::Notifications,
+    pub plans: plans::Plans,
 
     pub overlay: Option<Overlay>,
     pub toasts: Vec<Toast>,
@@ -232,6 +236,7 @@ impl State {
             webhooks: Default::default(),
             integrations: Default::default(),
             notifications: Default::default(),
+            plans: Default::default(),
             overlay: None,
             toasts: Vec::new(),
             saving: 0,

@@ -328,6 +328,19 @@ pub enum Purpose {
     RecoverWebhook {
         webhook: Uuid,
     },
+    /// A new plan: name, price, currency and each limit.
+    CreatePlan,
+    EditPlan {
+        plan: Uuid,
+    },
+    /// Which client goes on the plan.
+    AssignPlan {
+        plan: Uuid,
+    },
+    /// Which client comes off its plan.
+    UnassignPlan,
+    /// A client and the Stripe customer its usage is reported for.
+    StripeCustomer,
 }
 
 /// The All leads tenant filter: tick any number of tenants; none ticked means all.
@@ -405,6 +418,9 @@ pub enum PendingOp {
     },
     RotateWebhookSecret {
         webhook: Uuid,
+    },
+    DeletePlan {
+        plan: Uuid,
     },
     /// Read the tenant's Meta leads since this time again.
     SyncMeta {

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::components::analytics::global as global_analytics;
 use super::components::leads::{self, all as all_leads};
 use super::components::{
-    REGISTRY, audit, integrations, keys, platform_settings as platform, settings, sla,
+    REGISTRY, audit, integrations, keys, plans, platform_settings as platform, settings, sla,
     stages as pipeline, tenants, users, webhooks,
 };
 use super::effect::{Call, Effect};
@@ -282,6 +282,11 @@ fn form_key(state: &mut State, mut form: Form, key: KeyEvent) -> Vec<Effect> {
                 Purpose::CreateWebhook
                 | Purpose::EditWebhook { .. }
                 | Purpose::RecoverWebhook { .. } => webhooks::submit(state, form.purpose, &values),
+                Purpose::CreatePlan
+                | Purpose::EditPlan { .. }
+                | Purpose::AssignPlan { .. }
+                | Purpose::UnassignPlan
+                | Purpose::StripeCustomer => plans::submit(state, form.purpose, &values),
                 Purpose::Platform(_)
                 | Purpose::AddDefaultStage
                 | Purpose::RenameDefaultStage { .. } => {
@@ -419,6 +424,7 @@ fn perform(state: &mut State, op: PendingOp) -> Vec<Effect> {
             webhooks::perform(state, op)
         }
         PendingOp::SyncMeta { since } => integrations::sync(state, since),
+        op @ PendingOp::DeletePlan { .. } => plans::perform(state, op),
     }
 }
 

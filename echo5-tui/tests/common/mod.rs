@@ -71,7 +71,7 @@ pub fn tenants() -> Vec<Tenant> {
         plan_id: None,
         stripe_customer_id: None,
     };
-    vec![
+    let mut all = vec![
         t(
             1,
             "open-arms",
@@ -103,6 +103,57 @@ pub fn tenants() -> Vec<Tenant> {
             false,
             settings(12, "office@familyfirst.example", &[], false),
         ),
+    ];
+    // Open Arms is on Pro and billed through Stripe; the others have no plan.
+    all[0].plan_id = Some(plan_id(2));
+    all[0].stripe_customer_id = Some("cus_OpenArms1".into());
+    all
+}
+
+pub fn plan_id(n: u128) -> Uuid {
+    Uuid::from_u128(0x7000 + n)
+}
+
+/// Starter, Pro (Open Arms is on it) and Agency, which has no limits.
+pub fn plans() -> Vec<echo5_core::plans::Plan> {
+    use echo5_core::plans::{Plan, PlanLimits};
+    let p = |n: u128, name: &str, cents: u64, limits: PlanLimits, tenants: u64| Plan {
+        id: plan_id(n),
+        name: name.into(),
+        price_cents: cents,
+        currency: "EUR".into(),
+        limits,
+        created_at: now() - chrono::TimeDelta::days(60),
+        tenants,
+    };
+    vec![
+        p(
+            1,
+            "Starter",
+            1900,
+            PlanLimits {
+                leads_per_month: Some(500),
+                users: Some(3),
+                api_keys: Some(2),
+                webhooks: Some(1),
+                retention_days: Some(365),
+            },
+            0,
+        ),
+        p(
+            2,
+            "Pro",
+            4900,
+            PlanLimits {
+                leads_per_month: Some(2500),
+                users: Some(10),
+                api_keys: Some(5),
+                webhooks: Some(5),
+                retention_days: None,
+            },
+            1,
+        ),
+        p(3, "Agency", 129_900, PlanLimits::default(), 0),
     ]
 }
 
@@ -320,6 +371,7 @@ pub fn canned(call: &Call) -> Option<Reply> {
         } => Some(Reply::Users(platform_users())),
         Call::ListAssignees { .. } => Some(Reply::Users(team())),
         Call::ListWebhooks { .. } => Some(Reply::Webhooks(webhooks())),
+        Call::ListPlans => Some(Reply::Plans(plans())),
         Call::ListIntegrations { .. } => Some(Reply::Integrations(integrations())),
         Call::GetNotifications { .. } => Some(Reply::Notifications(Box::new(notifications()))),
         Call::PreviewNotification { event, .. } => Some(Reply::NotificationPreview(Box::new(

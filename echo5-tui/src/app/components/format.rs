@@ -31,6 +31,16 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
+/// A price in its currency's minor unit, as `1,049.00 EUR`.
+pub fn money(cents: u64, currency: &str) -> String {
+    format!("{}.{:02} {currency}", grouped(cents / 100), cents % 100)
+}
+
+/// A limit as a count, `—` for none.
+pub fn limit(l: Option<u64>) -> String {
+    l.map_or_else(|| "—".into(), grouped)
+}
+
 /// A rate as a whole percentage, `—` when there is none.
 pub fn percent(r: Option<f64>) -> String {
     r.map_or_else(|| "—".into(), |r| format!("{:.0}%", r * 100.0))
@@ -69,5 +79,9 @@ mod tests {
         assert_eq!(grouped(0), "0");
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(1234567), "1,234,567");
+        assert_eq!(money(104_905, "EUR"), "1,049.05 EUR");
+        assert_eq!(money(7, "USD"), "0.07 USD");
+        assert_eq!(limit(Some(2500)), "2,500");
+        assert_eq!(limit(None), "—");
     }
 }

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod leads;
 pub mod logs;
 pub mod notifications;
+pub mod plans;
 pub mod platform_settings;
 pub mod settings;
 pub mod sla;
@@ -115,6 +116,7 @@ pub static REGISTRY: &[ScreenDesc] = &[
     screen(Screen::Deliveries, "Deliveries", "Deliv", "deliveries", "delivery log of the endpoint opened on Webhooks", true, Hidden, &webhooks::deliveries::DeliveriesScreen),
     ScreenDesc { aliases: &["ads", "sources"], ..screen(Screen::Integrations, "Integrations", "Integ", "integrations", "ad sources of the selected tenant: state, last lead, last error, sync", true, Hidden, &integrations::IntegrationsScreen) },
     ScreenDesc { aliases: &["notify", "alerts"], ..screen(Screen::Notifications, "Notifications", "Notif", "notifications", "notification channels, rules and templates of the selected tenant", true, Hidden, &notifications::NotificationsScreen) },
+    ScreenDesc { aliases: &["billing"], ..screen(Screen::Plans, "Plans", "Plans", "plans", "plans and their limits; which client is on which, and its Stripe customer", false, Hidden, &plans::PlansScreen) },
 ];
 
 // A screen's and a resource's names and behaviour are read from the registry, so their
@@ -400,6 +402,7 @@ mod tests {
             Integrations,
             Notifications,
             NotificationPreview,
+            Plans,
         ];
         for r in base.into_iter().chain([BreachLead, BreachStages]) {
             let owners = REGISTRY

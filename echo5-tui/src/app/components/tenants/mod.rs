@@ -343,6 +343,23 @@ fn saved(state: &mut State, t: &Tenant) -> Vec<Effect> {
         Some(old) if old.active != t.active => {
             format!("\"{}\" deactivated: its sites' leads are refused", t.name)
         }
+        Some(old) if old.plan_id != t.plan_id => match t.plan_id {
+            Some(id) => format!(
+                "\"{}\" is on the plan \"{}\"",
+                t.name,
+                state
+                    .plans
+                    .find(id)
+                    .map_or("(not listed)", |p| p.name.as_str())
+            ),
+            None => format!("\"{}\" has no plan: no limits", t.name),
+        },
+        Some(old) if old.stripe_customer_id != t.stripe_customer_id => {
+            match &t.stripe_customer_id {
+                Some(c) => format!("\"{}\": usage is reported for {c}", t.name),
+                None => format!("\"{}\": usage is no longer reported to Stripe", t.name),
+            }
+        }
         _ => format!("renamed to \"{}\"", t.name),
     };
     state.toast(ToastLevel::Info, text);

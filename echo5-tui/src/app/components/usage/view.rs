@@ -8,17 +8,12 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use super::MonthNav;
 use crate::app::State;
-use crate::app::components::format::{grouped, human_bytes};
+use crate::app::components::format::{grouped, human_bytes, money};
 use crate::app::components::frame::{empty_state, frame_block};
 use crate::theme;
 use crate::widgets::{ago, clip, message};
 use echo5_core::plans::{PlanUse, Revenue};
 use echo5_core::usage::{TenantUsage, UsageReport};
-
-/// A price in its currency's minor unit, as `49.00 EUR`.
-pub fn money(cents: u64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", grouped(cents / 100), cents % 100)
-}
 
 /// `used/limit`, or `used/—` without a limit.
 fn of(used: u64, limit: Option<u64>) -> String {
