@@ -80,6 +80,19 @@ impl ListView {
         self.selected = self.selected.min(len.saturating_sub(1));
     }
 
+    /// Puts the cursor on the row `pending` names once `ids` (the rows shown, in order)
+    /// has it, and forgets it then: a row just created is selected when the refetched
+    /// list brings it.
+    pub fn focus(&mut self, pending: &mut Option<uuid::Uuid>, ids: &[uuid::Uuid]) {
+        let Some(id) = *pending else {
+            return;
+        };
+        if let Some(pos) = ids.iter().position(|x| *x == id) {
+            self.selected = pos;
+            *pending = None;
+        }
+    }
+
     pub fn move_by(&mut self, delta: isize, len: usize) {
         if len == 0 {
             self.selected = 0;

@@ -50,13 +50,8 @@ impl Keys {
 
     /// After creating or rotating a key, put the cursor on the new one once the list has it.
     fn focus_pending(&mut self) {
-        let Some(id) = self.focus else {
-            return;
-        };
-        if let Some(pos) = self.filtered().iter().position(|k| k.id == id) {
-            self.view.selected = pos;
-            self.focus = None;
-        }
+        let ids: Vec<Uuid> = self.filtered().iter().map(|k| k.id).collect();
+        self.view.focus(&mut self.focus, &ids);
     }
 }
 

@@ -57,13 +57,8 @@ impl Plans {
     }
 
     fn focus_pending(&mut self) {
-        let Some(id) = self.focus else {
-            return;
-        };
-        if let Some(pos) = self.filtered().iter().position(|p| p.id == id) {
-            self.view.selected = pos;
-            self.focus = None;
-        }
+        let ids: Vec<Uuid> = self.filtered().iter().map(|p| p.id).collect();
+        self.view.focus(&mut self.focus, &ids);
     }
 }
 

@@ -57,13 +57,8 @@ impl Stages {
 
     /// After adding a stage, put the cursor on it once the list that holds it arrives.
     fn focus_pending(&mut self) {
-        let Some(id) = self.focus else {
-            return;
-        };
-        if let Some(pos) = self.filtered().iter().position(|(_, s)| s.id == id) {
-            self.view.selected = pos;
-            self.focus = None;
-        }
+        let ids: Vec<Uuid> = self.filtered().iter().map(|(_, s)| s.id).collect();
+        self.view.focus(&mut self.focus, &ids);
     }
 }
 

@@ -63,13 +63,8 @@ impl Webhooks {
     }
 
     fn focus_pending(&mut self) {
-        let Some(id) = self.focus else {
-            return;
-        };
-        if let Some(pos) = self.filtered().iter().position(|w| w.id == id) {
-            self.view.selected = pos;
-            self.focus = None;
-        }
+        let ids: Vec<Uuid> = self.filtered().iter().map(|w| w.id).collect();
+        self.view.focus(&mut self.focus, &ids);
     }
 }
 
