@@ -7,7 +7,10 @@
 //! cargo run --release -p echo5-data --example bench_reach [leads] [iterations]
 //! (`ECHO5_BENCH_AUTO_ASSIGN=none`: ingest only, without assignment, for an A/B)
 
+mod common;
+
 use chrono::TimeDelta;
+use common::time;
 use echo5_core::assignment::AutoAssign;
 use echo5_core::audit::AuditAction;
 use echo5_core::authorization::Reach;
@@ -20,32 +23,8 @@ use echo5_data::ingest::IngestRequest;
 use echo5_data::users::UserScope;
 use echo5_data::{Store, StoreOptions, TenantKey};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use uuid::Uuid;
-
-fn pct(mut v: Vec<Duration>, p: f64) -> f64 {
-    v.sort();
-    let i = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[i.clamp(1, v.len()) - 1].as_secs_f64() * 1000.0
-}
-
-async fn time<F, Fut>(label: &str, iters: usize, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut samples = Vec::with_capacity(iters);
-    for _ in 0..iters {
-        let t = Instant::now();
-        f().await;
-        samples.push(t.elapsed());
-    }
-    println!(
-        "{label:<40} p50 {:>8.3} ms   p99 {:>8.3} ms",
-        pct(samples.clone(), 50.0),
-        pct(samples, 99.0)
-    );
-}
 
 #[tokio::main]
 async fn main() {
@@ -159,7 +138,7 @@ async fn main() {
     let now = store.now();
     let me = Reach::AssignedTo(managers[1]);
     for (who, reach) in [("tenant", Reach::All), ("manager", me)] {
-        time(&format!("{who}: page of 50"), iters, || {
+        time(&format!("{who}: page of 50"), iters, |_| {
             let s = store.clone();
             async move {
                 let q = LeadQueryParams::default().validate().expect("q");
@@ -171,7 +150,7 @@ async fn main() {
             }
         })
         .await;
-        time(&format!("{who}: 2nd page of 50"), iters, || {
+        time(&format!("{who}: 2nd page of 50"), iters, |_| {
             let s = store.clone();
             async move {
                 let q = LeadQueryParams::default().validate().expect("q");
@@ -190,7 +169,7 @@ async fn main() {
             }
         })
         .await;
-        time(&format!("{who}: breaches, page of 50"), iters, || {
+        time(&format!("{who}: breaches, page of 50"), iters, |_| {
             let s = store.clone();
             async move {
                 s.breaches(Some(TenantKey::Id(t.id)), reach, 50, None)
@@ -199,7 +178,7 @@ async fn main() {
             }
         })
         .await;
-        time(&format!("{who}: 90-day analytics"), iters.min(20), || {
+        time(&format!("{who}: 90-day analytics"), iters.min(20), |_| {
             let s = store.clone();
             async move {
                 s.analytics(TenantKey::Id(t.id), reach, now - TimeDelta::days(90), now)

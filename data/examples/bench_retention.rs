@@ -7,7 +7,10 @@
 //! ECHO5_BENCH_DB=/path/bench.db cargo run --release -p echo5-data --example bench_retention [percent]
 //! (the database is copied first, so the run can be repeated on the same file)
 
+mod common;
+
 use chrono::{DateTime, TimeDelta, Utc};
+use common::pct;
 use echo5_core::clock::ManualClock;
 use echo5_core::crypto::MasterKey;
 use echo5_core::leads::{Lead, LeadSource, new_lead_id};
@@ -22,12 +25,6 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const CALLERS: usize = 16;
-
-fn pct(v: &mut [Duration], p: f64) -> f64 {
-    v.sort();
-    let i = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[i.clamp(1, v.len()) - 1].as_secs_f64() * 1000.0
-}
 
 /// 16 callers ingesting one lead after another until `stop`; every call's latency.
 async fn ingest_until(

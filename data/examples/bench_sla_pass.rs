@@ -13,13 +13,16 @@
 //! of intake but for 2 % forgotten there — which is all a monitor pass reads. The per-stage
 //! counts the dashboard keeps are not filled in.
 
+mod common;
+
 use chrono::{DateTime, TimeDelta, Utc};
+use common::{Rng, bench_tenant, pct};
 use echo5_core::audit::AuditAction;
 use echo5_core::business_hours::{BusinessHours, Calendar};
 use echo5_core::clock::ManualClock;
 use echo5_core::crypto::MasterKey;
 use echo5_core::settings::SecretChanges;
-use echo5_core::tenants::{self, NewTenant, TenantFields};
+use echo5_core::tenants::TenantFields;
 use echo5_data::{Store, StoreOptions, TenantKey};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,44 +46,13 @@ fn hours_of(i: usize) -> BusinessHours {
     .expect("hours")
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// `n_leads` over `n_tenants` (SLA 4, 8, 24 or 48 h in turn) across the two years before
 /// `now`, written straight into the leads table.
 async fn generate(store: &Store, now: DateTime<Utc>, n_leads: usize, n_tenants: usize) {
     let mut rng = Rng(42);
     for t in 0..n_tenants {
-        let input: NewTenant = serde_json::from_str(&format!(
-            r#"{{"name":"Agency Client {t:03}","settings":{{"sla_hours":{}}}}}"#,
-            [4, 8, 24, 48][t % 4]
-        ))
-        .expect("json");
-        let (f, s) = tenants::validate_new(&input).expect("valid");
-        let tid = store
-            .create_tenant("bench".into(), f, s)
-            .await
-            .expect("tenant")
-            .value
-            .id;
-        let stages: Vec<String> = store
-            .list_stages(tid.into())
-            .await
-            .expect("stages")
-            .iter()
-            .map(|s| s.id.to_string())
-            .collect();
+        let (tid, stages) = bench_tenant(store, t).await;
+        let stages: Vec<String> = stages.iter().map(|s| s.to_string()).collect();
         let per = n_leads / n_tenants;
         let mut rows = Vec::with_capacity(per);
         for i in 0..per {
@@ -155,12 +127,6 @@ async fn set_hours(store: &Store, tenants: &[uuid::Uuid], on: bool) {
             .await
             .expect("settings");
     }
-}
-
-fn pct(mut v: Vec<Duration>, p: f64) -> f64 {
-    v.sort();
-    let i = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[i.clamp(1, v.len()) - 1].as_secs_f64() * 1000.0
 }
 
 /// How many leads one pass reads as in breach: per tenant, its intake leads before the
@@ -290,15 +256,15 @@ async fn main() {
             }
         }
     }
-    for (label, v) in [
+    for (label, mut v) in [
         ("SLA pass, no business hours", plain),
         ("SLA pass, business hours on every tenant", business),
     ] {
         let runs = v.len();
         println!(
             "{label:<44} p50 {:>8.1} ms   p99 {:>8.1} ms   ({runs} passes)",
-            pct(v.clone(), 50.0),
-            pct(v, 99.0)
+            pct(&mut v, 50.0),
+            pct(&mut v, 99.0)
         );
     }
 }

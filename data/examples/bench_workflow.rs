@@ -8,58 +8,22 @@
 //! cargo run --release -p echo5-data --example bench_workflow [leads] [tenants] [iterations]
 //! (the database is kept in $ECHO5_BENCH_DB if set, so later runs skip generation)
 
+mod common;
+
 use chrono::{DateTime, TimeDelta, Utc};
+use common::{Rng, bench_tenant, time};
 use echo5_core::authorization::Reach;
 use echo5_core::clock::ManualClock;
 use echo5_core::crypto::MasterKey;
 use echo5_core::leads::{Lead, LeadPatch, LeadQueryParams, LeadSource, NewLead, new_lead_id};
 use echo5_core::stages::StageKind;
-use echo5_core::tenants::{self, NewTenant};
 use echo5_data::ingest::IngestRequest;
 use echo5_data::keys::KeyIdentity;
 use echo5_data::{Store, StoreOptions, TenantKey};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use uuid::Uuid;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
-fn pct(mut v: Vec<Duration>, p: f64) -> f64 {
-    v.sort();
-    let i = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[i.clamp(1, v.len()) - 1].as_secs_f64() * 1000.0
-}
-
-async fn time<F, Fut>(label: &str, iters: usize, mut f: F)
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut samples = Vec::with_capacity(iters);
-    for i in 0..iters {
-        let t = Instant::now();
-        f(i).await;
-        samples.push(t.elapsed());
-    }
-    println!(
-        "{label:<44} p50 {:>8.3} ms   p99 {:>8.3} ms   ({iters} runs)",
-        pct(samples.clone(), 50.0),
-        pct(samples, 99.0)
-    );
-}
 
 /// One generated lead's step, small enough that two million of them fit in memory; the
 /// lead itself is built when its step runs.
@@ -168,25 +132,7 @@ async fn generate(
     let mut tenants_made = Vec::with_capacity(n_tenants);
     let mut steps: Vec<Step> = Vec::with_capacity(n_leads * 2);
     for t in 0..n_tenants {
-        let input: NewTenant = serde_json::from_str(&format!(
-            r#"{{"name":"Agency Client {t:03}","settings":{{"sla_hours":{}}}}}"#,
-            [4, 8, 24, 48][t % 4]
-        ))
-        .expect("json");
-        let (f, s) = tenants::validate_new(&input).expect("valid");
-        let tid = store
-            .create_tenant("bench".into(), f, s)
-            .await
-            .expect("tenant")
-            .value
-            .id;
-        let stages: Vec<Uuid> = store
-            .list_stages(tid.into())
-            .await
-            .expect("stages")
-            .iter()
-            .map(|s| s.id)
-            .collect();
+        let (tid, stages) = bench_tenant(store, t).await;
         let secret = store
             .create_key("bench".into(), tid.into(), None)
             .await
