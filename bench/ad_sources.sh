@@ -26,7 +26,7 @@ GPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
   --meta-graph-url "http://127.0.0.1:$GPORT" \
   >/dev/null 2>"$DIR/daemon.log" &
 PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 TOKEN=$(cat "$DIR/admin.token")
 GKEY="bench-google-key-0123456789"

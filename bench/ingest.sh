@@ -21,7 +21,7 @@ BASE="http://127.0.0.1:$PORT"
 "$BIN" --data-dir "$DIR" --listen "127.0.0.1:$PORT" --key-rate-limit 0 --log warn \
   >/dev/null 2>"$DIR/daemon.log" &
 PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 TOKEN=$(cat "$DIR/admin.token")
 curl -sf -H "Authorization: Bearer $TOKEN" -d '{"name":"Open Arms","settings":{"spam_keywords":["casino","crypto loan","seo services"]}}' \

@@ -24,7 +24,7 @@ BASE="http://127.0.0.1:$PORT"
 "$BIN" --data-dir "$DIR" --listen "127.0.0.1:$PORT" --log warn ${ECHO5D_ARGS:-} >/dev/null 2>"$DIR/daemon.log" &
 PID=$!
 HELPER=""
-trap '[ -n "$HELPER" ] && kill $HELPER 2>/dev/null; kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+trap '[ -n "$HELPER" ] && kill $HELPER 2>/dev/null; kill $PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 
 cat >"$DIR/hold.py" <<'PY'

@@ -79,7 +79,7 @@ RX_PID=$!
 "$BIN" --data-dir "$DIR" --listen "127.0.0.1:$PORT" --key-rate-limit 0 --log warn \
   --outbound-allow-cidr 127.0.0.0/8 >/dev/null 2>"$DIR/daemon.log" &
 PID=$!
-trap 'st=$?; kill $PID $RX_PID 2>/dev/null; wait $PID $RX_PID 2>/dev/null; rm -rf "$DIR"; exit $st' EXIT
+trap 'st=$?; kill $PID $RX_PID 2>/dev/null || true; wait $PID $RX_PID 2>/dev/null || true; rm -rf "$DIR"; exit $st' EXIT
 for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 TOKEN=$(cat "$DIR/admin.token")
 api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' "$@"; }
