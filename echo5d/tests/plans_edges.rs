@@ -1228,3 +1228,214 @@ async fn no_meter_event_name_queues_nothing_and_loses_nothing() {
     );
     s.stop().await;
 }
+
+const PASSWORD: &str = "violet-Harbor-93-quietly-Lantern";
+
+/// A tenant admin, invited by the platform, with a session token.
+async fn tenant_admin(s: &TestServer, slug: &str, email: &str) -> String {
+    let (st, u) = s
+        .post(
+            &format!("/api/v1/tenants/{slug}/users"),
+            &json!({"email": email, "name": "Admin", "role": "admin"}).to_string(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{u}");
+    let token = u["invite_url"]
+        .as_str()
+        .unwrap()
+        .split("#token=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let resp = s
+        .client
+        .post(s.url("/api/v1/auth/accept-invite"))
+        .json(&json!({"token": token, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let resp = s
+        .client
+        .post(s.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+async fn as_user(
+    s: &TestServer,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = s.client.request(method, s.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let st = resp.status();
+    let text = resp.text().await.unwrap();
+    (st, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_admin_sets_no_plan_and_sees_no_other_plans_or_revenue() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    s.tenant(r#"{"name":"Open Arms"}"#).await;
+    s.tenant(r#"{"name":"Rival Care"}"#).await;
+    let cheap = plan(&s, json!({"name": "Cheap", "price_cents": 900})).await;
+    let dear = plan(
+        &s,
+        json!({"name": "Dear", "price_cents": 99_900, "currency": "usd"}),
+    )
+    .await;
+    on_plan(&s, "open-arms", Some(&cheap)).await;
+    on_plan(&s, "rival-care", Some(&dear)).await;
+    let token = tenant_admin(&s, "open-arms", "boss@openarms.example").await;
+
+    for body in [
+        json!({"plan_id": dear}),
+        json!({"plan_id": null}),
+        json!({"stripe_customer_id": "cus_Mine1"}),
+        json!({"name": "Renamed", "plan_id": dear}),
+    ] {
+        let (st, v) = as_user(
+            &s,
+            &token,
+            Method::PATCH,
+            "/api/v1/tenants/open-arms",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{body}: {v}");
+        assert!(v["error"]["code"].is_string(), "{v}");
+    }
+    for (method, path) in [
+        (Method::GET, "/api/v1/platform/plans"),
+        (Method::POST, "/api/v1/platform/billing/sync"),
+        (Method::GET, "/api/v1/usage"),
+    ] {
+        let (st, v) = as_user(&s, &token, method, path, Some(json!({}))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path}: {v}");
+    }
+    let (st, v) = as_user(
+        &s,
+        &token,
+        Method::PATCH,
+        &format!("/api/v1/platform/plans/{cheap}"),
+        Some(json!({"price_cents": 0})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    // Its own usage shows its own plan, and nothing of anyone else's.
+    let (st, own) = as_user(
+        &s,
+        &token,
+        Method::GET,
+        "/api/v1/tenants/open-arms/usage",
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{own}");
+    assert_eq!(own["plan"]["plan_name"], "Cheap");
+    let text = own.to_string();
+    assert!(
+        !text.contains("revenue") && !text.contains("Dear") && !text.contains("99900"),
+        "{text}"
+    );
+    let (st, v) = as_user(
+        &s,
+        &token,
+        Method::GET,
+        "/api/v1/tenants/rival-care/usage",
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    // Nothing changed.
+    let (_, t) = s.get("/api/v1/tenants/open-arms").await;
+    assert_eq!(t["plan_id"], cheap);
+    assert_eq!(t["stripe_customer_id"], Value::Null);
+    assert_eq!(t["name"], "Open Arms");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revenue_follows_prices_and_tenants_and_a_plan_frees_with_its_last_tenant() {
+    let s = TestServer::start().await;
+    let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    s.tenant(r#"{"name":"Beta Care"}"#).await;
+    s.tenant(r#"{"name":"Gamma Care"}"#).await;
+    let eur = plan(&s, json!({"name": "Euro", "price_cents": 4900, "limits": {"leads_per_month": 3}})).await;
+    let usd = plan(&s, json!({"name": "Dollar", "price_cents": 2500, "currency": "USD"})).await;
+    on_plan(&s, "open-arms", Some(&eur)).await;
+    on_plan(&s, "beta-care", Some(&eur)).await;
+    on_plan(&s, "gamma-care", Some(&usd)).await;
+    assert_eq!(
+        revenue(&s).await,
+        json!([{"currency": "EUR", "cents": 9800}, {"currency": "USD", "cents": 2500}])
+    );
+    let (st, _) = s
+        .patch(&format!("/api/v1/platform/plans/{eur}"), r#"{"price_cents":5000}"#)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    on_plan(&s, "beta-care", None).await;
+    assert_eq!(
+        revenue(&s).await,
+        json!([{"currency": "EUR", "cents": 5000}, {"currency": "USD", "cents": 2500}])
+    );
+    let (_, plans) = s.get("/api/v1/platform/plans").await;
+    let counts: Vec<(String, u64)> = plans["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().into(), p["tenants"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("Dollar".into(), 1), ("Euro".into(), 1)], "cheapest first");
+
+    // Over the limit, then the limit raised: the next lead is inside again.
+    for i in 0..4 {
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
+    }
+    set_limits(&s, &eur, json!({"leads_per_month": 10})).await;
+    let (_, r) = s
+        .submit(&key, Some("application/json"), lead(10).as_bytes())
+        .await;
+    assert!(!s.lead(&r).await.over_plan, "5 of 10");
+    set_limits(&s, &eur, json!({"leads_per_month": null})).await;
+    for i in 20..30 {
+        let (_, r) = s
+            .submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
+        assert!(!s.lead(&r).await.over_plan, "no limit");
+    }
+
+    // A deleted tenant leaves its plan: the plan can go.
+    let (st, _) = s.delete("/api/v1/tenants/gamma-care").await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(
+        revenue(&s).await,
+        json!([{"currency": "EUR", "cents": 5000}])
+    );
+    let (st, v) = s.delete(&format!("/api/v1/platform/plans/{usd}")).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+    assert_error(
+        &s.delete(&format!("/api/v1/platform/plans/{eur}")).await,
+        StatusCode::CONFLICT,
+        "plan_in_use",
+        None,
+    );
+    s.stop().await;
+}
+
+async fn revenue(s: &TestServer) -> Value {
+    s.get("/api/v1/usage").await.1["revenue"].clone()
+}
