@@ -1439,3 +1439,50 @@ async fn revenue_follows_prices_and_tenants_and_a_plan_frees_with_its_last_tenan
 async fn revenue(s: &TestServer) -> Value {
     s.get("/api/v1/usage").await.1["revenue"].clone()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_queued_before_the_key_is_set_goes_once_the_key_is() {
+    let stripe = Receiver::start().await;
+    let s = stripe_server(&stripe).await;
+    let (st, v) = s
+        .patch(
+            "/api/v1/platform/settings",
+            r#"{"stripe_meter_event_name":"echo5_leads"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
+    customer(&s, "open-arms", "cus_OpenArms1").await;
+    for i in 0..5 {
+        s.submit(&key, Some("application/json"), lead(i).as_bytes())
+            .await;
+    }
+    let (_, sync) = s.post("/api/v1/platform/billing/sync", "{}").await;
+    assert_eq!(sync["reports"][0]["value"], 5, "{sync}");
+    // Without a key nothing is sent: the report waits, parked.
+    let mut parked = false;
+    for _ in 0..50 {
+        s.clock.advance(TimeDelta::seconds(2));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        parked = s
+            .state
+            .store
+            .tasks(Default::default(), 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| {
+                t.kind == "stripe_meter_event"
+                    && t.status == echo5_core::outbox_tasks::TaskStatus::Parked
+            });
+        if parked {
+            break;
+        }
+    }
+    assert!(parked, "the report is held until there is a key");
+    assert!(stripe.received("/v1/billing/meter_events").is_empty());
+    stripe_settings(&s, "sk_test_arrived").await;
+    until_reported(&s, &stripe, 5).await;
+    assert_eq!(meter_events(&stripe).len(), 1);
+    s.stop().await;
+}
