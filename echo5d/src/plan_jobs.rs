@@ -158,7 +158,10 @@ pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
     let body = resp.text().await.unwrap_or_default();
     // The answer's text goes into the task's `last_error` and the log: an answer that
     // repeats the key (a proxy's or a stand-in's error page) must not carry it there.
-    let detail: String = without_secret(&body, key.expose()).chars().take(300).collect();
+    let detail: String = without_secret(&body, key.expose())
+        .chars()
+        .take(300)
+        .collect();
     match status.as_u16() {
         200..=299 => TaskResult::Done,
         // The same identifier already reached Stripe (an earlier attempt whose answer

@@ -64,7 +64,9 @@ async fn tenant_id(s: &TestServer, slug: &str) -> uuid::Uuid {
 fn assert_refused(got: &(StatusCode, Value), status: StatusCode, field: &str, what: &str) {
     assert_eq!(got.0, status, "{what}: {}", got.1);
     assert!(
-        got.1["error"]["code"].as_str().is_some_and(|c| !c.is_empty()),
+        got.1["error"]["code"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()),
         "{what}: a code: {}",
         got.1
     );
@@ -93,10 +95,26 @@ async fn odd_plan_bodies_are_4xx_naming_the_field_and_change_nothing() {
         (json!({"name": "Pro\u{7}"}).to_string(), rule, "name"),
         (json!({"name": "Pro\u{0}x"}).to_string(), rule, "name"),
         (json!({"name": "Pro\nPlus"}).to_string(), rule, "name"),
-        (r#"{"name":"x","price_cents":-1}"#.into(), bad, "price_cents"),
-        (r#"{"name":"x","price_cents":1.5}"#.into(), bad, "price_cents"),
-        (r#"{"name":"x","price_cents":"4900"}"#.into(), bad, "price_cents"),
-        (r#"{"name":"x","price_cents":1e30}"#.into(), bad, "price_cents"),
+        (
+            r#"{"name":"x","price_cents":-1}"#.into(),
+            bad,
+            "price_cents",
+        ),
+        (
+            r#"{"name":"x","price_cents":1.5}"#.into(),
+            bad,
+            "price_cents",
+        ),
+        (
+            r#"{"name":"x","price_cents":"4900"}"#.into(),
+            bad,
+            "price_cents",
+        ),
+        (
+            r#"{"name":"x","price_cents":1e30}"#.into(),
+            bad,
+            "price_cents",
+        ),
         (
             r#"{"name":"x","price_cents":18446744073709551616}"#.into(),
             bad,
@@ -107,7 +125,11 @@ async fn odd_plan_bodies_are_4xx_naming_the_field_and_change_nothing() {
             rule,
             "price_cents",
         ),
-        (r#"{"name":"x","price_cents":null}"#.into(), bad, "price_cents"),
+        (
+            r#"{"name":"x","price_cents":null}"#.into(),
+            bad,
+            "price_cents",
+        ),
         (r#"{"name":"x","currency":"EURO"}"#.into(), rule, "currency"),
         (r#"{"name":"x","currency":"€€"}"#.into(), rule, "currency"),
         (r#"{"name":"x","currency":"E1R"}"#.into(), rule, "currency"),
@@ -117,10 +139,26 @@ async fn odd_plan_bodies_are_4xx_naming_the_field_and_change_nothing() {
         (r#"{"name":"x","limits":null}"#.into(), bad, "limits"),
         (r#"{"name":"x","limits":[1,2]}"#.into(), bad, "limits"),
         (r#"{"name":"x","limits":5}"#.into(), bad, "limits"),
-        (r#"{"name":"x","limits":{"seats":3}}"#.into(), bad, "limits.seats"),
-        (r#"{"name":"x","limits":{"users":-1}}"#.into(), bad, "limits.users"),
-        (r#"{"name":"x","limits":{"users":2.5}}"#.into(), bad, "limits.users"),
-        (r#"{"name":"x","limits":{"users":"2"}}"#.into(), bad, "limits.users"),
+        (
+            r#"{"name":"x","limits":{"seats":3}}"#.into(),
+            bad,
+            "limits.seats",
+        ),
+        (
+            r#"{"name":"x","limits":{"users":-1}}"#.into(),
+            bad,
+            "limits.users",
+        ),
+        (
+            r#"{"name":"x","limits":{"users":2.5}}"#.into(),
+            bad,
+            "limits.users",
+        ),
+        (
+            r#"{"name":"x","limits":{"users":"2"}}"#.into(),
+            bad,
+            "limits.users",
+        ),
         (
             r#"{"name":"x","limits":{"api_keys":true}}"#.into(),
             bad,
@@ -222,11 +260,8 @@ async fn odd_plan_bodies_are_4xx_naming_the_field_and_change_nothing() {
     for (st, v) in [
         s.patch("/api/v1/platform/plans/not-a-uuid", r#"{"name":"x"}"#)
             .await,
-        s.patch(
-            &format!("/api/v1/platform/plans/{gone}"),
-            r#"{"name":"x"}"#,
-        )
-        .await,
+        s.patch(&format!("/api/v1/platform/plans/{gone}"), r#"{"name":"x"}"#)
+            .await,
         s.delete("/api/v1/platform/plans/not-a-uuid").await,
         s.delete("/api/v1/platform/plans/%00%27").await,
         s.delete(&format!("/api/v1/platform/plans/{gone}")).await,
@@ -267,18 +302,62 @@ async fn odd_billing_fields_on_a_tenant_are_4xx_naming_the_field_and_change_noth
         (json!({"plan_id": uuid::Uuid::now_v7()}), rule, "plan_id"),
         (json!({"plan_id": uuid::Uuid::nil()}), rule, "plan_id"),
         (json!({"plan_id": deleted}), rule, "plan_id"),
-        (json!({"stripe_customer_id": ""}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "cus_"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "CUS_abc"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "cus_ab cd"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "cus_ab\u{0}"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "cus_é"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "cus_a'--"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "cus_a\u{202e}"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": "sk_live_abc"}), rule, "stripe_customer_id"),
-        (json!({"stripe_customer_id": long}), rule, "stripe_customer_id"),
+        (
+            json!({"stripe_customer_id": ""}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "cus_"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "CUS_abc"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "cus_ab cd"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "cus_ab\u{0}"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "cus_é"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "cus_a'--"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "cus_a\u{202e}"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": "sk_live_abc"}),
+            rule,
+            "stripe_customer_id",
+        ),
+        (
+            json!({"stripe_customer_id": long}),
+            rule,
+            "stripe_customer_id",
+        ),
         (json!({"stripe_customer_id": 42}), bad, "stripe_customer_id"),
-        (json!({"stripe_customer_id": ["cus_a"]}), bad, "stripe_customer_id"),
+        (
+            json!({"stripe_customer_id": ["cus_a"]}),
+            bad,
+            "stripe_customer_id",
+        ),
         // A right field beside a wrong one: neither is applied.
         (
             json!({"name": "Renamed", "plan_id": uuid::Uuid::now_v7()}),
@@ -358,8 +437,7 @@ async fn limits_of_zero_and_limits_changed_below_the_use() {
     .await;
     on_plan(&s, "open-arms", Some(&p)).await;
     let user = |n: usize| {
-        json!({"email": format!("u{n}@openarms.example"), "name": "U", "role": "agent"})
-            .to_string()
+        json!({"email": format!("u{n}@openarms.example"), "name": "U", "role": "agent"}).to_string()
     };
     let hook = json!({"url": "http://127.0.0.1:9/hook", "events": ["lead.created"]}).to_string();
     assert_limit(
@@ -578,7 +656,11 @@ async fn leads_past_the_limit_are_flagged_on_every_ingest_path() {
     let (st, k) = s.post("/api/v1/tenants/open-arms/keys", "{}").await;
     assert_eq!(st, StatusCode::CREATED, "{k}");
     let key = k["secret"].as_str().unwrap().to_string();
-    let p = plan(&s, json!({"name": "Three", "limits": {"leads_per_month": 3}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Three", "limits": {"leads_per_month": 3}}),
+    )
+    .await;
     on_plan(&s, "open-arms", Some(&p)).await;
     let form = Some("application/x-www-form-urlencoded");
     let json_ct = Some("application/json");
@@ -592,15 +674,60 @@ async fn leads_past_the_limit_are_flagged_on_every_ingest_path() {
     let hook = format!("/api/v1/hooks/google/{}", t["slug"].as_str().unwrap());
     let mut ids = Vec::new();
     // The first three, each on another path: inside the plan.
-    ids.push(ingest(&s, Method::POST, &format!("/api/v1/leads?api_key={key}"), json_ct, &lead(1)).await);
-    ids.push(ingest(&s, Method::POST, &by_key, form, "name=Form+Two&email=two%40example.com").await);
+    ids.push(
+        ingest(
+            &s,
+            Method::POST,
+            &format!("/api/v1/leads?api_key={key}"),
+            json_ct,
+            &lead(1),
+        )
+        .await,
+    );
+    ids.push(
+        ingest(
+            &s,
+            Method::POST,
+            &by_key,
+            form,
+            "name=Form+Two&email=two%40example.com",
+        )
+        .await,
+    );
     ids.push(ingest(&s, Method::GET, &q(3), None, "").await);
     // Past it, on every path: stored, answered 200, flagged.
-    ids.push(ingest(&s, Method::POST, &hook, json_ct, &google_lead(4).to_string()).await);
+    ids.push(
+        ingest(
+            &s,
+            Method::POST,
+            &hook,
+            json_ct,
+            &google_lead(4).to_string(),
+        )
+        .await,
+    );
     ids.push(ingest(&s, Method::POST, &by_key, json_ct, &cf7(5)).await);
-    ids.push(ingest(&s, Method::POST, &by_key, form, "Name=Elementor+Six&Email=six%40example.com&form_name=Contact").await);
+    ids.push(
+        ingest(
+            &s,
+            Method::POST,
+            &by_key,
+            form,
+            "Name=Elementor+Six&Email=six%40example.com&form_name=Contact",
+        )
+        .await,
+    );
     ids.push(ingest(&s, Method::GET, &q(7), None, "").await);
-    ids.push(ingest(&s, Method::POST, &format!("/api/v1/leads?api_key={key}"), form, "json=%7B%22name%22%3A%22Eight%22%2C%22email%22%3A%22eight%40example.com%22%7D").await);
+    ids.push(
+        ingest(
+            &s,
+            Method::POST,
+            &format!("/api/v1/leads?api_key={key}"),
+            form,
+            "json=%7B%22name%22%3A%22Eight%22%2C%22email%22%3A%22eight%40example.com%22%7D",
+        )
+        .await,
+    );
     let by_query = format!("/api/v1/leads?api_key={key}");
     ids.push(ingest(&s, Method::POST, &by_query, json_ct, &lead(9)).await);
     let mut flags = Vec::new();
@@ -679,7 +806,11 @@ async fn a_concurrent_burst_across_both_thresholds_is_told_once_each() {
     let (st, k2) = s.post("/api/v1/tenants/open-arms/keys", "{}").await;
     assert_eq!(st, StatusCode::CREATED);
     let key2 = k2["secret"].as_str().unwrap().to_string();
-    let p = plan(&s, json!({"name": "Five", "limits": {"leads_per_month": 5}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Five", "limits": {"leads_per_month": 5}}),
+    )
+    .await;
     on_plan(&s, "open-arms", Some(&p)).await;
     let tenant = tenant_id(&s, "open-arms").await;
 
@@ -733,7 +864,11 @@ async fn a_limit_lowered_below_this_months_use_is_told_at_the_next_lead() {
     let s = notice_server(&smtp).await;
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     let (_, late_key) = s.tenant_with_key(r#"{"name":"Late Comer"}"#).await;
-    let p = plan(&s, json!({"name": "Hundred", "limits": {"leads_per_month": 100}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Hundred", "limits": {"leads_per_month": 100}}),
+    )
+    .await;
     on_plan(&s, "open-arms", Some(&p)).await;
     let month = Month::of(s.clock.now());
     for i in 0..10 {
@@ -760,7 +895,11 @@ async fn a_limit_lowered_below_this_months_use_is_told_at_the_next_lead() {
         [Threshold::Eighty, Threshold::Hundred]
     );
     // A tenant put on a plan it is already past this month: the same.
-    let small = plan(&s, json!({"name": "Eight", "limits": {"leads_per_month": 8}})).await;
+    let small = plan(
+        &s,
+        json!({"name": "Eight", "limits": {"leads_per_month": 8}}),
+    )
+    .await;
     on_plan(&s, "late-comer", Some(&small)).await;
     let (_, r) = s
         .submit(&late_key, Some("application/json"), lead(50).as_bytes())
@@ -783,7 +922,8 @@ async fn the_month_turns_at_utc_midnight() {
     let p = plan(&s, json!({"name": "Two", "limits": {"leads_per_month": 2}})).await;
     on_plan(&s, "open-arms", Some(&p)).await;
     let tenant = tenant_id(&s, "open-arms").await;
-    let last_ms = Utc.with_ymd_and_hms(2026, 5, 31, 23, 59, 59).unwrap() + TimeDelta::milliseconds(999);
+    let last_ms =
+        Utc.with_ymd_and_hms(2026, 5, 31, 23, 59, 59).unwrap() + TimeDelta::milliseconds(999);
     s.clock.set(last_ms);
     let mut flags = Vec::new();
     for i in 0..3 {
@@ -828,10 +968,14 @@ fn counts_match_rows(db: &std::path::Path) {
             .collect::<Result<_, _>>()
             .unwrap()
     };
-    let counters = q("SELECT tenant_id, stage_id, is_spam, leads, duplicates FROM lead_counts
-                      WHERE leads != 0 ORDER BY 1, 2, 3");
-    let rows = q("SELECT tenant_id, stage_id, is_spam, count(*), count(duplicate_of)
-                  FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    let counters = q(
+        "SELECT tenant_id, stage_id, is_spam, leads, duplicates FROM lead_counts
+                      WHERE leads != 0 ORDER BY 1, 2, 3",
+    );
+    let rows = q(
+        "SELECT tenant_id, stage_id, is_spam, count(*), count(duplicate_of)
+                  FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    );
     assert_eq!(counters, rows);
 }
 
@@ -863,12 +1007,17 @@ async fn retention_keeps_the_exact_edge_and_follows_a_lowered_window() {
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     s.tenant(r#"{"name":"Keeps All"}"#).await;
     s.tenant(r#"{"name":"No Window"}"#).await;
-    let p = plan(&s, json!({"name": "Sixty", "limits": {"retention_days": 60}})).await;
+    let p = plan(
+        &s,
+        json!({"name": "Sixty", "limits": {"retention_days": 60}}),
+    )
+    .await;
     let no_window = plan(&s, json!({"name": "Forever", "limits": {"users": 50}})).await;
     on_plan(&s, "open-arms", Some(&p)).await;
     on_plan(&s, "no-window", Some(&no_window)).await;
     // A clock with milliseconds, so the edge is not a whole second.
-    s.clock.advance(TimeDelta::days(200) + TimeDelta::milliseconds(437));
+    s.clock
+        .advance(TimeDelta::days(200) + TimeDelta::milliseconds(437));
     let now = s.clock.now();
     let edge = now - TimeDelta::days(60);
     let at_edge = manual(&s, "open-arms", edge, "edge").await;
@@ -887,7 +1036,10 @@ async fn retention_keeps_the_exact_edge_and_follows_a_lowered_window() {
     let usage_before = s.get("/api/v1/tenants/open-arms/usage").await.1;
 
     assert_eq!(echo5d::plan_jobs::retention_pass(&s.state).await, 2);
-    assert!(exists(&s, &at_edge).await, "exactly retention_days old stays");
+    assert!(
+        exists(&s, &at_edge).await,
+        "exactly retention_days old stays"
+    );
     assert!(!exists(&s, &just_past).await, "a millisecond older goes");
     assert!(!exists(&s, &ancient).await);
     for id in [&thirty, &five, &fresh] {
@@ -928,7 +1080,10 @@ async fn retention_keeps_the_exact_edge_and_follows_a_lowered_window() {
         })
         .collect();
     assert_eq!(erased.len(), 2, "{audit}");
-    assert!(erased.contains(&(2, 60)) && erased.contains(&(2, 10)), "{erased:?}");
+    assert!(
+        erased.contains(&(2, 60)) && erased.contains(&(2, 10)),
+        "{erased:?}"
+    );
     // Nothing more to do: no audit row for a pass that erased nothing.
     assert_eq!(echo5d::plan_jobs::retention_pass(&s.state).await, 0);
     let (_, audit) = s.get("/api/v1/audit?action=leads.retention_erased").await;
@@ -957,14 +1112,13 @@ fn meter_events(r: &Receiver) -> BTreeMap<String, (String, u64)> {
 
 async fn stripe_server(stripe: &Receiver) -> TestServer {
     let url = stripe.base.clone();
-    let s = TestServer::start_with(|a| {
+    TestServer::start_with(|a| {
         a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
         a.outbound.outbound_retry_schedule =
             echo5_core::outbox::RetrySchedule::parse("0,1,1,1,1,1,1,1,1,1").unwrap();
         a.outbound.stripe_api_url = url;
     })
-    .await;
-    s
+    .await
 }
 
 async fn stripe_settings(s: &TestServer, key: &str) {
@@ -1103,10 +1257,7 @@ async fn concurrent_billing_syncs_never_report_a_lead_twice() {
 async fn a_refused_stripe_key_holds_the_reports_and_never_shows() {
     let stripe = Receiver::start().await;
     // Stripe's own 401 names the key it refused; this one repeats all of it.
-    stripe.always(
-        "/v1/billing/meter_events",
-        Reply::EchoAuthorization(401),
-    );
+    stripe.always("/v1/billing/meter_events", Reply::EchoAuthorization(401));
     let s = stripe_server(&stripe).await;
     let old = "sk_test_old_7Hq2mZ9xLw4vRk";
     let new = "sk_test_new_3Bn8pT6yUe1sJd";
@@ -1159,10 +1310,9 @@ async fn a_refused_stripe_key_holds_the_reports_and_never_shows() {
         s.state.store.tasks(Default::default(), 100).await.unwrap()
     );
     assert!(
-        parked.iter().any(|t| t
-            .last_error
-            .as_deref()
-            .is_some_and(|e| e.contains("401"))),
+        parked
+            .iter()
+            .any(|t| t.last_error.as_deref().is_some_and(|e| e.contains("401"))),
         "{parked:?}"
     );
     for (what, text) in [
@@ -1183,11 +1333,18 @@ async fn a_refused_stripe_key_holds_the_reports_and_never_shows() {
         .into_iter()
         .skip(1)
         .collect();
-    assert!(delivered.iter().all(|r| r.header("authorization") == format!("Bearer {new}")));
+    assert!(
+        delivered
+            .iter()
+            .all(|r| r.header("authorization") == format!("Bearer {new}"))
+    );
     let events = meter_events(&stripe);
     assert_eq!(events.len(), 2, "{events:?}");
     let (_, u) = s.get("/api/v1/tenants/open-arms/usage").await;
-    assert_eq!(events.values().map(|(_, v)| v).sum::<u64>(), u["accepted"].as_u64().unwrap());
+    assert_eq!(
+        events.values().map(|(_, v)| v).sum::<u64>(),
+        u["accepted"].as_u64().unwrap()
+    );
     assert!(!common::captured_logs().contains("3Bn8pT6yUe1sJd"));
     s.stop().await;
 }
@@ -1224,7 +1381,10 @@ async fn no_meter_event_name_queues_nothing_and_loses_nothing() {
             });
     assert_eq!(
         by,
-        BTreeMap::from([("cus_Moved2".to_string(), 1), ("cus_OpenArms1".to_string(), 3)])
+        BTreeMap::from([
+            ("cus_Moved2".to_string(), 1),
+            ("cus_OpenArms1".to_string(), 3)
+        ])
     );
     s.stop().await;
 }
@@ -1373,8 +1533,16 @@ async fn revenue_follows_prices_and_tenants_and_a_plan_frees_with_its_last_tenan
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     s.tenant(r#"{"name":"Beta Care"}"#).await;
     s.tenant(r#"{"name":"Gamma Care"}"#).await;
-    let eur = plan(&s, json!({"name": "Euro", "price_cents": 4900, "limits": {"leads_per_month": 3}})).await;
-    let usd = plan(&s, json!({"name": "Dollar", "price_cents": 2500, "currency": "USD"})).await;
+    let eur = plan(
+        &s,
+        json!({"name": "Euro", "price_cents": 4900, "limits": {"leads_per_month": 3}}),
+    )
+    .await;
+    let usd = plan(
+        &s,
+        json!({"name": "Dollar", "price_cents": 2500, "currency": "USD"}),
+    )
+    .await;
     on_plan(&s, "open-arms", Some(&eur)).await;
     on_plan(&s, "beta-care", Some(&eur)).await;
     on_plan(&s, "gamma-care", Some(&usd)).await;
@@ -1383,7 +1551,10 @@ async fn revenue_follows_prices_and_tenants_and_a_plan_frees_with_its_last_tenan
         json!([{"currency": "EUR", "cents": 9800}, {"currency": "USD", "cents": 2500}])
     );
     let (st, _) = s
-        .patch(&format!("/api/v1/platform/plans/{eur}"), r#"{"price_cents":5000}"#)
+        .patch(
+            &format!("/api/v1/platform/plans/{eur}"),
+            r#"{"price_cents":5000}"#,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     on_plan(&s, "beta-care", None).await;
@@ -1396,9 +1567,18 @@ async fn revenue_follows_prices_and_tenants_and_a_plan_frees_with_its_last_tenan
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap().into(), p["tenants"].as_u64().unwrap()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().into(),
+                p["tenants"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(counts, [("Dollar".into(), 1), ("Euro".into(), 1)], "cheapest first");
+    assert_eq!(
+        counts,
+        [("Dollar".into(), 1), ("Euro".into(), 1)],
+        "cheapest first"
+    );
 
     // Over the limit, then the limit raised: the next lead is inside again.
     for i in 0..4 {
