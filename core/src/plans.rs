@@ -415,9 +415,24 @@ pub struct MeterEvent {
     pub timestamp: DateTime<Utc>,
 }
 
+/// The oldest `timestamp` Stripe takes for a meter event is 35 days back; a report sent
+/// later than this after it was made (only a parked one can be: the retry schedule ends
+/// within 28 hours) carries this age instead, a day inside Stripe's bound.
+pub const METER_EVENT_MAX_AGE: TimeDelta = TimeDelta::days(34);
+
 impl MeterEvent {
-    /// The form fields of `POST /v1/billing/meter_events`, with the report's `identifier`.
-    pub fn form(&self, identifier: &str) -> Vec<(&'static str, String)> {
+    /// The `timestamp` sent at `now`: the report's own, or, for a report held (parked)
+    /// past [`METER_EVENT_MAX_AGE`], the oldest Stripe still takes, so a report held that
+    /// long (a missing or refused key) is counted rather than refused for its age. A parked
+    /// report never reached Stripe, and its idempotency key expired long before, so the
+    /// changed field conflicts with nothing.
+    pub fn timestamp_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.timestamp.max(now - METER_EVENT_MAX_AGE)
+    }
+
+    /// The form fields of `POST /v1/billing/meter_events` sent at `now`, with the report's
+    /// `identifier`.
+    pub fn form(&self, identifier: &str, now: DateTime<Utc>) -> Vec<(&'static str, String)> {
         vec![
             ("event_name", self.event_name.clone()),
             (
@@ -426,7 +441,7 @@ impl MeterEvent {
             ),
             ("payload[value]", self.value.to_string()),
             ("identifier", identifier.to_string()),
-            ("timestamp", self.timestamp.timestamp().to_string()),
+            ("timestamp", self.timestamp_at(now).timestamp().to_string()),
         ]
     }
 }
@@ -686,6 +701,37 @@ mod tests {
             serde_json::from_str::<PlanPatch>("{}").unwrap(),
             PlanPatch::default()
         );
+    }
+
+    #[test]
+    fn a_meter_event_keeps_its_timestamp_unless_held_past_stripes_window() {
+        let made = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+        let e = MeterEvent {
+            tenant_id: Uuid::nil(),
+            stripe_customer_id: "cus_A1".into(),
+            event_name: "echo5_leads".into(),
+            value: 7,
+            timestamp: made,
+        };
+        let ts = |now| {
+            e.form("id-1", now)
+                .into_iter()
+                .find(|(k, _)| *k == "timestamp")
+                .unwrap()
+                .1
+        };
+        assert_eq!(ts(made), made.timestamp().to_string());
+        // Every retry on the schedule (within 28 h), and a report held a month: the same.
+        assert_eq!(ts(made + TimeDelta::days(34)), made.timestamp().to_string());
+        // Held past 34 days: the oldest Stripe takes, with a day to spare.
+        let late = made + TimeDelta::days(40);
+        assert_eq!(
+            ts(late),
+            (late - TimeDelta::days(34)).timestamp().to_string()
+        );
+        let form = e.form("id-1", late);
+        assert!(form.contains(&("identifier", "id-1".to_string())));
+        assert!(form.contains(&("payload[value]", "7".to_string())));
     }
 
     #[test]

@@ -141,7 +141,7 @@ pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
         .post(&url)
         .bearer_auth(key.expose())
         .header("Idempotency-Key", &identifier)
-        .form(&event.form(&identifier))
+        .form(&event.form(&identifier, state.store.now()))
         .timeout(state.outbound.timeout)
         .send()
         .await;

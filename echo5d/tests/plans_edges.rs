@@ -1661,8 +1661,20 @@ async fn a_report_queued_before_the_key_is_set_goes_once_the_key_is() {
     }
     assert!(parked, "the report is held until there is a key");
     assert!(stripe.received("/v1/billing/meter_events").is_empty());
+    // Held for 40 days: Stripe takes no timestamp older than 35, so the report goes with
+    // the oldest it takes rather than be refused for its age.
+    s.clock.advance(TimeDelta::days(40));
+    let released = s.clock.now();
     stripe_settings(&s, "sk_test_arrived").await;
     until_reported(&s, &stripe, 5).await;
     assert_eq!(meter_events(&stripe).len(), 1);
+    let sent = &stripe.received("/v1/billing/meter_events")[0];
+    let form: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_bytes(&sent.body).unwrap();
+    let ts: i64 = form["timestamp"].parse().unwrap();
+    assert!(
+        ts >= (released - TimeDelta::days(35)).timestamp() && ts <= released.timestamp(),
+        "{ts} is inside Stripe's 35 days before {released}"
+    );
     s.stop().await;
 }
