@@ -1226,6 +1226,7 @@ async fn concurrent_billing_syncs_never_report_a_lead_twice() {
     // What the last lead brought is reported by the next sync.
     let (_, last) = s.post("/api/v1/platform/billing/sync", "{}").await;
     for r in last["reports"].as_array().unwrap() {
+        identifiers.insert(r["identifier"].as_str().unwrap().to_string());
         *totals
             .entry(r["stripe_customer_id"].as_str().unwrap().to_string())
             .or_default() += r["value"].as_u64().unwrap();
@@ -1250,6 +1251,9 @@ async fn concurrent_billing_syncs_never_report_a_lead_twice() {
         *sent.entry(cus.clone()).or_default() += v;
     }
     assert_eq!(sent, want);
+    // Stripe got exactly the reports the answers named, by the same identifiers.
+    let got: HashSet<String> = meter_events(&stripe).into_keys().collect();
+    assert_eq!(got, identifiers);
     s.stop().await;
 }
 
