@@ -9,3 +9,11 @@ pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// A field that may be left out of a PATCH but has no "none" to clear it to: a present
+/// `null` is refused (400 naming the field) instead of being read as "left out".
+pub(crate) fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::DomainError;
-use crate::patch::double_option;
+use crate::patch::{double_option, not_null};
 use crate::validate;
 
 /// The most a count limit may be (a guard against typos, not a business rule).
@@ -85,18 +85,40 @@ pub struct NewPlan {
 }
 
 /// `PATCH …/plans/{id}`: any subset; inside `limits`, a limit left out is kept and `null`
-/// removes it.
+/// removes it. `null` for `name`, `price_cents`, `currency` or `limits` itself is refused
+/// (400 naming the field): none of them can be cleared, and reading it as "left out" would
+/// answer 200 for a change that was not made.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlanPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub price_cents: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub currency: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub limits: Option<LimitsPatch>,
 }
 
@@ -324,6 +346,20 @@ pub fn thresholds_crossed(before: u64, after: u64, limit: Option<u64>) -> Vec<Th
         .collect()
 }
 
+/// The thresholds a count has reached (whether it just crossed them or was already past
+/// them, as when the limit was lowered below the month's use or a plan came to a tenant
+/// past it): what the month's notices should have said by now. The caller records each
+/// once per month, so asking again is harmless.
+pub fn thresholds_reached(count: u64, limit: Option<u64>) -> Vec<Threshold> {
+    let Some(limit) = limit else {
+        return Vec::new();
+    };
+    Threshold::ALL
+        .into_iter()
+        .filter(|t| t.count(limit) <= count)
+        .collect()
+}
+
 /// The subject and text of a notice that `name` (`slug`) reached `threshold` of its
 /// `limit` leads in `month` with `used`.
 pub fn notice_mail(
@@ -379,9 +415,24 @@ pub struct MeterEvent {
     pub timestamp: DateTime<Utc>,
 }
 
+/// The oldest `timestamp` Stripe takes for a meter event is 35 days back; a report sent
+/// later than this after it was made (only a parked one can be: the retry schedule ends
+/// within 28 hours) carries this age instead, a day inside Stripe's bound.
+pub const METER_EVENT_MAX_AGE: TimeDelta = TimeDelta::days(34);
+
 impl MeterEvent {
-    /// The form fields of `POST /v1/billing/meter_events`, with the report's `identifier`.
-    pub fn form(&self, identifier: &str) -> Vec<(&'static str, String)> {
+    /// The `timestamp` sent at `now`: the report's own, or, for a report held (parked)
+    /// past [`METER_EVENT_MAX_AGE`], the oldest Stripe still takes, so a report held that
+    /// long (a missing or refused key) is counted rather than refused for its age. A parked
+    /// report never reached Stripe, and its idempotency key expired long before, so the
+    /// changed field conflicts with nothing.
+    pub fn timestamp_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.timestamp.max(now - METER_EVENT_MAX_AGE)
+    }
+
+    /// The form fields of `POST /v1/billing/meter_events` sent at `now`, with the report's
+    /// `identifier`.
+    pub fn form(&self, identifier: &str, now: DateTime<Utc>) -> Vec<(&'static str, String)> {
         vec![
             ("event_name", self.event_name.clone()),
             (
@@ -390,7 +441,7 @@ impl MeterEvent {
             ),
             ("payload[value]", self.value.to_string()),
             ("identifier", identifier.to_string()),
-            ("timestamp", self.timestamp.timestamp().to_string()),
+            ("timestamp", self.timestamp_at(now).timestamp().to_string()),
         ]
     }
 }
@@ -534,6 +585,25 @@ mod tests {
             );
         }
         assert_eq!(Threshold::from_percent(80), Some(Eighty));
+
+        // Reached, crossed now or earlier (a limit lowered below the use).
+        let reached: &[(u64, Option<u64>, &[Threshold])] = &[
+            (1_000, None, &[]),
+            (7, Some(10), &[]),
+            (8, Some(10), &[Eighty]),
+            (10, Some(10), &[Eighty, Hundred]),
+            (50, Some(10), &[Eighty, Hundred]),
+            (0, Some(0), &[]),
+            (1, Some(0), &[Eighty, Hundred]),
+            (6, Some(7), &[Eighty]),
+        ];
+        for &(count, limit, want) in reached {
+            assert_eq!(
+                thresholds_reached(count, limit),
+                want,
+                "{count} of {limit:?}"
+            );
+        }
         assert_eq!(Threshold::from_percent(50), None);
     }
 
@@ -620,6 +690,48 @@ mod tests {
         assert_eq!(q.limits.webhooks, Some(2));
         assert_eq!(q.name, "Pro", "left out: kept");
         assert!(serde_json::from_str::<PlanPatch>(r#"{"limits":{"seats":1}}"#).is_err());
+        for null in ["name", "price_cents", "currency", "limits"] {
+            let body = format!(r#"{{"{null}":null}}"#);
+            assert!(
+                serde_json::from_str::<PlanPatch>(&body).is_err(),
+                "{body} clears nothing"
+            );
+        }
+        assert_eq!(
+            serde_json::from_str::<PlanPatch>("{}").unwrap(),
+            PlanPatch::default()
+        );
+    }
+
+    #[test]
+    fn a_meter_event_keeps_its_timestamp_unless_held_past_stripes_window() {
+        let made = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+        let e = MeterEvent {
+            tenant_id: Uuid::nil(),
+            stripe_customer_id: "cus_A1".into(),
+            event_name: "echo5_leads".into(),
+            value: 7,
+            timestamp: made,
+        };
+        let ts = |now| {
+            e.form("id-1", now)
+                .into_iter()
+                .find(|(k, _)| *k == "timestamp")
+                .unwrap()
+                .1
+        };
+        assert_eq!(ts(made), made.timestamp().to_string());
+        // Every retry on the schedule (within 28 h), and a report held a month: the same.
+        assert_eq!(ts(made + TimeDelta::days(34)), made.timestamp().to_string());
+        // Held past 34 days: the oldest Stripe takes, with a day to spare.
+        let late = made + TimeDelta::days(40);
+        assert_eq!(
+            ts(late),
+            (late - TimeDelta::days(34)).timestamp().to_string()
+        );
+        let form = e.form("id-1", late);
+        assert!(form.contains(&("identifier", "id-1".to_string())));
+        assert!(form.contains(&("payload[value]", "7".to_string())));
     }
 
     #[test]

@@ -134,7 +134,8 @@ pub(crate) fn tenant_limits(
 }
 
 /// How many of `which` the tenant has now: its users, its live API keys (neither revoked
-/// nor expired), its webhook endpoints.
+/// nor expired, and not the old half of a rotation whose new key is live), its webhook
+/// endpoints.
 fn used(
     c: &Connection,
     tenant: Uuid,
@@ -146,10 +147,16 @@ fn used(
         HardLimit::Users => c
             .prepare_cached("SELECT count(*) FROM users WHERE tenant_id = ?1")?
             .query_row([t], |r| r.get(0))?,
+        // A key in its rotation grace shares its place with its successor while that one
+        // is live: a rotation is not a create, so it must not hold a second place for the
+        // grace (24 h by default) and refuse the tenant's next key meanwhile.
         HardLimit::ApiKeys => c
             .prepare_cached(
-                "SELECT count(*) FROM api_keys WHERE tenant_id = ?1 AND revoked_at IS NULL
-                 AND (expires_at IS NULL OR expires_at > ?2)",
+                "SELECT count(*) FROM api_keys k WHERE k.tenant_id = ?1 AND k.revoked_at IS NULL
+                 AND (k.expires_at IS NULL OR k.expires_at > ?2)
+                 AND NOT EXISTS (SELECT 1 FROM api_keys n WHERE n.tenant_id = ?1
+                     AND n.rotated_from = k.id AND n.revoked_at IS NULL
+                     AND (n.expires_at IS NULL OR n.expires_at > ?2))",
             )?
             .query_row(params![t, now.timestamp_millis()], |r| r.get(0))?,
         HardLimit::Webhooks => c
@@ -218,8 +225,13 @@ pub(crate) fn ingest_check(
         }
         m.get(&tenant).filter(|(_, mo, _)| mo == month).cloned()
     });
-    let (limit, stored) = match known {
-        Some((limit, _, stored)) => (limit, stored),
+    // The first lead of the tenant since the writer's generation changed (a new batch, or
+    // a job that may have changed its plan) asks which thresholds the count has reached,
+    // not only which it crosses: a limit lowered below the month's use, or a plan given
+    // to a tenant already past it, is told at the next lead. Later leads of the generation
+    // can only cross (the limit stays, the count grows by one).
+    let (limit, stored, first) = match known {
+        Some((limit, _, stored)) => (limit, stored, false),
         None => {
             let limit = tenant_limits(c, tenant)?.and_then(|l| l.leads_per_month);
             let stored = if limit.is_some() {
@@ -229,14 +241,19 @@ pub(crate) fn ingest_check(
             };
             LEAD_LIMITS
                 .with_borrow_mut(|(_, m)| m.insert(tenant, (limit, month.to_string(), stored)));
-            (limit, stored)
+            (limit, stored, true)
         }
     };
     let Some(limit) = limit else {
         return Ok(false);
     };
     let before = stored + batch.staged_accepted(tenant, month);
-    for t in plans::thresholds_crossed(before, before + 1, Some(limit)) {
+    let due = if first {
+        plans::thresholds_reached(before + 1, Some(limit))
+    } else {
+        plans::thresholds_crossed(before, before + 1, Some(limit))
+    };
+    for t in due {
         let first = c
             .prepare_cached(
                 "INSERT INTO plan_notices(tenant_id, month, threshold, created_at) VALUES (?1, ?2, ?3, ?4)
@@ -481,7 +498,11 @@ impl Store {
             if total > 0 {
                 let actor = actor.to_string();
                 self.write(move |c| {
-                    let t = tenants::get(c, &TenantKey::Id(tenant))?;
+                    // A tenant deleted meanwhile took its leads with it: there is no tenant
+                    // to record against, and no reason to fail the other tenants' pass.
+                    let Some(t) = tenants::find(c, &TenantKey::Id(tenant))? else {
+                        return Ok(());
+                    };
                     audit::record(
                         c,
                         now,

@@ -141,7 +141,7 @@ pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
         .post(&url)
         .bearer_auth(key.expose())
         .header("Idempotency-Key", &identifier)
-        .form(&event.form(&identifier))
+        .form(&event.form(&identifier, state.store.now()))
         .timeout(state.outbound.timeout)
         .send()
         .await;
@@ -149,14 +149,19 @@ pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
         Ok(r) => r,
         Err(e) => {
             return TaskResult::Retry {
-                error: format!("Stripe unreachable: {e}"),
+                error: without_secret(&format!("Stripe unreachable: {e}"), key.expose()),
                 not_before: None,
             };
         }
     };
     let status = resp.status();
     let body = resp.text().await.unwrap_or_default();
-    let detail: String = body.chars().take(300).collect();
+    // The answer's text goes into the task's `last_error` and the log: an answer that
+    // repeats the key (a proxy's or a stand-in's error page) must not carry it there.
+    let detail: String = without_secret(&body, key.expose())
+        .chars()
+        .take(300)
+        .collect();
     match status.as_u16() {
         200..=299 => TaskResult::Done,
         // The same identifier already reached Stripe (an earlier attempt whose answer
@@ -175,10 +180,30 @@ pub async fn stripe_meter_event(state: &AppState, task: &Task) -> TaskResult {
     }
 }
 
+/// `text` with every occurrence of `secret` masked (a blank secret masks nothing).
+fn without_secret(text: &str, secret: &str) -> String {
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    text.replace(secret, "[redacted]")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_answer_repeating_the_key_is_kept_without_it() {
+        let key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+        assert_eq!(
+            without_secret(&format!("Invalid API Key provided: Bearer {key}."), key),
+            "Invalid API Key provided: Bearer [redacted]."
+        );
+        assert_eq!(without_secret("nothing here", key), "nothing here");
+        assert_eq!(without_secret("x", " "), "x");
+    }
 
     #[test]
     fn the_next_run_is_at_three_utc() {

@@ -19,6 +19,9 @@ pub enum Reply {
     Slow(Duration),
     /// Answers 200 only once the test calls `notify_waiters` on it.
     Held(Arc<tokio::sync::Notify>),
+    /// A status whose body repeats the request's `Authorization` header, as a careless
+    /// API's error page might: what a caller keeps of an answer must not keep a secret.
+    EchoAuthorization(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +139,11 @@ impl Receiver {
 
 async fn answer(inner: Arc<Mutex<Inner>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_string();
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let reply = {
         let mut g = inner.lock().unwrap();
         g.received.push(Received {
@@ -167,5 +175,10 @@ async fn answer(inner: Arc<Mutex<Inner>>, uri: Uri, headers: HeaderMap, body: By
             gate.notified().await;
             (StatusCode::OK, "released").into_response()
         }
+        Reply::EchoAuthorization(s) => (
+            StatusCode::from_u16(s).unwrap(),
+            format!("{{\"error\":{{\"message\":\"Invalid API Key provided: {authorization}\"}}}}"),
+        )
+            .into_response(),
     }
 }
