@@ -53,6 +53,9 @@ fn until_next_run(now: DateTime<Utc>) -> Duration {
     (next - now).to_std().unwrap_or(Duration::from_secs(3600))
 }
 
+/// How long after the start the first billing sync runs.
+const FIRST_BILLING_SYNC: Duration = Duration::from_secs(300);
+
 /// How often usage is reported to Stripe.
 const BILLING_SYNC: Duration = Duration::from_secs(3600);
 
@@ -78,11 +81,11 @@ pub async fn run(state: AppState) {
     let billing = {
         let state = state.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(BILLING_SYNC);
+            // The first sync waits a few minutes: a start writes nothing it need not, yet a
+            // daemon restarted more often than hourly (deploys, a crash loop) still reports.
+            let first = tokio::time::Instant::now() + FIRST_BILLING_SYNC;
+            let mut tick = tokio::time::interval_at(first, BILLING_SYNC);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            // The first tick is at once: the first report is an hour after the start, so a
-            // start (or a restart loop) writes nothing it need not.
-            tick.tick().await;
             loop {
                 tick.tick().await;
                 billing_sync(&state).await;
