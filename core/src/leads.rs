@@ -416,6 +416,8 @@ use crate::tenants::TenantRef;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LeadPatch {
+    #[serde(default, deserialize_with = "crate::patch::not_null")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub stage_id: Option<Uuid>,
     /// Refused (422 `notes_append_only`): notes are a list that is only appended to, with
     /// `POST /api/v1/leads/{id}/notes`.
@@ -436,7 +438,12 @@ pub struct LeadPatch {
     pub assigned_to: Option<Option<Uuid>>,
     /// `false` clears a spam flag (a false positive: the lead joins the listings, counts
     /// and SLA); `true` flags a lead as spam by hand (reason `manual`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_spam: Option<bool>,
 }
 

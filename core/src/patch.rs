@@ -15,5 +15,13 @@ pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 pub(crate) fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
+    // Read as an Option first: asked for a value outright, some types (enums) report a
+    // `null` as malformed JSON rather than as the wrong type at this field.
+    match Option::<T>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::invalid_type(
+            serde::de::Unexpected::Unit,
+            &"a value (null clears nothing here; leave the field out to keep it)",
+        )),
+    }
 }

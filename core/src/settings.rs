@@ -202,9 +202,19 @@ pub struct SettingsInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub sla_hours: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub spam_keywords: Option<Vec<String>>,
     /// Left out: unchanged; `null` clears it.
     #[serde(
@@ -215,14 +225,28 @@ pub struct SettingsPatch {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub manager_email: Option<Option<String>>,
     /// ISO 3166 alpha-2 code for phones without a country code; stored phones keep theirs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub default_country: Option<String>,
     /// `none` or `round_robin` (new leads go to the tenant's active managers in turn).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<AutoAssign>))]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, value_type = Option<AutoAssign>))]
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auto_assign: Option<String>,
     /// Replaces the tenant's Facebook page ids (`[]` removes them all).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub meta_page_ids: Option<Vec<String>>,
     /// Left out: unchanged; `null` clears it (the SLA counts every hour again).
     #[serde(

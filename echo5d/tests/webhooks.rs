@@ -855,3 +855,54 @@ async fn erasing_a_lead_scrubs_the_messages_and_tasks_already_built_about_it() {
     assert_eq!(t.last_error.as_deref(), Some(ERASED));
     assert_eq!(t.payload, json!({}));
 }
+
+/// `null` for a field with no empty value (an endpoint's URL, events, description or
+/// active flag; a user's name, role, permissions or active flag) is 400 naming the field,
+/// not a 200 that changed nothing; the endpoint and the user stay as they were.
+#[tokio::test]
+async fn null_where_nothing_can_be_cleared_is_refused_naming_the_field() {
+    let s = TestServer::start_with(allow_loopback).await;
+    let (slug, _, w) = setup(&s, "Null Checks", "http://127.0.0.1:9/hook", json!(["*"])).await;
+    let hook = format!(
+        "/api/v1/tenants/{slug}/webhooks/{}",
+        w["id"].as_str().unwrap()
+    );
+    let (st, user) = s
+        .post(
+            &format!("/api/v1/tenants/{slug}/users"),
+            r#"{"email": "nell@nullchecks.test", "name": "Nell", "role": "manager"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{user}");
+    let person = format!(
+        "/api/v1/tenants/{slug}/users/{}",
+        user["id"].as_str().unwrap()
+    );
+    let (st, hook_before) = s.get(&hook).await;
+    assert_eq!(st, StatusCode::OK, "{hook_before}");
+    let (st, user_before) = s.get(&person).await;
+    assert_eq!(st, StatusCode::OK, "{user_before}");
+    assert_eq!(user_before["name"], "Nell");
+    for (path, field) in [
+        (&hook, "url"),
+        (&hook, "events"),
+        (&hook, "description"),
+        (&hook, "active"),
+        (&person, "name"),
+        (&person, "role"),
+        (&person, "permissions"),
+        (&person, "active"),
+    ] {
+        let (st, body) = s.patch(path, &json!({ field: null }).to_string()).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{field}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_type", "{field}: {body}");
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    assert_eq!(s.get(&hook).await.1, hook_before);
+    assert_eq!(s.get(&person).await.1, user_before);
+    // `null` where it does clear something still does: a permission back to the role's.
+    let (st, body) = s
+        .patch(&person, r#"{"permissions": {"view_leads": null}}"#)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+}
