@@ -416,7 +416,11 @@ use crate::tenants::TenantRef;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LeadPatch {
-    #[serde(default, deserialize_with = "crate::patch::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::patch::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub stage_id: Option<Uuid>,
     /// Refused (422 `notes_append_only`): notes are a list that is only appended to, with

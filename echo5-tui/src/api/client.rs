@@ -871,6 +871,26 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_change_sends_only_its_field() {
+        // The daemon refuses `null` for `stage_id` and `is_spam`: a body must not carry
+        // the fields a change leaves alone.
+        let body = |c: LeadChange| serde_json::to_value(lead_patch(&c)).ok();
+        assert_eq!(
+            body(LeadChange::Assignee(None)),
+            Some(json!({"assigned_to": null}))
+        );
+        assert_eq!(
+            body(LeadChange::Spam(false)),
+            Some(json!({"is_spam": false}))
+        );
+        let stage = Uuid::from_u128(9);
+        assert_eq!(
+            body(LeadChange::Stage(stage)),
+            Some(json!({"stage_id": stage}))
+        );
+    }
+
+    #[test]
     fn log_levels_are_sent_in_lower_case() {
         assert_eq!(level_param(LogLevel::Warn), "warn");
     }
