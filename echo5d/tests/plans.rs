@@ -7,47 +7,13 @@
 mod common;
 
 use chrono::TimeDelta;
+use common::plans::{assert_limit, counts_match_rows, lead, on_plan, plan};
 use common::smtp::SmtpSink;
+use common::stripe::{meter_events, stripe_args, until_reported};
 use common::{TestServer, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-async fn plan(s: &TestServer, body: Value) -> String {
-    let (st, p) = s.post("/api/v1/platform/plans", &body.to_string()).await;
-    assert_eq!(st, StatusCode::CREATED, "{p}");
-    p["id"].as_str().unwrap().to_string()
-}
-
-async fn on_plan(s: &TestServer, tenant: &str, plan: &str) {
-    let (st, t) = s
-        .patch(
-            &format!("/api/v1/tenants/{tenant}"),
-            &json!({ "plan_id": plan }).to_string(),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{t}");
-    assert_eq!(t["plan_id"], plan);
-}
-
-fn lead(n: usize) -> String {
-    json!({"name": format!("Lead {n}"), "email": format!("lead{n}@example.com"),
-           "message": format!("hello {n}")})
-    .to_string()
-}
-
-#[track_caller]
-fn assert_limit(got: &(StatusCode, Value), limit: &str, value: u64, used: u64) {
-    assert_error(
-        got,
-        StatusCode::PAYMENT_REQUIRED,
-        "plan_limit_reached",
-        Some(&format!("limits.{limit}")),
-    );
-    assert_eq!(got.1["error"]["limit"], limit, "{}", got.1);
-    assert_eq!(got.1["error"]["value"], value, "{}", got.1);
-    assert_eq!(got.1["error"]["used"], used, "{}", got.1);
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hard_limits_allow_the_nth_and_refuse_the_next_with_402() {
@@ -62,7 +28,7 @@ async fn hard_limits_allow_the_nth_and_refuse_the_next_with_402() {
         "limits": {"users": 2, "api_keys": 2, "webhooks": 1}}),
     )
     .await;
-    on_plan(&s, "open-arms", &p).await;
+    on_plan(&s, "open-arms", Some(&p)).await;
 
     for i in 0..2 {
         let (st, k) = s.post("/api/v1/tenants/open-arms/keys", "{}").await;
@@ -123,7 +89,7 @@ async fn concurrent_creates_cannot_pass_the_limit_together() {
     let s = TestServer::start().await;
     s.tenant(r#"{"name":"Busy"}"#).await;
     let p = plan(&s, json!({"name": "Three keys", "limits": {"api_keys": 3}})).await;
-    on_plan(&s, "busy", &p).await;
+    on_plan(&s, "busy", Some(&p)).await;
     let calls = (0..12).map(|_| {
         s.client
             .post(s.url("/api/v1/tenants/busy/keys"))
@@ -167,7 +133,7 @@ async fn leads_past_the_monthly_limit_are_stored_and_flagged() {
         json!({"name": "Three leads", "limits": {"leads_per_month": 3}}),
     )
     .await;
-    on_plan(&s, "open-arms", &p).await;
+    on_plan(&s, "open-arms", Some(&p)).await;
     let mut flags = Vec::new();
     for i in 0..5 {
         let (st, r) = s
@@ -265,7 +231,7 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
         json!({"name": "Five", "limits": {"leads_per_month": 5}}),
     )
     .await;
-    on_plan(&s, "open-arms", &p).await;
+    on_plan(&s, "open-arms", Some(&p)).await;
     let month = echo5_core::usage::Month::of(echo5_core::clock::Clock::now(&*s.clock));
     let tenant: uuid::Uuid = s.get("/api/v1/tenants/open-arms").await.1["id"]
         .as_str()
@@ -331,40 +297,6 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
     s.stop().await;
 }
 
-/// `lead_counts` against a GROUP BY over the leads themselves, read from the database file.
-fn counts_match_rows(db: &std::path::Path) {
-    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
-    let q = |sql: &str| -> Vec<(String, String, i64, i64, i64, i64)> {
-        c.prepare(sql)
-            .unwrap()
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
-    let counters = q(
-        "SELECT tenant_id, stage_id, is_spam, leads, duplicates, bytes FROM lead_counts
-                      WHERE leads != 0 OR bytes != 0 ORDER BY 1, 2, 3",
-    );
-    // A lead's bytes as the delete trigger of `lead_counts` takes them out.
-    let bytes = "coalesce(octet_length(raw), 0) + octet_length(custom) + coalesce(octet_length(name), 0) + coalesce(octet_length(first_name), 0) + coalesce(octet_length(last_name), 0) + coalesce(octet_length(email), 0) + coalesce(octet_length(phone), 0) + coalesce(octet_length(message), 0) + coalesce(octet_length(company), 0) + coalesce(octet_length(form_name), 0) + coalesce(octet_length(page_url), 0) + coalesce(octet_length(referrer), 0) + coalesce(octet_length(utm_source), 0) + coalesce(octet_length(utm_medium), 0) + coalesce(octet_length(utm_campaign), 0) + coalesce(octet_length(utm_term), 0) + coalesce(octet_length(utm_content), 0) + coalesce(octet_length(gclid), 0) + coalesce(octet_length(fbclid), 0) + coalesce(octet_length(ip), 0) + coalesce(octet_length(user_agent), 0) + coalesce(octet_length(raw_content_type), 0) + coalesce(octet_length(spam_reason), 0) + coalesce(octet_length(notes), 0) + coalesce(octet_length(assigned_to), 0)";
-    let rows = q(&format!(
-        "SELECT tenant_id, stage_id, is_spam, count(*), count(duplicate_of), sum({bytes})
-         FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-    ));
-    assert_eq!(counters, rows);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_erases_exactly_the_leads_past_the_window_and_keeps_the_counters_right() {
     let s = TestServer::start().await;
@@ -375,7 +307,7 @@ async fn retention_erases_exactly_the_leads_past_the_window_and_keeps_the_counte
         json!({"name": "Thirty days", "limits": {"retention_days": 30}}),
     )
     .await;
-    on_plan(&s, "open-arms", &p).await;
+    on_plan(&s, "open-arms", Some(&p)).await;
     let (_, stages) = s.get("/api/v1/tenants/open-arms/stages").await;
     let second_stage = stages["data"][1]["id"].as_str().unwrap().to_string();
 
@@ -519,7 +451,7 @@ async fn plans_crud_the_tenant_fields_and_the_usage_answers() {
         "invalid_stripe_customer",
         Some("stripe_customer_id"),
     );
-    on_plan(&s, "open-arms", &pro).await;
+    on_plan(&s, "open-arms", Some(&pro)).await;
     let (st, t) = s
         .patch(
             "/api/v1/tenants/open-arms",
@@ -574,42 +506,6 @@ async fn plans_crud_the_tenant_fields_and_the_usage_answers() {
     s.stop().await;
 }
 
-/// The identifiers and values a Stripe stand-in received, by identifier (retries of one
-/// report carry the same identifier and the same value).
-fn meter_events(
-    r: &common::receiver::Receiver,
-) -> std::collections::BTreeMap<String, (String, u64)> {
-    let mut out = std::collections::BTreeMap::new();
-    for req in r.received("/v1/billing/meter_events") {
-        assert_eq!(
-            req.header("authorization"),
-            "Bearer sk_test_standin",
-            "bearer auth"
-        );
-        assert!(
-            req.header("content-type")
-                .starts_with("application/x-www-form-urlencoded")
-        );
-        let form: std::collections::HashMap<String, String> =
-            serde_urlencoded::from_bytes(&req.body).expect("a form body");
-        assert_eq!(form["event_name"], "echo5_leads");
-        assert!(form["timestamp"].parse::<i64>().is_ok(), "{form:?}");
-        let value: u64 = form["payload[value]"].parse().unwrap();
-        let id = form["identifier"].clone();
-        assert_eq!(
-            req.header("idempotency-key"),
-            id,
-            "Stripe's idempotency key is the report's identifier"
-        );
-        let entry = (form["payload[stripe_customer_id]"].clone(), value);
-        if let Some(seen) = out.get(&id) {
-            assert_eq!(seen, &entry, "a retry carries the same report");
-        }
-        out.insert(id, entry);
-    }
-    out
-}
-
 async fn accepted(s: &TestServer, tenant: &str) -> u64 {
     // Every month the test has run through.
     let mut total = 0;
@@ -622,31 +518,6 @@ async fn accepted(s: &TestServer, tenant: &str) -> u64 {
     total
 }
 
-/// Moves the manual clock along the retry schedule until the stand-in has `n` distinct
-/// reports that it answered 200.
-async fn until_reported(s: &TestServer, r: &common::receiver::Receiver, sum: u64) {
-    for _ in 0..200 {
-        let got: u64 = meter_events(r).values().map(|(_, v)| v).sum();
-        let pending = s
-            .state
-            .store
-            .tasks(Default::default(), 100)
-            .await
-            .unwrap()
-            .iter()
-            .any(|t| {
-                t.kind == "stripe_meter_event"
-                    && t.status != echo5_core::outbox_tasks::TaskStatus::Succeeded
-            });
-        if got == sum && !pending {
-            return;
-        }
-        s.clock.advance(TimeDelta::seconds(2));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("reports: {:?}", meter_events(r));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meter_events_reach_stripe_once_per_report_and_add_up_to_the_accepted_leads() {
     use common::receiver::{Receiver, Reply};
@@ -656,12 +527,7 @@ async fn meter_events_reach_stripe_once_per_report_and_add_up_to_the_accepted_le
         "/v1/billing/meter_events",
         vec![Reply::Status(500), Reply::Status(503), Reply::Status(429)],
     );
-    let adjust = |a: &mut echo5d::config::ServeArgs, url: String| {
-        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
-        a.outbound.outbound_retry_schedule =
-            echo5_core::outbox::RetrySchedule::parse("0,1,1,1,1,1,1,1,1,1").unwrap();
-        a.outbound.stripe_api_url = url;
-    };
+    let adjust = stripe_args;
     let url = stripe.base.clone();
     let s = TestServer::start_with(|a| adjust(a, url.clone())).await;
     let (st, _) = s
@@ -728,6 +594,13 @@ async fn meter_events_reach_stripe_once_per_report_and_add_up_to_the_accepted_le
     until_reported(&s, &stripe, 15).await;
     let events = meter_events(&stripe);
     assert_eq!(events.len(), 3, "{events:?}");
+    // Every attempt, retries included, with the secret key as bearer and the meter's name.
+    for req in stripe.received("/v1/billing/meter_events") {
+        assert_eq!(req.header("authorization"), "Bearer sk_test_standin");
+        let form: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_bytes(&req.body).expect("a form body");
+        assert_eq!(form["event_name"], "echo5_leads");
+    }
     assert!(events.values().all(|(c, _)| c == "cus_OpenArms1"));
     let sum: u64 = events.values().map(|(_, v)| v).sum();
     assert_eq!(sum, accepted(&s, "open-arms").await);

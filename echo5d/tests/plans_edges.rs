@@ -8,8 +8,10 @@
 mod common;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::plans::{assert_limit, counts_match_rows, lead, on_plan, plan};
 use common::receiver::{Receiver, Reply};
 use common::smtp::SmtpSink;
+use common::stripe::{meter_events, stripe_args, until_reported};
 use common::{TestServer, assert_error};
 use echo5_core::clock::Clock;
 use echo5_core::plans::Threshold;
@@ -19,22 +21,6 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-async fn plan(s: &TestServer, body: Value) -> String {
-    let (st, p) = s.post("/api/v1/platform/plans", &body.to_string()).await;
-    assert_eq!(st, StatusCode::CREATED, "{p}");
-    p["id"].as_str().unwrap().to_string()
-}
-
-async fn on_plan(s: &TestServer, tenant: &str, plan: Option<&str>) {
-    let (st, t) = s
-        .patch(
-            &format!("/api/v1/tenants/{tenant}"),
-            &json!({ "plan_id": plan }).to_string(),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{t}");
-}
-
 async fn set_limits(s: &TestServer, plan: &str, limits: Value) {
     let (st, p) = s
         .patch(
@@ -43,12 +29,6 @@ async fn set_limits(s: &TestServer, plan: &str, limits: Value) {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{p}");
-}
-
-fn lead(n: usize) -> String {
-    json!({"name": format!("Lead {n}"), "email": format!("lead{n}@example.com"),
-           "message": format!("hello {n}")})
-    .to_string()
 }
 
 async fn tenant_id(s: &TestServer, slug: &str) -> uuid::Uuid {
@@ -408,19 +388,6 @@ async fn odd_billing_fields_on_a_tenant_are_4xx_naming_the_field_and_change_noth
     assert_eq!(st, StatusCode::OK, "{t}");
     assert_eq!(t["stripe_customer_id"], Value::Null);
     s.stop().await;
-}
-
-#[track_caller]
-fn assert_limit(got: &(StatusCode, Value), limit: &str, value: u64, used: u64) {
-    assert_error(
-        got,
-        StatusCode::PAYMENT_REQUIRED,
-        "plan_limit_reached",
-        Some(&format!("limits.{limit}")),
-    );
-    assert_eq!(got.1["error"]["limit"], limit, "{}", got.1);
-    assert_eq!(got.1["error"]["value"], value, "{}", got.1);
-    assert_eq!(got.1["error"]["used"], used, "{}", got.1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -953,32 +920,6 @@ async fn the_month_turns_at_utc_midnight() {
     s.stop().await;
 }
 
-/// `lead_counts` against a GROUP BY over the leads themselves (lead numbers only; the
-/// byte sums are checked by `plans.rs`).
-fn counts_match_rows(db: &std::path::Path) {
-    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
-    let q = |sql: &str| -> Vec<(String, String, i64, i64, i64)> {
-        c.prepare(sql)
-            .unwrap()
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
-    let counters = q(
-        "SELECT tenant_id, stage_id, is_spam, leads, duplicates FROM lead_counts
-                      WHERE leads != 0 ORDER BY 1, 2, 3",
-    );
-    let rows = q(
-        "SELECT tenant_id, stage_id, is_spam, count(*), count(duplicate_of)
-                  FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    );
-    assert_eq!(counters, rows);
-}
-
 async fn manual(s: &TestServer, tenant: &str, at: DateTime<Utc>, n: &str) -> String {
     let (st, v) = s
         .post(
@@ -1093,32 +1034,9 @@ async fn retention_keeps_the_exact_edge_and_follows_a_lowered_window() {
 
 /// The reports a Stripe stand-in received: identifier → (customer, value); a retry of one
 /// report carries the same customer and value.
-fn meter_events(r: &Receiver) -> BTreeMap<String, (String, u64)> {
-    let mut out = BTreeMap::new();
-    for req in r.received("/v1/billing/meter_events") {
-        let form: std::collections::HashMap<String, String> =
-            serde_urlencoded::from_bytes(&req.body).expect("a form body");
-        let entry = (
-            form["payload[stripe_customer_id]"].clone(),
-            form["payload[value]"].parse::<u64>().unwrap(),
-        );
-        if let Some(seen) = out.get(&form["identifier"]) {
-            assert_eq!(seen, &entry, "a retry carries the same report");
-        }
-        out.insert(form["identifier"].clone(), entry);
-    }
-    out
-}
-
 async fn stripe_server(stripe: &Receiver) -> TestServer {
     let url = stripe.base.clone();
-    TestServer::start_with(|a| {
-        a.outbound.outbound_allow_cidr = vec!["127.0.0.0/8".parse().unwrap()];
-        a.outbound.outbound_retry_schedule =
-            echo5_core::outbox::RetrySchedule::parse("0,1,1,1,1,1,1,1,1,1").unwrap();
-        a.outbound.stripe_api_url = url;
-    })
-    .await
+    TestServer::start_with(|a| stripe_args(a, url.clone())).await
 }
 
 async fn stripe_settings(s: &TestServer, key: &str) {
@@ -1140,31 +1058,6 @@ async fn customer(s: &TestServer, slug: &str, cus: &str) {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-}
-
-/// Waits until every meter event task has succeeded and the stand-in's reports add up to
-/// `sum`, moving the manual clock along the retry schedule.
-async fn until_reported(s: &TestServer, r: &Receiver, sum: u64) {
-    for _ in 0..200 {
-        let got: u64 = meter_events(r).values().map(|(_, v)| v).sum();
-        let pending = s
-            .state
-            .store
-            .tasks(Default::default(), 1000)
-            .await
-            .unwrap()
-            .iter()
-            .any(|t| {
-                t.kind == "stripe_meter_event"
-                    && t.status != echo5_core::outbox_tasks::TaskStatus::Succeeded
-            });
-        if got == sum && !pending {
-            return;
-        }
-        s.clock.advance(TimeDelta::seconds(2));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("reports: {:?}", meter_events(r));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,10 +3,12 @@
 
 pub mod daemon;
 pub mod graph;
+pub mod plans;
 pub mod real_api;
 pub mod receiver;
 pub mod smtp;
 pub mod sse;
+pub mod stripe;
 
 use chrono::{DateTime, Utc};
 use echo5_core::clock::ManualClock;
