@@ -7,7 +7,9 @@
 mod common;
 
 use chrono::TimeDelta;
-use common::plans::{assert_limit, counts_match_rows, lead, on_plan, plan};
+use common::plans::{
+    assert_limit, counts_match_rows, lead, notice_server, notices, on_plan, plan, wait_for_notices,
+};
 use common::smtp::SmtpSink;
 use common::stripe::{meter_events, stripe_args, until_reported};
 use common::{TestServer, assert_error};
@@ -178,40 +180,10 @@ async fn leads_past_the_monthly_limit_are_stored_and_flagged() {
     s.stop().await;
 }
 
-/// The plan notices among the mails (invitations go through the same sink).
-fn notices(smtp: &SmtpSink) -> Vec<common::smtp::Mail> {
-    smtp.mails()
-        .into_iter()
-        .filter(|m| m.decoded().contains("its plan includes"))
-        .collect()
-}
-
-async fn wait_for_mails(smtp: &SmtpSink, n: usize) -> Vec<common::smtp::Mail> {
-    for _ in 0..100 {
-        let m = notices(smtp);
-        if m.len() >= n {
-            return m;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    notices(smtp)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_admins() {
     let smtp = SmtpSink::start().await;
-    let url = smtp.url();
-    let s = TestServer::start_with(|a| {
-        a.smtp_url = Some(echo5_core::secret::Secret::new(url));
-    })
-    .await;
-    let (st, _) = s
-        .patch(
-            "/api/v1/platform/settings",
-            r#"{"operator_email":"ops@agency.example"}"#,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK);
+    let s = notice_server(&smtp).await;
     let (_, key) = s.tenant_with_key(r#"{"name":"Open Arms"}"#).await;
     let (st, _) = s
         .post(
@@ -247,7 +219,7 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
     assert!(notices(&smtp).is_empty(), "nothing below 80 %");
     s.submit(&key, Some("application/json"), lead(3).as_bytes())
         .await; // 4 of 5: 80 %
-    let mails = wait_for_mails(&smtp, 2).await;
+    let mails = wait_for_notices(&smtp, 2).await;
     assert_eq!(mails.len(), 2, "{mails:?}");
     let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
@@ -262,7 +234,7 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
         s.submit(&key, Some("application/json"), lead(i).as_bytes())
             .await;
     }
-    let mails = wait_for_mails(&smtp, 4).await;
+    let mails = wait_for_notices(&smtp, 4).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let mails_after = notices(&smtp);
     assert_eq!(mails.len(), 4, "{mails:?}");
@@ -290,7 +262,7 @@ async fn the_80_and_100_percent_notices_go_once_a_month_to_the_owner_and_the_adm
         s.submit(&key, Some("application/json"), lead(i).as_bytes())
             .await;
     }
-    let mails = wait_for_mails(&smtp, 8).await;
+    let mails = wait_for_notices(&smtp, 8).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(mails.len(), 8);
     assert_eq!(notices(&smtp).len(), 8);

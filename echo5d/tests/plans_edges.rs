@@ -8,7 +8,9 @@
 mod common;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::plans::{assert_limit, counts_match_rows, lead, on_plan, plan};
+use common::plans::{
+    assert_limit, counts_match_rows, lead, notice_server, on_plan, plan, settled_notices,
+};
 use common::receiver::{Receiver, Reply};
 use common::smtp::SmtpSink;
 use common::stripe::{meter_events, stripe_args, until_reported};
@@ -727,42 +729,6 @@ async fn ingest_repeat(s: &TestServer, path: &str, body: &Value, id: &str) {
     assert_eq!(resp.status(), StatusCode::OK);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["id"], id, "{v}");
-}
-
-/// The plan notices among the mails.
-fn notices(smtp: &SmtpSink) -> Vec<common::smtp::Mail> {
-    smtp.mails()
-        .into_iter()
-        .filter(|m| m.decoded().contains("its plan includes"))
-        .collect()
-}
-
-/// Waits for `n` notices, then as long again for any extra one.
-async fn settled_notices(smtp: &SmtpSink, n: usize) -> Vec<common::smtp::Mail> {
-    for _ in 0..100 {
-        if notices(smtp).len() >= n {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(2000)).await;
-    notices(smtp)
-}
-
-async fn notice_server(smtp: &SmtpSink) -> TestServer {
-    let url = smtp.url();
-    let s = TestServer::start_with(|a| {
-        a.smtp_url = Some(echo5_core::secret::Secret::new(url));
-    })
-    .await;
-    let (st, _) = s
-        .patch(
-            "/api/v1/platform/settings",
-            r#"{"operator_email":"ops@agency.example"}"#,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK);
-    s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

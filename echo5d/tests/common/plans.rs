@@ -4,6 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use std::time::Duration;
+
+use super::smtp::{Mail, SmtpSink};
 use super::{TestServer, assert_error};
 
 /// Creates a plan from `body`; its id.
@@ -78,4 +81,47 @@ pub fn counts_match_rows(db: &std::path::Path) {
          FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     ));
     assert_eq!(counters, rows);
+}
+
+/// A daemon that mails through `smtp`, with an operator address to tell.
+pub async fn notice_server(smtp: &SmtpSink) -> TestServer {
+    let url = smtp.url();
+    let s = TestServer::start_with(|a| {
+        a.smtp_url = Some(echo5_core::secret::Secret::new(url));
+    })
+    .await;
+    let (st, _) = s
+        .patch(
+            "/api/v1/platform/settings",
+            r#"{"operator_email":"ops@agency.example"}"#,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    s
+}
+
+/// The plan notices among the mails.
+pub fn notices(smtp: &SmtpSink) -> Vec<Mail> {
+    smtp.mails()
+        .into_iter()
+        .filter(|m| m.decoded().contains("its plan includes"))
+        .collect()
+}
+
+/// The notices once there are `n` (or after 10 s).
+pub async fn wait_for_notices(smtp: &SmtpSink, n: usize) -> Vec<Mail> {
+    for _ in 0..100 {
+        if notices(smtp).len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    notices(smtp)
+}
+
+/// The notices once there are `n`, and 2 s more for any extra one to show.
+pub async fn settled_notices(smtp: &SmtpSink, n: usize) -> Vec<Mail> {
+    wait_for_notices(smtp, n).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    notices(smtp)
 }
